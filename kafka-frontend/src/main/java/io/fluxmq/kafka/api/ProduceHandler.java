@@ -1,0 +1,100 @@
+package io.fluxmq.kafka.api;
+
+import io.fluxmq.kafka.broker.BrokerServices;
+import io.fluxmq.kafka.broker.KafkaErrors;
+import io.fluxmq.kafka.server.RequestContext;
+import io.fluxmq.raft.partition.AppendResult;
+import io.fluxmq.raft.partition.PartitionReplica;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.message.ProduceResponseData;
+import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceResponse;
+import org.apache.kafka.common.message.ProduceResponseData.TopicProduceResponse;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.MemoryRecords;
+
+/**
+ * Produce v3–12. Every partition of the request is appended to its Raft group and answered on its own; the response
+ * is sent once all are committed (acks=1 and acks=all both wait for the Raft commit) or failed. acks=0 gets no
+ * response.
+ */
+public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
+    private final BrokerServices broker;
+
+    public ProduceHandler(BrokerServices broker) {
+        this.broker = broker;
+    }
+
+    @Override
+    public ApiKeys apiKey() {
+        return ApiKeys.PRODUCE;
+    }
+
+    @Override
+    public short minVersion() {
+        return 3;
+    }
+
+    @Override
+    public short maxVersion() {
+        return 12;
+    }
+
+    @Override
+    public boolean expectsResponse(ProduceRequestData request) {
+        return request.acks() != 0;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestContext context, ProduceRequestData request) {
+        ProduceResponseData response = new ProduceResponseData();
+        List<CompletableFuture<?>> pending = new ArrayList<>();
+        Errors requestError = request.acks() == 1 || request.acks() == -1 || request.acks() == 0 ? Errors.NONE
+                : Errors.INVALID_REQUIRED_ACKS;
+        if (requestError == Errors.NONE && request.transactionalId() != null) {
+            requestError = Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+        }
+        for (ProduceRequestData.TopicProduceData topic : request.topicData()) {
+            TopicProduceResponse topicResponse = new TopicProduceResponse().setName(topic.name());
+            response.responses().add(topicResponse);
+            boolean known = broker.topic(topic.name()).isPresent();
+            for (ProduceRequestData.PartitionProduceData partition : topic.partitionData()) {
+                PartitionProduceResponse out = new PartitionProduceResponse().setIndex(partition.index())
+                        .setBaseOffset(-1).setLogAppendTimeMs(-1).setLogStartOffset(-1);
+                topicResponse.partitionResponses().add(out);
+                TopicPartition tp = new TopicPartition(topic.name(), partition.index());
+                PartitionReplica replica = known ? broker.replica(tp) : null;
+                if (requestError != Errors.NONE) {
+                    out.setErrorCode(requestError.code());
+                } else if (!known || partition.index() < 0
+                        || partition.index() >= broker.topic(topic.name()).get().partitions()) {
+                    out.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
+                } else if (replica == null) {
+                    out.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
+                } else if (!(partition.records() instanceof MemoryRecords records)) {
+                    out.setErrorCode(Errors.INVALID_RECORD.code());
+                } else {
+                    pending.add(replica.append(records)
+                            .orTimeout(Math.max(1, request.timeoutMs()), TimeUnit.MILLISECONDS)
+                            .handle((result, failure) -> fill(out, result, failure)));
+                }
+            }
+        }
+        return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).thenApply(v -> response);
+    }
+
+    private static PartitionProduceResponse fill(PartitionProduceResponse out, AppendResult result, Throwable failure) {
+        if (failure != null) {
+            Errors error = KafkaErrors.of(failure);
+            return out.setErrorCode(error.code()).setErrorMessage(KafkaErrors.message(failure));
+        }
+        return out.setErrorCode(Errors.NONE.code()).setBaseOffset(result.baseOffset())
+                .setLogStartOffset(result.logStartOffset());
+    }
+}

@@ -1,0 +1,64 @@
+package io.fluxmq.kafka.broker;
+
+import io.fluxmq.raft.partition.PartitionError;
+import io.fluxmq.raft.partition.PartitionException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.common.protocol.Errors;
+
+/** The one place where FluxMQ's layer errors become Kafka error codes. */
+public final class KafkaErrors {
+    private static final org.slf4j.Logger LOGGER = org.slf4j.LoggerFactory.getLogger(KafkaErrors.class);
+
+    private KafkaErrors() {
+    }
+
+    public static Errors of(PartitionError error) {
+        return switch (error) {
+            case NOT_LEADER -> Errors.NOT_LEADER_OR_FOLLOWER;
+            case LEADER_NOT_READY -> Errors.NOT_LEADER_OR_FOLLOWER;
+            case CORRUPT_BATCH -> Errors.CORRUPT_MESSAGE;
+            case INVALID_BATCH -> Errors.INVALID_RECORD;
+            case BATCH_TOO_LARGE -> Errors.MESSAGE_TOO_LARGE;
+            case OUT_OF_ORDER_SEQUENCE -> Errors.OUT_OF_ORDER_SEQUENCE_NUMBER;
+            case INVALID_PRODUCER_EPOCH -> Errors.INVALID_PRODUCER_EPOCH;
+            case OFFSET_OUT_OF_RANGE -> Errors.OFFSET_OUT_OF_RANGE;
+            case TIMEOUT -> Errors.REQUEST_TIMED_OUT;
+            case STORAGE_ERROR -> Errors.KAFKA_STORAGE_ERROR;
+            case UNKNOWN -> Errors.UNKNOWN_SERVER_ERROR;
+        };
+    }
+
+    /** Maps any failure of a partition or admin operation. */
+    public static Errors of(Throwable failure) {
+        Throwable cause = failure;
+        while ((cause instanceof CompletionException || cause instanceof ExecutionException)
+                && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        if (cause instanceof PartitionException pe) {
+            return of(pe.error());
+        }
+        if (cause instanceof AdminException ae) {
+            return ae.error();
+        }
+        if (cause instanceof TimeoutException) {
+            return Errors.REQUEST_TIMED_OUT;
+        }
+        Errors error = Errors.forException(cause);
+        if (error == Errors.UNKNOWN_SERVER_ERROR) {
+            LOGGER.error("Unexpected failure answered with UNKNOWN_SERVER_ERROR", cause);
+        }
+        return error;
+    }
+
+    public static String message(Throwable failure) {
+        Throwable cause = failure;
+        while ((cause instanceof CompletionException || cause instanceof ExecutionException)
+                && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        return cause.getMessage();
+    }
+}

@@ -1,0 +1,100 @@
+package io.fluxmq.kafka.server;
+
+import io.fluxmq.kafka.api.ApiHandler;
+import io.fluxmq.kafka.api.ApiRegistry;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The last handler of a connection's pipeline: decodes each frame, dispatches it to its API handler and hands the
+ * response future to the connection's {@link ResponseOrderer}. A frame that cannot be served closes the connection
+ * after one log line.
+ */
+final class ConnectionHandler extends ChannelInboundHandlerAdapter {
+    private static final Logger LOGGER = LoggerFactory.getLogger(ConnectionHandler.class);
+
+    private final ApiRegistry registry;
+    private final RequestDecoder decoder;
+    private final String listener;
+    private final int maxInFlight;
+    private ResponseOrderer orderer;
+
+    ConnectionHandler(ApiRegistry registry, String listener, int maxInFlight) {
+        this.registry = registry;
+        this.decoder = new RequestDecoder(registry);
+        this.listener = listener;
+        this.maxInFlight = maxInFlight;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) throws Exception {
+        orderer = new ResponseOrderer(ctx.channel(), maxInFlight);
+        super.channelActive(ctx);
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        ByteBuffer frame;
+        ByteBuf buf = (ByteBuf) msg;
+        try {
+            frame = ByteBuffer.allocate(buf.readableBytes());
+            buf.readBytes(frame);
+            frame.flip();
+        } finally {
+            buf.release();
+        }
+        RequestDecoder.Decoded decoded = decoder.decode(frame);
+        if (decoded instanceof RequestDecoder.Decoded.Fatal fatal) {
+            LOGGER.warn("Closing connection from {}: {}", ctx.channel().remoteAddress(), fatal.reason());
+            ctx.close();
+        } else if (decoded instanceof RequestDecoder.Decoded.Immediate immediate) {
+            orderer.enqueue(CompletableFuture.completedFuture(immediate.response()));
+        } else if (decoded instanceof RequestDecoder.Decoded.Request request) {
+            orderer.enqueue(dispatch(ctx, request.request()));
+        }
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private CompletableFuture<ByteBuffer> dispatch(ChannelHandlerContext ctx, KafkaRequest request) {
+        ApiHandler handler = registry.handler(request.apiKey());
+        RequestContext context = new RequestContext(request.header(), listener,
+                (InetSocketAddress) ctx.channel().remoteAddress());
+        boolean respond = handler.expectsResponse(request.body());
+        CompletableFuture<ApiMessage> response;
+        try {
+            response = handler.handle(context, request.body());
+        } catch (RuntimeException e) {
+            response = CompletableFuture.failedFuture(e);
+        }
+        return response.handle((body, error) -> {
+            if (error != null) {
+                LOGGER.error("{} v{} from {} failed; closing the connection", request.apiKey(), request.version(),
+                        ctx.channel().remoteAddress(), error);
+                throw new IllegalStateException(error);
+            }
+            return respond ? ResponseEncoder.encode(request.apiKey(), request.version(), request.correlationId(), body)
+                    : null;
+        });
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof TooLongFrameException) {
+            LOGGER.warn("Closing connection from {}: {}", ctx.channel().remoteAddress(), cause.getMessage());
+        } else if (cause instanceof IOException) {
+            LOGGER.debug("Connection from {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+        } else {
+            LOGGER.warn("Closing connection from {} after an error", ctx.channel().remoteAddress(), cause);
+        }
+        ctx.close();
+    }
+}

@@ -1,0 +1,160 @@
+package io.fluxmq.node;
+
+import io.fluxmq.kafka.api.ApiHandler;
+import io.fluxmq.kafka.api.ApiRegistry;
+import io.fluxmq.kafka.api.ApiVersionsHandler;
+import io.fluxmq.kafka.api.CreatePartitionsHandler;
+import io.fluxmq.kafka.api.CreateTopicsHandler;
+import io.fluxmq.kafka.api.DeleteTopicsHandler;
+import io.fluxmq.kafka.api.DescribeClusterHandler;
+import io.fluxmq.kafka.api.DescribeConfigsHandler;
+import io.fluxmq.kafka.api.FetchHandler;
+import io.fluxmq.kafka.api.InitProducerIdHandler;
+import io.fluxmq.kafka.api.ListOffsetsHandler;
+import io.fluxmq.kafka.api.MetadataHandler;
+import io.fluxmq.kafka.api.OffsetForLeaderEpochHandler;
+import io.fluxmq.kafka.api.ProduceHandler;
+import io.fluxmq.kafka.broker.BrokerServices;
+import io.fluxmq.kafka.server.KafkaFrontend;
+import io.fluxmq.raft.RaftNode;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.common.Uuid;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The composition root of one FluxMQ node: data directory, Raft server, broker services, Kafka listener and
+ * background duties. {@link #start()} brings them up in dependency order; {@link #close()} takes them down in
+ * reverse, so a node stopped with SIGTERM finishes in-flight writes to disk.
+ */
+public final class FluxNode implements Closeable {
+    private static final Logger LOGGER = LoggerFactory.getLogger(FluxNode.class);
+
+    private final NodeConfig config;
+    private RaftNode raft;
+    private KafkaFrontend kafka;
+    private ExecutorService admin;
+    private ExecutorService fetchWakeups;
+    private ScheduledExecutorService duties;
+    private LocalBroker broker;
+
+    public FluxNode(NodeConfig config) {
+        this.config = config;
+    }
+
+    public void start() throws IOException, InterruptedException {
+        Files.createDirectories(config.dataDir());
+        String clusterId = loadMeta();
+        admin = Executors.newSingleThreadExecutor(named("fluxmq-admin"));
+        fetchWakeups = Executors.newFixedThreadPool(2, named("fluxmq-fetch-wakeup"));
+        duties = Executors.newSingleThreadScheduledExecutor(named("fluxmq-duties"));
+        TopicCatalog catalog = new TopicCatalog(config.dataDir());
+        raft = new RaftNode(config.raft());
+        broker = new LocalBroker(config, clusterId, catalog, raft, new ProducerIdBlocks(config.dataDir()), admin);
+        broker.registerPartitions();
+        raft.start();
+        broker.openMissingPartitions();
+        kafka = new KafkaFrontend(config.kafka(), registry(broker));
+        kafka.start();
+        long retentionMs = config.retentionCheckInterval().toMillis();
+        duties.scheduleWithFixedDelay(broker::enforceRetention, retentionMs, retentionMs, TimeUnit.MILLISECONDS);
+        LOGGER.info("FluxMQ node {} of cluster {} ready; bootstrap {}:{}", config.nodeId(), clusterId,
+                config.advertisedHost(), kafkaPort());
+    }
+
+    ApiRegistry registry(BrokerServices services) {
+        AtomicReference<ApiRegistry> self = new AtomicReference<>();
+        List<ApiHandler<?>> handlers = List.of(
+                new ApiVersionsHandler(self::get),
+                new MetadataHandler(services, config.defaultPartitions(), config.defaultReplicationFactor()),
+                new ProduceHandler(services),
+                new FetchHandler(services, fetchWakeups),
+                new ListOffsetsHandler(services),
+                new OffsetForLeaderEpochHandler(services),
+                new CreateTopicsHandler(services, config.defaultPartitions(), config.defaultReplicationFactor()),
+                new DeleteTopicsHandler(services),
+                new CreatePartitionsHandler(services),
+                new InitProducerIdHandler(services),
+                new DescribeClusterHandler(services),
+                new DescribeConfigsHandler(services));
+        ApiRegistry registry = new ApiRegistry(handlers);
+        self.set(registry);
+        return registry;
+    }
+
+    /** Reads {@code meta.properties} (node id, cluster id), creating it on first start; refuses a node id change. */
+    private String loadMeta() throws IOException {
+        Path file = config.dataDir().resolve("meta.properties");
+        Properties meta = new Properties();
+        if (Files.exists(file)) {
+            try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+                meta.load(in);
+            }
+            int stored = Integer.parseInt(meta.getProperty("node.id"));
+            if (stored != config.nodeId()) {
+                throw new NodeConfig.ConfigException("data dir " + config.dataDir() + " belongs to node " + stored
+                        + ", not node.id " + config.nodeId());
+            }
+            return meta.getProperty("cluster.id");
+        }
+        String clusterId = Uuid.randomUuid().toString();
+        meta.setProperty("node.id", Integer.toString(config.nodeId()));
+        meta.setProperty("cluster.id", clusterId);
+        meta.setProperty("version", "1");
+        try (Writer out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+            meta.store(out, "FluxMQ node identity");
+        }
+        return clusterId;
+    }
+
+    public int kafkaPort() {
+        return kafka.port();
+    }
+
+    public NodeConfig config() {
+        return config;
+    }
+
+    @Override
+    public void close() {
+        if (kafka != null) {
+            kafka.close();
+        }
+        if (duties != null) {
+            duties.shutdownNow();
+        }
+        try {
+            if (raft != null) {
+                raft.close();
+            }
+        } catch (IOException e) {
+            LOGGER.warn("Raft server did not close cleanly: {}", e.toString());
+        }
+        if (admin != null) {
+            admin.shutdownNow();
+            fetchWakeups.shutdownNow();
+        }
+        LOGGER.info("FluxMQ node {} stopped", config.nodeId());
+    }
+
+    private static java.util.concurrent.ThreadFactory named(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

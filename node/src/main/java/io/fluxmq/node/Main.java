@@ -1,0 +1,125 @@
+package io.fluxmq.node;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.net.BindException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code fluxmq-node}: starts one node and runs until SIGTERM/SIGINT. Exit codes: 0 stopped, 1 failed, 2 bad config. */
+@Command(name = "fluxmq-node", mixinStandardHelpOptions = true,
+        description = "Runs one FluxMQ node. Settings: defaults < --config file < FLUXMQ_* environment < flags.")
+public final class Main implements Callable<Integer> {
+    @Option(names = "--config", description = "properties file with settings (keys as in docs/operations.md)")
+    Path configFile;
+
+    @Option(names = "--node-id", description = "node.id")
+    Integer nodeId;
+
+    @Option(names = "--data-dir", description = "data.dir")
+    String dataDir;
+
+    @Option(names = "--kafka-port", description = "kafka.port")
+    Integer kafkaPort;
+
+    @Option(names = "--raft-port", description = "raft.port")
+    Integer raftPort;
+
+    @Option(names = {"-s", "--set"}, description = "any setting as key=value (repeatable)")
+    List<String> sets = List.of();
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new Main()).execute(args));
+    }
+
+    @Override
+    public Integer call() {
+        NodeConfig config;
+        try {
+            config = NodeConfig.from(settings(System.getenv()));
+        } catch (NodeConfig.ConfigException | IOException e) {
+            System.err.println("fluxmq-node: configuration error: " + e.getMessage());
+            return 2;
+        }
+        FluxNode node = new FluxNode(config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            node.close();
+            stopped.countDown();
+        }, "fluxmq-shutdown"));
+        try {
+            node.start();
+        } catch (NodeConfig.ConfigException e) {
+            System.err.println("fluxmq-node: configuration error: " + e.getMessage());
+            return 2;
+        } catch (Exception e) {
+            System.err.println("fluxmq-node: failed to start: " + describe(e, config));
+            return 1;
+        }
+        System.out.println("FluxMQ node " + config.nodeId() + " ready. Bootstrap: " + config.advertisedHost() + ":"
+                + node.kafkaPort());
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 0;
+    }
+
+    Map<String, String> settings(Map<String, String> env) throws IOException {
+        Map<String, String> s = new HashMap<>();
+        if (configFile != null) {
+            Properties p = new Properties();
+            try (Reader in = Files.newBufferedReader(configFile, StandardCharsets.UTF_8)) {
+                p.load(in);
+            }
+            p.stringPropertyNames().forEach(k -> s.put(k, p.getProperty(k)));
+        }
+        env.forEach((k, v) -> {
+            if (k.startsWith("FLUXMQ_")) {
+                s.put(k.substring("FLUXMQ_".length()).toLowerCase(Locale.ROOT).replace('_', '.'), v);
+            }
+        });
+        if (nodeId != null) {
+            s.put("node.id", nodeId.toString());
+        }
+        if (dataDir != null) {
+            s.put("data.dir", dataDir);
+        }
+        if (kafkaPort != null) {
+            s.put("kafka.port", kafkaPort.toString());
+        }
+        if (raftPort != null) {
+            s.put("raft.port", raftPort.toString());
+        }
+        for (String set : sets) {
+            int eq = set.indexOf('=');
+            if (eq <= 0) {
+                throw new NodeConfig.ConfigException("--set expects key=value, got '" + set + "'");
+            }
+            s.put(set.substring(0, eq).trim(), set.substring(eq + 1));
+        }
+        return s;
+    }
+
+    private static String describe(Throwable e, NodeConfig config) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BindException) {
+                return "a port is already in use (kafka " + config.kafkaHost() + ":" + config.kafkaPort() + ", raft "
+                        + config.raftHost() + ":" + config.raftPort() + "): " + t.getMessage();
+            }
+        }
+        return e.toString();
+    }
+}

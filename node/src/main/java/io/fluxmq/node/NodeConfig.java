@@ -1,0 +1,154 @@
+package io.fluxmq.node;
+
+import io.fluxmq.kafka.server.KafkaFrontendConfig;
+import io.fluxmq.raft.RaftNodeConfig;
+import io.fluxmq.raft.log.SegmentLogConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The node's whole configuration, loaded once at start-up from (lowest precedence first) built-in defaults, a
+ * properties file, {@code FLUXMQ_*} environment variables ({@code FLUXMQ_KAFKA_PORT} sets {@code kafka.port}) and
+ * command-line flags. Every key, its default and meaning is in {@link #DEFAULTS} and docs/operations.md.
+ */
+public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPort, String advertisedHost,
+                         int advertisedPort, String raftHost, int raftPort, Duration electionTimeoutMin,
+                         Duration electionTimeoutMax, int maxRequestBytes, int maxMessageBytes,
+                         SegmentLogConfig segment, long retentionMs, long retentionBytes,
+                         Duration retentionCheckInterval, boolean fsync, long snapshotEveryEntries,
+                         boolean autoCreateTopics, int defaultPartitions, short defaultReplicationFactor) {
+
+    /** Every accepted key with its default; an empty default means "derived from other keys". */
+    public static final Map<String, String> DEFAULTS = defaults();
+
+    private static Map<String, String> defaults() {
+        Map<String, String> d = new LinkedHashMap<>();
+        d.put("node.id", "0");
+        d.put("data.dir", "");                          // default: data/node-<node.id>
+        d.put("kafka.host", "127.0.0.1");
+        d.put("kafka.port", "9092");
+        d.put("kafka.advertised.host", "");             // default: kafka.host
+        d.put("kafka.advertised.port", "");             // default: kafka.port
+        d.put("raft.host", "127.0.0.1");
+        d.put("raft.port", "9192");
+        d.put("raft.election.timeout.min.ms", "1000");
+        d.put("raft.election.timeout.max.ms", "2000");
+        d.put("raft.snapshot.interval.entries", "10000");
+        d.put("socket.request.max.bytes", "104857600");
+        d.put("message.max.bytes", "1048588");
+        d.put("log.segment.bytes", "1073741824");
+        d.put("log.segment.ms", "604800000");
+        d.put("log.index.interval.bytes", "4096");
+        d.put("log.retention.ms", "604800000");
+        d.put("log.retention.bytes", "-1");
+        d.put("log.retention.check.interval.ms", "300000");
+        d.put("log.fsync", "true");
+        d.put("auto.create.topics.enable", "false");
+        d.put("num.partitions", "1");
+        d.put("default.replication.factor", "1");
+        return Map.copyOf(d);
+    }
+
+    /** Builds and validates a config from merged key/value settings; throws {@link ConfigException} on a bad one. */
+    public static NodeConfig from(Map<String, String> settings) {
+        Map<String, String> s = new TreeMap<>(DEFAULTS);
+        for (Map.Entry<String, String> e : settings.entrySet()) {
+            if (!DEFAULTS.containsKey(e.getKey())) {
+                throw new ConfigException("unknown setting '" + e.getKey() + "'");
+            }
+            s.put(e.getKey(), e.getValue().trim());
+        }
+        Reader r = new Reader(s);
+        int nodeId = r.intIn("node.id", 0, 1 << 20);
+        String dataDir = s.get("data.dir").isEmpty() ? "data/node-" + nodeId : s.get("data.dir");
+        String kafkaHost = r.nonEmpty("kafka.host");
+        int kafkaPort = r.intIn("kafka.port", 0, 65535);
+        String advertisedHost = s.get("kafka.advertised.host").isEmpty() ? kafkaHost : s.get("kafka.advertised.host");
+        if (advertisedHost.equals("0.0.0.0")) {
+            throw new ConfigException("kafka.advertised.host must be set when kafka.host is 0.0.0.0");
+        }
+        int advertisedPort = s.get("kafka.advertised.port").isEmpty() ? kafkaPort
+                : r.intIn("kafka.advertised.port", 1, 65535);
+        long electionMin = r.longIn("raft.election.timeout.min.ms", 50, 60_000);
+        long electionMax = r.longIn("raft.election.timeout.max.ms", 51, 120_000);
+        if (electionMax <= electionMin) {
+            throw new ConfigException("raft.election.timeout.max.ms (" + electionMax
+                    + ") must be above raft.election.timeout.min.ms (" + electionMin + ")");
+        }
+        int maxMessageBytes = r.intIn("message.max.bytes", 1024, 64 << 20);
+        SegmentLogConfig segment;
+        try {
+            segment = new SegmentLogConfig(r.intIn("log.segment.bytes", 1024, Integer.MAX_VALUE),
+                    r.longIn("log.segment.ms", 1, Long.MAX_VALUE),
+                    r.intIn("log.index.interval.bytes", 0, Integer.MAX_VALUE),
+                    SegmentLogConfig.defaults().maxIndexBytes());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
+        return new NodeConfig(nodeId, Path.of(dataDir), kafkaHost, kafkaPort, advertisedHost, advertisedPort,
+                r.nonEmpty("raft.host"), r.intIn("raft.port", 0, 65535),
+                Duration.ofMillis(electionMin), Duration.ofMillis(electionMax),
+                r.intIn("socket.request.max.bytes", 1024, Integer.MAX_VALUE), maxMessageBytes, segment,
+                r.longIn("log.retention.ms", -1, Long.MAX_VALUE), r.longIn("log.retention.bytes", -1, Long.MAX_VALUE),
+                Duration.ofMillis(r.longIn("log.retention.check.interval.ms", 1, Long.MAX_VALUE)),
+                r.bool("log.fsync"), r.longIn("raft.snapshot.interval.entries", 1, Long.MAX_VALUE),
+                r.bool("auto.create.topics.enable"), r.intIn("num.partitions", 1, 100_000),
+                (short) r.intIn("default.replication.factor", 1, 1));
+    }
+
+    public RaftNodeConfig raft() {
+        return new RaftNodeConfig(nodeId, raftHost, raftPort, dataDir, electionTimeoutMin, electionTimeoutMax,
+                maxMessageBytes, segment, fsync, snapshotEveryEntries);
+    }
+
+    public KafkaFrontendConfig kafka() {
+        return new KafkaFrontendConfig("EXTERNAL", kafkaHost, kafkaPort, maxRequestBytes, 1000);
+    }
+
+    /** A bad configuration value; the message names the key. */
+    public static final class ConfigException extends RuntimeException {
+        public ConfigException(String message) {
+            super(message);
+        }
+    }
+
+    private record Reader(Map<String, String> s) {
+        int intIn(String key, int min, int max) {
+            return (int) longIn(key, min, max);
+        }
+
+        long longIn(String key, long min, long max) {
+            String value = s.get(key);
+            long parsed;
+            try {
+                parsed = Long.parseLong(value);
+            } catch (NumberFormatException e) {
+                throw new ConfigException("invalid value '" + value + "' for " + key + ": expected an integer");
+            }
+            if (parsed < min || parsed > max) {
+                throw new ConfigException("invalid value " + parsed + " for " + key + ": must be between " + min
+                        + " and " + max);
+            }
+            return parsed;
+        }
+
+        boolean bool(String key) {
+            String value = s.get(key);
+            if (!value.equals("true") && !value.equals("false")) {
+                throw new ConfigException("invalid value '" + value + "' for " + key + ": expected true or false");
+            }
+            return Boolean.parseBoolean(value);
+        }
+
+        String nonEmpty(String key) {
+            String value = s.get(key);
+            if (value.isEmpty()) {
+                throw new ConfigException(key + " must not be empty");
+            }
+            return value;
+        }
+    }
+}

@@ -1,0 +1,87 @@
+package io.fluxmq.node;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+
+/** An in-JVM FluxMQ node on free loopback ports over a given data directory, for integration tests. */
+final class TestNode implements AutoCloseable {
+    private final Path dataDir;
+    private final Map<String, String> overrides;
+    private final int kafkaPort;
+    private final int raftPort;
+    private FluxNode node;
+
+    private TestNode(Path dataDir, Map<String, String> overrides) throws IOException {
+        this.dataDir = dataDir;
+        this.overrides = overrides;
+        this.kafkaPort = freePort();
+        this.raftPort = freePort();
+    }
+
+    static TestNode start(Path dataDir) throws Exception {
+        return start(dataDir, Map.of());
+    }
+
+    static TestNode start(Path dataDir, Map<String, String> overrides) throws Exception {
+        TestNode n = new TestNode(dataDir, overrides);
+        n.restart();
+        return n;
+    }
+
+    /** Starts (again) over the same data dir and ports. */
+    void restart() throws Exception {
+        Map<String, String> s = new HashMap<>(overrides);
+        s.put("data.dir", dataDir.toString());
+        s.put("kafka.port", Integer.toString(kafkaPort));
+        s.put("raft.port", Integer.toString(raftPort));
+        s.putIfAbsent("raft.election.timeout.min.ms", "300");
+        s.putIfAbsent("raft.election.timeout.max.ms", "600");
+        node = new FluxNode(NodeConfig.from(s));
+        node.start();
+    }
+
+    void stop() {
+        if (node != null) {
+            node.close();
+            node = null;
+        }
+    }
+
+    String bootstrap() {
+        return "127.0.0.1:" + kafkaPort;
+    }
+
+    int kafkaPort() {
+        return kafkaPort;
+    }
+
+    Admin admin() {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
+        return Admin.create(p);
+    }
+
+    void createTopic(String name, int partitions) throws Exception {
+        try (Admin admin = admin()) {
+            admin.createTopics(java.util.List.of(new NewTopic(name, partitions, (short) 1))).all().get();
+        }
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() {
+        stop();
+    }
+}

@@ -1,0 +1,226 @@
+package io.fluxmq.raft;
+
+import io.fluxmq.raft.log.SegmentLogConfig;
+import io.fluxmq.raft.partition.PartitionReplica;
+import io.fluxmq.raft.partition.PartitionStateMachine;
+import java.io.Closeable;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.netty.NettyConfigKeys;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.GroupManagementRequest;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.StateMachine;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's single Ratis {@link RaftServer} (Netty transport), hosting one Raft group per partition replica.
+ *
+ * <p>Partitions must be {@linkplain #register registered} before {@link #start()} so that groups found on disk at
+ * start-up ({@code RECOVER}) get their state machine; new partitions are added with {@link #openPartition}.
+ * Thread-safe.
+ */
+public final class RaftNode implements Closeable {
+    private static final Logger LOGGER = LoggerFactory.getLogger(RaftNode.class);
+
+    private final RaftNodeConfig config;
+    private final RaftPeer self;
+    private final Map<RaftGroupId, PartitionSpec> specs = new ConcurrentHashMap<>();
+    private final Map<RaftGroupId, PartitionStateMachine> stateMachines = new ConcurrentHashMap<>();
+    private final Map<TopicPartition, PartitionReplica> replicas = new ConcurrentHashMap<>();
+    private final ClientId adminClientId = ClientId.randomId();
+    private final AtomicLong callIds = new AtomicLong();
+    private RaftServer server;
+
+    /** What this node knows of a partition before its group exists. */
+    public record PartitionSpec(TopicPartition topicPartition, Uuid topicId, SegmentLogConfig segment) {}
+
+    public RaftNode(RaftNodeConfig config) {
+        this.config = config;
+        this.self = RaftPeer.newBuilder().setId(peerId(config.nodeId()))
+                .setAddress(config.raftHost() + ":" + config.raftPort()).build();
+    }
+
+    public static RaftPeerId peerId(int nodeId) {
+        return RaftPeerId.valueOf("n" + nodeId);
+    }
+
+    /** The Raft group id of a partition: a name-based UUID of topic id and partition index. */
+    public static RaftGroupId groupId(Uuid topicId, int partition) {
+        byte[] name = (topicId + "/" + partition).getBytes(StandardCharsets.UTF_8);
+        return RaftGroupId.valueOf(UUID.nameUUIDFromBytes(name));
+    }
+
+    public void register(PartitionSpec spec) {
+        specs.put(groupId(spec.topicId(), spec.topicPartition().partition()), spec);
+    }
+
+    public void start() throws IOException {
+        server = RaftServer.newBuilder()
+                .setServerId(self.getId())
+                .setProperties(properties())
+                .setStateMachineRegistry(this::newStateMachine)
+                .setOption(RaftStorage.StartupOption.RECOVER)
+                .build();
+        server.start();
+        for (RaftGroupId id : server.getGroupIds()) {
+            PartitionSpec spec = specs.get(id);
+            if (spec == null) {
+                LOGGER.warn("Raft group {} on disk belongs to no known partition; removing it", id);
+                removeGroup(id);
+            } else {
+                replicas.put(spec.topicPartition(), replica(spec, id));
+            }
+        }
+        LOGGER.info("Raft server {} listening on {} with {} partition groups", self.getId(), self.getAddress(),
+                replicas.size());
+    }
+
+    private StateMachine newStateMachine(RaftGroupId id) {
+        PartitionSpec spec = specs.get(id);
+        if (spec == null) {
+            return new BaseStateMachine();
+        }
+        PartitionStateMachine sm = new PartitionStateMachine(segmentDir(spec.topicPartition()), spec.segment(),
+                config.fsync());
+        stateMachines.put(id, sm);
+        return sm;
+    }
+
+    private PartitionReplica replica(PartitionSpec spec, RaftGroupId id) {
+        return new PartitionReplica(spec.topicPartition(), id, server, stateMachines.get(id), config.maxBatchBytes());
+    }
+
+    public Path segmentDir(TopicPartition tp) {
+        return config.dataDir().resolve("topics").resolve(tp.topic() + "-" + tp.partition());
+    }
+
+    /** Creates (or reopens) the Raft group of a partition with the given member nodes. */
+    public PartitionReplica openPartition(PartitionSpec spec, Collection<RaftPeer> members) throws IOException {
+        PartitionReplica existing = replicas.get(spec.topicPartition());
+        if (existing != null) {
+            return existing;
+        }
+        register(spec);
+        RaftGroupId id = groupId(spec.topicId(), spec.topicPartition().partition());
+        RaftGroup group = RaftGroup.valueOf(id, members);
+        RaftClientReply reply = server.groupManagement(
+                GroupManagementRequest.newAdd(adminClientId, self.getId(), callIds.incrementAndGet(), group));
+        if (!reply.isSuccess()) {
+            throw new IOException("cannot create Raft group for " + spec.topicPartition(), reply.getException());
+        }
+        PartitionReplica replica = replica(spec, id);
+        replicas.put(spec.topicPartition(), replica);
+        return replica;
+    }
+
+    /** Opens a partition whose only voter is this node. */
+    public PartitionReplica openLocalPartition(PartitionSpec spec) throws IOException {
+        return openPartition(spec, List.of(self));
+    }
+
+    /** Removes a partition's group and deletes its Raft storage and segments. */
+    public void removePartition(TopicPartition tp, Uuid topicId) throws IOException {
+        replicas.remove(tp);
+        RaftGroupId id = groupId(topicId, tp.partition());
+        removeGroup(id);
+        specs.remove(id);
+        stateMachines.remove(id);
+        deleteRecursively(segmentDir(tp));
+    }
+
+    private void removeGroup(RaftGroupId id) throws IOException {
+        RaftClientReply reply = server.groupManagement(GroupManagementRequest.newRemove(
+                adminClientId, self.getId(), callIds.incrementAndGet(), id, true, false));
+        if (!reply.isSuccess()) {
+            throw new IOException("cannot remove Raft group " + id, reply.getException());
+        }
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (!java.nio.file.Files.exists(dir)) {
+            return;
+        }
+        try (var paths = java.nio.file.Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                java.nio.file.Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    public PartitionReplica replica(TopicPartition tp) {
+        return replicas.get(tp);
+    }
+
+    public RaftPeer self() {
+        return self;
+    }
+
+    public RaftServer server() {
+        return server;
+    }
+
+    private RaftProperties properties() {
+        RaftProperties p = new RaftProperties();
+        RaftConfigKeys.Rpc.setType(p, SupportedRpcType.NETTY);
+        NettyConfigKeys.Server.setHost(p, config.raftHost());
+        NettyConfigKeys.Server.setPort(p, config.raftPort());
+        RaftServerConfigKeys.setStorageDir(p, List.of(config.dataDir().resolve("raft").toFile()));
+        RaftServerConfigKeys.Rpc.setTimeoutMin(p, duration(config.electionTimeoutMin()));
+        RaftServerConfigKeys.Rpc.setTimeoutMax(p, duration(config.electionTimeoutMax()));
+        RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMin(p, duration(config.electionTimeoutMin().dividedBy(4)));
+        RaftServerConfigKeys.Rpc.setFirstElectionTimeoutMax(p, duration(config.electionTimeoutMin().dividedBy(2)));
+        // Record bytes live in the segment log; the Raft log carries only entry headers, but the write buffer must
+        // still hold the largest entry as Ratis sizes it (header + batch).
+        long appenderBytes = config.maxBatchBytes() + 64 * 1024L;
+        RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf(appenderBytes));
+        RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(appenderBytes + 64 * 1024L));
+        RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("8MB"));
+        RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf("1MB"));
+        RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
+        RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf("16MB"));
+        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+        RaftServerConfigKeys.Log.StateMachineData.setSync(p, true);
+        RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf("256MB"));
+        RaftServerConfigKeys.Write.setElementLimit(p, 16384);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotEveryEntries());
+        RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+        RaftServerConfigKeys.RetryCache.setExpiryTime(p, TimeDuration.valueOf(10, java.util.concurrent.TimeUnit.SECONDS));
+        return p;
+    }
+
+    private static TimeDuration duration(java.time.Duration d) {
+        return TimeDuration.valueOf(d.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (server != null) {
+            server.close();
+        }
+    }
+}

@@ -1,0 +1,41 @@
+package io.fluxmq.raft;
+
+import io.fluxmq.raft.log.SegmentLogConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Settings of this node's Raft server and partition storage.
+ *
+ * @param nodeId             this node's id; its Raft peer id is {@code n<nodeId>}
+ * @param raftHost           host the Raft (Ratis Netty) transport binds and advertises
+ * @param raftPort           port of the Raft transport
+ * @param dataDir            root data directory; Raft storage under {@code raft/}, segments under {@code topics/}
+ * @param electionTimeoutMin lower bound of the randomized election timeout
+ * @param electionTimeoutMax upper bound of the randomized election timeout
+ * @param maxBatchBytes      largest record batch accepted (Kafka's {@code message.max.bytes})
+ * @param segment            default segment log settings (topics may override)
+ * @param fsync              whether segment data is forced to disk before an entry counts as written
+ * @param snapshotEveryEntries Raft entries between automatic snapshots (after which Ratis purges its log)
+ */
+public record RaftNodeConfig(int nodeId, String raftHost, int raftPort, Path dataDir, Duration electionTimeoutMin,
+                             Duration electionTimeoutMax, int maxBatchBytes, SegmentLogConfig segment, boolean fsync,
+                             long snapshotEveryEntries) {
+    public RaftNodeConfig {
+        if (nodeId < 0) {
+            throw new IllegalArgumentException("nodeId must be >= 0, got " + nodeId);
+        }
+        if (raftPort < 0 || raftPort > 65535) {
+            throw new IllegalArgumentException("raftPort must be a TCP port, got " + raftPort);
+        }
+        if (electionTimeoutMin.compareTo(electionTimeoutMax) >= 0) {
+            throw new IllegalArgumentException("electionTimeoutMin must be below electionTimeoutMax");
+        }
+        if (maxBatchBytes < 1024) {
+            throw new IllegalArgumentException("maxBatchBytes must be >= 1024, got " + maxBatchBytes);
+        }
+        if (snapshotEveryEntries < 1) {
+            throw new IllegalArgumentException("snapshotEveryEntries must be >= 1");
+        }
+    }
+}

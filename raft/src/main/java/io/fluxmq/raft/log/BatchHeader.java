@@ -1,0 +1,89 @@
+package io.fluxmq.raft.log;
+
+import java.nio.ByteBuffer;
+
+import org.apache.kafka.common.record.DefaultRecordBatch;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.apache.kafka.common.record.RecordBatch;
+import org.apache.kafka.common.record.Records;
+
+/**
+ * Reads fields of a Kafka v2 record batch header at an absolute position of a buffer, without allocating and
+ * without touching the buffer's position. Layout (big-endian): baseOffset int64 @0, batchLength int32 @8
+ * (bytes after this field), partitionLeaderEpoch int32 @12, magic int8 @16, crc uint32 @17 (CRC-32C of
+ * attributes..end), attributes int16 @21, lastOffsetDelta int32 @23, baseTimestamp int64 @27,
+ * maxTimestamp int64 @35, producerId int64 @43, producerEpoch int16 @51, baseSequence int32 @53,
+ * recordCount int32 @57, records @61.
+ *
+ * <p>Stateless and thread-safe.
+ */
+final class BatchHeader {
+
+    /** Bytes before the records: the smallest legal batch. */
+    static final int OVERHEAD = DefaultRecordBatch.RECORD_BATCH_OVERHEAD;
+    private static final int PARTITION_LEADER_EPOCH_OFFSET = Records.LOG_OVERHEAD;
+    private static final int MAX_TIMESTAMP_OFFSET = DefaultRecordBatch.LAST_OFFSET_DELTA_OFFSET + 4 + 8;
+
+    private BatchHeader() {
+    }
+
+    static long baseOffset(ByteBuffer buf, int pos) {
+        return buf.getLong(pos + Records.OFFSET_OFFSET);
+    }
+
+    /** Total size of the batch including the offset and length fields; only meaningful for a checked batch. */
+    static int size(ByteBuffer buf, int pos) {
+        return buf.getInt(pos + Records.SIZE_OFFSET) + Records.LOG_OVERHEAD;
+    }
+
+    static long lastOffset(ByteBuffer buf, int pos) {
+        return baseOffset(buf, pos) + buf.getInt(pos + DefaultRecordBatch.LAST_OFFSET_DELTA_OFFSET);
+    }
+
+    static long maxTimestamp(ByteBuffer buf, int pos) {
+        return buf.getLong(pos + MAX_TIMESTAMP_OFFSET);
+    }
+
+    static int partitionLeaderEpoch(ByteBuffer buf, int pos) {
+        return buf.getInt(pos + PARTITION_LEADER_EPOCH_OFFSET);
+    }
+
+    /**
+     * Checks the batch starting at {@code pos}: complete within {@code limit}, length at least the batch overhead,
+     * magic 2, base offset equal to {@code expectedBaseOffset}, non-negative last offset delta and, if asked,
+     * a matching CRC.
+     *
+     * @return {@code null} when the batch is valid, otherwise a short reason
+     */
+    static String problem(ByteBuffer buf, int pos, int limit, long expectedBaseOffset, boolean checkCrc) {
+        int remaining = limit - pos;
+        if (remaining < OVERHEAD) {
+            return "only " + remaining + " bytes left, less than a batch header";
+        }
+        int length = buf.getInt(pos + Records.SIZE_OFFSET);
+        if (length < OVERHEAD - Records.LOG_OVERHEAD || length > remaining - Records.LOG_OVERHEAD) {
+            return "batch length " + length + " outside [" + (OVERHEAD - Records.LOG_OVERHEAD) + ", "
+                + (remaining - Records.LOG_OVERHEAD) + "]";
+        }
+        byte magic = buf.get(pos + Records.MAGIC_OFFSET);
+        if (magic != RecordBatch.MAGIC_VALUE_V2) {
+            return "magic " + magic + " is not " + RecordBatch.MAGIC_VALUE_V2;
+        }
+        long base = baseOffset(buf, pos);
+        if (base != expectedBaseOffset) {
+            return "base offset " + base + " where " + expectedBaseOffset + " was expected";
+        }
+        if (buf.getInt(pos + DefaultRecordBatch.LAST_OFFSET_DELTA_OFFSET) < 0) {
+            return "negative last offset delta";
+        }
+        if (checkCrc && !batchAt(buf, pos).isValid()) {
+            return "CRC mismatch in batch at offset " + base;
+        }
+        return null;
+    }
+
+    /** A kafka-clients view of the (checked) batch at {@code pos}; shares the buffer's memory. */
+    static RecordBatch batchAt(ByteBuffer buf, int pos) {
+        return MemoryRecords.readableRecords(buf.slice(pos, size(buf, pos))).firstBatch();
+    }
+}

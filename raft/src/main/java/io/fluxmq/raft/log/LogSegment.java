@@ -1,0 +1,337 @@
+package io.fluxmq.raft.log;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+
+import org.apache.kafka.common.record.MemoryRecords;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One segment of a {@link SegmentLog}: the file {@code <baseOffset>.log} (20-digit zero-padded base offset)
+ * holding concatenated Kafka v2 record batches, and its {@link OffsetIndex} and {@link TimeIndex}.
+ *
+ * <p>The active segment's {@code .log} is pre-sized to {@code segmentBytes}, mapped READ_WRITE, and appends copy
+ * into the map; bytes past {@link #size()} are zeros. Sealing (on roll or close) forces the data, trims the file
+ * to its size and remaps it READ_ONLY. Truncating into a sealed segment makes it writable again.
+ *
+ * <p>Thread-safety: one writer thread calls the mutating methods (append, truncate, seal, flush, delete).
+ * Readers ({@link #read}, {@link #queries()}, the getters) run concurrently and lock-free: they read the
+ * volatile {@link State} once and touch only {@code data[0, size)}. Maps are never unmapped explicitly, and a
+ * file is only shrunk below the size every published state already exposes, so slices handed out stay valid.
+ */
+final class LogSegment {
+
+    static final String LOG_SUFFIX = ".log";
+    static final String INDEX_SUFFIX = ".index";
+    static final String TIME_INDEX_SUFFIX = ".timeindex";
+    private static final Logger LOGGER = LoggerFactory.getLogger(LogSegment.class);
+
+    /**
+     * What readers see, replaced as a whole: the map, the valid byte count, the next offset, and the largest
+     * batch max-timestamp with the position of the first batch carrying it (-1 when empty).
+     */
+    record State(MappedByteBuffer data, int size, long nextOffset, long maxTimestamp, int maxTimestampPosition) {
+    }
+
+    private final long baseOffset;
+    private final Path logFile;
+    private final SegmentLogConfig config;
+    private final OffsetIndex offsetIndex;
+    private final TimeIndex timeIndex;
+    private volatile State state;
+
+    // Writer-only state.
+    private boolean writable;
+    private int bytesSinceLastIndexEntry;
+    private long firstAppendMs = -1;
+    private long runningMaxTimestamp = Long.MIN_VALUE;
+    private int runningMaxPosition = -1;
+
+    private LogSegment(Path dir, long baseOffset, SegmentLogConfig config) {
+        this.baseOffset = baseOffset;
+        this.config = config;
+        this.logFile = dir.resolve(fileName(baseOffset, LOG_SUFFIX));
+        this.offsetIndex = new OffsetIndex(dir.resolve(fileName(baseOffset, INDEX_SUFFIX)), baseOffset);
+        this.timeIndex = new TimeIndex(dir.resolve(fileName(baseOffset, TIME_INDEX_SUFFIX)), baseOffset);
+    }
+
+    static String fileName(long baseOffset, String suffix) {
+        return String.format("%020d%s", baseOffset, suffix);
+    }
+
+    /** Creates a new, empty, writable segment, replacing any files of that name. */
+    static LogSegment create(Path dir, long baseOffset, SegmentLogConfig config) throws IOException {
+        LogSegment seg = new LogSegment(dir, baseOffset, config);
+        MappedByteBuffer data = mapLog(seg.logFile, true, config.segmentBytes(), true);
+        seg.offsetIndex.createWritable(config.maxIndexBytes());
+        seg.timeIndex.createWritable(config.maxIndexBytes());
+        seg.writable = true;
+        seg.publish(data, 0, baseOffset);
+        return seg;
+    }
+
+    /** Opens the last segment writable: keeps its valid prefix (see {@link SegmentRecovery}), rebuilds its indexes. */
+    static LogSegment recoverActive(Path dir, long baseOffset, SegmentLogConfig config, long nowMs) throws IOException {
+        LogSegment seg = new LogSegment(dir, baseOffset, config);
+        int length = checkedSize(seg.logFile);
+        MappedByteBuffer data = mapLog(seg.logFile, true, Math.max(length, config.segmentBytes()), false);
+        int size = SegmentRecovery.recover(data, length, baseOffset, seg.logFile);
+        seg.offsetIndex.createWritable(config.maxIndexBytes());
+        seg.timeIndex.createWritable(config.maxIndexBytes());
+        seg.writable = true;
+        long next = seg.indexBatches(data, 0, size, baseOffset);
+        seg.publish(data, size, next);
+        seg.firstAppendMs = seg.estimateFirstAppendMs(nowMs);
+        return seg;
+    }
+
+    /** Opens an older, sealed segment read-only; its indexes are rebuilt if missing or malformed. */
+    static LogSegment loadSealed(Path dir, long baseOffset, SegmentLogConfig config) throws IOException {
+        LogSegment seg = new LogSegment(dir, baseOffset, config);
+        int size = checkedSize(seg.logFile);
+        MappedByteBuffer data = mapLog(seg.logFile, false, size, false);
+        boolean rebuild = MappedIndex.isMalformed(seg.offsetIndex.file(), OffsetIndex.ENTRY_SIZE)
+            || MappedIndex.isMalformed(seg.timeIndex.file(), TimeIndex.ENTRY_SIZE);
+        if (!rebuild) {
+            seg.offsetIndex.loadReadOnly();
+            seg.timeIndex.loadReadOnly();
+            rebuild = seg.offsetIndex.lastPosition() >= size;
+        }
+        if (rebuild) {
+            LOGGER.warn("Rebuilding missing or malformed indexes of segment {}", seg.logFile);
+            seg.offsetIndex.createWritable(config.maxIndexBytes());
+            seg.timeIndex.createWritable(config.maxIndexBytes());
+            long next = seg.indexBatches(data, 0, size, baseOffset);
+            seg.sealIndexes(data);
+            seg.publish(data, size, next);
+        } else {
+            seg.publish(data, size, seg.scanTail(data, size));
+        }
+        return seg;
+    }
+
+    long baseOffset() {
+        return baseOffset;
+    }
+
+    long nextOffset() {
+        return state.nextOffset();
+    }
+
+    int size() {
+        return state.size();
+    }
+
+    boolean isEmpty() {
+        return state.size() == 0;
+    }
+
+    /** Readers' entry point for timestamp queries over this segment's current state. */
+    SegmentQueries queries() {
+        return new SegmentQueries(state, offsetIndex, timeIndex);
+    }
+
+    /** See {@link SegmentLog#read}; {@code null} when no batch of this segment ends at or after startOffset. */
+    MemoryRecords read(long startOffset, int maxBytes, long maxOffsetExclusive, boolean minOneBatch) {
+        return queries().read(startOffset, maxBytes, maxOffsetExclusive, minOneBatch);
+    }
+
+    /** Largest max-timestamp in this segment, or the file's modification time when it has none. */
+    long largestTimestampOrMtime() throws IOException {
+        long ts = state.maxTimestamp();
+        return ts >= 0 ? ts : Files.getLastModifiedTime(logFile).toMillis();
+    }
+
+    List<Path> files() {
+        return List.of(logFile, offsetIndex.file(), timeIndex.file());
+    }
+
+    /** Why the next append of {@code bytes} ending at {@code lastOffset} needs a new segment, or null. Writer. */
+    String rollReason(int bytes, long lastOffset, long nowMs) {
+        State s = state;
+        if (s.size() == 0) {
+            return null;
+        } else if ((long) s.size() + bytes > config.segmentBytes()) {
+            return "size";
+        } else if (nowMs - firstAppendMs > config.segmentMs()) {
+            return "age";
+        } else if (offsetIndex.isFull() || timeIndex.isFull()) {
+            return "index full";
+        } else if (lastOffset - baseOffset > Integer.MAX_VALUE) {
+            return "relative offset overflow";
+        }
+        return null;
+    }
+
+    /** Copies already validated, contiguous batches (position..limit of {@code batches}) to the end. Writer. */
+    void append(ByteBuffer batches, long nowMs) {
+        State s = state;
+        int len = batches.remaining();
+        s.data().put(s.size(), batches, batches.position(), len);
+        long next = indexBatches(s.data(), s.size(), s.size() + len, s.nextOffset());
+        if (firstAppendMs < 0) {
+            firstAppendMs = nowMs;
+        }
+        publish(s.data(), s.size() + len, next);
+    }
+
+    /** Position of the batch whose base offset is {@code offset}, the size if it is the next offset, else -1. */
+    int positionOf(long offset) {
+        return queries().positionOf(offset);
+    }
+
+    /** Removes the batches from {@code position} (where {@code offset} starts) onward and zeroes them. Writer. */
+    void truncateTo(long offset, int position, long nowMs) throws IOException {
+        if (!writable) {
+            reopenWritable();
+        }
+        State s = state;
+        offsetIndex.truncateTo(offset);
+        timeIndex.truncateTo(offset);
+        scanTail(s.data(), position);
+        publish(s.data(), position, offset);
+        SegmentRecovery.zero(s.data(), position, s.size());
+        bytesSinceLastIndexEntry = 0;
+        firstAppendMs = estimateFirstAppendMs(nowMs);
+        flush();
+    }
+
+    /** Forces the data and the indexes of a writable segment to disk. Writer. */
+    void flush() {
+        if (writable) {
+            State s = state;
+            s.data().force(0, s.size());
+            offsetIndex.flush();
+            timeIndex.flush();
+        }
+    }
+
+    /** Adds the final time-index entry, forces everything, trims the files and remaps them read-only. Writer. */
+    void seal() throws IOException {
+        if (!writable) {
+            return;
+        }
+        State s = state;
+        s.data().force(0, s.size());
+        MappedByteBuffer data;
+        try (FileChannel ch = FileChannel.open(logFile, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ch.truncate(s.size());
+            ch.force(true);
+            data = ch.map(FileChannel.MapMode.READ_ONLY, 0, s.size());
+        }
+        sealIndexes(s.data());
+        writable = false;
+        publish(data, s.size(), s.nextOffset());
+    }
+
+    /** Deletes the files; indexes first so that a crash never leaves indexes without their log. Writer. */
+    void delete() throws IOException {
+        timeIndex.delete();
+        offsetIndex.delete();
+        Files.deleteIfExists(logFile);
+    }
+
+    private void reopenWritable() throws IOException {
+        State s = state;
+        MappedByteBuffer data = mapLog(logFile, true, Math.max(s.size(), config.segmentBytes()), false);
+        offsetIndex.reopenWritable(config.maxIndexBytes());
+        timeIndex.reopenWritable(config.maxIndexBytes());
+        writable = true;
+        publish(data, s.size(), s.nextOffset());
+    }
+
+    private void sealIndexes(MappedByteBuffer data) throws IOException {
+        if (runningMaxPosition >= 0) {
+            timeIndex.maybeAppend(runningMaxTimestamp, BatchHeader.baseOffset(data, runningMaxPosition));
+        }
+        offsetIndex.seal();
+        timeIndex.seal();
+    }
+
+    /**
+     * Adds index entries for the batches in {@code data[from, to)} and tracks the running max timestamp, exactly as
+     * appends do; used by append, recovery and rebuilds. Returns the offset after the last batch.
+     */
+    private long indexBatches(MappedByteBuffer data, int from, int to, long nextOffset) {
+        long next = nextOffset;
+        for (int pos = from; pos < to; pos += BatchHeader.size(data, pos)) {
+            long batchMax = BatchHeader.maxTimestamp(data, pos);
+            if (batchMax > runningMaxTimestamp) {
+                runningMaxTimestamp = batchMax;
+                runningMaxPosition = pos;
+            }
+            if (bytesSinceLastIndexEntry > config.indexIntervalBytes()) {
+                if (!offsetIndex.isFull()) {
+                    offsetIndex.append(BatchHeader.baseOffset(data, pos), pos);
+                }
+                timeIndex.maybeAppend(runningMaxTimestamp, BatchHeader.baseOffset(data, runningMaxPosition));
+                bytesSinceLastIndexEntry = 0;
+            }
+            bytesSinceLastIndexEntry += BatchHeader.size(data, pos);
+            next = BatchHeader.lastOffset(data, pos) + 1;
+        }
+        return next;
+    }
+
+    /**
+     * Recomputes the running max timestamp of {@code data[0, size)} from the last time-index entry onward (no
+     * earlier batch can beat it) and returns the offset after the last batch. Indexes must match the data.
+     */
+    private long scanTail(MappedByteBuffer data, int size) {
+        long lastIndexed = timeIndex.lastOffset();
+        int from = lastIndexed >= 0 ? offsetIndex.lookup(lastIndexed) : 0;
+        if (from >= size) {
+            from = 0;
+        }
+        runningMaxTimestamp = Long.MIN_VALUE;
+        runningMaxPosition = -1;
+        long next = from == 0 ? baseOffset : BatchHeader.baseOffset(data, from);
+        for (int pos = from; pos >= 0 && pos < size; pos = SegmentQueries.nextBatch(data, pos, size)) {
+            long batchMax = BatchHeader.maxTimestamp(data, pos);
+            if (batchMax > runningMaxTimestamp) {
+                runningMaxTimestamp = batchMax;
+                runningMaxPosition = pos;
+            }
+            next = BatchHeader.lastOffset(data, pos) + 1;
+        }
+        return next;
+    }
+
+    private void publish(MappedByteBuffer data, int size, long nextOffset) {
+        state = new State(data, size, nextOffset, runningMaxTimestamp, runningMaxPosition);
+    }
+
+    private long estimateFirstAppendMs(long nowMs) {
+        State s = state;
+        if (s.size() == 0) {
+            return -1;
+        }
+        long firstBatchTs = BatchHeader.maxTimestamp(s.data(), 0);
+        return firstBatchTs >= 0 ? Math.min(firstBatchTs, nowMs) : nowMs;
+    }
+
+    private static int checkedSize(Path file) throws IOException {
+        long size = Files.size(file);
+        if (size > Integer.MAX_VALUE) {
+            throw new IOException("Segment file " + file + " is larger than 2 GiB: " + size);
+        }
+        return (int) size;
+    }
+
+    private static MappedByteBuffer mapLog(Path file, boolean writable, long bytes, boolean fresh) throws IOException {
+        FileChannel ch = !writable ? FileChannel.open(file, StandardOpenOption.READ)
+            : fresh ? FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)
+            : FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        try (ch) {
+            return ch.map(writable ? FileChannel.MapMode.READ_WRITE : FileChannel.MapMode.READ_ONLY, 0, bytes);
+        }
+    }
+}

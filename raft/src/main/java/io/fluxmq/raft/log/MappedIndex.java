@@ -1,0 +1,148 @@
+package io.fluxmq.raft.log;
+
+import java.io.IOException;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.function.IntToLongFunction;
+
+/**
+ * A file of fixed-size entries, memory-mapped in full, holding a sparse index of one segment. Subclasses define
+ * the entry layout; entries are sorted by offset (and, in the time index, by timestamp).
+ *
+ * <p>Life cycle: a <em>writable</em> index (the active segment's) is pre-allocated to {@code maxIndexBytes}
+ * rounded down to a whole entry and mapped READ_WRITE; the bytes after the last entry are meaningless. When
+ * the segment is sealed, the file is trimmed to its entries and mapped READ_ONLY. A writable index is never
+ * trusted after a crash: the active segment's indexes are rebuilt from its log on open.
+ *
+ * <p>Thread-safety: one writer thread (the log's) appends, truncates and seals. Readers may search at any time
+ * without locking: the map and the entry count are published together in one volatile {@link View}, entries
+ * are written before the count that exposes them, and maps are never unmapped explicitly, so a reader that
+ * holds an old view keeps reading valid memory. The file is only shrunk below bytes that no view exposes.
+ */
+abstract class MappedIndex {
+
+    /** One consistent snapshot: the current map and how many of its entries are valid. */
+    protected record View(MappedByteBuffer map, int entries) {
+    }
+
+    protected final long baseOffset;
+    private final Path file;
+    private final int entrySize;
+    private volatile View view;
+    private boolean writable;
+
+    MappedIndex(Path file, long baseOffset, int entrySize) {
+        this.file = file;
+        this.baseOffset = baseOffset;
+        this.entrySize = entrySize;
+    }
+
+    /** True when the file is absent or its size is not a whole number of entries. */
+    static boolean isMalformed(Path file, int entrySize) throws IOException {
+        return !Files.isRegularFile(file) || Files.size(file) % entrySize != 0;
+    }
+
+    /** Discards any content and maps a fresh, pre-allocated, writable file. */
+    void createWritable(int maxIndexBytes) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+            StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            view = new View(ch.map(FileChannel.MapMode.READ_WRITE, 0, capacity(maxIndexBytes)), 0);
+        }
+        writable = true;
+    }
+
+    /** Maps an existing, well-formed file read-only; every entry in it is taken as valid. */
+    void loadReadOnly() throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            view = new View(ch.map(FileChannel.MapMode.READ_ONLY, 0, size), (int) (size / entrySize));
+        }
+        writable = false;
+    }
+
+    /** Turns a sealed index back into a writable one that keeps its entries (after truncating into its segment). */
+    void reopenWritable(int maxIndexBytes) throws IOException {
+        View v = view;
+        int bytes = Math.max(capacity(maxIndexBytes), v.entries() * entrySize);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            view = new View(ch.map(FileChannel.MapMode.READ_WRITE, 0, bytes), v.entries());
+        }
+        writable = true;
+    }
+
+    /** Forces the entries to disk, trims the file to them and remaps it read-only. */
+    void seal() throws IOException {
+        View v = view;
+        if (writable) {
+            v.map().force();
+        }
+        long bytes = (long) v.entries() * entrySize;
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ch.truncate(bytes);
+            ch.force(true);
+            view = new View(ch.map(FileChannel.MapMode.READ_ONLY, 0, bytes), v.entries());
+        }
+        writable = false;
+    }
+
+    void flush() {
+        if (writable) {
+            view.map().force();
+        }
+    }
+
+    void delete() throws IOException {
+        Files.deleteIfExists(file);
+    }
+
+    Path file() {
+        return file;
+    }
+
+    int entries() {
+        return view.entries();
+    }
+
+    boolean isFull() {
+        View v = view;
+        return (v.entries() + 1) * entrySize > v.map().capacity();
+    }
+
+    protected View view() {
+        return view;
+    }
+
+    /** Reserves the next entry slot for the writer; the caller fills it, then calls {@link #publish}. */
+    protected int nextEntryPosition() {
+        if (!writable || isFull()) {
+            throw new IllegalStateException("index " + file + " is not writable or full");
+        }
+        return view.entries() * entrySize;
+    }
+
+    protected void publish(int entries) {
+        view = new View(view.map(), entries);
+    }
+
+    /** The number of leading entries whose key is at most {@code bound}; keys must be non-decreasing. */
+    protected static int countAtMost(int entries, IntToLongFunction keyOfEntry, long bound) {
+        int lo = 0;
+        int hi = entries;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (keyOfEntry.applyAsLong(mid) <= bound) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        return lo;
+    }
+
+    private int capacity(int maxIndexBytes) {
+        return maxIndexBytes - maxIndexBytes % entrySize;
+    }
+}

@@ -1,0 +1,320 @@
+package io.fluxmq.raft.log;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.function.LongSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import org.apache.kafka.common.record.MemoryRecords;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The log of one partition: Kafka v2 record batches (magic 2) whose base offset and partition leader epoch were
+ * stamped by the caller, stored byte for byte in a directory of {@link LogSegment}s named by base offset.
+ * Reads follow Kafka fetch semantics; appends roll a new segment on size, age or a full index; recovery on
+ * {@link #open} keeps the valid prefix of the last segment. The on-disk format is described in docs/storage.md.
+ *
+ * <p>Thread-safety: one writer thread calls {@link #append}, {@link #truncateTo}, {@link #flush},
+ * {@link #deleteOldSegments} and {@link #close} (they are synchronized). {@link #read}, {@link #offsetForTimestamp},
+ * {@link #maxTimestamp}, the offset getters and {@link #segmentFiles} may run concurrently from any thread:
+ * they read the volatile, immutable segment list and each segment's published state, and return views of the
+ * mapped files rather than copies. Data removed by truncation may still show in a view taken just before.
+ */
+public final class SegmentLog implements java.io.Closeable {
+
+    private static final Logger LOGGER = LoggerFactory.getLogger(SegmentLog.class);
+    private static final Pattern SEGMENT_FILE = Pattern.compile("(\\d{20})(\\.log|\\.index|\\.timeindex)");
+
+    private final Path dir;
+    private final SegmentLogConfig config;
+    private final LongSupplier clockMs;
+    /** Immutable, in offset order, never empty; the last one is the active segment. */
+    private volatile List<LogSegment> segments;
+    private volatile boolean closed;
+
+    private SegmentLog(Path dir, SegmentLogConfig config, LongSupplier clockMs, List<LogSegment> segments) {
+        this.dir = dir;
+        this.config = config;
+        this.clockMs = clockMs;
+        this.segments = List.copyOf(segments);
+    }
+
+    /** Opens the log in {@code dir}, creating the directory if absent and recovering the last segment. */
+    public static SegmentLog open(Path dir, SegmentLogConfig config, LongSupplier clockMs) throws IOException {
+        Files.createDirectories(dir);
+        TreeSet<Long> bases = new TreeSet<>();
+        List<Path> indexFiles = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                Matcher m = SEGMENT_FILE.matcher(file.getFileName().toString());
+                if (m.matches() && m.group(2).equals(LogSegment.LOG_SUFFIX)) {
+                    bases.add(Long.parseLong(m.group(1)));
+                } else if (m.matches()) {
+                    indexFiles.add(file);
+                }
+            }
+        }
+        for (Path index : indexFiles) {
+            String name = index.getFileName().toString();
+            if (!bases.contains(Long.parseLong(name.substring(0, 20)))) {
+                LOGGER.warn("Deleting index file {} that has no log file", index);
+                Files.delete(index);
+            }
+        }
+        List<LogSegment> segments = new ArrayList<>();
+        long nowMs = clockMs.getAsLong();
+        for (long base : bases) {
+            segments.add(base == bases.last() ? LogSegment.recoverActive(dir, base, config, nowMs)
+                : LogSegment.loadSealed(dir, base, config));
+        }
+        if (segments.isEmpty()) {
+            segments.add(LogSegment.create(dir, 0, config));
+        }
+        SegmentLog log = new SegmentLog(dir, config, clockMs, segments);
+        LOGGER.info("Opened log {} with {} segments, offsets [{}, {})", dir, segments.size(),
+            log.logStartOffset(), log.logEndOffset());
+        return log;
+    }
+
+    public long logStartOffset() {
+        return segments.get(0).baseOffset();
+    }
+
+    /** The offset the next appended batch must have as its base offset. */
+    public long logEndOffset() {
+        List<LogSegment> segs = segments;
+        return segs.get(segs.size() - 1).nextOffset();
+    }
+
+    /**
+     * Appends one or more complete v2 batches (buffer position..limit; the buffer itself is not modified). The first
+     * batch's base offset must equal {@link #logEndOffset()} and the rest must follow contiguously; every batch must
+     * pass its CRC. All batches land in one segment, so together they may not exceed {@code segmentBytes}.
+     *
+     * @throws IllegalArgumentException if the buffer is empty or a batch is incomplete, corrupt, not magic 2 or
+     *                                  not contiguous, or the batches exceed {@code segmentBytes}
+     */
+    public synchronized void append(ByteBuffer batches) throws IOException {
+        ensureOpen();
+        ByteBuffer in = batches.duplicate();
+        long next = logEndOffset();
+        for (int pos = in.position(); pos < in.limit(); pos += BatchHeader.size(in, pos)) {
+            String problem = BatchHeader.problem(in, pos, in.limit(), next, true);
+            if (problem != null) {
+                throw new IllegalArgumentException("Cannot append batch at buffer position " + pos + ": " + problem);
+            }
+            next = BatchHeader.lastOffset(in, pos) + 1;
+        }
+        int bytes = in.remaining();
+        if (bytes == 0) {
+            throw new IllegalArgumentException("No batches to append");
+        }
+        if (bytes > config.segmentBytes()) {
+            throw new IllegalArgumentException(bytes + " bytes of batches exceed segmentBytes " + config.segmentBytes());
+        }
+        long nowMs = clockMs.getAsLong();
+        LogSegment active = active();
+        String reason = active.rollReason(bytes, next - 1, nowMs);
+        if (reason != null) {
+            active = roll(active, reason);
+        }
+        if (next - 1 - active.baseOffset() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("Batches span more than 2^31 offsets");
+        }
+        active.append(in, nowMs);
+    }
+
+    /**
+     * Fetches batches from the one containing {@code startOffset} onward, from one segment only: only batches whose
+     * last offset is below {@code maxOffsetExclusive}, at most {@code maxBytes} in total except that, if
+     * {@code minOneBatch}, the first batch is returned whole even when larger. The result is a read-only view of
+     * the mapped segment; it is {@link MemoryRecords#EMPTY} when nothing qualifies.
+     *
+     * @throws OffsetOutOfRangeException if {@code startOffset} is below the log start or above the log end offset
+     */
+    public MemoryRecords read(long startOffset, int maxBytes, long maxOffsetExclusive, boolean minOneBatch) {
+        List<LogSegment> segs = segments;
+        long start = segs.get(0).baseOffset();
+        long end = segs.get(segs.size() - 1).nextOffset();
+        if (startOffset < start || startOffset > end) {
+            throw new OffsetOutOfRangeException(startOffset, start, end);
+        }
+        if (startOffset == end || startOffset >= maxOffsetExclusive) {
+            return MemoryRecords.EMPTY;
+        }
+        for (int i = floorSegment(segs, startOffset); i < segs.size(); i++) {
+            MemoryRecords records = segs.get(i).read(startOffset, maxBytes, maxOffsetExclusive, minOneBatch);
+            if (records != null) {
+                return records;
+            }
+        }
+        return MemoryRecords.EMPTY;
+    }
+
+    /**
+     * Removes every batch with base offset at least {@code offset}, which must be a batch boundary or the log end
+     * offset. Truncating into an older segment deletes the later ones and makes it the active segment again.
+     */
+    public synchronized void truncateTo(long offset) throws IOException {
+        ensureOpen();
+        List<LogSegment> segs = segments;
+        if (offset == logEndOffset()) {
+            return;
+        }
+        if (offset < logStartOffset() || offset > logEndOffset()) {
+            throw new IllegalArgumentException("Truncation offset " + offset + " is outside the log range ["
+                + logStartOffset() + ", " + logEndOffset() + "]");
+        }
+        int keep = floorSegment(segs, offset);
+        LogSegment target = segs.get(keep);
+        int position = target.positionOf(offset);
+        if (position < 0) {
+            throw new IllegalArgumentException("Truncation offset " + offset + " is not a batch boundary");
+        }
+        segments = List.copyOf(segs.subList(0, keep + 1));
+        for (int i = segs.size() - 1; i > keep; i--) {
+            segs.get(i).delete();
+        }
+        target.truncateTo(offset, position, clockMs.getAsLong());
+        LOGGER.info("Truncated log {} to offset {}, deleting {} later segments", dir, offset, segs.size() - 1 - keep);
+    }
+
+    /** The earliest record with timestamp at least {@code timestampMs} among offsets below the limit. */
+    public Optional<TimestampAndOffset> offsetForTimestamp(long timestampMs, long maxOffsetExclusive) {
+        for (LogSegment segment : segments) {
+            if (segment.baseOffset() >= maxOffsetExclusive) {
+                break;
+            }
+            TimestampAndOffset found = segment.queries().firstAtOrAfter(timestampMs, maxOffsetExclusive);
+            if (found != null) {
+                return Optional.of(found);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The record with the largest timestamp (the earliest such) among offsets below the limit. */
+    public Optional<TimestampAndOffset> maxTimestamp(long maxOffsetExclusive) {
+        TimestampAndOffset best = null;
+        for (LogSegment segment : segments) {
+            if (segment.baseOffset() >= maxOffsetExclusive) {
+                break;
+            }
+            TimestampAndOffset candidate = segment.queries().largestBelow(maxOffsetExclusive);
+            if (candidate != null && (best == null || candidate.timestamp() > best.timestamp())) {
+                best = candidate;
+            }
+        }
+        return Optional.ofNullable(best);
+    }
+
+    /** Forces the active segment's data and indexes to disk (sealed segments were forced when sealed). */
+    public synchronized void flush() throws IOException {
+        ensureOpen();
+        active().flush();
+    }
+
+    /** Every file of the log ({@code .log}, {@code .index}, {@code .timeindex} per segment) in offset order. */
+    public List<Path> segmentFiles() {
+        List<Path> files = new ArrayList<>();
+        for (LogSegment segment : segments) {
+            files.addAll(segment.files());
+        }
+        return files;
+    }
+
+    /**
+     * Deletes the oldest segments, never the active one, that lie entirely below {@code belowOffset} and either are
+     * older than {@code retentionMs} (by largest timestamp, or file modification time when none) or keep the log
+     * above {@code retentionBytes}. Either limit may be -1 for unlimited. Advances the log start offset.
+     *
+     * @return the number of segments deleted
+     */
+    public synchronized int deleteOldSegments(long retentionMs, long retentionBytes, long belowOffset)
+        throws IOException {
+        ensureOpen();
+        List<LogSegment> segs = segments;
+        long remainingBytes = 0;
+        for (LogSegment segment : segs) {
+            remainingBytes += segment.size();
+        }
+        long nowMs = clockMs.getAsLong();
+        int deletable = 0;
+        while (deletable < segs.size() - 1 && segs.get(deletable + 1).baseOffset() <= belowOffset) {
+            LogSegment segment = segs.get(deletable);
+            boolean expired = retentionMs >= 0 && nowMs - segment.largestTimestampOrMtime() > retentionMs;
+            boolean oversize = retentionBytes >= 0 && remainingBytes - segment.size() >= retentionBytes;
+            if (!expired && !oversize) {
+                break;
+            }
+            remainingBytes -= segment.size();
+            deletable++;
+        }
+        if (deletable == 0) {
+            return 0;
+        }
+        segments = List.copyOf(segs.subList(deletable, segs.size()));
+        for (int i = 0; i < deletable; i++) {
+            segs.get(i).delete();
+        }
+        LOGGER.info("Retention deleted {} segments of log {}; log start offset is now {}", deletable, dir,
+            logStartOffset());
+        return deletable;
+    }
+
+    /** Seals the active segment (trimming its files) and rejects further writes. */
+    @Override
+    public synchronized void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        active().seal();
+    }
+
+    private LogSegment roll(LogSegment active, String reason) throws IOException {
+        active.seal();
+        LogSegment next = LogSegment.create(dir, active.nextOffset(), config);
+        List<LogSegment> segs = new ArrayList<>(segments);
+        segs.add(next);
+        segments = List.copyOf(segs);
+        LOGGER.info("Rolled segment {} of log {} ({}); new segment starts at offset {}", active.baseOffset(), dir,
+            reason, next.baseOffset());
+        return next;
+    }
+
+    private LogSegment active() {
+        List<LogSegment> segs = segments;
+        return segs.get(segs.size() - 1);
+    }
+
+    /** Index of the last segment whose base offset is at most {@code offset} (0 if none). */
+    private static int floorSegment(List<LogSegment> segs, long offset) {
+        int lo = 0;
+        int hi = segs.size() - 1;
+        while (lo < hi) {
+            int mid = (lo + hi + 1) >>> 1;
+            if (segs.get(mid).baseOffset() <= offset) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return lo;
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("Log " + dir + " is closed");
+        }
+    }
+}

@@ -1,0 +1,306 @@
+package io.fluxmq.raft.partition;
+
+import io.fluxmq.raft.log.OffsetOutOfRangeException;
+import io.fluxmq.raft.log.TimestampAndOffset;
+import java.io.IOException;
+import java.util.Iterator;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
+import org.apache.kafka.common.InvalidRecordException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.CorruptRecordException;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.apache.kafka.common.record.MutableRecordBatch;
+import org.apache.kafka.common.record.RecordBatch;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.raftlog.RaftLog;
+import org.apache.ratis.server.protocol.TermIndex;
+
+/**
+ * This node's replica of one partition: the produce and fetch entry points over the partition's Raft group.
+ *
+ * <p>Appends are serialized per partition by {@link #appendLock}: under it the leader checks producer state, assigns
+ * the base offset (end of its Raft log, uncommitted entries included), stamps offset and leader epoch (the Raft term)
+ * into the batch header and hands the entry to Ratis, so offsets follow log order exactly. The future completes once
+ * the entry is committed and applied. Thread-safe.
+ */
+public final class PartitionReplica {
+    private final TopicPartition topicPartition;
+    private final RaftGroupId groupId;
+    private final RaftServer server;
+    private final PartitionStateMachine stateMachine;
+    private final int maxBatchBytes;
+    private final ClientId clientId = ClientId.randomId();
+    private final AtomicLong callIds = new AtomicLong();
+    private final Object appendLock = new Object();
+    /** Leader-side view: next offset and producer state including appended but uncommitted entries. */
+    private LeaderView leaderView;
+
+    private record LeaderView(long term, long nextOffset, ProducerStateTable producers) {}
+
+    public PartitionReplica(TopicPartition topicPartition, RaftGroupId groupId, RaftServer server,
+                            PartitionStateMachine stateMachine, int maxBatchBytes) {
+        this.topicPartition = topicPartition;
+        this.groupId = groupId;
+        this.server = server;
+        this.stateMachine = stateMachine;
+        this.maxBatchBytes = maxBatchBytes;
+    }
+
+    public TopicPartition topicPartition() {
+        return topicPartition;
+    }
+
+    public RaftGroupId groupId() {
+        return groupId;
+    }
+
+    /**
+     * Appends one record batch (magic v2). Completes with the assigned base offset once the batch is committed, or
+     * exceptionally with a {@link PartitionException}.
+     */
+    public CompletableFuture<AppendResult> append(MemoryRecords records) {
+        MutableRecordBatch batch;
+        try {
+            batch = validate(records);
+        } catch (PartitionException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        CompletableFuture<RaftClientReply> reply;
+        EntryHeader header;
+        synchronized (appendLock) {
+            RaftServer.Division division;
+            try {
+                division = server.getDivision(groupId);
+            } catch (IOException e) {
+                return CompletableFuture.failedFuture(notLeader("group not open: " + e.getMessage()));
+            }
+            if (!division.getInfo().isLeader()) {
+                leaderView = null;
+                return CompletableFuture.failedFuture(notLeader("this node does not lead " + topicPartition));
+            }
+            long term = division.getInfo().getCurrentTerm();
+            LeaderView view = leaderView;
+            if (view == null || view.term() != term) {
+                try {
+                    view = buildLeaderView(division, term);
+                } catch (IOException e) {
+                    return CompletableFuture.failedFuture(new PartitionException(PartitionError.LEADER_NOT_READY,
+                            "cannot read the Raft log of " + topicPartition, e));
+                }
+            }
+            EntryHeader proposed = EntryHeader.of(batch, records.sizeInBytes());
+            if (proposed.idempotent()) {
+                ProducerStateTable.Check check = view.producers().check(proposed);
+                if (check instanceof ProducerStateTable.Check.Duplicate duplicate) {
+                    leaderView = view;
+                    return awaitCommitted(duplicate.original().baseOffset(), duplicate.original().lastOffset());
+                }
+                if (check instanceof ProducerStateTable.Check.Reject reject) {
+                    leaderView = view;
+                    return CompletableFuture.failedFuture(new PartitionException(reject.error(), reject.message()));
+                }
+            }
+            long lastOffset = view.nextOffset() + (batch.lastOffset() - batch.baseOffset());
+            batch.setLastOffset(lastOffset);
+            batch.setPartitionLeaderEpoch((int) term);
+            header = EntryHeader.of(batch, records.sizeInBytes());
+            view.producers().record(header);
+            leaderView = new LeaderView(term, header.nextOffset(), view.producers());
+            RaftClientRequest request = RaftClientRequest.newBuilder()
+                    .setClientId(clientId)
+                    .setServerId(server.getId())
+                    .setGroupId(groupId)
+                    .setCallId(callIds.incrementAndGet())
+                    .setMessage(Message.valueOf(PartitionStateMachine.concat(header.toBuffer(), records.buffer())))
+                    .setType(RaftClientRequest.writeRequestType())
+                    .build();
+            try {
+                reply = server.submitClientRequestAsync(request);
+            } catch (IOException e) {
+                leaderView = null;
+                return CompletableFuture.failedFuture(notLeader(e.getMessage()));
+            }
+        }
+        return reply.handle((r, error) -> {
+            Throwable failure = error != null ? error : r.isSuccess() ? null : r.getException();
+            if (failure == null) {
+                return new AppendResult(header.baseOffset(), stateMachine.log().logStartOffset());
+            }
+            synchronized (appendLock) {
+                leaderView = null;
+            }
+            throw new CompletionException(translate(failure));
+        });
+    }
+
+    private MutableRecordBatch validate(MemoryRecords records) {
+        if (records.sizeInBytes() > maxBatchBytes) {
+            throw new PartitionException(PartitionError.BATCH_TOO_LARGE, "batch of " + records.sizeInBytes()
+                    + " bytes exceeds the maximum of " + maxBatchBytes);
+        }
+        Iterator<MutableRecordBatch> batches = records.batches().iterator();
+        if (!batches.hasNext()) {
+            throw new PartitionException(PartitionError.INVALID_BATCH, "produce request has no record batch");
+        }
+        MutableRecordBatch batch;
+        try {
+            batch = batches.next();
+            if (batches.hasNext()) {
+                throw new PartitionException(PartitionError.INVALID_BATCH,
+                        "produce requests must hold exactly one record batch per partition");
+            }
+        } catch (CorruptRecordException | InvalidRecordException e) {
+            throw new PartitionException(PartitionError.CORRUPT_BATCH, e.getMessage());
+        }
+        if (batch.magic() != RecordBatch.MAGIC_VALUE_V2) {
+            throw new PartitionException(PartitionError.INVALID_BATCH,
+                    "only record batch format v2 is accepted, got magic " + batch.magic());
+        }
+        if (batch.sizeInBytes() != records.sizeInBytes() || !batch.isValid()) {
+            throw new PartitionException(PartitionError.CORRUPT_BATCH, "record batch fails its CRC check");
+        }
+        if (batch.countOrNull() != null && batch.countOrNull() <= 0) {
+            throw new PartitionException(PartitionError.INVALID_BATCH, "record batch has no records");
+        }
+        return batch;
+    }
+
+    private LeaderView buildLeaderView(RaftServer.Division division, long term) throws IOException {
+        PartitionStateMachine.AppliedState applied = stateMachine.appliedState();
+        ProducerStateTable producers = applied.producers();
+        long next = applied.highWatermark();
+        RaftLog raftLog = division.getRaftLog();
+        TermIndex last = raftLog.getLastEntryTermIndex();
+        long lastIndex = last == null ? -1 : last.getIndex();
+        for (long i = Math.max(applied.index() + 1, raftLog.getStartIndex()); i <= lastIndex; i++) {
+            LogEntryProto entry = raftLog.get(i);
+            if (entry != null && entry.hasStateMachineLogEntry()) {
+                EntryHeader header = PartitionStateMachine.header(entry);
+                producers.record(header);
+                next = header.nextOffset();
+            }
+        }
+        return new LeaderView(term, next, producers);
+    }
+
+    private CompletableFuture<AppendResult> awaitCommitted(long baseOffset, long lastOffset) {
+        CompletableFuture<AppendResult> result = new CompletableFuture<>();
+        LongConsumer listener = hw -> {
+            if (hw > lastOffset) {
+                result.complete(new AppendResult(baseOffset, stateMachine.log().logStartOffset()));
+            }
+        };
+        stateMachine.addHighWatermarkListener(listener);
+        listener.accept(stateMachine.highWatermark());
+        result.whenComplete((r, e) -> stateMachine.removeHighWatermarkListener(listener));
+        return result;
+    }
+
+    private static PartitionException translate(Throwable failure) {
+        Throwable cause = failure instanceof CompletionException && failure.getCause() != null
+                ? failure.getCause() : failure;
+        if (cause instanceof PartitionException pe) {
+            return pe;
+        }
+        if (cause instanceof NotLeaderException) {
+            return notLeader(cause.getMessage());
+        }
+        if (cause instanceof org.apache.ratis.protocol.exceptions.LeaderNotReadyException
+                || cause instanceof org.apache.ratis.protocol.exceptions.LeaderSteppingDownException) {
+            return new PartitionException(PartitionError.LEADER_NOT_READY, cause.getMessage(), cause);
+        }
+        return new PartitionException(PartitionError.UNKNOWN, String.valueOf(cause.getMessage()), cause);
+    }
+
+    private static PartitionException notLeader(String message) {
+        return new PartitionException(PartitionError.NOT_LEADER, message);
+    }
+
+    /**
+     * Reads committed batches from {@code offset}: up to {@code maxBytes}, at least one batch if {@code minOneBatch}.
+     * Throws {@link PartitionException} with {@link PartitionError#OFFSET_OUT_OF_RANGE} outside [logStart, hw].
+     */
+    public MemoryRecords read(long offset, int maxBytes, boolean minOneBatch) {
+        long hw = stateMachine.highWatermark();
+        if (offset > hw) {
+            throw new PartitionException(PartitionError.OFFSET_OUT_OF_RANGE,
+                    "offset " + offset + " is beyond the high watermark " + hw);
+        }
+        try {
+            return stateMachine.log().read(offset, maxBytes, hw, minOneBatch);
+        } catch (OffsetOutOfRangeException e) {
+            throw new PartitionException(PartitionError.OFFSET_OUT_OF_RANGE, e.getMessage());
+        }
+    }
+
+    /** (epoch, end offset) as OffsetForLeaderEpoch answers it; see {@link PartitionStateMachine#endOffsetForEpoch}. */
+    public long[] endOffsetForEpoch(int epoch) {
+        int current = leaderEpoch();
+        if (epoch > current) {
+            return new long[] {-1, -1};
+        }
+        if (epoch == current) {
+            return new long[] {current, stateMachine.highWatermark()};
+        }
+        return stateMachine.endOffsetForEpoch(epoch);
+    }
+
+    /** Deletes whole committed segments past retention; returns how many were deleted. */
+    public int enforceRetention(long retentionMs, long retentionBytes) throws IOException {
+        return stateMachine.log().deleteOldSegments(retentionMs, retentionBytes, stateMachine.highWatermark());
+    }
+
+    public long highWatermark() {
+        return stateMachine.highWatermark();
+    }
+
+    public long logStartOffset() {
+        return stateMachine.log().logStartOffset();
+    }
+
+    public Optional<TimestampAndOffset> offsetForTimestamp(long timestamp) {
+        return stateMachine.log().offsetForTimestamp(timestamp, stateMachine.highWatermark());
+    }
+
+    public Optional<TimestampAndOffset> maxTimestamp() {
+        return stateMachine.log().maxTimestamp(stateMachine.highWatermark());
+    }
+
+    /** True when this node leads the partition's Raft group. */
+    public boolean isLeader() {
+        try {
+            return server.getDivision(groupId).getInfo().isLeader();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** The Kafka leader epoch: the current Raft term. */
+    public int leaderEpoch() {
+        try {
+            return (int) server.getDivision(groupId).getInfo().getCurrentTerm();
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    /** Listeners run on the Raft apply thread whenever the high watermark advances; they must not block. */
+    public void addHighWatermarkListener(LongConsumer listener) {
+        stateMachine.addHighWatermarkListener(listener);
+    }
+
+    public void removeHighWatermarkListener(LongConsumer listener) {
+        stateMachine.removeHighWatermarkListener(listener);
+    }
+}
