@@ -57,6 +57,7 @@ public final class Main implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             node.close();
             stopped.countDown();
+            org.apache.logging.log4j.LogManager.shutdown();
         }, "fluxmq-shutdown"));
         try {
             node.start();

@@ -1,0 +1,104 @@
+package io.fluxmq.node;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A FluxMQ node in its own JVM ({@code io.fluxmq.node.Main}), for tests that kill processes. Output goes to
+ * {@code target/node-logs/<name>.log}. The classpath is the one Maven wrote to {@code target/classpath.txt}.
+ */
+final class NodeProcess implements AutoCloseable {
+    private final String name;
+    private final Path dataDir;
+    private final int kafkaPort;
+    private final int raftPort;
+    private final Map<String, String> settings;
+    private Process process;
+
+    NodeProcess(String name, Path dataDir, Map<String, String> settings) throws IOException {
+        this.name = name;
+        this.dataDir = dataDir;
+        this.kafkaPort = TestNode.freePort();
+        this.raftPort = TestNode.freePort();
+        this.settings = settings;
+    }
+
+    NodeProcess start() throws IOException, InterruptedException {
+        Path target = Path.of("target");
+        String classpath = "target/classes" + java.io.File.pathSeparator
+                + Files.readString(target.resolve("classpath.txt")).trim();
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-cp", classpath, "io.fluxmq.node.Main",
+                "--data-dir", dataDir.toString(), "--kafka-port", Integer.toString(kafkaPort),
+                "--raft-port", Integer.toString(raftPort),
+                "--set", "raft.election.timeout.min.ms=300", "--set", "raft.election.timeout.max.ms=600"));
+        settings.forEach((k, v) -> {
+            cmd.add("--set");
+            cmd.add(k + "=" + v);
+        });
+        Path logs = target.resolve("node-logs");
+        Files.createDirectories(logs);
+        process = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logs.resolve(name + ".log").toFile())).start();
+        awaitPort(30_000);
+        return this;
+    }
+
+    private void awaitPort(long timeoutMs) throws IOException, InterruptedException {
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        while (System.currentTimeMillis() < deadline) {
+            if (!process.isAlive()) {
+                throw new IOException(name + " exited with " + process.exitValue() + " during start-up");
+            }
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("127.0.0.1", kafkaPort), 200);
+                return;
+            } catch (IOException notYet) {
+                Thread.sleep(100);
+            }
+        }
+        throw new IOException(name + " did not open its Kafka port within " + timeoutMs + " ms");
+    }
+
+    /** SIGKILL: no shutdown hook runs. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    /** SIGTERM: graceful shutdown; returns the exit code. */
+    int stop() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor(30, TimeUnit.SECONDS);
+        }
+        return process.exitValue();
+    }
+
+    boolean isAlive() {
+        return process != null && process.isAlive();
+    }
+
+    String bootstrap() {
+        return "127.0.0.1:" + kafkaPort;
+    }
+
+    Path dataDir() {
+        return dataDir;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (isAlive()) {
+            kill();
+        }
+    }
+}
