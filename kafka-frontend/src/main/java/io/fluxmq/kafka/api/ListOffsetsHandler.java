@@ -51,7 +51,11 @@ public final class ListOffsetsHandler implements ApiHandler<ListOffsetsRequestDa
             response.topics().add(out);
             Optional<TopicInfo> info = broker.topic(topic.name());
             for (ListOffsetsRequestData.ListOffsetsPartition p : topic.partitions()) {
-                out.partitions().add(partition(info, topic.name(), p));
+                ListOffsetsPartitionResponse answer = partition(info, topic.name(), p);
+                if (context.version() < 4) {
+                    answer.setLeaderEpoch(-1); // the field exists from v4 on
+                }
+                out.partitions().add(answer);
             }
         }
         return CompletableFuture.completedFuture(response);

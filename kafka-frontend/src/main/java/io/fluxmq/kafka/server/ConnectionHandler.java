@@ -76,13 +76,19 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             response = CompletableFuture.failedFuture(e);
         }
         return response.handle((body, error) -> {
+            if (error == null && respond) {
+                try {
+                    return ResponseEncoder.encode(request.apiKey(), request.version(), request.correlationId(), body);
+                } catch (RuntimeException e) {
+                    error = e;
+                }
+            }
             if (error != null) {
                 LOGGER.error("{} v{} from {} failed; closing the connection", request.apiKey(), request.version(),
                         ctx.channel().remoteAddress(), error);
                 throw new IllegalStateException(error);
             }
-            return respond ? ResponseEncoder.encode(request.apiKey(), request.version(), request.correlationId(), body)
-                    : null;
+            return null;
         });
     }
 
