@@ -3,10 +3,8 @@ package io.fluxmq.raft.log;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 
 import org.apache.kafka.common.record.MemoryRecords;
@@ -69,7 +67,7 @@ final class LogSegment {
     /** Creates a new, empty, writable segment, replacing any files of that name. */
     static LogSegment create(Path dir, long baseOffset, SegmentLogConfig config) throws IOException {
         LogSegment seg = new LogSegment(dir, baseOffset, config);
-        MappedByteBuffer data = mapLog(seg.logFile, true, config.segmentBytes(), true);
+        MappedByteBuffer data = MappedFiles.mapWritable(seg.logFile, config.segmentBytes(), true);
         seg.offsetIndex.createWritable(config.maxIndexBytes());
         seg.timeIndex.createWritable(config.maxIndexBytes());
         seg.writable = true;
@@ -80,8 +78,8 @@ final class LogSegment {
     /** Opens the last segment writable: keeps its valid prefix (see {@link SegmentRecovery}), rebuilds its indexes. */
     static LogSegment recoverActive(Path dir, long baseOffset, SegmentLogConfig config, long nowMs) throws IOException {
         LogSegment seg = new LogSegment(dir, baseOffset, config);
-        int length = checkedSize(seg.logFile);
-        MappedByteBuffer data = mapLog(seg.logFile, true, Math.max(length, config.segmentBytes()), false);
+        int length = MappedFiles.segmentFileSize(seg.logFile);
+        MappedByteBuffer data = MappedFiles.mapWritable(seg.logFile, Math.max(length, config.segmentBytes()), false);
         int size = SegmentRecovery.recover(data, length, baseOffset, seg.logFile);
         seg.offsetIndex.createWritable(config.maxIndexBytes());
         seg.timeIndex.createWritable(config.maxIndexBytes());
@@ -95,8 +93,8 @@ final class LogSegment {
     /** Opens an older, sealed segment read-only; its indexes are rebuilt if missing or malformed. */
     static LogSegment loadSealed(Path dir, long baseOffset, SegmentLogConfig config) throws IOException {
         LogSegment seg = new LogSegment(dir, baseOffset, config);
-        int size = checkedSize(seg.logFile);
-        MappedByteBuffer data = mapLog(seg.logFile, false, size, false);
+        int size = MappedFiles.segmentFileSize(seg.logFile);
+        MappedByteBuffer data = MappedFiles.mapReadOnly(seg.logFile);
         boolean rebuild = MappedIndex.isMalformed(seg.offsetIndex.file(), OffsetIndex.ENTRY_SIZE)
             || MappedIndex.isMalformed(seg.timeIndex.file(), TimeIndex.ENTRY_SIZE);
         if (!rebuild) {
@@ -127,10 +125,6 @@ final class LogSegment {
 
     int size() {
         return state.size();
-    }
-
-    boolean isEmpty() {
-        return state.size() == 0;
     }
 
     /** Readers' entry point for timestamp queries over this segment's current state. */
@@ -220,12 +214,7 @@ final class LogSegment {
         }
         State s = state;
         s.data().force(0, s.size());
-        MappedByteBuffer data;
-        try (FileChannel ch = FileChannel.open(logFile, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            ch.truncate(s.size());
-            ch.force(true);
-            data = ch.map(FileChannel.MapMode.READ_ONLY, 0, s.size());
-        }
+        MappedByteBuffer data = MappedFiles.trimAndMapReadOnly(logFile, s.size());
         sealIndexes(s.data());
         writable = false;
         publish(data, s.size(), s.nextOffset());
@@ -240,7 +229,7 @@ final class LogSegment {
 
     private void reopenWritable() throws IOException {
         State s = state;
-        MappedByteBuffer data = mapLog(logFile, true, Math.max(s.size(), config.segmentBytes()), false);
+        MappedByteBuffer data = MappedFiles.mapWritable(logFile, Math.max(s.size(), config.segmentBytes()), false);
         offsetIndex.reopenWritable(config.maxIndexBytes());
         timeIndex.reopenWritable(config.maxIndexBytes());
         writable = true;
@@ -261,7 +250,13 @@ final class LogSegment {
      */
     private long indexBatches(MappedByteBuffer data, int from, int to, long nextOffset) {
         long next = nextOffset;
-        for (int pos = from; pos < to; pos += BatchHeader.size(data, pos)) {
+        int pos = from;
+        while (pos < to) {
+            int end = SegmentQueries.nextBatch(data, pos, to);
+            if (end < 0) {
+                LOGGER.error("Segment {} has no readable batch at position {}; indexing stops there", logFile, pos);
+                break;
+            }
             long batchMax = BatchHeader.maxTimestamp(data, pos);
             if (batchMax > runningMaxTimestamp) {
                 runningMaxTimestamp = batchMax;
@@ -274,8 +269,9 @@ final class LogSegment {
                 timeIndex.maybeAppend(runningMaxTimestamp, BatchHeader.baseOffset(data, runningMaxPosition));
                 bytesSinceLastIndexEntry = 0;
             }
-            bytesSinceLastIndexEntry += BatchHeader.size(data, pos);
+            bytesSinceLastIndexEntry += end - pos;
             next = BatchHeader.lastOffset(data, pos) + 1;
+            pos = end;
         }
         return next;
     }
@@ -315,23 +311,5 @@ final class LogSegment {
         }
         long firstBatchTs = BatchHeader.maxTimestamp(s.data(), 0);
         return firstBatchTs >= 0 ? Math.min(firstBatchTs, nowMs) : nowMs;
-    }
-
-    private static int checkedSize(Path file) throws IOException {
-        long size = Files.size(file);
-        if (size > Integer.MAX_VALUE) {
-            throw new IOException("Segment file " + file + " is larger than 2 GiB: " + size);
-        }
-        return (int) size;
-    }
-
-    private static MappedByteBuffer mapLog(Path file, boolean writable, long bytes, boolean fresh) throws IOException {
-        FileChannel ch = !writable ? FileChannel.open(file, StandardOpenOption.READ)
-            : fresh ? FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)
-            : FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        try (ch) {
-            return ch.map(writable ? FileChannel.MapMode.READ_WRITE : FileChannel.MapMode.READ_ONLY, 0, bytes);
-        }
     }
 }

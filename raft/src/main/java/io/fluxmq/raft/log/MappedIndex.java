@@ -2,10 +2,8 @@ package io.fluxmq.raft.log;
 
 import java.io.IOException;
 import java.nio.MappedByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.function.IntToLongFunction;
 
 /**
@@ -47,19 +45,14 @@ abstract class MappedIndex {
 
     /** Discards any content and maps a fresh, pre-allocated, writable file. */
     void createWritable(int maxIndexBytes) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-            StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-            view = new View(ch.map(FileChannel.MapMode.READ_WRITE, 0, capacity(maxIndexBytes)), 0);
-        }
+        view = new View(MappedFiles.mapWritable(file, capacity(maxIndexBytes), true), 0);
         writable = true;
     }
 
     /** Maps an existing, well-formed file read-only; every entry in it is taken as valid. */
     void loadReadOnly() throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            view = new View(ch.map(FileChannel.MapMode.READ_ONLY, 0, size), (int) (size / entrySize));
-        }
+        MappedByteBuffer map = MappedFiles.mapReadOnly(file);
+        view = new View(map, map.capacity() / entrySize);
         writable = false;
     }
 
@@ -67,9 +60,7 @@ abstract class MappedIndex {
     void reopenWritable(int maxIndexBytes) throws IOException {
         View v = view;
         int bytes = Math.max(capacity(maxIndexBytes), v.entries() * entrySize);
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            view = new View(ch.map(FileChannel.MapMode.READ_WRITE, 0, bytes), v.entries());
-        }
+        view = new View(MappedFiles.mapWritable(file, bytes, false), v.entries());
         writable = true;
     }
 
@@ -79,12 +70,7 @@ abstract class MappedIndex {
         if (writable) {
             v.map().force();
         }
-        long bytes = (long) v.entries() * entrySize;
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            ch.truncate(bytes);
-            ch.force(true);
-            view = new View(ch.map(FileChannel.MapMode.READ_ONLY, 0, bytes), v.entries());
-        }
+        view = new View(MappedFiles.trimAndMapReadOnly(file, (long) v.entries() * entrySize), v.entries());
         writable = false;
     }
 

@@ -7,11 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.TreeSet;
 import java.util.function.LongSupplier;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 import org.apache.kafka.common.record.MemoryRecords;
 import org.slf4j.Logger;
@@ -32,7 +28,6 @@ import org.slf4j.LoggerFactory;
 public final class SegmentLog implements java.io.Closeable {
 
     private static final Logger LOGGER = LoggerFactory.getLogger(SegmentLog.class);
-    private static final Pattern SEGMENT_FILE = Pattern.compile("(\\d{20})(\\.log|\\.index|\\.timeindex)");
 
     private final Path dir;
     private final SegmentLogConfig config;
@@ -40,6 +35,8 @@ public final class SegmentLog implements java.io.Closeable {
     /** Immutable, in offset order, never empty; the last one is the active segment. */
     private volatile List<LogSegment> segments;
     private volatile boolean closed;
+    /** Writer-only: segment files were created or deleted since the directory was last synced. */
+    private boolean directoryDirty;
 
     private SegmentLog(Path dir, SegmentLogConfig config, LongSupplier clockMs, List<LogSegment> segments) {
         this.dir = dir;
@@ -51,34 +48,8 @@ public final class SegmentLog implements java.io.Closeable {
     /** Opens the log in {@code dir}, creating the directory if absent and recovering the last segment. */
     public static SegmentLog open(Path dir, SegmentLogConfig config, LongSupplier clockMs) throws IOException {
         Files.createDirectories(dir);
-        TreeSet<Long> bases = new TreeSet<>();
-        List<Path> indexFiles = new ArrayList<>();
-        try (Stream<Path> files = Files.list(dir)) {
-            for (Path file : (Iterable<Path>) files::iterator) {
-                Matcher m = SEGMENT_FILE.matcher(file.getFileName().toString());
-                if (m.matches() && m.group(2).equals(LogSegment.LOG_SUFFIX)) {
-                    bases.add(Long.parseLong(m.group(1)));
-                } else if (m.matches()) {
-                    indexFiles.add(file);
-                }
-            }
-        }
-        for (Path index : indexFiles) {
-            String name = index.getFileName().toString();
-            if (!bases.contains(Long.parseLong(name.substring(0, 20)))) {
-                LOGGER.warn("Deleting index file {} that has no log file", index);
-                Files.delete(index);
-            }
-        }
-        List<LogSegment> segments = new ArrayList<>();
-        long nowMs = clockMs.getAsLong();
-        for (long base : bases) {
-            segments.add(base == bases.last() ? LogSegment.recoverActive(dir, base, config, nowMs)
-                : LogSegment.loadSealed(dir, base, config));
-        }
-        if (segments.isEmpty()) {
-            segments.add(LogSegment.create(dir, 0, config));
-        }
+        List<LogSegment> segments = SegmentRecovery.loadSegments(dir, config, clockMs.getAsLong());
+        MappedFiles.syncDirectory(dir);
         SegmentLog log = new SegmentLog(dir, config, clockMs, segments);
         LOGGER.info("Opened log {} with {} segments, offsets [{}, {})", dir, segments.size(),
             log.logStartOffset(), log.logEndOffset());
@@ -184,6 +155,7 @@ public final class SegmentLog implements java.io.Closeable {
         for (int i = segs.size() - 1; i > keep; i--) {
             segs.get(i).delete();
         }
+        directoryDirty |= keep < segs.size() - 1;
         target.truncateTo(offset, position, clockMs.getAsLong());
         LOGGER.info("Truncated log {} to offset {}, deleting {} later segments", dir, offset, segs.size() - 1 - keep);
     }
@@ -217,10 +189,14 @@ public final class SegmentLog implements java.io.Closeable {
         return Optional.ofNullable(best);
     }
 
-    /** Forces the active segment's data and indexes to disk (sealed segments were forced when sealed). */
+    /**
+     * Forces the active segment's data and indexes to disk (sealed segments were forced when sealed), and the
+     * directory if segment files were created or deleted since the last flush.
+     */
     public synchronized void flush() throws IOException {
         ensureOpen();
         active().flush();
+        syncDirectoryIfDirty();
     }
 
     /** Every file of the log ({@code .log}, {@code .index}, {@code .timeindex} per segment) in offset order. */
@@ -266,6 +242,7 @@ public final class SegmentLog implements java.io.Closeable {
         for (int i = 0; i < deletable; i++) {
             segs.get(i).delete();
         }
+        directoryDirty = true;
         LOGGER.info("Retention deleted {} segments of log {}; log start offset is now {}", deletable, dir,
             logStartOffset());
         return deletable;
@@ -279,6 +256,14 @@ public final class SegmentLog implements java.io.Closeable {
         }
         closed = true;
         active().seal();
+        syncDirectoryIfDirty();
+    }
+
+    private void syncDirectoryIfDirty() throws IOException {
+        if (directoryDirty) {
+            MappedFiles.syncDirectory(dir);
+            directoryDirty = false;
+        }
     }
 
     private LogSegment roll(LogSegment active, String reason) throws IOException {
@@ -287,6 +272,7 @@ public final class SegmentLog implements java.io.Closeable {
         List<LogSegment> segs = new ArrayList<>(segments);
         segs.add(next);
         segments = List.copyOf(segs);
+        directoryDirty = true;
         LOGGER.info("Rolled segment {} of log {} ({}); new segment starts at offset {}", active.baseOffset(), dir,
             reason, next.baseOffset());
         return next;

@@ -1,13 +1,23 @@
 package io.fluxmq.raft.log;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Finds the valid prefix of the last segment after an unclean shutdown. The segment's {@code .log} was
+ * Recovery on open. {@link #loadSegments} lists the directory: index files whose {@code .log} is missing are
+ * deleted, older segments are opened sealed (their indexes rebuilt if missing or malformed), and the last one is
+ * recovered. {@link #recover} finds the valid prefix of the last segment after an unclean shutdown. The segment's {@code .log} was
  * pre-sized and memory-mapped, so after a crash it holds whole batches, possibly a torn or corrupt one, and then
  * zeros (or whatever the OS wrote back). Batches are checked in order from position 0; the first one that is
  * shorter than its header, declares a length below the batch overhead or beyond the file, has magic other
@@ -15,14 +25,46 @@ import org.slf4j.LoggerFactory;
  * ends the valid prefix. Everything after it up to the last non-zero byte is zeroed so that a later crash cannot
  * bring it back, and one warning reports how many bytes were dropped.
  *
- * <p>Stateless; called by the writer while opening the log, before any reader exists.
+ * <p>Stateless; called while opening the log, before any reader exists.
  */
 final class SegmentRecovery {
 
     private static final Logger LOGGER = LoggerFactory.getLogger(SegmentRecovery.class);
     private static final byte[] ZEROS = new byte[64 * 1024];
+    private static final Pattern SEGMENT_FILE = Pattern.compile("(\\d{20})(\\.log|\\.index|\\.timeindex)");
 
     private SegmentRecovery() {
+    }
+
+    /** Opens every segment of {@code dir} in offset order; an empty directory gets one empty segment at 0. */
+    static List<LogSegment> loadSegments(Path dir, SegmentLogConfig config, long nowMs) throws IOException {
+        TreeSet<Long> bases = new TreeSet<>();
+        List<Path> indexFiles = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                Matcher m = SEGMENT_FILE.matcher(file.getFileName().toString());
+                if (m.matches() && m.group(2).equals(LogSegment.LOG_SUFFIX)) {
+                    bases.add(Long.parseLong(m.group(1)));
+                } else if (m.matches()) {
+                    indexFiles.add(file);
+                }
+            }
+        }
+        for (Path index : indexFiles) {
+            if (!bases.contains(Long.parseLong(index.getFileName().toString().substring(0, 20)))) {
+                LOGGER.warn("Deleting index file {} that has no log file", index);
+                Files.delete(index);
+            }
+        }
+        List<LogSegment> segments = new ArrayList<>();
+        for (long base : bases) {
+            segments.add(base == bases.last() ? LogSegment.recoverActive(dir, base, config, nowMs)
+                : LogSegment.loadSealed(dir, base, config));
+        }
+        if (segments.isEmpty()) {
+            segments.add(LogSegment.create(dir, 0, config));
+        }
+        return segments;
     }
 
     /**

@@ -277,10 +277,10 @@ public final class PartitionReplica {
         return stateMachine.log().maxTimestamp(stateMachine.highWatermark());
     }
 
-    /** True when this node leads the partition's Raft group. */
+    /** True when this node leads the partition's Raft group and has committed an entry of its term. */
     public boolean isLeader() {
         try {
-            return server.getDivision(groupId).getInfo().isLeader();
+            return server.getDivision(groupId).getInfo().isLeaderReady();
         } catch (IOException e) {
             return false;
         }

@@ -1,0 +1,133 @@
+package io.fluxmq.raft.partition;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.fluxmq.raft.RaftNode;
+import io.fluxmq.raft.RaftNodeConfig;
+import io.fluxmq.raft.log.SegmentLogConfig;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.apache.kafka.common.record.Record;
+import org.apache.kafka.common.record.RecordBatch;
+import org.apache.kafka.common.record.SimpleRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A one-voter partition group on a real Ratis server: offsets, idempotence, restart. */
+class PartitionReplicaIT {
+    private static final TopicPartition TP = new TopicPartition("t", 0);
+    private static final Uuid TOPIC_ID = Uuid.randomUuid();
+
+    @TempDir
+    Path dataDir;
+
+    private RaftNode start(int port) throws Exception {
+        RaftNode node = new RaftNode(new RaftNodeConfig(0, "127.0.0.1", port, dataDir, Duration.ofMillis(300),
+                Duration.ofMillis(600), 1 << 20, SegmentLogConfig.defaults(), true, 50));
+        node.register(spec());
+        node.start();
+        return node;
+    }
+
+    private static RaftNode.PartitionSpec spec() {
+        return new RaftNode.PartitionSpec(TP, TOPIC_ID, new SegmentLogConfig(64 * 1024, 3_600_000, 4096, 1 << 20));
+    }
+
+    private static MemoryRecords batch(long pid, short epoch, int baseSeq, int count) {
+        SimpleRecord[] records = new SimpleRecord[count];
+        for (int i = 0; i < count; i++) {
+            records[i] = new SimpleRecord(1000L + baseSeq + i, ("k" + (baseSeq + i)).getBytes(StandardCharsets.UTF_8),
+                    ("v" + (baseSeq + i)).getBytes(StandardCharsets.UTF_8));
+        }
+        return MemoryRecords.withIdempotentRecords(Compression.NONE, pid, epoch, baseSeq, records);
+    }
+
+    private static PartitionReplica awaitLeader(RaftNode node) throws InterruptedException {
+        PartitionReplica replica = node.replica(TP);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!replica.isLeader() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(replica.isLeader()).isTrue();
+        return replica;
+    }
+
+    private static PartitionError failure(PartitionReplica replica, MemoryRecords records) {
+        assertThatThrownBy(() -> replica.append(records).join()).isInstanceOf(CompletionException.class)
+                .hasCauseInstanceOf(PartitionException.class);
+        try {
+            replica.append(records).join();
+            throw new AssertionError("append succeeded");
+        } catch (CompletionException e) {
+            return ((PartitionException) e.getCause()).error();
+        }
+    }
+
+    @Test
+    void offsetsIdempotenceAndRestart() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        RaftNode node = start(port);
+        try {
+            node.openLocalPartition(spec());
+            PartitionReplica replica = awaitLeader(node);
+            List<Long> offsets = new ArrayList<>();
+            for (int b = 0; b < 200; b++) {
+                offsets.add(replica.append(batch(1, (short) 0, b * 3, 3)).join().baseOffset());
+            }
+            assertThat(offsets.get(0)).isZero();
+            assertThat(offsets.get(199)).isEqualTo(597);
+            assertThat(replica.highWatermark()).isEqualTo(600);
+            // A retry of one of the last five batches gets its original offset and appends nothing.
+            assertThat(replica.append(batch(1, (short) 0, 597, 3)).join().baseOffset()).isEqualTo(597);
+            assertThat(replica.highWatermark()).isEqualTo(600);
+            assertThat(failure(replica, batch(1, (short) 0, 700, 3))).isEqualTo(PartitionError.OUT_OF_ORDER_SEQUENCE);
+            // Leader epoch = Raft term is stamped into every batch.
+            RecordBatch first = replica.read(0, 1 << 20, true).batches().iterator().next();
+            assertThat(first.partitionLeaderEpoch()).isEqualTo(replica.leaderEpoch()).isPositive();
+            assertThat(first.baseOffset()).isZero();
+        } finally {
+            node.close();
+        }
+
+        RaftNode again = start(port);
+        try {
+            PartitionReplica replica = awaitLeader(again);
+            assertThat(replica.highWatermark()).isEqualTo(600);
+            assertThat(replica.append(batch(1, (short) 0, 594, 3)).join().baseOffset())
+                    .as("duplicate detected after restart").isEqualTo(594);
+            assertThat(replica.append(batch(1, (short) 0, 600, 3)).join().baseOffset()).isEqualTo(600);
+            assertThat(failure(replica, batch(2, (short) 0, 5, 1)))
+                    .isEqualTo(PartitionError.OUT_OF_ORDER_SEQUENCE);
+            long expected = 0;
+            long offset = 0;
+            while (offset < replica.highWatermark()) {
+                MemoryRecords read = replica.read(offset, 4096, true);
+                for (Record r : read.records()) {
+                    assertThat(r.offset()).isEqualTo(expected);
+                    assertThat(StandardCharsets.UTF_8.decode(r.value()).toString()).isEqualTo("v" + expected);
+                    expected++;
+                }
+                offset = expected;
+            }
+            assertThat(expected).isEqualTo(603);
+            assertThat(replica.offsetForTimestamp(1000L + 300).orElseThrow().offset()).isEqualTo(300);
+            assertThat(replica.maxTimestamp().orElseThrow().timestamp()).isEqualTo(1000L + 602);
+        } finally {
+            again.close();
+        }
+    }
+}
