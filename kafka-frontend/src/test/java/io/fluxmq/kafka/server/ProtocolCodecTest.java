@@ -104,6 +104,27 @@ class ProtocolCodecTest {
         assertThat(REGISTRY.handlers()).allSatisfy(h -> assertThat(h.minVersion()).isLessThanOrEqualTo(h.maxVersion()));
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("malformedFrames")
+    void malformedFramesAreFatal(String description, ByteBuffer frame) {
+        assertThat(DECODER.decode(frame)).isInstanceOf(RequestDecoder.Decoded.Fatal.class);
+    }
+
+    static Stream<Arguments> malformedFrames() {
+        ByteBuffer metadata = wire(header(ApiKeys.METADATA, (short) 12), SampleRequests.of(ApiKeys.METADATA, (short) 12));
+        ByteBuffer trailing = ByteBuffer.allocate(metadata.remaining() + 3).put(metadata.duplicate())
+                .put(new byte[] {1, 2, 3}).flip();
+        ByteBuffer clientIdTooLong = wire(header(ApiKeys.METADATA, (short) 4), SampleRequests.of(ApiKeys.METADATA,
+                (short) 4)).putShort(8, (short) 30_000);
+        return Stream.of(
+                Arguments.of("empty frame", ByteBuffer.allocate(0)),
+                Arguments.of("7-byte frame", ByteBuffer.wrap(new byte[] {0, 3, 0, 12, 0, 0, 0})),
+                Arguments.of("header without client id", ByteBuffer.wrap(new byte[] {0, 3, 0, 4, 0, 0, 0, 9})),
+                Arguments.of("body cut short", metadata.duplicate().limit(metadata.limit() - 2)),
+                Arguments.of("bytes after the body", trailing),
+                Arguments.of("client id longer than the frame", clientIdTooLong));
+    }
+
     /** What kafka-clients itself makes of {@code data} at {@code version}: fields the version lacks are dropped. */
     private static ApiMessage asVersion(ApiKeys key, short version, ApiMessage data) {
         ByteBufferAccessor bytes = MessageUtil.toByteBufferAccessor(data, version);
