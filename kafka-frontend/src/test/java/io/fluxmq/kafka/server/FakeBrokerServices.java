@@ -1,0 +1,154 @@
+package io.fluxmq.kafka.server;
+
+import io.fluxmq.kafka.api.ApiHandler;
+import io.fluxmq.kafka.api.ApiRegistry;
+import io.fluxmq.kafka.api.ApiVersionsHandler;
+import io.fluxmq.kafka.api.CreatePartitionsHandler;
+import io.fluxmq.kafka.api.CreateTopicsHandler;
+import io.fluxmq.kafka.api.DeleteTopicsHandler;
+import io.fluxmq.kafka.api.DescribeClusterHandler;
+import io.fluxmq.kafka.api.DescribeConfigsHandler;
+import io.fluxmq.kafka.api.FetchHandler;
+import io.fluxmq.kafka.api.InitProducerIdHandler;
+import io.fluxmq.kafka.api.ListOffsetsHandler;
+import io.fluxmq.kafka.api.MetadataHandler;
+import io.fluxmq.kafka.api.OffsetForLeaderEpochHandler;
+import io.fluxmq.kafka.api.ProduceHandler;
+import io.fluxmq.kafka.broker.AdminException;
+import io.fluxmq.kafka.broker.BrokerEndpoint;
+import io.fluxmq.kafka.broker.BrokerServices;
+import io.fluxmq.kafka.broker.PartitionState;
+import io.fluxmq.kafka.broker.TopicInfo;
+import io.fluxmq.raft.partition.PartitionReplica;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.protocol.Errors;
+
+/**
+ * An immutable, in-memory {@link BrokerServices}: node 1 of a one-node cluster that knows one topic, {@link #TOPIC},
+ * with 3 partitions led by itself. It holds no replicas, so partition reads and writes answer with errors; admin
+ * operations succeed without changing anything (so every test sees the same state).
+ */
+public final class FakeBrokerServices implements BrokerServices {
+    public static final String TOPIC = "orders";
+    public static final Uuid TOPIC_ID = new Uuid(0x1234_5678_9abcL, 0x0fed_cba9_8765L);
+    public static final int PARTITIONS = 3;
+    private static final TopicInfo INFO = new TopicInfo(TOPIC, TOPIC_ID, PARTITIONS, (short) 1,
+            Map.of("retention.ms", "3600000"), false);
+
+    /** A registry of every handler in {@code io.fluxmq.kafka.api}, wired as FluxNode wires them. */
+    public static ApiRegistry registry() {
+        BrokerServices broker = new FakeBrokerServices();
+        AtomicReference<ApiRegistry> self = new AtomicReference<>();
+        List<ApiHandler<?>> handlers = List.of(
+                new ApiVersionsHandler(self::get),
+                new MetadataHandler(broker, 3, (short) 1),
+                new ProduceHandler(broker),
+                new FetchHandler(broker, Runnable::run),
+                new ListOffsetsHandler(broker),
+                new OffsetForLeaderEpochHandler(broker),
+                new CreateTopicsHandler(broker, 3, (short) 1),
+                new DeleteTopicsHandler(broker),
+                new CreatePartitionsHandler(broker),
+                new InitProducerIdHandler(broker),
+                new DescribeClusterHandler(broker),
+                new DescribeConfigsHandler(broker));
+        self.set(new ApiRegistry(handlers));
+        return self.get();
+    }
+
+    @Override
+    public int nodeId() {
+        return 1;
+    }
+
+    @Override
+    public String clusterId() {
+        return "fake-cluster-id";
+    }
+
+    @Override
+    public int controllerId() {
+        return 1;
+    }
+
+    @Override
+    public List<BrokerEndpoint> brokers(String listener) {
+        return List.of(new BrokerEndpoint(1, "127.0.0.1", 9092, null));
+    }
+
+    @Override
+    public Collection<TopicInfo> topics() {
+        return List.of(INFO);
+    }
+
+    @Override
+    public Optional<TopicInfo> topic(String name) {
+        return TOPIC.equals(name) ? Optional.of(INFO) : Optional.empty();
+    }
+
+    @Override
+    public Optional<TopicInfo> topic(Uuid topicId) {
+        return TOPIC_ID.equals(topicId) ? Optional.of(INFO) : Optional.empty();
+    }
+
+    @Override
+    public PartitionState partitionState(TopicPartition tp) {
+        return new PartitionState(1, 5, List.of(1), List.of(1), List.of());
+    }
+
+    @Override
+    public PartitionReplica replica(TopicPartition tp) {
+        return null;
+    }
+
+    @Override
+    public boolean autoCreateTopics() {
+        return false;
+    }
+
+    @Override
+    public CompletableFuture<TopicInfo> createTopic(String name, int partitions, short replicationFactor,
+                                                    Map<String, String> configs, boolean validateOnly) {
+        if (topic(name).isPresent()) {
+            return CompletableFuture.failedFuture(new AdminException(Errors.TOPIC_ALREADY_EXISTS, name + " exists"));
+        }
+        return CompletableFuture.completedFuture(new TopicInfo(name, Uuid.fromString("AAAAAAAAAAAAAAAAAAAAAQ"),
+                partitions, replicationFactor, Map.copyOf(configs), false));
+    }
+
+    @Override
+    public CompletableFuture<Void> deleteTopic(String name) {
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public CompletableFuture<Void> createPartitions(String name, int totalCount, boolean validateOnly) {
+        if (topic(name).isEmpty()) {
+            return CompletableFuture.failedFuture(new AdminException(Errors.UNKNOWN_TOPIC_OR_PARTITION, name));
+        }
+        return totalCount > PARTITIONS ? CompletableFuture.completedFuture(null) : CompletableFuture.failedFuture(
+                new AdminException(Errors.INVALID_PARTITIONS, "topic already has " + PARTITIONS + " partitions"));
+    }
+
+    @Override
+    public Map<String, String> brokerConfigs() {
+        return Map.of("num.partitions", "3", "log.retention.ms", "604800000");
+    }
+
+    @Override
+    public Map<String, String> topicConfigDefaults() {
+        return Map.of("retention.ms", "604800000", "cleanup.policy", "delete");
+    }
+
+    @Override
+    public long nextProducerId() {
+        return 4242L;
+    }
+}

@@ -1,0 +1,184 @@
+package io.fluxmq.kafka.server;
+
+import static io.fluxmq.kafka.server.FakeBrokerServices.TOPIC;
+import static io.fluxmq.kafka.server.FakeBrokerServices.TOPIC_ID;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.message.ApiVersionsRequestData;
+import org.apache.kafka.common.message.CreatePartitionsRequestData;
+import org.apache.kafka.common.message.CreatePartitionsRequestData.CreatePartitionsTopic;
+import org.apache.kafka.common.message.CreateTopicsRequestData;
+import org.apache.kafka.common.message.CreateTopicsRequestData.CreatableReplicaAssignment;
+import org.apache.kafka.common.message.CreateTopicsRequestData.CreatableTopic;
+import org.apache.kafka.common.message.CreateTopicsRequestData.CreatableTopicConfig;
+import org.apache.kafka.common.message.DeleteTopicsRequestData;
+import org.apache.kafka.common.message.DescribeClusterRequestData;
+import org.apache.kafka.common.message.DescribeConfigsRequestData;
+import org.apache.kafka.common.message.DescribeConfigsRequestData.DescribeConfigsResource;
+import org.apache.kafka.common.message.FetchRequestData;
+import org.apache.kafka.common.message.InitProducerIdRequestData;
+import org.apache.kafka.common.message.ListOffsetsRequestData;
+import org.apache.kafka.common.message.ListOffsetsRequestData.ListOffsetsPartition;
+import org.apache.kafka.common.message.ListOffsetsRequestData.ListOffsetsTopic;
+import org.apache.kafka.common.message.MetadataRequestData;
+import org.apache.kafka.common.message.MetadataRequestData.MetadataRequestTopic;
+import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData;
+import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData.OffsetForLeaderPartition;
+import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData.OffsetForLeaderTopic;
+import org.apache.kafka.common.message.ProduceRequestData;
+import org.apache.kafka.common.message.ProduceRequestData.PartitionProduceData;
+import org.apache.kafka.common.message.ProduceRequestData.TopicProduceData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.apache.kafka.common.record.SimpleRecord;
+
+/**
+ * One representative request body per API and version, as a Kafka client would fill it: non-default values in every
+ * field the version has (and only there, since kafka-clients refuses to write a non-default value a version lacks),
+ * naming {@link FakeBrokerServices#TOPIC} and an unknown topic.
+ */
+final class SampleRequests {
+    static final String UNKNOWN = "no-such-topic";
+
+    private SampleRequests() {
+    }
+
+    static ApiMessage of(ApiKeys key, short v) {
+        return switch (key) {
+            case API_VERSIONS -> v >= 3 ? new ApiVersionsRequestData().setClientSoftwareName("apache-kafka-java")
+                    .setClientSoftwareVersion("4.1.1") : new ApiVersionsRequestData();
+            case METADATA -> metadata(v);
+            case PRODUCE -> produce((short) -1);
+            case FETCH -> fetch(v);
+            case LIST_OFFSETS -> listOffsets(v);
+            case OFFSET_FOR_LEADER_EPOCH -> new OffsetForLeaderEpochRequestData().setReplicaId(v >= 3 ? -1 : -2)
+                    .setTopics(new OffsetForLeaderEpochRequestData.OffsetForLeaderTopicCollection(List.of(
+                            new OffsetForLeaderTopic().setTopic(TOPIC).setPartitions(List.of(
+                                    new OffsetForLeaderPartition().setPartition(1).setCurrentLeaderEpoch(5)
+                                            .setLeaderEpoch(4))),
+                            new OffsetForLeaderTopic().setTopic(UNKNOWN).setPartitions(List.of(
+                                    new OffsetForLeaderPartition().setPartition(0).setLeaderEpoch(0))))
+                            .iterator()));
+            case CREATE_TOPICS -> createTopics(v);
+            case DELETE_TOPICS -> v >= 6 ? new DeleteTopicsRequestData().setTimeoutMs(15_000).setTopics(List.of(
+                    new DeleteTopicsRequestData.DeleteTopicState().setName(TOPIC),
+                    new DeleteTopicsRequestData.DeleteTopicState().setTopicId(Uuid.fromString("AAAAAAAAAAAAAAAAAAAAEg")),
+                    new DeleteTopicsRequestData.DeleteTopicState().setName(UNKNOWN)))
+                    : new DeleteTopicsRequestData().setTimeoutMs(15_000).setTopicNames(List.of(TOPIC, UNKNOWN));
+            case CREATE_PARTITIONS -> new CreatePartitionsRequestData().setTimeoutMs(15_000).setValidateOnly(true)
+                    .setTopics(new CreatePartitionsRequestData.CreatePartitionsTopicCollection(List.of(
+                            new CreatePartitionsTopic().setName(TOPIC).setCount(6).setAssignments(null),
+                            new CreatePartitionsTopic().setName(UNKNOWN).setCount(2).setAssignments(null),
+                            new CreatePartitionsTopic().setName("manual").setCount(2).setAssignments(List.of(
+                                    new CreatePartitionsRequestData.CreatePartitionsAssignment()
+                                            .setBrokerIds(List.of(1))))).iterator()));
+            case INIT_PRODUCER_ID -> v >= 3
+                    ? new InitProducerIdRequestData().setTransactionTimeoutMs(60_000).setProducerId(4000)
+                            .setProducerEpoch((short) 2)
+                    : new InitProducerIdRequestData().setTransactionalId(null).setTransactionTimeoutMs(60_000);
+            case DESCRIBE_CLUSTER -> new DescribeClusterRequestData().setIncludeClusterAuthorizedOperations(true)
+                    .setIncludeFencedBrokers(v >= 2);
+            case DESCRIBE_CONFIGS -> new DescribeConfigsRequestData().setIncludeSynonyms(true)
+                    .setIncludeDocumentation(v >= 3).setResources(List.of(
+                            new DescribeConfigsResource().setResourceType((byte) 2).setResourceName(TOPIC)
+                                    .setConfigurationKeys(null),
+                            new DescribeConfigsResource().setResourceType((byte) 4).setResourceName("1")
+                                    .setConfigurationKeys(List.of("num.partitions")),
+                            new DescribeConfigsResource().setResourceType((byte) 2).setResourceName(UNKNOWN)));
+            default -> throw new IllegalArgumentException("no sample request for " + key);
+        };
+    }
+
+    static MemoryRecords records() {
+        return MemoryRecords.withRecords(Compression.NONE,
+                new SimpleRecord(1_700_000_000_000L, bytes("k1"), bytes("v1")),
+                new SimpleRecord(1_700_000_000_001L, null, bytes("v2")));
+    }
+
+    static ProduceRequestData produce(short acks) {
+        return new ProduceRequestData().setAcks(acks).setTimeoutMs(30_000).setTransactionalId(null)
+                .setTopicData(new ProduceRequestData.TopicProduceDataCollection(List.of(
+                        new TopicProduceData().setName(TOPIC).setPartitionData(List.of(
+                                new PartitionProduceData().setIndex(0).setRecords(records()),
+                                new PartitionProduceData().setIndex(2).setRecords(records()),
+                                new PartitionProduceData().setIndex(7).setRecords(records()))),
+                        new TopicProduceData().setName(UNKNOWN).setPartitionData(List.of(
+                                new PartitionProduceData().setIndex(0).setRecords(records())))).iterator()));
+    }
+
+    private static MetadataRequestData metadata(short v) {
+        List<MetadataRequestTopic> topics = new ArrayList<>(List.of(new MetadataRequestTopic().setName(TOPIC),
+                new MetadataRequestTopic().setName(UNKNOWN), new MetadataRequestTopic().setName("bad/name")));
+        if (v >= 10) {
+            topics.add(new MetadataRequestTopic().setName(null).setTopicId(TOPIC_ID));
+        }
+        return new MetadataRequestData().setTopics(topics).setAllowAutoTopicCreation(v < 4)
+                .setIncludeClusterAuthorizedOperations(v >= 8 && v <= 10).setIncludeTopicAuthorizedOperations(v >= 8);
+    }
+
+    private static FetchRequestData fetch(short v) {
+        FetchRequestData.FetchTopic known = new FetchRequestData.FetchTopic();
+        FetchRequestData.FetchTopic unknown = new FetchRequestData.FetchTopic();
+        if (v >= 13) {
+            known.setTopicId(TOPIC_ID);
+            unknown.setTopicId(Uuid.fromString("AAAAAAAAAAAAAAAAAAAAEg"));
+        } else {
+            known.setTopic(TOPIC);
+            unknown.setTopic(UNKNOWN);
+        }
+        known.setPartitions(List.of(fetchPartition(v, 0), fetchPartition(v, 1), fetchPartition(v, 9)));
+        unknown.setPartitions(List.of(fetchPartition(v, 0)));
+        FetchRequestData data = new FetchRequestData().setMaxWaitMs(500).setMinBytes(1).setMaxBytes(52_428_800)
+                .setIsolationLevel((byte) 1).setTopics(List.of(known, unknown));
+        if (v >= 7) {
+            data.setSessionId(0).setSessionEpoch(0);
+        }
+        if (v >= 11) {
+            data.setRackId("rack-a");
+        }
+        return data;
+    }
+
+    private static FetchRequestData.FetchPartition fetchPartition(short v, int partition) {
+        return new FetchRequestData.FetchPartition().setPartition(partition).setFetchOffset(10 + partition)
+                .setPartitionMaxBytes(1_048_576).setCurrentLeaderEpoch(v >= 9 ? 5 : -1)
+                .setLastFetchedEpoch(v >= 12 ? 4 : -1).setLogStartOffset(v >= 5 ? 3 : -1);
+    }
+
+    private static ListOffsetsRequestData listOffsets(short v) {
+        ListOffsetsTopic known = new ListOffsetsTopic().setName(TOPIC).setPartitions(List.of(
+                new ListOffsetsPartition().setPartitionIndex(0).setTimestamp(-1)
+                        .setCurrentLeaderEpoch(v >= 4 ? 5 : -1),
+                new ListOffsetsPartition().setPartitionIndex(1).setTimestamp(1_700_000_000_000L),
+                new ListOffsetsPartition().setPartitionIndex(5).setTimestamp(-2)));
+        ListOffsetsTopic unknown = new ListOffsetsTopic().setName(UNKNOWN).setPartitions(List.of(
+                new ListOffsetsPartition().setPartitionIndex(0).setTimestamp(-2)));
+        return new ListOffsetsRequestData().setReplicaId(-1).setIsolationLevel((byte) (v >= 2 ? 1 : 0))
+                .setTimeoutMs(v >= 10 ? 30_000 : 0).setTopics(List.of(known, unknown));
+    }
+
+    private static CreateTopicsRequestData createTopics(short v) {
+        CreatableTopic fresh = new CreatableTopic().setName("payments").setNumPartitions(6)
+                .setReplicationFactor((short) 1);
+        fresh.configs().add(new CreatableTopicConfig().setName("retention.ms").setValue("1000"));
+        CreatableTopic defaults = new CreatableTopic().setName("defaults").setNumPartitions(-1)
+                .setReplicationFactor((short) -1);
+        CreatableTopic existing = new CreatableTopic().setName(TOPIC).setNumPartitions(3)
+                .setReplicationFactor((short) 1);
+        CreatableTopic manual = new CreatableTopic().setName("manual").setNumPartitions(-1)
+                .setReplicationFactor((short) -1);
+        manual.assignments().add(new CreatableReplicaAssignment().setPartitionIndex(0).setBrokerIds(List.of(1)));
+        return new CreateTopicsRequestData().setTimeoutMs(15_000).setValidateOnly(v % 2 == 1)
+                .setTopics(new CreateTopicsRequestData.CreatableTopicCollection(
+                        List.of(fresh, defaults, existing, manual).iterator()));
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}

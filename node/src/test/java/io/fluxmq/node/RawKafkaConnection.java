@@ -1,0 +1,104 @@
+package io.fluxmq.node;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+
+/**
+ * A plain blocking socket to a Kafka listener, for sending bytes no Kafka client would. Every read is bounded by a
+ * timeout; writes that fail because the server already closed are remembered rather than thrown.
+ */
+final class RawKafkaConnection implements AutoCloseable {
+    private static final int TIMEOUT_MS = 5_000;
+    private final Socket socket;
+    private boolean writeFailed;
+
+    private RawKafkaConnection(Socket socket) {
+        this.socket = socket;
+    }
+
+    static RawKafkaConnection open(int port) throws IOException {
+        Socket socket = new Socket();
+        socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), TIMEOUT_MS);
+        socket.setSoTimeout(TIMEOUT_MS);
+        return new RawKafkaConnection(socket);
+    }
+
+    /** Sends raw bytes; a reset or broken pipe (the server closed first) is not an error here. */
+    RawKafkaConnection send(byte[] bytes) throws IOException {
+        try {
+            socket.getOutputStream().write(bytes);
+            socket.getOutputStream().flush();
+        } catch (SocketException e) {
+            writeFailed = true;
+        }
+        return this;
+    }
+
+    /** Sends {@code body} behind a 4-byte length prefix. */
+    RawKafkaConnection sendFrame(ByteBuffer body) throws IOException {
+        ByteBuffer frame = ByteBuffer.allocate(4 + body.remaining()).putInt(body.remaining()).put(body.duplicate());
+        return send(frame.array());
+    }
+
+    /** Half-closes: the server sees end of stream, as when a client dies mid-request. */
+    void shutdownOutput() throws IOException {
+        if (!writeFailed && !socket.isOutputShutdown()) {
+            socket.shutdownOutput();
+        }
+    }
+
+    /** Reads one size-prefixed response frame (without its prefix), waiting at most the socket timeout. */
+    ByteBuffer readFrame() throws IOException {
+        DataInputStream in = new DataInputStream(socket.getInputStream());
+        int size = in.readInt();
+        if (size < 0 || size > 16 << 20) {
+            throw new IOException("implausible response size " + size);
+        }
+        byte[] body = new byte[size];
+        in.readFully(body);
+        return ByteBuffer.wrap(body);
+    }
+
+    /** What the server did within {@code wait}: closed (EOF or reset) or not, and how many bytes it sent first. */
+    record Outcome(boolean closed, int bytesReceived) {}
+
+    Outcome awaitClose(Duration wait) throws IOException {
+        long deadline = System.nanoTime() + wait.toNanos();
+        InputStream in = socket.getInputStream();
+        byte[] buf = new byte[4096];
+        int received = 0;
+        while (true) {
+            long leftMs = Duration.ofNanos(deadline - System.nanoTime()).toMillis();
+            if (leftMs <= 0) {
+                return new Outcome(false, received);
+            }
+            socket.setSoTimeout((int) leftMs);
+            try {
+                int n = in.read(buf);
+                if (n < 0) {
+                    return new Outcome(true, received);
+                }
+                received += n;
+            } catch (SocketTimeoutException e) {
+                return new Outcome(false, received);
+            } catch (SocketException e) {
+                return new Outcome(true, received);
+            } finally {
+                socket.setSoTimeout(TIMEOUT_MS);
+            }
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        socket.close();
+    }
+}
