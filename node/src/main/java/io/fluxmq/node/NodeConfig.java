@@ -18,7 +18,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                          int advertisedPort, String raftHost, int raftPort, Duration electionTimeoutMin,
                          Duration electionTimeoutMax, int maxRequestBytes, int maxMessageBytes,
                          SegmentLogConfig segment, long retentionMs, long retentionBytes,
-                         Duration retentionCheckInterval, boolean fsync, long snapshotEveryEntries,
+                         Duration retentionCheckInterval, boolean fsync, long snapshotEveryEntries, long raftLogSegmentBytes,
                          boolean autoCreateTopics, int defaultPartitions, short defaultReplicationFactor) {
 
     /** Every accepted key with its default; an empty default means "derived from other keys". */
@@ -37,6 +37,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put("raft.election.timeout.min.ms", "1000");
         d.put("raft.election.timeout.max.ms", "2000");
         d.put("raft.snapshot.interval.entries", "10000");
+        d.put("raft.log.segment.bytes", "8388608");
         d.put("socket.request.max.bytes", "104857600");
         d.put("message.max.bytes", "1048588");
         d.put("log.segment.bytes", "1073741824");
@@ -95,13 +96,14 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 r.longIn("log.retention.ms", -1, Long.MAX_VALUE), r.longIn("log.retention.bytes", -1, Long.MAX_VALUE),
                 Duration.ofMillis(r.longIn("log.retention.check.interval.ms", 1, Long.MAX_VALUE)),
                 r.bool("log.fsync"), r.longIn("raft.snapshot.interval.entries", 1, Long.MAX_VALUE),
+                r.longIn("raft.log.segment.bytes", 1024, 1L << 30),
                 r.bool("auto.create.topics.enable"), r.intIn("num.partitions", 1, 100_000),
                 (short) r.intIn("default.replication.factor", 1, 1));
     }
 
     public RaftNodeConfig raft() {
         return new RaftNodeConfig(nodeId, raftHost, raftPort, dataDir, electionTimeoutMin, electionTimeoutMax,
-                maxMessageBytes, segment, fsync, snapshotEveryEntries);
+                maxMessageBytes, segment, fsync, snapshotEveryEntries, raftLogSegmentBytes);
     }
 
     public KafkaFrontendConfig kafka() {

@@ -17,10 +17,11 @@ import java.time.Duration;
  * @param segment            default segment log settings (topics may override)
  * @param fsync              whether segment data is forced to disk before an entry counts as written
  * @param snapshotEveryEntries Raft entries between automatic snapshots (after which Ratis purges its log)
+ * @param raftLogSegmentBytes size of one Ratis log segment; Ratis purges whole closed segments only
  */
 public record RaftNodeConfig(int nodeId, String raftHost, int raftPort, Path dataDir, Duration electionTimeoutMin,
                              Duration electionTimeoutMax, int maxBatchBytes, SegmentLogConfig segment, boolean fsync,
-                             long snapshotEveryEntries) {
+                             long snapshotEveryEntries, long raftLogSegmentBytes) {
     public RaftNodeConfig {
         if (nodeId < 0) {
             throw new IllegalArgumentException("nodeId must be >= 0, got " + nodeId);
@@ -33,6 +34,9 @@ public record RaftNodeConfig(int nodeId, String raftHost, int raftPort, Path dat
         }
         if (maxBatchBytes < 1024) {
             throw new IllegalArgumentException("maxBatchBytes must be >= 1024, got " + maxBatchBytes);
+        }
+        if (raftLogSegmentBytes < 1024) {
+            throw new IllegalArgumentException("raftLogSegmentBytes must be >= 1024, got " + raftLogSegmentBytes);
         }
         if (snapshotEveryEntries < 1) {
             throw new IllegalArgumentException("snapshotEveryEntries must be >= 1");

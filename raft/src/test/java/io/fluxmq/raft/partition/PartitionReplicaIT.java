@@ -34,7 +34,7 @@ class PartitionReplicaIT {
 
     private RaftNode start(int port) throws Exception {
         RaftNode node = new RaftNode(new RaftNodeConfig(0, "127.0.0.1", port, dataDir, Duration.ofMillis(300),
-                Duration.ofMillis(600), 1 << 20, SegmentLogConfig.defaults(), true, 50));
+                Duration.ofMillis(600), 1 << 20, SegmentLogConfig.defaults(), true, 50, 4096));
         node.register(spec());
         node.start();
         return node;
@@ -95,6 +95,13 @@ class PartitionReplicaIT {
             assertThat(replica.append(batch(1, (short) 0, 597, 3)).join().baseOffset()).isEqualTo(597);
             assertThat(replica.highWatermark()).isEqualTo(600);
             assertThat(failure(replica, batch(1, (short) 0, 700, 3))).isEqualTo(PartitionError.OUT_OF_ORDER_SEQUENCE);
+            // Snapshots every 50 entries let Ratis purge its log: record bytes are not kept twice.
+            var raftLog = node.server().getDivision(replica.groupId()).getRaftLog();
+            long purgeDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while (raftLog.getStartIndex() <= 0 && System.nanoTime() < purgeDeadline) {
+                Thread.sleep(50);
+            }
+            assertThat(raftLog.getStartIndex()).as("Raft log start after snapshots").isPositive();
             // Leader epoch = Raft term is stamped into every batch.
             RecordBatch first = replica.read(0, 1 << 20, true).batches().iterator().next();
             assertThat(first.partitionLeaderEpoch()).isEqualTo(replica.leaderEpoch()).isPositive();
