@@ -31,7 +31,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.apache.kafka.common.Uuid;
+import java.util.ArrayList;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,7 +52,8 @@ public final class FluxNode implements Closeable {
     private ExecutorService admin;
     private ExecutorService fetchWakeups;
     private ScheduledExecutorService duties;
-    private LocalBroker broker;
+    private ClusterBroker broker;
+    private MetadataClient metadataClient;
 
     public FluxNode(NodeConfig config) {
         this.config = config;
@@ -57,21 +61,38 @@ public final class FluxNode implements Closeable {
 
     public void start() throws IOException, InterruptedException {
         Files.createDirectories(config.dataDir());
-        String clusterId = loadMeta();
+        loadMeta();
         admin = Executors.newSingleThreadExecutor(named("fluxmq-admin"));
         fetchWakeups = Executors.newFixedThreadPool(2, named("fluxmq-fetch-wakeup"));
         duties = Executors.newSingleThreadScheduledExecutor(named("fluxmq-duties"));
-        TopicCatalog catalog = new TopicCatalog(config.dataDir());
+        TopicConfigs topicConfigs = new TopicConfigs(config);
         raft = new RaftNode(config.raft());
-        broker = new LocalBroker(config, clusterId, catalog, raft, new ProducerIdBlocks(config.dataDir()), admin);
-        broker.registerPartitions();
+        Reconciler reconciler = new Reconciler(config, raft, topicConfigs,
+                Executors.newSingleThreadExecutor(named("fluxmq-reconciler")));
         raft.start();
-        broker.openMissingPartitions();
+        List<RaftPeer> metadataMembers = new ArrayList<>();
+        List<RaftPeer> voters = new ArrayList<>();
+        for (ClusterMember m : config.members()) {
+            boolean voter = config.controllerIds().contains(m.id());
+            RaftPeer peer = RaftPeer.newBuilder().setId(RaftNode.peerId(m.id()))
+                    .setAddress(m.host() + ":" + m.raftPort())
+                    .setStartupRole(voter ? RaftPeerRole.FOLLOWER : RaftPeerRole.LISTENER).build();
+            metadataMembers.add(peer);
+            if (voter) {
+                voters.add(peer);
+            }
+        }
+        raft.openMetadata(metadataMembers);
+        raft.metadata().addListener(reconciler::onMetadata);
+        metadataClient = new MetadataClient(RaftGroup.valueOf(RaftNode.METADATA_GROUP, voters),
+                raft.clientProperties());
+        broker = new ClusterBroker(config, raft, metadataClient, topicConfigs, admin);
+        raft.setLeaderReadyListener(broker::reportLeader);
         kafka = new KafkaFrontend(config.kafka(), registry(broker));
         kafka.start();
         long retentionMs = config.retentionCheckInterval().toMillis();
         duties.scheduleWithFixedDelay(broker::enforceRetention, retentionMs, retentionMs, TimeUnit.MILLISECONDS);
-        LOGGER.info("FluxMQ node {} of cluster {} ready; bootstrap {}:{}", config.nodeId(), clusterId,
+        LOGGER.info("FluxMQ node {} of cluster {} ready; bootstrap {}:{}", config.nodeId(), config.clusterId(),
                 config.advertisedHost(), kafkaPort());
     }
 
@@ -95,8 +116,8 @@ public final class FluxNode implements Closeable {
         return registry;
     }
 
-    /** Reads {@code meta.properties} (node id, cluster id), creating it on first start; refuses a node id change. */
-    private String loadMeta() throws IOException {
+    /** Reads {@code meta.properties} (node id, cluster id), creating it on first start; refuses a mismatch. */
+    private void loadMeta() throws IOException {
         Path file = config.dataDir().resolve("meta.properties");
         Properties meta = new Properties();
         if (Files.exists(file)) {
@@ -108,16 +129,19 @@ public final class FluxNode implements Closeable {
                 throw new NodeConfig.ConfigException("data dir " + config.dataDir() + " belongs to node " + stored
                         + ", not node.id " + config.nodeId());
             }
-            return meta.getProperty("cluster.id");
+            if (!config.clusterId().equals(meta.getProperty("cluster.id"))) {
+                throw new NodeConfig.ConfigException("data dir " + config.dataDir() + " belongs to cluster "
+                        + meta.getProperty("cluster.id") + ", not " + config.clusterId()
+                        + " (cluster.nodes or cluster.id changed)");
+            }
+            return;
         }
-        String clusterId = Uuid.randomUuid().toString();
         meta.setProperty("node.id", Integer.toString(config.nodeId()));
-        meta.setProperty("cluster.id", clusterId);
+        meta.setProperty("cluster.id", config.clusterId());
         meta.setProperty("version", "1");
         try (Writer out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
             meta.store(out, "FluxMQ node identity");
         }
-        return clusterId;
     }
 
     public int kafkaPort() {
@@ -132,6 +156,13 @@ public final class FluxNode implements Closeable {
     public void close() {
         if (kafka != null) {
             kafka.close();
+        }
+        try {
+            if (metadataClient != null) {
+                metadataClient.close();
+            }
+        } catch (IOException e) {
+            LOGGER.debug("Metadata client close: {}", e.toString());
         }
         if (duties != null) {
             duties.shutdownNow();

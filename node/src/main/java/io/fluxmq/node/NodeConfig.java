@@ -5,7 +5,9 @@ import io.fluxmq.raft.RaftNodeConfig;
 import io.fluxmq.raft.log.SegmentLogConfig;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -19,7 +21,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                          Duration electionTimeoutMax, int maxRequestBytes, int maxMessageBytes,
                          SegmentLogConfig segment, long retentionMs, long retentionBytes,
                          Duration retentionCheckInterval, boolean fsync, long snapshotEveryEntries, long raftLogSegmentBytes,
-                         boolean autoCreateTopics, int defaultPartitions, short defaultReplicationFactor) {
+                         boolean autoCreateTopics, int defaultPartitions, short defaultReplicationFactor,
+                         List<ClusterMember> members, List<Integer> controllerIds, String clusterId) {
 
     /** Every accepted key with its default; an empty default means "derived from other keys". */
     public static final Map<String, String> DEFAULTS = defaults();
@@ -27,6 +30,9 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
     private static Map<String, String> defaults() {
         Map<String, String> d = new LinkedHashMap<>();
         d.put("node.id", "0");
+        d.put("cluster.nodes", "");                     // default: this node alone
+        d.put("controller.nodes", "");                  // default: the first three ids of cluster.nodes
+        d.put("cluster.id", "");                        // default: derived from cluster.nodes
         d.put("data.dir", "");                          // default: data/node-<node.id>
         d.put("kafka.host", "127.0.0.1");
         d.put("kafka.port", "9092");
@@ -49,7 +55,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put("log.fsync", "true");
         d.put("auto.create.topics.enable", "false");
         d.put("num.partitions", "1");
-        d.put("default.replication.factor", "1");
+        d.put("default.replication.factor", "");       // default: min(3, number of nodes)
         return Map.copyOf(d);
     }
 
@@ -98,7 +104,51 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 r.bool("log.fsync"), r.longIn("raft.snapshot.interval.entries", 1, Long.MAX_VALUE),
                 r.longIn("raft.log.segment.bytes", 1024, 1L << 30),
                 r.bool("auto.create.topics.enable"), r.intIn("num.partitions", 1, 100_000),
-                (short) r.intIn("default.replication.factor", 1, 1));
+                (short) 0, List.of(), List.of(), "").withCluster(s, r);
+    }
+
+    private NodeConfig withCluster(Map<String, String> s, Reader r) {
+        List<ClusterMember> members = s.get("cluster.nodes").isEmpty()
+                ? List.of(new ClusterMember(nodeId, advertisedHost, advertisedPort, raftPort))
+                : ClusterMember.parseList(s.get("cluster.nodes"));
+        ClusterMember self = members.stream().filter(m -> m.id() == nodeId).findFirst().orElseThrow(() ->
+                new ConfigException("cluster.nodes does not list node.id " + nodeId));
+        if (self.raftPort() != raftPort && !s.get("cluster.nodes").isEmpty()) {
+            throw new ConfigException("raft.port " + raftPort + " differs from this node's entry " + self
+                    + " in cluster.nodes");
+        }
+        List<Integer> ids = members.stream().map(ClusterMember::id).sorted().toList();
+        List<Integer> controllers = new ArrayList<>();
+        if (s.get("controller.nodes").isEmpty()) {
+            controllers.addAll(ids.subList(0, Math.min(3, ids.size())));
+        } else {
+            for (String c : s.get("controller.nodes").split(",")) {
+                try {
+                    controllers.add(Integer.parseInt(c.trim()));
+                } catch (NumberFormatException e) {
+                    throw new ConfigException("invalid value '" + c + "' in controller.nodes: expected node ids");
+                }
+            }
+            if (!ids.containsAll(controllers)) {
+                throw new ConfigException("controller.nodes " + controllers + " must be ids in cluster.nodes " + ids);
+            }
+        }
+        short rf = s.get("default.replication.factor").isEmpty() ? (short) Math.min(3, members.size())
+                : (short) r.intIn("default.replication.factor", 1, members.size());
+        java.util.UUID derived = java.util.UUID.nameUUIDFromBytes(members.stream().map(ClusterMember::toString)
+                .sorted().toList().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        String clusterId = s.get("cluster.id").isEmpty()
+                ? new org.apache.kafka.common.Uuid(derived.getMostSignificantBits(), derived.getLeastSignificantBits())
+                        .toString()
+                : s.get("cluster.id");
+        return new NodeConfig(nodeId, dataDir, kafkaHost, kafkaPort, advertisedHost, advertisedPort, raftHost,
+                raftPort, electionTimeoutMin, electionTimeoutMax, maxRequestBytes, maxMessageBytes, segment, retentionMs,
+                retentionBytes, retentionCheckInterval, fsync, snapshotEveryEntries, raftLogSegmentBytes,
+                autoCreateTopics, defaultPartitions, rf, List.copyOf(members), List.copyOf(controllers), clusterId);
+    }
+
+    public ClusterMember member(int id) {
+        return members.stream().filter(m -> m.id() == id).findFirst().orElse(null);
     }
 
     public RaftNodeConfig raft() {

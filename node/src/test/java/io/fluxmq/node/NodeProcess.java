@@ -23,14 +23,23 @@ final class NodeProcess implements AutoCloseable {
     private Process process;
 
     NodeProcess(String name, Path dataDir, Map<String, String> settings) throws IOException {
+        this(name, dataDir, TestNode.freePort(), TestNode.freePort(), settings);
+    }
+
+    NodeProcess(String name, Path dataDir, int kafkaPort, int raftPort, Map<String, String> settings) {
         this.name = name;
         this.dataDir = dataDir;
-        this.kafkaPort = TestNode.freePort();
-        this.raftPort = TestNode.freePort();
+        this.kafkaPort = kafkaPort;
+        this.raftPort = raftPort;
         this.settings = settings;
     }
 
     NodeProcess start() throws IOException, InterruptedException {
+        return start(true);
+    }
+
+    /** Starts the JVM; with {@code awaitPort} waits until the Kafka port accepts connections. */
+    NodeProcess start(boolean awaitPort) throws IOException, InterruptedException {
         Path target = Path.of("target");
         String classpath = "target/classes" + java.io.File.pathSeparator
                 + Files.readString(target.resolve("classpath.txt")).trim();
@@ -47,11 +56,13 @@ final class NodeProcess implements AutoCloseable {
         Files.createDirectories(logs);
         process = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logs.resolve(name + ".log").toFile())).start();
-        awaitPort(30_000);
+        if (awaitPort) {
+            awaitPort(30_000);
+        }
         return this;
     }
 
-    private void awaitPort(long timeoutMs) throws IOException, InterruptedException {
+    void awaitPort(long timeoutMs) throws IOException, InterruptedException {
         long deadline = System.currentTimeMillis() + timeoutMs;
         while (System.currentTimeMillis() < deadline) {
             if (!process.isAlive()) {
@@ -81,6 +92,26 @@ final class NodeProcess implements AutoCloseable {
             process.waitFor(30, TimeUnit.SECONDS);
         }
         return process.exitValue();
+    }
+
+    /** SIGSTOP / SIGCONT: the process freezes without closing its sockets. */
+    void freeze() throws IOException, InterruptedException {
+        signal("-STOP");
+    }
+
+    void thaw() throws IOException, InterruptedException {
+        signal("-CONT");
+    }
+
+    private void signal(String signal) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new IOException("kill " + signal + " " + process.pid() + " failed");
+        }
+    }
+
+    long pid() {
+        return process.pid();
     }
 
     boolean isAlive() {

@@ -1,6 +1,7 @@
 package io.fluxmq.raft;
 
 import io.fluxmq.raft.log.SegmentLogConfig;
+import io.fluxmq.raft.metadata.MetadataStateMachine;
 import io.fluxmq.raft.partition.PartitionReplica;
 import io.fluxmq.raft.partition.PartitionStateMachine;
 import java.io.Closeable;
@@ -53,7 +54,13 @@ public final class RaftNode implements Closeable {
     private final Map<TopicPartition, PartitionReplica> replicas = new ConcurrentHashMap<>();
     private final ClientId adminClientId = ClientId.randomId();
     private final AtomicLong callIds = new AtomicLong();
+    private final MetadataStateMachine metadata = new MetadataStateMachine();
+    private volatile java.util.function.BiConsumer<TopicPartition, Integer> leaderReadyListener = (tp, term) -> { };
     private RaftServer server;
+
+    /** The Raft group holding cluster metadata. */
+    public static final RaftGroupId METADATA_GROUP = RaftGroupId.valueOf(
+            UUID.nameUUIDFromBytes("fluxmq-cluster-metadata".getBytes(StandardCharsets.UTF_8)));
 
     /** What this node knows of a partition before its group exists. */
     public record PartitionSpec(TopicPartition topicPartition, Uuid topicId, SegmentLogConfig segment) {}
@@ -78,7 +85,55 @@ public final class RaftNode implements Closeable {
         specs.put(groupId(spec.topicId(), spec.topicPartition().partition()), spec);
     }
 
+    private Path specDir() {
+        return config.dataDir().resolve("raft-partitions");
+    }
+
+    /**
+     * Remembers which partition a group hosts, so the group reopens with its state machine at the next start before
+     * cluster metadata is available. File {@code raft-partitions/<group-uuid>.properties}: topic, partition,
+     * topic.id, segment.bytes, segment.ms, index.interval.bytes, index.max.bytes.
+     */
+    private void persistSpec(RaftGroupId id, PartitionSpec spec) throws IOException {
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("topic", spec.topicPartition().topic());
+        p.setProperty("partition", Integer.toString(spec.topicPartition().partition()));
+        p.setProperty("topic.id", spec.topicId().toString());
+        p.setProperty("segment.bytes", Integer.toString(spec.segment().segmentBytes()));
+        p.setProperty("segment.ms", Long.toString(spec.segment().segmentMs()));
+        p.setProperty("index.interval.bytes", Integer.toString(spec.segment().indexIntervalBytes()));
+        p.setProperty("index.max.bytes", Integer.toString(spec.segment().maxIndexBytes()));
+        java.nio.file.Files.createDirectories(specDir());
+        Path tmp = specDir().resolve(id.getUuid() + ".properties.tmp");
+        try (var out = java.nio.file.Files.newBufferedWriter(tmp)) {
+            p.store(out, "FluxMQ partition group");
+        }
+        java.nio.file.Files.move(tmp, specDir().resolve(id.getUuid() + ".properties"),
+                java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private void loadSpecs() throws IOException {
+        if (!java.nio.file.Files.isDirectory(specDir())) {
+            return;
+        }
+        try (var files = java.nio.file.Files.list(specDir())) {
+            for (Path f : files.filter(x -> x.toString().endsWith(".properties")).toList()) {
+                java.util.Properties p = new java.util.Properties();
+                try (var in = java.nio.file.Files.newBufferedReader(f)) {
+                    p.load(in);
+                }
+                register(new PartitionSpec(new TopicPartition(p.getProperty("topic"),
+                        Integer.parseInt(p.getProperty("partition"))), Uuid.fromString(p.getProperty("topic.id")),
+                        new SegmentLogConfig(Integer.parseInt(p.getProperty("segment.bytes")),
+                                Long.parseLong(p.getProperty("segment.ms")),
+                                Integer.parseInt(p.getProperty("index.interval.bytes")),
+                                Integer.parseInt(p.getProperty("index.max.bytes")))));
+            }
+        }
+    }
+
     public void start() throws IOException {
+        loadSpecs();
         server = RaftServer.newBuilder()
                 .setServerId(self.getId())
                 .setProperties(properties())
@@ -87,6 +142,9 @@ public final class RaftNode implements Closeable {
                 .build();
         server.start();
         for (RaftGroupId id : server.getGroupIds()) {
+            if (id.equals(METADATA_GROUP)) {
+                continue;
+            }
             PartitionSpec spec = specs.get(id);
             if (spec == null) {
                 LOGGER.warn("Raft group {} on disk belongs to no known partition; removing it", id);
@@ -100,12 +158,15 @@ public final class RaftNode implements Closeable {
     }
 
     private StateMachine newStateMachine(RaftGroupId id) {
+        if (id.equals(METADATA_GROUP)) {
+            return metadata;
+        }
         PartitionSpec spec = specs.get(id);
         if (spec == null) {
             return new BaseStateMachine();
         }
         PartitionStateMachine sm = new PartitionStateMachine(segmentDir(spec.topicPartition()), spec.segment(),
-                config.fsync());
+                config.fsync(), term -> leaderReadyListener.accept(spec.topicPartition(), term));
         stateMachines.put(id, sm);
         return sm;
     }
@@ -126,6 +187,7 @@ public final class RaftNode implements Closeable {
         }
         register(spec);
         RaftGroupId id = groupId(spec.topicId(), spec.topicPartition().partition());
+        persistSpec(id, spec);
         RaftGroup group = RaftGroup.valueOf(id, members);
         RaftClientReply reply = server.groupManagement(
                 GroupManagementRequest.newAdd(adminClientId, self.getId(), callIds.incrementAndGet(), group));
@@ -142,6 +204,21 @@ public final class RaftNode implements Closeable {
         return openPartition(spec, List.of(self));
     }
 
+    /** The partitions this node currently hosts. */
+    public java.util.Set<TopicPartition> localPartitions() {
+        return java.util.Set.copyOf(replicas.keySet());
+    }
+
+    /** The topic id of a hosted partition, or null. */
+    public Uuid topicIdOf(TopicPartition tp) {
+        for (PartitionSpec spec : specs.values()) {
+            if (spec.topicPartition().equals(tp)) {
+                return spec.topicId();
+            }
+        }
+        return null;
+    }
+
     /** Removes a partition's group and deletes its Raft storage and segments. */
     public void removePartition(TopicPartition tp, Uuid topicId) throws IOException {
         replicas.remove(tp);
@@ -150,6 +227,7 @@ public final class RaftNode implements Closeable {
         specs.remove(id);
         stateMachines.remove(id);
         deleteRecursively(segmentDir(tp));
+        java.nio.file.Files.deleteIfExists(specDir().resolve(id.getUuid() + ".properties"));
     }
 
     private void removeGroup(RaftGroupId id) throws IOException {
@@ -169,6 +247,45 @@ public final class RaftNode implements Closeable {
                 java.nio.file.Files.deleteIfExists(p);
             }
         }
+    }
+
+    /** Called with (partition, term) whenever this node becomes the ready leader of a partition group. */
+    public void setLeaderReadyListener(java.util.function.BiConsumer<TopicPartition, Integer> listener) {
+        this.leaderReadyListener = listener;
+    }
+
+    /** The metadata state machine (the local copy of cluster metadata once the group is open). */
+    public MetadataStateMachine metadata() {
+        return metadata;
+    }
+
+    /** Opens the metadata group with the given members unless it was recovered from disk. */
+    public void openMetadata(Collection<RaftPeer> voters) throws IOException {
+        for (RaftGroupId id : server.getGroupIds()) {
+            if (id.equals(METADATA_GROUP)) {
+                return;
+            }
+        }
+        RaftClientReply reply = server.groupManagement(GroupManagementRequest.newAdd(adminClientId, self.getId(),
+                callIds.incrementAndGet(), RaftGroup.valueOf(METADATA_GROUP, voters)));
+        if (!reply.isSuccess()) {
+            throw new IOException("cannot create the metadata group", reply.getException());
+        }
+    }
+
+    /** Whether this node holds a replica of the metadata group. */
+    public boolean hasMetadataGroup() {
+        for (RaftGroupId id : server.getGroupIds()) {
+            if (id.equals(METADATA_GROUP)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Raft properties shared by the server and clients of this node. */
+    public RaftProperties clientProperties() {
+        return properties();
     }
 
     public PartitionReplica replica(TopicPartition tp) {

@@ -50,9 +50,10 @@ public final class InitProducerIdHandler implements ApiHandler<InitProducerIdReq
                 && request.producerEpoch() < Short.MAX_VALUE - 1;
         if (bump) {
             response.setProducerId(request.producerId()).setProducerEpoch((short) (request.producerEpoch() + 1));
-        } else {
-            response.setProducerId(broker.nextProducerId()).setProducerEpoch((short) 0);
+            return CompletableFuture.completedFuture(response);
         }
-        return CompletableFuture.completedFuture(response);
+        return broker.nextProducerId().handle((id, failure) -> failure == null
+                ? response.setProducerId(id).setProducerEpoch((short) 0)
+                : response.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code()));
     }
 }

@@ -51,5 +51,6 @@ public interface BrokerServices {
     /** Topic config defaults, merged under a topic's own configs by DescribeConfigs. */
     Map<String, String> topicConfigDefaults();
 
-    long nextProducerId();
+    /** A producer id never handed out before in this cluster. */
+    CompletableFuture<Long> nextProducerId();
 }

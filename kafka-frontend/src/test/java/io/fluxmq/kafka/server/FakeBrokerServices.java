@@ -148,7 +148,7 @@ public final class FakeBrokerServices implements BrokerServices {
     }
 
     @Override
-    public long nextProducerId() {
-        return 4242L;
+    public java.util.concurrent.CompletableFuture<Long> nextProducerId() {
+        return java.util.concurrent.CompletableFuture.completedFuture(4242L);
     }
 }

@@ -3,7 +3,9 @@ package io.fluxmq.raft.partition;
 import io.fluxmq.raft.log.OffsetOutOfRangeException;
 import io.fluxmq.raft.log.TimestampAndOffset;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -21,6 +23,8 @@ import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
 import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.raftlog.RaftLog;
@@ -275,6 +279,49 @@ public final class PartitionReplica {
 
     public Optional<TimestampAndOffset> maxTimestamp() {
         return stateMachine.log().maxTimestamp(stateMachine.highWatermark());
+    }
+
+    /** Leader, term and members of the group as this node sees them; in-sync members only known on the leader. */
+    public record Status(int leader, int epoch, List<Integer> replicas, List<Integer> inSync, boolean leaderHere) {}
+
+    /** Entries a follower's commit index may trail the leader's and still count as in sync. */
+    private static final long IN_SYNC_LAG_ENTRIES = 1000;
+
+    public Status status() {
+        RaftServer.Division division;
+        try {
+            division = server.getDivision(groupId);
+        } catch (IOException e) {
+            return new Status(-1, -1, List.of(), List.of(), false);
+        }
+        List<Integer> replicas = new ArrayList<>();
+        division.getGroup().getPeers().forEach(p -> replicas.add(nodeId(p.getId())));
+        boolean leaderHere = division.getInfo().isLeaderReady();
+        RaftPeerId leaderId = division.getInfo().getLeaderId();
+        int leader = leaderId == null ? -1 : nodeId(leaderId);
+        if (division.getInfo().isLeader() && !leaderHere) {
+            leader = -1;
+        }
+        List<Integer> inSync = new ArrayList<>();
+        if (leaderHere) {
+            long leaderCommit = -1;
+            for (CommitInfoProto info : division.getCommitInfos()) {
+                leaderCommit = Math.max(leaderCommit, info.getCommitIndex());
+            }
+            for (CommitInfoProto info : division.getCommitInfos()) {
+                if (info.getCommitIndex() >= leaderCommit - IN_SYNC_LAG_ENTRIES) {
+                    inSync.add(nodeId(RaftPeerId.valueOf(info.getServer().getId())));
+                }
+            }
+        } else {
+            inSync.addAll(replicas);
+        }
+        return new Status(leader, (int) division.getInfo().getCurrentTerm(), replicas, inSync, leaderHere);
+    }
+
+    /** Node id of a peer id {@code n<id>}. */
+    public static int nodeId(RaftPeerId peer) {
+        return Integer.parseInt(peer.toString().substring(1));
     }
 
     /** True when this node leads the partition's Raft group and has committed an entry of its term. */

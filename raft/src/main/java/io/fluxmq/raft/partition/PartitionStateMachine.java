@@ -75,10 +75,25 @@ public final class PartitionStateMachine extends BaseStateMachine {
     /** Leader epoch (Raft term) to the first offset written in it, for committed entries. */
     private final java.util.TreeMap<Integer, Long> epochStartOffsets = new java.util.TreeMap<>();
 
-    public PartitionStateMachine(Path segmentDir, SegmentLogConfig segmentConfig, boolean fsync) {
+    private final java.util.function.IntConsumer onLeaderReady;
+
+    public PartitionStateMachine(Path segmentDir, SegmentLogConfig segmentConfig, boolean fsync,
+                                 java.util.function.IntConsumer onLeaderReady) {
         this.segmentDir = segmentDir;
         this.segmentConfig = segmentConfig;
         this.fsync = fsync;
+        this.onLeaderReady = onLeaderReady;
+    }
+
+    @Override
+    public void notifyLeaderReady() {
+        getServer().thenAccept(server -> {
+            try {
+                onLeaderReady.accept((int) server.getDivision(getGroupId()).getInfo().getCurrentTerm());
+            } catch (IOException e) {
+                LOGGER.warn("Partition {} cannot read its term: {}", segmentDir.getFileName(), e.toString());
+            }
+        });
     }
 
     @Override

@@ -1,0 +1,299 @@
+package io.fluxmq.node;
+
+import io.fluxmq.kafka.broker.AdminException;
+import io.fluxmq.kafka.broker.BrokerEndpoint;
+import io.fluxmq.kafka.broker.BrokerServices;
+import io.fluxmq.kafka.broker.PartitionState;
+import io.fluxmq.kafka.broker.TopicInfo;
+import io.fluxmq.raft.RaftNode;
+import io.fluxmq.raft.metadata.ClusterState;
+import io.fluxmq.raft.metadata.LeaderRecord;
+import io.fluxmq.raft.metadata.MetadataCommand;
+import io.fluxmq.raft.metadata.TopicRecord;
+import io.fluxmq.raft.partition.PartitionReplica;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.InvalidTopicException;
+import org.apache.kafka.common.internals.Topic;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link BrokerServices} over the replicated cluster metadata: topics and placement come from the metadata group,
+ * partition leaders and epochs from the partitions' own Raft groups (or, on nodes outside a group, from the leaders
+ * the groups report to the metadata). Admin operations are metadata commands; each node's {@link Reconciler}
+ * then creates or removes its replicas.
+ */
+final class ClusterBroker implements BrokerServices {
+    private static final Logger LOGGER = LoggerFactory.getLogger(ClusterBroker.class);
+    private static final long LEADER_WAIT_MS = 30_000;
+    private static final int PRODUCER_ID_BLOCK = 1000;
+
+    private final NodeConfig config;
+    private final RaftNode raft;
+    private final MetadataClient metadata;
+    private final TopicConfigs topicConfigs;
+    private final Executor admin;
+    private long nextProducerId;
+    private long producerIdBlockEnd;
+
+    ClusterBroker(NodeConfig config, RaftNode raft, MetadataClient metadata, TopicConfigs topicConfigs,
+                  Executor admin) {
+        this.config = config;
+        this.raft = raft;
+        this.metadata = metadata;
+        this.topicConfigs = topicConfigs;
+        this.admin = admin;
+    }
+
+    private ClusterState state() {
+        return raft.metadata().state();
+    }
+
+    /** Reports this node as the ready leader of a partition, so nodes outside the group learn it. */
+    void reportLeader(TopicPartition tp, int term) {
+        metadata.submit(new MetadataCommand.ReportLeader(tp.topic(), tp.partition(), config.nodeId(), term))
+                .whenComplete((r, e) -> {
+                    if (e != null) {
+                        LOGGER.debug("Could not report leadership of {}: {}", tp, e.toString());
+                    }
+                });
+    }
+
+    @Override
+    public int nodeId() {
+        return config.nodeId();
+    }
+
+    @Override
+    public String clusterId() {
+        return config.clusterId();
+    }
+
+    @Override
+    public int controllerId() {
+        try {
+            RaftPeerId leader = raft.server().getDivision(RaftNode.METADATA_GROUP).getInfo().getLeaderId();
+            return leader == null ? -1 : PartitionReplica.nodeId(leader);
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    @Override
+    public List<BrokerEndpoint> brokers(String listener) {
+        List<BrokerEndpoint> out = new ArrayList<>();
+        for (ClusterMember m : config.members()) {
+            out.add(new BrokerEndpoint(m.id(), m.host(), m.kafkaPort(), null));
+        }
+        return out;
+    }
+
+    private static TopicInfo info(TopicRecord t) {
+        return new TopicInfo(t.name(), t.topicId(), t.partitions(), t.replicationFactor(), t.configs(), t.internal());
+    }
+
+    @Override
+    public Collection<TopicInfo> topics() {
+        return state().topics().values().stream().map(ClusterBroker::info).toList();
+    }
+
+    @Override
+    public Optional<TopicInfo> topic(String name) {
+        return state().topic(name).map(ClusterBroker::info);
+    }
+
+    @Override
+    public Optional<TopicInfo> topic(Uuid topicId) {
+        return state().topic(topicId).map(ClusterBroker::info);
+    }
+
+    @Override
+    public PartitionState partitionState(TopicPartition tp) {
+        Optional<TopicRecord> topic = state().topic(tp.topic());
+        List<Integer> assigned = topic.filter(t -> tp.partition() < t.partitions())
+                .map(t -> t.replicas(tp.partition())).orElse(List.of());
+        PartitionReplica replica = raft.replica(tp);
+        if (replica != null) {
+            PartitionReplica.Status s = replica.status();
+            List<Integer> offline = new ArrayList<>(s.replicas());
+            offline.removeAll(s.inSync());
+            return new PartitionState(s.leader(), s.epoch(), s.replicas().isEmpty() ? assigned : s.replicas(),
+                    s.inSync(), offline);
+        }
+        LeaderRecord leader = state().leader(tp).orElse(new LeaderRecord(-1, -1));
+        return new PartitionState(leader.leader(), leader.epoch(), assigned, assigned, List.of());
+    }
+
+    @Override
+    public PartitionReplica replica(TopicPartition tp) {
+        return raft.replica(tp);
+    }
+
+    @Override
+    public boolean autoCreateTopics() {
+        return config.autoCreateTopics();
+    }
+
+    @Override
+    public CompletableFuture<TopicInfo> createTopic(String name, int partitions, short replicationFactor,
+                                                    Map<String, String> configs, boolean validateOnly) {
+        try {
+            Topic.validate(name);
+        } catch (InvalidTopicException e) {
+            return CompletableFuture.failedFuture(new AdminException(Errors.INVALID_TOPIC_EXCEPTION, e.getMessage()));
+        }
+        if (state().topic(name).isPresent()) {
+            return CompletableFuture.failedFuture(new AdminException(Errors.TOPIC_ALREADY_EXISTS,
+                    "topic '" + name + "' already exists"));
+        }
+        if (partitions <= 0) {
+            return CompletableFuture.failedFuture(new AdminException(Errors.INVALID_PARTITIONS,
+                    "number of partitions must be larger than 0"));
+        }
+        int nodes = config.members().size();
+        if (replicationFactor <= 0 || replicationFactor > nodes) {
+            return CompletableFuture.failedFuture(new AdminException(Errors.INVALID_REPLICATION_FACTOR,
+                    "replication factor " + replicationFactor + " is not possible with " + nodes + " nodes"));
+        }
+        try {
+            topicConfigs.validate(configs);
+        } catch (AdminException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        List<Integer> ids = config.members().stream().map(ClusterMember::id).toList();
+        TopicRecord topic = new TopicRecord(name, Uuid.randomUuid(), replicationFactor, configs,
+                Topic.isInternal(name), Placement.assign(name, 0, partitions, replicationFactor, ids));
+        if (validateOnly) {
+            return CompletableFuture.completedFuture(info(topic));
+        }
+        return metadata.submit(new MetadataCommand.CreateTopic(topic))
+                .thenComposeAsync(r -> awaitLeaders(name, 0, partitions), admin)
+                .thenApply(v -> {
+                    LOGGER.info("Created topic {} ({}) with {} partitions", name, topic.topicId(), partitions);
+                    return info(topic);
+                });
+    }
+
+    /** Waits until this node's metadata knows the topic and every listed partition has a leader. */
+    private CompletableFuture<Void> awaitLeaders(String name, int from, int to) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LEADER_WAIT_MS);
+        while (System.nanoTime() < deadline) {
+            boolean ready = state().topic(name).map(t -> t.partitions() >= to).orElse(false);
+            for (int p = from; ready && p < to; p++) {
+                ready = partitionState(new TopicPartition(name, p)).leader() >= 0;
+            }
+            if (ready) {
+                return CompletableFuture.completedFuture(null);
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        return CompletableFuture.failedFuture(new AdminException(Errors.REQUEST_TIMED_OUT,
+                "partitions of " + name + " have no leader yet"));
+    }
+
+    @Override
+    public CompletableFuture<Void> deleteTopic(String name) {
+        return metadata.submit(new MetadataCommand.DeleteTopic(name)).thenApply(r -> null);
+    }
+
+    @Override
+    public CompletableFuture<Void> createPartitions(String name, int totalCount, boolean validateOnly) {
+        Optional<TopicRecord> topic = state().topic(name);
+        if (topic.isEmpty()) {
+            return CompletableFuture.failedFuture(new AdminException(Errors.UNKNOWN_TOPIC_OR_PARTITION,
+                    "topic '" + name + "' does not exist"));
+        }
+        int current = topic.get().partitions();
+        if (totalCount <= current) {
+            return CompletableFuture.failedFuture(new AdminException(Errors.INVALID_PARTITIONS, "topic currently has "
+                    + current + " partitions, which is higher than or equal to the requested " + totalCount));
+        }
+        if (validateOnly) {
+            return CompletableFuture.completedFuture(null);
+        }
+        List<Integer> ids = config.members().stream().map(ClusterMember::id).toList();
+        List<List<Integer>> added = Placement.assign(name, current, totalCount - current,
+                topic.get().replicationFactor(), ids);
+        return metadata.submit(new MetadataCommand.AddPartitions(name, added))
+                .thenComposeAsync(r -> awaitLeaders(name, current, totalCount), admin);
+    }
+
+    @Override
+    public Map<String, String> brokerConfigs() {
+        Map<String, String> out = new LinkedHashMap<>();
+        out.put("broker.id", Integer.toString(config.nodeId()));
+        out.put("node.id", Integer.toString(config.nodeId()));
+        out.put("auto.create.topics.enable", Boolean.toString(config.autoCreateTopics()));
+        out.put("num.partitions", Integer.toString(config.defaultPartitions()));
+        out.put("default.replication.factor", Short.toString(config.defaultReplicationFactor()));
+        out.put("message.max.bytes", Integer.toString(config.maxMessageBytes()));
+        out.put("socket.request.max.bytes", Integer.toString(config.maxRequestBytes()));
+        out.put("log.segment.bytes", Integer.toString(config.segment().segmentBytes()));
+        out.put("log.retention.ms", Long.toString(config.retentionMs()));
+        out.put("log.retention.bytes", Long.toString(config.retentionBytes()));
+        out.put("log.dirs", config.dataDir().toString());
+        return out;
+    }
+
+    @Override
+    public Map<String, String> topicConfigDefaults() {
+        return topicConfigs.defaults();
+    }
+
+    @Override
+    public CompletableFuture<Long> nextProducerId() {
+        synchronized (this) {
+            if (nextProducerId < producerIdBlockEnd) {
+                return CompletableFuture.completedFuture(nextProducerId++);
+            }
+        }
+        return metadata.submit(new MetadataCommand.AllocateProducerIds(PRODUCER_ID_BLOCK)).thenApply(reply -> {
+            synchronized (this) {
+                if (nextProducerId >= producerIdBlockEnd) {
+                    nextProducerId = reply.value();
+                    producerIdBlockEnd = reply.value() + PRODUCER_ID_BLOCK;
+                }
+                return nextProducerId++;
+            }
+        });
+    }
+
+    /** Applies retention to every local partition; run periodically. */
+    void enforceRetention() {
+        for (TopicPartition tp : raft.localPartitions()) {
+            PartitionReplica replica = raft.replica(tp);
+            Optional<TopicRecord> topic = state().topic(tp.topic());
+            if (replica == null || topic.isEmpty()) {
+                continue;
+            }
+            long retentionMs = Long.parseLong(topicConfigs.value(topic.get().configs(), "retention.ms"));
+            long retentionBytes = Long.parseLong(topicConfigs.value(topic.get().configs(), "retention.bytes"));
+            try {
+                int deleted = replica.enforceRetention(retentionMs < 0 ? Long.MAX_VALUE : retentionMs, retentionBytes);
+                if (deleted > 0) {
+                    LOGGER.info("Retention deleted {} segments of {}", deleted, tp);
+                }
+            } catch (IOException | RuntimeException e) {
+                LOGGER.warn("Retention of {} failed: {}", tp, e.toString());
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+package io.fluxmq.node;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** One node of the static cluster membership: {@code id@host:kafkaPort:raftPort}. */
+public record ClusterMember(int id, String host, int kafkaPort, int raftPort) {
+
+    /** Parses {@code cluster.nodes}: comma-separated {@code id@host:kafkaPort:raftPort}. */
+    static List<ClusterMember> parseList(String value) {
+        List<ClusterMember> out = new ArrayList<>();
+        for (String item : value.split(",")) {
+            String s = item.trim();
+            if (s.isEmpty()) {
+                continue;
+            }
+            int at = s.indexOf('@');
+            String[] hostPorts = at < 0 ? new String[0] : s.substring(at + 1).split(":");
+            if (at <= 0 || hostPorts.length != 3) {
+                throw new NodeConfig.ConfigException("cluster.nodes entry '" + s
+                        + "' is not id@host:kafkaPort:raftPort");
+            }
+            try {
+                out.add(new ClusterMember(Integer.parseInt(s.substring(0, at)), hostPorts[0],
+                        Integer.parseInt(hostPorts[1]), Integer.parseInt(hostPorts[2])));
+            } catch (NumberFormatException e) {
+                throw new NodeConfig.ConfigException("cluster.nodes entry '" + s + "' has a non-numeric id or port");
+            }
+        }
+        if (out.stream().map(ClusterMember::id).distinct().count() != out.size()) {
+            throw new NodeConfig.ConfigException("cluster.nodes lists a node id twice: " + value);
+        }
+        return out;
+    }
+
+    @Override
+    public String toString() {
+        return id + "@" + host + ":" + kafkaPort + ":" + raftPort;
+    }
+}

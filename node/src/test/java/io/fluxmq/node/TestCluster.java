@@ -1,0 +1,122 @@
+package io.fluxmq.node;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartitionInfo;
+
+/**
+ * A multi-process FluxMQ cluster on loopback for failure tests: {@code TestCluster.start(3, dir)},
+ * {@code awaitLeader(topic, p)}, {@code node(i).kill()}, {@code node(i).freeze()}, {@code restart(i)}.
+ */
+final class TestCluster implements AutoCloseable {
+    private final List<NodeProcess> nodes = new ArrayList<>();
+    private final String bootstrap;
+
+    private TestCluster(int size, Path dir, Map<String, String> settings) throws Exception {
+        int[] kafka = new int[size];
+        int[] raft = new int[size];
+        StringBuilder members = new StringBuilder();
+        for (int i = 0; i < size; i++) {
+            kafka[i] = TestNode.freePort();
+            raft[i] = TestNode.freePort();
+            members.append(members.length() == 0 ? "" : ",").append(i).append("@127.0.0.1:").append(kafka[i])
+                    .append(':').append(raft[i]);
+        }
+        for (int i = 0; i < size; i++) {
+            Map<String, String> s = new HashMap<>(settings);
+            s.put("node.id", Integer.toString(i));
+            s.put("cluster.nodes", members.toString());
+            s.putIfAbsent("raft.election.timeout.min.ms", "1000");
+            s.putIfAbsent("raft.election.timeout.max.ms", "2000");
+            nodes.add(new NodeProcess("cluster-node-" + i, dir.resolve("node-" + i), kafka[i], raft[i], s));
+        }
+        bootstrap = java.util.Arrays.stream(kafka).mapToObj(p -> "127.0.0.1:" + p).collect(Collectors.joining(","));
+    }
+
+    static TestCluster start(int size, Path dir) throws Exception {
+        return start(size, dir, Map.of());
+    }
+
+    static TestCluster start(int size, Path dir, Map<String, String> settings) throws Exception {
+        TestCluster cluster = new TestCluster(size, dir, settings);
+        for (NodeProcess n : cluster.nodes) {
+            n.start(false);
+        }
+        for (NodeProcess n : cluster.nodes) {
+            n.awaitPort(60_000);
+        }
+        return cluster;
+    }
+
+    NodeProcess node(int id) {
+        return nodes.get(id);
+    }
+
+    int size() {
+        return nodes.size();
+    }
+
+    String bootstrap() {
+        return bootstrap;
+    }
+
+    void restart(int id) throws Exception {
+        nodes.get(id).start();
+    }
+
+    Admin admin() {
+        Properties p = new Properties();
+        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        return Admin.create(p);
+    }
+
+    void createTopic(String topic, int partitions, short rf) throws Exception {
+        try (Admin admin = admin()) {
+            admin.createTopics(List.of(new NewTopic(topic, partitions, rf))).all().get();
+        }
+    }
+
+    /** The current leader of a partition as Metadata reports it, waiting up to {@code timeout} for one. */
+    int awaitLeader(String topic, int partition, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (Admin admin = admin()) {
+            while (System.nanoTime() < deadline) {
+                try {
+                    TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+                    TopicPartitionInfo info = d.partitions().get(partition);
+                    if (info.leader() != null && !info.leader().isEmpty()) {
+                        return info.leader().id();
+                    }
+                } catch (Exception retry) {
+                    // metadata not available yet
+                }
+                Thread.sleep(100);
+            }
+        }
+        throw new AssertionError("no leader for " + topic + "-" + partition + " within " + timeout);
+    }
+
+    @Override
+    public void close() throws Exception {
+        for (NodeProcess n : nodes) {
+            if (n.isAlive()) {
+                try {
+                    n.thaw();
+                } catch (Exception ignored) {
+                    // best effort before the kill
+                }
+            }
+            n.close();
+        }
+    }
+}

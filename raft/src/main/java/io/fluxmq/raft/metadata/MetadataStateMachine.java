@@ -1,0 +1,208 @@
+package io.fluxmq.raft.metadata;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayInputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.ratis.io.MD5Hash;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.FileInfo;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.StateMachineStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
+import org.apache.ratis.util.MD5FileUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The cluster metadata Raft group's state machine. Commands ({@link MetadataCommand}) are small and travel in the
+ * Raft log itself; each applied command publishes a new immutable {@link ClusterState} to listeners. Validation that
+ * depends on state (topic exists, unknown topic) happens here, in log order, so every replica decides the same.
+ *
+ * <p>Snapshot file format: {@code magic:int32 0x464c584d | version:int16 (=1) | nextProducerId:int64 |
+ * topicCount:int32 | topics (MetadataCommand#writeTopic) | leaderCount:int32 | (topic UTF, partition, leader,
+ * epoch)*}.
+ */
+public final class MetadataStateMachine extends BaseStateMachine {
+    private static final Logger LOGGER = LoggerFactory.getLogger(MetadataStateMachine.class);
+    private static final int MAGIC = 0x464c584d;
+
+    private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+    private final List<Consumer<ClusterState>> listeners = new CopyOnWriteArrayList<>();
+    private volatile ClusterState state = ClusterState.EMPTY;
+
+    public ClusterState state() {
+        return state;
+    }
+
+    /** Listeners run on the apply thread after every change; they must not block. */
+    public void addListener(Consumer<ClusterState> listener) {
+        listeners.add(listener);
+        listener.accept(state);
+    }
+
+    @Override
+    public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+        super.initialize(server, groupId, raftStorage);
+        storage.init(raftStorage);
+        load(storage.loadLatestSnapshot());
+    }
+
+    @Override
+    public void reinitialize() throws IOException {
+        load(storage.loadLatestSnapshot());
+    }
+
+    @Override
+    public StateMachineStorage getStateMachineStorage() {
+        return storage;
+    }
+
+    private void load(SingleFileSnapshotInfo snapshot) throws IOException {
+        if (snapshot == null) {
+            return;
+        }
+        try (DataInputStream in = new DataInputStream(new BufferedInputStream(
+                Files.newInputStream(snapshot.getFile().getPath())))) {
+            if (in.readInt() != MAGIC || in.readShort() != 1) {
+                throw new IOException("not a FluxMQ metadata snapshot: " + snapshot.getFile().getPath());
+            }
+            long nextProducerId = in.readLong();
+            Map<String, TopicRecord> topics = new HashMap<>();
+            int n = in.readInt();
+            for (int i = 0; i < n; i++) {
+                TopicRecord t = MetadataCommand.readTopic(in);
+                topics.put(t.name(), t);
+            }
+            Map<TopicPartition, LeaderRecord> leaders = new HashMap<>();
+            int m = in.readInt();
+            for (int i = 0; i < m; i++) {
+                leaders.put(new TopicPartition(in.readUTF(), in.readInt()), new LeaderRecord(in.readInt(), in.readInt()));
+            }
+            publish(new ClusterState(snapshot.getIndex(), topics, leaders, nextProducerId));
+        }
+        setLastAppliedTermIndex(snapshot.getTermIndex());
+    }
+
+    @Override
+    public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+        LogEntryProto entry = trx.getLogEntry();
+        MetadataReply reply;
+        try {
+            MetadataCommand command = MetadataCommand.decode(new DataInputStream(new ByteArrayInputStream(
+                    entry.getStateMachineLogEntry().getLogData().toByteArray())));
+            reply = apply(command);
+        } catch (IOException | RuntimeException e) {
+            LOGGER.error("Cannot apply metadata entry {}", entry.getIndex(), e);
+            reply = MetadataReply.error(Errors.UNKNOWN_SERVER_ERROR.code(), e.toString());
+        }
+        updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+        return CompletableFuture.completedFuture(Message.valueOf(
+                org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(reply.encode())));
+    }
+
+    private synchronized MetadataReply apply(MetadataCommand command) {
+        ClusterState s = state;
+        if (command instanceof MetadataCommand.CreateTopic c) {
+            if (s.topics().containsKey(c.topic().name())) {
+                return MetadataReply.error(Errors.TOPIC_ALREADY_EXISTS.code(),
+                        "topic '" + c.topic().name() + "' already exists");
+            }
+            publish(s.withTopic(c.topic()));
+            LOGGER.info("Metadata: created topic {} ({}) with {} partitions, replication factor {}",
+                    c.topic().name(), c.topic().topicId(), c.topic().partitions(), c.topic().replicationFactor());
+        } else if (command instanceof MetadataCommand.DeleteTopic d) {
+            if (!s.topics().containsKey(d.name())) {
+                return MetadataReply.error(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(),
+                        "topic '" + d.name() + "' does not exist");
+            }
+            publish(s.withoutTopic(d.name()));
+            LOGGER.info("Metadata: deleted topic {}", d.name());
+        } else if (command instanceof MetadataCommand.AddPartitions a) {
+            TopicRecord t = s.topics().get(a.name());
+            if (t == null) {
+                return MetadataReply.error(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(),
+                        "topic '" + a.name() + "' does not exist");
+            }
+            List<List<Integer>> all = new ArrayList<>(t.assignments());
+            all.addAll(a.newAssignments());
+            publish(s.withTopic(new TopicRecord(t.name(), t.topicId(), t.replicationFactor(), t.configs(),
+                    t.internal(), all)));
+        } else if (command instanceof MetadataCommand.AllocateProducerIds p) {
+            long first = s.nextProducerId();
+            publish(s.withNextProducerId(first + p.count()));
+            return MetadataReply.ok(first);
+        } else if (command instanceof MetadataCommand.ReportLeader r) {
+            TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+            LeaderRecord known = s.leaders().get(tp);
+            if (s.topics().containsKey(r.topic()) && (known == null || known.epoch() <= r.epoch())) {
+                publish(s.withLeader(tp, new LeaderRecord(r.leader(), r.epoch())));
+            }
+        }
+        return MetadataReply.ok(0);
+    }
+
+    private void publish(ClusterState next) {
+        state = next;
+        for (Consumer<ClusterState> listener : listeners) {
+            try {
+                listener.accept(next);
+            } catch (RuntimeException e) {
+                LOGGER.error("Metadata listener failed", e);
+            }
+        }
+    }
+
+    @Override
+    public long takeSnapshot() throws IOException {
+        TermIndex applied = getLastAppliedTermIndex();
+        ClusterState s = state;
+        if (applied == null || applied.getIndex() < 0) {
+            return -1;
+        }
+        File file = storage.getSnapshotFile(applied.getTerm(), applied.getIndex());
+        Path tmp = file.toPath().resolveSibling(file.getName() + ".tmp");
+        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp)))) {
+            out.writeInt(MAGIC);
+            out.writeShort(1);
+            out.writeLong(s.nextProducerId());
+            out.writeInt(s.topics().size());
+            for (TopicRecord t : s.topics().values()) {
+                MetadataCommand.writeTopic(out, t);
+            }
+            out.writeInt(s.leaders().size());
+            for (Map.Entry<TopicPartition, LeaderRecord> e : s.leaders().entrySet()) {
+                out.writeUTF(e.getKey().topic());
+                out.writeInt(e.getKey().partition());
+                out.writeInt(e.getValue().leader());
+                out.writeInt(e.getValue().epoch());
+            }
+        }
+        Files.move(tmp, file.toPath(), StandardCopyOption.ATOMIC_MOVE);
+        MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
+        storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), applied));
+        return applied.getIndex();
+    }
+}
