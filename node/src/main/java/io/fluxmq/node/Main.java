@@ -89,7 +89,12 @@ public final class Main implements Callable<Integer> {
         }
         env.forEach((k, v) -> {
             if (k.startsWith("FLUXMQ_")) {
-                s.put(k.substring("FLUXMQ_".length()).toLowerCase(Locale.ROOT).replace('_', '.'), v);
+                String key = k.substring("FLUXMQ_".length()).toLowerCase(Locale.ROOT).replace('_', '.');
+                if (NodeConfig.DEFAULTS.containsKey(key)) {
+                    s.put(key, v);
+                } else if (!k.startsWith("FLUXMQ_LOCAL_")) {
+                    System.err.println("fluxmq-node: ignoring environment variable " + k + " (no setting " + key + ")");
+                }
             }
         });
         if (nodeId != null) {

@@ -84,7 +84,9 @@ final class SegmentRecovery {
             expectedOffset = BatchHeader.lastOffset(data, pos) + 1;
             pos += BatchHeader.size(data, pos);
         }
-        int end = endOfNonZero(data, pos, length);
+        // Appends are sequential and one append is at most one entry, so a torn write lies right after the last good
+        // batch; scanning a bounded window keeps start-up fast on a pre-sized, mostly empty segment.
+        int end = endOfNonZero(data, pos, (int) Math.min(length, (long) pos + TORN_WRITE_WINDOW));
         if (end > pos) {
             zero(data, pos, end);
             LOGGER.warn("Recovered segment {}: dropped {} bytes after the last valid batch (position {}, next offset {}): {}",
@@ -92,6 +94,9 @@ final class SegmentRecovery {
         }
         return pos;
     }
+
+    /** How far past the last valid batch recovery looks for (and zeroes) torn bytes. */
+    static final int TORN_WRITE_WINDOW = 16 << 20;
 
     /** Writes zeros over {@code data[from, to)}. */
     static void zero(ByteBuffer data, int from, int to) {
