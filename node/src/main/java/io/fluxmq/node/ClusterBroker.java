@@ -130,7 +130,7 @@ final class ClusterBroker implements BrokerServices {
             PartitionReplica.Status s = replica.status();
             List<Integer> offline = new ArrayList<>(s.replicas());
             offline.removeAll(s.inSync());
-            return new PartitionState(s.leader(), s.epoch(), s.replicas().isEmpty() ? assigned : s.replicas(),
+            return new PartitionState(s.leader(), s.epoch(), assigned.isEmpty() ? s.replicas() : assigned,
                     s.inSync(), offline);
         }
         LeaderRecord leader = state().leader(tp).orElse(new LeaderRecord(-1, -1));

@@ -320,7 +320,11 @@ public final class RaftNode implements Closeable {
                 Math.min(1L << 20, config.raftLogSegmentBytes())));
         RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
         RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf("16MB"));
-        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+        // Purge only what every follower already has: the Raft log holds entry headers only (the batches live in the
+        // segments), so keeping it for a lagging follower is cheap, and that follower then catches up by log replay,
+        // reading the batches from the leader's segments, instead of needing a snapshot transfer.
+        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, false);
+        RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, false);
         RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(Integer.MAX_VALUE, config.snapshotEveryEntries()));
         RaftServerConfigKeys.Log.StateMachineData.setSync(p, true);
         RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf("256MB"));

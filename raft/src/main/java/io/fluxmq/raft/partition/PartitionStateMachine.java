@@ -218,6 +218,20 @@ public final class PartitionStateMachine extends BaseStateMachine {
         return CompletableFuture.completedFuture(UnsafeByteOperations.unsafeWrap(records.buffer()));
     }
 
+    /**
+     * The leader purged Raft entries this follower still needs. Installing a partition snapshot means copying the
+     * leader's segment files, which is not implemented yet; the leader keeps its log for lagging followers (purge
+     * stops at the slowest follower), so this only happens when a replica was replaced or its data lost.
+     */
+    @Override
+    public CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(
+            org.apache.ratis.proto.RaftProtos.RoleInfoProto roleInfo, TermIndex firstTermIndexInLog) {
+        LOGGER.error("Partition {} needs a snapshot from the leader (its log starts at {}); segment transfer is not "
+                + "implemented, so this replica cannot catch up", segmentDir.getFileName(), firstTermIndexInLog);
+        return CompletableFuture.failedFuture(new UnsupportedOperationException(
+                "partition snapshot installation is not implemented"));
+    }
+
     @Override
     public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
         LogEntryProto entry = trx.getLogEntry();
