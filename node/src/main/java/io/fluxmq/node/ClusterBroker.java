@@ -276,6 +276,36 @@ final class ClusterBroker implements BrokerServices {
         });
     }
 
+    /**
+     * Preferred-leader balancing: for each partition this node leads although another in-sync replica is its
+     * preferred leader (the first assigned replica), hands leadership back with a Ratis leadership transfer. Run
+     * periodically, so leaders spread out again after a node returns.
+     */
+    void balanceLeaders() {
+        for (TopicPartition tp : raft.localPartitions()) {
+            PartitionReplica replica = raft.replica(tp);
+            Optional<TopicRecord> topic = state().topic(tp.topic());
+            if (replica == null || topic.isEmpty() || tp.partition() >= topic.get().partitions()) {
+                continue;
+            }
+            int preferred = topic.get().replicas(tp.partition()).get(0);
+            if (preferred == config.nodeId() || !replica.isLeader()) {
+                continue;
+            }
+            PartitionReplica.Status status = replica.status();
+            if (!status.inSync().contains(preferred)) {
+                continue;
+            }
+            try {
+                boolean moved = replica.transferLeadership(preferred, 5_000).get(10, TimeUnit.SECONDS);
+                LOGGER.info("Leadership of {} {} to preferred leader {}", tp, moved ? "moved" : "did not move",
+                        preferred);
+            } catch (Exception e) {
+                LOGGER.info("Leadership of {} could not move to preferred leader {}: {}", tp, preferred, e.toString());
+            }
+        }
+    }
+
     /** Applies retention to every local partition; run periodically. */
     void enforceRetention() {
         for (TopicPartition tp : raft.localPartitions()) {

@@ -92,6 +92,8 @@ public final class FluxNode implements Closeable {
         kafka.start();
         long retentionMs = config.retentionCheckInterval().toMillis();
         duties.scheduleWithFixedDelay(broker::enforceRetention, retentionMs, retentionMs, TimeUnit.MILLISECONDS);
+        long balanceMs = config.leaderBalanceInterval().toMillis();
+        duties.scheduleWithFixedDelay(broker::balanceLeaders, balanceMs, balanceMs, TimeUnit.MILLISECONDS);
         LOGGER.info("FluxMQ node {} of cluster {} ready; bootstrap {}:{}", config.nodeId(), config.clusterId(),
                 config.advertisedHost(), kafkaPort());
     }

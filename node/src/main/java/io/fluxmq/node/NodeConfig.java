@@ -20,7 +20,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                          int advertisedPort, String raftHost, int raftPort, Duration electionTimeoutMin,
                          Duration electionTimeoutMax, int maxRequestBytes, int maxMessageBytes,
                          SegmentLogConfig segment, long retentionMs, long retentionBytes,
-                         Duration retentionCheckInterval, boolean fsync, long snapshotEveryEntries, long raftLogSegmentBytes,
+                         Duration retentionCheckInterval, Duration leaderBalanceInterval, boolean fsync, long snapshotEveryEntries, long raftLogSegmentBytes,
                          boolean autoCreateTopics, int defaultPartitions, short defaultReplicationFactor,
                          List<ClusterMember> members, List<Integer> controllerIds, String clusterId) {
 
@@ -54,6 +54,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put("log.retention.check.interval.ms", "300000");
         d.put("log.fsync", "true");
         d.put("auto.create.topics.enable", "false");
+        d.put("leader.balance.interval.ms", "30000");
         d.put("num.partitions", "1");
         d.put("default.replication.factor", "");       // default: min(3, number of nodes)
         return Map.copyOf(d);
@@ -101,6 +102,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 r.intIn("socket.request.max.bytes", 1024, Integer.MAX_VALUE), maxMessageBytes, segment,
                 r.longIn("log.retention.ms", -1, Long.MAX_VALUE), r.longIn("log.retention.bytes", -1, Long.MAX_VALUE),
                 Duration.ofMillis(r.longIn("log.retention.check.interval.ms", 1, Long.MAX_VALUE)),
+                Duration.ofMillis(r.longIn("leader.balance.interval.ms", 100, Long.MAX_VALUE)),
                 r.bool("log.fsync"), r.longIn("raft.snapshot.interval.entries", 1, Long.MAX_VALUE),
                 r.longIn("raft.log.segment.bytes", 1024, 1L << 30),
                 r.bool("auto.create.topics.enable"), r.intIn("num.partitions", 1, 100_000),
@@ -143,7 +145,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 : s.get("cluster.id");
         return new NodeConfig(nodeId, dataDir, kafkaHost, kafkaPort, advertisedHost, advertisedPort, raftHost,
                 raftPort, electionTimeoutMin, electionTimeoutMax, maxRequestBytes, maxMessageBytes, segment, retentionMs,
-                retentionBytes, retentionCheckInterval, fsync, snapshotEveryEntries, raftLogSegmentBytes,
+                retentionBytes, retentionCheckInterval, leaderBalanceInterval, fsync, snapshotEveryEntries, raftLogSegmentBytes,
                 autoCreateTopics, defaultPartitions, rf, List.copyOf(members), List.copyOf(controllers), clusterId);
     }
 

@@ -41,7 +41,8 @@ class CrashRecoveryIT {
             Thread producerThread = new Thread(() -> {
                 try (KafkaProducer<String, String> producer = Clients.producer(node.bootstrap(),
                         Map.of(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 5000,
-                                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 2000))) {
+                                ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 2000,
+                                ProducerConfig.MAX_BLOCK_MS_CONFIG, 2000))) {
                     for (int i = 0; running.get() && i < 2_000_000; i++) {
                         String value = "v" + i;
                         producer.send(new ProducerRecord<>("crash", "k" + i, value), (md, e) -> {
@@ -63,7 +64,9 @@ class CrashRecoveryIT {
             node.kill();
             int ackedAtKill = acked.size();
             running.set(false);
-            producerThread.join(30_000);
+            producerThread.join(60_000);
+            // The producer must be gone before the restart, or its retries would land on the new process.
+            assertThat(producerThread.isAlive()).as("producer thread finished").isFalse();
             assertThat(ackedAtKill).as("records acknowledged before the kill").isGreaterThanOrEqualTo(30_000);
 
             node.start();

@@ -60,6 +60,24 @@ class ProduceConsumeIT {
         roundTrip("codec-" + codec, codec, 50_000);
     }
 
+    @Test
+    void acksZeroGetsNoResponseYetEveryRecordLands() throws Exception {
+        node.createTopic("acks0", 1);
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, node.bootstrap());
+        p.put(ProducerConfig.ACKS_CONFIG, "0");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "false");
+        try (KafkaProducer<byte[], byte[]> producer =
+                     new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer())) {
+            for (int i = 0; i < 5000; i++) {
+                RecordMetadata md = producer.send(new ProducerRecord<>("acks0", key(i), value(i))).get();
+                assertThat(md.offset()).as("acks=0 learns no offset").isEqualTo(-1);
+            }
+        }
+        var read = Clients.readAll(node.bootstrap(), "acks0", 1, Duration.ofSeconds(60));
+        assertThat(read.get(new TopicPartition("acks0", 0))).hasSize(5000);
+    }
+
     private void roundTrip(String topic, String codec, int count) throws Exception {
         node.createTopic(topic, PARTITIONS);
         Properties p = new Properties();

@@ -48,7 +48,7 @@ public final class PartitionReplica {
     private final AtomicLong callIds = new AtomicLong();
     private final Object appendLock = new Object();
     /** Leader-side view: next offset and producer state including appended but uncommitted entries. */
-    private LeaderView leaderView;
+    private volatile LeaderView leaderView;
 
     private record LeaderView(long term, long nextOffset, ProducerStateTable producers) {}
 
@@ -108,7 +108,7 @@ public final class PartitionReplica {
                 ProducerStateTable.Check check = view.producers().check(proposed);
                 if (check instanceof ProducerStateTable.Check.Duplicate duplicate) {
                     leaderView = view;
-                    return awaitCommitted(duplicate.original().baseOffset(), duplicate.original().lastOffset());
+                    return awaitCommitted(proposed.producerId(), proposed.producerEpoch(), duplicate.original());
                 }
                 if (check instanceof ProducerStateTable.Check.Reject reject) {
                     leaderView = view;
@@ -198,11 +198,22 @@ public final class PartitionReplica {
         return new LeaderView(term, next, producers);
     }
 
-    private CompletableFuture<AppendResult> awaitCommitted(long baseOffset, long lastOffset) {
+    /**
+     * A retry of a batch that is already in the log (maybe not yet committed): answers with the original offset once
+     * that very batch is committed. If the offsets are committed with other data (the original entry was lost with a
+     * leader change), the retry fails as not-leader, and the producer retries against fresh state.
+     */
+    private CompletableFuture<AppendResult> awaitCommitted(long producerId, short epoch,
+                                                           ProducerStateTable.BatchMetadata original) {
         CompletableFuture<AppendResult> result = new CompletableFuture<>();
         LongConsumer listener = hw -> {
-            if (hw > lastOffset) {
-                result.complete(new AppendResult(baseOffset, stateMachine.log().logStartOffset()));
+            if (hw > original.lastOffset()) {
+                if (stateMachine.applied(producerId, epoch, original)) {
+                    result.complete(new AppendResult(original.baseOffset(), stateMachine.log().logStartOffset()));
+                } else {
+                    leaderView = null; // volatile: forces a rebuild; no lock taken on the apply thread
+                    result.completeExceptionally(notLeader("the original of this retried batch was not committed"));
+                }
             }
         };
         stateMachine.addHighWatermarkListener(listener);
@@ -317,6 +328,20 @@ public final class PartitionReplica {
             inSync.addAll(replicas);
         }
         return new Status(leader, (int) division.getInfo().getCurrentTerm(), replicas, inSync, leaderHere);
+    }
+
+    /**
+     * Asks Ratis to hand this group's leadership to {@code nodeId} (which must be an in-sync member); completes when
+     * the transfer finished or failed.
+     */
+    public CompletableFuture<Boolean> transferLeadership(int nodeId, long timeoutMs) {
+        try {
+            return server.transferLeadershipAsync(new org.apache.ratis.protocol.TransferLeadershipRequest(clientId,
+                    server.getId(), groupId, callIds.incrementAndGet(), RaftPeerId.valueOf("n" + nodeId), timeoutMs))
+                    .thenApply(RaftClientReply::isSuccess);
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     /** Node id of a peer id {@code n<id>}. */

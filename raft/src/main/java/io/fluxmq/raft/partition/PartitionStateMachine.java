@@ -310,6 +310,11 @@ public final class PartitionStateMachine extends BaseStateMachine {
 
     record AppliedState(long index, long highWatermark, ProducerStateTable producers) {}
 
+    /** Whether a committed batch of this producer with exactly these sequences and offsets was applied. */
+    synchronized boolean applied(long producerId, short epoch, ProducerStateTable.BatchMetadata batch) {
+        return appliedProducers.contains(producerId, epoch, batch);
+    }
+
     public SegmentLog log() {
         return log;
     }

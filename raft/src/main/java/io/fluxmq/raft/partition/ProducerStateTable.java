@@ -85,6 +85,12 @@ public final class ProducerStateTable {
                 header.baseOffset(), header.lastOffset()));
     }
 
+    /** Whether this exact batch (producer, epoch, sequences, offsets) is recorded. */
+    public boolean contains(long producerId, short epoch, BatchMetadata batch) {
+        Entry entry = producers.get(producerId);
+        return entry != null && entry.epoch == epoch && entry.batches.contains(batch);
+    }
+
     public ProducerStateTable copy() {
         ProducerStateTable copy = new ProducerStateTable();
         producers.forEach((id, entry) -> {
