@@ -3,10 +3,13 @@ package io.fluxmq.node;
 import java.util.ArrayList;
 import java.util.List;
 
-/** One node of the static cluster membership: {@code id@host:kafkaPort:raftPort}. */
-public record ClusterMember(int id, String host, int kafkaPort, int raftPort) {
+/**
+ * One node of the static cluster membership: {@code id@host:kafkaPort:raftPort[:httpPort]}; the HTTP port (health,
+ * replica catch-up) defaults to the Raft port + 200.
+ */
+public record ClusterMember(int id, String host, int kafkaPort, int raftPort, int httpPort) {
 
-    /** Parses {@code cluster.nodes}: comma-separated {@code id@host:kafkaPort:raftPort}. */
+    /** Parses {@code cluster.nodes}: comma-separated {@code id@host:kafkaPort:raftPort[:httpPort]}. */
     static List<ClusterMember> parseList(String value) {
         List<ClusterMember> out = new ArrayList<>();
         for (String item : value.split(",")) {
@@ -16,13 +19,15 @@ public record ClusterMember(int id, String host, int kafkaPort, int raftPort) {
             }
             int at = s.indexOf('@');
             String[] hostPorts = at < 0 ? new String[0] : s.substring(at + 1).split(":");
-            if (at <= 0 || hostPorts.length != 3) {
+            if (at <= 0 || hostPorts.length < 3 || hostPorts.length > 4) {
                 throw new NodeConfig.ConfigException("cluster.nodes entry '" + s
-                        + "' is not id@host:kafkaPort:raftPort");
+                        + "' is not id@host:kafkaPort:raftPort[:httpPort]");
             }
             try {
+                int raft = Integer.parseInt(hostPorts[2]);
                 out.add(new ClusterMember(Integer.parseInt(s.substring(0, at)), hostPorts[0],
-                        Integer.parseInt(hostPorts[1]), Integer.parseInt(hostPorts[2])));
+                        Integer.parseInt(hostPorts[1]), raft,
+                        hostPorts.length == 4 ? Integer.parseInt(hostPorts[3]) : raft + 200));
             } catch (NumberFormatException e) {
                 throw new NodeConfig.ConfigException("cluster.nodes entry '" + s + "' has a non-numeric id or port");
             }
@@ -35,6 +40,6 @@ public record ClusterMember(int id, String host, int kafkaPort, int raftPort) {
 
     @Override
     public String toString() {
-        return id + "@" + host + ":" + kafkaPort + ":" + raftPort;
+        return id + "@" + host + ":" + kafkaPort + ":" + raftPort + ":" + httpPort;
     }
 }

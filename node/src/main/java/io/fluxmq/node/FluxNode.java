@@ -54,6 +54,7 @@ public final class FluxNode implements Closeable {
     private ScheduledExecutorService duties;
     private ClusterBroker broker;
     private MetadataClient metadataClient;
+    private NodeHttpServer http;
 
     public FluxNode(NodeConfig config) {
         this.config = config;
@@ -67,6 +68,8 @@ public final class FluxNode implements Closeable {
         duties = Executors.newSingleThreadScheduledExecutor(named("fluxmq-duties"));
         TopicConfigs topicConfigs = new TopicConfigs(config);
         raft = new RaftNode(config.raft());
+        raft.setSnapshotSource(new HttpSnapshotSource(config));
+        http = new NodeHttpServer(config.httpHost(), config.httpPort(), raft, () -> kafka != null);
         Reconciler reconciler = new Reconciler(config, raft, topicConfigs,
                 Executors.newSingleThreadExecutor(named("fluxmq-reconciler")));
         raft.start();
@@ -168,6 +171,9 @@ public final class FluxNode implements Closeable {
         }
         if (duties != null) {
             duties.shutdownNow();
+        }
+        if (http != null) {
+            http.close();
         }
         try {
             if (raft != null) {

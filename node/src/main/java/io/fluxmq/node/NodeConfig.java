@@ -20,7 +20,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                          int advertisedPort, String raftHost, int raftPort, Duration electionTimeoutMin,
                          Duration electionTimeoutMax, int maxRequestBytes, int maxMessageBytes,
                          SegmentLogConfig segment, long retentionMs, long retentionBytes,
-                         Duration retentionCheckInterval, Duration leaderBalanceInterval, boolean fsync, long snapshotEveryEntries, long raftLogSegmentBytes,
+                         Duration retentionCheckInterval, Duration leaderBalanceInterval, boolean fsync,
+                         long snapshotEveryEntries, long raftLogSegmentBytes, boolean purgeUptoSnapshot, String httpHost,
                          boolean autoCreateTopics, int defaultPartitions, short defaultReplicationFactor,
                          List<ClusterMember> members, List<Integer> controllerIds, String clusterId) {
 
@@ -44,6 +45,9 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put("raft.election.timeout.max.ms", "2000");
         d.put("raft.snapshot.interval.entries", "10000");
         d.put("raft.log.segment.bytes", "8388608");
+        d.put("raft.log.purge.upto.snapshot", "false");
+        d.put("http.host", "");                         // default: raft.host
+        d.put("http.port", "");                         // default: this node's cluster.nodes entry, else raft.port+200
         d.put("socket.request.max.bytes", "104857600");
         d.put("message.max.bytes", "1048588");
         d.put("log.segment.bytes", "1073741824");
@@ -104,14 +108,16 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 Duration.ofMillis(r.longIn("log.retention.check.interval.ms", 1, Long.MAX_VALUE)),
                 Duration.ofMillis(r.longIn("leader.balance.interval.ms", 100, Long.MAX_VALUE)),
                 r.bool("log.fsync"), r.longIn("raft.snapshot.interval.entries", 1, Long.MAX_VALUE),
-                r.longIn("raft.log.segment.bytes", 1024, 1L << 30),
+                r.longIn("raft.log.segment.bytes", 1024, 1L << 30), r.bool("raft.log.purge.upto.snapshot"),
+                s.get("http.host").isEmpty() ? s.get("raft.host") : s.get("http.host"),
                 r.bool("auto.create.topics.enable"), r.intIn("num.partitions", 1, 100_000),
                 (short) 0, List.of(), List.of(), "").withCluster(s, r);
     }
 
     private NodeConfig withCluster(Map<String, String> s, Reader r) {
         List<ClusterMember> members = s.get("cluster.nodes").isEmpty()
-                ? List.of(new ClusterMember(nodeId, advertisedHost, advertisedPort, raftPort))
+                ? List.of(new ClusterMember(nodeId, advertisedHost, advertisedPort, raftPort,
+                        s.get("http.port").isEmpty() ? raftPort + 200 : r.intIn("http.port", 0, 65535)))
                 : ClusterMember.parseList(s.get("cluster.nodes"));
         ClusterMember self = members.stream().filter(m -> m.id() == nodeId).findFirst().orElseThrow(() ->
                 new ConfigException("cluster.nodes does not list node.id " + nodeId));
@@ -146,7 +152,13 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         return new NodeConfig(nodeId, dataDir, kafkaHost, kafkaPort, advertisedHost, advertisedPort, raftHost,
                 raftPort, electionTimeoutMin, electionTimeoutMax, maxRequestBytes, maxMessageBytes, segment, retentionMs,
                 retentionBytes, retentionCheckInterval, leaderBalanceInterval, fsync, snapshotEveryEntries, raftLogSegmentBytes,
+                purgeUptoSnapshot, httpHost,
                 autoCreateTopics, defaultPartitions, rf, List.copyOf(members), List.copyOf(controllers), clusterId);
+    }
+
+    /** This node's HTTP port (health, replica catch-up), from its cluster.nodes entry. */
+    public int httpPort() {
+        return member(nodeId).httpPort();
     }
 
     public ClusterMember member(int id) {
@@ -155,7 +167,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
 
     public RaftNodeConfig raft() {
         return new RaftNodeConfig(nodeId, raftHost, raftPort, dataDir, electionTimeoutMin, electionTimeoutMax,
-                maxMessageBytes, segment, fsync, snapshotEveryEntries, raftLogSegmentBytes);
+                maxMessageBytes, segment, fsync, snapshotEveryEntries, raftLogSegmentBytes, purgeUptoSnapshot);
     }
 
     public KafkaFrontendConfig kafka() {

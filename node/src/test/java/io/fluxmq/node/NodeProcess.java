@@ -23,7 +23,13 @@ final class NodeProcess implements AutoCloseable {
     private Process process;
 
     NodeProcess(String name, Path dataDir, Map<String, String> settings) throws IOException {
-        this(name, dataDir, TestNode.freePort(), TestNode.freePort(), settings);
+        this(name, dataDir, TestNode.freePort(), TestNode.freePort(), withHttpPort(settings));
+    }
+
+    private static Map<String, String> withHttpPort(Map<String, String> settings) throws IOException {
+        Map<String, String> s = new java.util.HashMap<>(settings);
+        s.putIfAbsent("http.port", Integer.toString(TestNode.freePort()));
+        return s;
     }
 
     NodeProcess(String name, Path dataDir, int kafkaPort, int raftPort, Map<String, String> settings) {

@@ -30,7 +30,7 @@ final class TestCluster implements AutoCloseable {
             kafka[i] = TestNode.freePort();
             raft[i] = TestNode.freePort();
             members.append(members.length() == 0 ? "" : ",").append(i).append("@127.0.0.1:").append(kafka[i])
-                    .append(':').append(raft[i]);
+                    .append(':').append(raft[i]).append(':').append(TestNode.freePort());
         }
         for (int i = 0; i < size; i++) {
             Map<String, String> s = new HashMap<>(settings);

@@ -16,6 +16,7 @@ final class TestNode implements AutoCloseable {
     private final Map<String, String> overrides;
     private final int kafkaPort;
     private final int raftPort;
+    private final int httpPort;
     private FluxNode node;
 
     private TestNode(Path dataDir, Map<String, String> overrides) throws IOException {
@@ -23,6 +24,7 @@ final class TestNode implements AutoCloseable {
         this.overrides = overrides;
         this.kafkaPort = freePort();
         this.raftPort = freePort();
+        this.httpPort = freePort();
     }
 
     static TestNode start(Path dataDir) throws Exception {
@@ -41,6 +43,7 @@ final class TestNode implements AutoCloseable {
         s.put("data.dir", dataDir.toString());
         s.put("kafka.port", Integer.toString(kafkaPort));
         s.put("raft.port", Integer.toString(raftPort));
+        s.put("http.port", Integer.toString(httpPort));
         s.putIfAbsent("raft.election.timeout.min.ms", "300");
         s.putIfAbsent("raft.election.timeout.max.ms", "600");
         node = new FluxNode(NodeConfig.from(s));

@@ -56,6 +56,7 @@ public final class RaftNode implements Closeable {
     private final AtomicLong callIds = new AtomicLong();
     private final MetadataStateMachine metadata = new MetadataStateMachine();
     private volatile java.util.function.BiConsumer<TopicPartition, Integer> leaderReadyListener = (tp, term) -> { };
+    private volatile io.fluxmq.raft.partition.SnapshotSource snapshotSource = io.fluxmq.raft.partition.SnapshotSource.NONE;
     private RaftServer server;
 
     /** The Raft group holding cluster metadata. */
@@ -165,8 +166,9 @@ public final class RaftNode implements Closeable {
         if (spec == null) {
             return new BaseStateMachine();
         }
-        PartitionStateMachine sm = new PartitionStateMachine(segmentDir(spec.topicPartition()), spec.segment(),
-                config.fsync(), term -> leaderReadyListener.accept(spec.topicPartition(), term));
+        PartitionStateMachine sm = new PartitionStateMachine(spec.topicPartition(), segmentDir(spec.topicPartition()),
+                spec.segment(), config.fsync(), term -> leaderReadyListener.accept(spec.topicPartition(), term),
+                snapshotSource);
         stateMachines.put(id, sm);
         return sm;
     }
@@ -249,6 +251,21 @@ public final class RaftNode implements Closeable {
         }
     }
 
+    /** Where followers fetch snapshots and batches the leader purged from its Raft log; set before start. */
+    public void setSnapshotSource(io.fluxmq.raft.partition.SnapshotSource source) {
+        this.snapshotSource = source;
+    }
+
+    /** The state machine of a hosted partition, or null. */
+    public PartitionStateMachine stateMachine(TopicPartition tp) {
+        for (Map.Entry<RaftGroupId, PartitionSpec> e : specs.entrySet()) {
+            if (e.getValue().topicPartition().equals(tp)) {
+                return stateMachines.get(e.getKey());
+            }
+        }
+        return null;
+    }
+
     /** Called with (partition, term) whenever this node becomes the ready leader of a partition group. */
     public void setLeaderReadyListener(java.util.function.BiConsumer<TopicPartition, Integer> listener) {
         this.leaderReadyListener = listener;
@@ -323,8 +340,10 @@ public final class RaftNode implements Closeable {
         // Purge only what every follower already has: the Raft log holds entry headers only (the batches live in the
         // segments), so keeping it for a lagging follower is cheap, and that follower then catches up by log replay,
         // reading the batches from the leader's segments, instead of needing a snapshot transfer.
-        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, false);
-        RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, false);
+        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, config.purgeUptoSnapshot());
+        // Ratis' Netty log appender only knows chunked snapshot transfer; the partition snapshot file is small, and
+        // the follower copies the segments behind it from the leader when it reloads (see PartitionStateMachine).
+        RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
         RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(Integer.MAX_VALUE, config.snapshotEveryEntries()));
         RaftServerConfigKeys.Log.StateMachineData.setSync(p, true);
         RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf("256MB"));

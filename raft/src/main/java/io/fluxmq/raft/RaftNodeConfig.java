@@ -18,10 +18,12 @@ import java.time.Duration;
  * @param fsync              whether segment data is forced to disk before an entry counts as written
  * @param snapshotEveryEntries Raft entries between automatic snapshots (after which Ratis purges its log)
  * @param raftLogSegmentBytes size of one Ratis log segment; Ratis purges whole closed segments only
+ * @param purgeUptoSnapshot  purge the Raft log up to the snapshot even if a follower still needs those entries (it
+ *                           then catches up by snapshot installation); false keeps entries for the slowest follower
  */
 public record RaftNodeConfig(int nodeId, String raftHost, int raftPort, Path dataDir, Duration electionTimeoutMin,
                              Duration electionTimeoutMax, int maxBatchBytes, SegmentLogConfig segment, boolean fsync,
-                             long snapshotEveryEntries, long raftLogSegmentBytes) {
+                             long snapshotEveryEntries, long raftLogSegmentBytes, boolean purgeUptoSnapshot) {
     public RaftNodeConfig {
         if (nodeId < 0) {
             throw new IllegalArgumentException("nodeId must be >= 0, got " + nodeId);

@@ -34,6 +34,7 @@ import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 import org.apache.ratis.io.MD5Hash;
+import org.apache.ratis.util.LifeCycle;
 import org.apache.ratis.util.MD5FileUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -77,8 +78,14 @@ public final class PartitionStateMachine extends BaseStateMachine {
 
     private final java.util.function.IntConsumer onLeaderReady;
 
-    public PartitionStateMachine(Path segmentDir, SegmentLogConfig segmentConfig, boolean fsync,
-                                 java.util.function.IntConsumer onLeaderReady) {
+    private final org.apache.kafka.common.TopicPartition topicPartition;
+    private final SnapshotSource snapshotSource;
+
+    public PartitionStateMachine(org.apache.kafka.common.TopicPartition topicPartition, Path segmentDir,
+                                 SegmentLogConfig segmentConfig, boolean fsync,
+                                 java.util.function.IntConsumer onLeaderReady, SnapshotSource snapshotSource) {
+        this.topicPartition = topicPartition;
+        this.snapshotSource = snapshotSource;
         this.segmentDir = segmentDir;
         this.segmentConfig = segmentConfig;
         this.fsync = fsync;
@@ -102,11 +109,36 @@ public final class PartitionStateMachine extends BaseStateMachine {
         storage.init(raftStorage);
         log = SegmentLog.open(segmentDir, segmentConfig, System::currentTimeMillis);
         loadSnapshot(storage.loadLatestSnapshot());
+        getLifeCycle().transition(LifeCycle.State.STARTING);
+        getLifeCycle().transition(LifeCycle.State.RUNNING);
+    }
+
+    /** Ratis pauses the state machine before installing a snapshot from the leader, then calls reinitialize. */
+    @Override
+    public void pause() {
+        getLifeCycle().transition(LifeCycle.State.PAUSING);
+        getLifeCycle().transition(LifeCycle.State.PAUSED);
     }
 
     @Override
     public void reinitialize() throws IOException {
+        long committedPrefix = highWatermark;
+        unappliedOffsets.clear();
         loadSnapshot(storage.loadLatestSnapshot());
+        catchUpSegments(committedPrefix, highWatermark);
+        getLifeCycle().transitionIfValid(LifeCycle.State.STARTING);
+        getLifeCycle().transitionIfValid(LifeCycle.State.RUNNING);
+    }
+
+    /** The latest local snapshot as {@link SnapshotSource#snapshot} serves it, or null when there is none. */
+    public ByteBuffer latestSnapshot() throws IOException {
+        SingleFileSnapshotInfo info = storage.getLatestSnapshot();
+        if (info == null) {
+            return null;
+        }
+        byte[] content = Files.readAllBytes(info.getFile().getPath());
+        return ByteBuffer.allocate(16 + content.length).putLong(info.getTerm()).putLong(info.getIndex()).put(content)
+                .flip();
     }
 
     private synchronized void loadSnapshot(SingleFileSnapshotInfo snapshot) throws IOException {
@@ -127,7 +159,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
                 epochStartOffsets.put(in.readInt(), in.readLong());
             }
             if (hw > log.logEndOffset()) {
-                LOGGER.error("Snapshot {} has high watermark {} beyond the segment log end {}",
+                LOGGER.info("Snapshot {} has high watermark {} beyond the segment log end {}",
                         file, hw, log.logEndOffset());
             }
             highWatermark = hw;
@@ -219,17 +251,43 @@ public final class PartitionStateMachine extends BaseStateMachine {
     }
 
     /**
-     * The leader purged Raft entries this follower still needs. Installing a partition snapshot means copying the
-     * leader's segment files, which is not implemented yet; the leader keeps its log for lagging followers (purge
-     * stops at the slowest follower), so this only happens when a replica was replaced or its data lost.
+     * After Ratis installed a snapshot sent by the leader (the leader purged Raft entries this follower still
+     * needed), the snapshot file says how far the partition's committed data goes, but the batches are not in it.
+     * Keep this replica's committed prefix (identical on every replica), drop anything after it, and copy the
+     * missing committed batches from the leader's segment log, so the segments end up byte-identical.
      */
-    @Override
-    public CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(
-            org.apache.ratis.proto.RaftProtos.RoleInfoProto roleInfo, TermIndex firstTermIndexInLog) {
-        LOGGER.error("Partition {} needs a snapshot from the leader (its log starts at {}); segment transfer is not "
-                + "implemented, so this replica cannot catch up", segmentDir.getFileName(), firstTermIndexInLog);
-        return CompletableFuture.failedFuture(new UnsupportedOperationException(
-                "partition snapshot installation is not implemented"));
+    private void catchUpSegments(long committedPrefix, long target) throws IOException {
+        SegmentLog segments = log;
+        if (segments.logEndOffset() >= target) {
+            return;
+        }
+        if (segments.logEndOffset() > committedPrefix) {
+            segments.truncateTo(committedPrefix);
+        }
+        int leader = currentLeader();
+        while (segments.logEndOffset() < target) {
+            ByteBuffer batches = snapshotSource.records(leader, topicPartition, segments.logEndOffset(), target);
+            if (!batches.hasRemaining()) {
+                throw new IOException("leader " + leader + " returned no records at offset " + segments.logEndOffset());
+            }
+            segments.append(batches);
+        }
+        segments.flush();
+        LOGGER.info("Partition {} installed snapshot from node {}: copied segments up to offset {}", topicPartition,
+                leader, segments.logEndOffset());
+    }
+
+    private int currentLeader() throws IOException {
+        try {
+            org.apache.ratis.protocol.RaftPeerId id = getServer().get().getDivision(getGroupId()).getInfo()
+                    .getLeaderId();
+            if (id == null) {
+                throw new IOException("no known leader to copy segments from");
+            }
+            return PartitionReplica.nodeId(id);
+        } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+            throw new IOException(e);
+        }
     }
 
     @Override

@@ -34,7 +34,7 @@ class PartitionReplicaIT {
 
     private RaftNode start(int port) throws Exception {
         RaftNode node = new RaftNode(new RaftNodeConfig(0, "127.0.0.1", port, dataDir, Duration.ofMillis(300),
-                Duration.ofMillis(600), 1 << 20, SegmentLogConfig.defaults(), true, 50, 4096));
+                Duration.ofMillis(600), 1 << 20, SegmentLogConfig.defaults(), true, 50, 4096, false));
         node.register(spec());
         node.start();
         return node;

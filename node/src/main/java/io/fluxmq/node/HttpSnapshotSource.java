@@ -1,0 +1,53 @@
+package io.fluxmq.node;
+
+import io.fluxmq.raft.partition.SnapshotSource;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.apache.kafka.common.TopicPartition;
+
+/** {@link SnapshotSource} over the leader's {@link NodeHttpServer}. Thread-safe. */
+final class HttpSnapshotSource implements SnapshotSource {
+    private final NodeConfig config;
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    HttpSnapshotSource(NodeConfig config) {
+        this.config = config;
+    }
+
+    @Override
+    public ByteBuffer snapshot(int leaderNodeId, TopicPartition tp) throws IOException {
+        return get(leaderNodeId, tp, "snapshot");
+    }
+
+    @Override
+    public ByteBuffer records(int leaderNodeId, TopicPartition tp, long from, long to) throws IOException {
+        return get(leaderNodeId, tp, "records?from=" + from);
+    }
+
+    private ByteBuffer get(int node, TopicPartition tp, String what) throws IOException {
+        ClusterMember m = config.member(node);
+        if (m == null) {
+            throw new IOException("unknown node " + node);
+        }
+        URI uri = URI.create("http://" + m.host() + ":" + m.httpPort() + "/partitions/"
+                + URLEncoder.encode(tp.topic(), StandardCharsets.UTF_8) + "/" + tp.partition() + "/" + what);
+        try {
+            HttpResponse<byte[]> response = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))
+                    .GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+            if (response.statusCode() != 200) {
+                throw new IOException(uri + " answered " + response.statusCode());
+            }
+            return ByteBuffer.wrap(response.body());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted fetching " + uri, e);
+        }
+    }
+}

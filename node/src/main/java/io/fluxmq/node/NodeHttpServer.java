@@ -1,0 +1,115 @@
+package io.fluxmq.node;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.fluxmq.raft.RaftNode;
+import io.fluxmq.raft.partition.PartitionException;
+import io.fluxmq.raft.partition.PartitionReplica;
+import io.fluxmq.raft.partition.PartitionStateMachine;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The node's HTTP endpoint (JDK HttpServer): {@code GET /health} (process up), {@code GET /ready} (200 once the
+ * Kafka listener serves), and for replica catch-up {@code GET /partitions/<topic>/<p>/snapshot} (latest snapshot:
+ * term, index, file bytes) and {@code GET /partitions/<topic>/<p>/records?from=<offset>} (up to 8 MiB of committed
+ * batches, raw segment bytes).
+ */
+final class NodeHttpServer implements AutoCloseable {
+    private static final Logger LOGGER = LoggerFactory.getLogger(NodeHttpServer.class);
+    private static final int MAX_RECORD_BYTES = 8 << 20;
+
+    private final HttpServer server;
+    private final ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
+        Thread t = new Thread(r, "fluxmq-http");
+        t.setDaemon(true);
+        return t;
+    });
+
+    NodeHttpServer(String host, int port, RaftNode raft, BooleanSupplier ready) throws IOException {
+        server = HttpServer.create(new InetSocketAddress(host, port), 16);
+        server.setExecutor(executor);
+        server.createContext("/health", ex -> reply(ex, 200, "ok\n".getBytes(StandardCharsets.UTF_8)));
+        server.createContext("/ready", ex -> reply(ex, ready.getAsBoolean() ? 200 : 503,
+                (ready.getAsBoolean() ? "ready\n" : "starting\n").getBytes(StandardCharsets.UTF_8)));
+        server.createContext("/partitions/", ex -> partitions(ex, raft));
+        server.start();
+        LOGGER.info("HTTP endpoint on {}", server.getAddress());
+    }
+
+    private static void partitions(HttpExchange ex, RaftNode raft) throws IOException {
+        String[] parts = ex.getRequestURI().getPath().split("/");
+        // "", "partitions", topic, partition, what
+        if (parts.length != 5) {
+            reply(ex, 404, new byte[0]);
+            return;
+        }
+        TopicPartition tp;
+        try {
+            tp = new TopicPartition(parts[2], Integer.parseInt(parts[3]));
+        } catch (NumberFormatException e) {
+            reply(ex, 400, new byte[0]);
+            return;
+        }
+        try {
+            if (parts[4].equals("snapshot")) {
+                PartitionStateMachine sm = raft.stateMachine(tp);
+                ByteBuffer snapshot = sm == null ? null : sm.latestSnapshot();
+                reply(ex, snapshot == null ? 404 : 200, snapshot == null ? new byte[0] : bytes(snapshot));
+            } else if (parts[4].equals("records")) {
+                PartitionReplica replica = raft.replica(tp);
+                long from = Long.parseLong(query(ex, "from"));
+                MemoryRecords records = replica == null ? null : replica.read(from, MAX_RECORD_BYTES, true);
+                reply(ex, records == null ? 404 : 200, records == null ? new byte[0] : bytes(records.buffer()));
+            } else {
+                reply(ex, 404, new byte[0]);
+            }
+        } catch (PartitionException | NumberFormatException e) {
+            reply(ex, 400, String.valueOf(e.getMessage()).getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    private static String query(HttpExchange ex, String name) {
+        String q = ex.getRequestURI().getQuery();
+        if (q != null) {
+            for (String kv : q.split("&")) {
+                if (kv.startsWith(name + "=")) {
+                    return kv.substring(name.length() + 1);
+                }
+            }
+        }
+        throw new NumberFormatException("missing query parameter " + name);
+    }
+
+    private static byte[] bytes(ByteBuffer buffer) {
+        byte[] out = new byte[buffer.remaining()];
+        buffer.duplicate().get(out);
+        return out;
+    }
+
+    private static void reply(HttpExchange ex, int status, byte[] body) throws IOException {
+        ex.sendResponseHeaders(status, body.length == 0 ? -1 : body.length);
+        if (body.length > 0) {
+            try (OutputStream out = ex.getResponseBody()) {
+                out.write(body);
+            }
+        }
+        ex.close();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.shutdownNow();
+    }
+}

@@ -1,0 +1,30 @@
+package io.fluxmq.raft.partition;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import org.apache.kafka.common.TopicPartition;
+
+/**
+ * Where a follower fetches what a leader purged from its Raft log: the leader's latest partition snapshot and the
+ * record batches behind it. The node implements it over its HTTP endpoint.
+ */
+public interface SnapshotSource {
+    /** The leader's latest snapshot: {@code term:int64 | index:int64 | snapshot file bytes}. */
+    ByteBuffer snapshot(int leaderNodeId, TopicPartition tp) throws IOException;
+
+    /** Committed batches of the leader's segment log from offset {@code from} (whole batches, possibly empty). */
+    ByteBuffer records(int leaderNodeId, TopicPartition tp, long from, long to) throws IOException;
+
+    /** A source that has nothing: catch-up by snapshot fails with a clear error. */
+    SnapshotSource NONE = new SnapshotSource() {
+        @Override
+        public ByteBuffer snapshot(int leaderNodeId, TopicPartition tp) throws IOException {
+            throw new IOException("no snapshot source configured");
+        }
+
+        @Override
+        public ByteBuffer records(int leaderNodeId, TopicPartition tp, long from, long to) throws IOException {
+            throw new IOException("no snapshot source configured");
+        }
+    };
+}
