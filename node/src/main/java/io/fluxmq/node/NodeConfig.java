@@ -4,7 +4,9 @@ import io.fluxmq.kafka.server.KafkaFrontendConfig;
 import io.fluxmq.raft.RaftNodeConfig;
 import io.fluxmq.raft.log.SegmentLogConfig;
 import java.nio.file.Path;
+import io.fluxmq.kafka.group.GroupConfig;
 import java.time.Duration;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
@@ -19,7 +21,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                          Duration electionTimeoutMax, int maxRequestBytes, int maxMessageBytes,
                          SegmentLogConfig segment, long retentionMs, long retentionBytes,
                          Duration retentionCheckInterval, boolean fsync, long snapshotEveryEntries, long raftLogSegmentBytes,
-                         boolean autoCreateTopics, int defaultPartitions, short defaultReplicationFactor) {
+                         boolean autoCreateTopics, int defaultPartitions, short defaultReplicationFactor,
+                         GroupConfig groups) {
 
     /** Every accepted key with its default; an empty default means "derived from other keys". */
     public static final Map<String, String> DEFAULTS = defaults();
@@ -50,6 +53,19 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put("auto.create.topics.enable", "false");
         d.put("num.partitions", "1");
         d.put("default.replication.factor", "1");
+        // Group coordinator (Kafka's names and defaults, except 10 offsets partitions: see docs/architecture.md)
+        d.put("offsets.topic.num.partitions", "10");
+        d.put("offsets.topic.replication.factor", "1");
+        d.put("offsets.retention.minutes", "10080");
+        d.put("offsets.retention.check.interval.ms", "600000");
+        d.put("offset.metadata.max.bytes", "4096");
+        d.put("group.min.session.timeout.ms", "6000");
+        d.put("group.max.session.timeout.ms", "1800000");
+        d.put("group.initial.rebalance.delay.ms", "3000");
+        d.put("group.max.size", "2147483647");
+        d.put("group.consumer.session.timeout.ms", "45000");
+        d.put("group.consumer.heartbeat.interval.ms", "5000");
+        d.put("group.consumer.assignors", "uniform,range");
         return Map.copyOf(d);
     }
 
@@ -98,7 +114,26 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 r.bool("log.fsync"), r.longIn("raft.snapshot.interval.entries", 1, Long.MAX_VALUE),
                 r.longIn("raft.log.segment.bytes", 1024, 1L << 30),
                 r.bool("auto.create.topics.enable"), r.intIn("num.partitions", 1, 100_000),
-                (short) r.intIn("default.replication.factor", 1, 1));
+                (short) r.intIn("default.replication.factor", 1, 1), groups(r, s));
+    }
+
+    private static GroupConfig groups(Reader r, Map<String, String> s) {
+        try {
+            return new GroupConfig(r.intIn("offsets.topic.num.partitions", 1, 1000),
+                    (short) r.intIn("offsets.topic.replication.factor", 1, Short.MAX_VALUE),
+                    Duration.ofMinutes(r.longIn("offsets.retention.minutes", 1, Integer.MAX_VALUE)),
+                    Duration.ofMillis(r.longIn("offsets.retention.check.interval.ms", 1, Long.MAX_VALUE)),
+                    r.intIn("offset.metadata.max.bytes", 0, Integer.MAX_VALUE),
+                    Duration.ofMillis(r.longIn("group.min.session.timeout.ms", 1, Integer.MAX_VALUE)),
+                    Duration.ofMillis(r.longIn("group.max.session.timeout.ms", 1, Integer.MAX_VALUE)),
+                    Duration.ofMillis(r.longIn("group.initial.rebalance.delay.ms", 0, Integer.MAX_VALUE)),
+                    Duration.ofMillis(r.longIn("group.consumer.session.timeout.ms", 1, Integer.MAX_VALUE)),
+                    Duration.ofMillis(r.longIn("group.consumer.heartbeat.interval.ms", 1, Integer.MAX_VALUE)),
+                    List.of(s.get("group.consumer.assignors").split("\\s*,\\s*")),
+                    r.intIn("group.max.size", 1, Integer.MAX_VALUE));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
     }
 
     public RaftNodeConfig raft() {
