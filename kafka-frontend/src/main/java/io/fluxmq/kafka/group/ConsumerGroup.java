@@ -157,6 +157,7 @@ final class ConsumerGroup implements Group {
         }
         int epoch = request.memberEpoch();
         ConsumerMember member;
+        boolean changed = false;
         if (epoch == 0) {
             if (request.rebalanceTimeoutMs() < 0
                     || (request.subscribedTopicNames() == null && request.subscribedTopicRegex() == null)) {
@@ -177,9 +178,7 @@ final class ConsumerGroup implements Group {
                     }
                 }
             }
-            if (members.remove(memberId) != null) {
-                bumpEpoch(nowMs);
-            }
+            members.remove(memberId);
             if (members.size() >= config.maxGroupSize()) {
                 return error(Errors.GROUP_MAX_SIZE_REACHED, "group " + groupId + " is full");
             }
@@ -188,13 +187,12 @@ final class ConsumerGroup implements Group {
             if (members.size() == 1) {
                 stateTimestampMs = nowMs;
             }
-            bumpEpoch(nowMs);
+            changed = true;
         } else if (epoch < 0) {
-            if (members.containsKey(request.memberId())) {
-                removeMember(request.memberId(), nowMs);
-            } else {
+            if (!members.containsKey(request.memberId())) {
                 return error(Errors.UNKNOWN_MEMBER_ID, null);
             }
+            removeMember(request.memberId(), nowMs);
             return new ConsumerGroupHeartbeatResponseData().setMemberId(request.memberId()).setMemberEpoch(epoch)
                     .setHeartbeatIntervalMs(0);
         } else {
@@ -218,21 +216,24 @@ final class ConsumerGroup implements Group {
         }
         if (assignor != null && !assignor.equals(member.serverAssignor)) {
             member.serverAssignor = assignor;
-            bumpEpoch(nowMs);
+            changed = true;
         }
         if (request.subscribedTopicNames() != null
                 && !request.subscribedTopicNames().equals(member.subscribedTopicNames)) {
             member.subscribedTopicNames = List.copyOf(request.subscribedTopicNames());
-            bumpEpoch(nowMs);
+            changed = true;
         }
         if (version >= 1 && request.subscribedTopicRegex() != null
                 && !request.subscribedTopicRegex().equals(member.subscribedTopicRegex)) {
             member.subscribedTopicRegex = request.subscribedTopicRegex().isEmpty() ? null
                     : request.subscribedTopicRegex();
-            bumpEpoch(nowMs);
+            changed = true;
         }
         if (request.topicPartitions() != null) {
             member.reportedOwned = owned(request);
+        }
+        if (changed) {
+            bumpEpoch(nowMs);
         }
         refreshTargetAssignment(nowMs);
         reconcile(member, nowMs);

@@ -112,15 +112,17 @@ final class GroupShard {
         if (group instanceof ConsumerGroup cg && cg.isEmpty() && create) {
             group = null;
         }
+        boolean created = false;
         if (group == null) {
             if (!create) {
                 return action.apply(null);
             }
             group = new ClassicGroup(groupId, config, nowMs);
             groups.put(groupId, group);
+            created = true;
         }
         T result = group instanceof ClassicGroup cg ? action.apply(cg) : action.apply(null);
-        persistIfDirty(group, nowMs);
+        finish(group, created, nowMs);
         return result;
     }
 
@@ -131,16 +133,27 @@ final class GroupShard {
         if (group instanceof ClassicGroup cg && cg.isEmpty() && create) {
             group = null;
         }
+        boolean created = false;
         if (group == null) {
             if (!create) {
                 return action.apply(null);
             }
             group = new ConsumerGroup(groupId, config, topics, nowMs);
             groups.put(groupId, group);
+            created = true;
         }
         T result = group instanceof ConsumerGroup cg ? action.apply(cg) : action.apply(null);
-        persistIfDirty(group, nowMs);
+        finish(group, created, nowMs);
         return result;
+    }
+
+    /** Persists a changed group; forgets one created by a request that was refused before it changed anything. */
+    private void finish(Group group, boolean created, long nowMs) {
+        if (created && group.isEmpty() && !offsets.containsKey(group.groupId())) {
+            groups.remove(group.groupId());
+            return;
+        }
+        persistIfDirty(group, nowMs);
     }
 
     synchronized Group group(String groupId) {
