@@ -2,7 +2,6 @@ package io.fluxmq.kafka.api;
 
 import io.fluxmq.kafka.group.GroupCoordinator;
 import io.fluxmq.kafka.server.RequestContext;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
 import org.apache.kafka.common.message.FindCoordinatorResponseData;

@@ -180,7 +180,7 @@ public final class GroupCoordinator implements AutoCloseable {
                 }
                 GroupShard fresh = new GroupShard(p, replica.leaderEpoch(), config, topics, entries -> append(tp,
                         entries));
-                shards.put(p, fresh);
+                install(fresh);
                 loader.execute(() -> load(fresh, replica));
             } else if (!leading && shard != null) {
                 shards.remove(p);
@@ -192,6 +192,11 @@ public final class GroupCoordinator implements AutoCloseable {
         for (GroupShard shard : shards.values()) {
             shard.tick(now);
         }
+    }
+
+    /** Makes {@code shard} the one serving its partition (loading until it is activated). */
+    void install(GroupShard shard) {
+        shards.put(shard.partition(), shard);
     }
 
     private void maybeCreateTopic() {

@@ -144,7 +144,10 @@ public final class GroupOperations {
 
     // ---------------------------------------------------------------- administration
 
-    /** DescribeGroups' view of one group; {@code notFoundError} is what an unknown or non-classic group gets. */
+    /**
+     * DescribeGroups' view of one group. An unknown or KIP-848 group is {@code Dead} with no error, or
+     * GROUP_ID_NOT_FOUND when {@code unknownIsError} (v6+).
+     */
     public DescribeGroupsResponseData.DescribedGroup describeClassic(String groupId, boolean unknownIsError) {
         DescribeGroupsResponseData.DescribedGroup out = new DescribeGroupsResponseData.DescribedGroup()
                 .setGroupId(groupId).setGroupState("Dead").setProtocolType("").setProtocolData("");

@@ -1,7 +1,6 @@
 package io.fluxmq.kafka.group;
 
 import io.fluxmq.kafka.broker.KafkaErrors;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -86,12 +85,6 @@ public final class OffsetOperations {
     public static <V> Map<String, Map<Integer, V>> byTopic(Map<TopicPartition, V> partitions) {
         Map<String, Map<Integer, V>> out = new TreeMap<>();
         partitions.forEach((tp, v) -> out.computeIfAbsent(tp.topic(), t -> new TreeMap<>()).put(tp.partition(), v));
-        return out;
-    }
-
-    static List<TopicPartition> list(Map<String, List<Integer>> topics) {
-        List<TopicPartition> out = new ArrayList<>();
-        topics.forEach((t, ps) -> ps.forEach(p -> out.add(new TopicPartition(t, p))));
         return out;
     }
 }
