@@ -24,7 +24,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Three Java consumers, each in its own JVM, share a 6-partition topic in one group: two split it, a third joins and
  * the partitions spread over all three, the third is SIGKILLed (no LeaveGroup) and after its session times out the
  * two survivors own everything. Every record is delivered, and the only records delivered twice are those the killed
- * consumer received after its last commit. Once with the classic protocol and cooperative-sticky, once with KIP-848.
+ * consumer received after its last commit. A producer keeps writing throughout, so a partition consumed by two members
+ * at once would show up as duplicates. Once with the classic protocol and cooperative-sticky, once with KIP-848.
  */
 class ConsumerGroupRebalanceIT {
     private static final int PARTITIONS = 6;
@@ -53,16 +54,15 @@ class ConsumerGroupRebalanceIT {
         String topic = "spread-" + protocol;
         String group = "spread-group-" + protocol;
         node.createTopic(topic, PARTITIONS);
-        int phases = 0;
-        produce(topic, phases++);
-        try (ConsumerProcess a = ConsumerProcess.start(protocol + "-a", node.bootstrap(), topic, group, protocol);
+        produce(topic, 0);
+        // Records keep arriving through every rebalance, so a partition owned twice would show as a duplicate.
+        try (BackgroundProducer background = new BackgroundProducer(topic);
+             ConsumerProcess a = ConsumerProcess.start(protocol + "-a", node.bootstrap(), topic, group, protocol);
              ConsumerProcess b = ConsumerProcess.start(protocol + "-b", node.bootstrap(), topic, group, protocol)) {
             awaitSplit("a and b split the topic", List.of(a, b));
-            produce(topic, phases++);
 
             try (ConsumerProcess c = ConsumerProcess.start(protocol + "-c", node.bootstrap(), topic, group, protocol)) {
                 awaitSplit("a, b and c share the topic", List.of(a, b, c));
-                produce(topic, phases++);
                 await("c consumes", () -> !c.deliveries().isEmpty() && !c.committed().isEmpty());
                 Set<Integer> ofC = c.assignment();
                 c.kill();
@@ -71,42 +71,115 @@ class ConsumerGroupRebalanceIT {
                 awaitSplit("a and b own everything after c's session timed out", List.of(a, b));
                 Duration takeover = Duration.ofNanos(System.nanoTime() - killed);
                 assertThat(ofC).isNotEmpty();
-                produce(topic, phases++);
+                Thread.sleep(1000);
+                Set<ConsumerProcess.Delivery> produced = background.stop();
+                for (int p = 0; p < PARTITIONS; p++) {
+                    for (long o = 0; o < PER_PARTITION_PER_PHASE; o++) {
+                        produced.add(new ConsumerProcess.Delivery(p, o));
+                    }
+                }
+                assertThat(produced.size()).as("records produced during the rebalances")
+                        .isGreaterThan(PARTITIONS * PER_PARTITION_PER_PHASE);
 
-                int total = phases * PER_PARTITION_PER_PHASE;
-                await("every record delivered", () -> undelivered(total, List.of(a, b), c).isEmpty());
-                assertThat(undelivered(total, List.of(a, b), c)).isEmpty();
-                assertThat(duplicates(List.of(a, b), c)).as("records delivered twice (kill took over after %s)",
+                await("every record delivered", () -> undelivered(produced, List.of(a, b), c).isEmpty(),
+                        () -> "missing " + undelivered(produced, List.of(a, b), c).stream().limit(20).toList());
+                assertThat(duplicates(List.of(a, b), c)).as("records delivered twice (takeover after %s)",
                         takeover).isEmpty();
+                Map<Integer, Long> resumed = resumePoints(List.of(a, b), c);
+                c.committed().forEach((partition, offset) -> assertThat(resumed.get(partition))
+                        .as("survivors resume partition %d at or after c's last reported commit", partition)
+                        .isGreaterThanOrEqualTo(offset));
             }
         }
     }
 
-    /** Records of the survivors plus those the killed consumer committed; its uncommitted ones may be repeated. */
+    /** Produces one record every few milliseconds, round-robin over the partitions, until stopped. */
+    private static final class BackgroundProducer implements AutoCloseable {
+        private final KafkaProducer<String, String> producer = Clients.producer(node.bootstrap(), Map.of());
+        private final Set<ConsumerProcess.Delivery> acked = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        private final java.util.concurrent.atomic.AtomicBoolean running =
+                new java.util.concurrent.atomic.AtomicBoolean(true);
+        private final Thread thread;
+
+        BackgroundProducer(String topic) {
+            thread = new Thread(() -> {
+                for (int i = 0; running.get(); i++) {
+                    producer.send(new ProducerRecord<>(topic, i % PARTITIONS, "k", "bg-" + i), (md, e) -> {
+                        if (e == null) {
+                            acked.add(new ConsumerProcess.Delivery(md.partition(), md.offset()));
+                        }
+                    });
+                    try {
+                        Thread.sleep(3);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "background-producer");
+            thread.start();
+        }
+
+        /** Stops producing; returns every acknowledged (partition, offset). */
+        Set<ConsumerProcess.Delivery> stop() throws InterruptedException {
+            running.set(false);
+            thread.join(10_000);
+            producer.flush();
+            return new HashSet<>(acked);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop();
+            producer.close();
+        }
+    }
+
+    /**
+     * Where the survivors resumed each partition the killed consumer had read: the first offset they received at or
+     * above the killed consumer's first offset there. The killed consumer's reports of its commits may trail its
+     * real commits (it can die between a commit and the line saying so), so the resume point says what it committed.
+     */
+    private static Map<Integer, Long> resumePoints(List<ConsumerProcess> survivors, ConsumerProcess killed) {
+        Map<Integer, Long> firstOfKilled = new HashMap<>();
+        killed.deliveries().forEach(d -> firstOfKilled.merge(d.partition(), d.offset(), Math::min));
+        Map<Integer, Long> resume = new HashMap<>();
+        for (ConsumerProcess s : survivors) {
+            for (ConsumerProcess.Delivery d : s.deliveries()) {
+                Long first = firstOfKilled.get(d.partition());
+                if (first != null && d.offset() >= first) {
+                    resume.merge(d.partition(), d.offset(), Math::min);
+                }
+            }
+        }
+        return resume;
+    }
+
+    /**
+     * Deliveries per record: all of the survivors', and the killed consumer's below the point where the survivors
+     * resumed (what it committed). Its records from there on were never committed and may be delivered again.
+     */
     private static Map<ConsumerProcess.Delivery, Integer> counted(List<ConsumerProcess> survivors,
                                                                   ConsumerProcess killed) {
         Map<ConsumerProcess.Delivery, Integer> counts = new HashMap<>();
         for (ConsumerProcess s : survivors) {
             s.deliveries().forEach(d -> counts.merge(d, 1, Integer::sum));
         }
-        Map<Integer, Long> committed = killed.committed();
+        Map<Integer, Long> resume = resumePoints(survivors, killed);
         for (ConsumerProcess.Delivery d : killed.deliveries()) {
-            if (d.offset() < committed.getOrDefault(d.partition(), 0L)) {
+            if (d.offset() < resume.getOrDefault(d.partition(), Long.MAX_VALUE)) {
                 counts.merge(d, 1, Integer::sum);
             }
         }
         return counts;
     }
 
-    private static List<ConsumerProcess.Delivery> undelivered(int perPartition, List<ConsumerProcess> survivors,
-                                                              ConsumerProcess killed) {
+    private static List<ConsumerProcess.Delivery> undelivered(Set<ConsumerProcess.Delivery> produced,
+                                                              List<ConsumerProcess> survivors, ConsumerProcess killed) {
         Map<ConsumerProcess.Delivery, Integer> counts = counted(survivors, killed);
         List<ConsumerProcess.Delivery> missing = new ArrayList<>();
-        for (int p = 0; p < PARTITIONS; p++) {
-            for (long o = 0; o < perPartition; o++) {
-                if (!counts.containsKey(new ConsumerProcess.Delivery(p, o))) {
-                    missing.add(new ConsumerProcess.Delivery(p, o));
-                }
+        for (ConsumerProcess.Delivery d : produced) {
+            if (!counts.containsKey(d)) {
+                missing.add(d);
             }
         }
         return missing;
@@ -132,13 +205,20 @@ class ConsumerGroupRebalanceIT {
                 sum += owned.size();
             }
             return sum == PARTITIONS && union.size() == PARTITIONS;
-        });
+        }, () -> consumers.stream().map(c -> c.name() + "=" + c.assignment()).toList().toString());
     }
 
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        await(what, condition, () -> "");
+    }
+
+    private static void await(String what, BooleanSupplier condition, java.util.function.Supplier<String> detail)
+            throws InterruptedException {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime()).as("timed out waiting until %s", what).isLessThan(deadline);
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting until " + what + " " + detail.get());
+            }
             Thread.sleep(100);
         }
     }

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeSet;
+import org.apache.kafka.clients.consumer.CommitFailedException;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -15,13 +16,15 @@ import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.RebalanceInProgressException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * A group consumer in its own JVM, run by {@link ConsumerProcess} so a test can SIGKILL it (no LeaveGroup, no
  * commit on close). It commits synchronously after processing each poll and reports on stdout, one event a line
  * prefixed {@code @@}: {@code ASSIGNED p,p,...} after every rebalance callback, {@code R partition offset} per
- * record, {@code C partition nextOffset} once a commit returned.
+ * record, {@code C partition nextOffset} once a commit returned. Offsets a commit could not take during a rebalance
+ * are committed after the next poll, or in the revocation callback before their partition goes.
  *
  * <p>Arguments: bootstrap, topic, group, group.protocol ({@code classic} uses cooperative-sticky).
  */
@@ -47,11 +50,24 @@ public final class GroupConsumerMain {
             c.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, "1000");
         }
         PrintStream out = System.out;
+        // Processed but not yet committed; committed after the next poll or, for revoked partitions, before they go.
+        Map<TopicPartition, OffsetAndMetadata> pending = new HashMap<>();
         try (KafkaConsumer<String, String> consumer =
                      new KafkaConsumer<>(c, new StringDeserializer(), new StringDeserializer())) {
             consumer.subscribe(List.of(topic), new ConsumerRebalanceListener() {
                 @Override
                 public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                    Map<TopicPartition, OffsetAndMetadata> leaving = new HashMap<>();
+                    partitions.forEach(tp -> {
+                        OffsetAndMetadata o = pending.remove(tp);
+                        if (o != null) {
+                            leaving.put(tp, o);
+                        }
+                    });
+                    if (!leaving.isEmpty()) {
+                        consumer.commitSync(leaving);
+                        reportCommits(out, leaving);
+                    }
                     report(out, consumer.assignment(), partitions);
                 }
 
@@ -62,25 +78,34 @@ public final class GroupConsumerMain {
 
                 @Override
                 public void onPartitionsLost(Collection<TopicPartition> partitions) {
+                    pending.keySet().removeAll(partitions);
                     report(out, consumer.assignment(), partitions);
                 }
             });
             while (true) {
-                Map<TopicPartition, OffsetAndMetadata> processed = new HashMap<>();
                 StringBuilder lines = new StringBuilder();
                 for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(100))) {
                     lines.append("@@ R ").append(r.partition()).append(' ').append(r.offset()).append('\n');
-                    processed.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
+                    pending.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
                 }
                 out.print(lines);
                 out.flush();
-                if (!processed.isEmpty()) {
-                    consumer.commitSync(processed);
-                    processed.forEach((tp, o) -> out.println("@@ C " + tp.partition() + " " + o.offset()));
-                    out.flush();
+                if (!pending.isEmpty()) {
+                    try {
+                        consumer.commitSync(pending);
+                        reportCommits(out, pending);
+                        pending.clear();
+                    } catch (RebalanceInProgressException | CommitFailedException e) {
+                        out.println("@@ X " + e.getClass().getSimpleName()); // retried after the next poll
+                    }
                 }
             }
         }
+    }
+
+    private static void reportCommits(PrintStream out, Map<TopicPartition, OffsetAndMetadata> offsets) {
+        offsets.forEach((tp, o) -> out.println("@@ C " + tp.partition() + " " + o.offset()));
+        out.flush();
     }
 
     /** The assignment after a callback; partitions being revoked or lost are not part of it any more. */
