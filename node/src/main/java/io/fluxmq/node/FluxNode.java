@@ -14,7 +14,23 @@ import io.fluxmq.kafka.api.ListOffsetsHandler;
 import io.fluxmq.kafka.api.MetadataHandler;
 import io.fluxmq.kafka.api.OffsetForLeaderEpochHandler;
 import io.fluxmq.kafka.api.ProduceHandler;
+import io.fluxmq.kafka.api.ConsumerGroupDescribeHandler;
+import io.fluxmq.kafka.api.ConsumerGroupHeartbeatHandler;
+import io.fluxmq.kafka.api.DeleteGroupsHandler;
+import io.fluxmq.kafka.api.DescribeGroupsHandler;
+import io.fluxmq.kafka.api.FindCoordinatorHandler;
+import io.fluxmq.kafka.api.HeartbeatHandler;
+import io.fluxmq.kafka.api.JoinGroupHandler;
+import io.fluxmq.kafka.api.LeaveGroupHandler;
+import io.fluxmq.kafka.api.ListGroupsHandler;
+import io.fluxmq.kafka.api.OffsetCommitHandler;
+import io.fluxmq.kafka.api.OffsetDeleteHandler;
+import io.fluxmq.kafka.api.OffsetFetchHandler;
+import io.fluxmq.kafka.api.SyncGroupHandler;
 import io.fluxmq.kafka.broker.BrokerServices;
+import io.fluxmq.kafka.group.GroupCoordinator;
+import io.fluxmq.kafka.group.GroupOperations;
+import io.fluxmq.kafka.group.OffsetOperations;
 import io.fluxmq.kafka.server.KafkaFrontend;
 import io.fluxmq.raft.RaftNode;
 import java.io.Closeable;
@@ -116,7 +132,27 @@ public final class FluxNode implements Closeable {
                 new InitProducerIdHandler(services),
                 new DescribeClusterHandler(services),
                 new DescribeConfigsHandler(services));
-        ApiRegistry registry = new ApiRegistry(handlers);
+        GroupCoordinator coordinator = new GroupCoordinator(services, config.groups(), System::currentTimeMillis);
+        GroupOperations groups = new GroupOperations(coordinator);
+        OffsetOperations offsets = new OffsetOperations(coordinator);
+        List<ApiHandler<?>> groupHandlers = List.of(
+                new FindCoordinatorHandler(coordinator),
+                new JoinGroupHandler(groups),
+                new SyncGroupHandler(groups),
+                new HeartbeatHandler(groups),
+                new LeaveGroupHandler(groups),
+                new OffsetCommitHandler(offsets),
+                new OffsetFetchHandler(offsets),
+                new ListGroupsHandler(coordinator),
+                new DescribeGroupsHandler(groups),
+                new DeleteGroupsHandler(groups),
+                new OffsetDeleteHandler(groups),
+                new ConsumerGroupHeartbeatHandler(groups),
+                new ConsumerGroupDescribeHandler(groups));
+        ApiRegistry registry = new ApiRegistry(
+                java.util.stream.Stream.concat(handlers.stream(), groupHandlers.stream()).toList(),
+                List.of(coordinator));
+        coordinator.start();
         self.set(registry);
         return registry;
     }

@@ -4,6 +4,7 @@ import io.fluxmq.kafka.server.KafkaFrontendConfig;
 import io.fluxmq.raft.RaftNodeConfig;
 import io.fluxmq.raft.log.SegmentLogConfig;
 import java.nio.file.Path;
+import io.fluxmq.kafka.group.GroupConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -23,7 +24,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                          Duration retentionCheckInterval, Duration leaderBalanceInterval, boolean fsync,
                          long snapshotEveryEntries, long raftLogSegmentBytes, boolean purgeUptoSnapshot, String httpHost,
                          boolean autoCreateTopics, int defaultPartitions, short defaultReplicationFactor,
-                         List<ClusterMember> members, List<Integer> controllerIds, String clusterId) {
+                         List<ClusterMember> members, List<Integer> controllerIds, String clusterId,
+                         GroupConfig groups) {
 
     /** Every accepted key with its default; an empty default means "derived from other keys". */
     public static final Map<String, String> DEFAULTS = defaults();
@@ -61,6 +63,19 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put("leader.balance.interval.ms", "30000");
         d.put("num.partitions", "1");
         d.put("default.replication.factor", "");       // default: min(3, number of nodes)
+        // Group coordinator (Kafka's names and defaults, except 10 offsets partitions: see docs/architecture.md)
+        d.put("offsets.topic.num.partitions", "10");
+        d.put("offsets.topic.replication.factor", ""); // default: min(3, number of nodes)
+        d.put("offsets.retention.minutes", "10080");
+        d.put("offsets.retention.check.interval.ms", "600000");
+        d.put("offset.metadata.max.bytes", "4096");
+        d.put("group.min.session.timeout.ms", "6000");
+        d.put("group.max.session.timeout.ms", "1800000");
+        d.put("group.initial.rebalance.delay.ms", "3000");
+        d.put("group.max.size", "2147483647");
+        d.put("group.consumer.session.timeout.ms", "45000");
+        d.put("group.consumer.heartbeat.interval.ms", "5000");
+        d.put("group.consumer.assignors", "uniform,range");
         return Map.copyOf(d);
     }
 
@@ -111,7 +126,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 r.longIn("raft.log.segment.bytes", 1024, 1L << 30), r.bool("raft.log.purge.upto.snapshot"),
                 s.get("http.host").isEmpty() ? s.get("raft.host") : s.get("http.host"),
                 r.bool("auto.create.topics.enable"), r.intIn("num.partitions", 1, 100_000),
-                (short) 0, List.of(), List.of(), "").withCluster(s, r);
+                (short) 0, List.of(), List.of(), "", null).withCluster(s, r);
     }
 
     private NodeConfig withCluster(Map<String, String> s, Reader r) {
@@ -153,7 +168,28 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 raftPort, electionTimeoutMin, electionTimeoutMax, maxRequestBytes, maxMessageBytes, segment, retentionMs,
                 retentionBytes, retentionCheckInterval, leaderBalanceInterval, fsync, snapshotEveryEntries, raftLogSegmentBytes,
                 purgeUptoSnapshot, httpHost,
-                autoCreateTopics, defaultPartitions, rf, List.copyOf(members), List.copyOf(controllers), clusterId);
+                autoCreateTopics, defaultPartitions, rf, List.copyOf(members), List.copyOf(controllers), clusterId,
+                groups(r, s, members.size()));
+    }
+
+    private static GroupConfig groups(Reader r, Map<String, String> s, int nodes) {
+        try {
+            short rf = s.get("offsets.topic.replication.factor").isEmpty() ? (short) Math.min(3, nodes)
+                    : (short) r.intIn("offsets.topic.replication.factor", 1, nodes);
+            return new GroupConfig(r.intIn("offsets.topic.num.partitions", 1, 1000), rf,
+                    Duration.ofMinutes(r.longIn("offsets.retention.minutes", 1, Integer.MAX_VALUE)),
+                    Duration.ofMillis(r.longIn("offsets.retention.check.interval.ms", 1, Long.MAX_VALUE)),
+                    r.intIn("offset.metadata.max.bytes", 0, Integer.MAX_VALUE),
+                    Duration.ofMillis(r.longIn("group.min.session.timeout.ms", 1, Integer.MAX_VALUE)),
+                    Duration.ofMillis(r.longIn("group.max.session.timeout.ms", 1, Integer.MAX_VALUE)),
+                    Duration.ofMillis(r.longIn("group.initial.rebalance.delay.ms", 0, Integer.MAX_VALUE)),
+                    Duration.ofMillis(r.longIn("group.consumer.session.timeout.ms", 1, Integer.MAX_VALUE)),
+                    Duration.ofMillis(r.longIn("group.consumer.heartbeat.interval.ms", 1, Integer.MAX_VALUE)),
+                    List.of(s.get("group.consumer.assignors").split("\\s*,\\s*")),
+                    r.intIn("group.max.size", 1, Integer.MAX_VALUE));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
     }
 
     /** This node's HTTP port (health, replica catch-up), from its cluster.nodes entry. */

@@ -7,11 +7,23 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.protocol.ApiKeys;
 
-/** The handlers of this node by API key; ApiVersions advertises exactly these ranges. */
-public final class ApiRegistry {
+/**
+ * The handlers of this node by API key; ApiVersions advertises exactly these ranges. It owns the services its
+ * handlers share (such as the group coordinator) and closes them with the listener.
+ */
+public final class ApiRegistry implements AutoCloseable {
+    private static final org.slf4j.Logger LOGGER = org.slf4j.LoggerFactory.getLogger(ApiRegistry.class);
+
     private final Map<ApiKeys, ApiHandler<?>> handlers = new EnumMap<>(ApiKeys.class);
+    private final List<AutoCloseable> resources;
 
     public ApiRegistry(List<ApiHandler<?>> handlers) {
+        this(handlers, List.of());
+    }
+
+    /** Handlers plus the services they share, closed (in reverse order) by {@link #close()}. */
+    public ApiRegistry(List<ApiHandler<?>> handlers, List<AutoCloseable> resources) {
+        this.resources = List.copyOf(resources);
         for (ApiHandler<?> handler : handlers) {
             if (this.handlers.put(handler.apiKey(), handler) != null) {
                 throw new IllegalArgumentException("two handlers for " + handler.apiKey());
@@ -34,5 +46,16 @@ public final class ApiRegistry {
     public boolean supports(ApiKeys key, short version) {
         ApiHandler<?> handler = handlers.get(key);
         return handler != null && version >= handler.minVersion() && version <= handler.maxVersion();
+    }
+
+    @Override
+    public void close() {
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            try {
+                resources.get(i).close();
+            } catch (Exception e) {
+                LOGGER.warn("Closing {} failed: {}", resources.get(i), e.toString());
+            }
+        }
     }
 }

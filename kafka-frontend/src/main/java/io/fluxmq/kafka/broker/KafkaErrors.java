@@ -53,6 +53,23 @@ public final class KafkaErrors {
         return error;
     }
 
+    /**
+     * Maps a failed write to {@code __consumer_offsets} as Kafka's group coordinator does: a lost leadership is
+     * NOT_COORDINATOR (the client looks the coordinator up again), an unavailable partition COORDINATOR_NOT_AVAILABLE,
+     * an oversized batch INVALID_COMMIT_OFFSET_SIZE.
+     */
+    public static Errors ofCoordinatorWrite(Throwable failure) {
+        Errors error = of(failure);
+        return switch (error) {
+            case NOT_LEADER_OR_FOLLOWER, NOT_COORDINATOR -> Errors.NOT_COORDINATOR;
+            case UNKNOWN_TOPIC_OR_PARTITION, NOT_ENOUGH_REPLICAS, REQUEST_TIMED_OUT, KAFKA_STORAGE_ERROR ->
+                    Errors.COORDINATOR_NOT_AVAILABLE;
+            case MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, INVALID_RECORD, CORRUPT_MESSAGE ->
+                    Errors.INVALID_COMMIT_OFFSET_SIZE;
+            default -> error;
+        };
+    }
+
     public static String message(Throwable failure) {
         Throwable cause = failure;
         while ((cause instanceof CompletionException || cause instanceof ExecutionException)

@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The Kafka-protocol listener. Pipeline per connection: size-prefixed frame decoder (with the maximum request size)
- * → {@link ConnectionHandler} (decode, dispatch, {@link ResponseOrderer}).
+ * → {@link ConnectionHandler} (decode, dispatch, {@link ResponseOrderer}). Closing it also closes the registry's
+ * shared services.
  */
 public final class KafkaFrontend implements Closeable {
     private static final Logger LOGGER = LoggerFactory.getLogger(KafkaFrontend.class);
@@ -68,5 +69,6 @@ public final class KafkaFrontend implements Closeable {
             boss.shutdownGracefully().syncUninterruptibly();
             workers.shutdownGracefully().syncUninterruptibly();
         }
+        registry.close();
     }
 }

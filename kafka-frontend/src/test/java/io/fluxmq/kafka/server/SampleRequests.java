@@ -9,6 +9,19 @@ import java.util.List;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
+import org.apache.kafka.common.message.ConsumerGroupDescribeRequestData;
+import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
+import org.apache.kafka.common.message.DeleteGroupsRequestData;
+import org.apache.kafka.common.message.DescribeGroupsRequestData;
+import org.apache.kafka.common.message.FindCoordinatorRequestData;
+import org.apache.kafka.common.message.HeartbeatRequestData;
+import org.apache.kafka.common.message.JoinGroupRequestData;
+import org.apache.kafka.common.message.LeaveGroupRequestData;
+import org.apache.kafka.common.message.ListGroupsRequestData;
+import org.apache.kafka.common.message.OffsetCommitRequestData;
+import org.apache.kafka.common.message.OffsetDeleteRequestData;
+import org.apache.kafka.common.message.OffsetFetchRequestData;
+import org.apache.kafka.common.message.SyncGroupRequestData;
 import org.apache.kafka.common.message.CreatePartitionsRequestData;
 import org.apache.kafka.common.message.CreatePartitionsRequestData.CreatePartitionsTopic;
 import org.apache.kafka.common.message.CreateTopicsRequestData;
@@ -44,6 +57,7 @@ import org.apache.kafka.common.record.SimpleRecord;
  */
 final class SampleRequests {
     static final String UNKNOWN = "no-such-topic";
+    static final String GROUP = "group-1";
 
     private SampleRequests() {
     }
@@ -90,8 +104,78 @@ final class SampleRequests {
                             new DescribeConfigsResource().setResourceType((byte) 4).setResourceName("1")
                                     .setConfigurationKeys(List.of("num.partitions")),
                             new DescribeConfigsResource().setResourceType((byte) 2).setResourceName(UNKNOWN)));
+            case FIND_COORDINATOR -> v >= 4
+                    ? new FindCoordinatorRequestData().setKeyType((byte) 0).setCoordinatorKeys(List.of(GROUP, "other"))
+                    : new FindCoordinatorRequestData().setKey(GROUP).setKeyType((byte) 0);
+            case JOIN_GROUP -> new JoinGroupRequestData().setGroupId(GROUP).setSessionTimeoutMs(10_000)
+                    .setRebalanceTimeoutMs(v >= 1 ? 30_000 : -1).setMemberId("")
+                    .setGroupInstanceId(v >= 5 ? "instance-1" : null).setProtocolType("consumer")
+                    .setReason(v >= 8 ? "first join" : null)
+                    .setProtocols(new JoinGroupRequestData.JoinGroupRequestProtocolCollection(List.of(
+                            new JoinGroupRequestData.JoinGroupRequestProtocol().setName("cooperative-sticky")
+                                    .setMetadata(bytes("subscription")),
+                            new JoinGroupRequestData.JoinGroupRequestProtocol().setName("range")
+                                    .setMetadata(bytes("range-subscription"))).iterator()));
+            case SYNC_GROUP -> new SyncGroupRequestData().setGroupId(GROUP).setGenerationId(3).setMemberId("m-1")
+                    .setGroupInstanceId(v >= 3 ? "instance-1" : null)
+                    .setProtocolType(v >= 5 ? "consumer" : null).setProtocolName(v >= 5 ? "range" : null)
+                    .setAssignments(List.of(new SyncGroupRequestData.SyncGroupRequestAssignment().setMemberId("m-1")
+                            .setAssignment(bytes("assignment"))));
+            case HEARTBEAT -> new HeartbeatRequestData().setGroupId(GROUP).setGenerationId(3).setMemberId("m-1")
+                    .setGroupInstanceId(v >= 3 ? "instance-1" : null);
+            case LEAVE_GROUP -> v >= 3
+                    ? new LeaveGroupRequestData().setGroupId(GROUP).setMembers(List.of(
+                            new LeaveGroupRequestData.MemberIdentity().setMemberId("m-1")
+                                    .setReason(v >= 5 ? "shutting down" : null),
+                            new LeaveGroupRequestData.MemberIdentity().setMemberId("")
+                                    .setGroupInstanceId("instance-1")))
+                    : new LeaveGroupRequestData().setGroupId(GROUP).setMemberId("m-1");
+            case OFFSET_COMMIT -> new OffsetCommitRequestData().setGroupId(GROUP).setGenerationIdOrMemberEpoch(3)
+                    .setMemberId("m-1").setGroupInstanceId(v >= 7 ? "instance-1" : null)
+                    .setRetentionTimeMs(v <= 4 ? 60_000 : -1).setTopics(List.of(
+                            new OffsetCommitRequestData.OffsetCommitRequestTopic().setName(TOPIC).setPartitions(List.of(
+                                    new OffsetCommitRequestData.OffsetCommitRequestPartition().setPartitionIndex(0)
+                                            .setCommittedOffset(42).setCommittedLeaderEpoch(v >= 6 ? 5 : -1)
+                                            .setCommittedMetadata("meta"),
+                                    new OffsetCommitRequestData.OffsetCommitRequestPartition().setPartitionIndex(2)
+                                            .setCommittedOffset(7).setCommittedMetadata(null))),
+                            new OffsetCommitRequestData.OffsetCommitRequestTopic().setName(UNKNOWN).setPartitions(
+                                    List.of(new OffsetCommitRequestData.OffsetCommitRequestPartition()
+                                            .setPartitionIndex(0).setCommittedOffset(1)))));
+            case OFFSET_FETCH -> offsetFetch(v);
+            case LIST_GROUPS -> new ListGroupsRequestData().setStatesFilter(v >= 4 ? List.of("Stable") : List.of())
+                    .setTypesFilter(v >= 5 ? List.of("classic") : List.of());
+            case DESCRIBE_GROUPS -> new DescribeGroupsRequestData().setGroups(List.of(GROUP, "other"))
+                    .setIncludeAuthorizedOperations(v >= 3);
+            case DELETE_GROUPS -> new DeleteGroupsRequestData().setGroupsNames(List.of(GROUP, "other"));
+            case OFFSET_DELETE -> new OffsetDeleteRequestData().setGroupId(GROUP).setTopics(
+                    new OffsetDeleteRequestData.OffsetDeleteRequestTopicCollection(List.of(
+                            new OffsetDeleteRequestData.OffsetDeleteRequestTopic().setName(TOPIC).setPartitions(List.of(
+                                    new OffsetDeleteRequestData.OffsetDeleteRequestPartition().setPartitionIndex(0),
+                                    new OffsetDeleteRequestData.OffsetDeleteRequestPartition().setPartitionIndex(1))))
+                            .iterator()));
+            case CONSUMER_GROUP_HEARTBEAT -> new ConsumerGroupHeartbeatRequestData().setGroupId(GROUP)
+                    .setMemberId(v >= 1 ? "d4bW3x5sQ1yLjP0ZtdnS0A" : "").setMemberEpoch(0).setRackId("rack-a")
+                    .setRebalanceTimeoutMs(300_000).setSubscribedTopicNames(List.of(TOPIC))
+                    .setSubscribedTopicRegex(null).setServerAssignor("uniform").setTopicPartitions(List.of());
+            case CONSUMER_GROUP_DESCRIBE -> new ConsumerGroupDescribeRequestData().setGroupIds(List.of(GROUP, "other"))
+                    .setIncludeAuthorizedOperations(true);
             default -> throw new IllegalArgumentException("no sample request for " + key);
         };
+    }
+
+    private static OffsetFetchRequestData offsetFetch(short v) {
+        if (v < 8) {
+            return new OffsetFetchRequestData().setGroupId(GROUP).setRequireStable(v >= 7).setTopics(List.of(
+                    new OffsetFetchRequestData.OffsetFetchRequestTopic().setName(TOPIC)
+                            .setPartitionIndexes(List.of(0, 1))));
+        }
+        return new OffsetFetchRequestData().setRequireStable(true).setGroups(List.of(
+                new OffsetFetchRequestData.OffsetFetchRequestGroup().setGroupId(GROUP)
+                        .setMemberId(v >= 9 ? "m-1" : null).setMemberEpoch(v >= 9 ? 3 : -1)
+                        .setTopics(List.of(new OffsetFetchRequestData.OffsetFetchRequestTopics().setName(TOPIC)
+                                .setPartitionIndexes(List.of(0, 1)))),
+                new OffsetFetchRequestData.OffsetFetchRequestGroup().setGroupId("other").setTopics(null)));
     }
 
     static MemoryRecords records() {

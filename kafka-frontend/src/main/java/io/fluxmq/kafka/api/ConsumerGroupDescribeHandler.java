@@ -1,0 +1,46 @@
+package io.fluxmq.kafka.api;
+
+import io.fluxmq.kafka.group.GroupOperations;
+import io.fluxmq.kafka.server.RequestContext;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.message.ConsumerGroupDescribeRequestData;
+import org.apache.kafka.common.message.ConsumerGroupDescribeResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+
+/** ConsumerGroupDescribe v0–1 (KIP-848): epochs, assignor, and each member's subscription, current and target assignment. A classic or unknown group is GROUP_ID_NOT_FOUND (the Admin client then falls back to DescribeGroups). */
+public final class ConsumerGroupDescribeHandler implements ApiHandler<ConsumerGroupDescribeRequestData> {
+    private final GroupOperations groups;
+
+    public ConsumerGroupDescribeHandler(GroupOperations groups) {
+        this.groups = groups;
+    }
+
+    @Override
+    public ApiKeys apiKey() {
+        return ApiKeys.CONSUMER_GROUP_DESCRIBE;
+    }
+
+    @Override
+    public short minVersion() {
+        return 0;
+    }
+
+    @Override
+    public short maxVersion() {
+        return 1;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestContext context, ConsumerGroupDescribeRequestData request) {
+        ConsumerGroupDescribeResponseData response = new ConsumerGroupDescribeResponseData();
+        for (String groupId : request.groupIds()) {
+            ConsumerGroupDescribeResponseData.DescribedGroup group = groups.describeConsumer(groupId);
+            if (context.version() < 1) {
+                group.members().forEach(m -> m.setMemberType((byte) -1));
+            }
+            response.groups().add(group);
+        }
+        return CompletableFuture.completedFuture(response);
+    }
+}

@@ -1,0 +1,62 @@
+package io.fluxmq.kafka.api;
+
+import io.fluxmq.kafka.group.OffsetOperations;
+import io.fluxmq.kafka.server.RequestContext;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.OffsetCommitRequestData;
+import org.apache.kafka.common.message.OffsetCommitResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+
+/** OffsetCommit v2–9: writes the commits to the group's offsets partition and answers once they are replicated. Members are checked by generation (classic) or member epoch (KIP-848); generation -1 with no member commits for an empty group (admin tools, assign() consumers). The retention time of v2–4 is ignored, as in Kafka. */
+public final class OffsetCommitHandler implements ApiHandler<OffsetCommitRequestData> {
+    private final OffsetOperations offsets;
+
+    public OffsetCommitHandler(OffsetOperations offsets) {
+        this.offsets = offsets;
+    }
+
+    @Override
+    public ApiKeys apiKey() {
+        return ApiKeys.OFFSET_COMMIT;
+    }
+
+    @Override
+    public short minVersion() {
+        return 2;
+    }
+
+    @Override
+    public short maxVersion() {
+        return 9;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestContext context, OffsetCommitRequestData request) {
+        List<OffsetOperations.Commit> commits = new ArrayList<>();
+        for (OffsetCommitRequestData.OffsetCommitRequestTopic t : request.topics()) {
+            for (OffsetCommitRequestData.OffsetCommitRequestPartition p : t.partitions()) {
+                commits.add(new OffsetOperations.Commit(new TopicPartition(t.name(), p.partitionIndex()),
+                        p.committedOffset(), p.committedLeaderEpoch(), p.committedMetadata()));
+            }
+        }
+        return offsets.commit(request.groupId(), request.memberId(), request.groupInstanceId(),
+                request.generationIdOrMemberEpoch(), commits).thenApply(errors -> {
+                    OffsetCommitResponseData response = new OffsetCommitResponseData();
+                    for (OffsetCommitRequestData.OffsetCommitRequestTopic t : request.topics()) {
+                        OffsetCommitResponseData.OffsetCommitResponseTopic out =
+                                new OffsetCommitResponseData.OffsetCommitResponseTopic().setName(t.name());
+                        for (OffsetCommitRequestData.OffsetCommitRequestPartition p : t.partitions()) {
+                            out.partitions().add(new OffsetCommitResponseData.OffsetCommitResponsePartition()
+                                    .setPartitionIndex(p.partitionIndex()).setErrorCode(errors.get(
+                                            new TopicPartition(t.name(), p.partitionIndex())).code()));
+                        }
+                        response.topics().add(out);
+                    }
+                    return response;
+                });
+    }
+}

@@ -1,0 +1,61 @@
+package io.fluxmq.kafka.api;
+
+import io.fluxmq.kafka.group.GroupOperations;
+import io.fluxmq.kafka.server.RequestContext;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.OffsetDeleteRequestData;
+import org.apache.kafka.common.message.OffsetDeleteResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+
+/** OffsetDelete v0: deletes committed offsets of topics the group does not subscribe to (GROUP_SUBSCRIBED_TO_TOPIC otherwise). */
+public final class OffsetDeleteHandler implements ApiHandler<OffsetDeleteRequestData> {
+    private final GroupOperations groups;
+
+    public OffsetDeleteHandler(GroupOperations groups) {
+        this.groups = groups;
+    }
+
+    @Override
+    public ApiKeys apiKey() {
+        return ApiKeys.OFFSET_DELETE;
+    }
+
+    @Override
+    public short minVersion() {
+        return 0;
+    }
+
+    @Override
+    public short maxVersion() {
+        return 0;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestContext context, OffsetDeleteRequestData request) {
+        List<TopicPartition> partitions = new ArrayList<>();
+        request.topics().forEach(t -> t.partitions().forEach(p -> partitions.add(
+                new TopicPartition(t.name(), p.partitionIndex()))));
+        return groups.deleteOffsets(request.groupId(), partitions).thenApply(result -> {
+            OffsetDeleteResponseData response = new OffsetDeleteResponseData().setErrorCode(result.error().code());
+            if (result.error() != Errors.NONE) {
+                return response;
+            }
+            for (OffsetDeleteRequestData.OffsetDeleteRequestTopic t : request.topics()) {
+                OffsetDeleteResponseData.OffsetDeleteResponseTopic out =
+                        new OffsetDeleteResponseData.OffsetDeleteResponseTopic().setName(t.name());
+                for (OffsetDeleteRequestData.OffsetDeleteRequestPartition p : t.partitions()) {
+                    out.partitions().add(new OffsetDeleteResponseData.OffsetDeleteResponsePartition()
+                            .setPartitionIndex(p.partitionIndex()).setErrorCode(result.partitions()
+                                    .get(new TopicPartition(t.name(), p.partitionIndex())).code()));
+                }
+                response.topics().add(out);
+            }
+            return response;
+        });
+    }
+}

@@ -1,0 +1,123 @@
+package io.fluxmq.kafka.api;
+
+import io.fluxmq.kafka.group.CommittedOffset;
+import io.fluxmq.kafka.group.OffsetOperations;
+import io.fluxmq.kafka.server.RequestContext;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.OffsetFetchRequestData;
+import org.apache.kafka.common.message.OffsetFetchResponseData;
+import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponseGroup;
+import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponsePartitions;
+import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponseTopics;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+
+/** OffsetFetch v1–9: committed offsets of a group (v1–7) or of several groups (v8+); all partitions when topics is null (v2+). A partition without a commit answers offset -1. KIP-848 members are checked by epoch (v9). */
+public final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequestData> {
+    private final OffsetOperations offsets;
+
+    public OffsetFetchHandler(OffsetOperations offsets) {
+        this.offsets = offsets;
+    }
+
+    @Override
+    public ApiKeys apiKey() {
+        return ApiKeys.OFFSET_FETCH;
+    }
+
+    @Override
+    public short minVersion() {
+        return 1;
+    }
+
+    @Override
+    public short maxVersion() {
+        return 9;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestContext context, OffsetFetchRequestData request) {
+        short version = context.version();
+        OffsetFetchResponseData response = new OffsetFetchResponseData();
+        if (version >= 8) {
+            for (OffsetFetchRequestData.OffsetFetchRequestGroup g : request.groups()) {
+                Map<String, List<Integer>> topics = null;
+                if (g.topics() != null) {
+                    topics = new LinkedHashMap<>();
+                    for (OffsetFetchRequestData.OffsetFetchRequestTopics t : g.topics()) {
+                        topics.put(t.name(), t.partitionIndexes());
+                    }
+                }
+                response.groups().add(fetch(g.groupId(), g.memberId(), g.memberEpoch(), topics));
+            }
+            return CompletableFuture.completedFuture(response);
+        }
+        Map<String, List<Integer>> topics = null;
+        if (request.topics() != null) {
+            topics = new LinkedHashMap<>();
+            for (OffsetFetchRequestData.OffsetFetchRequestTopic t : request.topics()) {
+                topics.put(t.name(), t.partitionIndexes());
+            }
+        }
+        OffsetFetchResponseGroup group = fetch(request.groupId(), null, -1, topics);
+        Errors groupError = Errors.forCode(group.errorCode());
+        if (version >= 2) {
+            response.setErrorCode(group.errorCode());
+        }
+        for (OffsetFetchResponseTopics t : group.topics()) {
+            OffsetFetchResponseData.OffsetFetchResponseTopic out =
+                    new OffsetFetchResponseData.OffsetFetchResponseTopic().setName(t.name());
+            for (OffsetFetchResponsePartitions p : t.partitions()) {
+                out.partitions().add(new OffsetFetchResponseData.OffsetFetchResponsePartition()
+                        .setPartitionIndex(p.partitionIndex()).setCommittedOffset(p.committedOffset())
+                        .setCommittedLeaderEpoch(version >= 5 ? p.committedLeaderEpoch() : -1)
+                        .setMetadata(p.metadata()).setErrorCode(p.errorCode()));
+            }
+            response.topics().add(out);
+        }
+        if (version < 2 && groupError != Errors.NONE) {
+            // v1 has no group-level error: every requested partition carries it.
+            response.topics().forEach(t -> t.partitions().forEach(p -> p.setErrorCode(groupError.code())));
+        }
+        return CompletableFuture.completedFuture(response);
+    }
+
+    /** One group in the v8+ shape; the older shape is derived from it. */
+    private OffsetFetchResponseGroup fetch(String groupId, String memberId, int memberEpoch,
+                                           Map<String, List<Integer>> topics) {
+        List<TopicPartition> requested = null;
+        if (topics != null) {
+            requested = new ArrayList<>();
+            for (Map.Entry<String, List<Integer>> t : topics.entrySet()) {
+                for (int p : t.getValue()) {
+                    requested.add(new TopicPartition(t.getKey(), p));
+                }
+            }
+        }
+        OffsetOperations.Fetched fetched = offsets.fetch(groupId, memberId, memberEpoch, requested);
+        OffsetFetchResponseGroup out = new OffsetFetchResponseGroup().setGroupId(groupId)
+                .setErrorCode(fetched.error().code());
+        Map<TopicPartition, CommittedOffset> answer = new LinkedHashMap<>();
+        if (requested != null) {
+            requested.forEach(tp -> answer.put(tp, fetched.offsets().get(tp)));
+        } else {
+            answer.putAll(fetched.offsets());
+        }
+        OffsetOperations.byTopic(answer).forEach((topic, partitions) -> {
+            OffsetFetchResponseTopics t = new OffsetFetchResponseTopics().setName(topic);
+            partitions.forEach((p, committed) -> t.partitions().add(new OffsetFetchResponsePartitions()
+                    .setPartitionIndex(p)
+                    .setCommittedOffset(committed == null ? -1 : committed.offset())
+                    .setCommittedLeaderEpoch(committed == null ? -1 : committed.leaderEpoch())
+                    .setMetadata(committed == null ? "" : committed.metadata())));
+            out.topics().add(t);
+        });
+        return out;
+    }
+}

@@ -1,0 +1,300 @@
+package io.fluxmq.kafka.group;
+
+import io.fluxmq.kafka.broker.BrokerEndpoint;
+import io.fluxmq.kafka.broker.BrokerServices;
+import io.fluxmq.kafka.broker.KafkaErrors;
+import io.fluxmq.kafka.broker.TopicInfo;
+import io.fluxmq.raft.partition.PartitionReplica;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongSupplier;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.NotCoordinatorException;
+import org.apache.kafka.common.internals.Topic;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.apache.kafka.common.record.Record;
+import org.apache.kafka.common.record.RecordBatch;
+import org.apache.kafka.common.utils.Utils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The group coordinator of this node. Group {@code g} lives in partition {@code abs(hash(g)) % N} of
+ * {@code __consumer_offsets}; this node coordinates it while it leads that partition. A timer thread polls
+ * leadership every {@value #TICK_MS} ms: a partition newly led (or led in a new epoch) gets a {@link GroupShard}
+ * that a loader thread fills by replaying the partition from its start; a partition no longer led is unloaded.
+ * The same tick fires session and rebalance timeouts and offset expiry, with time from the injected clock.
+ *
+ * <p>Handlers reach a group through {@link #route}, which answers NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS or
+ * COORDINATOR_NOT_AVAILABLE as Kafka does. Thread-safe.
+ */
+public final class GroupCoordinator implements AutoCloseable {
+    public static final String OFFSETS_TOPIC = Topic.GROUP_METADATA_TOPIC_NAME;
+    static final long TICK_MS = 100;
+    private static final Logger LOGGER = LoggerFactory.getLogger(GroupCoordinator.class);
+    private static final int LOAD_READ_BYTES = 1 << 20;
+
+    private final BrokerServices broker;
+    private final GroupConfig config;
+    private final LongSupplier clock;
+    private final TopicLookup topics;
+    private final Map<Integer, GroupShard> shards = new ConcurrentHashMap<>();
+    private final AtomicBoolean creatingTopic = new AtomicBoolean();
+    private ScheduledExecutorService timer;
+    private ExecutorService loader;
+
+    public GroupCoordinator(BrokerServices broker, GroupConfig config, LongSupplier clock) {
+        this.broker = broker;
+        this.config = config;
+        this.clock = clock;
+        this.topics = new BrokerTopics(broker);
+    }
+
+    /** Starts the timer (which also creates the offsets topic when it is missing). */
+    public void start() {
+        timer = Executors.newSingleThreadScheduledExecutor(daemon("fluxmq-group-timer"));
+        loader = Executors.newSingleThreadExecutor(daemon("fluxmq-group-loader"));
+        timer.scheduleWithFixedDelay(this::tickSafely, 0, TICK_MS, TimeUnit.MILLISECONDS);
+    }
+
+    public GroupConfig config() {
+        return config;
+    }
+
+    public TopicLookup topics() {
+        return topics;
+    }
+
+    public long now() {
+        return clock.getAsLong();
+    }
+
+    /** How a group id resolves on this node: the shard that serves it, or the error to answer. */
+    public sealed interface Route permits Route.Served, Route.Refused {
+        /** Served here by {@code shard}. */
+        record Served(GroupShard shard) implements Route {}
+
+        record Refused(Errors error) implements Route {}
+    }
+
+    public Route route(String groupId) {
+        if (groupId == null || groupId.isEmpty()) {
+            return new Route.Refused(Errors.INVALID_GROUP_ID);
+        }
+        Optional<TopicInfo> topic = broker.topic(OFFSETS_TOPIC);
+        if (topic.isEmpty()) {
+            return new Route.Refused(Errors.COORDINATOR_NOT_AVAILABLE);
+        }
+        GroupShard shard = shards.get(partitionFor(groupId, topic.get().partitions()));
+        if (shard == null) {
+            return new Route.Refused(Errors.NOT_COORDINATOR);
+        }
+        return switch (shard.phase()) {
+            case LOADING -> new Route.Refused(Errors.COORDINATOR_LOAD_IN_PROGRESS);
+            case UNLOADED -> new Route.Refused(Errors.NOT_COORDINATOR);
+            case ACTIVE -> new Route.Served(shard);
+        };
+    }
+
+    static int partitionFor(String groupId, int partitions) {
+        return Utils.abs(groupId.hashCode()) % partitions;
+    }
+
+    /** The coordinator of a group as FindCoordinator reports it. */
+    public record Coordinator(Errors error, BrokerEndpoint endpoint) {}
+
+    public Coordinator findCoordinator(String groupId, String listener) {
+        Optional<TopicInfo> topic = broker.topic(OFFSETS_TOPIC);
+        if (topic.isEmpty()) {
+            return new Coordinator(Errors.COORDINATOR_NOT_AVAILABLE, null);
+        }
+        TopicPartition tp = new TopicPartition(OFFSETS_TOPIC, partitionFor(groupId, topic.get().partitions()));
+        int leader = broker.partitionState(tp).leader();
+        if (leader < 0) {
+            return new Coordinator(Errors.COORDINATOR_NOT_AVAILABLE, null);
+        }
+        return broker.brokers(listener).stream().filter(b -> b.nodeId() == leader).findFirst()
+                .map(b -> new Coordinator(Errors.NONE, b))
+                .orElse(new Coordinator(Errors.COORDINATOR_NOT_AVAILABLE, null));
+    }
+
+    /** Every group this node coordinates; LOAD_IN_PROGRESS while some shard still loads. */
+    public record Listing(Errors error, List<GroupListing> groups) {}
+
+    public Listing listGroups() {
+        List<GroupListing> out = new ArrayList<>();
+        Errors error = Errors.NONE;
+        for (GroupShard shard : shards.values()) {
+            switch (shard.phase()) {
+                case ACTIVE -> out.addAll(shard.listings());
+                case LOADING -> error = Errors.COORDINATOR_LOAD_IN_PROGRESS;
+                case UNLOADED -> {
+                }
+            }
+        }
+        return new Listing(error, out);
+    }
+
+    /** Lower-case form of a state name, for ListGroups' case-insensitive filter. */
+    public static String normalize(String state) {
+        return state.toLowerCase(Locale.ROOT);
+    }
+
+    // ---------------------------------------------------------------- time and leadership
+
+    private void tickSafely() {
+        try {
+            tick();
+        } catch (RuntimeException e) {
+            LOGGER.error("Group coordinator tick failed", e);
+        }
+    }
+
+    void tick() {
+        Optional<TopicInfo> topic = broker.topic(OFFSETS_TOPIC);
+        if (topic.isEmpty()) {
+            maybeCreateTopic();
+            return;
+        }
+        for (int p = 0; p < topic.get().partitions(); p++) {
+            TopicPartition tp = new TopicPartition(OFFSETS_TOPIC, p);
+            PartitionReplica replica = broker.replica(tp);
+            boolean leading = replica != null && replica.isLeader();
+            GroupShard shard = shards.get(p);
+            if (leading && (shard == null || shard.leaderEpoch() != replica.leaderEpoch())) {
+                if (shard != null) {
+                    shard.unload();
+                }
+                GroupShard fresh = new GroupShard(p, replica.leaderEpoch(), config, topics, entries -> append(tp,
+                        entries));
+                install(fresh);
+                loader.execute(() -> load(fresh, replica));
+            } else if (!leading && shard != null) {
+                shards.remove(p);
+                shard.unload();
+                LOGGER.info("No longer coordinating groups of {}", tp);
+            }
+        }
+        long now = now();
+        for (GroupShard shard : shards.values()) {
+            shard.tick(now);
+        }
+    }
+
+    /** Makes {@code shard} the one serving its partition (loading until it is activated). */
+    void install(GroupShard shard) {
+        shards.put(shard.partition(), shard);
+    }
+
+    private void maybeCreateTopic() {
+        if (broker.controllerId() != broker.nodeId() || !creatingTopic.compareAndSet(false, true)) {
+            return;
+        }
+        // No compaction yet: the offsets topic keeps every record (retention off) and is replayed in full on load.
+        Map<String, String> configs = Map.of("retention.ms", "-1", "retention.bytes", "-1",
+                "segment.bytes", Integer.toString(100 * 1024 * 1024));
+        broker.createTopic(OFFSETS_TOPIC, config.offsetsTopicPartitions(), config.offsetsTopicReplicationFactor(),
+                configs, false).whenComplete((info, failure) -> {
+                    if (failure != null && KafkaErrors.of(failure) != Errors.TOPIC_ALREADY_EXISTS) {
+                        LOGGER.warn("Could not create {}: {}", OFFSETS_TOPIC, KafkaErrors.message(failure));
+                    } else if (failure == null) {
+                        LOGGER.info("Created {} with {} partitions", OFFSETS_TOPIC, info.partitions());
+                    }
+                    creatingTopic.set(false);
+                });
+    }
+
+    /** Replays the partition from its log start to the high watermark into the shard, then activates it. */
+    private void load(GroupShard shard, PartitionReplica replica) {
+        long started = System.nanoTime();
+        try {
+            long offset = replica.logStartOffset();
+            long end = replica.highWatermark();
+            int records = 0;
+            while (offset < end && shard.phase() == GroupShard.Phase.LOADING) {
+                MemoryRecords batch = replica.read(offset, LOAD_READ_BYTES, true);
+                if (batch.sizeInBytes() == 0) {
+                    break;
+                }
+                for (RecordBatch b : batch.batches()) {
+                    for (Record r : b) {
+                        GroupRecords.Entry entry = GroupRecords.decode(r);
+                        if (entry != null) {
+                            shard.replay(entry);
+                            records++;
+                        }
+                    }
+                    offset = b.nextOffset();
+                }
+            }
+            shard.activate();
+            LOGGER.info("Loaded {} records of {}-{} up to offset {} in {} ms", records, OFFSETS_TOPIC,
+                    shard.partition(), offset, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        } catch (RuntimeException e) {
+            LOGGER.error("Loading {}-{} failed; it will be retried", OFFSETS_TOPIC, shard.partition(), e);
+            shards.remove(shard.partition(), shard);
+            shard.unload();
+        }
+    }
+
+    private CompletableFuture<Void> append(TopicPartition tp, List<GroupRecords.Entry> entries) {
+        PartitionReplica replica = broker.replica(tp);
+        if (replica == null || !replica.isLeader()) {
+            return CompletableFuture.failedFuture(new NotCoordinatorException(tp + " is not led by this node"));
+        }
+        return replica.append(GroupRecords.batch(entries, now())).thenApply(result -> null);
+    }
+
+    @Override
+    public void close() {
+        if (timer != null) {
+            timer.shutdownNow();
+            loader.shutdownNow();
+        }
+        shards.values().forEach(GroupShard::unload);
+        shards.clear();
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** {@link TopicLookup} over the node's metadata. */
+    private record BrokerTopics(BrokerServices broker) implements TopicLookup {
+        @Override
+        public Optional<Topic> byName(String name) {
+            return broker.topic(name).map(BrokerTopics::of);
+        }
+
+        @Override
+        public Optional<Topic> byId(Uuid id) {
+            return broker.topic(id).map(BrokerTopics::of);
+        }
+
+        @Override
+        public Collection<Topic> all() {
+            return broker.topics().stream().map(BrokerTopics::of).toList();
+        }
+
+        private static Topic of(TopicInfo t) {
+            return new Topic(t.name(), t.topicId(), t.partitions(), t.internal());
+        }
+    }
+}

@@ -1,0 +1,158 @@
+package io.fluxmq.kafka.group;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.apache.kafka.common.record.Record;
+import org.apache.kafka.common.record.SimpleRecord;
+
+/**
+ * The records FluxMQ writes to {@code __consumer_offsets}. They are FluxMQ's own format, not Kafka's (the topic is
+ * internal and only this coordinator reads it). All integers big-endian; a string is an int16 length (-1 for null)
+ * followed by UTF-8 bytes. A record whose value is null is a tombstone: the key's entry is deleted. Readers skip keys
+ * of unknown type and values of unknown version, so later versions can add records.
+ *
+ * <pre>
+ * key   = type:int16 group:string [topic:string partition:int32]        (topic/partition only for type 0)
+ * type 0, offset commit  value = version:int16(0) offset:int64 leaderEpoch:int32 metadata:string commitTimeMs:int64
+ * type 1, group metadata value = version:int16(0) groupType:int8(0 classic, 1 consumer) protocolType:string
+ *                                generationOrEpoch:int32 protocolName:string stateTimeMs:int64
+ * </pre>
+ *
+ * The group record carries what must survive a coordinator move for an empty group (its type and generation, and
+ * since when it is in its state, which offset expiry counts from); members rejoin a new coordinator.
+ */
+public final class GroupRecords {
+    static final short OFFSET_KEY = 0;
+    static final short GROUP_KEY = 1;
+
+    private GroupRecords() {
+    }
+
+    /** One decoded record of the offsets topic. */
+    public sealed interface Entry permits OffsetEntry, GroupEntry {
+        String group();
+    }
+
+    /** An offset commit; {@code value} null is a tombstone. */
+    public record OffsetEntry(String group, TopicPartition partition, CommittedOffset value) implements Entry {}
+
+    /** A group's metadata; {@code value} null is a tombstone (group deleted). */
+    public record GroupEntry(String group, GroupSnapshot value) implements Entry {}
+
+    /** What the group record stores. */
+    public record GroupSnapshot(GroupType type, String protocolType, int generation, String protocolName,
+                                long stateTimestampMs) {}
+
+    public static MemoryRecords batch(List<Entry> entries, long nowMs) {
+        SimpleRecord[] records = entries.stream().map(e -> encode(e, nowMs)).toArray(SimpleRecord[]::new);
+        return MemoryRecords.withRecords(Compression.NONE, records);
+    }
+
+    static SimpleRecord encode(Entry entry, long nowMs) {
+        if (entry instanceof OffsetEntry o) {
+            return new SimpleRecord(nowMs, offsetKey(o), o.value() == null ? null : offsetValue(o.value()));
+        }
+        GroupEntry g = (GroupEntry) entry;
+        return new SimpleRecord(nowMs, groupKey(g.group()), g.value() == null ? null : groupValue(g.value()));
+    }
+
+    /** Decodes a record; null when its key type or value version is not one this version knows. */
+    public static Entry decode(Record record) {
+        if (!record.hasKey()) {
+            return null;
+        }
+        ByteBuffer key = record.key();
+        short type = key.getShort();
+        String group = readString(key);
+        ByteBuffer value = record.hasValue() ? record.value() : null;
+        if (type == OFFSET_KEY) {
+            TopicPartition tp = new TopicPartition(readString(key), key.getInt());
+            if (value == null) {
+                return new OffsetEntry(group, tp, null);
+            }
+            if (value.getShort() != 0) {
+                return null;
+            }
+            return new OffsetEntry(group, tp, new CommittedOffset(value.getLong(), value.getInt(), readString(value),
+                    value.getLong()));
+        }
+        if (type == GROUP_KEY) {
+            if (value == null) {
+                return new GroupEntry(group, null);
+            }
+            if (value.getShort() != 0) {
+                return null;
+            }
+            GroupType groupType = value.get() == 1 ? GroupType.CONSUMER : GroupType.CLASSIC;
+            return new GroupEntry(group, new GroupSnapshot(groupType, readString(value), value.getInt(),
+                    readString(value), value.getLong()));
+        }
+        return null;
+    }
+
+    private static byte[] offsetKey(OffsetEntry o) {
+        byte[] group = utf8(o.group());
+        byte[] topic = utf8(o.partition().topic());
+        return ByteBuffer.allocate(2 + 2 + group.length + 2 + topic.length + 4).putShort(OFFSET_KEY)
+                .putShort((short) group.length).put(group).putShort((short) topic.length).put(topic)
+                .putInt(o.partition().partition()).array();
+    }
+
+    private static byte[] offsetValue(CommittedOffset v) {
+        byte[] metadata = v.metadata() == null ? null : utf8(v.metadata());
+        ByteBuffer b = ByteBuffer.allocate(2 + 8 + 4 + 2 + (metadata == null ? 0 : metadata.length) + 8);
+        b.putShort((short) 0).putLong(v.offset()).putInt(v.leaderEpoch());
+        putString(b, metadata);
+        return b.putLong(v.commitTimestampMs()).array();
+    }
+
+    private static byte[] groupKey(String group) {
+        byte[] g = utf8(group);
+        return ByteBuffer.allocate(2 + 2 + g.length).putShort(GROUP_KEY).putShort((short) g.length).put(g).array();
+    }
+
+    private static byte[] groupValue(GroupSnapshot s) {
+        byte[] protocolType = s.protocolType() == null ? null : utf8(s.protocolType());
+        byte[] protocolName = s.protocolName() == null ? null : utf8(s.protocolName());
+        ByteBuffer b = ByteBuffer.allocate(2 + 1 + 2 + len(protocolType) + 4 + 2 + len(protocolName) + 8);
+        b.putShort((short) 0).put((byte) (s.type() == GroupType.CONSUMER ? 1 : 0));
+        putString(b, protocolType);
+        b.putInt(s.generation());
+        putString(b, protocolName);
+        return b.putLong(s.stateTimestampMs()).array();
+    }
+
+    private static int len(byte[] b) {
+        return b == null ? 0 : b.length;
+    }
+
+    private static void putString(ByteBuffer b, byte[] s) {
+        if (s == null) {
+            b.putShort((short) -1);
+        } else {
+            b.putShort((short) s.length).put(s);
+        }
+    }
+
+    private static String readString(ByteBuffer b) {
+        short length = b.getShort();
+        if (length < 0) {
+            return null;
+        }
+        byte[] bytes = new byte[length];
+        b.get(bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    private static byte[] utf8(String s) {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        if (b.length > Short.MAX_VALUE) {
+            throw new IllegalArgumentException("string of " + b.length + " bytes is too long for the offsets topic");
+        }
+        return b;
+    }
+}

@@ -1,0 +1,107 @@
+package io.fluxmq.kafka.group;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.apache.kafka.common.record.Record;
+import org.apache.kafka.common.record.RecordBatch;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A shard persists what it is told through its log and a new shard rebuilt from those bytes (as a new coordinator
+ * would after a leader change) sees the same offsets and groups; deletion and expiry write tombstones.
+ */
+class GroupShardTest {
+    private static final TopicPartition TP0 = new TopicPartition("orders", 0);
+    private static final TopicPartition TP1 = new TopicPartition("orders", 1);
+
+    /** The offsets partition: every appended batch, in order, as the bytes that would be replicated. */
+    private final List<MemoryRecords> partition = new ArrayList<>();
+    private long now = 10_000_000;
+    private final GroupConfig config = GroupConfig.defaults();
+
+    private GroupShard shard() {
+        GroupShard shard = new GroupShard(3, 1, config, ConsumerGroupTest.TOPICS, entries -> {
+            partition.add(GroupRecords.batch(entries, now));
+            return CompletableFuture.completedFuture(null);
+        });
+        for (MemoryRecords records : partition) {
+            for (RecordBatch batch : records.batches()) {
+                for (Record r : batch) {
+                    shard.replay(GroupRecords.decode(r));
+                }
+            }
+        }
+        shard.activate();
+        return shard;
+    }
+
+    @Test
+    void offsetsAndGroupsSurviveARebuildFromThePartition() {
+        GroupShard first = shard();
+        assertThat(first.commit("g", "", null, -1, Map.of(TP0, new CommittedOffset(42, 3, "meta", now),
+                TP1, new CommittedOffset(7, -1, "", now)), now).join()).isEqualTo(Errors.NONE);
+        assertThat(first.commit("g", "", null, -1, Map.of(TP0, new CommittedOffset(50, 3, null, now)), now).join())
+                .isEqualTo(Errors.NONE);
+        first.withConsumerGroup("kip848", true, now, g -> g.heartbeat(
+                new org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData().setGroupId("kip848")
+                        .setMemberId("m").setMemberEpoch(0).setRebalanceTimeoutMs(1000)
+                        .setSubscribedTopicNames(List.of("orders")), (short) 1, "c", "/h", now));
+
+        GroupShard rebuilt = shard();
+
+        assertThat(rebuilt.committed("g", null)).containsEntry(TP0, new CommittedOffset(50, 3, null, now))
+                .containsEntry(TP1, new CommittedOffset(7, -1, "", now));
+        assertThat(rebuilt.group("g")).isInstanceOf(ClassicGroup.class);
+        assertThat(rebuilt.group("kip848")).isInstanceOf(ConsumerGroup.class);
+        assertThat(((ConsumerGroup) rebuilt.group("kip848")).groupEpoch()).isEqualTo(1);
+        assertThat(rebuilt.group("kip848").isEmpty()).as("members rejoin a new coordinator").isTrue();
+    }
+
+    @Test
+    void deletingAGroupWritesTombstones() {
+        GroupShard first = shard();
+        first.commit("g", "", null, -1, Map.of(TP0, new CommittedOffset(1, -1, "", now)), now).join();
+        assertThat(first.deleteGroup("nope", now).join()).isEqualTo(Errors.GROUP_ID_NOT_FOUND);
+        assertThat(first.deleteGroup("g", now).join()).isEqualTo(Errors.NONE);
+        assertThat(first.group("g")).isNull();
+
+        GroupShard rebuilt = shard();
+        assertThat(rebuilt.group("g")).isNull();
+        assertThat(rebuilt.committed("g", null)).isEmpty();
+    }
+
+    @Test
+    void offsetsOfAnEmptyGroupExpireAfterTheRetentionAndTheGroupGoes() {
+        GroupShard first = shard();
+        first.commit("g", "", null, -1, Map.of(TP0, new CommittedOffset(1, -1, "", now)), now).join();
+        now += config.offsetsRetention().toMillis() - 1;
+        first.tick(now);
+        assertThat(first.committed("g", null)).hasSize(1);
+        now += config.offsetsRetentionCheckInterval().toMillis() + 1;
+        first.tick(now);
+
+        assertThat(first.committed("g", null)).isEmpty();
+        assertThat(first.group("g")).isNull();
+        assertThat(shard().hasOffsets("g")).isFalse();
+    }
+
+    @Test
+    void commitsFromOutsideTheGroupAreRefusedWhileItHasMembers() {
+        GroupShard shard = shard();
+        shard.withClassicGroup("busy", true, now, g -> g.join(new ClassicGroup.Join("", null, "c", "/h", 10_000,
+                10_000, "consumer", Map.of("range", new byte[0]), (short) 3), now));
+        assertThat(shard.commit("busy", "", null, -1, Map.of(TP0, new CommittedOffset(1, -1, "", now)), now).join())
+                .isEqualTo(Errors.UNKNOWN_MEMBER_ID);
+        assertThat(shard.commit("unknown", "m", null, 4, Map.of(TP0, new CommittedOffset(1, -1, "", now)), now)
+                .join()).isEqualTo(Errors.ILLEGAL_GENERATION);
+        assertThat(Duration.ofMillis(now)).isPositive();
+    }
+}
