@@ -17,15 +17,16 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.common.Node;
-import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Three node processes, each in its own network namespace on a private bridge. The test cuts the leader of one
  * partition of an RF=3 topic off from the other two nodes with iptables (DROP both ways, in the cut node's
- * namespace), choosing the controller (metadata group leader) when it leads a partition, the harder case, while a default Java producer that bootstraps from the two majority nodes keeps writing. While cut, a
+ * namespace), choosing the controller (metadata group leader) when it leads a partition, the harder case, while
+ * a default Java producer that bootstraps from the two majority nodes keeps writing. While cut, a
  * producer that can reach only the cut node (it runs in that node's namespace) must get no acknowledgement, and the
  * majority producer must make progress on every partition. After healing, every acknowledged record is present
  * exactly once at its acknowledged offset, nothing unsent or only-sent-to-the-cut-node appears, no process used
@@ -69,10 +70,11 @@ class NetworkPartitionIT {
             ContinuousProducer producer = ContinuousProducer.start(cluster.bootstrap(majority), TOPIC, "m", 100);
             boolean producerStopped;
             try {
-                assertThat(producer.awaitAcked(2000, BOUND)).as("acknowledged before the cut").isGreaterThanOrEqualTo(2000);
+                assertThat(producer.awaitAcked(2000, BOUND)).as("acknowledged before the cut")
+                        .isGreaterThanOrEqualTo(2000);
 
-                long cutAt = System.nanoTime();
                 net.cut(isolated, majority);
+                long cutAt = System.nanoTime(); // after the last rule is in place: earlier sends may be acknowledged
                 System.out.printf("NETSPLIT cut node %d (leader of %s, %s) off from nodes %s%n", isolated, cutTp,
                         isolated == controller ? "the controller" : "not the controller " + controller, majority);
                 Process isolatedProducer = startIsolatedProducer(cluster, isolated, partition);
@@ -86,8 +88,8 @@ class NetworkPartitionIT {
                         cluster.dumpState(TOPIC, majority);
                         ms = producer.firstAckAfter(tp, cutAt, BOUND);
                     }
-                    System.out.printf("NETSPLIT majority side: first acknowledged produce to %s %s after the cut: %d ms%n",
-                            tp, tp.equals(cutTp) ? "(led by the cut node)" : "", ms);
+                    System.out.printf("NETSPLIT majority side: first acknowledged produce to %s%s after the cut: "
+                            + "%d ms%n", tp, tp.equals(cutTp) ? " (led by the cut node)" : "", ms);
                     assertThat(ms).as("a record sent to %s after the cut is acknowledged within %s", tp, BOUND)
                             .isNotNegative();
                 }
