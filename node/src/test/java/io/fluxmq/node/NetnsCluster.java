@@ -119,8 +119,10 @@ final class NetnsCluster implements AutoCloseable {
                 + timeout + "; last seen " + last);
     }
 
-    /** Diagnostics for a failed wait: each live node prints a thread dump to its log, and the metadata the given
-     * nodes report is printed. */
+    /**
+     * Diagnostics for a stalled wait: each live node prints a thread dump to its log; this JVM prints its producer
+     * threads and the metadata the given nodes report.
+     */
     void dumpState(String topic, List<Integer> ids) throws InterruptedException {
         for (NodeProcess n : nodes) {
             try {
@@ -131,6 +133,15 @@ final class NetnsCluster implements AutoCloseable {
                 System.err.println("NETNS thread dump failed: " + e.getMessage());
             }
         }
+        Thread.getAllStackTraces().forEach((t, stack) -> {
+            if (t.getName().startsWith("kafka-producer") || t.getName().startsWith("continuous-producer")) {
+                StringBuilder b = new StringBuilder("NETNS test JVM thread \"" + t.getName() + "\" " + t.getState());
+                for (StackTraceElement e : stack) {
+                    b.append("\n\tat ").append(e);
+                }
+                System.out.println(b);
+            }
+        });
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap(ids));
         try (Admin admin = Admin.create(p)) {
