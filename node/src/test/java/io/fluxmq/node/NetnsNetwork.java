@@ -109,7 +109,7 @@ final class NetnsNetwork implements AutoCloseable {
 
     /** The prefix that runs a command inside host {@code i}'s namespace (it execs the command, keeping its pid). */
     List<String> launcher(int host) {
-        return List.of("ip", "netns", "exec", namespace(host));
+        return List.of(tool("ip"), "netns", "exec", namespace(host));
     }
 
     /** Drops every packet between {@code host} and each of {@code peers}, both directions, in host's namespace. */
@@ -174,9 +174,10 @@ final class NetnsNetwork implements AutoCloseable {
         StringBuilder failures = new StringBuilder();
         for (String candidate : List.of("iptables", "iptables-nft", "iptables-legacy")) {
             try {
-                sh("ip", "netns", "exec", ns, candidate, "-w", "5", "-N", "fxq-probe");
-                sh("ip", "netns", "exec", ns, candidate, "-w", "5", "-X", "fxq-probe");
-                return candidate;
+                String path = tool(candidate);
+                sh("ip", "netns", "exec", ns, path, "-w", "5", "-N", "fxq-probe");
+                sh("ip", "netns", "exec", ns, path, "-w", "5", "-X", "fxq-probe");
+                return path;
             } catch (IOException e) {
                 failures.append("\n  ").append(e.getMessage());
             }
@@ -250,11 +251,26 @@ final class NetnsNetwork implements AutoCloseable {
         }
     }
 
+    /** A tool's absolute path, looked up in PATH and in the sbin directories (which a non-login PATH may lack). */
+    static String tool(String name) {
+        List<String> dirs = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(":")));
+        dirs.addAll(List.of("/usr/sbin", "/sbin", "/usr/bin", "/bin"));
+        for (String dir : dirs) {
+            java.nio.file.Path p = java.nio.file.Path.of(dir.isEmpty() ? "." : dir, name);
+            if (java.nio.file.Files.isExecutable(p)) {
+                return p.toString();
+            }
+        }
+        return name;
+    }
+
     /** Runs a short command, returning its output; fails on a non-zero exit or after {@link #COMMAND_TIMEOUT}. */
     static String sh(String... cmd) throws IOException, InterruptedException {
         Process p;
         try {
-            p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            List<String> resolved = new ArrayList<>(List.of(cmd));
+            resolved.set(0, tool(cmd[0]));
+            p = new ProcessBuilder(resolved).redirectErrorStream(true).start();
         } catch (IOException e) {
             throw new IOException(String.join(" ", cmd) + ": cannot run: " + e.getMessage(), e);
         }
