@@ -12,11 +12,15 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A FluxMQ node in its own JVM ({@code io.fluxmq.node.Main}), for tests that kill processes. Output goes to
- * {@code target/node-logs/<name>.log}. The classpath is the one Maven wrote to {@code target/classpath.txt}.
+ * {@code target/node-logs/<name>.log}. The classpath is the one Maven wrote to {@code target/classpath.txt}. A
+ * launcher prefix (e.g. {@code ip netns exec NS}) runs the JVM elsewhere; the prefix must exec the JVM, so that
+ * signals reach it.
  */
 final class NodeProcess implements AutoCloseable {
     private final String name;
     private final Path dataDir;
+    private final List<String> launcher;
+    private final String host;
     private final int kafkaPort;
     private final int raftPort;
     private final Map<String, String> settings;
@@ -33,8 +37,16 @@ final class NodeProcess implements AutoCloseable {
     }
 
     NodeProcess(String name, Path dataDir, int kafkaPort, int raftPort, Map<String, String> settings) {
+        this(name, dataDir, List.of(), "127.0.0.1", kafkaPort, raftPort, settings);
+    }
+
+    /** A node started through {@code launcher} whose Kafka port is reached at {@code host}. */
+    NodeProcess(String name, Path dataDir, List<String> launcher, String host, int kafkaPort, int raftPort,
+                Map<String, String> settings) {
         this.name = name;
         this.dataDir = dataDir;
+        this.launcher = List.copyOf(launcher);
+        this.host = host;
         this.kafkaPort = kafkaPort;
         this.raftPort = raftPort;
         this.settings = settings;
@@ -49,7 +61,8 @@ final class NodeProcess implements AutoCloseable {
         Path target = Path.of("target");
         String classpath = "target/classes" + java.io.File.pathSeparator
                 + Files.readString(target.resolve("classpath.txt")).trim();
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        List<String> cmd = new ArrayList<>(launcher);
+        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx512m", "-cp", classpath, "io.fluxmq.node.Main",
                 "--data-dir", dataDir.toString(), "--kafka-port", Integer.toString(kafkaPort),
                 "--raft-port", Integer.toString(raftPort),
@@ -75,7 +88,7 @@ final class NodeProcess implements AutoCloseable {
                 throw new IOException(name + " exited with " + process.exitValue() + " during start-up");
             }
             try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress("127.0.0.1", kafkaPort), 200);
+                s.connect(new InetSocketAddress(host, kafkaPort), 200);
                 return;
             } catch (IOException notYet) {
                 Thread.sleep(100);
@@ -109,6 +122,11 @@ final class NodeProcess implements AutoCloseable {
         signal("-CONT");
     }
 
+    /** SIGQUIT: the JVM prints a thread dump to its log and keeps running. */
+    void dumpThreads() throws IOException, InterruptedException {
+        signal("-QUIT");
+    }
+
     private void signal(String signal) throws IOException, InterruptedException {
         Process kill = new ProcessBuilder("kill", signal, Long.toString(process.pid())).inheritIO().start();
         if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
@@ -125,7 +143,7 @@ final class NodeProcess implements AutoCloseable {
     }
 
     String bootstrap() {
-        return "127.0.0.1:" + kafkaPort;
+        return host + ":" + kafkaPort;
     }
 
     Path dataDir() {
