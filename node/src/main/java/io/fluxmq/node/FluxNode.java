@@ -67,6 +67,8 @@ public final class FluxNode implements Closeable {
     private KafkaFrontend kafka;
     private ExecutorService admin;
     private ExecutorService fetchWakeups;
+    /** Single-thread executors that submit appends to Raft; a partition always uses the same one (order). */
+    private final ExecutorService[] appends = new ExecutorService[4];
     private ScheduledExecutorService duties;
     private ClusterBroker broker;
     private MetadataClient metadataClient;
@@ -81,6 +83,9 @@ public final class FluxNode implements Closeable {
         loadMeta();
         admin = Executors.newSingleThreadExecutor(named("fluxmq-admin"));
         fetchWakeups = Executors.newFixedThreadPool(2, named("fluxmq-fetch-wakeup"));
+        for (int i = 0; i < appends.length; i++) {
+            appends[i] = Executors.newSingleThreadExecutor(named("fluxmq-append-" + i));
+        }
         duties = Executors.newSingleThreadScheduledExecutor(named("fluxmq-duties"));
         TopicConfigs topicConfigs = new TopicConfigs(config);
         raft = new RaftNode(config.raft());
@@ -122,7 +127,7 @@ public final class FluxNode implements Closeable {
         List<ApiHandler<?>> handlers = List.of(
                 new ApiVersionsHandler(self::get),
                 new MetadataHandler(services, config.defaultPartitions(), config.defaultReplicationFactor()),
-                new ProduceHandler(services),
+                new ProduceHandler(services, tp -> appends[Math.floorMod(tp.hashCode(), appends.length)]),
                 new FetchHandler(services, fetchWakeups),
                 new ListOffsetsHandler(services),
                 new OffsetForLeaderEpochHandler(services),
@@ -221,6 +226,9 @@ public final class FluxNode implements Closeable {
         if (admin != null) {
             admin.shutdownNow();
             fetchWakeups.shutdownNow();
+            for (ExecutorService e : appends) {
+                e.shutdownNow();
+            }
         }
         LOGGER.info("FluxMQ node {} stopped", config.nodeId());
     }

@@ -21,6 +21,16 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 final class MetadataClient implements Closeable {
     private static final long TIMEOUT_MS = 15_000;
     private final RaftClient client;
+    /**
+     * Ratis' "async" send connects to the leader synchronously (up to 30 s when packets are dropped), so sends run
+     * here, never on a Raft apply thread or a Netty event loop.
+     */
+    private final java.util.concurrent.ExecutorService sender = java.util.concurrent.Executors.newSingleThreadExecutor(
+            r -> {
+                Thread t = new Thread(r, "fluxmq-metadata-client");
+                t.setDaemon(true);
+                return t;
+            });
 
     MetadataClient(RaftGroup group, RaftProperties properties) {
         this.client = RaftClient.newBuilder().setRaftGroup(group).setProperties(properties).build();
@@ -28,7 +38,9 @@ final class MetadataClient implements Closeable {
 
     /** Completes with the reply; a Kafka error in the reply fails the future with an {@link AdminException}. */
     CompletableFuture<MetadataReply> submit(MetadataCommand command) {
-        return client.async().send(Message.valueOf(ByteString.copyFrom(command.encode())))
+        Message message = Message.valueOf(ByteString.copyFrom(command.encode()));
+        return CompletableFuture.supplyAsync(() -> client.async().send(message), sender)
+                .thenCompose(f -> f)
                 .orTimeout(TIMEOUT_MS, TimeUnit.MILLISECONDS)
                 .thenApply(reply -> {
                     if (!reply.isSuccess()) {
@@ -44,6 +56,7 @@ final class MetadataClient implements Closeable {
 
     @Override
     public void close() throws IOException {
+        sender.shutdownNow();
         client.close();
     }
 }

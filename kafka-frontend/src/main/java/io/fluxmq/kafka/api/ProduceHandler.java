@@ -26,9 +26,17 @@ import org.apache.kafka.common.record.MemoryRecords;
  */
 public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
     private final BrokerServices broker;
+    private final java.util.function.Function<TopicPartition, java.util.concurrent.Executor> appends;
 
-    public ProduceHandler(BrokerServices broker) {
+    /**
+     * @param appends the executor that hands a partition's appends to Raft, one thread per partition so requests
+     *                keep their order: Ratis' submit can block (while a leader steps down), and it must not block
+     *                the connection's event loop
+     */
+    public ProduceHandler(BrokerServices broker,
+                          java.util.function.Function<TopicPartition, java.util.concurrent.Executor> appends) {
         this.broker = broker;
+        this.appends = appends;
     }
 
     @Override
@@ -80,7 +88,8 @@ public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
                 } else if (!(partition.records() instanceof MemoryRecords records)) {
                     out.setErrorCode(Errors.INVALID_RECORD.code());
                 } else {
-                    pending.add(replica.append(records)
+                    pending.add(CompletableFuture.supplyAsync(() -> replica.append(records), appends.apply(tp))
+                            .thenCompose(f -> f)
                             .orTimeout(Math.max(1, request.timeoutMs()), TimeUnit.MILLISECONDS)
                             .handle((result, failure) -> fill(out, result, failure)));
                 }

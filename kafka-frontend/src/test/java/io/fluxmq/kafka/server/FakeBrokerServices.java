@@ -67,7 +67,7 @@ public final class FakeBrokerServices implements BrokerServices {
         List<ApiHandler<?>> handlers = List.of(
                 new ApiVersionsHandler(self::get),
                 new MetadataHandler(broker, 3, (short) 1),
-                new ProduceHandler(broker),
+                new ProduceHandler(broker, tp -> Runnable::run),
                 new FetchHandler(broker, Runnable::run),
                 new ListOffsetsHandler(broker),
                 new OffsetForLeaderEpochHandler(broker),
