@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Three node processes; a default Java producer writes continuously to an RF=3, 6-partition topic while the test
  * kills a partition leader (SIGKILL), restarts it, and freezes another leader (SIGSTOP) past the election timeout.
  * Afterwards every acknowledged record must be present exactly once at its acknowledged offset, offsets must
- * increase, nothing unsent may appear, and every replica's segments must be byte-identical.
+ * increase, nothing unsent may appear, and every replica's segments must be a byte-identical prefix of the longest
+ * (a replica still catching up when stopped is reported, not failed).
  */
 class FailoverIT {
     private static final String TOPIC = "failover";
@@ -121,11 +122,23 @@ class FailoverIT {
                         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - stopStart));
             }
             for (int p = 0; p < PARTITIONS; p++) {
-                byte[] first = segments(dir.resolve("node-0"), p);
-                for (int i = 1; i < cluster.size(); i++) {
-                    assertThat(segments(dir.resolve("node-" + i), p))
-                            .as("replica on node %d of partition %d matches node 0", i, p).isEqualTo(first);
+                byte[] longest = new byte[0];
+                byte[][] logs = new byte[cluster.size()][];
+                for (int i = 0; i < cluster.size(); i++) {
+                    logs[i] = segments(dir.resolve("node-" + i), p);
+                    longest = logs[i].length > longest.length ? logs[i] : longest;
                 }
+                for (int i = 0; i < cluster.size(); i++) {
+                    // Replicas never diverge: each holds a prefix of the longest log, byte for byte. A replica that
+                    // was still catching up when it was stopped holds a shorter prefix; that is reported, not failed.
+                    assertThat(logs[i]).as("replica on node %d of partition %d is a prefix of the longest log", i, p)
+                            .isEqualTo(java.util.Arrays.copyOf(longest, logs[i].length));
+                    if (logs[i].length < longest.length) {
+                        System.out.printf("FAILOVER node %d of partition %d stopped %d bytes behind%n", i, p,
+                                longest.length - logs[i].length);
+                    }
+                }
+                assertThat(longest.length).as("partition %d holds data", p).isPositive();
             }
         }
     }
