@@ -3,6 +3,7 @@ package io.fluxmq.node;
 import io.fluxmq.kafka.api.ApiHandler;
 import io.fluxmq.kafka.api.ApiRegistry;
 import io.fluxmq.kafka.api.ApiVersionsHandler;
+import io.fluxmq.kafka.api.GroupHandlers;
 import io.fluxmq.kafka.api.CreatePartitionsHandler;
 import io.fluxmq.kafka.api.CreateTopicsHandler;
 import io.fluxmq.kafka.api.DeleteTopicsHandler;
@@ -14,23 +15,8 @@ import io.fluxmq.kafka.api.ListOffsetsHandler;
 import io.fluxmq.kafka.api.MetadataHandler;
 import io.fluxmq.kafka.api.OffsetForLeaderEpochHandler;
 import io.fluxmq.kafka.api.ProduceHandler;
-import io.fluxmq.kafka.api.ConsumerGroupDescribeHandler;
-import io.fluxmq.kafka.api.ConsumerGroupHeartbeatHandler;
-import io.fluxmq.kafka.api.DeleteGroupsHandler;
-import io.fluxmq.kafka.api.DescribeGroupsHandler;
-import io.fluxmq.kafka.api.FindCoordinatorHandler;
-import io.fluxmq.kafka.api.HeartbeatHandler;
-import io.fluxmq.kafka.api.JoinGroupHandler;
-import io.fluxmq.kafka.api.LeaveGroupHandler;
-import io.fluxmq.kafka.api.ListGroupsHandler;
-import io.fluxmq.kafka.api.OffsetCommitHandler;
-import io.fluxmq.kafka.api.OffsetDeleteHandler;
-import io.fluxmq.kafka.api.OffsetFetchHandler;
-import io.fluxmq.kafka.api.SyncGroupHandler;
 import io.fluxmq.kafka.broker.BrokerServices;
 import io.fluxmq.kafka.group.GroupCoordinator;
-import io.fluxmq.kafka.group.GroupOperations;
-import io.fluxmq.kafka.group.OffsetOperations;
 import io.fluxmq.kafka.server.KafkaFrontend;
 import io.fluxmq.raft.RaftNode;
 import java.io.Closeable;
@@ -138,22 +124,7 @@ public final class FluxNode implements Closeable {
                 new DescribeClusterHandler(services),
                 new DescribeConfigsHandler(services));
         GroupCoordinator coordinator = new GroupCoordinator(services, config.groups(), System::currentTimeMillis);
-        GroupOperations groups = new GroupOperations(coordinator);
-        OffsetOperations offsets = new OffsetOperations(coordinator);
-        List<ApiHandler<?>> groupHandlers = List.of(
-                new FindCoordinatorHandler(coordinator),
-                new JoinGroupHandler(groups),
-                new SyncGroupHandler(groups),
-                new HeartbeatHandler(groups),
-                new LeaveGroupHandler(groups),
-                new OffsetCommitHandler(offsets),
-                new OffsetFetchHandler(offsets),
-                new ListGroupsHandler(coordinator),
-                new DescribeGroupsHandler(groups),
-                new DeleteGroupsHandler(groups),
-                new OffsetDeleteHandler(groups),
-                new ConsumerGroupHeartbeatHandler(groups),
-                new ConsumerGroupDescribeHandler(groups));
+        List<ApiHandler<?>> groupHandlers = GroupHandlers.of(coordinator);
         ApiRegistry registry = new ApiRegistry(
                 java.util.stream.Stream.concat(handlers.stream(), groupHandlers.stream()).toList(),
                 List.of(coordinator));

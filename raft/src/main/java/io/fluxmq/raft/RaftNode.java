@@ -290,16 +290,6 @@ public final class RaftNode implements Closeable {
         }
     }
 
-    /** Whether this node holds a replica of the metadata group. */
-    public boolean hasMetadataGroup() {
-        for (RaftGroupId id : server.getGroupIds()) {
-            if (id.equals(METADATA_GROUP)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     /** Raft properties shared by the server and clients of this node. */
     public RaftProperties clientProperties() {
         return properties();
@@ -307,10 +297,6 @@ public final class RaftNode implements Closeable {
 
     public PartitionReplica replica(TopicPartition tp) {
         return replicas.get(tp);
-    }
-
-    public RaftPeer self() {
-        return self;
     }
 
     public RaftServer server() {

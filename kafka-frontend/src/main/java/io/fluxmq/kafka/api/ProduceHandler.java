@@ -2,6 +2,7 @@ package io.fluxmq.kafka.api;
 
 import io.fluxmq.kafka.broker.BrokerServices;
 import io.fluxmq.kafka.broker.KafkaErrors;
+import io.fluxmq.kafka.broker.TopicInfo;
 import io.fluxmq.kafka.server.RequestContext;
 import io.fluxmq.raft.partition.AppendResult;
 import io.fluxmq.raft.partition.PartitionReplica;
@@ -71,17 +72,17 @@ public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
         for (ProduceRequestData.TopicProduceData topic : request.topicData()) {
             TopicProduceResponse topicResponse = new TopicProduceResponse().setName(topic.name());
             response.responses().add(topicResponse);
-            boolean known = broker.topic(topic.name()).isPresent();
+            int partitionCount = broker.topic(topic.name()).map(TopicInfo::partitions).orElse(0);
             for (ProduceRequestData.PartitionProduceData partition : topic.partitionData()) {
                 PartitionProduceResponse out = new PartitionProduceResponse().setIndex(partition.index())
                         .setBaseOffset(-1).setLogAppendTimeMs(-1).setLogStartOffset(-1);
                 topicResponse.partitionResponses().add(out);
                 TopicPartition tp = new TopicPartition(topic.name(), partition.index());
+                boolean known = partition.index() >= 0 && partition.index() < partitionCount;
                 PartitionReplica replica = known ? broker.replica(tp) : null;
                 if (requestError != Errors.NONE) {
                     out.setErrorCode(requestError.code());
-                } else if (!known || partition.index() < 0
-                        || partition.index() >= broker.topic(topic.name()).get().partitions()) {
+                } else if (!known) {
                     out.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
                 } else if (replica == null) {
                     out.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());

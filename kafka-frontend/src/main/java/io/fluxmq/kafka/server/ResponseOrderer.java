@@ -67,8 +67,4 @@ final class ResponseOrderer {
             channel.config().setAutoRead(true);
         }
     }
-
-    int pending() {
-        return slots.size();
-    }
 }

@@ -14,19 +14,6 @@ import io.fluxmq.kafka.api.ListOffsetsHandler;
 import io.fluxmq.kafka.api.MetadataHandler;
 import io.fluxmq.kafka.api.OffsetForLeaderEpochHandler;
 import io.fluxmq.kafka.api.ProduceHandler;
-import io.fluxmq.kafka.api.ConsumerGroupDescribeHandler;
-import io.fluxmq.kafka.api.ConsumerGroupHeartbeatHandler;
-import io.fluxmq.kafka.api.DeleteGroupsHandler;
-import io.fluxmq.kafka.api.DescribeGroupsHandler;
-import io.fluxmq.kafka.api.FindCoordinatorHandler;
-import io.fluxmq.kafka.api.HeartbeatHandler;
-import io.fluxmq.kafka.api.JoinGroupHandler;
-import io.fluxmq.kafka.api.LeaveGroupHandler;
-import io.fluxmq.kafka.api.ListGroupsHandler;
-import io.fluxmq.kafka.api.OffsetCommitHandler;
-import io.fluxmq.kafka.api.OffsetDeleteHandler;
-import io.fluxmq.kafka.api.OffsetFetchHandler;
-import io.fluxmq.kafka.api.SyncGroupHandler;
 import io.fluxmq.kafka.broker.AdminException;
 import io.fluxmq.kafka.broker.BrokerEndpoint;
 import io.fluxmq.kafka.broker.BrokerServices;
@@ -34,8 +21,6 @@ import io.fluxmq.kafka.broker.PartitionState;
 import io.fluxmq.kafka.broker.TopicInfo;
 import io.fluxmq.kafka.group.GroupConfig;
 import io.fluxmq.kafka.group.GroupCoordinator;
-import io.fluxmq.kafka.group.GroupOperations;
-import io.fluxmq.kafka.group.OffsetOperations;
 import io.fluxmq.raft.partition.PartitionReplica;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -79,23 +64,8 @@ public final class FakeBrokerServices implements BrokerServices {
                 new DescribeConfigsHandler(broker));
         // Not started: no offsets topic exists here, so every group request is answered COORDINATOR_NOT_AVAILABLE.
         GroupCoordinator coordinator = new GroupCoordinator(broker, GroupConfig.defaults(), () -> 1_700_000_000_000L);
-        GroupOperations groups = new GroupOperations(coordinator);
-        OffsetOperations offsets = new OffsetOperations(coordinator);
         List<ApiHandler<?>> all = new ArrayList<>(handlers);
-        all.addAll(List.of(
-                new FindCoordinatorHandler(coordinator),
-                new JoinGroupHandler(groups),
-                new SyncGroupHandler(groups),
-                new HeartbeatHandler(groups),
-                new LeaveGroupHandler(groups),
-                new OffsetCommitHandler(offsets),
-                new OffsetFetchHandler(offsets),
-                new ListGroupsHandler(coordinator),
-                new DescribeGroupsHandler(groups),
-                new DeleteGroupsHandler(groups),
-                new OffsetDeleteHandler(groups),
-                new ConsumerGroupHeartbeatHandler(groups),
-                new ConsumerGroupDescribeHandler(groups)));
+        all.addAll(io.fluxmq.kafka.api.GroupHandlers.of(coordinator));
         self.set(new ApiRegistry(all, List.of(coordinator)));
         return self.get();
     }
