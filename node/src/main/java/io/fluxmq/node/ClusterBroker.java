@@ -137,8 +137,9 @@ final class ClusterBroker implements BrokerServices {
             List<Integer> replicas = assigned.isEmpty() ? s.replicas() : assigned;
             List<Integer> inSync = new ArrayList<>(s.inSync());
             inSync.removeAll(down);
-            List<Integer> offline = new ArrayList<>(replicas);
-            offline.removeIf(r -> s.replicas().contains(r) ? !inSync.contains(r) : down.contains(r));
+            // offline: group members out of the ISR, and replicas on nodes the controller marked DOWN
+            List<Integer> offline = replicas.stream()
+                    .filter(r -> s.replicas().contains(r) ? !inSync.contains(r) : down.contains(r)).toList();
             return new PartitionState(s.leader(), s.epoch(), replicas, inSync, offline);
         }
         LeaderRecord leader = state().leader(tp).orElse(new LeaderRecord(-1, -1));
