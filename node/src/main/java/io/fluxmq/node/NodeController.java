@@ -28,7 +28,9 @@ import org.slf4j.LoggerFactory;
  * memory only), commits {@code SetNodeState(DOWN)} for a node silent for longer than {@code node.session.timeout.ms}
  * and {@code RegisterNode} / {@code SetNodeState(UP)} when a node registers or heartbeats while recorded otherwise.
  * A node that has just become the ready leader of a new term gives every node a full session timeout from that
- * moment, so a leader change does not mark the cluster down. Time comes from the injected clock, so tests drive it.
+ * moment, so a leader change does not mark the cluster down; likewise after this node's own checks were held up for
+ * more than half the session timeout (a long pause of this JVM says nothing about the other nodes). The leader never
+ * marks itself DOWN. Time comes from the injected clock, so tests drive it.
  * Thread-safe; {@link #checkLiveness()} is called periodically.
  */
 final class NodeController {
@@ -52,6 +54,7 @@ final class NodeController {
     private final Map<Integer, Long> lastHeardMs = new HashMap<>();
     private final Set<Integer> pendingDown = new HashSet<>();
     private long trackedTerm = -1;
+    private long lastCheckMs = Long.MIN_VALUE;
 
     NodeController(NodeConfig config, Leadership leadership, Supplier<ClusterState> state,
                    Function<MetadataCommand, CompletableFuture<MetadataReply>> submit, LongSupplier clockMs) {
@@ -70,13 +73,17 @@ final class NodeController {
             trackedTerm = term;
             lastHeardMs.clear();
             if (term >= 0) {
-                for (ClusterMember m : config.members()) {
-                    lastHeardMs.put(m.id(), now);
-                }
+                startGrace(now);
                 LOGGER.info("Controller leader in term {}: every node has {} ms to heartbeat", term, sessionTimeoutMs);
             }
         }
         return term;
+    }
+
+    private void startGrace(long now) {
+        for (ClusterMember m : config.members()) {
+            lastHeardMs.put(m.id(), now);
+        }
     }
 
     private synchronized void heard(int nodeId, long now) {
@@ -89,8 +96,19 @@ final class NodeController {
         if (syncTerm(now) < 0) {
             return;
         }
+        synchronized (this) {
+            if (lastCheckMs != Long.MIN_VALUE && now - lastCheckMs > sessionTimeoutMs / 2) {
+                LOGGER.info("Liveness checks were held up for {} ms; every node has {} ms to heartbeat again",
+                        now - lastCheckMs, sessionTimeoutMs);
+                startGrace(now);
+            }
+            lastCheckMs = now;
+        }
         ClusterState s = state.get();
         for (ClusterMember m : config.members()) {
+            if (m.id() == config.nodeId()) {
+                continue;
+            }
             NodeRecord record = s.node(m.id()).orElse(null);
             long incarnation = record == null ? NodeRecord.NEVER_REGISTERED : record.incarnation();
             long silentMs;

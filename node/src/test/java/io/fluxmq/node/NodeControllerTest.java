@@ -78,12 +78,13 @@ class NodeControllerTest {
         }
     }
 
-    /** Advances the clock in 500 ms steps; every node except {@code silent} heartbeats at each step. */
-    private void run(long ms, int silent) {
+    /** Advances the clock in 500 ms steps; every node except the {@code silent} ones heartbeats at each step. */
+    private void run(long ms, Integer... silent) {
+        List<Integer> quiet = List.of(silent);
         for (long t = 0; t < ms; t += 500) {
             now += 500;
             for (int id = 0; id < 3; id++) {
-                if (id != silent) {
+                if (!quiet.contains(id)) {
                     heartbeat(id, 100 + id);
                 }
             }
@@ -126,12 +127,23 @@ class NodeControllerTest {
         term = 2;
         leaderId = 0;
         controller.checkLiveness();
-        now += TIMEOUT_MS - 1;
-        controller.checkLiveness();
+        run(TIMEOUT_MS, 0, 1, 2);
         assertThat(state.downNodes()).as("every node silent since before the new term, within its grace").isEmpty();
-        now += 2;
+        run(500, 0, 1, 2);
+        assertThat(state.downNodes()).as("no other node heartbeated to the new leader; the leader itself is alive")
+                .containsExactlyInAnyOrder(1, 2);
+    }
+
+    @Test
+    void aPauseOfTheControllerItselfRestartsTheGracePeriod() {
         controller.checkLiveness();
-        assertThat(state.downNodes()).as("no node heartbeated to the new leader").containsExactlyInAnyOrder(0, 1, 2);
+        registerAll();
+        run(2000);
+        now += TIMEOUT_MS + 5000;
+        controller.checkLiveness();
+        assertThat(state.downNodes()).as("after its own pause the controller waits for heartbeats again").isEmpty();
+        run(TIMEOUT_MS + 500, 1);
+        assertThat(state.downNodes()).containsExactly(1);
     }
 
     @Test
