@@ -133,7 +133,7 @@ final class ClusterBroker implements BrokerServices {
         Set<Integer> down = state().downNodes();
         PartitionReplica replica = raft.replica(tp);
         if (replica != null) {
-            PartitionReplica.Status s = replica.status();
+            PartitionReplica.Status s = replica.status(inSyncSilenceMs());
             List<Integer> replicas = assigned.isEmpty() ? s.replicas() : assigned;
             List<Integer> inSync = new ArrayList<>(s.inSync());
             inSync.removeAll(down);
@@ -305,18 +305,29 @@ final class ClusterBroker implements BrokerServices {
             if (preferred == config.nodeId() || !replica.isLeader()) {
                 continue;
             }
-            PartitionReplica.Status status = replica.status();
-            if (!status.inSync().contains(preferred)) {
+            // Only hand over to a follower that answered within one election timeout and has the whole log: Ratis
+            // rejects writes while a transfer is pending, so a transfer to a frozen or cut-off node would stall the
+            // partition for the whole transfer timeout.
+            long electionMs = config.electionTimeoutMin().toMillis();
+            if (!replica.isCaughtUpFollower(preferred, electionMs)) {
                 continue;
             }
             try {
-                boolean moved = replica.transferLeadership(preferred, 5_000).get(10, TimeUnit.SECONDS);
+                boolean moved = replica.transferLeadership(preferred, 2 * electionMs).get(10, TimeUnit.SECONDS);
                 LOGGER.info("Leadership of {} {} to preferred leader {}", tp, moved ? "moved" : "did not move",
                         preferred);
             } catch (Exception e) {
                 LOGGER.info("Leadership of {} could not move to preferred leader {}: {}", tp, preferred, e.toString());
             }
         }
+    }
+
+    /**
+     * How long a follower may go without answering its leader and still be listed in the ISR: twice the longest
+     * election timeout, so a frozen or cut-off replica leaves the ISR about when the others would elect past it.
+     */
+    private long inSyncSilenceMs() {
+        return 2 * config.electionTimeoutMax().toMillis();
     }
 
     /** Applies retention to every local partition; run periodically. */

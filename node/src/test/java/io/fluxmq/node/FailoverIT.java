@@ -30,7 +30,6 @@ import org.junit.jupiter.api.io.TempDir;
  * increase, nothing unsent may appear, and every replica's segments must be a byte-identical prefix of the longest
  * (a replica still catching up when stopped is reported, not failed).
  */
-@org.junit.jupiter.api.Tag("chaos")
 class FailoverIT {
     private static final String TOPIC = "failover";
     private static final int PARTITIONS = 6;

@@ -34,7 +34,6 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>Needs root, iproute2 and iptables (.ci/run installs them); fails, rather than skips, without them.
  */
-@org.junit.jupiter.api.Tag("chaos")
 class NetworkPartitionIT {
     private static final String TOPIC = "netsplit";
     private static final int PARTITIONS = 3;

@@ -26,7 +26,6 @@ import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.storage.RaftStorage;
@@ -305,7 +304,8 @@ public final class RaftNode implements Closeable {
 
     private RaftProperties properties() {
         RaftProperties p = new RaftProperties();
-        RaftConfigKeys.Rpc.setType(p, SupportedRpcType.NETTY);
+        // Ratis' Netty wire format, but served by our transport (see RaftTransport for why not Ratis' Netty server)
+        RaftConfigKeys.Rpc.setType(p, new io.fluxmq.raft.rpc.FluxRpcType());
         NettyConfigKeys.Server.setHost(p, config.raftHost());
         NettyConfigKeys.Server.setPort(p, config.raftPort());
         RaftServerConfigKeys.setStorageDir(p, List.of(config.dataDir().resolve("raft").toFile()));

@@ -298,7 +298,13 @@ public final class PartitionReplica {
     /** Entries a follower's commit index may trail the leader's and still count as in sync. */
     private static final long IN_SYNC_LAG_ENTRIES = 1000;
 
-    public Status status() {
+    /**
+     * Leader, term, members and in-sync members. On the leader a member is in sync when its commit index trails the
+     * leader's by at most {@value #IN_SYNC_LAG_ENTRIES} entries and it answered the leader within {@code maxSilenceMs}
+     * (a frozen or cut-off follower drops out of the ISR after that long, like Kafka's replica.lag.time.max.ms). Other
+     * nodes cannot tell and list every member.
+     */
+    public Status status(long maxSilenceMs) {
         RaftServer.Division division;
         try {
             division = server.getDivision(groupId);
@@ -315,19 +321,67 @@ public final class PartitionReplica {
         }
         List<Integer> inSync = new ArrayList<>();
         if (leaderHere) {
+            java.util.Map<Integer, Long> silence = followerSilenceMs(division);
             long leaderCommit = -1;
             for (CommitInfoProto info : division.getCommitInfos()) {
                 leaderCommit = Math.max(leaderCommit, info.getCommitIndex());
             }
             for (CommitInfoProto info : division.getCommitInfos()) {
-                if (info.getCommitIndex() >= leaderCommit - IN_SYNC_LAG_ENTRIES) {
-                    inSync.add(nodeId(RaftPeerId.valueOf(info.getServer().getId())));
+                int node = nodeId(RaftPeerId.valueOf(info.getServer().getId()));
+                boolean recent = node == nodeId(server.getId()) || silence.getOrDefault(node, Long.MAX_VALUE) <= maxSilenceMs;
+                if (recent && info.getCommitIndex() >= leaderCommit - IN_SYNC_LAG_ENTRIES) {
+                    inSync.add(node);
                 }
             }
         } else {
             inSync.addAll(replicas);
         }
         return new Status(leader, (int) division.getInfo().getCurrentTerm(), replicas, inSync, leaderHere);
+    }
+
+    /**
+     * True when this node leads the group and {@code nodeId} answered its last append within {@code maxSilenceMs} and
+     * has every entry of the leader's log: a safe target for a leadership transfer.
+     */
+    public boolean isCaughtUpFollower(int nodeId, long maxSilenceMs) {
+        try {
+            RaftServer.Division division = server.getDivision(groupId);
+            if (!division.getInfo().isLeaderReady()
+                    || followerSilenceMs(division).getOrDefault(nodeId, Long.MAX_VALUE) > maxSilenceMs) {
+                return false;
+            }
+            long last = division.getRaftLog().getLastEntryTermIndex() == null ? -1
+                    : division.getRaftLog().getLastEntryTermIndex().getIndex();
+            long[] matches = division.getInfo().getFollowerMatchIndices();
+            List<RaftPeerId> followers = followerIds(division);
+            int i = followers.indexOf(RaftPeerId.valueOf("n" + nodeId));
+            return i >= 0 && i < matches.length && matches[i] >= last;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** Milliseconds since each follower last answered this leader; empty when this node does not lead the group. */
+    private static java.util.Map<Integer, Long> followerSilenceMs(RaftServer.Division division) {
+        java.util.Map<Integer, Long> silence = new java.util.HashMap<>();
+        var role = division.getInfo().getRoleInfoProto();
+        if (role.hasLeaderInfo()) {
+            for (var f : role.getLeaderInfo().getFollowerInfoList()) {
+                silence.put(nodeId(RaftPeerId.valueOf(f.getId().getId())), f.getLastRpcElapsedTimeMs());
+            }
+        }
+        return silence;
+    }
+
+    private static List<RaftPeerId> followerIds(RaftServer.Division division) {
+        List<RaftPeerId> ids = new ArrayList<>();
+        var role = division.getInfo().getRoleInfoProto();
+        if (role.hasLeaderInfo()) {
+            for (var f : role.getLeaderInfo().getFollowerInfoList()) {
+                ids.add(RaftPeerId.valueOf(f.getId().getId()));
+            }
+        }
+        return ids;
     }
 
     /**
