@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -92,11 +93,15 @@ final class ClusterBroker implements BrokerServices {
         }
     }
 
+    /** Every node of cluster.nodes except those the controller marked DOWN (Kafka lists live brokers only). */
     @Override
     public List<BrokerEndpoint> brokers(String listener) {
+        Set<Integer> down = state().downNodes();
         List<BrokerEndpoint> out = new ArrayList<>();
         for (ClusterMember m : config.members()) {
-            out.add(new BrokerEndpoint(m.id(), m.host(), m.kafkaPort(), null));
+            if (!down.contains(m.id())) {
+                out.add(new BrokerEndpoint(m.id(), m.host(), m.kafkaPort(), null));
+            }
         }
         return out;
     }
@@ -125,16 +130,24 @@ final class ClusterBroker implements BrokerServices {
         Optional<TopicRecord> topic = state().topic(tp.topic());
         List<Integer> assigned = topic.filter(t -> tp.partition() < t.partitions())
                 .map(t -> t.replicas(tp.partition())).orElse(List.of());
+        Set<Integer> down = state().downNodes();
         PartitionReplica replica = raft.replica(tp);
         if (replica != null) {
             PartitionReplica.Status s = replica.status(inSyncSilenceMs());
-            List<Integer> offline = new ArrayList<>(s.replicas());
-            offline.removeAll(s.inSync());
-            return new PartitionState(s.leader(), s.epoch(), assigned.isEmpty() ? s.replicas() : assigned,
-                    s.inSync(), offline);
+            List<Integer> replicas = assigned.isEmpty() ? s.replicas() : assigned;
+            List<Integer> inSync = new ArrayList<>(s.inSync());
+            inSync.removeAll(down);
+            // offline: group members out of the ISR, and replicas on nodes the controller marked DOWN
+            List<Integer> offline = replicas.stream()
+                    .filter(r -> s.replicas().contains(r) ? !inSync.contains(r) : down.contains(r)).toList();
+            return new PartitionState(s.leader(), s.epoch(), replicas, inSync, offline);
         }
         LeaderRecord leader = state().leader(tp).orElse(new LeaderRecord(-1, -1));
-        return new PartitionState(leader.leader(), leader.epoch(), assigned, assigned, List.of());
+        List<Integer> inSync = new ArrayList<>(assigned);
+        inSync.removeAll(down);
+        List<Integer> offline = new ArrayList<>(assigned);
+        offline.retainAll(down);
+        return new PartitionState(leader.leader(), leader.epoch(), assigned, inSync, offline);
     }
 
     @Override

@@ -59,6 +59,9 @@ public final class FluxNode implements Closeable {
     private ClusterBroker broker;
     private MetadataClient metadataClient;
     private NodeHttpServer http;
+    private ControlChannels controlChannels;
+    private ControlServer control;
+    private ScheduledExecutorService liveness;
 
     public FluxNode(NodeConfig config) {
         this.config = config;
@@ -98,6 +101,7 @@ public final class FluxNode implements Closeable {
                 raft.clientProperties());
         broker = new ClusterBroker(config, raft, metadataClient, topicConfigs, admin);
         raft.setLeaderReadyListener(broker::reportLeader);
+        startControlPlane();
         kafka = new KafkaFrontend(config.kafka(), registry(broker));
         kafka.start();
         long retentionMs = config.retentionCheckInterval().toMillis();
@@ -106,6 +110,40 @@ public final class FluxNode implements Closeable {
         duties.scheduleWithFixedDelay(broker::balanceLeaders, balanceMs, balanceMs, TimeUnit.MILLISECONDS);
         LOGGER.info("FluxMQ node {} of cluster {} ready; bootstrap {}:{}", config.nodeId(), config.clusterId(),
                 config.advertisedHost(), kafkaPort());
+    }
+
+    /**
+     * The gRPC control service, the controller's liveness check (acting only while this node is the metadata leader)
+     * and this node's registration and heartbeats, each on its own thread so slow duties never delay a heartbeat.
+     */
+    private void startControlPlane() throws IOException {
+        MetadataLeadership leadership = new MetadataLeadership(raft);
+        NodeController controller = new NodeController(config, leadership, () -> raft.metadata().state(),
+                metadataClient::submit, () -> System.nanoTime() / 1_000_000);
+        controlChannels = new ControlChannels(id -> id == config.nodeId() && control != null
+                ? config.member(id).host() + ":" + control.port() : config.member(id).controlAddress());
+        control = new ControlServer(config.controlHost(), config.controlPort(),
+                new ControlService(config.nodeId(), controller, leadership, controlChannels)).start();
+        HeartbeatAgent agent = new HeartbeatAgent(config, System.currentTimeMillis(), version(), leadership::leaderId,
+                controlChannels);
+        liveness = Executors.newScheduledThreadPool(2, named("fluxmq-liveness"));
+        long heartbeatMs = config.heartbeatInterval().toMillis();
+        liveness.scheduleWithFixedDelay(agent::beat, 0, heartbeatMs, TimeUnit.MILLISECONDS);
+        long checkMs = Math.max(10, Math.min(heartbeatMs, config.sessionTimeout().toMillis() / 10));
+        liveness.scheduleWithFixedDelay(controller::checkLiveness, checkMs, checkMs, TimeUnit.MILLISECONDS);
+    }
+
+    /** The FluxMQ version this build carries (version.properties, filled in by Maven). */
+    static String version() {
+        Properties p = new Properties();
+        try (var in = FluxNode.class.getResourceAsStream("version.properties")) {
+            if (in != null) {
+                p.load(in);
+            }
+        } catch (IOException e) {
+            LOGGER.debug("No version.properties: {}", e.toString());
+        }
+        return p.getProperty("version", "unknown");
     }
 
     ApiRegistry registry(BrokerServices services) {
@@ -180,6 +218,15 @@ public final class FluxNode implements Closeable {
             }
         } catch (IOException e) {
             LOGGER.debug("Metadata client close: {}", e.toString());
+        }
+        if (liveness != null) {
+            liveness.shutdownNow();
+        }
+        if (control != null) {
+            control.close();
+        }
+        if (controlChannels != null) {
+            controlChannels.close();
         }
         if (duties != null) {
             duties.shutdownNow();

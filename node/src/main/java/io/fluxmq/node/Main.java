@@ -123,7 +123,9 @@ public final class Main implements Callable<Integer> {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof BindException) {
                 return "a port is already in use (kafka " + config.kafkaHost() + ":" + config.kafkaPort() + ", raft "
-                        + config.raftHost() + ":" + config.raftPort() + "): " + t.getMessage();
+                        + config.raftHost() + ":" + config.raftPort() + ", control " + config.controlHost() + ":"
+                        + config.controlPort() + ", http " + config.httpHost() + ":" + config.httpPort() + "): "
+                        + t.getMessage();
             }
         }
         return e.toString();

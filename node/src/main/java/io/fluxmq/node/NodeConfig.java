@@ -25,7 +25,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                          long snapshotEveryEntries, long raftLogSegmentBytes, boolean purgeUptoSnapshot, String httpHost,
                          boolean autoCreateTopics, int defaultPartitions, short defaultReplicationFactor,
                          List<ClusterMember> members, List<Integer> controllerIds, String clusterId,
-                         GroupConfig groups) {
+                         GroupConfig groups, String controlHost, Duration heartbeatInterval,
+                         Duration sessionTimeout) {
 
     /** Every accepted key with its default; an empty default means "derived from other keys". */
     public static final Map<String, String> DEFAULTS = defaults();
@@ -50,6 +51,10 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put("raft.log.purge.upto.snapshot", "false");
         d.put("http.host", "");                         // default: raft.host
         d.put("http.port", "");                         // default: this node's cluster.nodes entry, else raft.port+200
+        d.put("control.host", "");                      // default: raft.host
+        d.put("control.port", "");                      // default: this node's cluster.nodes entry, else raft.port+100
+        d.put("node.heartbeat.interval.ms", "1000");
+        d.put("node.session.timeout.ms", "6000");
         d.put("socket.request.max.bytes", "104857600");
         d.put("message.max.bytes", "1048588");
         d.put("log.segment.bytes", "1073741824");
@@ -106,6 +111,12 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                     + ") must be above raft.election.timeout.min.ms (" + electionMin + ")");
         }
         int maxMessageBytes = r.intIn("message.max.bytes", 1024, 64 << 20);
+        long heartbeatMs = r.longIn("node.heartbeat.interval.ms", 10, 60_000);
+        long sessionMs = r.longIn("node.session.timeout.ms", 20, 600_000);
+        if (sessionMs <= heartbeatMs) {
+            throw new ConfigException("node.session.timeout.ms (" + sessionMs
+                    + ") must be above node.heartbeat.interval.ms (" + heartbeatMs + ")");
+        }
         SegmentLogConfig segment;
         try {
             segment = new SegmentLogConfig(r.intIn("log.segment.bytes", 1024, Integer.MAX_VALUE),
@@ -126,19 +137,30 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 r.longIn("raft.log.segment.bytes", 1024, 1L << 30), r.bool("raft.log.purge.upto.snapshot"),
                 s.get("http.host").isEmpty() ? s.get("raft.host") : s.get("http.host"),
                 r.bool("auto.create.topics.enable"), r.intIn("num.partitions", 1, 100_000),
-                (short) 0, List.of(), List.of(), "", null).withCluster(s, r);
+                (short) 0, List.of(), List.of(), "", null,
+                s.get("control.host").isEmpty() ? s.get("raft.host") : s.get("control.host"),
+                Duration.ofMillis(heartbeatMs), Duration.ofMillis(sessionMs)).withCluster(s, r);
     }
 
     private NodeConfig withCluster(Map<String, String> s, Reader r) {
         List<ClusterMember> members = s.get("cluster.nodes").isEmpty()
                 ? List.of(new ClusterMember(nodeId, advertisedHost, advertisedPort, raftPort,
-                        s.get("http.port").isEmpty() ? raftPort + 200 : r.intIn("http.port", 0, 65535)))
+                        s.get("http.port").isEmpty() ? raftPort + ClusterMember.HTTP_PORT_OFFSET
+                                : r.intIn("http.port", 0, 65535),
+                        s.get("control.port").isEmpty() ? raftPort + ClusterMember.CONTROL_PORT_OFFSET
+                                : r.intIn("control.port", 0, 65535)))
                 : ClusterMember.parseList(s.get("cluster.nodes"));
         ClusterMember self = members.stream().filter(m -> m.id() == nodeId).findFirst().orElseThrow(() ->
                 new ConfigException("cluster.nodes does not list node.id " + nodeId));
         if (self.raftPort() != raftPort && !s.get("cluster.nodes").isEmpty()) {
             throw new ConfigException("raft.port " + raftPort + " differs from this node's entry " + self
                     + " in cluster.nodes");
+        }
+        if (!s.get("control.port").isEmpty() && !s.get("cluster.nodes").isEmpty()
+                && r.intIn("control.port", 0, 65535) != self.controlPort()) {
+            throw new ConfigException("control.port " + s.get("control.port") + " differs from this node's control port "
+                    + self.controlPort() + " in cluster.nodes (id@host:kafkaPort:raftPort:httpPort:controlPort, "
+                    + "default raft port + " + ClusterMember.CONTROL_PORT_OFFSET + ")");
         }
         List<Integer> ids = members.stream().map(ClusterMember::id).sorted().toList();
         List<Integer> controllers = new ArrayList<>();
@@ -169,7 +191,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 retentionBytes, retentionCheckInterval, leaderBalanceInterval, fsync, snapshotEveryEntries, raftLogSegmentBytes,
                 purgeUptoSnapshot, httpHost,
                 autoCreateTopics, defaultPartitions, rf, List.copyOf(members), List.copyOf(controllers), clusterId,
-                groups(r, s, members.size()));
+                groups(r, s, members.size()), controlHost, heartbeatInterval, sessionTimeout);
     }
 
     private static GroupConfig groups(Reader r, Map<String, String> s, int nodes) {
@@ -195,6 +217,11 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
     /** This node's HTTP port (health, replica catch-up), from its cluster.nodes entry. */
     public int httpPort() {
         return member(nodeId).httpPort();
+    }
+
+    /** This node's gRPC control port, from its cluster.nodes entry (default raft.port + 100). */
+    public int controlPort() {
+        return member(nodeId).controlPort();
     }
 
     public ClusterMember member(int id) {

@@ -57,6 +57,27 @@ class MainIT {
     }
 
     @Test
+    void badLivenessSettingsExitWithCodeTwoNamingTheKey(@TempDir Path dir) throws Exception {
+        Run negative = run(dir, List.of("--set", "node.heartbeat.interval.ms=-5"));
+        assertThat(negative.exit()).isEqualTo(2);
+        assertThat(negative.output()).contains("invalid value -5 for node.heartbeat.interval.ms");
+
+        Run notAbove = run(dir, List.of("--set", "node.heartbeat.interval.ms=2000",
+                "--set", "node.session.timeout.ms=2000"));
+        assertThat(notAbove.exit()).isEqualTo(2);
+        assertThat(notAbove.output()).contains("node.session.timeout.ms (2000) must be above node.heartbeat.interval.ms");
+
+        Run badPort = run(dir, List.of("--set", "control.port=70000"));
+        assertThat(badPort.exit()).isEqualTo(2);
+        assertThat(badPort.output()).contains("invalid value 70000 for control.port");
+
+        Run mismatch = run(dir, List.of("--raft-port", "9192", "--set", "control.port=9999",
+                "--set", "cluster.nodes=0@127.0.0.1:9092:9192"));
+        assertThat(mismatch.exit()).isEqualTo(2);
+        assertThat(mismatch.output()).contains("control.port 9999 differs from this node's control port 9292");
+    }
+
+    @Test
     void aPortInUseExitsWithCodeOne(@TempDir Path dir) throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
             Run run = run(dir, List.of("--kafka-port", Integer.toString(taken.getLocalPort()),

@@ -33,6 +33,7 @@ final class NodeProcess implements AutoCloseable {
     private static Map<String, String> withHttpPort(Map<String, String> settings) throws IOException {
         Map<String, String> s = new java.util.HashMap<>(settings);
         s.putIfAbsent("http.port", Integer.toString(TestNode.freePort()));
+        s.putIfAbsent("control.port", Integer.toString(TestNode.freePort()));
         return s;
     }
 

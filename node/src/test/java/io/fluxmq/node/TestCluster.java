@@ -21,16 +21,20 @@ import org.apache.kafka.common.TopicPartitionInfo;
 final class TestCluster implements AutoCloseable {
     private final List<NodeProcess> nodes = new ArrayList<>();
     private final String bootstrap;
+    private final int[] controlPorts;
 
     private TestCluster(int size, Path dir, Map<String, String> settings) throws Exception {
         int[] kafka = new int[size];
         int[] raft = new int[size];
+        controlPorts = new int[size];
         StringBuilder members = new StringBuilder();
         for (int i = 0; i < size; i++) {
             kafka[i] = TestNode.freePort();
             raft[i] = TestNode.freePort();
+            controlPorts[i] = TestNode.freePort();
             members.append(members.length() == 0 ? "" : ",").append(i).append("@127.0.0.1:").append(kafka[i])
-                    .append(':').append(raft[i]).append(':').append(TestNode.freePort());
+                    .append(':').append(raft[i]).append(':').append(TestNode.freePort()).append(':')
+                    .append(controlPorts[i]);
         }
         for (int i = 0; i < size; i++) {
             Map<String, String> s = new HashMap<>(settings);
@@ -68,6 +72,11 @@ final class TestCluster implements AutoCloseable {
 
     String bootstrap() {
         return bootstrap;
+    }
+
+    /** {@code 127.0.0.1:<control port>} of a node (gRPC control service). */
+    String controlAddress(int id) {
+        return "127.0.0.1:" + controlPorts[id];
     }
 
     void restart(int id) throws Exception {

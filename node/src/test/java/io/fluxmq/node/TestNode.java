@@ -17,6 +17,7 @@ final class TestNode implements AutoCloseable {
     private final int kafkaPort;
     private final int raftPort;
     private final int httpPort;
+    private final int controlPort;
     private FluxNode node;
 
     private TestNode(Path dataDir, Map<String, String> overrides) throws IOException {
@@ -25,6 +26,7 @@ final class TestNode implements AutoCloseable {
         this.kafkaPort = freePort();
         this.raftPort = freePort();
         this.httpPort = freePort();
+        this.controlPort = freePort();
     }
 
     static TestNode start(Path dataDir) throws Exception {
@@ -44,6 +46,7 @@ final class TestNode implements AutoCloseable {
         s.put("kafka.port", Integer.toString(kafkaPort));
         s.put("raft.port", Integer.toString(raftPort));
         s.put("http.port", Integer.toString(httpPort));
+        s.put("control.port", Integer.toString(controlPort));
         s.putIfAbsent("raft.election.timeout.min.ms", "300");
         s.putIfAbsent("raft.election.timeout.max.ms", "600");
         node = new FluxNode(NodeConfig.from(s));

@@ -14,7 +14,9 @@ import org.apache.kafka.common.Uuid;
 
 /**
  * A change to cluster metadata, as carried in the metadata Raft log. Encoding: {@code type:int8} then the fields
- * in declaration order (strings as UTF, lists as int32 count + items, maps as int32 count + key/value UTF pairs).
+ * in declaration order (strings as UTF, lists as int32 count + items, maps as int32 count + key/value UTF pairs,
+ * node states as int8 ordinal of {@link NodeRecord.NodeState}: 0 UP, 1 DOWN). Types: 1 CreateTopic, 2 DeleteTopic,
+ * 3 AddPartitions, 4 AllocateProducerIds, 5 ReportLeader, 6 RegisterNode, 7 SetNodeState.
  */
 public sealed interface MetadataCommand {
     record CreateTopic(TopicRecord topic) implements MetadataCommand {}
@@ -28,6 +30,16 @@ public sealed interface MetadataCommand {
 
     /** A partition's Raft group reports its leader; applied only if the epoch is not older than the known one. */
     record ReportLeader(String topic, int partition, int leader, int epoch) implements MetadataCommand {}
+
+    /** A node (re-)registers: its endpoint, version and incarnation replace the old record, and it is UP. */
+    record RegisterNode(NodeRecord node) implements MetadataCommand {}
+
+    /**
+     * The controller leader marks a node UP or DOWN. Applied only if {@code incarnation} is the registered one
+     * ({@link NodeRecord#NEVER_REGISTERED} for a node without a record, which may only be marked DOWN), so a decision
+     * about a process that has since re-registered is ignored.
+     */
+    record SetNodeState(int nodeId, long incarnation, NodeRecord.NodeState state) implements MetadataCommand {}
 
     default byte[] encode() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -51,6 +63,14 @@ public sealed interface MetadataCommand {
                 out.writeInt(r.partition());
                 out.writeInt(r.leader());
                 out.writeInt(r.epoch());
+            } else if (this instanceof RegisterNode n) {
+                out.writeByte(6);
+                writeNode(out, n.node());
+            } else if (this instanceof SetNodeState n) {
+                out.writeByte(7);
+                out.writeInt(n.nodeId());
+                out.writeLong(n.incarnation());
+                out.writeByte(n.state().ordinal());
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -66,6 +86,8 @@ public sealed interface MetadataCommand {
             case 3 -> new AddPartitions(in.readUTF(), readAssignments(in));
             case 4 -> new AllocateProducerIds(in.readInt());
             case 5 -> new ReportLeader(in.readUTF(), in.readInt(), in.readInt(), in.readInt());
+            case 6 -> new RegisterNode(readNode(in));
+            case 7 -> new SetNodeState(in.readInt(), in.readLong(), readState(in));
             default -> throw new IOException("unknown metadata command type " + type);
         };
     }
@@ -95,6 +117,33 @@ public sealed interface MetadataCommand {
             configs.put(in.readUTF(), in.readUTF());
         }
         return new TopicRecord(name, id, rf, configs, internal, readAssignments(in));
+    }
+
+    /** Node: id int32, host UTF, kafka/raft/http/control ports int32, version UTF, incarnation int64, state int8. */
+    static void writeNode(DataOutput out, NodeRecord n) throws IOException {
+        out.writeInt(n.id());
+        out.writeUTF(n.host());
+        out.writeInt(n.kafkaPort());
+        out.writeInt(n.raftPort());
+        out.writeInt(n.httpPort());
+        out.writeInt(n.controlPort());
+        out.writeUTF(n.version());
+        out.writeLong(n.incarnation());
+        out.writeByte(n.state().ordinal());
+    }
+
+    static NodeRecord readNode(DataInput in) throws IOException {
+        return new NodeRecord(in.readInt(), in.readUTF(), in.readInt(), in.readInt(), in.readInt(), in.readInt(),
+                in.readUTF(), in.readLong(), readState(in));
+    }
+
+    private static NodeRecord.NodeState readState(DataInput in) throws IOException {
+        int ordinal = in.readByte();
+        NodeRecord.NodeState[] states = NodeRecord.NodeState.values();
+        if (ordinal < 0 || ordinal >= states.length) {
+            throw new IOException("unknown node state " + ordinal);
+        }
+        return states[ordinal];
     }
 
     static void writeAssignments(DataOutput out, List<List<Integer>> assignments) throws IOException {

@@ -41,13 +41,15 @@ import org.slf4j.LoggerFactory;
  * Raft log itself; each applied command publishes a new immutable {@link ClusterState} to listeners. Validation that
  * depends on state (topic exists, unknown topic) happens here, in log order, so every replica decides the same.
  *
- * <p>Snapshot file format: {@code magic:int32 0x464c584d | version:int16 (=1) | nextProducerId:int64 |
+ * <p>Snapshot file format: {@code magic:int32 0x464c584d | version:int16 (=2) | nextProducerId:int64 |
  * topicCount:int32 | topics (MetadataCommand#writeTopic) | leaderCount:int32 | (topic UTF, partition, leader,
- * epoch)*}.
+ * epoch)* | nodeCount:int32 | nodes (MetadataCommand#writeNode)}. Version 1 snapshots (no node section) still load,
+ * with no nodes.
  */
 public final class MetadataStateMachine extends BaseStateMachine {
     private static final Logger LOGGER = LoggerFactory.getLogger(MetadataStateMachine.class);
     private static final int MAGIC = 0x464c584d;
+    private static final short SNAPSHOT_VERSION = 2;
 
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private final List<Consumer<ClusterState>> listeners = new CopyOnWriteArrayList<>();
@@ -86,24 +88,60 @@ public final class MetadataStateMachine extends BaseStateMachine {
         }
         try (DataInputStream in = new DataInputStream(new BufferedInputStream(
                 Files.newInputStream(snapshot.getFile().getPath())))) {
-            if (in.readInt() != MAGIC || in.readShort() != 1) {
-                throw new IOException("not a FluxMQ metadata snapshot: " + snapshot.getFile().getPath());
-            }
-            long nextProducerId = in.readLong();
-            Map<String, TopicRecord> topics = new HashMap<>();
-            int n = in.readInt();
-            for (int i = 0; i < n; i++) {
-                TopicRecord t = MetadataCommand.readTopic(in);
-                topics.put(t.name(), t);
-            }
-            Map<TopicPartition, LeaderRecord> leaders = new HashMap<>();
-            int m = in.readInt();
-            for (int i = 0; i < m; i++) {
-                leaders.put(new TopicPartition(in.readUTF(), in.readInt()), new LeaderRecord(in.readInt(), in.readInt()));
-            }
-            publish(new ClusterState(snapshot.getIndex(), topics, leaders, nextProducerId));
+            publish(readSnapshot(in, snapshot.getIndex()));
+        } catch (IOException e) {
+            throw new IOException(e.getMessage() + ": " + snapshot.getFile().getPath(), e);
         }
         setLastAppliedTermIndex(snapshot.getTermIndex());
+    }
+
+    /** Reads a snapshot (format in the class javadoc); the state gets {@code version} as its version. */
+    static ClusterState readSnapshot(DataInputStream in, long version) throws IOException {
+        int magic = in.readInt();
+        short format = in.readShort();
+        if (magic != MAGIC || format < 1 || format > SNAPSHOT_VERSION) {
+            throw new IOException("not a FluxMQ metadata snapshot of version 1 to " + SNAPSHOT_VERSION);
+        }
+        long nextProducerId = in.readLong();
+        Map<String, TopicRecord> topics = new HashMap<>();
+        int n = in.readInt();
+        for (int i = 0; i < n; i++) {
+            TopicRecord t = MetadataCommand.readTopic(in);
+            topics.put(t.name(), t);
+        }
+        Map<TopicPartition, LeaderRecord> leaders = new HashMap<>();
+        int m = in.readInt();
+        for (int i = 0; i < m; i++) {
+            leaders.put(new TopicPartition(in.readUTF(), in.readInt()), new LeaderRecord(in.readInt(), in.readInt()));
+        }
+        Map<Integer, NodeRecord> nodes = new HashMap<>();
+        int k = format >= 2 ? in.readInt() : 0;
+        for (int i = 0; i < k; i++) {
+            NodeRecord node = MetadataCommand.readNode(in);
+            nodes.put(node.id(), node);
+        }
+        return new ClusterState(version, topics, leaders, nextProducerId, nodes);
+    }
+
+    static void writeSnapshot(DataOutputStream out, ClusterState s) throws IOException {
+        out.writeInt(MAGIC);
+        out.writeShort(SNAPSHOT_VERSION);
+        out.writeLong(s.nextProducerId());
+        out.writeInt(s.topics().size());
+        for (TopicRecord t : s.topics().values()) {
+            MetadataCommand.writeTopic(out, t);
+        }
+        out.writeInt(s.leaders().size());
+        for (Map.Entry<TopicPartition, LeaderRecord> e : s.leaders().entrySet()) {
+            out.writeUTF(e.getKey().topic());
+            out.writeInt(e.getKey().partition());
+            out.writeInt(e.getValue().leader());
+            out.writeInt(e.getValue().epoch());
+        }
+        out.writeInt(s.nodes().size());
+        for (NodeRecord n : s.nodes().values()) {
+            MetadataCommand.writeNode(out, n);
+        }
     }
 
     @Override
@@ -123,7 +161,8 @@ public final class MetadataStateMachine extends BaseStateMachine {
                 org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(reply.encode())));
     }
 
-    private synchronized MetadataReply apply(MetadataCommand command) {
+    /** Applies one command in log order; package-private for tests. */
+    synchronized MetadataReply apply(MetadataCommand command) {
         ClusterState s = state;
         if (command instanceof MetadataCommand.CreateTopic c) {
             if (s.topics().containsKey(c.topic().name())) {
@@ -160,6 +199,31 @@ public final class MetadataStateMachine extends BaseStateMachine {
             if (s.topics().containsKey(r.topic()) && (known == null || known.epoch() <= r.epoch())) {
                 publish(s.withLeader(tp, new LeaderRecord(r.leader(), r.epoch())));
             }
+        } else if (command instanceof MetadataCommand.RegisterNode n) {
+            NodeRecord node = n.node().withState(NodeRecord.NodeState.UP);
+            NodeRecord known = s.nodes().get(node.id());
+            if (known != null && known.incarnation() > node.incarnation()) {
+                return MetadataReply.error(Errors.STALE_BROKER_EPOCH.code(), "node " + node.id()
+                        + " registered incarnation " + known.incarnation() + ", newer than " + node.incarnation());
+            }
+            if (!node.equals(known)) {
+                publish(s.withNode(node));
+                LOGGER.info("Metadata: node {} registered ({}:{}, incarnation {}, version {}); UP", node.id(),
+                        node.host(), node.kafkaPort(), node.incarnation(), node.version());
+            }
+        } else if (command instanceof MetadataCommand.SetNodeState n) {
+            NodeRecord known = s.nodes().get(n.nodeId());
+            long registered = known == null ? NodeRecord.NEVER_REGISTERED : known.incarnation();
+            if (registered != n.incarnation()
+                    || (known == null && n.state() == NodeRecord.NodeState.UP)) {
+                return MetadataReply.error(Errors.STALE_BROKER_EPOCH.code(), "node " + n.nodeId()
+                        + " is registered with incarnation " + registered + ", not " + n.incarnation());
+            }
+            NodeRecord next = known == null ? NodeRecord.neverRegistered(n.nodeId()) : known.withState(n.state());
+            if (!next.equals(known)) {
+                publish(s.withNode(next));
+                LOGGER.info("Metadata: node {} is {}", n.nodeId(), n.state());
+            }
         }
         return MetadataReply.ok(0);
     }
@@ -185,20 +249,7 @@ public final class MetadataStateMachine extends BaseStateMachine {
         File file = storage.getSnapshotFile(applied.getTerm(), applied.getIndex());
         Path tmp = file.toPath().resolveSibling(file.getName() + ".tmp");
         try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp)))) {
-            out.writeInt(MAGIC);
-            out.writeShort(1);
-            out.writeLong(s.nextProducerId());
-            out.writeInt(s.topics().size());
-            for (TopicRecord t : s.topics().values()) {
-                MetadataCommand.writeTopic(out, t);
-            }
-            out.writeInt(s.leaders().size());
-            for (Map.Entry<TopicPartition, LeaderRecord> e : s.leaders().entrySet()) {
-                out.writeUTF(e.getKey().topic());
-                out.writeInt(e.getKey().partition());
-                out.writeInt(e.getValue().leader());
-                out.writeInt(e.getValue().epoch());
-            }
+            writeSnapshot(out, s);
         }
         Files.move(tmp, file.toPath(), StandardCopyOption.ATOMIC_MOVE);
         MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);

@@ -1,0 +1,45 @@
+package io.fluxmq.node;
+
+import io.fluxmq.control.v1.ControlServiceGrpc;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The node's gRPC listener ({@code control.host}:{@code control.port}, plaintext) serving {@link ControlService}. */
+final class ControlServer implements Closeable {
+    private static final Logger LOGGER = LoggerFactory.getLogger(ControlServer.class);
+    private final Server server;
+
+    ControlServer(String host, int port, ControlService service) {
+        this.server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+                .addService(ControlServiceGrpc.bindService(service)).build();
+    }
+
+    ControlServer start() throws IOException {
+        server.start();
+        LOGGER.info("gRPC control service listening on port {}", port());
+        return this;
+    }
+
+    int port() {
+        return server.getPort();
+    }
+
+    @Override
+    public void close() {
+        server.shutdown();
+        try {
+            if (!server.awaitTermination(2, TimeUnit.SECONDS)) {
+                server.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            server.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,204 @@
+package io.fluxmq.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fluxmq.control.v1.ControllerReply;
+import io.fluxmq.control.v1.DescribeNodesReply;
+import io.fluxmq.control.v1.HeartbeatRequest;
+import io.fluxmq.control.v1.NodeEndpoint;
+import io.fluxmq.control.v1.NodeInfo;
+import io.fluxmq.control.v1.RegisterRequest;
+import io.fluxmq.raft.metadata.ClusterState;
+import io.fluxmq.raft.metadata.MetadataCommand;
+import io.fluxmq.raft.metadata.MetadataReply;
+import io.fluxmq.raft.metadata.NodeRecord;
+import io.fluxmq.raft.metadata.NodeRecord.NodeState;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+/** Down detection on the controller leader, driven by a fake clock and a fake metadata group. */
+class NodeControllerTest {
+    private static final long TIMEOUT_MS = 6000;
+    private final NodeConfig config = NodeConfig.from(Map.of("node.id", "0",
+            "cluster.nodes", "0@127.0.0.1:9092:9192,1@127.0.0.1:9093:9193,2@127.0.0.1:9094:9194",
+            "node.session.timeout.ms", Long.toString(TIMEOUT_MS)));
+    private long now = 1_000_000;
+    private long term = 1;
+    private int leaderId = 0;
+    private ClusterState state = ClusterState.EMPTY;
+    private final List<MetadataCommand> committed = new ArrayList<>();
+    private final NodeController controller = new NodeController(config, new NodeController.Leadership() {
+        @Override
+        public long readyLeaderTerm() {
+            return term;
+        }
+
+        @Override
+        public int leaderId() {
+            return leaderId;
+        }
+    }, () -> state, this::commit, () -> now);
+
+    /** Applies node commands the way MetadataStateMachine does, enough for these tests. */
+    private CompletableFuture<MetadataReply> commit(MetadataCommand command) {
+        committed.add(command);
+        Map<Integer, NodeRecord> nodes = new HashMap<>(state.nodes());
+        if (command instanceof MetadataCommand.RegisterNode r) {
+            nodes.put(r.node().id(), r.node());
+        } else if (command instanceof MetadataCommand.SetNodeState s) {
+            NodeRecord known = nodes.get(s.nodeId());
+            nodes.put(s.nodeId(), known == null
+                    ? new NodeRecord(s.nodeId(), "", 0, 0, 0, 0, "", NodeRecord.NEVER_REGISTERED, s.state())
+                    : new NodeRecord(known.id(), known.host(), known.kafkaPort(), known.raftPort(), known.httpPort(),
+                            known.controlPort(), known.version(), known.incarnation(), s.state()));
+        }
+        state = new ClusterState(state.version() + 1, state.topics(), state.leaders(), state.nextProducerId(), nodes);
+        return CompletableFuture.completedFuture(MetadataReply.ok(0));
+    }
+
+    private ControllerReply register(int id, long incarnation) {
+        return controller.register(RegisterRequest.newBuilder().setNodeId(id).setIncarnation(incarnation)
+                .setVersion("test").setEndpoint(NodeEndpoint.newBuilder().setHost("127.0.0.1")
+                        .setKafkaPort(9092 + id).setRaftPort(9192 + id).setHttpPort(9392 + id)
+                        .setControlPort(9292 + id)).build()).join();
+    }
+
+    private ControllerReply heartbeat(int id, long incarnation) {
+        return controller.heartbeat(HeartbeatRequest.newBuilder().setNodeId(id).setIncarnation(incarnation).build())
+                .join();
+    }
+
+    private void registerAll() {
+        for (int id = 0; id < 3; id++) {
+            assertThat(register(id, 100 + id).getStatus()).isEqualTo(ControllerReply.Status.STATUS_ACCEPTED);
+        }
+    }
+
+    /** Advances the clock in 500 ms steps; every node except the {@code silent} ones heartbeats at each step. */
+    private void run(long ms, Integer... silent) {
+        List<Integer> quiet = List.of(silent);
+        for (long t = 0; t < ms; t += 500) {
+            now += 500;
+            for (int id = 0; id < 3; id++) {
+                if (!quiet.contains(id)) {
+                    heartbeat(id, 100 + id);
+                }
+            }
+            controller.checkLiveness();
+        }
+    }
+
+    @Test
+    void aSilentNodeIsMarkedDownAfterTheSessionTimeoutAndUpWhenItReturns() {
+        controller.checkLiveness();
+        registerAll();
+        assertThat(state.downNodes()).isEmpty();
+
+        run(TIMEOUT_MS, 2);
+        assertThat(state.downNodes()).as("silent for exactly the timeout: not yet").isEmpty();
+        run(500, 2);
+        assertThat(state.downNodes()).containsExactly(2);
+        assertThat(committed).contains(new MetadataCommand.SetNodeState(2, 102, NodeState.DOWN));
+
+        int before = committed.size();
+        run(5000, 2);
+        assertThat(committed).as("DOWN is committed once").hasSize(before);
+
+        assertThat(heartbeat(2, 102).getStatus()).isEqualTo(ControllerReply.Status.STATUS_ACCEPTED);
+        assertThat(state.downNodes()).isEmpty();
+        assertThat(committed.get(committed.size() - 1))
+                .isEqualTo(new MetadataCommand.SetNodeState(2, 102, NodeState.UP));
+    }
+
+    @Test
+    void aNewLeaderGivesEveryNodeAFullSessionTimeout() {
+        controller.checkLiveness();
+        registerAll();
+        run(4000, 2);
+        term = -1;
+        leaderId = 1;
+        run(20_000, 2);
+        assertThat(state.downNodes()).as("not the leader: no decisions").isEmpty();
+
+        term = 2;
+        leaderId = 0;
+        controller.checkLiveness();
+        run(TIMEOUT_MS, 0, 1, 2);
+        assertThat(state.downNodes()).as("every node silent since before the new term, within its grace").isEmpty();
+        run(500, 0, 1, 2);
+        assertThat(state.downNodes()).as("no other node heartbeated to the new leader; the leader itself is alive")
+                .containsExactlyInAnyOrder(1, 2);
+    }
+
+    @Test
+    void aPauseOfTheControllerItselfRestartsTheGracePeriod() {
+        controller.checkLiveness();
+        registerAll();
+        run(2000);
+        now += TIMEOUT_MS + 5000;
+        controller.checkLiveness();
+        assertThat(state.downNodes()).as("after its own pause the controller waits for heartbeats again").isEmpty();
+        run(TIMEOUT_MS + 500, 1);
+        assertThat(state.downNodes()).containsExactly(1);
+    }
+
+    @Test
+    void aNodeThatNeverRegistersIsMarkedDownAndItsRegistrationBringsItUp() {
+        controller.checkLiveness();
+        register(0, 100);
+        register(1, 101);
+        run(TIMEOUT_MS + 500, 2);
+        assertThat(state.downNodes()).containsExactly(2);
+        assertThat(state.node(2).orElseThrow().incarnation()).isEqualTo(NodeRecord.NEVER_REGISTERED);
+
+        assertThat(heartbeat(2, 102).getStatus()).isEqualTo(ControllerReply.Status.STATUS_REGISTRATION_REQUIRED);
+        assertThat(register(2, 102).getStatus()).isEqualTo(ControllerReply.Status.STATUS_ACCEPTED);
+        assertThat(state.downNodes()).isEmpty();
+    }
+
+    @Test
+    void aRestartedNodeMustRegisterItsNewIncarnation() {
+        controller.checkLiveness();
+        registerAll();
+        assertThat(heartbeat(1, 999).getStatus()).isEqualTo(ControllerReply.Status.STATUS_REGISTRATION_REQUIRED);
+        assertThat(register(1, 999).getStatus()).isEqualTo(ControllerReply.Status.STATUS_ACCEPTED);
+        assertThat(state.node(1).orElseThrow().incarnation()).isEqualTo(999);
+    }
+
+    @Test
+    void aFollowerRedirectsToTheLeaderAndUnknownNodesAreRejected() {
+        term = -1;
+        leaderId = 2;
+        ControllerReply redirect = heartbeat(1, 101);
+        assertThat(redirect.getStatus()).isEqualTo(ControllerReply.Status.STATUS_NOT_CONTROLLER);
+        assertThat(redirect.getControllerId()).isEqualTo(2);
+        assertThat(redirect.getControllerAddress()).isEqualTo("127.0.0.1:9294");
+        term = 1;
+        assertThat(register(7, 1).getStatus()).isEqualTo(ControllerReply.Status.STATUS_REJECTED);
+        assertThat(committed).isEmpty();
+    }
+
+    @Test
+    void describeListsEveryNodeWithStateAndAge() {
+        controller.checkLiveness();
+        register(0, 100);
+        now += 1500;
+        register(1, 101);
+        DescribeNodesReply reply = controller.describe();
+        assertThat(reply.getControllerId()).isEqualTo(0);
+        assertThat(reply.getNodesList()).extracting(NodeInfo::getNodeId).containsExactly(0, 1, 2);
+        assertThat(reply.getNodes(0).getState()).isEqualTo(io.fluxmq.control.v1.NodeState.NODE_STATE_UP);
+        assertThat(reply.getNodes(0).getLastHeartbeatAgeMs()).isEqualTo(1500);
+        assertThat(reply.getNodes(1).getLastHeartbeatAgeMs()).isEqualTo(0);
+        assertThat(reply.getNodes(2).getState()).isEqualTo(io.fluxmq.control.v1.NodeState.NODE_STATE_UNKNOWN);
+        assertThat(reply.getNodes(2).getEndpoint().getControlPort()).as("from cluster.nodes: raft port + 100")
+                .isEqualTo(9294);
+        term = -1;
+        assertThat(controller.describe().getNodes(0).getLastHeartbeatAgeMs()).as("ages only on the leader")
+                .isEqualTo(-1);
+    }
+}
