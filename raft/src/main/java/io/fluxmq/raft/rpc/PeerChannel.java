@@ -36,7 +36,8 @@ import org.slf4j.LoggerFactory;
  * to replies by call id (unique per JVM in Ratis). Nothing here blocks other callers for long:
  * <ul>
  *   <li>connecting is asynchronous with a timeout; callers wait at most their own request timeout for it;</li>
- *   <li>after a failed connect, requests fail at once for {@value #RECONNECT_BACKOFF_MS} ms instead of queueing;</li>
+ *   <li>after a failed connect, requests fail at once for a backoff ({@value #RECONNECT_BACKOFF_MS} ms in the node)
+ *       instead of queueing;</li>
  *   <li>when a request times out and the peer sent nothing since it was written, the connection is dropped, so a
  *       frozen peer does not find a backlog of stale requests when it resumes.</li>
  * </ul>
@@ -44,11 +45,13 @@ import org.slf4j.LoggerFactory;
  */
 final class PeerChannel {
     private static final Logger LOGGER = LoggerFactory.getLogger(PeerChannel.class);
-    private static final long RECONNECT_BACKOFF_MS = 200;
+    /** How long requests fail at once after a failed connect before the next attempt. */
+    static final long RECONNECT_BACKOFF_MS = 200;
 
     private final RaftPeer peer;
     private final EventLoopGroup group;
     private final int connectTimeoutMs;
+    private final long reconnectBackoffNanos;
     private final Map<Long, CompletableFuture<RaftNettyServerReplyProto>> pending = new ConcurrentHashMap<>();
     /** The connected or connecting channel, or null. */
     private ChannelFuture connection;
@@ -56,10 +59,11 @@ final class PeerChannel {
     private String lastConnectError = "";
     private volatile long lastReadNanos = System.nanoTime();
 
-    PeerChannel(RaftPeer peer, EventLoopGroup group, int connectTimeoutMs) {
+    PeerChannel(RaftPeer peer, EventLoopGroup group, int connectTimeoutMs, long reconnectBackoffMs) {
         this.peer = peer;
         this.group = group;
         this.connectTimeoutMs = connectTimeoutMs;
+        this.reconnectBackoffNanos = TimeUnit.MILLISECONDS.toNanos(reconnectBackoffMs);
     }
 
     /** Sends a request and waits up to {@code timeoutMs} for its reply. */
@@ -104,8 +108,7 @@ final class PeerChannel {
         if (connection != null) {
             return connection;
         }
-        if (connectFailedAtNanos != 0
-                && System.nanoTime() - connectFailedAtNanos < TimeUnit.MILLISECONDS.toNanos(RECONNECT_BACKOFF_MS)) {
+        if (connectFailedAtNanos != 0 && System.nanoTime() - connectFailedAtNanos < reconnectBackoffNanos) {
             throw new IOException(peer.getId() + " at " + peer.getAddress() + " is unreachable: " + lastConnectError);
         }
         InetSocketAddress address = NetUtils.createSocketAddr(peer.getAddress());
@@ -128,19 +131,25 @@ final class PeerChannel {
         connection = f;
         f.addListener(done -> {
             if (!done.isSuccess()) {
-                synchronized (this) {
-                    if (connection == f) {
-                        connection = null;
-                    }
-                    connectFailedAtNanos = System.nanoTime();
-                    lastConnectError = String.valueOf(done.cause());
-                }
-                LOGGER.debug("Cannot connect to Raft peer {}: {}", peer, done.cause().toString());
+                connectFailed(f);
             } else {
                 f.channel().closeFuture().addListener(closed -> onClosed(f));
             }
         });
         return f;
+    }
+
+    /**
+     * Forgets a failed connect and starts the backoff. Called by the connect listener and by the caller that saw the
+     * failure, whichever comes first, so the next call never reuses the failed attempt.
+     */
+    private synchronized void connectFailed(ChannelFuture f) {
+        if (connection == f) {
+            connection = null;
+            connectFailedAtNanos = System.nanoTime();
+            lastConnectError = String.valueOf(f.cause());
+            LOGGER.debug("Cannot connect to Raft peer {}: {}", peer, lastConnectError);
+        }
     }
 
     private Channel awaitConnected(ChannelFuture f, long deadline) throws IOException {
@@ -153,6 +162,7 @@ final class PeerChannel {
             throw new InterruptedIOException("interrupted connecting to " + peer.getId());
         }
         if (!f.isSuccess()) {
+            connectFailed(f);
             throw new IOException("cannot connect to " + peer.getId() + " at " + peer.getAddress(), f.cause());
         }
         return f.channel();

@@ -150,7 +150,8 @@ final class RaftTransport implements RaftServerRpc {
     @Override
     public void addRaftPeers(Collection<RaftPeer> newPeers) {
         for (RaftPeer p : newPeers) {
-            peers.computeIfAbsent(p.getId(), id -> new PeerChannel(p, clientGroup, connectTimeoutMs));
+            peers.computeIfAbsent(p.getId(), id -> new PeerChannel(p, clientGroup, connectTimeoutMs,
+                    PeerChannel.RECONNECT_BACKOFF_MS));
         }
     }
 

@@ -35,15 +35,15 @@ class PeerChannelTest {
                 .setServerRequest(RaftRpcRequestProto.newBuilder().setCallId(callId))).build();
     }
 
-    private PeerChannel channel(int port) {
+    private PeerChannel channel(int port, long backoffMs) {
         RaftPeer peer = RaftPeer.newBuilder().setId(RaftPeerId.valueOf("n9")).setAddress("127.0.0.1:" + port).build();
-        return new PeerChannel(peer, group, 1000);
+        return new PeerChannel(peer, group, 1000, backoffMs);
     }
 
     @Test
     void aPeerThatNeverAnswersTimesOutAndTheSilentConnectionIsDropped() throws Exception {
         try (ServerSocket frozen = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            PeerChannel channel = channel(frozen.getLocalPort());
+            PeerChannel channel = channel(frozen.getLocalPort(), 200);
             long start = System.nanoTime();
             assertThatThrownBy(() -> channel.call(1, vote(1), 300)).isInstanceOf(TimeoutIOException.class);
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
@@ -68,7 +68,7 @@ class PeerChannelTest {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
-        PeerChannel channel = channel(port);
+        PeerChannel channel = channel(port, 10_000); // a backoff no slow machine outlasts between the two calls
         long start = System.nanoTime();
         assertThatThrownBy(() -> channel.call(1, vote(1), 5000)).isInstanceOf(IOException.class)
                 .hasMessageContaining("cannot connect");
@@ -84,9 +84,9 @@ class PeerChannelTest {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
-        PeerChannel channel = channel(port);
+        PeerChannel channel = channel(port, 200);
         assertThatThrownBy(() -> channel.call(1, vote(1), 1000)).isInstanceOf(IOException.class);
-        Thread.sleep(300); // past the reconnect backoff
+        Thread.sleep(400); // past the reconnect backoff
         try (ServerSocket back = new ServerSocket()) {
             back.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
             assertThatThrownBy(() -> channel.call(2, vote(2), 300))
