@@ -57,6 +57,12 @@ public final class RaftNode implements Closeable {
     private volatile java.util.function.BiConsumer<TopicPartition, Integer> leaderReadyListener = (tp, term) -> { };
     private volatile io.fluxmq.raft.partition.SnapshotSource snapshotSource = io.fluxmq.raft.partition.SnapshotSource.NONE;
     private RaftServer server;
+    /** Segment fsyncs of every partition (see {@link PartitionStateMachine#flush}). */
+    private final java.util.concurrent.ExecutorService flushPool = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "fluxmq-segment-flush");
+        t.setDaemon(true);
+        return t;
+    });
 
     /** The Raft group holding cluster metadata. */
     public static final RaftGroupId METADATA_GROUP = RaftGroupId.valueOf(
@@ -166,7 +172,7 @@ public final class RaftNode implements Closeable {
             return new BaseStateMachine();
         }
         PartitionStateMachine sm = new PartitionStateMachine(spec.topicPartition(), segmentDir(spec.topicPartition()),
-                spec.segment(), config.fsync(), term -> leaderReadyListener.accept(spec.topicPartition(), term),
+                spec.segment(), config.fsync(), flushPool, term -> leaderReadyListener.accept(spec.topicPartition(), term),
                 snapshotSource);
         stateMachines.put(id, sm);
         return sm;
@@ -331,7 +337,9 @@ public final class RaftNode implements Closeable {
         // the follower copies the segments behind it from the leader when it reloads (see PartitionStateMachine).
         RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
         RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(Integer.MAX_VALUE, config.snapshotEveryEntries()));
-        RaftServerConfigKeys.Log.StateMachineData.setSync(p, true);
+        // Not "sync": Ratis then starts the segment flush (on flushPool), fsyncs its own log meanwhile and waits for both
+        // before it counts an entry as written. write() itself completes at once, so nothing else changes.
+        RaftServerConfigKeys.Log.StateMachineData.setSync(p, false);
         RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf("256MB"));
         RaftServerConfigKeys.Write.setElementLimit(p, 16384);
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
@@ -350,5 +358,6 @@ public final class RaftNode implements Closeable {
         if (server != null) {
             server.close();
         }
+        flushPool.shutdown();
     }
 }

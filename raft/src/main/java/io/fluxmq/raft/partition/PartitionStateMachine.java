@@ -80,10 +80,15 @@ public final class PartitionStateMachine extends BaseStateMachine {
 
     private final org.apache.kafka.common.TopicPartition topicPartition;
     private final SnapshotSource snapshotSource;
+    /** Runs segment fsyncs, so they overlap the Raft log's own fsync (Ratis waits for both before acknowledging). */
+    private final java.util.concurrent.Executor flushExecutor;
+    /** The first failed segment write; from then on every flush fails. */
+    private volatile Exception writeFailure;
 
     public PartitionStateMachine(org.apache.kafka.common.TopicPartition topicPartition, Path segmentDir,
-                                 SegmentLogConfig segmentConfig, boolean fsync,
+                                 SegmentLogConfig segmentConfig, boolean fsync, java.util.concurrent.Executor flushExecutor,
                                  java.util.function.IntConsumer onLeaderReady, SnapshotSource snapshotSource) {
+        this.flushExecutor = flushExecutor;
         this.topicPartition = topicPartition;
         this.snapshotSource = snapshotSource;
         this.segmentDir = segmentDir;
@@ -201,21 +206,32 @@ public final class PartitionStateMachine extends BaseStateMachine {
             return CompletableFuture.completedFuture(null);
         } catch (IOException | RuntimeException e) {
             LOGGER.error("Partition {} failed to write entry {}", segmentDir.getFileName(), entry.getIndex(), e);
+            writeFailure = e;
             return CompletableFuture.failedFuture(e);
         }
     }
 
     @Override
     public CompletableFuture<Void> flush(long logIndex) {
+        Exception failed = writeFailure;
+        if (failed != null) {
+            // Ratis only waits for write() through flush() (data sync is off, see RaftNode): failing every flush after
+            // a failed write stops this replica's Raft log for good before the entry counts as written, so a batch
+            // that never reached the segments is never acknowledged or applied here.
+            return CompletableFuture.failedFuture(new IOException("partition " + segmentDir.getFileName()
+                    + " stopped after a failed segment write", failed));
+        }
         if (!fsync) {
             return CompletableFuture.completedFuture(null);
         }
-        try {
-            log.flush();
-            return CompletableFuture.completedFuture(null);
-        } catch (IOException e) {
-            return CompletableFuture.failedFuture(e);
-        }
+        SegmentLog segments = log;
+        return CompletableFuture.runAsync(() -> {
+            try {
+                segments.flush();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }, flushExecutor);
     }
 
     @Override
