@@ -50,6 +50,8 @@ final class LogSegment {
     private int bytesSinceLastIndexEntry;
     private long firstAppendMs = -1;
     private long runningMaxTimestamp = Long.MIN_VALUE;
+    /** Bytes of the data file known to be backed by disk blocks (see {@link MappedFiles#allocate}). */
+    private long allocatedBytes;
     private int runningMaxPosition = -1;
 
     private LogSegment(Path dir, long baseOffset, SegmentLogConfig config) {
@@ -87,6 +89,7 @@ final class LogSegment {
         long next = seg.indexBatches(data, 0, size, baseOffset);
         seg.publish(data, size, next);
         seg.firstAppendMs = seg.estimateFirstAppendMs(nowMs);
+        seg.allocatedBytes = size;
         return seg;
     }
 
@@ -164,16 +167,37 @@ final class LogSegment {
         return null;
     }
 
-    /** Copies already validated, contiguous batches (position..limit of {@code batches}) to the end. Writer. */
-    void append(ByteBuffer batches, long nowMs) {
+    /**
+     * Copies already validated, contiguous batches (position..limit of {@code batches}) to the end. Disk blocks for
+     * them (and their index entries) are allocated first, so a full disk fails here with an IOException and leaves
+     * the segment as it was. Writer.
+     */
+    void append(ByteBuffer batches, long nowMs) throws IOException {
         State s = state;
         int len = batches.remaining();
+        reserve(s.size() + (long) len, len / BatchHeader.OVERHEAD + 1);
         s.data().put(s.size(), batches, batches.position(), len);
         long next = indexBatches(s.data(), s.size(), s.size() + len, s.nextOffset());
         if (firstAppendMs < 0) {
             firstAppendMs = nowMs;
         }
         publish(s.data(), s.size() + len, next);
+    }
+
+    private static final long ALLOCATION_CHUNK = 4L << 20;
+
+    /**
+     * Makes sure disk blocks back the data file up to {@code end} (allocating at least 4 MiB ahead, at most to the
+     * mapped capacity) and the indexes for {@code maxBatches} more entries. Writer.
+     */
+    void reserve(long end, int maxBatches) throws IOException {
+        if (end > allocatedBytes) {
+            long to = Math.min(state.data().capacity(), Math.max(end, allocatedBytes + ALLOCATION_CHUNK));
+            MappedFiles.allocate(logFile, allocatedBytes, to);
+            allocatedBytes = to;
+        }
+        offsetIndex.allocateAhead(maxBatches);
+        timeIndex.allocateAhead(maxBatches);
     }
 
     /** Position of the batch whose base offset is {@code offset}, the size if it is the next offset, else -1. */
@@ -233,6 +257,7 @@ final class LogSegment {
         offsetIndex.reopenWritable(config.maxIndexBytes());
         timeIndex.reopenWritable(config.maxIndexBytes());
         writable = true;
+        allocatedBytes = s.size();
         publish(data, s.size(), s.nextOffset());
     }
 

@@ -1,6 +1,7 @@
 package io.fluxmq.raft.log;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -28,6 +29,27 @@ final class MappedFiles {
                 StandardOpenOption.TRUNCATE_EXISTING)
             : FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             return ch.map(FileChannel.MapMode.READ_WRITE, 0, bytes);
+        }
+    }
+
+    private static final int ZERO_CHUNK = 64 * 1024;
+
+    /**
+     * Writes zeros over {@code file[from, to)} through the file system, so the blocks behind a mapped region are
+     * allocated before the map is written: on a full disk this fails with an IOException ("No space left on device")
+     * instead of a fault when a mapped page is first touched. Only for bytes no reader looks at yet.
+     */
+    static void allocate(Path file, long from, long to) throws IOException {
+        if (to <= from) {
+            return;
+        }
+        ByteBuffer zeros = ByteBuffer.allocateDirect((int) Math.min(ZERO_CHUNK, to - from));
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            long pos = from;
+            while (pos < to) {
+                zeros.clear().limit((int) Math.min(zeros.capacity(), to - pos));
+                pos += ch.write(zeros, pos);
+            }
         }
     }
 

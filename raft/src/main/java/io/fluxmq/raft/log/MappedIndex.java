@@ -31,6 +31,8 @@ abstract class MappedIndex {
     private final int entrySize;
     private volatile View view;
     private boolean writable;
+    /** Bytes of the writable file known to be backed by disk blocks (see {@link MappedFiles#allocate}). Writer. */
+    private long allocatedBytes;
 
     MappedIndex(Path file, long baseOffset, int entrySize) {
         this.file = file;
@@ -47,6 +49,7 @@ abstract class MappedIndex {
     void createWritable(int maxIndexBytes) throws IOException {
         view = new View(MappedFiles.mapWritable(file, capacity(maxIndexBytes), true), 0);
         writable = true;
+        allocatedBytes = 0;
     }
 
     /** Maps an existing, well-formed file read-only; every entry in it is taken as valid. */
@@ -62,6 +65,21 @@ abstract class MappedIndex {
         int bytes = Math.max(capacity(maxIndexBytes), v.entries() * entrySize);
         view = new View(MappedFiles.mapWritable(file, bytes, false), v.entries());
         writable = true;
+        allocatedBytes = (long) v.entries() * entrySize;
+    }
+
+    /**
+     * Makes sure disk blocks back the next {@code entries} entry slots (at least 64 KiB ahead, at most the capacity),
+     * so appending them cannot fault on a full disk. Writer.
+     */
+    void allocateAhead(int entries) throws IOException {
+        View v = view;
+        long needed = Math.min(v.map().capacity(), (long) (v.entries() + entries) * entrySize);
+        if (needed > allocatedBytes) {
+            long to = Math.min(v.map().capacity(), Math.max(needed, allocatedBytes + 64 * 1024));
+            MappedFiles.allocate(file, allocatedBytes, to);
+            allocatedBytes = to;
+        }
     }
 
     /** Forces the entries to disk, trims the file to them and remaps it read-only. */

@@ -105,6 +105,23 @@ public final class SegmentLog implements java.io.Closeable {
     }
 
     /**
+     * Allocates disk blocks for appending {@code bytes} more to the active segment when they fit in it, so that a full
+     * disk fails here, before anything is written (see {@link LogSegment#reserve}). When they would not fit, the
+     * log rolls to a new segment first, as the append would.
+     */
+    public synchronized void reserve(int bytes) throws IOException {
+        ensureOpen();
+        LogSegment active = active();
+        if (bytes > config.segmentBytes()) {
+            return; // append refuses it
+        }
+        if (active.size() > 0 && (long) active.size() + bytes > config.segmentBytes()) {
+            active = roll(active, "size");
+        }
+        active.reserve(active.size() + (long) bytes, bytes / BatchHeader.OVERHEAD + 1);
+    }
+
+    /**
      * Fetches batches from the one containing {@code startOffset} onward, from one segment only: only batches whose
      * last offset is below {@code maxOffsetExclusive}, at most {@code maxBytes} in total except that, if
      * {@code minOneBatch}, the first batch is returned whole even when larger. The result is a read-only view of

@@ -235,6 +235,12 @@ public final class PartitionReplica {
                 || cause instanceof org.apache.ratis.protocol.exceptions.LeaderSteppingDownException) {
             return new PartitionException(PartitionError.LEADER_NOT_READY, cause.getMessage(), cause);
         }
+        boolean storage = cause instanceof java.io.UncheckedIOException
+                || cause instanceof org.apache.ratis.protocol.exceptions.StateMachineException
+                        && cause.getCause() instanceof IOException;
+        if (storage) { // a segment write or disk reservation failed, e.g. a full disk
+            return new PartitionException(PartitionError.STORAGE_ERROR, cause.getMessage(), cause);
+        }
         return new PartitionException(PartitionError.UNKNOWN, String.valueOf(cause.getMessage()), cause);
     }
 

@@ -82,8 +82,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
     private final SnapshotSource snapshotSource;
     /** Runs segment fsyncs, so they overlap the Raft log's own fsync (Ratis waits for both before acknowledging). */
     private final java.util.concurrent.Executor flushExecutor;
-    /** The first failed segment write; from then on every flush fails. */
-    private volatile Exception writeFailure;
+    private volatile long lastReserveWarningNanos = System.nanoTime() - java.util.concurrent.TimeUnit.MINUTES.toNanos(1);
 
     public PartitionStateMachine(org.apache.kafka.common.TopicPartition topicPartition, Path segmentDir,
                                  SegmentLogConfig segmentConfig, boolean fsync, java.util.concurrent.Executor flushExecutor,
@@ -205,22 +204,40 @@ public final class PartitionStateMachine extends BaseStateMachine {
             unappliedOffsets.put(entry.getIndex(), header.baseOffset());
             return CompletableFuture.completedFuture(null);
         } catch (IOException | RuntimeException e) {
-            LOGGER.error("Partition {} failed to write entry {}", segmentDir.getFileName(), entry.getIndex(), e);
-            writeFailure = e;
-            return CompletableFuture.failedFuture(e);
+            // Thrown, not returned as a failed future: Ratis calls write() before it queues the entry for its log
+            // file and its cache, so a throw keeps the entry out of the Raft log altogether (a failed future would
+            // leave its header in the log without its batch in the segments).
+            LOGGER.error("Partition {} failed to write entry {}: {}", segmentDir.getFileName(), entry.getIndex(),
+                    e.toString());
+            throw e instanceof RuntimeException r ? r : new java.io.UncheckedIOException((IOException) e);
         }
+    }
+
+    /**
+     * On the leader, before an entry is built: allocates disk blocks for its batch, so a full disk refuses the write
+     * with a StateMachineException (answered as KAFKA_STORAGE_ERROR) while the log stays intact.
+     */
+    @Override
+    public TransactionContext preAppendTransaction(TransactionContext trx) throws IOException {
+        int bytes = trx.getStateMachineLogEntry().getStateMachineEntry().getStateMachineData().size();
+        try {
+            log.reserve(bytes);
+        } catch (IOException e) {
+            long now = System.nanoTime();
+            if (now - lastReserveWarningNanos > java.util.concurrent.TimeUnit.SECONDS.toNanos(10)) {
+                lastReserveWarningNanos = now;
+                LOGGER.warn("Partition {} refuses writes: cannot reserve {} bytes of disk ({}); logged once per 10 s",
+                        segmentDir.getFileName(), bytes, e.getMessage());
+            }
+            throw new org.apache.ratis.protocol.exceptions.StateMachineException("partition "
+                    + segmentDir.getFileName() + " cannot reserve " + bytes + " bytes of disk: " + e.getMessage(), e,
+                    false);
+        }
+        return trx;
     }
 
     @Override
     public CompletableFuture<Void> flush(long logIndex) {
-        Exception failed = writeFailure;
-        if (failed != null) {
-            // Ratis only waits for write() through flush() (data sync is off, see RaftNode): failing every flush after
-            // a failed write stops this replica's Raft log for good before the entry counts as written, so a batch
-            // that never reached the segments is never acknowledged or applied here.
-            return CompletableFuture.failedFuture(new IOException("partition " + segmentDir.getFileName()
-                    + " stopped after a failed segment write", failed));
-        }
         if (!fsync) {
             return CompletableFuture.completedFuture(null);
         }
