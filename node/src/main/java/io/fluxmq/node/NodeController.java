@@ -132,14 +132,22 @@ final class NodeController {
         }
     }
 
+    /** The answer to a request that this controller must not serve (not the leader, unknown node), or null. */
+    private ControllerReply refusal(int nodeId, long now) {
+        if (syncTerm(now) < 0) {
+            return notController();
+        }
+        if (config.member(nodeId) == null) {
+            return reply(ControllerReply.Status.STATUS_REJECTED, "node " + nodeId + " is not in cluster.nodes");
+        }
+        return null;
+    }
+
     CompletableFuture<ControllerReply> register(RegisterRequest request) {
         long now = clockMs.getAsLong();
-        if (syncTerm(now) < 0) {
-            return CompletableFuture.completedFuture(notController());
-        }
-        if (config.member(request.getNodeId()) == null) {
-            return CompletableFuture.completedFuture(reply(ControllerReply.Status.STATUS_REJECTED,
-                    "node " + request.getNodeId() + " is not in cluster.nodes"));
+        ControllerReply refused = refusal(request.getNodeId(), now);
+        if (refused != null) {
+            return CompletableFuture.completedFuture(refused);
         }
         NodeEndpoint e = request.getEndpoint();
         NodeRecord record = new NodeRecord(request.getNodeId(), e.getHost(), e.getKafkaPort(), e.getRaftPort(),
@@ -153,12 +161,9 @@ final class NodeController {
 
     CompletableFuture<ControllerReply> heartbeat(HeartbeatRequest request) {
         long now = clockMs.getAsLong();
-        if (syncTerm(now) < 0) {
-            return CompletableFuture.completedFuture(notController());
-        }
-        if (config.member(request.getNodeId()) == null) {
-            return CompletableFuture.completedFuture(reply(ControllerReply.Status.STATUS_REJECTED,
-                    "node " + request.getNodeId() + " is not in cluster.nodes"));
+        ControllerReply refused = refusal(request.getNodeId(), now);
+        if (refused != null) {
+            return CompletableFuture.completedFuture(refused);
         }
         NodeRecord record = state.get().node(request.getNodeId()).orElse(null);
         if (record == null || record.incarnation() != request.getIncarnation()) {
