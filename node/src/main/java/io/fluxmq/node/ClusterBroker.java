@@ -209,6 +209,7 @@ final class ClusterBroker implements BrokerServices {
                 ready = partitionState(new TopicPartition(name, p)).leader() >= 0;
             }
             if (ready) {
+                awaitPreferredLeaders(name, from, to);
                 return CompletableFuture.completedFuture(null);
             }
             try {
@@ -221,6 +222,33 @@ final class ClusterBroker implements BrokerServices {
         return CompletableFuture.failedFuture(new AdminException(Errors.REQUEST_TIMED_OUT,
                 "partitions of " + name + " have no leader yet"));
     }
+
+    /**
+     * Gives the leaders of new partitions a moment to hand over to their preferred replicas (see
+     * {@link #preferLeader}), so a new topic starts with its leaders spread as placed, like in Kafka, and clients do
+     * not see them move right after CreateTopics. Returns after at most {@value #PREFERRED_WAIT_MS} ms either way.
+     */
+    private void awaitPreferredLeaders(String name, int from, int to) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(PREFERRED_WAIT_MS);
+        while (System.nanoTime() < deadline) {
+            Optional<TopicRecord> topic = state().topic(name);
+            boolean preferred = topic.isPresent();
+            for (int p = from; preferred && p < to; p++) {
+                preferred = partitionState(new TopicPartition(name, p)).leader() == topic.get().replicas(p).get(0);
+            }
+            if (preferred) {
+                return;
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private static final long PREFERRED_WAIT_MS = 3_000;
 
     @Override
     public CompletableFuture<Void> deleteTopic(String name) {
@@ -296,29 +324,39 @@ final class ClusterBroker implements BrokerServices {
      */
     void balanceLeaders() {
         for (TopicPartition tp : raft.localPartitions()) {
-            PartitionReplica replica = raft.replica(tp);
-            Optional<TopicRecord> topic = state().topic(tp.topic());
-            if (replica == null || topic.isEmpty() || tp.partition() >= topic.get().partitions()) {
-                continue;
-            }
-            int preferred = topic.get().replicas(tp.partition()).get(0);
-            if (preferred == config.nodeId() || !replica.isLeader()) {
-                continue;
-            }
-            // Only hand over to a follower that answered within one election timeout and has the whole log: Ratis
-            // rejects writes while a transfer is pending, so a transfer to a frozen or cut-off node would stall the
-            // partition for the whole transfer timeout.
-            long electionMs = config.electionTimeoutMin().toMillis();
-            if (!replica.isCaughtUpFollower(preferred, electionMs)) {
-                continue;
-            }
-            try {
-                boolean moved = replica.transferLeadership(preferred, 2 * electionMs).get(10, TimeUnit.SECONDS);
-                LOGGER.info("Leadership of {} {} to preferred leader {}", tp, moved ? "moved" : "did not move",
-                        preferred);
-            } catch (Exception e) {
-                LOGGER.info("Leadership of {} could not move to preferred leader {}: {}", tp, preferred, e.toString());
-            }
+            preferLeader(tp);
+        }
+    }
+
+    /**
+     * If this node leads {@code tp} and its preferred replica (the first assigned one) is another node that answered
+     * within one election timeout and holds the leader's whole log, hands leadership over with a Ratis transfer.
+     * Also run a few times right after this node becomes a leader (see FluxNode), so new partitions and partitions
+     * whose preferred replica returns get their preferred leader within seconds.
+     */
+    void preferLeader(TopicPartition tp) {
+        PartitionReplica replica = raft.replica(tp);
+        Optional<TopicRecord> topic = state().topic(tp.topic());
+        if (replica == null || topic.isEmpty() || tp.partition() >= topic.get().partitions()) {
+            return;
+        }
+        int preferred = topic.get().replicas(tp.partition()).get(0);
+        if (preferred == config.nodeId() || !replica.isLeader()) {
+            return;
+        }
+        // Only hand over to a follower that answered within one election timeout and has the whole log: Ratis
+        // rejects writes while a transfer is pending, so a transfer to a frozen or cut-off node would stall the
+        // partition for the whole transfer timeout.
+        long electionMs = config.electionTimeoutMin().toMillis();
+        if (!replica.isCaughtUpFollower(preferred, electionMs)) {
+            return;
+        }
+        try {
+            boolean moved = replica.transferLeadership(preferred, 2 * electionMs).get(10, TimeUnit.SECONDS);
+            LOGGER.info("Leadership of {} {} to preferred leader {}", tp, moved ? "moved" : "did not move",
+                    preferred);
+        } catch (Exception e) {
+            LOGGER.info("Leadership of {} could not move to preferred leader {}: {}", tp, preferred, e.toString());
         }
     }
 

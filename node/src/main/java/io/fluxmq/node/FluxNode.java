@@ -56,6 +56,7 @@ public final class FluxNode implements Closeable {
     /** Single-thread executors that submit appends to Raft; a partition always uses the same one (order). */
     private final ExecutorService[] appends = new ExecutorService[4];
     private ScheduledExecutorService duties;
+    private static final long[] PREFER_LEADER_DELAYS_MS = {100, 300, 700, 1500};
     private ClusterBroker broker;
     private MetadataClient metadataClient;
     private NodeHttpServer http;
@@ -100,7 +101,13 @@ public final class FluxNode implements Closeable {
         metadataClient = new MetadataClient(RaftGroup.valueOf(RaftNode.METADATA_GROUP, voters),
                 raft.clientProperties());
         broker = new ClusterBroker(config, raft, metadataClient, topicConfigs, admin);
-        raft.setLeaderReadyListener(broker::reportLeader);
+        raft.setLeaderReadyListener((tp, term) -> {
+            broker.reportLeader(tp, term);
+            // a new leader that is not the preferred replica hands over as soon as that replica has caught up
+            for (long delayMs : PREFER_LEADER_DELAYS_MS) {
+                duties.schedule(() -> broker.preferLeader(tp), delayMs, TimeUnit.MILLISECONDS);
+            }
+        });
         startControlPlane();
         kafka = new KafkaFrontend(config.kafka(), registry(broker));
         kafka.start();

@@ -64,7 +64,8 @@ final class NodeProcess implements AutoCloseable {
                 + Files.readString(target.resolve("classpath.txt")).trim();
         List<String> cmd = new ArrayList<>(launcher);
         cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-cp", classpath, "io.fluxmq.node.Main",
+                "-Xmx512m", "-Xlog:gc:file=" + target.resolve("node-logs").resolve(name + "-gc.log").toAbsolutePath()
+                        + ":time", "-cp", classpath, "io.fluxmq.node.Main",
                 "--data-dir", dataDir.toString(), "--kafka-port", Integer.toString(kafkaPort),
                 "--raft-port", Integer.toString(raftPort),
                 "--set", "raft.election.timeout.min.ms=300", "--set", "raft.election.timeout.max.ms=600"));
@@ -107,7 +108,14 @@ final class NodeProcess implements AutoCloseable {
     /** SIGTERM: graceful shutdown; returns the exit code. */
     int stop() throws InterruptedException {
         process.destroy();
-        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            try {
+                dumpThreads(); // what the shutdown is stuck on, into the node's log
+            } catch (IOException e) {
+                System.out.println("no thread dump of " + name + ": " + e);
+            }
+        }
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
             process.destroyForcibly();
             process.waitFor(30, TimeUnit.SECONDS);
         }
