@@ -49,6 +49,16 @@ public final class PartitionReplica {
     private final Object appendLock = new Object();
     /** Leader-side view: next offset and producer state including appended but uncommitted entries. */
     private volatile LeaderView leaderView;
+    /**
+     * Bumped (without the lock) when an append failed or a retried batch's original turned out uncommitted: the leader
+     * view may then count entries that never made it, and the next append rebuilds it. Callbacks must not take
+     * {@link #appendLock}: Ratis completes replies on threads that hold its server lock (e.g. while stepping down),
+     * and an append holding appendLock waits for that lock inside submitClientRequestAsync — a deadlock seen in
+     * FailoverIT.
+     */
+    private final AtomicLong viewInvalidations = new AtomicLong();
+    /** The value of {@link #viewInvalidations} the current leader view was built at; guarded by appendLock. */
+    private long viewBuiltAt;
 
     private record LeaderView(long term, long nextOffset, ProducerStateTable producers) {}
 
@@ -95,8 +105,10 @@ public final class PartitionReplica {
             }
             long term = division.getInfo().getCurrentTerm();
             LeaderView view = leaderView;
-            if (view == null || view.term() != term) {
+            long invalidations = viewInvalidations.get();
+            if (view == null || view.term() != term || invalidations != viewBuiltAt) {
                 try {
+                    viewBuiltAt = invalidations;
                     view = buildLeaderView(division, term);
                 } catch (IOException e) {
                     return CompletableFuture.failedFuture(new PartitionException(PartitionError.LEADER_NOT_READY,
@@ -141,9 +153,7 @@ public final class PartitionReplica {
             if (failure == null) {
                 return new AppendResult(header.baseOffset(), stateMachine.log().logStartOffset());
             }
-            synchronized (appendLock) {
-                leaderView = null;
-            }
+            viewInvalidations.incrementAndGet();
             throw new CompletionException(translate(failure));
         });
     }
@@ -211,7 +221,7 @@ public final class PartitionReplica {
                 if (stateMachine.applied(producerId, epoch, original)) {
                     result.complete(new AppendResult(original.baseOffset(), stateMachine.log().logStartOffset()));
                 } else {
-                    leaderView = null; // volatile: forces a rebuild; no lock taken on the apply thread
+                    viewInvalidations.incrementAndGet(); // forces a rebuild; no lock on the apply thread
                     result.completeExceptionally(notLeader("the original of this retried batch was not committed"));
                 }
             }
