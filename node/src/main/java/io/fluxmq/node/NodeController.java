@@ -225,9 +225,10 @@ final class NodeController {
         return out.build();
     }
 
+    /** Milliseconds since the node was last heard, or -1 if never; 0 when it was heard after {@code now} was read. */
     private synchronized long ageMs(int id, long now) {
         Long heard = lastHeardMs.get(id);
-        return heard == null ? -1 : now - heard;
+        return heard == null ? -1 : Math.max(0, now - heard);
     }
 
     private ControllerReply accepted() {
