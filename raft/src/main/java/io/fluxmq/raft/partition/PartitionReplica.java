@@ -362,15 +362,16 @@ public final class PartitionReplica {
     public boolean isCaughtUpFollower(int nodeId, long maxSilenceMs) {
         try {
             RaftServer.Division division = server.getDivision(groupId);
-            if (!division.getInfo().isLeaderReady()
-                    || followerSilenceMs(division).getOrDefault(nodeId, Long.MAX_VALUE) > maxSilenceMs) {
+            java.util.Map<Integer, Long> silence = followerSilenceMs(division);
+            if (!division.getInfo().isLeaderReady() || silence.getOrDefault(nodeId, Long.MAX_VALUE) > maxSilenceMs) {
                 return false;
             }
             long last = division.getRaftLog().getLastEntryTermIndex() == null ? -1
                     : division.getRaftLog().getLastEntryTermIndex().getIndex();
+            // Ratis lists match indices in the order of its log appenders, as the role info lists followers
             long[] matches = division.getInfo().getFollowerMatchIndices();
-            List<RaftPeerId> followers = followerIds(division);
-            int i = followers.indexOf(RaftPeerId.valueOf("n" + nodeId));
+            List<Integer> followers = new ArrayList<>(silence.keySet());
+            int i = followers.indexOf(nodeId);
             return i >= 0 && i < matches.length && matches[i] >= last;
         } catch (IOException e) {
             return false;
@@ -379,7 +380,7 @@ public final class PartitionReplica {
 
     /** Milliseconds since each follower last answered this leader; empty when this node does not lead the group. */
     private static java.util.Map<Integer, Long> followerSilenceMs(RaftServer.Division division) {
-        java.util.Map<Integer, Long> silence = new java.util.HashMap<>();
+        java.util.Map<Integer, Long> silence = new java.util.LinkedHashMap<>(); // in Ratis' appender order
         var role = division.getInfo().getRoleInfoProto();
         if (role.hasLeaderInfo()) {
             for (var f : role.getLeaderInfo().getFollowerInfoList()) {
@@ -387,17 +388,6 @@ public final class PartitionReplica {
             }
         }
         return silence;
-    }
-
-    private static List<RaftPeerId> followerIds(RaftServer.Division division) {
-        List<RaftPeerId> ids = new ArrayList<>();
-        var role = division.getInfo().getRoleInfoProto();
-        if (role.hasLeaderInfo()) {
-            for (var f : role.getLeaderInfo().getFollowerInfoList()) {
-                ids.add(RaftPeerId.valueOf(f.getId().getId()));
-            }
-        }
-        return ids;
     }
 
     /**
