@@ -378,14 +378,15 @@ final class ClusterBroker implements BrokerServices {
             }
             long retentionMs = Long.parseLong(topicConfigs.value(topic.get().configs(), "retention.ms"));
             long retentionBytes = Long.parseLong(topicConfigs.value(topic.get().configs(), "retention.bytes"));
-            try {
-                int deleted = replica.enforceRetention(retentionMs < 0 ? Long.MAX_VALUE : retentionMs, retentionBytes);
-                if (deleted > 0) {
-                    LOGGER.info("Retention deleted {} segments of {}", deleted, tp);
-                }
-            } catch (IOException | RuntimeException e) {
-                LOGGER.warn("Retention of {} failed: {}", tp, e.toString());
-            }
+            long before = replica.logStartOffset();
+            replica.enforceRetention(retentionMs < 0 ? Long.MAX_VALUE : retentionMs, retentionBytes)
+                    .whenComplete((start, e) -> {
+                        if (e != null) {
+                            LOGGER.warn("Retention of {} failed: {}", tp, e.toString());
+                        } else if (start > before) {
+                            LOGGER.info("Retention moved the log start of {} from {} to {}", tp, before, start);
+                        }
+                    });
         }
     }
 }

@@ -19,8 +19,12 @@ import io.fluxmq.kafka.broker.BrokerServices;
 import io.fluxmq.kafka.group.GroupCoordinator;
 import io.fluxmq.kafka.server.KafkaFrontend;
 import io.fluxmq.raft.RaftNode;
+import io.fluxmq.raft.metadata.MetadataCommand;
+import io.fluxmq.raft.metadata.MetadataReply;
+import io.fluxmq.raft.storage.DurableFiles;
 import java.io.Closeable;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.io.Reader;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
@@ -63,6 +67,8 @@ public final class FluxNode implements Closeable {
     private ControlChannels controlChannels;
     private ControlServer control;
     private ScheduledExecutorService liveness;
+    private ScheduledExecutorService reconcilerThread;
+    private Reconciler reconciler;
 
     public FluxNode(NodeConfig config) {
         this.config = config;
@@ -81,8 +87,6 @@ public final class FluxNode implements Closeable {
         raft = new RaftNode(config.raft());
         raft.setSnapshotSource(new HttpSnapshotSource(config));
         http = new NodeHttpServer(config.httpHost(), config.httpPort(), raft, () -> kafka != null);
-        Reconciler reconciler = new Reconciler(config, raft, topicConfigs,
-                Executors.newSingleThreadExecutor(named("fluxmq-reconciler")));
         raft.start();
         List<RaftPeer> metadataMembers = new ArrayList<>();
         List<RaftPeer> voters = new ArrayList<>();
@@ -97,9 +101,15 @@ public final class FluxNode implements Closeable {
             }
         }
         raft.openMetadata(metadataMembers);
-        raft.metadata().addListener(reconciler::onMetadata);
         metadataClient = new MetadataClient(RaftGroup.valueOf(RaftNode.METADATA_GROUP, voters),
                 raft.clientProperties());
+        reconcilerThread = Executors.newSingleThreadScheduledExecutor(named("fluxmq-reconciler"));
+        reconciler = new Reconciler(config.nodeId(), new RaftPartitions(raft), ids -> Reconciler.peers(config, ids),
+                topicConfigs::segmentConfig,
+                () -> metadataClient.submit(new MetadataCommand.Barrier()).thenApply(MetadataReply::value),
+                raft.metadata()::awaitApplied, reconcilerThread, Reconciler.Delayer.of(reconcilerThread));
+        raft.metadata().addListener(reconciler::onMetadata);
+        reconciler.start();
         broker = new ClusterBroker(config, raft, metadataClient, topicConfigs, admin);
         raft.setLeaderReadyListener((tp, term) -> {
             broker.reportLeader(tp, term);
@@ -201,9 +211,11 @@ public final class FluxNode implements Closeable {
         meta.setProperty("node.id", Integer.toString(config.nodeId()));
         meta.setProperty("cluster.id", config.clusterId());
         meta.setProperty("version", "1");
-        try (Writer out = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-            meta.store(out, "FluxMQ node identity");
-        }
+        DurableFiles.write(file, out -> {
+            Writer writer = new OutputStreamWriter(out, StandardCharsets.UTF_8);
+            meta.store(writer, "FluxMQ node identity");
+            writer.flush();
+        });
     }
 
     public int kafkaPort() {
@@ -228,6 +240,10 @@ public final class FluxNode implements Closeable {
         }
         if (liveness != null) {
             liveness.shutdownNow();
+        }
+        if (reconciler != null) {
+            reconciler.close();
+            reconcilerThread.shutdownNow();
         }
         if (control != null) {
             control.close();

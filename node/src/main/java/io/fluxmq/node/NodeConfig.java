@@ -48,7 +48,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put("raft.election.timeout.max.ms", "2000");
         d.put("raft.snapshot.interval.entries", "10000");
         d.put("raft.log.segment.bytes", "8388608");
-        d.put("raft.log.purge.upto.snapshot", "false");
+        d.put("raft.log.purge.upto.snapshot", "true");
         d.put("http.host", "");                         // default: raft.host
         d.put("http.port", "");                         // default: this node's cluster.nodes entry, else raft.port+200
         d.put("control.host", "");                      // default: raft.host

@@ -3,12 +3,18 @@ package io.fluxmq.node;
 import io.fluxmq.raft.RaftNode;
 import io.fluxmq.raft.metadata.ClusterState;
 import io.fluxmq.raft.metadata.TopicRecord;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.LongFunction;
+import java.util.function.Supplier;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.ratis.protocol.RaftPeer;
@@ -16,33 +22,133 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Moves this node toward the metadata: opens the Raft group of every partition assigned to it and removes groups of
- * partitions no longer assigned (deleted topics). Runs on one thread; metadata changes coalesce into one pass.
+ * Moves this node toward the metadata: opens the Raft group of every partition assigned to it and removes the
+ * partitions whose topic a committed metadata change deleted (or replaced by a new topic of the same name).
+ *
+ * <p>Nothing happens until the catch-up barrier passed: a {@code Barrier} command is committed in the metadata group
+ * and this node's metadata replica has applied it, so the state it reconciles against holds every change committed
+ * before this node started. Before that, the local copy may be empty or an old snapshot still being replayed, and
+ * reconciling against it would remove partitions that exist (Raft amnesia for a voter). Until then the partitions
+ * found on disk run as they are. Passes run on one thread; metadata changes coalesce into one pass.
  */
 final class Reconciler {
     private static final Logger LOGGER = LoggerFactory.getLogger(Reconciler.class);
+    private static final long BARRIER_RETRY_MS = 500;
 
-    private final NodeConfig config;
-    private final RaftNode raft;
-    private final TopicConfigs topicConfigs;
-    private final ExecutorService executor;
+    /** What the reconciler needs of this node's partition replicas (RaftNode in production). */
+    interface LocalPartitions {
+        /** Partitions with a group or a spec on this node. */
+        Set<TopicPartition> hosted();
+
+        Uuid topicIdOf(TopicPartition tp);
+
+        boolean isOpen(TopicPartition tp);
+
+        void open(RaftNode.PartitionSpec spec, List<RaftPeer> members) throws IOException;
+
+        /** Removes a partition whose deletion metadata committed: group, segments and spec, renamed aside first. */
+        void remove(TopicPartition tp, Uuid topicId) throws IOException;
+    }
+
+    /** Runs a task later (a barrier retry). */
+    interface Delayer {
+        void schedule(Runnable task, long delayMs);
+
+        static Delayer of(ScheduledExecutorService executor) {
+            return (task, delayMs) -> executor.schedule(task, delayMs, TimeUnit.MILLISECONDS);
+        }
+    }
+
+    /** Where the reconciler is; see the class comment. */
+    enum Phase { CATCHING_UP, READY, CLOSED }
+
+    private final int nodeId;
+    private final LocalPartitions local;
+    private final java.util.function.Function<List<Integer>, List<RaftPeer>> peers;
+    private final java.util.function.Function<java.util.Map<String, String>, io.fluxmq.raft.log.SegmentLogConfig>
+            segmentConfig;
+    private final Supplier<CompletableFuture<Long>> barrier;
+    private final LongFunction<CompletableFuture<Void>> awaitApplied;
+    private final Executor executor;
+    private final Delayer delayer;
     private final AtomicBoolean scheduled = new AtomicBoolean();
+    private volatile Phase phase = Phase.CATCHING_UP;
     private volatile ClusterState latest = ClusterState.EMPTY;
 
-    Reconciler(NodeConfig config, RaftNode raft, TopicConfigs topicConfigs, ExecutorService executor) {
-        this.config = config;
-        this.raft = raft;
-        this.topicConfigs = topicConfigs;
+    /**
+     * @param barrier commits a metadata barrier and completes with its Raft index
+     * @param awaitApplied completes once the local metadata replica applied the given index
+     */
+    Reconciler(int nodeId, LocalPartitions local, java.util.function.Function<List<Integer>, List<RaftPeer>> peers,
+               java.util.function.Function<java.util.Map<String, String>, io.fluxmq.raft.log.SegmentLogConfig>
+                       segmentConfig,
+               Supplier<CompletableFuture<Long>> barrier, LongFunction<CompletableFuture<Void>> awaitApplied,
+               Executor executor, Delayer delayer) {
+        this.nodeId = nodeId;
+        this.local = local;
+        this.peers = peers;
+        this.segmentConfig = segmentConfig;
+        this.barrier = barrier;
+        this.awaitApplied = awaitApplied;
         this.executor = executor;
+        this.delayer = delayer;
+    }
+
+    Phase phase() {
+        return phase;
+    }
+
+    /** Starts the catch-up barrier; the first pass runs once it passed. */
+    void start() {
+        executor.execute(this::tryBarrier);
+    }
+
+    void close() {
+        phase = Phase.CLOSED;
+    }
+
+    private void tryBarrier() {
+        if (phase != Phase.CATCHING_UP) {
+            return;
+        }
+        CompletableFuture<Void> caughtUp;
+        try {
+            caughtUp = barrier.get().thenCompose(index -> awaitApplied.apply(index)
+                    .thenRun(() -> LOGGER.info("Metadata caught up to index {}; reconciling partitions", index)));
+        } catch (RuntimeException e) {
+            caughtUp = CompletableFuture.failedFuture(e);
+        }
+        caughtUp.whenComplete((v, failure) -> {
+            if (failure != null) {
+                LOGGER.info("Metadata catch-up barrier not passed yet ({}); partitions found on disk keep running, "
+                        + "none is created or removed until it passes", failure.toString());
+                if (phase == Phase.CATCHING_UP) {
+                    delayer.schedule(this::tryBarrier, BARRIER_RETRY_MS);
+                }
+                return;
+            }
+            if (phase == Phase.CATCHING_UP) {
+                phase = Phase.READY;
+                schedulePass();
+            }
+        });
     }
 
     /** Metadata listener: schedules a pass (never blocks the apply thread). */
     void onMetadata(ClusterState state) {
         latest = state;
+        if (phase == Phase.READY) {
+            schedulePass();
+        }
+    }
+
+    private void schedulePass() {
         if (scheduled.compareAndSet(false, true)) {
             executor.execute(() -> {
                 scheduled.set(false);
-                reconcile(latest);
+                if (phase == Phase.READY) {
+                    reconcile(latest);
+                }
             });
         }
     }
@@ -52,37 +158,44 @@ final class Reconciler {
         for (TopicRecord topic : state.topics().values()) {
             for (int p = 0; p < topic.partitions(); p++) {
                 List<Integer> replicas = topic.replicas(p);
-                if (!replicas.contains(config.nodeId())) {
+                if (!replicas.contains(nodeId)) {
                     continue;
                 }
                 TopicPartition tp = new TopicPartition(topic.name(), p);
                 wanted.add(tp);
-                if (raft.replica(tp) != null) {
+                if (local.isOpen(tp)) {
                     continue;
                 }
                 try {
-                    raft.openPartition(new RaftNode.PartitionSpec(tp, topic.topicId(),
-                            topicConfigs.segmentConfig(topic.configs())), peers(replicas));
+                    local.open(new RaftNode.PartitionSpec(tp, topic.topicId(), segmentConfig.apply(topic.configs())),
+                            peers.apply(replicas));
                 } catch (Exception e) {
                     LOGGER.warn("Cannot open partition {}: {}; retrying at the next metadata change", tp, e.toString());
                 }
             }
         }
-        for (TopicPartition tp : raft.localPartitions()) {
-            Uuid id = raft.topicIdOf(tp);
+        boolean removed = false;
+        for (TopicPartition tp : local.hosted()) {
+            Uuid id = local.topicIdOf(tp);
             boolean sameTopic = state.topic(tp.topic()).map(t -> t.topicId().equals(id)).orElse(false);
             if (!wanted.contains(tp) || !sameTopic) {
                 try {
-                    raft.removePartition(tp, id);
-                    LOGGER.info("Removed partition {} (no longer assigned here)", tp);
+                    local.remove(tp, id);
+                    removed = true;
+                    LOGGER.info("Removed partition {} of topic id {}: its topic was deleted or replaced in metadata",
+                            tp, id);
                 } catch (Exception e) {
                     LOGGER.warn("Cannot remove partition {}: {}", tp, e.toString());
                 }
             }
         }
+        if (removed) {
+            schedulePass(); // a topic recreated under the same name opens once the old partition is gone
+        }
     }
 
-    List<RaftPeer> peers(List<Integer> nodeIds) {
+    /** The Raft peers of the given nodes. */
+    static List<RaftPeer> peers(NodeConfig config, List<Integer> nodeIds) {
         List<RaftPeer> peers = new ArrayList<>();
         for (int id : nodeIds) {
             ClusterMember m = config.member(id);

@@ -4,9 +4,11 @@ import io.fluxmq.raft.log.SegmentLogConfig;
 import io.fluxmq.raft.metadata.MetadataStateMachine;
 import io.fluxmq.raft.partition.PartitionReplica;
 import io.fluxmq.raft.partition.PartitionStateMachine;
+import io.fluxmq.raft.storage.DurableFiles;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
@@ -109,37 +111,81 @@ public final class RaftNode implements Closeable {
         p.setProperty("segment.ms", Long.toString(spec.segment().segmentMs()));
         p.setProperty("index.interval.bytes", Integer.toString(spec.segment().indexIntervalBytes()));
         p.setProperty("index.max.bytes", Integer.toString(spec.segment().maxIndexBytes()));
-        java.nio.file.Files.createDirectories(specDir());
-        Path tmp = specDir().resolve(id.getUuid() + ".properties.tmp");
-        try (var out = java.nio.file.Files.newBufferedWriter(tmp)) {
-            p.store(out, "FluxMQ partition group");
-        }
-        java.nio.file.Files.move(tmp, specDir().resolve(id.getUuid() + ".properties"),
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        DurableFiles.write(specFile(id), out -> p.store(out, "FluxMQ partition group"));
     }
 
+    private Path specFile(RaftGroupId id) {
+        return specDir().resolve(id.getUuid() + ".properties");
+    }
+
+    /** Reads every spec; one that cannot be read stops the start with an error naming the file. */
     private void loadSpecs() throws IOException {
-        if (!java.nio.file.Files.isDirectory(specDir())) {
+        if (!Files.isDirectory(specDir())) {
             return;
         }
-        try (var files = java.nio.file.Files.list(specDir())) {
+        try (var files = Files.list(specDir())) {
             for (Path f : files.filter(x -> x.toString().endsWith(".properties")).toList()) {
-                java.util.Properties p = new java.util.Properties();
-                try (var in = java.nio.file.Files.newBufferedReader(f)) {
-                    p.load(in);
+                register(readSpec(f));
+            }
+        }
+    }
+
+    static PartitionSpec readSpec(Path file) throws IOException {
+        java.util.Properties p = new java.util.Properties();
+        try (var in = Files.newBufferedReader(file)) {
+            p.load(in);
+            return new PartitionSpec(new TopicPartition(required(p, "topic"),
+                    Integer.parseInt(required(p, "partition"))), Uuid.fromString(required(p, "topic.id")),
+                    new SegmentLogConfig(Integer.parseInt(required(p, "segment.bytes")),
+                            Long.parseLong(required(p, "segment.ms")),
+                            Integer.parseInt(required(p, "index.interval.bytes")),
+                            Integer.parseInt(required(p, "index.max.bytes"))));
+        } catch (IOException | RuntimeException e) {
+            throw new IOException("Partition spec file " + file + " is unreadable (" + e.getMessage() + "); it names"
+                    + " the partition of the Raft group with the same UUID. Restore it (another replica of the"
+                    + " partition holds the same file in its raft-partitions directory) before starting the node", e);
+        }
+    }
+
+    private static String required(java.util.Properties p, String key) {
+        String value = p.getProperty(key);
+        if (value == null) {
+            throw new IllegalArgumentException("missing key " + key);
+        }
+        return value;
+    }
+
+    /**
+     * Every partition Raft group directory must have its spec: without it the group would run with no state machine.
+     * A missing spec stops the start (nothing is deleted): it can only come from files lost or removed by hand.
+     */
+    private void checkGroupsHaveSpecs() throws IOException {
+        Path raftDir = config.dataDir().resolve("raft");
+        if (!Files.isDirectory(raftDir)) {
+            return;
+        }
+        try (var dirs = Files.list(raftDir)) {
+            for (Path dir : dirs.filter(Files::isDirectory).toList()) {
+                UUID uuid;
+                try {
+                    uuid = UUID.fromString(dir.getFileName().toString());
+                } catch (IllegalArgumentException e) {
+                    continue; // not a group directory
                 }
-                register(new PartitionSpec(new TopicPartition(p.getProperty("topic"),
-                        Integer.parseInt(p.getProperty("partition"))), Uuid.fromString(p.getProperty("topic.id")),
-                        new SegmentLogConfig(Integer.parseInt(p.getProperty("segment.bytes")),
-                                Long.parseLong(p.getProperty("segment.ms")),
-                                Integer.parseInt(p.getProperty("index.interval.bytes")),
-                                Integer.parseInt(p.getProperty("index.max.bytes")))));
+                RaftGroupId id = RaftGroupId.valueOf(uuid);
+                if (!id.equals(METADATA_GROUP) && !specs.containsKey(id)) {
+                    throw new IOException("Raft group directory " + dir + " has no partition spec file "
+                            + specFile(id) + "; restore it (another replica of the partition has the same file) or"
+                            + " move the group directory away before starting the node");
+                }
             }
         }
     }
 
     public void start() throws IOException {
+        emptyTrash();
         loadSpecs();
+        checkGroupsHaveSpecs();
         server = RaftServer.newBuilder()
                 .setServerId(self.getId())
                 .setProperties(properties())
@@ -148,15 +194,10 @@ public final class RaftNode implements Closeable {
                 .build();
         server.start();
         for (RaftGroupId id : server.getGroupIds()) {
-            if (id.equals(METADATA_GROUP)) {
-                continue;
-            }
             PartitionSpec spec = specs.get(id);
-            if (spec == null) {
-                LOGGER.warn("Raft group {} on disk belongs to no known partition; removing it", id);
-                removeGroup(id);
-            } else {
+            if (spec != null) {
                 replicas.put(spec.topicPartition(), replica(spec, id));
+                stateMachines.get(id).checkAgainstRaftLog(server.getDivision(id).getRaftLog());
             }
         }
         LOGGER.info("Raft server {} listening on {} with {} partition groups", self.getId(), self.getAddress(),
@@ -211,9 +252,16 @@ public final class RaftNode implements Closeable {
         return openPartition(spec, List.of(self));
     }
 
-    /** The partitions this node currently hosts. */
+    /** The partitions whose Raft group is open on this node. */
     public java.util.Set<TopicPartition> localPartitions() {
         return java.util.Set.copyOf(replicas.keySet());
+    }
+
+    /** The partitions with a spec on this node: open ones, and any whose group a crash left uncreated or removed. */
+    public java.util.Set<TopicPartition> hostedPartitions() {
+        java.util.Set<TopicPartition> hosted = new java.util.HashSet<>(replicas.keySet());
+        specs.values().forEach(spec -> hosted.add(spec.topicPartition()));
+        return hosted;
     }
 
     /** The topic id of a hosted partition, or null. */
@@ -226,32 +274,69 @@ public final class RaftNode implements Closeable {
         return null;
     }
 
-    /** Removes a partition's group and deletes its Raft storage and segments. */
+    /**
+     * Removes a partition whose deletion cluster metadata committed. Its Raft group is closed, then the group
+     * directory, the segments and the spec are each renamed into {@code trash/} (durably, in that order, so a crash in
+     * between leaves a spec that the next reconciliation removes again, never a group without its spec), and the trash
+     * is emptied.
+     */
     public void removePartition(TopicPartition tp, Uuid topicId) throws IOException {
-        replicas.remove(tp);
         RaftGroupId id = groupId(topicId, tp.partition());
-        removeGroup(id);
-        specs.remove(id);
+        replicas.remove(tp);
+        if (hasGroup(id)) {
+            RaftClientReply reply = server.groupManagement(GroupManagementRequest.newRemove(
+                    adminClientId, self.getId(), callIds.incrementAndGet(), id, false, false));
+            if (!reply.isSuccess()) {
+                throw new IOException("cannot remove Raft group " + id, reply.getException());
+            }
+        }
         stateMachines.remove(id);
-        deleteRecursively(segmentDir(tp));
-        java.nio.file.Files.deleteIfExists(specDir().resolve(id.getUuid() + ".properties"));
+        String aside = id.getUuid() + "-" + System.currentTimeMillis();
+        moveToTrash(config.dataDir().resolve("raft").resolve(id.getUuid().toString()), aside + ".raft");
+        moveToTrash(segmentDir(tp), aside + "." + tp.topic() + "-" + tp.partition());
+        moveToTrash(specFile(id), aside + ".properties");
+        specs.remove(id);
+        emptyTrash();
     }
 
-    private void removeGroup(RaftGroupId id) throws IOException {
-        RaftClientReply reply = server.groupManagement(GroupManagementRequest.newRemove(
-                adminClientId, self.getId(), callIds.incrementAndGet(), id, true, false));
-        if (!reply.isSuccess()) {
-            throw new IOException("cannot remove Raft group " + id, reply.getException());
+    private boolean hasGroup(RaftGroupId id) {
+        for (RaftGroupId open : server.getGroupIds()) {
+            if (open.equals(id)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private Path trashDir() {
+        return config.dataDir().resolve("trash");
+    }
+
+    private void moveToTrash(Path path, String name) throws IOException {
+        if (Files.exists(path)) {
+            DurableFiles.move(path, trashDir().resolve(name));
+        }
+    }
+
+    /** Deletes what removals renamed aside (committed deletions; a crash may have left some). */
+    private void emptyTrash() throws IOException {
+        if (!Files.isDirectory(trashDir())) {
+            return;
+        }
+        try (var entries = Files.list(trashDir())) {
+            for (Path p : entries.toList()) {
+                deleteRecursively(p);
+            }
         }
     }
 
     private static void deleteRecursively(Path dir) throws IOException {
-        if (!java.nio.file.Files.exists(dir)) {
+        if (!Files.exists(dir)) {
             return;
         }
-        try (var paths = java.nio.file.Files.walk(dir)) {
+        try (var paths = Files.walk(dir)) {
             for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                java.nio.file.Files.deleteIfExists(p);
+                Files.deleteIfExists(p);
             }
         }
     }
@@ -329,17 +414,18 @@ public final class RaftNode implements Closeable {
                 Math.min(1L << 20, config.raftLogSegmentBytes())));
         RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
         RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf("16MB"));
-        // Purge only what every follower already has: the Raft log holds entry headers only (the batches live in the
-        // segments), so keeping it for a lagging follower is cheap, and that follower then catches up by log replay,
-        // reading the batches from the leader's segments, instead of needing a snapshot transfer.
+        // Purge up to the latest snapshot (default): a follower down for long neither pins the leader's Raft log nor,
+        // once retention moved the log start past what it has, asks for batches that are gone; it installs a snapshot
+        // and copies the segments it lacks from the leader instead (docs/architecture.md, Catch-up).
         RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, config.purgeUptoSnapshot());
         // Ratis' Netty log appender only knows chunked snapshot transfer; the partition snapshot file is small, and
         // the follower copies the segments behind it from the leader when it reloads (see PartitionStateMachine).
         RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
         RaftServerConfigKeys.Log.setPurgeGap(p, (int) Math.min(Integer.MAX_VALUE, config.snapshotEveryEntries()));
-        // Not "sync": Ratis then starts the segment flush (on flushPool), fsyncs its own log meanwhile and waits for both
-        // before it counts an entry as written. write() itself completes at once, so nothing else changes.
-        RaftServerConfigKeys.Log.StateMachineData.setSync(p, false);
+        // "sync": Ratis waits for the segment flush (on flushPool) before it writes the entry headers of that flush to its
+        // log file and fsyncs it, so a header never reaches the disk before its batch, and a power cut cannot leave a
+        // Raft entry whose batch is gone (docs/architecture.md, Durability). write() itself completes at once.
+        RaftServerConfigKeys.Log.StateMachineData.setSync(p, true);
         RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf("256MB"));
         RaftServerConfigKeys.Write.setElementLimit(p, 16384);
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);

@@ -83,8 +83,6 @@ final class MappedFiles {
 
     /** Makes created, renamed and deleted directory entries durable. */
     static void syncDirectory(Path dir) throws IOException {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        }
+        io.fluxmq.raft.storage.DurableFiles.syncDirectory(dir);
     }
 }

@@ -35,6 +35,8 @@ public final class SegmentLog implements java.io.Closeable {
     /** Immutable, in offset order, never empty; the last one is the active segment. */
     private volatile List<LogSegment> segments;
     private volatile boolean closed;
+    /** The log start agreed through Raft; may be above the first segment's base offset. */
+    private volatile long startFloor;
     /** Writer-only: segment files were created or deleted since the directory was last synced. */
     private boolean directoryDirty;
 
@@ -56,8 +58,68 @@ public final class SegmentLog implements java.io.Closeable {
         return log;
     }
 
+    /**
+     * The first offset readers may see: the base of the first segment, or a later offset the partition's Raft group
+     * agreed on ({@link #advanceLogStart}), which may lie inside the first segment when this replica's segment
+     * boundaries differ from the leader's.
+     */
     public long logStartOffset() {
-        return segments.get(0).baseOffset();
+        return Math.max(startFloor, segments.get(0).baseOffset());
+    }
+
+    /**
+     * Moves the log start offset to {@code offset} (never backwards, never past the log end) and deletes the segments
+     * that lie entirely below it, never the active one.
+     *
+     * @return the number of segments deleted
+     */
+    public synchronized int advanceLogStart(long offset) throws IOException {
+        ensureOpen();
+        if (offset <= logStartOffset()) {
+            return 0;
+        }
+        if (offset > logEndOffset()) {
+            throw new IllegalArgumentException("log start " + offset + " beyond the log end " + logEndOffset());
+        }
+        startFloor = offset;
+        List<LogSegment> segs = segments;
+        int deletable = 0;
+        while (deletable < segs.size() - 1 && segs.get(deletable + 1).baseOffset() <= offset) {
+            deletable++;
+        }
+        if (deletable > 0) {
+            segments = List.copyOf(segs.subList(deletable, segs.size()));
+            for (int i = 0; i < deletable; i++) {
+                segs.get(i).delete();
+            }
+            directoryDirty = true;
+        }
+        LOGGER.info("Log {}: log start offset is now {} ({} segments deleted)", dir, offset, deletable);
+        return deletable;
+    }
+
+    /**
+     * Deletes every segment and starts the log empty at {@code offset}: for a replica whose whole log lies below the
+     * log start of the snapshot it installs.
+     */
+    public synchronized void resetTo(long offset) throws IOException {
+        ensureOpen();
+        if (offset <= logEndOffset()) {
+            throw new IllegalArgumentException("reset to " + offset + " within the log (end " + logEndOffset() + ")");
+        }
+        List<LogSegment> segs = segments;
+        // the new segment first: a crash before the old ones are gone leaves them below it, where the log start
+        // recorded in the partition snapshot deletes them again at the next start
+        LogSegment fresh = LogSegment.create(dir, offset, config);
+        MappedFiles.syncDirectory(dir);
+        segments = List.of(fresh);
+        for (LogSegment segment : segs) {
+            segment.delete();
+        }
+        startFloor = offset;
+        directoryDirty = true;
+        syncDirectoryIfDirty();
+        LOGGER.info("Log {} reset to start empty at offset {}", dir, offset);
     }
 
     /** The offset the next appended batch must have as its base offset. */
@@ -131,7 +193,7 @@ public final class SegmentLog implements java.io.Closeable {
      */
     public MemoryRecords read(long startOffset, int maxBytes, long maxOffsetExclusive, boolean minOneBatch) {
         List<LogSegment> segs = segments;
-        long start = segs.get(0).baseOffset();
+        long start = Math.max(startFloor, segs.get(0).baseOffset());
         long end = segs.get(segs.size() - 1).nextOffset();
         if (startOffset < start || startOffset > end) {
             throw new OffsetOutOfRangeException(startOffset, start, end);
@@ -235,6 +297,14 @@ public final class SegmentLog implements java.io.Closeable {
     public synchronized int deleteOldSegments(long retentionMs, long retentionBytes, long belowOffset)
         throws IOException {
         ensureOpen();
+        return advanceLogStart(retentionPoint(retentionMs, retentionBytes, belowOffset));
+    }
+
+    /**
+     * Where {@link #deleteOldSegments} would move the log start: the base offset of the first segment it would keep,
+     * or the current log start when it would delete nothing. Deletes nothing.
+     */
+    public long retentionPoint(long retentionMs, long retentionBytes, long belowOffset) throws IOException {
         List<LogSegment> segs = segments;
         long remainingBytes = 0;
         for (LogSegment segment : segs) {
@@ -252,17 +322,7 @@ public final class SegmentLog implements java.io.Closeable {
             remainingBytes -= segment.size();
             deletable++;
         }
-        if (deletable == 0) {
-            return 0;
-        }
-        segments = List.copyOf(segs.subList(deletable, segs.size()));
-        for (int i = 0; i < deletable; i++) {
-            segs.get(i).delete();
-        }
-        directoryDirty = true;
-        LOGGER.info("Retention deleted {} segments of log {}; log start offset is now {}", deletable, dir,
-            logStartOffset());
-        return deletable;
+        return Math.max(logStartOffset(), segs.get(deletable).baseOffset());
     }
 
     /** Seals the active segment (trimming its files) and rejects further writes. */

@@ -16,7 +16,7 @@ import org.apache.kafka.common.Uuid;
  * A change to cluster metadata, as carried in the metadata Raft log. Encoding: {@code type:int8} then the fields
  * in declaration order (strings as UTF, lists as int32 count + items, maps as int32 count + key/value UTF pairs,
  * node states as int8 ordinal of {@link NodeRecord.NodeState}: 0 UP, 1 DOWN). Types: 1 CreateTopic, 2 DeleteTopic,
- * 3 AddPartitions, 4 AllocateProducerIds, 5 ReportLeader, 6 RegisterNode, 7 SetNodeState.
+ * 3 AddPartitions, 4 AllocateProducerIds, 5 ReportLeader, 6 RegisterNode, 7 SetNodeState, 8 Barrier.
  */
 public sealed interface MetadataCommand {
     record CreateTopic(TopicRecord topic) implements MetadataCommand {}
@@ -40,6 +40,12 @@ public sealed interface MetadataCommand {
      * about a process that has since re-registered is ignored.
      */
     record SetNodeState(int nodeId, long incarnation, NodeRecord.NodeState state) implements MetadataCommand {}
+
+    /**
+     * Changes nothing; its reply carries the Raft index it was committed at. A node whose metadata replica has applied
+     * that index has seen every change committed before it was sent (the catch-up barrier of {@code Reconciler}).
+     */
+    record Barrier() implements MetadataCommand {}
 
     default byte[] encode() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -71,6 +77,8 @@ public sealed interface MetadataCommand {
                 out.writeInt(n.nodeId());
                 out.writeLong(n.incarnation());
                 out.writeByte(n.state().ordinal());
+            } else if (this instanceof Barrier) {
+                out.writeByte(8);
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -88,6 +96,7 @@ public sealed interface MetadataCommand {
             case 5 -> new ReportLeader(in.readUTF(), in.readInt(), in.readInt(), in.readInt());
             case 6 -> new RegisterNode(readNode(in));
             case 7 -> new SetNodeState(in.readInt(), in.readLong(), readState(in));
+            case 8 -> new Barrier();
             default -> throw new IOException("unknown metadata command type " + type);
         };
     }

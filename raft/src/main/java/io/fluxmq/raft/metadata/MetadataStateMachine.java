@@ -1,15 +1,13 @@
 package io.fluxmq.raft.metadata;
 
+import io.fluxmq.raft.storage.SnapshotFiles;
 import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -19,20 +17,17 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.protocol.Errors;
-import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
-import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.StateMachineStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
-import org.apache.ratis.util.MD5FileUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +49,8 @@ public final class MetadataStateMachine extends BaseStateMachine {
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private final List<Consumer<ClusterState>> listeners = new CopyOnWriteArrayList<>();
     private volatile ClusterState state = ClusterState.EMPTY;
+    private final java.util.concurrent.ConcurrentSkipListMap<Long, List<CompletableFuture<Void>>> appliedWaiters =
+            new java.util.concurrent.ConcurrentSkipListMap<>();
 
     public ClusterState state() {
         return state;
@@ -93,6 +90,26 @@ public final class MetadataStateMachine extends BaseStateMachine {
             throw new IOException(e.getMessage() + ": " + snapshot.getFile().getPath(), e);
         }
         setLastAppliedTermIndex(snapshot.getTermIndex());
+        completeWaiters(snapshot.getIndex());
+    }
+
+    /** Completes once this replica has applied the entry at {@code index} (or a snapshot covering it). */
+    public CompletableFuture<Void> awaitApplied(long index) {
+        CompletableFuture<Void> applied = new CompletableFuture<>();
+        appliedWaiters.computeIfAbsent(index, i -> new CopyOnWriteArrayList<>()).add(applied);
+        TermIndex last = getLastAppliedTermIndex();
+        if (last != null && last.getIndex() >= index) {
+            applied.complete(null); // checked after registering, so an apply racing with this call is not missed
+        }
+        return applied;
+    }
+
+    private void completeWaiters(long appliedIndex) {
+        var done = appliedWaiters.headMap(appliedIndex, true);
+        for (List<CompletableFuture<Void>> waiting : done.values()) {
+            waiting.forEach(f -> f.complete(null));
+        }
+        done.clear();
     }
 
     /** Reads a snapshot (format in the class javadoc); the state gets {@code version} as its version. */
@@ -151,12 +168,13 @@ public final class MetadataStateMachine extends BaseStateMachine {
         try {
             MetadataCommand command = MetadataCommand.decode(new DataInputStream(new ByteArrayInputStream(
                     entry.getStateMachineLogEntry().getLogData().toByteArray())));
-            reply = apply(command);
+            reply = command instanceof MetadataCommand.Barrier ? MetadataReply.ok(entry.getIndex()) : apply(command);
         } catch (IOException | RuntimeException e) {
             LOGGER.error("Cannot apply metadata entry {}", entry.getIndex(), e);
             reply = MetadataReply.error(Errors.UNKNOWN_SERVER_ERROR.code(), e.toString());
         }
         updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+        completeWaiters(entry.getIndex());
         return CompletableFuture.completedFuture(Message.valueOf(
                 org.apache.ratis.thirdparty.com.google.protobuf.ByteString.copyFrom(reply.encode())));
     }
@@ -247,13 +265,11 @@ public final class MetadataStateMachine extends BaseStateMachine {
             return -1;
         }
         File file = storage.getSnapshotFile(applied.getTerm(), applied.getIndex());
-        Path tmp = file.toPath().resolveSibling(file.getName() + ".tmp");
-        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp)))) {
+        storage.updateLatestSnapshot(SnapshotFiles.write(file, applied, stream -> {
+            DataOutputStream out = new DataOutputStream(stream);
             writeSnapshot(out, s);
-        }
-        Files.move(tmp, file.toPath(), StandardCopyOption.ATOMIC_MOVE);
-        MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
-        storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), applied));
+            out.flush();
+        }));
         return applied.getIndex();
     }
 }

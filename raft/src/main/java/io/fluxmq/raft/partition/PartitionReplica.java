@@ -199,7 +199,7 @@ public final class PartitionReplica {
         long lastIndex = last == null ? -1 : last.getIndex();
         for (long i = Math.max(applied.index() + 1, raftLog.getStartIndex()); i <= lastIndex; i++) {
             LogEntryProto entry = raftLog.get(i);
-            if (entry != null && entry.hasStateMachineLogEntry()) {
+            if (entry != null && PartitionStateMachine.isBatch(entry)) {
                 EntryHeader header = PartitionStateMachine.header(entry);
                 producers.record(header);
                 next = header.nextOffset();
@@ -287,9 +287,54 @@ public final class PartitionReplica {
         return stateMachine.endOffsetForEpoch(epoch);
     }
 
-    /** Deletes whole committed segments past retention; returns how many were deleted. */
-    public int enforceRetention(long retentionMs, long retentionBytes) throws IOException {
-        return stateMachine.log().deleteOldSegments(retentionMs, retentionBytes, stateMachine.highWatermark());
+    /**
+     * On the leader: where retention moves the log start (whole committed segments past {@code retentionMs} or beyond
+     * {@code retentionBytes}), proposed through Raft so every replica deletes the same data ({@link #advanceLogStart}).
+     * Completes with the new log start, or the current one when nothing expired or this replica does not lead.
+     */
+    public CompletableFuture<Long> enforceRetention(long retentionMs, long retentionBytes) {
+        long current = logStartOffset();
+        if (!isLeader()) {
+            return CompletableFuture.completedFuture(current);
+        }
+        long point;
+        try {
+            point = stateMachine.log().retentionPoint(retentionMs, retentionBytes, stateMachine.highWatermark());
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return point > current ? advanceLogStart(point) : CompletableFuture.completedFuture(current);
+    }
+
+    /**
+     * Moves the log start offset of every replica to {@code offset} (at most the high watermark) through the Raft log;
+     * completes once committed and applied here.
+     */
+    public CompletableFuture<Long> advanceLogStart(long offset) {
+        if (offset > highWatermark()) {
+            return CompletableFuture.failedFuture(new PartitionException(PartitionError.OFFSET_OUT_OF_RANGE,
+                    "log start " + offset + " beyond the high watermark " + highWatermark()));
+        }
+        RaftClientRequest request = RaftClientRequest.newBuilder()
+                .setClientId(clientId)
+                .setServerId(server.getId())
+                .setGroupId(groupId)
+                .setCallId(callIds.incrementAndGet())
+                .setMessage(Message.valueOf(org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations
+                        .unsafeWrap(new LogStartEntry(offset).toBuffer())))
+                .setType(RaftClientRequest.writeRequestType())
+                .build();
+        try {
+            return server.submitClientRequestAsync(request).handle((r, error) -> {
+                Throwable failure = error != null ? error : r.isSuccess() ? null : r.getException();
+                if (failure != null) {
+                    throw new CompletionException(translate(failure));
+                }
+                return logStartOffset();
+            });
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(notLeader(e.getMessage()));
+        }
     }
 
     public long highWatermark() {

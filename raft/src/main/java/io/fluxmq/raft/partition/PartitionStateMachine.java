@@ -2,8 +2,8 @@ package io.fluxmq.raft.partition;
 
 import io.fluxmq.raft.log.SegmentLog;
 import io.fluxmq.raft.log.SegmentLogConfig;
+import io.fluxmq.raft.storage.SnapshotFiles;
 import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.File;
@@ -24,7 +24,6 @@ import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
-import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.StateMachineStorage;
 import org.apache.ratis.statemachine.TransactionContext;
@@ -33,9 +32,7 @@ import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
-import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.util.LifeCycle;
-import org.apache.ratis.util.MD5FileUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,13 +51,13 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #takeSnapshot}: flushes the segments and writes {@code hw, producer table} to a snapshot file, after
  *       which Ratis may purge its log.</li>
  * </ul>
- * Snapshot file format (big endian): {@code magic:int32 0x464c5831 | version:int16 (=1) | highWatermark:int64 |
- * producer table (see ProducerStateTable#writeTo) | epochCount:int32 | epochCount × (epoch:int32, startOffset:int64)}.
+ * Snapshot file format (big endian): {@code magic:int32 0x464c5831 | version:int16 (=2) | highWatermark:int64 |
+ * logStartOffset:int64 (version 2 only) | producer table (see ProducerStateTable#writeTo) | epochCount:int32 | epochCount × (epoch:int32, startOffset:int64)}.
  */
 public final class PartitionStateMachine extends BaseStateMachine {
     private static final Logger LOGGER = LoggerFactory.getLogger(PartitionStateMachine.class);
     private static final int SNAPSHOT_MAGIC = 0x464c5831;
-    private static final short SNAPSHOT_VERSION = 1;
+    private static final short SNAPSHOT_VERSION = 2;
 
     private final Path segmentDir;
     private final SegmentLogConfig segmentConfig;
@@ -72,6 +69,8 @@ public final class PartitionStateMachine extends BaseStateMachine {
 
     private volatile SegmentLog log;
     private volatile long highWatermark;
+    /** The log start offset recorded in the snapshot last loaded. */
+    private long snapshotLogStart;
     private ProducerStateTable appliedProducers = new ProducerStateTable();
     /** Leader epoch (Raft term) to the first offset written in it, for committed entries. */
     private final java.util.TreeMap<Integer, Long> epochStartOffsets = new java.util.TreeMap<>();
@@ -113,6 +112,11 @@ public final class PartitionStateMachine extends BaseStateMachine {
         storage.init(raftStorage);
         log = SegmentLog.open(segmentDir, segmentConfig, System::currentTimeMillis);
         loadSnapshot(storage.loadLatestSnapshot());
+        if (snapshotLogStart > log.logEndOffset()) {
+            log.resetTo(snapshotLogStart); // a crash interrupted a snapshot install that started the log anew
+        } else {
+            log.advanceLogStart(snapshotLogStart);
+        }
         getLifeCycle().transition(LifeCycle.State.STARTING);
         getLifeCycle().transition(LifeCycle.State.RUNNING);
     }
@@ -134,6 +138,34 @@ public final class PartitionStateMachine extends BaseStateMachine {
         getLifeCycle().transitionIfValid(LifeCycle.State.RUNNING);
     }
 
+    /**
+     * At start-up: does the segment log hold the batch of the last entry in the Raft log? If not (which the flush
+     * order rules out unless files were lost), the missing batches are copied from the leader when their entries are
+     * applied or followed by new ones ({@link #fillGap}); this logs the finding. Returns the number of offsets missing.
+     */
+    public long checkAgainstRaftLog(org.apache.ratis.server.raftlog.RaftLog raftLog) throws IOException {
+        TermIndex last = raftLog.getLastEntryTermIndex();
+        long stop = Math.max(raftLog.getStartIndex(), last == null ? 0 : last.getIndex() - 1000);
+        for (long i = last == null ? -1 : last.getIndex(); i >= stop && i >= 0; i--) {
+            LogEntryProto entry;
+            try {
+                entry = raftLog.get(i);
+            } catch (org.apache.ratis.protocol.exceptions.RaftException e) {
+                throw new IOException(e);
+            }
+            if (entry != null && isBatch(entry)) {
+                long missing = header(entry).nextOffset() - log.logEndOffset();
+                if (missing > 0) {
+                    LOGGER.error("Partition {}: the Raft log holds entries up to offset {} (index {}) but the segment"
+                            + " log ends at {}; the missing batches will be copied from the leader",
+                            topicPartition, header(entry).nextOffset(), i, log.logEndOffset());
+                }
+                return Math.max(0, missing);
+            }
+        }
+        return 0;
+    }
+
     /** The latest local snapshot as {@link SnapshotSource#snapshot} serves it, or null when there is none. */
     public ByteBuffer latestSnapshot() throws IOException {
         SingleFileSnapshotInfo info = storage.getLatestSnapshot();
@@ -152,10 +184,13 @@ public final class PartitionStateMachine extends BaseStateMachine {
         }
         Path file = snapshot.getFile().getPath();
         try (DataInputStream in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file)))) {
-            if (in.readInt() != SNAPSHOT_MAGIC || in.readShort() != SNAPSHOT_VERSION) {
-                throw new IOException("not a FluxMQ partition snapshot: " + file);
+            short version;
+            if (in.readInt() != SNAPSHOT_MAGIC || (version = in.readShort()) < 1 || version > SNAPSHOT_VERSION) {
+                throw new IOException("not a FluxMQ partition snapshot of version 1 to " + SNAPSHOT_VERSION + ": "
+                        + file);
             }
             long hw = in.readLong();
+            snapshotLogStart = version >= 2 ? in.readLong() : 0;
             appliedProducers = ProducerStateTable.readFrom(in);
             epochStartOffsets.clear();
             int epochs = in.readInt();
@@ -181,6 +216,10 @@ public final class PartitionStateMachine extends BaseStateMachine {
     @Override
     public TransactionContext startTransaction(RaftClientRequest request) {
         ByteString content = request.getMessage().getContent();
+        if (LogStartEntry.is(content.asReadOnlyByteBuffer())) {
+            return TransactionContext.newBuilder().setStateMachine(this).setClientRequest(request)
+                    .setLogData(content).build();
+        }
         return TransactionContext.newBuilder()
                 .setStateMachine(this)
                 .setClientRequest(request)
@@ -195,9 +234,12 @@ public final class PartitionStateMachine extends BaseStateMachine {
             EntryHeader header = header(entry);
             SegmentLog segments = log;
             if (segments.logEndOffset() > header.baseOffset()) {
+                checkTruncation(header.baseOffset(), "a Raft entry at index " + entry.getIndex() + " replaces it");
                 LOGGER.info("Partition {} drops uncommitted tail from offset {} (log end {})",
                         segmentDir.getFileName(), header.baseOffset(), segments.logEndOffset());
                 segments.truncateTo(header.baseOffset());
+            } else if (segments.logEndOffset() < header.baseOffset()) {
+                fillGap(header.baseOffset(), GAP_ATTEMPTS_IN_WRITE);
             }
             ByteString data = entry.getStateMachineLogEntry().getStateMachineEntry().getStateMachineData();
             segments.append(data.asReadOnlyByteBuffer());
@@ -213,12 +255,81 @@ public final class PartitionStateMachine extends BaseStateMachine {
         }
     }
 
+    /** Attempts to copy a missing range from the leader when a Raft entry's batch must follow a gap (see fillGap). */
+    private static final int GAP_ATTEMPTS_IN_WRITE = 3;
+    /** While applying, a gap is retried until the leader serves it (logged every {@value #GAP_LOG_EVERY} attempts). */
+    private static final int GAP_LOG_EVERY = 20;
+    private static final long GAP_RETRY_MS = 500;
+
+    /**
+     * The segment log ends before {@code offset}, yet the Raft log holds entries up to it: their batches were lost
+     * (a power cut after the Raft log but before the segments reached the disk, or a crash while a snapshot's segments
+     * were being copied). Every replica's batches at those offsets are the same bytes (committed data, or the entries
+     * the leader just matched this log against), so they are copied from the leader's segments. Gives up after
+     * {@code attempts} tries ({@code <= 0}: never), throwing.
+     */
+    private void fillGap(long offset, int attempts) throws IOException {
+        SegmentLog segments = log;
+        LOGGER.warn("Partition {} lacks batches from offset {} up to {} that its Raft log holds; copying them from the"
+                + " leader", topicPartition, segments.logEndOffset(), offset);
+        for (int attempt = 1; segments.logEndOffset() < offset; attempt++) {
+            try {
+                ByteBuffer batches = snapshotSource.records(currentLeader(), topicPartition, segments.logEndOffset(),
+                        offset);
+                if (batches.hasRemaining()) {
+                    appendOneByOne(segments, batches, offset);
+                    continue;
+                }
+                throw new IOException("the leader returned no batches at offset " + segments.logEndOffset());
+            } catch (IOException e) {
+                if (attempts > 0 && attempt >= attempts) {
+                    throw new IOException("partition " + topicPartition + " cannot fill the gap in its segment log"
+                            + " from offset " + segments.logEndOffset() + " to " + offset + ": " + e.getMessage(), e);
+                }
+                if (attempt % GAP_LOG_EVERY == 1) {
+                    LOGGER.error("Partition {} still lacks batches from offset {} to {} (attempt {}): {}",
+                            topicPartition, segments.logEndOffset(), offset, attempt, e.toString());
+                }
+                sleepBeforeRetry();
+            }
+        }
+        segments.flush();
+        LOGGER.info("Partition {} copied the missing batches from the leader; segment log ends at {}", topicPartition,
+                segments.logEndOffset());
+    }
+
+    private static void sleepBeforeRetry() throws IOException {
+        try {
+            Thread.sleep(GAP_RETRY_MS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while waiting for the leader");
+        }
+    }
+
+    /**
+     * Committed data (below the high watermark) is never truncated: Raft only drops uncommitted entries, so a request
+     * to do so means this replica's state is inconsistent. The replica stops loudly (the exception stops its Raft
+     * group's writes or applies) rather than lose committed records.
+     */
+    private void checkTruncation(long offset, String why) {
+        if (offset < highWatermark) {
+            String message = "partition " + topicPartition + " refuses to truncate its segment log to offset " + offset
+                    + ", below its high watermark " + highWatermark + " (" + why + ")";
+            LOGGER.error("{}; the replica stops", message);
+            throw new IllegalStateException(message);
+        }
+    }
+
     /**
      * On the leader, before an entry is built: allocates disk blocks for its batch, so a full disk refuses the write
      * with a StateMachineException (answered as KAFKA_STORAGE_ERROR) while the log stays intact.
      */
     @Override
     public TransactionContext preAppendTransaction(TransactionContext trx) throws IOException {
+        if (!trx.getStateMachineLogEntry().hasStateMachineEntry()) {
+            return trx; // a log start entry: no batch to store
+        }
         int bytes = trx.getStateMachineLogEntry().getStateMachineEntry().getStateMachineData().size();
         try {
             log.reserve(bytes);
@@ -258,6 +369,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
             return CompletableFuture.completedFuture(null);
         }
         try {
+            checkTruncation(first.getValue(), "Raft truncates its log to index " + logIndex);
             LOGGER.info("Partition {} truncates to offset {} with Raft index {}",
                     segmentDir.getFileName(), first.getValue(), logIndex);
             log.truncateTo(first.getValue());
@@ -291,11 +403,14 @@ public final class PartitionStateMachine extends BaseStateMachine {
      */
     private void catchUpSegments(long committedPrefix, long target) throws IOException {
         SegmentLog segments = log;
+        if (segments.logEndOffset() < snapshotLogStart) {
+            segments.resetTo(snapshotLogStart); // everything here lies below the leader's log start
+        } else if (segments.logEndOffset() > Math.max(committedPrefix, snapshotLogStart)) {
+            segments.truncateTo(Math.max(committedPrefix, snapshotLogStart));
+        }
+        segments.advanceLogStart(Math.min(snapshotLogStart, segments.logEndOffset()));
         if (segments.logEndOffset() >= target) {
             return;
-        }
-        if (segments.logEndOffset() > committedPrefix) {
-            segments.truncateTo(committedPrefix);
         }
         int leader = currentLeader();
         while (segments.logEndOffset() < target) {
@@ -303,11 +418,27 @@ public final class PartitionStateMachine extends BaseStateMachine {
             if (!batches.hasRemaining()) {
                 throw new IOException("leader " + leader + " returned no records at offset " + segments.logEndOffset());
             }
-            segments.append(batches);
+            appendOneByOne(segments, batches, target);
         }
         segments.flush();
-        LOGGER.info("Partition {} installed snapshot from node {}: copied segments up to offset {}", topicPartition,
-                leader, segments.logEndOffset());
+        LOGGER.info("Partition {} installed snapshot from node {}: copied segments from offset {} up to offset {}",
+                topicPartition, leader, segments.logStartOffset(), segments.logEndOffset());
+    }
+
+    /**
+     * Appends copied batches one at a time, as the leader appended them, so segments roll at the same batches and the
+     * files end up byte-identical to the leader's; stops at {@code limit}.
+     */
+    private static void appendOneByOne(SegmentLog segments, ByteBuffer batches, long limit) throws IOException {
+        MemoryRecords records = MemoryRecords.readableRecords(batches.slice());
+        for (org.apache.kafka.common.record.MutableRecordBatch batch : records.batches()) {
+            if (batch.baseOffset() >= limit) {
+                return;
+            }
+            ByteBuffer one = ByteBuffer.allocate(batch.sizeInBytes());
+            batch.writeTo(one);
+            segments.append(one.flip());
+        }
     }
 
     private int currentLeader() throws IOException {
@@ -326,7 +457,18 @@ public final class PartitionStateMachine extends BaseStateMachine {
     @Override
     public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
         LogEntryProto entry = trx.getLogEntry();
+        if (!isBatch(entry)) {
+            return applyLogStart(entry);
+        }
         EntryHeader header = header(entry);
+        if (log.logEndOffset() < header.nextOffset()) {
+            // a committed entry whose batch is not here: copied from the leader before the high watermark passes it
+            try {
+                fillGap(header.nextOffset(), 0);
+            } catch (IOException e) {
+                return CompletableFuture.failedFuture(e);
+            }
+        }
         synchronized (this) {
             appliedProducers.record(header);
             int epoch = (int) entry.getTerm();
@@ -348,11 +490,13 @@ public final class PartitionStateMachine extends BaseStateMachine {
     public long takeSnapshot() throws IOException {
         TermIndex applied;
         long hw;
+        long logStart;
         ProducerStateTable producers;
         java.util.TreeMap<Integer, Long> epochs;
         synchronized (this) {
             applied = getLastAppliedTermIndex();
             hw = highWatermark;
+            logStart = log.logStartOffset();
             producers = appliedProducers.copy();
             epochs = new java.util.TreeMap<>(epochStartOffsets);
         }
@@ -361,21 +505,20 @@ public final class PartitionStateMachine extends BaseStateMachine {
         }
         log.flush();
         File file = storage.getSnapshotFile(applied.getTerm(), applied.getIndex());
-        Path tmp = file.toPath().resolveSibling(file.getName() + ".tmp");
-        try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(tmp)))) {
+        storage.updateLatestSnapshot(SnapshotFiles.write(file, applied, stream -> {
+            DataOutputStream out = new DataOutputStream(stream);
             out.writeInt(SNAPSHOT_MAGIC);
             out.writeShort(SNAPSHOT_VERSION);
             out.writeLong(hw);
+            out.writeLong(logStart);
             producers.writeTo(out);
             out.writeInt(epochs.size());
             for (Map.Entry<Integer, Long> e : epochs.entrySet()) {
                 out.writeInt(e.getKey());
                 out.writeLong(e.getValue());
             }
-        }
-        Files.move(tmp, file.toPath(), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
-        storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), applied));
+            out.flush();
+        }));
         LOGGER.debug("Partition {} snapshot at {} (high watermark {})", segmentDir.getFileName(), applied, hw);
         return applied.getIndex();
     }
@@ -387,6 +530,32 @@ public final class PartitionStateMachine extends BaseStateMachine {
         if (segments != null) {
             segments.close();
         }
+    }
+
+    /**
+     * Moves the log start: every replica deletes its segments below it, in log order. A replica whose segment log
+     * does not reach the offset yet (it is catching up) takes it as far as it can; the snapshot it installs carries
+     * the rest.
+     */
+    private CompletableFuture<Message> applyLogStart(LogEntryProto entry) {
+        LogStartEntry logStart = LogStartEntry.parse(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
+        try {
+            long target = Math.min(logStart.logStartOffset(), Math.min(highWatermark, log.logEndOffset()));
+            log.advanceLogStart(target);
+        } catch (IOException e) {
+            LOGGER.warn("Partition {} could not delete segments below {}: {}", topicPartition,
+                    logStart.logStartOffset(), e.toString());
+        }
+        synchronized (this) {
+            updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+        }
+        return CompletableFuture.completedFuture(Message.EMPTY);
+    }
+
+    /** Whether a partition Raft log entry carries a record batch (else it is a {@link LogStartEntry}). */
+    static boolean isBatch(LogEntryProto entry) {
+        return entry.hasStateMachineLogEntry()
+                && !LogStartEntry.is(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
     }
 
     static EntryHeader header(LogEntryProto entry) {

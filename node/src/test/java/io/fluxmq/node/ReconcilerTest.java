@@ -1,0 +1,140 @@
+package io.fluxmq.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fluxmq.raft.RaftNode;
+import io.fluxmq.raft.log.SegmentLogConfig;
+import io.fluxmq.raft.metadata.ClusterState;
+import io.fluxmq.raft.metadata.TopicRecord;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+import org.apache.ratis.protocol.RaftPeer;
+import org.junit.jupiter.api.Test;
+
+/** The reconciler creates and removes nothing before the metadata catch-up barrier passed. */
+class ReconcilerTest {
+    private static final int SELF = 1;
+    private final Map<TopicPartition, Uuid> hosted = new HashMap<>();
+    private final Set<TopicPartition> open = new java.util.HashSet<>();
+    private final List<String> actions = new ArrayList<>();
+    private final List<CompletableFuture<Long>> barriers = new ArrayList<>();
+    private final Map<Long, CompletableFuture<Void>> applied = new HashMap<>();
+    private final List<Runnable> delayed = new ArrayList<>();
+
+    private final Reconciler reconciler = new Reconciler(SELF, new Reconciler.LocalPartitions() {
+        @Override
+        public Set<TopicPartition> hosted() {
+            return Set.copyOf(hosted.keySet());
+        }
+
+        @Override
+        public Uuid topicIdOf(TopicPartition tp) {
+            return hosted.get(tp);
+        }
+
+        @Override
+        public boolean isOpen(TopicPartition tp) {
+            return open.contains(tp);
+        }
+
+        @Override
+        public void open(RaftNode.PartitionSpec spec, List<RaftPeer> members) {
+            actions.add("open " + spec.topicPartition());
+            hosted.put(spec.topicPartition(), spec.topicId());
+            open.add(spec.topicPartition());
+        }
+
+        @Override
+        public void remove(TopicPartition tp, Uuid topicId) {
+            actions.add("remove " + tp);
+            hosted.remove(tp);
+            open.remove(tp);
+        }
+    }, ids -> List.of(), configs -> new SegmentLogConfig(1 << 20, 60_000, 4096, 1 << 16), this::barrier,
+            index -> applied.computeIfAbsent(index, i -> new CompletableFuture<>()), Runnable::run,
+            (task, delayMs) -> delayed.add(task));
+
+    private CompletableFuture<Long> barrier() {
+        CompletableFuture<Long> f = new CompletableFuture<>();
+        barriers.add(f);
+        return f;
+    }
+
+    private static ClusterState state(TopicRecord... topics) {
+        Map<String, TopicRecord> map = new HashMap<>();
+        for (TopicRecord t : topics) {
+            map.put(t.name(), t);
+        }
+        return new ClusterState(1, map, Map.of(), 0, Map.of());
+    }
+
+    private static TopicRecord topic(String name, Uuid id, List<List<Integer>> assignments) {
+        return new TopicRecord(name, id, (short) assignments.get(0).size(), Map.of(), false, assignments);
+    }
+
+    private void host(String topic, int partition, Uuid id) {
+        TopicPartition tp = new TopicPartition(topic, partition);
+        hosted.put(tp, id);
+        open.add(tp);
+    }
+
+    @Test
+    void partitionsOnDiskSurviveAnEmptyOrStaleMetadataStateUntilTheBarrierPassed() {
+        Uuid id = Uuid.randomUuid();
+        host("kept", 0, id);
+        reconciler.onMetadata(ClusterState.EMPTY); // what the local replica holds before its log is replayed
+        reconciler.start();
+        reconciler.onMetadata(state()); // a snapshot being replayed that predates the topic
+        assertThat(reconciler.phase()).isEqualTo(Reconciler.Phase.CATCHING_UP);
+        assertThat(actions).isEmpty();
+
+        barriers.get(0).complete(42L);
+        assertThat(actions).as("committed at 42 but not yet applied here").isEmpty();
+        reconciler.onMetadata(state(topic("kept", id, List.of(List.of(0, SELF, 2)))));
+        applied.get(42L).complete(null);
+
+        assertThat(reconciler.phase()).isEqualTo(Reconciler.Phase.READY);
+        assertThat(actions).isEmpty();
+        assertThat(open).containsExactly(new TopicPartition("kept", 0));
+    }
+
+    @Test
+    void aFailedBarrierIsRetriedAndNothingHappensMeanwhile() {
+        host("t", 0, Uuid.randomUuid());
+        reconciler.start();
+        barriers.get(0).completeExceptionally(new IllegalStateException("no metadata leader"));
+        reconciler.onMetadata(state());
+        assertThat(actions).isEmpty();
+        assertThat(delayed).hasSize(1);
+
+        delayed.remove(0).run();
+        barriers.get(1).complete(7L);
+        applied.get(7L).complete(null);
+        assertThat(actions).as("after the barrier, the committed state (no topic t) is reconciled")
+                .containsExactly("remove t-0");
+    }
+
+    @Test
+    void afterTheBarrierCreatesAssignedPartitionsAndRemovesDeletedOrReplacedTopics() {
+        Uuid oldId = Uuid.randomUuid();
+        Uuid newId = Uuid.randomUuid();
+        host("gone", 0, Uuid.randomUuid());
+        host("replaced", 0, oldId);
+        reconciler.start();
+        barriers.get(0).complete(1L);
+        reconciler.onMetadata(state(topic("replaced", newId, List.of(List.of(SELF, 0, 2))),
+                topic("fresh", Uuid.randomUuid(), List.of(List.of(0, SELF, 2), List.of(0, 2, 3)))));
+        applied.get(1L).complete(null);
+
+        assertThat(actions).containsExactlyInAnyOrder("open fresh-0", "remove gone-0", "remove replaced-0",
+                "open replaced-0");
+        assertThat(hosted.get(new TopicPartition("replaced", 0))).isEqualTo(newId);
+        assertThat(hosted).doesNotContainKey(new TopicPartition("fresh", 1));
+    }
+}
