@@ -69,6 +69,8 @@ public final class PartitionStateMachine extends BaseStateMachine {
 
     private volatile SegmentLog log;
     private volatile long highWatermark;
+    /** Held while batches are copied from the leader (snapshot install, gap repair) and by write() around them. */
+    private final Object catchUpLock = new Object();
     /** The log start offset recorded in the snapshot last loaded. */
     private long snapshotLogStart;
     private ProducerStateTable appliedProducers = new ProducerStateTable();
@@ -233,13 +235,16 @@ public final class PartitionStateMachine extends BaseStateMachine {
         try {
             EntryHeader header = header(entry);
             SegmentLog segments = log;
-            if (segments.logEndOffset() > header.baseOffset()) {
-                checkTruncation(header.baseOffset(), "a Raft entry at index " + entry.getIndex() + " replaces it");
-                LOGGER.info("Partition {} drops uncommitted tail from offset {} (log end {})",
-                        segmentDir.getFileName(), header.baseOffset(), segments.logEndOffset());
-                segments.truncateTo(header.baseOffset());
-            } else if (segments.logEndOffset() < header.baseOffset()) {
-                fillGap(header.baseOffset(), GAP_ATTEMPTS_IN_WRITE);
+            synchronized (catchUpLock) { // a snapshot install may be copying segments right now; wait for it
+                if (segments.logEndOffset() < header.baseOffset()) {
+                    fillGap(header.baseOffset(), GAP_ATTEMPTS_IN_WRITE);
+                }
+                if (segments.logEndOffset() > header.baseOffset()) {
+                    checkTruncation(header.baseOffset(), "a Raft entry at index " + entry.getIndex() + " replaces it");
+                    LOGGER.info("Partition {} drops uncommitted tail from offset {} (log end {})",
+                            segmentDir.getFileName(), header.baseOffset(), segments.logEndOffset());
+                    segments.truncateTo(header.baseOffset());
+                }
             }
             ByteString data = entry.getStateMachineLogEntry().getStateMachineEntry().getStateMachineData();
             segments.append(data.asReadOnlyByteBuffer());
@@ -402,6 +407,12 @@ public final class PartitionStateMachine extends BaseStateMachine {
      * missing committed batches from the leader's segment log, so the segments end up byte-identical.
      */
     private void catchUpSegments(long committedPrefix, long target) throws IOException {
+        synchronized (catchUpLock) {
+            catchUpSegmentsLocked(committedPrefix, target);
+        }
+    }
+
+    private void catchUpSegmentsLocked(long committedPrefix, long target) throws IOException {
         SegmentLog segments = log;
         if (segments.logEndOffset() < snapshotLogStart) {
             segments.resetTo(snapshotLogStart); // everything here lies below the leader's log start
@@ -464,7 +475,9 @@ public final class PartitionStateMachine extends BaseStateMachine {
         if (log.logEndOffset() < header.nextOffset()) {
             // a committed entry whose batch is not here: copied from the leader before the high watermark passes it
             try {
-                fillGap(header.nextOffset(), 0);
+                synchronized (catchUpLock) {
+                    fillGap(header.nextOffset(), 0);
+                }
             } catch (IOException e) {
                 return CompletableFuture.failedFuture(e);
             }
