@@ -96,7 +96,8 @@ final class NodeProcess implements AutoCloseable {
                 Thread.sleep(100);
             }
         }
-        throw new IOException(name + " did not open its Kafka port within " + timeoutMs + " ms");
+        dumpThreads(); // what the start-up is stuck on, into the node's log
+        throw new IOException(name + " did not open its Kafka port within " + timeoutMs + " ms (thread dump in its log)");
     }
 
     /** SIGKILL: no shutdown hook runs. */

@@ -53,11 +53,16 @@ final class TestCluster implements AutoCloseable {
 
     static TestCluster start(int size, Path dir, Map<String, String> settings) throws Exception {
         TestCluster cluster = new TestCluster(size, dir, settings);
-        for (NodeProcess n : cluster.nodes) {
-            n.start(false);
-        }
-        for (NodeProcess n : cluster.nodes) {
-            n.awaitPort(60_000);
+        try {
+            for (NodeProcess n : cluster.nodes) {
+                n.start(false);
+            }
+            for (NodeProcess n : cluster.nodes) {
+                n.awaitPort(60_000);
+            }
+        } catch (Exception | AssertionError e) {
+            cluster.close(); // the caller never gets the cluster to close: no node may outlive the test
+            throw e;
         }
         return cluster;
     }
