@@ -102,10 +102,10 @@ class PartitionStateMachineTest {
 
         // an entry whose batch starts below the high watermark would drop committed records
         List<ByteBuffer> before = logContents();
-        LogEntryProto stale = batchEntry(sm, 2, 3, stamp(clientBatch("c", 1), 2, 2));
+        LogEntryProto stale = batchEntry(sm, 2, 3, stamp(clientBatch("c", 1), 0, 2)); // a batch boundary
         assertThatThrownBy(() -> sm.write(stale, null))
                 .isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("below its high watermark 3");
+                .hasMessageContaining("to offset 0, below its high watermark 3");
         assertThat(sm.log().logEndOffset()).isEqualTo(5);
         assertThat(logContents()).isEqualTo(before);
     }
@@ -135,6 +135,31 @@ class PartitionStateMachineTest {
                 .hasMessageContaining("refuses to truncate its segment log to offset 3");
         assertThat(sm.log().logEndOffset()).isEqualTo(6);
         assertThat(logContents()).isEqualTo(before);
+    }
+
+    @Test
+    void afterARestartTheNextOverlappingWriteDropsAnUncommittedTailRaftAlreadyTruncated() throws Exception {
+        open();
+        List<LogEntryProto> entries = writeBatches(1, 1, 3); // offsets [0,3) [3,6) [6,9); index 3 never commits
+        sm.applyTransaction(committed(sm, entries.get(0))).join();
+        sm.applyTransaction(committed(sm, entries.get(1))).join();
+        closeReplica();
+
+        open(); // no snapshot: Ratis replays the committed entries from its own log, without write()
+        assertThat(sm.highWatermark()).isZero();
+        sm.applyTransaction(committed(sm, entries.get(0))).join();
+        sm.applyTransaction(committed(sm, entries.get(1))).join();
+        assertThat(sm.highWatermark()).isEqualTo(6);
+
+        // this process never wrote index 3, so it cannot map it to an offset: the segment log keeps the batch
+        sm.truncate(3).join();
+        assertThat(sm.log().logEndOffset()).isEqualTo(9);
+
+        MemoryRecords replacement = stamp(clientBatch("new", 1), 6, 2);
+        sm.write(batchEntry(sm, 2, 3, replacement), null).join();
+
+        assertThat(sm.log().logEndOffset()).isEqualTo(7);
+        assertThat(sm.log().read(6, Integer.MAX_VALUE, 7, true).buffer()).isEqualTo(replacement.buffer());
     }
 
     @Test
