@@ -241,10 +241,14 @@ public final class PartitionReplica {
         return result;
     }
 
-    private static PartitionException translate(Throwable failure) {
+    static PartitionException translate(Throwable failure) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure;
         if (cause instanceof PartitionException pe) {
+            return pe;
+        }
+        if (cause instanceof org.apache.ratis.protocol.exceptions.StateMachineException
+                && cause.getCause() instanceof PartitionException pe) { // refused by the state machine's preAppend
             return pe;
         }
         if (cause instanceof NotLeaderException) {
