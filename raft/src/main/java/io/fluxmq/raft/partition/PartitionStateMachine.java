@@ -18,12 +18,10 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.LongConsumer;
 import org.apache.kafka.common.record.MemoryRecords;
-import org.apache.kafka.common.record.Records;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
-import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.RaftStorage;
@@ -63,8 +61,6 @@ public final class PartitionStateMachine extends BaseStateMachine {
     private static final int SNAPSHOT_MAGIC = 0x464c5831;
     /** Version 3: the producer table has timestamps ({@link ProducerStateTable#FORMAT_V2}). */
     private static final short SNAPSHOT_VERSION = 3;
-    /** Where a record batch holds its partitionLeaderEpoch:int32 (after baseOffset:int64 and batchLength:int32). */
-    private static final int PARTITION_LEADER_EPOCH_OFFSET = Records.LOG_OVERHEAD;
 
     private final Path segmentDir;
     private final SegmentLogConfig segmentConfig;
@@ -349,7 +345,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
             return trx; // a log start entry: no batch to store
         }
         ByteString batch = trx.getStateMachineLogEntry().getStateMachineEntry().getStateMachineData();
-        checkStampedEpoch(batch, getServer().join().getDivision(getGroupId()).getInfo().getCurrentTerm());
+        LeaderEpochStamp.check(batch, getServer().join().getDivision(getGroupId()).getInfo().getCurrentTerm());
         int bytes = batch.size();
         try {
             log.reserve(bytes);
@@ -360,31 +356,11 @@ public final class PartitionStateMachine extends BaseStateMachine {
                 LOGGER.warn("Partition {} refuses writes: cannot reserve {} bytes of disk ({}); logged once per 10 s",
                         segmentDir.getFileName(), bytes, e.getMessage());
             }
-            throw new StateMachineException("partition "
+            throw new org.apache.ratis.protocol.exceptions.StateMachineException("partition "
                     + segmentDir.getFileName() + " cannot reserve " + bytes + " bytes of disk: " + e.getMessage(), e,
                     false);
         }
         return trx;
-    }
-
-    /**
-     * The leader stamps a batch's partition leader epoch with the term it read before submitting the entry; if this
-     * node lost and regained leadership since, Ratis would append the entry in a later term and the batch would carry
-     * an epoch that is not its entry's. Ratis calls preAppendTransaction under its server lock, right before it builds
-     * the entry with the current term (RaftServerImpl.appendTransaction → ServerState.appendLog → RaftLogBase.append),
-     * and terms only grow, so a batch whose epoch equals the term read here gets exactly that term. A mismatch is
-     * refused as NOT_LEADER, which the producer retries (the leader re-stamps it with its new term).
-     */
-    static void checkStampedEpoch(ByteString batch, long term) throws StateMachineException {
-        int epoch = (batch.byteAt(PARTITION_LEADER_EPOCH_OFFSET) & 0xff) << 24
-                | (batch.byteAt(PARTITION_LEADER_EPOCH_OFFSET + 1) & 0xff) << 16
-                | (batch.byteAt(PARTITION_LEADER_EPOCH_OFFSET + 2) & 0xff) << 8
-                | batch.byteAt(PARTITION_LEADER_EPOCH_OFFSET + 3) & 0xff;
-        if (epoch != term) {
-            throw new StateMachineException("batch stamped with leader epoch " + epoch + " would be appended in term "
-                    + term, new PartitionException(PartitionError.NOT_LEADER, "leadership changed from term " + epoch
-                    + " to " + term + " while the batch was submitted"), false);
-        }
     }
 
     @Override

@@ -14,7 +14,7 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.junit.jupiter.api.Test;
 
 /** A batch is appended only in the term its partition leader epoch was stamped with. */
-class StampedEpochTest {
+class LeaderEpochStampTest {
     /** The state-machine data exactly as startTransaction cuts it from a submitted message (header + batch). */
     private static ByteString submittedBatch(int stampedEpoch) {
         MemoryRecords records = MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(1L, "v".getBytes()));
@@ -28,13 +28,13 @@ class StampedEpochTest {
 
     @Test
     void acceptsABatchStampedWithTheTermItIsAppendedIn() throws Exception {
-        PartitionStateMachine.checkStampedEpoch(submittedBatch(5), 5);
-        PartitionStateMachine.checkStampedEpoch(submittedBatch(70_000), 70_000);
+        LeaderEpochStamp.check(submittedBatch(5), 5);
+        LeaderEpochStamp.check(submittedBatch(70_000), 70_000);
     }
 
     @Test
     void refusesABatchStampedInAnEarlierTermAsRetriableNotLeader() {
-        assertThatThrownBy(() -> PartitionStateMachine.checkStampedEpoch(submittedBatch(5), 7))
+        assertThatThrownBy(() -> LeaderEpochStamp.check(submittedBatch(5), 7))
                 .isInstanceOfSatisfying(StateMachineException.class, e -> {
                     assertThat(e.leaderShouldStepDown()).as("the leader stays leader of the new term").isFalse();
                     assertThat(PartitionReplica.translate(new CompletionException(e)).error())
@@ -47,7 +47,7 @@ class StampedEpochTest {
         ByteString batch = submittedBatch(0x01020304);
         ByteBuffer bytes = batch.asReadOnlyByteBuffer();
         assertThat(bytes.getInt(bytes.position() + 12)).isEqualTo(0x01020304);
-        assertThatThrownBy(() -> PartitionStateMachine.checkStampedEpoch(batch, 0x01020305))
+        assertThatThrownBy(() -> LeaderEpochStamp.check(batch, 0x01020305))
                 .hasMessageContaining("leader epoch 16909060 would be appended in term 16909061");
     }
 }
