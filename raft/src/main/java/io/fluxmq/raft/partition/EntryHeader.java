@@ -7,10 +7,11 @@ import org.apache.kafka.common.record.RecordBatch;
  * The small header a partition's Raft log entry carries as its log data; the record batch itself travels as
  * state-machine data and is stored only in the segment log.
  *
- * <p>Layout (big endian, {@value #SIZE} bytes): {@code version:int8 (=2) | baseOffset:int64 | lastOffset:int64 |
+ * <p>Layout (big endian, {@value #SIZE} bytes): {@code version:int8 (=3) | baseOffset:int64 | lastOffset:int64 |
  * maxTimestamp:int64 | producerId:int64 | producerEpoch:int16 | baseSequence:int32 | lastSequence:int32 |
  * batchBytes:int32 | appendTimeMs:int64}. Version 1 ({@value #SIZE_V1} bytes) lacks {@code appendTimeMs}; Raft logs
- * written before version 2 still parse, with {@code appendTimeMs = -1} (unknown). Everything a replica needs to
+ * written before version 3 still parse, with {@code appendTimeMs = -1} (unknown). Version 2 is not a header: the first
+ * byte 2 marks a {@link LogStartEntry}. Everything a replica needs to
  * advance its high watermark and rebuild producer state is here, so applying a committed entry never has to read
  * the batch back.
  *
@@ -22,7 +23,7 @@ public record EntryHeader(long baseOffset, long lastOffset, long maxTimestamp, l
 
     public static final int SIZE = 1 + 8 + 8 + 8 + 8 + 2 + 4 + 4 + 4 + 8;
     static final int SIZE_V1 = SIZE - 8;
-    private static final byte VERSION = 2;
+    private static final byte VERSION = 3;
 
     /** A header without an append time, as version 1 entries parse. */
     public EntryHeader(long baseOffset, long lastOffset, long maxTimestamp, long producerId, short producerEpoch,
@@ -65,7 +66,8 @@ public record EntryHeader(long baseOffset, long lastOffset, long maxTimestamp, l
             throw new IllegalArgumentException("unknown entry header version " + version);
         }
         if (version == VERSION && buffer.remaining() < SIZE - 1) {
-            throw new IllegalArgumentException("entry header v2 needs " + SIZE + " bytes, got " + (buffer.remaining() + 1));
+            throw new IllegalArgumentException("entry header v" + VERSION + " needs " + SIZE + " bytes, got "
+                    + (buffer.remaining() + 1));
         }
         long baseOffset = buffer.getLong();
         long lastOffset = buffer.getLong();

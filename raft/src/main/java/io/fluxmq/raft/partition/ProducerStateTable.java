@@ -39,9 +39,9 @@ public final class ProducerStateTable {
     public static final long DEFAULT_EXPIRATION_MS = 86_400_000L;
     /** Kafka's default {@code producer.id.expiration.check.interval.ms}: ten minutes. */
     static final long DEFAULT_CHECK_INTERVAL_MS = 600_000L;
-    /** Serialization without timestamps and clock (partition snapshot version 1). */
+    /** Serialization without timestamps and clock (partition snapshot versions 1 and 2). */
     public static final int FORMAT_V1 = 1;
-    /** Serialization with each producer's last timestamp and the table's clock (partition snapshot version 2). */
+    /** Serialization with each producer's last timestamp and the table's clock (partition snapshot version 3). */
     public static final int FORMAT_V2 = 2;
 
     /** The metadata of one appended batch. */

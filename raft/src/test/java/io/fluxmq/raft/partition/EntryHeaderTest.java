@@ -24,6 +24,14 @@ class EntryHeaderTest {
     }
 
     @Test
+    void isNeverMistakenForALogStartEntry() {
+        ByteBuffer header = new EntryHeader(0, 0, 0, -1, (short) -1, -1, -1, 1, 5).toBuffer();
+        assertThat(LogStartEntry.is(header)).isFalse();
+        assertThatThrownBy(() -> EntryHeader.parse(new LogStartEntry(7).toBuffer()))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void refusesShortBuffersAndUnknownVersions() {
         assertThatThrownBy(() -> EntryHeader.parse(ByteBuffer.allocate(10))).isInstanceOf(IllegalArgumentException.class);
         ByteBuffer wrongVersion = new EntryHeader(0, 0, 0, -1, (short) -1, -1, -1, 1).toBuffer();
@@ -31,6 +39,6 @@ class EntryHeaderTest {
         assertThatThrownBy(() -> EntryHeader.parse(wrongVersion)).hasMessageContaining("version 9");
         ByteBuffer truncatedV2 = new EntryHeader(0, 0, 0, -1, (short) -1, -1, -1, 1, 5).toBuffer()
                 .limit(EntryHeader.SIZE_V1);
-        assertThatThrownBy(() -> EntryHeader.parse(truncatedV2)).hasMessageContaining("v2 needs");
+        assertThatThrownBy(() -> EntryHeader.parse(truncatedV2)).hasMessageContaining("v3 needs");
     }
 }

@@ -114,7 +114,7 @@ class ProducerStateExpiryTest {
     void loadsFormat1AndStartsItsProducersIdleClockAtTheFirstScan() throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         DataOutputStream out = new DataOutputStream(bytes);
-        out.writeInt(1); // format 1, as partition snapshot version 1 wrote it: no clock, no timestamps
+        out.writeInt(1); // format 1, as partition snapshot versions 1 and 2 hold it: no clock, no timestamps
         out.writeLong(7);
         out.writeShort(3);
         out.writeByte(1);
