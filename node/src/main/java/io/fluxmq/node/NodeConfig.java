@@ -26,7 +26,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                          boolean autoCreateTopics, int defaultPartitions, short defaultReplicationFactor,
                          List<ClusterMember> members, List<Integer> controllerIds, String clusterId,
                          GroupConfig groups, String controlHost, Duration heartbeatInterval,
-                         Duration sessionTimeout) {
+                         Duration sessionTimeout, long producerIdExpirationMs) {
 
     /** Every accepted key with its default; an empty default means "derived from other keys". */
     public static final Map<String, String> DEFAULTS = defaults();
@@ -64,6 +64,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put("log.retention.bytes", "-1");
         d.put("log.retention.check.interval.ms", "300000");
         d.put("log.fsync", "true");
+        d.put("producer.id.expiration.ms", "86400000");  // Kafka's default: one day
         d.put("auto.create.topics.enable", "false");
         d.put("leader.balance.interval.ms", "30000");
         d.put("num.partitions", "1");
@@ -139,7 +140,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 r.bool("auto.create.topics.enable"), r.intIn("num.partitions", 1, 100_000),
                 (short) 0, List.of(), List.of(), "", null,
                 s.get("control.host").isEmpty() ? s.get("raft.host") : s.get("control.host"),
-                Duration.ofMillis(heartbeatMs), Duration.ofMillis(sessionMs)).withCluster(s, r);
+                Duration.ofMillis(heartbeatMs), Duration.ofMillis(sessionMs),
+                r.longIn("producer.id.expiration.ms", 1, Integer.MAX_VALUE)).withCluster(s, r);
     }
 
     private NodeConfig withCluster(Map<String, String> s, Reader r) {
@@ -191,7 +193,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 retentionBytes, retentionCheckInterval, leaderBalanceInterval, fsync, snapshotEveryEntries, raftLogSegmentBytes,
                 purgeUptoSnapshot, httpHost,
                 autoCreateTopics, defaultPartitions, rf, List.copyOf(members), List.copyOf(controllers), clusterId,
-                groups(r, s, members.size()), controlHost, heartbeatInterval, sessionTimeout);
+                groups(r, s, members.size()), controlHost, heartbeatInterval, sessionTimeout, producerIdExpirationMs);
     }
 
     private static GroupConfig groups(Reader r, Map<String, String> s, int nodes) {
@@ -230,7 +232,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
 
     public RaftNodeConfig raft() {
         return new RaftNodeConfig(nodeId, raftHost, raftPort, dataDir, electionTimeoutMin, electionTimeoutMax,
-                maxMessageBytes, segment, fsync, snapshotEveryEntries, raftLogSegmentBytes, purgeUptoSnapshot);
+                maxMessageBytes, segment, fsync, snapshotEveryEntries, raftLogSegmentBytes, purgeUptoSnapshot,
+                producerIdExpirationMs);
     }
 
     public KafkaFrontendConfig kafka() {

@@ -214,7 +214,7 @@ public final class RaftNode implements Closeable {
         }
         PartitionStateMachine sm = new PartitionStateMachine(spec.topicPartition(), segmentDir(spec.topicPartition()),
                 spec.segment(), config.fsync(), flushPool, term -> leaderReadyListener.accept(spec.topicPartition(), term),
-                snapshotSource);
+                snapshotSource, config.producerIdExpirationMs());
         stateMachines.put(id, sm);
         return sm;
     }

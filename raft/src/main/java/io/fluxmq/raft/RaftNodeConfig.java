@@ -1,6 +1,7 @@
 package io.fluxmq.raft;
 
 import io.fluxmq.raft.log.SegmentLogConfig;
+import io.fluxmq.raft.partition.ProducerStateTable;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -20,10 +21,22 @@ import java.time.Duration;
  * @param raftLogSegmentBytes size of one Ratis log segment; Ratis purges whole closed segments only
  * @param purgeUptoSnapshot  purge the Raft log up to the snapshot even if a follower still needs those entries (it
  *                           then catches up by snapshot installation); false keeps entries for the slowest follower
+ * @param producerIdExpirationMs idle time after which a partition forgets an idempotent producer (Kafka's
+ *                           {@code producer.id.expiration.ms}); every node must use the same value, since each replica
+ *                           expires producers while applying the log and their tables must agree
  */
 public record RaftNodeConfig(int nodeId, String raftHost, int raftPort, Path dataDir, Duration electionTimeoutMin,
                              Duration electionTimeoutMax, int maxBatchBytes, SegmentLogConfig segment, boolean fsync,
-                             long snapshotEveryEntries, long raftLogSegmentBytes, boolean purgeUptoSnapshot) {
+                             long snapshotEveryEntries, long raftLogSegmentBytes, boolean purgeUptoSnapshot,
+                             long producerIdExpirationMs) {
+    /** Settings with Kafka's default producer id expiration (one day). */
+    public RaftNodeConfig(int nodeId, String raftHost, int raftPort, Path dataDir, Duration electionTimeoutMin,
+                          Duration electionTimeoutMax, int maxBatchBytes, SegmentLogConfig segment, boolean fsync,
+                          long snapshotEveryEntries, long raftLogSegmentBytes, boolean purgeUptoSnapshot) {
+        this(nodeId, raftHost, raftPort, dataDir, electionTimeoutMin, electionTimeoutMax, maxBatchBytes, segment, fsync,
+                snapshotEveryEntries, raftLogSegmentBytes, purgeUptoSnapshot, ProducerStateTable.DEFAULT_EXPIRATION_MS);
+    }
+
     public RaftNodeConfig {
         if (nodeId < 0) {
             throw new IllegalArgumentException("nodeId must be >= 0, got " + nodeId);
@@ -39,6 +52,9 @@ public record RaftNodeConfig(int nodeId, String raftHost, int raftPort, Path dat
         }
         if (raftLogSegmentBytes < 1024) {
             throw new IllegalArgumentException("raftLogSegmentBytes must be >= 1024, got " + raftLogSegmentBytes);
+        }
+        if (producerIdExpirationMs < 1) {
+            throw new IllegalArgumentException("producerIdExpirationMs must be >= 1, got " + producerIdExpirationMs);
         }
         if (snapshotEveryEntries < 1) {
             throw new IllegalArgumentException("snapshotEveryEntries must be >= 1");

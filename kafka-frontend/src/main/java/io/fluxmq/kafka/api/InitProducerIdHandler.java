@@ -11,9 +11,13 @@ import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.RecordBatch;
 
 /**
- * InitProducerId v0–5 for idempotent producers: a fresh producer id at epoch 0, or, when the producer passes its id
- * and epoch (KIP-360), the same id at the next epoch. Transactions are not supported: a transactional id is refused
- * with TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
+ * InitProducerId v0–5 for idempotent producers, as Kafka's broker answers a request without a transactional id: a
+ * fresh producer id at epoch 0, whatever producer id and epoch the request carries (Kafka's
+ * {@code TransactionCoordinator.handleInitProducerId} "blindly accepts" it). A request that sets only one of the two is
+ * INVALID_REQUEST. There is deliberately no server-side epoch bump for idempotent producers: Kafka's clients bump their
+ * idempotent epoch locally (KIP-360), and handing out {@code (id, epoch + 1)} for any id a request names would let one
+ * client fence another's producer. Transactions are not supported: a transactional id is refused with
+ * TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
  */
 public final class InitProducerIdHandler implements ApiHandler<InitProducerIdRequestData> {
     private final BrokerServices broker;
@@ -45,12 +49,10 @@ public final class InitProducerIdHandler implements ApiHandler<InitProducerIdReq
             return CompletableFuture.completedFuture(
                     response.setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code()));
         }
-        boolean bump = request.producerId() != RecordBatch.NO_PRODUCER_ID
-                && request.producerEpoch() != RecordBatch.NO_PRODUCER_EPOCH
-                && request.producerEpoch() < Short.MAX_VALUE - 1;
-        if (bump) {
-            response.setProducerId(request.producerId()).setProducerEpoch((short) (request.producerEpoch() + 1));
-            return CompletableFuture.completedFuture(response);
+        boolean noId = request.producerId() == RecordBatch.NO_PRODUCER_ID;
+        boolean noEpoch = request.producerEpoch() == RecordBatch.NO_PRODUCER_EPOCH;
+        if (noId != noEpoch) {
+            return CompletableFuture.completedFuture(response.setErrorCode(Errors.INVALID_REQUEST.code()));
         }
         return broker.nextProducerId().handle((id, failure) -> failure == null
                 ? response.setProducerId(id).setProducerEpoch((short) 0)

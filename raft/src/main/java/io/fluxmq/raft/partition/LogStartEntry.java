@@ -9,7 +9,7 @@ import java.nio.ByteBuffer;
  * snapshot instead of asking for batches that are gone.
  *
  * <p>Layout (big endian, {@value #SIZE} bytes): {@code version:int8 (=2) | logStartOffset:int64}. The first byte tells
- * it apart from an {@link EntryHeader} (version 1).
+ * it apart from an {@link EntryHeader} (versions 1 and 3).
  */
 public record LogStartEntry(long logStartOffset) {
     static final byte VERSION = 2;

@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
+import java.util.function.LongSupplier;
 import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.CorruptRecordException;
@@ -44,6 +45,8 @@ public final class PartitionReplica {
     private final RaftServer server;
     private final PartitionStateMachine stateMachine;
     private final int maxBatchBytes;
+    /** Wall clock stamped into each entry as its append time (the log's clock for producer expiry). */
+    private final LongSupplier clock;
     private final ClientId clientId = ClientId.randomId();
     private final AtomicLong callIds = new AtomicLong();
     private final Object appendLock = new Object();
@@ -64,6 +67,12 @@ public final class PartitionReplica {
 
     public PartitionReplica(TopicPartition topicPartition, RaftGroupId groupId, RaftServer server,
                             PartitionStateMachine stateMachine, int maxBatchBytes) {
+        this(topicPartition, groupId, server, stateMachine, maxBatchBytes, System::currentTimeMillis);
+    }
+
+    public PartitionReplica(TopicPartition topicPartition, RaftGroupId groupId, RaftServer server,
+                            PartitionStateMachine stateMachine, int maxBatchBytes, LongSupplier clock) {
+        this.clock = clock;
         this.topicPartition = topicPartition;
         this.groupId = groupId;
         this.server = server;
@@ -130,7 +139,7 @@ public final class PartitionReplica {
             long lastOffset = view.nextOffset() + (batch.lastOffset() - batch.baseOffset());
             batch.setLastOffset(lastOffset);
             batch.setPartitionLeaderEpoch((int) term);
-            header = EntryHeader.of(batch, records.sizeInBytes());
+            header = EntryHeader.of(batch, records.sizeInBytes(), clock.getAsLong());
             view.producers().record(header);
             leaderView = new LeaderView(term, header.nextOffset(), view.producers());
             RaftClientRequest request = RaftClientRequest.newBuilder()
@@ -232,10 +241,14 @@ public final class PartitionReplica {
         return result;
     }
 
-    private static PartitionException translate(Throwable failure) {
+    static PartitionException translate(Throwable failure) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure;
         if (cause instanceof PartitionException pe) {
+            return pe;
+        }
+        if (cause instanceof org.apache.ratis.protocol.exceptions.StateMachineException
+                && cause.getCause() instanceof PartitionException pe) { // refused by the state machine's preAppend
             return pe;
         }
         if (cause instanceof NotLeaderException) {

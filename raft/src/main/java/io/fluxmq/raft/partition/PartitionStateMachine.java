@@ -51,13 +51,16 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #takeSnapshot}: flushes the segments and writes {@code hw, producer table} to a snapshot file, after
  *       which Ratis may purge its log.</li>
  * </ul>
- * Snapshot file format (big endian): {@code magic:int32 0x464c5831 | version:int16 (=2) | highWatermark:int64 |
- * logStartOffset:int64 (version 2 only) | producer table (see ProducerStateTable#writeTo) | epochCount:int32 | epochCount × (epoch:int32, startOffset:int64)}.
+ * Snapshot file format (big endian): {@code magic:int32 0x464c5831 | version:int16 (=3) | highWatermark:int64 |
+ * logStartOffset:int64 (version 2 and later) | producer table (see ProducerStateTable#writeTo) | epochCount:int32 |
+ * epochCount × (epoch:int32, startOffset:int64)}. Versions 1 and 2 hold the producer table in
+ * {@link ProducerStateTable#FORMAT_V1} (no timestamps) and still load; version 3 in {@link ProducerStateTable#FORMAT_V2}.
  */
 public final class PartitionStateMachine extends BaseStateMachine {
     private static final Logger LOGGER = LoggerFactory.getLogger(PartitionStateMachine.class);
     private static final int SNAPSHOT_MAGIC = 0x464c5831;
-    private static final short SNAPSHOT_VERSION = 2;
+    /** Version 3: the producer table has timestamps ({@link ProducerStateTable#FORMAT_V2}). */
+    private static final short SNAPSHOT_VERSION = 3;
 
     private final Path segmentDir;
     private final SegmentLogConfig segmentConfig;
@@ -73,7 +76,8 @@ public final class PartitionStateMachine extends BaseStateMachine {
     private final Object catchUpLock = new Object();
     /** The log start offset recorded in the snapshot last loaded. */
     private long snapshotLogStart;
-    private ProducerStateTable appliedProducers = new ProducerStateTable();
+    private final long producerIdExpirationMs;
+    private ProducerStateTable appliedProducers;
     /** Leader epoch (Raft term) to the first offset written in it, for committed entries. */
     private final java.util.TreeMap<Integer, Long> epochStartOffsets = new java.util.TreeMap<>();
 
@@ -87,7 +91,10 @@ public final class PartitionStateMachine extends BaseStateMachine {
 
     public PartitionStateMachine(org.apache.kafka.common.TopicPartition topicPartition, Path segmentDir,
                                  SegmentLogConfig segmentConfig, boolean fsync, java.util.concurrent.Executor flushExecutor,
-                                 java.util.function.IntConsumer onLeaderReady, SnapshotSource snapshotSource) {
+                                 java.util.function.IntConsumer onLeaderReady, SnapshotSource snapshotSource,
+                                 long producerIdExpirationMs) {
+        this.producerIdExpirationMs = producerIdExpirationMs;
+        this.appliedProducers = new ProducerStateTable(producerIdExpirationMs);
         this.flushExecutor = flushExecutor;
         this.topicPartition = topicPartition;
         this.snapshotSource = snapshotSource;
@@ -193,7 +200,8 @@ public final class PartitionStateMachine extends BaseStateMachine {
             }
             long hw = in.readLong();
             snapshotLogStart = version >= 2 ? in.readLong() : 0;
-            appliedProducers = ProducerStateTable.readFrom(in);
+            appliedProducers = ProducerStateTable.readFrom(in, version >= 3 ? ProducerStateTable.FORMAT_V2
+                    : ProducerStateTable.FORMAT_V1, producerIdExpirationMs);
             epochStartOffsets.clear();
             int epochs = in.readInt();
             for (int i = 0; i < epochs; i++) {
@@ -327,15 +335,18 @@ public final class PartitionStateMachine extends BaseStateMachine {
     }
 
     /**
-     * On the leader, before an entry is built: allocates disk blocks for its batch, so a full disk refuses the write
-     * with a StateMachineException (answered as KAFKA_STORAGE_ERROR) while the log stays intact.
+     * On the leader, before an entry is built: refuses a batch stamped with another term than the one Ratis appends it
+     * in, then allocates disk blocks for its batch, so a full disk refuses the write with a StateMachineException
+     * (answered as KAFKA_STORAGE_ERROR) while the log stays intact.
      */
     @Override
     public TransactionContext preAppendTransaction(TransactionContext trx) throws IOException {
         if (!trx.getStateMachineLogEntry().hasStateMachineEntry()) {
             return trx; // a log start entry: no batch to store
         }
-        int bytes = trx.getStateMachineLogEntry().getStateMachineEntry().getStateMachineData().size();
+        ByteString batch = trx.getStateMachineLogEntry().getStateMachineEntry().getStateMachineData();
+        LeaderEpochStamp.check(batch, getServer().join().getDivision(getGroupId()).getInfo().getCurrentTerm());
+        int bytes = batch.size();
         try {
             log.reserve(bytes);
         } catch (IOException e) {

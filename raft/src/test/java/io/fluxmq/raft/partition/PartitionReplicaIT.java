@@ -117,7 +117,10 @@ class PartitionReplicaIT {
             assertThat(replica.append(batch(1, (short) 0, 594, 3)).join().baseOffset())
                     .as("duplicate detected after restart").isEqualTo(594);
             assertThat(replica.append(batch(1, (short) 0, 600, 3)).join().baseOffset()).isEqualTo(600);
-            assertThat(failure(replica, batch(2, (short) 0, 5, 1)))
+            assertThat(replica.append(batch(2, (short) 0, 603, 1)).join().baseOffset())
+                    .as("a producer id the partition does not know may start at any sequence, as in Kafka")
+                    .isEqualTo(603);
+            assertThat(failure(replica, batch(2, (short) 0, 700, 1)))
                     .isEqualTo(PartitionError.OUT_OF_ORDER_SEQUENCE);
             long expected = 0;
             long offset = 0;
@@ -130,9 +133,9 @@ class PartitionReplicaIT {
                 }
                 offset = expected;
             }
-            assertThat(expected).isEqualTo(603);
+            assertThat(expected).isEqualTo(604);
             assertThat(replica.offsetForTimestamp(1000L + 300).orElseThrow().offset()).isEqualTo(300);
-            assertThat(replica.maxTimestamp().orElseThrow().timestamp()).isEqualTo(1000L + 602);
+            assertThat(replica.maxTimestamp().orElseThrow().timestamp()).isEqualTo(1000L + 603);
         } finally {
             again.close();
         }

@@ -37,7 +37,15 @@ class ProducerStateTableTest {
         assertThat(reject(table.check(batch(7, (short) 1, 5, 1, 5)))).isEqualTo(PartitionError.INVALID_PRODUCER_EPOCH);
         assertThat(reject(table.check(batch(7, (short) 3, 5, 1, 5)))).isEqualTo(PartitionError.OUT_OF_ORDER_SEQUENCE);
         assertThat(table.check(batch(7, (short) 3, 0, 1, 5))).isInstanceOf(ProducerStateTable.Check.Accept.class);
-        assertThat(reject(table.check(batch(8, (short) 0, 3, 1, 5)))).isEqualTo(PartitionError.OUT_OF_ORDER_SEQUENCE);
+    }
+
+    @Test
+    void acceptsAnUnknownProducerAtAnySequenceAsKafkaDoes() {
+        ProducerStateTable table = new ProducerStateTable();
+        assertThat(table.check(batch(8, (short) 0, 3, 1, 5))).isInstanceOf(ProducerStateTable.Check.Accept.class);
+        table.record(batch(8, (short) 0, 3, 1, 5));
+        assertThat(reject(table.check(batch(8, (short) 0, 6, 1, 6)))).isEqualTo(PartitionError.OUT_OF_ORDER_SEQUENCE);
+        assertThat(table.check(batch(8, (short) 0, 4, 1, 6))).isInstanceOf(ProducerStateTable.Check.Accept.class);
     }
 
     @Test
@@ -59,7 +67,8 @@ class ProducerStateTableTest {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         table.writeTo(new DataOutputStream(bytes));
         ProducerStateTable copy = ProducerStateTable.readFrom(new DataInputStream(
-                new ByteArrayInputStream(bytes.toByteArray())));
+                new ByteArrayInputStream(bytes.toByteArray())), ProducerStateTable.FORMAT_V2,
+                ProducerStateTable.DEFAULT_EXPIRATION_MS);
         assertThat(copy.size()).isEqualTo(2);
         assertThat(copy.check(batch(2, (short) 4, 0, 2, 99))).isEqualTo(new ProducerStateTable.Check.Duplicate(
                 new ProducerStateTable.BatchMetadata(0, 1, 3, 4)));
