@@ -8,6 +8,7 @@ import io.fluxmq.raft.partition.AppendResult;
 import io.fluxmq.raft.partition.PartitionReplica;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.StringJoiner;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.TopicPartition;
@@ -23,7 +24,8 @@ import org.apache.kafka.common.record.MemoryRecords;
 /**
  * Produce v3–12. Every partition of the request is appended to its Raft group and answered on its own; the response
  * is sent once all are committed (acks=1 and acks=all both wait for the Raft commit) or failed. acks=0 gets no
- * response.
+ * response; if any of its partitions failed, the connection is closed (as Kafka does) so the client refreshes its
+ * metadata instead of sending on to a partition that cannot take the records.
  */
 public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
     private final BrokerServices broker;
@@ -96,7 +98,25 @@ public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
                 }
             }
         }
-        return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).thenApply(v -> response);
+        CompletableFuture<ApiMessage> answered = CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new))
+                .thenApply(v -> response);
+        return request.acks() != 0 ? answered : answered.thenApply(ProduceHandler::closeIfAnyFailed);
+    }
+
+    /** acks=0: nothing to answer, but a failed partition closes the connection (Kafka's KafkaApis does the same). */
+    private static ApiMessage closeIfAnyFailed(ApiMessage answered) {
+        StringJoiner failed = new StringJoiner(", ");
+        for (TopicProduceResponse topic : ((ProduceResponseData) answered).responses()) {
+            for (PartitionProduceResponse p : topic.partitionResponses()) {
+                if (p.errorCode() != Errors.NONE.code()) {
+                    failed.add(topic.name() + "-" + p.index() + ": " + Errors.forCode(p.errorCode()).name());
+                }
+            }
+        }
+        if (failed.length() > 0) {
+            throw new CloseConnectionException("acks=0 produce failed for " + failed);
+        }
+        return answered;
     }
 
     private static PartitionProduceResponse fill(PartitionProduceResponse out, AppendResult result, Throwable failure) {
