@@ -20,11 +20,28 @@ import java.time.Duration;
  * @param raftLogSegmentBytes size of one Ratis log segment; Ratis purges whole closed segments only
  * @param purgeUptoSnapshot  purge the Raft log up to the snapshot even if a follower still needs those entries (it
  *                           then catches up by snapshot installation); false keeps entries for the slowest follower
+ * @param writeElementLimit  entries a group's leader holds appended but not yet applied; beyond it Ratis refuses new
+ *                           entries (back-pressure, answered REQUEST_TIMED_OUT to producers)
  */
 public record RaftNodeConfig(int nodeId, String raftHost, int raftPort, Path dataDir, Duration electionTimeoutMin,
                              Duration electionTimeoutMax, int maxBatchBytes, SegmentLogConfig segment, boolean fsync,
-                             long snapshotEveryEntries, long raftLogSegmentBytes, boolean purgeUptoSnapshot) {
+                             long snapshotEveryEntries, long raftLogSegmentBytes, boolean purgeUptoSnapshot,
+                             int writeElementLimit) {
+    /** Default of {@link #writeElementLimit()}. */
+    public static final int DEFAULT_WRITE_ELEMENT_LIMIT = 16384;
+
+    /** With the default write element limit. */
+    public RaftNodeConfig(int nodeId, String raftHost, int raftPort, Path dataDir, Duration electionTimeoutMin,
+                          Duration electionTimeoutMax, int maxBatchBytes, SegmentLogConfig segment, boolean fsync,
+                          long snapshotEveryEntries, long raftLogSegmentBytes, boolean purgeUptoSnapshot) {
+        this(nodeId, raftHost, raftPort, dataDir, electionTimeoutMin, electionTimeoutMax, maxBatchBytes, segment,
+                fsync, snapshotEveryEntries, raftLogSegmentBytes, purgeUptoSnapshot, DEFAULT_WRITE_ELEMENT_LIMIT);
+    }
+
     public RaftNodeConfig {
+        if (writeElementLimit < 1) {
+            throw new IllegalArgumentException("writeElementLimit must be >= 1, got " + writeElementLimit);
+        }
         if (nodeId < 0) {
             throw new IllegalArgumentException("nodeId must be >= 0, got " + nodeId);
         }
