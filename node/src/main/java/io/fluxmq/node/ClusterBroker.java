@@ -182,7 +182,7 @@ final class ClusterBroker implements BrokerServices {
                     "replication factor " + replicationFactor + " is not possible with " + nodes + " nodes"));
         }
         try {
-            topicConfigs.validate(configs);
+            topicConfigs.validate(configs, replicationFactor);
         } catch (AdminException e) {
             return CompletableFuture.failedFuture(e);
         }

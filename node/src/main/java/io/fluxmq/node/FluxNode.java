@@ -178,7 +178,8 @@ public final class FluxNode implements Closeable {
                 new InitProducerIdHandler(services),
                 new DescribeClusterHandler(services),
                 new DescribeConfigsHandler(services));
-        GroupCoordinator coordinator = new GroupCoordinator(services, config.groups(), System::currentTimeMillis);
+        GroupCoordinator coordinator = new GroupCoordinator(services, config.groups(), System::currentTimeMillis,
+                tp -> appends[Math.floorMod(tp.hashCode(), appends.length)]);
         List<ApiHandler<?>> groupHandlers = GroupHandlers.of(coordinator);
         ApiRegistry registry = new ApiRegistry(
                 java.util.stream.Stream.concat(handlers.stream(), groupHandlers.stream()).toList(),

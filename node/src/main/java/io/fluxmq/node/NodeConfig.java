@@ -26,7 +26,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                          boolean autoCreateTopics, int defaultPartitions, short defaultReplicationFactor,
                          List<ClusterMember> members, List<Integer> controllerIds, String clusterId,
                          GroupConfig groups, String controlHost, Duration heartbeatInterval,
-                         Duration sessionTimeout, long producerIdExpirationMs) {
+                         Duration sessionTimeout, long producerIdExpirationMs, int raftWriteElementLimit) {
 
     /** Every accepted key with its default; an empty default means "derived from other keys". */
     public static final Map<String, String> DEFAULTS = defaults();
@@ -49,6 +49,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put("raft.snapshot.interval.entries", "10000");
         d.put("raft.log.segment.bytes", "8388608");
         d.put("raft.log.purge.upto.snapshot", "true");
+        d.put("raft.write.element.limit", Integer.toString(RaftNodeConfig.DEFAULT_WRITE_ELEMENT_LIMIT));
         d.put("http.host", "");                         // default: raft.host
         d.put("http.port", "");                         // default: this node's cluster.nodes entry, else raft.port+200
         d.put("control.host", "");                      // default: raft.host
@@ -141,7 +142,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 (short) 0, List.of(), List.of(), "", null,
                 s.get("control.host").isEmpty() ? s.get("raft.host") : s.get("control.host"),
                 Duration.ofMillis(heartbeatMs), Duration.ofMillis(sessionMs),
-                r.longIn("producer.id.expiration.ms", 1, Integer.MAX_VALUE)).withCluster(s, r);
+                r.longIn("producer.id.expiration.ms", 1, Integer.MAX_VALUE),
+                r.intIn("raft.write.element.limit", 1, Integer.MAX_VALUE)).withCluster(s, r);
     }
 
     private NodeConfig withCluster(Map<String, String> s, Reader r) {
@@ -193,7 +195,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 retentionBytes, retentionCheckInterval, leaderBalanceInterval, fsync, snapshotEveryEntries, raftLogSegmentBytes,
                 purgeUptoSnapshot, httpHost,
                 autoCreateTopics, defaultPartitions, rf, List.copyOf(members), List.copyOf(controllers), clusterId,
-                groups(r, s, members.size()), controlHost, heartbeatInterval, sessionTimeout, producerIdExpirationMs);
+                groups(r, s, members.size()), controlHost, heartbeatInterval, sessionTimeout, producerIdExpirationMs,
+                raftWriteElementLimit);
     }
 
     private static GroupConfig groups(Reader r, Map<String, String> s, int nodes) {
@@ -233,7 +236,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
     public RaftNodeConfig raft() {
         return new RaftNodeConfig(nodeId, raftHost, raftPort, dataDir, electionTimeoutMin, electionTimeoutMax,
                 maxMessageBytes, segment, fsync, snapshotEveryEntries, raftLogSegmentBytes, purgeUptoSnapshot,
-                producerIdExpirationMs);
+                producerIdExpirationMs, raftWriteElementLimit);
     }
 
     public KafkaFrontendConfig kafka() {

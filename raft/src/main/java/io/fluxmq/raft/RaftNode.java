@@ -427,7 +427,7 @@ public final class RaftNode implements Closeable {
         // Raft entry whose batch is gone (docs/architecture.md, Durability). write() itself completes at once.
         RaftServerConfigKeys.Log.StateMachineData.setSync(p, true);
         RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf("256MB"));
-        RaftServerConfigKeys.Write.setElementLimit(p, 16384);
+        RaftServerConfigKeys.Write.setElementLimit(p, config.writeElementLimit());
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
         RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotEveryEntries());
         RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);

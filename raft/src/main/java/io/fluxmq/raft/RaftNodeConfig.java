@@ -24,20 +24,29 @@ import java.time.Duration;
  * @param producerIdExpirationMs idle time after which a partition forgets an idempotent producer (Kafka's
  *                           {@code producer.id.expiration.ms}); every node must use the same value, since each replica
  *                           expires producers while applying the log and their tables must agree
+ * @param writeElementLimit  entries a group's leader holds appended but not yet applied; beyond it Ratis refuses new
+ *                           entries (back-pressure, answered REQUEST_TIMED_OUT to producers)
  */
 public record RaftNodeConfig(int nodeId, String raftHost, int raftPort, Path dataDir, Duration electionTimeoutMin,
                              Duration electionTimeoutMax, int maxBatchBytes, SegmentLogConfig segment, boolean fsync,
                              long snapshotEveryEntries, long raftLogSegmentBytes, boolean purgeUptoSnapshot,
-                             long producerIdExpirationMs) {
-    /** Settings with Kafka's default producer id expiration (one day). */
+                             long producerIdExpirationMs, int writeElementLimit) {
+    /** Default of {@link #writeElementLimit()}. */
+    public static final int DEFAULT_WRITE_ELEMENT_LIMIT = 16384;
+
+    /** Settings with Kafka's default producer id expiration (one day) and the default write element limit. */
     public RaftNodeConfig(int nodeId, String raftHost, int raftPort, Path dataDir, Duration electionTimeoutMin,
                           Duration electionTimeoutMax, int maxBatchBytes, SegmentLogConfig segment, boolean fsync,
                           long snapshotEveryEntries, long raftLogSegmentBytes, boolean purgeUptoSnapshot) {
         this(nodeId, raftHost, raftPort, dataDir, electionTimeoutMin, electionTimeoutMax, maxBatchBytes, segment, fsync,
-                snapshotEveryEntries, raftLogSegmentBytes, purgeUptoSnapshot, ProducerStateTable.DEFAULT_EXPIRATION_MS);
+                snapshotEveryEntries, raftLogSegmentBytes, purgeUptoSnapshot, ProducerStateTable.DEFAULT_EXPIRATION_MS,
+                DEFAULT_WRITE_ELEMENT_LIMIT);
     }
 
     public RaftNodeConfig {
+        if (writeElementLimit < 1) {
+            throw new IllegalArgumentException("writeElementLimit must be >= 1, got " + writeElementLimit);
+        }
         if (nodeId < 0) {
             throw new IllegalArgumentException("nodeId must be >= 0, got " + nodeId);
         }

@@ -8,6 +8,7 @@ import io.fluxmq.raft.partition.AppendResult;
 import io.fluxmq.raft.partition.PartitionReplica;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.StringJoiner;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.TopicPartition;
@@ -23,7 +24,8 @@ import org.apache.kafka.common.record.MemoryRecords;
 /**
  * Produce v3–12. Every partition of the request is appended to its Raft group and answered on its own; the response
  * is sent once all are committed (acks=1 and acks=all both wait for the Raft commit) or failed. acks=0 gets no
- * response.
+ * response; if any of its partitions failed, the connection is closed (as Kafka does) so the client refreshes its
+ * metadata instead of sending on to a partition that cannot take the records.
  */
 public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
     private final BrokerServices broker;
@@ -72,7 +74,11 @@ public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
         for (ProduceRequestData.TopicProduceData topic : request.topicData()) {
             TopicProduceResponse topicResponse = new TopicProduceResponse().setName(topic.name());
             response.responses().add(topicResponse);
-            int partitionCount = broker.topic(topic.name()).map(TopicInfo::partitions).orElse(0);
+            TopicInfo info = broker.topic(topic.name()).orElse(null);
+            int partitionCount = info == null ? 0 : info.partitions();
+            int maxMessageBytes = info == null ? Integer.MAX_VALUE : intConfig(info, "max.message.bytes",
+                    Integer.MAX_VALUE);
+            int minInSync = info == null || request.acks() != -1 ? 1 : intConfig(info, "min.insync.replicas", 1);
             for (ProduceRequestData.PartitionProduceData partition : topic.partitionData()) {
                 PartitionProduceResponse out = new PartitionProduceResponse().setIndex(partition.index())
                         .setBaseOffset(-1).setLogAppendTimeMs(-1).setLogStartOffset(-1);
@@ -88,6 +94,15 @@ public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
                     out.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
                 } else if (!(partition.records() instanceof MemoryRecords records)) {
                     out.setErrorCode(Errors.INVALID_RECORD.code());
+                } else if (records.sizeInBytes() > maxMessageBytes) { // the topic's max.message.bytes, as in Kafka
+                    out.setErrorCode(Errors.MESSAGE_TOO_LARGE.code()).setErrorMessage("batch of "
+                            + records.sizeInBytes() + " bytes exceeds max.message.bytes=" + maxMessageBytes
+                            + " of topic " + topic.name());
+                } else if (minInSync > 1 && broker.partitionState(tp).isr().size() < minInSync) {
+                    // acks=all with fewer in-sync replicas than the topic's min.insync.replicas: refused at once, as
+                    // in Kafka (retriable), instead of waiting for a Raft commit that cannot come
+                    out.setErrorCode(Errors.NOT_ENOUGH_REPLICAS.code()).setErrorMessage("fewer than "
+                            + minInSync + " in-sync replicas (min.insync.replicas) for " + tp);
                 } else {
                     pending.add(CompletableFuture.supplyAsync(() -> replica.append(records), appends.apply(tp))
                             .thenCompose(f -> f)
@@ -96,7 +111,38 @@ public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
                 }
             }
         }
-        return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).thenApply(v -> response);
+        CompletableFuture<ApiMessage> answered = CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new))
+                .thenApply(v -> response);
+        return request.acks() != 0 ? answered : answered.thenApply(ProduceHandler::closeIfAnyFailed);
+    }
+
+    /** acks=0: nothing to answer, but a failed partition closes the connection (Kafka's KafkaApis does the same). */
+    private static ApiMessage closeIfAnyFailed(ApiMessage answered) {
+        StringJoiner failed = new StringJoiner(", ");
+        for (TopicProduceResponse topic : ((ProduceResponseData) answered).responses()) {
+            for (PartitionProduceResponse p : topic.partitionResponses()) {
+                if (p.errorCode() != Errors.NONE.code()) {
+                    failed.add(topic.name() + "-" + p.index() + ": " + Errors.forCode(p.errorCode()).name());
+                }
+            }
+        }
+        if (failed.length() > 0) {
+            throw new CloseConnectionException("acks=0 produce failed for " + failed);
+        }
+        return answered;
+    }
+
+    /** A topic-level integer config override, or {@code fallback} when the topic does not set it. */
+    private static int intConfig(TopicInfo topic, String key, int fallback) {
+        String value = topic.configs().get(key);
+        if (value == null) {
+            return fallback;
+        }
+        try {
+            return Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) { // validated at CreateTopics; a value from an older node is not fatal
+            return fallback;
+        }
     }
 
     private static PartitionProduceResponse fill(PartitionProduceResponse out, AppendResult result, Throwable failure) {

@@ -1,5 +1,8 @@
 package io.fluxmq.kafka.broker;
 
+import io.fluxmq.raft.partition.AppendResult;
+import io.fluxmq.raft.partition.PartitionError;
+import io.fluxmq.raft.partition.PartitionException;
 import io.fluxmq.raft.partition.PartitionReplica;
 import java.util.Collection;
 import java.util.List;
@@ -8,6 +11,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.record.MemoryRecords;
 
 /**
  * What the Kafka frontend needs from the node: cluster metadata, local partition replicas and topic administration.
@@ -33,6 +37,19 @@ public interface BrokerServices {
 
     /** This node's replica of a partition, or null when it holds none. */
     PartitionReplica replica(TopicPartition tp);
+
+    /**
+     * Appends one record batch to this node's replica of {@code tp} (see {@link PartitionReplica#append}); fails with
+     * NOT_LEADER when this node holds none. May block while Raft is busy: call it off the event loop.
+     */
+    default CompletableFuture<AppendResult> append(TopicPartition tp, MemoryRecords records) {
+        PartitionReplica replica = replica(tp);
+        if (replica == null) {
+            return CompletableFuture.failedFuture(new PartitionException(PartitionError.NOT_LEADER,
+                    "this node holds no replica of " + tp));
+        }
+        return replica.append(records);
+    }
 
     /** Whether Metadata requests may create unknown topics (Kafka's {@code auto.create.topics.enable}). */
     boolean autoCreateTopics();

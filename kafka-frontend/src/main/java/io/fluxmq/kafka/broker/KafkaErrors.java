@@ -25,6 +25,11 @@ public final class KafkaErrors {
             case INVALID_PRODUCER_EPOCH -> Errors.INVALID_PRODUCER_EPOCH;
             case OFFSET_OUT_OF_RANGE -> Errors.OFFSET_OUT_OF_RANGE;
             case TIMEOUT -> Errors.REQUEST_TIMED_OUT;
+            // Raft back-pressure. REQUEST_TIMED_OUT is retriable in every client (Java: a RetriableException, retried
+            // within delivery.timeout.ms; idempotent producers keep their sequence) and does not make the client drop
+            // its metadata, which is right: the leader is where the client thinks. NOT_ENOUGH_REPLICAS would tell the
+            // operator replicas are missing, NOT_LEADER_OR_FOLLOWER would send the client to look for another leader.
+            case BUSY -> Errors.REQUEST_TIMED_OUT;
             case STORAGE_ERROR -> Errors.KAFKA_STORAGE_ERROR;
             case UNKNOWN -> Errors.UNKNOWN_SERVER_ERROR;
         };

@@ -13,11 +13,14 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
@@ -39,7 +42,9 @@ import org.slf4j.LoggerFactory;
  * The same tick fires session and rebalance timeouts and offset expiry, with time from the injected clock.
  *
  * <p>Handlers reach a group through {@link #route}, which answers NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS or
- * COORDINATOR_NOT_AVAILABLE as Kafka does. Thread-safe.
+ * COORDINATOR_NOT_AVAILABLE as Kafka does. Group and offset records are handed to Raft on the partition's append
+ * executor, as produce does, never on the caller's thread: handlers run on Netty event loops, and a Raft submit can
+ * block (a leader stepping down, a busy log). Thread-safe.
  */
 public final class GroupCoordinator implements AutoCloseable {
     public static final String OFFSETS_TOPIC = Topic.GROUP_METADATA_TOPIC_NAME;
@@ -51,16 +56,23 @@ public final class GroupCoordinator implements AutoCloseable {
     private final GroupConfig config;
     private final LongSupplier clock;
     private final TopicLookup topics;
+    private final Function<TopicPartition, Executor> appends;
     private final Map<Integer, GroupShard> shards = new ConcurrentHashMap<>();
     private final AtomicBoolean creatingTopic = new AtomicBoolean();
     private ScheduledExecutorService timer;
     private ExecutorService loader;
 
-    public GroupCoordinator(BrokerServices broker, GroupConfig config, LongSupplier clock) {
+    /**
+     * @param appends the single-thread executor that submits a partition's appends to Raft (the one produce uses, so
+     *                writes to a partition keep their order); records are never submitted on the caller's thread
+     */
+    public GroupCoordinator(BrokerServices broker, GroupConfig config, LongSupplier clock,
+                            Function<TopicPartition, Executor> appends) {
         this.broker = broker;
         this.config = config;
         this.clock = clock;
         this.topics = new BrokerTopics(broker);
+        this.appends = appends;
     }
 
     /** Starts the timer (which also creates the offsets topic when it is missing). */
@@ -178,8 +190,7 @@ public final class GroupCoordinator implements AutoCloseable {
                 if (shard != null) {
                     shard.unload();
                 }
-                GroupShard fresh = new GroupShard(p, replica.leaderEpoch(), config, topics, entries -> append(tp,
-                        entries));
+                GroupShard fresh = newShard(p, replica.leaderEpoch());
                 install(fresh);
                 loader.execute(() -> load(fresh, replica));
             } else if (!leading && shard != null) {
@@ -192,6 +203,12 @@ public final class GroupCoordinator implements AutoCloseable {
         for (GroupShard shard : shards.values()) {
             shard.tick(now);
         }
+    }
+
+    /** A loading shard for an offsets partition this node leads in {@code leaderEpoch}, writing through Raft. */
+    GroupShard newShard(int partition, int leaderEpoch) {
+        TopicPartition tp = new TopicPartition(OFFSETS_TOPIC, partition);
+        return new GroupShard(partition, leaderEpoch, config, topics, entries -> append(tp, entries));
     }
 
     /** Makes {@code shard} the one serving its partition (loading until it is activated). */
@@ -250,12 +267,19 @@ public final class GroupCoordinator implements AutoCloseable {
         }
     }
 
+    /**
+     * Hands the entries to Raft on the partition's append executor; the caller (an event loop, or a thread holding the
+     * shard's lock) never waits for the submit. Completes once the batch is committed.
+     */
     private CompletableFuture<Void> append(TopicPartition tp, List<GroupRecords.Entry> entries) {
-        PartitionReplica replica = broker.replica(tp);
-        if (replica == null || !replica.isLeader()) {
-            return CompletableFuture.failedFuture(new NotCoordinatorException(tp + " is not led by this node"));
+        MemoryRecords batch = GroupRecords.batch(entries, now());
+        try {
+            return CompletableFuture.supplyAsync(() -> broker.append(tp, batch), appends.apply(tp))
+                    .thenCompose(appended -> appended)
+                    .thenApply(result -> null);
+        } catch (RejectedExecutionException e) { // the node is shutting down
+            return CompletableFuture.failedFuture(new NotCoordinatorException(tp + " is no longer served by this node"));
         }
-        return replica.append(GroupRecords.batch(entries, now())).thenApply(result -> null);
     }
 
     @Override

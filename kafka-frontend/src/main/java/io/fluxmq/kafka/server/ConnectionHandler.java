@@ -2,6 +2,7 @@ package io.fluxmq.kafka.server;
 
 import io.fluxmq.kafka.api.ApiHandler;
 import io.fluxmq.kafka.api.ApiRegistry;
+import io.fluxmq.kafka.api.CloseConnectionException;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -10,6 +11,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,8 +86,16 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
                 }
             }
             if (error != null) {
-                LOGGER.error("{} v{} from {} failed; closing the connection", request.apiKey(), request.version(),
-                        ctx.channel().remoteAddress(), error);
+                Throwable cause = error instanceof CompletionException && error.getCause() != null
+                        ? error.getCause() : error;
+                if (cause instanceof CloseConnectionException close) {
+                    LOGGER.info("Closing connection from {} (client id {}, correlation id {}): {}",
+                            ctx.channel().remoteAddress(), request.header().clientId(), request.correlationId(),
+                            close.getMessage());
+                } else {
+                    LOGGER.error("{} v{} from {} failed; closing the connection", request.apiKey(), request.version(),
+                            ctx.channel().remoteAddress(), error);
+                }
                 throw new IllegalStateException(error);
             }
             return null;

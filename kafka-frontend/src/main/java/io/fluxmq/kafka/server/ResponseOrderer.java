@@ -2,6 +2,7 @@ package io.fluxmq.kafka.server;
 
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
@@ -50,7 +51,8 @@ final class ResponseOrderer {
         while (!slots.isEmpty() && slots.peekFirst().response.isDone()) {
             Slot slot = slots.pollFirst();
             if (slot.response.isCompletedExceptionally()) {
-                channel.close();
+                // earlier responses still go out, in order, before the connection closes
+                channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
                 slots.clear();
                 return;
             }

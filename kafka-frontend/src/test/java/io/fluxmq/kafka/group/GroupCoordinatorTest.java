@@ -112,7 +112,8 @@ class GroupCoordinatorTest {
     }
 
     private final TwoNodes broker = new TwoNodes();
-    private final GroupCoordinator coordinator = new GroupCoordinator(broker, GroupConfig.defaults(), () -> 0L);
+    private final GroupCoordinator coordinator = new GroupCoordinator(broker, GroupConfig.defaults(), () -> 0L,
+            tp -> Runnable::run);
 
     @Test
     void theCoordinatorIsTheOffsetsPartitionLeaderOnTheClientsListener() {

@@ -63,7 +63,8 @@ public final class FakeBrokerServices implements BrokerServices {
                 new DescribeClusterHandler(broker),
                 new DescribeConfigsHandler(broker));
         // Not started: no offsets topic exists here, so every group request is answered COORDINATOR_NOT_AVAILABLE.
-        GroupCoordinator coordinator = new GroupCoordinator(broker, GroupConfig.defaults(), () -> 1_700_000_000_000L);
+        GroupCoordinator coordinator = new GroupCoordinator(broker, GroupConfig.defaults(), () -> 1_700_000_000_000L,
+                tp -> Runnable::run);
         List<ApiHandler<?>> all = new ArrayList<>(handlers);
         all.addAll(io.fluxmq.kafka.api.GroupHandlers.of(coordinator));
         self.set(new ApiRegistry(all, List.of(coordinator)));

@@ -11,6 +11,8 @@ public enum PartitionError {
     INVALID_PRODUCER_EPOCH,
     OFFSET_OUT_OF_RANGE,
     TIMEOUT,
+    /** Raft refused the entry for now (too many pending entries or bytes): nothing was appended, a retry may pass. */
+    BUSY,
     STORAGE_ERROR,
     UNKNOWN
 }

@@ -241,6 +241,7 @@ public final class PartitionReplica {
         return result;
     }
 
+    /** Maps a failed Raft submission to a partition error; package-private for its unit test. */
     static PartitionException translate(Throwable failure) {
         Throwable cause = failure instanceof CompletionException && failure.getCause() != null
                 ? failure.getCause() : failure;
@@ -257,6 +258,20 @@ public final class PartitionReplica {
         if (cause instanceof org.apache.ratis.protocol.exceptions.LeaderNotReadyException
                 || cause instanceof org.apache.ratis.protocol.exceptions.LeaderSteppingDownException) {
             return new PartitionException(PartitionError.LEADER_NOT_READY, cause.getMessage(), cause);
+        }
+        if (cause instanceof org.apache.ratis.protocol.exceptions.ServerNotReadyException) {
+            return new PartitionException(PartitionError.LEADER_NOT_READY, cause.getMessage(), cause);
+        }
+        if (cause instanceof org.apache.ratis.protocol.exceptions.AlreadyClosedException
+                || cause instanceof org.apache.ratis.protocol.exceptions.GroupMismatchException) {
+            return notLeader(cause.getMessage()); // the server is closing, or the group is gone from this node
+        }
+        if (cause instanceof org.apache.ratis.protocol.exceptions.ResourceUnavailableException) {
+            // back-pressure: raft.server.write.element-limit / byte-limit pending entries; the entry was not appended
+            return new PartitionException(PartitionError.BUSY, cause.getMessage(), cause);
+        }
+        if (cause instanceof org.apache.ratis.protocol.exceptions.TimeoutIOException) {
+            return new PartitionException(PartitionError.TIMEOUT, cause.getMessage(), cause);
         }
         boolean storage = cause instanceof java.io.UncheckedIOException
                 || cause instanceof org.apache.ratis.protocol.exceptions.StateMachineException
