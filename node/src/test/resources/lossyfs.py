@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """lossyfs: a FUSE pass-through file system that forgets every unsynced write when its daemon exits.
 
-Usage: lossyfs.py BACKING_DIR MOUNT_POINT   (runs in the foreground until the mount point is unmounted)
+Usage: lossyfs.py BACKING_DIR MOUNT_POINT [FSYNC_LATENCY_MS]
+(runs in the foreground until the mount point is unmounted; each fsync first waits a random 0..FSYNC_LATENCY_MS)
 
 Model (see docs/testing.md):
 - File content (write(), mmap write-back, truncate/ftruncate, the size) is visible through the mount at once but
@@ -20,7 +21,9 @@ The backing files themselves are never fsynced to the real disk: the backing dir
 
 import errno
 import os
+import random
 import sys
+import time
 import threading
 
 import fusepy
@@ -118,8 +121,9 @@ class FileState:
 class LossyFs(fusepy.Operations):
     use_ns = True
 
-    def __init__(self, backing):
+    def __init__(self, backing, fsync_latency_ms):
         self.backing = os.path.realpath(backing)
+        self.fsync_latency_ms = fsync_latency_ms
         self.mutex = threading.Lock()
         self.by_path = {}   # mount path -> FileState, while open or dirty
         self.handles = {}   # fh -> FileState
@@ -127,6 +131,10 @@ class LossyFs(fusepy.Operations):
         self.fsyncs = 0
 
     def __call__(self, op, *args):
+        if op == 'fsync' and self.fsync_latency_ms > 0:
+            # A disk whose flushes take time and finish in any order: the wait is outside the lock, so other
+            # requests (and other files' fsyncs) go on meanwhile; the content applied is the file's at the end.
+            time.sleep(random.uniform(0, self.fsync_latency_ms) / 1000)
         with self.mutex:
             return super().__call__(op, *args)
 
@@ -276,9 +284,10 @@ class LossyFs(fusepy.Operations):
 
 
 def main():
-    if len(sys.argv) != 3:
-        sys.exit('usage: lossyfs.py BACKING_DIR MOUNT_POINT')
-    fusepy.FUSE(LossyFs(sys.argv[1]), sys.argv[2], foreground=True, nothreads=False, big_writes=True,
+    if len(sys.argv) not in (3, 4):
+        sys.exit('usage: lossyfs.py BACKING_DIR MOUNT_POINT [FSYNC_LATENCY_MS]')
+    latency = float(sys.argv[3]) if len(sys.argv) == 4 else 0.0
+    fusepy.FUSE(LossyFs(sys.argv[1], latency), sys.argv[2], foreground=True, nothreads=False, big_writes=True,
                 max_write=131072, hard_remove=True, fsname='lossyfs', subtype='lossyfs')
 
 

@@ -24,20 +24,31 @@ final class LossyFileSystem implements AutoCloseable {
     private final Path backing;
     private final Path mountPoint;
     private final Path log;
+    private final int fsyncLatencyMs;
     private Process daemon;
 
-    private LossyFileSystem(Path backing, Path mountPoint, Path log) {
+    private LossyFileSystem(Path backing, Path mountPoint, Path log, int fsyncLatencyMs) {
         this.backing = backing;
         this.mountPoint = mountPoint;
         this.log = log;
+        this.fsyncLatencyMs = fsyncLatencyMs;
     }
 
     /** Mounts {@code backing} (created if absent) at {@code mountPoint}; the daemon's output goes to {@code log}. */
     static LossyFileSystem mount(Path backing, Path mountPoint, Path log) throws IOException, InterruptedException {
+        return mount(backing, mountPoint, log, 0);
+    }
+
+    /**
+     * As {@link #mount(Path, Path, Path)}, with every fsync first waiting a random 0..{@code fsyncLatencyMs} ms (a
+     * disk whose flushes take time and complete in any order, which widens the window between two files' fsyncs).
+     */
+    static LossyFileSystem mount(Path backing, Path mountPoint, Path log, int fsyncLatencyMs)
+            throws IOException, InterruptedException {
         Files.createDirectories(backing);
         Files.createDirectories(mountPoint);
         Files.createDirectories(log.getParent());
-        LossyFileSystem fs = new LossyFileSystem(backing.toRealPath(), mountPoint.toRealPath(), log);
+        LossyFileSystem fs = new LossyFileSystem(backing.toRealPath(), mountPoint.toRealPath(), log, fsyncLatencyMs);
         fs.mount();
         return fs;
     }
@@ -66,7 +77,7 @@ final class LossyFileSystem implements AutoCloseable {
             throw new IllegalStateException(mountPoint + " is already mounted");
         }
         daemon = new ProcessBuilder(List.of(PYTHON, "-W", "ignore", script().toString(), backing.toString(),
-                mountPoint.toString())).redirectErrorStream(true)
+                mountPoint.toString(), Integer.toString(fsyncLatencyMs))).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(MOUNT_TIMEOUT_MS);
         while (!isMounted()) {

@@ -40,6 +40,8 @@ class PowerCutIT {
     private static final int WHOLE_CLUSTER_CUTS = 2;
     private static final Duration BOUND = Duration.ofSeconds(90);
     private static final String NAME = "powercut-node-";
+    /** Each fsync takes a random 0..10 ms, so fsyncs of different files finish in varying order and far apart. */
+    private static final int FSYNC_LATENCY_MS = 10;
     /** Small segments and frequent snapshots, so that cuts land on rolls and snapshot writes too. */
     private static final Map<String, String> SETTINGS = Map.of("log.segment.bytes", "262144",
             "raft.log.segment.bytes", "65536", "raft.snapshot.interval.entries", "1000");
@@ -59,7 +61,7 @@ class PowerCutIT {
         try {
             for (int i = 0; i < 3; i++) {
                 disks.add(LossyFileSystem.mount(dir.resolve("disk-" + i), dir.resolve("node-" + i),
-                        logs.resolve("powercut-lossyfs-" + i + ".log")));
+                        logs.resolve("powercut-lossyfs-" + i + ".log"), FSYNC_LATENCY_MS));
             }
             try (TestCluster cluster = TestCluster.withDataDirs(3, SETTINGS, i -> disks.get(i).mountPoint(), NAME)) {
                 cluster.createTopic(TOPIC, PARTITIONS, (short) 3);
@@ -76,13 +78,12 @@ class PowerCutIT {
                         String what = "cut " + cuts + " (node" + (victims.size() > 1 ? "s " : " ") + victims + ")";
                         long cutStart = System.nanoTime();
                         int ackedBefore = producer.acked().size();
-                        cut(cluster, disks, victims);
+                        String steps = cut(cluster, disks, victims);
                         long restarted = System.nanoTime();
                         awaitServing(producer, restarted, "after " + what);
-                        System.out.printf("POWERCUT %s: %d acknowledged before it; down and restarted in %d ms, all "
-                                        + "partitions serving %d ms later%n", what, ackedBefore,
-                                TimeUnit.NANOSECONDS.toMillis(restarted - cutStart),
-                                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - restarted));
+                        System.out.printf("POWERCUT %s: %d acknowledged before it; down and restarted in %d ms (%s), "
+                                        + "all partitions serving %d ms later%n", what, ackedBefore,
+                                ms(restarted - cutStart), steps, ms(System.nanoTime() - restarted));
                         checkConsistency(cluster, producer, "after " + what);
                     }
                     stopped = producer.stop(BOUND);
@@ -108,23 +109,37 @@ class PowerCutIT {
         }
     }
 
-    /** SIGKILL, power cut, remount, restart; for several nodes, each step for all before the next. */
-    private static void cut(TestCluster cluster, List<LossyFileSystem> disks, List<Integer> ids) throws Exception {
+    /**
+     * SIGKILL, power cut, remount, restart; for several nodes, each step for all before the next. Returns how long
+     * the steps took.
+     */
+    private static String cut(TestCluster cluster, List<LossyFileSystem> disks, List<Integer> ids) throws Exception {
+        long t0 = System.nanoTime();
         for (int id : ids) {
             cluster.node(id).kill();
         }
+        long t1 = System.nanoTime();
         for (int id : ids) {
             disks.get(id).cut();
         }
+        long t2 = System.nanoTime();
         for (int id : ids) {
             disks.get(id).mount();
         }
+        long t3 = System.nanoTime();
         for (int id : ids) {
             cluster.node(id).start(false);
         }
         for (int id : ids) {
             cluster.node(id).awaitPort(BOUND.toMillis());
         }
+        long t4 = System.nanoTime();
+        return String.format("kill %d ms, unmount %d ms, mount %d ms, start %d ms", ms(t1 - t0), ms(t2 - t1),
+                ms(t3 - t2), ms(t4 - t3));
+    }
+
+    private static long ms(long nanos) {
+        return TimeUnit.NANOSECONDS.toMillis(nanos);
     }
 
     /** Waits until a record sent after {@code since} was acknowledged in every partition. */
