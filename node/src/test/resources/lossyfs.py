@@ -13,7 +13,8 @@ Model (see docs/testing.md):
   once: durable immediately and in order, like a journaling file system that commits metadata synchronously. A
   file created or renamed without an fsync of its content therefore survives a cut with its old durable content
   (empty if it never was fsynced). fsyncdir is accepted and does nothing. Hard links are refused (EOPNOTSUPP).
-- A power cut is: kill the writer, unmount (the kernel hands its remaining dirty pages over as writes, which only
+- A power cut is: turn the power off ('off' on stdin: from the answer 'off' on stdout, fsyncs, including those
+  already in flight, and directory operations fail with EIO), kill the writer, unmount (the kernel hands its remaining dirty pages over as writes, which only
   become pending), and let this process exit: every pending page is dropped. The backing directory then holds
   exactly what was fsynced, and a new daemon on it starts clean.
 The backing files themselves are never fsynced to the real disk: the backing directory does not lose power.
@@ -30,6 +31,9 @@ import fusepy
 
 PAGE = 4096
 NO_FLOOR = 1 << 62
+# Requests that make something durable; refused with EIO once the power is off.
+DURABLE_OPS = {'fsync', 'fsyncdir', 'create', 'mknod', 'mkdir', 'rmdir', 'unlink', 'rename', 'symlink', 'link',
+               'chmod', 'chown', 'utimens'}
 
 
 class FileState:
@@ -129,6 +133,7 @@ class LossyFs(fusepy.Operations):
         self.handles = {}   # fh -> FileState
         self.next_fh = 1
         self.fsyncs = 0
+        self.power_off = False
 
     def __call__(self, op, *args):
         if op == 'fsync' and self.fsync_latency_ms > 0:
@@ -136,7 +141,18 @@ class LossyFs(fusepy.Operations):
             # requests (and other files' fsyncs) go on meanwhile; the content applied is the file's at the end.
             time.sleep(random.uniform(0, self.fsync_latency_ms) / 1000)
         with self.mutex:
+            if self.power_off and op in DURABLE_OPS:
+                raise OSError(errno.EIO, 'lossyfs: the power is off')
             return super().__call__(op, *args)
+
+    def power_off_on_request(self):
+        """Reads commands from stdin; 'off' turns the power off: from the answer 'off' on (printed to stdout),
+        nothing more becomes durable, so fsyncs still in flight (waiting their latency) are lost as well."""
+        for line in sys.stdin:
+            if line.strip() == 'off':
+                with self.mutex:
+                    self.power_off = True
+                print('off', flush=True)
 
     def _real(self, path):
         return self.backing + path
@@ -280,14 +296,16 @@ class LossyFs(fusepy.Operations):
         pending = [(p, s.pending_bytes()) for p, s in self.by_path.items() if s.dirty()]
         print('lossyfs: unmounted after %d fsyncs; dropping pending content of %d files (%d bytes in pages)%s'
               % (self.fsyncs, len(pending), sum(b for _, b in pending),
-                 ''.join('\n  %s: %d' % e for e in sorted(pending)[:50])), flush=True)
+                 ''.join('\n  %s: %d' % e for e in sorted(pending)[:50])), file=sys.stderr, flush=True)
 
 
 def main():
     if len(sys.argv) not in (3, 4):
         sys.exit('usage: lossyfs.py BACKING_DIR MOUNT_POINT [FSYNC_LATENCY_MS]')
     latency = float(sys.argv[3]) if len(sys.argv) == 4 else 0.0
-    fusepy.FUSE(LossyFs(sys.argv[1], latency), sys.argv[2], foreground=True, nothreads=False, big_writes=True,
+    fs = LossyFs(sys.argv[1], latency)
+    threading.Thread(target=fs.power_off_on_request, daemon=True).start()
+    fusepy.FUSE(fs, sys.argv[2], foreground=True, nothreads=False, big_writes=True,
                 max_write=131072, hard_remove=True, fsname='lossyfs', subtype='lossyfs')
 
 

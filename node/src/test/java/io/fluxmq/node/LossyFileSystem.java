@@ -1,7 +1,9 @@
 package io.fluxmq.node;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -13,8 +15,9 @@ import java.util.concurrent.TimeUnit;
  * but reaches the backing directory only when its file is fsynced; directory operations reach it at once. See
  * docs/testing.md for the model.
  *
- * <p>{@link #cut()} is the power cut: the caller first kills every process writing to the mount; the mount is then
- * unmounted and the daemon exits, dropping every unsynced write. {@link #mount()} mounts the backing directory
+ * <p>A power cut is {@link #powerOff()} (nothing more becomes durable, not even fsyncs in flight), then the caller
+ * kills every process using the mount, then {@link #cut()}: the mount is unmounted and the daemon exits, dropping
+ * every unsynced write. {@link #mount()} mounts the backing directory
  * again with a new daemon. Not thread-safe.
  */
 final class LossyFileSystem implements AutoCloseable {
@@ -26,6 +29,7 @@ final class LossyFileSystem implements AutoCloseable {
     private final Path log;
     private final int fsyncLatencyMs;
     private Process daemon;
+    private boolean powerOff;
 
     private LossyFileSystem(Path backing, Path mountPoint, Path log, int fsyncLatencyMs) {
         this.backing = backing;
@@ -77,8 +81,9 @@ final class LossyFileSystem implements AutoCloseable {
             throw new IllegalStateException(mountPoint + " is already mounted");
         }
         daemon = new ProcessBuilder(List.of(PYTHON, "-W", "ignore", script().toString(), backing.toString(),
-                mountPoint.toString(), Integer.toString(fsyncLatencyMs))).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+                mountPoint.toString(), Integer.toString(fsyncLatencyMs)))
+                .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+        powerOff = false;
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(MOUNT_TIMEOUT_MS);
         while (!isMounted()) {
             if (!daemon.isAlive()) {
@@ -93,10 +98,37 @@ final class LossyFileSystem implements AutoCloseable {
     }
 
     /**
-     * Cuts the power: unmounts (the kernel writes its dirty pages back to the daemon, where they stay pending) and
+     * Turns the power off: from its return on, nothing more becomes durable; fsyncs (also those already in flight)
+     * and directory operations fail with EIO, writes stay pending. The processes using the mount are still running:
+     * kill them next, then {@link #cut()}.
+     */
+    void powerOff() throws IOException, InterruptedException {
+        if (powerOff) {
+            return;
+        }
+        daemon.getOutputStream().write("off\n".getBytes(StandardCharsets.US_ASCII));
+        daemon.getOutputStream().flush();
+        InputStream answer = daemon.getInputStream();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (answer.available() < 4) {
+            if (!daemon.isAlive() || System.nanoTime() > deadline) {
+                throw new IOException("lossyfs for " + mountPoint + " did not turn the power off; see " + log);
+            }
+            Thread.sleep(1);
+        }
+        String line = new String(answer.readNBytes(4), StandardCharsets.US_ASCII);
+        if (!line.equals("off\n")) {
+            throw new IOException("lossyfs for " + mountPoint + " answered '" + line + "' to 'off'");
+        }
+        powerOff = true;
+    }
+
+    /**
+     * Cuts the power (turning it off first if {@link #powerOff()} was not called): unmounts (the kernel writes its dirty pages back to the daemon, where they stay pending) and
      * waits for the daemon to exit, which drops every write not fsynced. Every process using the mount must be dead.
      */
     void cut() throws IOException, InterruptedException {
+        powerOff();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         String lastError = "";
         while (isMounted()) {

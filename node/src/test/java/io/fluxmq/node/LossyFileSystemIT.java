@@ -1,7 +1,9 @@
 package io.fluxmq.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
@@ -140,6 +142,24 @@ class LossyFileSystemIT {
         fs.cut();
         fs.mount();
         assertThat(Files.readAllBytes(f)).isEqualTo(Arrays.copyOf(content, 100));
+    }
+
+    @Test
+    void nothingBecomesDurableOnceThePowerIsOff() throws Exception {
+        Path f = mnt.resolve("e");
+        try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            ch.write(bytes("before"));
+            ch.force(true);
+            ch.write(bytes(" after"));
+            fs.powerOff();
+            assertThatThrownBy(() -> ch.force(true)).as("an fsync after the power went").isInstanceOf(IOException.class);
+        }
+        assertThatThrownBy(() -> Files.move(f, mnt.resolve("moved"))).as("a rename after the power went")
+                .isInstanceOf(IOException.class);
+        fs.cut();
+        fs.mount();
+        assertThat(Files.readString(f)).isEqualTo("before");
+        assertThat(Files.exists(mnt.resolve("moved"))).isFalse();
     }
 
     /** Unmaps now rather than at some garbage collection (jdk.unsupported's Unsafe.invokeCleaner). */

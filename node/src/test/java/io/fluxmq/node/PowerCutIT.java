@@ -28,8 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Power cuts: every node's data directory is a {@link LossyFileSystem}, which keeps only what was fsynced. Under a
  * continuous default Java producer (acks=all) on an RF=3 topic, the test cuts one node at a time at random
- * (seeded) moments, then all three at once; a cut is SIGKILL, unmount (dropping every unsynced write), remount,
- * restart. After every cut the cluster must serve every partition again, and every record acknowledged so far must
+ * (seeded) moments, then all three at once; a cut is power off (nothing more becomes durable, not even fsyncs in
+ * flight), SIGKILL, unmount (dropping every unsynced write), remount, restart. After every cut the cluster must serve every partition again, and every record acknowledged so far must
  * be read back exactly once at its acknowledged offset; at the end every replica must hold byte-identical record
  * batches up to the high watermark. Rerun a schedule with {@code -Dpowercut.seed=N}.
  */
@@ -116,6 +116,9 @@ class PowerCutIT {
     private static String cut(TestCluster cluster, List<LossyFileSystem> disks, List<Integer> ids) throws Exception {
         long t0 = System.nanoTime();
         for (int id : ids) {
+            disks.get(id).powerOff(); // first, so that no fsync in flight completes after the "power" is gone
+        }
+        for (int id : ids) {
             cluster.node(id).kill();
         }
         long t1 = System.nanoTime();
@@ -134,7 +137,7 @@ class PowerCutIT {
             cluster.node(id).awaitPort(BOUND.toMillis());
         }
         long t4 = System.nanoTime();
-        return String.format("kill %d ms, unmount %d ms, mount %d ms, start %d ms", ms(t1 - t0), ms(t2 - t1),
+        return String.format("power off + kill %d ms, unmount %d ms, mount %d ms, start %d ms", ms(t1 - t0), ms(t2 - t1),
                 ms(t3 - t2), ms(t4 - t3));
     }
 
