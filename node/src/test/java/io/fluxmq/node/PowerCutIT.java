@@ -248,10 +248,10 @@ class PowerCutIT {
                         Files.write(copies.resolve(TOPIC + "-" + p + "-node-" + j + ".batches"), replicas[j]);
                     }
                 }
-                assertThat(replicas[i]).as("partition %d up to its high watermark %d: node %d holds %d bytes of "
-                                + "batches, node 0 %d; first difference at byte %d (copies in %s)", p, end, i,
-                        replicas[i].length, replicas[0].length, Arrays.mismatch(replicas[i], replicas[0]), copies)
-                        .isEqualTo(replicas[0]);
+                assertThat(Arrays.equals(replicas[i], replicas[0])).as("partition %d up to its high watermark %d: "
+                                + "node %d holds %d bytes of batches, node 0 %d; first difference at byte %d (copies in "
+                                + "%s)", p, end, i, replicas[i].length, replicas[0].length,
+                        Arrays.mismatch(replicas[i], replicas[0]), copies).isTrue();
             }
             assertThat(replicas[0].length).as("partition %d holds data", p).isPositive();
             System.out.printf("POWERCUT partition %d: 3 replicas hold identical batches up to high watermark %d "
