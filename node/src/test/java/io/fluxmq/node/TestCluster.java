@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.function.IntFunction;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -23,7 +24,8 @@ final class TestCluster implements AutoCloseable {
     private final String bootstrap;
     private final int[] controlPorts;
 
-    private TestCluster(int size, Path dir, Map<String, String> settings) throws Exception {
+    private TestCluster(int size, Map<String, String> settings, IntFunction<Path> dataDirs, String namePrefix)
+            throws Exception {
         int[] kafka = new int[size];
         int[] raft = new int[size];
         controlPorts = new int[size];
@@ -42,7 +44,7 @@ final class TestCluster implements AutoCloseable {
             s.put("cluster.nodes", members.toString());
             s.putIfAbsent("raft.election.timeout.min.ms", "1000");
             s.putIfAbsent("raft.election.timeout.max.ms", "2000");
-            nodes.add(new NodeProcess("cluster-node-" + i, dir.resolve("node-" + i), kafka[i], raft[i], s));
+            nodes.add(new NodeProcess(namePrefix + i, dataDirs.apply(i), kafka[i], raft[i], s));
         }
         bootstrap = java.util.Arrays.stream(kafka).mapToObj(p -> "127.0.0.1:" + p).collect(Collectors.joining(","));
     }
@@ -52,7 +54,16 @@ final class TestCluster implements AutoCloseable {
     }
 
     static TestCluster start(int size, Path dir, Map<String, String> settings) throws Exception {
-        TestCluster cluster = new TestCluster(size, dir, settings);
+        return withDataDirs(size, settings, i -> dir.resolve("node-" + i), "cluster-node-");
+    }
+
+    /**
+     * Starts a cluster whose node {@code i} keeps its data in {@code dataDirs.apply(i)} (e.g. a mount point) and logs
+     * to {@code target/node-logs/<namePrefix><i>.log}.
+     */
+    static TestCluster withDataDirs(int size, Map<String, String> settings, IntFunction<Path> dataDirs,
+                                    String namePrefix) throws Exception {
+        TestCluster cluster = new TestCluster(size, settings, dataDirs, namePrefix);
         try {
             for (NodeProcess n : cluster.nodes) {
                 n.start(false);
