@@ -184,7 +184,7 @@ class PartitionStateMachineTest {
         }
         try (DataInputStream in = new DataInputStream(Files.newInputStream(smDir.toPath().resolve("snapshot.1_5")))) {
             assertThat(in.readInt()).as("magic").isEqualTo(0x464c5831);
-            assertThat(in.readShort()).as("version").isEqualTo((short) 2);
+            assertThat(in.readShort()).as("version").isEqualTo((short) 3);
             assertThat(in.readLong()).as("high watermark").isEqualTo(12);
             assertThat(in.readLong()).as("log start").isEqualTo(7);
         }
@@ -280,7 +280,7 @@ class PartitionStateMachineTest {
                 .build();
         raftStorage.initialize();
         sm = new PartitionStateMachine(TP, dir.resolve("segments"), SMALL_SEGMENTS, true, Runnable::run, term -> { },
-                new LeaderSource());
+                new LeaderSource(), ProducerStateTable.DEFAULT_EXPIRATION_MS);
         sm.initialize(RatisStubs.server(RaftPeerId.valueOf("n1"), LEADER), PartitionEntries.GROUP, raftStorage);
     }
 
