@@ -62,4 +62,24 @@ final class Clients {
         }
         return out;
     }
+
+    /**
+     * Waits until {@code tp}'s end offset reaches {@code offset} (records sent without acknowledgement land some time
+     * after the client has handed them to the socket) and returns the last end offset seen.
+     */
+    static long awaitEndOffset(String bootstrap, TopicPartition tp, long offset, Duration timeout)
+            throws InterruptedException {
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (KafkaConsumer<String, String> consumer =
+                     new KafkaConsumer<>(c, new StringDeserializer(), new StringDeserializer())) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            long end = consumer.endOffsets(List.of(tp)).get(tp);
+            while (end < offset && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+                end = consumer.endOffsets(List.of(tp)).get(tp);
+            }
+            return end;
+        }
+    }
 }

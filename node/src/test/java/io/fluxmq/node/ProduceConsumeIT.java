@@ -74,6 +74,9 @@ class ProduceConsumeIT {
                 assertThat(md.offset()).as("acks=0 learns no offset").isEqualTo(-1);
             }
         }
+        // nothing tells an acks=0 producer when its last records landed: wait for them before reading
+        assertThat(Clients.awaitEndOffset(node.bootstrap(), new TopicPartition("acks0", 0), 5000,
+                Duration.ofSeconds(60))).isEqualTo(5000);
         var read = Clients.readAll(node.bootstrap(), "acks0", 1, Duration.ofSeconds(60));
         assertThat(read.get(new TopicPartition("acks0", 0))).hasSize(5000);
     }
