@@ -1,11 +1,15 @@
 package io.fluxmq.node;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Random;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -80,9 +84,36 @@ final class TestNode implements AutoCloseable {
         }
     }
 
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 0, java.net.InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
+    /**
+     * A port for a node to bind, below the kernel's ephemeral range. Cluster members must know each other's ports
+     * before they start (cluster.nodes), so a node cannot bind port 0; a port the kernel handed out and took back
+     * (new ServerSocket(0)) may be given again to any outgoing connection, such as a Kafka client's, before the node
+     * binds it. Ports below the ephemeral range are never assigned that way, and this JVM hands each out once.
+     */
+    static synchronized int freePort() throws IOException {
+        int low = ephemeralLow();
+        int span = low - FIRST_TEST_PORT;
+        for (int tries = 0; tries < span; tries++) {
+            int port = FIRST_TEST_PORT + Math.floorMod(nextPort++, span);
+            try (ServerSocket s = new ServerSocket()) {
+                s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
+                return port;
+            } catch (IOException taken) {
+                // bound by another process: try the next one
+            }
+        }
+        throw new IOException("no free port in [" + FIRST_TEST_PORT + ", " + low + ")");
+    }
+
+    private static final int FIRST_TEST_PORT = 10_000;
+    private static int nextPort = new Random().nextInt(20_000);
+
+    private static int ephemeralLow() {
+        try {
+            String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range"));
+            return Math.max(FIRST_TEST_PORT + 1000, Integer.parseInt(range.trim().split("\\s+")[0]));
+        } catch (IOException | RuntimeException e) {
+            return 32768; // Linux's default start of the ephemeral range
         }
     }
 

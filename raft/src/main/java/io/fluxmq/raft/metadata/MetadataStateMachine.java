@@ -47,6 +47,7 @@ public final class MetadataStateMachine extends BaseStateMachine {
     private static final short SNAPSHOT_VERSION = 2;
 
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+    private volatile RaftStorage raftStorage;
     private final List<Consumer<ClusterState>> listeners = new CopyOnWriteArrayList<>();
     private volatile ClusterState state = ClusterState.EMPTY;
     private final java.util.concurrent.ConcurrentSkipListMap<Long, List<CompletableFuture<Void>>> appliedWaiters =
@@ -65,12 +66,21 @@ public final class MetadataStateMachine extends BaseStateMachine {
     @Override
     public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
         super.initialize(server, groupId, raftStorage);
+        this.raftStorage = raftStorage;
         storage.init(raftStorage);
         load(storage.loadLatestSnapshot());
     }
 
+    /** Forces a snapshot installed from the leader to disk before Ratis publishes it (see PartitionStateMachine). */
+    @Override
+    public void pause() {
+        SnapshotFiles.syncInstalled(raftStorage);
+        super.pause();
+    }
+
     @Override
     public void reinitialize() throws IOException {
+        SnapshotFiles.syncPublished(raftStorage);
         load(storage.loadLatestSnapshot());
     }
 

@@ -4,8 +4,10 @@ import io.fluxmq.raft.log.OffsetOutOfRangeException;
 import io.fluxmq.raft.log.TimestampAndOffset;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -64,6 +66,19 @@ public final class PartitionReplica {
     private long viewBuiltAt;
 
     private record LeaderView(long term, long nextOffset, ProducerStateTable producers) {}
+
+    /**
+     * Idempotent batches Ratis refused at submission (back-pressure), by producer id, in the term they were refused;
+     * guarded by appendLock. Until the refused batch comes back, a later batch of the same producer epoch is refused
+     * as OUT_OF_ORDER_SEQUENCE: otherwise a producer the leader has no state for (which may start at any sequence)
+     * would get its second in-flight batch written before its first, and the retried first could then never be
+     * written (RaftBackPressureIT found producers stuck until their delivery timeout).
+     */
+    private final Map<Long, Refused> refused = new HashMap<>();
+
+    private record Refused(long term, short epoch, int baseSequence) {}
+
+    private static final int MAX_REFUSED_PRODUCERS = 10_000;
 
     public PartitionReplica(TopicPartition topicPartition, RaftGroupId groupId, RaftServer server,
                             PartitionStateMachine stateMachine, int maxBatchBytes) {
@@ -126,6 +141,11 @@ public final class PartitionReplica {
             }
             EntryHeader proposed = EntryHeader.of(batch, records.sizeInBytes());
             if (proposed.idempotent()) {
+                PartitionException outOfTurn = checkRefused(proposed, term);
+                if (outOfTurn != null) {
+                    leaderView = view;
+                    return CompletableFuture.failedFuture(outOfTurn);
+                }
                 ProducerStateTable.Check check = view.producers().check(proposed);
                 if (check instanceof ProducerStateTable.Check.Duplicate duplicate) {
                     leaderView = view;
@@ -156,6 +176,14 @@ public final class PartitionReplica {
                 leaderView = null;
                 return CompletableFuture.failedFuture(notLeader(e.getMessage()));
             }
+            if (header.idempotent() && reply.isCompletedExceptionally()) {
+                // refused before it reached the log (Ratis fails such requests before returning)
+                leaderView = null;
+                if (refused.size() >= MAX_REFUSED_PRODUCERS) {
+                    refused.clear();
+                }
+                refused.put(header.producerId(), new Refused(term, header.producerEpoch(), header.baseSequence()));
+            }
         }
         return reply.handle((r, error) -> {
             Throwable failure = error != null ? error : r.isSuccess() ? null : r.getException();
@@ -165,6 +193,24 @@ public final class PartitionReplica {
             viewInvalidations.incrementAndGet();
             throw new CompletionException(translate(failure));
         });
+    }
+
+    /** Null, or the error for a batch that would overtake its producer's refused batch; guarded by appendLock. */
+    private PartitionException checkRefused(EntryHeader proposed, long term) {
+        Refused r = refused.get(proposed.producerId());
+        if (r == null) {
+            return null;
+        }
+        if (r.term() != term || r.epoch() != proposed.producerEpoch() || r.baseSequence() == proposed.baseSequence()) {
+            refused.remove(proposed.producerId()); // the refused batch is back, or it no longer matters
+            return null;
+        }
+        if (proposed.baseSequence() < r.baseSequence()) {
+            return null; // an earlier batch (retried after a later failure) goes first
+        }
+        return new PartitionException(PartitionError.OUT_OF_ORDER_SEQUENCE, "producer " + proposed.producerId()
+                + " sent sequence " + proposed.baseSequence() + " while its batch at sequence " + r.baseSequence()
+                + " was refused and not yet retried");
     }
 
     private MutableRecordBatch validate(MemoryRecords records) {

@@ -55,6 +55,27 @@ public final class DurableFiles {
         }
     }
 
+    /**
+     * Forces every regular file under {@code root} and every directory of the tree to disk (files Ratis wrote without
+     * an fsync, such as the chunks of a snapshot installed from the leader). Does nothing if {@code root} is absent.
+     */
+    public static void syncTree(Path root) throws IOException {
+        if (!Files.isDirectory(root)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> paths = Files.walk(root)) {
+            for (Path p : (Iterable<Path>) paths::iterator) {
+                if (Files.isRegularFile(p)) {
+                    try (FileChannel channel = FileChannel.open(p, StandardOpenOption.WRITE)) {
+                        channel.force(true);
+                    }
+                } else if (Files.isDirectory(p)) {
+                    syncDirectory(p);
+                }
+            }
+        }
+    }
+
     /** Forces a directory's entries (files created, renamed or deleted in it) to disk. */
     public static void syncDirectory(Path dir) throws IOException {
         try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {

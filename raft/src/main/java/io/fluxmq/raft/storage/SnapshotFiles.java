@@ -2,7 +2,9 @@ package io.fluxmq.raft.storage;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
@@ -10,6 +12,7 @@ import java.security.NoSuchAlgorithmException;
 import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.FileInfo;
+import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.util.MD5FileUtil;
 
@@ -37,6 +40,34 @@ public final class SnapshotFiles {
         Path md5File = MD5FileUtil.getDigestFileForFile(file).toPath();
         DurableFiles.write(md5File, (hash + " *" + file.getName() + "\n").getBytes(StandardCharsets.UTF_8));
         return new SingleFileSnapshotInfo(new FileInfo(file.toPath(), hash), termIndex);
+    }
+
+    /**
+     * Forces the snapshot files Ratis received from the leader (in the group's {@code tmp/} directory, written without
+     * an fsync) to disk; called before Ratis renames them into {@code sm/}. A failure fails the installation, which
+     * the leader retries.
+     */
+    public static void syncInstalled(RaftStorage raftStorage) {
+        if (raftStorage == null) {
+            return;
+        }
+        try {
+            DurableFiles.syncTree(raftStorage.getStorageDir().getTmpDir().toPath());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot force the installed snapshot to disk", e);
+        }
+    }
+
+    /** Makes the rename that published an installed snapshot durable ({@code sm/} and the group directory). */
+    public static void syncPublished(RaftStorage raftStorage) throws IOException {
+        if (raftStorage == null) {
+            return;
+        }
+        Path sm = raftStorage.getStorageDir().getStateMachineDir().toPath();
+        if (Files.isDirectory(sm)) {
+            DurableFiles.syncDirectory(sm);
+        }
+        DurableFiles.syncDirectory(raftStorage.getStorageDir().getRoot().toPath());
     }
 
     private static MessageDigest newMd5() {
