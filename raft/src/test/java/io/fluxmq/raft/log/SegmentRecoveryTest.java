@@ -1,0 +1,87 @@
+package io.fluxmq.raft.log;
+
+import static io.fluxmq.raft.log.TestBatches.batch;
+import static io.fluxmq.raft.log.TestBatches.concat;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link SegmentRecovery#recover} on an in-memory image of a pre-sized segment: whole batches, then what a crash may
+ * leave (a torn batch, garbage, zeros). The valid prefix ends at a batch boundary and everything after it is zeroed.
+ */
+class SegmentRecoveryTest {
+    private static final Path FILE = Path.of("00000000000000000100.log");
+    private static final int SEGMENT = 64 * 1024;
+
+    /** A segment image starting at offset 100: three batches of 3 records (offsets 100-108), then zeros. */
+    private static ByteBuffer segment(ByteBuffer... tail) {
+        ByteBuffer image = ByteBuffer.allocate(SEGMENT);
+        image.put(concat(batch(100, 3), batch(103, 3), batch(106, 3)));
+        for (ByteBuffer t : tail) {
+            image.put(t.duplicate());
+        }
+        return image.clear();
+    }
+
+    private static int threeBatches() {
+        return concat(batch(100, 3), batch(103, 3), batch(106, 3)).remaining();
+    }
+
+    @Test
+    void wholeBatchesFollowedByZerosAreKeptAsTheyAre() {
+        ByteBuffer image = segment();
+        assertThat(SegmentRecovery.recover(image, SEGMENT, 100, FILE)).isEqualTo(threeBatches());
+    }
+
+    @Test
+    void aBatchCutShortEndsThePrefixAndIsZeroed() {
+        ByteBuffer next = batch(109, 3);
+        ByteBuffer torn = next.duplicate().limit(next.remaining() - 7);
+        ByteBuffer image = segment(torn);
+
+        assertThat(SegmentRecovery.recover(image, SEGMENT, 100, FILE)).isEqualTo(threeBatches());
+        assertZeroFrom(image, threeBatches());
+    }
+
+    @Test
+    void aBatchThatSkipsOffsetsEndsThePrefix() {
+        ByteBuffer image = segment(batch(110, 3), batch(113, 3)); // 109 is missing
+
+        assertThat(SegmentRecovery.recover(image, SEGMENT, 100, FILE)).isEqualTo(threeBatches());
+        assertZeroFrom(image, threeBatches());
+    }
+
+    @Test
+    void aCorruptBatchEndsThePrefixEvenWhenValidBatchesFollowIt() {
+        ByteBuffer bad = batch(109, 3);
+        bad.put(bad.limit() - 3, (byte) (bad.get(bad.limit() - 3) ^ 0x40)); // a flipped bit in a record: CRC fails
+        ByteBuffer image = segment(bad, batch(112, 3));
+
+        assertThat(SegmentRecovery.recover(image, SEGMENT, 100, FILE)).isEqualTo(threeBatches());
+        assertZeroFrom(image, threeBatches());
+    }
+
+    @Test
+    void theFirstBatchMustStartAtTheSegmentBaseOffset() {
+        ByteBuffer image = segment();
+
+        assertThat(SegmentRecovery.recover(image, SEGMENT, 99, FILE)).isZero();
+        assertZeroFrom(image, 0);
+    }
+
+    @Test
+    void anAllZeroSegmentIsEmpty() {
+        assertThat(SegmentRecovery.recover(ByteBuffer.allocate(SEGMENT), SEGMENT, 100, FILE)).isZero();
+    }
+
+    private static void assertZeroFrom(ByteBuffer image, int from) {
+        for (int i = from; i < SEGMENT; i++) {
+            if (image.get(i) != 0) {
+                throw new AssertionError("byte " + i + " after the valid prefix (" + from + ") is not zero");
+            }
+        }
+    }
+}
