@@ -78,9 +78,9 @@ final class NodeProcess implements AutoCloseable {
         process = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logs.resolve(name + ".log").toFile())).start();
         if (awaitPort) {
-            // a restart beside two loaded nodes on a 2-core machine has taken 27-30 s (FailoverIT), so allow what a
-            // cluster start allows
-            awaitPort(60_000);
+            // a restart beside two loaded nodes on a 2-core machine has taken 27-52 s (FailoverIT; slow start-up
+            // under load is a known performance problem, see docs/performance.md), so allow what PowerCutIT allows
+            awaitPort(90_000);
         }
         return this;
     }
