@@ -40,7 +40,22 @@ public final class Main implements Callable<Integer> {
     List<String> sets = List.of();
 
     public static void main(String[] args) {
+        useCommonPoolForAsyncStages();
         System.exit(new CommandLine(new Main()).execute(args));
+    }
+
+    /**
+     * Ratis continues every log append with {@code thenComposeAsync} on the default executor. On a machine (or
+     * container) with two cores the JDK's common pool has parallelism 1, and CompletableFuture then starts a new
+     * thread for every such task: about 1,500 threads per node in a one-minute produce benchmark (JFR). A common
+     * pool of at least two threads makes them run on the pool. Must run before CompletableFuture is first loaded; an
+     * explicit -Djava.util.concurrent.ForkJoinPool.common.parallelism wins.
+     */
+    static void useCommonPoolForAsyncStages() {
+        String key = "java.util.concurrent.ForkJoinPool.common.parallelism";
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, Integer.toString(Math.max(2, Runtime.getRuntime().availableProcessors() - 1)));
+        }
     }
 
     @Override
