@@ -165,10 +165,14 @@ public final class FluxNode implements Closeable {
 
     ApiRegistry registry(BrokerServices services) {
         AtomicReference<ApiRegistry> self = new AtomicReference<>();
+        // one single-thread executor per partition for produce and group writes alike, so a partition's writes keep
+        // their order
+        java.util.function.Function<org.apache.kafka.common.TopicPartition, java.util.concurrent.Executor> appendsOf =
+                tp -> appends[Math.floorMod(tp.hashCode(), appends.length)];
         List<ApiHandler<?>> handlers = List.of(
                 new ApiVersionsHandler(self::get),
                 new MetadataHandler(services, config.defaultPartitions(), config.defaultReplicationFactor()),
-                new ProduceHandler(services, tp -> appends[Math.floorMod(tp.hashCode(), appends.length)]),
+                new ProduceHandler(services, appendsOf),
                 new FetchHandler(services, fetchWakeups),
                 new ListOffsetsHandler(services),
                 new OffsetForLeaderEpochHandler(services),
@@ -179,7 +183,7 @@ public final class FluxNode implements Closeable {
                 new DescribeClusterHandler(services),
                 new DescribeConfigsHandler(services));
         GroupCoordinator coordinator = new GroupCoordinator(services, config.groups(), System::currentTimeMillis,
-                tp -> appends[Math.floorMod(tp.hashCode(), appends.length)]);
+                appendsOf);
         List<ApiHandler<?>> groupHandlers = GroupHandlers.of(coordinator);
         ApiRegistry registry = new ApiRegistry(
                 java.util.stream.Stream.concat(handlers.stream(), groupHandlers.stream()).toList(),

@@ -40,6 +40,15 @@ final class Clients {
     /** Reads every committed record of the topic's partitions (assign + seek to beginning), bounded by timeout. */
     static Map<TopicPartition, List<ConsumerRecord<String, String>>> readAll(String bootstrap, String topic,
                                                                            int partitions, Duration timeout) {
+        return readUntil(bootstrap, topic, partitions, null, timeout);
+    }
+
+    /**
+     * Reads each partition from its start until its position reaches {@code until} (the partition's end offset at the
+     * start when {@code until} is null; 0, nothing, for a partition it does not name), bounded by timeout.
+     */
+    static Map<TopicPartition, List<ConsumerRecord<String, String>>> readUntil(
+            String bootstrap, String topic, int partitions, Map<TopicPartition, Long> until, Duration timeout) {
         Properties c = new Properties();
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         Map<TopicPartition, List<ConsumerRecord<String, String>>> out = new HashMap<>();
@@ -52,9 +61,10 @@ final class Clients {
             }
             consumer.assign(tps);
             consumer.seekToBeginning(tps);
-            Map<TopicPartition, Long> ends = consumer.endOffsets(tps);
+            Map<TopicPartition, Long> ends = until != null ? until : consumer.endOffsets(tps);
             long deadline = System.nanoTime() + timeout.toNanos();
-            while (System.nanoTime() < deadline && tps.stream().anyMatch(tp -> consumer.position(tp) < ends.get(tp))) {
+            while (System.nanoTime() < deadline
+                    && tps.stream().anyMatch(tp -> consumer.position(tp) < ends.getOrDefault(tp, 0L))) {
                 for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
                     out.get(new TopicPartition(r.topic(), r.partition())).add(r);
                 }

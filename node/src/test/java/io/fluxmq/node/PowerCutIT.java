@@ -163,7 +163,8 @@ class PowerCutIT {
         Map<TopicPartition, Long> needed = new HashMap<>();
         acked.values().forEach(a -> needed.merge(a.tp(), a.offset() + 1, Math::max));
         long start = System.nanoTime();
-        Map<TopicPartition, List<ConsumerRecord<String, String>>> read = readUpTo(cluster.bootstrap(), needed);
+        Map<TopicPartition, List<ConsumerRecord<String, String>>> read = Clients.readUntil(cluster.bootstrap(), TOPIC,
+                PARTITIONS, needed, BOUND);
         Map<String, Long> seenAt = new HashMap<>();
         for (Map.Entry<TopicPartition, List<ConsumerRecord<String, String>>> e : read.entrySet()) {
             long previous = -1;
@@ -180,32 +181,6 @@ class PowerCutIT {
         }
         System.out.printf("POWERCUT %s: all %d acknowledged records present once at their offsets (%d read in %d ms)%n",
                 when, acked.size(), seenAt.size(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
-    }
-
-    /** Reads each partition from its start until past offset {@code needed - 1}, bounded by {@link #BOUND}. */
-    private static Map<TopicPartition, List<ConsumerRecord<String, String>>> readUpTo(
-            String bootstrap, Map<TopicPartition, Long> needed) {
-        Properties c = new Properties();
-        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-        Map<TopicPartition, List<ConsumerRecord<String, String>>> out = new HashMap<>();
-        try (KafkaConsumer<String, String> consumer =
-                     new KafkaConsumer<>(c, new StringDeserializer(), new StringDeserializer())) {
-            List<TopicPartition> tps = new ArrayList<>();
-            for (int p = 0; p < PARTITIONS; p++) {
-                tps.add(new TopicPartition(TOPIC, p));
-                out.put(tps.get(p), new ArrayList<>());
-            }
-            consumer.assign(tps);
-            consumer.seekToBeginning(tps);
-            long deadline = System.nanoTime() + BOUND.toNanos();
-            while (System.nanoTime() < deadline
-                    && tps.stream().anyMatch(tp -> consumer.position(tp) < needed.getOrDefault(tp, 0L))) {
-                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
-                    out.get(new TopicPartition(r.topic(), r.partition())).add(r);
-                }
-            }
-        }
-        return out;
     }
 
     /**

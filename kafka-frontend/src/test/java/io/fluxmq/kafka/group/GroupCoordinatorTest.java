@@ -3,10 +3,9 @@ package io.fluxmq.kafka.group;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fluxmq.kafka.broker.BrokerEndpoint;
-import io.fluxmq.kafka.broker.BrokerServices;
 import io.fluxmq.kafka.broker.PartitionState;
+import io.fluxmq.kafka.broker.StubBrokerServices;
 import io.fluxmq.kafka.broker.TopicInfo;
-import io.fluxmq.raft.partition.PartitionReplica;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -23,19 +22,9 @@ class GroupCoordinatorTest {
     private static final int PARTITIONS = 10;
 
     /** Node 1 of two; node 2 leads every offsets partition. Metadata only, no replicas here. */
-    private static final class TwoNodes implements BrokerServices {
+    private static final class TwoNodes extends StubBrokerServices {
         boolean offsetsTopic = true;
         int leader = 2;
-
-        @Override
-        public int nodeId() {
-            return 1;
-        }
-
-        @Override
-        public String clusterId() {
-            return "c";
-        }
 
         @Override
         public int controllerId() {
@@ -67,47 +56,6 @@ class GroupCoordinatorTest {
         @Override
         public PartitionState partitionState(TopicPartition tp) {
             return new PartitionState(leader, 1, List.of(1, 2), List.of(1, 2), List.of());
-        }
-
-        @Override
-        public PartitionReplica replica(TopicPartition tp) {
-            return null;
-        }
-
-        @Override
-        public boolean autoCreateTopics() {
-            return false;
-        }
-
-        @Override
-        public CompletableFuture<TopicInfo> createTopic(String name, int partitions, short replicationFactor,
-                                                        Map<String, String> configs, boolean validateOnly) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public CompletableFuture<Void> deleteTopic(String name) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public CompletableFuture<Void> createPartitions(String name, int totalCount, boolean validateOnly) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Map<String, String> brokerConfigs() {
-            return Map.of();
-        }
-
-        @Override
-        public Map<String, String> topicConfigDefaults() {
-            return Map.of();
-        }
-
-        @Override
-        public java.util.concurrent.CompletableFuture<Long> nextProducerId() {
-            return java.util.concurrent.CompletableFuture.completedFuture((long) 0);
         }
     }
 

@@ -7,13 +7,10 @@ import io.fluxmq.kafka.api.ConsumerGroupHeartbeatHandler;
 import io.fluxmq.kafka.api.JoinGroupHandler;
 import io.fluxmq.kafka.api.OffsetCommitHandler;
 import io.fluxmq.kafka.api.SyncGroupHandler;
-import io.fluxmq.kafka.broker.BrokerEndpoint;
-import io.fluxmq.kafka.broker.BrokerServices;
-import io.fluxmq.kafka.broker.PartitionState;
+import io.fluxmq.kafka.broker.StubBrokerServices;
 import io.fluxmq.kafka.broker.TopicInfo;
 import io.fluxmq.kafka.server.RequestContext;
 import io.fluxmq.raft.partition.AppendResult;
-import io.fluxmq.raft.partition.PartitionReplica;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -61,7 +58,7 @@ class GroupWritesOffEventLoopTest {
     private static final String APPEND_THREAD = "test-offsets-append";
 
     /** Node 1 alone, leading every partition; its offsets appends block until {@link #release} is counted down. */
-    private static final class StuckOffsetsBroker implements BrokerServices {
+    private static final class StuckOffsetsBroker extends StubBrokerServices {
         final CountDownLatch release = new CountDownLatch(1);
         final CountDownLatch firstAppend = new CountDownLatch(1);
         final Set<String> appendThreads = ConcurrentHashMap.newKeySet();
@@ -86,26 +83,6 @@ class GroupWritesOffEventLoopTest {
         }
 
         @Override
-        public int nodeId() {
-            return 1;
-        }
-
-        @Override
-        public String clusterId() {
-            return "c";
-        }
-
-        @Override
-        public int controllerId() {
-            return 1;
-        }
-
-        @Override
-        public List<BrokerEndpoint> brokers(String listener) {
-            return List.of(new BrokerEndpoint(1, "127.0.0.1", 9092, null));
-        }
-
-        @Override
         public Collection<TopicInfo> topics() {
             return List.of(topic(TOPIC).orElseThrow(), topic(GroupCoordinator.OFFSETS_TOPIC).orElseThrow());
         }
@@ -117,57 +94,6 @@ class GroupWritesOffEventLoopTest {
             }
             return name.equals(TOPIC) ? Optional.of(new TopicInfo(name, new Uuid(5, 6), 3, (short) 1, Map.of(), false))
                     : Optional.empty();
-        }
-
-        @Override
-        public Optional<TopicInfo> topic(Uuid topicId) {
-            return topics().stream().filter(t -> t.topicId().equals(topicId)).findFirst();
-        }
-
-        @Override
-        public PartitionState partitionState(TopicPartition tp) {
-            return new PartitionState(1, 1, List.of(1), List.of(1), List.of());
-        }
-
-        @Override
-        public PartitionReplica replica(TopicPartition tp) {
-            return null;
-        }
-
-        @Override
-        public boolean autoCreateTopics() {
-            return false;
-        }
-
-        @Override
-        public CompletableFuture<TopicInfo> createTopic(String name, int partitions, short replicationFactor,
-                                                        Map<String, String> configs, boolean validateOnly) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public CompletableFuture<Void> deleteTopic(String name) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public CompletableFuture<Void> createPartitions(String name, int totalCount, boolean validateOnly) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Map<String, String> brokerConfigs() {
-            return Map.of();
-        }
-
-        @Override
-        public Map<String, String> topicConfigDefaults() {
-            return Map.of();
-        }
-
-        @Override
-        public CompletableFuture<Long> nextProducerId() {
-            return CompletableFuture.completedFuture(0L);
         }
     }
 

@@ -302,10 +302,8 @@ public final class PartitionReplica {
             return notLeader(cause.getMessage());
         }
         if (cause instanceof org.apache.ratis.protocol.exceptions.LeaderNotReadyException
-                || cause instanceof org.apache.ratis.protocol.exceptions.LeaderSteppingDownException) {
-            return new PartitionException(PartitionError.LEADER_NOT_READY, cause.getMessage(), cause);
-        }
-        if (cause instanceof org.apache.ratis.protocol.exceptions.ServerNotReadyException) {
+                || cause instanceof org.apache.ratis.protocol.exceptions.LeaderSteppingDownException
+                || cause instanceof org.apache.ratis.protocol.exceptions.ServerNotReadyException) {
             return new PartitionException(PartitionError.LEADER_NOT_READY, cause.getMessage(), cause);
         }
         if (cause instanceof org.apache.ratis.protocol.exceptions.AlreadyClosedException

@@ -67,6 +67,8 @@ public final class PartitionStateMachine extends BaseStateMachine {
     private final boolean fsync;
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private volatile RaftStorage raftStorage;
+    /** This group's division, looked up once (per batch it would be a map lookup on the leader's append path). */
+    private volatile RaftServer.Division division;
     private final List<LongConsumer> highWatermarkListeners = new CopyOnWriteArrayList<>();
     /** Raft index to base offset of entries written to the segment log but not yet applied. */
     private final ConcurrentSkipListMap<Long, Long> unappliedOffsets = new ConcurrentSkipListMap<>();
@@ -346,6 +348,14 @@ public final class PartitionStateMachine extends BaseStateMachine {
         }
     }
 
+    private RaftServer.Division division() throws IOException {
+        RaftServer.Division d = division;
+        if (d == null) {
+            division = d = getServer().join().getDivision(getGroupId());
+        }
+        return d;
+    }
+
     /**
      * On the leader, before an entry is built: refuses a batch stamped with another term than the one Ratis appends it
      * in, then allocates disk blocks for its batch, so a full disk refuses the write with a StateMachineException
@@ -357,7 +367,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
             return trx; // a log start entry: no batch to store
         }
         ByteString batch = trx.getStateMachineLogEntry().getStateMachineEntry().getStateMachineData();
-        LeaderEpochStamp.check(batch, getServer().join().getDivision(getGroupId()).getInfo().getCurrentTerm());
+        LeaderEpochStamp.check(batch, division().getInfo().getCurrentTerm());
         int bytes = batch.size();
         try {
             log.reserve(bytes);
