@@ -18,7 +18,7 @@
 # Environment: CHECKS, BASE_IMAGE (default: eclipse-temurin:17-jre if present locally, else the image
 # deploy/base-image/build.sh builds), FLUXMQ_IMAGE (fluxmq:compose-test), COMPOSE_PROJECT_NAME (fluxmqtest),
 # NODE0_KAFKA_PORT..NODE2_KAFKA_PORT (39092-39094), SKIP_PACKAGE=1 (use the jars already built), MAVEN_ARGS (given to
-# Maven, e.g. -o). Needs root to install or start the engine; Java 17 and kcat on the host (kcat is installed if missing).
+# Maven, e.g. -o), COMPOSE_TEST_LOGS (where the nodes' logs are saved before `down`, target/compose-test). Needs root to install or start the engine; Java 17 and kcat on the host (kcat is installed if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CHECKS="${CHECKS:-roundtrip kcat admin failover rolling}"
@@ -76,11 +76,14 @@ docker build -q -f deploy/Dockerfile --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$F
 docker image inspect -f '{{.Size}}' "$FLUXMQ_IMAGE" | awk '{printf "image size %.0f MB\n", $1 / 1e6}'
 took "image"
 
+logs="${COMPOSE_TEST_LOGS:-target/compose-test}"
 cleanup() {
   local rc=$?
+  mkdir -p "$logs"
+  timeout 60 "${compose[@]}" logs --no-color --timestamps node0 node1 node2 > "$logs/nodes.log" 2>&1 || true
   if [ "$rc" != 0 ]; then
-    echo "== failed (exit $rc); last node logs:" >&2
-    timeout 60 "${compose[@]}" logs --no-color --tail 40 node0 node1 node2 >&2 || true
+    echo "== failed (exit $rc); every node's log is in $logs/nodes.log; the last lines:" >&2
+    timeout 60 "${compose[@]}" logs --no-color --tail 20 node0 node1 node2 >&2 || true
   fi
   echo "== down -v"
   timeout 180 "${compose[@]}" --profile admin down -v --remove-orphans >/dev/null 2>&1 || true

@@ -153,41 +153,38 @@ public final class ComposeChecks {
         awaitAcked(producer, 5_000);
         List<Integer> victims = new ArrayList<>();
 
-        int killed = victim(topic, victims);
-        TopicPartition killedTp = ledBy(topic, killed);
+        Victim killed = victim(topic, victims);
         long t = System.nanoTime();
-        docker("kill", containers.get(killed));
-        System.out.printf("FAULT docker kill node%d (leader of %s): first acknowledged produce to it after %d ms%n",
-                killed, killedTp, producer.firstAckAfter(killedTp, t, BOUND));
+        docker("kill", containers.get(killed.node()));
+        System.out.printf("FAULT docker kill node%d (leader of %s): first acknowledged produce to %s after %d ms%n",
+                killed.node(), killed.led(), killed.led(), producer.firstAckAfter(killed.led(), t, BOUND));
         t = System.nanoTime();
-        docker("start", containers.get(killed));
-        heal("docker start node" + killed, killed, topic, t);
+        docker("start", containers.get(killed.node()));
+        heal("docker start node" + killed.node(), killed.node(), topic, t);
         awaitAcked(producer, producer.acked().size() + 5_000);
 
-        int paused = victim(topic, victims);
-        TopicPartition pausedTp = ledBy(topic, paused);
+        Victim paused = victim(topic, victims);
         t = System.nanoTime();
-        docker("pause", containers.get(paused));
-        System.out.printf("FAULT docker pause node%d (leader of %s): first acknowledged produce to it after %d ms%n",
-                paused, pausedTp, producer.firstAckAfter(pausedTp, t, BOUND));
-        awaitNodeListed(paused, false);
+        docker("pause", containers.get(paused.node()));
+        System.out.printf("FAULT docker pause node%d (leader of %s): first acknowledged produce to %s after %d ms%n",
+                paused.node(), paused.led(), paused.led(), producer.firstAckAfter(paused.led(), t, BOUND));
+        awaitNodeListed(paused.node(), false);
         sleepUntil(t + TimeUnit.MILLISECONDS.toNanos(OUTAGE_MS));
         t = System.nanoTime();
-        docker("unpause", containers.get(paused));
-        heal("docker unpause node" + paused + " after " + OUTAGE_MS + " ms", paused, topic, t);
+        docker("unpause", containers.get(paused.node()));
+        heal("docker unpause node" + paused.node() + " after " + OUTAGE_MS + " ms", paused.node(), topic, t);
         awaitAcked(producer, producer.acked().size() + 5_000);
 
-        int cut = victim(topic, victims);
-        TopicPartition cutTp = ledBy(topic, cut);
+        Victim cut = victim(topic, victims);
         t = System.nanoTime();
-        docker("network", "disconnect", network, containers.get(cut));
-        System.out.printf("FAULT docker network disconnect node%d (leader of %s): first acknowledged produce to it "
-                + "after %d ms%n", cut, cutTp, producer.firstAckAfter(cutTp, t, BOUND));
-        awaitNodeListed(cut, false);
+        docker("network", "disconnect", network, containers.get(cut.node()));
+        System.out.printf("FAULT docker network disconnect node%d (leader of %s): first acknowledged produce to %s "
+                + "after %d ms%n", cut.node(), cut.led(), cut.led(), producer.firstAckAfter(cut.led(), t, BOUND));
+        awaitNodeListed(cut.node(), false);
         sleepUntil(t + TimeUnit.MILLISECONDS.toNanos(OUTAGE_MS));
         t = System.nanoTime();
-        docker("network", "connect", "--alias", "node" + cut, network, containers.get(cut));
-        heal("docker network connect node" + cut + " after " + OUTAGE_MS + " ms", cut, topic, t);
+        docker("network", "connect", "--alias", "node" + cut.node(), network, containers.get(cut.node()));
+        heal("docker network connect node" + cut.node() + " after " + OUTAGE_MS + " ms", cut.node(), topic, t);
         awaitAcked(producer, producer.acked().size() + 5_000);
         finish("failover", topic, producer);
     }
@@ -236,28 +233,25 @@ public final class ComposeChecks {
                 ms(since, System.nanoTime()));
     }
 
-    /** The leader of a partition that no earlier fault hit, preferring partition 0, 1, ...; else any unhit node. */
-    private int victim(String topic, List<Integer> earlier) throws Exception {
-        for (TopicPartitionInfo p : describe(topic).partitions()) {
+    /**
+     * A node no earlier fault hit, with a partition it leads: the leader of the first partition whose leader is not
+     * in {@code earlier}; else any node not in it, with partition 0. Both from one look at the topic.
+     */
+    private Victim victim(String topic, List<Integer> earlier) throws Exception {
+        List<TopicPartitionInfo> partitions = describe(topic).partitions();
+        for (TopicPartitionInfo p : partitions) {
             if (p.leader() != null && !earlier.contains(p.leader().id())) {
                 earlier.add(p.leader().id());
-                return p.leader().id();
+                return new Victim(p.leader().id(), new TopicPartition(topic, p.partition()));
             }
         }
         int other = containers.keySet().stream().filter(n -> !earlier.contains(n)).findFirst().orElseThrow();
         earlier.add(other);
-        return other;
+        return new Victim(other, new TopicPartition(topic, 0));
     }
 
-    /** A partition {@code node} leads, or partition 0 if it leads none. */
-    private TopicPartition ledBy(String topic, int node) throws Exception {
-        for (TopicPartitionInfo p : describe(topic).partitions()) {
-            if (p.leader() != null && p.leader().id() == node) {
-                return new TopicPartition(topic, p.partition());
-            }
-        }
-        return new TopicPartition(topic, 0);
-    }
+    /** The node a fault hits and a partition it led just before. */
+    private record Victim(int node, TopicPartition led) {}
 
     private TopicDescription describe(String topic) throws Exception {
         try (Admin admin = admin()) {
@@ -275,7 +269,8 @@ public final class ComposeChecks {
                 if (ps.stream().allMatch(p -> p.leader() != null && p.isr().size() == 3)) {
                     return;
                 }
-                last = ps.toString();
+                last = ps.stream().map(p -> p.partition() + ": leader " + (p.leader() == null ? "none" : p.leader().id())
+                        + ", isr " + p.isr().stream().map(Node::id).toList()).toList().toString();
             } catch (Exception e) {
                 last = e.toString();
             }
