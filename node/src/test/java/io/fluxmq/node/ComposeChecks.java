@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -44,6 +45,7 @@ public final class ComposeChecks {
     private static final Duration BOUND = Duration.ofSeconds(180);
     /** Longer than the election timeout (1-2 s) and the session timeout (6 s): the node is voted out and marked DOWN. */
     private static final long OUTAGE_MS = 8000;
+    private static final long MAX_OUTAGE_MS = 30_000;
 
     private final String bootstrap;
     private final Map<Integer, String> containers = new LinkedHashMap<>();
@@ -166,25 +168,27 @@ public final class ComposeChecks {
         Victim paused = victim(topic, victims);
         t = System.nanoTime();
         docker("pause", containers.get(paused.node()));
-        System.out.printf("FAULT docker pause node%d (leader of %s): first acknowledged produce to %s after %d ms%n",
-                paused.node(), paused.led(), paused.led(), producer.firstAckAfter(paused.led(), t, BOUND));
-        awaitNodeListed(paused.node(), false);
-        sleepUntil(t + TimeUnit.MILLISECONDS.toNanos(OUTAGE_MS));
-        t = System.nanoTime();
+        CompletableFuture<Long> pausedAck = firstAckAfter(producer, paused.led(), t);
+        holdUntil(t);
+        long healAt = System.nanoTime();
         docker("unpause", containers.get(paused.node()));
-        heal("docker unpause node" + paused.node() + " after " + OUTAGE_MS + " ms", paused.node(), topic, t);
+        checkHeld(t, healAt, "docker pause");
+        System.out.printf("FAULT docker pause node%d (leader of %s) for %d ms: first acknowledged produce to %s after "
+                + "%d ms%n", paused.node(), paused.led(), ms(t, healAt), paused.led(), pausedAck.get());
+        heal("docker unpause node" + paused.node(), paused.node(), topic, healAt);
         awaitAcked(producer, producer.acked().size() + 5_000);
 
         Victim cut = victim(topic, victims);
         t = System.nanoTime();
         docker("network", "disconnect", network, containers.get(cut.node()));
-        System.out.printf("FAULT docker network disconnect node%d (leader of %s): first acknowledged produce to %s "
-                + "after %d ms%n", cut.node(), cut.led(), cut.led(), producer.firstAckAfter(cut.led(), t, BOUND));
-        awaitNodeListed(cut.node(), false);
-        sleepUntil(t + TimeUnit.MILLISECONDS.toNanos(OUTAGE_MS));
-        t = System.nanoTime();
+        CompletableFuture<Long> cutAck = firstAckAfter(producer, cut.led(), t);
+        holdUntil(t);
+        healAt = System.nanoTime();
         docker("network", "connect", "--alias", "node" + cut.node(), network, containers.get(cut.node()));
-        heal("docker network connect node" + cut.node() + " after " + OUTAGE_MS + " ms", cut.node(), topic, t);
+        checkHeld(t, healAt, "docker network disconnect");
+        System.out.printf("FAULT docker network disconnect node%d (leader of %s) for %d ms: first acknowledged "
+                + "produce to %s after %d ms%n", cut.node(), cut.led(), ms(t, healAt), cut.led(), cutAck.get());
+        heal("docker network connect node" + cut.node(), cut.node(), topic, healAt);
         awaitAcked(producer, producer.acked().size() + 5_000);
         finish("failover", topic, producer);
     }
@@ -235,14 +239,18 @@ public final class ComposeChecks {
 
     /**
      * A node no earlier fault hit, with a partition it leads: the leader of the first partition whose leader is not
-     * in {@code earlier}; else any node not in it, with partition 0. Both from one look at the topic.
+     * in {@code earlier}, preferring one led by its preferred (first) replica, as leader balancing would move the
+     * others away just when the fault hits; else any node not in it, with partition 0. From one look at the topic.
      */
     private Victim victim(String topic, List<Integer> earlier) throws Exception {
         List<TopicPartitionInfo> partitions = describe(topic).partitions();
-        for (TopicPartitionInfo p : partitions) {
-            if (p.leader() != null && !earlier.contains(p.leader().id())) {
-                earlier.add(p.leader().id());
-                return new Victim(p.leader().id(), new TopicPartition(topic, p.partition()));
+        for (boolean preferredOnly : new boolean[] {true, false}) {
+            for (TopicPartitionInfo p : partitions) {
+                if (p.leader() != null && !earlier.contains(p.leader().id())
+                        && (!preferredOnly || p.leader().id() == p.replicas().get(0).id())) {
+                    earlier.add(p.leader().id());
+                    return new Victim(p.leader().id(), new TopicPartition(topic, p.partition()));
+                }
             }
         }
         int other = containers.keySet().stream().filter(n -> !earlier.contains(n)).findFirst().orElseThrow();
@@ -333,11 +341,34 @@ public final class ComposeChecks {
         return out;
     }
 
-    private static void sleepUntil(long nanoTime) throws InterruptedException {
-        long left = nanoTime - System.nanoTime();
+    /** Keeps a fault on until {@link #OUTAGE_MS} after {@code since}. */
+    private static void holdUntil(long since) throws InterruptedException {
+        long left = since + TimeUnit.MILLISECONDS.toNanos(OUTAGE_MS) - System.nanoTime();
         if (left > 0) {
             TimeUnit.NANOSECONDS.sleep(left);
         }
+    }
+
+    /**
+     * Fails (after the heal) when a fault lasted over {@link #MAX_OUTAGE_MS} (a slow docker command): the check would
+     * then test something else (Ratis shuts a server down after a 60 s JVM pause).
+     */
+    private static void checkHeld(long since, long healAt, String fault) {
+        if (ms(since, healAt) > MAX_OUTAGE_MS) {
+            throw new AssertionError(fault + " lasted " + ms(since, healAt) + " ms, over " + MAX_OUTAGE_MS + " ms");
+        }
+    }
+
+    /** In the background: ms from {@code since} until a record sent to {@code tp} after it is acknowledged. */
+    private static CompletableFuture<Long> firstAckAfter(ContinuousProducer producer, TopicPartition tp, long since) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return producer.firstAckAfter(tp, since, BOUND);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return -1L;
+            }
+        });
     }
 
     private static long ms(long from, long to) {
