@@ -20,11 +20,13 @@ public final class FluxmqAdmin implements Runnable {
 
     /** Runs one command with the given output streams; returns the exit code. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
-        return new CommandLine(new FluxmqAdmin()).setOut(out).setErr(err).execute(args);
+        return new CommandLine(new FluxmqAdmin())
+                .addSubcommand(ClusterCommand.commandLine())
+                .setOut(out).setErr(err).execute(args);
     }
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (try: nodes)");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (try: nodes, cluster status)");
     }
 }

@@ -15,15 +15,21 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code fluxmq-admin nodes}: every node with its address, UP/DOWN state and last heartbeat age (DescribeNodes). */
+/**
+ * {@code fluxmq-admin nodes} (also {@code cluster status}): every node with its address, UP/DOWN state and last
+ * heartbeat age (DescribeNodes).
+ */
 @Command(name = "nodes", mixinStandardHelpOptions = true,
         description = "Lists the cluster's nodes: id, Kafka address, state, age of the last heartbeat, role.")
 final class NodesCommand implements Callable<Integer> {
-    @Option(names = {"-b", "--bootstrap"}, required = true, split = ",", paramLabel = "host:controlPort",
-            description = "control service address(es) of any node (port 9292 by default); tried in order")
+    @Option(names = {"-b", "--bootstrap"}, split = ",", paramLabel = "host:controlPort",
+            defaultValue = "${env:FLUXMQ_ADMIN_BOOTSTRAP}",
+            description = "control service address(es) of any node (port 9292 by default); tried in order. "
+                    + "Default: the environment variable FLUXMQ_ADMIN_BOOTSTRAP")
     List<String> bootstrap;
 
     @Option(names = "--timeout-ms", defaultValue = "5000", description = "per-address deadline (default ${DEFAULT-VALUE})")
@@ -34,6 +40,10 @@ final class NodesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (bootstrap == null || bootstrap.stream().allMatch(String::isBlank)) {
+            throw new ParameterException(spec.commandLine(),
+                    "Missing required option: '--bootstrap=host:controlPort' (or FLUXMQ_ADMIN_BOOTSTRAP)");
+        }
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         List<String> failures = new ArrayList<>();

@@ -44,5 +44,21 @@ class NodesCommandTest {
         StringWriter err2 = new StringWriter();
         assertThat(FluxmqAdmin.run(new PrintWriter(new StringWriter()), new PrintWriter(err2), "nodes")).isEqualTo(2);
         assertThat(err2.toString()).contains("--bootstrap");
+        StringWriter err3 = new StringWriter();
+        assertThat(FluxmqAdmin.run(new PrintWriter(new StringWriter()), new PrintWriter(err3), "cluster", "status"))
+                .isEqualTo(2);
+        assertThat(err3.toString()).contains("--bootstrap");
+        StringWriter err4 = new StringWriter();
+        assertThat(FluxmqAdmin.run(new PrintWriter(new StringWriter()), new PrintWriter(err4), "cluster")).isEqualTo(2);
+        assertThat(err4.toString()).contains("cluster status");
+    }
+
+    @Test
+    void clusterStatusAsksTheGivenAddresses() {
+        StringWriter err = new StringWriter();
+        // nothing listens on port 1: the command tried the address it was given and names it
+        assertThat(FluxmqAdmin.run(new PrintWriter(new StringWriter()), new PrintWriter(err), "cluster", "status",
+                "--bootstrap", "127.0.0.1:1", "--timeout-ms", "2000")).isEqualTo(1);
+        assertThat(err.toString()).contains("no node answered", "127.0.0.1:1");
     }
 }

@@ -12,6 +12,7 @@ import io.fluxmq.raft.metadata.MetadataCommand;
 import io.fluxmq.raft.metadata.TopicRecord;
 import io.fluxmq.raft.partition.PartitionReplica;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -93,14 +94,20 @@ final class ClusterBroker implements BrokerServices {
         }
     }
 
-    /** Every node of cluster.nodes except those the controller marked DOWN (Kafka lists live brokers only). */
+    /**
+     * Every node of cluster.nodes except those the controller marked DOWN (Kafka lists live brokers only), at its
+     * cluster.nodes address, or at its kafka.external.nodes address for clients of the external listener.
+     */
     @Override
     public List<BrokerEndpoint> brokers(String listener) {
         Set<Integer> down = state().downNodes();
+        boolean external = NodeConfig.EXTERNAL.equals(listener) && !config.externalNodes().isEmpty();
         List<BrokerEndpoint> out = new ArrayList<>();
         for (ClusterMember m : config.members()) {
             if (!down.contains(m.id())) {
-                out.add(new BrokerEndpoint(m.id(), m.host(), m.kafkaPort(), null));
+                InetSocketAddress a = external ? config.externalNodes().get(m.id()) : null;
+                out.add(a == null ? new BrokerEndpoint(m.id(), m.host(), m.kafkaPort(), null)
+                        : new BrokerEndpoint(m.id(), a.getHostString(), a.getPort(), null));
             }
         }
         return out;

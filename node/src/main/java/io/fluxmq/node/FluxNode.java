@@ -119,7 +119,7 @@ public final class FluxNode implements Closeable {
             }
         });
         startControlPlane();
-        kafka = new KafkaFrontend(config.kafka(), registry(broker));
+        kafka = new KafkaFrontend(config.kafkaListeners(), registry(broker));
         kafka.start();
         long retentionMs = config.retentionCheckInterval().toMillis();
         duties.scheduleWithFixedDelay(broker::enforceRetention, retentionMs, retentionMs, TimeUnit.MILLISECONDS);

@@ -3,6 +3,7 @@ package io.fluxmq.node;
 import io.fluxmq.kafka.server.KafkaFrontendConfig;
 import io.fluxmq.raft.RaftNodeConfig;
 import io.fluxmq.raft.log.SegmentLogConfig;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import io.fluxmq.kafka.group.GroupConfig;
 import java.time.Duration;
@@ -11,11 +12,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
 
 /**
  * The node's whole configuration, loaded once at start-up from (lowest precedence first) built-in defaults, a
  * properties file, {@code FLUXMQ_*} environment variables ({@code FLUXMQ_KAFKA_PORT} sets {@code kafka.port}) and
  * command-line flags. Every key, its default and meaning is in {@link #DEFAULTS} and docs/operations.md.
+ *
+ * <p>Kafka listeners: {@code kafka.host:kafka.port}, advertised as this node's {@code cluster.nodes} entry, and
+ * optionally an external one ({@code kafka.external.port}) whose clients are given the addresses in
+ * {@code kafka.external.nodes} (as in compose: peers' network inside, published ports on the host outside).
  */
 public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPort, String advertisedHost,
                          int advertisedPort, String raftHost, int raftPort, Duration electionTimeoutMin,
@@ -26,7 +32,13 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                          boolean autoCreateTopics, int defaultPartitions, short defaultReplicationFactor,
                          List<ClusterMember> members, List<Integer> controllerIds, String clusterId,
                          GroupConfig groups, String controlHost, Duration heartbeatInterval,
-                         Duration sessionTimeout, long producerIdExpirationMs, int raftWriteElementLimit) {
+                         Duration sessionTimeout, long producerIdExpirationMs, int raftWriteElementLimit,
+                         String externalHost, int externalPort, Map<Integer, InetSocketAddress> externalNodes) {
+
+    /** Listener name of {@code kafka.port} when there is no external listener, and of the external listener. */
+    public static final String EXTERNAL = "EXTERNAL";
+    /** Listener name of {@code kafka.port} when there is an external listener too. */
+    public static final String INTERNAL = "INTERNAL";
 
     /** Every accepted key with its default; an empty default means "derived from other keys". */
     public static final Map<String, String> DEFAULTS = defaults();
@@ -42,6 +54,9 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put("kafka.port", "9092");
         d.put("kafka.advertised.host", "");             // default: kafka.host
         d.put("kafka.advertised.port", "");             // default: kafka.port
+        d.put("kafka.external.host", "");               // default: kafka.host
+        d.put("kafka.external.port", "");               // default: no external listener
+        d.put("kafka.external.nodes", "");              // required with kafka.external.port: id@host:port,...
         d.put("raft.host", "127.0.0.1");
         d.put("raft.port", "9192");
         d.put("raft.election.timeout.min.ms", "1000");
@@ -143,7 +158,10 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 s.get("control.host").isEmpty() ? s.get("raft.host") : s.get("control.host"),
                 Duration.ofMillis(heartbeatMs), Duration.ofMillis(sessionMs),
                 r.longIn("producer.id.expiration.ms", 1, Integer.MAX_VALUE),
-                r.intIn("raft.write.element.limit", 1, Integer.MAX_VALUE)).withCluster(s, r);
+                r.intIn("raft.write.element.limit", 1, Integer.MAX_VALUE),
+                s.get("kafka.external.host").isEmpty() ? kafkaHost : s.get("kafka.external.host"),
+                s.get("kafka.external.port").isEmpty() ? -1 : r.intIn("kafka.external.port", 0, 65535), Map.of())
+                .withCluster(s, r);
     }
 
     private NodeConfig withCluster(Map<String, String> s, Reader r) {
@@ -196,7 +214,44 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 purgeUptoSnapshot, httpHost,
                 autoCreateTopics, defaultPartitions, rf, List.copyOf(members), List.copyOf(controllers), clusterId,
                 groups(r, s, members.size()), controlHost, heartbeatInterval, sessionTimeout, producerIdExpirationMs,
-                raftWriteElementLimit);
+                raftWriteElementLimit, externalHost, externalPort, externalNodes(s, ids));
+    }
+
+    /** {@code kafka.external.nodes}: required with an external listener, then listing exactly the cluster's ids. */
+    private Map<Integer, InetSocketAddress> externalNodes(Map<String, String> s, List<Integer> ids) {
+        String value = s.get("kafka.external.nodes");
+        if (externalPort < 0) {
+            if (!value.isEmpty()) {
+                throw new ConfigException("kafka.external.nodes is set but kafka.external.port is not");
+            }
+            return Map.of();
+        }
+        if (value.isEmpty()) {
+            throw new ConfigException("kafka.external.port needs kafka.external.nodes (id@host:port,... for every node)");
+        }
+        Map<Integer, InetSocketAddress> out = new TreeMap<>();
+        for (String item : value.split(",")) {
+            String e = item.trim();
+            int at = e.indexOf('@');
+            int colon = e.lastIndexOf(':');
+            try {
+                if (at <= 0 || colon <= at + 1) {
+                    throw new NumberFormatException();
+                }
+                int port = Integer.parseInt(e.substring(colon + 1));
+                if (port < 1 || port > 65535 || out.put(Integer.parseInt(e.substring(0, at)),
+                        InetSocketAddress.createUnresolved(e.substring(at + 1, colon), port)) != null) {
+                    throw new NumberFormatException();
+                }
+            } catch (IllegalArgumentException x) { // NumberFormatException too
+                throw new ConfigException("kafka.external.nodes entry '" + e + "' is not id@host:port (or repeats an id)");
+            }
+        }
+        if (!out.keySet().equals(ids.stream().collect(Collectors.toSet()))) {
+            throw new ConfigException("kafka.external.nodes lists ids " + out.keySet() + ", cluster.nodes " + ids
+                    + ": every node needs its external address");
+        }
+        return Map.copyOf(out);
     }
 
     private static GroupConfig groups(Reader r, Map<String, String> s, int nodes) {
@@ -239,8 +294,13 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 producerIdExpirationMs, raftWriteElementLimit);
     }
 
-    public KafkaFrontendConfig kafka() {
-        return new KafkaFrontendConfig("EXTERNAL", kafkaHost, kafkaPort, maxRequestBytes, 1000);
+    /** The Kafka listeners: {@code kafka.port} first, then the external one if configured. */
+    public List<KafkaFrontendConfig> kafkaListeners() {
+        if (externalPort < 0) {
+            return List.of(new KafkaFrontendConfig(EXTERNAL, kafkaHost, kafkaPort, maxRequestBytes, 1000));
+        }
+        return List.of(new KafkaFrontendConfig(INTERNAL, kafkaHost, kafkaPort, maxRequestBytes, 1000),
+                new KafkaFrontendConfig(EXTERNAL, externalHost, externalPort, maxRequestBytes, 1000));
     }
 
     /** A bad configuration value; the message names the key. */

@@ -6,8 +6,6 @@ import java.io.ByteArrayOutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -34,13 +32,11 @@ class FailoverIT {
     private static final String TOPIC = "failover";
     private static final int PARTITIONS = 6;
 
-    record Ack(TopicPartition tp, long offset, long sentNanos) {}
-
     @Test
     void noAcknowledgedRecordIsLostAcrossKillAndFreeze(@TempDir Path dir) throws Exception {
         try (TestCluster cluster = TestCluster.start(3, dir)) {
             cluster.createTopic(TOPIC, PARTITIONS, (short) 3);
-            Map<String, Ack> acked = new ConcurrentHashMap<>();
+            Map<String, ContinuousProducer.Ack> acked = new ConcurrentHashMap<>();
             Set<String> sent = ConcurrentHashMap.newKeySet();
             AtomicInteger failed = new AtomicInteger();
             AtomicBoolean running = new AtomicBoolean(true);
@@ -52,8 +48,8 @@ class FailoverIT {
                         long sentAt = System.nanoTime();
                         producer.send(new ProducerRecord<>(TOPIC, "k" + i, value), (md, e) -> {
                             if (e == null) {
-                                acked.put(value, new Ack(new TopicPartition(TOPIC, md.partition()), md.offset(),
-                                        sentAt));
+                                acked.put(value, new ContinuousProducer.Ack(
+                                        new TopicPartition(TOPIC, md.partition()), md.offset(), sentAt));
                             } else {
                                 failed.incrementAndGet();
                             }
@@ -104,20 +100,7 @@ class FailoverIT {
                     Clients.readAll(cluster.bootstrap(), TOPIC, PARTITIONS, Duration.ofSeconds(120));
             System.out.printf("FAILOVER read %d records back in %d ms%n", read.values().stream().mapToInt(List::size)
                     .sum(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - readStart));
-            Map<String, Long> seenAt = new HashMap<>();
-            for (Map.Entry<TopicPartition, List<ConsumerRecord<String, String>>> e : read.entrySet()) {
-                long previous = -1;
-                for (ConsumerRecord<String, String> r : e.getValue()) {
-                    assertThat(r.offset()).as("offsets increase in %s", e.getKey()).isGreaterThan(previous);
-                    previous = r.offset();
-                    assertThat(sent.contains(r.value())).as("%s was sent", r.value()).isTrue();
-                    assertThat(seenAt.put(r.value(), r.offset())).as("%s appears once", r.value()).isNull();
-                }
-            }
-            for (Map.Entry<String, Ack> a : acked.entrySet()) {
-                assertThat(seenAt.get(a.getKey())).as("acknowledged %s at %s", a.getKey(), a.getValue())
-                        .isEqualTo(a.getValue().offset());
-            }
+            Consistency.check("after kill and freeze", read, sent, acked);
 
             Thread.sleep(3000);
             for (int i = 0; i < cluster.size(); i++) {
@@ -148,7 +131,7 @@ class FailoverIT {
         }
     }
 
-    private static void awaitAcked(Map<String, Ack> acked, int count) throws InterruptedException {
+    private static void awaitAcked(Map<String, ContinuousProducer.Ack> acked, int count) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (acked.size() < count && System.nanoTime() < deadline) {
             Thread.sleep(20);
@@ -157,7 +140,8 @@ class FailoverIT {
     }
 
     /** Waits for the first acknowledgement of a record sent to {@code tp} after {@code since}; returns ms. */
-    private static long firstAckAfter(Map<String, Ack> acked, TopicPartition tp, long since) throws InterruptedException {
+    private static long firstAckAfter(Map<String, ContinuousProducer.Ack> acked, TopicPartition tp, long since)
+            throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < deadline) {
             boolean any = acked.values().stream().anyMatch(a -> a.tp().equals(tp) && a.sentNanos() > since);

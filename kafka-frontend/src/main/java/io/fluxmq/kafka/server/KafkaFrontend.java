@@ -12,32 +12,51 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import java.io.Closeable;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Kafka-protocol listener. Pipeline per connection: size-prefixed frame decoder (with the maximum request size)
- * → {@link ConnectionHandler} (decode, dispatch, {@link ResponseOrderer}). Closing it also closes the registry's
- * shared services.
+ * The Kafka-protocol listeners of a node: one or more (say INTERNAL for a container network and EXTERNAL for clients
+ * on the host), sharing one registry and event loops; each connection knows the listener it came in on, so Metadata
+ * answers with that listener's addresses. Pipeline per connection: size-prefixed frame decoder (with the maximum
+ * request size) → {@link ConnectionHandler} (decode, dispatch, {@link ResponseOrderer}). Closing it also closes the
+ * registry's shared services.
  */
 public final class KafkaFrontend implements Closeable {
     private static final Logger LOGGER = LoggerFactory.getLogger(KafkaFrontend.class);
 
-    private final KafkaFrontendConfig config;
+    private final List<KafkaFrontendConfig> listeners;
     private final ApiRegistry registry;
+    private final List<Channel> serverChannels = new ArrayList<>();
     private EventLoopGroup boss;
     private EventLoopGroup workers;
-    private Channel serverChannel;
 
     public KafkaFrontend(KafkaFrontendConfig config, ApiRegistry registry) {
-        this.config = config;
+        this(List.of(config), registry);
+    }
+
+    /** Listeners with distinct names; the first is the one {@link #port()} reports. */
+    public KafkaFrontend(List<KafkaFrontendConfig> listeners, ApiRegistry registry) {
+        if (listeners.isEmpty() || listeners.stream().map(KafkaFrontendConfig::listener).distinct().count()
+                != listeners.size()) {
+            throw new IllegalArgumentException("listeners must be at least one, with distinct names: " + listeners);
+        }
+        this.listeners = List.copyOf(listeners);
         this.registry = registry;
     }
 
-    /** Binds the listener; throws if the port is taken. */
+    /** Binds every listener; throws if a port is taken. */
     public void start() throws InterruptedException {
         boss = new NioEventLoopGroup(1);
         workers = new NioEventLoopGroup();
+        for (KafkaFrontendConfig config : listeners) {
+            serverChannels.add(bind(config));
+        }
+    }
+
+    private Channel bind(KafkaFrontendConfig config) throws InterruptedException {
         ServerBootstrap bootstrap = new ServerBootstrap()
                 .group(boss, workers)
                 .channel(NioServerSocketChannel.class)
@@ -52,18 +71,30 @@ public final class KafkaFrontend implements Closeable {
                                         config.maxInFlightPerConnection()));
                     }
                 });
-        serverChannel = bootstrap.bind(config.host(), config.port()).sync().channel();
-        LOGGER.info("Kafka listener {} on {}", config.listener(), serverChannel.localAddress());
+        Channel channel = bootstrap.bind(config.host(), config.port()).sync().channel();
+        LOGGER.info("Kafka listener {} on {}", config.listener(), channel.localAddress());
+        return channel;
     }
 
+    /** The bound port of the first listener. */
     public int port() {
-        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+        return port(listeners.get(0).listener());
+    }
+
+    /** The bound port of the listener named {@code listener}. */
+    public int port(String listener) {
+        for (int i = 0; i < listeners.size(); i++) {
+            if (listeners.get(i).listener().equals(listener)) {
+                return ((InetSocketAddress) serverChannels.get(i).localAddress()).getPort();
+            }
+        }
+        throw new IllegalArgumentException("no listener " + listener);
     }
 
     @Override
     public void close() {
-        if (serverChannel != null) {
-            serverChannel.close().syncUninterruptibly();
+        for (Channel channel : serverChannels) {
+            channel.close().syncUninterruptibly();
         }
         if (boss != null) {
             boss.shutdownGracefully().syncUninterruptibly();

@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# The whole docker compose path on a clean machine, then checks against the running cluster:
+#   install the engine if missing (Debian packages), start it, build the base image if no JRE image is there, package
+#   the project, build the image, `up`, wait until the three nodes are healthy, run the checks, `down -v`.
+# The cluster is always taken down (with its volumes) on exit, whatever failed.
+#
+#   deploy/compose-test.sh                      all checks
+#   CHECKS="roundtrip kcat admin" deploy/compose-test.sh
+#
+# Checks (ComposeChecks in node's test sources, run on the host through the published ports):
+#   roundtrip  a default Java producer writes 10000 records to an RF=3 topic, a consumer group reads each once
+#   kcat       kcat writes 10000 lines to an RF=3 topic and reads each back once in a consumer group
+#   admin      `docker-compose run --rm admin cluster status` shows three nodes UP
+#   failover   under a continuous producer: docker kill of a partition leader, docker pause of another node past
+#              the election and session timeouts, docker network disconnect of the third, each healed in turn;
+#              recovery times printed; every acknowledged record present exactly once
+#   rolling    docker restart of each node in turn (waiting until healthy and in sync) under a continuous producer
+# Environment: CHECKS, BASE_IMAGE (default: eclipse-temurin:17-jre if present locally, else the image
+# deploy/base-image/build.sh builds), FLUXMQ_IMAGE (fluxmq:compose-test), COMPOSE_PROJECT_NAME (fluxmqtest),
+# NODE0_KAFKA_PORT..NODE2_KAFKA_PORT (39092-39094), SKIP_PACKAGE=1 (use the jars already built), MAVEN_ARGS (given to
+# Maven, e.g. -o), COMPOSE_TEST_LOGS (where the nodes' logs are saved before `down`, target/compose-test). Needs root to install or start the engine; Java 17 and kcat on the host (kcat is installed if missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+CHECKS="${CHECKS:-roundtrip kcat admin failover rolling}"
+export COMPOSE_PROJECT_NAME="${COMPOSE_PROJECT_NAME:-fluxmqtest}"
+export FLUXMQ_IMAGE="${FLUXMQ_IMAGE:-fluxmq:compose-test}"
+export NODE0_KAFKA_PORT="${NODE0_KAFKA_PORT:-39092}" NODE1_KAFKA_PORT="${NODE1_KAFKA_PORT:-39093}" \
+  NODE2_KAFKA_PORT="${NODE2_KAFKA_PORT:-39094}"
+BOOTSTRAP="127.0.0.1:$NODE0_KAFKA_PORT,127.0.0.1:$NODE1_KAFKA_PORT,127.0.0.1:$NODE2_KAFKA_PORT"
+total_start=$SECONDS
+step_start=$SECONDS
+step() { echo "== $* ($(( SECONDS - total_start )) s)"; step_start=$SECONDS; }
+took() { echo "== $1 took $(( SECONDS - step_start )) s"; }
+
+step "engine"
+missing=()
+command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
+command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || missing+=(docker-compose)
+command -v kcat >/dev/null 2>&1 || missing+=(kcat)
+if [ "${#missing[@]}" -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+if ! docker version >/dev/null 2>&1; then
+  setsid nohup dockerd </dev/null >>/var/log/dockerd.log 2>&1 &
+  for _ in $(seq 300); do docker version >/dev/null 2>&1 && break; sleep 0.1; done
+  docker version >/dev/null 2>&1 || { echo "dockerd did not start; see /var/log/dockerd.log" >&2; exit 1; }
+fi
+if command -v docker-compose >/dev/null 2>&1; then compose=(docker-compose); else compose=(docker compose); fi
+unset DOCKER_BUILDKIT
+echo "docker $(docker version --format '{{.Server.Version}}'), $("${compose[@]}" version --short 2>/dev/null || true)"
+took "engine"
+
+step "base image"
+if [ -z "${BASE_IMAGE:-}" ]; then
+  if docker image inspect eclipse-temurin:17-jre >/dev/null 2>&1; then
+    BASE_IMAGE=eclipse-temurin:17-jre
+  else
+    BASE_IMAGE=fluxmq/jre-base:17-bookworm
+    deploy/base-image/build.sh "$BASE_IMAGE"
+  fi
+fi
+export BASE_IMAGE
+echo "base image $BASE_IMAGE"
+took "base image"
+
+if [ "${SKIP_PACKAGE:-0}" != 1 ]; then
+  step "package (./mvnw -DskipTests package)"
+  ./mvnw -B -q -DskipTests package
+  took "package"
+fi
+
+step "image $FLUXMQ_IMAGE"
+docker build -q -f deploy/Dockerfile --build-arg BASE_IMAGE="$BASE_IMAGE" -t "$FLUXMQ_IMAGE" . >/dev/null
+docker image inspect -f '{{.Size}}' "$FLUXMQ_IMAGE" | awk '{printf "image size %.0f MB\n", $1 / 1e6}'
+took "image"
+
+logs="${COMPOSE_TEST_LOGS:-target/compose-test}"
+cleanup() {
+  local rc=$?
+  mkdir -p "$logs"
+  timeout 60 "${compose[@]}" logs --no-color --timestamps node0 node1 node2 > "$logs/nodes.log" 2>&1 || true
+  if [ "$rc" != 0 ]; then
+    echo "== failed (exit $rc); every node's log is in $logs/nodes.log; the last lines:" >&2
+    timeout 60 "${compose[@]}" logs --no-color --tail 20 node0 node1 node2 >&2 || true
+  fi
+  echo "== down -v"
+  timeout 180 "${compose[@]}" --profile admin down -v --remove-orphans >/dev/null 2>&1 || true
+  echo "== total $(( SECONDS - total_start )) s, exit $rc"
+  exit "$rc"
+}
+trap cleanup EXIT
+# a cluster left by an earlier run of this project name would be reused: start from nothing
+timeout 180 "${compose[@]}" --profile admin down -v --remove-orphans >/dev/null 2>&1 || true
+
+step "up"
+"${compose[@]}" up -d --no-build node0 node1 node2
+declare -A container
+for n in 0 1 2; do container[$n]="$("${compose[@]}" ps -q "node$n")"; done
+network="$(docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}' "${container[0]}")"
+deadline=$(( SECONDS + 180 ))
+for n in 0 1 2; do
+  until [ "$(docker inspect -f '{{.State.Health.Status}}' "${container[$n]}")" = healthy ]; do
+    if [ "$SECONDS" -ge "$deadline" ] || [ "$(docker inspect -f '{{.State.Running}}' "${container[$n]}")" != true ]; then
+      echo "node$n not healthy: $(docker inspect -f '{{.State.Status}} {{.State.Health.Status}}' "${container[$n]}")" >&2
+      exit 1
+    fi
+    sleep 0.5
+  done
+done
+echo "3 nodes healthy; bootstrap $BOOTSTRAP; network $network"
+took "up"
+
+checks_cp="node/target/test-classes:node/target/classes:$(cat node/target/test-classpath.txt)"
+checks() { java -Xmx512m -Dslf4j.provider=org.slf4j.nop.NOPServiceProvider -cp "$checks_cp" io.fluxmq.node.ComposeChecks "$@"; }
+nodes=(node0="${container[0]}" node1="${container[1]}" node2="${container[2]}")
+
+for check in $CHECKS; do
+  step "check $check"
+  case "$check" in
+    roundtrip)
+      checks roundtrip "$BOOTSTRAP" roundtrip 10000
+      ;;
+    kcat)
+      checks create-topic "$BOOTSTRAP" kcat 6
+      sent="$(mktemp)"; got="$(mktemp)"
+      seq 1 10000 | sed 's/^/kcat-/' > "$sent"
+      sed 's/.*/&:&/' "$sent" | timeout 120 kcat -b "$BOOTSTRAP" -P -t kcat -X acks=all -K:
+      # a consumer group of one; -e: exit once every assigned partition is read to its end
+      timeout 120 kcat -b "$BOOTSTRAP" -G kcat-check -X auto.offset.reset=earliest -e -q -f '%s\n' kcat > "$got"
+      dups="$(sort "$got" | uniq -d | wc -l)"
+      echo "KCAT wrote $(wc -l < "$sent"), the group read $(wc -l < "$got") ($dups duplicated)"
+      if [ "$dups" != 0 ] || ! diff <(sort "$sent") <(sort "$got") >/dev/null; then
+        echo "KCAT read back differs from what it wrote" >&2
+        exit 1
+      fi
+      rm -f "$sent" "$got"
+      ;;
+    admin)
+      out="$(timeout 120 "${compose[@]}" run --rm admin cluster status)"
+      echo "$out"
+      [ "$(echo "$out" | grep -cE '^[0-2] +node[0-2]:19092 +UP ')" = 3 ] || { echo "admin: not three nodes UP" >&2; exit 1; }
+      ;;
+    failover)
+      checks failover "$BOOTSTRAP" "$network" "${nodes[@]}"
+      ;;
+    rolling)
+      checks rolling "$BOOTSTRAP" "${nodes[@]}"
+      ;;
+    *)
+      echo "unknown check $check" >&2
+      exit 2
+      ;;
+  esac
+  took "check $check"
+done
+echo "== all checks passed: $CHECKS"
