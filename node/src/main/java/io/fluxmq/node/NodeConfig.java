@@ -1,5 +1,6 @@
 package io.fluxmq.node;
 
+import io.fluxmq.kafka.fetch.FetchSessionCache;
 import io.fluxmq.kafka.server.KafkaFrontendConfig;
 import io.fluxmq.raft.RaftNodeConfig;
 import io.fluxmq.raft.log.SegmentLogConfig;
@@ -26,7 +27,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                          boolean autoCreateTopics, int defaultPartitions, short defaultReplicationFactor,
                          List<ClusterMember> members, List<Integer> controllerIds, String clusterId,
                          GroupConfig groups, String controlHost, Duration heartbeatInterval,
-                         Duration sessionTimeout, long producerIdExpirationMs, int raftWriteElementLimit) {
+                         Duration sessionTimeout, long producerIdExpirationMs, int raftWriteElementLimit,
+                         int fetchSessionSlots, long fetchSessionEvictionMs) {
 
     /** Every accepted key with its default; an empty default means "derived from other keys". */
     public static final Map<String, String> DEFAULTS = defaults();
@@ -83,6 +85,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put("group.consumer.session.timeout.ms", "45000");
         d.put("group.consumer.heartbeat.interval.ms", "5000");
         d.put("group.consumer.assignors", "uniform,range");
+        d.put(FetchSessionCache.SLOTS_KEY, Integer.toString(FetchSessionCache.SLOTS_DEFAULT));
+        d.put(FetchSessionCache.EVICTION_MS_KEY, Long.toString(FetchSessionCache.EVICTION_MS_DEFAULT));
         return Map.copyOf(d);
     }
 
@@ -143,7 +147,9 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 s.get("control.host").isEmpty() ? s.get("raft.host") : s.get("control.host"),
                 Duration.ofMillis(heartbeatMs), Duration.ofMillis(sessionMs),
                 r.longIn("producer.id.expiration.ms", 1, Integer.MAX_VALUE),
-                r.intIn("raft.write.element.limit", 1, Integer.MAX_VALUE)).withCluster(s, r);
+                r.intIn("raft.write.element.limit", 1, Integer.MAX_VALUE),
+                r.intIn(FetchSessionCache.SLOTS_KEY, 0, 1 << 20),
+                r.longIn(FetchSessionCache.EVICTION_MS_KEY, 0, Long.MAX_VALUE)).withCluster(s, r);
     }
 
     private NodeConfig withCluster(Map<String, String> s, Reader r) {
@@ -196,7 +202,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 purgeUptoSnapshot, httpHost,
                 autoCreateTopics, defaultPartitions, rf, List.copyOf(members), List.copyOf(controllers), clusterId,
                 groups(r, s, members.size()), controlHost, heartbeatInterval, sessionTimeout, producerIdExpirationMs,
-                raftWriteElementLimit);
+                raftWriteElementLimit, fetchSessionSlots, fetchSessionEvictionMs);
     }
 
     private static GroupConfig groups(Reader r, Map<String, String> s, int nodes) {
