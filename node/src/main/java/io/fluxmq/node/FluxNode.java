@@ -10,6 +10,7 @@ import io.fluxmq.kafka.api.DeleteTopicsHandler;
 import io.fluxmq.kafka.api.DescribeClusterHandler;
 import io.fluxmq.kafka.api.DescribeConfigsHandler;
 import io.fluxmq.kafka.api.FetchHandler;
+import io.fluxmq.kafka.fetch.FetchSessionCache;
 import io.fluxmq.kafka.api.InitProducerIdHandler;
 import io.fluxmq.kafka.api.ListOffsetsHandler;
 import io.fluxmq.kafka.api.MetadataHandler;
@@ -173,7 +174,8 @@ public final class FluxNode implements Closeable {
                 new ApiVersionsHandler(self::get),
                 new MetadataHandler(services, config.defaultPartitions(), config.defaultReplicationFactor()),
                 new ProduceHandler(services, appendsOf),
-                new FetchHandler(services, fetchWakeups),
+                new FetchHandler(services,
+                        new FetchSessionCache(config.fetchSessionSlots(), config.fetchSessionEvictionMs()), fetchWakeups),
                 new ListOffsetsHandler(services),
                 new OffsetForLeaderEpochHandler(services),
                 new CreateTopicsHandler(services, config.defaultPartitions(), config.defaultReplicationFactor()),

@@ -1,5 +1,6 @@
 package io.fluxmq.node;
 
+import io.fluxmq.kafka.fetch.FetchSessionCache;
 import io.fluxmq.kafka.server.KafkaFrontendConfig;
 import io.fluxmq.raft.RaftNodeConfig;
 import io.fluxmq.raft.log.SegmentLogConfig;
@@ -33,7 +34,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                          List<ClusterMember> members, List<Integer> controllerIds, String clusterId,
                          GroupConfig groups, String controlHost, Duration heartbeatInterval,
                          Duration sessionTimeout, long producerIdExpirationMs, int raftWriteElementLimit,
-                         String externalHost, int externalPort, Map<Integer, InetSocketAddress> externalNodes) {
+                         String externalHost, int externalPort, Map<Integer, InetSocketAddress> externalNodes,
+                         int fetchSessionSlots, long fetchSessionEvictionMs) {
 
     /** Listener name of {@code kafka.port} when there is no external listener, and of the external listener. */
     public static final String EXTERNAL = "EXTERNAL";
@@ -98,6 +100,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put("group.consumer.session.timeout.ms", "45000");
         d.put("group.consumer.heartbeat.interval.ms", "5000");
         d.put("group.consumer.assignors", "uniform,range");
+        d.put(FetchSessionCache.SLOTS_KEY, Integer.toString(FetchSessionCache.SLOTS_DEFAULT));
+        d.put(FetchSessionCache.EVICTION_MS_KEY, Long.toString(FetchSessionCache.EVICTION_MS_DEFAULT));
         return Map.copyOf(d);
     }
 
@@ -160,7 +164,9 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 r.longIn("producer.id.expiration.ms", 1, Integer.MAX_VALUE),
                 r.intIn("raft.write.element.limit", 1, Integer.MAX_VALUE),
                 s.get("kafka.external.host").isEmpty() ? kafkaHost : s.get("kafka.external.host"),
-                s.get("kafka.external.port").isEmpty() ? -1 : r.intIn("kafka.external.port", 0, 65535), Map.of())
+                s.get("kafka.external.port").isEmpty() ? -1 : r.intIn("kafka.external.port", 0, 65535), Map.of(),
+                r.intIn(FetchSessionCache.SLOTS_KEY, 0, 1 << 20),
+                r.longIn(FetchSessionCache.EVICTION_MS_KEY, 0, Long.MAX_VALUE))
                 .withCluster(s, r);
     }
 
@@ -214,7 +220,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 purgeUptoSnapshot, httpHost,
                 autoCreateTopics, defaultPartitions, rf, List.copyOf(members), List.copyOf(controllers), clusterId,
                 groups(r, s, members.size()), controlHost, heartbeatInterval, sessionTimeout, producerIdExpirationMs,
-                raftWriteElementLimit, externalHost, externalPort, externalNodes(s, ids));
+                raftWriteElementLimit, externalHost, externalPort, externalNodes(s, ids), fetchSessionSlots,
+                fetchSessionEvictionMs);
     }
 
     /** {@code kafka.external.nodes}: required with an external listener, then listing exactly the cluster's ids. */

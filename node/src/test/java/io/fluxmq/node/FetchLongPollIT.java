@@ -11,6 +11,7 @@ import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.ApiVersionsResponse;
 import org.apache.kafka.common.requests.FetchResponse;
@@ -24,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Fetch long polls: an empty fetch waits for max_wait_ms; a record produced meanwhile ends the wait early; a request
- * pipelined behind a waiting fetch is answered after it, in request order.
+ * pipelined behind a waiting fetch is answered after it, in request order. Fetch sessions on a running node: epoch 0
+ * opens one, incremental fetches get only partitions with news, a replayed epoch is refused.
  */
 class FetchLongPollIT {
     private static final short FETCH_VERSION = 12;
@@ -90,6 +92,41 @@ class FetchLongPollIT {
             var partition = response.data().responses().get(0).partitions().get(0);
             assertThat(partition.records().sizeInBytes()).isPositive();
             assertThat(partition.highWatermark()).isEqualTo(end + 1);
+        }
+    }
+
+    @Test
+    void fetchSessionsServeIncrementalFetches() throws Exception {
+        try (RawKafkaConnection c = RawKafkaConnection.open(node.kafkaPort());
+             KafkaProducer<String, String> producer = Clients.producer(node.bootstrap(), Map.of())) {
+            long end = currentEnd(c);
+            RequestHeader full = new RequestHeader(ApiKeys.FETCH, FETCH_VERSION, "poll", 20);
+            send(c, full, fetch(end, 0).setSessionEpoch(0));
+            FetchResponse opened = (FetchResponse) AbstractResponse.parseResponse(c.readFrame(), full);
+            int session = opened.data().sessionId();
+            assertThat(session).as("epoch 0 opens a session").isNotZero();
+            assertThat(opened.data().responses().get(0).partitions()).hasSize(1);
+
+            FetchRequestData incremental = new FetchRequestData().setReplicaId(-1).setMaxWaitMs(0).setMinBytes(1)
+                    .setMaxBytes(1 << 20).setIsolationLevel((byte) 0).setSessionId(session).setSessionEpoch(1);
+            RequestHeader quiet = new RequestHeader(ApiKeys.FETCH, FETCH_VERSION, "poll", 21);
+            send(c, quiet, incremental);
+            FetchResponse nothing = (FetchResponse) AbstractResponse.parseResponse(c.readFrame(), quiet);
+            assertThat(nothing.data().sessionId()).isEqualTo(session);
+            assertThat(nothing.data().responses()).as("no partition has news").isEmpty();
+
+            producer.send(new ProducerRecord<>("poll", "k", "in session")).get();
+            RequestHeader news = new RequestHeader(ApiKeys.FETCH, FETCH_VERSION, "poll", 22);
+            send(c, news, incremental.setSessionEpoch(2).setMaxWaitMs(10_000));
+            FetchResponse woken = (FetchResponse) AbstractResponse.parseResponse(c.readFrame(), news);
+            var partition = woken.data().responses().get(0).partitions().get(0);
+            assertThat(partition.records().sizeInBytes()).isPositive();
+            assertThat(partition.highWatermark()).isEqualTo(end + 1);
+
+            RequestHeader replay = new RequestHeader(ApiKeys.FETCH, FETCH_VERSION, "poll", 23);
+            send(c, replay, incremental);
+            FetchResponse refused = (FetchResponse) AbstractResponse.parseResponse(c.readFrame(), replay);
+            assertThat(refused.error()).isEqualTo(Errors.INVALID_FETCH_SESSION_EPOCH);
         }
     }
 

@@ -38,6 +38,12 @@ public interface BrokerServices {
     /** This node's replica of a partition, or null when it holds none. */
     PartitionReplica replica(TopicPartition tp);
 
+    /** What Fetch reads from this node's replica of a partition, or null when it holds none. */
+    default PartitionReads partitionReads(TopicPartition tp) {
+        PartitionReplica replica = replica(tp);
+        return replica == null ? null : new ReplicaReads(replica);
+    }
+
     /**
      * Appends one record batch to this node's replica of {@code tp} (see {@link PartitionReplica#append}); fails with
      * NOT_LEADER when this node holds none. May block while Raft is busy: call it off the event loop.

@@ -4,6 +4,7 @@ import io.fluxmq.kafka.api.ApiHandler;
 import io.fluxmq.kafka.api.ApiRegistry;
 import io.fluxmq.kafka.api.CloseConnectionException;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
@@ -59,14 +60,14 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             LOGGER.warn("Closing connection from {}: {}", ctx.channel().remoteAddress(), fatal.reason());
             ctx.close();
         } else if (decoded instanceof RequestDecoder.Decoded.Immediate immediate) {
-            orderer.enqueue(CompletableFuture.completedFuture(immediate.response()));
+            orderer.enqueue(CompletableFuture.completedFuture(Unpooled.wrappedBuffer(immediate.response())));
         } else if (decoded instanceof RequestDecoder.Decoded.Request request) {
             orderer.enqueue(dispatch(ctx, request.request()));
         }
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private CompletableFuture<ByteBuffer> dispatch(ChannelHandlerContext ctx, KafkaRequest request) {
+    private CompletableFuture<ByteBuf> dispatch(ChannelHandlerContext ctx, KafkaRequest request) {
         ApiHandler handler = registry.handler(request.apiKey());
         RequestContext context = new RequestContext(request.header(), listener,
                 (InetSocketAddress) ctx.channel().remoteAddress());
@@ -80,7 +81,8 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         return response.handle((body, error) -> {
             if (error == null && respond) {
                 try {
-                    return ResponseEncoder.encode(request.apiKey(), request.version(), request.correlationId(), body);
+                    return ResponseEncoder.encode(request.apiKey(), request.version(), request.correlationId(), body,
+                            ctx.alloc());
                 } catch (RuntimeException e) {
                     error = e;
                 }
@@ -100,6 +102,14 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             }
             return null;
         });
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        if (orderer != null) {
+            orderer.close();
+        }
+        super.channelInactive(ctx);
     }
 
     @Override

@@ -1,9 +1,10 @@
 package io.fluxmq.kafka.server;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
-import java.nio.ByteBuffer;
+import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 
@@ -11,19 +12,13 @@ import java.util.concurrent.CompletableFuture;
  * Keeps one connection's responses in the order its requests arrived. Each request takes a slot when it is read;
  * a slot whose response is ready is written only when every earlier slot has been written (or dropped, for requests
  * that get no response). All methods run on the channel's event loop; completions from other threads hop onto it.
+ * Responses are reference-counted buffers (they may wrap mapped segment memory): each is written exactly once or
+ * released, also when the connection closes before its turn.
  */
 final class ResponseOrderer {
-    /** null response = the request expects none. */
-    private static final class Slot {
-        final CompletableFuture<ByteBuffer> response;
-
-        Slot(CompletableFuture<ByteBuffer> response) {
-            this.response = response;
-        }
-    }
-
     private final Channel channel;
-    private final ArrayDeque<Slot> slots = new ArrayDeque<>();
+    /** A null response means the request expects none. */
+    private final ArrayDeque<CompletableFuture<ByteBuf>> slots = new ArrayDeque<>();
     private final int maxInFlight;
 
     ResponseOrderer(Channel channel, int maxInFlight) {
@@ -32,8 +27,8 @@ final class ResponseOrderer {
     }
 
     /** Adds a slot; the response future may complete on any thread, with null meaning "send nothing". */
-    void enqueue(CompletableFuture<ByteBuffer> response) {
-        slots.addLast(new Slot(response));
+    void enqueue(CompletableFuture<ByteBuf> response) {
+        slots.addLast(response);
         if (slots.size() >= maxInFlight) {
             channel.config().setAutoRead(false);
         }
@@ -46,20 +41,32 @@ final class ResponseOrderer {
         });
     }
 
+    /** Drops every waiting slot (the connection closed); their responses are released as they complete. */
+    void close() {
+        while (!slots.isEmpty()) {
+            slots.pollFirst().thenAccept(ReferenceCountUtil::release);
+        }
+    }
+
     private void drain() {
         boolean wrote = false;
-        while (!slots.isEmpty() && slots.peekFirst().response.isDone()) {
-            Slot slot = slots.pollFirst();
-            if (slot.response.isCompletedExceptionally()) {
+        while (!slots.isEmpty() && slots.peekFirst().isDone()) {
+            CompletableFuture<ByteBuf> slot = slots.pollFirst();
+            if (slot.isCompletedExceptionally()) {
                 // earlier responses still go out, in order, before the connection closes
                 channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-                slots.clear();
+                close();
                 return;
             }
-            ByteBuffer response = slot.response.join();
-            if (response != null && channel.isActive()) {
-                channel.write(Unpooled.wrappedBuffer(response), channel.voidPromise());
+            ByteBuf response = slot.join();
+            if (response == null) {
+                continue;
+            }
+            if (channel.isActive()) {
+                channel.write(response, channel.voidPromise());
                 wrote = true;
+            } else {
+                response.release();
             }
         }
         if (wrote) {

@@ -19,6 +19,7 @@ import io.fluxmq.kafka.broker.BrokerEndpoint;
 import io.fluxmq.kafka.broker.BrokerServices;
 import io.fluxmq.kafka.broker.PartitionState;
 import io.fluxmq.kafka.broker.TopicInfo;
+import io.fluxmq.kafka.fetch.FetchSessionCache;
 import io.fluxmq.kafka.group.GroupConfig;
 import io.fluxmq.kafka.group.GroupCoordinator;
 import io.fluxmq.raft.partition.PartitionReplica;
@@ -53,7 +54,7 @@ public final class FakeBrokerServices implements BrokerServices {
                 new ApiVersionsHandler(self::get),
                 new MetadataHandler(broker, 3, (short) 1),
                 new ProduceHandler(broker, tp -> Runnable::run),
-                new FetchHandler(broker, Runnable::run),
+                new FetchHandler(broker, new FetchSessionCache(100, 120_000), Runnable::run),
                 new ListOffsetsHandler(broker),
                 new OffsetForLeaderEpochHandler(broker),
                 new CreateTopicsHandler(broker, 3, (short) 1),
