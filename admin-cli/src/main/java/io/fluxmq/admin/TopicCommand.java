@@ -10,6 +10,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.CreateTopicsResult;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.ListTopicsOptions;
 import org.apache.kafka.clients.admin.NewPartitions;
@@ -26,7 +27,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code fluxmq-admin topic create | list | describe | delete | add-partitions | alter-config}, over the Kafka Admin API. */
+/**
+ * {@code fluxmq-admin topic create | list | describe | delete | add-partitions | alter-config}, over the Kafka Admin
+ * API.
+ */
 @Command(name = "topic", mixinStandardHelpOptions = true,
         description = "Topics: create, list, describe, delete, add-partitions, alter-config.",
         subcommands = {TopicCommand.Create.class, TopicCommand.ListTopics.class, TopicCommand.Describe.class,
@@ -77,8 +81,9 @@ final class TopicCommand implements Runnable {
             NewTopic t = new NewTopic(topic, Optional.ofNullable(partitions), Optional.ofNullable(replicationFactor))
                     .configs(configs(config));
             KafkaSession kafka = kafka();
+            CreateTopicsResult result = kafka.admin().createTopics(List.of(t));
             try {
-                kafka.admin().createTopics(List.of(t)).all().get();
+                result.all().get();
             } catch (ExecutionException e) {
                 if (ifNotExists && e.getCause() instanceof TopicExistsException) {
                     print("topic " + topic + " already exists\n", Map.of("topic", topic, "created", false));
@@ -89,16 +94,15 @@ final class TopicCommand implements Runnable {
                 Thread.currentThread().interrupt();
                 throw AdminException.failed("interrupted");
             }
-            TopicDescription d = kafka.await(kafka.admin().describeTopics(List.of(topic)).allTopicNames(),
-                    "describing topic " + topic).get(topic);
-            int rf = d.partitions().isEmpty() ? 0 : d.partitions().get(0).replicas().size();
+            // what the cluster created (CreateTopics v5+ answers with it), so the defaults show
+            int count = kafka.await(result.numPartitions(topic), "creating topic " + topic);
+            int rf = kafka.await(result.replicationFactor(topic), "creating topic " + topic);
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("topic", topic);
             json.put("created", true);
-            json.put("partitions", d.partitions().size());
+            json.put("partitions", count);
             json.put("replication_factor", rf);
-            print("created topic " + topic + " with " + d.partitions().size() + " partitions, replication factor "
-                    + rf + "\n", json);
+            print("created topic " + topic + " with " + count + " partitions, replication factor " + rf + "\n", json);
             return 0;
         }
     }

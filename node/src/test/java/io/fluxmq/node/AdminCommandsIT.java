@@ -15,6 +15,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Collectors;
@@ -72,7 +73,10 @@ class AdminCommandsIT {
                 partitions(cli);
                 assertThat(cli.ok("topic", "delete", TOPIC).out()).isEqualTo("deleted topic " + TOPIC + "\n");
                 cli.await(r -> r.exit() == 0 && !r.out().contains(TOPIC), 10_000, "topic", "list");
-                assertThat(admin.listTopics().names().get()).doesNotContain(TOPIC);
+                eventually(() -> {
+                    assertThat(admin.listTopics().names().get()).doesNotContain(TOPIC);
+                    return true;
+                });
                 Result gone = cli.run("topic", "describe", TOPIC);
                 assertThat(gone.exit()).as("%s", gone).isEqualTo(1);
                 assertThat(gone.err()).contains("no such topic");
@@ -85,7 +89,8 @@ class AdminCommandsIT {
         Result created = cli.ok("topic", "create", TOPIC, "--partitions", "3", "--replication-factor", "3",
                 "--config", "retention.ms=3600000");
         assertThat(created.out()).isEqualTo("created topic orders with 3 partitions, replication factor 3\n");
-        TopicDescription d = admin.describeTopics(List.of(TOPIC)).allTopicNames().get().get(TOPIC);
+        // the node Admin asks may apply the metadata a moment after the one that created the topic
+        TopicDescription d = eventually(() -> admin.describeTopics(List.of(TOPIC)).allTopicNames().get().get(TOPIC));
         assertThat(d.partitions()).hasSize(3).allSatisfy(p -> assertThat(p.replicas()).hasSize(3));
         ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, TOPIC);
         Config config = admin.describeConfigs(List.of(resource)).all().get().get(resource);
@@ -112,7 +117,11 @@ class AdminCommandsIT {
 
         assertThat(cli.ok("topic", "add-partitions", TOPIC, "--partitions", "4").out())
                 .isEqualTo("topic orders now has 4 partitions\n");
-        assertThat(admin.describeTopics(List.of(TOPIC)).allTopicNames().get().get(TOPIC).partitions()).hasSize(4);
+        assertThat(eventually(() -> {
+            TopicDescription grown = admin.describeTopics(List.of(TOPIC)).allTopicNames().get().get(TOPIC);
+            assertThat(grown.partitions()).hasSize(4);
+            return grown;
+        }).partitions()).hasSize(4);
         Result shrink = cli.run("topic", "add-partitions", TOPIC, "--partitions", "2");
         assertThat(shrink.exit()).as("%s", shrink).isEqualTo(1);
 
@@ -297,6 +306,21 @@ class AdminCommandsIT {
             }
         }
         return true;
+    }
+
+    /** The value of {@code call} once it returns without throwing, retried for up to 10 s. */
+    private static <T> T eventually(Callable<T> call) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            try {
+                return call.call();
+            } catch (Exception | AssertionError e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
+        }
     }
 
     /** The part of a cluster status table from the under-replicated partitions on, or "". */
