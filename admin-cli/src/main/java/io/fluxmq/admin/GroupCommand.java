@@ -163,7 +163,7 @@ final class GroupCommand implements Runnable {
                 g.put("group", group);
                 g.put("state", d.groupState().toString());
                 g.put("type", d.type().toString().toLowerCase(Locale.ROOT));
-                g.put("assignor", d.partitionAssignor());
+                g.put("assignor", d.partitionAssignor().isEmpty() ? null : d.partitionAssignor());
                 g.put("coordinator", d.coordinator() == null ? null : d.coordinator().id());
                 g.put("members", membersJson);
                 g.put("offsets", offsetsJson);

@@ -46,8 +46,8 @@ final class Table {
         return sb.toString();
     }
 
-    /** Node ids or partitions as {@code 0,1,2}. */
+    /** Node ids or partitions as {@code 0,1,2}; none as {@code -}. */
     static String list(Collection<?> items) {
-        return items.stream().map(String::valueOf).collect(Collectors.joining(","));
+        return items.isEmpty() ? "-" : items.stream().map(String::valueOf).collect(Collectors.joining(","));
     }
 }
