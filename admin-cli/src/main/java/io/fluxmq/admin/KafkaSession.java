@@ -3,6 +3,7 @@ package io.fluxmq.admin;
 import io.fluxmq.control.v1.DescribeNodesReply;
 import io.fluxmq.control.v1.NodeInfo;
 import io.fluxmq.control.v1.NodeState;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -79,7 +80,7 @@ final class KafkaSession implements AutoCloseable {
             admin = Admin.create(p);
             try {
                 admin.describeCluster().clusterId().get(timeoutMs + 1000, TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.TimeoutException | ExecutionException e) {
+            } catch (ExecutionException | java.util.concurrent.TimeoutException e) { // TimeoutException: Kafka has its own
                 throw AdminException.unreachable("no broker answered at " + bootstrap + " within " + timeoutMs
                         + " ms (is the cluster running? --kafka-bootstrap takes the Kafka port, 9092 by default)");
             } catch (InterruptedException e) {
@@ -127,7 +128,7 @@ final class KafkaSession implements AutoCloseable {
     @Override
     public void close() {
         if (admin != null) {
-            admin.close(java.time.Duration.ofMillis(Math.min(timeoutMs, 2000)));
+            admin.close(Duration.ofMillis(Math.min(timeoutMs, 2000)));
         }
     }
 }
