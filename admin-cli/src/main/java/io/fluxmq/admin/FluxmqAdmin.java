@@ -5,11 +5,14 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /**
- * {@code fluxmq-admin}: operator commands over the nodes' gRPC control service. Exit codes: 0 done, 1 the cluster
- * could not be reached or refused, 2 bad usage.
+ * {@code fluxmq-admin}: operator commands, noun then verb ({@code cluster status}, {@code topic create}, ...), over
+ * the nodes' gRPC control service and the Kafka Admin API. Exit codes: 0 done, 1 failed (or, for
+ * {@code cluster health}, not healthy), 2 bad usage, 3 the cluster could not be reached.
  */
-@Command(name = "fluxmq-admin", mixinStandardHelpOptions = true, subcommands = NodesCommand.class,
-        description = "Administers a FluxMQ cluster through its gRPC control service.")
+@Command(name = "fluxmq-admin", mixinStandardHelpOptions = true,
+        subcommands = {ClusterCommand.class, NodesCommand.class, TopicCommand.class, GroupCommand.class,
+                PartitionCommand.class},
+        description = "Administers a FluxMQ cluster through its gRPC control service and the Kafka Admin API.")
 public final class FluxmqAdmin implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -20,13 +23,25 @@ public final class FluxmqAdmin implements Runnable {
 
     /** Runs one command with the given output streams; returns the exit code. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
-        return new CommandLine(new FluxmqAdmin())
-                .addSubcommand(ClusterCommand.commandLine())
-                .setOut(out).setErr(err).execute(args);
+        CommandLine cl = new CommandLine(new FluxmqAdmin()).setOut(out).setErr(err)
+                .setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setExecutionExceptionHandler((e, command, parsed) -> {
+            if (e instanceof AdminException a) {
+                command.getErr().println("fluxmq-admin: " + a.getMessage());
+                return a.exitCode();
+            }
+            command.getErr().println("fluxmq-admin: " + e);
+            return AdminException.FAILED;
+        });
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
     }
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (try: nodes, cluster status)");
+        throw new CommandLine.ParameterException(spec.commandLine(),
+                "missing command (try: cluster status, cluster health, topic, group, partition, nodes)");
     }
 }

@@ -1,70 +1,72 @@
 package io.fluxmq.admin;
 
-import io.fluxmq.control.v1.ControlServiceGrpc;
 import io.fluxmq.control.v1.DescribeNodesReply;
-import io.fluxmq.control.v1.DescribeNodesRequest;
 import io.fluxmq.control.v1.NodeInfo;
-import io.grpc.ManagedChannel;
-import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import java.io.PrintWriter;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
-import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code fluxmq-admin nodes} (also {@code cluster status}): every node with its address, UP/DOWN state and last
- * heartbeat age (DescribeNodes).
+ * {@code fluxmq-admin nodes} (also {@code node list}): every node with its address, UP/DOWN state and last heartbeat
+ * age, from the control service (DescribeNodes).
  */
 @Command(name = "nodes", mixinStandardHelpOptions = true,
         description = "Lists the cluster's nodes: id, Kafka address, state, age of the last heartbeat, role.")
-final class NodesCommand implements Callable<Integer> {
-    @Option(names = {"-b", "--bootstrap"}, split = ",", paramLabel = "host:controlPort",
-            defaultValue = "${env:FLUXMQ_ADMIN_BOOTSTRAP}",
-            description = "control service address(es) of any node (port 9292 by default); tried in order. "
-                    + "Default: the environment variable FLUXMQ_ADMIN_BOOTSTRAP")
-    List<String> bootstrap;
-
-    @Option(names = "--timeout-ms", defaultValue = "5000", description = "per-address deadline (default ${DEFAULT-VALUE})")
-    long timeoutMs;
-
-    @Spec
-    CommandSpec spec;
-
+final class NodesCommand extends AdminCommand {
     @Override
-    public Integer call() {
-        if (bootstrap == null || bootstrap.stream().allMatch(String::isBlank)) {
-            throw new ParameterException(spec.commandLine(),
-                    "Missing required option: '--bootstrap=host:controlPort' (or FLUXMQ_ADMIN_BOOTSTRAP)");
+    int execute() {
+        DescribeNodesReply reply = nodes();
+        print(format(reply), json(reply));
+        return 0;
+    }
+
+    /** The JSON form of a reply. */
+    static Map<String, Object> json(DescribeNodesReply reply) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("controller", reply.getControllerId() < 0 ? null : reply.getControllerId());
+        m.put("metadata_epoch", reply.getMetadataEpoch());
+        m.put("answered_by", reply.getAnsweredBy());
+        List<Map<String, Object>> nodes = new ArrayList<>();
+        for (NodeInfo n : reply.getNodesList()) {
+            Map<String, Object> node = new LinkedHashMap<>();
+            node.put("id", n.getNodeId());
+            node.put("kafka_address", kafkaAddress(n));
+            node.put("control_address", controlAddress(n));
+            node.put("state", state(n));
+            node.put("last_heartbeat_age_ms", n.getLastHeartbeatAgeMs() < 0 ? null : n.getLastHeartbeatAgeMs());
+            node.put("controller", n.getController());
+            node.put("version", n.getVersion().isEmpty() ? null : n.getVersion());
+            nodes.add(node);
         }
-        PrintWriter out = spec.commandLine().getOut();
-        PrintWriter err = spec.commandLine().getErr();
-        List<String> failures = new ArrayList<>();
-        for (String address : bootstrap) {
-            ManagedChannel channel = NettyChannelBuilder.forTarget(address.trim()).usePlaintext().build();
-            try {
-                DescribeNodesReply reply = ControlServiceGrpc.newBlockingStub(channel)
-                        .withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS)
-                        .describeNodes(DescribeNodesRequest.getDefaultInstance());
-                out.print(format(reply));
-                out.flush();
-                return 0;
-            } catch (StatusRuntimeException e) {
-                failures.add(address + ": " + e.getStatus().getCode()
-                        + (e.getStatus().getDescription() == null ? "" : " " + e.getStatus().getDescription()));
-            } finally {
-                channel.shutdownNow();
-            }
-        }
-        err.println("fluxmq-admin: no node answered: " + String.join("; ", failures));
-        return 1;
+        m.put("nodes", nodes);
+        return m;
+    }
+
+    static String kafkaAddress(NodeInfo n) {
+        return n.getEndpoint().getHost().isEmpty() ? null
+                : n.getEndpoint().getHost() + ":" + n.getEndpoint().getKafkaPort();
+    }
+
+    static String controlAddress(NodeInfo n) {
+        return n.getEndpoint().getHost().isEmpty() ? null
+                : n.getEndpoint().getHost() + ":" + n.getEndpoint().getControlPort();
+    }
+
+    static String state(NodeInfo n) {
+        return n.getState().name().replace("NODE_STATE_", "");
+    }
+
+    static String age(NodeInfo n) {
+        return n.getLastHeartbeatAgeMs() < 0 ? "unknown"
+                : String.format(Locale.ROOT, "%.1f s ago", n.getLastHeartbeatAgeMs() / 1000.0);
+    }
+
+    static String role(DescribeNodesReply reply, NodeInfo n) {
+        return n.getNodeId() == reply.getControllerId() ? "controller (leader)"
+                : n.getController() ? "controller" : "broker";
     }
 
     /** The table printed for a reply: a header line, one line per node, then the controller line. */
@@ -72,15 +74,9 @@ final class NodesCommand implements Callable<Integer> {
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-4s %-24s %-7s %-16s %s%n",
                 "ID", "ADDRESS", "STATE", "LAST HEARTBEAT", "ROLE"));
         for (NodeInfo n : reply.getNodesList()) {
-            String address = n.getEndpoint().getHost().isEmpty() ? "-"
-                    : n.getEndpoint().getHost() + ":" + n.getEndpoint().getKafkaPort();
-            String state = n.getState().name().replace("NODE_STATE_", "");
-            String age = n.getLastHeartbeatAgeMs() < 0 ? "unknown"
-                    : String.format(Locale.ROOT, "%.1f s ago", n.getLastHeartbeatAgeMs() / 1000.0);
-            String role = n.getNodeId() == reply.getControllerId() ? "controller (leader)"
-                    : n.getController() ? "controller" : "broker";
-            sb.append(String.format(Locale.ROOT, "%-4d %-24s %-7s %-16s %s%n", n.getNodeId(), address, state, age,
-                    role));
+            String address = kafkaAddress(n) == null ? "-" : kafkaAddress(n);
+            sb.append(String.format(Locale.ROOT, "%-4d %-24s %-7s %-16s %s%n", n.getNodeId(), address, state(n),
+                    age(n), role(reply, n)));
         }
         sb.append(String.format(Locale.ROOT, "controller leader: %s, metadata epoch %d, answered by node %d%n",
                 reply.getControllerId() < 0 ? "unknown" : Integer.toString(reply.getControllerId()),

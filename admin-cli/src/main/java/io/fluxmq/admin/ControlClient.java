@@ -1,0 +1,42 @@
+package io.fluxmq.admin;
+
+import io.fluxmq.control.v1.ControlServiceGrpc;
+import io.fluxmq.control.v1.DescribeNodesReply;
+import io.fluxmq.control.v1.DescribeNodesRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Calls to the nodes' gRPC control service, trying the given addresses in order. */
+final class ControlClient {
+    private ControlClient() {
+    }
+
+    /**
+     * DescribeNodes from the first address that answers.
+     *
+     * @throws AdminException {@link AdminException#UNREACHABLE} naming each address and its gRPC status when none
+     *     answered
+     */
+    static DescribeNodesReply describeNodes(List<String> addresses, long timeoutMs) {
+        List<String> failures = new ArrayList<>();
+        for (String address : addresses) {
+            ManagedChannel channel = NettyChannelBuilder.forTarget(address).usePlaintext().build();
+            try {
+                return ControlServiceGrpc.newBlockingStub(channel)
+                        .withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS)
+                        .describeNodes(DescribeNodesRequest.getDefaultInstance());
+            } catch (StatusRuntimeException e) {
+                failures.add(address + ": " + e.getStatus().getCode()
+                        + (e.getStatus().getDescription() == null ? "" : " " + e.getStatus().getDescription()));
+            } finally {
+                channel.shutdownNow();
+            }
+        }
+        throw AdminException.unreachable("no node answered: " + String.join("; ", failures)
+                + " (is the cluster running? --bootstrap takes the control port, 9292 by default)");
+    }
+}

@@ -1,0 +1,101 @@
+package io.fluxmq.admin;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code fluxmq-admin partition describe}: a topic's partitions with leader, leader epoch (the partition's Raft
+ * term), replicas, in-sync replicas, and log start and end offsets (Metadata and ListOffsets).
+ */
+@Command(name = "partition", mixinStandardHelpOptions = true, description = "Partitions: describe.",
+        subcommands = PartitionCommand.Describe.class)
+final class PartitionCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (try: partition describe)");
+    }
+
+    @Command(name = "describe", mixinStandardHelpOptions = true,
+            description = "Leader, leader epoch (Raft term), replicas, in-sync replicas, log start and end offsets.")
+    static final class Describe extends AdminCommand {
+        @Parameters(paramLabel = "TOPIC")
+        String topic;
+
+        @Option(names = {"-p", "--partition"}, description = "one partition (default: all)")
+        Integer partition;
+
+        @Override
+        int execute() {
+            KafkaSession kafka = kafka();
+            TopicDescription d = kafka.await(kafka.admin().describeTopics(List.of(topic)).allTopicNames(),
+                    "describing topic " + topic).get(topic);
+            List<TopicPartitionInfo> infos = d.partitions().stream()
+                    .filter(p -> partition == null || p.partition() == partition).toList();
+            if (infos.isEmpty()) {
+                throw AdminException.failed("topic " + topic + " has no partition " + partition + " (it has "
+                        + d.partitions().size() + ")");
+            }
+            Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            for (TopicPartitionInfo p : infos) {
+                if (p.leader() != null && !p.leader().isEmpty()) { // without a leader ListOffsets only times out
+                    earliest.put(new TopicPartition(topic, p.partition()), OffsetSpec.earliest());
+                    latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest());
+                }
+            }
+            ListOffsetsResult starts = kafka.admin().listOffsets(earliest);
+            ListOffsetsResult ends = kafka.admin().listOffsets(latest);
+            Table t = new Table("PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "OUT-OF-SYNC", "LOG-START",
+                    "LOG-END");
+            List<Map<String, Object>> json = new ArrayList<>();
+            for (TopicPartitionInfo p : infos) {
+                ClusterView.PartitionRow row = ClusterView.PartitionRow.of(topic, p);
+                TopicPartition tp = new TopicPartition(topic, p.partition());
+                ListOffsetsResultInfo start = earliest.containsKey(tp) ? result(starts, tp) : null;
+                ListOffsetsResultInfo end = earliest.containsKey(tp) ? result(ends, tp) : null;
+                Integer epoch = end == null ? null : end.leaderEpoch().orElse(null);
+                t.row(p.partition(), row.leader(), epoch, Table.list(row.replicas()), Table.list(row.isr()),
+                        Table.list(row.outOfSync()), start == null ? null : start.offset(),
+                        end == null ? null : end.offset());
+                Map<String, Object> m = row.json();
+                m.put("leader_epoch", epoch);
+                m.put("log_start_offset", start == null ? null : start.offset());
+                m.put("log_end_offset", end == null ? null : end.offset());
+                json.add(m);
+            }
+            print("topic " + topic + ", id " + d.topicId() + "\n" + t.render(), json);
+            return 0;
+        }
+
+        /** One partition's offset, or null when its leader could not answer (shown as {@code -}). */
+        private static ListOffsetsResultInfo result(ListOffsetsResult result, TopicPartition tp) {
+            try {
+                return result.partitionResult(tp).get();
+            } catch (ExecutionException e) {
+                return null;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw AdminException.failed("interrupted");
+            }
+        }
+    }
+}

@@ -1,0 +1,111 @@
+package io.fluxmq.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.fluxmq.control.v1.DescribeNodesReply;
+import io.fluxmq.control.v1.NodeEndpoint;
+import io.fluxmq.control.v1.NodeInfo;
+import io.fluxmq.control.v1.NodeState;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** Parsing of the commands, exit codes for usage errors and an unreachable cluster, tables and JSON. */
+class CommandLineTest {
+    private record Result(int exit, String out, String err) {
+    }
+
+    private static Result run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int exit = FluxmqAdmin.run(new PrintWriter(out), new PrintWriter(err), args);
+        return new Result(exit, out.toString(), err.toString());
+    }
+
+    @Test
+    void usageErrorsExitWithTwo() {
+        assertThat(run("topic").exit()).isEqualTo(2);
+        assertThat(run("topic", "create", "--kafka-bootstrap", "127.0.0.1:1").exit()).isEqualTo(2);
+        assertThat(run("topic", "frobnicate").exit()).isEqualTo(2);
+        assertThat(run("group", "reset-offsets", "g", "--all-topics", "-k", "127.0.0.1:1").err())
+                .contains("--to-earliest");
+        Result both = run("group", "reset-offsets", "g", "--all-topics", "--to-earliest", "--to-latest",
+                "-k", "127.0.0.1:1");
+        assertThat(both.exit()).isEqualTo(2);
+        assertThat(both.err()).contains("mutually exclusive");
+        Result neither = run("group", "reset-offsets", "g", "--to-earliest", "-k", "127.0.0.1:1");
+        assertThat(neither.exit()).isEqualTo(2);
+        assertThat(neither.err()).contains("--topic", "--all-topics");
+        assertThat(run("cluster", "status", "--output", "xml", "-k", "127.0.0.1:1").exit()).isEqualTo(2);
+        Result noAddress = run("topic", "list");
+        assertThat(noAddress.exit()).isEqualTo(2);
+        assertThat(noAddress.err()).contains("--bootstrap", "--kafka-bootstrap");
+        assertThat(run("topic", "alter-config", "t", "-k", "127.0.0.1:1").err()).contains("nothing to change");
+        assertThat(run("topic", "create", "t", "--config", "novalue", "-k", "127.0.0.1:1").err())
+                .contains("not key=value");
+    }
+
+    @Test
+    void anUnreachableClusterExitsWithThree() {
+        Result r = run("topic", "list", "--kafka-bootstrap", "127.0.0.1:1", "--timeout-ms", "1000");
+        assertThat(r.exit()).isEqualTo(3);
+        assertThat(r.err()).contains("no broker answered at 127.0.0.1:1", "--kafka-bootstrap");
+        Result health = run("cluster", "health", "--bootstrap", "127.0.0.1:1", "--timeout-ms", "1000");
+        assertThat(health.exit()).isEqualTo(3);
+        assertThat(health.err()).contains("no node answered", "127.0.0.1:1");
+    }
+
+    @Test
+    void everyCommandIsThere() {
+        CommandLine cl = new CommandLine(new FluxmqAdmin());
+        assertThat(cl.getSubcommands()).containsKeys("cluster", "nodes", "topic", "group", "partition");
+        assertThat(cl.getSubcommands().get("cluster").getSubcommands()).containsKeys("status", "health");
+        assertThat(cl.getSubcommands().get("topic").getSubcommands())
+                .containsKeys("create", "list", "describe", "delete", "add-partitions", "alter-config");
+        assertThat(cl.getSubcommands().get("group").getSubcommands())
+                .containsKeys("list", "describe", "reset-offsets", "delete");
+        assertThat(cl.getSubcommands().get("partition").getSubcommands()).containsKeys("describe");
+    }
+
+    @Test
+    void kafkaBootstrapIsGivenOrTheRegisteredAddresses() {
+        ConnectionOptions given = new ConnectionOptions();
+        given.kafka = List.of("a:9092", " ", "b:9092");
+        assertThat(KafkaSession.kafkaBootstrap(given, () -> {
+            throw new AssertionError("not asked");
+        })).isEqualTo("a:9092,b:9092");
+
+        ConnectionOptions derived = new ConnectionOptions();
+        derived.control = List.of("a:9292");
+        DescribeNodesReply reply = DescribeNodesReply.newBuilder()
+                .addNodes(node(0, NodeState.NODE_STATE_DOWN, "n0"))
+                .addNodes(node(1, NodeState.NODE_STATE_UP, "n1"))
+                .addNodes(node(2, NodeState.NODE_STATE_UNKNOWN, ""))
+                .build();
+        // UP nodes first; a node that never registered has no address
+        assertThat(KafkaSession.kafkaBootstrap(derived, () -> reply)).isEqualTo("n1:19092,n0:19092");
+
+        assertThatThrownBy(() -> KafkaSession.kafkaBootstrap(new ConnectionOptions(), () -> reply))
+                .isInstanceOf(AdminException.class)
+                .satisfies(e -> assertThat(((AdminException) e).exitCode()).isEqualTo(2));
+    }
+
+    private static NodeInfo node(int id, NodeState state, String host) {
+        return NodeInfo.newBuilder().setNodeId(id).setState(state)
+                .setEndpoint(NodeEndpoint.newBuilder().setHost(host).setKafkaPort(19092).setControlPort(9292))
+                .build();
+    }
+
+    @Test
+    void tablesAlignAndJsonEscapes() {
+        String table = new Table("A", "LONGER").row("xyz", null).row(1, 2).render();
+        assertThat(table).isEqualTo("A    LONGER\nxyz  -\n1    2\n");
+        assertThat(Json.write(Map.of("k", List.of("a\"b\n", 1, true)))).isEqualTo(
+                "{\n  \"k\": [\n    \"a\\\"b\\n\",\n    1,\n    true\n  ]\n}\n");
+        assertThat(Json.write(List.of())).isEqualTo("[]\n");
+    }
+}

@@ -1,0 +1,405 @@
+package io.fluxmq.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.fluxmq.admin.FluxmqAdmin;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Every {@code fluxmq-admin} command against a three-process cluster, each checked by its effect through the Kafka
+ * clients: a created topic exists with its partitions, replication factor and config, grows, is deleted; group
+ * offsets reset by each rule are what a consumer then reads (and an active group is refused); {@code cluster status}
+ * with a node killed shows it DOWN and lists the under-replicated partitions, and {@code cluster health} exits 1
+ * until the node is back.
+ */
+class AdminCommandsIT {
+    private static final String TOPIC = "orders";
+    private static final String GROUP = "billing";
+    private static final int RECORDS = 100;
+    private static final long BASE_TIME = 1_700_000_000_000L;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private record Result(int exit, String out, String err) {
+        @Override
+        public String toString() {
+            return "exit " + exit + "\nstdout:\n" + out + "stderr:\n" + err;
+        }
+    }
+
+    @Test
+    void everyCommandAgainstARealCluster(@TempDir Path dir) throws Exception {
+        try (TestCluster cluster = TestCluster.start(3, dir, Map.of(
+                "node.heartbeat.interval.ms", "1000", "node.session.timeout.ms", "6000"))) {
+            String control = IntStream.range(0, 3).mapToObj(cluster::controlAddress).collect(Collectors.joining(","));
+            Cli cli = new Cli(control);
+            Result healthy = cli.await(r -> r.exit() == 0, 90_000, "cluster", "health");
+            assertThat(healthy.out()).isEqualTo("healthy\n");
+
+            try (Admin admin = cluster.admin()) {
+                topics(cli, admin);
+                groups(cli, admin, cluster.bootstrap());
+                partitions(cli);
+                assertThat(cli.ok("topic", "delete", TOPIC).out()).isEqualTo("deleted topic " + TOPIC + "\n");
+                cli.await(r -> r.exit() == 0 && !r.out().contains(TOPIC), 10_000, "topic", "list");
+                eventually(() -> {
+                    assertThat(admin.listTopics().names().get()).doesNotContain(TOPIC);
+                    return true;
+                });
+                Result gone = cli.run("topic", "describe", TOPIC);
+                assertThat(gone.exit()).as("%s", gone).isEqualTo(1);
+                assertThat(gone.err()).contains("no such topic");
+            }
+            nodeDown(cluster, cli);
+        }
+    }
+
+    private static void topics(Cli cli, Admin admin) throws Exception {
+        Result created = cli.ok("topic", "create", TOPIC, "--partitions", "3", "--replication-factor", "3",
+                "--config", "retention.ms=3600000");
+        assertThat(created.out()).isEqualTo("created topic orders with 3 partitions, replication factor 3\n");
+        // the node Admin asks may apply the metadata a moment after the one that created the topic
+        TopicDescription d = eventually(() -> admin.describeTopics(List.of(TOPIC)).allTopicNames().get().get(TOPIC));
+        assertThat(d.partitions()).hasSize(3).allSatisfy(p -> assertThat(p.replicas()).hasSize(3));
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, TOPIC);
+        Config config = admin.describeConfigs(List.of(resource)).all().get().get(resource);
+        assertThat(config.get("retention.ms").value()).isEqualTo("3600000");
+
+        Result again = cli.run("topic", "create", TOPIC, "--partitions", "3");
+        assertThat(again.exit()).as("%s", again).isEqualTo(1);
+        assertThat(again.err()).contains("creating topic orders failed: the topic already exists");
+        assertThat(cli.ok("topic", "create", TOPIC, "--if-not-exists").out()).contains("already exists");
+
+        assertThat(line(cli.ok("topic", "list").out(), TOPIC).split("\\s+")).containsExactly(TOPIC, "3", "3");
+        assertThat(cli.ok("topic", "list", "--internal").out()).contains("__consumer_offsets");
+
+        // every partition gets a leader in the ISR (Metadata is what the command shows)
+        JsonNode described = cli.awaitJson(j -> j.get(0).get("partitions").size() == 3
+                && all(j.get(0).get("partitions"), p -> !p.get("leader").isNull() && p.get("isr").size() == 3),
+                30_000, "topic", "describe", TOPIC);
+        assertThat(described.get(0).get("id").asText()).isEqualTo(d.topicId().toString());
+        assertThat(described.get(0).get("configs").get("retention.ms").asText()).isEqualTo("3600000");
+        String table = cli.ok("topic", "describe", TOPIC).out();
+        assertThat(table).startsWith("topic orders, id " + d.topicId() + ", 3 partitions, replication factor 3\n"
+                + "configs: retention.ms=3600000\n");
+        assertThat(line(table, "0 ")).matches("0 +[0-2] +[0-2],[0-2],[0-2] +[0-2],[0-2],[0-2] +-");
+
+        assertThat(cli.ok("topic", "add-partitions", TOPIC, "--partitions", "4").out())
+                .isEqualTo("topic orders now has 4 partitions\n");
+        assertThat(eventually(() -> {
+            TopicDescription grown = admin.describeTopics(List.of(TOPIC)).allTopicNames().get().get(TOPIC);
+            assertThat(grown.partitions()).hasSize(4);
+            return grown;
+        }).partitions()).hasSize(4);
+        Result shrink = cli.run("topic", "add-partitions", TOPIC, "--partitions", "2");
+        assertThat(shrink.exit()).as("%s", shrink).isEqualTo(1);
+
+        Result alter = cli.run("topic", "alter-config", TOPIC, "--set", "retention.ms=1");
+        assertThat(alter.exit()).as("%s", alter).isEqualTo(1);
+        assertThat(alter.err()).contains("does not support changing topic configs yet");
+        assertThat(admin.describeConfigs(List.of(resource)).all().get().get(resource).get("retention.ms").value())
+                .isEqualTo("3600000");
+    }
+
+    private static void groups(Cli cli, Admin admin, String bootstrap) throws Exception {
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerProps(bootstrap))) {
+            for (int i = 0; i < RECORDS; i++) {
+                producer.send(new ProducerRecord<>(TOPIC, 0, BASE_TIME + i * 1000L, null, "r" + i)).get();
+            }
+        }
+        TopicPartition p0 = new TopicPartition(TOPIC, 0);
+        try (KafkaConsumer<String, String> member = new KafkaConsumer<>(consumerProps(bootstrap))) {
+            member.subscribe(List.of(TOPIC));
+            int read = 0;
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (read < RECORDS && System.nanoTime() < deadline) {
+                read += member.poll(Duration.ofMillis(200)).count();
+            }
+            assertThat(read).isEqualTo(RECORDS);
+            member.commitSync();
+
+            assertThat(line(cli.ok("group", "list").out(), GROUP).split("\\s+"))
+                    .containsExactly(GROUP, "classic", "Stable");
+            String describe = cli.ok("group", "describe", GROUP).out();
+            assertThat(describe).startsWith("group billing: state Stable, type classic");
+            assertThat(row(describe, TOPIC, "0")).startsWith(TOPIC, "0", "100", "100", "0");
+
+            Result active = cli.run("group", "reset-offsets", GROUP, "--topic", TOPIC, "--to-earliest", "--execute");
+            assertThat(active.exit()).as("%s", active).isEqualTo(1);
+            assertThat(active.err()).contains("stop its consumers first");
+        }
+        assertThat(committed(admin, p0)).isEqualTo(RECORDS);
+
+        Result dry = cli.ok("group", "reset-offsets", GROUP, "--topic", TOPIC + ":0", "--to-offset", "40");
+        assertThat(line(dry.out(), GROUP).split("\\s+")).containsExactly(GROUP, TOPIC, "0", "100", "40");
+        assertThat(dry.out()).contains("dry run: nothing changed");
+        assertThat(committed(admin, p0)).as("a dry run changes nothing").isEqualTo(RECORDS);
+
+        cli.ok("group", "reset-offsets", GROUP, "--topic", TOPIC + ":0", "--to-offset", "40", "--execute");
+        assertThat(readFromCommitted(bootstrap, p0)).isEqualTo(40);
+        cli.ok("group", "reset-offsets", GROUP, "--topic", TOPIC + ":0", "--shift-by", "-15", "--execute");
+        assertThat(readFromCommitted(bootstrap, p0)).isEqualTo(25);
+        String at70 = Instant.ofEpochMilli(BASE_TIME + 70_000).toString();
+        cli.ok("group", "reset-offsets", GROUP, "--topic", TOPIC + ":0", "--to-datetime", at70, "--execute");
+        assertThat(readFromCommitted(bootstrap, p0)).isEqualTo(70);
+        cli.ok("group", "reset-offsets", GROUP, "--all-topics", "--to-earliest", "--execute");
+        assertThat(readFromCommitted(bootstrap, p0)).isEqualTo(0);
+        Result latest = cli.ok("group", "reset-offsets", GROUP, "--all-topics", "--to-latest", "--execute",
+                "--output", "json");
+        JsonNode plan = JSON.readTree(latest.out());
+        assertThat(plan.get("executed").asBoolean()).isTrue();
+        JsonNode first = plan.get("partitions").get(0);
+        assertThat(first.get("partition").asInt()).isZero();
+        assertThat(first.get("new_offset").asLong()).isEqualTo(RECORDS);
+        assertThat(committed(admin, p0)).isEqualTo(RECORDS);
+
+        JsonNode group = JSON.readTree(cli.ok("group", "describe", GROUP, "--output", "json").out()).get(0);
+        assertThat(group.get("state").asText()).isEqualTo("Empty");
+        assertThat(group.get("members")).isEmpty();
+        JsonNode offsets0 = group.get("offsets").get(0);
+        assertThat(offsets0.get("current_offset").asLong()).isEqualTo(RECORDS);
+        assertThat(offsets0.get("lag").asLong()).isZero();
+
+        assertThat(cli.ok("group", "delete", GROUP).out()).isEqualTo("deleted group billing\n");
+        assertThat(admin.listConsumerGroupOffsets(GROUP).partitionsToOffsetAndMetadata().get().values())
+                .allMatch(Objects::isNull);
+        assertThat(cli.ok("group", "list").out()).doesNotContain(GROUP);
+    }
+
+    private static void partitions(Cli cli) throws Exception {
+        String table = cli.ok("partition", "describe", TOPIC, "--partition", "0").out();
+        String[] row = line(table, "0 ").split("\\s+");
+        assertThat(row).hasSize(8);
+        assertThat(row[3].split(",")).contains(row[1]); // the leader is a replica
+        assertThat(Integer.parseInt(row[2])).isPositive(); // leader epoch = the partition's Raft term
+        assertThat(row[6]).isEqualTo("0");
+        assertThat(row[7]).isEqualTo(Integer.toString(RECORDS));
+        JsonNode all = JSON.readTree(cli.ok("partition", "describe", TOPIC, "--output", "json").out());
+        assertThat(all).hasSize(4);
+        assertThat(all.get(1).get("log_end_offset").asLong()).isZero();
+        Result missing = cli.run("partition", "describe", TOPIC, "--partition", "9");
+        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.err()).contains("has no partition 9");
+    }
+
+    private static void nodeDown(TestCluster cluster, Cli cli) throws Exception {
+        cli.ok("topic", "create", "status", "--partitions", "3", "--replication-factor", "3");
+        cli.await(r -> r.exit() == 0, 60_000, "cluster", "health");
+        JsonNode status = JSON.readTree(cli.ok("cluster", "status", "--output", "json").out());
+        int controller = status.get("controller").asInt();
+        int victim = controller == 2 ? 1 : 2;
+        assertThat(status.get("nodes")).hasSize(3);
+        for (JsonNode n : status.get("nodes")) {
+            assertThat(n.get("state").asText()).isEqualTo("UP");
+            assertThat(n.get("replicas").asInt()).as("node %s", n).isPositive();
+        }
+        int leaders = 0;
+        for (JsonNode n : status.get("nodes")) {
+            leaders += n.get("leaders").asInt();
+        }
+        assertThat(leaders).isEqualTo(status.get("partitions").asInt());
+
+        cluster.node(victim).kill();
+        long killedAt = System.nanoTime();
+        Result unhealthy = cli.await(r -> r.exit() == 1 && r.out().contains("node " + victim + " is DOWN")
+                && r.out().contains("under-replicated"), 30_000, "cluster", "health");
+        System.out.printf("AdminCommandsIT: node %d killed -> cluster health reports it DOWN after %d ms%n", victim,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt));
+        assertThat(unhealthy.out()).startsWith("unhealthy:\n");
+
+        Result down = cli.await(r -> r.exit() == 0 && r.out().contains("UNDER-REPLICATED PARTITIONS")
+                && IntStream.range(0, 3).allMatch(p -> rowOrNull(under(r.out()), "status", Integer.toString(p)) != null),
+                30_000, "cluster", "status");
+        String out = down.out();
+        assertThat(line(out, victim + " ")).matches(victim + " +127\\.0\\.0\\.1:\\d+ +DOWN .*");
+        assertThat(out).contains("UNDER-REPLICATED PARTITIONS");
+        String under = under(out);
+        for (int p = 0; p < 3; p++) {
+            String[] row = row(under, "status", Integer.toString(p));
+            assertThat(row[5]).as("out of sync in %s", Arrays.toString(row)).isEqualTo(Integer.toString(victim));
+            assertThat(row[4].split(",")).doesNotContain(Integer.toString(victim));
+        }
+
+        cluster.restart(victim);
+        long restartedAt = System.nanoTime();
+        cli.await(r -> r.exit() == 0, 90_000, "cluster", "health");
+        System.out.printf("AdminCommandsIT: node %d restarted -> cluster health 0 after %d ms%n", victim,
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - restartedAt));
+        assertThat(cli.ok("cluster", "status").out()).doesNotContain("UNDER-REPLICATED");
+    }
+
+    /** Assigns {@code tp} in {@link #GROUP} without committing, and returns the offset of the first record read. */
+    private static long readFromCommitted(String bootstrap, TopicPartition tp) {
+        Properties p = consumerProps(bootstrap);
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
+        try (KafkaConsumer<String, String> c = new KafkaConsumer<>(p)) {
+            c.assign(List.of(tp));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (System.nanoTime() < deadline) {
+                List<ConsumerRecord<String, String>> records = new ArrayList<>(c.poll(Duration.ofMillis(200))
+                        .records(tp));
+                if (!records.isEmpty()) {
+                    assertThat(records.get(0).value()).isEqualTo("r" + records.get(0).offset());
+                    return records.get(0).offset();
+                }
+            }
+        }
+        throw new AssertionError("nothing read from " + tp + " within 30 s");
+    }
+
+    private static long committed(Admin admin, TopicPartition tp) throws Exception {
+        OffsetAndMetadata o = admin.listConsumerGroupOffsets(GROUP).partitionsToOffsetAndMetadata().get().get(tp);
+        return o == null ? -1 : o.offset();
+    }
+
+    private static Properties producerProps(String bootstrap) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        return p;
+    }
+
+    private static Properties consumerProps(String bootstrap) {
+        Properties p = new Properties();
+        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, GROUP);
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        return p;
+    }
+
+    private static boolean all(JsonNode array, Predicate<JsonNode> test) {
+        for (JsonNode n : array) {
+            if (!test.test(n)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The value of {@code call} once it returns without throwing, retried for up to 10 s. */
+    private static <T> T eventually(Callable<T> call) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (true) {
+            try {
+                return call.call();
+            } catch (Exception | AssertionError e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(100);
+            }
+        }
+    }
+
+    /** The part of a cluster status table from the under-replicated partitions on, or "". */
+    private static String under(String status) {
+        int at = status.indexOf("UNDER-REPLICATED PARTITIONS");
+        return at < 0 ? "" : status.substring(at);
+    }
+
+    /** The cells of the first table row whose first cells are {@code cells}. */
+    private static String[] row(String text, String... cells) {
+        String[] row = rowOrNull(text, cells);
+        if (row == null) {
+            throw new AssertionError("no row " + Arrays.toString(cells) + " in:\n" + text);
+        }
+        return row;
+    }
+
+    private static String[] rowOrNull(String text, String... cells) {
+        for (String l : text.split("\n")) {
+            String[] row = l.trim().split("\\s+");
+            if (row.length >= cells.length && Arrays.equals(Arrays.copyOf(row, cells.length), cells)) {
+                return row;
+            }
+        }
+        return null;
+    }
+
+    /** The first line of {@code text} starting with {@code prefix}, trimmed. */
+    private static String line(String text, String prefix) {
+        return Arrays.stream(text.split("\n")).filter(l -> l.startsWith(prefix)).findFirst()
+                .orElseThrow(() -> new AssertionError("no line starting with '" + prefix + "' in:\n" + text)).trim();
+    }
+
+    /** Runs the real command line in this JVM with the cluster's control addresses. */
+    private record Cli(String control) {
+        Result run(String... args) {
+            List<String> all = new ArrayList<>(List.of(args));
+            all.addAll(List.of("--bootstrap", control));
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            int exit = FluxmqAdmin.run(new PrintWriter(out), new PrintWriter(err), all.toArray(String[]::new));
+            return new Result(exit, out.toString(), err.toString());
+        }
+
+        Result ok(String... args) {
+            Result r = run(args);
+            assertThat(r.exit()).as("fluxmq-admin %s: %s", String.join(" ", args), r).isZero();
+            return r;
+        }
+
+        Result await(Predicate<Result> condition, long timeoutMs, String... args) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+            Result last = null;
+            while (System.nanoTime() < deadline) {
+                last = run(args);
+                if (condition.test(last)) {
+                    return last;
+                }
+                Thread.sleep(250);
+            }
+            throw new AssertionError("fluxmq-admin " + String.join(" ", args) + " did not meet the condition within "
+                    + timeoutMs + " ms; last: " + last);
+        }
+
+        JsonNode awaitJson(Predicate<JsonNode> condition, long timeoutMs, String... args) throws Exception {
+            List<String> withJson = new ArrayList<>(List.of(args));
+            withJson.addAll(List.of("--output", "json"));
+            Result r = await(x -> {
+                try {
+                    return x.exit() == 0 && condition.test(JSON.readTree(x.out()));
+                } catch (Exception e) {
+                    return false;
+                }
+            }, timeoutMs, withJson.toArray(String[]::new));
+            return JSON.readTree(r.out());
+        }
+    }
+}
