@@ -10,10 +10,10 @@
 #   restart           node RESTART_NODE stopped (SIGTERM) and started with the same command line; time until its
 #                     Kafka port accepts and until it is in the ISR of every partition again (as the leaders say)
 # Every wait is bounded; every figure is one "RESULT ..." line on stdout. Stops what it started on exit.
-# Run it under the build lock: flock /tmp/fluxmq-build.lock bench/partition-scale.sh fluxmq 300
+# On a machine shared with other builds, run it under their lock (flock LOCKFILE bench/partition-scale.sh ...).
 # Environment: IDLE_S=30 CREATE_TIMEOUT_S=120 LED_TIMEOUT_S=300 PRODUCE_TIMEOUT_S=180 INSYNC_TIMEOUT_S=180
 #   RESTART_NODE=2 (FluxMQ node ids 0..2; Kafka 1..3, default 3) FLUXMQ_JAVA_OPTS (passed to bin/fluxmq-local)
-#   KAFKA_BENCH=/work/shared/bench (where kafka-cluster.sh is) THREAD_GROUPS=1 (0: skip jstack)
+#   KAFKA_BENCH=../shared/bench (where kafka-cluster.sh is, relative to the repository) THREAD_GROUPS=1 (0: skip jstack)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SYSTEM="${1:?usage: $0 fluxmq|kafka PARTITIONS}"
@@ -23,7 +23,7 @@ CREATE_TIMEOUT_S="${CREATE_TIMEOUT_S:-120}"
 LED_TIMEOUT_S="${LED_TIMEOUT_S:-300}"
 PRODUCE_TIMEOUT_S="${PRODUCE_TIMEOUT_S:-180}"
 INSYNC_TIMEOUT_S="${INSYNC_TIMEOUT_S:-180}"
-KAFKA_BENCH="${KAFKA_BENCH:-/work/shared/bench}"
+KAFKA_BENCH="${KAFKA_BENCH:-../shared/bench}"
 THREAD_GROUPS="${THREAD_GROUPS:-1}"
 PREFIX="scale"
 WORK="$(mktemp -d /tmp/partition-scale.XXXXXX)"
