@@ -4,6 +4,7 @@ import io.fluxmq.raft.log.SegmentLogConfig;
 import io.fluxmq.raft.metadata.MetadataStateMachine;
 import io.fluxmq.raft.partition.PartitionReplica;
 import io.fluxmq.raft.partition.PartitionStateMachine;
+import io.fluxmq.raft.rpc.FluxRpcFactory;
 import io.fluxmq.raft.storage.DurableFiles;
 import java.io.Closeable;
 import java.io.IOException;
@@ -432,6 +433,9 @@ public final class RaftNode implements Closeable {
         RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotEveryEntries());
         RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
         RaftServerConfigKeys.RetryCache.setExpiryTime(p, TimeDuration.valueOf(10, java.util.concurrent.TimeUnit.SECONDS));
+        // Experimental, off by default (ADR 3): -Dfluxmq.raft.appender.pipelined=true
+        p.setBoolean(FluxRpcFactory.PIPELINED_APPENDER_KEY, Boolean.parseBoolean(System.getProperty(
+                FluxRpcFactory.PIPELINED_APPENDER_KEY, Boolean.toString(FluxRpcFactory.PIPELINED_APPENDER_DEFAULT))));
         return p;
     }
 

@@ -10,9 +10,21 @@ import org.apache.ratis.rpc.RpcType;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerRpc;
 import org.apache.ratis.server.ServerFactory;
+import org.apache.ratis.server.leader.FollowerInfo;
+import org.apache.ratis.server.leader.LeaderState;
+import org.apache.ratis.server.leader.LogAppender;
 
-/** Ratis' Netty client for {@code RaftClient}s; {@link RaftTransport} for server-to-server traffic. */
+/**
+ * Ratis' Netty client for {@code RaftClient}s; {@link RaftTransport} for server-to-server traffic; on leaders Ratis'
+ * stop-and-wait appender (a thread per follower and group), or a {@link PipelinedLogAppender} (threadless, several
+ * appendEntries in flight) when {@value #PIPELINED_APPENDER_KEY} is true: experimental, it ended in an election storm
+ * at 300 partitions (docs/adr/0003-ratis-threads-per-raft-group.md).
+ */
 public final class FluxRpcFactory implements ServerFactory, ClientFactory {
+    /** Whether leaders use {@link PipelinedLogAppender} (true) or Ratis' {@code LogAppenderDefault} (false). */
+    public static final String PIPELINED_APPENDER_KEY = "fluxmq.raft.appender.pipelined";
+    public static final boolean PIPELINED_APPENDER_DEFAULT = false;
+
     public FluxRpcFactory(Parameters parameters) {
     }
 
@@ -24,6 +36,15 @@ public final class FluxRpcFactory implements ServerFactory, ClientFactory {
     @Override
     public RaftServerRpc newRaftServerRpc(RaftServer server) {
         return new RaftTransport(server);
+    }
+
+    @Override
+    public LogAppender newLogAppender(RaftServer.Division server, LeaderState state, FollowerInfo follower) {
+        RaftProperties p = server.getRaftServer().getProperties();
+        if (!p.getBoolean(PIPELINED_APPENDER_KEY, PIPELINED_APPENDER_DEFAULT)) {
+            return ServerFactory.super.newLogAppender(server, state, follower);
+        }
+        return new PipelinedLogAppender(server, state, follower, (RaftTransport) server.getRaftServer().getServerRpc());
     }
 
     @Override

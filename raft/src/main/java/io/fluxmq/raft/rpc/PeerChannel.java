@@ -104,6 +104,64 @@ final class PeerChannel {
         }
     }
 
+    /**
+     * Sends a request without waiting: the future completes with the reply, or exceptionally when the peer is
+     * unreachable, the connection fails or no reply came within {@code timeoutMs} (then, as in {@link #call}, a
+     * connection whose peer sent nothing since the request was written is dropped). Requests sent one after another
+     * leave on the same connection in that order. Never blocks; completes on a Netty event loop thread.
+     */
+    CompletableFuture<RaftNettyServerReplyProto> callAsync(long callId, RaftNettyServerRequestProto request,
+                                                          long timeoutMs) {
+        CompletableFuture<RaftNettyServerReplyProto> reply = new CompletableFuture<>();
+        ChannelFuture connecting;
+        try {
+            connecting = connection();
+        } catch (IOException e) {
+            reply.completeExceptionally(e);
+            return reply;
+        }
+        CompletableFuture<RaftNettyServerReplyProto> previous = pending.put(callId, reply);
+        if (previous != null) {
+            previous.completeExceptionally(new IOException("call id " + callId + " to " + peer.getId() + " reused"));
+        }
+        long sentAt = System.nanoTime();
+        var timeout = group.schedule(() -> {
+            if (pending.remove(callId, reply)) {
+                if (connecting.isDone() && connecting.isSuccess() && lastReadNanos - sentAt < 0) {
+                    disconnect(connecting.channel(), "no reply within " + timeoutMs + " ms");
+                }
+                reply.completeExceptionally(new TimeoutIOException(peer.getId() + " did not answer call " + callId
+                        + " within " + timeoutMs + " ms", null));
+            }
+        }, timeoutMs, TimeUnit.MILLISECONDS);
+        reply.whenComplete((r, e) -> timeout.cancel(false));
+        if (connecting.isDone()) {
+            send(connecting, callId, request, reply);
+        } else {
+            connecting.addListener(done -> send(connecting, callId, request, reply));
+        }
+        return reply;
+    }
+
+    private void send(ChannelFuture connecting, long callId, RaftNettyServerRequestProto request,
+                      CompletableFuture<RaftNettyServerReplyProto> reply) {
+        if (!connecting.isSuccess()) {
+            connectFailed(connecting);
+            pending.remove(callId, reply);
+            reply.completeExceptionally(new IOException("cannot connect to " + peer.getId() + " at "
+                    + peer.getAddress(), connecting.cause()));
+            return;
+        }
+        Channel channel = connecting.channel();
+        channel.writeAndFlush(request).addListener(f -> {
+            if (!f.isSuccess()) {
+                pending.remove(callId, reply);
+                reply.completeExceptionally(new IOException("cannot send to " + peer.getId(), f.cause()));
+                disconnect(channel, "write failed: " + f.cause());
+            }
+        });
+    }
+
     private synchronized ChannelFuture connection() throws IOException {
         if (connection != null) {
             return connection;

@@ -5,9 +5,11 @@ import java.net.InetSocketAddress;
 import java.util.Collection;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.ratis.client.impl.ClientProtoUtils;
 import org.apache.ratis.netty.NettyConfigKeys;
@@ -78,6 +80,9 @@ final class RaftTransport implements RaftServerRpc {
     private final EventLoopGroup workerGroup;
     private final EventLoopGroup clientGroup;
     private final ExecutorService requestPool;
+    /** Threads of {@link #appenderPool()}: appender passes only build requests and hand them to Netty. */
+    private static final int APPENDER_THREADS = 2;
+    private final ScheduledExecutorService appenderPool;
     private final Map<ByteString, SerialExecutor> groupExecutors = new ConcurrentHashMap<>();
     private final Map<RaftPeerId, PeerChannel> peers = new ConcurrentHashMap<>();
     private final long requestTimeoutMs;
@@ -99,6 +104,8 @@ final class RaftTransport implements RaftServerRpc {
         this.workerGroup = new NioEventLoopGroup(2, daemonThreads(server.getId() + "-raft-io"));
         this.clientGroup = new NioEventLoopGroup(2, daemonThreads(server.getId() + "-raft-out"));
         this.requestPool = Executors.newCachedThreadPool(daemonThreads(server.getId() + "-raft-request"));
+        this.appenderPool = Executors.newScheduledThreadPool(APPENDER_THREADS,
+                daemonThreads(server.getId() + "-raft-append"));
     }
 
     private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
@@ -188,6 +195,40 @@ final class RaftTransport implements RaftServerRpc {
             throws IOException {
         return call(request.getServerRequest(), RaftNettyServerRequestProto.newBuilder()
                 .setStartLeaderElectionRequest(request).build()).getStartLeaderElectionReply();
+    }
+
+    /**
+     * Sends an appendEntries without waiting for the reply (the pipelined appender's path); completes on a Netty event
+     * loop thread, exceptionally for an exception reply, an unreachable peer or a timeout.
+     */
+    CompletableFuture<AppendEntriesReplyProto> appendEntriesAsync(AppendEntriesRequestProto request) {
+        RaftRpcRequestProto header = request.getServerRequest();
+        PeerChannel peer = peers.get(RaftPeerId.valueOf(header.getReplyId()));
+        if (peer == null) {
+            return CompletableFuture.failedFuture(new IOException(server.getId() + ": unknown Raft peer "
+                    + RaftPeerId.valueOf(header.getReplyId())));
+        }
+        RaftNettyServerRequestProto wrapped = RaftNettyServerRequestProto.newBuilder()
+                .setAppendEntriesRequest(request).build();
+        return peer.callAsync(header.getCallId(), wrapped, requestTimeoutMs + header.getTimeoutMs())
+                .thenApply(reply -> {
+                    if (reply.hasExceptionReply()) {
+                        Object e = ProtoUtils.toObject(reply.getExceptionReply().getException());
+                        throw new CompletionException(e instanceof IOException io ? io
+                                : new IOException(String.valueOf(e)));
+                    }
+                    return reply.getAppendEntriesReply();
+                });
+    }
+
+    /** Where log appenders run their passes and reply handling: a few threads for every group of this server. */
+    ScheduledExecutorService appenderPool() {
+        return appenderPool;
+    }
+
+    /** Where log appenders send snapshots (blocking calls, rare). */
+    ExecutorService snapshotPool() {
+        return requestPool;
     }
 
     private RaftNettyServerReplyProto call(RaftRpcRequestProto header, RaftNettyServerRequestProto request)
@@ -337,6 +378,7 @@ final class RaftTransport implements RaftServerRpc {
         }
         peers.values().forEach(p -> p.disconnect("closing"));
         requestPool.shutdownNow();
+        appenderPool.shutdownNow();
         bossGroup.shutdownGracefully(0, 100, java.util.concurrent.TimeUnit.MILLISECONDS);
         workerGroup.shutdownGracefully(0, 100, java.util.concurrent.TimeUnit.MILLISECONDS);
         clientGroup.shutdownGracefully(0, 100, java.util.concurrent.TimeUnit.MILLISECONDS);
