@@ -49,7 +49,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 if ! docker version >/dev/null 2>&1; then
-  setsid nohup dockerd </dev/null >>/var/log/dockerd.log 2>&1 &
+  # detached, and without this shell's descriptors above 2: run under `flock LOCK ...`, the engine would otherwise
+  # inherit the lock's descriptor and hold the lock for as long as it runs
+  (
+    for fd in $(ls /proc/$BASHPID/fd); do if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi; done
+    exec setsid nohup dockerd </dev/null >>/var/log/dockerd.log 2>&1
+  ) &
   for _ in $(seq 300); do docker version >/dev/null 2>&1 && break; sleep 0.1; done
   docker version >/dev/null 2>&1 || { echo "dockerd did not start; see /var/log/dockerd.log" >&2; exit 1; }
 fi
