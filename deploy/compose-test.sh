@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # The whole docker compose path on a clean machine, then checks against the running cluster:
 #   install the engine if missing (Debian packages), start it, build the base image if no JRE image is there, package
-#   the project, build the image, `up`, wait until the three nodes are healthy, run the checks, `down -v`.
-# The cluster is always taken down (with its volumes) on exit, whatever failed.
+#   the project, build the image, run ContainerIT (Testcontainers) on it, `up`, wait until the three nodes are
+#   healthy, run the checks, `down -v`.
+# The cluster, and whatever ContainerIT left, is always removed (with volumes) on exit, whatever failed; the exit code
+# is non-zero when anything failed.
 #
 #   deploy/compose-test.sh                      all checks
 #   CHECKS="roundtrip kcat admin" deploy/compose-test.sh
 #
 # Checks (ComposeChecks in node's test sources, run on the host through the published ports):
+#   containerit  ContainerIT (Maven, -Dfluxmq.image=$FLUXMQ_IMAGE), before `up`: three containers of the image that
+#              the test starts itself; produce/consume through published ports, a leader's container killed, a
+#              container paused past raft.pause.close.threshold.ms must exit with code 3; must run its 3 tests
 #   roundtrip  a default Java producer writes 10000 records to an RF=3 topic, a consumer group reads each once
 #   kcat       kcat writes 10000 lines to an RF=3 topic and reads each back once in a consumer group
 #   admin      `docker-compose run --rm admin cluster status` shows three nodes UP
@@ -21,7 +26,7 @@
 # Maven, e.g. -o), COMPOSE_TEST_LOGS (where the nodes' logs are saved before `down`, target/compose-test). Needs root to install or start the engine; Java 17 and kcat on the host (kcat is installed if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CHECKS="${CHECKS:-roundtrip kcat admin failover rolling}"
+CHECKS="${CHECKS:-containerit roundtrip kcat admin failover rolling}"
 export COMPOSE_PROJECT_NAME="${COMPOSE_PROJECT_NAME:-fluxmqtest}"
 export FLUXMQ_IMAGE="${FLUXMQ_IMAGE:-fluxmq:compose-test}"
 export NODE0_KAFKA_PORT="${NODE0_KAFKA_PORT:-39092}" NODE1_KAFKA_PORT="${NODE1_KAFKA_PORT:-39093}" \
@@ -37,13 +42,19 @@ missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || missing+=(docker-compose)
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)
+command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)   # for the base image
 if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 if ! docker version >/dev/null 2>&1; then
-  setsid nohup dockerd </dev/null >>/var/log/dockerd.log 2>&1 &
+  # detached, and without this shell's descriptors above 2: run under `flock LOCK ...`, the engine would otherwise
+  # inherit the lock's descriptor and hold the lock for as long as it runs
+  (
+    for fd in $(ls /proc/$BASHPID/fd); do if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi; done
+    exec setsid nohup dockerd </dev/null >>/var/log/dockerd.log 2>&1
+  ) &
   for _ in $(seq 300); do docker version >/dev/null 2>&1 && break; sleep 0.1; done
   docker version >/dev/null 2>&1 || { echo "dockerd did not start; see /var/log/dockerd.log" >&2; exit 1; }
 fi
@@ -77,22 +88,42 @@ docker image inspect -f '{{.Size}}' "$FLUXMQ_IMAGE" | awk '{printf "image size %
 took "image"
 
 logs="${COMPOSE_TEST_LOGS:-target/compose-test}"
+itlabel=io.fluxmq.test.container-it   # ContainerIT labels its containers and network with it
 cleanup() {
   local rc=$?
   mkdir -p "$logs"
   timeout 60 "${compose[@]}" logs --no-color --timestamps node0 node1 node2 > "$logs/nodes.log" 2>&1 || true
   if [ "$rc" != 0 ]; then
-    echo "== failed (exit $rc); every node's log is in $logs/nodes.log; the last lines:" >&2
+    echo "== failed (exit $rc); every node's log is in $logs/nodes.log (ContainerIT's: node/target/node-logs/container-node*.log); the last lines:" >&2
     timeout 60 "${compose[@]}" logs --no-color --tail 20 node0 node1 node2 >&2 || true
   fi
   echo "== down -v"
   timeout 180 "${compose[@]}" --profile admin down -v --remove-orphans >/dev/null 2>&1 || true
+  # left only if ContainerIT's JVM died before its own clean-up
+  docker ps -aq --filter "label=$itlabel" | xargs -r docker rm -f -v >/dev/null 2>&1 || true
+  docker network ls -q --filter "label=$itlabel" | xargs -r docker network rm >/dev/null 2>&1 || true
   echo "== total $(( SECONDS - total_start )) s, exit $rc"
   exit "$rc"
 }
 trap cleanup EXIT
+mkdir -p "$logs"
 # a cluster left by an earlier run of this project name would be reused: start from nothing
 timeout 180 "${compose[@]}" --profile admin down -v --remove-orphans >/dev/null 2>&1 || true
+
+if [[ " $CHECKS " == *" containerit "* ]]; then
+  step "check containerit (Testcontainers, image $FLUXMQ_IMAGE)"
+  report=node/target/failsafe-reports/TEST-io.fluxmq.node.ContainerIT.xml
+  rm -f "$report"
+  ./mvnw -B -pl node -am verify -Dit.test=ContainerIT -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false \
+    -Dfailsafe.failIfNoSpecifiedTests=false -Dfluxmq.image="$FLUXMQ_IMAGE" > "$logs/containerit.log" 2>&1 \
+    || { grep -E 'CONTAINERS|Tests run|FAIL|ERROR' "$logs/containerit.log" | head -40 >&2; exit 1; }
+  grep -E '^(CONTAINERS|ROUNDTRIP|RECOVERY|CHECK) ' "$logs/containerit.log" || true
+  # a skipped ContainerIT (the image property lost on the way) must not pass for a run one
+  grep -q 'tests="3"' "$report" && grep -q 'skipped="0"' "$report" && grep -q 'failures="0"' "$report" \
+    && grep -q 'errors="0"' "$report" || { echo "ContainerIT did not run its 3 tests: see $report" >&2; exit 1; }
+  echo "ContainerIT: 3 tests run, all passed (Maven output in $logs/containerit.log)"
+  took "check containerit"
+fi
 
 step "up"
 "${compose[@]}" up -d --no-build node0 node1 node2
@@ -117,6 +148,7 @@ checks() { java -Xmx512m -Dslf4j.provider=org.slf4j.nop.NOPServiceProvider -cp "
 nodes=(node0="${container[0]}" node1="${container[1]}" node2="${container[2]}")
 
 for check in $CHECKS; do
+  [ "$check" = containerit ] && continue   # ran before `up`
   step "check $check"
   case "$check" in
     roundtrip)

@@ -38,6 +38,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.ArrayList;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.RaftGroup;
@@ -49,11 +50,23 @@ import org.slf4j.LoggerFactory;
  * The composition root of one FluxMQ node: data directory, Raft server, broker services, Kafka listener and
  * background duties. {@link #start()} brings them up in dependency order; {@link #close()} takes them down in
  * reverse, so a node stopped with SIGTERM finishes in-flight writes to disk.
+ *
+ * <p>A node whose Raft server closed underneath it (Ratis does so after a JVM pause longer than
+ * {@code raft.pause.close.threshold.ms}) can neither replicate nor learn metadata any more: a watchdog then fences it
+ * ({@code /ready} answers 503, heartbeats stop, so the controller marks it DOWN) and calls the {@code lost} handler
+ * given at construction ({@link Main}: exit with {@link #EXIT_RAFT_SERVER_LOST}; by default: {@link #close()}).
  */
 public final class FluxNode implements Closeable {
     private static final Logger LOGGER = LoggerFactory.getLogger(FluxNode.class);
+    /** Exit code of {@code fluxmq-node} after its Raft server closed underneath it; restarting it is the remedy. */
+    public static final int EXIT_RAFT_SERVER_LOST = 3;
+    private static final long WATCHDOG_INTERVAL_MS = 500;
 
     private final NodeConfig config;
+    private final Consumer<String> lost;
+    private volatile boolean closing;
+    /** Why the node stopped serving while still running (its Raft server closed underneath it), or null. */
+    private volatile String fenced;
     private RaftNode raft;
     private KafkaFrontend kafka;
     private ExecutorService admin;
@@ -71,8 +84,18 @@ public final class FluxNode implements Closeable {
     private ScheduledExecutorService reconcilerThread;
     private Reconciler reconciler;
 
+    /** A node that closes itself if its Raft server closes underneath it. */
     public FluxNode(NodeConfig config) {
+        this(config, null);
+    }
+
+    /**
+     * @param lost called once, on a watchdog thread, with the reason when the Raft server closed underneath the running
+     *             node (after it was fenced); null: close the node
+     */
+    public FluxNode(NodeConfig config, Consumer<String> lost) {
         this.config = config;
+        this.lost = lost != null ? lost : reason -> new Thread(this::close, "fluxmq-fenced-close").start();
     }
 
     public void start() throws IOException, InterruptedException {
@@ -87,7 +110,8 @@ public final class FluxNode implements Closeable {
         TopicConfigs topicConfigs = new TopicConfigs(config);
         raft = new RaftNode(config.raft());
         raft.setSnapshotSource(new HttpSnapshotSource(config));
-        http = new NodeHttpServer(config.httpHost(), config.httpPort(), raft, () -> kafka != null);
+        http = new NodeHttpServer(config.httpHost(), config.httpPort(), raft,
+                () -> fenced != null ? fenced : kafka == null ? "starting" : null);
         raft.start();
         List<RaftPeer> metadataMembers = new ArrayList<>();
         List<RaftPeer> voters = new ArrayList<>();
@@ -126,8 +150,33 @@ public final class FluxNode implements Closeable {
         duties.scheduleWithFixedDelay(broker::enforceRetention, retentionMs, retentionMs, TimeUnit.MILLISECONDS);
         long balanceMs = config.leaderBalanceInterval().toMillis();
         duties.scheduleWithFixedDelay(broker::balanceLeaders, balanceMs, balanceMs, TimeUnit.MILLISECONDS);
+        liveness.scheduleWithFixedDelay(this::checkRaftServer, WATCHDOG_INTERVAL_MS, WATCHDOG_INTERVAL_MS,
+                TimeUnit.MILLISECONDS);
         LOGGER.info("FluxMQ node {} of cluster {} ready; bootstrap {}:{}", config.nodeId(), config.clusterId(),
                 config.advertisedHost(), kafkaPort());
+    }
+
+    /**
+     * The watchdog: a Raft server that closed while the node was not closing means the node is a zombie (its
+     * partitions elect leaders elsewhere, its metadata goes stale, yet its listener and heartbeats would carry on).
+     * Fence it and hand over to the {@code lost} handler, once.
+     */
+    private void checkRaftServer() {
+        if (closing || fenced != null || !raft.serverClosed()) {
+            return;
+        }
+        String reason = "Raft server closed underneath node " + config.nodeId() + " (Ratis closes it after a JVM pause"
+                + " longer than raft.pause.close.threshold.ms=" + config.raftPauseCloseThreshold().toMillis()
+                + "; see its log line before this one)";
+        fenced = reason;
+        LOGGER.error("{}: the node can no longer replicate or serve; fenced (/ready 503, no heartbeats) and stopping",
+                reason);
+        lost.accept(reason);
+    }
+
+    /** Why the node no longer serves although it runs (its Raft server closed underneath it), or null. */
+    public String fenced() {
+        return fenced;
     }
 
     /**
@@ -146,7 +195,11 @@ public final class FluxNode implements Closeable {
                 controlChannels);
         liveness = Executors.newScheduledThreadPool(2, named("fluxmq-liveness"));
         long heartbeatMs = config.heartbeatInterval().toMillis();
-        liveness.scheduleWithFixedDelay(agent::beat, 0, heartbeatMs, TimeUnit.MILLISECONDS);
+        liveness.scheduleWithFixedDelay(() -> {
+            if (fenced == null) {
+                agent.beat();
+            }
+        }, 0, heartbeatMs, TimeUnit.MILLISECONDS);
         long checkMs = Math.max(10, Math.min(heartbeatMs, config.sessionTimeout().toMillis() / 10));
         liveness.scheduleWithFixedDelay(controller::checkLiveness, checkMs, checkMs, TimeUnit.MILLISECONDS);
     }
@@ -235,6 +288,7 @@ public final class FluxNode implements Closeable {
 
     @Override
     public void close() {
+        closing = true;
         if (kafka != null) {
             kafka.close();
         }

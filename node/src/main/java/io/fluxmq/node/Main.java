@@ -17,7 +17,11 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code fluxmq-node}: starts one node and runs until SIGTERM/SIGINT. Exit codes: 0 stopped, 1 failed, 2 bad config. */
+/**
+ * {@code fluxmq-node}: starts one node and runs until SIGTERM/SIGINT. Exit codes: 0 stopped, 1 failed, 2 bad config,
+ * 3 the Raft server closed underneath the node (a JVM pause longer than {@code raft.pause.close.threshold.ms}): restart
+ * it.
+ */
 @Command(name = "fluxmq-node", mixinStandardHelpOptions = true,
         description = "Runs one FluxMQ node. Settings: defaults < --config file < FLUXMQ_* environment < flags.")
 public final class Main implements Callable<Integer> {
@@ -67,7 +71,12 @@ public final class Main implements Callable<Integer> {
             System.err.println("fluxmq-node: configuration error: " + e.getMessage());
             return 2;
         }
-        FluxNode node = new FluxNode(config);
+        FluxNode node = new FluxNode(config, reason -> {
+            System.err.println("fluxmq-node: " + reason + "; exiting with code " + FluxNode.EXIT_RAFT_SERVER_LOST
+                    + " so that a supervisor restarts the node");
+            // not on the watchdog thread: the shutdown hook stops the node, and with it that thread's executor
+            new Thread(() -> System.exit(FluxNode.EXIT_RAFT_SERVER_LOST), "fluxmq-exit").start();
+        });
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             node.close();

@@ -13,15 +13,15 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's HTTP endpoint (JDK HttpServer): {@code GET /health} (process up), {@code GET /ready} (200 once the
- * Kafka listener serves), and for replica catch-up {@code GET /partitions/<topic>/<p>/snapshot} (latest snapshot:
+ * The node's HTTP endpoint (JDK HttpServer): {@code GET /health} (process up), {@code GET /ready} (200 while the
+ * Kafka listener serves; 503 with the reason while starting or once the node is fenced), and for replica catch-up {@code GET /partitions/<topic>/<p>/snapshot} (latest snapshot:
  * term, index, file bytes) and {@code GET /partitions/<topic>/<p>/records?from=<offset>} (up to 8 MiB of committed
  * batches, raw segment bytes).
  */
@@ -36,12 +36,16 @@ final class NodeHttpServer implements AutoCloseable {
         return t;
     });
 
-    NodeHttpServer(String host, int port, RaftNode raft, BooleanSupplier ready) throws IOException {
+    /** @param notReady why the node does not serve Kafka requests (yet), or null once it does */
+    NodeHttpServer(String host, int port, RaftNode raft, Supplier<String> notReady) throws IOException {
         server = HttpServer.create(new InetSocketAddress(host, port), 16);
         server.setExecutor(executor);
         server.createContext("/health", ex -> reply(ex, 200, "ok\n".getBytes(StandardCharsets.UTF_8)));
-        server.createContext("/ready", ex -> reply(ex, ready.getAsBoolean() ? 200 : 503,
-                (ready.getAsBoolean() ? "ready\n" : "starting\n").getBytes(StandardCharsets.UTF_8)));
+        server.createContext("/ready", ex -> {
+            String reason = notReady.get();
+            reply(ex, reason == null ? 200 : 503, ((reason == null ? "ready" : reason) + "\n")
+                    .getBytes(StandardCharsets.UTF_8));
+        });
         server.createContext("/partitions/", ex -> partitions(ex, raft));
         server.start();
         LOGGER.info("HTTP endpoint on {}", server.getAddress());

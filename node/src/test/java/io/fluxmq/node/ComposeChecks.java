@@ -38,7 +38,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * </pre>
  * Faults are plain docker commands on the container ids; after each, the cluster must be whole again (container
  * healthy, node listed by the cluster, every partition with three in-sync replicas) before the next. The consistency
- * check is {@link Consistency}, the one the in-process fault tests use.
+ * check is {@link Consistency}, the one the in-process fault tests use. {@link ContainerIT} uses the same steps on
+ * containers it starts itself.
  */
 public final class ComposeChecks {
     private static final int PARTITIONS = 6;
@@ -50,7 +51,8 @@ public final class ComposeChecks {
     private final String bootstrap;
     private final Map<Integer, String> containers = new LinkedHashMap<>();
 
-    private ComposeChecks(String bootstrap, List<String> nodeArgs) {
+    /** {@code nodeArgs}: {@code nodeN=CONTAINER_ID} for each node. */
+    ComposeChecks(String bootstrap, List<String> nodeArgs) {
         this.bootstrap = bootstrap;
         for (String a : nodeArgs) {
             int eq = a.indexOf('=');
@@ -91,7 +93,7 @@ public final class ComposeChecks {
         return Admin.create(p);
     }
 
-    private void createTopic(String topic, int partitions) throws Exception {
+    void createTopic(String topic, int partitions) throws Exception {
         try (Admin admin = admin()) {
             admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 3))).all().get(60, TimeUnit.SECONDS);
         }
@@ -100,7 +102,7 @@ public final class ComposeChecks {
     }
 
     /** A default producer writes {@code records}; one member of a new consumer group must read each once. */
-    private void roundTrip(String topic, int records) throws Exception {
+    void roundTrip(String topic, int records) throws Exception {
         createTopic(topic, PARTITIONS);
         long start = System.nanoTime();
         Set<String> sent = ConcurrentHashMap.newKeySet();
@@ -211,7 +213,7 @@ public final class ComposeChecks {
     }
 
     /** Stops the producer and checks every acknowledged record is in the topic once, at its offset. */
-    private void finish(String what, String topic, ContinuousProducer producer) throws Exception {
+    void finish(String what, String topic, ContinuousProducer producer) throws Exception {
         if (!producer.stop(BOUND)) {
             throw new AssertionError("the producer did not finish within " + BOUND);
         }
@@ -226,7 +228,7 @@ public final class ComposeChecks {
     }
 
     /** Waits until the node's container is healthy, the cluster lists it and every partition has 3 in-sync replicas. */
-    private void heal(String what, int node, String topic, long since) throws Exception {
+    void heal(String what, int node, String topic, long since) throws Exception {
         awaitHealthy(node);
         long healthy = System.nanoTime();
         awaitNodeListed(node, true);
@@ -242,7 +244,7 @@ public final class ComposeChecks {
      * in {@code earlier}, preferring one led by its preferred (first) replica, as leader balancing would move the
      * others away just when the fault hits; else any node not in it, with partition 0. From one look at the topic.
      */
-    private Victim victim(String topic, List<Integer> earlier) throws Exception {
+    Victim victim(String topic, List<Integer> earlier) throws Exception {
         List<TopicPartitionInfo> partitions = describe(topic).partitions();
         for (boolean preferredOnly : new boolean[] {true, false}) {
             for (TopicPartitionInfo p : partitions) {
@@ -259,7 +261,7 @@ public final class ComposeChecks {
     }
 
     /** The node a fault hits and a partition it led just before. */
-    private record Victim(int node, TopicPartition led) {}
+    record Victim(int node, TopicPartition led) {}
 
     private TopicDescription describe(String topic) throws Exception {
         try (Admin admin = admin()) {
@@ -318,7 +320,7 @@ public final class ComposeChecks {
         throw new AssertionError("node" + node + " not healthy after " + BOUND + ": " + status);
     }
 
-    private static void awaitAcked(ContinuousProducer producer, int count) throws InterruptedException {
+    static void awaitAcked(ContinuousProducer producer, int count) throws InterruptedException {
         if (producer.awaitAcked(count, BOUND) < count) {
             throw new AssertionError("only " + producer.acked().size() + " of " + count + " records acknowledged in "
                     + BOUND + " (" + producer.failed() + " failed)");

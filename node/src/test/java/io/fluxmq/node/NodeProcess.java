@@ -150,6 +150,16 @@ final class NodeProcess implements AutoCloseable {
         return process.pid();
     }
 
+    /** Waits up to {@code timeoutMs} for the process to exit by itself: its exit code, or null while it runs. */
+    Integer awaitExit(long timeoutMs) throws InterruptedException {
+        return process.waitFor(timeoutMs, TimeUnit.MILLISECONDS) ? process.exitValue() : null;
+    }
+
+    /** The node's log so far ({@code target/node-logs/<name>.log}). */
+    String log() throws IOException {
+        return Files.readString(Path.of("target", "node-logs", name + ".log"));
+    }
+
     boolean isAlive() {
         return process != null && process.isAlive();
     }

@@ -59,7 +59,7 @@ public final class RaftNode implements Closeable {
     private final MetadataStateMachine metadata = new MetadataStateMachine();
     private volatile java.util.function.BiConsumer<TopicPartition, Integer> leaderReadyListener = (tp, term) -> { };
     private volatile io.fluxmq.raft.partition.SnapshotSource snapshotSource = io.fluxmq.raft.partition.SnapshotSource.NONE;
-    private RaftServer server;
+    private volatile RaftServer server;
     /** Segment fsyncs of every partition (see {@link PartitionStateMachine#flush}). */
     private final java.util.concurrent.ExecutorService flushPool = java.util.concurrent.Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "fluxmq-segment-flush");
@@ -394,6 +394,16 @@ public final class RaftNode implements Closeable {
         return server;
     }
 
+    /**
+     * Whether the started Raft server is closing or closed. Besides {@link #close()}, Ratis closes it by itself after
+     * a JVM pause longer than {@link RaftNodeConfig#pauseCloseThreshold()}; it cannot be started again, so the node
+     * then replicates and serves nothing and must stop.
+     */
+    public boolean serverClosed() {
+        RaftServer s = server;
+        return s != null && s.getLifeCycleState().isClosingOrClosed();
+    }
+
     private RaftProperties properties() {
         RaftProperties p = new RaftProperties();
         // Ratis' Netty wire format, but served by our transport (see RaftTransport for why not Ratis' Netty server)
@@ -436,6 +446,8 @@ public final class RaftNode implements Closeable {
         // Experimental, off by default (ADR 3): -Dfluxmq.raft.appender.pipelined=true
         p.setBoolean(FluxRpcFactory.PIPELINED_APPENDER_KEY, Boolean.parseBoolean(System.getProperty(
                 FluxRpcFactory.PIPELINED_APPENDER_KEY, Boolean.toString(FluxRpcFactory.PIPELINED_APPENDER_DEFAULT))));
+        // Ratis' JVM pause monitor closes the whole server after a pause longer than this; serverClosed() tells
+        RaftServerConfigKeys.setCloseThreshold(p, duration(config.pauseCloseThreshold()));
         return p;
     }
 

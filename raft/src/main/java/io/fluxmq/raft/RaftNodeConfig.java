@@ -26,21 +26,25 @@ import java.time.Duration;
  *                           expires producers while applying the log and their tables must agree
  * @param writeElementLimit  entries a group's leader holds appended but not yet applied; beyond it Ratis refuses new
  *                           entries (back-pressure, answered REQUEST_TIMED_OUT to producers)
+ * @param pauseCloseThreshold a JVM pause (GC, SIGSTOP, {@code docker pause}, a frozen VM) longer than this makes Ratis
+ *                           close the Raft server for good ({@link RaftNode#serverClosed()}); the node must then stop
  */
 public record RaftNodeConfig(int nodeId, String raftHost, int raftPort, Path dataDir, Duration electionTimeoutMin,
                              Duration electionTimeoutMax, int maxBatchBytes, SegmentLogConfig segment, boolean fsync,
                              long snapshotEveryEntries, long raftLogSegmentBytes, boolean purgeUptoSnapshot,
-                             long producerIdExpirationMs, int writeElementLimit) {
+                             long producerIdExpirationMs, int writeElementLimit, Duration pauseCloseThreshold) {
     /** Default of {@link #writeElementLimit()}. */
     public static final int DEFAULT_WRITE_ELEMENT_LIMIT = 16384;
+    /** Default of {@link #pauseCloseThreshold()}: Ratis' own (raft.server.close.threshold). */
+    public static final Duration DEFAULT_PAUSE_CLOSE_THRESHOLD = Duration.ofSeconds(60);
 
-    /** Settings with Kafka's default producer id expiration (one day) and the default write element limit. */
+    /** Settings with the default producer id expiration (one day), write element limit and pause close threshold. */
     public RaftNodeConfig(int nodeId, String raftHost, int raftPort, Path dataDir, Duration electionTimeoutMin,
                           Duration electionTimeoutMax, int maxBatchBytes, SegmentLogConfig segment, boolean fsync,
                           long snapshotEveryEntries, long raftLogSegmentBytes, boolean purgeUptoSnapshot) {
         this(nodeId, raftHost, raftPort, dataDir, electionTimeoutMin, electionTimeoutMax, maxBatchBytes, segment, fsync,
                 snapshotEveryEntries, raftLogSegmentBytes, purgeUptoSnapshot, ProducerStateTable.DEFAULT_EXPIRATION_MS,
-                DEFAULT_WRITE_ELEMENT_LIMIT);
+                DEFAULT_WRITE_ELEMENT_LIMIT, DEFAULT_PAUSE_CLOSE_THRESHOLD);
     }
 
     public RaftNodeConfig {
@@ -67,6 +71,9 @@ public record RaftNodeConfig(int nodeId, String raftHost, int raftPort, Path dat
         }
         if (snapshotEveryEntries < 1) {
             throw new IllegalArgumentException("snapshotEveryEntries must be >= 1");
+        }
+        if (pauseCloseThreshold.toMillis() < 1000) {
+            throw new IllegalArgumentException("pauseCloseThreshold must be >= 1 s, got " + pauseCloseThreshold);
         }
     }
 }
