@@ -149,12 +149,21 @@ public final class SegmentLog implements java.io.Closeable {
      * @throws IllegalArgumentException if the buffer is empty or a batch is incomplete, corrupt, not magic 2 or
      *                                  not contiguous, or the batches exceed {@code segmentBytes}
      */
-    public synchronized void append(ByteBuffer batches) throws IOException {
+    public void append(ByteBuffer batches) throws IOException {
+        append(batches, true);
+    }
+
+    /**
+     * {@link #append(ByteBuffer)}, skipping the CRC check when {@code verifyCrc} is false: for batches whose CRC the
+     * caller checked on these very bytes (the partition leader validates every produced batch before it stamps and
+     * replicates it; the fields it stamps lie outside the CRC). Every other check still runs.
+     */
+    public synchronized void append(ByteBuffer batches, boolean verifyCrc) throws IOException {
         ensureOpen();
         ByteBuffer in = batches.duplicate();
         long next = logEndOffset();
         for (int pos = in.position(); pos < in.limit(); pos += BatchHeader.size(in, pos)) {
-            String problem = BatchHeader.problem(in, pos, in.limit(), next, true);
+            String problem = BatchHeader.problem(in, pos, in.limit(), next, verifyCrc);
             if (problem != null) {
                 throw new IllegalArgumentException("Cannot append batch at buffer position " + pos + ": " + problem);
             }
