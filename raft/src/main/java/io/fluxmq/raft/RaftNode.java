@@ -437,6 +437,11 @@ public final class RaftNode implements Closeable {
         // log file and fsyncs it, so a header never reaches the disk before its batch, and a power cut cannot leave a
         // Raft entry whose batch is gone (docs/architecture.md, Durability). write() itself completes at once.
         RaftServerConfigKeys.Log.StateMachineData.setSync(p, true);
+        // No log-metadata entries: with them on (Ratis' default) the leader appends, replicates and fsyncs one more
+        // entry holding the commit index after every commit advance, only so that a restarted replica can apply up to
+        // it before it hears from a leader. Committed entries are durable on a majority either way, and a replica
+        // learns the commit index from the leader's next append or heartbeat (docs/architecture.md, Durability).
+        RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
         RaftServerConfigKeys.Write.setByteLimit(p, SizeInBytes.valueOf("256MB"));
         RaftServerConfigKeys.Write.setElementLimit(p, config.writeElementLimit());
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);

@@ -19,7 +19,11 @@ import org.slf4j.LoggerFactory;
  * into the map; bytes past {@link #size()} are zeros. Sealing (on roll or close) forces the data, trims the file
  * to its size and remaps it READ_ONLY. Truncating into a sealed segment makes it writable again.
  *
- * <p>Thread-safety: one writer thread calls the mutating methods (append, truncate, seal, flush, delete).
+ * <p>Flushing forces only what was written since the last flush ({@link #dirtyRange}, {@link #flushed}); the active
+ * segment's indexes are never forced, since recovery rebuilds them from the data (sealing forces them).
+ *
+ * <p>Thread-safety: one writer thread calls the mutating methods (append, truncate, seal, delete) and the flush
+ * bookkeeping ({@link #dirtyRange}, {@link #flushed}) under the log's lock; the force itself runs outside it.
  * Readers ({@link #read}, {@link #queries()}, the getters) run concurrently and lock-free: they read the
  * volatile {@link State} once and touch only {@code data[0, size)}. Maps are never unmapped explicitly, and a
  * file is only shrunk below the size every published state already exposes, so slices handed out stay valid.
@@ -53,6 +57,20 @@ final class LogSegment {
     /** Bytes of the data file known to be backed by disk blocks (see {@link MappedFiles#allocate}). */
     private long allocatedBytes;
     private int runningMaxPosition = -1;
+    /** Length of the data prefix known to be forced to disk. Writer. */
+    private int flushedSize;
+    /** Bumped by every truncation, so a flush that started before one cannot mark bytes written after it. Writer. */
+    private long truncations;
+
+    /**
+     * Bytes {@code [from, to)} of {@code data} were written since the last flush. {@code truncations} tells
+     * {@link #flushed} whether a truncation came in between.
+     */
+    record DirtyRange(LogSegment segment, MappedByteBuffer data, int from, int to, long truncations) {
+        boolean isEmpty() {
+            return to <= from;
+        }
+    }
 
     private LogSegment(Path dir, long baseOffset, SegmentLogConfig config) {
         this.baseOffset = baseOffset;
@@ -90,6 +108,7 @@ final class LogSegment {
         seg.publish(data, size, next);
         seg.firstAppendMs = seg.estimateFirstAppendMs(nowMs);
         seg.allocatedBytes = size;
+        seg.flushedSize = 0; // what was recovered may have come from the page cache of a crashed process
         return seg;
     }
 
@@ -205,8 +224,11 @@ final class LogSegment {
         return queries().positionOf(offset);
     }
 
-    /** Removes the batches from {@code position} (where {@code offset} starts) onward and zeroes them. Writer. */
-    void truncateTo(long offset, int position, long nowMs) throws IOException {
+    /**
+     * Removes the batches from {@code position} (where {@code offset} starts) onward, zeroes them and forces the data,
+     * zeros included, through {@code forcer}. Writer.
+     */
+    void truncateTo(long offset, int position, long nowMs, DataForcer forcer) throws IOException {
         if (!writable) {
             reopenWritable();
         }
@@ -218,16 +240,22 @@ final class LogSegment {
         SegmentRecovery.zero(s.data(), position, s.size());
         bytesSinceLastIndexEntry = 0;
         firstAppendMs = estimateFirstAppendMs(nowMs);
-        flush();
+        truncations++;
+        forcer.force(s.data(), 0, s.size());
+        flushedSize = position;
     }
 
-    /** Forces the data and the indexes of a writable segment to disk. Writer. */
-    void flush() {
-        if (writable) {
-            State s = state;
-            s.data().force(0, s.size());
-            offsetIndex.flush();
-            timeIndex.flush();
+    /** What a flush must force now: the data written since the last flush (nothing for a sealed segment). Writer. */
+    DirtyRange dirtyRange() {
+        State s = state;
+        int from = writable ? Math.min(flushedSize, s.size()) : s.size();
+        return new DirtyRange(this, s.data(), from, s.size(), truncations);
+    }
+
+    /** Records that {@code range} was forced, unless a truncation came in between (it forced on its own). Writer. */
+    void flushed(DirtyRange range) {
+        if (range.truncations() == truncations && range.to() > flushedSize) {
+            flushedSize = range.to();
         }
     }
 

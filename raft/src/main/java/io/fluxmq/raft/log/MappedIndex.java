@@ -92,12 +92,6 @@ abstract class MappedIndex {
         writable = false;
     }
 
-    void flush() {
-        if (writable) {
-            view.map().force();
-        }
-    }
-
     void delete() throws IOException {
         Files.deleteIfExists(file);
     }

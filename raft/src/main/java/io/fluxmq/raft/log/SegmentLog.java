@@ -19,8 +19,10 @@ import org.slf4j.LoggerFactory;
  * Reads follow Kafka fetch semantics; appends roll a new segment on size, age or a full index; recovery on
  * {@link #open} keeps the valid prefix of the last segment. The on-disk format is described in docs/storage.md.
  *
- * <p>Thread-safety: one writer thread calls {@link #append}, {@link #truncateTo}, {@link #flush},
- * {@link #deleteOldSegments} and {@link #close} (they are synchronized). {@link #read}, {@link #offsetForTimestamp},
+ * <p>Thread-safety: one writer thread calls {@link #append}, {@link #truncateTo}, {@link #deleteOldSegments} and
+ * {@link #close} (they are synchronized). {@link #flush} may run on another thread at the same time: it takes the
+ * log's lock only to read what was written since the last flush and forces it outside the lock, so appends do not
+ * wait for the device. {@link #read}, {@link #offsetForTimestamp},
  * {@link #maxTimestamp}, the offset getters and {@link #segmentFiles} may run concurrently from any thread:
  * they read the volatile, immutable segment list and each segment's published state, and return views of the
  * mapped files rather than copies. Data removed by truncation may still show in a view taken just before.
@@ -39,8 +41,13 @@ public final class SegmentLog implements java.io.Closeable {
     private volatile long startFloor;
     /** Writer-only: segment files were created or deleted since the directory was last synced. */
     private boolean directoryDirty;
+    private final DataForcer forcer;
+    /** Serializes flushes, so each forces what the one before it left and marks it flushed in order. */
+    private final Object flushLock = new Object();
 
-    private SegmentLog(Path dir, SegmentLogConfig config, LongSupplier clockMs, List<LogSegment> segments) {
+    private SegmentLog(Path dir, SegmentLogConfig config, LongSupplier clockMs, List<LogSegment> segments,
+                       DataForcer forcer) {
+        this.forcer = forcer;
         this.dir = dir;
         this.config = config;
         this.clockMs = clockMs;
@@ -49,10 +56,16 @@ public final class SegmentLog implements java.io.Closeable {
 
     /** Opens the log in {@code dir}, creating the directory if absent and recovering the last segment. */
     public static SegmentLog open(Path dir, SegmentLogConfig config, LongSupplier clockMs) throws IOException {
+        return open(dir, config, clockMs, DataForcer.MSYNC);
+    }
+
+    /** {@link #open(Path, SegmentLogConfig, LongSupplier)} with the flush's force replaced (tests). */
+    static SegmentLog open(Path dir, SegmentLogConfig config, LongSupplier clockMs, DataForcer forcer)
+        throws IOException {
         Files.createDirectories(dir);
         List<LogSegment> segments = SegmentRecovery.loadSegments(dir, config, clockMs.getAsLong());
         MappedFiles.syncDirectory(dir);
-        SegmentLog log = new SegmentLog(dir, config, clockMs, segments);
+        SegmentLog log = new SegmentLog(dir, config, clockMs, segments, forcer);
         LOGGER.info("Opened log {} with {} segments, offsets [{}, {})", dir, segments.size(),
             log.logStartOffset(), log.logEndOffset());
         return log;
@@ -136,12 +149,21 @@ public final class SegmentLog implements java.io.Closeable {
      * @throws IllegalArgumentException if the buffer is empty or a batch is incomplete, corrupt, not magic 2 or
      *                                  not contiguous, or the batches exceed {@code segmentBytes}
      */
-    public synchronized void append(ByteBuffer batches) throws IOException {
+    public void append(ByteBuffer batches) throws IOException {
+        append(batches, true);
+    }
+
+    /**
+     * {@link #append(ByteBuffer)}, skipping the CRC check when {@code verifyCrc} is false: for batches whose CRC the
+     * caller checked on these very bytes (the partition leader validates every produced batch before it stamps and
+     * replicates it; the fields it stamps lie outside the CRC). Every other check still runs.
+     */
+    public synchronized void append(ByteBuffer batches, boolean verifyCrc) throws IOException {
         ensureOpen();
         ByteBuffer in = batches.duplicate();
         long next = logEndOffset();
         for (int pos = in.position(); pos < in.limit(); pos += BatchHeader.size(in, pos)) {
-            String problem = BatchHeader.problem(in, pos, in.limit(), next, true);
+            String problem = BatchHeader.problem(in, pos, in.limit(), next, verifyCrc);
             if (problem != null) {
                 throw new IllegalArgumentException("Cannot append batch at buffer position " + pos + ": " + problem);
             }
@@ -235,7 +257,7 @@ public final class SegmentLog implements java.io.Closeable {
             segs.get(i).delete();
         }
         directoryDirty |= keep < segs.size() - 1;
-        target.truncateTo(offset, position, clockMs.getAsLong());
+        target.truncateTo(offset, position, clockMs.getAsLong(), forcer);
         LOGGER.info("Truncated log {} to offset {}, deleting {} later segments", dir, offset, segs.size() - 1 - keep);
     }
 
@@ -269,13 +291,38 @@ public final class SegmentLog implements java.io.Closeable {
     }
 
     /**
-     * Forces the active segment's data and indexes to disk (sealed segments were forced when sealed), and the
-     * directory if segment files were created or deleted since the last flush.
+     * Forces what was appended to the active segment since the last flush (sealed segments were forced when sealed;
+     * the active segment's indexes are rebuilt from its data on recovery and need no force), and the directory if
+     * segment files were created or deleted since. On return every batch appended before the call is on disk. Appends
+     * proceed while the force runs.
      */
-    public synchronized void flush() throws IOException {
-        ensureOpen();
-        active().flush();
-        syncDirectoryIfDirty();
+    public void flush() throws IOException {
+        synchronized (flushLock) {
+            LogSegment.DirtyRange range;
+            boolean syncDirectory;
+            synchronized (this) {
+                ensureOpen();
+                range = active().dirtyRange();
+                syncDirectory = directoryDirty;
+                directoryDirty = false;
+            }
+            try {
+                if (!range.isEmpty()) {
+                    forcer.force(range.data(), range.from(), range.to() - range.from());
+                }
+                if (syncDirectory) {
+                    MappedFiles.syncDirectory(dir);
+                }
+            } catch (IOException | RuntimeException e) {
+                synchronized (this) {
+                    directoryDirty |= syncDirectory;
+                }
+                throw e;
+            }
+            synchronized (this) {
+                range.segment().flushed(range);
+            }
+        }
     }
 
     /** Every file of the log ({@code .log}, {@code .index}, {@code .timeindex} per segment) in offset order. */

@@ -269,7 +269,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
                 }
             }
             ByteString data = entry.getStateMachineLogEntry().getStateMachineEntry().getStateMachineData();
-            segments.append(data.asReadOnlyByteBuffer());
+            segments.append(data.asReadOnlyByteBuffer(), !validatedHere(context));
             unappliedOffsets.put(entry.getIndex(), header.baseOffset());
             return CompletableFuture.completedFuture(null);
         } catch (IOException | RuntimeException e) {
@@ -383,6 +383,15 @@ public final class PartitionStateMachine extends BaseStateMachine {
                     false);
         }
         return trx;
+    }
+
+    /**
+     * Whether this replica built the entry from a produce request: {@link PartitionReplica#append} checked the batch's
+     * CRC before stamping it, so the segment append need not check it again. Entries from the leader (on followers,
+     * Ratis' context has no client request) are checked.
+     */
+    private static boolean validatedHere(TransactionContext context) {
+        return context != null && context.getClientRequest() != null;
     }
 
     @Override

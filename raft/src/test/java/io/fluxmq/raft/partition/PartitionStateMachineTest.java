@@ -26,9 +26,11 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.record.RecordBatch;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.util.SizeInBytes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -84,6 +86,24 @@ class PartitionStateMachineTest {
         assertThat(notified).containsExactly(3L);
         assertThat(sm.getLastAppliedTermIndex()).isEqualTo(TermIndex.valueOf(1, 1));
         assertThat(sm.endOffsetForEpoch(1)).containsExactly(1, 3);
+    }
+
+    @Test
+    void aFollowerChecksTheCrcOfEveryBatchItWrites() throws Exception {
+        open();
+        MemoryRecords batch = stamp(clientBatch("a", 3), 0, 1);
+        ByteBuffer bytes = batch.buffer();
+        int last = bytes.limit() - 3;
+        bytes.put(last, (byte) (bytes.get(last) ^ 0x40)); // a flipped bit in a record: the CRC fails
+        LogEntryProto entry = batchEntry(sm, 1, 1, batch);
+        // as Ratis hands a leader's entry to a follower: a context without a client request
+        TransactionContext fromLeader = TransactionContext.newBuilder().setServerRole(RaftPeerRole.FOLLOWER)
+                .setStateMachine(sm).setLogEntry(entry).build();
+
+        assertThatThrownBy(() -> sm.write(entry, fromLeader))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("CRC mismatch");
+        assertThat(sm.log().logEndOffset()).isZero();
     }
 
     @Test
