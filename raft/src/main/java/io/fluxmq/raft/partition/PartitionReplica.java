@@ -87,13 +87,6 @@ public final class PartitionReplica {
 
     private static final int MAX_REFUSED_PRODUCERS = 10_000;
 
-    /**
-     * System property: entries of one partition that may await their commit at once before further batches queue and
-     * are coalesced into one entry; 0 turns coalescing off (every batch its own entry, no limit in flight).
-     */
-    public static final String MAX_IN_FLIGHT_KEY = "fluxmq.raft.append.max-in-flight";
-    public static final int MAX_IN_FLIGHT_DEFAULT = 1;
-
     /** A stamped batch waiting to be proposed, alone or with others queued behind the same entry in flight. */
     private record Pending(long term, EntryHeader header, MemoryRecords records,
                            CompletableFuture<AppendResult> result) {}
@@ -104,17 +97,22 @@ public final class PartitionReplica {
     private final AtomicInteger queued = new AtomicInteger();
     /** Entries proposed and not yet answered by Ratis. */
     private final AtomicInteger inFlight = new AtomicInteger();
-    private final int maxInFlight = Integer.getInteger(MAX_IN_FLIGHT_KEY, MAX_IN_FLIGHT_DEFAULT);
+    /**
+     * Entries of this partition that may await their commit at once before further batches queue and are coalesced
+     * into one entry; 0 turns coalescing off (every batch its own entry, no limit in flight).
+     */
+    private final int maxInFlight;
     /** Proposes queued batches when an entry is answered (Ratis' reply threads must not take appendLock). */
     private final Executor proposer = ForkJoinPool.commonPool();
 
     public PartitionReplica(TopicPartition topicPartition, RaftGroupId groupId, RaftServer server,
-                            PartitionStateMachine stateMachine, int maxBatchBytes) {
-        this(topicPartition, groupId, server, stateMachine, maxBatchBytes, System::currentTimeMillis);
+                            PartitionStateMachine stateMachine, int maxBatchBytes, int maxInFlight) {
+        this(topicPartition, groupId, server, stateMachine, maxBatchBytes, maxInFlight, System::currentTimeMillis);
     }
 
     public PartitionReplica(TopicPartition topicPartition, RaftGroupId groupId, RaftServer server,
-                            PartitionStateMachine stateMachine, int maxBatchBytes, LongSupplier clock) {
+                            PartitionStateMachine stateMachine, int maxBatchBytes, int maxInFlight, LongSupplier clock) {
+        this.maxInFlight = maxInFlight;
         this.clock = clock;
         this.topicPartition = topicPartition;
         this.groupId = groupId;
