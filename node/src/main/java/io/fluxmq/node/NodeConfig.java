@@ -35,7 +35,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                          GroupConfig groups, String controlHost, Duration heartbeatInterval,
                          Duration sessionTimeout, long producerIdExpirationMs, int raftWriteElementLimit,
                          String externalHost, int externalPort, Map<Integer, InetSocketAddress> externalNodes,
-                         int fetchSessionSlots, long fetchSessionEvictionMs, Duration raftPauseCloseThreshold) {
+                         int fetchSessionSlots, long fetchSessionEvictionMs, Duration raftPauseCloseThreshold,
+                         int raftAppendMaxInFlight) {
 
     /** Listener name of {@code kafka.port} when there is no external listener, and of the external listener. */
     public static final String EXTERNAL = "EXTERNAL";
@@ -67,6 +68,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put("raft.log.segment.bytes", "8388608");
         d.put("raft.log.purge.upto.snapshot", "true");
         d.put("raft.write.element.limit", Integer.toString(RaftNodeConfig.DEFAULT_WRITE_ELEMENT_LIMIT));
+        d.put("raft.append.max.in.flight", Integer.toString(RaftNodeConfig.DEFAULT_APPEND_MAX_IN_FLIGHT)); // 0: off
         d.put("raft.pause.close.threshold.ms",
                 Long.toString(RaftNodeConfig.DEFAULT_PAUSE_CLOSE_THRESHOLD.toMillis())); // then the node exits (3)
         d.put("http.host", "");                         // default: raft.host
@@ -169,7 +171,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 s.get("kafka.external.port").isEmpty() ? -1 : r.intIn("kafka.external.port", 0, 65535), Map.of(),
                 r.intIn(FetchSessionCache.SLOTS_KEY, 0, 1 << 20),
                 r.longIn(FetchSessionCache.EVICTION_MS_KEY, 0, Long.MAX_VALUE),
-                Duration.ofMillis(r.longIn("raft.pause.close.threshold.ms", 1000, 86_400_000L)))
+                Duration.ofMillis(r.longIn("raft.pause.close.threshold.ms", 1000, 86_400_000L)),
+                r.intIn("raft.append.max.in.flight", 0, 1024))
                 .withCluster(s, r);
     }
 
@@ -224,7 +227,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 autoCreateTopics, defaultPartitions, rf, List.copyOf(members), List.copyOf(controllers), clusterId,
                 groups(r, s, members.size()), controlHost, heartbeatInterval, sessionTimeout, producerIdExpirationMs,
                 raftWriteElementLimit, externalHost, externalPort, externalNodes(s, ids), fetchSessionSlots,
-                fetchSessionEvictionMs, raftPauseCloseThreshold);
+                fetchSessionEvictionMs, raftPauseCloseThreshold, raftAppendMaxInFlight);
     }
 
     /** {@code kafka.external.nodes}: required with an external listener, then listing exactly the cluster's ids. */
@@ -301,7 +304,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
     public RaftNodeConfig raft() {
         return new RaftNodeConfig(nodeId, raftHost, raftPort, dataDir, electionTimeoutMin, electionTimeoutMax,
                 maxMessageBytes, segment, fsync, snapshotEveryEntries, raftLogSegmentBytes, purgeUptoSnapshot,
-                producerIdExpirationMs, raftWriteElementLimit, raftPauseCloseThreshold);
+                producerIdExpirationMs, raftWriteElementLimit, raftPauseCloseThreshold, raftAppendMaxInFlight);
     }
 
     /** The Kafka listeners: {@code kafka.port} first, then the external one if configured. */

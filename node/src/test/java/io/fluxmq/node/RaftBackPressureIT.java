@@ -24,7 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Raft back-pressure as a producer sees it: a node whose Raft groups take one pending entry at a time refuses most
  * appends of three default (idempotent, acks=all, 5 in flight) Java producers writing to one partition. The refusals
- * reach them as a retriable error, they retry, and every record is acknowledged exactly once at its own offset.
+ * reach them as a retriable error, they retry, and every record is acknowledged exactly once at its own offset. Runs
+ * without coalescing ({@code raft.append.max.in.flight=0}), the mode in which Ratis' back-pressure is what bounds a
+ * partition's entries in flight.
  */
 class RaftBackPressureIT {
     private static final String TOPIC = "pressed";
@@ -35,7 +37,10 @@ class RaftBackPressureIT {
 
     @Test
     void refusedAppendsAreRetriedByDefaultProducersUntilEveryRecordIsWritten() throws Exception {
-        try (TestNode node = TestNode.start(dataDir, Map.of("raft.write.element.limit", "1"))) {
+        // coalescing off: with it, batches queue in the partition (raft.append.max.in.flight <= the element limit) and
+        // never reach Ratis' limit
+        try (TestNode node = TestNode.start(dataDir, Map.of("raft.write.element.limit", "1",
+                "raft.append.max.in.flight", "0"))) {
             node.createTopic(TOPIC, 1);
             List<KafkaProducer<String, String>> producers = new ArrayList<>();
             List<Future<RecordMetadata>> sends = new ArrayList<>();

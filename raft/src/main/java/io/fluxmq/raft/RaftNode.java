@@ -221,7 +221,8 @@ public final class RaftNode implements Closeable {
     }
 
     private PartitionReplica replica(PartitionSpec spec, RaftGroupId id) {
-        return new PartitionReplica(spec.topicPartition(), id, server, stateMachines.get(id), config.maxBatchBytes());
+        return new PartitionReplica(spec.topicPartition(), id, server, stateMachines.get(id), config.maxBatchBytes(),
+                config.appendMaxInFlight());
     }
 
     public Path segmentDir(TopicPartition tp) {

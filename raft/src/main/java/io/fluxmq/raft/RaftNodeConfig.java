@@ -28,26 +28,38 @@ import java.time.Duration;
  *                           entries (back-pressure, answered REQUEST_TIMED_OUT to producers)
  * @param pauseCloseThreshold a JVM pause (GC, SIGSTOP, {@code docker pause}, a frozen VM) longer than this makes Ratis
  *                           close the Raft server for good ({@link RaftNode#serverClosed()}); the node must then stop
+ * @param appendMaxInFlight  entries of one partition that may await their commit at once; batches produced meanwhile
+ *                           queue and go to Raft together as one entry when one is answered; 0 turns coalescing off
+ *                           (every batch its own entry, any number in flight, Ratis' back-pressure the only bound)
  */
 public record RaftNodeConfig(int nodeId, String raftHost, int raftPort, Path dataDir, Duration electionTimeoutMin,
                              Duration electionTimeoutMax, int maxBatchBytes, SegmentLogConfig segment, boolean fsync,
                              long snapshotEveryEntries, long raftLogSegmentBytes, boolean purgeUptoSnapshot,
-                             long producerIdExpirationMs, int writeElementLimit, Duration pauseCloseThreshold) {
+                             long producerIdExpirationMs, int writeElementLimit, Duration pauseCloseThreshold,
+                             int appendMaxInFlight) {
     /** Default of {@link #writeElementLimit()}. */
     public static final int DEFAULT_WRITE_ELEMENT_LIMIT = 16384;
     /** Default of {@link #pauseCloseThreshold()}: Ratis' own (raft.server.close.threshold). */
     public static final Duration DEFAULT_PAUSE_CLOSE_THRESHOLD = Duration.ofSeconds(60);
+    /** Default of {@link #appendMaxInFlight()}. */
+    public static final int DEFAULT_APPEND_MAX_IN_FLIGHT = 1;
 
-    /** Settings with the default producer id expiration (one day), write element limit and pause close threshold. */
+    /**
+     * Settings with the default producer id expiration (one day), write element limit, pause close threshold and
+     * appends in flight.
+     */
     public RaftNodeConfig(int nodeId, String raftHost, int raftPort, Path dataDir, Duration electionTimeoutMin,
                           Duration electionTimeoutMax, int maxBatchBytes, SegmentLogConfig segment, boolean fsync,
                           long snapshotEveryEntries, long raftLogSegmentBytes, boolean purgeUptoSnapshot) {
         this(nodeId, raftHost, raftPort, dataDir, electionTimeoutMin, electionTimeoutMax, maxBatchBytes, segment, fsync,
                 snapshotEveryEntries, raftLogSegmentBytes, purgeUptoSnapshot, ProducerStateTable.DEFAULT_EXPIRATION_MS,
-                DEFAULT_WRITE_ELEMENT_LIMIT, DEFAULT_PAUSE_CLOSE_THRESHOLD);
+                DEFAULT_WRITE_ELEMENT_LIMIT, DEFAULT_PAUSE_CLOSE_THRESHOLD, DEFAULT_APPEND_MAX_IN_FLIGHT);
     }
 
     public RaftNodeConfig {
+        if (appendMaxInFlight < 0) {
+            throw new IllegalArgumentException("appendMaxInFlight must be >= 0, got " + appendMaxInFlight);
+        }
         if (writeElementLimit < 1) {
             throw new IllegalArgumentException("writeElementLimit must be >= 1, got " + writeElementLimit);
         }

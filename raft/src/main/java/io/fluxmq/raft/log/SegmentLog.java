@@ -136,6 +136,11 @@ public final class SegmentLog implements java.io.Closeable {
     }
 
     /** The offset the next appended batch must have as its base offset. */
+    /** The most bytes one {@link #append} takes: a segment's size ({@code segmentBytes}). */
+    public int maxAppendBytes() {
+        return config.segmentBytes();
+    }
+
     public long logEndOffset() {
         List<LogSegment> segs = segments;
         return segs.get(segs.size() - 1).nextOffset();

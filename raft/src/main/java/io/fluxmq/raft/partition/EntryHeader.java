@@ -23,7 +23,7 @@ public record EntryHeader(long baseOffset, long lastOffset, long maxTimestamp, l
 
     public static final int SIZE = 1 + 8 + 8 + 8 + 8 + 2 + 4 + 4 + 4 + 8;
     static final int SIZE_V1 = SIZE - 8;
-    private static final byte VERSION = 3;
+    static final byte VERSION = 3;
 
     /** A header without an append time, as version 1 entries parse. */
     public EntryHeader(long baseOffset, long lastOffset, long maxTimestamp, long producerId, short producerEpoch,

@@ -25,8 +25,14 @@ final class LeaderEpochStamp {
      * retries and the leader then re-stamps with its new term.
      */
     static void check(ByteString batch, long term) throws StateMachineException {
-        int epoch = (batch.byteAt(OFFSET) & 0xff) << 24 | (batch.byteAt(OFFSET + 1) & 0xff) << 16
-                | (batch.byteAt(OFFSET + 2) & 0xff) << 8 | batch.byteAt(OFFSET + 3) & 0xff;
+        check(batch, 0, term);
+    }
+
+    /** {@link #check(ByteString, long)} for the batch starting at byte {@code at} of {@code batches}. */
+    static void check(ByteString batches, int at, long term) throws StateMachineException {
+        int p = at + OFFSET;
+        int epoch = (batches.byteAt(p) & 0xff) << 24 | (batches.byteAt(p + 1) & 0xff) << 16
+                | (batches.byteAt(p + 2) & 0xff) << 8 | batches.byteAt(p + 3) & 0xff;
         if (epoch != term) {
             throw new StateMachineException("batch stamped with leader epoch " + epoch + " would be appended in term "
                     + term, new PartitionException(PartitionError.NOT_LEADER, "leadership changed from term " + epoch

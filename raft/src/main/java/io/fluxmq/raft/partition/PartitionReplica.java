@@ -3,6 +3,8 @@ package io.fluxmq.raft.partition;
 import io.fluxmq.raft.log.OffsetOutOfRangeException;
 import io.fluxmq.raft.log.TimestampAndOffset;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -11,6 +13,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
 import java.util.function.LongSupplier;
@@ -32,6 +37,8 @@ import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.raftlog.RaftLog;
 import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 
 /**
  * This node's replica of one partition: the produce and fetch entry points over the partition's Raft group.
@@ -80,13 +87,32 @@ public final class PartitionReplica {
 
     private static final int MAX_REFUSED_PRODUCERS = 10_000;
 
+    /** A stamped batch waiting to be proposed, alone or with others queued behind the same entry in flight. */
+    private record Pending(long term, EntryHeader header, MemoryRecords records,
+                           CompletableFuture<AppendResult> result) {}
+
+    /** Stamped batches not yet proposed, in offset order; guarded by appendLock. */
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    /** The size of {@link #pending}, readable without the lock. */
+    private final AtomicInteger queued = new AtomicInteger();
+    /** Entries proposed and not yet answered by Ratis. */
+    private final AtomicInteger inFlight = new AtomicInteger();
+    /**
+     * Entries of this partition that may await their commit at once before further batches queue and are coalesced
+     * into one entry; 0 turns coalescing off (every batch its own entry, no limit in flight).
+     */
+    private final int maxInFlight;
+    /** Proposes queued batches when an entry is answered (Ratis' reply threads must not take appendLock). */
+    private final Executor proposer = ForkJoinPool.commonPool();
+
     public PartitionReplica(TopicPartition topicPartition, RaftGroupId groupId, RaftServer server,
-                            PartitionStateMachine stateMachine, int maxBatchBytes) {
-        this(topicPartition, groupId, server, stateMachine, maxBatchBytes, System::currentTimeMillis);
+                            PartitionStateMachine stateMachine, int maxBatchBytes, int maxInFlight) {
+        this(topicPartition, groupId, server, stateMachine, maxBatchBytes, maxInFlight, System::currentTimeMillis);
     }
 
     public PartitionReplica(TopicPartition topicPartition, RaftGroupId groupId, RaftServer server,
-                            PartitionStateMachine stateMachine, int maxBatchBytes, LongSupplier clock) {
+                            PartitionStateMachine stateMachine, int maxBatchBytes, int maxInFlight, LongSupplier clock) {
+        this.maxInFlight = maxInFlight;
         this.clock = clock;
         this.topicPartition = topicPartition;
         this.groupId = groupId;
@@ -114,8 +140,6 @@ public final class PartitionReplica {
         } catch (PartitionException e) {
             return CompletableFuture.failedFuture(e);
         }
-        CompletableFuture<RaftClientReply> reply;
-        EntryHeader header;
         synchronized (appendLock) {
             RaftServer.Division division;
             try {
@@ -124,13 +148,14 @@ public final class PartitionReplica {
                 return CompletableFuture.failedFuture(notLeader("group not open: " + e.getMessage()));
             }
             if (!division.getInfo().isLeader()) {
-                leaderView = null;
+                dropLeaderViewLocked("this node no longer leads " + topicPartition);
                 return CompletableFuture.failedFuture(notLeader("this node does not lead " + topicPartition));
             }
             long term = division.getInfo().getCurrentTerm();
             LeaderView view = leaderView;
             long invalidations = viewInvalidations.get();
             if (view == null || view.term() != term || invalidations != viewBuiltAt) {
+                dropLeaderViewLocked("the leader's view of " + topicPartition + " is rebuilt");
                 try {
                     viewBuiltAt = invalidations;
                     view = buildLeaderView(division, term);
@@ -159,40 +184,173 @@ public final class PartitionReplica {
             long lastOffset = view.nextOffset() + (batch.lastOffset() - batch.baseOffset());
             batch.setLastOffset(lastOffset);
             batch.setPartitionLeaderEpoch((int) term);
-            header = EntryHeader.of(batch, records.sizeInBytes(), clock.getAsLong());
+            EntryHeader header = EntryHeader.of(batch, records.sizeInBytes(), clock.getAsLong());
             view.producers().record(header);
             leaderView = new LeaderView(term, header.nextOffset(), view.producers());
+            Pending item = new Pending(term, header, records, new CompletableFuture<>());
+            pending.add(item);
+            queued.incrementAndGet();
+            proposeLocked(division);
+            return item.result();
+        }
+    }
+
+    /**
+     * Proposes queued batches while fewer than {@link #maxInFlight} entries of this partition await their commit: all
+     * that fit in one entry ({@link #maxEntryBytes()}) go together (Redpanda's replicate batcher), so the batches that
+     * queue behind an entry in flight cost Ratis one entry, not one each. Guarded by appendLock.
+     */
+    private void proposeLocked(RaftServer.Division division) {
+        while (!pending.isEmpty() && (maxInFlight <= 0 || inFlight.get() < maxInFlight)) {
+            if (viewInvalidations.get() != viewBuiltAt) {
+                // an entry before the queued batches failed: their offsets follow offsets that were never written
+                dropLeaderViewLocked("an earlier entry of " + topicPartition + " failed");
+                return;
+            }
+            if (!division.getInfo().isLeader() || division.getInfo().getCurrentTerm() != pending.peek().term()) {
+                dropLeaderViewLocked("this node no longer leads " + topicPartition + " in term "
+                        + pending.peek().term());
+                return;
+            }
+            List<Pending> entry = takeEntryLocked();
             RaftClientRequest request = RaftClientRequest.newBuilder()
                     .setClientId(clientId)
                     .setServerId(server.getId())
                     .setGroupId(groupId)
                     .setCallId(callIds.incrementAndGet())
-                    .setMessage(Message.valueOf(PartitionStateMachine.concat(header.toBuffer(), records.buffer())))
+                    .setMessage(Message.valueOf(message(entry)))
                     .setType(RaftClientRequest.writeRequestType())
                     .build();
+            CompletableFuture<RaftClientReply> reply;
+            inFlight.incrementAndGet();
             try {
                 reply = server.submitClientRequestAsync(request);
             } catch (IOException e) {
-                leaderView = null;
-                return CompletableFuture.failedFuture(notLeader(e.getMessage()));
+                inFlight.decrementAndGet();
+                PartitionException failure = notLeader(e.getMessage());
+                failLocked(entry, failure);
+                dropLeaderViewLocked(failure.getMessage());
+                return;
             }
-            if (header.idempotent() && reply.isCompletedExceptionally()) {
-                // refused before it reached the log (Ratis fails such requests before returning)
-                leaderView = null;
-                if (refused.size() >= MAX_REFUSED_PRODUCERS) {
-                    refused.clear();
-                }
-                refused.put(header.producerId(), new Refused(term, header.producerEpoch(), header.baseSequence()));
+            if (reply.isCompletedExceptionally()) {
+                // refused before it reached the log (Ratis fails such requests before returning), as are the batches
+                // queued behind it, whose offsets follow its own
+                PartitionException failure = translate(reply.handle((r, e) -> e).join());
+                inFlight.decrementAndGet();
+                failLocked(entry, failure);
+                dropLeaderViewLocked(failure.getMessage());
+                return;
+            }
+            reply.whenComplete((r, error) -> completed(entry, r, error));
+        }
+    }
+
+    /** The queued batches that go into the next entry, oldest first. Guarded by appendLock. */
+    private List<Pending> takeEntryLocked() {
+        List<Pending> entry = new ArrayList<>();
+        int bytes = 0;
+        int limit = maxEntryBytes();
+        do {
+            Pending next = pending.poll();
+            queued.decrementAndGet();
+            entry.add(next);
+            bytes += next.records().sizeInBytes();
+        } while (maxInFlight > 0 && !pending.isEmpty() && bytes + pending.peek().records().sizeInBytes() <= limit);
+        return entry;
+    }
+
+    /** The largest entry coalescing builds: a batch of the largest size, and never more than one segment holds. */
+    private int maxEntryBytes() {
+        return Math.min(maxBatchBytes, stateMachine.log().maxAppendBytes());
+    }
+
+    /** Headers, then the batches: one batch travels without a copy, several are copied into one buffer. */
+    private static ByteString message(List<Pending> entry) {
+        List<EntryHeader> headers = new ArrayList<>(entry.size());
+        int bytes = 0;
+        for (Pending p : entry) {
+            headers.add(p.header());
+            bytes += p.records().sizeInBytes();
+        }
+        ByteBuffer head = new EntryHeaders(headers).toBuffer();
+        if (entry.size() == 1) {
+            return PartitionStateMachine.concat(head, entry.get(0).records().buffer());
+        }
+        ByteBuffer all = ByteBuffer.allocate(head.remaining() + bytes).put(head);
+        for (Pending p : entry) {
+            all.put(p.records().buffer());
+        }
+        return UnsafeByteOperations.unsafeWrap(all.flip());
+    }
+
+    /**
+     * Ratis answered an entry. Runs on a Ratis thread that may hold its server lock, so it must not take appendLock
+     * (an append holding appendLock waits for that lock inside submitClientRequestAsync — a deadlock FailoverIT once
+     * found): queued batches are proposed from {@link #proposer}.
+     */
+    private void completed(List<Pending> entry, RaftClientReply reply, Throwable error) {
+        Throwable failure = error != null ? error : reply.isSuccess() ? null : reply.getException();
+        if (failure != null) {
+            viewInvalidations.incrementAndGet(); // before inFlight drops, so the next proposal sees it
+        }
+        inFlight.decrementAndGet();
+        long logStart = stateMachine.log().logStartOffset();
+        PartitionException translated = failure == null ? null : translate(failure);
+        for (Pending p : entry) {
+            if (translated == null) {
+                p.result().complete(new AppendResult(p.header().baseOffset(), logStart));
+            } else {
+                p.result().completeExceptionally(new CompletionException(translated));
             }
         }
-        return reply.handle((r, error) -> {
-            Throwable failure = error != null ? error : r.isSuccess() ? null : r.getException();
-            if (failure == null) {
-                return new AppendResult(header.baseOffset(), stateMachine.log().logStartOffset());
+        if (queued.get() > 0) {
+            proposer.execute(this::proposeQueued);
+        }
+    }
+
+    private void proposeQueued() {
+        synchronized (appendLock) {
+            if (pending.isEmpty()) {
+                return;
             }
-            viewInvalidations.incrementAndGet();
-            throw new CompletionException(translate(failure));
-        });
+            try {
+                proposeLocked(server.getDivision(groupId));
+            } catch (IOException e) {
+                dropLeaderViewLocked("group not open: " + e.getMessage());
+            }
+        }
+    }
+
+    /** Forgets the leader view and fails the batches queued on it (their offsets came from it). Guarded by appendLock. */
+    private void dropLeaderViewLocked(String why) {
+        leaderView = null;
+        if (!pending.isEmpty()) {
+            List<Pending> dropped = new ArrayList<>(pending);
+            pending.clear();
+            queued.addAndGet(-dropped.size());
+            failLocked(dropped, notLeader(why));
+        }
+    }
+
+    /**
+     * Fails batches that never reached the Raft log. An idempotent producer's first such batch is remembered as
+     * refused ({@link #checkRefused}), so its later batches cannot overtake it. Guarded by appendLock.
+     */
+    private void failLocked(List<Pending> batches, PartitionException failure) {
+        for (Pending p : batches) {
+            EntryHeader h = p.header();
+            if (h.idempotent()) {
+                Refused earlier = refused.get(h.producerId());
+                if (earlier == null || earlier.term() != p.term() || earlier.epoch() != h.producerEpoch()
+                        || earlier.baseSequence() > h.baseSequence()) {
+                    if (refused.size() >= MAX_REFUSED_PRODUCERS) {
+                        refused.clear();
+                    }
+                    refused.put(h.producerId(), new Refused(p.term(), h.producerEpoch(), h.baseSequence()));
+                }
+            }
+            p.result().completeExceptionally(new CompletionException(failure));
+        }
     }
 
     /** Null, or the error for a batch that would overtake its producer's refused batch; guarded by appendLock. */
@@ -255,9 +413,11 @@ public final class PartitionReplica {
         for (long i = Math.max(applied.index() + 1, raftLog.getStartIndex()); i <= lastIndex; i++) {
             LogEntryProto entry = raftLog.get(i);
             if (entry != null && PartitionStateMachine.isBatch(entry)) {
-                EntryHeader header = PartitionStateMachine.header(entry);
-                producers.record(header);
-                next = header.nextOffset();
+                EntryHeaders headers = PartitionStateMachine.headers(entry);
+                for (EntryHeader header : headers.headers()) {
+                    producers.record(header);
+                }
+                next = headers.nextOffset();
             }
         }
         return new LeaderView(term, next, producers);

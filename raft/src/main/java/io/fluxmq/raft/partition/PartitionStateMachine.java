@@ -41,13 +41,15 @@ import org.slf4j.LoggerFactory;
  * and the idempotent-producer table.
  *
  * <ul>
- *   <li>{@link #startTransaction}: the message is {@link EntryHeader} bytes followed by one record batch whose base
- *       offset and leader epoch the leader already stamped; the header becomes the Raft log data, the batch the
- *       state-machine data, so Ratis never writes record bytes into its own log.</li>
- *   <li>{@link #write}: on every replica, in log order, appends the batch to the segment log (truncating a stale tail
- *       first when the batch overlaps it: that tail was never committed).</li>
+ *   <li>{@link #startTransaction}: the message is {@link EntryHeaders} bytes followed by the record batches (one, or
+ *       several the leader coalesced) whose base offsets and leader epoch the leader already stamped; the headers
+ *       become the Raft log data, the batches the state-machine data, so Ratis never writes record bytes into its own
+ *       log.</li>
+ *   <li>{@link #write}: on every replica, in log order, appends the batches to the segment log (truncating a stale
+ *       tail first when they overlap it: that tail was never committed).</li>
  *   <li>{@link #truncate}: Raft dropped uncommitted entries; the segment log drops the same batches.</li>
- *   <li>{@link #applyTransaction}: the entry is committed; the high watermark advances and producer state is recorded.</li>
+ *   <li>{@link #applyTransaction}: the entry is committed; the high watermark advances and producer state is recorded
+ *       for each of its batches.</li>
  *   <li>{@link #takeSnapshot}: flushes the segments and writes {@code hw, producer table} to a snapshot file, after
  *       which Ratis may purge its log.</li>
  * </ul>
@@ -174,11 +176,11 @@ public final class PartitionStateMachine extends BaseStateMachine {
                 throw new IOException(e);
             }
             if (entry != null && isBatch(entry)) {
-                long missing = header(entry).nextOffset() - log.logEndOffset();
+                long missing = headers(entry).nextOffset() - log.logEndOffset();
                 if (missing > 0) {
                     LOGGER.error("Partition {}: the Raft log holds entries up to offset {} (index {}) but the segment"
                             + " log ends at {}; the missing batches will be copied from the leader",
-                            topicPartition, header(entry).nextOffset(), i, log.logEndOffset());
+                            topicPartition, headers(entry).nextOffset(), i, log.logEndOffset());
                 }
                 return Math.max(0, missing);
             }
@@ -244,18 +246,19 @@ public final class PartitionStateMachine extends BaseStateMachine {
             return TransactionContext.newBuilder().setStateMachine(this).setClientRequest(request)
                     .setLogData(content).build();
         }
+        int headerBytes = EntryHeaders.encodedLength(content.asReadOnlyByteBuffer());
         return TransactionContext.newBuilder()
                 .setStateMachine(this)
                 .setClientRequest(request)
-                .setLogData(content.substring(0, EntryHeader.SIZE))
-                .setStateMachineData(content.substring(EntryHeader.SIZE))
+                .setLogData(content.substring(0, headerBytes))
+                .setStateMachineData(content.substring(headerBytes))
                 .build();
     }
 
     @Override
     public CompletableFuture<?> write(LogEntryProto entry, TransactionContext context) {
         try {
-            EntryHeader header = header(entry);
+            EntryHeaders header = headers(entry);
             SegmentLog segments = log;
             synchronized (catchUpLock) { // a snapshot install may be copying segments right now; wait for it
                 if (segments.logEndOffset() < header.baseOffset()) {
@@ -366,9 +369,14 @@ public final class PartitionStateMachine extends BaseStateMachine {
         if (!trx.getStateMachineLogEntry().hasStateMachineEntry()) {
             return trx; // a log start entry: no batch to store
         }
-        ByteString batch = trx.getStateMachineLogEntry().getStateMachineEntry().getStateMachineData();
-        LeaderEpochStamp.check(batch, division().getInfo().getCurrentTerm());
-        int bytes = batch.size();
+        ByteString batches = trx.getStateMachineLogEntry().getStateMachineEntry().getStateMachineData();
+        long term = division().getInfo().getCurrentTerm();
+        int at = 0;
+        for (EntryHeader h : headers(trx.getStateMachineLogEntry().getLogData()).headers()) {
+            LeaderEpochStamp.check(batches, at, term);
+            at += h.batchBytes();
+        }
+        int bytes = batches.size();
         try {
             log.reserve(bytes);
         } catch (IOException e) {
@@ -433,13 +441,27 @@ public final class PartitionStateMachine extends BaseStateMachine {
             return CompletableFuture.completedFuture(
                     context.getStateMachineLogEntry().getStateMachineEntry().getStateMachineData());
         }
-        EntryHeader header = header(entry);
-        MemoryRecords records = log.read(header.baseOffset(), Integer.MAX_VALUE, header.nextOffset(), true);
-        if (records.sizeInBytes() != header.batchBytes()) {
-            return CompletableFuture.failedFuture(new IOException("segment log of " + segmentDir.getFileName()
-                    + " lacks the batch at offset " + header.baseOffset() + " for Raft index " + entry.getIndex()));
+        EntryHeaders headers = headers(entry);
+        ByteString data = ByteString.EMPTY;
+        long next = headers.baseOffset();
+        try {
+            while (next < headers.nextOffset()) { // the batches of one entry may span segments (copied one by one)
+                MemoryRecords records = log.read(next, Integer.MAX_VALUE, headers.nextOffset(), true);
+                if (records.sizeInBytes() == 0) {
+                    break;
+                }
+                data = data.concat(UnsafeByteOperations.unsafeWrap(records.buffer()));
+                next = lastOffsetOf(records) + 1;
+            }
+        } catch (io.fluxmq.raft.log.OffsetOutOfRangeException e) {
+            data = ByteString.EMPTY;
         }
-        return CompletableFuture.completedFuture(UnsafeByteOperations.unsafeWrap(records.buffer()));
+        if (data.size() != headers.batchBytes()) {
+            return CompletableFuture.failedFuture(new IOException("segment log of " + segmentDir.getFileName()
+                    + " lacks the batches at offsets " + headers.baseOffset() + ".." + (headers.nextOffset() - 1)
+                    + " for Raft index " + entry.getIndex()));
+        }
+        return CompletableFuture.completedFuture(data);
     }
 
     /**
@@ -513,7 +535,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
         if (!isBatch(entry)) {
             return applyLogStart(entry);
         }
-        EntryHeader header = header(entry);
+        EntryHeaders header = headers(entry);
         if (log.logEndOffset() < header.nextOffset()) {
             // a committed entry whose batch is not here: copied from the leader before the high watermark passes it
             try {
@@ -525,7 +547,9 @@ public final class PartitionStateMachine extends BaseStateMachine {
             }
         }
         synchronized (this) {
-            appliedProducers.record(header);
+            for (EntryHeader batch : header.headers()) {
+                appliedProducers.record(batch);
+            }
             int epoch = (int) entry.getTerm();
             if (epochStartOffsets.isEmpty() || epochStartOffsets.lastKey() < epoch) {
                 epochStartOffsets.put(epoch, header.baseOffset());
@@ -613,8 +637,20 @@ public final class PartitionStateMachine extends BaseStateMachine {
                 && !LogStartEntry.is(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
     }
 
-    static EntryHeader header(LogEntryProto entry) {
-        return EntryHeader.parse(entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
+    static EntryHeaders headers(LogEntryProto entry) {
+        return headers(entry.getStateMachineLogEntry().getLogData());
+    }
+
+    private static EntryHeaders headers(ByteString logData) {
+        return EntryHeaders.parse(logData.asReadOnlyByteBuffer());
+    }
+
+    private static long lastOffsetOf(MemoryRecords records) {
+        long last = -1;
+        for (org.apache.kafka.common.record.RecordBatch batch : records.batches()) {
+            last = batch.lastOffset();
+        }
+        return last;
     }
 
     /** The applied producer table and the last applied index, read together. */

@@ -1,6 +1,9 @@
 package io.fluxmq.raft.partition;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.record.MemoryRecords;
@@ -58,6 +61,23 @@ final class PartitionEntries {
     /** The Raft entry carrying a stamped batch: header as log data, the batch as state-machine data. */
     static LogEntryProto batchEntry(PartitionStateMachine sm, long term, long index, MemoryRecords stamped) {
         return propose(sm, term, index, PartitionStateMachine.concat(header(stamped).toBuffer(), stamped.buffer()));
+    }
+
+    /**
+     * The Raft entry carrying several stamped batches, contiguous in offsets, as the leader coalesces them: their
+     * headers ({@link EntryHeaders}) as log data, the batches back to back as state-machine data.
+     */
+    static LogEntryProto coalescedEntry(PartitionStateMachine sm, long term, long index, List<MemoryRecords> stamped) {
+        List<EntryHeader> headers = new ArrayList<>();
+        int bytes = 0;
+        for (MemoryRecords batch : stamped) {
+            headers.add(header(batch));
+            bytes += batch.sizeInBytes();
+        }
+        ByteBuffer head = new EntryHeaders(headers).toBuffer();
+        ByteBuffer all = ByteBuffer.allocate(head.remaining() + bytes).put(head);
+        stamped.forEach(batch -> all.put(batch.buffer()));
+        return propose(sm, term, index, UnsafeByteOperations.unsafeWrap(all.flip()));
     }
 
     /** The Raft entry moving the log start offset. */

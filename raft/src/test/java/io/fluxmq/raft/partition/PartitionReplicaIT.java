@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.TopicPartition;
@@ -138,6 +139,59 @@ class PartitionReplicaIT {
             assertThat(replica.maxTimestamp().orElseThrow().timestamp()).isEqualTo(1000L + 603);
         } finally {
             again.close();
+        }
+    }
+
+    @Test
+    void batchesQueuedBehindAnEntryInFlightAreCoalescedAndKeepTheirOrder() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        RaftNode node = start(port);
+        try {
+            node.openLocalPartition(spec());
+            PartitionReplica replica = awaitLeader(node);
+            var raftLog = node.server().getDivision(replica.groupId()).getRaftLog();
+            long indexBefore = raftLog.getLastEntryTermIndex().getIndex();
+            int producers = 4;
+            int batchesEach = 100;
+            List<List<CompletableFuture<AppendResult>>> results = new ArrayList<>();
+            for (int p = 0; p < producers; p++) {
+                results.add(new ArrayList<>());
+            }
+            for (int b = 0; b < batchesEach; b++) { // without waiting: later batches queue behind the first entry
+                for (int p = 0; p < producers; p++) {
+                    results.get(p).add(replica.append(batch(10 + p, (short) 0, b * 3, 3)));
+                }
+            }
+            List<Long> offsets = new ArrayList<>();
+            for (List<CompletableFuture<AppendResult>> mine : results) {
+                long previous = -1;
+                for (CompletableFuture<AppendResult> r : mine) {
+                    long offset = r.get(30, TimeUnit.SECONDS).baseOffset();
+                    assertThat(offset).as("a producer's batches keep their order").isGreaterThan(previous);
+                    previous = offset;
+                    offsets.add(offset);
+                }
+            }
+            assertThat(offsets).doesNotHaveDuplicates().hasSize(producers * batchesEach)
+                    .allMatch(o -> o % 3 == 0 && o < 3L * producers * batchesEach);
+            assertThat(replica.highWatermark()).isEqualTo(3L * producers * batchesEach);
+            long entries = raftLog.getLastEntryTermIndex().getIndex() - indexBefore;
+            assertThat(entries).as("Raft entries for %d batches", producers * batchesEach)
+                    .isLessThan(producers * batchesEach);
+            long expected = 0;
+            while (expected < replica.highWatermark()) {
+                for (Record r : replica.read(expected, 1 << 20, true).records()) {
+                    assertThat(r.offset()).isEqualTo(expected++);
+                }
+            }
+            // a retry of one of a producer's last five batches is a duplicate with its original offset
+            assertThat(replica.append(batch(11, (short) 0, 97 * 3, 3)).join().baseOffset())
+                    .isEqualTo(results.get(1).get(97).join().baseOffset());
+        } finally {
+            node.close();
         }
     }
 }

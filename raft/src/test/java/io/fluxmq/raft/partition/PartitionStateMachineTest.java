@@ -3,6 +3,7 @@ package io.fluxmq.raft.partition;
 import static io.fluxmq.raft.partition.PartitionEntries.LEADER;
 import static io.fluxmq.raft.partition.PartitionEntries.batchEntry;
 import static io.fluxmq.raft.partition.PartitionEntries.clientBatch;
+import static io.fluxmq.raft.partition.PartitionEntries.coalescedEntry;
 import static io.fluxmq.raft.partition.PartitionEntries.committed;
 import static io.fluxmq.raft.partition.PartitionEntries.header;
 import static io.fluxmq.raft.partition.PartitionEntries.idempotentBatch;
@@ -29,6 +30,7 @@ import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.raftlog.LogProtoUtils;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.util.SizeInBytes;
@@ -86,6 +88,51 @@ class PartitionStateMachineTest {
         assertThat(notified).containsExactly(3L);
         assertThat(sm.getLastAppliedTermIndex()).isEqualTo(TermIndex.valueOf(1, 1));
         assertThat(sm.endOffsetForEpoch(1)).containsExactly(1, 3);
+    }
+
+    @Test
+    void anEntryOfCoalescedBatchesIsWrittenReadAndAppliedAsThoseBatches() throws Exception {
+        open();
+        List<MemoryRecords> batches = List.of(
+                stamp(idempotentBatch("a", 2, PRODUCER, PRODUCER_EPOCH, 0), 0, 1),
+                stamp(idempotentBatch("b", 1, PRODUCER, PRODUCER_EPOCH, 2), 2, 1),
+                stamp(clientBatch("c", 1), 3, 1));
+        LogEntryProto entry = coalescedEntry(sm, 1, 1, batches);
+        // on a follower: a context without a client request, so every batch's CRC is checked
+        TransactionContext fromLeader = TransactionContext.newBuilder().setServerRole(RaftPeerRole.FOLLOWER)
+                .setStateMachine(sm).setLogEntry(entry).build();
+
+        sm.write(entry, fromLeader).join();
+
+        assertThat(sm.log().logEndOffset()).isEqualTo(4);
+        ByteBuffer expected = concat(batches);
+        assertThat(sm.read(LogProtoUtils.removeStateMachineData(entry), null).join().asReadOnlyByteBuffer())
+                .as("the entry's data read back from the segments").isEqualTo(expected);
+
+        sm.applyTransaction(committed(sm, entry)).join();
+
+        assertThat(sm.highWatermark()).isEqualTo(4);
+        assertThat(sm.endOffsetForEpoch(1)).containsExactly(1, 4);
+        assertThat(sm.applied(PRODUCER, PRODUCER_EPOCH, new ProducerStateTable.BatchMetadata(0, 1, 0, 1))).isTrue();
+        assertThat(sm.applied(PRODUCER, PRODUCER_EPOCH, new ProducerStateTable.BatchMetadata(2, 2, 2, 2))).isTrue();
+        assertThat(sm.appliedState().producers().check(header(idempotentBatch("b", 1, PRODUCER, PRODUCER_EPOCH, 2))))
+                .as("a retry of the entry's second batch").isInstanceOf(ProducerStateTable.Check.Duplicate.class);
+    }
+
+    @Test
+    void aCoalescedEntryWhoseBatchesWereCopiedAcrossASegmentRollReadsBackWhole() throws Exception {
+        open();
+        // a replica that copied these batches one by one (gap repair) rolled between them: ~400 bytes each, 1 KiB
+        // segments; the leader had them in one entry
+        List<MemoryRecords> batches = List.of(stamp(clientBatch("a", 3), 0, 1), stamp(clientBatch("b", 3), 3, 1),
+                stamp(clientBatch("c", 3), 6, 1));
+        for (MemoryRecords batch : batches) {
+            sm.log().append(batch.buffer());
+        }
+        assertThat(segmentBases(sm.log())).containsExactly(0L, 6L);
+        LogEntryProto entry = LogProtoUtils.removeStateMachineData(coalescedEntry(sm, 1, 1, batches));
+
+        assertThat(sm.read(entry, null).join().asReadOnlyByteBuffer()).isEqualTo(concat(batches));
     }
 
     @Test
@@ -368,6 +415,12 @@ class PartitionStateMachineTest {
             assertThat(Files.readAllBytes(mine.get(i))).as(mine.get(i).getFileName().toString())
                     .isEqualTo(Files.readAllBytes(theirs.get(i)));
         }
+    }
+
+    private static ByteBuffer concat(List<MemoryRecords> batches) {
+        ByteBuffer all = ByteBuffer.allocate(batches.stream().mapToInt(MemoryRecords::sizeInBytes).sum());
+        batches.forEach(batch -> all.put(batch.buffer()));
+        return all.flip();
     }
 
     private static ByteBuffer copy(ByteBuffer buffer) {
