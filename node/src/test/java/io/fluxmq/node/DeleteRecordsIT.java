@@ -4,6 +4,10 @@ import static io.fluxmq.node.DynamicConfigsIT.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -22,11 +26,12 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.tools.DeleteRecordsCommand;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * DeleteRecords with the Kafka Admin client on a three-process cluster: the low watermark moves on every replica
+ * DeleteRecords with Kafka's {@code kafka-delete-records} tool and the Admin client on a three-process cluster: the low watermark moves on every replica
  * through the partition's Raft group, fetches below it answer OFFSET_OUT_OF_RANGE, ListOffsets earliest reports it,
  * offsets beyond the high watermark are refused, -1 means the high watermark, and the new start holds on the new
  * leader after the leader is killed, and again after that node restarts and the next leader is killed.
@@ -49,6 +54,9 @@ class DeleteRecordsIT {
             assertThat(Clients.awaitEndOffset(cluster.bootstrap(), TP, RECORDS, Duration.ofSeconds(30)))
                     .isEqualTo(RECORDS);
 
+            assertThat(kafkaDeleteRecords(cluster.bootstrap(), dir, 10)).contains("partition: trimmed-0")
+                    .contains("low_watermark: 10");
+            assertThat(earliest(admin)).isEqualTo(10);
             assertThat(lowWatermark(admin, 40)).isEqualTo(40);
             assertThat(earliest(admin)).isEqualTo(40);
             assertThat(lowWatermark(admin, 30)).as("below the start: nothing changes").isEqualTo(40);
@@ -75,6 +83,17 @@ class DeleteRecordsIT {
             assertThat(lowWatermark(admin, -1)).as("-1: the high watermark").isEqualTo(RECORDS);
             assertThat(earliest(admin)).isEqualTo(RECORDS);
         }
+    }
+
+    /** Kafka's {@code kafka-delete-records.sh} (DeleteRecordsCommand from kafka-tools); returns what it printed. */
+    private static String kafkaDeleteRecords(String bootstrap, Path dir, long offset) throws Exception {
+        Path json = dir.resolve("delete-records.json");
+        Files.writeString(json, "{\"partitions\": [{\"topic\": \"" + TOPIC + "\", \"partition\": 0, \"offset\": "
+                + offset + "}], \"version\": 1}");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        DeleteRecordsCommand.execute(new String[] {"--bootstrap-server", bootstrap, "--offset-json-file",
+                json.toString()}, new PrintStream(out, true, StandardCharsets.UTF_8));
+        return out.toString(StandardCharsets.UTF_8);
     }
 
     private static long lowWatermark(Admin admin, long offset) throws Exception {
