@@ -313,10 +313,12 @@ final class ClusterBroker implements BrokerServices {
     }
 
     /**
-     * Topic configs: validated here (the whole resulting set, as at CreateTopics), then one AlterTopicConfigs command
-     * in the metadata log; completes once this node's metadata replica applied it. The change then reaches every
-     * node through its metadata replica (produce limits and retention read it on use; segment settings through the
-     * Reconciler). Broker configs are read-only (see {@link BrokerConfigs}).
+     * Topic configs: once this node's metadata replica caught up with every change committed before (a metadata
+     * barrier, so an alteration is never computed from a stale copy and undoes a change made through another node),
+     * the whole resulting set is validated, as at CreateTopics, then written as one AlterTopicConfigs command; completes
+     * once this node's metadata replica applied it. The change reaches every node through its metadata replica (produce
+     * limits and retention read it on use; segment settings through the Reconciler). Broker configs are read-only (see
+     * {@link BrokerConfigs}).
      */
     @Override
     public CompletableFuture<Void> alterConfigs(ConfigResource resource, List<ConfigChange> changes,
@@ -331,24 +333,31 @@ final class ClusterBroker implements BrokerServices {
                 throw new AdminException(Errors.INVALID_REQUEST, "FluxMQ cannot alter configs of resource type "
                         + resource.type());
             }
-            TopicRecord topic = existing(resource.name());
-            Map<String, String> next = topicConfigs.alter(topic.configs(), changes, incremental,
-                    topic.replicationFactor());
-            if (validateOnly) {
-                return CompletableFuture.completedFuture(null);
-            }
-            // only what changed, so concurrent changes of other keys are not undone
-            Map<String, String> set = new HashMap<>(next);
-            if (incremental) {
-                set.entrySet().removeIf(e -> e.getValue().equals(topic.configs().get(e.getKey())));
-            }
-            List<String> removed = topic.configs().keySet().stream().filter(k -> !next.containsKey(k)).toList();
-            return metadata.submit(new MetadataCommand.AlterTopicConfigs(topic.name(), !incremental, set, removed))
-                    .thenCompose(reply -> raft.metadata().awaitApplied(reply.value()))
-                    .thenRunAsync(() -> LOGGER.info("Configs of topic {} changed to {}", topic.name(), next), admin);
         } catch (AdminException e) {
             return CompletableFuture.failedFuture(e);
         }
+        return metadata.submit(new MetadataCommand.Barrier())
+                .thenCompose(barrier -> raft.metadata().awaitApplied(barrier.value()))
+                .thenComposeAsync(caughtUp -> alterTopicConfigs(resource.name(), changes, incremental, validateOnly),
+                        admin);
+    }
+
+    private CompletableFuture<Void> alterTopicConfigs(String name, List<ConfigChange> changes, boolean incremental,
+                                                      boolean validateOnly) {
+        TopicRecord topic = existing(name);
+        Map<String, String> next = topicConfigs.alter(topic.configs(), changes, incremental, topic.replicationFactor());
+        if (validateOnly) {
+            return CompletableFuture.completedFuture(null);
+        }
+        // only what changed, so concurrent changes of other keys are not undone
+        Map<String, String> set = new HashMap<>(next);
+        if (incremental) {
+            set.entrySet().removeIf(e -> e.getValue().equals(topic.configs().get(e.getKey())));
+        }
+        List<String> removed = topic.configs().keySet().stream().filter(k -> !next.containsKey(k)).toList();
+        return metadata.submit(new MetadataCommand.AlterTopicConfigs(topic.name(), !incremental, set, removed))
+                .thenCompose(reply -> raft.metadata().awaitApplied(reply.value()))
+                .thenRunAsync(() -> LOGGER.info("Configs of topic {} changed to {}", topic.name(), next), admin);
     }
 
     @Override

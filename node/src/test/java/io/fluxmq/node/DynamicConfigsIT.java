@@ -33,10 +33,14 @@ import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.message.AlterConfigsRequestData;
 import org.apache.kafka.common.message.AlterConfigsResponseData;
+import org.apache.kafka.common.message.DescribeConfigsRequestData;
+import org.apache.kafka.common.message.DescribeConfigsRequestData.DescribeConfigsResource;
+import org.apache.kafka.common.message.DescribeConfigsResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.AbstractResponse;
 import org.apache.kafka.common.requests.AlterConfigsResponse;
+import org.apache.kafka.common.requests.DescribeConfigsResponse;
 import org.apache.kafka.common.requests.RequestHeader;
 import org.apache.kafka.common.requests.RequestUtils;
 import org.junit.jupiter.api.AfterAll;
@@ -82,6 +86,39 @@ class DynamicConfigsIT {
                 .includeDocumentation(true)).all().get(30, TimeUnit.SECONDS).get(resource);
     }
 
+    /**
+     * The value of a topic config as each node reports it (DescribeConfigs sent raw to every node: the Admin client
+     * picks a node itself, and a node applies a metadata change a moment after the one that made it).
+     */
+    private static List<String> valueOnEveryNode(String topic, String key) throws Exception {
+        List<String> values = new ArrayList<>();
+        for (int i = 0; i < cluster.size(); i++) {
+            try (RawKafkaConnection c = RawKafkaConnection.open(port(i))) {
+                RequestHeader header = new RequestHeader(ApiKeys.DESCRIBE_CONFIGS, (short) 4, "raw", 1);
+                c.sendFrame(RequestUtils.serialize(header.data(), header.headerVersion(),
+                        new DescribeConfigsRequestData().setResources(List.of(new DescribeConfigsResource()
+                                .setResourceType(ConfigResource.Type.TOPIC.id()).setResourceName(topic)
+                                .setConfigurationKeys(List.of(key)))), (short) 4));
+                DescribeConfigsResponseData data = ((DescribeConfigsResponse) AbstractResponse.parseResponse(
+                        c.readFrame(), header)).data();
+                values.add(data.results().get(0).configs().get(0).value());
+            }
+        }
+        return values;
+    }
+
+    /** Waits until every node reports {@code value} for the topic config. */
+    private static void awaitEverywhere(String topic, String key, String value) throws Exception {
+        eventually(() -> {
+            assertThat(valueOnEveryNode(topic, key)).as("%s of %s on each node", key, topic).containsOnly(value);
+            return true;
+        });
+    }
+
+    private static int port(int node) {
+        return Integer.parseInt(cluster.node(node).bootstrap().split(":")[1]);
+    }
+
     private static void alter(ConfigResource resource, boolean validateOnly, AlterConfigOp... ops) throws Exception {
         admin.incrementalAlterConfigs(Map.of(resource, List.of(ops)), new AlterConfigsOptions()
                 .validateOnly(validateOnly)).all().get(30, TimeUnit.SECONDS);
@@ -98,6 +135,7 @@ class DynamicConfigsIT {
     @Test
     void describeReportsSourcesSynonymsAndDocumentation() throws Exception {
         create("described", Map.of("retention.ms", "3600000"));
+        awaitEverywhere("described", "retention.ms", "3600000");
         Config config = describe(topic("described"));
 
         ConfigEntry retention = config.get("retention.ms");
@@ -132,6 +170,8 @@ class DynamicConfigsIT {
 
         alter(t, false, op("retention.ms", "7200000", OpType.SET), op("segment.ms", null, OpType.DELETE),
                 op("cleanup.policy", "delete", OpType.APPEND));
+        awaitEverywhere("altered", "retention.ms", "7200000");
+        awaitEverywhere("altered", "segment.ms", "604800000");
         Config after = describe(t);
         assertThat(after.get("retention.ms").value()).isEqualTo("7200000");
         assertThat(after.get("retention.ms").source()).isEqualTo(ConfigSource.DYNAMIC_TOPIC_CONFIG);
@@ -140,7 +180,8 @@ class DynamicConfigsIT {
         assertThat(after.get("cleanup.policy").source()).isEqualTo(ConfigSource.DYNAMIC_TOPIC_CONFIG);
 
         alter(t, true, op("retention.ms", "1", OpType.SET));
-        assertThat(describe(t).get("retention.ms").value()).as("validate_only changes nothing").isEqualTo("7200000");
+        assertThat(valueOnEveryNode("altered", "retention.ms")).as("validate_only changes nothing").containsOnly(
+                "7200000");
 
         assertRefused(t, op("retention.ms", "soon", OpType.SET), InvalidConfigurationException.class,
                 "Invalid value soon for configuration retention.ms");
@@ -159,7 +200,8 @@ class DynamicConfigsIT {
                 UnknownTopicOrPartitionException.class, "does not exist");
         assertRefused(new ConfigResource(ConfigResource.Type.BROKER, "0"), op("log.retention.ms", "1", OpType.SET),
                 InvalidRequestException.class, "Cannot update these configs dynamically: [log.retention.ms]");
-        assertThat(describe(t).get("retention.ms").value()).as("refused changes change nothing").isEqualTo("7200000");
+        assertThat(valueOnEveryNode("altered", "retention.ms")).as("refused changes change nothing")
+                .containsOnly("7200000");
     }
 
     private static void assertRefused(ConfigResource resource, AlterConfigOp op, Class<? extends Throwable> error,
@@ -173,15 +215,17 @@ class DynamicConfigsIT {
     @Test
     void legacyAlterConfigsReplacesEveryOverride() throws Exception {
         create("replaced", Map.of("retention.ms", "3600000"));
-        int port = Integer.parseInt(cluster.node(0).bootstrap().split(":")[1]);
-        try (RawKafkaConnection c = RawKafkaConnection.open(port)) {
+        try (RawKafkaConnection c = RawKafkaConnection.open(port(0))) {
+            awaitEverywhere("replaced", "retention.ms", "3600000");
             AlterConfigsResponseData checked = alterConfigs(c, "replaced", Map.of("segment.ms", "60000"), true);
             assertThat(checked.responses().get(0).errorCode()).isEqualTo(Errors.NONE.code());
-            assertThat(describe(topic("replaced")).get("segment.ms").source())
-                    .as("validate_only changes nothing").isEqualTo(ConfigSource.DEFAULT_CONFIG);
+            assertThat(valueOnEveryNode("replaced", "segment.ms")).as("validate_only changes nothing")
+                    .containsOnly("604800000");
 
             AlterConfigsResponseData done = alterConfigs(c, "replaced", Map.of("segment.ms", "60000"), false);
             assertThat(done.responses().get(0).errorCode()).isEqualTo(Errors.NONE.code());
+            awaitEverywhere("replaced", "segment.ms", "60000");
+            awaitEverywhere("replaced", "retention.ms", "604800000");
             Config config = describe(topic("replaced"));
             assertThat(config.get("segment.ms").value()).isEqualTo("60000");
             assertThat(config.get("retention.ms").source()).as("not listed: back to the default")
