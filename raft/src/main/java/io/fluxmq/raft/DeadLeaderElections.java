@@ -11,6 +11,7 @@ import org.apache.ratis.proto.RaftProtos.StartLeaderElectionRequestProto;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.util.ProtoUtils;
@@ -61,7 +62,7 @@ final class DeadLeaderElections {
 
     private boolean startIfMine(RaftGroupId group, RaftPeerId dead) throws IOException {
         RaftServer.Division division = server.getDivision(group);
-        RaftServer.DivisionInfo info = division.getInfo();
+        DivisionInfo info = division.getInfo();
         if (!info.isFollower() || !dead.equals(info.getLeaderId())) {
             return false;
         }
