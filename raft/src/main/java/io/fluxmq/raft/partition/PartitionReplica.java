@@ -80,6 +80,9 @@ public final class PartitionReplica {
 
     private static final int MAX_REFUSED_PRODUCERS = 10_000;
 
+    /** Given the nanoseconds from submitting each batch to Raft until it was committed and applied here. */
+    private volatile LongConsumer commitLatency = nanos -> { };
+
     public PartitionReplica(TopicPartition topicPartition, RaftGroupId groupId, RaftServer server,
                             PartitionStateMachine stateMachine, int maxBatchBytes) {
         this(topicPartition, groupId, server, stateMachine, maxBatchBytes, System::currentTimeMillis);
@@ -116,6 +119,7 @@ public final class PartitionReplica {
         }
         CompletableFuture<RaftClientReply> reply;
         EntryHeader header;
+        long submitted;
         synchronized (appendLock) {
             RaftServer.Division division;
             try {
@@ -170,6 +174,7 @@ public final class PartitionReplica {
                     .setMessage(Message.valueOf(PartitionStateMachine.concat(header.toBuffer(), records.buffer())))
                     .setType(RaftClientRequest.writeRequestType())
                     .build();
+            submitted = System.nanoTime();
             try {
                 reply = server.submitClientRequestAsync(request);
             } catch (IOException e) {
@@ -188,6 +193,7 @@ public final class PartitionReplica {
         return reply.handle((r, error) -> {
             Throwable failure = error != null ? error : r.isSuccess() ? null : r.getException();
             if (failure == null) {
+                commitLatency.accept(System.nanoTime() - submitted);
                 return new AppendResult(header.baseOffset(), stateMachine.log().logStartOffset());
             }
             viewInvalidations.incrementAndGet();
@@ -551,5 +557,44 @@ public final class PartitionReplica {
 
     public void removeHighWatermarkListener(LongConsumer listener) {
         stateMachine.removeHighWatermarkListener(listener);
+    }
+
+    /** Where {@link #append} reports each committed batch's time from Raft submission to commit and apply (metrics). */
+    public void setCommitLatencyRecorder(LongConsumer nanos) {
+        this.commitLatency = nanos;
+    }
+
+    /**
+     * On the ready leader: how many Raft entries each follower's log trails this leader's last entry, by follower node
+     * id (from Ratis' match indices); empty on other replicas.
+     */
+    public Map<Integer, Long> followerLag() {
+        try {
+            RaftServer.Division division = server.getDivision(groupId);
+            if (!division.getInfo().isLeaderReady()) {
+                return Map.of();
+            }
+            TermIndex last = division.getRaftLog().getLastEntryTermIndex();
+            long lastIndex = last == null ? -1 : last.getIndex();
+            long[] matches = division.getInfo().getFollowerMatchIndices();
+            List<Integer> followers = new ArrayList<>(followerSilenceMs(division).keySet()); // same (appender) order
+            Map<Integer, Long> lag = new HashMap<>();
+            for (int i = 0; i < followers.size() && i < matches.length; i++) {
+                lag.put(followers.get(i), Math.max(0, lastIndex - matches[i]));
+            }
+            return lag;
+        } catch (IOException e) {
+            return Map.of();
+        }
+    }
+
+    /** Bytes in this replica's segment files (metrics). */
+    public long logSizeBytes() {
+        return stateMachine.log().sizeInBytes();
+    }
+
+    /** Segments in this replica's log (metrics). */
+    public int logSegmentCount() {
+        return stateMachine.log().segmentCount();
     }
 }
