@@ -6,13 +6,19 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Future;
 import java.util.function.ToDoubleFunction;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -58,6 +64,21 @@ class MetricsIT {
         }
     }
 
+    /** The metric names in the dashboard's queries. */
+    private static Set<String> dashboardMetrics() throws Exception {
+        String json = Files.readString(Path.of("..", "deploy", "grafana", "fluxmq-dashboard.json"));
+        Set<String> names = new TreeSet<>();
+        Matcher expr = Pattern.compile("\"expr\": \"((?:[^\"\\\\]|\\\\.)*)\"").matcher(json);
+        while (expr.find()) {
+            Matcher name = Pattern.compile("\\b((?:fluxmq|jvm|process)_[a-z_]+)").matcher(expr.group(1));
+            while (name.find()) {
+                names.add(name.group(1));
+            }
+        }
+        assertThat(names).hasSizeGreaterThan(10);
+        return names;
+    }
+
     @Test
     void oneNodeCountsWhatClientsProduceAndConsume() throws Exception {
         try (TestNode node = TestNode.start(dir)) {
@@ -75,7 +96,8 @@ class MetricsIT {
             assertThat(produced.find("fluxmq_log_segments", "topic", "metered")).hasSize(3)
                     .allSatisfy(s -> assertThat(s.value()).isEqualTo(1));
             assertThat(produced.value("fluxmq_request_seconds_count", "request", "Produce")).isPositive();
-            assertThat(produced.find("fluxmq_request_seconds", "request", "Produce", "quantile", "0.99")).hasSize(1);
+            assertThat(produced.value("fluxmq_request_seconds_sum", "request", "Produce")).isPositive();
+            assertThat(produced.value("fluxmq_request_seconds", "request", "Produce", "quantile", "0.99")).isPositive();
             assertThat(produced.find("fluxmq_request_seconds", "request", "Produce", "quantile", "0.5")).hasSize(1);
             assertThat(produced.value("fluxmq_raft_commit_latency_seconds_count")).isPositive();
 
@@ -127,6 +149,15 @@ class MetricsIT {
                 double leaders = s.value("fluxmq_replica_manager_leader_count");
                 assertThat(s.find("fluxmq_raft_follower_lag_entries")).hasSize((int) (2 * leaders));
                 assertThat(s.find("fluxmq_log_size_bytes", "topic", "replicated")).hasSize(6);
+            }
+
+            // every series the Grafana dashboard queries exists (GC pauses only once a collection ran)
+            Set<String> names = new HashSet<>();
+            scrapes.forEach(s -> s.samples().forEach(sample -> names.add(sample.name())));
+            for (String queried : dashboardMetrics()) {
+                if (!queried.startsWith("jvm_gc_pause")) {
+                    assertThat(names).as("deploy/grafana/fluxmq-dashboard.json queries it").contains(queried);
+                }
             }
 
             // kill the node leading the fewest partitions, so the others keep partitions it followed
