@@ -81,6 +81,7 @@ public final class FluxNode implements Closeable {
     private ClusterBroker broker;
     private MetadataClient metadataClient;
     private NodeHttpServer http;
+    private NodeMetrics metrics;
     private ControlChannels controlChannels;
     private ControlServer control;
     private ScheduledExecutorService liveness;
@@ -111,10 +112,12 @@ public final class FluxNode implements Closeable {
         }
         duties = Executors.newSingleThreadScheduledExecutor(named("fluxmq-duties"));
         TopicConfigs topicConfigs = new TopicConfigs(config);
+        metrics = new NodeMetrics(config.nodeId());
         raft = new RaftNode(config.raft());
         raft.setSnapshotSource(new HttpSnapshotSource(config));
+        raft.setCommitLatencyRecorder(metrics.commitLatency());
         http = new NodeHttpServer(config.httpHost(), config.httpPort(), raft,
-                () -> fenced != null ? fenced : kafka == null ? "starting" : null);
+                () -> fenced != null ? fenced : kafka == null ? "starting" : null, metrics);
         raft.start();
         List<RaftPeer> metadataMembers = new ArrayList<>();
         List<RaftPeer> voters = new ArrayList<>();
@@ -139,7 +142,11 @@ public final class FluxNode implements Closeable {
         raft.metadata().addListener(reconciler::onMetadata);
         reconciler.start();
         broker = new ClusterBroker(config, raft, metadataClient, topicConfigs, admin);
+        MetadataLeadership metadataLeadership = new MetadataLeadership(raft);
+        metrics.bindReplicas(raft, broker, raft.metadata()::state, () -> metadataLeadership.readyLeaderTerm() >= 0);
+        raft.metadata().addListener(metrics::onMetadata);
         raft.setLeaderReadyListener((tp, term) -> {
+            metrics.leaderElected();
             broker.reportLeader(tp, term);
             // a new leader that is not the preferred replica hands over as soon as that replica has caught up
             for (long delayMs : PREFER_LEADER_DELAYS_MS) {
@@ -147,7 +154,7 @@ public final class FluxNode implements Closeable {
             }
         });
         startControlPlane();
-        kafka = new KafkaFrontend(config.kafkaListeners(), registry(broker));
+        kafka = new KafkaFrontend(config.kafkaListeners(), registry(broker), metrics.frontend());
         kafka.start();
         long retentionMs = config.retentionCheckInterval().toMillis();
         duties.scheduleWithFixedDelay(broker::enforceRetention, retentionMs, retentionMs, TimeUnit.MILLISECONDS);
@@ -229,9 +236,10 @@ public final class FluxNode implements Closeable {
         List<ApiHandler<?>> handlers = List.of(
                 new ApiVersionsHandler(self::get),
                 new MetadataHandler(services, config.defaultPartitions(), config.defaultReplicationFactor()),
-                new ProduceHandler(services, appendsOf),
+                new ProduceHandler(services, appendsOf, metrics.frontend()),
                 new FetchHandler(services,
-                        new FetchSessionCache(config.fetchSessionSlots(), config.fetchSessionEvictionMs()), fetchWakeups),
+                        new FetchSessionCache(config.fetchSessionSlots(), config.fetchSessionEvictionMs()), fetchWakeups,
+                        metrics.frontend()),
                 new ListOffsetsHandler(services),
                 new OffsetForLeaderEpochHandler(services),
                 new CreateTopicsHandler(services, config.defaultPartitions(), config.defaultReplicationFactor()),
@@ -323,6 +331,9 @@ public final class FluxNode implements Closeable {
         }
         if (http != null) {
             http.close();
+        }
+        if (metrics != null) {
+            metrics.close();
         }
         try {
             if (raft != null) {

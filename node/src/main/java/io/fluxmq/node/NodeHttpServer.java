@@ -21,7 +21,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The node's HTTP endpoint (JDK HttpServer): {@code GET /health} (process up), {@code GET /ready} (200 while the
- * Kafka listener serves; 503 with the reason while starting or once the node is fenced), and for replica catch-up {@code GET /partitions/<topic>/<p>/snapshot} (latest snapshot:
+ * Kafka listener serves; 503 with the reason while starting or once the node is fenced), {@code GET /metrics}
+ * (Prometheus text format, OpenMetrics when the {@code Accept} header asks for it; see {@link NodeMetrics}), and for
+ * replica catch-up {@code GET /partitions/<topic>/<p>/snapshot} (latest snapshot:
  * term, index, file bytes) and {@code GET /partitions/<topic>/<p>/records?from=<offset>} (up to 8 MiB of committed
  * batches, raw segment bytes).
  */
@@ -37,7 +39,8 @@ final class NodeHttpServer implements AutoCloseable {
     });
 
     /** @param notReady why the node does not serve Kafka requests (yet), or null once it does */
-    NodeHttpServer(String host, int port, RaftNode raft, Supplier<String> notReady) throws IOException {
+    NodeHttpServer(String host, int port, RaftNode raft, Supplier<String> notReady, NodeMetrics metrics)
+            throws IOException {
         server = HttpServer.create(new InetSocketAddress(host, port), 16);
         server.setExecutor(executor);
         server.createContext("/health", ex -> reply(ex, 200, "ok\n".getBytes(StandardCharsets.UTF_8)));
@@ -47,8 +50,23 @@ final class NodeHttpServer implements AutoCloseable {
                     .getBytes(StandardCharsets.UTF_8));
         });
         server.createContext("/partitions/", ex -> partitions(ex, raft));
+        server.createContext("/metrics", ex -> metrics(ex, metrics));
         server.start();
         LOGGER.info("HTTP endpoint on {}", server.getAddress());
+    }
+
+    private static void metrics(HttpExchange ex, NodeMetrics metrics) throws IOException {
+        String contentType = NodeMetrics.contentType(ex.getRequestHeaders().getFirst("Accept"));
+        byte[] body;
+        try {
+            body = metrics.scrape(contentType);
+        } catch (RuntimeException e) {
+            LOGGER.warn("Metrics scrape failed", e);
+            reply(ex, 500, String.valueOf(e).getBytes(StandardCharsets.UTF_8));
+            return;
+        }
+        ex.getResponseHeaders().set("Content-Type", contentType);
+        reply(ex, 200, body);
     }
 
     private static void partitions(HttpExchange ex, RaftNode raft) throws IOException {

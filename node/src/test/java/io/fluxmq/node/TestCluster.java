@@ -23,19 +23,22 @@ final class TestCluster implements AutoCloseable {
     private final List<NodeProcess> nodes = new ArrayList<>();
     private final String bootstrap;
     private final int[] controlPorts;
+    private final int[] httpPorts;
 
     private TestCluster(int size, Map<String, String> settings, IntFunction<Path> dataDirs, String namePrefix)
             throws Exception {
         int[] kafka = new int[size];
         int[] raft = new int[size];
         controlPorts = new int[size];
+        httpPorts = new int[size];
         StringBuilder members = new StringBuilder();
         for (int i = 0; i < size; i++) {
             kafka[i] = TestNode.freePort();
             raft[i] = TestNode.freePort();
             controlPorts[i] = TestNode.freePort();
+            httpPorts[i] = TestNode.freePort();
             members.append(members.length() == 0 ? "" : ",").append(i).append("@127.0.0.1:").append(kafka[i])
-                    .append(':').append(raft[i]).append(':').append(TestNode.freePort()).append(':')
+                    .append(':').append(raft[i]).append(':').append(httpPorts[i]).append(':')
                     .append(controlPorts[i]);
         }
         for (int i = 0; i < size; i++) {
@@ -93,6 +96,11 @@ final class TestCluster implements AutoCloseable {
     /** {@code 127.0.0.1:<control port>} of a node (gRPC control service). */
     String controlAddress(int id) {
         return "127.0.0.1:" + controlPorts[id];
+    }
+
+    /** {@code http://127.0.0.1:<http port>} of a node (health, readiness, metrics). */
+    String httpAddress(int id) {
+        return "http://127.0.0.1:" + httpPorts[id];
     }
 
     void restart(int id) throws Exception {

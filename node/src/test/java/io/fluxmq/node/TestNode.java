@@ -72,6 +72,11 @@ final class TestNode implements AutoCloseable {
         return kafkaPort;
     }
 
+    /** {@code http://127.0.0.1:<http port>} (health, readiness, metrics). */
+    String httpAddress() {
+        return "http://127.0.0.1:" + httpPort;
+    }
+
     Admin admin() {
         Properties p = new Properties();
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());

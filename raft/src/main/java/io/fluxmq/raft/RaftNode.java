@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.ratis.RaftConfigKeys;
@@ -61,6 +62,8 @@ public final class RaftNode implements Closeable {
     private volatile java.util.function.BiConsumer<TopicPartition, Integer> leaderReadyListener = (tp, term) -> { };
     private volatile io.fluxmq.raft.partition.SnapshotSource snapshotSource = io.fluxmq.raft.partition.SnapshotSource.NONE;
     private volatile RaftServer server;
+    /** Where every partition replica reports its commit latencies (see {@link #setCommitLatencyRecorder}). */
+    private volatile LongConsumer commitLatency = nanos -> { };
     /** Segment fsyncs of every partition (see {@link PartitionStateMachine#flush}). */
     private final java.util.concurrent.ExecutorService flushPool = java.util.concurrent.Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "fluxmq-segment-flush");
@@ -226,8 +229,18 @@ public final class RaftNode implements Closeable {
     }
 
     private PartitionReplica replica(PartitionSpec spec, RaftGroupId id) {
-        return new PartitionReplica(spec.topicPartition(), id, server, stateMachines.get(id), config.maxBatchBytes(),
-                config.appendMaxInFlight());
+        PartitionReplica replica = new PartitionReplica(spec.topicPartition(), id, server, stateMachines.get(id),
+                config.maxBatchBytes(), config.appendMaxInFlight());
+        replica.setCommitLatencyRecorder(commitLatency);
+        return replica;
+    }
+
+    /**
+     * Receives, for every Raft entry a partition led here commits, the nanoseconds from its Raft submission to its
+     * commit and apply on this node (metrics); set before {@link #start()}.
+     */
+    public void setCommitLatencyRecorder(LongConsumer nanos) {
+        this.commitLatency = nanos;
     }
 
     public Path segmentDir(TopicPartition tp) {

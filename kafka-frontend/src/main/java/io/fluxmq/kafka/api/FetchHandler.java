@@ -8,6 +8,8 @@ import io.fluxmq.kafka.fetch.FetchContext;
 import io.fluxmq.kafka.fetch.FetchPosition;
 import io.fluxmq.kafka.fetch.FetchSessionCache;
 import io.fluxmq.kafka.fetch.PartitionResult;
+import io.fluxmq.kafka.metrics.FrontendMetrics;
+import io.fluxmq.kafka.metrics.RecordCounts;
 import io.fluxmq.kafka.server.RequestContext;
 import io.fluxmq.raft.partition.PartitionException;
 import java.util.ArrayList;
@@ -39,11 +41,18 @@ public final class FetchHandler implements ApiHandler<FetchRequestData> {
     private final BrokerServices broker;
     private final FetchSessionCache sessions;
     private final Executor wakeups;
+    private final FrontendMetrics metrics;
 
     public FetchHandler(BrokerServices broker, FetchSessionCache sessions, Executor wakeups) {
+        this(broker, sessions, wakeups, FrontendMetrics.NONE);
+    }
+
+    /** As above, counting the bytes and records each response sends in its topic's {@code metrics}. */
+    public FetchHandler(BrokerServices broker, FetchSessionCache sessions, Executor wakeups, FrontendMetrics metrics) {
         this.broker = broker;
         this.sessions = sessions;
         this.wakeups = wakeups;
+        this.metrics = metrics;
     }
 
     @Override
@@ -74,8 +83,12 @@ public final class FetchHandler implements ApiHandler<FetchRequestData> {
         return result;
     }
 
-    /** One partition to read, resolved against metadata. */
-    private record Target(FetchPosition position, PartitionReads log, Errors error) {}
+    /** One partition to read, resolved against metadata, with its topic's counters. */
+    private record Target(FetchPosition position, PartitionReads log, Errors error, FrontendMetrics.TopicMeters meters) {
+        Target(FetchPosition position, PartitionReads log, Errors error) {
+            this(position, log, error, FrontendMetrics.TopicMeters.NONE);
+        }
+    }
 
     private List<Target> resolve(short version, List<FetchPosition> positions) {
         List<Target> targets = new ArrayList<>(positions.size());
@@ -92,7 +105,7 @@ public final class FetchHandler implements ApiHandler<FetchRequestData> {
             PartitionReads log = broker.partitionReads(new TopicPartition(info.get().name(), partition));
             Errors error = log == null || !log.isLeader() ? Errors.NOT_LEADER_OR_FOLLOWER
                     : epochError(position.currentLeaderEpoch(), log.leaderEpoch());
-            targets.add(new Target(position, log, error));
+            targets.add(new Target(position, log, error, metrics.topic(info.get().name())));
         }
         return targets;
     }
@@ -115,6 +128,7 @@ public final class FetchHandler implements ApiHandler<FetchRequestData> {
         }
         long remainingNanos = deadline - System.nanoTime();
         if (bytes >= request.minBytes() || errors || remainingNanos <= 0 || targets.isEmpty()) {
+            count(targets, results);
             result.complete(fetch.respond(results));
             return;
         }
@@ -132,6 +146,15 @@ public final class FetchHandler implements ApiHandler<FetchRequestData> {
             if (t.log() != null && t.log().highWatermark() > t.position().fetchOffset()) {
                 wake.complete(null);
                 break;
+            }
+        }
+    }
+
+    /** Counts what the response sends: {@code results} has one entry per target, in the same order. */
+    private static void count(List<Target> targets, List<PartitionResult> results) {
+        for (int i = 0; i < results.size(); i++) {
+            if (results.get(i).data().records() instanceof MemoryRecords records && records.sizeInBytes() > 0) {
+                targets.get(i).meters().fetched(records.sizeInBytes(), RecordCounts.of(records));
             }
         }
     }

@@ -3,6 +3,8 @@ package io.fluxmq.kafka.api;
 import io.fluxmq.kafka.broker.BrokerServices;
 import io.fluxmq.kafka.broker.KafkaErrors;
 import io.fluxmq.kafka.broker.TopicInfo;
+import io.fluxmq.kafka.metrics.FrontendMetrics;
+import io.fluxmq.kafka.metrics.RecordCounts;
 import io.fluxmq.kafka.server.RequestContext;
 import io.fluxmq.raft.partition.AppendResult;
 import io.fluxmq.raft.partition.PartitionReplica;
@@ -30,6 +32,7 @@ import org.apache.kafka.common.record.MemoryRecords;
 public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
     private final BrokerServices broker;
     private final java.util.function.Function<TopicPartition, java.util.concurrent.Executor> appends;
+    private final FrontendMetrics metrics;
 
     /**
      * @param appends the executor that hands a partition's appends to Raft, one thread per partition so requests
@@ -38,8 +41,16 @@ public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
      */
     public ProduceHandler(BrokerServices broker,
                           java.util.function.Function<TopicPartition, java.util.concurrent.Executor> appends) {
+        this(broker, appends, FrontendMetrics.NONE);
+    }
+
+    /** As above, counting each committed batch's bytes and records in its topic's {@code metrics}. */
+    public ProduceHandler(BrokerServices broker,
+                          java.util.function.Function<TopicPartition, java.util.concurrent.Executor> appends,
+                          FrontendMetrics metrics) {
         this.broker = broker;
         this.appends = appends;
+        this.metrics = metrics;
     }
 
     @Override
@@ -79,6 +90,8 @@ public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
             int maxMessageBytes = info == null ? Integer.MAX_VALUE : intConfig(info, "max.message.bytes",
                     Integer.MAX_VALUE);
             int minInSync = info == null || request.acks() != -1 ? 1 : intConfig(info, "min.insync.replicas", 1);
+            FrontendMetrics.TopicMeters meters = info == null ? FrontendMetrics.TopicMeters.NONE
+                    : metrics.topic(topic.name());
             for (ProduceRequestData.PartitionProduceData partition : topic.partitionData()) {
                 PartitionProduceResponse out = new PartitionProduceResponse().setIndex(partition.index())
                         .setBaseOffset(-1).setLogAppendTimeMs(-1).setLogStartOffset(-1);
@@ -107,7 +120,7 @@ public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
                     pending.add(CompletableFuture.supplyAsync(() -> replica.append(records), appends.apply(tp))
                             .thenCompose(f -> f)
                             .orTimeout(Math.max(1, request.timeoutMs()), TimeUnit.MILLISECONDS)
-                            .handle((result, failure) -> fill(out, result, failure)));
+                            .handle((result, failure) -> fill(out, result, failure, records, meters)));
                 }
             }
         }
@@ -145,11 +158,13 @@ public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
         }
     }
 
-    private static PartitionProduceResponse fill(PartitionProduceResponse out, AppendResult result, Throwable failure) {
+    private static PartitionProduceResponse fill(PartitionProduceResponse out, AppendResult result, Throwable failure,
+                                                 MemoryRecords records, FrontendMetrics.TopicMeters meters) {
         if (failure != null) {
             Errors error = KafkaErrors.of(failure);
             return out.setErrorCode(error.code()).setErrorMessage(KafkaErrors.message(failure));
         }
+        meters.produced(records.sizeInBytes(), RecordCounts.of(records));
         return out.setErrorCode(Errors.NONE.code()).setBaseOffset(result.baseOffset())
                 .setLogStartOffset(result.logStartOffset());
     }

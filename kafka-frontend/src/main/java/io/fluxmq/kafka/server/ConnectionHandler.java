@@ -3,6 +3,7 @@ package io.fluxmq.kafka.server;
 import io.fluxmq.kafka.api.ApiHandler;
 import io.fluxmq.kafka.api.ApiRegistry;
 import io.fluxmq.kafka.api.CloseConnectionException;
+import io.fluxmq.kafka.metrics.FrontendMetrics;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -20,7 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The last handler of a connection's pipeline: decodes each frame, dispatches it to its API handler and hands the
  * response future to the connection's {@link ResponseOrderer}. A frame that cannot be served closes the connection
- * after one log line.
+ * after one log line. Reports each connection, and each request's time from its frame being read until its handler
+ * answered (or failed), to {@link FrontendMetrics}.
  */
 final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOGGER = LoggerFactory.getLogger(ConnectionHandler.class);
@@ -29,10 +31,12 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private final RequestDecoder decoder;
     private final String listener;
     private final int maxInFlight;
+    private final FrontendMetrics metrics;
     private ResponseOrderer orderer;
 
-    ConnectionHandler(ApiRegistry registry, String listener, int maxInFlight) {
+    ConnectionHandler(ApiRegistry registry, String listener, int maxInFlight, FrontendMetrics metrics) {
         this.registry = registry;
+        this.metrics = metrics;
         this.decoder = new RequestDecoder(registry);
         this.listener = listener;
         this.maxInFlight = maxInFlight;
@@ -41,11 +45,13 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         orderer = new ResponseOrderer(ctx.channel(), maxInFlight);
+        metrics.connectionOpened(listener);
         super.channelActive(ctx);
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        long readNanos = System.nanoTime();
         ByteBuffer frame;
         ByteBuf buf = (ByteBuf) msg;
         try {
@@ -62,12 +68,12 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         } else if (decoded instanceof RequestDecoder.Decoded.Immediate immediate) {
             orderer.enqueue(CompletableFuture.completedFuture(Unpooled.wrappedBuffer(immediate.response())));
         } else if (decoded instanceof RequestDecoder.Decoded.Request request) {
-            orderer.enqueue(dispatch(ctx, request.request()));
+            orderer.enqueue(dispatch(ctx, request.request(), readNanos));
         }
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private CompletableFuture<ByteBuf> dispatch(ChannelHandlerContext ctx, KafkaRequest request) {
+    private CompletableFuture<ByteBuf> dispatch(ChannelHandlerContext ctx, KafkaRequest request, long readNanos) {
         ApiHandler handler = registry.handler(request.apiKey());
         RequestContext context = new RequestContext(request.header(), listener,
                 (InetSocketAddress) ctx.channel().remoteAddress());
@@ -79,6 +85,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             response = CompletableFuture.failedFuture(e);
         }
         return response.handle((body, error) -> {
+            metrics.requestDone(request.apiKey(), System.nanoTime() - readNanos);
             if (error == null && respond) {
                 try {
                     return ResponseEncoder.encode(request.apiKey(), request.version(), request.correlationId(), body,
@@ -108,6 +115,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
         if (orderer != null) {
             orderer.close();
+            metrics.connectionClosed(listener);
         }
         super.channelInactive(ctx);
     }

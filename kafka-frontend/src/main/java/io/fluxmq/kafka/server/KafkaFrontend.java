@@ -1,6 +1,7 @@
 package io.fluxmq.kafka.server;
 
 import io.fluxmq.kafka.api.ApiRegistry;
+import io.fluxmq.kafka.metrics.FrontendMetrics;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -29,6 +30,7 @@ public final class KafkaFrontend implements Closeable {
 
     private final List<KafkaFrontendConfig> listeners;
     private final ApiRegistry registry;
+    private final FrontendMetrics metrics;
     private final List<Channel> serverChannels = new ArrayList<>();
     private EventLoopGroup boss;
     private EventLoopGroup workers;
@@ -39,12 +41,18 @@ public final class KafkaFrontend implements Closeable {
 
     /** Listeners with distinct names; the first is the one {@link #port()} reports. */
     public KafkaFrontend(List<KafkaFrontendConfig> listeners, ApiRegistry registry) {
+        this(listeners, registry, FrontendMetrics.NONE);
+    }
+
+    /** Listeners as above, reporting request latencies and connections to {@code metrics}. */
+    public KafkaFrontend(List<KafkaFrontendConfig> listeners, ApiRegistry registry, FrontendMetrics metrics) {
         if (listeners.isEmpty() || listeners.stream().map(KafkaFrontendConfig::listener).distinct().count()
                 != listeners.size()) {
             throw new IllegalArgumentException("listeners must be at least one, with distinct names: " + listeners);
         }
         this.listeners = List.copyOf(listeners);
         this.registry = registry;
+        this.metrics = metrics;
     }
 
     /** Binds every listener; throws if a port is taken. */
@@ -68,7 +76,7 @@ public final class KafkaFrontend implements Closeable {
                                 .addLast("frames", new LengthFieldBasedFrameDecoder(
                                         config.maxRequestBytes(), 0, 4, 0, 4, true))
                                 .addLast("requests", new ConnectionHandler(registry, config.listener(),
-                                        config.maxInFlightPerConnection()));
+                                        config.maxInFlightPerConnection(), metrics));
                     }
                 });
         Channel channel = bootstrap.bind(config.host(), config.port()).sync().channel();

@@ -6,6 +6,7 @@ import io.fluxmq.kafka.broker.PartitionReads;
 import io.fluxmq.kafka.broker.StubBrokerServices;
 import io.fluxmq.kafka.broker.TopicInfo;
 import io.fluxmq.kafka.fetch.FetchSessionCache;
+import io.fluxmq.kafka.metrics.FrontendMetrics;
 import io.fluxmq.kafka.server.RequestContext;
 import io.fluxmq.kafka.server.ResponseEncoder;
 import io.fluxmq.raft.log.SegmentLog;
@@ -26,6 +27,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
@@ -63,6 +65,7 @@ class FetchHandlerTest {
     Path dir;
     private final List<Partition> partitions = new ArrayList<>();
     private FetchHandler handler;
+    private StubBrokerServices broker;
 
     /** One partition: a segment log and a high watermark moved by the test. */
     private static final class Partition implements PartitionReads {
@@ -132,7 +135,7 @@ class FetchHandlerTest {
                     System::currentTimeMillis)));
         }
         TopicInfo info = new TopicInfo(TOPIC, TOPIC_ID, 2, (short) 1, Map.of(), false);
-        handler = new FetchHandler(new StubBrokerServices() {
+        broker = new StubBrokerServices() {
             @Override
             public Collection<TopicInfo> topics() {
                 return List.of(info);
@@ -147,7 +150,8 @@ class FetchHandlerTest {
             public PartitionReads partitionReads(TopicPartition tp) {
                 return partitions.get(tp.partition());
             }
-        }, new FetchSessionCache(10, 120_000), Runnable::run);
+        };
+        handler = new FetchHandler(broker, new FetchSessionCache(10, 120_000), Runnable::run);
     }
 
     @AfterEach
@@ -207,6 +211,57 @@ class FetchHandlerTest {
             out.put(p.partitionIndex(), offsets);
         }));
         return out;
+    }
+
+    @Test
+    void countsTheBytesAndRecordsEachResponseSendsOncePerTopic() throws Exception {
+        AtomicLong bytes = new AtomicLong();
+        AtomicLong records = new AtomicLong();
+        List<String> topics = new CopyOnWriteArrayList<>();
+        handler = new FetchHandler(broker, new FetchSessionCache(10, 120_000), Runnable::run, new FrontendMetrics() {
+            @Override
+            public void requestDone(ApiKeys api, long nanos) {
+            }
+
+            @Override
+            public void connectionOpened(String listener) {
+            }
+
+            @Override
+            public void connectionClosed(String listener) {
+            }
+
+            @Override
+            public TopicMeters topic(String topic) {
+                topics.add(topic);
+                return new TopicMeters() {
+                    @Override
+                    public void produced(int b, int r) {
+                    }
+
+                    @Override
+                    public void fetched(int b, int r) {
+                        bytes.addAndGet(b);
+                        records.addAndGet(r);
+                    }
+                };
+            }
+        });
+        partitions.get(0).append(3);
+        partitions.get(0).commit();
+        partitions.get(1).commit(); // empty
+
+        FetchResponseData response = (FetchResponseData) send(fetch(0, -1, 0, 1 << 20, 1 << 20, 0, 0))
+                .get(5, TimeUnit.SECONDS);
+        int sent = response.responses().get(0).partitions().stream().mapToInt(p -> p.records().sizeInBytes()).sum();
+        assertThat(sent).isPositive();
+        assertThat(bytes.get()).isEqualTo(sent);
+        assertThat(records.get()).isEqualTo(3 * RECORDS_PER_BATCH);
+        assertThat(topics).containsOnly(TOPIC);
+
+        // a long poll that times out empty counts nothing
+        send(fetch(0, -1, 20, 1 << 20, 1 << 20, 60, 0)).get(5, TimeUnit.SECONDS);
+        assertThat(records.get()).isEqualTo(3 * RECORDS_PER_BATCH);
     }
 
     @Test

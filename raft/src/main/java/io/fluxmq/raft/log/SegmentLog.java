@@ -350,6 +350,20 @@ public final class SegmentLog implements java.io.Closeable {
         }
     }
 
+    /** Bytes of batch data in every segment (what {@code retention.bytes} limits); safe from any thread. */
+    public long sizeInBytes() {
+        long bytes = 0;
+        for (LogSegment segment : segments) {
+            bytes += segment.size();
+        }
+        return bytes;
+    }
+
+    /** How many segments the log has (at least one); safe from any thread. */
+    public int segmentCount() {
+        return segments.size();
+    }
+
     /** Every file of the log ({@code .log}, {@code .index}, {@code .timeindex} per segment) in offset order. */
     public List<Path> segmentFiles() {
         List<Path> files = new ArrayList<>();

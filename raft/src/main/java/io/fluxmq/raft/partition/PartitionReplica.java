@@ -104,6 +104,8 @@ public final class PartitionReplica {
     private final int maxInFlight;
     /** Proposes queued batches when an entry is answered (Ratis' reply threads must not take appendLock). */
     private final Executor proposer = ForkJoinPool.commonPool();
+    /** Given the nanoseconds from submitting each entry to Raft until it was committed and applied here. */
+    private volatile LongConsumer commitLatency = nanos -> { };
 
     public PartitionReplica(TopicPartition topicPartition, RaftGroupId groupId, RaftServer server,
                             PartitionStateMachine stateMachine, int maxBatchBytes, int maxInFlight) {
@@ -222,6 +224,7 @@ public final class PartitionReplica {
                     .setType(RaftClientRequest.writeRequestType())
                     .build();
             CompletableFuture<RaftClientReply> reply;
+            long submitted = System.nanoTime();
             inFlight.incrementAndGet();
             try {
                 reply = server.submitClientRequestAsync(request);
@@ -241,7 +244,7 @@ public final class PartitionReplica {
                 dropLeaderViewLocked(failure.getMessage());
                 return;
             }
-            reply.whenComplete((r, error) -> completed(entry, r, error));
+            reply.whenComplete((r, error) -> completed(entry, submitted, r, error));
         }
     }
 
@@ -288,8 +291,11 @@ public final class PartitionReplica {
      * (an append holding appendLock waits for that lock inside submitClientRequestAsync — a deadlock FailoverIT once
      * found): queued batches are proposed from {@link #proposer}.
      */
-    private void completed(List<Pending> entry, RaftClientReply reply, Throwable error) {
+    private void completed(List<Pending> entry, long submitted, RaftClientReply reply, Throwable error) {
         Throwable failure = error != null ? error : reply.isSuccess() ? null : reply.getException();
+        if (failure == null) {
+            commitLatency.accept(System.nanoTime() - submitted);
+        }
         if (failure != null) {
             viewInvalidations.incrementAndGet(); // before inFlight drops, so the next proposal sees it
         }
@@ -711,5 +717,44 @@ public final class PartitionReplica {
 
     public void removeHighWatermarkListener(LongConsumer listener) {
         stateMachine.removeHighWatermarkListener(listener);
+    }
+
+    /** Where {@link #append} reports each committed batch's time from Raft submission to commit and apply (metrics). */
+    public void setCommitLatencyRecorder(LongConsumer nanos) {
+        this.commitLatency = nanos;
+    }
+
+    /**
+     * On the ready leader: how many Raft entries each follower's log trails this leader's last entry, by follower node
+     * id (from Ratis' match indices); empty on other replicas.
+     */
+    public Map<Integer, Long> followerLag() {
+        try {
+            RaftServer.Division division = server.getDivision(groupId);
+            if (!division.getInfo().isLeaderReady()) {
+                return Map.of();
+            }
+            TermIndex last = division.getRaftLog().getLastEntryTermIndex();
+            long lastIndex = last == null ? -1 : last.getIndex();
+            long[] matches = division.getInfo().getFollowerMatchIndices();
+            List<Integer> followers = new ArrayList<>(followerSilenceMs(division).keySet()); // same (appender) order
+            Map<Integer, Long> lag = new HashMap<>();
+            for (int i = 0; i < followers.size() && i < matches.length; i++) {
+                lag.put(followers.get(i), Math.max(0, lastIndex - matches[i]));
+            }
+            return lag;
+        } catch (IOException e) {
+            return Map.of();
+        }
+    }
+
+    /** Bytes in this replica's segment files (metrics). */
+    public long logSizeBytes() {
+        return stateMachine.log().sizeInBytes();
+    }
+
+    /** Segments in this replica's log (metrics). */
+    public int logSegmentCount() {
+        return stateMachine.log().segmentCount();
     }
 }
