@@ -41,8 +41,10 @@ sample_rss() {
 
 rss_lines() { # label prefix
   for f in "$2".*; do
+    # skip a sample the sampler was writing when it was stopped (an empty .tmp ended the script once)
+    case "$f" in *.tmp) continue ;; esac
     [ -f "$f" ] || continue
-    read -r p r a t < "$f"
+    read -r p r a t < "$f" || continue
     echo "NODE label=$1 pid=$p vmrss_mib=$((r / 1024)) rss_anon_mib=$((a / 1024)) threads=$t"
   done
 }

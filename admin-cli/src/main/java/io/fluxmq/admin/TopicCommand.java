@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.AlterConfigsOptions;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.CreateTopicsResult;
 import org.apache.kafka.clients.admin.ConfigEntry;
@@ -19,7 +20,6 @@ import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.TopicExistsException;
-import org.apache.kafka.common.errors.UnsupportedVersionException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -236,7 +236,7 @@ final class TopicCommand implements Runnable {
     }
 
     @Command(name = "alter-config", mixinStandardHelpOptions = true,
-            description = "Sets or removes topic configs (IncrementalAlterConfigs).")
+            description = "Changes topic configs at runtime (IncrementalAlterConfigs), as kafka-configs --alter does.")
     static final class AlterConfig extends AdminCommand {
         @Parameters(paramLabel = "TOPIC")
         String topic;
@@ -247,6 +247,15 @@ final class TopicCommand implements Runnable {
         @Option(names = "--delete", paramLabel = "key", description = "a config to return to its default; repeatable")
         List<String> delete;
 
+        @Option(names = "--append", paramLabel = "key=value", description = "add to a list config; repeatable")
+        List<String> append;
+
+        @Option(names = "--subtract", paramLabel = "key=value", description = "remove from a list config; repeatable")
+        List<String> subtract;
+
+        @Option(names = "--validate-only", description = "check the change without applying it")
+        boolean validateOnly;
+
         @Override
         int execute() {
             List<AlterConfigOp> ops = new ArrayList<>();
@@ -254,25 +263,20 @@ final class TopicCommand implements Runnable {
             for (String k : delete == null ? List.<String>of() : delete) {
                 ops.add(new AlterConfigOp(new ConfigEntry(k, ""), AlterConfigOp.OpType.DELETE));
             }
+            configs(append).forEach((k, v) -> ops.add(new AlterConfigOp(new ConfigEntry(k, v),
+                    AlterConfigOp.OpType.APPEND)));
+            configs(subtract).forEach((k, v) -> ops.add(new AlterConfigOp(new ConfigEntry(k, v),
+                    AlterConfigOp.OpType.SUBTRACT)));
             if (ops.isEmpty()) {
-                throw AdminException.usage("nothing to change: give --set key=value or --delete key");
+                throw AdminException.usage("nothing to change: give --set key=value, --delete key, --append key=value "
+                        + "or --subtract key=value");
             }
             KafkaSession kafka = kafka();
             ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, topic);
-            try {
-                kafka.admin().incrementalAlterConfigs(Map.of(resource, ops)).all().get();
-            } catch (ExecutionException e) {
-                if (e.getCause() instanceof UnsupportedVersionException) {
-                    throw AdminException.failed("altering configs of topic " + topic + " failed: this cluster does "
-                            + "not support changing topic configs yet (IncrementalAlterConfigs). Set them when "
-                            + "creating the topic (topic create --config key=value)");
-                }
-                throw kafka.explain("altering configs of topic " + topic, e.getCause());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw AdminException.failed("interrupted");
-            }
-            print("altered configs of topic " + topic + "\n", Map.of("topic", topic, "altered", true));
+            kafka.await(kafka.admin().incrementalAlterConfigs(Map.of(resource, ops),
+                    new AlterConfigsOptions().validateOnly(validateOnly)).all(), "altering configs of topic " + topic);
+            String verb = validateOnly ? "validated (not applied) config changes of topic " : "altered configs of topic ";
+            print(verb + topic + "\n", Map.of("topic", topic, "altered", !validateOnly));
             return 0;
         }
     }

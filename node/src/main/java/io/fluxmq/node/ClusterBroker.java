@@ -3,6 +3,8 @@ package io.fluxmq.node;
 import io.fluxmq.kafka.broker.AdminException;
 import io.fluxmq.kafka.broker.BrokerEndpoint;
 import io.fluxmq.kafka.broker.BrokerServices;
+import io.fluxmq.kafka.broker.ConfigChange;
+import io.fluxmq.kafka.broker.ConfigValue;
 import io.fluxmq.kafka.broker.PartitionState;
 import io.fluxmq.kafka.broker.TopicInfo;
 import io.fluxmq.raft.RaftNode;
@@ -15,7 +17,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -25,6 +27,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.internals.Topic;
 import org.apache.kafka.common.protocol.Errors;
@@ -47,6 +50,7 @@ final class ClusterBroker implements BrokerServices {
     private final RaftNode raft;
     private final MetadataClient metadata;
     private final TopicConfigs topicConfigs;
+    private final BrokerConfigs brokerConfigs;
     private final Executor admin;
     private long nextProducerId;
     private long producerIdBlockEnd;
@@ -57,6 +61,7 @@ final class ClusterBroker implements BrokerServices {
         this.raft = raft;
         this.metadata = metadata;
         this.topicConfigs = topicConfigs;
+        this.brokerConfigs = new BrokerConfigs(config);
         this.admin = admin;
     }
 
@@ -285,25 +290,74 @@ final class ClusterBroker implements BrokerServices {
     }
 
     @Override
-    public Map<String, String> brokerConfigs() {
-        Map<String, String> out = new LinkedHashMap<>();
-        out.put("broker.id", Integer.toString(config.nodeId()));
-        out.put("node.id", Integer.toString(config.nodeId()));
-        out.put("auto.create.topics.enable", Boolean.toString(config.autoCreateTopics()));
-        out.put("num.partitions", Integer.toString(config.defaultPartitions()));
-        out.put("default.replication.factor", Short.toString(config.defaultReplicationFactor()));
-        out.put("message.max.bytes", Integer.toString(config.maxMessageBytes()));
-        out.put("socket.request.max.bytes", Integer.toString(config.maxRequestBytes()));
-        out.put("log.segment.bytes", Integer.toString(config.segment().segmentBytes()));
-        out.put("log.retention.ms", Long.toString(config.retentionMs()));
-        out.put("log.retention.bytes", Long.toString(config.retentionBytes()));
-        out.put("log.dirs", config.dataDir().toString());
-        return out;
+    public Map<String, String> topicConfigDefaults() {
+        return topicConfigs.defaults();
     }
 
     @Override
-    public Map<String, String> topicConfigDefaults() {
-        return topicConfigs.defaults();
+    public List<ConfigValue> describeConfigs(ConfigResource resource) {
+        return switch (resource.type()) {
+            case TOPIC -> topicConfigs.describe(existing(resource.name()).configs());
+            case BROKER -> {
+                brokerConfigs.checkName(resource.name());
+                yield brokerConfigs.describe();
+            }
+            default -> throw new AdminException(Errors.INVALID_REQUEST, "FluxMQ has no configs for resource type "
+                    + resource.type());
+        };
+    }
+
+    private TopicRecord existing(String topic) {
+        return state().topic(topic).orElseThrow(() -> new AdminException(Errors.UNKNOWN_TOPIC_OR_PARTITION,
+                "The topic '" + topic + "' does not exist."));
+    }
+
+    /**
+     * Topic configs: once this node's metadata replica caught up with every change committed before (a metadata
+     * barrier, so an alteration is never computed from a stale copy and undoes a change made through another node),
+     * the whole resulting set is validated, as at CreateTopics, then written as one AlterTopicConfigs command; completes
+     * once this node's metadata replica applied it. The change reaches every node through its metadata replica (produce
+     * limits and retention read it on use; segment settings through the Reconciler). Broker configs are read-only (see
+     * {@link BrokerConfigs}).
+     */
+    @Override
+    public CompletableFuture<Void> alterConfigs(ConfigResource resource, List<ConfigChange> changes,
+                                                boolean incremental, boolean validateOnly) {
+        try {
+            if (resource.type() == ConfigResource.Type.BROKER) {
+                brokerConfigs.checkName(resource.name());
+                brokerConfigs.alter(changes);
+                return CompletableFuture.completedFuture(null);
+            }
+            if (resource.type() != ConfigResource.Type.TOPIC) {
+                throw new AdminException(Errors.INVALID_REQUEST, "FluxMQ cannot alter configs of resource type "
+                        + resource.type());
+            }
+        } catch (AdminException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return metadata.submit(new MetadataCommand.Barrier())
+                .thenCompose(barrier -> raft.metadata().awaitApplied(barrier.value()))
+                .thenComposeAsync(caughtUp -> alterTopicConfigs(resource.name(), changes, incremental, validateOnly),
+                        admin);
+    }
+
+    private CompletableFuture<Void> alterTopicConfigs(String name, List<ConfigChange> changes, boolean incremental,
+                                                      boolean validateOnly) {
+        TopicRecord topic = existing(name);
+        Map<String, String> next = topicConfigs.alter(topic.configs(), changes, incremental, topic.replicationFactor());
+        if (validateOnly) {
+            return CompletableFuture.completedFuture(null);
+        }
+        // only what changed, so concurrent changes of other keys are not undone
+        Map<String, String> set = new HashMap<>(next);
+        if (incremental) {
+            set.entrySet().removeIf(e -> e.getValue().equals(topic.configs().get(e.getKey())));
+        }
+        List<String> removed = topic.configs().keySet().stream().filter(k -> !next.containsKey(k)).toList();
+        return metadata.submit(new MetadataCommand.AlterTopicConfigs(topic.name(), !incremental, set, removed))
+                .thenCompose(reply -> raft.metadata().awaitApplied(reply.value()))
+                .thenRunAsync(() -> LOGGER.info("Configs of topic {} changed to {}", topic.name(), next), admin);
     }
 
     @Override

@@ -1,16 +1,19 @@
 package io.fluxmq.node;
 
+import io.fluxmq.kafka.api.AlterConfigsHandler;
 import io.fluxmq.kafka.api.ApiHandler;
 import io.fluxmq.kafka.api.ApiRegistry;
 import io.fluxmq.kafka.api.ApiVersionsHandler;
 import io.fluxmq.kafka.api.GroupHandlers;
 import io.fluxmq.kafka.api.CreatePartitionsHandler;
 import io.fluxmq.kafka.api.CreateTopicsHandler;
+import io.fluxmq.kafka.api.DeleteRecordsHandler;
 import io.fluxmq.kafka.api.DeleteTopicsHandler;
 import io.fluxmq.kafka.api.DescribeClusterHandler;
 import io.fluxmq.kafka.api.DescribeConfigsHandler;
 import io.fluxmq.kafka.api.FetchHandler;
 import io.fluxmq.kafka.fetch.FetchSessionCache;
+import io.fluxmq.kafka.api.IncrementalAlterConfigsHandler;
 import io.fluxmq.kafka.api.InitProducerIdHandler;
 import io.fluxmq.kafka.api.ListOffsetsHandler;
 import io.fluxmq.kafka.api.MetadataHandler;
@@ -236,7 +239,10 @@ public final class FluxNode implements Closeable {
                 new CreatePartitionsHandler(services),
                 new InitProducerIdHandler(services),
                 new DescribeClusterHandler(services),
-                new DescribeConfigsHandler(services));
+                new DescribeConfigsHandler(services),
+                new AlterConfigsHandler(services),
+                new IncrementalAlterConfigsHandler(services),
+                new DeleteRecordsHandler(services));
         GroupCoordinator coordinator = new GroupCoordinator(services, config.groups(), System::currentTimeMillis,
                 appendsOf);
         List<ApiHandler<?>> groupHandlers = GroupHandlers.of(coordinator);

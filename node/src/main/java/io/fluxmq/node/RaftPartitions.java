@@ -31,6 +31,11 @@ record RaftPartitions(RaftNode raft) implements Reconciler.LocalPartitions {
     }
 
     @Override
+    public void reconfigure(RaftNode.PartitionSpec spec) throws IOException {
+        raft.reconfigure(spec);
+    }
+
+    @Override
     public void remove(TopicPartition tp, Uuid topicId) throws IOException {
         raft.removePartition(tp, topicId);
     }

@@ -46,6 +46,9 @@ final class Reconciler {
 
         void open(RaftNode.PartitionSpec spec, List<RaftPeer> members) throws IOException;
 
+        /** Applies a changed spec (segment settings after a topic config change) to an open partition. */
+        void reconfigure(RaftNode.PartitionSpec spec) throws IOException;
+
         /** Removes a partition whose deletion metadata committed: group, segments and spec, renamed aside first. */
         void remove(TopicPartition tp, Uuid topicId) throws IOException;
     }
@@ -163,12 +166,19 @@ final class Reconciler {
                 }
                 TopicPartition tp = new TopicPartition(topic.name(), p);
                 wanted.add(tp);
+                RaftNode.PartitionSpec spec = new RaftNode.PartitionSpec(tp, topic.topicId(),
+                        segmentConfig.apply(topic.configs()));
                 if (local.isOpen(tp)) {
+                    try {
+                        local.reconfigure(spec);
+                    } catch (Exception e) {
+                        LOGGER.warn("Cannot apply the segment settings of {}: {}; retrying at the next metadata change",
+                                tp, e.toString());
+                    }
                     continue;
                 }
                 try {
-                    local.open(new RaftNode.PartitionSpec(tp, topic.topicId(), segmentConfig.apply(topic.configs())),
-                            peers.apply(replicas));
+                    local.open(spec, peers.apply(replicas));
                 } catch (Exception e) {
                     LOGGER.warn("Cannot open partition {}: {}; retrying at the next metadata change", tp, e.toString());
                 }

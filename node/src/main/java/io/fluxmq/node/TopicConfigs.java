@@ -1,15 +1,33 @@
 package io.fluxmq.node;
 
 import io.fluxmq.kafka.broker.AdminException;
+import io.fluxmq.kafka.broker.ConfigChange;
+import io.fluxmq.kafka.broker.ConfigValue;
 import io.fluxmq.raft.log.SegmentLogConfig;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import org.apache.kafka.clients.admin.AlterConfigOp.OpType;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Range;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef.ValidList;
+import org.apache.kafka.common.config.ConfigDef.ValidString;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.DescribeConfigsResponse.ConfigSource;
+import org.apache.kafka.common.requests.DescribeConfigsResponse.ConfigType;
 
 /**
- * Topic-level configs FluxMQ honours or reports, their defaults (taken from the node config) and validation. A config
- * FluxMQ would accept but not honour is refused with INVALID_CONFIG naming the key, never silently ignored:
+ * Topic-level configs FluxMQ honours or reports: their definition (Kafka's {@link ConfigDef}: type, validator,
+ * documentation), their defaults (taken from the node config), validation, how DescribeConfigs reports them, and how
+ * AlterConfigs / IncrementalAlterConfigs change a topic's overrides. Every key can change at runtime (see
+ * docs/operations.md for when each takes effect). A config FluxMQ would accept but not honour is refused with
+ * INVALID_CONFIG naming the key, never silently ignored:
  * <ul>
  *   <li>{@code cleanup.policy}: only {@code delete} (no log compaction);</li>
  *   <li>{@code compression.type}: only {@code producer} (batches are stored as the producer compressed them; the
@@ -20,27 +38,67 @@ import org.apache.kafka.common.protocol.Errors;
  *       replicas every committed (acknowledged) batch is on; acks=all produce answers NOT_ENOUGH_REPLICAS while fewer
  *       replicas are in sync.</li>
  * </ul>
+ * Immutable and thread-safe.
  */
 final class TopicConfigs {
-    private static final Set<String> NUMERIC = Set.of("retention.ms", "retention.bytes", "segment.bytes", "segment.ms",
-            "max.message.bytes", "min.insync.replicas", "index.interval.bytes");
+    /** Each topic config with a node setting that provides its default (Kafka's broker synonym). */
+    private static final Map<String, String> NODE_SETTINGS = Map.of(
+            TopicConfig.RETENTION_MS_CONFIG, "log.retention.ms",
+            TopicConfig.RETENTION_BYTES_CONFIG, "log.retention.bytes",
+            TopicConfig.SEGMENT_BYTES_CONFIG, "log.segment.bytes",
+            TopicConfig.SEGMENT_MS_CONFIG, "log.segment.ms",
+            TopicConfig.INDEX_INTERVAL_BYTES_CONFIG, "log.index.interval.bytes",
+            TopicConfig.MAX_MESSAGE_BYTES_CONFIG, "message.max.bytes");
+
+    static final ConfigDef DEFINITION = new ConfigDef()
+            .define(TopicConfig.CLEANUP_POLICY_CONFIG, Type.LIST, "delete", ValidList.in("compact", "delete"),
+                    Importance.MEDIUM, TopicConfig.CLEANUP_POLICY_DOC + " FluxMQ: only delete (no log compaction).")
+            .define(TopicConfig.COMPRESSION_TYPE_CONFIG, Type.STRING, "producer",
+                    ValidString.in("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"), Importance.MEDIUM,
+                    TopicConfig.COMPRESSION_TYPE_DOC + " FluxMQ: only producer.")
+            .define(TopicConfig.INDEX_INTERVAL_BYTES_CONFIG, Type.INT, 4096, Range.atLeast(0), Importance.MEDIUM,
+                    TopicConfig.INDEX_INTERVAL_BYTES_DOC)
+            .define(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Type.INT, 1048588, Range.atLeast(0), Importance.MEDIUM,
+                    TopicConfig.MAX_MESSAGE_BYTES_DOC + " FluxMQ: at most the node's message.max.bytes.")
+            .define(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, Type.STRING, "CreateTime",
+                    ValidString.in("CreateTime", "LogAppendTime"), Importance.MEDIUM,
+                    TopicConfig.MESSAGE_TIMESTAMP_TYPE_DOC + " FluxMQ: only CreateTime.")
+            .define(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, Type.INT, 1, Range.atLeast(1), Importance.MEDIUM,
+                    TopicConfig.MIN_IN_SYNC_REPLICAS_DOC + " FluxMQ: at most a Raft majority of the replicas.")
+            .define(TopicConfig.RETENTION_BYTES_CONFIG, Type.LONG, -1L, Importance.MEDIUM,
+                    TopicConfig.RETENTION_BYTES_DOC)
+            .define(TopicConfig.RETENTION_MS_CONFIG, Type.LONG, 604800000L, Range.atLeast(-1), Importance.MEDIUM,
+                    TopicConfig.RETENTION_MS_DOC)
+            .define(TopicConfig.SEGMENT_BYTES_CONFIG, Type.INT, 1073741824, Range.atLeast(SegmentLogConfig.MIN_SEGMENT_BYTES),
+                    Importance.MEDIUM, TopicConfig.SEGMENT_BYTES_DOC)
+            .define(TopicConfig.SEGMENT_MS_CONFIG, Type.LONG, 604800000L, Range.atLeast(1), Importance.MEDIUM,
+                    TopicConfig.SEGMENT_MS_DOC);
 
     private final Map<String, String> defaults;
+    /** Node settings (of {@link #NODE_SETTINGS}) set to something else than their built-in default. */
+    private final Map<String, String> staticSettings;
     private final int nodeMaxMessageBytes;
 
     TopicConfigs(NodeConfig node) {
         Map<String, String> d = new LinkedHashMap<>();
-        d.put("cleanup.policy", "delete");
-        d.put("compression.type", "producer");
-        d.put("index.interval.bytes", Integer.toString(node.segment().indexIntervalBytes()));
-        d.put("max.message.bytes", Integer.toString(node.maxMessageBytes()));
-        d.put("message.timestamp.type", "CreateTime");
-        d.put("min.insync.replicas", "1");
-        d.put("retention.bytes", Long.toString(node.retentionBytes()));
-        d.put("retention.ms", Long.toString(node.retentionMs()));
-        d.put("segment.bytes", Integer.toString(node.segment().segmentBytes()));
-        d.put("segment.ms", Long.toString(node.segment().segmentMs()));
+        d.put(TopicConfig.CLEANUP_POLICY_CONFIG, "delete");
+        d.put(TopicConfig.COMPRESSION_TYPE_CONFIG, "producer");
+        d.put(TopicConfig.INDEX_INTERVAL_BYTES_CONFIG, Integer.toString(node.segment().indexIntervalBytes()));
+        d.put(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(node.maxMessageBytes()));
+        d.put(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "CreateTime");
+        d.put(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG, "1");
+        d.put(TopicConfig.RETENTION_BYTES_CONFIG, Long.toString(node.retentionBytes()));
+        d.put(TopicConfig.RETENTION_MS_CONFIG, Long.toString(node.retentionMs()));
+        d.put(TopicConfig.SEGMENT_BYTES_CONFIG, Integer.toString(node.segment().segmentBytes()));
+        d.put(TopicConfig.SEGMENT_MS_CONFIG, Long.toString(node.segment().segmentMs()));
         this.defaults = Map.copyOf(d);
+        Map<String, String> s = new HashMap<>();
+        NODE_SETTINGS.forEach((topicKey, nodeKey) -> {
+            if (!d.get(topicKey).equals(NodeConfig.DEFAULTS.get(nodeKey))) {
+                s.put(nodeKey, d.get(topicKey));
+            }
+        });
+        this.staticSettings = Map.copyOf(s);
         this.nodeMaxMessageBytes = node.maxMessageBytes();
     }
 
@@ -59,67 +117,134 @@ final class TopicConfigs {
      */
     void validate(Map<String, String> configs, int replicationFactor) {
         for (Map.Entry<String, String> e : configs.entrySet()) {
-            if (!defaults.containsKey(e.getKey())) {
-                throw invalid("unknown topic config " + e.getKey());
-            }
-            if (e.getValue() == null) {
-                throw invalid("topic config " + e.getKey() + " has no value");
-            }
-            if (NUMERIC.contains(e.getKey())) {
-                try {
-                    Long.parseLong(e.getValue());
-                } catch (NumberFormatException ex) {
-                    throw invalid("topic config " + e.getKey() + " must be a number, got "
-                            + e.getValue());
-                }
-            }
+            parse(e.getKey(), e.getValue());
         }
-        String policy = configs.get("cleanup.policy");
-        if (policy != null) {
-            for (String p : policy.split(",")) {
-                if (!p.trim().equals("delete")) {
-                    throw invalid("cleanup.policy=" + policy + " is not supported: FluxMQ has no "
-                            + "log compaction, only cleanup.policy=delete");
-                }
-            }
+        List<String> policy = list(configs, TopicConfig.CLEANUP_POLICY_CONFIG);
+        if (policy != null && (policy.isEmpty() || !policy.stream().allMatch("delete"::equals))) {
+            throw invalid("cleanup.policy=" + configs.get(TopicConfig.CLEANUP_POLICY_CONFIG) + " is not supported: "
+                    + "FluxMQ has no log compaction yet, only cleanup.policy=delete");
         }
-        String compression = configs.get("compression.type");
+        String compression = configs.get(TopicConfig.COMPRESSION_TYPE_CONFIG);
         if (compression != null && !compression.equals("producer")) {
             throw invalid("compression.type=" + compression + " is not supported: FluxMQ keeps "
                     + "batches as the producer compressed them (compression.type=producer); set the codec on the "
                     + "producer instead");
         }
-        String timestampType = configs.get("message.timestamp.type");
+        String timestampType = configs.get(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG);
         if (timestampType != null && !timestampType.equals("CreateTime")) {
             throw invalid("message.timestamp.type=" + timestampType + " is not supported: "
                     + "FluxMQ keeps the producer's timestamps (CreateTime)");
         }
-        String maxMessageBytes = configs.get("max.message.bytes");
-        if (maxMessageBytes != null) {
-            long value = Long.parseLong(maxMessageBytes);
-            if (value < 0 || value > nodeMaxMessageBytes) {
-                throw invalid("max.message.bytes=" + maxMessageBytes + " must be between 0 and "
-                        + "the node's message.max.bytes (" + nodeMaxMessageBytes + "), which sizes the Raft buffers");
-            }
+        String maxMessageBytes = configs.get(TopicConfig.MAX_MESSAGE_BYTES_CONFIG);
+        if (maxMessageBytes != null && Integer.parseInt(maxMessageBytes) > nodeMaxMessageBytes) {
+            throw invalid("max.message.bytes=" + maxMessageBytes + " must be between 0 and "
+                    + "the node's message.max.bytes (" + nodeMaxMessageBytes + "), which sizes the Raft buffers");
         }
-        String minInSync = configs.get("min.insync.replicas");
+        String minInSync = configs.get(TopicConfig.MIN_IN_SYNC_REPLICAS_CONFIG);
         if (minInSync != null) {
-            long value = Long.parseLong(minInSync);
             int majority = majority(replicationFactor);
-            if (value < 1 || value > majority) {
+            if (Integer.parseInt(minInSync) > majority) {
                 throw invalid("min.insync.replicas=" + minInSync + " must be between 1 and "
                         + majority + ": with replication factor " + replicationFactor + " a batch is acknowledged "
                         + "once a Raft majority (" + majority + " replicas) has it, never waiting for more");
             }
         }
-        try {
-            segmentConfig(configs);
-        } catch (NumberFormatException ex) {
-            throw invalid("segment.bytes and index.interval.bytes must fit in 32 bits: " + ex.getMessage());
-        } catch (IllegalArgumentException ex) { // SegmentLogConfig names its fields; say the config keys instead
-            throw invalid(ex.getMessage().replace("segmentBytes", "segment.bytes").replace("segmentMs", "segment.ms")
-                    .replace("indexIntervalBytes", "index.interval.bytes"));
+    }
+
+    /** The value parsed by the definition; INVALID_CONFIG for an unknown key, a null or malformed value. */
+    private static Object parse(String key, String value) {
+        ConfigDef.ConfigKey def = DEFINITION.configKeys().get(key);
+        if (def == null) {
+            throw invalid("Unknown topic config name: " + key);
         }
+        if (value == null) {
+            throw invalid("topic config " + key + " has no value");
+        }
+        try {
+            Object parsed = ConfigDef.parseType(key, value, def.type);
+            if (def.validator != null) {
+                def.validator.ensureValid(key, parsed);
+            }
+            return parsed;
+        } catch (ConfigException e) {
+            throw invalid(e.getMessage());
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> list(Map<String, String> configs, String key) {
+        String value = configs.get(key);
+        return value == null ? null : (List<String>) parse(key, value);
+    }
+
+    /**
+     * The overrides a topic has after {@code changes}: with {@code incremental} (IncrementalAlterConfigs) applied to
+     * {@code current}, otherwise (AlterConfigs) replacing it. APPEND and SUBTRACT work on list configs only, starting
+     * from the current value (the override, else the default), as in Kafka. Validated as a whole, like CreateTopics
+     * configs; throws INVALID_CONFIG.
+     */
+    Map<String, String> alter(Map<String, String> current, List<ConfigChange> changes, boolean incremental,
+                              int replicationFactor) {
+        Map<String, String> next = new HashMap<>(incremental ? current : Map.of());
+        for (ConfigChange c : changes) {
+            ConfigDef.ConfigKey def = DEFINITION.configKeys().get(c.name());
+            if (def == null) {
+                throw invalid("Unknown topic config name: " + c.name());
+            }
+            switch (c.op()) {
+                case SET -> next.put(c.name(), c.value());
+                case DELETE -> next.remove(c.name());
+                case APPEND, SUBTRACT -> {
+                    if (def.type != Type.LIST) {
+                        throw invalid("Can't " + c.op() + " to key " + c.name() + " because its type is not LIST.");
+                    }
+                    List<String> items = new ArrayList<>(list(Map.of(c.name(), value(next, c.name())), c.name()));
+                    List<String> operand = list(Map.of(c.name(), c.value()), c.name());
+                    if (c.op() == OpType.APPEND) {
+                        operand.stream().filter(v -> !items.contains(v)).forEach(items::add);
+                    } else {
+                        items.removeAll(operand);
+                    }
+                    next.put(c.name(), String.join(",", items));
+                }
+            }
+        }
+        validate(next, replicationFactor);
+        boolean sizes = changes.stream().anyMatch(c -> c.name().equals(TopicConfig.SEGMENT_BYTES_CONFIG)
+                || c.name().equals(TopicConfig.MAX_MESSAGE_BYTES_CONFIG));
+        long segmentBytes = Long.parseLong(value(next, TopicConfig.SEGMENT_BYTES_CONFIG));
+        long maxMessageBytes = Long.parseLong(value(next, TopicConfig.MAX_MESSAGE_BYTES_CONFIG));
+        if (sizes && segmentBytes < maxMessageBytes) {
+            // replicas apply a change at slightly different times; a batch the leader accepted must fit a segment on
+            // every one of them
+            throw invalid("segment.bytes=" + segmentBytes + " is below max.message.bytes=" + maxMessageBytes
+                    + ": FluxMQ writes each batch into one segment, so a changed segment.bytes or max.message.bytes "
+                    + "must leave segment.bytes at least max.message.bytes (change both in one request)");
+        }
+        return next;
+    }
+
+    /** Every topic config as DescribeConfigs reports it for a topic with these overrides. */
+    List<ConfigValue> describe(Map<String, String> overrides) {
+        List<ConfigValue> out = new ArrayList<>();
+        for (ConfigDef.ConfigKey def : DEFINITION.configKeys().values()) {
+            String key = def.name;
+            String nodeKey = NODE_SETTINGS.get(key);
+            List<ConfigValue.Synonym> synonyms = new ArrayList<>();
+            if (overrides.containsKey(key)) {
+                synonyms.add(new ConfigValue.Synonym(key, overrides.get(key), ConfigSource.TOPIC_CONFIG));
+            }
+            if (nodeKey != null && staticSettings.containsKey(nodeKey)) {
+                synonyms.add(new ConfigValue.Synonym(nodeKey, staticSettings.get(nodeKey),
+                        ConfigSource.STATIC_BROKER_CONFIG));
+            }
+            synonyms.add(new ConfigValue.Synonym(nodeKey == null ? key : nodeKey,
+                    nodeKey == null ? defaults.get(key) : NodeConfig.DEFAULTS.get(nodeKey), ConfigSource.DEFAULT_CONFIG));
+            ConfigValue.Synonym effective = synonyms.get(0);
+            out.add(new ConfigValue(key, effective.value(), effective.source(), false, synonyms,
+                    ConfigType.valueOf(def.type.name()), def.documentation));
+        }
+        return out;
     }
 
     private static AdminException invalid(String message) {
@@ -131,9 +256,9 @@ final class TopicConfigs {
     }
 
     SegmentLogConfig segmentConfig(Map<String, String> overrides) {
-        return new SegmentLogConfig(Integer.parseInt(value(overrides, "segment.bytes")),
-                Long.parseLong(value(overrides, "segment.ms")),
-                Integer.parseInt(value(overrides, "index.interval.bytes")),
+        return new SegmentLogConfig(Integer.parseInt(value(overrides, TopicConfig.SEGMENT_BYTES_CONFIG)),
+                Long.parseLong(value(overrides, TopicConfig.SEGMENT_MS_CONFIG)),
+                Integer.parseInt(value(overrides, TopicConfig.INDEX_INTERVAL_BYTES_CONFIG)),
                 SegmentLogConfig.defaults().maxIndexBytes());
     }
 }

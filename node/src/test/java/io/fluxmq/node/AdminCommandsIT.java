@@ -23,6 +23,7 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -126,11 +127,36 @@ class AdminCommandsIT {
         Result shrink = cli.run("topic", "add-partitions", TOPIC, "--partitions", "2");
         assertThat(shrink.exit()).as("%s", shrink).isEqualTo(1);
 
-        Result alter = cli.run("topic", "alter-config", TOPIC, "--set", "retention.ms=1");
-        assertThat(alter.exit()).as("%s", alter).isEqualTo(1);
-        assertThat(alter.err()).contains("does not support changing topic configs yet");
-        assertThat(admin.describeConfigs(List.of(resource)).all().get().get(resource).get("retention.ms").value())
-                .isEqualTo("3600000");
+        assertThat(cli.ok("topic", "alter-config", TOPIC, "--set", "retention.ms=1", "--validate-only").out())
+                .isEqualTo("validated (not applied) config changes of topic orders\n");
+        Result compact = cli.run("topic", "alter-config", TOPIC, "--set", "cleanup.policy=compact");
+        assertThat(compact.exit()).as("%s", compact).isEqualTo(1);
+        assertThat(compact.err()).contains("altering configs of topic orders failed: InvalidConfigurationException: "
+                + "cleanup.policy=compact is not supported: FluxMQ has no log compaction yet");
+        Result unknown = cli.run("topic", "alter-config", TOPIC, "--set", "no.such.config=1");
+        assertThat(unknown.exit()).as("%s", unknown).isEqualTo(1);
+        assertThat(unknown.err()).contains("Unknown topic config name: no.such.config");
+        assertThat(config(admin, resource).get("retention.ms").value()).isEqualTo("3600000");
+
+        assertThat(cli.ok("topic", "alter-config", TOPIC, "--set", "retention.ms=7200000", "--set",
+                "segment.ms=600000").out()).isEqualTo("altered configs of topic orders\n");
+        eventually(() -> {
+            Config altered = config(admin, resource);
+            assertThat(altered.get("retention.ms").value()).isEqualTo("7200000");
+            assertThat(altered.get("segment.ms").value()).isEqualTo("600000");
+            return altered;
+        });
+        cli.ok("topic", "alter-config", TOPIC, "--delete", "segment.ms", "--set", "retention.ms=3600000");
+        eventually(() -> {
+            Config restored = config(admin, resource);
+            assertThat(restored.get("retention.ms").value()).isEqualTo("3600000");
+            assertThat(restored.get("segment.ms").source()).isEqualTo(ConfigEntry.ConfigSource.DEFAULT_CONFIG);
+            return restored;
+        });
+    }
+
+    private static Config config(Admin admin, ConfigResource resource) throws Exception {
+        return admin.describeConfigs(List.of(resource)).all().get().get(resource);
     }
 
     private static void groups(Cli cli, Admin admin, String bootstrap) throws Exception {

@@ -326,10 +326,14 @@ public final class ComposeChecks {
         }
     }
 
+    /** Attempts at {@code docker pause} before a fault check gives up (see {@link #pause}). */
+    static final int PAUSE_ATTEMPTS = 5;
+
     /**
-     * {@code docker pause}, tried up to three times: the cgroup freezer gives up ("unable to freeze") when a process
-     * of the container stays in an uninterruptible sleep (seen once with the node in an fsync), and the engine then
-     * leaves the container running. Returns when the container was frozen.
+     * {@code docker pause}, tried up to {@value #PAUSE_ATTEMPTS} times: the cgroup freezer gives up ("unable to
+     * freeze") when a process of the container stays in an uninterruptible sleep (seen with the node in an fsync, in
+     * compose-test.sh and in ContainerIT), and the engine then leaves the container running. Returns when the attempt
+     * that froze it started.
      */
     private static long pause(String container) throws IOException, InterruptedException {
         for (int attempt = 1; ; attempt++) {
@@ -338,7 +342,7 @@ public final class ComposeChecks {
                 docker("pause", container);
                 return at;
             } catch (AssertionError e) {
-                if (attempt == 3 || !e.getMessage().contains("unable to freeze")) {
+                if (attempt == PAUSE_ATTEMPTS || !e.getMessage().contains("unable to freeze")) {
                     throw e;
                 }
                 System.out.printf("FAULT docker pause attempt %d: the freezer gave up, trying again%n", attempt);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import com.github.dockerjava.api.DockerClient;
 import com.github.dockerjava.api.command.InspectContainerResponse;
+import com.github.dockerjava.api.exception.InternalServerErrorException;
 import com.github.dockerjava.api.model.ExposedPort;
 import com.github.dockerjava.api.model.PortBinding;
 import com.github.dockerjava.api.model.Ports;
@@ -137,6 +138,27 @@ class ContainerIT {
         }
     }
 
+    /**
+     * Pauses a container, tried up to {@value ComposeChecks#PAUSE_ATTEMPTS} times: the cgroup freezer gives up ("unable
+     * to freeze") when a process of the container stays in an uninterruptible sleep (the node in an fsync), and the
+     * engine then leaves it running. Returns when the attempt that froze it started.
+     */
+    private static long pause(String id) {
+        for (int attempt = 1; ; attempt++) {
+            long at = System.nanoTime();
+            try {
+                docker().pauseContainerCmd(id).exec();
+                return at;
+            } catch (InternalServerErrorException e) {
+                boolean freezerGaveUp = String.valueOf(e.getMessage()).contains("unable to freeze");
+                if (attempt == ComposeChecks.PAUSE_ATTEMPTS || !freezerGaveUp) {
+                    throw e;
+                }
+                System.out.printf("CONTAINERS docker pause attempt %d: the freezer gave up, trying again%n", attempt);
+            }
+        }
+    }
+
     private static DockerClient docker() {
         return DockerClientFactory.instance().client();
     }
@@ -187,8 +209,7 @@ class ContainerIT {
         ComposeChecks.awaitAcked(producer, 5_000);
         ComposeChecks.Victim victim = checks.victim(topic, new ArrayList<>());
         String id = nodes.get(victim.node()).getContainerId();
-        long t = System.nanoTime();
-        docker().pauseContainerCmd(id).exec();
+        long t = pause(id);
         TimeUnit.MILLISECONDS.sleep(PAUSED_MS); // the test's own schedule: how long the container stays frozen
         long unpausedAt = System.nanoTime();
         docker().unpauseContainerCmd(id).exec();

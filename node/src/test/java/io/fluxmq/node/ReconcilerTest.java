@@ -22,6 +22,7 @@ class ReconcilerTest {
     private static final int SELF = 1;
     private final Map<TopicPartition, Uuid> hosted = new HashMap<>();
     private final Set<TopicPartition> open = new java.util.HashSet<>();
+    private final Map<TopicPartition, RaftNode.PartitionSpec> specs = new HashMap<>();
     private final List<String> actions = new ArrayList<>();
     private final List<CompletableFuture<Long>> barriers = new ArrayList<>();
     private final Map<Long, CompletableFuture<Void>> applied = new HashMap<>();
@@ -48,6 +49,16 @@ class ReconcilerTest {
             actions.add("open " + spec.topicPartition());
             hosted.put(spec.topicPartition(), spec.topicId());
             open.add(spec.topicPartition());
+            specs.put(spec.topicPartition(), spec);
+        }
+
+        @Override
+        public void reconfigure(RaftNode.PartitionSpec spec) {
+            RaftNode.PartitionSpec known = specs.get(spec.topicPartition());
+            if (known != null && !known.equals(spec)) { // as RaftNode: only a known spec that changed
+                actions.add("reconfigure " + spec.topicPartition() + " segment.bytes=" + spec.segment().segmentBytes());
+                specs.put(spec.topicPartition(), spec);
+            }
         }
 
         @Override
@@ -56,7 +67,8 @@ class ReconcilerTest {
             hosted.remove(tp);
             open.remove(tp);
         }
-    }, ids -> List.of(), configs -> new SegmentLogConfig(1 << 20, 60_000, 4096, 1 << 16), this::barrier,
+    }, ids -> List.of(), configs -> new SegmentLogConfig(Integer.parseInt(configs.getOrDefault("segment.bytes",
+            "1048576")), 60_000, 4096, 1 << 16), this::barrier,
             index -> applied.computeIfAbsent(index, i -> new CompletableFuture<>()), Runnable::run,
             (task, delayMs) -> delayed.add(task));
 
@@ -136,5 +148,23 @@ class ReconcilerTest {
                 "open replaced-0");
         assertThat(hosted.get(new TopicPartition("replaced", 0))).isEqualTo(newId);
         assertThat(hosted).doesNotContainKey(new TopicPartition("fresh", 1));
+    }
+
+    @Test
+    void aChangedTopicConfigReconfiguresTheOpenPartitionsOnly() {
+        Uuid id = Uuid.randomUuid();
+        reconciler.start();
+        barriers.get(0).complete(1L);
+        TopicRecord t = topic("t", id, List.of(List.of(SELF, 0, 2), List.of(0, 2, 3)));
+        reconciler.onMetadata(state(t));
+        applied.get(1L).complete(null);
+        assertThat(actions).containsExactly("open t-0");
+
+        reconciler.onMetadata(state(t)); // an unrelated metadata change
+        assertThat(actions).containsExactly("open t-0");
+
+        reconciler.onMetadata(state(new TopicRecord("t", id, (short) 3, Map.of("segment.bytes", "65536"), false,
+                t.assignments())));
+        assertThat(actions).containsExactly("open t-0", "reconfigure t-0 segment.bytes=65536");
     }
 }

@@ -5,8 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fluxmq.kafka.broker.AdminException;
+import io.fluxmq.kafka.broker.ConfigChange;
+import io.fluxmq.kafka.broker.ConfigValue;
+import java.util.List;
 import java.util.Map;
+import org.apache.kafka.clients.admin.AlterConfigOp.OpType;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.DescribeConfigsResponse.ConfigSource;
+import org.apache.kafka.common.requests.DescribeConfigsResponse.ConfigType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -54,5 +60,82 @@ class TopicConfigsTest {
         assertRefused("min.insync.replicas", "3", 2);
         assertThatCode(() -> configs.validate(Map.of("min.insync.replicas", "3"), 5)).doesNotThrowAnyException();
         assertRefused("min.insync.replicas", "4", 5);
+    }
+
+    private static ConfigChange change(String key, OpType op, String value) {
+        return new ConfigChange(key, op, value);
+    }
+
+    @Test
+    void incrementalChangesApplyToTheCurrentOverrides() {
+        Map<String, String> current = Map.of("retention.ms", "1000", "segment.ms", "5000");
+        Map<String, String> next = configs.alter(current, List.of(change("retention.ms", OpType.SET, "2000"),
+                change("segment.ms", OpType.DELETE, null), change("retention.bytes", OpType.SET, "4096")), true, 3);
+        assertThat(next).containsExactlyInAnyOrderEntriesOf(Map.of("retention.ms", "2000", "retention.bytes", "4096"));
+    }
+
+    @Test
+    void alterConfigsReplacesEveryOverride() {
+        Map<String, String> next = configs.alter(Map.of("retention.ms", "1000"),
+                List.of(change("segment.ms", OpType.SET, "60000")), false, 3);
+        assertThat(next).containsExactlyInAnyOrderEntriesOf(Map.of("segment.ms", "60000"));
+    }
+
+    @Test
+    void appendAndSubtractWorkOnListConfigsFromTheirCurrentValue() {
+        assertThat(configs.alter(Map.of(), List.of(change("cleanup.policy", OpType.APPEND, "delete")), true, 3))
+                .containsEntry("cleanup.policy", "delete");
+        assertThatThrownBy(() -> configs.alter(Map.of(), List.of(change("cleanup.policy", OpType.APPEND, "compact")),
+                true, 3)).isInstanceOfSatisfying(AdminException.class,
+                        e -> assertThat(e.error()).isEqualTo(Errors.INVALID_CONFIG))
+                .hasMessageContaining("cleanup.policy=delete,compact").hasMessageContaining("no log compaction");
+        assertThatThrownBy(() -> configs.alter(Map.of(), List.of(change("cleanup.policy", OpType.SUBTRACT, "delete")),
+                true, 3)).isInstanceOf(AdminException.class).hasMessageContaining("cleanup.policy");
+        assertThatThrownBy(() -> configs.alter(Map.of(), List.of(change("retention.ms", OpType.APPEND, "5")), true, 3))
+                .isInstanceOfSatisfying(AdminException.class, e -> assertThat(e.error()).isEqualTo(Errors.INVALID_CONFIG))
+                .hasMessageContaining("retention.ms").hasMessageContaining("not LIST");
+    }
+
+    @Test
+    void badValuesAndUnknownKeysAreRefusedWithKafkasMessages() {
+        assertThatThrownBy(() -> configs.alter(Map.of(), List.of(change("retention.ms", OpType.SET, "soon")), true, 3))
+                .isInstanceOfSatisfying(AdminException.class, e -> assertThat(e.error()).isEqualTo(Errors.INVALID_CONFIG))
+                .hasMessage("Invalid value soon for configuration retention.ms: Not a number of type LONG");
+        assertThatThrownBy(() -> configs.alter(Map.of(), List.of(change("no.such.key", OpType.DELETE, null)), true, 3))
+                .isInstanceOfSatisfying(AdminException.class, e -> assertThat(e.error()).isEqualTo(Errors.INVALID_CONFIG))
+                .hasMessage("Unknown topic config name: no.such.key");
+    }
+
+    @Test
+    void aSegmentMustHoldTheLargestBatchAfterAChange() {
+        assertThatThrownBy(() -> configs.alter(Map.of(), List.of(change("segment.bytes", OpType.SET, "65536")), true,
+                3)).isInstanceOf(AdminException.class).hasMessageContaining("segment.bytes=65536 is below");
+        assertThat(configs.alter(Map.of(), List.of(change("segment.bytes", OpType.SET, "65536"),
+                change("max.message.bytes", OpType.SET, "65536")), true, 3)).containsEntry("segment.bytes", "65536");
+    }
+
+    @Test
+    void describeReportsTheSourceOfEveryValueWithSynonyms() {
+        TopicConfigs withNodeRetention = new TopicConfigs(NodeConfig.from(Map.of("log.retention.ms", "3600000")));
+        Map<String, ConfigValue> described = new java.util.HashMap<>();
+        withNodeRetention.describe(Map.of("segment.ms", "60000")).forEach(v -> described.put(v.name(), v));
+
+        assertThat(described).containsOnlyKeys(withNodeRetention.defaults().keySet());
+        ConfigValue segmentMs = described.get("segment.ms");
+        assertThat(segmentMs.value()).isEqualTo("60000");
+        assertThat(segmentMs.source()).isEqualTo(ConfigSource.TOPIC_CONFIG);
+        assertThat(segmentMs.synonyms()).containsExactly(
+                new ConfigValue.Synonym("segment.ms", "60000", ConfigSource.TOPIC_CONFIG),
+                new ConfigValue.Synonym("log.segment.ms", "604800000", ConfigSource.DEFAULT_CONFIG));
+        ConfigValue retention = described.get("retention.ms");
+        assertThat(retention.value()).isEqualTo("3600000");
+        assertThat(retention.source()).isEqualTo(ConfigSource.STATIC_BROKER_CONFIG);
+        assertThat(retention.synonyms()).containsExactly(
+                new ConfigValue.Synonym("log.retention.ms", "3600000", ConfigSource.STATIC_BROKER_CONFIG),
+                new ConfigValue.Synonym("log.retention.ms", "604800000", ConfigSource.DEFAULT_CONFIG));
+        assertThat(retention.type()).isEqualTo(ConfigType.LONG);
+        assertThat(retention.documentation()).isNotBlank();
+        assertThat(described.get("cleanup.policy").source()).isEqualTo(ConfigSource.DEFAULT_CONFIG);
+        assertThat(described.get("cleanup.policy").type()).isEqualTo(ConfigType.LIST);
     }
 }

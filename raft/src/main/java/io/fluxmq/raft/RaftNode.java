@@ -249,6 +249,25 @@ public final class RaftNode implements Closeable {
         return replica;
     }
 
+    /**
+     * Applies a changed segment configuration (a topic config changed at runtime) to a hosted partition: its spec file,
+     * so the next start opens the log with it, and its open log (see {@link io.fluxmq.raft.log.SegmentLog#configure}).
+     * Does nothing when the partition is not hosted here or nothing changed.
+     */
+    public void reconfigure(PartitionSpec spec) throws IOException {
+        RaftGroupId id = groupId(spec.topicId(), spec.topicPartition().partition());
+        PartitionSpec known = specs.get(id);
+        if (known == null || known.equals(spec)) {
+            return;
+        }
+        persistSpec(id, spec);
+        specs.put(id, spec);
+        PartitionStateMachine sm = stateMachines.get(id);
+        if (sm != null && sm.log() != null) {
+            sm.log().configure(spec.segment());
+        }
+    }
+
     /** Opens a partition whose only voter is this node. */
     public PartitionReplica openLocalPartition(PartitionSpec spec) throws IOException {
         return openPartition(spec, List.of(self));

@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.record.MemoryRecords;
 
 /**
@@ -68,11 +69,39 @@ public interface BrokerServices {
 
     CompletableFuture<Void> createPartitions(String name, int totalCount, boolean validateOnly);
 
-    /** Broker-level configs as (name → value) for DescribeConfigs. */
-    Map<String, String> brokerConfigs();
-
-    /** Topic config defaults, merged under a topic's own configs by DescribeConfigs. */
+    /** Topic config defaults, reported by CreateTopics for the configs a new topic does not set. */
     Map<String, String> topicConfigDefaults();
+
+    /**
+     * Every config of a topic or of this broker (DescribeConfigs), with source, synonyms and documentation. Throws
+     * an {@link AdminException}: unknown topic, another broker's id, a resource type FluxMQ has no configs for.
+     */
+    List<ConfigValue> describeConfigs(ConfigResource resource);
+
+    /**
+     * Alters the configs of a topic or of this broker. {@code incremental} (IncrementalAlterConfigs) applies the
+     * changes to the current configs; otherwise (AlterConfigs, SET only) they replace every override. Completes once
+     * the change is in cluster metadata and this node applied it; nothing changes when {@code validateOnly}. Fails
+     * with an {@link AdminException} (INVALID_CONFIG, UNKNOWN_TOPIC_OR_PARTITION, INVALID_REQUEST, ...).
+     */
+    CompletableFuture<Void> alterConfigs(ConfigResource resource, List<ConfigChange> changes, boolean incremental,
+                                         boolean validateOnly);
+
+    /**
+     * DeleteRecords on this node's replica of {@code tp}: moves the log start of every replica to {@code offset}
+     * (at most the high watermark) through the partition's Raft group; completes with the new log start once this
+     * replica applied it. Fails with NOT_LEADER when this node does not lead the partition, OFFSET_OUT_OF_RANGE
+     * beyond the high watermark.
+     */
+    default CompletableFuture<Long> deleteRecords(TopicPartition tp, long offset) {
+        PartitionReplica replica = replica(tp);
+        if (replica == null || !replica.isLeader()) {
+            return CompletableFuture.failedFuture(new PartitionException(PartitionError.NOT_LEADER,
+                    "this node does not lead " + tp));
+        }
+        long start = replica.logStartOffset();
+        return offset <= start ? CompletableFuture.completedFuture(start) : replica.advanceLogStart(offset);
+    }
 
     /** A producer id never handed out before in this cluster. */
     CompletableFuture<Long> nextProducerId();

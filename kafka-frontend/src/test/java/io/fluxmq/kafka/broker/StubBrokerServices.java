@@ -7,6 +7,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.config.ConfigResource;
 
 /**
  * The parts of {@link BrokerServices} most frontend tests do not care about: node 1 of cluster "c", its own
@@ -71,8 +72,14 @@ public abstract class StubBrokerServices implements BrokerServices {
     }
 
     @Override
-    public Map<String, String> brokerConfigs() {
-        return Map.of();
+    public List<ConfigValue> describeConfigs(ConfigResource resource) {
+        throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public CompletableFuture<Void> alterConfigs(ConfigResource resource, List<ConfigChange> changes,
+                                                boolean incremental, boolean validateOnly) {
+        throw new UnsupportedOperationException();
     }
 
     @Override

@@ -1,14 +1,17 @@
 package io.fluxmq.kafka.server;
 
+import io.fluxmq.kafka.api.AlterConfigsHandler;
 import io.fluxmq.kafka.api.ApiHandler;
 import io.fluxmq.kafka.api.ApiRegistry;
 import io.fluxmq.kafka.api.ApiVersionsHandler;
 import io.fluxmq.kafka.api.CreatePartitionsHandler;
 import io.fluxmq.kafka.api.CreateTopicsHandler;
+import io.fluxmq.kafka.api.DeleteRecordsHandler;
 import io.fluxmq.kafka.api.DeleteTopicsHandler;
 import io.fluxmq.kafka.api.DescribeClusterHandler;
 import io.fluxmq.kafka.api.DescribeConfigsHandler;
 import io.fluxmq.kafka.api.FetchHandler;
+import io.fluxmq.kafka.api.IncrementalAlterConfigsHandler;
 import io.fluxmq.kafka.api.InitProducerIdHandler;
 import io.fluxmq.kafka.api.ListOffsetsHandler;
 import io.fluxmq.kafka.api.MetadataHandler;
@@ -17,6 +20,8 @@ import io.fluxmq.kafka.api.ProduceHandler;
 import io.fluxmq.kafka.broker.AdminException;
 import io.fluxmq.kafka.broker.BrokerEndpoint;
 import io.fluxmq.kafka.broker.BrokerServices;
+import io.fluxmq.kafka.broker.ConfigChange;
+import io.fluxmq.kafka.broker.ConfigValue;
 import io.fluxmq.kafka.broker.PartitionState;
 import io.fluxmq.kafka.broker.TopicInfo;
 import io.fluxmq.kafka.fetch.FetchSessionCache;
@@ -32,7 +37,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.DescribeConfigsResponse.ConfigSource;
+import org.apache.kafka.common.requests.DescribeConfigsResponse.ConfigType;
 
 /**
  * An immutable, in-memory {@link BrokerServices}: node 1 of a one-node cluster that knows one topic, {@link #TOPIC},
@@ -62,7 +70,10 @@ public final class FakeBrokerServices implements BrokerServices {
                 new CreatePartitionsHandler(broker),
                 new InitProducerIdHandler(broker),
                 new DescribeClusterHandler(broker),
-                new DescribeConfigsHandler(broker));
+                new DescribeConfigsHandler(broker),
+                new AlterConfigsHandler(broker),
+                new IncrementalAlterConfigsHandler(broker),
+                new DeleteRecordsHandler(broker));
         // Not started: no offsets topic exists here, so every group request is answered COORDINATOR_NOT_AVAILABLE.
         GroupCoordinator coordinator = new GroupCoordinator(broker, GroupConfig.defaults(), () -> 1_700_000_000_000L,
                 tp -> Runnable::run);
@@ -147,8 +158,35 @@ public final class FakeBrokerServices implements BrokerServices {
     }
 
     @Override
-    public Map<String, String> brokerConfigs() {
-        return Map.of("num.partitions", "3", "log.retention.ms", "604800000");
+    public List<ConfigValue> describeConfigs(ConfigResource resource) {
+        if (resource.type() == ConfigResource.Type.TOPIC && topic(resource.name()).isPresent()) {
+            return List.of(new ConfigValue("retention.ms", "3600000", ConfigSource.TOPIC_CONFIG, false, List.of(
+                    new ConfigValue.Synonym("retention.ms", "3600000", ConfigSource.TOPIC_CONFIG),
+                    new ConfigValue.Synonym("log.retention.ms", "604800000", ConfigSource.DEFAULT_CONFIG)),
+                    ConfigType.LONG, "How long to keep records."), new ConfigValue("cleanup.policy", "delete",
+                    ConfigSource.DEFAULT_CONFIG, false, List.of(), ConfigType.LIST, null));
+        }
+        if (resource.type() == ConfigResource.Type.BROKER && resource.name().equals("1")) {
+            return List.of(new ConfigValue("num.partitions", "3", ConfigSource.STATIC_BROKER_CONFIG, true, List.of(),
+                    ConfigType.INT, "Partitions of a new topic."));
+        }
+        throw new AdminException(resource.type() == ConfigResource.Type.TOPIC ? Errors.UNKNOWN_TOPIC_OR_PARTITION
+                : Errors.INVALID_REQUEST, "no configs for " + resource);
+    }
+
+    /** Changes nothing; refuses unknown topics, keys other than retention.ms and non-topic resources. */
+    @Override
+    public CompletableFuture<Void> alterConfigs(ConfigResource resource, List<ConfigChange> changes,
+                                                boolean incremental, boolean validateOnly) {
+        if (resource.type() != ConfigResource.Type.TOPIC) {
+            return CompletableFuture.failedFuture(new AdminException(Errors.INVALID_REQUEST, "read-only"));
+        }
+        if (topic(resource.name()).isEmpty()) {
+            return CompletableFuture.failedFuture(new AdminException(Errors.UNKNOWN_TOPIC_OR_PARTITION,
+                    resource.name()));
+        }
+        return changes.stream().allMatch(c -> c.name().equals("retention.ms")) ? CompletableFuture.completedFuture(null)
+                : CompletableFuture.failedFuture(new AdminException(Errors.INVALID_CONFIG, "unknown key"));
     }
 
     @Override

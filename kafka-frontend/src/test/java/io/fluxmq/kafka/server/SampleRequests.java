@@ -8,7 +8,10 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.message.AlterConfigsRequestData;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
+import org.apache.kafka.common.message.DeleteRecordsRequestData;
+import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData;
 import org.apache.kafka.common.message.ConsumerGroupDescribeRequestData;
 import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
 import org.apache.kafka.common.message.DeleteGroupsRequestData;
@@ -104,6 +107,36 @@ final class SampleRequests {
                             new DescribeConfigsResource().setResourceType((byte) 4).setResourceName("1")
                                     .setConfigurationKeys(List.of("num.partitions")),
                             new DescribeConfigsResource().setResourceType((byte) 2).setResourceName(UNKNOWN)));
+            case ALTER_CONFIGS -> new AlterConfigsRequestData().setValidateOnly(true).setResources(
+                    new AlterConfigsRequestData.AlterConfigsResourceCollection(List.of(
+                            new AlterConfigsRequestData.AlterConfigsResource().setResourceType((byte) 2)
+                                    .setResourceName(TOPIC).setConfigs(
+                                            new AlterConfigsRequestData.AlterableConfigCollection(List.of(
+                                                    new AlterConfigsRequestData.AlterableConfig()
+                                                            .setName("retention.ms").setValue("1000")).iterator())),
+                            new AlterConfigsRequestData.AlterConfigsResource().setResourceType((byte) 2)
+                                    .setResourceName(UNKNOWN)).iterator()));
+            case INCREMENTAL_ALTER_CONFIGS -> new IncrementalAlterConfigsRequestData().setResources(
+                    new IncrementalAlterConfigsRequestData.AlterConfigsResourceCollection(List.of(
+                            new IncrementalAlterConfigsRequestData.AlterConfigsResource().setResourceType((byte) 2)
+                                    .setResourceName(TOPIC).setConfigs(
+                                            new IncrementalAlterConfigsRequestData.AlterableConfigCollection(List.of(
+                                                    new IncrementalAlterConfigsRequestData.AlterableConfig()
+                                                            .setName("retention.ms").setConfigOperation((byte) 0)
+                                                            .setValue("1000"),
+                                                    new IncrementalAlterConfigsRequestData.AlterableConfig()
+                                                            .setName("bogus").setConfigOperation((byte) 1)
+                                                            .setValue(null)).iterator())),
+                            new IncrementalAlterConfigsRequestData.AlterConfigsResource().setResourceType((byte) 4)
+                                    .setResourceName("1")).iterator()));
+            case DELETE_RECORDS -> new DeleteRecordsRequestData().setTimeoutMs(15_000).setTopics(List.of(
+                    new DeleteRecordsRequestData.DeleteRecordsTopic().setName(TOPIC).setPartitions(List.of(
+                            new DeleteRecordsRequestData.DeleteRecordsPartition().setPartitionIndex(0).setOffset(-1),
+                            new DeleteRecordsRequestData.DeleteRecordsPartition().setPartitionIndex(7)
+                                    .setOffset(10))),
+                    new DeleteRecordsRequestData.DeleteRecordsTopic().setName(UNKNOWN).setPartitions(List.of(
+                            new DeleteRecordsRequestData.DeleteRecordsPartition().setPartitionIndex(0)
+                                    .setOffset(3)))));
             case FIND_COORDINATOR -> v >= 4
                     ? new FindCoordinatorRequestData().setKeyType((byte) 0).setCoordinatorKeys(List.of(GROUP, "other"))
                     : new FindCoordinatorRequestData().setKey(GROUP).setKeyType((byte) 0);

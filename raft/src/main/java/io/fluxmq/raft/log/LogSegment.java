@@ -169,14 +169,18 @@ final class LogSegment {
         return List.of(logFile, offsetIndex.file(), timeIndex.file());
     }
 
-    /** Why the next append of {@code bytes} ending at {@code lastOffset} needs a new segment, or null. Writer. */
-    String rollReason(int bytes, long lastOffset, long nowMs) {
+    /**
+     * Why the next append of {@code bytes} ending at {@code lastOffset} needs a new segment, or null. The size limit is
+     * the smaller of this segment's own and the log's {@code current} one, the age limit the current one (they differ
+     * after a topic config change). Writer.
+     */
+    String rollReason(int bytes, long lastOffset, long nowMs, SegmentLogConfig current) {
         State s = state;
         if (s.size() == 0) {
             return null;
-        } else if ((long) s.size() + bytes > config.segmentBytes()) {
+        } else if ((long) s.size() + bytes > Math.min(config.segmentBytes(), current.segmentBytes())) {
             return "size";
-        } else if (nowMs - firstAppendMs > config.segmentMs()) {
+        } else if (nowMs - firstAppendMs > current.segmentMs()) {
             return "age";
         } else if (offsetIndex.isFull() || timeIndex.isFull()) {
             return "index full";

@@ -32,7 +32,11 @@ public final class SegmentLog implements java.io.Closeable {
     private static final Logger LOGGER = LoggerFactory.getLogger(SegmentLog.class);
 
     private final Path dir;
-    private final SegmentLogConfig config;
+    /**
+     * Replaced under the log's lock (segments rolled from now on take it); volatile for {@link #maxAppendBytes()},
+     * which the partition leader reads without the lock.
+     */
+    private volatile SegmentLogConfig config;
     private final LongSupplier clockMs;
     /** Immutable, in offset order, never empty; the last one is the active segment. */
     private volatile List<LogSegment> segments;
@@ -78,6 +82,22 @@ public final class SegmentLog implements java.io.Closeable {
      */
     public long logStartOffset() {
         return Math.max(startFloor, segments.get(0).baseOffset());
+    }
+
+    /**
+     * Replaces the configuration (a topic config changed at runtime): segments created from now on take it whole, and
+     * the active segment rolls by its size limit (if smaller than its own) and age limit at the next append. The
+     * active segment keeps its index interval and file size.
+     */
+    public synchronized void configure(SegmentLogConfig next) {
+        if (!next.equals(config)) {
+            LOGGER.info("Log {}: configuration {} (was {})", dir, next, config);
+            config = next;
+        }
+    }
+
+    public synchronized SegmentLogConfig config() {
+        return config;
     }
 
     /**
@@ -183,7 +203,7 @@ public final class SegmentLog implements java.io.Closeable {
         }
         long nowMs = clockMs.getAsLong();
         LogSegment active = active();
-        String reason = active.rollReason(bytes, next - 1, nowMs);
+        String reason = active.rollReason(bytes, next - 1, nowMs, config);
         if (reason != null) {
             active = roll(active, reason);
         }

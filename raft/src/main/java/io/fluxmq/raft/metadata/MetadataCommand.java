@@ -16,7 +16,8 @@ import org.apache.kafka.common.Uuid;
  * A change to cluster metadata, as carried in the metadata Raft log. Encoding: {@code type:int8} then the fields
  * in declaration order (strings as UTF, lists as int32 count + items, maps as int32 count + key/value UTF pairs,
  * node states as int8 ordinal of {@link NodeRecord.NodeState}: 0 UP, 1 DOWN). Types: 1 CreateTopic, 2 DeleteTopic,
- * 3 AddPartitions, 4 AllocateProducerIds, 5 ReportLeader, 6 RegisterNode, 7 SetNodeState, 8 Barrier.
+ * 3 AddPartitions, 4 AllocateProducerIds, 5 ReportLeader, 6 RegisterNode, 7 SetNodeState, 8 Barrier,
+ * 9 AlterTopicConfigs ({@code name UTF | replace:bool | set map | delete list of UTF}).
  */
 public sealed interface MetadataCommand {
     record CreateTopic(TopicRecord topic) implements MetadataCommand {}
@@ -46,6 +47,20 @@ public sealed interface MetadataCommand {
      * that index has seen every change committed before it was sent (the catch-up barrier of {@code Reconciler}).
      */
     record Barrier() implements MetadataCommand {}
+
+    /**
+     * Changes a topic's config overrides: with {@code replace} the overrides become exactly {@code set} (AlterConfigs),
+     * otherwise {@code set} is put over the current ones and the keys in {@code delete} removed
+     * (IncrementalAlterConfigs). Values were validated by the node that submitted it; the reply carries the Raft
+     * index it applied at.
+     */
+    record AlterTopicConfigs(String name, boolean replace, Map<String, String> set, List<String> delete)
+            implements MetadataCommand {
+        public AlterTopicConfigs {
+            set = Map.copyOf(set);
+            delete = List.copyOf(delete);
+        }
+    }
 
     default byte[] encode() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -79,6 +94,15 @@ public sealed interface MetadataCommand {
                 out.writeByte(n.state().ordinal());
             } else if (this instanceof Barrier) {
                 out.writeByte(8);
+            } else if (this instanceof AlterTopicConfigs a) {
+                out.writeByte(9);
+                out.writeUTF(a.name());
+                out.writeBoolean(a.replace());
+                writeMap(out, a.set());
+                out.writeInt(a.delete().size());
+                for (String key : a.delete()) {
+                    out.writeUTF(key);
+                }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -97,6 +121,7 @@ public sealed interface MetadataCommand {
             case 6 -> new RegisterNode(readNode(in));
             case 7 -> new SetNodeState(in.readInt(), in.readLong(), readState(in));
             case 8 -> new Barrier();
+            case 9 -> new AlterTopicConfigs(in.readUTF(), in.readBoolean(), readMap(in), readStrings(in));
             default -> throw new IOException("unknown metadata command type " + type);
         };
     }
@@ -107,12 +132,34 @@ public sealed interface MetadataCommand {
         out.writeLong(t.topicId().getLeastSignificantBits());
         out.writeShort(t.replicationFactor());
         out.writeBoolean(t.internal());
-        out.writeInt(t.configs().size());
-        for (Map.Entry<String, String> e : t.configs().entrySet()) {
+        writeMap(out, t.configs());
+        writeAssignments(out, t.assignments());
+    }
+
+    private static void writeMap(DataOutput out, Map<String, String> map) throws IOException {
+        out.writeInt(map.size());
+        for (Map.Entry<String, String> e : map.entrySet()) {
             out.writeUTF(e.getKey());
             out.writeUTF(e.getValue());
         }
-        writeAssignments(out, t.assignments());
+    }
+
+    private static Map<String, String> readMap(DataInput in) throws IOException {
+        int n = in.readInt();
+        Map<String, String> map = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+            map.put(in.readUTF(), in.readUTF());
+        }
+        return map;
+    }
+
+    private static List<String> readStrings(DataInput in) throws IOException {
+        int n = in.readInt();
+        List<String> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(in.readUTF());
+        }
+        return out;
     }
 
     static TopicRecord readTopic(DataInput in) throws IOException {
@@ -120,11 +167,7 @@ public sealed interface MetadataCommand {
         Uuid id = new Uuid(in.readLong(), in.readLong());
         short rf = in.readShort();
         boolean internal = in.readBoolean();
-        int n = in.readInt();
-        Map<String, String> configs = new HashMap<>();
-        for (int i = 0; i < n; i++) {
-            configs.put(in.readUTF(), in.readUTF());
-        }
+        Map<String, String> configs = readMap(in);
         return new TopicRecord(name, id, rf, configs, internal, readAssignments(in));
     }
 

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -178,7 +179,11 @@ public final class MetadataStateMachine extends BaseStateMachine {
         try {
             MetadataCommand command = MetadataCommand.decode(new DataInputStream(new ByteArrayInputStream(
                     entry.getStateMachineLogEntry().getLogData().toByteArray())));
-            reply = command instanceof MetadataCommand.Barrier ? MetadataReply.ok(entry.getIndex()) : apply(command);
+            reply = apply(command);
+            if (reply.isOk() && (command instanceof MetadataCommand.Barrier
+                    || command instanceof MetadataCommand.AlterTopicConfigs)) {
+                reply = MetadataReply.ok(entry.getIndex()); // the submitter waits for its own replica to apply it
+            }
         } catch (IOException | RuntimeException e) {
             LOGGER.error("Cannot apply metadata entry {}", entry.getIndex(), e);
             reply = MetadataReply.error(Errors.UNKNOWN_SERVER_ERROR.code(), e.toString());
@@ -217,6 +222,18 @@ public final class MetadataStateMachine extends BaseStateMachine {
             all.addAll(a.newAssignments());
             publish(s.withTopic(new TopicRecord(t.name(), t.topicId(), t.replicationFactor(), t.configs(),
                     t.internal(), all)));
+        } else if (command instanceof MetadataCommand.AlterTopicConfigs a) {
+            TopicRecord t = s.topics().get(a.name());
+            if (t == null) {
+                return MetadataReply.error(Errors.UNKNOWN_TOPIC_OR_PARTITION.code(),
+                        "topic '" + a.name() + "' does not exist");
+            }
+            Map<String, String> configs = new HashMap<>(a.replace() ? Map.of() : t.configs());
+            configs.putAll(a.set());
+            a.delete().forEach(configs::remove);
+            publish(s.withTopic(new TopicRecord(t.name(), t.topicId(), t.replicationFactor(), configs, t.internal(),
+                    t.assignments())));
+            LOGGER.info("Metadata: configs of topic {} are now {}", t.name(), new TreeMap<>(configs));
         } else if (command instanceof MetadataCommand.AllocateProducerIds p) {
             long first = s.nextProducerId();
             publish(s.withNextProducerId(first + p.count()));

@@ -3,7 +3,7 @@ package io.fluxmq.raft.partition;
 import java.nio.ByteBuffer;
 
 /**
- * A partition Raft log entry that moves the log start offset (retention on the leader; later DeleteRecords). It
+ * A partition Raft log entry that moves the log start offset (retention on the leader, and DeleteRecords). It
  * carries no record batch. Every replica applies it in log order: it deletes its segments below the offset and
  * records the offset in its snapshots, so all replicas agree on the log start and a follower behind it catches up by
  * snapshot instead of asking for batches that are gone.

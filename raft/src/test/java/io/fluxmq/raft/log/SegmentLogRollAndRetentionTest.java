@@ -75,6 +75,39 @@ class SegmentLogRollAndRetentionTest {
         assertThat(segmentBases()).containsExactly(0L, 2L);
     }
 
+    /** A one-record batch at {@code offset} of about 600 bytes. */
+    private static java.nio.ByteBuffer big(long offset) {
+        return batch(offset, 600, 1000 + offset);
+    }
+
+    @Test
+    void aChangedConfigRollsTheActiveSegmentByTheNewLimitsAndShapesTheNextSegments() throws Exception {
+        open(new SegmentLogConfig(1 << 20, 3_600_000, 4096, 4096));
+        int batchBytes = big(0).remaining();
+        log.append(big(0));
+        log.append(big(1));
+        assertThat(segmentBases()).containsExactly(0L);
+
+        log.configure(new SegmentLogConfig(2 * batchBytes + 1, 3_600_000, 4096, 4096)); // smaller than the active one
+        assertThat(log.config().segmentBytes()).isEqualTo(2 * batchBytes + 1);
+        log.append(big(2));
+        assertThat(segmentBases()).as("the active segment rolls by the new size").containsExactly(0L, 2L);
+        log.append(big(3));
+        log.append(big(4));
+        assertThat(segmentBases()).as("the new segment takes the new size").containsExactly(0L, 2L, 4L);
+
+        log.configure(new SegmentLogConfig(1 << 20, 1000, 4096, 4096)); // larger size, shorter age
+        log.append(big(5));
+        log.append(big(6));
+        assertThat(segmentBases()).as("a segment never grows past its own size").containsExactly(0L, 2L, 4L, 6L);
+        log.append(big(7));
+        assertThat(segmentBases()).as("the next segment takes the larger size").containsExactly(0L, 2L, 4L, 6L);
+        clock.addAndGet(1001);
+        log.append(big(8));
+        assertThat(segmentBases()).as("the active segment rolls by the new age").containsExactly(0L, 2L, 4L, 6L, 8L);
+        assertThat(TestBatches.readAll(log)).hasSize(9);
+    }
+
     @Test
     void rollsWhenAnIndexIsFull() throws Exception {
         open(new SegmentLogConfig(1 << 20, 3_600_000, 0, 16));

@@ -1,0 +1,165 @@
+package io.fluxmq.node;
+
+import static io.fluxmq.node.DynamicConfigsIT.eventually;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.RecordsToDelete;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetOutOfRangeException;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.tools.DeleteRecordsCommand;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * DeleteRecords with Kafka's {@code kafka-delete-records} tool and the Admin client on a three-process cluster: the low watermark moves on every replica
+ * through the partition's Raft group, fetches below it answer OFFSET_OUT_OF_RANGE, ListOffsets earliest reports it,
+ * offsets beyond the high watermark are refused, -1 means the high watermark, and the new start holds on the new
+ * leader after the leader is killed, and again after that node restarts and the next leader is killed.
+ */
+class DeleteRecordsIT {
+    private static final String TOPIC = "trimmed";
+    private static final TopicPartition TP = new TopicPartition(TOPIC, 0);
+    private static final int RECORDS = 100;
+
+    @Test
+    void deleteRecordsMovesTheLogStartOnEveryReplicaAcrossFailover(@TempDir Path dir) throws Exception {
+        try (TestCluster cluster = TestCluster.start(3, dir); Admin admin = cluster.admin()) {
+            cluster.createTopic(TOPIC, 1, (short) 3);
+            try (KafkaProducer<String, String> producer = Clients.producer(cluster.bootstrap(), Map.of())) {
+                for (int i = 0; i < RECORDS; i++) {
+                    producer.send(new ProducerRecord<>(TOPIC, 0, null, "r" + i));
+                }
+                producer.flush();
+            }
+            assertThat(Clients.awaitEndOffset(cluster.bootstrap(), TP, RECORDS, Duration.ofSeconds(30)))
+                    .isEqualTo(RECORDS);
+
+            assertThat(kafkaDeleteRecords(cluster.bootstrap(), dir, 10)).contains("partition: trimmed-0")
+                    .contains("low_watermark: 10");
+            assertThat(earliest(admin)).isEqualTo(10);
+            assertThat(lowWatermark(admin, 40)).isEqualTo(40);
+            assertThat(earliest(admin)).isEqualTo(40);
+            assertThat(lowWatermark(admin, 30)).as("below the start: nothing changes").isEqualTo(40);
+            assertThatThrownBy(() -> lowWatermark(admin, RECORDS + 1)).cause()
+                    .isInstanceOf(org.apache.kafka.common.errors.OffsetOutOfRangeException.class);
+            assertFetchBelowStartIsOutOfRange(cluster.bootstrap(), 39);
+            assertThat(firstReadable(cluster.bootstrap())).isEqualTo(40);
+
+            int first = cluster.awaitLeader(TOPIC, 0, Duration.ofSeconds(30));
+            cluster.node(first).kill();
+            int second = awaitNewLeader(cluster, first);
+            assertThat(earliestAfterFailover(cluster)).as("log start on the new leader %d", second)
+                    .isEqualTo(40);
+            assertThat(firstReadable(cluster.bootstrap())).isEqualTo(40);
+
+            cluster.restart(first);
+            assertThat(lowWatermark(admin, 60)).isEqualTo(60);
+            cluster.node(second).kill();
+            int third = awaitNewLeader(cluster, second);
+            assertThat(earliestAfterFailover(cluster)).as("log start on leader %d after restarts", third)
+                    .isEqualTo(60);
+            cluster.restart(second);
+
+            assertThat(lowWatermark(admin, -1)).as("-1: the high watermark").isEqualTo(RECORDS);
+            assertThat(earliest(admin)).isEqualTo(RECORDS);
+        }
+    }
+
+    /** Kafka's {@code kafka-delete-records.sh} (DeleteRecordsCommand from kafka-tools); returns what it printed. */
+    private static String kafkaDeleteRecords(String bootstrap, Path dir, long offset) throws Exception {
+        Path json = dir.resolve("delete-records.json");
+        Files.writeString(json, "{\"partitions\": [{\"topic\": \"" + TOPIC + "\", \"partition\": 0, \"offset\": "
+                + offset + "}], \"version\": 1}");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        DeleteRecordsCommand.execute(new String[] {"--bootstrap-server", bootstrap, "--offset-json-file",
+                json.toString()}, new PrintStream(out, true, StandardCharsets.UTF_8));
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private static long lowWatermark(Admin admin, long offset) throws Exception {
+        return admin.deleteRecords(Map.of(TP, RecordsToDelete.beforeOffset(offset))).lowWatermarks().get(TP)
+                .get(60, TimeUnit.SECONDS).lowWatermark();
+    }
+
+    private static long earliest(Admin admin) throws Exception {
+        return admin.listOffsets(Map.of(TP, OffsetSpec.earliest())).partitionResult(TP).get(30, TimeUnit.SECONDS)
+                .offset();
+    }
+
+    /**
+     * ListOffsets earliest through a new Admin client (one that never connected to the killed node), retried until
+     * the new leader answers.
+     */
+    private static long earliestAfterFailover(TestCluster cluster) throws Exception {
+        return eventually(() -> {
+            try (Admin fresh = cluster.admin()) {
+                return fresh.listOffsets(Map.of(TP, OffsetSpec.earliest())).partitionResult(TP)
+                        .get(10, TimeUnit.SECONDS).offset();
+            }
+        });
+    }
+
+    /** Waits until Metadata names a leader other than {@code old} (which was killed). */
+    private static int awaitNewLeader(TestCluster cluster, int old) throws Exception {
+        return eventually(() -> {
+            int leader = cluster.awaitLeader(TOPIC, 0, Duration.ofSeconds(30));
+            assertThat(leader).isNotEqualTo(old);
+            return leader;
+        });
+    }
+
+    private static KafkaConsumer<String, String> consumer(String bootstrap) {
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
+        return new KafkaConsumer<>(c, new StringDeserializer(), new StringDeserializer());
+    }
+
+    private static void assertFetchBelowStartIsOutOfRange(String bootstrap, long offset) {
+        try (KafkaConsumer<String, String> consumer = consumer(bootstrap)) {
+            consumer.assign(List.of(TP));
+            consumer.seek(TP, offset);
+            assertThatThrownBy(() -> {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (System.nanoTime() < deadline) {
+                    consumer.poll(Duration.ofMillis(200));
+                }
+            }).isInstanceOf(OffsetOutOfRangeException.class);
+        }
+    }
+
+    /** The offset of the first record a consumer reading from the beginning gets. */
+    private static long firstReadable(String bootstrap) throws Exception {
+        try (KafkaConsumer<String, String> consumer = consumer(bootstrap)) {
+            consumer.assign(List.of(TP));
+            consumer.seekToBeginning(List.of(TP));
+            return eventually(() -> {
+                ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(500));
+                assertThat(records.isEmpty()).isFalse();
+                ConsumerRecord<String, String> r = records.iterator().next();
+                assertThat(r.value()).isEqualTo("r" + r.offset());
+                return r.offset();
+            });
+        }
+    }
+}
