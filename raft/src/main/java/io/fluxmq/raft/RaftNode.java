@@ -5,6 +5,7 @@ import io.fluxmq.raft.metadata.MetadataStateMachine;
 import io.fluxmq.raft.partition.PartitionReplica;
 import io.fluxmq.raft.partition.PartitionStateMachine;
 import io.fluxmq.raft.rpc.FluxRpcFactory;
+import io.fluxmq.raft.rpc.PeerDownNotifier;
 import io.fluxmq.raft.storage.DurableFiles;
 import java.io.Closeable;
 import java.io.IOException;
@@ -194,6 +195,10 @@ public final class RaftNode implements Closeable {
                 .setOption(RaftStorage.StartupOption.RECOVER)
                 .build();
         server.start();
+        if (server.getServerRpc() instanceof PeerDownNotifier notifier) {
+            DeadLeaderElections elections = new DeadLeaderElections(server);
+            notifier.onPeerDown(elections::peerDown);
+        }
         for (RaftGroupId id : server.getGroupIds()) {
             PartitionSpec spec = specs.get(id);
             if (spec != null) {

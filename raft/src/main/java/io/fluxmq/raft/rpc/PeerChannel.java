@@ -66,6 +66,11 @@ final class PeerChannel {
         this.reconnectBackoffNanos = TimeUnit.MILLISECONDS.toNanos(reconnectBackoffMs);
     }
 
+    /** The peer's Raft address, {@code host:port}. */
+    String address() {
+        return peer.getAddress();
+    }
+
     /** Sends a request and waits up to {@code timeoutMs} for its reply. */
     RaftNettyServerReplyProto call(long callId, RaftNettyServerRequestProto request, long timeoutMs)
             throws IOException {

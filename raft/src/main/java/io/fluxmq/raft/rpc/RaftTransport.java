@@ -1,8 +1,10 @@
 package io.fluxmq.raft.rpc;
 
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -10,7 +12,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.apache.ratis.client.impl.ClientProtoUtils;
 import org.apache.ratis.netty.NettyConfigKeys;
 import org.apache.ratis.proto.RaftProtos.AppendEntriesReplyProto;
@@ -34,21 +38,29 @@ import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.RaftServerRpc;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.thirdparty.io.netty.bootstrap.Bootstrap;
 import org.apache.ratis.thirdparty.io.netty.bootstrap.ServerBootstrap;
 import org.apache.ratis.thirdparty.io.netty.channel.Channel;
+import org.apache.ratis.thirdparty.io.netty.channel.ChannelFuture;
 import org.apache.ratis.thirdparty.io.netty.channel.ChannelHandler;
 import org.apache.ratis.thirdparty.io.netty.channel.ChannelHandlerContext;
+import org.apache.ratis.thirdparty.io.netty.channel.ChannelInboundHandlerAdapter;
 import org.apache.ratis.thirdparty.io.netty.channel.ChannelInitializer;
+import org.apache.ratis.thirdparty.io.netty.channel.ChannelOption;
+import org.apache.ratis.thirdparty.io.netty.channel.ConnectTimeoutException;
 import org.apache.ratis.thirdparty.io.netty.channel.ChannelPipeline;
 import org.apache.ratis.thirdparty.io.netty.channel.EventLoopGroup;
 import org.apache.ratis.thirdparty.io.netty.channel.SimpleChannelInboundHandler;
 import org.apache.ratis.thirdparty.io.netty.channel.nio.NioEventLoopGroup;
 import org.apache.ratis.thirdparty.io.netty.channel.socket.SocketChannel;
 import org.apache.ratis.thirdparty.io.netty.channel.socket.nio.NioServerSocketChannel;
+import org.apache.ratis.thirdparty.io.netty.channel.socket.nio.NioSocketChannel;
 import org.apache.ratis.thirdparty.io.netty.handler.codec.protobuf.ProtobufDecoder;
 import org.apache.ratis.thirdparty.io.netty.handler.codec.protobuf.ProtobufEncoder;
 import org.apache.ratis.thirdparty.io.netty.handler.codec.protobuf.ProtobufVarint32FrameDecoder;
 import org.apache.ratis.thirdparty.io.netty.handler.codec.protobuf.ProtobufVarint32LengthFieldPrepender;
+import org.apache.ratis.thirdparty.io.netty.util.AttributeKey;
+import org.apache.ratis.util.NetUtils;
 import org.apache.ratis.util.ProtoUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,7 +83,7 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * Thread-safe.
  */
-final class RaftTransport implements RaftServerRpc {
+final class RaftTransport implements RaftServerRpc, PeerDownNotifier {
     private static final Logger LOGGER = LoggerFactory.getLogger(RaftTransport.class);
 
     private final RaftServer server;
@@ -88,6 +100,10 @@ final class RaftTransport implements RaftServerRpc {
     private final long requestTimeoutMs;
     private final int connectTimeoutMs;
     private volatile Channel serverChannel;
+    private volatile boolean closing;
+    private final List<Consumer<RaftPeerId>> peerDownListeners = new CopyOnWriteArrayList<>();
+    /** The peer whose requests an incoming connection carries (set on its first request). */
+    private static final AttributeKey<RaftPeerId> REQUESTOR = AttributeKey.valueOf("fluxmq.raft.requestor");
 
     RaftTransport(RaftServer server) {
         this.server = server;
@@ -168,6 +184,36 @@ final class RaftTransport implements RaftServerRpc {
         if (peer != null && reconnect) {
             peer.disconnect("reconnect requested after " + e);
         }
+    }
+
+    @Override
+    public void onPeerDown(Consumer<RaftPeerId> listener) {
+        peerDownListeners.add(listener);
+    }
+
+    /**
+     * A peer's connection to this node closed: if its Raft port now refuses connections, its process is gone and the
+     * listeners hear of it. A connect that times out or fails otherwise says nothing (a frozen peer, a cut network).
+     */
+    private void probe(RaftPeerId suspect) {
+        PeerChannel peer = peers.get(suspect);
+        if (closing || peer == null || peerDownListeners.isEmpty()) {
+            return;
+        }
+        new Bootstrap().group(clientGroup).channel(NioSocketChannel.class)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMs)
+                .handler(new ChannelInboundHandlerAdapter())
+                .connect(NetUtils.createSocketAddr(peer.address()))
+                .addListener((ChannelFuture f) -> {
+                    if (f.isSuccess()) {
+                        f.channel().close();
+                    } else if (f.cause() instanceof ConnectException && !(f.cause() instanceof ConnectTimeoutException)
+                            && !closing) {
+                        LOGGER.info("{}: Raft peer {} closed its connection and refuses new ones: its process is gone",
+                                server.getId(), suspect);
+                        requestPool.execute(() -> peerDownListeners.forEach(l -> l.accept(suspect)));
+                    }
+                });
     }
 
     // ---- outgoing ----
@@ -262,6 +308,9 @@ final class RaftTransport implements RaftServerRpc {
                 channel.close();
                 return;
             }
+            if (channel.attr(REQUESTOR).get() == null && !header.getRequestorId().isEmpty()) {
+                channel.attr(REQUESTOR).set(RaftPeerId.valueOf(header.getRequestorId()));
+            }
             SerialExecutor executor = groupExecutors.computeIfAbsent(header.getRaftGroupId().getId(),
                     g -> new SerialExecutor(requestPool));
             try {
@@ -270,6 +319,15 @@ final class RaftTransport implements RaftServerRpc {
             } catch (java.util.concurrent.RejectedExecutionException e) {
                 channel.writeAndFlush(exceptionReply(header, new IOException(server.getId() + " is closing")));
             }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+            RaftPeerId requestor = ctx.channel().attr(REQUESTOR).get();
+            if (requestor != null) {
+                probe(requestor);
+            }
+            super.channelInactive(ctx);
         }
 
         @Override
@@ -372,6 +430,7 @@ final class RaftTransport implements RaftServerRpc {
 
     @Override
     public void close() throws IOException {
+        closing = true;
         Channel ch = serverChannel;
         if (ch != null) {
             ch.close().awaitUninterruptibly(1000);
