@@ -65,7 +65,7 @@ public class SegmentAppendBenchmark {
             log.resetTo(base);
             appendedBytes = 0;
         }
-        header.setLastOffset(base + header.lastOffsetDelta());
+        header.setLastOffset(base + (header.lastOffset() - header.baseOffset()));
         log.append(batch.buffer(), verifyCrc);
         appendedBytes += batch.sizeInBytes();
         return base;

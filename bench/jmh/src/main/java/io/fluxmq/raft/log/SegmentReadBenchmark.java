@@ -53,7 +53,7 @@ public class SegmentReadBenchmark {
         MemoryRecords batch = BenchBatches.ofAbout(1024);
         MutableRecordBatch header = batch.batches().iterator().next();
         for (int i = 0; i < BATCHES; i++) {
-            header.setLastOffset(log.logEndOffset() + header.lastOffsetDelta());
+            header.setLastOffset(log.logEndOffset() + (header.lastOffset() - header.baseOffset()));
             log.append(batch.buffer(), false);
         }
         end = log.logEndOffset();
