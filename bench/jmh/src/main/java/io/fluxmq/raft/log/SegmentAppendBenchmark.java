@@ -60,11 +60,11 @@ public class SegmentAppendBenchmark {
 
     @Benchmark
     public long append() throws IOException {
-        long base = log.logEndOffset();
         if (appendedBytes >= RESET_BYTES) {
-            log.resetTo(base);
+            log.resetTo(log.logEndOffset() + 1); // a log start past the end: every segment deleted
             appendedBytes = 0;
         }
+        long base = log.logEndOffset();
         header.setLastOffset(base + (header.lastOffset() - header.baseOffset()));
         log.append(batch.buffer(), verifyCrc);
         appendedBytes += batch.sizeInBytes();
