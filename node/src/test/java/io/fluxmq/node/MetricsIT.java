@@ -112,7 +112,9 @@ class MetricsIT {
             assertThat(produced.find("fluxmq_raft_follower_lag_entries")).as("no followers").isEmpty();
             assertThat(sum(produced, "fluxmq_socket_server_connections_accepted_total")).isPositive();
             assertThat(produced.find("jvm_memory_used_bytes", "area", "heap")).isNotEmpty();
-            assertThat(produced.find("jvm_gc_pause_seconds_count")).isNotEmpty();
+            // GC metrics are bound (their gauges exist at once; the pause timer only after the JVM's first collection,
+            // which this JVM may not have had yet: asserting on it failed once in the full suite)
+            assertThat(produced.find("jvm_gc_max_data_size_bytes")).isNotEmpty();
 
             var read = Clients.readAll(node.bootstrap(), "metered", 3, Duration.ofSeconds(60));
             assertThat(read.values().stream().mapToInt(List::size).sum()).isEqualTo(RECORDS);
