@@ -3,9 +3,7 @@ package io.fluxmq.raft.log;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.record.MutableRecordBatch;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -74,10 +72,6 @@ public class SegmentAppendBenchmark {
     @TearDown(Level.Trial)
     public void close() throws IOException {
         log.close();
-        try (Stream<Path> files = Files.walk(dir)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
+        BenchBatches.deleteTree(dir);
     }
 }
