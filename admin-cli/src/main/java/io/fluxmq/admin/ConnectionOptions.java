@@ -26,7 +26,7 @@ final class ConnectionOptions {
                     + "registered, asked from --bootstrap")
     List<String> kafka;
 
-    @Option(names = "--timeout-ms", defaultValue = "5000",
+    @Option(names = "--timeout-ms", defaultValue = "30000",
             description = "deadline of each request, in milliseconds (default ${DEFAULT-VALUE})")
     long timeoutMs;
 
