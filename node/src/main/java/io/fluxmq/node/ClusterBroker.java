@@ -1,10 +1,14 @@
 package io.fluxmq.node;
 
+import io.fluxmq.control.v1.TransferLeaderReply;
+import io.fluxmq.control.v1.TransferLeaderRequest;
 import io.fluxmq.kafka.broker.AdminException;
 import io.fluxmq.kafka.broker.BrokerEndpoint;
 import io.fluxmq.kafka.broker.BrokerServices;
 import io.fluxmq.kafka.broker.ConfigChange;
 import io.fluxmq.kafka.broker.ConfigValue;
+import io.fluxmq.kafka.broker.LeaderTransfer;
+import io.fluxmq.kafka.broker.LogDirDescription;
 import io.fluxmq.kafka.broker.PartitionState;
 import io.fluxmq.kafka.broker.TopicInfo;
 import io.fluxmq.raft.RaftNode;
@@ -15,8 +19,12 @@ import io.fluxmq.raft.metadata.TopicRecord;
 import io.fluxmq.raft.partition.PartitionReplica;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -54,6 +62,7 @@ final class ClusterBroker implements BrokerServices {
     private final Executor admin;
     private long nextProducerId;
     private long producerIdBlockEnd;
+    private volatile LeaderTransfers transfers;
 
     ClusterBroker(NodeConfig config, RaftNode raft, MetadataClient metadata, TopicConfigs topicConfigs,
                   Executor admin) {
@@ -405,6 +414,10 @@ final class ClusterBroker implements BrokerServices {
         if (preferred == config.nodeId() || !replica.isLeader()) {
             return;
         }
+        LeaderTransfers pins = transfers;
+        if (pins != null && pins.pinned(tp)) {
+            return; // an operator chose this leader (partition transfer-leader)
+        }
         // Only hand over to a follower that answered within one election timeout and has the whole log: Ratis
         // rejects writes while a transfer is pending, so a transfer to a frozen or cut-off node would stall the
         // partition for the whole transfer timeout.
@@ -419,6 +432,66 @@ final class ClusterBroker implements BrokerServices {
         } catch (Exception e) {
             LOGGER.info("Leadership of {} could not move to preferred leader {}: {}", tp, preferred, e.toString());
         }
+    }
+
+    /** Wires the leader transfers, which are made with the control plane after this broker. */
+    void leaderTransfers(LeaderTransfers transfers) {
+        this.transfers = transfers;
+    }
+
+    /** ElectLeaders: through {@link LeaderTransfers}, forwarded to the partition's leader; never pins. */
+    @Override
+    public CompletableFuture<LeaderTransfer> transferLeader(TopicPartition tp, int target, long timeoutMs) {
+        LeaderTransfers t = transfers;
+        if (t == null) {
+            return CompletableFuture.completedFuture(new LeaderTransfer(LeaderTransfer.Outcome.FAILED, -1,
+                    "node " + config.nodeId() + " is starting"));
+        }
+        return t.transfer(TransferLeaderRequest.newBuilder().setTopic(tp.topic()).setPartition(tp.partition())
+                        .setTargetNode(target).setTimeoutMs(timeoutMs).build())
+                .thenApply(r -> new LeaderTransfer(outcome(r.getStatus()), r.getLeader(), r.getMessage()));
+    }
+
+    private static LeaderTransfer.Outcome outcome(TransferLeaderReply.Status status) {
+        return switch (status) {
+            case STATUS_TRANSFERRED -> LeaderTransfer.Outcome.TRANSFERRED;
+            case STATUS_ALREADY_LEADER -> LeaderTransfer.Outcome.ALREADY_LEADER;
+            case STATUS_TARGET_NOT_IN_SYNC -> LeaderTransfer.Outcome.TARGET_NOT_IN_SYNC;
+            case STATUS_NOT_A_REPLICA -> LeaderTransfer.Outcome.NOT_A_REPLICA;
+            case STATUS_UNKNOWN_PARTITION -> LeaderTransfer.Outcome.UNKNOWN_PARTITION;
+            case STATUS_NO_LEADER -> LeaderTransfer.Outcome.NO_LEADER;
+            default -> LeaderTransfer.Outcome.FAILED;
+        };
+    }
+
+    /**
+     * DescribeLogDirs: {@code <data-dir>/topics} (where the partition directories are), its file system's total and
+     * usable bytes, and each open replica with the batch bytes of its segment files. The offset lag is 0: on the
+     * leader by definition, and a follower does not know the leader's log end (the leader reports each follower's lag
+     * in Raft entries through {@code raft status} and the follower-lag metric).
+     */
+    @Override
+    public LogDirDescription logDir() {
+        Path dir = config.dataDir().resolve("topics").toAbsolutePath();
+        long total = -1;
+        long usable = -1;
+        try {
+            FileStore store = Files.getFileStore(Files.exists(dir) ? dir : config.dataDir());
+            total = store.getTotalSpace();
+            usable = store.getUsableSpace();
+        } catch (IOException e) {
+            LOGGER.debug("No file store for {}: {}", dir, e.toString());
+        }
+        List<LogDirDescription.Replica> replicas = new ArrayList<>();
+        for (TopicPartition tp : raft.localPartitions()) {
+            PartitionReplica replica = raft.replica(tp);
+            if (replica != null) {
+                replicas.add(new LogDirDescription.Replica(tp, replica.logSizeBytes(), 0));
+            }
+        }
+        replicas.sort(Comparator.comparing((LogDirDescription.Replica r) -> r.topicPartition().topic())
+                .thenComparingInt(r -> r.topicPartition().partition()));
+        return new LogDirDescription(dir.toString(), total, usable, replicas);
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.fluxmq.node;
 
 import io.fluxmq.control.v1.ControlServiceGrpc;
+import io.fluxmq.control.v1.RaftControlGrpc;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.Closeable;
@@ -10,14 +11,16 @@ import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The node's gRPC listener ({@code control.host}:{@code control.port}, plaintext) serving {@link ControlService}. */
+/** The node's gRPC listener ({@code control.host}:{@code control.port}, plaintext) serving {@link ControlService} and
+ * {@link RaftControlService}. */
 final class ControlServer implements Closeable {
     private static final Logger LOGGER = LoggerFactory.getLogger(ControlServer.class);
     private final Server server;
 
-    ControlServer(String host, int port, ControlService service) {
+    ControlServer(String host, int port, ControlService service, RaftControlService raftControl) {
         this.server = NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
-                .addService(ControlServiceGrpc.bindService(service)).build();
+                .addService(ControlServiceGrpc.bindService(service))
+                .addService(RaftControlGrpc.bindService(raftControl)).build();
     }
 
     ControlServer start() throws IOException {

@@ -11,6 +11,8 @@ import io.fluxmq.kafka.api.DeleteRecordsHandler;
 import io.fluxmq.kafka.api.DeleteTopicsHandler;
 import io.fluxmq.kafka.api.DescribeClusterHandler;
 import io.fluxmq.kafka.api.DescribeConfigsHandler;
+import io.fluxmq.kafka.api.DescribeLogDirsHandler;
+import io.fluxmq.kafka.api.ElectLeadersHandler;
 import io.fluxmq.kafka.api.FetchHandler;
 import io.fluxmq.kafka.fetch.FetchSessionCache;
 import io.fluxmq.kafka.api.IncrementalAlterConfigsHandler;
@@ -199,8 +201,11 @@ public final class FluxNode implements Closeable {
                 metadataClient::submit, () -> System.nanoTime() / 1_000_000);
         controlChannels = new ControlChannels(id -> id == config.nodeId() && control != null
                 ? config.member(id).host() + ":" + control.port() : config.member(id).controlAddress());
+        LeaderTransfers transfers = new LeaderTransfers(config, raft, broker, controlChannels);
+        broker.leaderTransfers(transfers);
         control = new ControlServer(config.controlHost(), config.controlPort(),
-                new ControlService(config.nodeId(), controller, leadership, controlChannels)).start();
+                new ControlService(config.nodeId(), controller, leadership, controlChannels),
+                new RaftControlService(config.nodeId(), raft, broker, transfers, controlChannels)).start();
         HeartbeatAgent agent = new HeartbeatAgent(config, System.currentTimeMillis(), version(), leadership::leaderId,
                 controlChannels);
         liveness = Executors.newScheduledThreadPool(2, named("fluxmq-liveness"));
@@ -250,7 +255,9 @@ public final class FluxNode implements Closeable {
                 new DescribeConfigsHandler(services),
                 new AlterConfigsHandler(services),
                 new IncrementalAlterConfigsHandler(services),
-                new DeleteRecordsHandler(services));
+                new DeleteRecordsHandler(services),
+                new ElectLeadersHandler(services),
+                new DescribeLogDirsHandler(services));
         GroupCoordinator coordinator = new GroupCoordinator(services, config.groups(), System::currentTimeMillis,
                 appendsOf);
         List<ApiHandler<?>> groupHandlers = GroupHandlers.of(coordinator);

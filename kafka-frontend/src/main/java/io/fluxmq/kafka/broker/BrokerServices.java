@@ -103,6 +103,21 @@ public interface BrokerServices {
         return offset <= start ? CompletableFuture.completedFuture(start) : replica.advanceLogStart(offset);
     }
 
+    /**
+     * Moves the leadership of {@code tp} to the replica on node {@code target} if it is in sync (ElectLeaders:
+     * the preferred replica), through a Raft leadership transfer run by the partition's current leader, wherever that
+     * is. Completes with the outcome once the transfer finished or was refused; never fails for a refused transfer.
+     */
+    default CompletableFuture<LeaderTransfer> transferLeader(TopicPartition tp, int target, long timeoutMs) {
+        return CompletableFuture.completedFuture(new LeaderTransfer(LeaderTransfer.Outcome.FAILED, -1,
+                "this node cannot transfer leadership"));
+    }
+
+    /** This node's log directory and replicas (DescribeLogDirs). */
+    default LogDirDescription logDir() {
+        return new LogDirDescription("", -1, -1, List.of());
+    }
+
     /** A producer id never handed out before in this cluster. */
     CompletableFuture<Long> nextProducerId();
 }

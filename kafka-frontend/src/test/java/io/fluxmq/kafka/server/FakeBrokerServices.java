@@ -10,6 +10,8 @@ import io.fluxmq.kafka.api.DeleteRecordsHandler;
 import io.fluxmq.kafka.api.DeleteTopicsHandler;
 import io.fluxmq.kafka.api.DescribeClusterHandler;
 import io.fluxmq.kafka.api.DescribeConfigsHandler;
+import io.fluxmq.kafka.api.DescribeLogDirsHandler;
+import io.fluxmq.kafka.api.ElectLeadersHandler;
 import io.fluxmq.kafka.api.FetchHandler;
 import io.fluxmq.kafka.api.IncrementalAlterConfigsHandler;
 import io.fluxmq.kafka.api.InitProducerIdHandler;
@@ -73,7 +75,9 @@ public final class FakeBrokerServices implements BrokerServices {
                 new DescribeConfigsHandler(broker),
                 new AlterConfigsHandler(broker),
                 new IncrementalAlterConfigsHandler(broker),
-                new DeleteRecordsHandler(broker));
+                new DeleteRecordsHandler(broker),
+                new ElectLeadersHandler(broker),
+                new DescribeLogDirsHandler(broker));
         // Not started: no offsets topic exists here, so every group request is answered COORDINATOR_NOT_AVAILABLE.
         GroupCoordinator coordinator = new GroupCoordinator(broker, GroupConfig.defaults(), () -> 1_700_000_000_000L,
                 tp -> Runnable::run);

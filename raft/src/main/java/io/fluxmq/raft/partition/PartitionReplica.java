@@ -691,6 +691,15 @@ public final class PartitionReplica {
         }
     }
 
+    /** This replica's view of the partition's Raft group (see {@link GroupStatus}); null once the group is gone. */
+    public GroupStatus groupStatus() {
+        try {
+            return GroupStatus.of(server.getDivision(groupId), nodeId(server.getId()));
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
     /** Node id of a peer id {@code n<id>}. */
     public static int nodeId(RaftPeerId peer) {
         return Integer.parseInt(peer.toString().substring(1));

@@ -1,0 +1,111 @@
+package io.fluxmq.node;
+
+import io.fluxmq.control.v1.RaftControlGrpc;
+import io.fluxmq.control.v1.RaftPeerStatus;
+import io.fluxmq.control.v1.RaftStatusReply;
+import io.fluxmq.control.v1.RaftStatusRequest;
+import io.fluxmq.control.v1.TransferLeaderReply;
+import io.fluxmq.control.v1.TransferLeaderRequest;
+import io.fluxmq.raft.RaftNode;
+import io.fluxmq.raft.metadata.TopicRecord;
+import io.fluxmq.raft.partition.GroupStatus;
+import io.fluxmq.raft.partition.PartitionReplica;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import org.apache.kafka.common.TopicPartition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gRPC {@code RaftControl} service of this node: leader transfers ({@link LeaderTransfers}) and the Raft status
+ * of a partition's group, forwarded to the group's leader (whose view includes each follower's match and next
+ * index); when the leader is unknown or does not answer, this node's own replica answers. Never blocks a gRPC thread.
+ */
+final class RaftControlService implements RaftControlGrpc.AsyncService {
+    private static final Logger LOGGER = LoggerFactory.getLogger(RaftControlService.class);
+    private static final long FORWARD_TIMEOUT_MS = 3_000;
+
+    private final int nodeId;
+    private final RaftNode raft;
+    private final ClusterBroker broker;
+    private final LeaderTransfers transfers;
+    private final ControlChannels peers;
+
+    RaftControlService(int nodeId, RaftNode raft, ClusterBroker broker, LeaderTransfers transfers,
+                       ControlChannels peers) {
+        this.nodeId = nodeId;
+        this.raft = raft;
+        this.broker = broker;
+        this.transfers = transfers;
+        this.peers = peers;
+    }
+
+    @Override
+    public void transferLeader(TransferLeaderRequest request, StreamObserver<TransferLeaderReply> reply) {
+        complete(transfers.transfer(request), reply);
+    }
+
+    @Override
+    public void raftStatus(RaftStatusRequest request, StreamObserver<RaftStatusReply> reply) {
+        TopicPartition tp = new TopicPartition(request.getTopic(), request.getPartition());
+        Optional<TopicRecord> topic = raft.metadata().state().topic(tp.topic());
+        if (topic.isEmpty() || tp.partition() < 0 || tp.partition() >= topic.get().partitions()) {
+            reply.onError(Status.NOT_FOUND.withDescription("no partition " + tp).asRuntimeException());
+            return;
+        }
+        PartitionReplica replica = raft.replica(tp);
+        int leader = broker.partitionState(tp).leader();
+        if (request.getNoForward() || (replica != null && replica.isLeader()) || leader < 0 || leader == nodeId) {
+            complete(CompletableFuture.supplyAsync(() -> local(tp, replica), Runnable::run), reply);
+            return;
+        }
+        GrpcCalls.unary(peers.channel(leader), RaftControlGrpc.RAFT_STATUS,
+                request.toBuilder().setNoForward(true).build(), FORWARD_TIMEOUT_MS).whenComplete((answer, e) -> {
+                    if (e == null) {
+                        reply.onNext(answer);
+                        reply.onCompleted();
+                        return;
+                    }
+                    LOGGER.info("RaftStatus of {}: leader {} did not answer ({}); answering locally", tp, leader,
+                            Status.fromThrowable(e));
+                    peers.discard(leader);
+                    complete(CompletableFuture.supplyAsync(() -> local(tp, replica), Runnable::run), reply);
+                });
+    }
+
+    /** This node's view; fails with UNAVAILABLE when it holds no replica of the partition. */
+    private RaftStatusReply local(TopicPartition tp, PartitionReplica replica) {
+        GroupStatus s = replica == null ? null : replica.groupStatus();
+        if (s == null) {
+            throw Status.UNAVAILABLE.withDescription("node " + nodeId + " holds no replica of " + tp
+                    + " and its leader is unknown or did not answer").asRuntimeException();
+        }
+        RaftStatusReply.Builder out = RaftStatusReply.newBuilder().setGroupId(s.groupId()).setAnsweredBy(s.nodeId())
+                .setRole(s.role()).setTerm(s.term()).setLeader(s.leader()).setCommitIndex(s.commitIndex())
+                .setAppliedIndex(s.appliedIndex()).setLastIndex(s.lastIndex()).setSnapshotIndex(s.snapshotIndex());
+        for (GroupStatus.Peer p : s.peers()) {
+            out.addPeers(RaftPeerStatus.newBuilder().setNodeId(p.nodeId()).setRole(p.role())
+                    .setCommitIndex(p.commitIndex()).setMatchIndex(p.matchIndex()).setNextIndex(p.nextIndex())
+                    .setLastRpcAgeMs(p.lastRpcAgeMs()).setLag(p.lag()));
+        }
+        return out.build();
+    }
+
+    private static <T> void complete(CompletableFuture<T> future, StreamObserver<T> reply) {
+        future.whenComplete((value, e) -> {
+            if (e != null) {
+                Throwable cause = e instanceof CompletionException && e.getCause() != null
+                        ? e.getCause() : e;
+                reply.onError(cause instanceof StatusRuntimeException ? cause
+                        : Status.INTERNAL.withDescription(cause.toString()).asRuntimeException());
+            } else {
+                reply.onNext(value);
+                reply.onCompleted();
+            }
+        });
+    }
+}
