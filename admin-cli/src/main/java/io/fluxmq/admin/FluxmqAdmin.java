@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "fluxmq-admin", mixinStandardHelpOptions = true,
         subcommands = {ClusterCommand.class, NodesCommand.class, TopicCommand.class, GroupCommand.class,
-                PartitionCommand.class},
+                PartitionCommand.class, LeadersCommand.class, RaftCommand.class},
         description = "Administers a FluxMQ cluster through its gRPC control service and the Kafka Admin API.")
 public final class FluxmqAdmin implements Runnable {
     @CommandLine.Spec
@@ -42,6 +42,6 @@ public final class FluxmqAdmin implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(),
-                "missing command (try: cluster status, cluster health, topic, group, partition, nodes)");
+                "missing command (try: cluster status, cluster health, topic, group, partition, leaders, raft, nodes)");
     }
 }

@@ -23,8 +23,8 @@ import picocli.CommandLine.Spec;
  * {@code fluxmq-admin partition describe}: a topic's partitions with leader, leader epoch (the partition's Raft
  * term), replicas, in-sync replicas, and log start and end offsets (Metadata and ListOffsets).
  */
-@Command(name = "partition", mixinStandardHelpOptions = true, description = "Partitions: describe.",
-        subcommands = PartitionCommand.Describe.class)
+@Command(name = "partition", mixinStandardHelpOptions = true, description = "Partitions: describe, transfer-leader.",
+        subcommands = {PartitionCommand.Describe.class, TransferLeaderCommand.class})
 final class PartitionCommand implements Runnable {
     @Spec
     CommandSpec spec;

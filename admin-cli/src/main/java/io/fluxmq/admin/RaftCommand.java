@@ -1,0 +1,90 @@
+package io.fluxmq.admin;
+
+import io.fluxmq.control.v1.RaftPeerStatus;
+import io.fluxmq.control.v1.RaftStatusReply;
+import io.fluxmq.control.v1.RaftStatusRequest;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code fluxmq-admin raft status}. */
+@Command(name = "raft", mixinStandardHelpOptions = true, description = "Raft groups of partitions: status.",
+        subcommands = RaftCommand.Status.class)
+final class RaftCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (try: raft status)");
+    }
+
+    /**
+     * A partition's Raft group as its leader sees it (RaftControl.RaftStatus): group id, term, leader, commit,
+     * applied, last and snapshot index, and per member its role, commit index, match and next index, lag in entries
+     * and the time since it last answered. When the leader cannot be reached, the asked node's replica answers and
+     * the leader-only columns show {@code -}.
+     */
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = "Term, leader, commit index and each replica's match/next index and lag of a partition's "
+                    + "Raft group.")
+    static final class Status extends AdminCommand {
+        @Parameters(paramLabel = "TOPIC")
+        String topic;
+
+        @Option(names = {"-p", "--partition"}, required = true, description = "the partition")
+        int partition;
+
+        @Override
+        int execute() {
+            RaftStatusReply r = RaftControlClient.raftStatus(connection.controlAddresses(), connection.timeoutMs,
+                    RaftStatusRequest.newBuilder().setTopic(topic).setPartition(partition).build());
+            Table t = new Table("NODE", "ROLE", "COMMIT-INDEX", "MATCH-INDEX", "NEXT-INDEX", "LAG", "LAST-RPC-MS");
+            List<Map<String, Object>> peers = new ArrayList<>();
+            for (RaftPeerStatus p : r.getPeersList()) {
+                t.row(p.getNodeId(), p.getRole(), known(p.getCommitIndex()), known(p.getMatchIndex()),
+                        known(p.getNextIndex()), known(p.getLag()), known(p.getLastRpcAgeMs()));
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("node_id", p.getNodeId());
+                m.put("role", p.getRole());
+                m.put("commit_index", known(p.getCommitIndex()));
+                m.put("match_index", known(p.getMatchIndex()));
+                m.put("next_index", known(p.getNextIndex()));
+                m.put("lag", known(p.getLag()));
+                m.put("last_rpc_age_ms", known(p.getLastRpcAgeMs()));
+                peers.add(m);
+            }
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("topic", topic);
+            json.put("partition", partition);
+            json.put("group_id", r.getGroupId());
+            json.put("answered_by", r.getAnsweredBy());
+            json.put("role", r.getRole());
+            json.put("term", r.getTerm());
+            json.put("leader", r.getLeader() < 0 ? null : r.getLeader());
+            json.put("commit_index", r.getCommitIndex());
+            json.put("applied_index", r.getAppliedIndex());
+            json.put("last_index", r.getLastIndex());
+            json.put("snapshot_index", known(r.getSnapshotIndex()));
+            json.put("peers", peers);
+            String header = "partition " + topic + "-" + partition + ", group " + r.getGroupId() + "\n"
+                    + "term " + r.getTerm() + ", leader " + (r.getLeader() < 0 ? "none" : r.getLeader())
+                    + ", answered by node " + r.getAnsweredBy() + " (" + r.getRole() + "): commit index "
+                    + r.getCommitIndex() + ", applied " + r.getAppliedIndex() + ", last " + r.getLastIndex()
+                    + ", snapshot " + (r.getSnapshotIndex() < 0 ? "none" : r.getSnapshotIndex()) + "\n";
+            print(header + t.render(), json);
+            return 0;
+        }
+
+        private static Long known(long value) {
+            return value < 0 ? null : value;
+        }
+    }
+}
