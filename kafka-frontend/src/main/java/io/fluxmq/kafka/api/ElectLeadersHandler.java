@@ -132,6 +132,10 @@ public final class ElectLeadersHandler implements ApiHandler<ElectLeadersRequest
         if (state.leader() == preferred) {
             return done(Errors.ELECTION_NOT_NEEDED, null);
         }
+        if (state.leader() < 0) {
+            return done(Errors.PREFERRED_LEADER_NOT_AVAILABLE, tp + " has no leader to hand over (Raft elects one "
+                    + "once a majority of its replicas is up)");
+        }
         if (state.offline().contains(preferred)) {
             return done(Errors.PREFERRED_LEADER_NOT_AVAILABLE, "preferred replica " + preferred + " of " + tp
                     + " is offline");

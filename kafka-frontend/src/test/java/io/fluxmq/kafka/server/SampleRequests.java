@@ -11,6 +11,8 @@ import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.message.AlterConfigsRequestData;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.DeleteRecordsRequestData;
+import org.apache.kafka.common.message.DescribeLogDirsRequestData;
+import org.apache.kafka.common.message.ElectLeadersRequestData;
 import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData;
 import org.apache.kafka.common.message.ConsumerGroupDescribeRequestData;
 import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
@@ -137,6 +139,15 @@ final class SampleRequests {
                     new DeleteRecordsRequestData.DeleteRecordsTopic().setName(UNKNOWN).setPartitions(List.of(
                             new DeleteRecordsRequestData.DeleteRecordsPartition().setPartitionIndex(0)
                                     .setOffset(3)))));
+            case ELECT_LEADERS -> {
+                ElectLeadersRequestData.TopicPartitionsCollection topics =
+                        new ElectLeadersRequestData.TopicPartitionsCollection();
+                topics.add(new ElectLeadersRequestData.TopicPartitions().setTopic(TOPIC).setPartitions(List.of(0, 7)));
+                topics.add(new ElectLeadersRequestData.TopicPartitions().setTopic(UNKNOWN).setPartitions(List.of(0)));
+                yield new ElectLeadersRequestData().setElectionType((byte) 0).setTopicPartitions(topics)
+                        .setTimeoutMs(15_000);
+            }
+            case DESCRIBE_LOG_DIRS -> new DescribeLogDirsRequestData().setTopics(null);
             case FIND_COORDINATOR -> v >= 4
                     ? new FindCoordinatorRequestData().setKeyType((byte) 0).setCoordinatorKeys(List.of(GROUP, "other"))
                     : new FindCoordinatorRequestData().setKey(GROUP).setKeyType((byte) 0);
