@@ -11,8 +11,8 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code fluxmq-admin partition transfer-leader TOPIC --partition N --to NODE}: moves the partition's leadership to
  * any in-sync replica with a Raft leadership transfer (RaftControl.TransferLeader). The new leader is pinned: the
- * automatic preferred-leader balancing leaves it there until the next transfer of the partition (for example
- * {@code leaders balance}) or a restart of that node. Exit 0 when the node leads (also when it already did), 1 when
+ * automatic preferred-leader balancing leaves it there while that leadership lasts (until the next transfer of the
+ * partition, for example {@code leaders balance}, an election it loses, or a restart of that node). Exit 0 when the node leads (also when it already did), 1 when
  * the transfer was refused or failed.
  */
 @Command(name = "transfer-leader", mixinStandardHelpOptions = true,

@@ -9,7 +9,7 @@ import io.fluxmq.raft.metadata.TopicRecord;
 import io.fluxmq.raft.partition.PartitionReplica;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.kafka.common.TopicPartition;
@@ -28,8 +28,9 @@ import org.slf4j.LoggerFactory;
  * refuses writes.
  *
  * <p>Pins: a node that received a pinned transfer keeps the partition's leadership instead of handing it back to the
- * preferred replica ({@link ClusterBroker#preferLeader} skips pinned partitions) until a transfer moves leadership
- * away from it or the node restarts (pins are not persisted). Thread-safe; never blocks the calling thread.
+ * preferred replica ({@link ClusterBroker#preferLeader} skips pinned partitions) for as long as the leadership it won
+ * lasts: a transfer away from it, losing an election or a restart of the node ends the pin (pins are not persisted).
+ * Thread-safe; never blocks the calling thread.
  */
 final class LeaderTransfers {
     private static final Logger LOGGER = LoggerFactory.getLogger(LeaderTransfers.class);
@@ -42,7 +43,9 @@ final class LeaderTransfers {
     private final RaftNode raft;
     private final ClusterBroker broker;
     private final ControlChannels peers;
-    private final Set<TopicPartition> pins = ConcurrentHashMap.newKeySet();
+    /** Pinned partitions: the term of this node's leadership the pin holds for, or {@link #NOT_YET} before it led. */
+    private final Map<TopicPartition, Long> pins = new ConcurrentHashMap<>();
+    private static final long NOT_YET = -1;
 
     LeaderTransfers(NodeConfig config, RaftNode raft, ClusterBroker broker, ControlChannels peers) {
         this.config = config;
@@ -51,9 +54,27 @@ final class LeaderTransfers {
         this.peers = peers;
     }
 
-    /** Whether an operator pinned this node as the leader of {@code tp}. */
+    /**
+     * Whether an operator pinned this node as the leader of {@code tp}: true from the pinned transfer until this
+     * node's leadership that followed it ends (a later term drops the pin, so a node that lost the leadership and won
+     * it back by election hands over to the preferred replica as usual).
+     */
     boolean pinned(TopicPartition tp) {
-        return pins.contains(tp);
+        Long term = pins.get(tp);
+        PartitionReplica replica = raft.replica(tp);
+        if (term == null || replica == null || !replica.isLeader()) {
+            return term != null;
+        }
+        long current = replica.leaderEpoch();
+        if (term == NOT_YET) {
+            pins.replace(tp, NOT_YET, current);
+            return true;
+        }
+        if (term == current) {
+            return true;
+        }
+        pins.remove(tp, term);
+        return false;
     }
 
     CompletableFuture<TransferLeaderReply> transfer(TransferLeaderRequest request) {
@@ -72,9 +93,24 @@ final class LeaderTransfers {
         if (request.getHop() == FROM_CLIENT && request.getPin() && target != self) {
             return forward(target, request.toBuilder().setHop(AT_TARGET).build());
         }
-        if (request.getPin() && target == self) {
-            pins.add(tp);
+        boolean pinHere = request.getPin() && target == self;
+        if (pinHere) {
+            pins.put(tp, NOT_YET);
         }
+        CompletableFuture<TransferLeaderReply> done = toLeader(tp, target, request, self);
+        if (!pinHere) {
+            return done;
+        }
+        return done.thenApply(reply -> {
+            if (reply.getStatus() != Status.STATUS_TRANSFERRED && reply.getStatus() != Status.STATUS_ALREADY_LEADER) {
+                pins.remove(tp, NOT_YET); // this node did not become the leader: nothing to pin
+            }
+            return reply;
+        });
+    }
+
+    private CompletableFuture<TransferLeaderReply> toLeader(TopicPartition tp, int target,
+                                                            TransferLeaderRequest request, int self) {
         PartitionReplica replica = raft.replica(tp);
         if (replica != null && replica.isLeader()) {
             return local(tp, replica, target, request.getTimeoutMs());
