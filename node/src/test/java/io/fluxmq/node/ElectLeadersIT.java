@@ -46,8 +46,8 @@ import org.junit.jupiter.api.io.TempDir;
  * PREFERRED --all-topic-partitions} brings it back, a second election answers ELECTION_NOT_NEEDED, {@code fluxmq-admin
  * raft status} shows the leader and the same commit index on every member after a produce, {@code kafka-log-dirs
  * --describe} and the Admin client list every replica with the batch bytes of its segment files, {@code leaders
- * balance} moves a transferred leader back, and with the preferred replica killed ElectLeaders answers
- * PREFERRED_LEADER_NOT_AVAILABLE.
+ * balance} moves a transferred leader back, and with the preferred replica killed ElectLeaders (Admin and
+ * {@code kafka-leader-election}) answers PREFERRED_LEADER_NOT_AVAILABLE and a transfer to it TARGET_NOT_IN_SYNC.
  */
 class ElectLeadersIT {
     private static final String TOPIC = "elect";
@@ -166,6 +166,15 @@ class ElectLeadersIT {
             Optional<Throwable> refused = admin.electLeaders(ElectionType.PREFERRED, Set.of(tp1)).partitions()
                     .get(60, TimeUnit.SECONDS).get(tp1);
             assertThat(refused).containsInstanceOf(PreferredLeaderNotAvailableException.class);
+            Tool failed = tool(LeaderElectionCommand.class, "--bootstrap-server", cluster.bootstrap(),
+                    "--election-type", "PREFERRED", "--topic", TOPIC, "--partition", "1");
+            assertThat(failed.exit()).isEqualTo(1);
+            assertThat(failed.out()).contains("Error completing leader election (PREFERRED) for partition: " + TOPIC
+                    + "-1").contains("PreferredLeaderNotAvailableException");
+            Cli.Result toDead = cli.run("partition", "transfer-leader", TOPIC, "--partition", "1", "--to",
+                    Integer.toString(victim));
+            assertThat(toDead.exit()).isEqualTo(1);
+            assertThat(toDead.err()).contains("TARGET_NOT_IN_SYNC");
         }
     }
 
