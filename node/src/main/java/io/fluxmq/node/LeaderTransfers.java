@@ -158,9 +158,14 @@ final class LeaderTransfers {
                     return TransferLeaderReply.newBuilder()
                             .setStatus(request.getHop() == AT_TARGET ? Status.STATUS_TARGET_NOT_IN_SYNC
                                     : Status.STATUS_FAILED)
-                            .setLeader(-1).setMessage("node " + node + " did not answer: " + io.grpc.Status
-                                    .fromThrowable(e)).build();
+                            .setLeader(-1).setMessage("node " + node + " did not answer: " + describe(e)).build();
                 });
+    }
+
+    /** A gRPC failure as its code and description, without the cause's stack trace. */
+    static String describe(Throwable failure) {
+        io.grpc.Status status = io.grpc.Status.fromThrowable(failure);
+        return status.getCode() + (status.getDescription() == null ? "" : " (" + status.getDescription() + ")");
     }
 
     private static CompletableFuture<TransferLeaderReply> reply(Status status, int leader, String message) {

@@ -71,7 +71,7 @@ final class RaftControlService implements RaftControlGrpc.AsyncService {
                         return;
                     }
                     LOGGER.info("RaftStatus of {}: leader {} did not answer ({}); answering locally", tp, leader,
-                            Status.fromThrowable(e));
+                            LeaderTransfers.describe(e));
                     peers.discard(leader);
                     complete(CompletableFuture.supplyAsync(() -> local(tp, replica), Runnable::run), reply);
                 });
