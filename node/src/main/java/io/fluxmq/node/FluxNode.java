@@ -156,7 +156,8 @@ public final class FluxNode implements Closeable {
             }
         });
         startControlPlane();
-        kafka = new KafkaFrontend(config.kafkaListeners(), registry(broker), metrics.frontend());
+        kafka = new KafkaFrontend(config.kafkaListeners(), registry(broker), metrics.frontend(),
+                config.connectionLimits());
         kafka.start();
         long retentionMs = config.retentionCheckInterval().toMillis();
         duties.scheduleWithFixedDelay(broker::enforceRetention, retentionMs, retentionMs, TimeUnit.MILLISECONDS);

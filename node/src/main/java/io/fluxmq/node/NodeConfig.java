@@ -1,6 +1,8 @@
 package io.fluxmq.node;
 
 import io.fluxmq.kafka.fetch.FetchSessionCache;
+import io.fluxmq.kafka.server.ConnectionLimits;
+import io.fluxmq.kafka.server.RequestMemory;
 import io.fluxmq.kafka.server.KafkaFrontendConfig;
 import io.fluxmq.raft.RaftNodeConfig;
 import io.fluxmq.raft.log.SegmentLogConfig;
@@ -36,7 +38,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                          Duration sessionTimeout, long producerIdExpirationMs, int raftWriteElementLimit,
                          String externalHost, int externalPort, Map<Integer, InetSocketAddress> externalNodes,
                          int fetchSessionSlots, long fetchSessionEvictionMs, Duration raftPauseCloseThreshold,
-                         int raftAppendMaxInFlight) {
+                         int raftAppendMaxInFlight, ConnectionLimits connectionLimits,
+                         int maxInFlightPerConnection) {
 
     /** Listener name of {@code kafka.port} when there is no external listener, and of the external listener. */
     public static final String EXTERNAL = "EXTERNAL";
@@ -78,6 +81,12 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put("node.heartbeat.interval.ms", "1000");
         d.put("node.session.timeout.ms", "6000");
         d.put("socket.request.max.bytes", "104857600");
+        d.put(ConnectionLimits.MAX_IDLE_MS_KEY, Long.toString(ConnectionLimits.MAX_IDLE_MS_DEFAULT));
+        d.put(ConnectionLimits.MAX_CONNECTIONS_KEY, Integer.toString(Integer.MAX_VALUE));
+        d.put(ConnectionLimits.MAX_PER_IP_KEY, Integer.toString(Integer.MAX_VALUE));
+        d.put(ConnectionLimits.PER_IP_OVERRIDES_KEY, "");   // host:count,...
+        d.put(RequestMemory.KEY, Long.toString(RequestMemory.DEFAULT)); // -1: unbounded
+        d.put(KafkaFrontendConfig.MAX_IN_FLIGHT_KEY, Integer.toString(KafkaFrontendConfig.MAX_IN_FLIGHT_DEFAULT));
         d.put("message.max.bytes", "1048588");
         d.put("log.segment.bytes", "1073741824");
         d.put("log.segment.ms", "604800000");
@@ -172,7 +181,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 r.intIn(FetchSessionCache.SLOTS_KEY, 0, 1 << 20),
                 r.longIn(FetchSessionCache.EVICTION_MS_KEY, 0, Long.MAX_VALUE),
                 Duration.ofMillis(r.longIn("raft.pause.close.threshold.ms", 1000, 86_400_000L)),
-                r.intIn("raft.append.max.in.flight", 0, 1024))
+                r.intIn("raft.append.max.in.flight", 0, 1024), connectionLimits(s, r),
+                r.intIn(KafkaFrontendConfig.MAX_IN_FLIGHT_KEY, 1, 1 << 20))
                 .withCluster(s, r);
     }
 
@@ -227,7 +237,30 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 autoCreateTopics, defaultPartitions, rf, List.copyOf(members), List.copyOf(controllers), clusterId,
                 groups(r, s, members.size()), controlHost, heartbeatInterval, sessionTimeout, producerIdExpirationMs,
                 raftWriteElementLimit, externalHost, externalPort, externalNodes(s, ids), fetchSessionSlots,
-                fetchSessionEvictionMs, raftPauseCloseThreshold, raftAppendMaxInFlight);
+                fetchSessionEvictionMs, raftPauseCloseThreshold, raftAppendMaxInFlight, connectionLimits,
+                maxInFlightPerConnection);
+    }
+
+    /**
+     * The bounds on Kafka connections. {@code queued.max.request.bytes} must leave room for one request of the
+     * largest size ({@code socket.request.max.bytes}), as Kafka requires, or a single large request could never be
+     * read whole.
+     */
+    private static ConnectionLimits connectionLimits(Map<String, String> s, Reader r) {
+        long memory = r.longIn(RequestMemory.KEY, -1, Long.MAX_VALUE);
+        long maxRequest = r.intIn("socket.request.max.bytes", 1024, Integer.MAX_VALUE);
+        if (memory == 0 || (memory > 0 && memory < maxRequest + 4)) {
+            throw new ConfigException(RequestMemory.KEY + " (" + memory + ") must be -1 (unbounded) or at least "
+                    + "socket.request.max.bytes + 4 (" + (maxRequest + 4) + ")");
+        }
+        try {
+            return new ConnectionLimits(r.longIn(ConnectionLimits.MAX_IDLE_MS_KEY, 1, Long.MAX_VALUE),
+                    r.intIn(ConnectionLimits.MAX_CONNECTIONS_KEY, 1, Integer.MAX_VALUE),
+                    r.intIn(ConnectionLimits.MAX_PER_IP_KEY, 0, Integer.MAX_VALUE),
+                    ConnectionLimits.parseOverrides(s.get(ConnectionLimits.PER_IP_OVERRIDES_KEY)), memory);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
     }
 
     /** {@code kafka.external.nodes}: required with an external listener, then listing exactly the cluster's ids. */
@@ -310,10 +343,13 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
     /** The Kafka listeners: {@code kafka.port} first, then the external one if configured. */
     public List<KafkaFrontendConfig> kafkaListeners() {
         if (externalPort < 0) {
-            return List.of(new KafkaFrontendConfig(EXTERNAL, kafkaHost, kafkaPort, maxRequestBytes, 1000));
+            return List.of(new KafkaFrontendConfig(EXTERNAL, kafkaHost, kafkaPort, maxRequestBytes,
+                    maxInFlightPerConnection));
         }
-        return List.of(new KafkaFrontendConfig(INTERNAL, kafkaHost, kafkaPort, maxRequestBytes, 1000),
-                new KafkaFrontendConfig(EXTERNAL, externalHost, externalPort, maxRequestBytes, 1000));
+        return List.of(new KafkaFrontendConfig(INTERNAL, kafkaHost, kafkaPort, maxRequestBytes,
+                        maxInFlightPerConnection),
+                new KafkaFrontendConfig(EXTERNAL, externalHost, externalPort, maxRequestBytes,
+                        maxInFlightPerConnection));
     }
 
     /** A bad configuration value; the message names the key. */

@@ -9,6 +9,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -22,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * The last handler of a connection's pipeline: decodes each frame, dispatches it to its API handler and hands the
  * response future to the connection's {@link ResponseOrderer}. A frame that cannot be served closes the connection
  * after one log line. Reports each connection, and each request's time from its frame being read until its handler
- * answered (or failed), to {@link FrontendMetrics}.
+ * answered (or failed), to {@link FrontendMetrics}. Gives each request's bytes back to the node's request memory when
+ * it is answered, and closes the connection when the idle timer fires with no request in flight.
  */
 final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOGGER = LoggerFactory.getLogger(ConnectionHandler.class);
@@ -32,9 +34,20 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private final String listener;
     private final int maxInFlight;
     private final FrontendMetrics metrics;
+    private final ReadGate gate;
+    private final RequestMemoryHandler memory;
     private ResponseOrderer orderer;
 
+    /** A handler with no bound on request memory (tests on an embedded channel). */
     ConnectionHandler(ApiRegistry registry, String listener, int maxInFlight, FrontendMetrics metrics) {
+        this(registry, listener, maxInFlight, metrics, null, null);
+    }
+
+    /** {@code gate} and {@code memory} null: a gate of its own and no accounting. */
+    ConnectionHandler(ApiRegistry registry, String listener, int maxInFlight, FrontendMetrics metrics, ReadGate gate,
+                      RequestMemoryHandler memory) {
+        this.gate = gate;
+        this.memory = memory;
         this.registry = registry;
         this.metrics = metrics;
         this.decoder = new RequestDecoder(registry);
@@ -44,7 +57,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        orderer = new ResponseOrderer(ctx.channel(), maxInFlight);
+        orderer = new ResponseOrderer(ctx.channel(), maxInFlight, gate != null ? gate : new ReadGate(ctx.channel()));
         metrics.connectionOpened(listener);
         super.channelActive(ctx);
     }
@@ -54,6 +67,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
         long readNanos = System.nanoTime();
         ByteBuffer frame;
         ByteBuf buf = (ByteBuf) msg;
+        long frameBytes = buf.readableBytes() + 4L;
         try {
             frame = ByteBuffer.allocate(buf.readableBytes());
             buf.readBytes(frame);
@@ -66,10 +80,38 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             LOGGER.warn("Closing connection from {}: {}", ctx.channel().remoteAddress(), fatal.reason());
             ctx.close();
         } else if (decoded instanceof RequestDecoder.Decoded.Immediate immediate) {
+            release(frameBytes);
             orderer.enqueue(CompletableFuture.completedFuture(Unpooled.wrappedBuffer(immediate.response())));
         } else if (decoded instanceof RequestDecoder.Decoded.Request request) {
-            orderer.enqueue(dispatch(ctx, request.request(), readNanos));
+            CompletableFuture<ByteBuf> response = dispatch(ctx, request.request(), readNanos);
+            if (memory != null) {
+                response.whenComplete((r, e) -> {
+                    if (ctx.channel().eventLoop().inEventLoop()) {
+                        release(frameBytes);
+                    } else {
+                        ctx.channel().eventLoop().execute(() -> release(frameBytes));
+                    }
+                });
+            }
+            orderer.enqueue(response);
         }
+    }
+
+    private void release(long frameBytes) {
+        if (memory != null) {
+            memory.release(frameBytes);
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+        if (event instanceof IdleStateEvent && orderer != null && orderer.isEmpty()) {
+            LOGGER.debug("Closing connection from {}: idle for connections.max.idle.ms",
+                    ctx.channel().remoteAddress());
+            ctx.close();
+            return;
+        }
+        super.userEventTriggered(ctx, event);
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})

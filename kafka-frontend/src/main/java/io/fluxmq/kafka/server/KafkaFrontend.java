@@ -11,19 +11,23 @@ import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.timeout.IdleStateHandler;
 import java.io.Closeable;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The Kafka-protocol listeners of a node: one or more (say INTERNAL for a container network and EXTERNAL for clients
  * on the host), sharing one registry and event loops; each connection knows the listener it came in on, so Metadata
- * answers with that listener's addresses. Pipeline per connection: size-prefixed frame decoder (with the maximum
- * request size) → {@link ConnectionHandler} (decode, dispatch, {@link ResponseOrderer}). Closing it also closes the
- * registry's shared services.
+ * answers with that listener's addresses. Pipeline per connection: idle timer → {@link RequestMemoryHandler} (the
+ * node's bound on request memory) → size-prefixed frame decoder (with the maximum request size) →
+ * {@link ConnectionHandler} (decode, dispatch, {@link ResponseOrderer}). {@link ConnectionLimits} bound the
+ * connections of all listeners together. Closing it also closes the registry's shared services.
  */
 public final class KafkaFrontend implements Closeable {
     private static final Logger LOGGER = LoggerFactory.getLogger(KafkaFrontend.class);
@@ -31,7 +35,10 @@ public final class KafkaFrontend implements Closeable {
     private final List<KafkaFrontendConfig> listeners;
     private final ApiRegistry registry;
     private final FrontendMetrics metrics;
-    private final List<Channel> serverChannels = new ArrayList<>();
+    private final ConnectionLimits limits;
+    private final RequestMemory memory;
+    private final ConnectionLimiter limiter;
+    private final List<Channel> serverChannels = new CopyOnWriteArrayList<>();
     private EventLoopGroup boss;
     private EventLoopGroup workers;
 
@@ -46,6 +53,12 @@ public final class KafkaFrontend implements Closeable {
 
     /** Listeners as above, reporting request latencies and connections to {@code metrics}. */
     public KafkaFrontend(List<KafkaFrontendConfig> listeners, ApiRegistry registry, FrontendMetrics metrics) {
+        this(listeners, registry, metrics, ConnectionLimits.DEFAULTS);
+    }
+
+    /** Listeners as above, their connections together bounded by {@code limits}. */
+    public KafkaFrontend(List<KafkaFrontendConfig> listeners, ApiRegistry registry, FrontendMetrics metrics,
+                         ConnectionLimits limits) {
         if (listeners.isEmpty() || listeners.stream().map(KafkaFrontendConfig::listener).distinct().count()
                 != listeners.size()) {
             throw new IllegalArgumentException("listeners must be at least one, with distinct names: " + listeners);
@@ -53,6 +66,20 @@ public final class KafkaFrontend implements Closeable {
         this.listeners = List.copyOf(listeners);
         this.registry = registry;
         this.metrics = metrics;
+        this.limits = limits;
+        this.memory = new RequestMemory(limits.queuedMaxRequestBytes());
+        this.limiter = new ConnectionLimiter(limits, this::accepting);
+    }
+
+    /** Opens or closes every listener's accept gate ({@code max.connections}). */
+    private void accepting(boolean open) {
+        if (!open) {
+            LOGGER.warn("{} connections open, the bound {}: new connections wait until one closes",
+                    limits.maxConnections(), ConnectionLimits.MAX_CONNECTIONS_KEY);
+        }
+        for (Channel server : serverChannels) {
+            server.config().setAutoRead(open);
+        }
     }
 
     /** Binds every listener; throws if a port is taken. */
@@ -72,16 +99,82 @@ public final class KafkaFrontend implements Closeable {
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        ReadGate gate = new ReadGate(ch);
+                        if (!admitted(ch, gate)) {
+                            return;
+                        }
+                        RequestMemoryHandler memoryHandler = new RequestMemoryHandler(memory, gate);
                         ch.pipeline()
+                                .addLast("idle", new IdleStateHandler(0, 0, limits.maxIdleMs(), TimeUnit.MILLISECONDS))
+                                .addLast("memory", memoryHandler)
                                 .addLast("frames", new LengthFieldBasedFrameDecoder(
-                                        config.maxRequestBytes(), 0, 4, 0, 4, true))
+                                        maxFrameBytes(config.maxRequestBytes()), 0, 4, 0, 4, true))
                                 .addLast("requests", new ConnectionHandler(registry, config.listener(),
-                                        config.maxInFlightPerConnection(), metrics));
+                                        config.maxInFlightPerConnection(), metrics, gate, memoryHandler));
                     }
                 });
         Channel channel = bootstrap.bind(config.host(), config.port()).sync().channel();
         LOGGER.info("Kafka listener {} on {}", config.listener(), channel.localAddress());
         return channel;
+    }
+
+    /**
+     * Counts {@code ch} against the connection bounds: it is served at once, waits unread for a slot
+     * ({@code max.connections}), or is closed ({@code max.connections.per.ip}). False when closed.
+     */
+    private boolean admitted(SocketChannel ch, ReadGate gate) {
+        InetAddress address = ch.remoteAddress().getAddress();
+        ConnectionLimiter.Connection connection = new ConnectionLimiter.Connection() {
+            @Override
+            public InetAddress address() {
+                return address;
+            }
+
+            @Override
+            public void serve() {
+                ch.eventLoop().execute(() -> gate.resume(ReadGate.ADMISSION));
+            }
+        };
+        switch (limiter.admit(connection)) {
+            case SERVED -> {
+                ch.closeFuture().addListener(f -> limiter.closed(connection));
+                return true;
+            }
+            case WAITING -> {
+                gate.pause(ReadGate.ADMISSION);
+                ch.closeFuture().addListener(f -> limiter.closed(connection));
+                return true;
+            }
+            default -> {
+                LOGGER.info("Closing connection from {}: it already has {} connections ({})", ch.remoteAddress(),
+                        limits.maxConnections(address), ConnectionLimits.MAX_PER_IP_KEY);
+                ch.close();
+                return false;
+            }
+        }
+    }
+
+    /**
+     * The longest frame, size prefix included, for requests of up to {@code maxRequestBytes}: as in Kafka,
+     * {@code socket.request.max.bytes} bounds the size the prefix declares.
+     */
+    static int maxFrameBytes(int maxRequestBytes) {
+        return (int) Math.min(Integer.MAX_VALUE, maxRequestBytes + 4L);
+    }
+
+    /** Bytes held now by requests read and not yet answered ({@value RequestMemory#KEY}). */
+    public long requestMemoryUsed() {
+        return memory.used();
+    }
+
+    /** Kafka connections served now, over all listeners. */
+    public int connections() {
+        return limiter.served();
+    }
+
+    /** Kafka connections accepted and waiting for a slot under {@code max.connections}. */
+    public int waitingConnections() {
+        return limiter.waiting();
     }
 
     /** The bound port of the first listener. */

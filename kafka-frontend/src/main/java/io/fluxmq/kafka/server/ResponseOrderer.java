@@ -20,17 +20,24 @@ final class ResponseOrderer {
     /** A null response means the request expects none. */
     private final ArrayDeque<CompletableFuture<ByteBuf>> slots = new ArrayDeque<>();
     private final int maxInFlight;
+    private final ReadGate gate;
 
-    ResponseOrderer(Channel channel, int maxInFlight) {
+    ResponseOrderer(Channel channel, int maxInFlight, ReadGate gate) {
         this.channel = channel;
         this.maxInFlight = maxInFlight;
+        this.gate = gate;
+    }
+
+    /** Whether no request of this connection waits for its response. */
+    boolean isEmpty() {
+        return slots.isEmpty();
     }
 
     /** Adds a slot; the response future may complete on any thread, with null meaning "send nothing". */
     void enqueue(CompletableFuture<ByteBuf> response) {
         slots.addLast(response);
         if (slots.size() >= maxInFlight) {
-            channel.config().setAutoRead(false);
+            gate.pause(ReadGate.IN_FLIGHT);
         }
         response.whenComplete((r, e) -> {
             if (channel.eventLoop().inEventLoop()) {
@@ -72,8 +79,8 @@ final class ResponseOrderer {
         if (wrote) {
             channel.flush();
         }
-        if (slots.size() < maxInFlight && !channel.config().isAutoRead()) {
-            channel.config().setAutoRead(true);
+        if (slots.size() < maxInFlight) {
+            gate.resume(ReadGate.IN_FLIGHT);
         }
     }
 }
