@@ -161,14 +161,23 @@ final class ClusterBroker implements BrokerServices {
             // offline: group members out of the ISR, and replicas on nodes the controller marked DOWN
             List<Integer> offline = replicas.stream()
                     .filter(r -> s.replicas().contains(r) ? !inSync.contains(r) : down.contains(r)).toList();
-            return new PartitionState(s.leader(), s.epoch(), replicas, inSync, offline);
+            return new PartitionState(liveLeader(s.leader()), s.epoch(), replicas, inSync, offline);
         }
         LeaderRecord leader = state().leader(tp).orElse(new LeaderRecord(-1, -1));
         List<Integer> inSync = new ArrayList<>(assigned);
         inSync.removeAll(down);
         List<Integer> offline = new ArrayList<>(assigned);
         offline.retainAll(down);
-        return new PartitionState(leader.leader(), leader.epoch(), assigned, inSync, offline);
+        return new PartitionState(liveLeader(leader.leader()), leader.epoch(), assigned, inSync, offline);
+    }
+
+    /**
+     * {@code leader}, or -1 while the Raft transport knows that node's process is gone: its groups still name it
+     * until they elect another leader (a few hundred milliseconds), and a client told "no leader" asks again soon,
+     * where one sent to the dead node backs off its connection attempts for up to a second.
+     */
+    private int liveLeader(int leader) {
+        return leader >= 0 && raft.peerGone(leader) ? -1 : leader;
     }
 
     @Override

@@ -64,6 +64,11 @@ final class ContinuousProducer {
         return acked;
     }
 
+    /** The latest send time (System.nanoTime) of an acknowledged record on {@code tp}; 0 if none. */
+    long lastAckedSend(TopicPartition tp) {
+        return lastAckedSend.getOrDefault(tp, 0L);
+    }
+
     Set<String> sent() {
         return sent;
     }

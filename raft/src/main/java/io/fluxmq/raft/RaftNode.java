@@ -199,7 +199,7 @@ public final class RaftNode implements Closeable {
                 .build();
         server.start();
         if (server.getServerRpc() instanceof PeerDownNotifier notifier) {
-            DeadLeaderElections elections = new DeadLeaderElections(server);
+            DeadLeaderElections elections = new DeadLeaderElections(server, notifier);
             notifier.onPeerDown(elections::peerDown);
         }
         for (RaftGroupId id : server.getGroupIds()) {
@@ -426,6 +426,14 @@ public final class RaftNode implements Closeable {
 
     public PartitionReplica replica(TopicPartition tp) {
         return replicas.get(tp);
+    }
+
+    /**
+     * Whether node {@code nodeId}'s process was found gone by the Raft transport and has not come back: groups it led
+     * still name it their leader until they elect another, which clients should not be sent to.
+     */
+    public boolean peerGone(int nodeId) {
+        return server != null && server.getServerRpc() instanceof PeerDownNotifier n && n.isGone(peerId(nodeId));
     }
 
     public RaftServer server() {

@@ -1,7 +1,10 @@
 package io.fluxmq.raft.rpc;
 
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.protocol.TermIndex;
 
 /**
  * Tells when a Raft peer's process is gone, long before an election timeout would: the transport sees the peer's
@@ -12,4 +15,16 @@ import org.apache.ratis.protocol.RaftPeerId;
 public interface PeerDownNotifier {
     /** Registers a listener; it runs on a transport thread and must not block for long. */
     void onPeerDown(Consumer<RaftPeerId> listener);
+
+    /**
+     * Whether {@code peer} was found gone and has not connected to this node since (a restarted peer connects as soon
+     * as it sends this node a Raft request, which it does before any group here takes it for its leader).
+     */
+    boolean isGone(RaftPeerId peer);
+
+    /**
+     * The last entry of {@code peer}'s Raft log in {@code group} (null when its log is empty), asked over the
+     * transport; fails after {@code timeoutMs} or when the peer cannot be reached.
+     */
+    CompletableFuture<TermIndex> lastEntry(RaftPeerId peer, RaftGroupId group, long timeoutMs);
 }

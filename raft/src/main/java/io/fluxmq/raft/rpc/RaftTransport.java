@@ -5,15 +5,17 @@ import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.util.Collection;
 import java.util.List;
+import java.util.Set;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.apache.ratis.client.impl.ClientProtoUtils;
 import org.apache.ratis.netty.NettyConfigKeys;
@@ -21,6 +23,7 @@ import org.apache.ratis.proto.RaftProtos.AppendEntriesReplyProto;
 import org.apache.ratis.proto.RaftProtos.AppendEntriesRequestProto;
 import org.apache.ratis.proto.RaftProtos.InstallSnapshotReplyProto;
 import org.apache.ratis.proto.RaftProtos.InstallSnapshotRequestProto;
+import org.apache.ratis.proto.RaftProtos.LogInfoProto;
 import org.apache.ratis.proto.RaftProtos.RaftRpcReplyProto;
 import org.apache.ratis.proto.RaftProtos.RaftRpcRequestProto;
 import org.apache.ratis.proto.RaftProtos.RequestVoteReplyProto;
@@ -30,13 +33,17 @@ import org.apache.ratis.proto.RaftProtos.StartLeaderElectionRequestProto;
 import org.apache.ratis.proto.netty.NettyProtos.RaftNettyExceptionReplyProto;
 import org.apache.ratis.proto.netty.NettyProtos.RaftNettyServerReplyProto;
 import org.apache.ratis.proto.netty.NettyProtos.RaftNettyServerRequestProto;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.GroupInfoRequest;
 import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.rpc.RpcType;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.RaftServerRpc;
+import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.thirdparty.io.netty.bootstrap.Bootstrap;
 import org.apache.ratis.thirdparty.io.netty.bootstrap.ServerBootstrap;
@@ -47,8 +54,8 @@ import org.apache.ratis.thirdparty.io.netty.channel.ChannelHandlerContext;
 import org.apache.ratis.thirdparty.io.netty.channel.ChannelInboundHandlerAdapter;
 import org.apache.ratis.thirdparty.io.netty.channel.ChannelInitializer;
 import org.apache.ratis.thirdparty.io.netty.channel.ChannelOption;
-import org.apache.ratis.thirdparty.io.netty.channel.ConnectTimeoutException;
 import org.apache.ratis.thirdparty.io.netty.channel.ChannelPipeline;
+import org.apache.ratis.thirdparty.io.netty.channel.ConnectTimeoutException;
 import org.apache.ratis.thirdparty.io.netty.channel.EventLoopGroup;
 import org.apache.ratis.thirdparty.io.netty.channel.SimpleChannelInboundHandler;
 import org.apache.ratis.thirdparty.io.netty.channel.nio.NioEventLoopGroup;
@@ -102,6 +109,10 @@ final class RaftTransport implements RaftServerRpc, PeerDownNotifier {
     private volatile Channel serverChannel;
     private volatile boolean closing;
     private final List<Consumer<RaftPeerId>> peerDownListeners = new CopyOnWriteArrayList<>();
+    /** Peers found gone (see {@link #probe}) that have not connected to this node since. */
+    private final Set<RaftPeerId> gone = ConcurrentHashMap.newKeySet();
+    /** Call ids of this transport's own GroupInfo requests: a range Ratis' call ids do not reach. */
+    private static final AtomicLong INFO_CALL_IDS = new AtomicLong(1L << 42);
     /** The peer whose requests an incoming connection carries (set on its first request). */
     private static final AttributeKey<RaftPeerId> REQUESTOR = AttributeKey.valueOf("fluxmq.raft.requestor");
 
@@ -191,6 +202,31 @@ final class RaftTransport implements RaftServerRpc, PeerDownNotifier {
         peerDownListeners.add(listener);
     }
 
+    @Override
+    public boolean isGone(RaftPeerId peer) {
+        return !gone.isEmpty() && gone.contains(peer);
+    }
+
+    @Override
+    public CompletableFuture<TermIndex> lastEntry(RaftPeerId peer, RaftGroupId group, long timeoutMs) {
+        PeerChannel channel = peers.get(peer);
+        if (channel == null) {
+            return CompletableFuture.failedFuture(new IOException(server.getId() + ": unknown Raft peer " + peer));
+        }
+        long callId = INFO_CALL_IDS.incrementAndGet();
+        GroupInfoRequest request = new GroupInfoRequest(ClientId.emptyClientId(), peer, group, callId);
+        RaftNettyServerRequestProto wrapped = RaftNettyServerRequestProto.newBuilder()
+                .setGroupInfoRequest(ClientProtoUtils.toGroupInfoRequestProto(request)).build();
+        return channel.callAsync(callId, wrapped, timeoutMs).thenApply(reply -> {
+            if (!reply.hasGroupInfoReply()) {
+                throw new CompletionException(new IOException(peer + " answered GroupInfo of " + group + " with "
+                        + reply.getRaftNettyServerReplyCase()));
+            }
+            LogInfoProto log = reply.getGroupInfoReply().getLogInfo();
+            return log.hasLastEntry() ? TermIndex.valueOf(log.getLastEntry()) : null;
+        });
+    }
+
     /**
      * A peer's connection to this node closed: if its Raft port now refuses connections, its process is gone and the
      * listeners hear of it. A connect that times out or fails otherwise says nothing (a frozen peer, a cut network).
@@ -211,6 +247,7 @@ final class RaftTransport implements RaftServerRpc, PeerDownNotifier {
                             && !closing) {
                         LOGGER.info("{}: Raft peer {} closed its connection and refuses new ones: its process is gone",
                                 server.getId(), suspect);
+                        gone.add(suspect);
                         requestPool.execute(() -> peerDownListeners.forEach(l -> l.accept(suspect)));
                     }
                 });
@@ -309,7 +346,9 @@ final class RaftTransport implements RaftServerRpc, PeerDownNotifier {
                 return;
             }
             if (channel.attr(REQUESTOR).get() == null && !header.getRequestorId().isEmpty()) {
-                channel.attr(REQUESTOR).set(RaftPeerId.valueOf(header.getRequestorId()));
+                RaftPeerId requestor = RaftPeerId.valueOf(header.getRequestorId());
+                channel.attr(REQUESTOR).set(requestor);
+                gone.remove(requestor); // it is back: a new connection from it
             }
             SerialExecutor executor = groupExecutors.computeIfAbsent(header.getRaftGroupId().getId(),
                     g -> new SerialExecutor(requestPool));
