@@ -66,25 +66,33 @@ final class ReassignCommand extends AdminCommand {
         }
         long deadline = System.nanoTime() + waitTimeoutMs * 1_000_000;
         String last = null;
+        List<Integer> now;
         while (true) {
             Map<TopicPartition, PartitionReassignment> running = kafka.await(
                     kafka.admin().listPartitionReassignments(Set.of(tp)).reassignments(),
                     "listing the reassignment of " + tp);
             PartitionReassignment r = running.get(tp);
+            now = null;
             if (r == null) {
-                break;
-            }
-            String progress = "  replicas " + Table.list(r.replicas()) + ", adding " + Table.list(r.addingReplicas())
-                    + ", removing " + Table.list(r.removingReplicas());
-            if (!progress.equals(last) && !connection.json()) {
-                out().println(progress);
-                out().flush();
-                last = progress;
+                // the node that answers Metadata may apply the completion a moment after the one that listed it
+                now = replicasOf(kafka);
+                if (cancel || now.equals(replicas)) {
+                    break;
+                }
+            } else {
+                String progress = "  replicas " + Table.list(r.replicas()) + ", adding "
+                        + Table.list(r.addingReplicas()) + ", removing " + Table.list(r.removingReplicas());
+                if (!progress.equals(last) && !connection.json()) {
+                    out().println(progress);
+                    out().flush();
+                    last = progress;
+                }
             }
             if (System.nanoTime() > deadline) {
                 throw AdminException.failed("the reassignment of " + tp + " did not finish within " + waitTimeoutMs
-                        + " ms; it goes on in the background (check with `fluxmq-admin partition describe " + topic
-                        + " -p " + partition + "`, cancel with --cancel)");
+                        + " ms (replicas now " + (now == null ? "moving" : Table.list(now)) + "); it goes on in the"
+                        + " background unless another request changed it (check with `fluxmq-admin partition"
+                        + " describe " + topic + " -p " + partition + "`, cancel with --cancel)");
             }
             try {
                 Thread.sleep(POLL_MS);
@@ -93,16 +101,15 @@ final class ReassignCommand extends AdminCommand {
                 throw AdminException.failed("interrupted; the reassignment goes on in the background");
             }
         }
+        print("Done: " + tp + " has replicas " + Table.list(now) + "\n", result(tp, now, true));
+        return 0;
+    }
+
+    private List<Integer> replicasOf(KafkaSession kafka) {
         TopicDescription d = kafka.await(kafka.admin().describeTopics(List.of(topic)).allTopicNames(),
                 "describing topic " + topic).get(topic);
         TopicPartitionInfo info = d.partitions().get(partition);
-        List<Integer> now = info.replicas().stream().map(Node::id).toList();
-        if (!cancel && !now.equals(replicas)) {
-            throw AdminException.failed("the reassignment of " + tp + " ended with replicas " + Table.list(now)
-                    + ", not " + Table.list(replicas) + " (cancelled or changed by another request?)");
-        }
-        print("Done: " + tp + " has replicas " + Table.list(now) + "\n", result(tp, now, true));
-        return 0;
+        return info.replicas().stream().map(Node::id).toList();
     }
 
     private Map<String, Object> result(TopicPartition tp, List<Integer> now, boolean done) {
