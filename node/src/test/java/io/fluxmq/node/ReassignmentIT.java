@@ -109,6 +109,52 @@ class ReassignmentIT {
         }
     }
 
+    /**
+     * The leader that is to leave is killed right after the reassignment was committed: the partition elects a new
+     * leader among the staying replicas, whose driver resumes from metadata and the group's configuration; when the
+     * killed node returns, it removes its replica.
+     */
+    @Test
+    @Timeout(240)
+    void reassignmentResumesAfterTheLeavingLeaderIsKilled(@TempDir Path dir) throws Exception {
+        Map<String, String> settings = Map.of("leader.balance.interval.ms", "3600000");
+        try (TestCluster cluster = TestCluster.start(4, dir, settings); Admin admin = cluster.admin()) {
+            String topic = "resumed";
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 3))).all().get(60, TimeUnit.SECONDS);
+            TopicPartition tp = new TopicPartition(topic, 0);
+            List<Integer> before = replicas(admin, topic);
+            int leader = cluster.awaitLeader(topic, 0, Duration.ofSeconds(30));
+            List<Integer> target = new ArrayList<>(before);
+            target.remove(Integer.valueOf(leader));
+            target.add(spare(before));
+
+            ContinuousProducer producer = ContinuousProducer.start(cluster.bootstrap(), topic, "k", 20);
+            assertThat(producer.awaitAcked(1000, Duration.ofSeconds(60))).isGreaterThanOrEqualTo(1000);
+            reassign(admin, tp, target);
+            cluster.node(leader).kill();
+            long killed = System.nanoTime();
+            awaitReplicas(admin, topic, target);
+            long movedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
+            int acked = producer.acked().size();
+            assertThat(producer.awaitAcked(acked + 500, Duration.ofSeconds(60))).isGreaterThanOrEqualTo(acked + 500);
+            assertThat(producer.stop(Duration.ofSeconds(60))).isTrue();
+            Consistency.check("after the resumed reassignment", Clients.readAll(cluster.bootstrap(), topic, 1,
+                    Duration.ofSeconds(60)), producer.sent(), producer.acked());
+
+            cluster.restart(leader);
+            eventually(() -> {
+                assertThat(dir.resolve("node-" + leader).resolve("topics").resolve(topic + "-0"))
+                        .as("the killed old leader's segments after its restart").doesNotExist();
+                return null;
+            });
+            long hwm = Clients.awaitEndOffset(cluster.bootstrap(), tp, 0, Duration.ofSeconds(10));
+            awaitIdentical(dir, target, topic, hwm);
+            System.out.printf("REASSIGN %s %s -> %s with leader %d killed: done %d ms after the kill; %d acked, "
+                    + "%d failed sends%n", tp, before, target, leader, movedMs, producer.acked().size(),
+                    producer.failed());
+        }
+    }
+
     /** kafka-reassign-partitions --generate, --execute and --verify on the second topic. */
     private static void kafkaReassignPartitions(TestCluster cluster, Path dir) throws Exception {
         try (Admin admin = cluster.admin()) {

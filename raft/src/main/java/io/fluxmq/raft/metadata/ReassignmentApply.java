@@ -49,6 +49,10 @@ final class ReassignmentApply {
         TopicPartition tp = new TopicPartition(c.topic(), c.partition());
         Reassignment running = s.reassignments().get(tp);
         TopicRecord topic = s.topics().get(c.topic());
+        if (running == null && topic != null && c.partition() < topic.partitions()
+                && topic.replicas(c.partition()).equals(c.target())) {
+            return MetadataReply.ok(0); // completed already (a leader whose metadata copy lagged sent it again)
+        }
         if (running == null || topic == null || !running.target().equals(c.target())) {
             return MetadataReply.error(Errors.NO_REASSIGNMENT_IN_PROGRESS.code(),
                     "no reassignment of " + tp + " to " + c.target() + " is in progress");
