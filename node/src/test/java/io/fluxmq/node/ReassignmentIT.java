@@ -20,14 +20,17 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterPartitionReassignmentsOptions;
 import org.apache.kafka.clients.admin.NewPartitionReassignment;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.errors.InvalidReplicaAssignmentException;
+import org.apache.kafka.common.errors.InvalidReplicationFactorException;
 import org.apache.kafka.common.errors.NoReassignmentInProgressException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.apache.kafka.common.utils.Exit;
@@ -152,7 +155,56 @@ class ReassignmentIT {
             System.out.printf("REASSIGN %s %s -> %s with leader %d killed: done %d ms after the kill; %d acked, "
                     + "%d failed sends%n", tp, before, target, leader, movedMs, producer.acked().size(),
                     producer.failed());
+
+            replicationFactorChanges(cluster, admin);
         }
+    }
+
+    /**
+     * At replication factor 2, [a,b] -> [b,c] (Ratis refuses to add as many voters as it keeps, so this passes through
+     * three voters), then 2 -> 3 replicas, refused first with allowReplicationFactorChange=false; the records written
+     * before are all there after each move.
+     */
+    private static void replicationFactorChanges(TestCluster cluster, Admin admin) throws Exception {
+        String topic = "rf";
+        admin.createTopics(List.of(new NewTopic(topic, 1, (short) 2))).all().get(60, TimeUnit.SECONDS);
+        TopicPartition tp = new TopicPartition(topic, 0);
+        List<String> values = new ArrayList<>();
+        try (var producer = Clients.producer(cluster.bootstrap(), Map.of())) {
+            for (int i = 0; i < 200; i++) {
+                values.add("v" + i);
+                producer.send(new ProducerRecord<>(topic, 0, null, "v" + i)).get();
+            }
+        }
+        List<Integer> before = replicas(admin, topic);
+        int c = -1;
+        for (int id = 0; id < 4 && c < 0; id++) {
+            c = before.contains(id) ? -1 : id;
+        }
+        List<Integer> crossed = List.of(before.get(1), c);
+        reassign(admin, tp, crossed);
+        awaitReplicas(admin, topic, crossed);
+        assertThat(readValues(cluster, topic)).as("after %s -> %s", before, crossed).isEqualTo(values);
+
+        int d = spare(List.of(before.get(0), before.get(1), c));
+        List<Integer> three = List.of(before.get(1), c, d);
+        assertThatThrownBy(() -> admin.alterPartitionReassignments(Map.of(tp, Optional.of(
+                        new NewPartitionReassignment(three))),
+                new AlterPartitionReassignmentsOptions().allowReplicationFactorChange(false)).all()
+                .get(30, TimeUnit.SECONDS)).cause().isInstanceOf(InvalidReplicationFactorException.class);
+        reassign(admin, tp, three);
+        awaitReplicas(admin, topic, three);
+        assertThat(readValues(cluster, topic)).as("after %s -> %s", crossed, three).isEqualTo(values);
+        eventually(() -> {
+            assertThat(ids(info(admin, topic).isr())).containsExactlyInAnyOrderElementsOf(three);
+            return null;
+        });
+        System.out.printf("REASSIGN %s %s -> %s -> %s (replication factor 2 -> 3)%n", tp, before, crossed, three);
+    }
+
+    private static List<String> readValues(TestCluster cluster, String topic) {
+        return Clients.readAll(cluster.bootstrap(), topic, 1, Duration.ofSeconds(30)).get(new TopicPartition(topic, 0))
+                .stream().map(ConsumerRecord::value).toList();
     }
 
     /** kafka-reassign-partitions --generate, --execute and --verify on the second topic. */
