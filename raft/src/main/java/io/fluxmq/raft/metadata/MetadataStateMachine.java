@@ -40,8 +40,9 @@ import org.slf4j.LoggerFactory;
  * <p>Snapshot file format: {@code magic:int32 0x464c584d | version:int16 (=2) | nextProducerId:int64 |
  * topicCount:int32 | topics (MetadataCommand#writeTopic) | leaderCount:int32 | (topic UTF, partition, leader,
  * epoch)* | nodeCount:int32 | nodes (MetadataCommand#writeNode) | reassignmentCount:int32 | (topic UTF, partition
- * int32, original int32 list, target int32 list)*}. Version 1 snapshots (no node section) still load with no nodes,
- * versions 1 and 2 (no reassignment section) with no reassignments.
+ * int32, original int32 list, target int32 list)*}. The reassignment section is written (as version 3) only while a
+ * reassignment runs, otherwise the snapshot is version 2. Version 1 snapshots (no node section) still load with no
+ * nodes, versions 1 and 2 with no reassignments.
  */
 public final class MetadataStateMachine extends BaseStateMachine {
     private static final Logger LOGGER = LoggerFactory.getLogger(MetadataStateMachine.class);
@@ -160,7 +161,9 @@ public final class MetadataStateMachine extends BaseStateMachine {
 
     static void writeSnapshot(DataOutputStream out, ClusterState s) throws IOException {
         out.writeInt(MAGIC);
-        out.writeShort(SNAPSHOT_VERSION);
+        // version 2 while no reassignment runs, so a node of an older build can still load it (rolling upgrades)
+        boolean reassigning = !s.reassignments().isEmpty();
+        out.writeShort(reassigning ? SNAPSHOT_VERSION : 2);
         out.writeLong(s.nextProducerId());
         out.writeInt(s.topics().size());
         for (TopicRecord t : s.topics().values()) {
@@ -176,6 +179,9 @@ public final class MetadataStateMachine extends BaseStateMachine {
         out.writeInt(s.nodes().size());
         for (NodeRecord n : s.nodes().values()) {
             MetadataCommand.writeNode(out, n);
+        }
+        if (!reassigning) {
+            return;
         }
         out.writeInt(s.reassignments().size());
         for (Map.Entry<TopicPartition, Reassignment> e : s.reassignments().entrySet()) {

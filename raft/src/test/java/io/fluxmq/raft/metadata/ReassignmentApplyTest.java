@@ -100,5 +100,15 @@ class ReassignmentApplyTest {
                 new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())), 5);
         assertThat(read.reassignments()).isEqualTo(sm.state().reassignments());
         assertThat(read.topics()).isEqualTo(sm.state().topics());
+        assertThat(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray(), 4, 2)).readShort())
+                .as("format version with a reassignment").isEqualTo((short) 3);
+
+        sm.apply(new MetadataCommand.CompleteReassignment("t", 1, List.of(3, 2, 0)));
+        ByteArrayOutputStream none = new ByteArrayOutputStream();
+        MetadataStateMachine.writeSnapshot(new DataOutputStream(none), sm.state());
+        assertThat(new DataInputStream(new ByteArrayInputStream(none.toByteArray(), 4, 2)).readShort())
+                .as("without reassignments: version 2, which older builds load").isEqualTo((short) 2);
+        assertThat(MetadataStateMachine.readSnapshot(new DataInputStream(new ByteArrayInputStream(
+                none.toByteArray())), 6).topics()).isEqualTo(sm.state().topics());
     }
 }
