@@ -1,6 +1,7 @@
 package io.fluxmq.raft.partition;
 
 import java.io.IOException;
+import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
@@ -48,7 +49,7 @@ public final class PartitionMembership {
         return new Members(ids(conf.getCurrentPeers()), ids(conf.getPreviousPeers()));
     }
 
-    private static List<Integer> ids(java.util.Collection<RaftPeer> peers) {
+    private static List<Integer> ids(Collection<RaftPeer> peers) {
         return peers.stream().map(p -> PartitionReplica.nodeId(p.getId())).sorted().toList();
     }
 
