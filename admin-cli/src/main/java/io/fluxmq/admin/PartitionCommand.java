@@ -2,13 +2,16 @@ package io.fluxmq.admin;
 
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.ListOffsetsResult.ListOffsetsResultInfo;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.PartitionReassignment;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
@@ -21,10 +24,12 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code fluxmq-admin partition describe}: a topic's partitions with leader, leader epoch (the partition's Raft
- * term), replicas, in-sync replicas, and log start and end offsets (Metadata and ListOffsets).
+ * term), replicas, in-sync replicas, the replicas a reassignment in progress adds and removes, and log start and end
+ * offsets (Metadata, ListPartitionReassignments and ListOffsets). {@code partition reassign}: {@link ReassignCommand}.
  */
-@Command(name = "partition", mixinStandardHelpOptions = true, description = "Partitions: describe, transfer-leader.",
-        subcommands = {PartitionCommand.Describe.class, TransferLeaderCommand.class})
+@Command(name = "partition", mixinStandardHelpOptions = true,
+        description = "Partitions: describe, transfer-leader, reassign.",
+        subcommands = {PartitionCommand.Describe.class, TransferLeaderCommand.class, ReassignCommand.class})
 final class PartitionCommand implements Runnable {
     @Spec
     CommandSpec spec;
@@ -62,10 +67,11 @@ final class PartitionCommand implements Runnable {
                     latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest());
                 }
             }
+            Map<TopicPartition, PartitionReassignment> moving = reassignments(kafka, topic, infos);
             ListOffsetsResult starts = kafka.admin().listOffsets(earliest);
             ListOffsetsResult ends = kafka.admin().listOffsets(latest);
-            Table t = new Table("PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "OUT-OF-SYNC", "LOG-START",
-                    "LOG-END");
+            Table t = new Table("PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "OUT-OF-SYNC", "ADDING",
+                    "REMOVING", "LOG-START", "LOG-END");
             List<Map<String, Object>> json = new ArrayList<>();
             for (TopicPartitionInfo p : infos) {
                 ClusterView.PartitionRow row = ClusterView.PartitionRow.of(topic, p);
@@ -73,10 +79,15 @@ final class PartitionCommand implements Runnable {
                 ListOffsetsResultInfo start = earliest.containsKey(tp) ? result(starts, tp) : null;
                 ListOffsetsResultInfo end = earliest.containsKey(tp) ? result(ends, tp) : null;
                 Integer epoch = end == null ? null : end.leaderEpoch().orElse(null);
+                PartitionReassignment r = moving.get(tp);
+                List<Integer> adding = r == null ? List.of() : r.addingReplicas();
+                List<Integer> removing = r == null ? List.of() : r.removingReplicas();
                 t.row(p.partition(), row.leader(), epoch, Table.list(row.replicas()), Table.list(row.isr()),
-                        Table.list(row.outOfSync()), start == null ? null : start.offset(),
-                        end == null ? null : end.offset());
+                        Table.list(row.outOfSync()), Table.list(adding), Table.list(removing),
+                        start == null ? null : start.offset(), end == null ? null : end.offset());
                 Map<String, Object> m = row.json();
+                m.put("adding_replicas", adding);
+                m.put("removing_replicas", removing);
                 m.put("leader_epoch", epoch);
                 m.put("log_start_offset", start == null ? null : start.offset());
                 m.put("log_end_offset", end == null ? null : end.offset());
@@ -84,6 +95,21 @@ final class PartitionCommand implements Runnable {
             }
             print("topic " + topic + ", id " + d.topicId() + "\n" + t.render(), json);
             return 0;
+        }
+
+        /** The reassignments in progress among the partitions (empty when the cluster cannot list them). */
+        private static Map<TopicPartition, PartitionReassignment> reassignments(KafkaSession kafka, String topic,
+                                                                              List<TopicPartitionInfo> infos) {
+            Set<TopicPartition> tps = new HashSet<>();
+            infos.forEach(p -> tps.add(new TopicPartition(topic, p.partition())));
+            try {
+                return kafka.admin().listPartitionReassignments(tps).reassignments().get();
+            } catch (ExecutionException e) {
+                return Map.of();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw AdminException.failed("interrupted");
+            }
         }
 
         /** One partition's offset, or null when its leader could not answer (shown as {@code -}). */

@@ -10,6 +10,7 @@ import io.fluxmq.kafka.broker.ConfigValue;
 import io.fluxmq.kafka.broker.LeaderTransfer;
 import io.fluxmq.kafka.broker.LogDirDescription;
 import io.fluxmq.kafka.broker.PartitionState;
+import io.fluxmq.kafka.broker.ReassignmentInfo;
 import io.fluxmq.kafka.broker.TopicInfo;
 import io.fluxmq.raft.RaftNode;
 import io.fluxmq.raft.metadata.ClusterState;
@@ -60,6 +61,7 @@ final class ClusterBroker implements BrokerServices {
     private final TopicConfigs topicConfigs;
     private final BrokerConfigs brokerConfigs;
     private final Executor admin;
+    private final Reassignments reassignments;
     private long nextProducerId;
     private long producerIdBlockEnd;
     private volatile LeaderTransfers transfers;
@@ -72,6 +74,7 @@ final class ClusterBroker implements BrokerServices {
         this.topicConfigs = topicConfigs;
         this.brokerConfigs = new BrokerConfigs(config);
         this.admin = admin;
+        this.reassignments = new Reassignments(config, this::state, metadata::submit);
     }
 
     private ClusterState state() {
@@ -148,9 +151,7 @@ final class ClusterBroker implements BrokerServices {
 
     @Override
     public PartitionState partitionState(TopicPartition tp) {
-        Optional<TopicRecord> topic = state().topic(tp.topic());
-        List<Integer> assigned = topic.filter(t -> tp.partition() < t.partitions())
-                .map(t -> t.replicas(tp.partition())).orElse(List.of());
+        List<Integer> assigned = state().replicas(tp); // with the replicas a reassignment adds and removes
         Set<Integer> down = state().downNodes();
         PartitionReplica replica = raft.replica(tp);
         if (replica != null) {
@@ -379,6 +380,17 @@ final class ClusterBroker implements BrokerServices {
     }
 
     @Override
+    public CompletableFuture<Void> reassignPartition(TopicPartition tp, List<Integer> target,
+                                                     boolean allowReplicationFactorChange) {
+        return reassignments.reassign(tp, target, allowReplicationFactorChange);
+    }
+
+    @Override
+    public Map<TopicPartition, ReassignmentInfo> reassignments() {
+        return reassignments.list();
+    }
+
+    @Override
     public CompletableFuture<Long> nextProducerId() {
         synchronized (this) {
             if (nextProducerId < producerIdBlockEnd) {
@@ -416,8 +428,9 @@ final class ClusterBroker implements BrokerServices {
     void preferLeader(TopicPartition tp) {
         PartitionReplica replica = raft.replica(tp);
         Optional<TopicRecord> topic = state().topic(tp.topic());
-        if (replica == null || topic.isEmpty() || tp.partition() >= topic.get().partitions()) {
-            return;
+        if (replica == null || topic.isEmpty() || tp.partition() >= topic.get().partitions()
+                || state().reassignment(tp).isPresent()) {
+            return; // during a reassignment its driver decides where leadership goes
         }
         int preferred = topic.get().replicas(tp.partition()).get(0);
         if (preferred == config.nodeId() || !replica.isLeader()) {

@@ -8,6 +8,8 @@ import io.fluxmq.kafka.api.GroupHandlers;
 import io.fluxmq.kafka.api.CreatePartitionsHandler;
 import io.fluxmq.kafka.api.CreateTopicsHandler;
 import io.fluxmq.kafka.api.DeleteRecordsHandler;
+import io.fluxmq.kafka.api.AlterPartitionReassignmentsHandler;
+import io.fluxmq.kafka.api.ListPartitionReassignmentsHandler;
 import io.fluxmq.kafka.api.DeleteTopicsHandler;
 import io.fluxmq.kafka.api.DescribeClusterHandler;
 import io.fluxmq.kafka.api.DescribeConfigsHandler;
@@ -89,6 +91,7 @@ public final class FluxNode implements Closeable {
     private ScheduledExecutorService liveness;
     private ScheduledExecutorService reconcilerThread;
     private Reconciler reconciler;
+    private ScheduledExecutorService reassignmentThread;
 
     /** A node that closes itself if its Raft server closes underneath it. */
     public FluxNode(NodeConfig config) {
@@ -144,6 +147,12 @@ public final class FluxNode implements Closeable {
         raft.metadata().addListener(reconciler::onMetadata);
         reconciler.start();
         broker = new ClusterBroker(config, raft, metadataClient, topicConfigs, admin);
+        reassignmentThread = Executors.newSingleThreadScheduledExecutor(named("fluxmq-reassign"));
+        ReassignmentDriver reassignments = new ReassignmentDriver(config.nodeId(), raft, raft.metadata()::state,
+                ids -> Reconciler.peers(config, ids), metadataClient::submit, config.electionTimeoutMin().toMillis(),
+                reassignmentThread);
+        raft.metadata().addListener(reassignments::onMetadata);
+        reassignments.start();
         MetadataLeadership metadataLeadership = new MetadataLeadership(raft);
         metrics.bindReplicas(raft, broker, raft.metadata()::state, () -> metadataLeadership.readyLeaderTerm() >= 0);
         raft.metadata().addListener(metrics::onMetadata);
@@ -258,7 +267,9 @@ public final class FluxNode implements Closeable {
                 new IncrementalAlterConfigsHandler(services),
                 new DeleteRecordsHandler(services),
                 new ElectLeadersHandler(services),
-                new DescribeLogDirsHandler(services));
+                new DescribeLogDirsHandler(services),
+                new AlterPartitionReassignmentsHandler(services),
+                new ListPartitionReassignmentsHandler(services));
         GroupCoordinator coordinator = new GroupCoordinator(services, config.groups(), System::currentTimeMillis,
                 appendsOf);
         List<ApiHandler<?>> groupHandlers = GroupHandlers.of(coordinator);
@@ -327,6 +338,9 @@ public final class FluxNode implements Closeable {
         if (reconciler != null) {
             reconciler.close();
             reconcilerThread.shutdownNow();
+        }
+        if (reassignmentThread != null) {
+            reassignmentThread.shutdownNow();
         }
         if (control != null) {
             control.close();

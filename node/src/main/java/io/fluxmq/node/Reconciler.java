@@ -2,6 +2,7 @@ package io.fluxmq.node;
 
 import io.fluxmq.raft.RaftNode;
 import io.fluxmq.raft.metadata.ClusterState;
+import io.fluxmq.raft.metadata.Reassignment;
 import io.fluxmq.raft.metadata.TopicRecord;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -22,8 +23,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Moves this node toward the metadata: opens the Raft group of every partition assigned to it and removes the
- * partitions whose topic a committed metadata change deleted (or replaced by a new topic of the same name).
+ * Moves this node toward the metadata: opens the Raft group of every partition assigned to it (or that a reassignment
+ * in progress adds to it) and removes the partitions whose topic a committed metadata change deleted (or replaced by
+ * a new topic of the same name) or that a completed reassignment moved off this node.
  *
  * <p>Nothing happens until the catch-up barrier passed: a {@code Barrier} command is committed in the metadata group
  * and this node's metadata replica has applied it, so the state it reconciles against holds every change committed
@@ -160,11 +162,15 @@ final class Reconciler {
         Set<TopicPartition> wanted = new HashSet<>();
         for (TopicRecord topic : state.topics().values()) {
             for (int p = 0; p < topic.partitions(); p++) {
-                List<Integer> replicas = topic.replicas(p);
-                if (!replicas.contains(nodeId)) {
+                TopicPartition tp = new TopicPartition(topic.name(), p);
+                if (!state.replicas(tp).contains(nodeId)) {
                     continue;
                 }
-                TopicPartition tp = new TopicPartition(topic.name(), p);
+                // a replica a reassignment adds starts with no members: it learns them from the leader, which adds
+                // it to the group once it caught up (see ReassignmentDriver)
+                Reassignment reassignment = state.reassignment(tp).orElse(null);
+                boolean joining = reassignment != null && !reassignment.original().contains(nodeId);
+                List<Integer> replicas = joining ? List.of() : topic.replicas(p);
                 wanted.add(tp);
                 RaftNode.PartitionSpec spec = new RaftNode.PartitionSpec(tp, topic.topicId(),
                         segmentConfig.apply(topic.configs()));
@@ -192,8 +198,8 @@ final class Reconciler {
                 try {
                     local.remove(tp, id);
                     removed = true;
-                    LOGGER.info("Removed partition {} of topic id {}: its topic was deleted or replaced in metadata",
-                            tp, id);
+                    LOGGER.info("Removed partition {} of topic id {}: its topic was deleted or replaced in metadata,"
+                            + " or it was reassigned to other nodes", tp, id);
                 } catch (Exception e) {
                     LOGGER.warn("Cannot remove partition {}: {}", tp, e.toString());
                 }

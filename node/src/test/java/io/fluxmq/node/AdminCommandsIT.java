@@ -227,11 +227,13 @@ class AdminCommandsIT {
     private static void partitions(Cli cli) throws Exception {
         String table = cli.ok("partition", "describe", TOPIC, "--partition", "0").out();
         String[] row = line(table, "0 ").split("\\s+");
-        assertThat(row).hasSize(8);
+        assertThat(row).hasSize(10);
         assertThat(row[3].split(",")).contains(row[1]); // the leader is a replica
         assertThat(Integer.parseInt(row[2])).isPositive(); // leader epoch = the partition's Raft term
-        assertThat(row[6]).isEqualTo("0");
-        assertThat(row[7]).isEqualTo(Integer.toString(RECORDS));
+        assertThat(row[6]).as("adding (no reassignment)").isEqualTo("-");
+        assertThat(row[7]).as("removing (no reassignment)").isEqualTo("-");
+        assertThat(row[8]).isEqualTo("0");
+        assertThat(row[9]).isEqualTo(Integer.toString(RECORDS));
         JsonNode all = JSON.readTree(cli.ok("partition", "describe", TOPIC, "--output", "json").out());
         assertThat(all).hasSize(4);
         assertThat(all.get(1).get("log_end_offset").asLong()).isZero();

@@ -227,7 +227,7 @@ class PowerCutIT {
      * {@code end}, walked by their headers (base offset int64, length int32, last offset delta int32 at byte 23);
      * a zero length or a batch past the end of the file ends that file.
      */
-    private static byte[] batchesUpTo(Path partitionDir, long end) throws IOException {
+    static byte[] batchesUpTo(Path partitionDir, long end) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         if (!Files.isDirectory(partitionDir)) {
             return out.toByteArray();

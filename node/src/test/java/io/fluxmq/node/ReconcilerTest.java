@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fluxmq.raft.RaftNode;
 import io.fluxmq.raft.log.SegmentLogConfig;
 import io.fluxmq.raft.metadata.ClusterState;
+import io.fluxmq.raft.metadata.Reassignment;
 import io.fluxmq.raft.metadata.TopicRecord;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,6 +28,8 @@ class ReconcilerTest {
     private final List<CompletableFuture<Long>> barriers = new ArrayList<>();
     private final Map<Long, CompletableFuture<Void>> applied = new HashMap<>();
     private final List<Runnable> delayed = new ArrayList<>();
+    /** The member node ids the reconciler asked peers for, in order (one list per open). */
+    private final List<List<Integer>> members = new ArrayList<>();
 
     private final Reconciler reconciler = new Reconciler(SELF, new Reconciler.LocalPartitions() {
         @Override
@@ -67,7 +70,10 @@ class ReconcilerTest {
             hosted.remove(tp);
             open.remove(tp);
         }
-    }, ids -> List.of(), configs -> new SegmentLogConfig(Integer.parseInt(configs.getOrDefault("segment.bytes",
+    }, ids -> {
+        members.add(ids);
+        return List.of();
+    }, configs -> new SegmentLogConfig(Integer.parseInt(configs.getOrDefault("segment.bytes",
             "1048576")), 60_000, 4096, 1 << 16), this::barrier,
             index -> applied.computeIfAbsent(index, i -> new CompletableFuture<>()), Runnable::run,
             (task, delayMs) -> delayed.add(task));
@@ -166,5 +172,29 @@ class ReconcilerTest {
         reconciler.onMetadata(state(new TopicRecord("t", id, (short) 3, Map.of("segment.bytes", "65536"), false,
                 t.assignments())));
         assertThat(actions).containsExactly("open t-0", "reconfigure t-0 segment.bytes=65536");
+    }
+
+    @Test
+    void aReplicaAReassignmentAddsOpensWithoutMembersAndALeavingOneGoesOnlyWhenItCompleted() {
+        Uuid id = Uuid.randomUuid();
+        host("leaving", 0, id);
+        TopicPartition joining = new TopicPartition("joining", 0);
+        TopicPartition leaving = new TopicPartition("leaving", 0);
+        TopicRecord joiningTopic = topic("joining", Uuid.randomUuid(), List.of(List.of(0, 2, 3)));
+        TopicRecord leavingTopic = topic("leaving", id, List.of(List.of(SELF, 2, 3)));
+        reconciler.onMetadata(new ClusterState(2, Map.of("joining", joiningTopic, "leaving", leavingTopic), Map.of(), 0,
+                Map.of(), Map.of(joining, new Reassignment(List.of(0, 2, 3), List.of(SELF, 2, 3)),
+                        leaving, new Reassignment(List.of(SELF, 2, 3), List.of(0, 2, 3)))));
+        reconciler.start();
+        barriers.get(0).complete(1L);
+        applied.get(1L).complete(null);
+        assertThat(actions).containsExactly("open joining-0");
+        assertThat(members).as("the joining replica learns its members from the leader").containsExactly(List.of());
+
+        TopicRecord moved = topic("leaving", id, List.of(List.of(0, 2, 3)));
+        reconciler.onMetadata(new ClusterState(3, Map.of("joining", joiningTopic, "leaving", moved), Map.of(), 0,
+                Map.of(), Map.of(joining, new Reassignment(List.of(0, 2, 3), List.of(SELF, 2, 3)))));
+        assertThat(actions).containsExactly("open joining-0", "remove leaving-0");
+        assertThat(open).containsExactly(joining);
     }
 }

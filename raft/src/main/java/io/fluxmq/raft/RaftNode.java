@@ -2,6 +2,7 @@ package io.fluxmq.raft;
 
 import io.fluxmq.raft.log.SegmentLogConfig;
 import io.fluxmq.raft.metadata.MetadataStateMachine;
+import io.fluxmq.raft.partition.PartitionMembership;
 import io.fluxmq.raft.partition.PartitionReplica;
 import io.fluxmq.raft.partition.PartitionStateMachine;
 import io.fluxmq.raft.rpc.FluxRpcFactory;
@@ -434,6 +435,12 @@ public final class RaftNode implements Closeable {
      */
     public boolean peerGone(int nodeId) {
         return server != null && server.getServerRpc() instanceof PeerDownNotifier n && n.isGone(peerId(nodeId));
+    }
+
+    /** The Raft group members of a partition open on this node, or null. */
+    public PartitionMembership membership(TopicPartition tp) {
+        PartitionReplica replica = replicas.get(tp);
+        return replica == null ? null : new PartitionMembership(server, replica.groupId());
     }
 
     public RaftServer server() {

@@ -12,6 +12,7 @@ import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.MemoryRecords;
 
 /**
@@ -116,6 +117,24 @@ public interface BrokerServices {
     /** This node's log directory and replicas (DescribeLogDirs). */
     default LogDirDescription logDir() {
         return new LogDirDescription("", -1, -1, List.of());
+    }
+
+    /**
+     * Starts moving a partition to the replicas {@code target} (first = preferred leader), or with {@code target ==
+     * null} cancels the reassignment in progress; completes once the change is in cluster metadata (the move then
+     * runs in the background, see {@link #reassignments()}). Fails with an {@link AdminException}:
+     * UNKNOWN_TOPIC_OR_PARTITION, INVALID_REPLICA_ASSIGNMENT (unknown node, duplicate, empty),
+     * INVALID_REPLICATION_FACTOR (size change when not allowed), NO_REASSIGNMENT_IN_PROGRESS (cancel).
+     */
+    default CompletableFuture<Void> reassignPartition(TopicPartition tp, List<Integer> target,
+                                                      boolean allowReplicationFactorChange) {
+        return CompletableFuture.failedFuture(new AdminException(Errors.UNSUPPORTED_VERSION,
+                "reassignment is not supported"));
+    }
+
+    /** The partition reassignments in progress. */
+    default Map<TopicPartition, ReassignmentInfo> reassignments() {
+        return Map.of();
     }
 
     /** A producer id never handed out before in this cluster. */

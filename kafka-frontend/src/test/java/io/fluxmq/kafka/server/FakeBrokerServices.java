@@ -7,6 +7,8 @@ import io.fluxmq.kafka.api.ApiVersionsHandler;
 import io.fluxmq.kafka.api.CreatePartitionsHandler;
 import io.fluxmq.kafka.api.CreateTopicsHandler;
 import io.fluxmq.kafka.api.DeleteRecordsHandler;
+import io.fluxmq.kafka.api.AlterPartitionReassignmentsHandler;
+import io.fluxmq.kafka.api.ListPartitionReassignmentsHandler;
 import io.fluxmq.kafka.api.DeleteTopicsHandler;
 import io.fluxmq.kafka.api.DescribeClusterHandler;
 import io.fluxmq.kafka.api.DescribeConfigsHandler;
@@ -77,7 +79,9 @@ public final class FakeBrokerServices implements BrokerServices {
                 new IncrementalAlterConfigsHandler(broker),
                 new DeleteRecordsHandler(broker),
                 new ElectLeadersHandler(broker),
-                new DescribeLogDirsHandler(broker));
+                new DescribeLogDirsHandler(broker),
+                new AlterPartitionReassignmentsHandler(broker),
+                new ListPartitionReassignmentsHandler(broker));
         // Not started: no offsets topic exists here, so every group request is answered COORDINATOR_NOT_AVAILABLE.
         GroupCoordinator coordinator = new GroupCoordinator(broker, GroupConfig.defaults(), () -> 1_700_000_000_000L,
                 tp -> Runnable::run);

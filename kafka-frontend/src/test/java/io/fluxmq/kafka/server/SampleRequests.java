@@ -9,6 +9,8 @@ import java.util.List;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.message.AlterConfigsRequestData;
+import org.apache.kafka.common.message.AlterPartitionReassignmentsRequestData;
+import org.apache.kafka.common.message.ListPartitionReassignmentsRequestData;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.DeleteRecordsRequestData;
 import org.apache.kafka.common.message.DescribeLogDirsRequestData;
@@ -148,6 +150,17 @@ final class SampleRequests {
                         .setTimeoutMs(15_000);
             }
             case DESCRIBE_LOG_DIRS -> new DescribeLogDirsRequestData().setTopics(null);
+            case ALTER_PARTITION_REASSIGNMENTS -> new AlterPartitionReassignmentsRequestData().setTimeoutMs(15_000)
+                    .setAllowReplicationFactorChange(v < 1).setTopics(List.of(
+                            new AlterPartitionReassignmentsRequestData.ReassignableTopic().setName(TOPIC)
+                                    .setPartitions(List.of(
+                                            new AlterPartitionReassignmentsRequestData.ReassignablePartition()
+                                                    .setPartitionIndex(0).setReplicas(List.of(1, 2, 3)),
+                                            new AlterPartitionReassignmentsRequestData.ReassignablePartition()
+                                                    .setPartitionIndex(1).setReplicas(null)))));
+            case LIST_PARTITION_REASSIGNMENTS -> new ListPartitionReassignmentsRequestData().setTimeoutMs(15_000)
+                    .setTopics(List.of(new ListPartitionReassignmentsRequestData.ListPartitionReassignmentsTopics()
+                            .setName(TOPIC).setPartitionIndexes(List.of(0, 2))));
             case FIND_COORDINATOR -> v >= 4
                     ? new FindCoordinatorRequestData().setKeyType((byte) 0).setCoordinatorKeys(List.of(GROUP, "other"))
                     : new FindCoordinatorRequestData().setKey(GROUP).setKeyType((byte) 0);

@@ -1,6 +1,7 @@
 package io.fluxmq.raft.metadata;
 
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -10,17 +11,49 @@ import org.apache.kafka.common.Uuid;
 
 /**
  * One immutable version of the cluster metadata: topics, partition leaders as reported by their Raft groups, the
- * next free producer id, and the nodes (registration and UP/DOWN state). The metadata state machine publishes a new
+ * next free producer id, the nodes (registration and UP/DOWN state) and the partition reassignments in progress. The metadata state machine publishes a new
  * instance after every applied command, so readers never lock.
  */
 public record ClusterState(long version, Map<String, TopicRecord> topics, Map<TopicPartition, LeaderRecord> leaders,
-                           long nextProducerId, Map<Integer, NodeRecord> nodes) {
+                           long nextProducerId, Map<Integer, NodeRecord> nodes,
+                           Map<TopicPartition, Reassignment> reassignments) {
     public static final ClusterState EMPTY = new ClusterState(0, Map.of(), Map.of(), 0, Map.of());
 
     public ClusterState {
         topics = Map.copyOf(topics);
         leaders = Map.copyOf(leaders);
         nodes = Map.copyOf(nodes);
+        reassignments = Map.copyOf(reassignments);
+    }
+
+    /** A state without reassignments in progress. */
+    public ClusterState(long version, Map<String, TopicRecord> topics, Map<TopicPartition, LeaderRecord> leaders,
+                        long nextProducerId, Map<Integer, NodeRecord> nodes) {
+        this(version, topics, leaders, nextProducerId, nodes, Map.of());
+    }
+
+    public Optional<Reassignment> reassignment(TopicPartition tp) {
+        return Optional.ofNullable(reassignments.get(tp));
+    }
+
+    /**
+     * The replicas of a partition: its assignment, or while a reassignment runs the target followed by the leaving
+     * replicas; empty for an unknown partition.
+     */
+    public List<Integer> replicas(TopicPartition tp) {
+        Reassignment r = reassignments.get(tp);
+        if (r != null) {
+            return r.replicas();
+        }
+        TopicRecord t = topics.get(tp.topic());
+        return t == null || tp.partition() < 0 || tp.partition() >= t.partitions() ? List.of()
+                : t.replicas(tp.partition());
+    }
+
+    /** The replicas a partition is meant to end with: the reassignment target while one runs, else its assignment. */
+    public List<Integer> targetReplicas(TopicPartition tp) {
+        Reassignment r = reassignments.get(tp);
+        return r != null ? r.target() : replicas(tp);
     }
 
     public Optional<NodeRecord> node(int id) {
@@ -47,7 +80,7 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
     ClusterState withTopic(TopicRecord topic) {
         Map<String, TopicRecord> t = new HashMap<>(topics);
         t.put(topic.name(), topic);
-        return new ClusterState(version + 1, t, leaders, nextProducerId, nodes);
+        return new ClusterState(version + 1, t, leaders, nextProducerId, nodes, reassignments);
     }
 
     ClusterState withoutTopic(String name) {
@@ -55,22 +88,39 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         t.remove(name);
         Map<TopicPartition, LeaderRecord> l = new HashMap<>(leaders);
         l.keySet().removeIf(tp -> tp.topic().equals(name));
-        return new ClusterState(version + 1, t, l, nextProducerId, nodes);
+        Map<TopicPartition, Reassignment> r = new HashMap<>(reassignments);
+        r.keySet().removeIf(tp -> tp.topic().equals(name));
+        return new ClusterState(version + 1, t, l, nextProducerId, nodes, r);
     }
 
     ClusterState withLeader(TopicPartition tp, LeaderRecord leader) {
         Map<TopicPartition, LeaderRecord> l = new HashMap<>(leaders);
         l.put(tp, leader);
-        return new ClusterState(version + 1, topics, l, nextProducerId, nodes);
+        return new ClusterState(version + 1, topics, l, nextProducerId, nodes, reassignments);
     }
 
     ClusterState withNextProducerId(long next) {
-        return new ClusterState(version + 1, topics, leaders, next, nodes);
+        return new ClusterState(version + 1, topics, leaders, next, nodes, reassignments);
     }
 
     ClusterState withNode(NodeRecord node) {
         Map<Integer, NodeRecord> n = new HashMap<>(nodes);
         n.put(node.id(), node);
-        return new ClusterState(version + 1, topics, leaders, nextProducerId, n);
+        return new ClusterState(version + 1, topics, leaders, nextProducerId, n, reassignments);
+    }
+
+    /** Starts, retargets or (with null) ends the reassignment of a partition; with a topic to replace (or null). */
+    ClusterState withReassignment(TopicPartition tp, Reassignment reassignment, TopicRecord topic) {
+        Map<TopicPartition, Reassignment> r = new HashMap<>(reassignments);
+        if (reassignment == null) {
+            r.remove(tp);
+        } else {
+            r.put(tp, reassignment);
+        }
+        Map<String, TopicRecord> t = new HashMap<>(topics);
+        if (topic != null) {
+            t.put(topic.name(), topic);
+        }
+        return new ClusterState(version + 1, t, leaders, nextProducerId, nodes, r);
     }
 }

@@ -17,7 +17,9 @@ import org.apache.kafka.common.Uuid;
  * in declaration order (strings as UTF, lists as int32 count + items, maps as int32 count + key/value UTF pairs,
  * node states as int8 ordinal of {@link NodeRecord.NodeState}: 0 UP, 1 DOWN). Types: 1 CreateTopic, 2 DeleteTopic,
  * 3 AddPartitions, 4 AllocateProducerIds, 5 ReportLeader, 6 RegisterNode, 7 SetNodeState, 8 Barrier,
- * 9 AlterTopicConfigs ({@code name UTF | replace:bool | set map | delete list of UTF}).
+ * 9 AlterTopicConfigs ({@code name UTF | replace:bool | set map | delete list of UTF}),
+ * 10 ReassignPartition ({@code topic UTF | partition int32 | cancel:bool | target list of int32}),
+ * 11 CompleteReassignment ({@code topic UTF | partition int32 | target list of int32}).
  */
 public sealed interface MetadataCommand {
     record CreateTopic(TopicRecord topic) implements MetadataCommand {}
@@ -62,6 +64,28 @@ public sealed interface MetadataCommand {
         }
     }
 
+    /**
+     * Starts the reassignment of a partition to {@code target} (or moves the target of one in progress), or with
+     * {@code target == null} cancels the one in progress: its target becomes the original replicas again. The
+     * partition's Raft leader then changes the group's members toward the target and commits
+     * {@link CompleteReassignment} (see {@code ReassignmentDriver} in the node).
+     */
+    record ReassignPartition(String topic, int partition, List<Integer> target) implements MetadataCommand {
+        public ReassignPartition {
+            target = target == null ? null : List.copyOf(target);
+        }
+    }
+
+    /**
+     * The partition's Raft group has exactly the members {@code target}: its assignment becomes the target and the
+     * reassignment ends. Ignored (with an error reply) unless a reassignment to that target is in progress.
+     */
+    record CompleteReassignment(String topic, int partition, List<Integer> target) implements MetadataCommand {
+        public CompleteReassignment {
+            target = List.copyOf(target);
+        }
+    }
+
     default byte[] encode() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
@@ -103,6 +127,17 @@ public sealed interface MetadataCommand {
                 for (String key : a.delete()) {
                     out.writeUTF(key);
                 }
+            } else if (this instanceof ReassignPartition r) {
+                out.writeByte(10);
+                out.writeUTF(r.topic());
+                out.writeInt(r.partition());
+                out.writeBoolean(r.target() == null);
+                writeInts(out, r.target() == null ? List.of() : r.target());
+            } else if (this instanceof CompleteReassignment c) {
+                out.writeByte(11);
+                out.writeUTF(c.topic());
+                out.writeInt(c.partition());
+                writeInts(out, c.target());
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -122,6 +157,14 @@ public sealed interface MetadataCommand {
             case 7 -> new SetNodeState(in.readInt(), in.readLong(), readState(in));
             case 8 -> new Barrier();
             case 9 -> new AlterTopicConfigs(in.readUTF(), in.readBoolean(), readMap(in), readStrings(in));
+            case 10 -> {
+                String topic = in.readUTF();
+                int partition = in.readInt();
+                boolean cancel = in.readBoolean();
+                List<Integer> target = readInts(in);
+                yield new ReassignPartition(topic, partition, cancel ? null : target);
+            }
+            case 11 -> new CompleteReassignment(in.readUTF(), in.readInt(), readInts(in));
             default -> throw new IOException("unknown metadata command type " + type);
         };
     }
@@ -201,10 +244,7 @@ public sealed interface MetadataCommand {
     static void writeAssignments(DataOutput out, List<List<Integer>> assignments) throws IOException {
         out.writeInt(assignments.size());
         for (List<Integer> replicas : assignments) {
-            out.writeInt(replicas.size());
-            for (int r : replicas) {
-                out.writeInt(r);
-            }
+            writeInts(out, replicas);
         }
     }
 
@@ -212,12 +252,24 @@ public sealed interface MetadataCommand {
         int n = in.readInt();
         List<List<Integer>> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
-            int m = in.readInt();
-            List<Integer> replicas = new ArrayList<>(m);
-            for (int j = 0; j < m; j++) {
-                replicas.add(in.readInt());
-            }
-            out.add(replicas);
+            out.add(readInts(in));
+        }
+        return out;
+    }
+
+    /** A list of int32: count int32 then the items. */
+    static void writeInts(DataOutput out, List<Integer> ints) throws IOException {
+        out.writeInt(ints.size());
+        for (int r : ints) {
+            out.writeInt(r);
+        }
+    }
+
+    static List<Integer> readInts(DataInput in) throws IOException {
+        int m = in.readInt();
+        List<Integer> out = new ArrayList<>(m);
+        for (int j = 0; j < m; j++) {
+            out.add(in.readInt());
         }
         return out;
     }

@@ -39,13 +39,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Snapshot file format: {@code magic:int32 0x464c584d | version:int16 (=2) | nextProducerId:int64 |
  * topicCount:int32 | topics (MetadataCommand#writeTopic) | leaderCount:int32 | (topic UTF, partition, leader,
- * epoch)* | nodeCount:int32 | nodes (MetadataCommand#writeNode)}. Version 1 snapshots (no node section) still load,
- * with no nodes.
+ * epoch)* | nodeCount:int32 | nodes (MetadataCommand#writeNode) | reassignmentCount:int32 | (topic UTF, partition
+ * int32, original int32 list, target int32 list)*}. The reassignment section is written (as version 3) only while a
+ * reassignment runs, otherwise the snapshot is version 2. Version 1 snapshots (no node section) still load with no
+ * nodes, versions 1 and 2 with no reassignments.
  */
 public final class MetadataStateMachine extends BaseStateMachine {
     private static final Logger LOGGER = LoggerFactory.getLogger(MetadataStateMachine.class);
     private static final int MAGIC = 0x464c584d;
-    private static final short SNAPSHOT_VERSION = 2;
+    private static final short SNAPSHOT_VERSION = 3;
 
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private volatile RaftStorage raftStorage;
@@ -148,12 +150,20 @@ public final class MetadataStateMachine extends BaseStateMachine {
             NodeRecord node = MetadataCommand.readNode(in);
             nodes.put(node.id(), node);
         }
-        return new ClusterState(version, topics, leaders, nextProducerId, nodes);
+        Map<TopicPartition, Reassignment> reassignments = new HashMap<>();
+        int r = format >= 3 ? in.readInt() : 0;
+        for (int i = 0; i < r; i++) {
+            TopicPartition tp = new TopicPartition(in.readUTF(), in.readInt());
+            reassignments.put(tp, new Reassignment(MetadataCommand.readInts(in), MetadataCommand.readInts(in)));
+        }
+        return new ClusterState(version, topics, leaders, nextProducerId, nodes, reassignments);
     }
 
     static void writeSnapshot(DataOutputStream out, ClusterState s) throws IOException {
         out.writeInt(MAGIC);
-        out.writeShort(SNAPSHOT_VERSION);
+        // version 2 while no reassignment runs, so a node of an older build can still load it (rolling upgrades)
+        boolean reassigning = !s.reassignments().isEmpty();
+        out.writeShort(reassigning ? SNAPSHOT_VERSION : 2);
         out.writeLong(s.nextProducerId());
         out.writeInt(s.topics().size());
         for (TopicRecord t : s.topics().values()) {
@@ -169,6 +179,16 @@ public final class MetadataStateMachine extends BaseStateMachine {
         out.writeInt(s.nodes().size());
         for (NodeRecord n : s.nodes().values()) {
             MetadataCommand.writeNode(out, n);
+        }
+        if (!reassigning) {
+            return;
+        }
+        out.writeInt(s.reassignments().size());
+        for (Map.Entry<TopicPartition, Reassignment> e : s.reassignments().entrySet()) {
+            out.writeUTF(e.getKey().topic());
+            out.writeInt(e.getKey().partition());
+            MetadataCommand.writeInts(out, e.getValue().original());
+            MetadataCommand.writeInts(out, e.getValue().target());
         }
     }
 
@@ -234,6 +254,10 @@ public final class MetadataStateMachine extends BaseStateMachine {
             publish(s.withTopic(new TopicRecord(t.name(), t.topicId(), t.replicationFactor(), configs, t.internal(),
                     t.assignments())));
             LOGGER.info("Metadata: configs of topic {} are now {}", t.name(), new TreeMap<>(configs));
+        } else if (command instanceof MetadataCommand.ReassignPartition r) {
+            return ReassignmentApply.start(this, s, r);
+        } else if (command instanceof MetadataCommand.CompleteReassignment c) {
+            return ReassignmentApply.complete(this, s, c);
         } else if (command instanceof MetadataCommand.AllocateProducerIds p) {
             long first = s.nextProducerId();
             publish(s.withNextProducerId(first + p.count()));
@@ -273,7 +297,7 @@ public final class MetadataStateMachine extends BaseStateMachine {
         return MetadataReply.ok(0);
     }
 
-    private void publish(ClusterState next) {
+    void publish(ClusterState next) {
         state = next;
         for (Consumer<ClusterState> listener : listeners) {
             try {
