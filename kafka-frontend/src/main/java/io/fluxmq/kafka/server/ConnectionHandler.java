@@ -80,20 +80,10 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             LOGGER.warn("Closing connection from {}: {}", ctx.channel().remoteAddress(), fatal.reason());
             ctx.close();
         } else if (decoded instanceof RequestDecoder.Decoded.Immediate immediate) {
-            release(frameBytes);
-            orderer.enqueue(CompletableFuture.completedFuture(Unpooled.wrappedBuffer(immediate.response())));
+            orderer.enqueue(CompletableFuture.completedFuture(Unpooled.wrappedBuffer(immediate.response())),
+                    () -> release(frameBytes));
         } else if (decoded instanceof RequestDecoder.Decoded.Request request) {
-            CompletableFuture<ByteBuf> response = dispatch(ctx, request.request(), readNanos);
-            if (memory != null) {
-                response.whenComplete((r, e) -> {
-                    if (ctx.channel().eventLoop().inEventLoop()) {
-                        release(frameBytes);
-                    } else {
-                        ctx.channel().eventLoop().execute(() -> release(frameBytes));
-                    }
-                });
-            }
-            orderer.enqueue(response);
+            orderer.enqueue(dispatch(ctx, request.request(), readNanos), () -> release(frameBytes));
         }
     }
 

@@ -33,17 +33,24 @@ final class ResponseOrderer {
         return slots.isEmpty();
     }
 
-    /** Adds a slot; the response future may complete on any thread, with null meaning "send nothing". */
-    void enqueue(CompletableFuture<ByteBuf> response) {
+    /**
+     * Adds a slot; the response future may complete on any thread, with null meaning "send nothing". {@code done}
+     * runs on the event loop once the response completed, before it is written.
+     */
+    void enqueue(CompletableFuture<ByteBuf> response, Runnable done) {
         slots.addLast(response);
         if (slots.size() >= maxInFlight) {
             gate.pause(ReadGate.IN_FLIGHT);
         }
         response.whenComplete((r, e) -> {
             if (channel.eventLoop().inEventLoop()) {
+                done.run();
                 drain();
             } else {
-                channel.eventLoop().execute(this::drain);
+                channel.eventLoop().execute(() -> {
+                    done.run();
+                    drain();
+                });
             }
         });
     }

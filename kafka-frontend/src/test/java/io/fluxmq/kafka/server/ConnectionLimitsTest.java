@@ -108,7 +108,6 @@ class ConnectionLimitsTest {
             if (System.nanoTime() > deadline) {
                 throw new AssertionError("not within " + WAIT_MS + " ms: " + what);
             }
-            Thread.onSpinWait();
             Thread.sleep(5); // polling interval of a condition, not a wait for time to pass
         }
     }

@@ -204,7 +204,7 @@ final class RaftTransport implements RaftServerRpc, PeerDownNotifier {
 
     @Override
     public boolean isGone(RaftPeerId peer) {
-        return !gone.isEmpty() && gone.contains(peer);
+        return gone.contains(peer);
     }
 
     @Override
