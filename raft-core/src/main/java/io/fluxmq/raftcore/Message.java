@@ -52,9 +52,11 @@ public sealed interface Message {
 
     /**
      * A leader's sign of life. {@code commitOffset} is at most what the follower is known to hold, so the follower can
-     * take it as it is.
+     * take it as it is. With {@code quiesce} the leader says the group is idle and it will send nothing more until
+     * there is work: a follower that holds everything committed stops its election timer (the node's failure detector
+     * wakes it if the leader's node goes away, {@link RaftGroup#peerDown}).
      */
-    record Heartbeat(int from, int to, long term, long commitOffset) implements Message {
+    record Heartbeat(int from, int to, long term, long commitOffset, boolean quiesce) implements Message {
     }
 
     record HeartbeatResponse(int from, int to, long term) implements Message {

@@ -20,7 +20,6 @@ import java.util.TreeMap;
  * disturb the group when it comes back, and a leader that lost its majority steps down), log replication with
  * pipelined appends per follower and conflict resolution a term at a time, commit by majority of durable copies,
  * leadership transfer. Positions are offsets ({@link Entry}); a new leader appends a one-offset leader-change entry.
- * Not yet: membership changes, catch-up from a snapshot when a follower is behind the leader's log start, quiescence.
  *
  * <p>Durability: a member's own entries count toward commit only once {@link #advance(Ready)} reported them durable;
  * votes and append acknowledgements are released only by {@code advance}, after the driver wrote the hard state and
@@ -64,6 +63,10 @@ public final class RaftGroup {
     private final Map<Integer, Progress> progress = new TreeMap<>();
     private int transferTarget = NO_LEADER;
     private long transferDeadline;
+    /** Leader: idle, sending nothing. Follower: told so by the leader while holding everything committed. */
+    private boolean quiesced;
+    /** Members the node's failure detector reports down; a leader does not go quiet while one is. */
+    private final Set<Integer> down = new HashSet<>();
 
     /**
      * A member starting (or restarting) from its durable state.
@@ -107,8 +110,16 @@ public final class RaftGroup {
         return log;
     }
 
-    /** When {@link #tick} next has something to do. */
+    /** Whether the group is quiet (see {@link Message.Heartbeat#quiesce()}). */
+    public boolean quiesced() {
+        return quiesced;
+    }
+
+    /** When {@link #tick} next has something to do; {@link Long#MAX_VALUE} while the group is quiet. */
     public long nextTimerMs() {
+        if (quiesced) {
+            return Long.MAX_VALUE;
+        }
         if (role == Role.LEADER) {
             long next = Math.min(heartbeatDue, quorumCheckDue);
             return transferTarget == NO_LEADER ? next : Math.min(next, transferDeadline);
@@ -121,6 +132,9 @@ public final class RaftGroup {
     /** Moves the member's clock; elections, heartbeats and quorum checks fall due here. */
     public void tick(long nowMs) {
         this.nowMs = nowMs;
+        if (quiesced) {
+            return;
+        }
         if (role != Role.LEADER) {
             if (nowMs >= electionDeadline) {
                 campaign(true, false);
@@ -138,10 +152,91 @@ public final class RaftGroup {
         }
         if (nowMs >= heartbeatDue) {
             heartbeatDue = nowMs + config.heartbeatIntervalMs();
+            boolean quiesce = idle();
             for (Map.Entry<Integer, Progress> follower : progress.entrySet()) {
                 long known = Math.min(commitOffset, follower.getValue().matchEnd);
-                outbox.add(new Message.Heartbeat(self, follower.getKey(), term, known));
+                outbox.add(new Message.Heartbeat(self, follower.getKey(), term, known, quiesce));
             }
+            quiesced = quiesce;
+        }
+    }
+
+    /**
+     * Nothing to do: every follower holds the whole log, which is committed, and answered since the last quorum
+     * check. A leader that stays quiet also stops checking its quorum; the node's failure detector takes that over.
+     */
+    private boolean idle() {
+        if (transferTarget != NO_LEADER || commitOffset != log.endOffset() || durableEnd != log.endOffset()
+                || !down.isEmpty()) {
+            return false;
+        }
+        for (Progress follower : progress.values()) {
+            if (follower.matchEnd != log.endOffset() || !follower.recentActive) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Out of quiet: timers run again, a leader heartbeats at once and checks its quorum an election timeout later. */
+    private void wake() {
+        if (!quiesced) {
+            return;
+        }
+        quiesced = false;
+        if (role == Role.LEADER) {
+            // Followers must answer again (the heartbeat going out now) before the group can be quiet once more.
+            heartbeatDue = nowMs;
+            quorumCheckDue = nowMs + config.electionTimeoutMs();
+            for (Progress follower : progress.values()) {
+                follower.recentActive = false;
+            }
+        } else {
+            resetElectionDeadline();
+        }
+    }
+
+    /**
+     * The node's failure detector says {@code member}'s node is gone or unreachable. A follower whose leader it was
+     * stops counting on it and campaigns at its next tick (with a pre-vote, so a leader that is alive for the others
+     * stays); a quiet leader wakes, so it heartbeats and checks its quorum again.
+     */
+    public void peerDown(int member, long nowMs) {
+        this.nowMs = nowMs;
+        down.add(member);
+        if (role == Role.LEADER) {
+            wake();
+        } else if (member == leader) {
+            quiesced = false;
+            leader = NO_LEADER;
+            electionDeadline = nowMs + electionStagger(member);
+        }
+    }
+
+    /**
+     * How long after its leader's node is reported down this member campaigns: the survivors go one heartbeat interval
+     * apart in the order of their ids, so they do not split the vote (a survivor asked by one with a shorter log goes at
+     * once, see {@link #onVoteRequest}).
+     */
+    private long electionStagger(int deadLeader) {
+        long rank = 0;
+        for (int voter : config.voters()) {
+            if (voter == self) {
+                break;
+            }
+            if (voter != deadLeader) {
+                rank++;
+            }
+        }
+        return rank * config.heartbeatIntervalMs();
+    }
+
+    /** {@code member}'s node is reachable again: a quiet leader heartbeats so a member that returns learns of it. */
+    public void peerUp(int member, long nowMs) {
+        this.nowMs = nowMs;
+        down.remove(member);
+        if (role == Role.LEADER) {
+            wake();
         }
     }
 
@@ -155,6 +250,7 @@ public final class RaftGroup {
         if (role != Role.LEADER || transferTarget != NO_LEADER) {
             throw new NotLeaderException(self, role == Role.LEADER ? transferTarget : leader);
         }
+        wake();
         long base = log.endOffset();
         log.append(Entry.data(base, count, term, data));
         return base;
@@ -171,6 +267,7 @@ public final class RaftGroup {
         if (target == self || !config.voters().contains(target)) {
             throw new IllegalArgumentException("cannot transfer leadership of member " + self + " to " + target);
         }
+        wake();
         transferTarget = target;
         transferDeadline = nowMs + config.electionTimeoutMs();
         if (progress.get(target).matchEnd == log.endOffset()) {
@@ -183,6 +280,10 @@ public final class RaftGroup {
         if (!config.voters().contains(message.from()) || message.to() != self) {
             return;
         }
+        if (quiesced && role == Role.LEADER && !(message instanceof Message.HeartbeatResponse)) {
+            // Someone wants something (a member that returned and campaigns, say): tell everyone who leads.
+            wake();
+        }
         if (message.term() > term) {
             if (!adoptGreaterTerm(message)) {
                 return;
@@ -190,6 +291,9 @@ public final class RaftGroup {
         } else if (message.term() < term) {
             answerStale(message);
             return;
+        }
+        if (message instanceof Message.AppendRequest || message instanceof Message.TimeoutNow) {
+            wake();
         }
         if (message instanceof Message.VoteRequest request) {
             onVoteRequest(request);
@@ -317,6 +421,10 @@ public final class RaftGroup {
                 ? request.term() > term || votedFor == request.from() || (votedFor == HardState.NO_VOTE && leader == NO_LEADER)
                 : votedFor == request.from() || votedFor == HardState.NO_VOTE;
         boolean grant = upToDate && canVote;
+        if (!upToDate && role == Role.FOLLOWER && leader == NO_LEADER) {
+            // A member with a shorter log is campaigning, so the leader is gone: this one is the better candidate.
+            electionDeadline = Math.min(electionDeadline, nowMs);
+        }
         if (grant && !request.preVote()) {
             votedFor = request.from();
             hardStateDirty = true;
@@ -342,6 +450,7 @@ public final class RaftGroup {
 
     private void becomeLeader() {
         role = Role.LEADER;
+        quiesced = false;
         leader = self;
         transferTarget = NO_LEADER;
         progress.clear();
@@ -364,6 +473,7 @@ public final class RaftGroup {
             hardStateDirty = true;
         }
         role = Role.FOLLOWER;
+        quiesced = false;
         leader = newLeader;
         progress.clear();
         transferTarget = NO_LEADER;
@@ -389,7 +499,7 @@ public final class RaftGroup {
 
     /** This member heard from a live leader recently, so it does not help depose it (check quorum's lease). */
     private boolean inLease() {
-        if (role == Role.LEADER) {
+        if (role == Role.LEADER || (quiesced && leader != NO_LEADER)) {
             return true;
         }
         return leader != NO_LEADER && nowMs - lastLeaderContactMs < config.electionTimeoutMs();
@@ -500,6 +610,11 @@ public final class RaftGroup {
     private void onHeartbeat(Message.Heartbeat heartbeat) {
         heardFromLeader(heartbeat.from());
         commitOffset = Math.max(commitOffset, Math.min(heartbeat.commitOffset(), log.endOffset()));
+        if (heartbeat.quiesce() && commitOffset == log.endOffset()) {
+            // Only appends wake a quiet follower, not heartbeats: an older heartbeat overtaken by the quiet one must
+            // not start its election timer again (the failure detector watches the leader meanwhile).
+            quiesced = true;
+        }
         outbox.add(new Message.HeartbeatResponse(self, heartbeat.from(), term));
     }
 

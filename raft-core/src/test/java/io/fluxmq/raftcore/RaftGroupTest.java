@@ -82,6 +82,28 @@ class RaftGroupTest {
             }
         }
 
+        /** Cuts {@code id} off and lets the failure detectors on both sides say so. */
+        void cutOff(int id) {
+            blocked = m -> m.from() == id || m.to() == id;
+            for (int other : groups.keySet()) {
+                if (other != id) {
+                    get(other).peerDown(id, nowMs);
+                    get(id).peerDown(other, nowMs);
+                }
+            }
+        }
+
+        void reconnect() {
+            blocked = m -> false;
+            for (int a : groups.keySet()) {
+                for (int b : groups.keySet()) {
+                    if (a != b) {
+                        get(a).peerUp(b, nowMs);
+                    }
+                }
+            }
+        }
+
         int awaitLeader() {
             for (int i = 0; i < 200; i++) {
                 for (Map.Entry<Integer, RaftGroup> group : groups.entrySet()) {
@@ -115,6 +137,44 @@ class RaftGroupTest {
         }
         // The new leader's one-offset leader-change entry comes first.
         assertThat(fixture.logs.get(leader).entries().get(0).kind()).isEqualTo(Entry.Kind.LEADER_CHANGE);
+    }
+
+    @Test
+    void anIdleGroupGoesQuietAndAProposalWakesIt() throws Exception {
+        Fixture fixture = new Fixture(THREE);
+        int id = fixture.awaitLeader();
+        fixture.get(id).propose(bytes("a"), 3);
+        fixture.runFor(100);
+        for (RaftGroup member : fixture.groups.values()) {
+            assertThat(member.quiesced()).as("%s", member).isTrue();
+            assertThat(member.nextTimerMs()).isEqualTo(Long.MAX_VALUE);
+        }
+        List<Message> seen = new ArrayList<>();
+        fixture.blocked = m -> seen.add(m) && false;
+        fixture.runFor(5_000);
+        assertThat(seen).as("messages of a quiet group in 5 s").isEmpty();
+        long base = fixture.get(id).propose(bytes("b"), 2);
+        fixture.runFor(20);
+        for (RaftGroup member : fixture.groups.values()) {
+            assertThat(member.commitOffset()).isEqualTo(base + 2);
+        }
+        assertThat(seen).isNotEmpty();
+    }
+
+    @Test
+    void aQuietGroupElectsAtOnceWhenTheLeadersNodeIsReportedDown() throws Exception {
+        Fixture fixture = new Fixture(THREE);
+        int id = fixture.awaitLeader();
+        fixture.runFor(100);
+        assertThat(fixture.get(id).quiesced()).isTrue();
+        long start = fixture.nowMs;
+        fixture.groups.remove(id);
+        for (RaftGroup member : fixture.groups.values()) {
+            member.peerDown(id, fixture.nowMs);
+        }
+        int next = fixture.awaitLeader();
+        assertThat(next).isNotEqualTo(id);
+        assertThat(fixture.nowMs - start).as("ms from the report to a new leader").isLessThan(50);
     }
 
     @Test
@@ -162,7 +222,7 @@ class RaftGroupTest {
     void aFollowerThatHearsFromItsLeaderIgnoresAnElection() {
         RaftConfig config = new RaftConfig(2, THREE, 100, 10, 4, 1 << 20);
         RaftGroup follower = new RaftGroup(config, new MemoryRaftLog(), HardState.INITIAL, 0, new Random(1), 0);
-        follower.receive(new Message.Heartbeat(1, 2, 1, 0), 0);
+        follower.receive(new Message.Heartbeat(1, 2, 1, 0, false), 0);
         follower.receive(new Message.VoteRequest(3, 2, 2, 0, 0, false, false), 50);
         assertThat(follower.term()).isEqualTo(1);
         Ready ready = follower.ready();
@@ -216,7 +276,7 @@ class RaftGroupTest {
         fixture.runFor(50);
         long committed = fixture.get(first).commitOffset();
         // The leader appends entries of several sizes that reach no one, then is cut off.
-        fixture.blocked = m -> m.from() == first || m.to() == first;
+        fixture.cutOff(first);
         fixture.get(first).propose(bytes("lost-1"), 7);
         fixture.get(first).propose(bytes("lost-2"), 1);
         fixture.get(first).propose(bytes("lost-3"), 3);
@@ -230,7 +290,7 @@ class RaftGroupTest {
         assertThat(second).as("the other two elect a leader").isPositive();
         fixture.get(second).propose(bytes("kept"), 2);
         fixture.runFor(50);
-        fixture.blocked = m -> false;
+        fixture.reconnect();
         fixture.runFor(300);
         List<Entry> reference = fixture.logs.get(second).entries();
         for (int id : THREE) {
@@ -250,10 +310,10 @@ class RaftGroupTest {
         int leader = fixture.awaitLeader();
         long term = fixture.get(leader).term();
         int loner = leader == 3 ? 2 : 3;
-        fixture.blocked = m -> m.from() == loner || m.to() == loner;
+        fixture.cutOff(loner);
         fixture.runFor(2_000);
         assertThat(fixture.get(loner).term()).as("pre-votes do not raise the loner's term").isEqualTo(term);
-        fixture.blocked = m -> false;
+        fixture.reconnect();
         fixture.runFor(500);
         assertThat(fixture.get(leader).role()).isEqualTo(RaftGroup.Role.LEADER);
         assertThat(fixture.get(leader).term()).isEqualTo(term);
@@ -263,7 +323,7 @@ class RaftGroupTest {
     void aLeaderCutOffFromTheMajorityStepsDown() {
         Fixture fixture = new Fixture(THREE);
         int leader = fixture.awaitLeader();
-        fixture.blocked = m -> m.from() == leader || m.to() == leader;
+        fixture.cutOff(leader);
         fixture.runFor(300);
         assertThat(fixture.get(leader).role()).isNotEqualTo(RaftGroup.Role.LEADER);
         assertThatThrownBy(() -> fixture.get(leader).propose(bytes("x"), 1)).isInstanceOf(NotLeaderException.class);

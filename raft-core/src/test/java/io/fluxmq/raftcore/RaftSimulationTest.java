@@ -51,7 +51,10 @@ class RaftSimulationTest {
         long end = FAULT_PHASE_MS;
         while (cluster.nowMs < end) {
             cluster.runUntil(cluster.nowMs + 1 + cluster.random.nextInt(20));
-            cluster.propose();
+            if ((cluster.nowMs / 700) % 2 == 0) {
+                // Busy and idle stretches, so groups also go quiet and wake under faults.
+                cluster.propose();
+            }
             int roll = cluster.random.nextInt(1000);
             int id = 1 + cluster.random.nextInt(size);
             if (roll < 10) {
@@ -95,6 +98,12 @@ class RaftSimulationTest {
                 .as("within %d ms of calm every member commits a new proposal (seed %d): %s", CALM_PHASE_MS, seed,
                         states(cluster))
                 .isTrue();
+        // Then idle: the group goes quiet and sends nothing at all.
+        cluster.runUntil(cluster.nowMs + 1_000);
+        long sentBefore = cluster.sent;
+        cluster.runUntil(cluster.nowMs + 5_000);
+        assertThat(cluster.sent - sentBefore).as("messages sent by an idle group in 5 s (seed %d): %s", seed,
+                states(cluster)).isZero();
         cluster.checkLogMatching();
         List<Entry> reference = cluster.member(1).group.log().read(0, Integer.MAX_VALUE);
         for (SimulatedCluster.Member member : cluster.members()) {
@@ -109,6 +118,7 @@ class RaftSimulationTest {
     }
 
     private static List<String> states(SimulatedCluster cluster) {
-        return cluster.members().stream().map(m -> m.up() ? m.group.toString() : "down").toList();
+        return cluster.members().stream()
+                .map(m -> m.up() ? m.group + (m.group.quiesced() ? " quiet" : "") : "down").toList();
     }
 }

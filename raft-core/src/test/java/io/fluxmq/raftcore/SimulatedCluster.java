@@ -40,12 +40,15 @@ final class SimulatedCluster {
     int maxDelayMs = 10;
     int maxFsyncMs = 3;
     int maxAppendBytes = RaftConfig.MAX_APPEND_BYTES_DEFAULT;
+    /** The node-level failure detector reports a crash or a cut link (and its end) this long after it happens. */
+    int maxDetectionMs = 60;
 
     // What the invariants remember.
     private final Map<Long, Integer> leaderOfTerm = new HashMap<>();
     final TreeMap<Long, Entry> committed = new TreeMap<>();
     private int proposals;
     long delivered;
+    long sent;
     int crashes;
 
     private record Event(long atMs, long sequence, Runnable action) implements Comparable<Event> {
@@ -171,6 +174,7 @@ final class SimulatedCluster {
     }
 
     private void send(Message message) {
+        sent++;
         if (cutLinks.contains(link(message.from(), message.to())) || random.nextDouble() < dropRate) {
             return;
         }
@@ -206,18 +210,21 @@ final class SimulatedCluster {
         member.group = null;
         member.incarnation++;
         member.log = member.disk.copy();
+        detectLater();
     }
 
     void restart(int id) {
         Member member = members.get(id);
         if (!member.up()) {
             start(member, members.keySet());
+            detectLater();
         }
     }
 
     void cut(int a, int b) {
         cutLinks.add(link(a, b));
         cutLinks.add(link(b, a));
+        detectLater();
     }
 
     void isolate(int id) {
@@ -232,6 +239,29 @@ final class SimulatedCluster {
     void heal() {
         cutLinks.clear();
         note("heal");
+        detectLater();
+    }
+
+    /**
+     * The failure detectors of every live member look at their peers a little later and report what they see then:
+     * a peer down (crashed, or the link cut) or up.
+     */
+    private void detectLater() {
+        schedule(1 + random.nextInt(maxDetectionMs), () -> {
+            for (Member member : members.values()) {
+                for (Member peer : members.values()) {
+                    if (member.up() && peer != member) {
+                        boolean reachable = peer.up() && !cutLinks.contains(link(member.id, peer.id));
+                        if (reachable) {
+                            member.group.peerUp(peer.id, nowMs);
+                        } else {
+                            member.group.peerDown(peer.id, nowMs);
+                        }
+                        drive(member);
+                    }
+                }
+            }
+        });
     }
 
     /** Proposes to whichever member believes it leads; returns whether one took it. */
