@@ -65,6 +65,8 @@ public final class RaftGroup {
     private long transferDeadline;
     /** Leader: idle, sending nothing. Follower: told so by the leader while holding everything committed. */
     private boolean quiesced;
+    /** The failure detector reported this member's leader down and no new leader is known yet: retry elections fast. */
+    private boolean leaderReportedDown;
     /** Members the node's failure detector reports down; a leader does not go quiet while one is. */
     private final Set<Integer> down = new HashSet<>();
 
@@ -162,20 +164,27 @@ public final class RaftGroup {
     }
 
     /**
-     * Nothing to do: every follower holds the whole log, which is committed, and answered since the last quorum
-     * check. A leader that stays quiet also stops checking its quorum; the node's failure detector takes that over.
+     * Nothing to do: every follower not reported down holds the whole log, which is committed, answered since the
+     * last quorum check, and they and the leader are a majority. A leader that stays quiet also stops checking its
+     * quorum; the node's failure detector takes that over.
      */
     private boolean idle() {
-        if (transferTarget != NO_LEADER || commitOffset != log.endOffset() || durableEnd != log.endOffset()
-                || !down.isEmpty()) {
+        if (transferTarget != NO_LEADER || commitOffset != log.endOffset() || durableEnd != log.endOffset()) {
             return false;
         }
-        for (Progress follower : progress.values()) {
-            if (follower.matchEnd != log.endOffset() || !follower.recentActive) {
+        int caughtUp = 1;
+        for (Map.Entry<Integer, Progress> follower : progress.entrySet()) {
+            if (down.contains(follower.getKey())) {
+                // Reported down: it is caught up by appends once the failure detector reports it up again.
+                continue;
+            }
+            Progress p = follower.getValue();
+            if (p.matchEnd != log.endOffset() || !p.recentActive) {
                 return false;
             }
+            caughtUp++;
         }
-        return true;
+        return caughtUp >= config.quorum();
     }
 
     /** Out of quiet: timers run again, a leader heartbeats at once and checks its quorum an election timeout later. */
@@ -209,6 +218,7 @@ public final class RaftGroup {
         } else if (member == leader) {
             quiesced = false;
             leader = NO_LEADER;
+            leaderReportedDown = true;
             electionDeadline = nowMs + electionStagger(member);
         }
     }
@@ -279,6 +289,13 @@ public final class RaftGroup {
         this.nowMs = nowMs;
         if (!config.voters().contains(message.from()) || message.to() != self) {
             return;
+        }
+        if (message instanceof Message.VoteRequest && message.from() == leader && role != Role.LEADER) {
+            // The member this one follows is campaigning: it restarted or stepped down, so no lease holds for it
+            // (a restart quicker than the failure detector would otherwise leave quiet followers deaf to it).
+            leader = NO_LEADER;
+            quiesced = false;
+            resetElectionDeadline();
         }
         if (quiesced && role == Role.LEADER && !(message instanceof Message.HeartbeatResponse)) {
             // Someone wants something (a member that returned and campaigns, say): tell everyone who leads.
@@ -451,6 +468,7 @@ public final class RaftGroup {
     private void becomeLeader() {
         role = Role.LEADER;
         quiesced = false;
+        leaderReportedDown = false;
         leader = self;
         transferTarget = NO_LEADER;
         progress.clear();
@@ -477,10 +495,11 @@ public final class RaftGroup {
         leader = newLeader;
         progress.clear();
         transferTarget = NO_LEADER;
-        resetElectionDeadline();
         if (newLeader != NO_LEADER) {
             lastLeaderContactMs = nowMs;
+            leaderReportedDown = false;
         }
+        resetElectionDeadline();
     }
 
     private void checkQuorum() {
@@ -539,7 +558,9 @@ public final class RaftGroup {
     }
 
     private void resetElectionDeadline() {
-        long timeout = config.electionTimeoutMs();
+        // Once the leader is known dead there is no lease to wait out: a failed pre-vote (a peer whose detector had
+        // not reported it yet) is retried after a heartbeat interval or two, not an election timeout.
+        long timeout = leaderReportedDown ? config.heartbeatIntervalMs() : config.electionTimeoutMs();
         electionDeadline = nowMs + timeout + (long) (random.nextDouble() * timeout);
     }
 
@@ -550,6 +571,7 @@ public final class RaftGroup {
             becomeFollower(term, from);
         }
         leader = from;
+        leaderReportedDown = false;
         lastLeaderContactMs = nowMs;
         resetElectionDeadline();
     }
