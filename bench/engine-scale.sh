@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Partition scale of the multi-Raft engine alone (raft-core, ADR 3): three nodes in one JVM, N groups of three members.
+#
+#   bench/engine-scale.sh [groups, default 3000] [event loops per node, default 1]
+#
+# Builds bench/jmh (and raft-core) first unless BUILD=0. Prints time to every group led, to a proposal committed in
+# each, idle CPU with every group quiet, engine threads, heap per member, and failover after cutting one node off.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "${BUILD:-1}" != 0 ]; then
+  ./mvnw -B -q -DskipTests -pl bench/jmh -am package
+fi
+exec java -Xmx2g -cp "bench/jmh/target/classes:$(cat bench/jmh/target/classpath.txt)" \
+  io.fluxmq.raftcore.engine.EngineScale "$@"

@@ -1,0 +1,93 @@
+package io.fluxmq.raftcore;
+
+import java.util.ArrayDeque;
+
+/**
+ * A leader's view of one follower: how far the follower's log is known to match ({@code matchEnd}), where the next
+ * append starts ({@code nextOffset}) and the appends in flight. While probing, the leader sends one append and waits
+ * for its answer; once an append matched, it replicates: it sends up to {@code maxInflight} appends without waiting,
+ * moving {@code nextOffset} ahead optimistically.
+ */
+final class Progress {
+
+    enum State { PROBE, REPLICATE }
+
+    private final int maxInflight;
+    private final ArrayDeque<Long> inflightEnds = new ArrayDeque<>();
+    State state = State.PROBE;
+    long matchEnd;
+    long nextOffset;
+    /** A probe was sent and not answered yet. */
+    boolean probeSent;
+    /** Heard from since the leader last checked its quorum. */
+    boolean recentActive;
+    /** When the follower last acknowledged progress (or probing started). */
+    long lastProgressMs;
+
+    Progress(long nextOffset, int maxInflight) {
+        this.nextOffset = nextOffset;
+        this.maxInflight = maxInflight;
+    }
+
+    boolean canSend() {
+        return switch (state) {
+            case PROBE -> !probeSent;
+            case REPLICATE -> inflightEnds.size() < maxInflight;
+        };
+    }
+
+    void sent(long endOffset) {
+        switch (state) {
+            case PROBE -> probeSent = true;
+            case REPLICATE -> {
+                inflightEnds.addLast(endOffset);
+                nextOffset = endOffset;
+            }
+        }
+    }
+
+    /** The follower holds the leader's log up to {@code end}; returns whether that was news. */
+    boolean acknowledged(long end, long nowMs) {
+        boolean news = end > matchEnd;
+        if (news) {
+            matchEnd = end;
+            lastProgressMs = nowMs;
+        }
+        nextOffset = Math.max(nextOffset, end);
+        while (!inflightEnds.isEmpty() && inflightEnds.peekFirst() <= end) {
+            inflightEnds.removeFirst();
+        }
+        if (state == State.PROBE) {
+            state = State.REPLICATE;
+            probeSent = false;
+            inflightEnds.clear();
+        }
+        return news;
+    }
+
+    /** Back to probing from {@code next} (an append was rejected, or the follower stopped answering). */
+    void probeFrom(long next, long nowMs) {
+        lastProgressMs = nowMs;
+        state = State.PROBE;
+        probeSent = false;
+        inflightEnds.clear();
+        nextOffset = Math.max(next, matchEnd);
+    }
+
+    /**
+     * A heartbeat was answered: a probe that got lost may be sent again, and appends that have gone unanswered for
+     * {@code stallMs} while the follower answers heartbeats were lost, so probing starts again from the match.
+     */
+    void heartbeatAnswered(long nowMs, long stallMs) {
+        if (state == State.PROBE) {
+            probeSent = false;
+        } else if (!inflightEnds.isEmpty() && nowMs - lastProgressMs >= stallMs) {
+            probeFrom(matchEnd, nowMs);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return state + " match=" + matchEnd + " next=" + nextOffset + " inflight=" + inflightEnds.size();
+    }
+}

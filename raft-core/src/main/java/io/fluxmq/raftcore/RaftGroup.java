@@ -1,0 +1,723 @@
+package io.fluxmq.raftcore;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The Raft algorithm of one member of one group, as a state machine without threads, clocks or I/O: the driver feeds
+ * it time ({@link #tick}), messages ({@link #receive}) and proposals ({@link #propose}), and carries out what
+ * {@link #ready()} asks (send, persist, apply). Time and randomness come from the caller, so a run is a function of its
+ * inputs and a simulation replays from its seed ({@code RaftSimulationTest}).
+ *
+ * <p>What it implements: leader election with pre-vote and check quorum (a member cut off from the others cannot
+ * disturb the group when it comes back, and a leader that lost its majority steps down), log replication with
+ * pipelined appends per follower and conflict resolution a term at a time, commit by majority of durable copies,
+ * leadership transfer. Positions are offsets ({@link Entry}); a new leader appends a one-offset leader-change entry.
+ *
+ * <p>Durability: a member's own entries count toward commit only once {@link #advance(Ready)} reported them durable;
+ * votes and append acknowledgements are released only by {@code advance}, after the driver wrote the hard state and
+ * forced the log. A member restarts from its durable log and hard state.
+ *
+ * <p>Not thread-safe: one thread drives a group (many groups may share that thread).
+ */
+public final class RaftGroup {
+
+    /** A member's role; pre-candidates ask for pre-votes without changing term. */
+    public enum Role { FOLLOWER, PRE_CANDIDATE, CANDIDATE, LEADER }
+
+    public static final int NO_LEADER = -1;
+
+    private final RaftConfig config;
+    private final RaftLog log;
+    private final Random random;
+    private final int self;
+
+    private Role role = Role.FOLLOWER;
+    private long term;
+    private int votedFor;
+    private int leader = NO_LEADER;
+    private long commitOffset;
+    private long durableEnd;
+    private long nowMs;
+
+    private boolean hardStateDirty;
+    private List<Message> outbox = new ArrayList<>();
+    private List<Message> outboxAfterPersist = new ArrayList<>();
+    private boolean readyOutstanding;
+    private long truncatedSinceReady = Long.MAX_VALUE;
+    private long lastReadyCommit = -1;
+
+    private long electionDeadline;
+    private long heartbeatDue;
+    private long quorumCheckDue;
+    private long lastLeaderContactMs = Long.MIN_VALUE / 2;
+    private final Set<Integer> granted = new HashSet<>();
+    private final Set<Integer> refused = new HashSet<>();
+    private final Map<Integer, Progress> progress = new TreeMap<>();
+    private int transferTarget = NO_LEADER;
+    private long transferDeadline;
+    /** Leader: idle, sending nothing. Follower: told so by the leader while holding everything committed. */
+    private boolean quiesced;
+    /** The failure detector reported this member's leader down and no new leader is known yet: retry elections fast. */
+    private boolean leaderReportedDown;
+    /** Members the node's failure detector reports down; a leader does not go quiet while one is. */
+    private final Set<Integer> down = new HashSet<>();
+
+    /**
+     * A member starting (or restarting) from its durable state.
+     *
+     * @param log          the durable log (everything in it counts as on disk)
+     * @param commitOffset a commit offset known from before the restart (0 is always safe), at most the log's end
+     */
+    public RaftGroup(RaftConfig config, RaftLog log, HardState hardState, long commitOffset, Random random,
+                     long nowMs) {
+        this.config = config;
+        this.log = log;
+        this.random = random;
+        this.self = config.self();
+        this.term = hardState.term();
+        this.votedFor = hardState.votedFor();
+        this.durableEnd = log.endOffset();
+        this.commitOffset = Math.max(Math.min(commitOffset, log.endOffset()), log.startOffset());
+        this.nowMs = nowMs;
+        resetElectionDeadline();
+    }
+
+    public Role role() {
+        return role;
+    }
+
+    public long term() {
+        return term;
+    }
+
+    /** The leader of the current term as far as this member knows, or {@link #NO_LEADER}. */
+    public int leader() {
+        return leader;
+    }
+
+    /** Entries below this offset are committed. */
+    public long commitOffset() {
+        return commitOffset;
+    }
+
+    public RaftLog log() {
+        return log;
+    }
+
+    /** Whether the group is quiet (see {@link Message.Heartbeat#quiesce()}). */
+    public boolean quiesced() {
+        return quiesced;
+    }
+
+    /** When {@link #tick} next has something to do; {@link Long#MAX_VALUE} while the group is quiet. */
+    public long nextTimerMs() {
+        if (quiesced) {
+            return Long.MAX_VALUE;
+        }
+        if (role == Role.LEADER) {
+            long next = Math.min(heartbeatDue, quorumCheckDue);
+            return transferTarget == NO_LEADER ? next : Math.min(next, transferDeadline);
+        }
+        return electionDeadline;
+    }
+
+    // ---------------------------------------------------------------------------------------------- inputs
+
+    /** Moves the member's clock; elections, heartbeats and quorum checks fall due here. */
+    public void tick(long nowMs) {
+        this.nowMs = nowMs;
+        if (quiesced) {
+            return;
+        }
+        if (role != Role.LEADER) {
+            if (nowMs >= electionDeadline) {
+                campaign(true, false);
+            }
+            return;
+        }
+        if (transferTarget != NO_LEADER && nowMs >= transferDeadline) {
+            transferTarget = NO_LEADER;
+        }
+        if (nowMs >= quorumCheckDue) {
+            checkQuorum();
+            if (role != Role.LEADER) {
+                return;
+            }
+        }
+        if (nowMs >= heartbeatDue) {
+            heartbeatDue = nowMs + config.heartbeatIntervalMs();
+            boolean quiesce = idle();
+            for (Map.Entry<Integer, Progress> follower : progress.entrySet()) {
+                long known = Math.min(commitOffset, follower.getValue().matchEnd);
+                outbox.add(new Message.Heartbeat(self, follower.getKey(), term, known, quiesce));
+            }
+            quiesced = quiesce;
+        }
+    }
+
+    /**
+     * Nothing to do: every follower not reported down holds the whole log, which is committed, answered since the
+     * last quorum check, and they and the leader are a majority. A leader that stays quiet also stops checking its
+     * quorum; the node's failure detector takes that over.
+     */
+    private boolean idle() {
+        if (transferTarget != NO_LEADER || commitOffset != log.endOffset() || durableEnd != log.endOffset()) {
+            return false;
+        }
+        int caughtUp = 1;
+        for (Map.Entry<Integer, Progress> follower : progress.entrySet()) {
+            if (down.contains(follower.getKey())) {
+                // Reported down: it is caught up by appends once the failure detector reports it up again.
+                continue;
+            }
+            Progress p = follower.getValue();
+            if (p.matchEnd != log.endOffset() || !p.recentActive) {
+                return false;
+            }
+            caughtUp++;
+        }
+        return caughtUp >= config.quorum();
+    }
+
+    /** Out of quiet: timers run again, a leader heartbeats at once and checks its quorum an election timeout later. */
+    private void wake() {
+        if (!quiesced) {
+            return;
+        }
+        quiesced = false;
+        if (role == Role.LEADER) {
+            // Followers must answer again (the heartbeat going out now) before the group can be quiet once more.
+            heartbeatDue = nowMs;
+            quorumCheckDue = nowMs + config.electionTimeoutMs();
+            for (Progress follower : progress.values()) {
+                follower.recentActive = false;
+            }
+        } else {
+            resetElectionDeadline();
+        }
+    }
+
+    /**
+     * The node's failure detector says {@code member}'s node is gone or unreachable. A follower whose leader it was
+     * stops counting on it and campaigns at its next tick (with a pre-vote, so a leader that is alive for the others
+     * stays); a quiet leader wakes, so it heartbeats and checks its quorum again.
+     */
+    public void peerDown(int member, long nowMs) {
+        this.nowMs = nowMs;
+        down.add(member);
+        if (role == Role.LEADER) {
+            wake();
+        } else if (member == leader) {
+            quiesced = false;
+            leader = NO_LEADER;
+            leaderReportedDown = true;
+            electionDeadline = nowMs + electionStagger(member);
+        }
+    }
+
+    /**
+     * How long after its leader's node is reported down this member campaigns: the survivors go one heartbeat interval
+     * apart in the order of their ids, so they do not split the vote (a survivor asked by one with a shorter log goes at
+     * once, see {@link #onVoteRequest}).
+     */
+    private long electionStagger(int deadLeader) {
+        long rank = 0;
+        for (int voter : config.voters()) {
+            if (voter == self) {
+                break;
+            }
+            if (voter != deadLeader) {
+                rank++;
+            }
+        }
+        return rank * config.heartbeatIntervalMs();
+    }
+
+    /** {@code member}'s node is reachable again: a quiet leader heartbeats so a member that returns learns of it. */
+    public void peerUp(int member, long nowMs) {
+        this.nowMs = nowMs;
+        down.remove(member);
+        if (role == Role.LEADER) {
+            wake();
+        }
+    }
+
+    /**
+     * Appends data to the log as the leader; it is committed once a majority holds it durably.
+     *
+     * @param count the offsets the data takes (records in a batch)
+     * @return the entry's base offset
+     */
+    public long propose(ByteBuffer data, int count) throws NotLeaderException {
+        if (role != Role.LEADER || transferTarget != NO_LEADER) {
+            throw new NotLeaderException(self, role == Role.LEADER ? transferTarget : leader);
+        }
+        wake();
+        long base = log.endOffset();
+        log.append(Entry.data(base, count, term, data));
+        return base;
+    }
+
+    /**
+     * Hands leadership to an up-to-date voter: proposals are refused while it runs, the target is caught up and told
+     * to elect itself. Gives up after an election timeout.
+     */
+    public void transferLeadership(int target) throws NotLeaderException {
+        if (role != Role.LEADER) {
+            throw new NotLeaderException(self, leader);
+        }
+        if (target == self || !config.voters().contains(target)) {
+            throw new IllegalArgumentException("cannot transfer leadership of member " + self + " to " + target);
+        }
+        wake();
+        transferTarget = target;
+        transferDeadline = nowMs + config.electionTimeoutMs();
+        if (progress.get(target).matchEnd == log.endOffset()) {
+            outbox.add(new Message.TimeoutNow(self, target, term));
+        }
+    }
+
+    public void receive(Message message, long nowMs) {
+        this.nowMs = nowMs;
+        if (!config.voters().contains(message.from()) || message.to() != self) {
+            return;
+        }
+        if (message instanceof Message.VoteRequest && message.from() == leader && role != Role.LEADER) {
+            // The member this one follows is campaigning: it restarted or stepped down, so no lease holds for it
+            // (a restart quicker than the failure detector would otherwise leave quiet followers deaf to it).
+            leader = NO_LEADER;
+            quiesced = false;
+            resetElectionDeadline();
+        }
+        if (quiesced && role == Role.LEADER && !(message instanceof Message.HeartbeatResponse)) {
+            // Someone wants something (a member that returned and campaigns, say): tell everyone who leads.
+            wake();
+        }
+        if (message.term() > term) {
+            if (!adoptGreaterTerm(message)) {
+                return;
+            }
+        } else if (message.term() < term) {
+            answerStale(message);
+            return;
+        }
+        if (message instanceof Message.AppendRequest || message instanceof Message.TimeoutNow) {
+            wake();
+        }
+        if (message instanceof Message.VoteRequest request) {
+            onVoteRequest(request);
+        } else if (message instanceof Message.VoteResponse response) {
+            onVoteResponse(response);
+        } else if (message instanceof Message.AppendRequest request) {
+            onAppendRequest(request);
+        } else if (message instanceof Message.AppendResponse response) {
+            onAppendResponse(response);
+        } else if (message instanceof Message.Heartbeat heartbeat) {
+            onHeartbeat(heartbeat);
+        } else if (message instanceof Message.HeartbeatResponse response) {
+            onHeartbeatResponse(response);
+        } else if (message instanceof Message.TimeoutNow && role == Role.FOLLOWER) {
+            campaign(false, true);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- outputs
+
+    public boolean hasReady() {
+        if (readyOutstanding) {
+            return false;
+        }
+        if (hardStateDirty || !outbox.isEmpty() || !outboxAfterPersist.isEmpty() || commitOffset != lastReadyCommit
+                || durableEnd < log.endOffset()) {
+            return true;
+        }
+        if (role == Role.LEADER) {
+            for (Progress follower : progress.values()) {
+                if (wantsAppend(follower)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** What to send, persist and apply now; call {@link #advance(Ready)} once it is done. */
+    public Ready ready() {
+        if (readyOutstanding) {
+            throw new IllegalStateException("the previous Ready was not advanced");
+        }
+        if (role == Role.LEADER) {
+            for (Map.Entry<Integer, Progress> follower : progress.entrySet()) {
+                sendAppends(follower.getKey(), follower.getValue());
+            }
+        }
+        HardState hardState = hardStateDirty ? new HardState(term, votedFor) : null;
+        hardStateDirty = false;
+        Ready ready = new Ready(hardState, log.endOffset(), outbox, outboxAfterPersist, commitOffset);
+        outbox = new ArrayList<>();
+        outboxAfterPersist = new ArrayList<>();
+        lastReadyCommit = commitOffset;
+        truncatedSinceReady = Long.MAX_VALUE;
+        readyOutstanding = true;
+        return ready;
+    }
+
+    /**
+     * The driver wrote {@code ready}'s hard state and forced the log up to its {@code persistEnd}.
+     *
+     * @return the messages that waited for it (send them now)
+     */
+    public List<Message> advance(Ready ready) {
+        readyOutstanding = false;
+        durableEnd = Math.max(durableEnd, Math.min(ready.persistEnd(), truncatedSinceReady));
+        if (role == Role.LEADER) {
+            maybeCommit();
+        }
+        List<Message> release = new ArrayList<>(ready.messagesAfterPersist().size());
+        for (Message message : ready.messagesAfterPersist()) {
+            // A promise made in an older term is void: the log may have been truncated under it since.
+            if (message.term() >= term) {
+                release.add(message);
+            }
+        }
+        return release;
+    }
+
+    // ---------------------------------------------------------------------------------------------- elections
+
+    private void campaign(boolean preVote, boolean transfer) {
+        granted.clear();
+        refused.clear();
+        granted.add(self);
+        resetElectionDeadline();
+        long voteTerm;
+        if (preVote) {
+            role = Role.PRE_CANDIDATE;
+            voteTerm = term + 1;
+        } else {
+            role = Role.CANDIDATE;
+            term++;
+            votedFor = self;
+            hardStateDirty = true;
+            voteTerm = term;
+        }
+        leader = NO_LEADER;
+        if (granted.size() >= config.quorum()) {
+            onElectionWon(preVote);
+            return;
+        }
+        for (int voter : config.voters()) {
+            if (voter != self) {
+                Message request = new Message.VoteRequest(self, voter, voteTerm, log.lastTerm(), log.endOffset(),
+                        preVote, transfer);
+                (preVote ? outbox : outboxAfterPersist).add(request);
+            }
+        }
+    }
+
+    private void onElectionWon(boolean preVote) {
+        if (preVote) {
+            campaign(false, false);
+        } else {
+            becomeLeader();
+        }
+    }
+
+    private void onVoteRequest(Message.VoteRequest request) {
+        boolean upToDate = request.lastTerm() > log.lastTerm()
+                || (request.lastTerm() == log.lastTerm() && request.endOffset() >= log.endOffset());
+        boolean canVote = request.preVote()
+                ? request.term() > term || votedFor == request.from() || (votedFor == HardState.NO_VOTE && leader == NO_LEADER)
+                : votedFor == request.from() || votedFor == HardState.NO_VOTE;
+        boolean grant = upToDate && canVote;
+        if (!upToDate && role == Role.FOLLOWER && leader == NO_LEADER) {
+            // A member with a shorter log is campaigning, so the leader is gone: this one is the better candidate.
+            electionDeadline = Math.min(electionDeadline, nowMs);
+        }
+        if (grant && !request.preVote()) {
+            votedFor = request.from();
+            hardStateDirty = true;
+            resetElectionDeadline();
+        }
+        long answerTerm = grant && request.preVote() ? request.term() : term;
+        Message response = new Message.VoteResponse(self, request.from(), answerTerm, grant, request.preVote());
+        (grant && !request.preVote() ? outboxAfterPersist : outbox).add(response);
+    }
+
+    private void onVoteResponse(Message.VoteResponse response) {
+        boolean expected = response.preVote() ? role == Role.PRE_CANDIDATE : role == Role.CANDIDATE;
+        if (!expected) {
+            return;
+        }
+        (response.granted() ? granted : refused).add(response.from());
+        if (granted.size() >= config.quorum()) {
+            onElectionWon(response.preVote());
+        } else if (refused.size() >= config.quorum()) {
+            becomeFollower(term, NO_LEADER);
+        }
+    }
+
+    private void becomeLeader() {
+        role = Role.LEADER;
+        quiesced = false;
+        leaderReportedDown = false;
+        leader = self;
+        transferTarget = NO_LEADER;
+        progress.clear();
+        for (int voter : config.voters()) {
+            if (voter != self) {
+                Progress follower = new Progress(log.endOffset(), config.maxInflightAppends());
+                follower.lastProgressMs = nowMs;
+                progress.put(voter, follower);
+            }
+        }
+        log.append(Entry.leaderChange(log.endOffset(), term));
+        heartbeatDue = nowMs + config.heartbeatIntervalMs();
+        quorumCheckDue = nowMs + config.electionTimeoutMs();
+    }
+
+    private void becomeFollower(long newTerm, int newLeader) {
+        if (newTerm > term) {
+            term = newTerm;
+            votedFor = HardState.NO_VOTE;
+            hardStateDirty = true;
+        }
+        role = Role.FOLLOWER;
+        quiesced = false;
+        leader = newLeader;
+        progress.clear();
+        transferTarget = NO_LEADER;
+        if (newLeader != NO_LEADER) {
+            lastLeaderContactMs = nowMs;
+            leaderReportedDown = false;
+        }
+        resetElectionDeadline();
+    }
+
+    private void checkQuorum() {
+        int active = 1;
+        for (Progress follower : progress.values()) {
+            if (follower.recentActive) {
+                active++;
+            }
+            follower.recentActive = false;
+        }
+        quorumCheckDue = nowMs + config.electionTimeoutMs();
+        if (active < config.quorum()) {
+            becomeFollower(term, NO_LEADER);
+        }
+    }
+
+    /** This member heard from a live leader recently, so it does not help depose it (check quorum's lease). */
+    private boolean inLease() {
+        if (role == Role.LEADER || (quiesced && leader != NO_LEADER)) {
+            return true;
+        }
+        return leader != NO_LEADER && nowMs - lastLeaderContactMs < config.electionTimeoutMs();
+    }
+
+    /** Returns whether the message is to be handled in the (possibly new) term. */
+    private boolean adoptGreaterTerm(Message message) {
+        if (message instanceof Message.VoteRequest request) {
+            if (!request.transfer() && inLease()) {
+                return false;
+            }
+            if (!request.preVote()) {
+                becomeFollower(request.term(), NO_LEADER);
+            }
+            return true;
+        }
+        if (message instanceof Message.VoteResponse response && response.preVote()) {
+            if (!response.granted()) {
+                becomeFollower(response.term(), NO_LEADER);
+                return false;
+            }
+            return response.term() == term + 1;
+        }
+        boolean fromLeader = message instanceof Message.AppendRequest || message instanceof Message.Heartbeat
+                || message instanceof Message.TimeoutNow;
+        becomeFollower(message.term(), fromLeader ? message.from() : NO_LEADER);
+        return true;
+    }
+
+    /** A message from an older term: tell a deposed leader or a late candidate the current term. */
+    private void answerStale(Message message) {
+        if (message instanceof Message.AppendRequest || message instanceof Message.Heartbeat) {
+            outbox.add(new Message.HeartbeatResponse(self, message.from(), term));
+        } else if (message instanceof Message.VoteRequest request) {
+            outbox.add(new Message.VoteResponse(self, request.from(), term, false, request.preVote()));
+        }
+    }
+
+    private void resetElectionDeadline() {
+        // Once the leader is known dead there is no lease to wait out: a failed pre-vote (a peer whose detector had
+        // not reported it yet) is retried after a heartbeat interval or two, not an election timeout.
+        long timeout = leaderReportedDown ? config.heartbeatIntervalMs() : config.electionTimeoutMs();
+        electionDeadline = nowMs + timeout + (long) (random.nextDouble() * timeout);
+    }
+
+    // ---------------------------------------------------------------------------------------------- follower
+
+    private void heardFromLeader(int from) {
+        if (role != Role.FOLLOWER) {
+            becomeFollower(term, from);
+        }
+        leader = from;
+        leaderReportedDown = false;
+        lastLeaderContactMs = nowMs;
+        resetElectionDeadline();
+    }
+
+    private void onAppendRequest(Message.AppendRequest request) {
+        heardFromLeader(request.from());
+        long prev = request.prevLastOffset();
+        long prevTerm = request.prevTerm();
+        List<Entry> entries = request.entries();
+        if (prev + 1 < commitOffset) {
+            // The prefix below the commit offset is the same on every member: skip what of it the request repeats.
+            int skip = 0;
+            while (skip < entries.size() && entries.get(skip).endOffset() <= commitOffset) {
+                skip++;
+            }
+            entries = entries.subList(skip, entries.size());
+            if (entries.isEmpty() || entries.get(0).baseOffset() != commitOffset) {
+                outboxAfterPersist.add(new Message.AppendResponse(self, request.from(), term, true, commitOffset,
+                        prev, 0, 0));
+                return;
+            }
+            prev = commitOffset - 1;
+            prevTerm = log.termOfEntryEndingAt(prev);
+        }
+        if (prev + 1 > log.endOffset() || log.termOfEntryEndingAt(prev) != prevTerm) {
+            long hintEnd = Math.min(log.floorBoundary(Math.min(prev + 1, log.endOffset())),
+                    log.endOffsetForTerm(prevTerm));
+            long hintTerm = log.termOfEntryEndingAt(hintEnd - 1);
+            outbox.add(new Message.AppendResponse(self, request.from(), term, false, 0, request.prevLastOffset(),
+                    hintTerm, hintEnd));
+            return;
+        }
+        for (Entry entry : entries) {
+            if (entry.baseOffset() < log.endOffset()) {
+                if (log.termOfEntryEndingAt(entry.lastOffset()) == entry.term()) {
+                    continue;
+                }
+                if (entry.baseOffset() < commitOffset) {
+                    throw new IllegalStateException("member " + self + " would truncate committed entries at "
+                            + entry.baseOffset() + " (commit " + commitOffset + ") for " + entry);
+                }
+                truncate(entry.baseOffset());
+            }
+            log.append(entry);
+        }
+        long matchEnd = entries.isEmpty() ? prev + 1 : entries.get(entries.size() - 1).endOffset();
+        commitOffset = Math.max(commitOffset, Math.min(request.commitOffset(), matchEnd));
+        outboxAfterPersist.add(new Message.AppendResponse(self, request.from(), term, true, matchEnd,
+                request.prevLastOffset(), 0, 0));
+    }
+
+    private void truncate(long end) {
+        log.truncateTo(end);
+        durableEnd = Math.min(durableEnd, end);
+        truncatedSinceReady = Math.min(truncatedSinceReady, end);
+    }
+
+    private void onHeartbeat(Message.Heartbeat heartbeat) {
+        heardFromLeader(heartbeat.from());
+        commitOffset = Math.max(commitOffset, Math.min(heartbeat.commitOffset(), log.endOffset()));
+        if (heartbeat.quiesce() && commitOffset == log.endOffset()) {
+            // Only appends wake a quiet follower, not heartbeats: an older heartbeat overtaken by the quiet one must
+            // not start its election timer again (the failure detector watches the leader meanwhile).
+            quiesced = true;
+        }
+        outbox.add(new Message.HeartbeatResponse(self, heartbeat.from(), term));
+    }
+
+    // ---------------------------------------------------------------------------------------------- leader
+
+    private void onAppendResponse(Message.AppendResponse response) {
+        Progress follower = role == Role.LEADER ? progress.get(response.from()) : null;
+        if (follower == null) {
+            return;
+        }
+        follower.recentActive = true;
+        if (response.success()) {
+            if (follower.acknowledged(response.matchEnd(), nowMs)) {
+                maybeCommit();
+            }
+            if (response.from() == transferTarget && follower.matchEnd == log.endOffset()) {
+                outbox.add(new Message.TimeoutNow(self, transferTarget, term));
+            }
+        } else if (response.rejectedPrev() + 1 > follower.matchEnd) {
+            long next = log.floorBoundary(Math.min(response.hintEnd(), log.endOffsetForTerm(response.hintTerm())));
+            if (next > response.rejectedPrev()) {
+                next = log.floorBoundary(response.rejectedPrev());
+            }
+            follower.probeFrom(next, nowMs);
+        }
+        sendAppends(response.from(), follower);
+    }
+
+    private void onHeartbeatResponse(Message.HeartbeatResponse response) {
+        Progress follower = role == Role.LEADER ? progress.get(response.from()) : null;
+        if (follower == null) {
+            return;
+        }
+        follower.recentActive = true;
+        follower.heartbeatAnswered(nowMs, 2 * config.heartbeatIntervalMs());
+        sendAppends(response.from(), follower);
+    }
+
+    private boolean wantsAppend(Progress follower) {
+        if (!follower.canSend()) {
+            return false;
+        }
+        return switch (follower.state) {
+            case PROBE -> follower.matchEnd < log.endOffset();
+            case REPLICATE -> follower.nextOffset < log.endOffset();
+        };
+    }
+
+    private void sendAppends(int to, Progress follower) {
+        while (wantsAppend(follower)) {
+            long next = follower.nextOffset;
+            long prevTerm = log.termOfEntryEndingAt(next - 1);
+            if (next < log.startOffset() || prevTerm < 0) {
+                // Behind the log start: needs a snapshot, which this core does not do yet.
+                return;
+            }
+            List<Entry> entries = next < log.endOffset() ? log.read(next, config.maxAppendBytes()) : List.of();
+            Message.AppendRequest request = new Message.AppendRequest(self, to, term, next - 1, prevTerm, entries,
+                    commitOffset);
+            follower.sent(request.endOffset());
+            outbox.add(request);
+        }
+    }
+
+    private void maybeCommit() {
+        long[] matches = new long[config.voters().size()];
+        int i = 0;
+        for (int voter : config.voters()) {
+            matches[i++] = voter == self ? durableEnd : progress.get(voter).matchEnd;
+        }
+        Arrays.sort(matches);
+        long quorumEnd = matches[matches.length - config.quorum()];
+        // Only an entry of the leader's own term is committed by counting copies (Raft §5.4.2).
+        if (quorumEnd > commitOffset && log.termOfEntryEndingAt(quorumEnd - 1) == term) {
+            commitOffset = quorumEnd;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "RaftGroup[" + self + " " + role + " term=" + term + " leader=" + leader + " end=" + log.endOffset()
+                + " durable=" + durableEnd + " commit=" + commitOffset + "]";
+    }
+}

@@ -1,0 +1,208 @@
+package io.fluxmq.raftcore.engine;
+
+import io.fluxmq.raftcore.Message;
+import io.fluxmq.raftcore.Ready;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
+
+/**
+ * One thread running many groups. Each pass: run the queued tasks (messages, proposals, failure-detector reports),
+ * tick the groups whose timer is due (a quiet group has none), then for every group touched collect its {@code Ready},
+ * send what may go at once, make the pass's hard states and logs durable with one {@link GroupStorage#persist} call,
+ * advance the groups, send the released votes and acknowledgements, tell listeners what was committed, and hand each
+ * peer node one batch with the messages of all groups. The thread parks when there is nothing to do until a task or
+ * the next timer.
+ *
+ * <p>Groups are touched only on this thread; other threads reach them through {@link #execute}.
+ */
+final class EventLoop implements Runnable {
+
+    private record Timer(long atMs, GroupState group) implements Comparable<Timer> {
+        @Override
+        public int compareTo(Timer other) {
+            return Long.compare(atMs, other.atMs);
+        }
+    }
+
+    private static final long MAX_PARK_MS = 100;
+
+    private final int nodeId;
+    private final GroupStorage storage;
+    private final Transport transport;
+    private final LongSupplier clockMs;
+    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final Map<Long, GroupState> groups = new HashMap<>();
+    private final PriorityQueue<Timer> timers = new PriorityQueue<>();
+    private final List<GroupState> dirty = new ArrayList<>();
+    private final Map<Integer, List<GroupMessage>> outgoing = new HashMap<>();
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    EventLoop(String name, int nodeId, GroupStorage storage, Transport transport, LongSupplier clockMs) {
+        this.nodeId = nodeId;
+        this.storage = storage;
+        this.transport = transport;
+        this.clockMs = clockMs;
+        this.thread = new Thread(this, name);
+        this.thread.setDaemon(true);
+    }
+
+    void start() {
+        thread.start();
+    }
+
+    void execute(Runnable task) {
+        tasks.add(task);
+        LockSupport.unpark(thread);
+    }
+
+    void stop() throws InterruptedException {
+        running = false;
+        LockSupport.unpark(thread);
+        thread.join(TimeUnit.SECONDS.toMillis(10));
+    }
+
+    // Called on the loop thread only (from tasks).
+
+    GroupState group(long groupId) {
+        return groups.get(groupId);
+    }
+
+    void add(GroupState group) {
+        groups.put(group.groupId, group);
+        touch(group);
+    }
+
+    GroupState remove(long groupId) {
+        return groups.remove(groupId);
+    }
+
+    Iterable<GroupState> groups() {
+        return groups.values();
+    }
+
+    int size() {
+        return groups.size();
+    }
+
+    /** The group has new input: look at its Ready in this pass. */
+    void touch(GroupState group) {
+        if (!group.dirty) {
+            group.dirty = true;
+            dirty.add(group);
+        }
+    }
+
+    @Override
+    public void run() {
+        while (running) {
+            long now = clockMs.getAsLong();
+            Runnable task;
+            while ((task = tasks.poll()) != null) {
+                task.run();
+            }
+            fireTimers(now);
+            processDirty();
+            flushOutgoing();
+            if (tasks.isEmpty()) {
+                Timer next = timers.peek();
+                long waitMs = next == null ? MAX_PARK_MS : Math.min(MAX_PARK_MS, next.atMs() - clockMs.getAsLong());
+                if (waitMs > 0) {
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(waitMs));
+                }
+            }
+        }
+    }
+
+    private void fireTimers(long now) {
+        while (!timers.isEmpty() && timers.peek().atMs() <= now) {
+            Timer timer = timers.poll();
+            GroupState group = timer.group();
+            if (group.scheduledAt != timer.atMs() || groups.get(group.groupId) != group) {
+                continue;
+            }
+            group.scheduledAt = Long.MAX_VALUE;
+            group.raft.tick(now);
+            touch(group);
+        }
+    }
+
+    private void processDirty() {
+        // A leader's commit may move in advance(), which makes a new Ready: a few rounds settle it.
+        for (int round = 0; round < 3 && !dirty.isEmpty(); round++) {
+            List<GroupState> pass = new ArrayList<>(dirty);
+            dirty.clear();
+            List<GroupState> ready = new ArrayList<>(pass.size());
+            List<Ready> readies = new ArrayList<>(pass.size());
+            List<GroupStorage.Persist> persists = new ArrayList<>();
+            for (GroupState group : pass) {
+                group.dirty = false;
+                if (groups.get(group.groupId) != group) {
+                    continue;
+                }
+                if (!group.raft.hasReady()) {
+                    schedule(group);
+                    continue;
+                }
+                Ready r = group.raft.ready();
+                queue(group.groupId, r.messages());
+                // The storage knows which logs have unforced bytes (a truncation and a re-append to the same end too).
+                persists.add(new GroupStorage.Persist(group.groupId, group.raft.log(), r.hardState(), r.persistEnd()));
+                ready.add(group);
+                readies.add(r);
+            }
+            if (!persists.isEmpty()) {
+                storage.persist(persists);
+            }
+            for (int i = 0; i < ready.size(); i++) {
+                GroupState group = ready.get(i);
+                queue(group.groupId, group.raft.advance(readies.get(i)));
+                long commit = group.raft.commitOffset();
+                if (commit > group.applied) {
+                    group.listener.committed(group.groupId, group.raft.log(), group.applied, commit);
+                    group.applied = commit;
+                }
+                group.settleProposals();
+                if (group.raft.hasReady()) {
+                    touch(group);
+                }
+                schedule(group);
+            }
+        }
+    }
+
+    private void schedule(GroupState group) {
+        long next = group.raft.nextTimerMs();
+        if (next != group.scheduledAt) {
+            group.scheduledAt = next;
+            if (next != Long.MAX_VALUE) {
+                timers.add(new Timer(next, group));
+            }
+        }
+    }
+
+    private void queue(long groupId, List<Message> messages) {
+        for (Message message : messages) {
+            outgoing.computeIfAbsent(message.to(), node -> new ArrayList<>()).add(new GroupMessage(groupId, message));
+        }
+    }
+
+    private void flushOutgoing() {
+        if (outgoing.isEmpty()) {
+            return;
+        }
+        for (Map.Entry<Integer, List<GroupMessage>> batch : outgoing.entrySet()) {
+            if (batch.getKey() != nodeId) {
+                transport.send(batch.getKey(), batch.getValue());
+            }
+        }
+        outgoing.clear();
+    }
+}

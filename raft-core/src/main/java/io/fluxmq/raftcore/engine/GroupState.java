@@ -1,0 +1,56 @@
+package io.fluxmq.raftcore.engine;
+
+import io.fluxmq.raftcore.NotLeaderException;
+import io.fluxmq.raftcore.RaftGroup;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+
+/** What an event loop keeps for one group besides the Raft state: applied offset, waiting proposals, its timer. */
+final class GroupState {
+
+    private record Waiting(long endOffset, long baseOffset, CompletableFuture<Long> future) {
+    }
+
+    final long groupId;
+    final int self;
+    final RaftGroup raft;
+    final CommitListener listener;
+    long applied;
+    long scheduledAt = Long.MAX_VALUE;
+    boolean dirty;
+    private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
+    private long waitingTerm;
+
+    GroupState(long groupId, int self, RaftGroup raft, CommitListener listener) {
+        this.groupId = groupId;
+        this.self = self;
+        this.raft = raft;
+        this.listener = listener;
+        this.applied = raft.commitOffset();
+    }
+
+    void wait(long baseOffset, long endOffset, CompletableFuture<Long> future) {
+        waitingTerm = raft.term();
+        waiting.addLast(new Waiting(endOffset, baseOffset, future));
+    }
+
+    /** Completes proposals now committed; fails the rest if this member stopped leading the term they were made in. */
+    void settleProposals() {
+        while (!waiting.isEmpty() && waiting.peekFirst().endOffset() <= raft.commitOffset()) {
+            Waiting done = waiting.pollFirst();
+            done.future().complete(done.baseOffset());
+        }
+        if (!waiting.isEmpty() && (raft.role() != RaftGroup.Role.LEADER || raft.term() != waitingTerm)) {
+            NotLeaderException notLeader = new NotLeaderException(self, raft.leader());
+            while (!waiting.isEmpty()) {
+                waiting.pollFirst().future().completeExceptionally(notLeader);
+            }
+        }
+    }
+
+    void failAll(Throwable cause) {
+        while (!waiting.isEmpty()) {
+            waiting.pollFirst().future().completeExceptionally(cause);
+        }
+    }
+}

@@ -1,0 +1,266 @@
+package io.fluxmq.raftcore.engine;
+
+import io.fluxmq.raftcore.HardState;
+import io.fluxmq.raftcore.NotLeaderException;
+import io.fluxmq.raftcore.RaftConfig;
+import io.fluxmq.raftcore.RaftGroup;
+import io.fluxmq.raftcore.RaftLog;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
+
+/**
+ * A node's multi-Raft engine: every Raft group the node is a member of runs on one of a fixed number of event loops
+ * (docs/adr/0003), messages for a peer node travel in one batch per loop pass, storage is forced once per pass for all
+ * groups of the loop, and one failure detector per node (node-level heartbeats, {@link EngineConfig#nodeTimeoutMs()})
+ * reports peers down and up to every group, so idle groups can be quiet. Threads: the event loops plus one for the
+ * failure detector, whatever the number of groups.
+ *
+ * <p>Thread-safe: any thread may call it; each group's state is touched only on its loop.
+ */
+public final class RaftEngine implements AutoCloseable {
+
+    private final EngineConfig config;
+    private final Transport transport;
+    private final LongSupplier clockMs;
+    private final EventLoop[] loops;
+    private final ScheduledExecutorService detector;
+    private final Map<Integer, Long> lastHeardMs = new ConcurrentHashMap<>();
+    private final Map<Integer, Long> lastSentMs = new ConcurrentHashMap<>();
+    private final Set<Integer> down = ConcurrentHashMap.newKeySet();
+    private final Set<Integer> peers = ConcurrentHashMap.newKeySet();
+
+    public RaftEngine(EngineConfig config, Transport transport, GroupStorage storage) {
+        this.config = config;
+        this.clockMs = System::currentTimeMillis;
+        this.transport = (toNode, batch) -> {
+            lastSentMs.put(toNode, clockMs.getAsLong());
+            transport.send(toNode, batch);
+        };
+        this.loops = new EventLoop[config.eventLoops()];
+        for (int i = 0; i < loops.length; i++) {
+            loops[i] = new EventLoop("raft-loop-" + config.nodeId() + "-" + i, config.nodeId(), storage,
+                    this.transport, clockMs);
+        }
+        this.detector = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "raft-failure-detector-" + config.nodeId());
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    public RaftEngine start() {
+        for (EventLoop loop : loops) {
+            loop.start();
+        }
+        detector.scheduleWithFixedDelay(this::watchPeers, config.nodeHeartbeatMs(), config.nodeHeartbeatMs() / 2,
+                TimeUnit.MILLISECONDS);
+        return this;
+    }
+
+    public int nodeId() {
+        return config.nodeId();
+    }
+
+    private EventLoop loop(long groupId) {
+        return loops[(int) Math.floorMod(Long.hashCode(groupId) * 0x9E3779B9L, (long) loops.length)];
+    }
+
+    /** Hosts a group on this node, starting from its durable log and hard state. */
+    public CompletableFuture<Void> addGroup(long groupId, RaftConfig raftConfig, RaftLog log, HardState hardState,
+                                            long commitOffset, CommitListener listener) {
+        if (raftConfig.self() != config.nodeId()) {
+            throw new IllegalArgumentException("group " + groupId + " is configured for member " + raftConfig.self()
+                    + ", not node " + config.nodeId());
+        }
+        for (int voter : raftConfig.voters()) {
+            if (voter != config.nodeId() && peers.add(voter)) {
+                lastHeardMs.putIfAbsent(voter, clockMs.getAsLong());
+            }
+        }
+        CompletableFuture<Void> added = new CompletableFuture<>();
+        EventLoop loop = loop(groupId);
+        loop.execute(() -> {
+            RaftGroup raft = new RaftGroup(raftConfig, log, hardState, commitOffset,
+                    new Random(groupId * 31 + config.nodeId()), clockMs.getAsLong());
+            for (int peer : down) {
+                raft.peerDown(peer, clockMs.getAsLong());
+            }
+            loop.add(new GroupState(groupId, config.nodeId(), raft, listener));
+            added.complete(null);
+        });
+        return added;
+    }
+
+    public CompletableFuture<Void> removeGroup(long groupId) {
+        CompletableFuture<Void> removed = new CompletableFuture<>();
+        EventLoop loop = loop(groupId);
+        loop.execute(() -> {
+            GroupState group = loop.remove(groupId);
+            if (group != null) {
+                group.failAll(new IllegalStateException("group " + groupId + " was removed from node "
+                        + config.nodeId()));
+            }
+            removed.complete(null);
+        });
+        return removed;
+    }
+
+    /**
+     * Proposes data to a group this node leads; completes with the entry's base offset once it is committed, or with
+     * {@link NotLeaderException} if this node does not lead it (or stops leading before the entry is committed: it
+     * may still be committed by the next leader, as with any Raft or Kafka retry).
+     */
+    public CompletableFuture<Long> propose(long groupId, ByteBuffer data, int count) {
+        CompletableFuture<Long> result = new CompletableFuture<>();
+        EventLoop loop = loop(groupId);
+        loop.execute(() -> {
+            GroupState group = loop.group(groupId);
+            if (group == null) {
+                result.completeExceptionally(new IllegalStateException("no group " + groupId + " on node "
+                        + config.nodeId()));
+                return;
+            }
+            try {
+                long base = group.raft.propose(data, count);
+                group.wait(base, base + count, result);
+                loop.touch(group);
+            } catch (NotLeaderException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result;
+    }
+
+    /** Runs {@code reader} on the group's loop with its Raft state (for status and tests). */
+    public <T> CompletableFuture<T> inspect(long groupId, Function<RaftGroup, T> reader) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        EventLoop loop = loop(groupId);
+        loop.execute(() -> {
+            GroupState group = loop.group(groupId);
+            result.complete(group == null ? null : reader.apply(group.raft));
+        });
+        return result;
+    }
+
+    /** Runs {@code reader} on every group of this node, one task per loop; the map is by group id. */
+    public <T> Map<Long, T> inspectAll(Function<RaftGroup, T> reader) {
+        Map<Long, T> result = new ConcurrentHashMap<>();
+        List<CompletableFuture<Void>> done = new ArrayList<>(loops.length);
+        for (EventLoop loop : loops) {
+            CompletableFuture<Void> pass = new CompletableFuture<>();
+            loop.execute(() -> {
+                for (GroupState group : loop.groups()) {
+                    result.put(group.groupId, reader.apply(group.raft));
+                }
+                pass.complete(null);
+            });
+            done.add(pass);
+        }
+        CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).join();
+        return result;
+    }
+
+    /** A batch from a peer node (called by the transport; an empty batch is the peer's node heartbeat). */
+    public void receive(int fromNode, List<GroupMessage> batch) {
+        long now = clockMs.getAsLong();
+        lastHeardMs.put(fromNode, now);
+        if (down.remove(fromNode)) {
+            forEachGroup(raft -> raft.peerUp(fromNode, clockMs.getAsLong()));
+        }
+        if (batch.isEmpty()) {
+            return;
+        }
+        if (loops.length == 1) {
+            deliver(loops[0], batch);
+            return;
+        }
+        List<List<GroupMessage>> perLoop = new ArrayList<>(loops.length);
+        for (int i = 0; i < loops.length; i++) {
+            perLoop.add(null);
+        }
+        for (GroupMessage message : batch) {
+            EventLoop loop = loop(message.groupId());
+            int index = indexOf(loop);
+            if (perLoop.get(index) == null) {
+                perLoop.set(index, new ArrayList<>());
+            }
+            perLoop.get(index).add(message);
+        }
+        for (int i = 0; i < loops.length; i++) {
+            if (perLoop.get(i) != null) {
+                deliver(loops[i], perLoop.get(i));
+            }
+        }
+    }
+
+    private int indexOf(EventLoop loop) {
+        for (int i = 0; i < loops.length; i++) {
+            if (loops[i] == loop) {
+                return i;
+            }
+        }
+        throw new IllegalStateException();
+    }
+
+    private void deliver(EventLoop loop, List<GroupMessage> messages) {
+        loop.execute(() -> {
+            long now = clockMs.getAsLong();
+            for (GroupMessage message : messages) {
+                GroupState group = loop.group(message.groupId());
+                if (group != null) {
+                    group.raft.receive(message.message(), now);
+                    loop.touch(group);
+                }
+            }
+        });
+    }
+
+    private void forEachGroup(Consumer<RaftGroup> action) {
+        for (EventLoop loop : loops) {
+            loop.execute(() -> {
+                for (GroupState group : loop.groups()) {
+                    action.accept(group.raft);
+                    loop.touch(group);
+                }
+            });
+        }
+    }
+
+    /** The failure detector: node heartbeats to quiet links, peers silent for the node timeout reported down. */
+    private void watchPeers() {
+        long now = clockMs.getAsLong();
+        for (int peer : peers) {
+            if (now - lastSentMs.getOrDefault(peer, 0L) >= config.nodeHeartbeatMs()) {
+                transport.send(peer, List.of());
+            }
+            if (now - lastHeardMs.getOrDefault(peer, now) >= config.nodeTimeoutMs() && down.add(peer)) {
+                forEachGroup(raft -> raft.peerDown(peer, clockMs.getAsLong()));
+            }
+        }
+    }
+
+    /** Peers the failure detector reports down now. */
+    public Set<Integer> peersDown() {
+        return Set.copyOf(down);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        detector.shutdownNow();
+        for (EventLoop loop : loops) {
+            loop.stop();
+        }
+    }
+}

@@ -1,0 +1,364 @@
+package io.fluxmq.raftcore;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
+
+/** Scenarios stepped by hand: each names the Raft rule it holds the core to. */
+class RaftGroupTest {
+
+    private static final Set<Integer> THREE = Set.of(1, 2, 3);
+
+    /** Members on a synchronous network; messages matching {@code blocked} are lost. */
+    private static final class Fixture {
+        final Map<Integer, RaftGroup> groups = new TreeMap<>();
+        final Map<Integer, MemoryRaftLog> logs = new TreeMap<>();
+        final ArrayDeque<Message> wire = new ArrayDeque<>();
+        Predicate<Message> blocked = m -> false;
+        long nowMs;
+
+        Fixture(Set<Integer> voters) {
+            for (int id : voters) {
+                logs.put(id, new MemoryRaftLog());
+                add(id, voters, HardState.INITIAL);
+            }
+        }
+
+        void add(int id, Set<Integer> voters, HardState hardState) {
+            RaftConfig config = new RaftConfig(id, voters, 100, 10, 4, 1 << 20);
+            groups.put(id, new RaftGroup(config, logs.get(id), hardState, 0, new Random(id), nowMs));
+        }
+
+        RaftGroup get(int id) {
+            return groups.get(id);
+        }
+
+        /** Runs ready/advance and delivers messages until nothing moves (bounded). */
+        void settle() {
+            for (int round = 0; round < 10_000; round++) {
+                boolean moved = false;
+                for (RaftGroup group : groups.values()) {
+                    if (group.hasReady()) {
+                        Ready ready = group.ready();
+                        wire.addAll(ready.messages());
+                        wire.addAll(group.advance(ready));
+                        moved = true;
+                    }
+                }
+                while (!wire.isEmpty()) {
+                    Message message = wire.poll();
+                    if (!blocked.test(message) && groups.containsKey(message.to())) {
+                        groups.get(message.to()).receive(message, nowMs);
+                    }
+                    moved = true;
+                }
+                if (!moved) {
+                    return;
+                }
+            }
+            throw new AssertionError("no quiet state after 10,000 rounds");
+        }
+
+        /** Advances the clock in small steps, ticking every member and settling. */
+        void runFor(long ms) {
+            long end = nowMs + ms;
+            while (nowMs < end) {
+                nowMs += 5;
+                for (RaftGroup group : groups.values()) {
+                    group.tick(nowMs);
+                }
+                settle();
+            }
+        }
+
+        /** Cuts {@code id} off and lets the failure detectors on both sides say so. */
+        void cutOff(int id) {
+            blocked = m -> m.from() == id || m.to() == id;
+            for (int other : groups.keySet()) {
+                if (other != id) {
+                    get(other).peerDown(id, nowMs);
+                    get(id).peerDown(other, nowMs);
+                }
+            }
+        }
+
+        void reconnect() {
+            blocked = m -> false;
+            for (int a : groups.keySet()) {
+                for (int b : groups.keySet()) {
+                    if (a != b) {
+                        get(a).peerUp(b, nowMs);
+                    }
+                }
+            }
+        }
+
+        int awaitLeader() {
+            for (int i = 0; i < 200; i++) {
+                for (Map.Entry<Integer, RaftGroup> group : groups.entrySet()) {
+                    if (group.getValue().role() == RaftGroup.Role.LEADER) {
+                        return group.getKey();
+                    }
+                }
+                runFor(10);
+            }
+            throw new AssertionError("no leader");
+        }
+    }
+
+    private static ByteBuffer bytes(String text) {
+        return ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void electsOneLeaderAndReplicatesEntriesSpanningOffsets() throws Exception {
+        Fixture fixture = new Fixture(THREE);
+        int leader = fixture.awaitLeader();
+        RaftGroup group = fixture.get(leader);
+        long first = group.propose(bytes("ten records"), 10);
+        long second = group.propose(bytes("three records"), 3);
+        fixture.runFor(50);
+        assertThat(second).isEqualTo(first + 10);
+        for (RaftGroup member : fixture.groups.values()) {
+            assertThat(member.commitOffset()).isEqualTo(second + 3);
+            assertThat(member.term()).isEqualTo(group.term());
+            assertThat(member.leader()).isEqualTo(leader);
+        }
+        // The new leader's one-offset leader-change entry comes first.
+        assertThat(fixture.logs.get(leader).entries().get(0).kind()).isEqualTo(Entry.Kind.LEADER_CHANGE);
+    }
+
+    @Test
+    void anIdleGroupGoesQuietAndAProposalWakesIt() throws Exception {
+        Fixture fixture = new Fixture(THREE);
+        int id = fixture.awaitLeader();
+        fixture.get(id).propose(bytes("a"), 3);
+        fixture.runFor(100);
+        for (RaftGroup member : fixture.groups.values()) {
+            assertThat(member.quiesced()).as("%s", member).isTrue();
+            assertThat(member.nextTimerMs()).isEqualTo(Long.MAX_VALUE);
+        }
+        List<Message> seen = new ArrayList<>();
+        fixture.blocked = m -> seen.add(m) && false;
+        fixture.runFor(5_000);
+        assertThat(seen).as("messages of a quiet group in 5 s").isEmpty();
+        long base = fixture.get(id).propose(bytes("b"), 2);
+        fixture.runFor(20);
+        for (RaftGroup member : fixture.groups.values()) {
+            assertThat(member.commitOffset()).isEqualTo(base + 2);
+        }
+        assertThat(seen).isNotEmpty();
+    }
+
+    @Test
+    void aQuietGroupElectsAtOnceWhenTheLeadersNodeIsReportedDown() throws Exception {
+        Fixture fixture = new Fixture(THREE);
+        int id = fixture.awaitLeader();
+        fixture.runFor(100);
+        assertThat(fixture.get(id).quiesced()).isTrue();
+        long start = fixture.nowMs;
+        fixture.groups.remove(id);
+        for (RaftGroup member : fixture.groups.values()) {
+            member.peerDown(id, fixture.nowMs);
+        }
+        int next = fixture.awaitLeader();
+        assertThat(next).isNotEqualTo(id);
+        assertThat(fixture.nowMs - start).as("ms from the report to a new leader").isLessThan(50);
+    }
+
+    @Test
+    void aVoteIsSentOnlyAfterTheHardStateIsPersisted() {
+        RaftConfig config = new RaftConfig(2, THREE, 100, 10, 4, 1 << 20);
+        RaftGroup voter = new RaftGroup(config, new MemoryRaftLog(), HardState.INITIAL, 0, new Random(1), 0);
+        voter.receive(new Message.VoteRequest(1, 2, 1, 0, 0, false, false), 0);
+        Ready ready = voter.ready();
+        assertThat(ready.messages()).isEmpty();
+        assertThat(ready.hardState()).isEqualTo(new HardState(1, 1));
+        assertThat(voter.advance(ready)).containsExactly(new Message.VoteResponse(2, 1, 1, true, false));
+    }
+
+    @Test
+    void anAppendIsAcknowledgedOnlyAfterTheLogIsPersisted() {
+        RaftConfig config = new RaftConfig(2, THREE, 100, 10, 4, 1 << 20);
+        RaftGroup follower = new RaftGroup(config, new MemoryRaftLog(), HardState.INITIAL, 0, new Random(1), 0);
+        Entry entry = Entry.data(0, 5, 1, bytes("x"));
+        follower.receive(new Message.AppendRequest(1, 2, 1, -1, 0, List.of(entry), 0), 0);
+        Ready ready = follower.ready();
+        assertThat(ready.messages()).isEmpty();
+        assertThat(ready.persistEnd()).isEqualTo(5);
+        assertThat(follower.advance(ready)).containsExactly(
+                new Message.AppendResponse(2, 1, 1, true, 5, -1, 0, 0));
+    }
+
+    @Test
+    void aLeaderCountsItsOwnCopyOnlyOnceItIsDurable() throws Exception {
+        Fixture fixture = new Fixture(THREE);
+        int id = fixture.awaitLeader();
+        RaftGroup leader = fixture.get(id);
+        long commit = leader.commitOffset();
+        long base = leader.propose(bytes("a"), 2);
+        Ready ready = leader.ready();
+        int follower = id == 1 ? 2 : 1;
+        // One follower holds it durably, the leader has not forced it yet: one copy of three is no majority.
+        leader.receive(new Message.AppendResponse(follower, id, leader.term(), true, base + 2, base - 1, 0, 0),
+                fixture.nowMs);
+        assertThat(leader.commitOffset()).isEqualTo(commit);
+        leader.advance(ready);
+        assertThat(leader.commitOffset()).isEqualTo(base + 2);
+    }
+
+    @Test
+    void aFollowerThatHearsFromItsLeaderIgnoresAnElection() {
+        RaftConfig config = new RaftConfig(2, THREE, 100, 10, 4, 1 << 20);
+        RaftGroup follower = new RaftGroup(config, new MemoryRaftLog(), HardState.INITIAL, 0, new Random(1), 0);
+        follower.receive(new Message.Heartbeat(1, 2, 1, 0, false), 0);
+        follower.receive(new Message.VoteRequest(3, 2, 2, 0, 0, false, false), 50);
+        assertThat(follower.term()).isEqualTo(1);
+        Ready ready = follower.ready();
+        assertThat(ready.messages()).containsExactly(new Message.HeartbeatResponse(2, 1, 1));
+        assertThat(follower.advance(ready)).isEmpty();
+        // Once the leader has been silent for an election timeout, the same request wins the vote.
+        follower.receive(new Message.VoteRequest(3, 2, 2, 0, 0, false, false), 200);
+        assertThat(follower.term()).isEqualTo(2);
+    }
+
+    /**
+     * Raft's figure 8: a leader must not commit an entry of an earlier term by counting copies. Member 1 (term 2) got
+     * its entry to member 2 only; member 5 then led term 3 elsewhere; member 1 leads again in term 4 and copies its
+     * term-2 entry to member 3 — a majority holds it, but it is not committed until an entry of term 4 is.
+     */
+    @Test
+    void anEntryOfAnEarlierTermIsNotCommittedByCountingCopies() {
+        Set<Integer> five = Set.of(1, 2, 3, 4, 5);
+        RaftConfig config = new RaftConfig(1, five, 100, 10, 4, 1 << 20);
+        MemoryRaftLog log = new MemoryRaftLog();
+        log.append(Entry.leaderChange(0, 1));
+        log.append(Entry.data(1, 1, 2, bytes("term 2")));
+        RaftGroup leader = new RaftGroup(config, log, new HardState(3, HardState.NO_VOTE), 0, new Random(1), 0);
+        leader.tick(1000);
+        drain(leader);
+        for (int voter : List.of(2, 3)) {
+            leader.receive(new Message.VoteResponse(voter, 1, 3, true, true), 1000);
+        }
+        drain(leader);
+        for (int voter : List.of(2, 3)) {
+            leader.receive(new Message.VoteResponse(voter, 1, 4, true, false), 1000);
+        }
+        assertThat(leader.role()).isEqualTo(RaftGroup.Role.LEADER);
+        assertThat(leader.term()).isEqualTo(4);
+        // Members 2 and 3 hold the term-2 entry (up to offset 2), not yet the term-4 leader change at offset 2.
+        leader.receive(new Message.AppendResponse(2, 1, 4, true, 2, 1, 0, 0), 1000);
+        leader.receive(new Message.AppendResponse(3, 1, 4, true, 2, 1, 0, 0), 1000);
+        drain(leader);
+        assertThat(leader.commitOffset()).isZero();
+        leader.receive(new Message.AppendResponse(2, 1, 4, true, 3, 2, 0, 0), 1000);
+        leader.receive(new Message.AppendResponse(3, 1, 4, true, 3, 2, 0, 0), 1000);
+        drain(leader);
+        assertThat(leader.commitOffset()).isEqualTo(3);
+    }
+
+    @Test
+    void aFollowerWithADivergentTailIsTruncatedToTheLeadersLog() throws Exception {
+        Fixture fixture = new Fixture(THREE);
+        int first = fixture.awaitLeader();
+        fixture.get(first).propose(bytes("committed"), 4);
+        fixture.runFor(50);
+        long committed = fixture.get(first).commitOffset();
+        // The leader appends entries of several sizes that reach no one, then is cut off.
+        fixture.cutOff(first);
+        fixture.get(first).propose(bytes("lost-1"), 7);
+        fixture.get(first).propose(bytes("lost-2"), 1);
+        fixture.get(first).propose(bytes("lost-3"), 3);
+        fixture.runFor(400);
+        int second = -1;
+        for (int id : THREE) {
+            if (id != first && fixture.get(id).role() == RaftGroup.Role.LEADER) {
+                second = id;
+            }
+        }
+        assertThat(second).as("the other two elect a leader").isPositive();
+        fixture.get(second).propose(bytes("kept"), 2);
+        fixture.runFor(50);
+        fixture.reconnect();
+        fixture.runFor(300);
+        List<Entry> reference = fixture.logs.get(second).entries();
+        for (int id : THREE) {
+            assertThat(fixture.logs.get(id).entries()).as("log of %d", id).hasSize(reference.size());
+            for (int i = 0; i < reference.size(); i++) {
+                assertThat(fixture.logs.get(id).entries().get(i).samePlace(reference.get(i))).isTrue();
+            }
+            assertThat(fixture.get(id).commitOffset()).isGreaterThan(committed);
+        }
+        assertThat(reference.stream().map(e -> StandardCharsets.UTF_8.decode(e.data().duplicate()).toString()))
+                .doesNotContain("lost-1", "lost-2", "lost-3").contains("committed", "kept");
+    }
+
+    @Test
+    void anIsolatedMemberThatComesBackDoesNotDisturbTheLeader() {
+        Fixture fixture = new Fixture(THREE);
+        int leader = fixture.awaitLeader();
+        long term = fixture.get(leader).term();
+        int loner = leader == 3 ? 2 : 3;
+        fixture.cutOff(loner);
+        fixture.runFor(2_000);
+        assertThat(fixture.get(loner).term()).as("pre-votes do not raise the loner's term").isEqualTo(term);
+        fixture.reconnect();
+        fixture.runFor(500);
+        assertThat(fixture.get(leader).role()).isEqualTo(RaftGroup.Role.LEADER);
+        assertThat(fixture.get(leader).term()).isEqualTo(term);
+    }
+
+    @Test
+    void aLeaderCutOffFromTheMajorityStepsDown() {
+        Fixture fixture = new Fixture(THREE);
+        int leader = fixture.awaitLeader();
+        fixture.cutOff(leader);
+        fixture.runFor(300);
+        assertThat(fixture.get(leader).role()).isNotEqualTo(RaftGroup.Role.LEADER);
+        assertThatThrownBy(() -> fixture.get(leader).propose(bytes("x"), 1)).isInstanceOf(NotLeaderException.class);
+    }
+
+    @Test
+    void leadershipMovesToTheChosenMember() throws Exception {
+        Fixture fixture = new Fixture(THREE);
+        int leader = fixture.awaitLeader();
+        int target = leader == 1 ? 2 : 1;
+        fixture.get(leader).propose(bytes("before"), 5);
+        fixture.get(leader).transferLeadership(target);
+        assertThatThrownBy(() -> fixture.get(leader).propose(bytes("during"), 1))
+                .isInstanceOf(NotLeaderException.class);
+        fixture.runFor(30);
+        assertThat(fixture.get(target).role()).isEqualTo(RaftGroup.Role.LEADER);
+        assertThat(fixture.get(leader).role()).isEqualTo(RaftGroup.Role.FOLLOWER);
+        assertThat(fixture.get(leader).leader()).isEqualTo(target);
+    }
+
+    @Test
+    void aRestartedMemberKeepsItsVote() {
+        RaftConfig config = new RaftConfig(2, THREE, 100, 10, 4, 1 << 20);
+        RaftGroup restarted = new RaftGroup(config, new MemoryRaftLog(), new HardState(5, 1), 0, new Random(1), 0);
+        restarted.receive(new Message.VoteRequest(3, 2, 5, 0, 0, false, false), 0);
+        List<Message> sent = new ArrayList<>();
+        Ready ready = restarted.ready();
+        sent.addAll(ready.messages());
+        sent.addAll(restarted.advance(ready));
+        assertThat(sent).containsExactly(new Message.VoteResponse(2, 3, 5, false, false));
+    }
+
+    private static void drain(RaftGroup group) {
+        if (group.hasReady()) {
+            group.advance(group.ready());
+        }
+    }
+}
