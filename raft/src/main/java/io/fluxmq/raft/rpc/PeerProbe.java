@@ -25,8 +25,9 @@ import org.apache.ratis.util.NetUtils;
  * a connection for a moment after its connections to peers were closed: seen with {@code docker kill}, a probe
  * connected about 230 ms after the SIGKILL, 80 ms before the process had exited, and was reset right after. So an
  * accepted probe connection is held for {@code holdMs}; when the peer closes or resets it within that time (a live Raft
- * server keeps an idle connection open) the probe connects again, {@code attempts} times at most. A refusal is the only
- * answer that says gone, whichever attempt gets it. Thread-safe.
+ * server keeps an idle connection open), or a connect fails other than by a refusal or a timeout (reset during the
+ * handshake, no route), the probe connects again, {@code attempts} times in all at most. A refusal is the only answer
+ * that says gone, whichever attempt gets it. Thread-safe.
  */
 final class PeerProbe {
     /** How long an accepted probe connection is held to see whether the peer resets it (ms). */
@@ -51,32 +52,33 @@ final class PeerProbe {
     }
 
     /**
-     * Completes with true when {@code address} ({@code host:port}, resolved at each attempt) refuses a connection,
-     * with false when a connection stays open for the hold time, the attempts are used up or a connect fails otherwise;
-     * on an event loop thread of the group, within about {@code attempts * (connect timeout + hold)}.
+     * Completes with the attempt (1 for the first connect) at which {@code address} ({@code host:port}, resolved at
+     * each attempt) refused a connection: the peer is gone. Completes with 0 when a connection stays open for the hold
+     * time, the attempts are used up or a connect fails otherwise. Completes on an event loop thread of the group,
+     * within about {@code attempts * (connect timeout + hold)}.
      */
-    CompletableFuture<Boolean> refuses(String address) {
-        CompletableFuture<Boolean> result = new CompletableFuture<>();
-        attempt(address, attempts, result);
+    CompletableFuture<Integer> refusedAt(String address) {
+        CompletableFuture<Integer> result = new CompletableFuture<>();
+        attempt(address, 1, result);
         return result;
     }
 
-    private void attempt(String address, int left, CompletableFuture<Boolean> result) {
+    private void attempt(String address, int attempt, CompletableFuture<Integer> result) {
         InetSocketAddress target;
         try {
             target = NetUtils.createSocketAddr(address);
         } catch (RuntimeException e) {
-            result.complete(false);
+            result.complete(0);
             return;
         }
         try {
-            connect(target, address, left, result);
+            connect(target, address, attempt, result);
         } catch (RuntimeException e) { // the group is shutting down
-            result.complete(false);
+            result.complete(0);
         }
     }
 
-    private void connect(InetSocketAddress target, String address, int left, CompletableFuture<Boolean> result) {
+    private void connect(InetSocketAddress target, String address, int attempt, CompletableFuture<Integer> result) {
         new Bootstrap().group(group).channel(NioSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMs)
                 .handler(new ChannelInboundHandlerAdapter() {
@@ -88,26 +90,37 @@ final class PeerProbe {
                 .connect(target)
                 .addListener((ChannelFuture f) -> {
                     if (!f.isSuccess()) {
-                        result.complete(f.cause() instanceof ConnectException
-                                && !(f.cause() instanceof ConnectTimeoutException));
+                        if (f.cause() instanceof ConnectTimeoutException) {
+                            result.complete(0); // no answer: frozen, cut off or its address gone
+                        } else if (f.cause() instanceof ConnectException) {
+                            result.complete(attempt); // refused
+                        } else {
+                            // reset while connecting (the listener closed between the handshake and Netty's
+                            // finishConnect), no route, no address: ask again while attempts are left
+                            next(address, attempt, result);
+                        }
                         return;
                     }
                     Channel channel = f.channel();
                     // both run on the channel's event loop, so exactly one of them decides
                     ScheduledFuture<?> hold = channel.eventLoop().schedule(() -> {
-                        result.complete(false); // it kept the connection open: alive
+                        result.complete(0); // it kept the connection open: alive
                         channel.close();
                     }, holdMs, TimeUnit.MILLISECONDS);
                     channel.closeFuture().addListener(c -> {
                         hold.cancel(false);
                         if (!result.isDone()) { // closed by the peer within the hold
-                            if (left > 1) {
-                                attempt(address, left - 1, result);
-                            } else {
-                                result.complete(false);
-                            }
+                            next(address, attempt, result);
                         }
                     });
                 });
+    }
+
+    private void next(String address, int attempt, CompletableFuture<Integer> result) {
+        if (attempt < attempts) {
+            attempt(address, attempt + 1, result);
+        } else {
+            result.complete(0);
+        }
     }
 }

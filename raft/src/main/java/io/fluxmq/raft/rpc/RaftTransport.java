@@ -230,10 +230,10 @@ final class RaftTransport implements RaftServerRpc, PeerDownNotifier {
         if (closing || peer == null || peerDownListeners.isEmpty()) {
             return;
         }
-        prober.refuses(peer.address()).thenAccept(refused -> {
-            if (refused && !closing) {
-                LOGGER.info("{}: Raft peer {} closed its connection and refuses new ones: its process is gone",
-                        server.getId(), suspect);
+        prober.refusedAt(peer.address()).thenAccept(attempt -> {
+            if (attempt > 0 && !closing) {
+                LOGGER.info("{}: Raft peer {} closed its connection and refuses new ones (probe connection {}): its"
+                        + " process is gone", server.getId(), suspect, attempt);
                 gone.add(suspect);
                 requestPool.execute(() -> peerDownListeners.forEach(l -> l.accept(suspect)));
             }

@@ -13,7 +13,7 @@ import org.apache.ratis.thirdparty.io.netty.channel.nio.NioEventLoopGroup;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** What the peer-gone probe concludes from real sockets on 127.0.0.1. */
+/** What the peer-gone probe ({@link PeerProbe}) concludes from real sockets on 127.0.0.1. */
 class PeerProbeTest {
     private static final long HOLD_MS = 300;
     private static final int ATTEMPTS = 3;
@@ -35,14 +35,15 @@ class PeerProbeTest {
         try (ServerSocket closed = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             port = closed.getLocalPort();
         }
-        assertThat(probe.refuses(address(port)).get(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(probe.refusedAt(address(port)).get(5, TimeUnit.SECONDS)).as("refused at the first connect")
+                .isEqualTo(1);
     }
 
     @Test
     void aPeerThatKeepsTheConnectionOpenIsAlive() throws Exception {
         try (ServerSocket live = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             long start = System.nanoTime();
-            assertThat(probe.refuses(address(live.getLocalPort())).get(5, TimeUnit.SECONDS)).isFalse();
+            assertThat(probe.refusedAt(address(live.getLocalPort())).get(5, TimeUnit.SECONDS)).isZero();
             assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start))
                     .as("ms until the probe took the peer for alive (it holds the connection first)")
                     .isGreaterThanOrEqualTo(HOLD_MS);
@@ -53,16 +54,16 @@ class PeerProbeTest {
     @Test
     void aPeerWhoseListenerClosesAndResetsTheProbeConnectionIsGone() throws Exception {
         ServerSocket dying = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        CompletableFuture<Boolean> gone;
+        CompletableFuture<Integer> gone;
         try (dying) {
-            gone = probe.refuses(address(dying.getLocalPort()));
+            gone = probe.refusedAt(address(dying.getLocalPort()));
             dying.setSoTimeout(5000);
             Socket accepted = dying.accept(); // the probe connected
             dying.close(); // the listener goes first, then the connection is reset
             accepted.setSoLinger(true, 0);
             accepted.close();
         }
-        assertThat(gone.get(5, TimeUnit.SECONDS)).as("a refusal on the next attempt").isTrue();
+        assertThat(gone.get(5, TimeUnit.SECONDS)).as("refused at the second connect").isEqualTo(2);
     }
 
     @Test
@@ -80,7 +81,7 @@ class PeerProbeTest {
             });
             closer.setDaemon(true);
             closer.start();
-            assertThat(probe.refuses(address(live.getLocalPort())).get(5, TimeUnit.SECONDS)).isFalse();
+            assertThat(probe.refusedAt(address(live.getLocalPort())).get(5, TimeUnit.SECONDS)).isZero();
             assertThat(accepted.get()).as("probe connections").isEqualTo(ATTEMPTS);
         }
     }
