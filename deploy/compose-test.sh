@@ -15,15 +15,19 @@
 #              container paused past raft.pause.close.threshold.ms must exit with code 3; must run its 3 tests
 #   roundtrip  a default Java producer writes 10000 records to an RF=3 topic, a consumer group reads each once
 #   kcat       kcat writes 10000 lines to an RF=3 topic and reads each back once in a consumer group
-#   admin      `docker-compose run --rm admin cluster status` shows three nodes UP
+#   admin      `$COMPOSE run --rm -T admin cluster status` shows three nodes UP
 #   failover   under a continuous producer: docker kill of a partition leader, docker pause of another node past
 #              the election and session timeouts, docker network disconnect of the third, each healed in turn;
 #              recovery times printed; every acknowledged record present exactly once
 #   rolling    docker restart of each node in turn (waiting until healthy and in sync) under a continuous producer
-# Environment: CHECKS, BASE_IMAGE (default: eclipse-temurin:17-jre if present locally, else the image
-# deploy/base-image/build.sh builds), FLUXMQ_IMAGE (fluxmq:compose-test), COMPOSE_PROJECT_NAME (fluxmqtest),
-# NODE0_KAFKA_PORT..NODE2_KAFKA_PORT (39092-39094), SKIP_PACKAGE=1 (use the jars already built), MAVEN_ARGS (given to
-# Maven, e.g. -o), COMPOSE_TEST_LOGS (where the nodes' logs are saved before `down`, target/compose-test). Needs root to install or start the engine; Java 17 and kcat on the host (kcat is installed if missing).
+# Environment: CHECKS; COMPOSE, the compose command, split at spaces (`docker-compose`, `docker compose`, or the path
+# of a Compose v2 binary; default docker-compose if on PATH, else `docker compose`); BASE_IMAGE (default:
+# eclipse-temurin:17-jre if present locally, else the image deploy/base-image/build.sh builds); FLUXMQ_IMAGE
+# (fluxmq:compose-test); COMPOSE_PROJECT_NAME (fluxmqtest); NODE0_KAFKA_PORT..NODE2_KAFKA_PORT (39092-39094);
+# SKIP_PACKAGE=1 (use the jars already built); MAVEN_ARGS (given to Maven, e.g. -o); COMPOSE_TEST_LOGS (where the
+# nodes' logs are saved before `down`, target/compose-test). Needs root to install or start the engine; Java 17 and
+# kcat on the host (kcat is installed if missing).
+#   COMPOSE=/opt/compose-v2/docker-compose deploy/compose-test.sh     the same under Compose v2
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CHECKS="${CHECKS:-containerit roundtrip kcat admin failover rolling}"
@@ -40,7 +44,9 @@ took() { echo "== $1 took $(( SECONDS - step_start )) s"; }
 step "engine"
 missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
-command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || missing+=(docker-compose)
+if [ -z "${COMPOSE:-}" ]; then
+  command -v docker-compose >/dev/null 2>&1 || docker compose version >/dev/null 2>&1 || missing+=(docker-compose)
+fi
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)   # for the base image
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -58,9 +64,16 @@ if ! docker version >/dev/null 2>&1; then
   for _ in $(seq 300); do docker version >/dev/null 2>&1 && break; sleep 0.1; done
   docker version >/dev/null 2>&1 || { echo "dockerd did not start; see /var/log/dockerd.log" >&2; exit 1; }
 fi
-if command -v docker-compose >/dev/null 2>&1; then compose=(docker-compose); else compose=(docker compose); fi
+if [ -n "${COMPOSE:-}" ]; then
+  read -r -a compose <<< "$COMPOSE"
+elif command -v docker-compose >/dev/null 2>&1; then
+  compose=(docker-compose)
+else
+  compose=(docker compose)
+fi
+"${compose[@]}" version >/dev/null 2>&1 || { echo "compose command '${compose[*]}' does not run" >&2; exit 1; }
 unset DOCKER_BUILDKIT
-echo "docker $(docker version --format '{{.Server.Version}}'), $("${compose[@]}" version --short 2>/dev/null || true)"
+echo "docker $(docker version --format '{{.Server.Version}}'), ${compose[*]} $("${compose[@]}" version --short 2>/dev/null || true)"
 took "engine"
 
 step "base image"
@@ -128,7 +141,11 @@ fi
 step "up"
 "${compose[@]}" up -d --no-build node0 node1 node2
 declare -A container
-for n in 0 1 2; do container[$n]="$("${compose[@]}" ps -q "node$n")"; done
+# by id, from compose itself: v1 names the containers fluxmqtest_node0_1, v2 fluxmqtest-node0-1
+for n in 0 1 2; do
+  container[$n]="$("${compose[@]}" ps -q "node$n")"
+  [[ "${container[$n]}" =~ ^[0-9a-f]+$ ]] || { echo "node$n: no single container id from ps -q: '${container[$n]}'" >&2; exit 1; }
+done
 network="$(docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}' "${container[0]}")"
 deadline=$(( SECONDS + 180 ))
 for n in 0 1 2; do
@@ -170,7 +187,7 @@ for check in $CHECKS; do
       rm -f "$sent" "$got"
       ;;
     admin)
-      out="$(timeout 120 "${compose[@]}" run --rm admin cluster status)"
+      out="$(timeout 120 "${compose[@]}" run --rm -T admin cluster status)"
       echo "$out"
       [ "$(echo "$out" | grep -cE '^[0-2] +node[0-2]:19092 +UP ')" = 3 ] || { echo "admin: not three nodes UP" >&2; exit 1; }
       ;;

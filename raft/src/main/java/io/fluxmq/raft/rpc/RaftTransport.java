@@ -1,7 +1,6 @@
 package io.fluxmq.raft.rpc;
 
 import java.io.IOException;
-import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.util.Collection;
 import java.util.List;
@@ -45,29 +44,22 @@ import org.apache.ratis.server.RaftServerConfigKeys;
 import org.apache.ratis.server.RaftServerRpc;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
-import org.apache.ratis.thirdparty.io.netty.bootstrap.Bootstrap;
 import org.apache.ratis.thirdparty.io.netty.bootstrap.ServerBootstrap;
 import org.apache.ratis.thirdparty.io.netty.channel.Channel;
-import org.apache.ratis.thirdparty.io.netty.channel.ChannelFuture;
 import org.apache.ratis.thirdparty.io.netty.channel.ChannelHandler;
 import org.apache.ratis.thirdparty.io.netty.channel.ChannelHandlerContext;
-import org.apache.ratis.thirdparty.io.netty.channel.ChannelInboundHandlerAdapter;
 import org.apache.ratis.thirdparty.io.netty.channel.ChannelInitializer;
-import org.apache.ratis.thirdparty.io.netty.channel.ChannelOption;
 import org.apache.ratis.thirdparty.io.netty.channel.ChannelPipeline;
-import org.apache.ratis.thirdparty.io.netty.channel.ConnectTimeoutException;
 import org.apache.ratis.thirdparty.io.netty.channel.EventLoopGroup;
 import org.apache.ratis.thirdparty.io.netty.channel.SimpleChannelInboundHandler;
 import org.apache.ratis.thirdparty.io.netty.channel.nio.NioEventLoopGroup;
 import org.apache.ratis.thirdparty.io.netty.channel.socket.SocketChannel;
 import org.apache.ratis.thirdparty.io.netty.channel.socket.nio.NioServerSocketChannel;
-import org.apache.ratis.thirdparty.io.netty.channel.socket.nio.NioSocketChannel;
 import org.apache.ratis.thirdparty.io.netty.handler.codec.protobuf.ProtobufDecoder;
 import org.apache.ratis.thirdparty.io.netty.handler.codec.protobuf.ProtobufEncoder;
 import org.apache.ratis.thirdparty.io.netty.handler.codec.protobuf.ProtobufVarint32FrameDecoder;
 import org.apache.ratis.thirdparty.io.netty.handler.codec.protobuf.ProtobufVarint32LengthFieldPrepender;
 import org.apache.ratis.thirdparty.io.netty.util.AttributeKey;
-import org.apache.ratis.util.NetUtils;
 import org.apache.ratis.util.ProtoUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -106,6 +98,7 @@ final class RaftTransport implements RaftServerRpc, PeerDownNotifier {
     private final Map<RaftPeerId, PeerChannel> peers = new ConcurrentHashMap<>();
     private final long requestTimeoutMs;
     private final int connectTimeoutMs;
+    private final PeerProbe prober;
     private volatile Channel serverChannel;
     private volatile boolean closing;
     private final List<Consumer<RaftPeerId>> peerDownListeners = new CopyOnWriteArrayList<>();
@@ -130,6 +123,7 @@ final class RaftTransport implements RaftServerRpc, PeerDownNotifier {
         this.bossGroup = new NioEventLoopGroup(1, daemonThreads(server.getId() + "-raft-accept"));
         this.workerGroup = new NioEventLoopGroup(2, daemonThreads(server.getId() + "-raft-io"));
         this.clientGroup = new NioEventLoopGroup(2, daemonThreads(server.getId() + "-raft-out"));
+        this.prober = new PeerProbe(clientGroup, connectTimeoutMs);
         this.requestPool = Executors.newCachedThreadPool(daemonThreads(server.getId() + "-raft-request"));
         this.appenderPool = Executors.newScheduledThreadPool(APPENDER_THREADS,
                 daemonThreads(server.getId() + "-raft-append"));
@@ -228,29 +222,22 @@ final class RaftTransport implements RaftServerRpc, PeerDownNotifier {
     }
 
     /**
-     * A peer's connection to this node closed: if its Raft port now refuses connections, its process is gone and the
-     * listeners hear of it. A connect that times out or fails otherwise says nothing (a frozen peer, a cut network).
+     * A peer's connection to this node closed: if its Raft port now refuses connections ({@link PeerProbe}), its
+     * process is gone and the listeners hear of it.
      */
     private void probe(RaftPeerId suspect) {
         PeerChannel peer = peers.get(suspect);
         if (closing || peer == null || peerDownListeners.isEmpty()) {
             return;
         }
-        new Bootstrap().group(clientGroup).channel(NioSocketChannel.class)
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, connectTimeoutMs)
-                .handler(new ChannelInboundHandlerAdapter())
-                .connect(NetUtils.createSocketAddr(peer.address()))
-                .addListener((ChannelFuture f) -> {
-                    if (f.isSuccess()) {
-                        f.channel().close();
-                    } else if (f.cause() instanceof ConnectException && !(f.cause() instanceof ConnectTimeoutException)
-                            && !closing) {
-                        LOGGER.info("{}: Raft peer {} closed its connection and refuses new ones: its process is gone",
-                                server.getId(), suspect);
-                        gone.add(suspect);
-                        requestPool.execute(() -> peerDownListeners.forEach(l -> l.accept(suspect)));
-                    }
-                });
+        prober.refusedAt(peer.address()).thenAccept(attempt -> {
+            if (attempt > 0 && !closing) {
+                LOGGER.info("{}: Raft peer {} closed its connection and refuses new ones (probe connection {}): its"
+                        + " process is gone", server.getId(), suspect, attempt);
+                gone.add(suspect);
+                requestPool.execute(() -> peerDownListeners.forEach(l -> l.accept(suspect)));
+            }
+        });
     }
 
     // ---- outgoing ----
