@@ -7,6 +7,7 @@ import io.fluxmq.kafka.broker.TopicInfo;
 import io.fluxmq.raft.partition.PartitionReplica;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -27,6 +28,7 @@ import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.NotCoordinatorException;
 import org.apache.kafka.common.internals.Topic;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.ControlRecordType;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.record.Record;
 import org.apache.kafka.common.record.RecordBatch;
@@ -121,7 +123,7 @@ public final class GroupCoordinator implements AutoCloseable {
         };
     }
 
-    static int partitionFor(String groupId, int partitions) {
+    public static int partitionFor(String groupId, int partitions) {
         return Utils.abs(groupId.hashCode()) % partitions;
     }
 
@@ -247,6 +249,15 @@ public final class GroupCoordinator implements AutoCloseable {
                     break;
                 }
                 for (RecordBatch b : batch.batches()) {
+                    if (b.isControlBatch()) { // a transaction marker: pending transactional offsets apply or drop
+                        Iterator<Record> marker = b.iterator();
+                        if (marker.hasNext()) {
+                            shard.completeTransaction(b.producerId(),
+                                    ControlRecordType.parse(marker.next().key()) == ControlRecordType.COMMIT);
+                        }
+                        offset = b.nextOffset();
+                        continue;
+                    }
                     for (Record r : b) {
                         GroupRecords.Entry entry = GroupRecords.decode(r);
                         if (entry != null) {
@@ -265,6 +276,30 @@ public final class GroupCoordinator implements AutoCloseable {
             shards.remove(shard.partition(), shard);
             shard.unload();
         }
+    }
+
+    /**
+     * A transaction marker of {@code producerId} was written to offsets partition {@code partition} (on this node, its
+     * leader): the producer's pending transactional offsets take effect on COMMIT or are dropped on ABORT. A marker
+     * written while the shard still loads is found by the load itself when it lies below the high watermark the
+     * load read up to.
+     */
+    public void onTransactionMarker(int partition, long producerId, boolean commit) {
+        GroupShard shard = shards.get(partition);
+        if (shard != null) {
+            shard.completeTransaction(producerId, commit);
+        }
+    }
+
+    /** TxnOffsetCommit for a group served here: see {@link GroupShard#txnCommit}. */
+    public CompletableFuture<Errors> txnCommit(String groupId, long producerId, String memberId, String instanceId,
+                                               int generation, Map<TopicPartition, CommittedOffset> commits) {
+        Route route = route(groupId);
+        if (route instanceof Route.Refused refused) {
+            return CompletableFuture.completedFuture(refused.error());
+        }
+        return ((Route.Served) route).shard().txnCommit(groupId, producerId, memberId, instanceId, generation,
+                commits, now()).exceptionally(KafkaErrors::ofCoordinatorWrite);
     }
 
     /**
