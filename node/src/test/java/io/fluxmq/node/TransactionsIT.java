@@ -10,7 +10,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -30,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code read_committed} consumers see exactly the committed records and stop at the last stable offset while a
  * transaction is open, {@code read_uncommitted} ones see everything; a second producer with the same transactional
  * id fences the first and aborts its open transaction; a transaction left open past its timeout is aborted by the
- * coordinator and its producer fenced.
+ * coordinator and its producer fenced; offsets sent with a transaction ({@code sendOffsetsToTransaction}) reach the
+ * group only when it commits.
  */
 class TransactionsIT {
     private static final String TOPIC = "txn";
@@ -96,7 +101,54 @@ class TransactionsIT {
             slow.close(Duration.ZERO);
             assertThat(values(read(bootstrap, true))).containsExactlyInAnyOrderElementsOf(committed);
             assertThat(values(read(bootstrap, false))).containsExactlyInAnyOrderElementsOf(everything);
+
+            sendOffsetsToTransactionCommitsOnlyWithTheTransaction(cluster);
         }
+    }
+
+    /**
+     * Offsets sent with a transaction reach the group when it commits, never when it aborts. The abort's markers are
+     * written before the next transaction can add partitions (CONCURRENT_TRANSACTIONS until then), so once the third
+     * transaction's offset is visible the aborted one would have been too.
+     */
+    private static void sendOffsetsToTransactionCommitsOnlyWithTheTransaction(TestCluster cluster) throws Exception {
+        String bootstrap = cluster.bootstrap();
+        TopicPartition in0 = new TopicPartition("in", 0);
+        TopicPartition in1 = new TopicPartition("in", 1);
+        cluster.createTopic("in", 2, (short) 3);
+        ConsumerGroupMetadata group = new ConsumerGroupMetadata("eos-group");
+        try (KafkaProducer<String, String> producer = transactional(bootstrap, "tx-offsets", 60_000);
+             Admin admin = cluster.admin()) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>(TOPIC, 0, null, "x0"));
+            producer.sendOffsetsToTransaction(Map.of(in0, new OffsetAndMetadata(5)), group);
+            producer.commitTransaction();
+            eventually(() -> {
+                assertThat(groupOffsets(admin)).containsEntry(in0, 5L);
+                return null;
+            });
+
+            producer.beginTransaction();
+            producer.sendOffsetsToTransaction(Map.of(in0, new OffsetAndMetadata(8)), group);
+            producer.abortTransaction();
+
+            producer.beginTransaction();
+            producer.sendOffsetsToTransaction(Map.of(in1, new OffsetAndMetadata(3)), group);
+            producer.commitTransaction();
+            eventually(() -> {
+                assertThat(groupOffsets(admin)).containsEntry(in1, 3L);
+                return null;
+            });
+            assertThat(groupOffsets(admin)).as("the aborted offset never took effect").containsEntry(in0, 5L);
+        }
+    }
+
+    private static Map<TopicPartition, Long> groupOffsets(Admin admin) throws Exception {
+        Map<TopicPartition, Long> out = new java.util.HashMap<>();
+        admin.listConsumerGroupOffsets("eos-group").partitionsToOffsetAndMetadata().get(30, TimeUnit.SECONDS)
+                .forEach((tp, o) -> out.put(tp, o.offset()));
+        return out;
     }
 
     static KafkaProducer<String, String> transactional(String bootstrap, String id, int timeoutMs) {
