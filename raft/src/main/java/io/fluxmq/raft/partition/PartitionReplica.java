@@ -369,7 +369,7 @@ public final class PartitionReplica {
     private void failLocked(List<Pending> batches, PartitionException failure) {
         for (Pending p : batches) {
             EntryHeader h = p.header();
-            if (h.idempotent()) {
+            if (h.idempotent() && !h.marker()) { // a marker has no sequence; its coordinator retries it
                 Refused earlier = refused.get(h.producerId());
                 if (earlier == null || earlier.term() != p.term() || earlier.epoch() != h.producerEpoch()
                         || earlier.baseSequence() > h.baseSequence()) {
