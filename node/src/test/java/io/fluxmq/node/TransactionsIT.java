@@ -35,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * transaction is open, {@code read_uncommitted} ones see everything; a second producer with the same transactional
  * id fences the first and aborts its open transaction; a transaction left open past its timeout is aborted by the
  * coordinator and its producer fenced; offsets sent with a transaction ({@code sendOffsetsToTransaction}) reach the
- * group only when it commits.
+ * group only when it commits; the coordinator's node killed mid-transaction loses no committed transaction and
+ * exposes no aborted record.
  */
 class TransactionsIT {
     private static final String TOPIC = "txn";
@@ -104,6 +105,66 @@ class TransactionsIT {
 
             sendOffsetsToTransactionCommitsOnlyWithTheTransaction(cluster);
         }
+    }
+
+    /**
+     * The node coordinating a transactional id SIGKILLed twice: once with a transaction open (its producer aborts it
+     * through the new coordinator, which loaded the open transaction from the replicated state partition), once right
+     * after a commit was acknowledged (the new coordinator finds PREPARE_COMMIT or COMPLETE_COMMIT and the markers
+     * reach every partition). No committed transaction is lost, no aborted record is visible to read_committed.
+     */
+    @Test
+    void coordinatorKilledMidTransaction(@TempDir Path dir) throws Exception {
+        try (TestCluster cluster = TestCluster.start(3, dir)) {
+            cluster.createTopic(TOPIC, PARTITIONS, (short) 3);
+            String bootstrap = cluster.bootstrap();
+            List<String> committed = new ArrayList<>();
+            List<String> everything = new ArrayList<>();
+            String id = "tx-kill";
+            int statePartition = Math.abs(id.hashCode()) % 3; // transaction.state.log.num.partitions default
+            KafkaProducer<String, String> producer = transactional(bootstrap, id, 60_000);
+            producer.initTransactions();
+            transaction(producer, "c", 0, 10, committed, everything);
+            producer.commitTransaction();
+
+            transaction(producer, "a", 0, 10, null, everything);
+            producer.flush();
+            int first = cluster.awaitLeader("__transaction_state", statePartition, Duration.ofSeconds(30));
+            cluster.node(first).kill();
+            producer.abortTransaction();
+            transaction(producer, "c", 10, 20, committed, everything);
+            producer.commitTransaction();
+            cluster.restart(first);
+            awaitFullIsr(cluster);
+
+            transaction(producer, "c", 20, 30, committed, everything);
+            producer.commitTransaction();
+            int second = cluster.awaitLeader("__transaction_state", statePartition, Duration.ofSeconds(30));
+            cluster.node(second).kill();
+            eventually(() -> {
+                assertThat(values(read(bootstrap, true))).containsExactlyInAnyOrderElementsOf(committed);
+                return null;
+            });
+            assertThat(values(read(bootstrap, false))).containsExactlyInAnyOrderElementsOf(everything);
+            transaction(producer, "c", 30, 40, committed, everything);
+            producer.commitTransaction();
+            producer.close();
+            eventually(() -> {
+                assertThat(values(read(bootstrap, true))).containsExactlyInAnyOrderElementsOf(committed);
+                return null;
+            });
+        }
+    }
+
+    /** Waits until every partition of the data topic and of the state topic has all three replicas in sync. */
+    private static void awaitFullIsr(TestCluster cluster) throws Exception {
+        eventually(() -> {
+            try (Admin admin = cluster.admin()) {
+                admin.describeTopics(List.of(TOPIC, "__transaction_state")).allTopicNames().get(10, TimeUnit.SECONDS)
+                        .values().forEach(d -> d.partitions().forEach(p -> assertThat(p.isr()).hasSize(3)));
+            }
+            return null;
+        });
     }
 
     /**

@@ -1,6 +1,9 @@
 package io.fluxmq.raft.partition;
 
 import java.nio.ByteBuffer;
+import java.util.Iterator;
+import org.apache.kafka.common.record.ControlRecordType;
+import org.apache.kafka.common.record.Record;
 import org.apache.kafka.common.record.RecordBatch;
 
 /**
@@ -57,7 +60,21 @@ public record EntryHeader(long baseOffset, long lastOffset, long maxTimestamp, l
     }
 
     public static EntryHeader of(RecordBatch batch, int batchBytes, long appendTimeMs) {
-        return of(batch, batchBytes, appendTimeMs, batch.isTransactional() ? TXN_DATA : TXN_NONE);
+        return of(batch, batchBytes, appendTimeMs, txnKindOf(batch));
+    }
+
+    /** What a batch is to a transaction: none, data, or (a control batch) a COMMIT or ABORT marker. */
+    static byte txnKindOf(RecordBatch batch) {
+        if (!batch.isTransactional()) {
+            return TXN_NONE;
+        }
+        if (!batch.isControlBatch()) {
+            return TXN_DATA;
+        }
+        Iterator<Record> records = batch.iterator();
+        boolean commit = records.hasNext() && ControlRecordType.parse(records.next().key())
+                == ControlRecordType.COMMIT;
+        return commit ? TXN_COMMIT : TXN_ABORT;
     }
 
     public static EntryHeader of(RecordBatch batch, int batchBytes, long appendTimeMs, byte txn) {
