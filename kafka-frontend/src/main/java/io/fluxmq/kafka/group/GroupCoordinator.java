@@ -53,6 +53,8 @@ public final class GroupCoordinator implements AutoCloseable {
     static final long TICK_MS = 100;
     private static final Logger LOGGER = LoggerFactory.getLogger(GroupCoordinator.class);
     private static final int LOAD_READ_BYTES = 1 << 20;
+    /** Reads to the high watermark a load may take before it gives up (it only grows by transaction markers). */
+    private static final int MAX_LOAD_ROUNDS = 1000;
 
     private final BrokerServices broker;
     private final GroupConfig config;
@@ -241,35 +243,16 @@ public final class GroupCoordinator implements AutoCloseable {
         long started = System.nanoTime();
         try {
             long offset = replica.logStartOffset();
-            long end = replica.highWatermark();
-            int records = 0;
-            while (offset < end && shard.phase() == GroupShard.Phase.LOADING) {
-                MemoryRecords batch = replica.read(offset, LOAD_READ_BYTES, true);
-                if (batch.sizeInBytes() == 0) {
-                    break;
+            int[] records = {0};
+            int rounds = 0;
+            while (shard.phase() == GroupShard.Phase.LOADING
+                    && !shard.activateIfCaughtUp(offset, replica::highWatermark)) {
+                if (++rounds > MAX_LOAD_ROUNDS) {
+                    throw new IllegalStateException("the partition kept growing while it was loaded");
                 }
-                for (RecordBatch b : batch.batches()) {
-                    if (b.isControlBatch()) { // a transaction marker: pending transactional offsets apply or drop
-                        Iterator<Record> marker = b.iterator();
-                        if (marker.hasNext()) {
-                            shard.completeTransaction(b.producerId(),
-                                    ControlRecordType.parse(marker.next().key()) == ControlRecordType.COMMIT);
-                        }
-                        offset = b.nextOffset();
-                        continue;
-                    }
-                    for (Record r : b) {
-                        GroupRecords.Entry entry = GroupRecords.decode(r);
-                        if (entry != null) {
-                            shard.replay(entry);
-                            records++;
-                        }
-                    }
-                    offset = b.nextOffset();
-                }
+                offset = replay(shard, replica, offset, replica.highWatermark(), records);
             }
-            shard.activate();
-            LOGGER.info("Loaded {} records of {}-{} up to offset {} in {} ms", records, OFFSETS_TOPIC,
+            LOGGER.info("Loaded {} records of {}-{} up to offset {} in {} ms", records[0], OFFSETS_TOPIC,
                     shard.partition(), offset, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
         } catch (RuntimeException e) {
             LOGGER.error("Loading {}-{} failed; it will be retried", OFFSETS_TOPIC, shard.partition(), e);
@@ -278,11 +261,40 @@ public final class GroupCoordinator implements AutoCloseable {
         }
     }
 
+    /** Replays [offset, end) into the loading shard; returns where it stopped; counts records into records[0]. */
+    private static long replay(GroupShard shard, PartitionReplica replica, long offset, long end, int[] records) {
+        while (offset < end && shard.phase() == GroupShard.Phase.LOADING) {
+            MemoryRecords batch = replica.read(offset, LOAD_READ_BYTES, true);
+            if (batch.sizeInBytes() == 0) {
+                break;
+            }
+            for (RecordBatch b : batch.batches()) {
+                if (b.isControlBatch()) { // a transaction marker: pending transactional offsets apply or drop
+                    Iterator<Record> marker = b.iterator();
+                    if (marker.hasNext()) {
+                        shard.replayMarker(b.producerId(),
+                                ControlRecordType.parse(marker.next().key()) == ControlRecordType.COMMIT);
+                    }
+                } else {
+                    for (Record r : b) {
+                        GroupRecords.Entry entry = GroupRecords.decode(r);
+                        if (entry != null) {
+                            shard.replay(entry);
+                            records[0]++;
+                        }
+                    }
+                }
+                offset = b.nextOffset();
+            }
+        }
+        return offset;
+    }
+
     /**
      * A transaction marker of {@code producerId} was written to offsets partition {@code partition} (on this node, its
      * leader): the producer's pending transactional offsets take effect on COMMIT or are dropped on ABORT. A marker
-     * written while the shard still loads is found by the load itself when it lies below the high watermark the
-     * load read up to.
+     * written while the shard still loads is found by the load itself, which activates the shard only once it read
+     * up to the high watermark, checked under the shard's lock ({@code GroupShard.activateIfCaughtUp}).
      */
     public void onTransactionMarker(int partition, long producerId, boolean commit) {
         GroupShard shard = shards.get(partition);

@@ -92,6 +92,19 @@ final class GroupShard {
         }
     }
 
+    /**
+     * Activates the shard if the load reached the partition's high watermark, checked under the shard's lock: a
+     * transaction marker committed before this check is in what the load read, and one committed after it finds the
+     * shard active ({@link #completeTransaction}). Returns false when the load must read on.
+     */
+    synchronized boolean activateIfCaughtUp(long loadedUpTo, java.util.function.LongSupplier highWatermark) {
+        if (highWatermark.getAsLong() > loadedUpTo) {
+            return false;
+        }
+        activate();
+        return true;
+    }
+
     synchronized void activate() {
         for (String group : offsets.keySet()) {
             groups.computeIfAbsent(group, g -> new ClassicGroup(g, config, 0));
@@ -118,6 +131,13 @@ final class GroupShard {
      * the transaction coordinator): its pending offsets take effect, or are dropped.
      */
     synchronized void completeTransaction(long producerId, boolean commit) {
+        if (phase == Phase.ACTIVE) { // a loading shard finds the marker in the log (activateIfCaughtUp)
+            replayMarker(producerId, commit);
+        }
+    }
+
+    /** A marker read back while loading: see {@link #completeTransaction}. */
+    synchronized void replayMarker(long producerId, boolean commit) {
         Map<String, Map<TopicPartition, CommittedOffset>> pending = pendingTxnOffsets.remove(producerId);
         if (pending != null && commit) {
             pending.forEach((group, commits) -> {
