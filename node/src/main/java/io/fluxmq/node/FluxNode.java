@@ -25,6 +25,8 @@ import io.fluxmq.kafka.api.OffsetForLeaderEpochHandler;
 import io.fluxmq.kafka.api.ProduceHandler;
 import io.fluxmq.kafka.broker.BrokerServices;
 import io.fluxmq.kafka.group.GroupCoordinator;
+import io.fluxmq.kafka.txn.TxnCoordinator;
+import io.fluxmq.kafka.api.TxnHandlers;
 import io.fluxmq.kafka.server.KafkaFrontend;
 import io.fluxmq.raft.RaftNode;
 import io.fluxmq.raft.metadata.MetadataCommand;
@@ -87,6 +89,8 @@ public final class FluxNode implements Closeable {
     private NodeHttpServer http;
     private NodeMetrics metrics;
     private ControlChannels controlChannels;
+    /** Writes transaction markers for this node's transaction coordinator; made with the control plane. */
+    private TxnMarkers txnMarkers;
     private ControlServer control;
     private ScheduledExecutorService liveness;
     private ScheduledExecutorService reconcilerThread;
@@ -213,9 +217,11 @@ public final class FluxNode implements Closeable {
                 ? config.member(id).host() + ":" + control.port() : config.member(id).controlAddress());
         LeaderTransfers transfers = new LeaderTransfers(config, raft, broker, controlChannels);
         broker.leaderTransfers(transfers);
+        txnMarkers = new TxnMarkers(config.nodeId(), raft, broker, controlChannels, this::appendsOf);
         control = new ControlServer(config.controlHost(), config.controlPort(),
                 new ControlService(config.nodeId(), controller, leadership, controlChannels),
-                new RaftControlService(config.nodeId(), raft, broker, transfers, controlChannels)).start();
+                new RaftControlService(config.nodeId(), raft, broker, transfers, controlChannels,
+                        txnMarkers)).start();
         HeartbeatAgent agent = new HeartbeatAgent(config, System.currentTimeMillis(), version(), leadership::leaderId,
                 controlChannels);
         liveness = Executors.newScheduledThreadPool(2, named("fluxmq-liveness"));
@@ -242,12 +248,19 @@ public final class FluxNode implements Closeable {
         return p.getProperty("version", "unknown");
     }
 
+    /** The single-thread executor that submits a partition's appends (produce, group and transaction writes). */
+    private java.util.concurrent.Executor appendsOf(org.apache.kafka.common.TopicPartition tp) {
+        return appends[Math.floorMod(tp.hashCode(), appends.length)];
+    }
+
     ApiRegistry registry(BrokerServices services) {
         AtomicReference<ApiRegistry> self = new AtomicReference<>();
         // one single-thread executor per partition for produce and group writes alike, so a partition's writes keep
         // their order
         java.util.function.Function<org.apache.kafka.common.TopicPartition, java.util.concurrent.Executor> appendsOf =
-                tp -> appends[Math.floorMod(tp.hashCode(), appends.length)];
+                this::appendsOf;
+        TxnCoordinator transactions = new TxnCoordinator(services, config.transactions(), System::currentTimeMillis,
+                appendsOf, txnMarkers);
         List<ApiHandler<?>> handlers = List.of(
                 new ApiVersionsHandler(self::get),
                 new MetadataHandler(services, config.defaultPartitions(), config.defaultReplicationFactor()),
@@ -260,7 +273,7 @@ public final class FluxNode implements Closeable {
                 new CreateTopicsHandler(services, config.defaultPartitions(), config.defaultReplicationFactor()),
                 new DeleteTopicsHandler(services),
                 new CreatePartitionsHandler(services),
-                new InitProducerIdHandler(services),
+                new InitProducerIdHandler(services, transactions),
                 new DescribeClusterHandler(services),
                 new DescribeConfigsHandler(services),
                 new AlterConfigsHandler(services),
@@ -272,11 +285,15 @@ public final class FluxNode implements Closeable {
                 new ListPartitionReassignmentsHandler(services));
         GroupCoordinator coordinator = new GroupCoordinator(services, config.groups(), System::currentTimeMillis,
                 appendsOf);
-        List<ApiHandler<?>> groupHandlers = GroupHandlers.of(coordinator);
-        ApiRegistry registry = new ApiRegistry(
-                java.util.stream.Stream.concat(handlers.stream(), groupHandlers.stream()).toList(),
-                List.of(coordinator));
+        List<ApiHandler<?>> all = new java.util.ArrayList<>(handlers);
+        all.addAll(GroupHandlers.of(coordinator, transactions));
+        all.addAll(TxnHandlers.of(services, transactions, coordinator));
+        if (txnMarkers != null) {
+            txnMarkers.onOffsetsMarker(coordinator::onTransactionMarker);
+        }
+        ApiRegistry registry = new ApiRegistry(all, List.of(coordinator, transactions));
         coordinator.start();
+        transactions.start();
         self.set(registry);
         return registry;
     }

@@ -9,6 +9,7 @@ import io.fluxmq.raft.log.SegmentLogConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import io.fluxmq.kafka.group.GroupConfig;
+import io.fluxmq.kafka.txn.TxnConfig;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -39,7 +40,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                          String externalHost, int externalPort, Map<Integer, InetSocketAddress> externalNodes,
                          int fetchSessionSlots, long fetchSessionEvictionMs, Duration raftPauseCloseThreshold,
                          int raftAppendMaxInFlight, ConnectionLimits connectionLimits,
-                         int maxInFlightPerConnection) {
+                         int maxInFlightPerConnection, TxnConfig transactions) {
 
     /** Listener name of {@code kafka.port} when there is no external listener, and of the external listener. */
     public static final String EXTERNAL = "EXTERNAL";
@@ -113,6 +114,12 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put("group.consumer.session.timeout.ms", "45000");
         d.put("group.consumer.heartbeat.interval.ms", "5000");
         d.put("group.consumer.assignors", "uniform,range");
+        // Transaction coordinator (Kafka's names and defaults, except 3 state partitions: see docs/architecture.md)
+        d.put("transaction.state.log.num.partitions", Integer.toString(TxnConfig.DEFAULT_STATE_TOPIC_PARTITIONS));
+        d.put("transaction.state.log.replication.factor", ""); // default: min(3, number of nodes)
+        d.put("transaction.max.timeout.ms", Integer.toString(TxnConfig.DEFAULT_MAX_TIMEOUT_MS));
+        d.put("transaction.abort.timed.out.transaction.cleanup.interval.ms",
+                Long.toString(TxnConfig.DEFAULT_ABORT_CHECK_INTERVAL_MS));
         d.put(FetchSessionCache.SLOTS_KEY, Integer.toString(FetchSessionCache.SLOTS_DEFAULT));
         d.put(FetchSessionCache.EVICTION_MS_KEY, Long.toString(FetchSessionCache.EVICTION_MS_DEFAULT));
         return Map.copyOf(d);
@@ -182,7 +189,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 r.longIn(FetchSessionCache.EVICTION_MS_KEY, 0, Long.MAX_VALUE),
                 Duration.ofMillis(r.longIn("raft.pause.close.threshold.ms", 1000, 86_400_000L)),
                 r.intIn("raft.append.max.in.flight", 0, 1024), connectionLimits(s, r),
-                r.intIn(KafkaFrontendConfig.MAX_IN_FLIGHT_KEY, 1, 1 << 20))
+                r.intIn(KafkaFrontendConfig.MAX_IN_FLIGHT_KEY, 1, 1 << 20), null)
                 .withCluster(s, r);
     }
 
@@ -238,7 +245,19 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 groups(r, s, members.size()), controlHost, heartbeatInterval, sessionTimeout, producerIdExpirationMs,
                 raftWriteElementLimit, externalHost, externalPort, externalNodes(s, ids), fetchSessionSlots,
                 fetchSessionEvictionMs, raftPauseCloseThreshold, raftAppendMaxInFlight, connectionLimits,
-                maxInFlightPerConnection);
+                maxInFlightPerConnection, transactions(r, s, members.size()));
+    }
+
+    private static TxnConfig transactions(Reader r, Map<String, String> s, int nodes) {
+        try {
+            short rf = s.get("transaction.state.log.replication.factor").isEmpty() ? (short) Math.min(3, nodes)
+                    : (short) r.intIn("transaction.state.log.replication.factor", 1, nodes);
+            return new TxnConfig(r.intIn("transaction.state.log.num.partitions", 1, 1000), rf,
+                    r.intIn("transaction.max.timeout.ms", 1, Integer.MAX_VALUE),
+                    r.longIn("transaction.abort.timed.out.transaction.cleanup.interval.ms", 1, Long.MAX_VALUE));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
     }
 
     /**

@@ -6,6 +6,8 @@ import io.fluxmq.control.v1.RaftStatusReply;
 import io.fluxmq.control.v1.RaftStatusRequest;
 import io.fluxmq.control.v1.TransferLeaderReply;
 import io.fluxmq.control.v1.TransferLeaderRequest;
+import io.fluxmq.control.v1.WriteTxnMarkerReply;
+import io.fluxmq.control.v1.WriteTxnMarkerRequest;
 import io.fluxmq.raft.RaftNode;
 import io.fluxmq.raft.metadata.TopicRecord;
 import io.fluxmq.raft.partition.GroupStatus;
@@ -21,7 +23,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gRPC {@code RaftControl} service of this node: leader transfers ({@link LeaderTransfers}) and the Raft status
+ * The gRPC {@code RaftControl} service of this node: leader transfers ({@link LeaderTransfers}), transaction markers
+ * for partitions this node leads ({@link TxnMarkers#serve}) and the Raft status
  * of a partition's group, forwarded to the group's leader (whose view includes each follower's match and next
  * index); when the leader is unknown or does not answer, this node's own replica answers. Never blocks a gRPC thread.
  */
@@ -34,9 +37,11 @@ final class RaftControlService implements RaftControlGrpc.AsyncService {
     private final ClusterBroker broker;
     private final LeaderTransfers transfers;
     private final ControlChannels peers;
+    private final TxnMarkers markers;
 
     RaftControlService(int nodeId, RaftNode raft, ClusterBroker broker, LeaderTransfers transfers,
-                       ControlChannels peers) {
+                       ControlChannels peers, TxnMarkers markers) {
+        this.markers = markers;
         this.nodeId = nodeId;
         this.raft = raft;
         this.broker = broker;
@@ -75,6 +80,11 @@ final class RaftControlService implements RaftControlGrpc.AsyncService {
                     peers.discard(leader);
                     complete(CompletableFuture.supplyAsync(() -> local(tp, replica), Runnable::run), reply);
                 });
+    }
+
+    @Override
+    public void writeTxnMarker(WriteTxnMarkerRequest request, StreamObserver<WriteTxnMarkerReply> reply) {
+        complete(markers.serve(request), reply);
     }
 
     /** This node's view; fails with UNAVAILABLE when it holds no replica of the partition. */

@@ -24,6 +24,9 @@ public final class RaftControlGrpc {
             unary("TransferLeader", TransferLeaderRequest.getDefaultInstance(), TransferLeaderReply.getDefaultInstance());
     public static final MethodDescriptor<RaftStatusRequest, RaftStatusReply> RAFT_STATUS =
             unary("RaftStatus", RaftStatusRequest.getDefaultInstance(), RaftStatusReply.getDefaultInstance());
+    public static final MethodDescriptor<WriteTxnMarkerRequest, WriteTxnMarkerReply> WRITE_TXN_MARKER =
+            unary("WriteTxnMarker", WriteTxnMarkerRequest.getDefaultInstance(),
+                    WriteTxnMarkerReply.getDefaultInstance());
 
     private RaftControlGrpc() {
     }
@@ -48,12 +51,18 @@ public final class RaftControlGrpc {
         default void raftStatus(RaftStatusRequest request, StreamObserver<RaftStatusReply> reply) {
             reply.onError(Status.UNIMPLEMENTED.withDescription(RAFT_STATUS.getFullMethodName()).asRuntimeException());
         }
+
+        default void writeTxnMarker(WriteTxnMarkerRequest request, StreamObserver<WriteTxnMarkerReply> reply) {
+            reply.onError(Status.UNIMPLEMENTED.withDescription(WRITE_TXN_MARKER.getFullMethodName())
+                    .asRuntimeException());
+        }
     }
 
     public static ServerServiceDefinition bindService(AsyncService service) {
         return ServerServiceDefinition.builder(SERVICE_NAME)
                 .addMethod(TRANSFER_LEADER, ServerCalls.asyncUnaryCall(service::transferLeader))
                 .addMethod(RAFT_STATUS, ServerCalls.asyncUnaryCall(service::raftStatus))
+                .addMethod(WRITE_TXN_MARKER, ServerCalls.asyncUnaryCall(service::writeTxnMarker))
                 .build();
     }
 
@@ -78,6 +87,10 @@ public final class RaftControlGrpc {
 
         public RaftStatusReply raftStatus(RaftStatusRequest request) {
             return ClientCalls.blockingUnaryCall(getChannel(), RAFT_STATUS, getCallOptions(), request);
+        }
+
+        public WriteTxnMarkerReply writeTxnMarker(WriteTxnMarkerRequest request) {
+            return ClientCalls.blockingUnaryCall(getChannel(), WRITE_TXN_MARKER, getCallOptions(), request);
         }
     }
 }

@@ -12,6 +12,7 @@ import io.fluxmq.kafka.metrics.FrontendMetrics;
 import io.fluxmq.kafka.metrics.RecordCounts;
 import io.fluxmq.kafka.server.RequestContext;
 import io.fluxmq.raft.partition.PartitionException;
+import io.fluxmq.raft.partition.TxnIndex;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -38,6 +39,8 @@ import org.apache.kafka.common.record.MemoryRecords;
  * and their responses carry only partitions with news. Topics are named by id from v13.
  */
 public final class FetchHandler implements ApiHandler<FetchRequestData> {
+    /** Kafka's isolation level {@code READ_COMMITTED}: reads end at the last stable offset. */
+    private static final byte READ_COMMITTED = 1;
     private final BrokerServices broker;
     private final FetchSessionCache sessions;
     private final Executor wakeups;
@@ -143,7 +146,9 @@ public final class FetchHandler implements ApiHandler<FetchRequestData> {
         }, wakeups);
         // A high watermark may have moved between the read and the registration.
         for (Target t : targets) {
-            if (t.log() != null && t.log().highWatermark() > t.position().fetchOffset()) {
+            long visible = t.log() == null ? -1 : request.isolationLevel() == READ_COMMITTED
+                    ? t.log().lastStableOffset() : t.log().highWatermark();
+            if (visible > t.position().fetchOffset()) {
                 wake.complete(null);
                 break;
             }
@@ -175,11 +180,21 @@ public final class FetchHandler implements ApiHandler<FetchRequestData> {
             }
             PartitionReads log = target.log();
             long hw = log.highWatermark();
-            out.setHighWatermark(hw).setLastStableOffset(hw).setLogStartOffset(log.logStartOffset())
-                    .setAbortedTransactions(request.isolationLevel() == 1 ? new ArrayList<>() : null);
+            boolean committedOnly = request.isolationLevel() == READ_COMMITTED;
+            long lso = log.lastStableOffset();
+            out.setHighWatermark(hw).setLastStableOffset(lso).setLogStartOffset(log.logStartOffset())
+                    .setAbortedTransactions(committedOnly ? new ArrayList<>() : null);
             try {
                 int limit = Math.min(remaining, target.position().maxBytes());
-                MemoryRecords records = log.read(target.position().fetchOffset(), limit, first);
+                long offset = target.position().fetchOffset();
+                MemoryRecords records = committedOnly ? log.read(offset, limit, first, lso)
+                        : log.read(offset, limit, first);
+                if (committedOnly && records.sizeInBytes() > 0) {
+                    for (TxnIndex.AbortedTxn t : log.abortedTransactions(offset, lso)) {
+                        out.abortedTransactions().add(new FetchResponseData.AbortedTransaction()
+                                .setProducerId(t.producerId()).setFirstOffset(t.firstOffset()));
+                    }
+                }
                 if (records.sizeInBytes() > 0) {
                     first = false;
                     remaining = Math.max(0, remaining - records.sizeInBytes());

@@ -1,7 +1,9 @@
 package io.fluxmq.kafka.api;
 
+import io.fluxmq.kafka.broker.BrokerEndpoint;
 import io.fluxmq.kafka.group.GroupCoordinator;
 import io.fluxmq.kafka.server.RequestContext;
+import io.fluxmq.kafka.txn.TxnCoordinator;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
 import org.apache.kafka.common.message.FindCoordinatorResponseData;
@@ -10,12 +12,23 @@ import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.FindCoordinatorRequest.CoordinatorType;
 
-/** FindCoordinator v0–6: the leader of a group's offsets partition, on the listener the client used; batched keys from v4. Only group keys (type 0); transaction and share keys get COORDINATOR_NOT_AVAILABLE and INVALID_REQUEST. */
+/**
+ * FindCoordinator v0–6, on the listener the client used, batched keys from v4: for a group key (type 0) the leader of
+ * the group's {@code __consumer_offsets} partition; for a transactional id (type 1) the leader of its
+ * {@code __transaction_state} partition (COORDINATOR_NOT_AVAILABLE without a transaction coordinator); share keys
+ * get INVALID_REQUEST.
+ */
 public final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorRequestData> {
     private final GroupCoordinator coordinator;
+    private final TxnCoordinator transactions;
 
     public FindCoordinatorHandler(GroupCoordinator coordinator) {
+        this(coordinator, null);
+    }
+
+    public FindCoordinatorHandler(GroupCoordinator coordinator, TxnCoordinator transactions) {
         this.coordinator = coordinator;
+        this.transactions = transactions;
     }
 
     @Override
@@ -51,16 +64,28 @@ public final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorR
     private FindCoordinatorResponseData.Coordinator find(RequestContext context, byte keyType, String key) {
         FindCoordinatorResponseData.Coordinator out = new FindCoordinatorResponseData.Coordinator().setKey(key)
                 .setNodeId(-1).setHost("").setPort(-1);
+        if (keyType == CoordinatorType.TRANSACTION.id()) {
+            if (transactions == null) {
+                return out.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code())
+                        .setErrorMessage("no transaction coordinator");
+            }
+            TxnCoordinator.Coordinator found = transactions.findCoordinator(key, context.listener());
+            return answer(out, found.error(), found.endpoint());
+        }
         if (keyType != CoordinatorType.GROUP.id()) {
-            Errors error = keyType == CoordinatorType.TRANSACTION.id() ? Errors.COORDINATOR_NOT_AVAILABLE
-                    : Errors.INVALID_REQUEST;
-            return out.setErrorCode(error.code()).setErrorMessage("only group coordinators are supported");
+            return out.setErrorCode(Errors.INVALID_REQUEST.code())
+                    .setErrorMessage("only group and transaction coordinators are supported");
         }
         GroupCoordinator.Coordinator found = coordinator.findCoordinator(key, context.listener());
-        if (found.error() != Errors.NONE) {
-            return out.setErrorCode(found.error().code()).setErrorMessage(found.error().message());
+        return answer(out, found.error(), found.endpoint());
+    }
+
+    private static FindCoordinatorResponseData.Coordinator answer(FindCoordinatorResponseData.Coordinator out,
+                                                                  Errors error, BrokerEndpoint endpoint) {
+        if (error != Errors.NONE) {
+            return out.setErrorCode(error.code()).setErrorMessage(error.message());
         }
-        return out.setNodeId(found.endpoint().nodeId()).setHost(found.endpoint().host())
-                .setPort(found.endpoint().port()).setErrorMessage(null);
+        return out.setNodeId(endpoint.nodeId()).setHost(endpoint.host())
+                .setPort(endpoint.port()).setErrorMessage(null);
     }
 }

@@ -19,7 +19,7 @@ import org.apache.kafka.common.requests.ListOffsetsRequest;
 
 /**
  * ListOffsets v1–10: earliest (-2), latest (-1), max-timestamp (-3), earliest-local (-4) and by timestamp, all over
- * committed data (there are no transactions, so the last stable offset is the high watermark).
+ * committed data; latest is the last stable offset for read_committed (isolation level 1), else the high watermark.
  */
 public final class ListOffsetsHandler implements ApiHandler<ListOffsetsRequestData> {
     private final BrokerServices broker;
@@ -51,7 +51,7 @@ public final class ListOffsetsHandler implements ApiHandler<ListOffsetsRequestDa
             response.topics().add(out);
             Optional<TopicInfo> info = broker.topic(topic.name());
             for (ListOffsetsRequestData.ListOffsetsPartition p : topic.partitions()) {
-                ListOffsetsPartitionResponse answer = partition(info, topic.name(), p);
+                ListOffsetsPartitionResponse answer = partition(info, topic.name(), p, request.isolationLevel());
                 if (context.version() < 4) {
                     answer.setLeaderEpoch(-1); // the field exists from v4 on
                 }
@@ -62,7 +62,7 @@ public final class ListOffsetsHandler implements ApiHandler<ListOffsetsRequestDa
     }
 
     private ListOffsetsPartitionResponse partition(Optional<TopicInfo> info, String topic,
-                                                   ListOffsetsRequestData.ListOffsetsPartition p) {
+                                                   ListOffsetsRequestData.ListOffsetsPartition p, byte isolation) {
         ListOffsetsPartitionResponse out = new ListOffsetsPartitionResponse().setPartitionIndex(p.partitionIndex())
                 .setTimestamp(-1).setOffset(-1).setLeaderEpoch(-1);
         if (info.isEmpty() || p.partitionIndex() < 0 || p.partitionIndex() >= info.get().partitions()) {
@@ -82,7 +82,9 @@ public final class ListOffsetsHandler implements ApiHandler<ListOffsetsRequestDa
             return out.setOffset(replica.logStartOffset()).setLeaderEpoch(epoch);
         }
         if (ts == ListOffsetsRequest.LATEST_TIMESTAMP || ts == ListOffsetsRequest.LATEST_TIERED_TIMESTAMP) {
-            return out.setOffset(replica.highWatermark()).setLeaderEpoch(epoch);
+            // read_committed (isolation level 1) ends at the last stable offset, as in Kafka
+            long latest = isolation == 1 ? replica.lastStableOffset() : replica.highWatermark();
+            return out.setOffset(latest).setLeaderEpoch(epoch);
         }
         Optional<TimestampAndOffset> found = ts == ListOffsetsRequest.MAX_TIMESTAMP ? replica.maxTimestamp()
                 : ts < 0 ? Optional.empty() : replica.offsetForTimestamp(ts);

@@ -54,7 +54,8 @@ public final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequestDa
                         topics.put(t.name(), t.partitionIndexes());
                     }
                 }
-                response.groups().add(fetch(g.groupId(), g.memberId(), g.memberEpoch(), topics));
+                response.groups().add(fetch(g.groupId(), g.memberId(), g.memberEpoch(), topics,
+                        request.requireStable()));
             }
             return CompletableFuture.completedFuture(response);
         }
@@ -65,7 +66,8 @@ public final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequestDa
                 topics.put(t.name(), t.partitionIndexes());
             }
         }
-        OffsetFetchResponseGroup group = fetch(request.groupId(), null, -1, topics);
+        OffsetFetchResponseGroup group = fetch(request.groupId(), null, -1, topics,
+                version >= 7 && request.requireStable());
         Errors groupError = Errors.forCode(group.errorCode());
         if (version >= 2) {
             response.setErrorCode(group.errorCode());
@@ -90,7 +92,7 @@ public final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequestDa
 
     /** One group in the v8+ shape; the older shape is derived from it. */
     private OffsetFetchResponseGroup fetch(String groupId, String memberId, int memberEpoch,
-                                           Map<String, List<Integer>> topics) {
+                                           Map<String, List<Integer>> topics, boolean requireStable) {
         List<TopicPartition> requested = null;
         if (topics != null) {
             requested = new ArrayList<>();
@@ -100,7 +102,7 @@ public final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequestDa
                 }
             }
         }
-        OffsetOperations.Fetched fetched = offsets.fetch(groupId, memberId, memberEpoch, requested);
+        OffsetOperations.Fetched fetched = offsets.fetch(groupId, memberId, memberEpoch, requested, requireStable);
         OffsetFetchResponseGroup out = new OffsetFetchResponseGroup().setGroupId(groupId)
                 .setErrorCode(fetched.error().code());
         Map<TopicPartition, CommittedOffset> answer = new LinkedHashMap<>();
@@ -115,7 +117,9 @@ public final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequestDa
                     .setPartitionIndex(p)
                     .setCommittedOffset(committed == null ? -1 : committed.offset())
                     .setCommittedLeaderEpoch(committed == null ? -1 : committed.leaderEpoch())
-                    .setMetadata(committed == null ? "" : committed.metadata())));
+                    .setMetadata(committed == null ? "" : committed.metadata())
+                    .setErrorCode(fetched.unstable().contains(new TopicPartition(topic, p))
+                            ? Errors.UNSTABLE_OFFSET_COMMIT.code() : Errors.NONE.code())));
             out.topics().add(t);
         });
         return out;

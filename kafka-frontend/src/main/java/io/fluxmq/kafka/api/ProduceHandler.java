@@ -79,9 +79,6 @@ public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
         List<CompletableFuture<?>> pending = new ArrayList<>();
         Errors requestError = request.acks() == 1 || request.acks() == -1 || request.acks() == 0 ? Errors.NONE
                 : Errors.INVALID_REQUIRED_ACKS;
-        if (requestError == Errors.NONE && request.transactionalId() != null) {
-            requestError = Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
-        }
         for (ProduceRequestData.TopicProduceData topic : request.topicData()) {
             TopicProduceResponse topicResponse = new TopicProduceResponse().setName(topic.name());
             response.responses().add(topicResponse);

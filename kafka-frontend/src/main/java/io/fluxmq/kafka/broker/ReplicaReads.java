@@ -1,6 +1,8 @@
 package io.fluxmq.kafka.broker;
 
 import io.fluxmq.raft.partition.PartitionReplica;
+import io.fluxmq.raft.partition.TxnIndex;
+import java.util.List;
 import java.util.function.LongConsumer;
 import org.apache.kafka.common.record.MemoryRecords;
 
@@ -29,6 +31,21 @@ record ReplicaReads(PartitionReplica replica) implements PartitionReads {
     @Override
     public MemoryRecords read(long offset, int maxBytes, boolean minOneBatch) {
         return replica.read(offset, maxBytes, minOneBatch);
+    }
+
+    @Override
+    public long lastStableOffset() {
+        return replica.lastStableOffset();
+    }
+
+    @Override
+    public MemoryRecords read(long offset, int maxBytes, boolean minOneBatch, long upTo) {
+        return replica.read(offset, maxBytes, minOneBatch, upTo);
+    }
+
+    @Override
+    public List<TxnIndex.AbortedTxn> abortedTransactions(long from, long to) {
+        return replica.abortedTransactions(from, to);
     }
 
     @Override

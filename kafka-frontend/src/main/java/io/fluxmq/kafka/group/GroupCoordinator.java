@@ -7,6 +7,7 @@ import io.fluxmq.kafka.broker.TopicInfo;
 import io.fluxmq.raft.partition.PartitionReplica;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -27,6 +28,7 @@ import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.errors.NotCoordinatorException;
 import org.apache.kafka.common.internals.Topic;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.ControlRecordType;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.record.Record;
 import org.apache.kafka.common.record.RecordBatch;
@@ -51,6 +53,8 @@ public final class GroupCoordinator implements AutoCloseable {
     static final long TICK_MS = 100;
     private static final Logger LOGGER = LoggerFactory.getLogger(GroupCoordinator.class);
     private static final int LOAD_READ_BYTES = 1 << 20;
+    /** Reads to the high watermark a load may take before it gives up (it only grows by transaction markers). */
+    private static final int MAX_LOAD_ROUNDS = 1000;
 
     private final BrokerServices broker;
     private final GroupConfig config;
@@ -121,7 +125,7 @@ public final class GroupCoordinator implements AutoCloseable {
         };
     }
 
-    static int partitionFor(String groupId, int partitions) {
+    public static int partitionFor(String groupId, int partitions) {
         return Utils.abs(groupId.hashCode()) % partitions;
     }
 
@@ -239,32 +243,75 @@ public final class GroupCoordinator implements AutoCloseable {
         long started = System.nanoTime();
         try {
             long offset = replica.logStartOffset();
-            long end = replica.highWatermark();
-            int records = 0;
-            while (offset < end && shard.phase() == GroupShard.Phase.LOADING) {
-                MemoryRecords batch = replica.read(offset, LOAD_READ_BYTES, true);
-                if (batch.sizeInBytes() == 0) {
-                    break;
+            int[] records = {0};
+            int rounds = 0;
+            while (shard.phase() == GroupShard.Phase.LOADING
+                    && !shard.activateIfCaughtUp(offset, replica::highWatermark)) {
+                if (++rounds > MAX_LOAD_ROUNDS) {
+                    throw new IllegalStateException("the partition kept growing while it was loaded");
                 }
-                for (RecordBatch b : batch.batches()) {
-                    for (Record r : b) {
-                        GroupRecords.Entry entry = GroupRecords.decode(r);
-                        if (entry != null) {
-                            shard.replay(entry);
-                            records++;
-                        }
-                    }
-                    offset = b.nextOffset();
-                }
+                offset = replay(shard, replica, offset, replica.highWatermark(), records);
             }
-            shard.activate();
-            LOGGER.info("Loaded {} records of {}-{} up to offset {} in {} ms", records, OFFSETS_TOPIC,
+            LOGGER.info("Loaded {} records of {}-{} up to offset {} in {} ms", records[0], OFFSETS_TOPIC,
                     shard.partition(), offset, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
         } catch (RuntimeException e) {
             LOGGER.error("Loading {}-{} failed; it will be retried", OFFSETS_TOPIC, shard.partition(), e);
             shards.remove(shard.partition(), shard);
             shard.unload();
         }
+    }
+
+    /** Replays [offset, end) into the loading shard; returns where it stopped; counts records into records[0]. */
+    private static long replay(GroupShard shard, PartitionReplica replica, long offset, long end, int[] records) {
+        while (offset < end && shard.phase() == GroupShard.Phase.LOADING) {
+            MemoryRecords batch = replica.read(offset, LOAD_READ_BYTES, true);
+            if (batch.sizeInBytes() == 0) {
+                break;
+            }
+            for (RecordBatch b : batch.batches()) {
+                if (b.isControlBatch()) { // a transaction marker: pending transactional offsets apply or drop
+                    Iterator<Record> marker = b.iterator();
+                    if (marker.hasNext()) {
+                        shard.replayMarker(b.producerId(),
+                                ControlRecordType.parse(marker.next().key()) == ControlRecordType.COMMIT);
+                    }
+                } else {
+                    for (Record r : b) {
+                        GroupRecords.Entry entry = GroupRecords.decode(r);
+                        if (entry != null) {
+                            shard.replay(entry);
+                            records[0]++;
+                        }
+                    }
+                }
+                offset = b.nextOffset();
+            }
+        }
+        return offset;
+    }
+
+    /**
+     * A transaction marker of {@code producerId} was written to offsets partition {@code partition} (on this node, its
+     * leader): the producer's pending transactional offsets take effect on COMMIT or are dropped on ABORT. A marker
+     * written while the shard still loads is found by the load itself, which activates the shard only once it read
+     * up to the high watermark, checked under the shard's lock ({@code GroupShard.activateIfCaughtUp}).
+     */
+    public void onTransactionMarker(int partition, long producerId, boolean commit) {
+        GroupShard shard = shards.get(partition);
+        if (shard != null) {
+            shard.completeTransaction(producerId, commit);
+        }
+    }
+
+    /** TxnOffsetCommit for a group served here: see {@link GroupShard#txnCommit}. */
+    public CompletableFuture<Errors> txnCommit(String groupId, long producerId, String memberId, String instanceId,
+                                               int generation, Map<TopicPartition, CommittedOffset> commits) {
+        Route route = route(groupId);
+        if (route instanceof Route.Refused refused) {
+            return CompletableFuture.completedFuture(refused.error());
+        }
+        return ((Route.Served) route).shard().txnCommit(groupId, producerId, memberId, instanceId, generation,
+                commits, now()).exceptionally(KafkaErrors::ofCoordinatorWrite);
     }
 
     /**

@@ -17,7 +17,11 @@ import org.apache.kafka.common.record.SimpleRecord;
  *
  * <pre>
  * key   = type:int16 group:string [topic:string partition:int32]        (topic/partition only for type 0)
+ *         type:int16(2) group:string producerId:int64 topic:string partition:int32         (type 2)
  * type 0, offset commit  value = version:int16(0) offset:int64 leaderEpoch:int32 metadata:string commitTimeMs:int64
+ * type 2, transactional offset commit (TxnOffsetCommit), pending until the producer's transaction ends: the value of
+ *         type 0; it takes effect when a COMMIT marker of the producer follows in the partition, and is dropped on
+ *         an ABORT marker
  * type 1, group metadata value = version:int16(0) groupType:int8(0 classic, 1 consumer) protocolType:string
  *                                generationOrEpoch:int32 protocolName:string stateTimeMs:int64
  * </pre>
@@ -28,17 +32,22 @@ import org.apache.kafka.common.record.SimpleRecord;
 public final class GroupRecords {
     static final short OFFSET_KEY = 0;
     static final short GROUP_KEY = 1;
+    static final short PENDING_OFFSET_KEY = 2;
 
     private GroupRecords() {
     }
 
     /** One decoded record of the offsets topic. */
-    public sealed interface Entry permits OffsetEntry, GroupEntry {
+    public sealed interface Entry permits OffsetEntry, GroupEntry, PendingOffsetEntry {
         String group();
     }
 
     /** An offset commit; {@code value} null is a tombstone. */
     public record OffsetEntry(String group, TopicPartition partition, CommittedOffset value) implements Entry {}
+
+    /** An offset committed within producer {@code producerId}'s transaction; applies with its COMMIT marker. */
+    public record PendingOffsetEntry(String group, long producerId, TopicPartition partition, CommittedOffset value)
+            implements Entry {}
 
     /** A group's metadata; {@code value} null is a tombstone (group deleted). */
     public record GroupEntry(String group, GroupSnapshot value) implements Entry {}
@@ -55,6 +64,9 @@ public final class GroupRecords {
     static SimpleRecord encode(Entry entry, long nowMs) {
         if (entry instanceof OffsetEntry o) {
             return new SimpleRecord(nowMs, offsetKey(o), o.value() == null ? null : offsetValue(o.value()));
+        }
+        if (entry instanceof PendingOffsetEntry p) {
+            return new SimpleRecord(nowMs, pendingKey(p), offsetValue(p.value()));
         }
         GroupEntry g = (GroupEntry) entry;
         return new SimpleRecord(nowMs, groupKey(g.group()), g.value() == null ? null : groupValue(g.value()));
@@ -80,6 +92,15 @@ public final class GroupRecords {
             return new OffsetEntry(group, tp, new CommittedOffset(value.getLong(), value.getInt(), readString(value),
                     value.getLong()));
         }
+        if (type == PENDING_OFFSET_KEY) {
+            long producerId = key.getLong();
+            TopicPartition tp = new TopicPartition(readString(key), key.getInt());
+            if (value == null || value.getShort() != 0) {
+                return null;
+            }
+            return new PendingOffsetEntry(group, producerId, tp, new CommittedOffset(value.getLong(), value.getInt(),
+                    readString(value), value.getLong()));
+        }
         if (type == GROUP_KEY) {
             if (value == null) {
                 return new GroupEntry(group, null);
@@ -100,6 +121,14 @@ public final class GroupRecords {
         return ByteBuffer.allocate(2 + 2 + group.length + 2 + topic.length + 4).putShort(OFFSET_KEY)
                 .putShort((short) group.length).put(group).putShort((short) topic.length).put(topic)
                 .putInt(o.partition().partition()).array();
+    }
+
+    private static byte[] pendingKey(PendingOffsetEntry p) {
+        byte[] group = utf8(p.group());
+        byte[] topic = utf8(p.partition().topic());
+        return ByteBuffer.allocate(2 + 2 + group.length + 8 + 2 + topic.length + 4).putShort(PENDING_OFFSET_KEY)
+                .putShort((short) group.length).put(group).putLong(p.producerId()).putShort((short) topic.length)
+                .put(topic).putInt(p.partition().partition()).array();
     }
 
     private static byte[] offsetValue(CommittedOffset v) {

@@ -3,6 +3,7 @@ package io.fluxmq.kafka.group;
 import io.fluxmq.kafka.group.GroupRecords.Entry;
 import io.fluxmq.kafka.group.GroupRecords.GroupEntry;
 import io.fluxmq.kafka.group.GroupRecords.OffsetEntry;
+import io.fluxmq.kafka.group.GroupRecords.PendingOffsetEntry;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -37,6 +38,8 @@ final class GroupShard {
     private volatile Phase phase = Phase.LOADING;
     private final Map<String, Group> groups = new HashMap<>();
     private final Map<String, Map<TopicPartition, CommittedOffset>> offsets = new HashMap<>();
+    /** Offsets committed in open transactions: producer id to group to partition (TxnOffsetCommit). */
+    private final Map<Long, Map<String, Map<TopicPartition, CommittedOffset>>> pendingTxnOffsets = new HashMap<>();
     private long lastExpiryMs;
 
     GroupShard(int partition, int leaderEpoch, GroupConfig config, TopicLookup topics, OffsetsLog log) {
@@ -75,6 +78,9 @@ final class GroupShard {
                     offsets.remove(o.group());
                 }
             }
+        } else if (entry instanceof PendingOffsetEntry p) {
+            pendingTxnOffsets.computeIfAbsent(p.producerId(), id -> new HashMap<>())
+                    .computeIfAbsent(p.group(), g -> new HashMap<>()).put(p.partition(), p.value());
         } else if (entry instanceof GroupEntry g) {
             if (g.value() == null) {
                 groups.remove(g.group());
@@ -84,6 +90,19 @@ final class GroupShard {
                 groups.put(g.group(), ClassicGroup.restored(g.group(), config, g.value()));
             }
         }
+    }
+
+    /**
+     * Activates the shard if the load reached the partition's high watermark, checked under the shard's lock: a
+     * transaction marker committed before this check is in what the load read, and one committed after it finds the
+     * shard active ({@link #completeTransaction}). Returns false when the load must read on.
+     */
+    synchronized boolean activateIfCaughtUp(long loadedUpTo, java.util.function.LongSupplier highWatermark) {
+        if (highWatermark.getAsLong() > loadedUpTo) {
+            return false;
+        }
+        activate();
+        return true;
     }
 
     synchronized void activate() {
@@ -102,6 +121,75 @@ final class GroupShard {
         groups.values().forEach(g -> g.unload(Errors.NOT_COORDINATOR));
         groups.clear();
         offsets.clear();
+        pendingTxnOffsets.clear();
+    }
+
+    // ---------------------------------------------------------------- transactional offsets
+
+    /**
+     * A COMMIT or ABORT marker of {@code producerId} is in the partition (replayed while loading, or just written by
+     * the transaction coordinator): its pending offsets take effect, or are dropped.
+     */
+    synchronized void completeTransaction(long producerId, boolean commit) {
+        if (phase == Phase.ACTIVE) { // a loading shard finds the marker in the log (activateIfCaughtUp)
+            replayMarker(producerId, commit);
+        }
+    }
+
+    /** A marker read back while loading: see {@link #completeTransaction}. */
+    synchronized void replayMarker(long producerId, boolean commit) {
+        Map<String, Map<TopicPartition, CommittedOffset>> pending = pendingTxnOffsets.remove(producerId);
+        if (pending != null && commit) {
+            pending.forEach((group, commits) -> {
+                offsets.computeIfAbsent(group, g -> new HashMap<>()).putAll(commits);
+                if (phase == Phase.ACTIVE) {
+                    groups.computeIfAbsent(group, g -> new ClassicGroup(g, config, 0));
+                }
+            });
+        }
+    }
+
+    /** Whether an open transaction holds an offset of the group's partition (OffsetFetch's require_stable). */
+    synchronized boolean hasPendingOffset(String groupId, TopicPartition tp) {
+        for (Map<String, Map<TopicPartition, CommittedOffset>> byGroup : pendingTxnOffsets.values()) {
+            Map<TopicPartition, CommittedOffset> m = byGroup.get(groupId);
+            if (m != null && m.containsKey(tp)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * TxnOffsetCommit: validates like a commit (generation -1 without a member id is accepted, as Kafka's
+     * transactional producers of older clients send it), writes the offsets as pending records of the producer and
+     * keeps them aside until the producer's transaction ends ({@link #completeTransaction}).
+     */
+    CompletableFuture<Errors> txnCommit(String groupId, long producerId, String memberId, String instanceId,
+                                        int generation, Map<TopicPartition, CommittedOffset> commits, long nowMs) {
+        synchronized (this) {
+            Group group = groups.get(groupId);
+            Errors error = Errors.NONE;
+            if (group instanceof ClassicGroup cg && generation >= 0) {
+                error = cg.validateCommit(memberId, instanceId, generation, nowMs);
+            } else if (group instanceof ConsumerGroup consumer && generation >= 0) {
+                error = consumer.validateMemberEpoch(memberId, generation);
+            }
+            if (error != Errors.NONE || commits.isEmpty()) {
+                return CompletableFuture.completedFuture(error);
+            }
+        }
+        List<Entry> entries = new ArrayList<>();
+        commits.forEach((tp, offset) -> entries.add(new PendingOffsetEntry(groupId, producerId, tp, offset)));
+        return write(entries, nowMs).thenApply(v -> {
+            synchronized (this) {
+                if (phase == Phase.ACTIVE) {
+                    pendingTxnOffsets.computeIfAbsent(producerId, id -> new HashMap<>())
+                            .computeIfAbsent(groupId, g -> new HashMap<>()).putAll(commits);
+                }
+            }
+            return Errors.NONE;
+        });
     }
 
     // ---------------------------------------------------------------- groups

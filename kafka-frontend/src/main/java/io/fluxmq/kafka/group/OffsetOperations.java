@@ -1,10 +1,12 @@
 package io.fluxmq.kafka.group;
 
 import io.fluxmq.kafka.broker.KafkaErrors;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
@@ -59,13 +61,26 @@ public final class OffsetOperations {
     }
 
     /** A group's committed offsets, or the group-level error. */
-    public record Fetched(Errors error, Map<TopicPartition, CommittedOffset> offsets) {}
+    public record Fetched(Errors error, Map<TopicPartition, CommittedOffset> offsets, Set<TopicPartition> unstable) {
+        public Fetched(Errors error, Map<TopicPartition, CommittedOffset> offsets) {
+            this(error, offsets, Set.of());
+        }
+    }
 
     /**
      * Committed offsets of the requested partitions (null: every partition with an offset); a partition without one
      * is absent from the result. A KIP-848 member fetching with its epoch is checked against the group first.
      */
     public Fetched fetch(String groupId, String memberId, int memberEpoch, List<TopicPartition> partitions) {
+        return fetch(groupId, memberId, memberEpoch, partitions, false);
+    }
+
+    /**
+     * As {@link #fetch(String, String, int, List)}; with {@code requireStable}, requested partitions with an offset
+     * pending in an open transaction are listed as unstable (answered UNSTABLE_OFFSET_COMMIT, which clients retry).
+     */
+    public Fetched fetch(String groupId, String memberId, int memberEpoch, List<TopicPartition> partitions,
+                         boolean requireStable) {
         GroupCoordinator.Route route = coordinator.route(groupId);
         if (route instanceof GroupCoordinator.Route.Refused refused) {
             return new Fetched(refused.error(), Map.of());
@@ -78,7 +93,11 @@ public final class OffsetOperations {
                 return new Fetched(error, Map.of());
             }
         }
-        return new Fetched(Errors.NONE, shard.committed(groupId, partitions));
+        Set<TopicPartition> unstable = new HashSet<>();
+        if (requireStable && partitions != null) {
+            partitions.stream().filter(tp -> shard.hasPendingOffset(groupId, tp)).forEach(unstable::add);
+        }
+        return new Fetched(Errors.NONE, shard.committed(groupId, partitions), unstable);
     }
 
     /** Groups the partitions of a map by topic, in topic then partition order. */

@@ -72,7 +72,7 @@ public final class FakeBrokerServices implements BrokerServices {
                 new CreateTopicsHandler(broker, 3, (short) 1),
                 new DeleteTopicsHandler(broker),
                 new CreatePartitionsHandler(broker),
-                new InitProducerIdHandler(broker),
+                new InitProducerIdHandler(broker, null),
                 new DescribeClusterHandler(broker),
                 new DescribeConfigsHandler(broker),
                 new AlterConfigsHandler(broker),
@@ -85,9 +85,15 @@ public final class FakeBrokerServices implements BrokerServices {
         // Not started: no offsets topic exists here, so every group request is answered COORDINATOR_NOT_AVAILABLE.
         GroupCoordinator coordinator = new GroupCoordinator(broker, GroupConfig.defaults(), () -> 1_700_000_000_000L,
                 tp -> Runnable::run);
+        // Not started either: no transaction state topic, so transaction requests get COORDINATOR_NOT_AVAILABLE.
+        io.fluxmq.kafka.txn.TxnCoordinator transactions = new io.fluxmq.kafka.txn.TxnCoordinator(broker,
+                io.fluxmq.kafka.txn.TxnConfig.defaults(), () -> 1_700_000_000_000L, tp -> Runnable::run,
+                (tp, pid, epoch, commit, coordinatorEpoch) -> java.util.concurrent.CompletableFuture.completedFuture(
+                        org.apache.kafka.common.protocol.Errors.NONE));
         List<ApiHandler<?>> all = new ArrayList<>(handlers);
-        all.addAll(io.fluxmq.kafka.api.GroupHandlers.of(coordinator));
-        self.set(new ApiRegistry(all, List.of(coordinator)));
+        all.addAll(io.fluxmq.kafka.api.GroupHandlers.of(coordinator, transactions));
+        all.addAll(io.fluxmq.kafka.api.TxnHandlers.of(broker, transactions, coordinator));
+        self.set(new ApiRegistry(all, List.of(coordinator, transactions)));
         return self.get();
     }
 

@@ -8,6 +8,10 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.message.AddOffsetsToTxnRequestData;
+import org.apache.kafka.common.message.AddPartitionsToTxnRequestData;
+import org.apache.kafka.common.message.EndTxnRequestData;
+import org.apache.kafka.common.message.TxnOffsetCommitRequestData;
 import org.apache.kafka.common.message.AlterConfigsRequestData;
 import org.apache.kafka.common.message.AlterPartitionReassignmentsRequestData;
 import org.apache.kafka.common.message.ListPartitionReassignmentsRequestData;
@@ -215,6 +219,22 @@ final class SampleRequests {
                     .setMemberId(v >= 1 ? "d4bW3x5sQ1yLjP0ZtdnS0A" : "").setMemberEpoch(0).setRackId("rack-a")
                     .setRebalanceTimeoutMs(300_000).setSubscribedTopicNames(List.of(TOPIC))
                     .setSubscribedTopicRegex(null).setServerAssignor("uniform").setTopicPartitions(List.of());
+            case ADD_PARTITIONS_TO_TXN -> new AddPartitionsToTxnRequestData().setV3AndBelowTransactionalId("tx")
+                    .setV3AndBelowProducerId(4000).setV3AndBelowProducerEpoch((short) 2)
+                    .setV3AndBelowTopics(new AddPartitionsToTxnRequestData.AddPartitionsToTxnTopicCollection(List.of(
+                            new AddPartitionsToTxnRequestData.AddPartitionsToTxnTopic().setName(TOPIC)
+                                    .setPartitions(List.of(0, 1))).iterator()));
+            case ADD_OFFSETS_TO_TXN -> new AddOffsetsToTxnRequestData().setTransactionalId("tx").setProducerId(4000)
+                    .setProducerEpoch((short) 2).setGroupId(GROUP);
+            case END_TXN -> new EndTxnRequestData().setTransactionalId("tx").setProducerId(4000)
+                    .setProducerEpoch((short) 2).setCommitted(true);
+            case TXN_OFFSET_COMMIT -> new TxnOffsetCommitRequestData().setTransactionalId("tx").setGroupId(GROUP)
+                    .setProducerId(4000).setProducerEpoch((short) 2).setGenerationId(v >= 3 ? 3 : -1)
+                    .setMemberId(v >= 3 ? "m-1" : "").setGroupInstanceId(null)
+                    .setTopics(List.of(new TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic().setName(TOPIC)
+                            .setPartitions(List.of(new TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition()
+                                    .setPartitionIndex(0).setCommittedOffset(42)
+                                    .setCommittedLeaderEpoch(v >= 2 ? 5 : -1).setCommittedMetadata("m")))));
             case CONSUMER_GROUP_DESCRIBE -> new ConsumerGroupDescribeRequestData().setGroupIds(List.of(GROUP, "other"))
                     .setIncludeAuthorizedOperations(true);
             default -> throw new IllegalArgumentException("no sample request for " + key);

@@ -22,6 +22,8 @@ import java.util.function.LongSupplier;
 import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.CorruptRecordException;
+import org.apache.kafka.common.record.ControlRecordType;
+import org.apache.kafka.common.record.EndTransactionMarker;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.record.MutableRecordBatch;
 import org.apache.kafka.common.record.RecordBatch;
@@ -142,6 +144,28 @@ public final class PartitionReplica {
         } catch (PartitionException e) {
             return CompletableFuture.failedFuture(e);
         }
+        if (batch.isControlBatch()) {
+            return CompletableFuture.failedFuture(new PartitionException(PartitionError.INVALID_BATCH,
+                    "clients may not write control batches"));
+        }
+        return append(records, batch, batch.isTransactional() ? EntryHeader.TXN_DATA : EntryHeader.TXN_NONE);
+    }
+
+    /**
+     * Writes a transaction marker (Kafka's EndTransactionMarker control batch) for producer {@code producerId} at
+     * {@code producerEpoch}: COMMIT when {@code commit}, else ABORT. Completes once committed; a marker with an epoch
+     * older than the producer's fails with INVALID_PRODUCER_EPOCH, a newer one fences the producer's older epochs.
+     */
+    public CompletableFuture<AppendResult> appendMarker(long producerId, short producerEpoch, boolean commit,
+                                                        int coordinatorEpoch) {
+        MemoryRecords records = MemoryRecords.withEndTransactionMarker(clock.getAsLong(), producerId, producerEpoch,
+                new EndTransactionMarker(commit ? ControlRecordType.COMMIT : ControlRecordType.ABORT,
+                        coordinatorEpoch));
+        MutableRecordBatch batch = records.batches().iterator().next();
+        return append(records, batch, commit ? EntryHeader.TXN_COMMIT : EntryHeader.TXN_ABORT);
+    }
+
+    private CompletableFuture<AppendResult> append(MemoryRecords records, MutableRecordBatch batch, byte txn) {
         synchronized (appendLock) {
             RaftServer.Division division;
             try {
@@ -166,7 +190,7 @@ public final class PartitionReplica {
                             "cannot read the Raft log of " + topicPartition, e));
                 }
             }
-            EntryHeader proposed = EntryHeader.of(batch, records.sizeInBytes());
+            EntryHeader proposed = EntryHeader.of(batch, records.sizeInBytes(), RecordBatch.NO_TIMESTAMP, txn);
             if (proposed.idempotent()) {
                 PartitionException outOfTurn = checkRefused(proposed, term);
                 if (outOfTurn != null) {
@@ -186,7 +210,7 @@ public final class PartitionReplica {
             long lastOffset = view.nextOffset() + (batch.lastOffset() - batch.baseOffset());
             batch.setLastOffset(lastOffset);
             batch.setPartitionLeaderEpoch((int) term);
-            EntryHeader header = EntryHeader.of(batch, records.sizeInBytes(), clock.getAsLong());
+            EntryHeader header = EntryHeader.of(batch, records.sizeInBytes(), clock.getAsLong(), txn);
             view.producers().record(header);
             leaderView = new LeaderView(term, header.nextOffset(), view.producers());
             Pending item = new Pending(term, header, records, new CompletableFuture<>());
@@ -345,7 +369,7 @@ public final class PartitionReplica {
     private void failLocked(List<Pending> batches, PartitionException failure) {
         for (Pending p : batches) {
             EntryHeader h = p.header();
-            if (h.idempotent()) {
+            if (h.idempotent() && !h.marker()) { // a marker has no sequence; its coordinator retries it
                 Refused earlier = refused.get(h.producerId());
                 if (earlier == null || earlier.term() != p.term() || earlier.epoch() != h.producerEpoch()
                         || earlier.baseSequence() > h.baseSequence()) {
@@ -515,6 +539,41 @@ public final class PartitionReplica {
         } catch (OffsetOutOfRangeException e) {
             throw new PartitionException(PartitionError.OFFSET_OUT_OF_RANGE, e.getMessage());
         }
+    }
+
+    /**
+     * Reads as {@link #read(long, int, boolean)} but only batches below {@code upTo} (at most the high watermark): the
+     * last stable offset for {@code read_committed}. An offset between {@code upTo} and the high watermark reads nothing.
+     */
+    public MemoryRecords read(long offset, int maxBytes, boolean minOneBatch, long upTo) {
+        long hw = stateMachine.highWatermark();
+        if (offset > hw) {
+            throw new PartitionException(PartitionError.OFFSET_OUT_OF_RANGE,
+                    "offset " + offset + " is beyond the high watermark " + hw);
+        }
+        long limit = Math.min(upTo, hw);
+        if (offset >= limit) {
+            if (offset < stateMachine.log().logStartOffset()) {
+                throw new PartitionException(PartitionError.OFFSET_OUT_OF_RANGE,
+                        "offset " + offset + " is below the log start " + stateMachine.log().logStartOffset());
+            }
+            return MemoryRecords.EMPTY;
+        }
+        try {
+            return stateMachine.log().read(offset, maxBytes, limit, minOneBatch);
+        } catch (OffsetOutOfRangeException e) {
+            throw new PartitionException(PartitionError.OFFSET_OUT_OF_RANGE, e.getMessage());
+        }
+    }
+
+    /** The last stable offset: the high watermark unless a transaction is open on this partition. */
+    public long lastStableOffset() {
+        return stateMachine.lastStableOffset();
+    }
+
+    /** Aborted transactions with their marker at or after {@code from} and their first offset before {@code to}. */
+    public List<TxnIndex.AbortedTxn> abortedTransactions(long from, long to) {
+        return stateMachine.abortedTransactions(from, to);
     }
 
     /** (epoch, end offset) as OffsetForLeaderEpoch answers it; see {@link PartitionStateMachine#endOffsetForEpoch}. */

@@ -55,14 +55,18 @@ import org.slf4j.LoggerFactory;
  * </ul>
  * Snapshot file format (big endian): {@code magic:int32 0x464c5831 | version:int16 (=3) | highWatermark:int64 |
  * logStartOffset:int64 (version 2 and later) | producer table (see ProducerStateTable#writeTo) | epochCount:int32 |
- * epochCount × (epoch:int32, startOffset:int64)}. Versions 1 and 2 hold the producer table in
- * {@link ProducerStateTable#FORMAT_V1} (no timestamps) and still load; version 3 in {@link ProducerStateTable#FORMAT_V2}.
+ * epochCount × (epoch:int32, startOffset:int64) | transaction index (version 4, see TxnIndex#writeTo)}. Versions 1
+ * and 2 hold the producer table in {@link ProducerStateTable#FORMAT_V1} (no timestamps) and still load; version 3 in
+ * {@link ProducerStateTable#FORMAT_V2}. Version 4 adds the {@link TxnIndex}; it is written only while the index holds
+ * something (a partition that never saw a transaction keeps writing version 3, which older builds read), and
+ * versions 1 to 3 load with an empty index.
  */
 public final class PartitionStateMachine extends BaseStateMachine {
     private static final Logger LOGGER = LoggerFactory.getLogger(PartitionStateMachine.class);
     private static final int SNAPSHOT_MAGIC = 0x464c5831;
     /** Version 3: the producer table has timestamps ({@link ProducerStateTable#FORMAT_V2}). */
-    private static final short SNAPSHOT_VERSION = 3;
+    private static final short SNAPSHOT_VERSION = 4;
+    private static final short SNAPSHOT_VERSION_NO_TXN = 3;
 
     private final Path segmentDir;
     private final SegmentLogConfig segmentConfig;
@@ -83,6 +87,10 @@ public final class PartitionStateMachine extends BaseStateMachine {
     private long snapshotLogStart;
     private final long producerIdExpirationMs;
     private ProducerStateTable appliedProducers;
+    /** Open and aborted transactions of the applied entries; guarded by this. */
+    private TxnIndex txnIndex = new TxnIndex();
+    /** The last stable offset: the high watermark unless a transaction is open (then its first offset). */
+    private volatile long lastStableOffset;
     /** Leader epoch (Raft term) to the first offset written in it, for committed entries. */
     private final java.util.TreeMap<Integer, Long> epochStartOffsets = new java.util.TreeMap<>();
 
@@ -202,6 +210,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
     private synchronized void loadSnapshot(SingleFileSnapshotInfo snapshot) throws IOException {
         if (snapshot == null) {
             highWatermark = log.logStartOffset();
+            lastStableOffset = highWatermark;
             return;
         }
         Path file = snapshot.getFile().getPath();
@@ -220,11 +229,13 @@ public final class PartitionStateMachine extends BaseStateMachine {
             for (int i = 0; i < epochs; i++) {
                 epochStartOffsets.put(in.readInt(), in.readLong());
             }
+            txnIndex = version >= 4 ? TxnIndex.readFrom(in) : new TxnIndex();
             if (hw > log.logEndOffset()) {
                 LOGGER.info("Snapshot {} has high watermark {} beyond the segment log end {}",
                         file, hw, log.logEndOffset());
             }
             highWatermark = hw;
+            lastStableOffset = txnIndex.lastStableOffset(hw);
         } catch (java.io.EOFException e) {
             throw new IOException("partition " + topicPartition + ": snapshot " + file + " ends early (" + Files.size(file)
                     + " bytes); it was not written completely", e);
@@ -549,12 +560,14 @@ public final class PartitionStateMachine extends BaseStateMachine {
         synchronized (this) {
             for (EntryHeader batch : header.headers()) {
                 appliedProducers.record(batch);
+                txnIndex.record(batch);
             }
             int epoch = (int) entry.getTerm();
             if (epochStartOffsets.isEmpty() || epochStartOffsets.lastKey() < epoch) {
                 epochStartOffsets.put(epoch, header.baseOffset());
             }
             highWatermark = header.nextOffset();
+            lastStableOffset = txnIndex.lastStableOffset(highWatermark);
             updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
         }
         unappliedOffsets.headMap(entry.getIndex(), true).clear();
@@ -572,7 +585,13 @@ public final class PartitionStateMachine extends BaseStateMachine {
         long logStart;
         ProducerStateTable producers;
         java.util.TreeMap<Integer, Long> epochs;
+        byte[] txns = null;
         synchronized (this) {
+            if (txnIndex.hasOpen() || txnIndex.abortedCount() > 0) {
+                java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+                txnIndex.writeTo(new DataOutputStream(bytes));
+                txns = bytes.toByteArray();
+            }
             applied = getLastAppliedTermIndex();
             hw = highWatermark;
             logStart = log.logStartOffset();
@@ -584,10 +603,11 @@ public final class PartitionStateMachine extends BaseStateMachine {
         }
         log.flush();
         File file = storage.getSnapshotFile(applied.getTerm(), applied.getIndex());
+        byte[] txnBytes = txns;
         storage.updateLatestSnapshot(SnapshotFiles.write(file, applied, stream -> {
             DataOutputStream out = new DataOutputStream(stream);
             out.writeInt(SNAPSHOT_MAGIC);
-            out.writeShort(SNAPSHOT_VERSION);
+            out.writeShort(txnBytes == null ? SNAPSHOT_VERSION_NO_TXN : SNAPSHOT_VERSION);
             out.writeLong(hw);
             out.writeLong(logStart);
             producers.writeTo(out);
@@ -595,6 +615,9 @@ public final class PartitionStateMachine extends BaseStateMachine {
             for (Map.Entry<Integer, Long> e : epochs.entrySet()) {
                 out.writeInt(e.getKey());
                 out.writeLong(e.getValue());
+            }
+            if (txnBytes != null) {
+                out.write(txnBytes);
             }
             out.flush();
         }));
@@ -626,6 +649,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
                     logStart.logStartOffset(), e.toString());
         }
         synchronized (this) {
+            txnIndex.trimBelow(log.logStartOffset());
             updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
         }
         return CompletableFuture.completedFuture(Message.EMPTY);
@@ -685,6 +709,21 @@ public final class PartitionStateMachine extends BaseStateMachine {
 
     public long highWatermark() {
         return highWatermark;
+    }
+
+    /** The last stable offset: where {@code read_committed} reads end (the high watermark without open transactions). */
+    public long lastStableOffset() {
+        return lastStableOffset;
+    }
+
+    /** The aborted transactions a {@code read_committed} fetch of {@code [from, to)} reports. */
+    public synchronized List<TxnIndex.AbortedTxn> abortedTransactions(long from, long to) {
+        return txnIndex.aborted(from, to);
+    }
+
+    /** Open transactions of the applied entries: producer id to first offset. */
+    public synchronized Map<Long, Long> openTransactions() {
+        return txnIndex.open();
     }
 
     public void addHighWatermarkListener(LongConsumer listener) {

@@ -100,6 +100,9 @@ public final class ProducerStateTable {
             return reject(PartitionError.INVALID_PRODUCER_EPOCH, "producer " + header.producerId() + " epoch "
                     + header.producerEpoch() + " is older than " + entry.epoch);
         }
+        if (header.marker()) {
+            return new Check.Accept(); // a transaction marker carries no sequence; a newer epoch fences the producer
+        }
         if (header.producerEpoch() > entry.epoch) {
             return header.baseSequence() == 0 ? new Check.Accept()
                     : reject(PartitionError.OUT_OF_ORDER_SEQUENCE, "new epoch " + header.producerEpoch()
@@ -133,6 +136,10 @@ public final class ProducerStateTable {
                 entry.batches.clear();
             }
             entry.lastTimestamp = Math.max(entry.lastTimestamp, timestamp);
+            if (header.marker()) {
+                advanceClock(header.appendTimeMs()); // a marker fences older epochs but holds no sequences
+                return;
+            }
             if (entry.batches.size() == BATCHES_KEPT) {
                 entry.batches.removeFirst();
             }

@@ -24,8 +24,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.record.ControlRecordType;
+import org.apache.kafka.common.record.EndTransactionMarker;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.record.RecordBatch;
+import org.apache.kafka.common.record.SimpleRecord;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.RaftPeerId;
@@ -273,6 +277,55 @@ class PartitionStateMachineTest {
         assertThat(producers.check(header(idempotentBatch("p", 3, PRODUCER, PRODUCER_EPOCH, 15))))
                 .isInstanceOf(ProducerStateTable.Check.Reject.class);
         assertThat(sm.latestSnapshot().getLong(8)).as("snapshot index served to followers").isEqualTo(5);
+    }
+
+    @Test
+    void transactionsSetTheLastStableOffsetAndTheAbortedIndexWhichSnapshotsKeep() throws Exception {
+        open();
+        long other = PRODUCER + 1;
+        List<LogEntryProto> entries = new ArrayList<>();
+        entries.add(batchEntry(sm, 1, 1, stamp(transactionalBatch("t", 3, PRODUCER, 0), 0, 1)));        // [0,3)
+        entries.add(coalescedEntry(sm, 1, 2, List.of(stamp(clientBatch("c", 2), 3, 1),                  // [3,5)
+                stamp(transactionalBatch("u", 2, other, 0), 5, 1))));                                     // [5,7)
+        entries.add(batchEntry(sm, 1, 3, stamp(marker(PRODUCER, false), 7, 1)));                         // abort @7
+        for (LogEntryProto e : entries) {
+            sm.write(e, null).join();
+            sm.applyTransaction(committed(sm, e)).join();
+        }
+        assertThat(sm.highWatermark()).isEqualTo(8);
+        assertThat(sm.lastStableOffset()).as("producer 43's transaction is open from 5").isEqualTo(5);
+        assertThat(sm.abortedTransactions(0, 8)).containsExactly(new TxnIndex.AbortedTxn(PRODUCER, 0, 7));
+
+        assertThat(sm.takeSnapshot()).isEqualTo(3);
+        try (DataInputStream in = new DataInputStream(Files.newInputStream(
+                raftStorage.getStorageDir().getStateMachineDir().toPath().resolve("snapshot.1_3")))) {
+            in.readInt();
+            assertThat(in.readShort()).as("version with transactions").isEqualTo((short) 4);
+        }
+        closeReplica();
+        open();
+        assertThat(sm.lastStableOffset()).isEqualTo(5);
+        assertThat(sm.abortedTransactions(0, 8)).containsExactly(new TxnIndex.AbortedTxn(PRODUCER, 0, 7));
+
+        LogEntryProto commit = batchEntry(sm, 1, 4, stamp(marker(other, true), 8, 1));
+        sm.write(commit, null).join();
+        sm.applyTransaction(committed(sm, commit)).join();
+        assertThat(sm.lastStableOffset()).isEqualTo(9).isEqualTo(sm.highWatermark());
+        assertThat(sm.abortedTransactions(0, 9)).hasSize(1);
+    }
+
+    private static MemoryRecords transactionalBatch(String tag, int count, long producerId, int baseSequence) {
+        SimpleRecord[] records = new SimpleRecord[count];
+        for (int i = 0; i < count; i++) {
+            records[i] = new SimpleRecord((tag + i).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        return MemoryRecords.withTransactionalRecords(Compression.NONE, producerId, PRODUCER_EPOCH, baseSequence,
+                records);
+    }
+
+    private static MemoryRecords marker(long producerId, boolean commit) {
+        return MemoryRecords.withEndTransactionMarker(0, producerId, PRODUCER_EPOCH, new EndTransactionMarker(
+                commit ? ControlRecordType.COMMIT : ControlRecordType.ABORT, 1));
     }
 
     @Test

@@ -1,0 +1,84 @@
+package io.fluxmq.kafka.api;
+
+import io.fluxmq.kafka.group.CommittedOffset;
+import io.fluxmq.kafka.group.GroupCoordinator;
+import io.fluxmq.kafka.group.OffsetOperations;
+import io.fluxmq.kafka.group.TopicLookup;
+import io.fluxmq.kafka.server.RequestContext;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.TxnOffsetCommitRequestData;
+import org.apache.kafka.common.message.TxnOffsetCommitResponseData;
+import org.apache.kafka.common.message.TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition;
+import org.apache.kafka.common.message.TxnOffsetCommitResponseData.TxnOffsetCommitResponseTopic;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
+
+/**
+ * TxnOffsetCommit v0–4 (transaction version 1), at the group coordinator: the offsets are written to the group's
+ * {@code __consumer_offsets} partition as pending records of the producer and take effect only when the transaction's
+ * COMMIT marker reaches that partition (dropped on ABORT); see {@code GroupShard#txnCommit}. Generation or member
+ * epoch are checked when the request carries them (v3+). Unknown partitions get UNKNOWN_TOPIC_OR_PARTITION, oversized
+ * metadata OFFSET_METADATA_TOO_LARGE. v5 (transaction version 2) is not served.
+ */
+public final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequestData> {
+    private final GroupCoordinator coordinator;
+
+    public TxnOffsetCommitHandler(GroupCoordinator coordinator) {
+        this.coordinator = coordinator;
+    }
+
+    @Override
+    public ApiKeys apiKey() {
+        return ApiKeys.TXN_OFFSET_COMMIT;
+    }
+
+    @Override
+    public short minVersion() {
+        return 0;
+    }
+
+    @Override
+    public short maxVersion() {
+        return 4;
+    }
+
+    @Override
+    public CompletableFuture<ApiMessage> handle(RequestContext context, TxnOffsetCommitRequestData request) {
+        Map<TopicPartition, Errors> result = new LinkedHashMap<>();
+        Map<TopicPartition, CommittedOffset> valid = new LinkedHashMap<>();
+        long now = coordinator.now();
+        for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic topic : request.topics()) {
+            Optional<TopicLookup.Topic> info = coordinator.topics().byName(topic.name());
+            for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition p : topic.partitions()) {
+                TopicPartition tp = new TopicPartition(topic.name(), p.partitionIndex());
+                String metadata = p.committedMetadata() == null ? "" : p.committedMetadata();
+                if (info.isEmpty() || p.partitionIndex() < 0 || p.partitionIndex() >= info.get().partitions()) {
+                    result.put(tp, Errors.UNKNOWN_TOPIC_OR_PARTITION);
+                } else if (metadata.length() > coordinator.config().offsetMetadataMaxBytes()) {
+                    result.put(tp, Errors.OFFSET_METADATA_TOO_LARGE);
+                } else {
+                    result.put(tp, Errors.NONE);
+                    valid.put(tp, new CommittedOffset(p.committedOffset(), p.committedLeaderEpoch(), metadata, now));
+                }
+            }
+        }
+        String memberId = request.memberId() == null || request.memberId().isEmpty() ? null : request.memberId();
+        return coordinator.txnCommit(request.groupId(), request.producerId(), memberId, request.groupInstanceId(),
+                request.generationId(), valid).thenApply(error -> {
+                    valid.keySet().forEach(tp -> result.put(tp, error));
+                    TxnOffsetCommitResponseData response = new TxnOffsetCommitResponseData();
+                    OffsetOperations.byTopic(result).forEach((topic, partitions) -> {
+                        TxnOffsetCommitResponseTopic t = new TxnOffsetCommitResponseTopic().setName(topic);
+                        partitions.forEach((p, e) -> t.partitions().add(new TxnOffsetCommitResponsePartition()
+                                .setPartitionIndex(p).setErrorCode(e.code())));
+                        response.topics().add(t);
+                    });
+                    return response;
+                });
+    }
+}

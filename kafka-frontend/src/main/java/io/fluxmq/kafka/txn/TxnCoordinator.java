@@ -1,0 +1,274 @@
+package io.fluxmq.kafka.txn;
+
+import io.fluxmq.kafka.broker.BrokerEndpoint;
+import io.fluxmq.kafka.broker.BrokerServices;
+import io.fluxmq.kafka.broker.KafkaErrors;
+import io.fluxmq.kafka.broker.TopicInfo;
+import io.fluxmq.raft.partition.PartitionReplica;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.NotCoordinatorException;
+import org.apache.kafka.common.internals.Topic;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.apache.kafka.common.record.Record;
+import org.apache.kafka.common.record.RecordBatch;
+import org.apache.kafka.common.utils.Utils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The transaction coordinator of this node. Transactional id {@code t} lives in partition {@code abs(hash(t)) % N}
+ * of {@code __transaction_state} (Kafka's rule); this node coordinates it while it leads that partition. As the group
+ * coordinator does, a timer thread polls leadership every {@value #TICK_MS} ms: a partition newly led (or led in a
+ * new epoch) gets a {@link TxnShard} that a loader thread fills by replaying the partition from its start (the last
+ * record of each id wins), and a partition no longer led is unloaded. The same timer aborts timed-out transactions
+ * every {@link TxnConfig#abortCheckIntervalMs()} and runs marker retries.
+ *
+ * <p>State records are handed to Raft on the partition's append executor, never on the caller's thread. Markers are
+ * written through {@link TxnShard.MarkerWriter} (the node writes them to each partition's leader). Thread-safe.
+ */
+public final class TxnCoordinator implements AutoCloseable {
+    public static final String STATE_TOPIC = Topic.TRANSACTION_STATE_TOPIC_NAME;
+    static final long TICK_MS = 100;
+    private static final Logger LOGGER = LoggerFactory.getLogger(TxnCoordinator.class);
+    private static final int LOAD_READ_BYTES = 1 << 20;
+
+    private final BrokerServices broker;
+    private final TxnConfig config;
+    private final LongSupplier clock;
+    private final Function<TopicPartition, Executor> appends;
+    private final TxnShard.MarkerWriter markers;
+    private final Map<Integer, TxnShard> shards = new ConcurrentHashMap<>();
+    private final AtomicBoolean creatingTopic = new AtomicBoolean();
+    private ScheduledExecutorService timer;
+    private ExecutorService loader;
+    private long lastAbortCheckMs;
+
+    public TxnCoordinator(BrokerServices broker, TxnConfig config, LongSupplier clock,
+                          Function<TopicPartition, Executor> appends, TxnShard.MarkerWriter markers) {
+        this.broker = broker;
+        this.config = config;
+        this.clock = clock;
+        this.appends = appends;
+        this.markers = markers;
+    }
+
+    public void start() {
+        timer = Executors.newSingleThreadScheduledExecutor(daemon("fluxmq-txn-timer"));
+        loader = Executors.newSingleThreadExecutor(daemon("fluxmq-txn-loader"));
+        lastAbortCheckMs = clock.getAsLong();
+        timer.scheduleWithFixedDelay(this::tickSafely, 0, TICK_MS, TimeUnit.MILLISECONDS);
+    }
+
+    public TxnConfig config() {
+        return config;
+    }
+
+    public long now() {
+        return clock.getAsLong();
+    }
+
+    /** How a transactional id resolves on this node. */
+    public sealed interface Route permits Route.Served, Route.Refused {
+        record Served(TxnShard shard) implements Route {}
+
+        record Refused(Errors error) implements Route {}
+    }
+
+    public Route route(String transactionalId) {
+        if (transactionalId == null || transactionalId.isEmpty()) {
+            return new Route.Refused(Errors.INVALID_REQUEST);
+        }
+        Optional<TopicInfo> topic = broker.topic(STATE_TOPIC);
+        if (topic.isEmpty()) {
+            return new Route.Refused(Errors.COORDINATOR_NOT_AVAILABLE);
+        }
+        TxnShard shard = shards.get(partitionFor(transactionalId, topic.get().partitions()));
+        if (shard == null) {
+            return new Route.Refused(Errors.NOT_COORDINATOR);
+        }
+        return switch (shard.phase()) {
+            case LOADING -> new Route.Refused(Errors.COORDINATOR_LOAD_IN_PROGRESS);
+            case UNLOADED -> new Route.Refused(Errors.NOT_COORDINATOR);
+            case ACTIVE -> new Route.Served(shard);
+        };
+    }
+
+    static int partitionFor(String transactionalId, int partitions) {
+        return Utils.abs(transactionalId.hashCode()) % partitions;
+    }
+
+    /** The coordinator of a transactional id as FindCoordinator reports it. */
+    public record Coordinator(Errors error, BrokerEndpoint endpoint) {}
+
+    public Coordinator findCoordinator(String transactionalId, String listener) {
+        Optional<TopicInfo> topic = broker.topic(STATE_TOPIC);
+        if (topic.isEmpty()) {
+            return new Coordinator(Errors.COORDINATOR_NOT_AVAILABLE, null);
+        }
+        TopicPartition tp = new TopicPartition(STATE_TOPIC, partitionFor(transactionalId, topic.get().partitions()));
+        int leader = broker.partitionState(tp).leader();
+        if (leader < 0) {
+            return new Coordinator(Errors.COORDINATOR_NOT_AVAILABLE, null);
+        }
+        return broker.brokers(listener).stream().filter(b -> b.nodeId() == leader).findFirst()
+                .map(b -> new Coordinator(Errors.NONE, b))
+                .orElse(new Coordinator(Errors.COORDINATOR_NOT_AVAILABLE, null));
+    }
+
+    // ---------------------------------------------------------------- time and leadership
+
+    private void tickSafely() {
+        try {
+            tick();
+        } catch (RuntimeException e) {
+            LOGGER.error("Transaction coordinator tick failed", e);
+        }
+    }
+
+    void tick() {
+        Optional<TopicInfo> topic = broker.topic(STATE_TOPIC);
+        if (topic.isEmpty()) {
+            maybeCreateTopic();
+            return;
+        }
+        for (int p = 0; p < topic.get().partitions(); p++) {
+            TopicPartition tp = new TopicPartition(STATE_TOPIC, p);
+            PartitionReplica replica = broker.replica(tp);
+            boolean leading = replica != null && replica.isLeader();
+            TxnShard shard = shards.get(p);
+            if (leading && (shard == null || shard.leaderEpoch() != replica.leaderEpoch())) {
+                if (shard != null) {
+                    shard.unload();
+                }
+                TxnShard fresh = newShard(p, replica.leaderEpoch());
+                shards.put(p, fresh);
+                loader.execute(() -> load(fresh, replica));
+            } else if (!leading && shard != null) {
+                shards.remove(p);
+                shard.unload();
+                LOGGER.info("No longer coordinating transactions of {}", tp);
+            }
+        }
+        long now = now();
+        if (now - lastAbortCheckMs >= config.abortCheckIntervalMs()) {
+            lastAbortCheckMs = now;
+            for (TxnShard shard : shards.values()) {
+                shard.abortTimedOut(now);
+            }
+        }
+    }
+
+    TxnShard newShard(int partition, int leaderEpoch) {
+        TopicPartition tp = new TopicPartition(STATE_TOPIC, partition);
+        return new TxnShard(partition, leaderEpoch, m -> append(tp, m), markers, broker::nextProducerId,
+                (task, delayMs) -> schedule(task, delayMs));
+    }
+
+    private void schedule(Runnable task, long delayMs) {
+        try {
+            timer.schedule(task, delayMs, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            // shutting down: the next leader of the partition finishes the transaction
+        }
+    }
+
+    private void maybeCreateTopic() {
+        if (broker.controllerId() != broker.nodeId() || !creatingTopic.compareAndSet(false, true)) {
+            return;
+        }
+        // No compaction yet: the topic keeps every record (retention off) and is replayed in full on load.
+        Map<String, String> configs = Map.of("retention.ms", "-1", "retention.bytes", "-1",
+                "segment.bytes", Integer.toString(100 * 1024 * 1024));
+        broker.createTopic(STATE_TOPIC, config.stateTopicPartitions(), config.stateTopicReplicationFactor(),
+                configs, false).whenComplete((info, failure) -> {
+                    if (failure != null && KafkaErrors.of(failure) != Errors.TOPIC_ALREADY_EXISTS) {
+                        LOGGER.warn("Could not create {}: {}", STATE_TOPIC, KafkaErrors.message(failure));
+                    } else if (failure == null) {
+                        LOGGER.info("Created {} with {} partitions", STATE_TOPIC, info.partitions());
+                    }
+                    creatingTopic.set(false);
+                });
+    }
+
+    /** Replays the partition from its log start to the high watermark into the shard, then activates it. */
+    private void load(TxnShard shard, PartitionReplica replica) {
+        long started = System.nanoTime();
+        try {
+            long offset = replica.logStartOffset();
+            long end = replica.highWatermark();
+            int records = 0;
+            while (offset < end && shard.phase() == TxnShard.Phase.LOADING) {
+                MemoryRecords batch = replica.read(offset, LOAD_READ_BYTES, true);
+                if (batch.sizeInBytes() == 0) {
+                    break;
+                }
+                for (RecordBatch b : batch.batches()) {
+                    if (!b.isControlBatch()) {
+                        for (Record r : b) {
+                            TxnRecords.Entry entry = TxnRecords.decode(r);
+                            if (entry != null) {
+                                shard.replay(entry);
+                                records++;
+                            }
+                        }
+                    }
+                    offset = b.nextOffset();
+                }
+            }
+            if (shard.phase() == TxnShard.Phase.LOADING) {
+                shard.activate();
+            }
+            LOGGER.info("Loaded {} records of {}-{} up to offset {} in {} ms", records, STATE_TOPIC,
+                    shard.partition(), offset, TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        } catch (RuntimeException e) {
+            LOGGER.error("Loading {}-{} failed; it will be retried", STATE_TOPIC, shard.partition(), e);
+            shards.remove(shard.partition(), shard);
+            shard.unload();
+        }
+    }
+
+    /** Hands one state record to Raft on the partition's append executor; completes once committed. */
+    private CompletableFuture<Void> append(TopicPartition tp, TxnMetadata metadata) {
+        MemoryRecords batch = TxnRecords.batch(metadata, now());
+        try {
+            return CompletableFuture.supplyAsync(() -> broker.append(tp, batch), appends.apply(tp))
+                    .thenCompose(appended -> appended)
+                    .thenApply(result -> null);
+        } catch (RejectedExecutionException e) {
+            return CompletableFuture.failedFuture(new NotCoordinatorException(tp + " is no longer served here"));
+        }
+    }
+
+    @Override
+    public void close() {
+        if (timer != null) {
+            timer.shutdownNow();
+            loader.shutdownNow();
+        }
+        shards.values().forEach(TxnShard::unload);
+        shards.clear();
+    }
+
+    private static ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}
