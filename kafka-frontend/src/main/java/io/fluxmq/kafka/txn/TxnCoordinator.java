@@ -53,6 +53,8 @@ public final class TxnCoordinator implements AutoCloseable {
     private final Function<TopicPartition, Executor> appends;
     private final TxnShard.MarkerWriter markers;
     private final Map<Integer, TxnShard> shards = new ConcurrentHashMap<>();
+    /** A client asked for a transaction coordinator while the state topic did not exist. */
+    private volatile boolean wanted;
     private final AtomicBoolean creatingTopic = new AtomicBoolean();
     private ScheduledExecutorService timer;
     private ExecutorService loader;
@@ -95,6 +97,7 @@ public final class TxnCoordinator implements AutoCloseable {
         }
         Optional<TopicInfo> topic = broker.topic(STATE_TOPIC);
         if (topic.isEmpty()) {
+            wantTopic();
             return new Route.Refused(Errors.COORDINATOR_NOT_AVAILABLE);
         }
         TxnShard shard = shards.get(partitionFor(transactionalId, topic.get().partitions()));
@@ -118,6 +121,7 @@ public final class TxnCoordinator implements AutoCloseable {
     public Coordinator findCoordinator(String transactionalId, String listener) {
         Optional<TopicInfo> topic = broker.topic(STATE_TOPIC);
         if (topic.isEmpty()) {
+            wantTopic();
             return new Coordinator(Errors.COORDINATOR_NOT_AVAILABLE, null);
         }
         TopicPartition tp = new TopicPartition(STATE_TOPIC, partitionFor(transactionalId, topic.get().partitions()));
@@ -128,6 +132,11 @@ public final class TxnCoordinator implements AutoCloseable {
         return broker.brokers(listener).stream().filter(b -> b.nodeId() == leader).findFirst()
                 .map(b -> new Coordinator(Errors.NONE, b))
                 .orElse(new Coordinator(Errors.COORDINATOR_NOT_AVAILABLE, null));
+    }
+
+    private void wantTopic() {
+        wanted = true;
+        maybeCreateTopic();
     }
 
     // ---------------------------------------------------------------- time and leadership
@@ -143,7 +152,9 @@ public final class TxnCoordinator implements AutoCloseable {
     void tick() {
         Optional<TopicInfo> topic = broker.topic(STATE_TOPIC);
         if (topic.isEmpty()) {
-            maybeCreateTopic();
+            if (wanted) {
+                maybeCreateTopic();
+            }
             return;
         }
         for (int p = 0; p < topic.get().partitions(); p++) {
@@ -187,8 +198,13 @@ public final class TxnCoordinator implements AutoCloseable {
         }
     }
 
+    /**
+     * Creates the state topic the first time a client looks for a transaction coordinator (as Kafka does), so a
+     * cluster whose clients never use transactions carries no transaction state partitions; retried by the tick until
+     * it exists. Any node may create it: a second creation is refused as TOPIC_ALREADY_EXISTS.
+     */
     private void maybeCreateTopic() {
-        if (broker.controllerId() != broker.nodeId() || !creatingTopic.compareAndSet(false, true)) {
+        if (!creatingTopic.compareAndSet(false, true)) {
             return;
         }
         // No compaction yet: the topic keeps every record (retention off) and is replayed in full on load.
