@@ -127,7 +127,8 @@ final class SaslAuthenticationHandler extends ChannelInboundHandlerAdapter {
                     : "Authentication failed during authentication due to invalid credentials with SASL mechanism "
                     + mechanism;
             stage = Stage.FAILED;
-            LOGGER.info("Failed authentication with {} ({})", ctx.channel().remoteAddress(), message);
+            LOGGER.info("Failed authentication with {} ({}{})", ctx.channel().remoteAddress(), message,
+                    e instanceof SaslException ? ": " + e.getMessage() : "");
             respond(ctx, header, new SaslAuthenticateResponseData().setErrorCode(
                     Errors.SASL_AUTHENTICATION_FAILED.code()).setErrorMessage(message).setAuthBytes(new byte[0]))
                     .addListener(ChannelFutureListener.CLOSE);
