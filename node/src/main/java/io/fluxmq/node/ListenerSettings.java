@@ -9,11 +9,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.security.auth.SecurityProtocol;
 
 /**
@@ -111,11 +111,11 @@ final class ListenerSettings {
 
     /**
      * The listeners, first the {@code cluster.nodes} one. {@code s} holds every setting with its default,
-     * {@code given} the keys set explicitly, {@code security} the listener security settings and
+     * {@code security} the listener security settings and
      * {@code listener.name.*} keys; {@code ids} the cluster's node ids, {@code clustered} whether
      * {@code cluster.nodes} is set.
      */
-    static List<KafkaListener> parse(Map<String, String> s, Set<String> given, Map<String, String> security,
+    static List<KafkaListener> parse(Map<String, String> s, Map<String, String> security,
                                      int nodeId, List<Integer> ids, boolean clustered,
                                      Map<Integer, InetSocketAddress> externalNodes) {
         Map<String, SecurityProtocol> protocols = protocolMap(s.get(PROTOCOL_MAP));
@@ -148,7 +148,7 @@ final class ListenerSettings {
             ListenerSecurity listenerSecurity;
             try {
                 listenerSecurity = ListenerSecurity.of(e.name(), protocol, security);
-            } catch (org.apache.kafka.common.config.ConfigException | IllegalArgumentException x) {
+            } catch (KafkaException | IllegalArgumentException x) { // Kafka's ConfigException among them
                 throw new ConfigException("listener " + e.name() + " (" + protocol + "): " + x.getMessage());
             }
             out.add(new KafkaListener(e.name(), e.host(), e.port(), nodes, listenerSecurity));

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 
@@ -200,7 +201,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 Duration.ofMillis(r.longIn("raft.pause.close.threshold.ms", 1000, 86_400_000L)),
                 r.intIn("raft.append.max.in.flight", 0, 1024), connectionLimits(s, r),
                 r.intIn(KafkaFrontendConfig.MAX_IN_FLIGHT_KEY, 1, 1 << 20), List.of())
-                .withCluster(s, r, settings.keySet(), security);
+                .withCluster(s, r, security);
     }
 
     /**
@@ -208,7 +209,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
      * {@code kafka.port} from it (they must agree where given too); {@code kafka.external.*} must then be unset.
      * The {@code advertised.listeners} entry of the first listener sets {@code kafka.advertised.*} unless given.
      */
-    private static void mainListenerFromListeners(Map<String, String> s, java.util.Set<String> given) {
+    private static void mainListenerFromListeners(Map<String, String> s, Set<String> given) {
         String firstName = s.get("kafka.external.port").isEmpty() ? EXTERNAL : INTERNAL;
         if (!s.get(ListenerSettings.LISTENERS).isEmpty()) {
             for (String legacy : List.of("kafka.external.host", "kafka.external.port", "kafka.external.nodes")) {
@@ -247,8 +248,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         }
     }
 
-    private NodeConfig withCluster(Map<String, String> s, Reader r, java.util.Set<String> given,
-                                   Map<String, String> security) {
+    private NodeConfig withCluster(Map<String, String> s, Reader r, Map<String, String> security) {
         List<ClusterMember> members = s.get("cluster.nodes").isEmpty()
                 ? List.of(new ClusterMember(nodeId, advertisedHost, advertisedPort, raftPort,
                         s.get("http.port").isEmpty() ? raftPort + ClusterMember.HTTP_PORT_OFFSET
@@ -300,7 +300,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 groups(r, s, members.size()), controlHost, heartbeatInterval, sessionTimeout, producerIdExpirationMs,
                 raftWriteElementLimit, externalHost, externalPort, externalNodes(s, ids), fetchSessionSlots,
                 fetchSessionEvictionMs, raftPauseCloseThreshold, raftAppendMaxInFlight, connectionLimits,
-                maxInFlightPerConnection, ListenerSettings.parse(s, given, security, nodeId, ids,
+                maxInFlightPerConnection, ListenerSettings.parse(s, security, nodeId, ids,
                         !s.get("cluster.nodes").isEmpty(), externalNodes(s, ids)));
     }
 
