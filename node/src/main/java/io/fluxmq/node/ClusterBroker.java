@@ -113,16 +113,17 @@ final class ClusterBroker implements BrokerServices {
 
     /**
      * Every node of cluster.nodes except those the controller marked DOWN (Kafka lists live brokers only), at its
-     * cluster.nodes address, or at its kafka.external.nodes address for clients of the external listener.
+     * cluster.nodes address, or, for clients of another listener, at its address there (listener.name.*.nodes,
+     * kafka.external.nodes).
      */
     @Override
     public List<BrokerEndpoint> brokers(String listener) {
         Set<Integer> down = state().downNodes();
-        boolean external = NodeConfig.EXTERNAL.equals(listener) && !config.externalNodes().isEmpty();
+        Map<Integer, InetSocketAddress> addresses = config.listenerNodes(listener);
         List<BrokerEndpoint> out = new ArrayList<>();
         for (ClusterMember m : config.members()) {
             if (!down.contains(m.id())) {
-                InetSocketAddress a = external ? config.externalNodes().get(m.id()) : null;
+                InetSocketAddress a = addresses.get(m.id());
                 out.add(a == null ? new BrokerEndpoint(m.id(), m.host(), m.kafkaPort(), null)
                         : new BrokerEndpoint(m.id(), a.getHostString(), a.getPort(), null));
             }

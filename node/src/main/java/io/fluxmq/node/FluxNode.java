@@ -1,5 +1,7 @@
 package io.fluxmq.node;
 
+import io.fluxmq.kafka.api.SaslAuthenticateHandler;
+import io.fluxmq.kafka.api.SaslHandshakeHandler;
 import io.fluxmq.kafka.api.AlterConfigsHandler;
 import io.fluxmq.kafka.api.ApiHandler;
 import io.fluxmq.kafka.api.ApiRegistry;
@@ -282,7 +284,9 @@ public final class FluxNode implements Closeable {
                 new ElectLeadersHandler(services),
                 new DescribeLogDirsHandler(services),
                 new AlterPartitionReassignmentsHandler(services),
-                new ListPartitionReassignmentsHandler(services));
+                new ListPartitionReassignmentsHandler(services),
+                new SaslHandshakeHandler(),
+                new SaslAuthenticateHandler());
         GroupCoordinator coordinator = new GroupCoordinator(services, config.groups(), System::currentTimeMillis,
                 appendsOf);
         List<ApiHandler<?>> all = new java.util.ArrayList<>(handlers);
@@ -330,6 +334,11 @@ public final class FluxNode implements Closeable {
 
     public int kafkaPort() {
         return kafka.port();
+    }
+
+    /** The bound port of the Kafka listener named {@code listener} (the port it chose when configured with 0). */
+    public int kafkaPort(String listener) {
+        return kafka.port(listener);
     }
 
     public NodeConfig config() {

@@ -102,6 +102,17 @@ public final class Main implements Callable<Integer> {
         return 0;
     }
 
+    /**
+     * The setting an environment variable names, as Kafka's container images do: {@code FLUXMQ_} dropped, lower
+     * case, {@code ___} → {@code -}, {@code __} → {@code _}, {@code _} → {@code .}
+     * ({@code FLUXMQ_LISTENER_NAME_SASL__SSL_SCRAM___SHA___512_SASL_JAAS_CONFIG} is
+     * {@code listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config}).
+     */
+    static String envKey(String variable) {
+        return variable.substring("FLUXMQ_".length()).toLowerCase(Locale.ROOT).replace("___", "\0")
+                .replace("__", "\1").replace('_', '.').replace("\1", "_").replace("\0", "-");
+    }
+
     Map<String, String> settings(Map<String, String> env) throws IOException {
         Map<String, String> s = new HashMap<>();
         if (configFile != null) {
@@ -113,8 +124,8 @@ public final class Main implements Callable<Integer> {
         }
         env.forEach((k, v) -> {
             if (k.startsWith("FLUXMQ_")) {
-                String key = k.substring("FLUXMQ_".length()).toLowerCase(Locale.ROOT).replace('_', '.');
-                if (NodeConfig.DEFAULTS.containsKey(key)) {
+                String key = envKey(k);
+                if (NodeConfig.isKey(key)) {
                     s.put(key, v);
                 } else if (!k.startsWith("FLUXMQ_LOCAL_")) {
                     System.err.println("fluxmq-node: ignoring environment variable " + k + " (no setting " + key + ")");

@@ -4,6 +4,7 @@ import io.fluxmq.kafka.fetch.FetchSessionCache;
 import io.fluxmq.kafka.server.ConnectionLimits;
 import io.fluxmq.kafka.server.RequestMemory;
 import io.fluxmq.kafka.server.KafkaFrontendConfig;
+import io.fluxmq.kafka.security.SecurityConfigs;
 import io.fluxmq.raft.RaftNodeConfig;
 import io.fluxmq.raft.log.SegmentLogConfig;
 import java.net.InetSocketAddress;
@@ -15,6 +16,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 
@@ -23,9 +25,12 @@ import java.util.stream.Collectors;
  * properties file, {@code FLUXMQ_*} environment variables ({@code FLUXMQ_KAFKA_PORT} sets {@code kafka.port}) and
  * command-line flags. Every key, its default and meaning is in {@link #DEFAULTS} and docs/operations.md.
  *
- * <p>Kafka listeners: {@code kafka.host:kafka.port}, advertised as this node's {@code cluster.nodes} entry, and
- * optionally an external one ({@code kafka.external.port}) whose clients are given the addresses in
- * {@code kafka.external.nodes} (as in compose: peers' network inside, published ports on the host outside).
+ * <p>Kafka listeners: Kafka's {@code listeners}, {@code advertised.listeners} and
+ * {@code listener.security.protocol.map}, or the older {@code kafka.host:kafka.port} (advertised as this node's
+ * {@code cluster.nodes} entry) and optionally an external one ({@code kafka.external.port}) whose clients are given
+ * the addresses in {@code kafka.external.nodes} (as in compose: peers' network inside, published ports on the host
+ * outside); see {@link ListenerSettings}. TLS and SASL settings of listeners have Kafka's names
+ * ({@link SecurityConfigs}).
  */
 public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPort, String advertisedHost,
                          int advertisedPort, String raftHost, int raftPort, Duration electionTimeoutMin,
@@ -40,7 +45,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                          String externalHost, int externalPort, Map<Integer, InetSocketAddress> externalNodes,
                          int fetchSessionSlots, long fetchSessionEvictionMs, Duration raftPauseCloseThreshold,
                          int raftAppendMaxInFlight, ConnectionLimits connectionLimits,
-                         int maxInFlightPerConnection, TxnConfig transactions) {
+                         int maxInFlightPerConnection, TxnConfig transactions, List<KafkaListener> listeners) {
 
     /** Listener name of {@code kafka.port} when there is no external listener, and of the external listener. */
     public static final String EXTERNAL = "EXTERNAL";
@@ -64,6 +69,9 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put("kafka.external.host", "");               // default: kafka.host
         d.put("kafka.external.port", "");               // default: no external listener
         d.put("kafka.external.nodes", "");              // required with kafka.external.port: id@host:port,...
+        d.put(ListenerSettings.LISTENERS, "");          // default: from kafka.host/port and kafka.external.*
+        d.put(ListenerSettings.ADVERTISED, "");         // default: the cluster.nodes entry / kafka.advertised.*
+        d.put(ListenerSettings.PROTOCOL_MAP, "");       // added to PLAINTEXT:PLAINTEXT,...,INTERNAL:PLAINTEXT,...
         d.put("raft.host", "127.0.0.1");
         d.put("raft.port", "9192");
         d.put("raft.election.timeout.min.ms", "1000");
@@ -125,18 +133,28 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         return Map.copyOf(d);
     }
 
+    /** Whether {@code key} is a setting: one of {@link #DEFAULTS} or a listener security key. */
+    public static boolean isKey(String key) {
+        return DEFAULTS.containsKey(key) || SecurityConfigs.isSecurityKey(key) || ListenerSettings.isNodesKey(key);
+    }
+
     /** Builds and validates a config from merged key/value settings; throws {@link ConfigException} on a bad one. */
     public static NodeConfig from(Map<String, String> settings) {
         Map<String, String> s = new TreeMap<>(DEFAULTS);
+        Map<String, String> security = new TreeMap<>();
         for (Map.Entry<String, String> e : settings.entrySet()) {
-            if (!DEFAULTS.containsKey(e.getKey())) {
+            if (SecurityConfigs.isSecurityKey(e.getKey()) || ListenerSettings.isNodesKey(e.getKey())) {
+                security.put(e.getKey(), e.getValue().trim());
+            } else if (!DEFAULTS.containsKey(e.getKey())) {
                 throw new ConfigException("unknown setting '" + e.getKey() + "'");
+            } else {
+                s.put(e.getKey(), e.getValue().trim());
             }
-            s.put(e.getKey(), e.getValue().trim());
         }
         Reader r = new Reader(s);
         int nodeId = r.intIn("node.id", 0, 1 << 20);
         String dataDir = s.get("data.dir").isEmpty() ? "data/node-" + nodeId : s.get("data.dir");
+        mainListenerFromListeners(s, settings.keySet());
         String kafkaHost = r.nonEmpty("kafka.host");
         int kafkaPort = r.intIn("kafka.port", 0, 65535);
         String advertisedHost = s.get("kafka.advertised.host").isEmpty() ? kafkaHost : s.get("kafka.advertised.host");
@@ -189,11 +207,55 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 r.longIn(FetchSessionCache.EVICTION_MS_KEY, 0, Long.MAX_VALUE),
                 Duration.ofMillis(r.longIn("raft.pause.close.threshold.ms", 1000, 86_400_000L)),
                 r.intIn("raft.append.max.in.flight", 0, 1024), connectionLimits(s, r),
-                r.intIn(KafkaFrontendConfig.MAX_IN_FLIGHT_KEY, 1, 1 << 20), null)
-                .withCluster(s, r);
+                r.intIn(KafkaFrontendConfig.MAX_IN_FLIGHT_KEY, 1, 1 << 20), null, List.of())
+                .withCluster(s, r, security);
     }
 
-    private NodeConfig withCluster(Map<String, String> s, Reader r) {
+    /**
+     * With {@code listeners} set, its first listener is the {@code cluster.nodes} one: sets {@code kafka.host} and
+     * {@code kafka.port} from it (they must agree where given too); {@code kafka.external.*} must then be unset.
+     * The {@code advertised.listeners} entry of the first listener sets {@code kafka.advertised.*} unless given.
+     */
+    private static void mainListenerFromListeners(Map<String, String> s, Set<String> given) {
+        String firstName = s.get("kafka.external.port").isEmpty() ? EXTERNAL : INTERNAL;
+        if (!s.get(ListenerSettings.LISTENERS).isEmpty()) {
+            for (String legacy : List.of("kafka.external.host", "kafka.external.port", "kafka.external.nodes")) {
+                if (!s.get(legacy).isEmpty()) {
+                    throw new ConfigException(legacy + " cannot be combined with " + ListenerSettings.LISTENERS
+                            + ": name the external listener there and give its addresses in "
+                            + "listener.name.<name>.nodes");
+                }
+            }
+            ListenerSettings.Endpoint first = ListenerSettings.endpoints(ListenerSettings.LISTENERS,
+                    s.get(ListenerSettings.LISTENERS)).get(0);
+            if (given.contains("kafka.port") && !s.get("kafka.port").equals(Integer.toString(first.port()))) {
+                throw new ConfigException("kafka.port " + s.get("kafka.port") + " differs from the port of the "
+                        + "first listener in " + ListenerSettings.LISTENERS + " (" + first + ")");
+            }
+            if (given.contains("kafka.host") && !s.get("kafka.host").equals(first.host())) {
+                throw new ConfigException("kafka.host " + s.get("kafka.host") + " differs from the host of the "
+                        + "first listener in " + ListenerSettings.LISTENERS + " (" + first + ")");
+            }
+            s.put("kafka.host", first.host());
+            s.put("kafka.port", Integer.toString(first.port()));
+            firstName = first.name();
+        }
+        if (!s.get(ListenerSettings.ADVERTISED).isEmpty()) {
+            for (ListenerSettings.Endpoint a : ListenerSettings.endpoints(ListenerSettings.ADVERTISED,
+                    s.get(ListenerSettings.ADVERTISED))) {
+                if (a.name().equals(firstName)) {
+                    if (s.get("kafka.advertised.host").isEmpty()) {
+                        s.put("kafka.advertised.host", a.host());
+                    }
+                    if (s.get("kafka.advertised.port").isEmpty()) {
+                        s.put("kafka.advertised.port", Integer.toString(a.port()));
+                    }
+                }
+            }
+        }
+    }
+
+    private NodeConfig withCluster(Map<String, String> s, Reader r, Map<String, String> security) {
         List<ClusterMember> members = s.get("cluster.nodes").isEmpty()
                 ? List.of(new ClusterMember(nodeId, advertisedHost, advertisedPort, raftPort,
                         s.get("http.port").isEmpty() ? raftPort + ClusterMember.HTTP_PORT_OFFSET
@@ -245,7 +307,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 groups(r, s, members.size()), controlHost, heartbeatInterval, sessionTimeout, producerIdExpirationMs,
                 raftWriteElementLimit, externalHost, externalPort, externalNodes(s, ids), fetchSessionSlots,
                 fetchSessionEvictionMs, raftPauseCloseThreshold, raftAppendMaxInFlight, connectionLimits,
-                maxInFlightPerConnection, transactions(r, s, members.size()));
+                maxInFlightPerConnection, transactions(r, s, members.size()), ListenerSettings.parse(s, security,
+                        nodeId, ids, !s.get("cluster.nodes").isEmpty(), externalNodes(s, ids)));
     }
 
     private static TxnConfig transactions(Reader r, Map<String, String> s, int nodes) {
@@ -294,6 +357,11 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         if (value.isEmpty()) {
             throw new ConfigException("kafka.external.port needs kafka.external.nodes (id@host:port,... for every node)");
         }
+        return parseNodeAddresses("kafka.external.nodes", value, ids);
+    }
+
+    /** {@code id@host:port,...} listing exactly the ids {@code ids}; errors name {@code key}. */
+    static Map<Integer, InetSocketAddress> parseNodeAddresses(String key, String value, List<Integer> ids) {
         Map<Integer, InetSocketAddress> out = new TreeMap<>();
         for (String item : value.split(",")) {
             String e = item.trim();
@@ -309,12 +377,12 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                     throw new NumberFormatException();
                 }
             } catch (IllegalArgumentException x) { // NumberFormatException too
-                throw new ConfigException("kafka.external.nodes entry '" + e + "' is not id@host:port (or repeats an id)");
+                throw new ConfigException(key + " entry '" + e + "' is not id@host:port (or repeats an id)");
             }
         }
         if (!out.keySet().equals(ids.stream().collect(Collectors.toSet()))) {
-            throw new ConfigException("kafka.external.nodes lists ids " + out.keySet() + ", cluster.nodes " + ids
-                    + ": every node needs its external address");
+            throw new ConfigException(key + " lists ids " + out.keySet() + ", cluster.nodes " + ids
+                    + ": every node needs its address on this listener");
         }
         return Map.copyOf(out);
     }
@@ -359,16 +427,19 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 producerIdExpirationMs, raftWriteElementLimit, raftPauseCloseThreshold, raftAppendMaxInFlight);
     }
 
-    /** The Kafka listeners: {@code kafka.port} first, then the external one if configured. */
+    /** The Kafka listeners, the {@code cluster.nodes} one ({@code kafka.port}) first. */
     public List<KafkaFrontendConfig> kafkaListeners() {
-        if (externalPort < 0) {
-            return List.of(new KafkaFrontendConfig(EXTERNAL, kafkaHost, kafkaPort, maxRequestBytes,
-                    maxInFlightPerConnection));
-        }
-        return List.of(new KafkaFrontendConfig(INTERNAL, kafkaHost, kafkaPort, maxRequestBytes,
-                        maxInFlightPerConnection),
-                new KafkaFrontendConfig(EXTERNAL, externalHost, externalPort, maxRequestBytes,
-                        maxInFlightPerConnection));
+        return listeners.stream().map(l -> new KafkaFrontendConfig(l.name(), l.host(), l.port(), maxRequestBytes,
+                maxInFlightPerConnection, l.security())).toList();
+    }
+
+    /**
+     * The address of every node on {@code listener}, for its clients; empty means the {@code cluster.nodes}
+     * entries (the first listener, or an unknown name).
+     */
+    public Map<Integer, InetSocketAddress> listenerNodes(String listener) {
+        return listeners.stream().filter(l -> l.name().equals(listener)).findFirst().map(KafkaListener::nodes)
+                .orElse(Map.of());
     }
 
     /** A bad configuration value; the message names the key. */

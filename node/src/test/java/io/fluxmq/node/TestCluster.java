@@ -25,15 +25,16 @@ final class TestCluster implements AutoCloseable {
     private final int[] controlPorts;
     private final int[] httpPorts;
 
-    private TestCluster(int size, Map<String, String> settings, IntFunction<Path> dataDirs, String namePrefix)
-            throws Exception {
+    /** {@code kafkaPorts} null: free ports. */
+    private TestCluster(int size, Map<String, String> settings, IntFunction<Map<String, String>> nodeSettings,
+                        IntFunction<Path> dataDirs, String namePrefix, int[] kafkaPorts) throws Exception {
         int[] kafka = new int[size];
         int[] raft = new int[size];
         controlPorts = new int[size];
         httpPorts = new int[size];
         StringBuilder members = new StringBuilder();
         for (int i = 0; i < size; i++) {
-            kafka[i] = TestNode.freePort();
+            kafka[i] = kafkaPorts != null ? kafkaPorts[i] : TestNode.freePort();
             raft[i] = TestNode.freePort();
             controlPorts[i] = TestNode.freePort();
             httpPorts[i] = TestNode.freePort();
@@ -43,6 +44,7 @@ final class TestCluster implements AutoCloseable {
         }
         for (int i = 0; i < size; i++) {
             Map<String, String> s = new HashMap<>(settings);
+            s.putAll(nodeSettings.apply(i));
             s.put("node.id", Integer.toString(i));
             s.put("cluster.nodes", members.toString());
             s.putIfAbsent("raft.election.timeout.min.ms", "1000");
@@ -66,7 +68,20 @@ final class TestCluster implements AutoCloseable {
      */
     static TestCluster withDataDirs(int size, Map<String, String> settings, IntFunction<Path> dataDirs,
                                     String namePrefix) throws Exception {
-        TestCluster cluster = new TestCluster(size, settings, dataDirs, namePrefix);
+        return start(new TestCluster(size, settings, i -> Map.of(), dataDirs, namePrefix, null));
+    }
+
+    /**
+     * A cluster whose node {@code i} gets {@code nodeSettings.apply(i)} on top of {@code settings} (e.g. its own
+     * listener ports); its Kafka port ({@code cluster.nodes}) is {@code kafkaPorts[i]}.
+     */
+    static TestCluster start(Path dir, Map<String, String> settings, int[] kafkaPorts,
+                             IntFunction<Map<String, String>> nodeSettings) throws Exception {
+        return start(new TestCluster(kafkaPorts.length, settings, nodeSettings, i -> dir.resolve("node-" + i),
+                "cluster-node-", kafkaPorts));
+    }
+
+    private static TestCluster start(TestCluster cluster) throws Exception {
         try {
             for (NodeProcess n : cluster.nodes) {
                 n.start(false);

@@ -16,6 +16,7 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,7 +25,9 @@ import org.slf4j.LoggerFactory;
  * response future to the connection's {@link ResponseOrderer}. A frame that cannot be served closes the connection
  * after one log line. Reports each connection, and each request's time from its frame being read until its handler
  * answered (or failed), to {@link FrontendMetrics}. Gives each request's bytes back to the node's request memory when
- * it is answered, and closes the connection when the idle timer fires with no request in flight.
+ * it is answered, and closes the connection when the idle timer fires with no request in flight. Every request
+ * carries the connection's principal: {@code User:ANONYMOUS} until an {@link Authenticated} event (TLS client
+ * certificate, SASL) names another.
  */
 final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOGGER = LoggerFactory.getLogger(ConnectionHandler.class);
@@ -37,6 +40,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private final ReadGate gate;
     private final RequestMemoryHandler memory;
     private ResponseOrderer orderer;
+    private KafkaPrincipal principal = KafkaPrincipal.ANONYMOUS;
 
     /** A handler with no bound on request memory (tests on an embedded channel). */
     ConnectionHandler(ApiRegistry registry, String listener, int maxInFlight, FrontendMetrics metrics) {
@@ -95,6 +99,10 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+        if (event instanceof Authenticated authenticated) {
+            principal = authenticated.principal();
+            return;
+        }
         if (event instanceof IdleStateEvent && orderer != null && orderer.isEmpty()) {
             LOGGER.debug("Closing connection from {}: idle for connections.max.idle.ms",
                     ctx.channel().remoteAddress());
@@ -108,7 +116,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private CompletableFuture<ByteBuf> dispatch(ChannelHandlerContext ctx, KafkaRequest request, long readNanos) {
         ApiHandler handler = registry.handler(request.apiKey());
         RequestContext context = new RequestContext(request.header(), listener,
-                (InetSocketAddress) ctx.channel().remoteAddress());
+                (InetSocketAddress) ctx.channel().remoteAddress(), principal);
         boolean respond = handler.expectsResponse(request.body());
         CompletableFuture<ApiMessage> response;
         try {

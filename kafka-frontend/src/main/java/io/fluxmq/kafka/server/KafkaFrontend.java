@@ -2,6 +2,7 @@ package io.fluxmq.kafka.server;
 
 import io.fluxmq.kafka.api.ApiRegistry;
 import io.fluxmq.kafka.metrics.FrontendMetrics;
+import io.fluxmq.kafka.security.ListenerSecurity;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -11,6 +12,7 @@ import io.netty.channel.nio.NioEventLoopGroup;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.io.Closeable;
 import java.net.InetAddress;
@@ -18,15 +20,19 @@ import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.security.auth.SecurityProtocol;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The Kafka-protocol listeners of a node: one or more (say INTERNAL for a container network and EXTERNAL for clients
  * on the host), sharing one registry and event loops; each connection knows the listener it came in on, so Metadata
- * answers with that listener's addresses. Pipeline per connection: idle timer → {@link RequestMemoryHandler} (the
- * node's bound on request memory) → size-prefixed frame decoder (with the maximum request size) →
- * {@link ConnectionHandler} (decode, dispatch, {@link ResponseOrderer}). {@link ConnectionLimits} bound the
+ * answers with that listener's addresses. Pipeline per connection: idle timer → [TLS listeners: Netty's
+ * {@link SslHandler} with a JDK engine and a handshake timeout → {@link TlsSessionHandler}] →
+ * {@link RequestMemoryHandler} (the node's bound on request memory) → size-prefixed frame decoder (with the maximum
+ * request size) → [SASL listeners, until authenticated: {@link SaslAuthenticationHandler}] →
+ * {@link ConnectionHandler} (decode, dispatch, {@link ResponseOrderer}). A PLAINTEXT listener has exactly the
+ * handlers it had before TLS and SASL existed. {@link ConnectionLimits} bound the
  * connections of all listeners together. Closing it also closes the registry's shared services.
  */
 public final class KafkaFrontend implements Closeable {
@@ -104,17 +110,29 @@ public final class KafkaFrontend implements Closeable {
                             return;
                         }
                         RequestMemoryHandler memoryHandler = new RequestMemoryHandler(memory, gate);
+                        ListenerSecurity security = config.security();
+                        ch.pipeline().addLast("idle",
+                                new IdleStateHandler(0, 0, limits.maxIdleMs(), TimeUnit.MILLISECONDS));
+                        if (security.tls()) {
+                            SslHandler ssl = new SslHandler(security.ssl().newEngine(ch.remoteAddress()));
+                            ssl.setHandshakeTimeoutMillis(security.handshakeTimeoutMs());
+                            ch.pipeline().addLast("tls", ssl).addLast("tls-session", new TlsSessionHandler(
+                                    security.ssl(), security.protocol() == SecurityProtocol.SSL));
+                        }
                         ch.pipeline()
-                                .addLast("idle", new IdleStateHandler(0, 0, limits.maxIdleMs(), TimeUnit.MILLISECONDS))
                                 .addLast("memory", memoryHandler)
                                 .addLast("frames", new LengthFieldBasedFrameDecoder(
-                                        maxFrameBytes(config.maxRequestBytes()), 0, 4, 0, 4, true))
-                                .addLast("requests", new ConnectionHandler(registry, config.listener(),
-                                        config.maxInFlightPerConnection(), metrics, gate, memoryHandler));
+                                        maxFrameBytes(config.maxRequestBytes()), 0, 4, 0, 4, true));
+                        if (security.sasl() != null) {
+                            ch.pipeline().addLast("sasl", new SaslAuthenticationHandler(security.sasl(), memoryHandler));
+                        }
+                        ch.pipeline().addLast("requests", new ConnectionHandler(registry, config.listener(),
+                                config.maxInFlightPerConnection(), metrics, gate, memoryHandler));
                     }
                 });
         Channel channel = bootstrap.bind(config.host(), config.port()).sync().channel();
-        LOGGER.info("Kafka listener {} on {}", config.listener(), channel.localAddress());
+        LOGGER.info("Kafka listener {} ({}) on {}", config.listener(), config.security().protocol(),
+                channel.localAddress());
         return channel;
     }
 

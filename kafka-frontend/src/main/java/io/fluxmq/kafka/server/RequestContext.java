@@ -2,13 +2,19 @@ package io.fluxmq.kafka.server;
 
 import java.net.InetSocketAddress;
 import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
 
 /**
- * What a handler knows about the request besides its body: header, the listener it arrived on and the client.
+ * What a handler knows about the request besides its body: header, the listener it arrived on, the client and who it
+ * is.
  *
- * @param listener name of the listener the client connected to; Metadata answers with that listener's addresses
+ * @param listener  name of the listener the client connected to; Metadata answers with that listener's addresses
+ * @param principal the authenticated client: {@link KafkaPrincipal#ANONYMOUS} on PLAINTEXT listeners (and on SSL
+ *                  ones without a client certificate), {@code User:<name>} after SASL, the mapped certificate name
+ *                  on SSL listeners with client certificates
  */
-public record RequestContext(RequestHeader header, String listener, InetSocketAddress clientAddress) {
+public record RequestContext(RequestHeader header, String listener, InetSocketAddress clientAddress,
+                             KafkaPrincipal principal) {
     public short version() {
         return header.apiVersion();
     }

@@ -26,6 +26,7 @@ import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.RequestHeader;
 import org.junit.jupiter.api.Test;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
 
 /**
  * ElectLeaders answers as Kafka 4.1's controller: per partition NONE after a transfer to the preferred replica,
@@ -81,7 +82,7 @@ class ElectLeadersHandlerTest {
 
     private ElectLeadersResponseData call(short version, ElectLeadersRequestData request) {
         RequestContext context = new RequestContext(new RequestHeader(ApiKeys.ELECT_LEADERS, version, "test", 1),
-                "EXTERNAL", new InetSocketAddress("127.0.0.1", 40000));
+                "EXTERNAL", new InetSocketAddress("127.0.0.1", 40000), KafkaPrincipal.ANONYMOUS);
         return (ElectLeadersResponseData) handler.handle(context, request).join();
     }
 

@@ -49,6 +49,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
 
 /**
  * The fetch read path over real memory-mapped segment logs (two partitions, no Raft): byte limits, sessions as the
@@ -178,7 +179,7 @@ class FetchHandlerTest {
     private CompletableFuture<ApiMessage> send(FetchRequestData request) {
         RequestContext context = new RequestContext(new RequestHeader(
                 ApiKeys.FETCH, V, "consumer", 1), "EXTERNAL",
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 50_000));
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 50_000), KafkaPrincipal.ANONYMOUS);
         return handler.handle(context, request);
     }
 

@@ -11,6 +11,7 @@ import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.RequestHeader;
 import org.junit.jupiter.api.Test;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
 
 /** InitProducerId without a transactional id answers as Kafka's broker does (FakeBrokerServices hands out id 4242). */
 class InitProducerIdHandlerTest {
@@ -18,7 +19,7 @@ class InitProducerIdHandlerTest {
 
     private InitProducerIdResponseData call(InitProducerIdRequestData request) {
         RequestContext context = new RequestContext(new RequestHeader(ApiKeys.INIT_PRODUCER_ID, (short) 5, "test", 1),
-                "EXTERNAL", new InetSocketAddress("127.0.0.1", 40000));
+                "EXTERNAL", new InetSocketAddress("127.0.0.1", 40000), KafkaPrincipal.ANONYMOUS);
         return (InitProducerIdResponseData) handler.handle(context, request).join();
     }
 

@@ -45,6 +45,7 @@ import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.requests.RequestHeader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
 
 /**
  * Group writes never run on the caller's thread (a Netty event loop in the node): with an offsets partition whose
@@ -125,7 +126,7 @@ class GroupWritesOffEventLoopTest {
 
     private static RequestContext context(ApiKeys key, int version) {
         return new RequestContext(new RequestHeader(key, (short) version, "client", 1), "EXTERNAL",
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 50_000));
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 50_000), KafkaPrincipal.ANONYMOUS);
     }
 
     private void assertTheWriteRunsOnTheAppendThreadAndIsStuck() throws InterruptedException {

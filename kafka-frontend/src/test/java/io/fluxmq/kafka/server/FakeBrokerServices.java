@@ -1,5 +1,7 @@
 package io.fluxmq.kafka.server;
 
+import io.fluxmq.kafka.api.SaslAuthenticateHandler;
+import io.fluxmq.kafka.api.SaslHandshakeHandler;
 import io.fluxmq.kafka.api.AlterConfigsHandler;
 import io.fluxmq.kafka.api.ApiHandler;
 import io.fluxmq.kafka.api.ApiRegistry;
@@ -81,7 +83,9 @@ public final class FakeBrokerServices implements BrokerServices {
                 new ElectLeadersHandler(broker),
                 new DescribeLogDirsHandler(broker),
                 new AlterPartitionReassignmentsHandler(broker),
-                new ListPartitionReassignmentsHandler(broker));
+                new ListPartitionReassignmentsHandler(broker),
+                new SaslHandshakeHandler(),
+                new SaslAuthenticateHandler());
         // Not started: no offsets topic exists here, so every group request is answered COORDINATOR_NOT_AVAILABLE.
         GroupCoordinator coordinator = new GroupCoordinator(broker, GroupConfig.defaults(), () -> 1_700_000_000_000L,
                 tp -> Runnable::run);

@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
 
 /**
  * Every version of every handler round-trips through the codec: what kafka-clients writes, {@link RequestDecoder}
@@ -164,7 +165,7 @@ class ProtocolCodecTest {
     }
 
     private static RequestContext context(KafkaRequest request) {
-        return new RequestContext(request.header(), "EXTERNAL", CLIENT);
+        return new RequestContext(request.header(), "EXTERNAL", CLIENT, KafkaPrincipal.ANONYMOUS);
     }
 
     @SuppressWarnings("unchecked")

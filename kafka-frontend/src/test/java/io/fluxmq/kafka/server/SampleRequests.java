@@ -33,6 +33,8 @@ import org.apache.kafka.common.message.OffsetCommitRequestData;
 import org.apache.kafka.common.message.OffsetDeleteRequestData;
 import org.apache.kafka.common.message.OffsetFetchRequestData;
 import org.apache.kafka.common.message.SyncGroupRequestData;
+import org.apache.kafka.common.message.SaslAuthenticateRequestData;
+import org.apache.kafka.common.message.SaslHandshakeRequestData;
 import org.apache.kafka.common.message.CreatePartitionsRequestData;
 import org.apache.kafka.common.message.CreatePartitionsRequestData.CreatePartitionsTopic;
 import org.apache.kafka.common.message.CreateTopicsRequestData;
@@ -237,6 +239,8 @@ final class SampleRequests {
                                     .setCommittedLeaderEpoch(v >= 2 ? 5 : -1).setCommittedMetadata("m")))));
             case CONSUMER_GROUP_DESCRIBE -> new ConsumerGroupDescribeRequestData().setGroupIds(List.of(GROUP, "other"))
                     .setIncludeAuthorizedOperations(true);
+            case SASL_HANDSHAKE -> new SaslHandshakeRequestData().setMechanism("SCRAM-SHA-512");
+            case SASL_AUTHENTICATE -> new SaslAuthenticateRequestData().setAuthBytes(new byte[] {1, 2, 3});
             default -> throw new IllegalArgumentException("no sample request for " + key);
         };
     }

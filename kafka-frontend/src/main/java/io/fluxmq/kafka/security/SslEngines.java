@@ -1,0 +1,144 @@
+package io.fluxmq.kafka.security;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.security.Principal;
+import java.util.Map;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
+import javax.security.auth.x500.X500Principal;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.SslConfigs;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
+import org.apache.kafka.common.security.ssl.DefaultSslEngineFactory;
+import org.apache.kafka.common.security.ssl.SslPrincipalMapper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Server-side TLS engines of one listener, made by Kafka's own {@link DefaultSslEngineFactory} (JDK provider; JKS,
+ * PKCS12 and PEM key stores, enabled protocols and cipher suites, {@code ssl.client.auth}) from the listener's parsed
+ * settings. Before each new engine it asks the factory whether a key or trust store file changed (Kafka's check: the
+ * files' modification times) and, if so, builds a new factory: certificates are reloaded for new connections without
+ * a restart, while open connections keep theirs. A store that fails to load (say, half written) keeps the old one and
+ * logs a warning. Thread-safe: any event loop may ask for an engine.
+ */
+public final class SslEngines {
+    private static final Logger LOGGER = LoggerFactory.getLogger(SslEngines.class);
+
+    private final String listener;
+    private final Map<String, Object> configs;
+    private final SslPrincipalMapper principalMapper;
+    private volatile DefaultSslEngineFactory factory;
+    private String lastReloadFailure;
+
+    private SslEngines(String listener, Map<String, Object> configs, DefaultSslEngineFactory factory) {
+        this.listener = listener;
+        this.configs = configs;
+        this.factory = factory;
+        this.principalMapper = SslPrincipalMapper.fromRules((String) configs.get(SecurityConfigs.PRINCIPAL_MAPPING_RULES));
+    }
+
+    /** Loads the stores of {@code listener} now; a store that cannot be loaded is a {@link ConfigException}. */
+    static SslEngines create(String listener, Map<String, ?> parsed) {
+        Map<String, Object> configs = Map.copyOf(withoutNulls(parsed));
+        if (!configs.containsKey(SslConfigs.SSL_KEYSTORE_LOCATION_CONFIG)
+                && !configs.containsKey(SslConfigs.SSL_KEYSTORE_KEY_CONFIG)) {
+            throw new ConfigException("listener " + listener + " speaks TLS but has no key: set "
+                    + SslConfigs.SSL_KEYSTORE_LOCATION_CONFIG + " (or " + SslConfigs.SSL_KEYSTORE_KEY_CONFIG + " and "
+                    + SslConfigs.SSL_KEYSTORE_CERTIFICATE_CHAIN_CONFIG + ")");
+        }
+        try {
+            return new SslEngines(listener, configs, build(configs));
+        } catch (KafkaException | IllegalArgumentException e) {
+            throw new ConfigException("listener " + listener + ": cannot set up TLS: " + message(e));
+        }
+    }
+
+    private static Map<String, Object> withoutNulls(Map<String, ?> parsed) {
+        Map<String, Object> out = new java.util.HashMap<>();
+        parsed.forEach((k, v) -> {
+            if (v != null) {
+                out.put(k, v);
+            }
+        });
+        return out;
+    }
+
+    private static String message(Throwable e) {
+        StringBuilder b = new StringBuilder(String.valueOf(e.getMessage()));
+        for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+            b.append(": ").append(c.getMessage());
+        }
+        return b.toString();
+    }
+
+    private static DefaultSslEngineFactory build(Map<String, Object> configs) {
+        DefaultSslEngineFactory f = new DefaultSslEngineFactory();
+        f.configure(configs);
+        return f;
+    }
+
+    /** A server engine for a connection from {@code peer}, with the stores as they are on disk now. */
+    public SSLEngine newEngine(InetSocketAddress peer) {
+        reloadIfChanged();
+        return factory.createServerSslEngine(peer.getHostString(), peer.getPort());
+    }
+
+    private void reloadIfChanged() {
+        DefaultSslEngineFactory current = factory;
+        if (!current.shouldBeRebuilt(configs)) {
+            return;
+        }
+        synchronized (this) {
+            if (factory != current) {
+                return;
+            }
+            try {
+                factory = build(configs);
+                lastReloadFailure = null;
+                LOGGER.info("Listener {}: key or trust store changed, reloaded for new connections", listener);
+            } catch (RuntimeException e) {
+                String failure = message(e);
+                if (!failure.equals(lastReloadFailure)) {
+                    LOGGER.warn("Listener {}: a key or trust store changed but does not load ({}); new connections "
+                            + "keep the previous one", listener, failure);
+                    lastReloadFailure = failure;
+                }
+            }
+        }
+    }
+
+    /**
+     * The principal of a TLS session as Kafka's default principal builder makes it: the client certificate's
+     * distinguished name (RFC 2253) mapped by {@code ssl.principal.mapping.rules}, or {@code User:ANONYMOUS} when
+     * the client sent no certificate.
+     */
+    public KafkaPrincipal principal(SSLSession session) {
+        Principal peer;
+        try {
+            peer = session.getPeerPrincipal();
+        } catch (SSLPeerUnverifiedException e) {
+            return KafkaPrincipal.ANONYMOUS;
+        }
+        return principal(peer);
+    }
+
+    KafkaPrincipal principal(Principal peer) {
+        return principal(principalMapper, peer);
+    }
+
+    /** {@code User:<name>}, the name being {@code peer}'s DN (RFC 2253) mapped by {@code mapper}. */
+    static KafkaPrincipal principal(SslPrincipalMapper mapper, Principal peer) {
+        if (!(peer instanceof X500Principal x500)) {
+            return new KafkaPrincipal(KafkaPrincipal.USER_TYPE, peer.getName());
+        }
+        try {
+            return new KafkaPrincipal(KafkaPrincipal.USER_TYPE, mapper.getName(x500.getName()));
+        } catch (IOException e) {
+            throw new IllegalStateException("ssl.principal.mapping.rules cannot map " + x500.getName(), e);
+        }
+    }
+}
