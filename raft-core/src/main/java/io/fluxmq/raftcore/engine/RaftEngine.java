@@ -262,5 +262,6 @@ public final class RaftEngine implements AutoCloseable {
         for (EventLoop loop : loops) {
             loop.stop();
         }
+        detector.awaitTermination(10, TimeUnit.SECONDS);
     }
 }
