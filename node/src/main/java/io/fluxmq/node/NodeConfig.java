@@ -1,5 +1,6 @@
 package io.fluxmq.node;
 
+import io.fluxmq.kafka.auth.AuthorizerConfig;
 import io.fluxmq.kafka.fetch.FetchSessionCache;
 import io.fluxmq.kafka.server.ConnectionLimits;
 import io.fluxmq.kafka.server.RequestMemory;
@@ -39,7 +40,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                          String externalHost, int externalPort, Map<Integer, InetSocketAddress> externalNodes,
                          int fetchSessionSlots, long fetchSessionEvictionMs, Duration raftPauseCloseThreshold,
                          int raftAppendMaxInFlight, ConnectionLimits connectionLimits,
-                         int maxInFlightPerConnection) {
+                         int maxInFlightPerConnection, AuthorizerConfig authorizer) {
 
     /** Listener name of {@code kafka.port} when there is no external listener, and of the external listener. */
     public static final String EXTERNAL = "EXTERNAL";
@@ -115,6 +116,10 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put("group.consumer.assignors", "uniform,range");
         d.put(FetchSessionCache.SLOTS_KEY, Integer.toString(FetchSessionCache.SLOTS_DEFAULT));
         d.put(FetchSessionCache.EVICTION_MS_KEY, Long.toString(FetchSessionCache.EVICTION_MS_DEFAULT));
+        // Authorization (Kafka's names; any non-empty authorizer.class.name turns the ACL authorizer on)
+        d.put(AuthorizerConfig.CLASS_NAME_KEY, AuthorizerConfig.CLASS_NAME_DEFAULT);
+        d.put(AuthorizerConfig.SUPER_USERS_KEY, AuthorizerConfig.SUPER_USERS_DEFAULT); // User:a;User:b
+        d.put(AuthorizerConfig.ALLOW_EVERYONE_KEY, Boolean.toString(AuthorizerConfig.ALLOW_EVERYONE_DEFAULT));
         return Map.copyOf(d);
     }
 
@@ -182,7 +187,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 r.longIn(FetchSessionCache.EVICTION_MS_KEY, 0, Long.MAX_VALUE),
                 Duration.ofMillis(r.longIn("raft.pause.close.threshold.ms", 1000, 86_400_000L)),
                 r.intIn("raft.append.max.in.flight", 0, 1024), connectionLimits(s, r),
-                r.intIn(KafkaFrontendConfig.MAX_IN_FLIGHT_KEY, 1, 1 << 20))
+                r.intIn(KafkaFrontendConfig.MAX_IN_FLIGHT_KEY, 1, 1 << 20), authorizer(s, r))
                 .withCluster(s, r);
     }
 
@@ -238,7 +243,16 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 groups(r, s, members.size()), controlHost, heartbeatInterval, sessionTimeout, producerIdExpirationMs,
                 raftWriteElementLimit, externalHost, externalPort, externalNodes(s, ids), fetchSessionSlots,
                 fetchSessionEvictionMs, raftPauseCloseThreshold, raftAppendMaxInFlight, connectionLimits,
-                maxInFlightPerConnection);
+                maxInFlightPerConnection, authorizer);
+    }
+
+    private static AuthorizerConfig authorizer(Map<String, String> s, Reader r) {
+        try {
+            return AuthorizerConfig.parse(s.get(AuthorizerConfig.CLASS_NAME_KEY),
+                    s.get(AuthorizerConfig.SUPER_USERS_KEY), r.bool(AuthorizerConfig.ALLOW_EVERYONE_KEY));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
     }
 
     /**

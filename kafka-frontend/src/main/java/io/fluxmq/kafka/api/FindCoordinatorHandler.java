@@ -3,6 +3,8 @@ package io.fluxmq.kafka.api;
 import io.fluxmq.kafka.group.GroupCoordinator;
 import io.fluxmq.kafka.server.RequestContext;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
 import org.apache.kafka.common.message.FindCoordinatorResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -55,6 +57,10 @@ public final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorR
             Errors error = keyType == CoordinatorType.TRANSACTION.id() ? Errors.COORDINATOR_NOT_AVAILABLE
                     : Errors.INVALID_REQUEST;
             return out.setErrorCode(error.code()).setErrorMessage("only group coordinators are supported");
+        }
+        if (coordinator.authorization().denies(context, AclOperation.DESCRIBE, ResourceType.GROUP, key)) {
+            return out.setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code())
+                    .setErrorMessage(Errors.GROUP_AUTHORIZATION_FAILED.message());
         }
         GroupCoordinator.Coordinator found = coordinator.findCoordinator(key, context.listener());
         if (found.error() != Errors.NONE) {

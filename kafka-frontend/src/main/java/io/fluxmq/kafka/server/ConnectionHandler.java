@@ -16,6 +16,7 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -108,7 +109,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private CompletableFuture<ByteBuf> dispatch(ChannelHandlerContext ctx, KafkaRequest request, long readNanos) {
         ApiHandler handler = registry.handler(request.apiKey());
         RequestContext context = new RequestContext(request.header(), listener,
-                (InetSocketAddress) ctx.channel().remoteAddress());
+                (InetSocketAddress) ctx.channel().remoteAddress(), KafkaPrincipal.ANONYMOUS);
         boolean respond = handler.expectsResponse(request.body());
         CompletableFuture<ApiMessage> response;
         try {

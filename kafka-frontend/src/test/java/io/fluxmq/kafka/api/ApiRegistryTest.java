@@ -32,6 +32,7 @@ import org.apache.kafka.common.requests.ApiVersionsResponse;
 import org.apache.kafka.common.requests.RequestHeader;
 import org.apache.kafka.common.requests.RequestUtils;
 import org.apache.kafka.common.requests.ResponseHeader;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -46,7 +47,7 @@ class ApiRegistryTest {
     void everyAdvertisedApiHasAHandlerWithTheSameRange() throws Exception {
         RequestHeader header = new RequestHeader(ApiKeys.API_VERSIONS, (short) 4, "client", 1);
         ApiMessage answer = ((ApiVersionsHandler) REGISTRY.handler(ApiKeys.API_VERSIONS))
-                .handle(new RequestContext(header, "EXTERNAL", new InetSocketAddress(0)),
+                .handle(new RequestContext(header, "EXTERNAL", new InetSocketAddress(0), KafkaPrincipal.ANONYMOUS),
                         new ApiVersionsRequestData().setClientSoftwareName("java").setClientSoftwareVersion("4.1.1"))
                 .get(5, TimeUnit.SECONDS);
         ApiVersionsResponseData data = (ApiVersionsResponseData) answer;

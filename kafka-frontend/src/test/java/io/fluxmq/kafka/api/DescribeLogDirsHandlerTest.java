@@ -19,6 +19,7 @@ import org.apache.kafka.common.message.DescribeLogDirsResponseData.DescribeLogDi
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
 import org.junit.jupiter.api.Test;
 
 /** DescribeLogDirs lists this node's one log directory with every replica it holds, or the requested ones. */
@@ -45,7 +46,7 @@ class DescribeLogDirsHandlerTest {
 
     private DescribeLogDirsResult call(DescribeLogDirsRequestData request) {
         RequestContext context = new RequestContext(new RequestHeader(ApiKeys.DESCRIBE_LOG_DIRS, (short) 4, "t", 1),
-                "EXTERNAL", new InetSocketAddress("127.0.0.1", 40000));
+                "EXTERNAL", new InetSocketAddress("127.0.0.1", 40000), KafkaPrincipal.ANONYMOUS);
         DescribeLogDirsResponseData response = (DescribeLogDirsResponseData) handler.handle(context, request).join();
         assertThat(response.errorCode()).isEqualTo(Errors.NONE.code());
         assertThat(response.results()).hasSize(1);

@@ -25,6 +25,7 @@ import org.apache.kafka.common.message.ElectLeadersResponseData.PartitionResult;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -81,7 +82,7 @@ class ElectLeadersHandlerTest {
 
     private ElectLeadersResponseData call(short version, ElectLeadersRequestData request) {
         RequestContext context = new RequestContext(new RequestHeader(ApiKeys.ELECT_LEADERS, version, "test", 1),
-                "EXTERNAL", new InetSocketAddress("127.0.0.1", 40000));
+                "EXTERNAL", new InetSocketAddress("127.0.0.1", 40000), KafkaPrincipal.ANONYMOUS);
         return (ElectLeadersResponseData) handler.handle(context, request).join();
     }
 

@@ -45,6 +45,7 @@ import org.apache.kafka.common.record.SimpleRecord;
 import org.apache.kafka.common.requests.FetchResponse;
 import org.apache.kafka.common.requests.RequestHeader;
 import org.apache.kafka.common.utils.ByteUtils;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -178,7 +179,7 @@ class FetchHandlerTest {
     private CompletableFuture<ApiMessage> send(FetchRequestData request) {
         RequestContext context = new RequestContext(new RequestHeader(
                 ApiKeys.FETCH, V, "consumer", 1), "EXTERNAL",
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 50_000));
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 50_000), KafkaPrincipal.ANONYMOUS);
         return handler.handle(context, request);
     }
 

@@ -10,6 +10,7 @@ import org.apache.kafka.common.message.InitProducerIdResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
 import org.junit.jupiter.api.Test;
 
 /** InitProducerId without a transactional id answers as Kafka's broker does (FakeBrokerServices hands out id 4242). */
@@ -18,7 +19,7 @@ class InitProducerIdHandlerTest {
 
     private InitProducerIdResponseData call(InitProducerIdRequestData request) {
         RequestContext context = new RequestContext(new RequestHeader(ApiKeys.INIT_PRODUCER_ID, (short) 5, "test", 1),
-                "EXTERNAL", new InetSocketAddress("127.0.0.1", 40000));
+                "EXTERNAL", new InetSocketAddress("127.0.0.1", 40000), KafkaPrincipal.ANONYMOUS);
         return (InitProducerIdResponseData) handler.handle(context, request).join();
     }
 

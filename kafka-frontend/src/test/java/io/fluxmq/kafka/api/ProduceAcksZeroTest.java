@@ -18,6 +18,7 @@ import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.record.SimpleRecord;
 import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -39,7 +40,7 @@ class ProduceAcksZeroTest {
 
     private static RequestContext context() {
         return new RequestContext(new RequestHeader(ApiKeys.PRODUCE, (short) 9, "client", 3), "EXTERNAL",
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 50_000));
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 50_000), KafkaPrincipal.ANONYMOUS);
     }
 
     @Test

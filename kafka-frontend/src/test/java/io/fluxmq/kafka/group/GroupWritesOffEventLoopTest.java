@@ -43,6 +43,7 @@ import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -125,7 +126,7 @@ class GroupWritesOffEventLoopTest {
 
     private static RequestContext context(ApiKeys key, int version) {
         return new RequestContext(new RequestHeader(key, (short) version, "client", 1), "EXTERNAL",
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), 50_000));
+                new InetSocketAddress(InetAddress.getLoopbackAddress(), 50_000), KafkaPrincipal.ANONYMOUS);
     }
 
     private void assertTheWriteRunsOnTheAppendThreadAndIsStuck() throws InterruptedException {
