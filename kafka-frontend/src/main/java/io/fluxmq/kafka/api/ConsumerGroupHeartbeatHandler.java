@@ -3,15 +3,15 @@ package io.fluxmq.kafka.api;
 import io.fluxmq.kafka.auth.Authorization;
 import io.fluxmq.kafka.group.GroupOperations;
 import io.fluxmq.kafka.server.RequestContext;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.acl.AclOperation;
-import org.apache.kafka.common.resource.ResourceType;
-import java.util.List;
-import org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData;
 import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
+import org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.resource.ResourceType;
 
 /** ConsumerGroupHeartbeat v0–1 (KIP-848): join (epoch 0), heartbeat, leave (epoch -1/-2); the answer carries the member's epoch and its assignment, computed on the server. Member ids are chosen by the server in v0 and by the client from v1; regex subscriptions from v1. */
 public final class ConsumerGroupHeartbeatHandler implements ApiHandler<ConsumerGroupHeartbeatRequestData> {

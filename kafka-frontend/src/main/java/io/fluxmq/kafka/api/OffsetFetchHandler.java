@@ -84,6 +84,16 @@ public final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequestDa
             }
             response.topics().add(out);
         }
+        if (version < 2 && groupError == Errors.GROUP_AUTHORIZATION_FAILED && topics != null) {
+            // nothing was read: v1 carries the refusal in each requested partition (Kafka's error response)
+            topics.forEach((name, partitions) -> {
+                OffsetFetchResponseData.OffsetFetchResponseTopic out =
+                        new OffsetFetchResponseData.OffsetFetchResponseTopic().setName(name);
+                partitions.forEach(p -> out.partitions().add(new OffsetFetchResponseData.OffsetFetchResponsePartition()
+                        .setPartitionIndex(p).setCommittedOffset(-1).setMetadata("")));
+                response.topics().add(out);
+            });
+        }
         if (version < 2 && groupError != Errors.NONE) {
             // v1 has no group-level error: every requested partition carries it.
             response.topics().forEach(t -> t.partitions().forEach(p -> p.setErrorCode(groupError.code())));
