@@ -20,9 +20,9 @@ import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
 
 /**
- * DeleteAcls v1–3, as Kafka: ALTER on the cluster or CLUSTER_AUTHORIZATION_FAILED; no authorizer → SECURITY_DISABLED;
- * a filter with unknown elements → INVALID_REQUEST for that filter; the others delete every binding they match (one
- * metadata change) and list what they matched.
+ * DeleteAcls v1–3, as Kafka: ALTER on the cluster or CLUSTER_AUTHORIZATION_FAILED; no authorizer →
+ * SECURITY_DISABLED; a filter with unknown elements → INVALID_REQUEST for that filter; the others delete every binding
+ * they match (one metadata change) and list what they matched.
  */
 public final class DeleteAclsHandler implements ApiHandler<DeleteAclsRequestData> {
     private final BrokerServices broker;

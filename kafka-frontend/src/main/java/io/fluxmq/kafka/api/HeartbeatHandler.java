@@ -36,7 +36,8 @@ public final class HeartbeatHandler implements ApiHandler<HeartbeatRequestData> 
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, HeartbeatRequestData request) {
-        if (groups.coordinator().authorization().denies(context, AclOperation.READ, ResourceType.GROUP, request.groupId())) {
+        if (groups.coordinator().authorization().denies(context, AclOperation.READ, ResourceType.GROUP,
+                request.groupId())) {
             return CompletableFuture.completedFuture(new HeartbeatResponseData()
                     .setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code()));
         }

@@ -37,7 +37,8 @@ public final class JoinGroupHandler implements ApiHandler<JoinGroupRequestData> 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, JoinGroupRequestData request) {
         short version = context.version();
-        if (groups.coordinator().authorization().denies(context, AclOperation.READ, ResourceType.GROUP, request.groupId())) {
+        if (groups.coordinator().authorization().denies(context, AclOperation.READ, ResourceType.GROUP,
+                request.groupId())) {
             return CompletableFuture.completedFuture(new JoinGroupResponseData().setMemberId(request.memberId())
                     .setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code())
                     .setProtocolName(version < 7 ? "" : null).setProtocolType(null));

@@ -38,7 +38,8 @@ public final class LeaveGroupHandler implements ApiHandler<LeaveGroupRequestData
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, LeaveGroupRequestData request) {
-        if (groups.coordinator().authorization().denies(context, AclOperation.READ, ResourceType.GROUP, request.groupId())) {
+        if (groups.coordinator().authorization().denies(context, AclOperation.READ, ResourceType.GROUP,
+                request.groupId())) {
             return CompletableFuture.completedFuture(new LeaveGroupResponseData()
                     .setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code()));
         }

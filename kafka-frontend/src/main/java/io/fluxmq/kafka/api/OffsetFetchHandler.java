@@ -119,7 +119,8 @@ public final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequestDa
                     && !auth.allowed(context, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name()));
             out.topics().stream().filter(t -> !auth.allowed(context, AclOperation.DESCRIBE, ResourceType.TOPIC,
                     t.name())).forEach(t -> t.partitions().forEach(p -> p.setCommittedOffset(-1)
-                    .setCommittedLeaderEpoch(-1).setMetadata("").setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())));
+                    .setCommittedLeaderEpoch(-1).setMetadata("")
+                    .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())));
         }
         return out;
     }

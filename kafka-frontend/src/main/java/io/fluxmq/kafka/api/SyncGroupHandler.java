@@ -37,9 +37,11 @@ public final class SyncGroupHandler implements ApiHandler<SyncGroupRequestData> 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, SyncGroupRequestData request) {
         short version = context.version();
-        if (groups.coordinator().authorization().denies(context, AclOperation.READ, ResourceType.GROUP, request.groupId())) {
+        if (groups.coordinator().authorization().denies(context, AclOperation.READ, ResourceType.GROUP,
+                request.groupId())) {
             return CompletableFuture.completedFuture(new SyncGroupResponseData()
-                    .setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code()).setProtocolType(null).setProtocolName(null));
+                    .setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code()).setProtocolType(null)
+                    .setProtocolName(null));
         }
         return groups.syncGroup(request).thenApply(response -> version < 5
                 ? response.setProtocolType(null).setProtocolName(null) : response);

@@ -101,7 +101,8 @@ public final class AclAuthorizer implements Authorization {
                 if (op == AclOperation.ALL || op == key.operation()) {
                     return false;
                 }
-            } else if (e.binding().entry().permissionType() == AclPermissionType.ALLOW && implies(op, key.operation())) {
+            } else if (e.binding().entry().permissionType() == AclPermissionType.ALLOW
+                    && implies(op, key.operation())) {
                 allow = true;
             }
         }

@@ -75,7 +75,8 @@ public interface Authorization {
             case GROUP -> Set.of(AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DELETE,
                     AclOperation.DESCRIBE_CONFIGS, AclOperation.ALTER_CONFIGS);
             case CLUSTER -> Set.of(AclOperation.CREATE, AclOperation.CLUSTER_ACTION, AclOperation.DESCRIBE_CONFIGS,
-                    AclOperation.ALTER_CONFIGS, AclOperation.IDEMPOTENT_WRITE, AclOperation.ALTER, AclOperation.DESCRIBE);
+                    AclOperation.ALTER_CONFIGS, AclOperation.IDEMPOTENT_WRITE, AclOperation.ALTER,
+                    AclOperation.DESCRIBE);
             case TRANSACTIONAL_ID -> Set.of(AclOperation.DESCRIBE, AclOperation.WRITE);
             case DELEGATION_TOKEN -> Set.of(AclOperation.DESCRIBE);
             case USER -> Set.of(AclOperation.CREATE_TOKENS, AclOperation.DESCRIBE_TOKENS);
