@@ -2,6 +2,8 @@ package io.fluxmq.node;
 
 import io.fluxmq.control.v1.TransferLeaderReply;
 import io.fluxmq.control.v1.TransferLeaderRequest;
+import io.fluxmq.kafka.auth.AclAuthorizer;
+import io.fluxmq.kafka.auth.Authorization;
 import io.fluxmq.kafka.broker.AdminException;
 import io.fluxmq.kafka.broker.BrokerEndpoint;
 import io.fluxmq.kafka.broker.BrokerServices;
@@ -27,6 +29,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -36,6 +39,8 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclBindingFilter;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.internals.Topic;
@@ -65,6 +70,7 @@ final class ClusterBroker implements BrokerServices {
     private long nextProducerId;
     private long producerIdBlockEnd;
     private volatile LeaderTransfers transfers;
+    private final Authorization authorization;
 
     ClusterBroker(NodeConfig config, RaftNode raft, MetadataClient metadata, TopicConfigs topicConfigs,
                   Executor admin) {
@@ -75,6 +81,16 @@ final class ClusterBroker implements BrokerServices {
         this.brokerConfigs = new BrokerConfigs(config);
         this.admin = admin;
         this.reassignments = new Reassignments(config, this::state, metadata::submit);
+        if (config.authorizer().enabled()) {
+            AclAuthorizer acls = new AclAuthorizer(config.authorizer());
+            raft.metadata().addListener(s -> acls.update(s.acls())); // a new index only when the ACLs change
+            this.authorization = acls;
+            LOGGER.info("Authorization on: ACLs from cluster metadata, super users {}, "
+                    + "allow.everyone.if.no.acl.found={}", config.authorizer().superUsers(),
+                    config.authorizer().allowEveryoneIfNoAclFound());
+        } else {
+            this.authorization = Authorization.DISABLED;
+        }
     }
 
     private ClusterState state() {
@@ -389,6 +405,45 @@ final class ClusterBroker implements BrokerServices {
     @Override
     public Map<TopicPartition, ReassignmentInfo> reassignments() {
         return reassignments.list();
+    }
+
+    @Override
+    public Authorization authorization() {
+        return authorization;
+    }
+
+    @Override
+    public CompletableFuture<Void> createAcls(List<AclBinding> acls) {
+        return metadata.submit(new MetadataCommand.CreateAcls(acls))
+                .thenCompose(reply -> raft.metadata().awaitApplied(reply.value()));
+    }
+
+    @Override
+    public List<AclBinding> acls(AclBindingFilter filter) {
+        return state().acls(filter);
+    }
+
+    /**
+     * Once this node's metadata caught up with every change committed before (a barrier, so a binding created through
+     * another node just before is seen), the bindings each filter matches are removed with one DeleteAcls command;
+     * completes once this node applied it.
+     */
+    @Override
+    public CompletableFuture<List<List<AclBinding>>> deleteAcls(List<AclBindingFilter> filters) {
+        return metadata.submit(new MetadataCommand.Barrier())
+                .thenCompose(barrier -> raft.metadata().awaitApplied(barrier.value()))
+                .thenComposeAsync(caughtUp -> {
+                    ClusterState s = state();
+                    List<List<AclBinding>> matched = filters.stream().map(s::acls).toList();
+                    Set<AclBinding> all = new LinkedHashSet<>();
+                    matched.forEach(all::addAll);
+                    if (all.isEmpty()) {
+                        return CompletableFuture.completedFuture(matched);
+                    }
+                    return metadata.submit(new MetadataCommand.DeleteAcls(List.copyOf(all)))
+                            .thenCompose(reply -> raft.metadata().awaitApplied(reply.value()))
+                            .thenApply(applied -> matched);
+                }, admin);
     }
 
     @Override

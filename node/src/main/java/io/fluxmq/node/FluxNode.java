@@ -7,12 +7,15 @@ import io.fluxmq.kafka.api.ApiHandler;
 import io.fluxmq.kafka.api.ApiRegistry;
 import io.fluxmq.kafka.api.ApiVersionsHandler;
 import io.fluxmq.kafka.api.GroupHandlers;
+import io.fluxmq.kafka.api.CreateAclsHandler;
 import io.fluxmq.kafka.api.CreatePartitionsHandler;
 import io.fluxmq.kafka.api.CreateTopicsHandler;
+import io.fluxmq.kafka.api.DeleteAclsHandler;
 import io.fluxmq.kafka.api.DeleteRecordsHandler;
 import io.fluxmq.kafka.api.AlterPartitionReassignmentsHandler;
 import io.fluxmq.kafka.api.ListPartitionReassignmentsHandler;
 import io.fluxmq.kafka.api.DeleteTopicsHandler;
+import io.fluxmq.kafka.api.DescribeAclsHandler;
 import io.fluxmq.kafka.api.DescribeClusterHandler;
 import io.fluxmq.kafka.api.DescribeConfigsHandler;
 import io.fluxmq.kafka.api.DescribeLogDirsHandler;
@@ -286,7 +289,10 @@ public final class FluxNode implements Closeable {
                 new AlterPartitionReassignmentsHandler(services),
                 new ListPartitionReassignmentsHandler(services),
                 new SaslHandshakeHandler(),
-                new SaslAuthenticateHandler());
+                new SaslAuthenticateHandler(),
+                new CreateAclsHandler(services),
+                new DescribeAclsHandler(services),
+                new DeleteAclsHandler(services));
         GroupCoordinator coordinator = new GroupCoordinator(services, config.groups(), System::currentTimeMillis,
                 appendsOf);
         List<ApiHandler<?>> all = new java.util.ArrayList<>(handlers);

@@ -1,5 +1,6 @@
 package io.fluxmq.node;
 
+import io.fluxmq.kafka.auth.AuthorizerConfig;
 import io.fluxmq.kafka.fetch.FetchSessionCache;
 import io.fluxmq.kafka.server.ConnectionLimits;
 import io.fluxmq.kafka.server.RequestMemory;
@@ -45,7 +46,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                          String externalHost, int externalPort, Map<Integer, InetSocketAddress> externalNodes,
                          int fetchSessionSlots, long fetchSessionEvictionMs, Duration raftPauseCloseThreshold,
                          int raftAppendMaxInFlight, ConnectionLimits connectionLimits,
-                         int maxInFlightPerConnection, TxnConfig transactions, List<KafkaListener> listeners) {
+                         int maxInFlightPerConnection, TxnConfig transactions, List<KafkaListener> listeners,
+                         AuthorizerConfig authorizer) {
 
     /** Listener name of {@code kafka.port} when there is no external listener, and of the external listener. */
     public static final String EXTERNAL = "EXTERNAL";
@@ -130,6 +132,10 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 Long.toString(TxnConfig.DEFAULT_ABORT_CHECK_INTERVAL_MS));
         d.put(FetchSessionCache.SLOTS_KEY, Integer.toString(FetchSessionCache.SLOTS_DEFAULT));
         d.put(FetchSessionCache.EVICTION_MS_KEY, Long.toString(FetchSessionCache.EVICTION_MS_DEFAULT));
+        // Authorization (Kafka's names; any non-empty authorizer.class.name turns the ACL authorizer on)
+        d.put(AuthorizerConfig.CLASS_NAME_KEY, AuthorizerConfig.CLASS_NAME_DEFAULT);
+        d.put(AuthorizerConfig.SUPER_USERS_KEY, AuthorizerConfig.SUPER_USERS_DEFAULT); // User:a;User:b
+        d.put(AuthorizerConfig.ALLOW_EVERYONE_KEY, Boolean.toString(AuthorizerConfig.ALLOW_EVERYONE_DEFAULT));
         return Map.copyOf(d);
     }
 
@@ -207,7 +213,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 r.longIn(FetchSessionCache.EVICTION_MS_KEY, 0, Long.MAX_VALUE),
                 Duration.ofMillis(r.longIn("raft.pause.close.threshold.ms", 1000, 86_400_000L)),
                 r.intIn("raft.append.max.in.flight", 0, 1024), connectionLimits(s, r),
-                r.intIn(KafkaFrontendConfig.MAX_IN_FLIGHT_KEY, 1, 1 << 20), null, List.of())
+                r.intIn(KafkaFrontendConfig.MAX_IN_FLIGHT_KEY, 1, 1 << 20), null, List.of(), authorizer(s, r))
                 .withCluster(s, r, security);
     }
 
@@ -308,7 +314,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 raftWriteElementLimit, externalHost, externalPort, externalNodes(s, ids), fetchSessionSlots,
                 fetchSessionEvictionMs, raftPauseCloseThreshold, raftAppendMaxInFlight, connectionLimits,
                 maxInFlightPerConnection, transactions(r, s, members.size()), ListenerSettings.parse(s, security,
-                        nodeId, ids, !s.get("cluster.nodes").isEmpty(), externalNodes(s, ids)));
+                        nodeId, ids, !s.get("cluster.nodes").isEmpty(), externalNodes(s, ids)), authorizer);
     }
 
     private static TxnConfig transactions(Reader r, Map<String, String> s, int nodes) {
@@ -318,6 +324,15 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
             return new TxnConfig(r.intIn("transaction.state.log.num.partitions", 1, 1000), rf,
                     r.intIn("transaction.max.timeout.ms", 1, Integer.MAX_VALUE),
                     r.longIn("transaction.abort.timed.out.transaction.cleanup.interval.ms", 1, Long.MAX_VALUE));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(e.getMessage());
+        }
+    }
+
+    private static AuthorizerConfig authorizer(Map<String, String> s, Reader r) {
+        try {
+            return AuthorizerConfig.parse(s.get(AuthorizerConfig.CLASS_NAME_KEY),
+                    s.get(AuthorizerConfig.SUPER_USERS_KEY), r.bool(AuthorizerConfig.ALLOW_EVERYONE_KEY));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }

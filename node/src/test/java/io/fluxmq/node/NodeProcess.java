@@ -53,6 +53,11 @@ final class NodeProcess implements AutoCloseable {
         this.settings = settings;
     }
 
+    /** Changes a setting for the next start (e.g. a restart with other authorization settings). */
+    void set(String key, String value) {
+        settings.put(key, value);
+    }
+
     NodeProcess start() throws IOException, InterruptedException {
         return start(true);
     }

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.admin.AlterConfigOp.OpType;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.AlterConfigsRequestData;
 import org.apache.kafka.common.message.AlterConfigsRequestData.AlterConfigsResource;
 import org.apache.kafka.common.message.AlterConfigsRequestData.AlterableConfig;
@@ -16,6 +17,7 @@ import org.apache.kafka.common.message.AlterConfigsResponseData;
 import org.apache.kafka.common.message.AlterConfigsResponseData.AlterConfigsResourceResponse;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
 
 /**
  * AlterConfigs v0–2 (the legacy, non-incremental form): the configs listed become the resource's whole set of
@@ -52,6 +54,12 @@ public final class AlterConfigsHandler implements ApiHandler<AlterConfigsRequest
             AlterConfigsResourceResponse out = new AlterConfigsResourceResponse()
                     .setResourceType(resource.resourceType()).setResourceName(resource.resourceName());
             response.responses().add(out);
+            Errors refused = ConfigAccess.check(broker.authorization(), context, resource.resourceType(),
+                    resource.resourceName(), AclOperation.ALTER_CONFIGS);
+            if (refused != Errors.NONE) {
+                out.setErrorCode(refused.code()).setErrorMessage(refused.message());
+                continue;
+            }
             List<ConfigChange> changes = new ArrayList<>();
             for (AlterableConfig c : resource.configs()) {
                 changes.add(new ConfigChange(c.name(), OpType.SET, c.value()));

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.AlterPartitionReassignmentsRequestData;
 import org.apache.kafka.common.message.AlterPartitionReassignmentsRequestData.ReassignablePartition;
 import org.apache.kafka.common.message.AlterPartitionReassignmentsRequestData.ReassignableTopic;
@@ -15,6 +16,7 @@ import org.apache.kafka.common.message.AlterPartitionReassignmentsResponseData.R
 import org.apache.kafka.common.message.AlterPartitionReassignmentsResponseData.ReassignableTopicResponse;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
 
 /**
  * AlterPartitionReassignments v0–1: starts (replicas given) or cancels (replicas null) the reassignment of each
@@ -49,6 +51,18 @@ public final class AlterPartitionReassignmentsHandler implements ApiHandler<Alte
         AlterPartitionReassignmentsResponseData response = new AlterPartitionReassignmentsResponseData()
                 .setAllowReplicationFactorChange(request.allowReplicationFactorChange());
         List<CompletableFuture<?>> pending = new ArrayList<>();
+        if (!broker.authorization().allowedOnCluster(context, AclOperation.ALTER)) {
+            Errors refused = Errors.CLUSTER_AUTHORIZATION_FAILED;
+            for (ReassignableTopic topic : request.topics()) {
+                ReassignableTopicResponse topicOut = new ReassignableTopicResponse().setName(topic.name());
+                topic.partitions().forEach(p -> topicOut.partitions().add(new ReassignablePartitionResponse()
+                        .setPartitionIndex(p.partitionIndex()).setErrorCode(refused.code())
+                        .setErrorMessage(refused.message())));
+                response.responses().add(topicOut);
+            }
+            return CompletableFuture.completedFuture(response.setErrorCode(refused.code())
+                    .setErrorMessage(refused.message()));
+        }
         for (ReassignableTopic topic : request.topics()) {
             ReassignableTopicResponse topicOut = new ReassignableTopicResponse().setName(topic.name());
             response.responses().add(topicOut);

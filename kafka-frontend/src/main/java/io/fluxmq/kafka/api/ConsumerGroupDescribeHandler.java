@@ -1,12 +1,16 @@
 package io.fluxmq.kafka.api;
 
+import io.fluxmq.kafka.auth.Authorization;
 import io.fluxmq.kafka.group.GroupOperations;
 import io.fluxmq.kafka.server.RequestContext;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.message.ConsumerGroupDescribeRequestData;
 import org.apache.kafka.common.message.ConsumerGroupDescribeResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
 
 /** ConsumerGroupDescribe v0–1 (KIP-848): epochs, assignor, and each member's subscription, current and target assignment. A classic or unknown group is GROUP_ID_NOT_FOUND (the Admin client then falls back to DescribeGroups). */
 public final class ConsumerGroupDescribeHandler implements ApiHandler<ConsumerGroupDescribeRequestData> {
@@ -34,8 +38,18 @@ public final class ConsumerGroupDescribeHandler implements ApiHandler<ConsumerGr
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, ConsumerGroupDescribeRequestData request) {
         ConsumerGroupDescribeResponseData response = new ConsumerGroupDescribeResponseData();
+        Authorization auth = groups.coordinator().authorization();
         for (String groupId : request.groupIds()) {
+            if (auth.denies(context, AclOperation.DESCRIBE, ResourceType.GROUP, groupId)) {
+                response.groups().add(new ConsumerGroupDescribeResponseData.DescribedGroup().setGroupId(groupId)
+                        .setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code())
+                        .setErrorMessage(Errors.GROUP_AUTHORIZATION_FAILED.message()));
+                continue;
+            }
             ConsumerGroupDescribeResponseData.DescribedGroup group = groups.describeConsumer(groupId);
+            if (request.includeAuthorizedOperations() && group.errorCode() == Errors.NONE.code()) {
+                group.setAuthorizedOperations(auth.authorizedOperations(context, ResourceType.GROUP, groupId));
+            }
             if (context.version() < 1) {
                 group.members().forEach(m -> m.setMemberType((byte) -1));
             }

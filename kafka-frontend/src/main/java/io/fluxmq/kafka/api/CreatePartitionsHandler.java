@@ -6,6 +6,8 @@ import io.fluxmq.kafka.server.RequestContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.message.CreatePartitionsRequestData;
 import org.apache.kafka.common.message.CreatePartitionsResponseData;
 import org.apache.kafka.common.message.CreatePartitionsResponseData.CreatePartitionsTopicResult;
@@ -43,6 +45,10 @@ public final class CreatePartitionsHandler implements ApiHandler<CreatePartition
         for (CreatePartitionsRequestData.CreatePartitionsTopic topic : request.topics()) {
             CreatePartitionsTopicResult out = new CreatePartitionsTopicResult().setName(topic.name());
             response.results().add(out);
+            if (broker.authorization().denies(context, AclOperation.ALTER, ResourceType.TOPIC, topic.name())) {
+                out.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code()).setErrorMessage("Authorization failed.");
+                continue;
+            }
             if (topic.assignments() != null) {
                 out.setErrorCode(Errors.INVALID_REQUEST.code())
                         .setErrorMessage("manual replica assignment is not supported");

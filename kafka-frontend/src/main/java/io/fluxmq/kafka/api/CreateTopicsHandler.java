@@ -1,5 +1,6 @@
 package io.fluxmq.kafka.api;
 
+import io.fluxmq.kafka.auth.Authorization;
 import io.fluxmq.kafka.broker.BrokerServices;
 import io.fluxmq.kafka.broker.KafkaErrors;
 import io.fluxmq.kafka.broker.TopicInfo;
@@ -11,6 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.message.CreateTopicsRequestData;
 import org.apache.kafka.common.message.CreateTopicsRequestData.CreatableTopic;
 import org.apache.kafka.common.message.CreateTopicsResponseData;
@@ -62,10 +65,18 @@ public final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest
                 duplicated.add(topic.name());
             }
         }
+        Authorization auth = broker.authorization();
+        boolean clusterCreate = !auth.enabled() || auth.allowedOnCluster(context, AclOperation.CREATE);
         for (CreatableTopic topic : request.topics()) {
             CreatableTopicResult out = new CreatableTopicResult().setName(topic.name())
                     .setNumPartitions(-1).setReplicationFactor((short) -1);
             response.topics().add(out);
+            // CREATE on the cluster, or else on the topic, as Kafka
+            if (!clusterCreate && !auth.allowed(context, AclOperation.CREATE, ResourceType.TOPIC, topic.name())) {
+                out.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())
+                        .setErrorMessage("Authorization failed.");
+                continue;
+            }
             if (duplicated.contains(topic.name())) {
                 out.setErrorCode(Errors.INVALID_REQUEST.code())
                         .setErrorMessage("topic " + topic.name() + " appears more than once in the request");
@@ -86,16 +97,21 @@ public final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest
                             return out.setErrorCode(KafkaErrors.of(failure).code())
                                     .setErrorMessage(KafkaErrors.message(failure));
                         }
-                        return describe(out, created, context.version());
+                        return describe(out, created, context.version(), auth.denies(context,
+                                AclOperation.DESCRIBE_CONFIGS, ResourceType.TOPIC, topic.name()));
                     }));
         }
         return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).thenApply(v -> response);
     }
 
-    private CreatableTopicResult describe(CreatableTopicResult out, TopicInfo topic, short version) {
+    /** The created topic; its configs (v5+) only with DESCRIBE_CONFIGS on it, as Kafka. */
+    private CreatableTopicResult describe(CreatableTopicResult out, TopicInfo topic, short version,
+                                          boolean configsDenied) {
         out.setTopicId(topic.topicId()).setNumPartitions(topic.partitions())
                 .setReplicationFactor(topic.replicationFactor());
-        if (version >= 5) {
+        if (version >= 5 && configsDenied) {
+            out.setTopicConfigErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+        } else if (version >= 5) {
             List<CreatableTopicConfigs> configs = new ArrayList<>();
             Map<String, String> merged = new java.util.TreeMap<>(broker.topicConfigDefaults());
             merged.putAll(topic.configs());

@@ -1,10 +1,13 @@
 package io.fluxmq.kafka.api;
 
+import io.fluxmq.kafka.auth.Authorization;
 import io.fluxmq.kafka.group.GroupOperations;
 import io.fluxmq.kafka.server.RequestContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.message.DeleteGroupsRequestData;
 import org.apache.kafka.common.message.DeleteGroupsResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -37,8 +40,11 @@ public final class DeleteGroupsHandler implements ApiHandler<DeleteGroupsRequest
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, DeleteGroupsRequestData request) {
         List<CompletableFuture<Errors>> results = new ArrayList<>();
+        Authorization auth = groups.coordinator().authorization();
         for (String groupId : request.groupsNames()) {
-            results.add(groups.deleteGroup(groupId));
+            results.add(auth.denies(context, AclOperation.DELETE, ResourceType.GROUP, groupId)
+                    ? CompletableFuture.completedFuture(Errors.GROUP_AUTHORIZATION_FAILED)
+                    : groups.deleteGroup(groupId));
         }
         return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).thenApply(done -> {
             DeleteGroupsResponseData response = new DeleteGroupsResponseData();

@@ -11,6 +11,8 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.message.DeleteRecordsRequestData;
 import org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsPartition;
 import org.apache.kafka.common.message.DeleteRecordsRequestData.DeleteRecordsTopic;
@@ -63,10 +65,16 @@ public final class DeleteRecordsHandler implements ApiHandler<DeleteRecordsReque
                 response.topics().add(out);
             }
             Optional<TopicInfo> info = broker.topic(topic.name());
+            boolean denied = broker.authorization().denies(context, AclOperation.DELETE, ResourceType.TOPIC,
+                    topic.name());
             for (DeleteRecordsPartition p : topic.partitions()) {
                 DeleteRecordsPartitionResult result = new DeleteRecordsPartitionResult()
                         .setPartitionIndex(p.partitionIndex()).setLowWatermark(-1);
                 out.partitions().add(result);
+                if (denied) {
+                    result.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+                    continue;
+                }
                 pending.add(partition(info, new TopicPartition(topic.name(), p.partitionIndex()), p.offset(),
                         request.timeoutMs()).handle((start, failure) -> failure == null
                         ? result.setLowWatermark(start) : result.setErrorCode(KafkaErrors.of(failure).code())));

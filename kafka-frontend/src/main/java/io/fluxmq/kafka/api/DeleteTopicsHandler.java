@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.message.DeleteTopicsRequestData;
 import org.apache.kafka.common.message.DeleteTopicsResponseData;
 import org.apache.kafka.common.message.DeleteTopicsResponseData.DeletableTopicResult;
@@ -50,12 +52,21 @@ public final class DeleteTopicsHandler implements ApiHandler<DeleteTopicsRequest
             response.responses().add(out);
             Optional<TopicInfo> topic = target.name() != null ? broker.topic(target.name())
                     : broker.topic(target.topicId());
+            if (topic.isEmpty() && target.name() != null
+                    && broker.authorization().denies(context, AclOperation.DELETE, ResourceType.TOPIC, target.name())) {
+                out.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+                continue;
+            }
             if (topic.isEmpty()) {
                 boolean byId = target.name() == null && !Uuid.ZERO_UUID.equals(target.topicId());
                 out.setErrorCode((byId ? Errors.UNKNOWN_TOPIC_ID : Errors.UNKNOWN_TOPIC_OR_PARTITION).code());
                 continue;
             }
             out.setName(topic.get().name()).setTopicId(topic.get().topicId());
+            if (broker.authorization().denies(context, AclOperation.DELETE, ResourceType.TOPIC, topic.get().name())) {
+                out.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+                continue;
+            }
             if (topic.get().internal()) {
                 out.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())
                         .setErrorMessage("internal topics cannot be deleted");

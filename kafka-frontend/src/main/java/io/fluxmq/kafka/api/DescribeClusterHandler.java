@@ -1,9 +1,12 @@
 package io.fluxmq.kafka.api;
 
+import io.fluxmq.kafka.auth.Authorization;
 import io.fluxmq.kafka.broker.BrokerEndpoint;
 import io.fluxmq.kafka.broker.BrokerServices;
 import io.fluxmq.kafka.server.RequestContext;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.message.DescribeClusterRequestData;
 import org.apache.kafka.common.message.DescribeClusterResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -46,6 +49,12 @@ public final class DescribeClusterHandler implements ApiHandler<DescribeClusterR
                         .setErrorMessage("only broker endpoints are served"));
             }
             response.setEndpointType(BROKER_ENDPOINTS);
+        }
+        if (request.includeClusterAuthorizedOperations()) {
+            // as Kafka: no refusal, the operations only with DESCRIBE on the cluster
+            Authorization auth = broker.authorization();
+            response.setClusterAuthorizedOperations(auth.allowedOnCluster(context, AclOperation.DESCRIBE)
+                    ? auth.authorizedOperations(context, ResourceType.CLUSTER, Authorization.CLUSTER_NAME) : 0);
         }
         for (BrokerEndpoint b : broker.brokers(context.listener())) {
             response.brokers().add(new DescribeClusterResponseData.DescribeClusterBroker()

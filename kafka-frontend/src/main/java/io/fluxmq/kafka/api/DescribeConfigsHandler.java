@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.DescribeConfigsRequestData;
 import org.apache.kafka.common.message.DescribeConfigsResponseData;
 import org.apache.kafka.common.message.DescribeConfigsResponseData.DescribeConfigsResourceResult;
@@ -52,6 +53,12 @@ public final class DescribeConfigsHandler implements ApiHandler<DescribeConfigsR
             DescribeConfigsResult out = new DescribeConfigsResult().setResourceType(resource.resourceType())
                     .setResourceName(resource.resourceName());
             response.results().add(out);
+            Errors refused = ConfigAccess.check(broker.authorization(), context, resource.resourceType(),
+                    resource.resourceName(), AclOperation.DESCRIBE_CONFIGS);
+            if (refused != Errors.NONE) {
+                out.setErrorCode(refused.code()).setErrorMessage(refused.message());
+                continue;
+            }
             List<ConfigValue> values;
             try {
                 values = broker.describeConfigs(new ConfigResource(ConfigResource.Type.forId(resource.resourceType()),

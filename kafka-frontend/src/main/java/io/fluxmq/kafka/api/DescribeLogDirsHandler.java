@@ -6,6 +6,7 @@ import io.fluxmq.kafka.server.RequestContext;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.DescribeLogDirsRequestData;
 import org.apache.kafka.common.message.DescribeLogDirsRequestData.DescribableLogDirTopic;
 import org.apache.kafka.common.message.DescribeLogDirsResponseData;
@@ -48,6 +49,10 @@ public final class DescribeLogDirsHandler implements ApiHandler<DescribeLogDirsR
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, DescribeLogDirsRequestData request) {
+        if (!broker.authorization().allowedOnCluster(context, AclOperation.DESCRIBE)) {
+            return CompletableFuture.completedFuture(new DescribeLogDirsResponseData()
+                    .setErrorCode(Errors.CLUSTER_AUTHORIZATION_FAILED.code()));
+        }
         LogDirDescription dir = broker.logDir();
         DescribeLogDirsResult result = new DescribeLogDirsResult().setErrorCode(Errors.NONE.code())
                 .setLogDir(dir.path()).setTotalBytes(dir.totalBytes()).setUsableBytes(dir.usableBytes());

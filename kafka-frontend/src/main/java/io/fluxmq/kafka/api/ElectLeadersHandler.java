@@ -13,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.ElectionType;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.ElectLeadersRequestData;
 import org.apache.kafka.common.message.ElectLeadersRequestData.TopicPartitions;
 import org.apache.kafka.common.message.ElectLeadersResponseData;
@@ -69,6 +70,19 @@ public final class ElectLeadersHandler implements ApiHandler<ElectLeadersRequest
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, ElectLeadersRequestData request) {
         ElectLeadersResponseData response = new ElectLeadersResponseData();
+        if (!broker.authorization().allowedOnCluster(context, AclOperation.ALTER)) {
+            // as Kafka: the request's error, and each partition named in it gets it too
+            Errors refused = Errors.CLUSTER_AUTHORIZATION_FAILED;
+            if (request.topicPartitions() != null) {
+                for (TopicPartitions topic : request.topicPartitions()) {
+                    ReplicaElectionResult out = new ReplicaElectionResult().setTopic(topic.topic());
+                    topic.partitions().forEach(p -> out.partitionResult().add(new PartitionResult().setPartitionId(p)
+                            .setErrorCode(refused.code()).setErrorMessage(refused.message())));
+                    response.replicaElectionResults().add(out);
+                }
+            }
+            return CompletableFuture.completedFuture(response.setErrorCode(refused.code()));
+        }
         ElectionType type;
         try {
             type = context.version() == 0 ? ElectionType.PREFERRED : ElectionType.valueOf(request.electionType());

@@ -1,5 +1,6 @@
 package io.fluxmq.kafka.api;
 
+import io.fluxmq.kafka.auth.Authorization;
 import io.fluxmq.kafka.broker.BrokerServices;
 import io.fluxmq.kafka.broker.KafkaErrors;
 import io.fluxmq.kafka.broker.PartitionReads;
@@ -14,7 +15,9 @@ import io.fluxmq.kafka.server.RequestContext;
 import io.fluxmq.raft.partition.PartitionException;
 import io.fluxmq.raft.partition.TxnIndex;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -22,6 +25,8 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -79,7 +84,7 @@ public final class FetchHandler implements ApiHandler<FetchRequestData> {
         if (fetch instanceof FetchContext.SessionError) {
             return CompletableFuture.completedFuture(fetch.respond(List.of()));
         }
-        List<Target> targets = resolve(context.version(), fetch.partitions());
+        List<Target> targets = resolve(context, fetch.partitions());
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, request.maxWaitMs()));
         CompletableFuture<ApiMessage> result = new CompletableFuture<>();
         attempt(request, fetch, targets, deadline, result);
@@ -93,7 +98,11 @@ public final class FetchHandler implements ApiHandler<FetchRequestData> {
         }
     }
 
-    private List<Target> resolve(short version, List<FetchPosition> positions) {
+    private List<Target> resolve(RequestContext context, List<FetchPosition> positions) {
+        short version = context.version();
+        Authorization auth = broker.authorization();
+        // READ on each topic, decided once per topic of the request; nothing to look up with authorization off
+        Map<String, Boolean> readable = auth.enabled() ? new HashMap<>() : null;
         List<Target> targets = new ArrayList<>(positions.size());
         for (FetchPosition position : positions) {
             int partition = position.key().partition();
@@ -103,6 +112,11 @@ public final class FetchHandler implements ApiHandler<FetchRequestData> {
                 Errors error = version >= 13 && info.isEmpty() ? Errors.UNKNOWN_TOPIC_ID
                         : Errors.UNKNOWN_TOPIC_OR_PARTITION;
                 targets.add(new Target(position, null, error));
+                continue;
+            }
+            if (readable != null && !readable.computeIfAbsent(info.get().name(),
+                    name -> auth.allowed(context, AclOperation.READ, ResourceType.TOPIC, name))) {
+                targets.add(new Target(position, null, Errors.TOPIC_AUTHORIZATION_FAILED));
                 continue;
             }
             PartitionReads log = broker.partitionReads(new TopicPartition(info.get().name(), partition));

@@ -5,6 +5,8 @@ import io.fluxmq.kafka.group.GroupCoordinator;
 import io.fluxmq.kafka.server.RequestContext;
 import io.fluxmq.kafka.txn.TxnCoordinator;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.message.FindCoordinatorRequestData;
 import org.apache.kafka.common.message.FindCoordinatorResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -75,6 +77,10 @@ public final class FindCoordinatorHandler implements ApiHandler<FindCoordinatorR
         if (keyType != CoordinatorType.GROUP.id()) {
             return out.setErrorCode(Errors.INVALID_REQUEST.code())
                     .setErrorMessage("only group and transaction coordinators are supported");
+        }
+        if (coordinator.authorization().denies(context, AclOperation.DESCRIBE, ResourceType.GROUP, key)) {
+            return out.setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code())
+                    .setErrorMessage(Errors.GROUP_AUTHORIZATION_FAILED.message());
         }
         GroupCoordinator.Coordinator found = coordinator.findCoordinator(key, context.listener());
         return answer(out, found.error(), found.endpoint());

@@ -12,6 +12,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.clients.admin.AlterConfigOp.OpType;
 import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData;
 import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterConfigsResource;
 import org.apache.kafka.common.message.IncrementalAlterConfigsRequestData.AlterableConfig;
@@ -56,6 +57,12 @@ public final class IncrementalAlterConfigsHandler implements ApiHandler<Incremen
             AlterConfigsResourceResponse out = new AlterConfigsResourceResponse()
                     .setResourceType(resource.resourceType()).setResourceName(resource.resourceName());
             response.responses().add(out);
+            Errors refused = ConfigAccess.check(broker.authorization(), context, resource.resourceType(),
+                    resource.resourceName(), AclOperation.ALTER_CONFIGS);
+            if (refused != Errors.NONE) {
+                out.setErrorCode(refused.code()).setErrorMessage(refused.message());
+                continue;
+            }
             CompletableFuture<Void> done;
             try {
                 done = broker.alterConfigs(new ConfigResource(ConfigResource.Type.forId(resource.resourceType()),

@@ -1,10 +1,13 @@
 package io.fluxmq.kafka.api;
 
+import io.fluxmq.kafka.auth.Authorization;
 import io.fluxmq.kafka.broker.BrokerServices;
 import io.fluxmq.kafka.server.RequestContext;
 import io.fluxmq.kafka.txn.TxnCoordinator;
 import io.fluxmq.kafka.txn.TxnShard;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.message.InitProducerIdRequestData;
 import org.apache.kafka.common.message.InitProducerIdResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -59,6 +62,12 @@ public final class InitProducerIdHandler implements ApiHandler<InitProducerIdReq
                 .setProducerId(RecordBatch.NO_PRODUCER_ID).setProducerEpoch(RecordBatch.NO_PRODUCER_EPOCH);
         if (request.transactionalId() != null) {
             return transactional(request, response);
+        }
+        Authorization auth = broker.authorization();
+        if (auth.enabled() && !auth.allowedOnCluster(context, AclOperation.IDEMPOTENT_WRITE)
+                && !auth.allowedOnAny(context, AclOperation.WRITE, ResourceType.TOPIC)) {
+            // as Kafka 4: an idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic
+            return CompletableFuture.completedFuture(response.setErrorCode(Errors.CLUSTER_AUTHORIZATION_FAILED.code()));
         }
         boolean noId = request.producerId() == RecordBatch.NO_PRODUCER_ID;
         boolean noEpoch = request.producerEpoch() == RecordBatch.NO_PRODUCER_EPOCH;

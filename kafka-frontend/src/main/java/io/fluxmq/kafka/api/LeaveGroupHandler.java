@@ -5,6 +5,8 @@ import io.fluxmq.kafka.server.RequestContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.message.LeaveGroupRequestData;
 import org.apache.kafka.common.message.LeaveGroupResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
@@ -36,6 +38,11 @@ public final class LeaveGroupHandler implements ApiHandler<LeaveGroupRequestData
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, LeaveGroupRequestData request) {
+        if (groups.coordinator().authorization().denies(context, AclOperation.READ, ResourceType.GROUP,
+                request.groupId())) {
+            return CompletableFuture.completedFuture(new LeaveGroupResponseData()
+                    .setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code()));
+        }
         List<GroupOperations.Leaver> leavers = new ArrayList<>();
         if (context.version() < 3) {
             leavers.add(new GroupOperations.Leaver(request.memberId(), null));

@@ -1,15 +1,19 @@
 package io.fluxmq.kafka.api;
 
+import io.fluxmq.kafka.auth.Authorization;
 import io.fluxmq.kafka.group.GroupCoordinator;
 import io.fluxmq.kafka.group.GroupListing;
 import io.fluxmq.kafka.server.RequestContext;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.stream.Collectors;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.message.ListGroupsRequestData;
 import org.apache.kafka.common.message.ListGroupsResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
 
 /** ListGroups v0–5: the groups this node coordinates, filtered by state (v4+, case-insensitive) and type (v5+). */
 public final class ListGroupsHandler implements ApiHandler<ListGroupsRequestData> {
@@ -42,7 +46,13 @@ public final class ListGroupsHandler implements ApiHandler<ListGroupsRequestData
                 .collect(Collectors.toSet());
         GroupCoordinator.Listing listing = coordinator.listGroups();
         ListGroupsResponseData response = new ListGroupsResponseData().setErrorCode(listing.error().code());
+        Authorization auth = coordinator.authorization();
+        // as Kafka: every group with DESCRIBE on the cluster, else those with DESCRIBE on the group
+        boolean all = !auth.enabled() || auth.allowedOnCluster(context, AclOperation.DESCRIBE);
         for (GroupListing g : listing.groups()) {
+            if (!all && !auth.allowed(context, AclOperation.DESCRIBE, ResourceType.GROUP, g.groupId())) {
+                continue;
+            }
             if ((states.isEmpty() || states.contains(GroupCoordinator.normalize(g.state())))
                     && (types.isEmpty() || types.contains(g.type().label()))) {
                 ListGroupsResponseData.ListedGroup out = new ListGroupsResponseData.ListedGroup()

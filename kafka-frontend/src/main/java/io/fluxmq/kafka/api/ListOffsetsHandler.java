@@ -8,6 +8,8 @@ import io.fluxmq.raft.partition.PartitionReplica;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.message.ListOffsetsRequestData;
 import org.apache.kafka.common.message.ListOffsetsResponseData;
 import org.apache.kafka.common.message.ListOffsetsResponseData.ListOffsetsPartitionResponse;
@@ -50,8 +52,13 @@ public final class ListOffsetsHandler implements ApiHandler<ListOffsetsRequestDa
             ListOffsetsTopicResponse out = new ListOffsetsTopicResponse().setName(topic.name());
             response.topics().add(out);
             Optional<TopicInfo> info = broker.topic(topic.name());
+            boolean denied = broker.authorization().denies(context, AclOperation.DESCRIBE, ResourceType.TOPIC,
+                    topic.name());
             for (ListOffsetsRequestData.ListOffsetsPartition p : topic.partitions()) {
-                ListOffsetsPartitionResponse answer = partition(info, topic.name(), p, request.isolationLevel());
+                ListOffsetsPartitionResponse answer = denied ? new ListOffsetsPartitionResponse()
+                        .setPartitionIndex(p.partitionIndex()).setTimestamp(-1).setOffset(-1).setLeaderEpoch(-1)
+                        .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())
+                        : partition(info, topic.name(), p, request.isolationLevel());
                 if (context.version() < 4) {
                     answer.setLeaderEpoch(-1); // the field exists from v4 on
                 }

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.ListPartitionReassignmentsRequestData;
 import org.apache.kafka.common.message.ListPartitionReassignmentsRequestData.ListPartitionReassignmentsTopics;
 import org.apache.kafka.common.message.ListPartitionReassignmentsResponseData;
@@ -15,6 +16,7 @@ import org.apache.kafka.common.message.ListPartitionReassignmentsResponseData.On
 import org.apache.kafka.common.message.ListPartitionReassignmentsResponseData.OngoingTopicReassignment;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
+import org.apache.kafka.common.protocol.Errors;
 
 /**
  * ListPartitionReassignments v0: the reassignments in progress (every one, or those of the listed partitions), each
@@ -45,6 +47,11 @@ public final class ListPartitionReassignmentsHandler implements ApiHandler<ListP
 
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, ListPartitionReassignmentsRequestData request) {
+        if (!broker.authorization().allowedOnCluster(context, AclOperation.DESCRIBE)) {
+            return CompletableFuture.completedFuture(new ListPartitionReassignmentsResponseData()
+                    .setErrorCode(Errors.CLUSTER_AUTHORIZATION_FAILED.code())
+                    .setErrorMessage(Errors.CLUSTER_AUTHORIZATION_FAILED.message()));
+        }
         Map<TopicPartition, ReassignmentInfo> all = broker.reassignments();
         Map<String, OngoingTopicReassignment> topics = new TreeMap<>();
         all.entrySet().stream()

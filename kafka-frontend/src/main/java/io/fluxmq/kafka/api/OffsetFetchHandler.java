@@ -1,5 +1,6 @@
 package io.fluxmq.kafka.api;
 
+import io.fluxmq.kafka.auth.Authorization;
 import io.fluxmq.kafka.group.CommittedOffset;
 import io.fluxmq.kafka.group.OffsetOperations;
 import io.fluxmq.kafka.server.RequestContext;
@@ -9,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.message.OffsetFetchRequestData;
 import org.apache.kafka.common.message.OffsetFetchResponseData;
 import org.apache.kafka.common.message.OffsetFetchResponseData.OffsetFetchResponseGroup;
@@ -54,7 +57,7 @@ public final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequestDa
                         topics.put(t.name(), t.partitionIndexes());
                     }
                 }
-                response.groups().add(fetch(g.groupId(), g.memberId(), g.memberEpoch(), topics,
+                response.groups().add(fetch(context, g.groupId(), g.memberId(), g.memberEpoch(), topics,
                         request.requireStable()));
             }
             return CompletableFuture.completedFuture(response);
@@ -66,7 +69,7 @@ public final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequestDa
                 topics.put(t.name(), t.partitionIndexes());
             }
         }
-        OffsetFetchResponseGroup group = fetch(request.groupId(), null, -1, topics,
+        OffsetFetchResponseGroup group = fetch(context, request.groupId(), null, -1, topics,
                 version >= 7 && request.requireStable());
         Errors groupError = Errors.forCode(group.errorCode());
         if (version >= 2) {
@@ -83,6 +86,16 @@ public final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequestDa
             }
             response.topics().add(out);
         }
+        if (version < 2 && groupError == Errors.GROUP_AUTHORIZATION_FAILED && topics != null) {
+            // nothing was read: v1 carries the refusal in each requested partition (Kafka's error response)
+            topics.forEach((name, partitions) -> {
+                OffsetFetchResponseData.OffsetFetchResponseTopic out =
+                        new OffsetFetchResponseData.OffsetFetchResponseTopic().setName(name);
+                partitions.forEach(p -> out.partitions().add(new OffsetFetchResponseData.OffsetFetchResponsePartition()
+                        .setPartitionIndex(p).setCommittedOffset(-1).setMetadata("")));
+                response.topics().add(out);
+            });
+        }
         if (version < 2 && groupError != Errors.NONE) {
             // v1 has no group-level error: every requested partition carries it.
             response.topics().forEach(t -> t.partitions().forEach(p -> p.setErrorCode(groupError.code())));
@@ -91,6 +104,29 @@ public final class OffsetFetchHandler implements ApiHandler<OffsetFetchRequestDa
     }
 
     /** One group in the v8+ shape; the older shape is derived from it. */
+    /**
+     * One group in the v8+ shape; the older shape is derived from it. As Kafka: DESCRIBE on the group
+     * (GROUP_AUTHORIZATION_FAILED) and on each topic (requested: TOPIC_AUTHORIZATION_FAILED; all: left out).
+     */
+    private OffsetFetchResponseGroup fetch(RequestContext context, String groupId, String memberId, int memberEpoch,
+                                           Map<String, List<Integer>> topics, boolean requireStable) {
+        Authorization auth = offsets.coordinator().authorization();
+        if (auth.denies(context, AclOperation.DESCRIBE, ResourceType.GROUP, groupId)) {
+            return new OffsetFetchResponseGroup().setGroupId(groupId)
+                    .setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code());
+        }
+        OffsetFetchResponseGroup out = fetch(groupId, memberId, memberEpoch, topics, requireStable);
+        if (auth.enabled()) {
+            out.topics().removeIf(t -> topics == null
+                    && !auth.allowed(context, AclOperation.DESCRIBE, ResourceType.TOPIC, t.name()));
+            out.topics().stream().filter(t -> !auth.allowed(context, AclOperation.DESCRIBE, ResourceType.TOPIC,
+                    t.name())).forEach(t -> t.partitions().forEach(p -> p.setCommittedOffset(-1)
+                    .setCommittedLeaderEpoch(-1).setMetadata("")
+                    .setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())));
+        }
+        return out;
+    }
+
     private OffsetFetchResponseGroup fetch(String groupId, String memberId, int memberEpoch,
                                            Map<String, List<Integer>> topics, boolean requireStable) {
         List<TopicPartition> requested = null;

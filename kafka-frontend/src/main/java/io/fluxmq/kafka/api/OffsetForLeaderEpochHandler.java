@@ -7,6 +7,8 @@ import io.fluxmq.raft.partition.PartitionReplica;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.message.OffsetForLeaderEpochRequestData;
 import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData;
 import org.apache.kafka.common.message.OffsetForLeaderEpochResponseData.EpochEndOffset;
@@ -45,8 +47,12 @@ public final class OffsetForLeaderEpochHandler implements ApiHandler<OffsetForLe
             OffsetForLeaderTopicResult out = new OffsetForLeaderTopicResult().setTopic(topic.topic());
             response.topics().add(out);
             Optional<TopicInfo> info = broker.topic(topic.topic());
+            boolean denied = broker.authorization().denies(context, AclOperation.DESCRIBE, ResourceType.TOPIC,
+                    topic.topic());
             for (OffsetForLeaderEpochRequestData.OffsetForLeaderPartition p : topic.partitions()) {
-                out.partitions().add(partition(info, topic.topic(), p));
+                out.partitions().add(denied ? new EpochEndOffset().setPartition(p.partition()).setLeaderEpoch(-1)
+                        .setEndOffset(-1).setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code())
+                        : partition(info, topic.topic(), p));
             }
         }
         return CompletableFuture.completedFuture(response);

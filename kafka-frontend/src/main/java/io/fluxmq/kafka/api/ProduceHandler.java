@@ -1,5 +1,6 @@
 package io.fluxmq.kafka.api;
 
+import io.fluxmq.kafka.auth.Authorization;
 import io.fluxmq.kafka.broker.BrokerServices;
 import io.fluxmq.kafka.broker.KafkaErrors;
 import io.fluxmq.kafka.broker.TopicInfo;
@@ -14,6 +15,8 @@ import java.util.StringJoiner;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.message.ProduceRequestData;
 import org.apache.kafka.common.message.ProduceResponseData;
 import org.apache.kafka.common.message.ProduceResponseData.PartitionProduceResponse;
@@ -79,8 +82,16 @@ public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
         List<CompletableFuture<?>> pending = new ArrayList<>();
         Errors requestError = request.acks() == 1 || request.acks() == -1 || request.acks() == 0 ? Errors.NONE
                 : Errors.INVALID_REQUIRED_ACKS;
+        Authorization auth = broker.authorization();
+        if (requestError == Errors.NONE && request.transactionalId() != null
+                && auth.denies(context, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId())) {
+            requestError = Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED; // as Kafka, before any topic is looked at
+        }
         for (ProduceRequestData.TopicProduceData topic : request.topicData()) {
             TopicProduceResponse topicResponse = new TopicProduceResponse().setName(topic.name());
+            // WRITE on the topic, checked before its existence, as Kafka (nothing to look up with authorization off)
+            boolean denied = auth.enabled() && !auth.allowed(context, AclOperation.WRITE, ResourceType.TOPIC,
+                    topic.name());
             response.responses().add(topicResponse);
             TopicInfo info = broker.topic(topic.name()).orElse(null);
             int partitionCount = info == null ? 0 : info.partitions();
@@ -98,6 +109,8 @@ public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
                 PartitionReplica replica = known ? broker.replica(tp) : null;
                 if (requestError != Errors.NONE) {
                     out.setErrorCode(requestError.code());
+                } else if (denied) {
+                    out.setErrorCode(Errors.TOPIC_AUTHORIZATION_FAILED.code());
                 } else if (!known) {
                     out.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
                 } else if (replica == null) {

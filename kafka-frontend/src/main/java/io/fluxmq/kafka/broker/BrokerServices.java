@@ -1,5 +1,6 @@
 package io.fluxmq.kafka.broker;
 
+import io.fluxmq.kafka.auth.Authorization;
 import io.fluxmq.raft.partition.AppendResult;
 import io.fluxmq.raft.partition.PartitionError;
 import io.fluxmq.raft.partition.PartitionException;
@@ -11,6 +12,8 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclBindingFilter;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.MemoryRecords;
@@ -135,6 +138,36 @@ public interface BrokerServices {
     /** The partition reassignments in progress. */
     default Map<TopicPartition, ReassignmentInfo> reassignments() {
         return Map.of();
+    }
+
+    /**
+     * The access check of this node: {@link Authorization#DISABLED} unless {@code authorizer.class.name} is set.
+     */
+    default Authorization authorization() {
+        return Authorization.DISABLED;
+    }
+
+    /**
+     * Adds ACL bindings to cluster metadata (already validated); completes once this node applied them. Fails with an
+     * {@link AdminException}.
+     */
+    default CompletableFuture<Void> createAcls(List<AclBinding> acls) {
+        return CompletableFuture.failedFuture(new AdminException(Errors.SECURITY_DISABLED,
+                "No Authorizer is configured."));
+    }
+
+    /** The ACL bindings {@code filter} matches (Kafka's {@link AclBindingFilter#matches}). */
+    default List<AclBinding> acls(AclBindingFilter filter) {
+        return List.of();
+    }
+
+    /**
+     * Deletes the ACL bindings each filter matches, as one metadata change; completes with the bindings each filter
+     * matched (in filter order) once this node applied it.
+     */
+    default CompletableFuture<List<List<AclBinding>>> deleteAcls(List<AclBindingFilter> filters) {
+        return CompletableFuture.failedFuture(new AdminException(Errors.SECURITY_DISABLED,
+                "No Authorizer is configured."));
     }
 
     /** A producer id never handed out before in this cluster. */

@@ -1,6 +1,7 @@
 package io.fluxmq.kafka.group;
 
 import io.fluxmq.kafka.broker.BrokerEndpoint;
+import io.fluxmq.kafka.auth.Authorization;
 import io.fluxmq.kafka.broker.BrokerServices;
 import io.fluxmq.kafka.broker.KafkaErrors;
 import io.fluxmq.kafka.broker.TopicInfo;
@@ -77,6 +78,11 @@ public final class GroupCoordinator implements AutoCloseable {
         this.clock = clock;
         this.topics = new BrokerTopics(broker);
         this.appends = appends;
+    }
+
+    /** The node's access check, which the group APIs ask as Kafka's do. */
+    public Authorization authorization() {
+        return broker.authorization();
     }
 
     /** Starts the timer (which also creates the offsets topic when it is missing). */

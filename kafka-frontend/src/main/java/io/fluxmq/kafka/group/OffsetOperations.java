@@ -20,6 +20,10 @@ public final class OffsetOperations {
         this.coordinator = coordinator;
     }
 
+    public GroupCoordinator coordinator() {
+        return coordinator;
+    }
+
     /** One partition's commit as the request carries it. */
     public record Commit(TopicPartition partition, long offset, int leaderEpoch, String metadata) {}
 

@@ -6,7 +6,11 @@ import io.fluxmq.kafka.api.AlterConfigsHandler;
 import io.fluxmq.kafka.api.ApiHandler;
 import io.fluxmq.kafka.api.ApiRegistry;
 import io.fluxmq.kafka.api.ApiVersionsHandler;
+import io.fluxmq.kafka.api.CreateAclsHandler;
 import io.fluxmq.kafka.api.CreatePartitionsHandler;
+import io.fluxmq.kafka.api.DeleteAclsHandler;
+import io.fluxmq.kafka.api.DescribeAclsHandler;
+import io.fluxmq.kafka.auth.Authorization;
 import io.fluxmq.kafka.api.CreateTopicsHandler;
 import io.fluxmq.kafka.api.DeleteRecordsHandler;
 import io.fluxmq.kafka.api.AlterPartitionReassignmentsHandler;
@@ -60,6 +64,23 @@ public final class FakeBrokerServices implements BrokerServices {
     private static final TopicInfo INFO = new TopicInfo(TOPIC, TOPIC_ID, PARTITIONS, (short) 1,
             Map.of("retention.ms", "3600000"), false);
 
+    private final Authorization authorization;
+
+    /** Authorization off, as a node without {@code authorizer.class.name}. */
+    public FakeBrokerServices() {
+        this(Authorization.DISABLED);
+    }
+
+    /** The same broker with an access check (handler authorization tests). */
+    public FakeBrokerServices(Authorization authorization) {
+        this.authorization = authorization;
+    }
+
+    @Override
+    public Authorization authorization() {
+        return authorization;
+    }
+
     /** A registry of every handler in {@code io.fluxmq.kafka.api}, wired as FluxNode wires them. */
     public static ApiRegistry registry() {
         BrokerServices broker = new FakeBrokerServices();
@@ -85,7 +106,10 @@ public final class FakeBrokerServices implements BrokerServices {
                 new AlterPartitionReassignmentsHandler(broker),
                 new ListPartitionReassignmentsHandler(broker),
                 new SaslHandshakeHandler(),
-                new SaslAuthenticateHandler());
+                new SaslAuthenticateHandler(),
+                new CreateAclsHandler(broker),
+                new DescribeAclsHandler(broker),
+                new DeleteAclsHandler(broker));
         // Not started: no offsets topic exists here, so every group request is answered COORDINATOR_NOT_AVAILABLE.
         GroupCoordinator coordinator = new GroupCoordinator(broker, GroupConfig.defaults(), () -> 1_700_000_000_000L,
                 tp -> Runnable::run);

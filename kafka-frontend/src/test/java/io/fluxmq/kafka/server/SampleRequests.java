@@ -12,6 +12,13 @@ import org.apache.kafka.common.message.AddOffsetsToTxnRequestData;
 import org.apache.kafka.common.message.AddPartitionsToTxnRequestData;
 import org.apache.kafka.common.message.EndTxnRequestData;
 import org.apache.kafka.common.message.TxnOffsetCommitRequestData;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.message.CreateAclsRequestData;
+import org.apache.kafka.common.message.DeleteAclsRequestData;
+import org.apache.kafka.common.message.DescribeAclsRequestData;
+import org.apache.kafka.common.resource.PatternType;
+import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.message.AlterConfigsRequestData;
 import org.apache.kafka.common.message.AlterPartitionReassignmentsRequestData;
 import org.apache.kafka.common.message.ListPartitionReassignmentsRequestData;
@@ -241,6 +248,18 @@ final class SampleRequests {
                     .setIncludeAuthorizedOperations(true);
             case SASL_HANDSHAKE -> new SaslHandshakeRequestData().setMechanism("SCRAM-SHA-512");
             case SASL_AUTHENTICATE -> new SaslAuthenticateRequestData().setAuthBytes(new byte[] {1, 2, 3});
+            case CREATE_ACLS -> new CreateAclsRequestData().setCreations(List.of(new CreateAclsRequestData.AclCreation()
+                    .setResourceType(ResourceType.TOPIC.code()).setResourceName("orders")
+                    .setResourcePatternType(PatternType.PREFIXED.code()).setPrincipal("User:alice").setHost("*")
+                    .setOperation(AclOperation.WRITE.code()).setPermissionType(AclPermissionType.ALLOW.code())));
+            case DESCRIBE_ACLS -> new DescribeAclsRequestData().setResourceTypeFilter(ResourceType.TOPIC.code())
+                    .setResourceNameFilter("orders").setPatternTypeFilter(PatternType.MATCH.code())
+                    .setPrincipalFilter("User:alice").setHostFilter(null).setOperation(AclOperation.ANY.code())
+                    .setPermissionType(AclPermissionType.ANY.code());
+            case DELETE_ACLS -> new DeleteAclsRequestData().setFilters(List.of(new DeleteAclsRequestData.DeleteAclsFilter()
+                    .setResourceTypeFilter(ResourceType.ANY.code()).setResourceNameFilter(null)
+                    .setPatternTypeFilter(PatternType.ANY.code()).setPrincipalFilter("User:alice").setHostFilter("*")
+                    .setOperation(AclOperation.ANY.code()).setPermissionType(AclPermissionType.ANY.code())));
             default -> throw new IllegalArgumentException("no sample request for " + key);
         };
     }

@@ -1,22 +1,27 @@
 package io.fluxmq.raft.metadata;
 
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.acl.AclBindingFilter;
 import org.apache.kafka.common.Uuid;
 
 /**
  * One immutable version of the cluster metadata: topics, partition leaders as reported by their Raft groups, the
- * next free producer id, the nodes (registration and UP/DOWN state) and the partition reassignments in progress. The metadata state machine publishes a new
+ * next free producer id, the nodes (registration and UP/DOWN state), the partition reassignments in progress and the
+ * ACL bindings (Kafka's authorization model; see {@link #acls(AclBindingFilter)}). The metadata state machine publishes a new
  * instance after every applied command, so readers never lock.
  */
 public record ClusterState(long version, Map<String, TopicRecord> topics, Map<TopicPartition, LeaderRecord> leaders,
                            long nextProducerId, Map<Integer, NodeRecord> nodes,
-                           Map<TopicPartition, Reassignment> reassignments) {
+                           Map<TopicPartition, Reassignment> reassignments, Set<AclBinding> acls) {
     public static final ClusterState EMPTY = new ClusterState(0, Map.of(), Map.of(), 0, Map.of());
 
     public ClusterState {
@@ -24,12 +29,20 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         leaders = Map.copyOf(leaders);
         nodes = Map.copyOf(nodes);
         reassignments = Map.copyOf(reassignments);
+        acls = Set.copyOf(acls);
+    }
+
+    /** A state without ACL bindings. */
+    public ClusterState(long version, Map<String, TopicRecord> topics, Map<TopicPartition, LeaderRecord> leaders,
+                        long nextProducerId, Map<Integer, NodeRecord> nodes,
+                        Map<TopicPartition, Reassignment> reassignments) {
+        this(version, topics, leaders, nextProducerId, nodes, reassignments, Set.of());
     }
 
     /** A state without reassignments in progress. */
     public ClusterState(long version, Map<String, TopicRecord> topics, Map<TopicPartition, LeaderRecord> leaders,
                         long nextProducerId, Map<Integer, NodeRecord> nodes) {
-        this(version, topics, leaders, nextProducerId, nodes, Map.of());
+        this(version, topics, leaders, nextProducerId, nodes, Map.of(), Set.of());
     }
 
     public Optional<Reassignment> reassignment(TopicPartition tp) {
@@ -80,7 +93,7 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
     ClusterState withTopic(TopicRecord topic) {
         Map<String, TopicRecord> t = new HashMap<>(topics);
         t.put(topic.name(), topic);
-        return new ClusterState(version + 1, t, leaders, nextProducerId, nodes, reassignments);
+        return new ClusterState(version + 1, t, leaders, nextProducerId, nodes, reassignments, acls);
     }
 
     ClusterState withoutTopic(String name) {
@@ -90,23 +103,23 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         l.keySet().removeIf(tp -> tp.topic().equals(name));
         Map<TopicPartition, Reassignment> r = new HashMap<>(reassignments);
         r.keySet().removeIf(tp -> tp.topic().equals(name));
-        return new ClusterState(version + 1, t, l, nextProducerId, nodes, r);
+        return new ClusterState(version + 1, t, l, nextProducerId, nodes, r, acls);
     }
 
     ClusterState withLeader(TopicPartition tp, LeaderRecord leader) {
         Map<TopicPartition, LeaderRecord> l = new HashMap<>(leaders);
         l.put(tp, leader);
-        return new ClusterState(version + 1, topics, l, nextProducerId, nodes, reassignments);
+        return new ClusterState(version + 1, topics, l, nextProducerId, nodes, reassignments, acls);
     }
 
     ClusterState withNextProducerId(long next) {
-        return new ClusterState(version + 1, topics, leaders, next, nodes, reassignments);
+        return new ClusterState(version + 1, topics, leaders, next, nodes, reassignments, acls);
     }
 
     ClusterState withNode(NodeRecord node) {
         Map<Integer, NodeRecord> n = new HashMap<>(nodes);
         n.put(node.id(), node);
-        return new ClusterState(version + 1, topics, leaders, nextProducerId, n, reassignments);
+        return new ClusterState(version + 1, topics, leaders, nextProducerId, n, reassignments, acls);
     }
 
     /** Starts, retargets or (with null) ends the reassignment of a partition; with a topic to replace (or null). */
@@ -121,6 +134,23 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         if (topic != null) {
             t.put(topic.name(), topic);
         }
-        return new ClusterState(version + 1, t, leaders, nextProducerId, nodes, r);
+        return new ClusterState(version + 1, t, leaders, nextProducerId, nodes, r, acls);
+    }
+
+    /**
+     * The ACL bindings that {@code filter} matches, with Kafka's {@link AclBindingFilter#matches} semantics: ANY
+     * matches every value; a MATCH pattern filter for a name matches literal bindings of that name, the literal
+     * wildcard {@code *} and prefixed bindings whose prefix starts the name.
+     */
+    public List<AclBinding> acls(AclBindingFilter filter) {
+        return acls.stream().filter(filter::matches).toList();
+    }
+
+    /** With {@code added} bindings and without {@code removed} ones (either may be empty). */
+    ClusterState withAcls(Collection<AclBinding> added, Collection<AclBinding> removed) {
+        Set<AclBinding> a = new HashSet<>(acls);
+        a.addAll(added);
+        a.removeAll(removed);
+        return new ClusterState(version + 1, topics, leaders, nextProducerId, nodes, reassignments, a);
     }
 }

@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.acl.AclBinding;
 
 /**
  * A change to cluster metadata, as carried in the metadata Raft log. Encoding: {@code type:int8} then the fields
@@ -19,7 +20,8 @@ import org.apache.kafka.common.Uuid;
  * 3 AddPartitions, 4 AllocateProducerIds, 5 ReportLeader, 6 RegisterNode, 7 SetNodeState, 8 Barrier,
  * 9 AlterTopicConfigs ({@code name UTF | replace:bool | set map | delete list of UTF}),
  * 10 ReassignPartition ({@code topic UTF | partition int32 | cancel:bool | target list of int32}),
- * 11 CompleteReassignment ({@code topic UTF | partition int32 | target list of int32}).
+ * 11 CompleteReassignment ({@code topic UTF | partition int32 | target list of int32}),
+ * 12 CreateAcls and 13 DeleteAcls (a list of ACL bindings as {@link AclRecords} writes it).
  */
 public sealed interface MetadataCommand {
     record CreateTopic(TopicRecord topic) implements MetadataCommand {}
@@ -86,6 +88,26 @@ public sealed interface MetadataCommand {
         }
     }
 
+    /**
+     * Adds ACL bindings (an existing one stays, as in Kafka). Validated by the node that submitted it; the reply
+     * carries the Raft index it applied at.
+     */
+    record CreateAcls(List<AclBinding> acls) implements MetadataCommand {
+        public CreateAcls {
+            acls = List.copyOf(acls);
+        }
+    }
+
+    /**
+     * Removes exactly these ACL bindings (those absent are skipped). The submitting node chose them with Kafka's
+     * filters from a copy of the metadata caught up with a barrier; the reply carries the Raft index it applied at.
+     */
+    record DeleteAcls(List<AclBinding> acls) implements MetadataCommand {
+        public DeleteAcls {
+            acls = List.copyOf(acls);
+        }
+    }
+
     default byte[] encode() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
@@ -138,6 +160,12 @@ public sealed interface MetadataCommand {
                 out.writeUTF(c.topic());
                 out.writeInt(c.partition());
                 writeInts(out, c.target());
+            } else if (this instanceof CreateAcls c) {
+                out.writeByte(12);
+                AclRecords.write(out, c.acls());
+            } else if (this instanceof DeleteAcls d) {
+                out.writeByte(13);
+                AclRecords.write(out, d.acls());
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -165,6 +193,8 @@ public sealed interface MetadataCommand {
                 yield new ReassignPartition(topic, partition, cancel ? null : target);
             }
             case 11 -> new CompleteReassignment(in.readUTF(), in.readInt(), readInts(in));
+            case 12 -> new CreateAcls(AclRecords.read(in));
+            case 13 -> new DeleteAcls(AclRecords.read(in));
             default -> throw new IOException("unknown metadata command type " + type);
         };
     }

@@ -12,11 +12,13 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
@@ -43,11 +45,17 @@ import org.slf4j.LoggerFactory;
  * int32, original int32 list, target int32 list)*}. The reassignment section is written (as version 3) only while a
  * reassignment runs, otherwise the snapshot is version 2. Version 1 snapshots (no node section) still load with no
  * nodes, versions 1 and 2 with no reassignments.
+ *
+ * <p>ACLs: while ACL bindings exist the snapshot is version 4, which always has the reassignment section (count 0
+ * when none runs) followed by {@code aclCount:int32 | bindings} ({@link AclRecords}); without ACLs nothing changes,
+ * so older builds keep reading snapshots of clusters that use no ACLs. Versions 1 to 3 load with no ACLs.
  */
 public final class MetadataStateMachine extends BaseStateMachine {
     private static final Logger LOGGER = LoggerFactory.getLogger(MetadataStateMachine.class);
     private static final int MAGIC = 0x464c584d;
-    private static final short SNAPSHOT_VERSION = 3;
+    private static final short SNAPSHOT_VERSION = 4;
+    /** The first snapshot format with the ACL section. */
+    private static final short ACL_SNAPSHOT_VERSION = 4;
 
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private volatile RaftStorage raftStorage;
@@ -156,14 +164,16 @@ public final class MetadataStateMachine extends BaseStateMachine {
             TopicPartition tp = new TopicPartition(in.readUTF(), in.readInt());
             reassignments.put(tp, new Reassignment(MetadataCommand.readInts(in), MetadataCommand.readInts(in)));
         }
-        return new ClusterState(version, topics, leaders, nextProducerId, nodes, reassignments);
+        List<AclBinding> acls = format >= ACL_SNAPSHOT_VERSION ? AclRecords.read(in) : List.of();
+        return new ClusterState(version, topics, leaders, nextProducerId, nodes, reassignments, Set.copyOf(acls));
     }
 
     static void writeSnapshot(DataOutputStream out, ClusterState s) throws IOException {
         out.writeInt(MAGIC);
         // version 2 while no reassignment runs, so a node of an older build can still load it (rolling upgrades)
         boolean reassigning = !s.reassignments().isEmpty();
-        out.writeShort(reassigning ? SNAPSHOT_VERSION : 2);
+        boolean withAcls = !s.acls().isEmpty(); // version 4 only while ACLs exist, for the same reason
+        out.writeShort(withAcls ? ACL_SNAPSHOT_VERSION : reassigning ? 3 : 2);
         out.writeLong(s.nextProducerId());
         out.writeInt(s.topics().size());
         for (TopicRecord t : s.topics().values()) {
@@ -180,7 +190,7 @@ public final class MetadataStateMachine extends BaseStateMachine {
         for (NodeRecord n : s.nodes().values()) {
             MetadataCommand.writeNode(out, n);
         }
-        if (!reassigning) {
+        if (!reassigning && !withAcls) {
             return;
         }
         out.writeInt(s.reassignments().size());
@@ -189,6 +199,9 @@ public final class MetadataStateMachine extends BaseStateMachine {
             out.writeInt(e.getKey().partition());
             MetadataCommand.writeInts(out, e.getValue().original());
             MetadataCommand.writeInts(out, e.getValue().target());
+        }
+        if (withAcls) {
+            AclRecords.write(out, s.acls());
         }
     }
 
@@ -201,7 +214,9 @@ public final class MetadataStateMachine extends BaseStateMachine {
                     entry.getStateMachineLogEntry().getLogData().toByteArray())));
             reply = apply(command);
             if (reply.isOk() && (command instanceof MetadataCommand.Barrier
-                    || command instanceof MetadataCommand.AlterTopicConfigs)) {
+                    || command instanceof MetadataCommand.AlterTopicConfigs
+                    || command instanceof MetadataCommand.CreateAcls
+                    || command instanceof MetadataCommand.DeleteAcls)) {
                 reply = MetadataReply.ok(entry.getIndex()); // the submitter waits for its own replica to apply it
             }
         } catch (IOException | RuntimeException e) {
@@ -258,6 +273,12 @@ public final class MetadataStateMachine extends BaseStateMachine {
             return ReassignmentApply.start(this, s, r);
         } else if (command instanceof MetadataCommand.CompleteReassignment c) {
             return ReassignmentApply.complete(this, s, c);
+        } else if (command instanceof MetadataCommand.CreateAcls c) {
+            publish(s.withAcls(c.acls(), List.of()));
+            LOGGER.info("Metadata: ACLs created: {}", c.acls());
+        } else if (command instanceof MetadataCommand.DeleteAcls d) {
+            publish(s.withAcls(List.of(), d.acls()));
+            LOGGER.info("Metadata: ACLs deleted: {}", d.acls());
         } else if (command instanceof MetadataCommand.AllocateProducerIds p) {
             long first = s.nextProducerId();
             publish(s.withNextProducerId(first + p.count()));
