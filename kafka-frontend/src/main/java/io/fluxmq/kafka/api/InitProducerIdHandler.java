@@ -60,10 +60,15 @@ public final class InitProducerIdHandler implements ApiHandler<InitProducerIdReq
     public CompletableFuture<ApiMessage> handle(RequestContext context, InitProducerIdRequestData request) {
         InitProducerIdResponseData response = new InitProducerIdResponseData()
                 .setProducerId(RecordBatch.NO_PRODUCER_ID).setProducerEpoch(RecordBatch.NO_PRODUCER_EPOCH);
+        Authorization auth = broker.authorization();
         if (request.transactionalId() != null) {
+            if (auth.denies(context, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId())) {
+                // as Kafka: a transactional producer needs WRITE on its transactional id
+                return CompletableFuture.completedFuture(
+                        response.setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code()));
+            }
             return transactional(request, response);
         }
-        Authorization auth = broker.authorization();
         if (auth.enabled() && !auth.allowedOnCluster(context, AclOperation.IDEMPOTENT_WRITE)
                 && !auth.allowedOnAny(context, AclOperation.WRITE, ResourceType.TOPIC)) {
             // as Kafka 4: an idempotent producer needs IDEMPOTENT_WRITE on the cluster or WRITE on some topic
