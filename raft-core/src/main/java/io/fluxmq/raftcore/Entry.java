@@ -1,7 +1,11 @@
 package io.fluxmq.raftcore;
 
 import java.nio.ByteBuffer;
+import java.util.Collections;
 import java.util.Objects;
+import java.util.Set;
+import java.util.SortedSet;
+import java.util.TreeSet;
 
 /**
  * One entry of a group's log: a contiguous range of offsets {@code [baseOffset, baseOffset + count)} written by the
@@ -15,8 +19,11 @@ import java.util.Objects;
  */
 public record Entry(long baseOffset, int count, long term, Kind kind, ByteBuffer data) {
 
-    /** What an entry carries. */
-    public enum Kind { DATA, LEADER_CHANGE }
+    /**
+     * What an entry carries: records, a new leader's first entry, or a new set of voters (one member added or removed,
+     * {@link RaftGroup#changeVoters}; the data is the voters' ids as 4-byte integers).
+     */
+    public enum Kind { DATA, LEADER_CHANGE, CONFIG }
 
     private static final ByteBuffer NO_DATA = ByteBuffer.allocate(0).asReadOnlyBuffer();
 
@@ -34,6 +41,28 @@ public record Entry(long baseOffset, int count, long term, Kind kind, ByteBuffer
 
     public static Entry leaderChange(long offset, long term) {
         return new Entry(offset, 1, term, Kind.LEADER_CHANGE, NO_DATA);
+    }
+
+    /** A one-offset entry naming the group's voters from this offset on. */
+    public static Entry config(long offset, long term, Set<Integer> voters) {
+        ByteBuffer data = ByteBuffer.allocate(4 * voters.size());
+        for (int voter : new TreeSet<>(voters)) {
+            data.putInt(voter);
+        }
+        return new Entry(offset, 1, term, Kind.CONFIG, data.flip().asReadOnlyBuffer());
+    }
+
+    /** The voters a {@link Kind#CONFIG} entry names. */
+    public SortedSet<Integer> voters() {
+        if (kind != Kind.CONFIG) {
+            throw new IllegalStateException(this + " is not a configuration entry");
+        }
+        SortedSet<Integer> voters = new TreeSet<>();
+        ByteBuffer bytes = data.duplicate();
+        while (bytes.remaining() >= 4) {
+            voters.add(bytes.getInt());
+        }
+        return Collections.unmodifiableSortedSet(voters);
     }
 
     public long lastOffset() {

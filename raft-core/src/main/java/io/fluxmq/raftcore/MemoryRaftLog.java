@@ -79,6 +79,9 @@ public final class MemoryRaftLog implements RaftLog {
 
     @Override
     public List<Entry> read(long fromOffset, int maxBytes) {
+        if (fromOffset == endOffset()) {
+            return List.of();
+        }
         int i = indexOfEntryContaining(fromOffset);
         if (i < 0 || entries.get(i).baseOffset() != fromOffset) {
             throw new IllegalArgumentException(fromOffset + " is not the start of an entry in " + this);

@@ -8,7 +8,9 @@ import java.util.TreeSet;
  * The settings of one group's member.
  *
  * @param self                   this member's id
- * @param voters                 the members whose votes and acknowledgements count (self among them)
+ * @param voters                 the members whose votes and acknowledgements count when the log names none
+ *                               (configuration entries in the log take over); a member not among them is joining:
+ *                               it follows, and never campaigns until a configuration entry makes it a voter
  * @param electionTimeoutMs      a follower that hears nothing from a leader for a random time in
  *                               {@code [electionTimeoutMs, 2 * electionTimeoutMs)} starts an election; a leader that
  *                               has not heard from a majority within it steps down (check quorum)
@@ -27,8 +29,8 @@ public record RaftConfig(int self, Set<Integer> voters, long electionTimeoutMs, 
     public RaftConfig {
         // Sorted: the order members are messaged in must not depend on the JVM's hash seed (simulations replay).
         voters = Collections.unmodifiableSortedSet(new TreeSet<>(voters));
-        if (!voters.contains(self)) {
-            throw new IllegalArgumentException("member " + self + " is not among the voters " + voters);
+        if (voters.isEmpty()) {
+            throw new IllegalArgumentException("a group needs voters");
         }
         if (heartbeatIntervalMs <= 0 || electionTimeoutMs <= heartbeatIntervalMs) {
             throw new IllegalArgumentException("election timeout " + electionTimeoutMs
@@ -44,7 +46,4 @@ public record RaftConfig(int self, Set<Integer> voters, long electionTimeoutMs, 
                 MAX_INFLIGHT_APPENDS_DEFAULT, MAX_APPEND_BYTES_DEFAULT);
     }
 
-    public int quorum() {
-        return voters.size() / 2 + 1;
-    }
 }

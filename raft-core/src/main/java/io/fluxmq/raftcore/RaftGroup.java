@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The Raft algorithm of one member of one group, as a state machine without threads, clocks or I/O: the driver feeds
@@ -40,6 +41,12 @@ public final class RaftGroup {
     private final int self;
 
     private Role role = Role.FOLLOWER;
+    /** The voters of the latest configuration in the log (committed or not), as Raft's single-server changes use. */
+    private Set<Integer> voters;
+    /** Configuration entries still above the commit offset, and the latest at or below it (key -1: the initial). */
+    private final TreeMap<Long, Set<Integer>> configs = new TreeMap<>();
+    /** Offset of this leader's leader-change entry: a configuration change waits until it is committed. */
+    private long leaderTermStart = -1;
     private long term;
     private int votedFor;
     private int leader = NO_LEADER;
@@ -87,7 +94,82 @@ public final class RaftGroup {
         this.durableEnd = log.endOffset();
         this.commitOffset = Math.max(Math.min(commitOffset, log.endOffset()), log.startOffset());
         this.nowMs = nowMs;
+        this.voters = config.voters();
+        configs.put(-1L, voters);
+        for (Entry entry : log.configEntries()) {
+            applyConfig(entry);
+        }
         resetElectionDeadline();
+    }
+
+    /** The voters of the latest configuration this member knows (its log's, committed or not). */
+    public Set<Integer> voters() {
+        return voters;
+    }
+
+    private int quorum() {
+        return voters.size() / 2 + 1;
+    }
+
+    private boolean isVoter() {
+        return voters.contains(self);
+    }
+
+    /**
+     * Proposes a new set of voters, which must differ from the current one by exactly one member (Raft's
+     * single-server change: any majority of the old set and any majority of the new one overlap). Refused while an
+     * earlier change is not committed yet, and until this leader committed an entry of its own term (the fix for the
+     * single-server change bug Ongaro described in 2015). A member added starts as a follower caught up by the leader;
+     * a leader that removes itself steps down once the change is committed.
+     *
+     * @return the offset of the configuration entry (committed once the commit offset passes it)
+     */
+    public long changeVoters(Set<Integer> newVoters) throws NotLeaderException {
+        if (role != Role.LEADER || transferTarget != NO_LEADER) {
+            throw new NotLeaderException(self, role == Role.LEADER ? transferTarget : leader);
+        }
+        Set<Integer> added = new TreeSet<>(newVoters);
+        added.removeAll(voters);
+        Set<Integer> removed = new TreeSet<>(voters);
+        removed.removeAll(newVoters);
+        if (added.size() + removed.size() != 1) {
+            throw new IllegalArgumentException("voters " + voters + " -> " + newVoters
+                    + ": a change adds or removes exactly one member");
+        }
+        if (configs.lastKey() >= commitOffset || leaderTermStart < 0 || commitOffset <= leaderTermStart) {
+            throw new IllegalStateException("a configuration change is in progress or this leader has not committed"
+                    + " an entry of its term yet; retry later");
+        }
+        wake();
+        Entry entry = Entry.config(log.endOffset(), term, newVoters);
+        log.append(entry);
+        applyConfig(entry);
+        return entry.baseOffset();
+    }
+
+    /** The log holds a configuration entry: its voters count from now on (also before it is committed). */
+    private void applyConfig(Entry entry) {
+        Map.Entry<Long, Set<Integer>> latestCommitted = configs.floorEntry(commitOffset - 1);
+        if (latestCommitted != null) {
+            configs.headMap(latestCommitted.getKey(), false).clear();
+        }
+        configs.put(entry.baseOffset(), entry.voters());
+        setVoters(entry.voters());
+    }
+
+    private void setVoters(Set<Integer> newVoters) {
+        voters = newVoters;
+        if (role == Role.LEADER) {
+            progress.keySet().removeIf(member -> !voters.contains(member));
+            for (int voter : voters) {
+                if (voter != self && !progress.containsKey(voter)) {
+                    Progress follower = new Progress(log.endOffset() - 1, config.maxInflightAppends());
+                    follower.lastProgressMs = nowMs;
+                    follower.recentActive = true;
+                    progress.put(voter, follower);
+                }
+            }
+        }
     }
 
     public Role role() {
@@ -138,7 +220,7 @@ public final class RaftGroup {
             return;
         }
         if (role != Role.LEADER) {
-            if (nowMs >= electionDeadline) {
+            if (nowMs >= electionDeadline && isVoter()) {
                 campaign(true, false);
             }
             return;
@@ -172,7 +254,7 @@ public final class RaftGroup {
         if (transferTarget != NO_LEADER || commitOffset != log.endOffset() || durableEnd != log.endOffset()) {
             return false;
         }
-        int caughtUp = 1;
+        int caughtUp = isVoter() ? 1 : 0;
         for (Map.Entry<Integer, Progress> follower : progress.entrySet()) {
             if (down.contains(follower.getKey())) {
                 // Reported down: it is caught up by appends once the failure detector reports it up again.
@@ -184,7 +266,7 @@ public final class RaftGroup {
             }
             caughtUp++;
         }
-        return caughtUp >= config.quorum();
+        return caughtUp >= quorum();
     }
 
     /** Out of quiet: timers run again, a leader heartbeats at once and checks its quorum an election timeout later. */
@@ -230,7 +312,7 @@ public final class RaftGroup {
      */
     private long electionStagger(int deadLeader) {
         long rank = 0;
-        for (int voter : config.voters()) {
+        for (int voter : voters) {
             if (voter == self) {
                 break;
             }
@@ -274,7 +356,7 @@ public final class RaftGroup {
         if (role != Role.LEADER) {
             throw new NotLeaderException(self, leader);
         }
-        if (target == self || !config.voters().contains(target)) {
+        if (target == self || !voters.contains(target)) {
             throw new IllegalArgumentException("cannot transfer leadership of member " + self + " to " + target);
         }
         wake();
@@ -287,7 +369,13 @@ public final class RaftGroup {
 
     public void receive(Message message, long nowMs) {
         this.nowMs = nowMs;
-        if (!config.voters().contains(message.from()) || message.to() != self) {
+        if (message.to() != self) {
+            return;
+        }
+        if ((message instanceof Message.VoteRequest || message instanceof Message.VoteResponse)
+                && !voters.contains(message.from())) {
+            // Only voters elect; a removed member that still campaigns is not heard (appends from a leader this
+            // member does not know as a voter yet are: its configuration may lag the leader's).
             return;
         }
         if (message instanceof Message.VoteRequest && message.from() == leader && role != Role.LEADER) {
@@ -324,7 +412,7 @@ public final class RaftGroup {
             onHeartbeat(heartbeat);
         } else if (message instanceof Message.HeartbeatResponse response) {
             onHeartbeatResponse(response);
-        } else if (message instanceof Message.TimeoutNow && role == Role.FOLLOWER) {
+        } else if (message instanceof Message.TimeoutNow && role == Role.FOLLOWER && isVoter()) {
             campaign(false, true);
         }
     }
@@ -403,6 +491,10 @@ public final class RaftGroup {
             role = Role.PRE_CANDIDATE;
             voteTerm = term + 1;
         } else {
+            // The pre-vote round succeeded, so a majority knows the leader is gone: from here a split vote is
+            // retried after a normal election timeout (quick retries could split forever when a vote round takes
+            // longer than the quick timeout: network and disk latency).
+            leaderReportedDown = false;
             role = Role.CANDIDATE;
             term++;
             votedFor = self;
@@ -410,11 +502,11 @@ public final class RaftGroup {
             voteTerm = term;
         }
         leader = NO_LEADER;
-        if (granted.size() >= config.quorum()) {
+        if (granted.size() >= quorum()) {
             onElectionWon(preVote);
             return;
         }
-        for (int voter : config.voters()) {
+        for (int voter : voters) {
             if (voter != self) {
                 Message request = new Message.VoteRequest(self, voter, voteTerm, log.lastTerm(), log.endOffset(),
                         preVote, transfer);
@@ -458,9 +550,9 @@ public final class RaftGroup {
             return;
         }
         (response.granted() ? granted : refused).add(response.from());
-        if (granted.size() >= config.quorum()) {
+        if (granted.size() >= quorum()) {
             onElectionWon(response.preVote());
-        } else if (refused.size() >= config.quorum()) {
+        } else if (refused.size() >= quorum()) {
             becomeFollower(term, NO_LEADER);
         }
     }
@@ -472,14 +564,15 @@ public final class RaftGroup {
         leader = self;
         transferTarget = NO_LEADER;
         progress.clear();
-        for (int voter : config.voters()) {
+        for (int voter : voters) {
             if (voter != self) {
                 Progress follower = new Progress(log.endOffset(), config.maxInflightAppends());
                 follower.lastProgressMs = nowMs;
                 progress.put(voter, follower);
             }
         }
-        log.append(Entry.leaderChange(log.endOffset(), term));
+        leaderTermStart = log.endOffset();
+        log.append(Entry.leaderChange(leaderTermStart, term));
         heartbeatDue = nowMs + config.heartbeatIntervalMs();
         quorumCheckDue = nowMs + config.electionTimeoutMs();
     }
@@ -503,7 +596,7 @@ public final class RaftGroup {
     }
 
     private void checkQuorum() {
-        int active = 1;
+        int active = isVoter() ? 1 : 0;
         for (Progress follower : progress.values()) {
             if (follower.recentActive) {
                 active++;
@@ -511,7 +604,7 @@ public final class RaftGroup {
             follower.recentActive = false;
         }
         quorumCheckDue = nowMs + config.electionTimeoutMs();
-        if (active < config.quorum()) {
+        if (active < quorum()) {
             becomeFollower(term, NO_LEADER);
         }
     }
@@ -616,6 +709,9 @@ public final class RaftGroup {
                 truncate(entry.baseOffset());
             }
             log.append(entry);
+            if (entry.kind() == Entry.Kind.CONFIG) {
+                applyConfig(entry);
+            }
         }
         long matchEnd = entries.isEmpty() ? prev + 1 : entries.get(entries.size() - 1).endOffset();
         commitOffset = Math.max(commitOffset, Math.min(request.commitOffset(), matchEnd));
@@ -624,6 +720,10 @@ public final class RaftGroup {
     }
 
     private void truncate(long end) {
+        if (configs.lastKey() >= end) {
+            configs.tailMap(end, true).clear();
+            setVoters(configs.lastEntry().getValue());
+        }
         log.truncateTo(end);
         durableEnd = Math.min(durableEnd, end);
         truncatedSinceReady = Math.min(truncatedSinceReady, end);
@@ -702,16 +802,20 @@ public final class RaftGroup {
     }
 
     private void maybeCommit() {
-        long[] matches = new long[config.voters().size()];
+        long[] matches = new long[voters.size()];
         int i = 0;
-        for (int voter : config.voters()) {
+        for (int voter : voters) {
             matches[i++] = voter == self ? durableEnd : progress.get(voter).matchEnd;
         }
         Arrays.sort(matches);
-        long quorumEnd = matches[matches.length - config.quorum()];
+        long quorumEnd = matches[matches.length - quorum()];
         // Only an entry of the leader's own term is committed by counting copies (Raft §5.4.2).
         if (quorumEnd > commitOffset && log.termOfEntryEndingAt(quorumEnd - 1) == term) {
             commitOffset = quorumEnd;
+        }
+        if (!isVoter() && configs.lastKey() < commitOffset) {
+            // This leader removed itself and the change is committed: it hands over (the others elect).
+            becomeFollower(term, NO_LEADER);
         }
     }
 

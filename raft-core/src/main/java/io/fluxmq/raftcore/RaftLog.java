@@ -54,4 +54,15 @@ public interface RaftLog {
 
     /** Removes every entry at or after the boundary {@code endOffset}. */
     void truncateTo(long endOffset);
+
+    /**
+     * The configuration entries still in the log, in order ({@link Entry.Kind#CONFIG}), read when a member starts.
+     * This default reads the whole log; a storage-backed log keeps them apart.
+     */
+    default List<Entry> configEntries() {
+        if (endOffset() == startOffset()) {
+            return List.of();
+        }
+        return read(startOffset(), Integer.MAX_VALUE).stream().filter(e -> e.kind() == Entry.Kind.CONFIG).toList();
+    }
 }

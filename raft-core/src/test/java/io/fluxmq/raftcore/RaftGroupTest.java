@@ -177,6 +177,111 @@ class RaftGroupTest {
         assertThat(fixture.nowMs - start).as("ms from the report to a new leader").isLessThan(50);
     }
 
+    private static Set<Integer> with(Set<Integer> voters, int add, int remove) {
+        Set<Integer> changed = new java.util.TreeSet<>(voters);
+        if (add > 0) {
+            changed.add(add);
+        }
+        changed.remove(remove);
+        return changed;
+    }
+
+    @Test
+    void anAddedMemberIsCaughtUpAndItsAcknowledgementsCount() throws Exception {
+        Fixture fixture = new Fixture(THREE);
+        fixture.logs.put(4, new MemoryRaftLog());
+        fixture.add(4, THREE, HardState.INITIAL);
+        int id = fixture.awaitLeader();
+        fixture.get(id).propose(bytes("before"), 7);
+        fixture.runFor(50);
+        long change = fixture.get(id).changeVoters(with(THREE, 4, 0));
+        fixture.runFor(100);
+        for (RaftGroup member : fixture.groups.values()) {
+            assertThat(member.voters()).containsExactly(1, 2, 3, 4);
+            assertThat(member.commitOffset()).isGreaterThan(change);
+        }
+        assertThat(fixture.logs.get(4).entries()).hasSameSizeAs(fixture.logs.get(id).entries());
+        // Now drop one of the first three that does not lead: {leader, other, 4}. Cut the other off: the leader
+        // commits with member 4's acknowledgement alone, so it counts.
+        int gone = id == 3 ? 2 : 3;
+        int other = 6 - id - gone;
+        fixture.get(id).changeVoters(with(with(THREE, 4, 0), 0, gone));
+        fixture.runFor(100);
+        assertThat(fixture.get(id).voters()).containsExactly(id, other, 4).hasSize(3);
+        fixture.blocked = m -> m.from() == other || m.to() == other || m.from() == gone || m.to() == gone;
+        long base = fixture.get(id).propose(bytes("after"), 2);
+        fixture.runFor(50);
+        assertThat(fixture.get(id).commitOffset()).isEqualTo(base + 2);
+        assertThat(fixture.get(4).commitOffset()).isEqualTo(base + 2);
+    }
+
+    @Test
+    void changesGoOneMemberAndOneAtATime() throws Exception {
+        Fixture fixture = new Fixture(THREE);
+        int id = fixture.awaitLeader();
+        fixture.runFor(50);
+        RaftGroup leader = fixture.get(id);
+        assertThatThrownBy(() -> leader.changeVoters(Set.of(1, 2, 3, 4, 5)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> leader.changeVoters(THREE)).isInstanceOf(IllegalArgumentException.class);
+        leader.changeVoters(with(THREE, 4, 0));
+        // One member more than the pending {1,2,3,4}: refused until that change is committed.
+        assertThatThrownBy(() -> leader.changeVoters(Set.of(1, 2, 3, 4, 5))).isInstanceOf(IllegalStateException.class);
+        fixture.runFor(50);
+        leader.changeVoters(Set.of(1, 2, 3, 4, 5));
+        int follower = id == 1 ? 2 : 1;
+        assertThatThrownBy(() -> fixture.get(follower).changeVoters(with(THREE, 4, 0)))
+                .isInstanceOf(NotLeaderException.class);
+    }
+
+    @Test
+    void aLeaderThatRemovesItselfStepsDownOnceTheChangeIsCommitted() throws Exception {
+        Fixture fixture = new Fixture(THREE);
+        int id = fixture.awaitLeader();
+        fixture.runFor(50);
+        fixture.get(id).changeVoters(with(THREE, 0, id));
+        fixture.runFor(1_000);
+        assertThat(fixture.get(id).role()).isEqualTo(RaftGroup.Role.FOLLOWER);
+        int next = -1;
+        for (int member : THREE) {
+            if (fixture.get(member).role() == RaftGroup.Role.LEADER) {
+                next = member;
+            }
+        }
+        assertThat(next).as("the remaining two elect a leader").isPositive().isNotEqualTo(id);
+        long base = fixture.get(next).propose(bytes("x"), 1);
+        fixture.runFor(3_000);
+        assertThat(fixture.get(next).commitOffset()).isEqualTo(base + 1);
+        assertThat(fixture.get(id).role()).as("a removed member never campaigns").isEqualTo(RaftGroup.Role.FOLLOWER);
+    }
+
+    @Test
+    void aMemberNotAmongTheVotersNeverCampaigns() {
+        RaftConfig config = new RaftConfig(4, THREE, 100, 10, 4, 1 << 20);
+        RaftGroup joining = new RaftGroup(config, new MemoryRaftLog(), HardState.INITIAL, 0, new Random(1), 0);
+        for (long now = 0; now < 5_000; now += 10) {
+            joining.tick(now);
+        }
+        assertThat(joining.term()).isZero();
+        Ready ready = joining.ready();
+        assertThat(ready.messages()).isEmpty();
+        assertThat(joining.advance(ready)).isEmpty();
+    }
+
+    @Test
+    void aRestartedMemberReadsItsVotersFromTheLog() {
+        MemoryRaftLog log = new MemoryRaftLog();
+        log.append(Entry.leaderChange(0, 1));
+        log.append(Entry.config(1, 1, Set.of(1, 2, 3, 4)));
+        log.append(Entry.config(2, 1, Set.of(1, 2, 4)));
+        RaftConfig config = new RaftConfig(3, THREE, 100, 10, 4, 1 << 20);
+        RaftGroup restarted = new RaftGroup(config, log, new HardState(1, 1), 0, new Random(1), 0);
+        assertThat(restarted.voters()).containsExactly(1, 2, 4);
+        // A leader of term 2 truncates the uncommitted last change: the configuration before it applies again.
+        restarted.receive(new Message.AppendRequest(1, 3, 2, 1, 1, List.of(Entry.data(2, 1, 2, bytes("d"))), 0), 0);
+        assertThat(restarted.voters()).containsExactly(1, 2, 3, 4);
+    }
+
     @Test
     void aVoteIsSentOnlyAfterTheHardStateIsPersisted() {
         RaftConfig config = new RaftConfig(2, THREE, 100, 10, 4, 1 << 20);

@@ -39,8 +39,18 @@ class RaftSimulationTest {
         runWithFaults(seed + 1_000_000, 5);
     }
 
+    @ParameterizedTest(name = "seed {0}")
+    @MethodSource("seeds")
+    void membershipChangesStaySafeUnderFaults(long seed) {
+        runWithFaults(seed + 2_000_000, 5, 3, true);
+    }
+
     static SimulatedCluster runWithFaults(long seed, int size) {
-        SimulatedCluster cluster = new SimulatedCluster(seed, size);
+        return runWithFaults(seed, size, size, false);
+    }
+
+    static SimulatedCluster runWithFaults(long seed, int size, int voters, boolean changes) {
+        SimulatedCluster cluster = new SimulatedCluster(seed, size, voters);
         cluster.dropRate = cluster.random.nextDouble() * 0.2;
         cluster.duplicateRate = cluster.random.nextDouble() * 0.05;
         cluster.maxDelayMs = 1 + cluster.random.nextInt(30);
@@ -67,6 +77,8 @@ class RaftSimulationTest {
                 cluster.cut(id, 1 + cluster.random.nextInt(size));
             } else if (roll < 30) {
                 cluster.heal();
+            } else if (changes && roll < 45) {
+                cluster.changeVoters();
             }
         }
         cluster.checkLogMatching();
@@ -98,27 +110,42 @@ class RaftSimulationTest {
                 .as("within %d ms of calm every member commits a new proposal (seed %d): %s", CALM_PHASE_MS, seed,
                         states(cluster))
                 .isTrue();
-        // Then idle: the group goes quiet and sends nothing at all.
+        // Then idle: the group goes quiet and sends nothing at all (members removed from it stopped, as the node's
+        // reconciler stops them).
+        SimulatedCluster.Member leader = cluster.leader();
+        assertThat(leader).isNotNull();
+        cluster.stopNonVoters(leader.group.voters());
         cluster.runUntil(cluster.nowMs + 1_000);
         long sentBefore = cluster.sent;
         cluster.runUntil(cluster.nowMs + 5_000);
         assertThat(cluster.sent - sentBefore).as("messages sent by an idle group in 5 s (seed %d): %s", seed,
                 states(cluster)).isZero();
         cluster.checkLogMatching();
-        List<Entry> reference = cluster.member(1).group.log().read(0, Integer.MAX_VALUE);
+        SimulatedCluster.Member last = cluster.leader();
+        List<Entry> reference = last.group.log().read(0, Integer.MAX_VALUE);
         for (SimulatedCluster.Member member : cluster.members()) {
+            if (!last.group.voters().contains(member.id)) {
+                continue;
+            }
             assertThat(member.group.log().read(0, Integer.MAX_VALUE)).as("log of member %d", member.id)
                     .hasSameSizeAs(reference);
         }
         return cluster;
     }
 
+    /** Every voter of the current leader's configuration is up and has committed {@code offset}. */
     private static boolean allCommitted(SimulatedCluster cluster, long offset) {
-        return cluster.members().stream().allMatch(m -> m.up() && m.group.commitOffset() >= offset);
+        SimulatedCluster.Member leader = cluster.leader();
+        if (leader == null) {
+            return false;
+        }
+        return cluster.members().stream().filter(m -> leader.group.voters().contains(m.id))
+                .allMatch(m -> m.up() && m.group.commitOffset() >= offset);
     }
 
     private static List<String> states(SimulatedCluster cluster) {
         return cluster.members().stream()
-                .map(m -> m.up() ? m.group + (m.group.quiesced() ? " quiet" : "") : "down").toList();
+                .map(m -> m.up() ? m.group + " voters=" + m.group.voters() + (m.group.quiesced() ? " quiet" : "") : "down")
+                .toList();
     }
 }

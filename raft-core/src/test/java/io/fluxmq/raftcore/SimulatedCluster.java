@@ -50,6 +50,7 @@ final class SimulatedCluster {
     long delivered;
     long sent;
     int crashes;
+    int voterChanges;
 
     private record Event(long atMs, long sequence, Runnable action) implements Comparable<Event> {
         @Override
@@ -79,15 +80,25 @@ final class SimulatedCluster {
         }
     }
 
+    /** Members stopped for good (removed from the group); a restart scheduled earlier does not bring them back. */
+    private final Set<Integer> removed = new HashSet<>();
+    /** The voters every member starts with; configuration entries in the log take over. */
+    private final Set<Integer> initialVoters;
+
     SimulatedCluster(long seed, int size) {
+        this(seed, size, size);
+    }
+
+    /** {@code members} members of which the first {@code voters} vote at first; the others wait to be added. */
+    SimulatedCluster(long seed, int members, int voters) {
         this.seed = seed;
         this.random = new Random(seed);
-        Set<Integer> voters = IntStream.rangeClosed(1, size).boxed().collect(Collectors.toSet());
-        for (int id : voters) {
-            members.put(id, new Member(id));
+        this.initialVoters = IntStream.rangeClosed(1, voters).boxed().collect(Collectors.toSet());
+        for (int id = 1; id <= members; id++) {
+            this.members.put(id, new Member(id));
         }
-        for (int id : voters) {
-            start(members.get(id), voters);
+        for (int id = 1; id <= members; id++) {
+            start(this.members.get(id), initialVoters);
         }
     }
 
@@ -215,8 +226,8 @@ final class SimulatedCluster {
 
     void restart(int id) {
         Member member = members.get(id);
-        if (!member.up()) {
-            start(member, members.keySet());
+        if (!member.up() && !removed.contains(id)) {
+            start(member, initialVoters);
             detectLater();
         }
     }
@@ -284,6 +295,47 @@ final class SimulatedCluster {
             return base + count;
         } catch (NotLeaderException e) {
             return -1;
+        }
+    }
+
+    /**
+     * Asks the leader to add a member that does not vote or remove one that does (keeping at least three voters);
+     * returns whether it took the change.
+     */
+    boolean changeVoters() {
+        Member leader = leader();
+        if (leader == null) {
+            return false;
+        }
+        Set<Integer> voters = new java.util.TreeSet<>(leader.group.voters());
+        List<Integer> candidates = new ArrayList<>(members.keySet());
+        int id = candidates.get(random.nextInt(candidates.size()));
+        if (voters.contains(id)) {
+            if (voters.size() <= 3) {
+                return false;
+            }
+            voters.remove(id);
+        } else {
+            voters.add(id);
+        }
+        try {
+            leader.group.changeVoters(voters);
+        } catch (NotLeaderException | IllegalStateException e) {
+            return false;
+        }
+        note("change voters to " + voters + " by " + leader.id);
+        voterChanges++;
+        drive(leader);
+        return true;
+    }
+
+    /** As the node's reconciler would: a member that is no voter of the leader's committed configuration stops. */
+    void stopNonVoters(Set<Integer> voters) {
+        for (Member member : members.values()) {
+            if (!voters.contains(member.id)) {
+                crash(member.id);
+                removed.add(member.id);
+            }
         }
     }
 
