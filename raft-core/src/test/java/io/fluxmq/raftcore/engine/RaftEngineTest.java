@@ -146,7 +146,7 @@ class RaftEngineTest {
 
     @Test
     void manyGroupsElectCommitAndGoQuietOnAFixedNumberOfThreads() {
-        int groups = 300;
+        int groups = 150;
         start(groups);
         await("a leader in every group", Duration.ofSeconds(30), () -> allLed(groups, NODES));
         for (long group = 0; group < groups; group++) {
