@@ -53,11 +53,10 @@ public final class CreateAclsHandler implements ApiHandler<CreateAclsRequestData
     public CompletableFuture<ApiMessage> handle(RequestContext context, CreateAclsRequestData request) {
         Authorization auth = broker.authorization();
         CreateAclsResponseData response = new CreateAclsResponseData();
-        if (!auth.allowedOnCluster(context, AclOperation.ALTER)) {
-            return completed(response, request, Errors.CLUSTER_AUTHORIZATION_FAILED, null);
-        }
-        if (!auth.enabled()) {
-            return completed(response, request, Errors.SECURITY_DISABLED, "No Authorizer is configured.");
+        Errors refused = auth.aclApiRefusal(context, AclOperation.ALTER);
+        if (refused != Errors.NONE) {
+            return completed(response, request, refused,
+                    refused == Errors.SECURITY_DISABLED ? Authorization.NO_AUTHORIZER_MESSAGE : null);
         }
         List<AclBinding> valid = new ArrayList<>();
         List<AclCreationResult> pending = new ArrayList<>();

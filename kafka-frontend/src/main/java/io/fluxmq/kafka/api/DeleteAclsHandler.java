@@ -50,10 +50,10 @@ public final class DeleteAclsHandler implements ApiHandler<DeleteAclsRequestData
     public CompletableFuture<ApiMessage> handle(RequestContext context, DeleteAclsRequestData request) {
         Authorization auth = broker.authorization();
         DeleteAclsResponseData response = new DeleteAclsResponseData();
-        Errors refused = !auth.allowedOnCluster(context, AclOperation.ALTER) ? Errors.CLUSTER_AUTHORIZATION_FAILED
-                : !auth.enabled() ? Errors.SECURITY_DISABLED : Errors.NONE;
+        Errors refused = auth.aclApiRefusal(context, AclOperation.ALTER);
         if (refused != Errors.NONE) {
-            String message = refused == Errors.SECURITY_DISABLED ? "No Authorizer is configured." : refused.message();
+            String message = refused == Errors.SECURITY_DISABLED ? Authorization.NO_AUTHORIZER_MESSAGE
+                    : refused.message();
             request.filters().forEach(f -> response.filterResults().add(new DeleteAclsFilterResult()
                     .setErrorCode(refused.code()).setErrorMessage(message)));
             return CompletableFuture.completedFuture(response);

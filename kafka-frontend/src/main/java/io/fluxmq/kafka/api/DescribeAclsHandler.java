@@ -50,11 +50,10 @@ public final class DescribeAclsHandler implements ApiHandler<DescribeAclsRequest
     public CompletableFuture<ApiMessage> handle(RequestContext context, DescribeAclsRequestData request) {
         Authorization auth = broker.authorization();
         DescribeAclsResponseData response = new DescribeAclsResponseData();
-        if (!auth.allowedOnCluster(context, AclOperation.DESCRIBE)) {
-            return error(response, Errors.CLUSTER_AUTHORIZATION_FAILED, Errors.CLUSTER_AUTHORIZATION_FAILED.message());
-        }
-        if (!auth.enabled()) {
-            return error(response, Errors.SECURITY_DISABLED, "No Authorizer is configured.");
+        Errors refused = auth.aclApiRefusal(context, AclOperation.DESCRIBE);
+        if (refused != Errors.NONE) {
+            return error(response, refused,
+                    refused == Errors.SECURITY_DISABLED ? Authorization.NO_AUTHORIZER_MESSAGE : refused.message());
         }
         AclBindingFilter filter = AclValidation.filter(request.resourceTypeFilter(), request.resourceNameFilter(),
                 request.patternTypeFilter(), request.principalFilter(), request.hostFilter(), request.operation(),

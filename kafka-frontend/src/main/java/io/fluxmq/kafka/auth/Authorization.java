@@ -4,6 +4,7 @@ import io.fluxmq.kafka.server.RequestContext;
 import java.util.HashSet;
 import java.util.Set;
 import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.resource.ResourceType;
 import org.apache.kafka.common.utils.Utils;
 
@@ -47,6 +48,18 @@ public interface Authorization {
     /** Whether authorization is on and refuses the operation (costs one call and nothing else while off). */
     default boolean denies(RequestContext context, AclOperation operation, ResourceType type, String name) {
         return enabled() && !allowed(context, operation, type, name);
+    }
+
+    /** The message Kafka answers SECURITY_DISABLED with. */
+    String NO_AUTHORIZER_MESSAGE = "No Authorizer is configured.";
+
+    /**
+     * Whether an ACL API (CreateAcls, DescribeAcls, DeleteAcls) is refused, in Kafka's order: the cluster operation
+     * first, then whether an authorizer runs at all; {@link Errors#NONE} when it may go on.
+     */
+    default Errors aclApiRefusal(RequestContext context, AclOperation operation) {
+        return !allowedOnCluster(context, operation) ? Errors.CLUSTER_AUTHORIZATION_FAILED
+                : !enabled() ? Errors.SECURITY_DISABLED : Errors.NONE;
     }
 
     default boolean allowedOnCluster(RequestContext context, AclOperation operation) {
