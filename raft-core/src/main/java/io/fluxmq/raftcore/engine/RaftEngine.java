@@ -73,8 +73,12 @@ public final class RaftEngine implements AutoCloseable {
         return config.nodeId();
     }
 
+    private int loopIndex(long groupId) {
+        return (int) Math.floorMod(Long.hashCode(groupId) * 0x9E3779B9L, (long) loops.length);
+    }
+
     private EventLoop loop(long groupId) {
-        return loops[(int) Math.floorMod(Long.hashCode(groupId) * 0x9E3779B9L, (long) loops.length)];
+        return loops[loopIndex(groupId)];
     }
 
     /** Hosts a group on this node, starting from its durable log and hard state. */
@@ -191,8 +195,7 @@ public final class RaftEngine implements AutoCloseable {
             perLoop.add(null);
         }
         for (GroupMessage message : batch) {
-            EventLoop loop = loop(message.groupId());
-            int index = indexOf(loop);
+            int index = loopIndex(message.groupId());
             if (perLoop.get(index) == null) {
                 perLoop.set(index, new ArrayList<>());
             }
@@ -203,15 +206,6 @@ public final class RaftEngine implements AutoCloseable {
                 deliver(loops[i], perLoop.get(i));
             }
         }
-    }
-
-    private int indexOf(EventLoop loop) {
-        for (int i = 0; i < loops.length; i++) {
-            if (loops[i] == loop) {
-                return i;
-            }
-        }
-        throw new IllegalStateException();
     }
 
     private void deliver(EventLoop loop, List<GroupMessage> messages) {
