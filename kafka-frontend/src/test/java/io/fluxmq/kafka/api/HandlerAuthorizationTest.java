@@ -96,6 +96,27 @@ class HandlerAuthorizationTest {
     }
 
     @Test
+    void produceWithATransactionalIdNeedsWriteOnIt() {
+        AccessControlEntry write = new AccessControlEntry("User:ANONYMOUS", "*", AclOperation.WRITE,
+                AclPermissionType.ALLOW);
+        AclBinding topic = new AclBinding(new ResourcePattern(ResourceType.TOPIC, TOPIC, PatternType.LITERAL), write);
+        ProduceRequestData request = new ProduceRequestData().setAcks((short) -1).setTimeoutMs(1000)
+                .setTransactionalId("tx-1");
+        request.topicData().add(new ProduceRequestData.TopicProduceData().setName(TOPIC).setPartitionData(List.of(
+                new ProduceRequestData.PartitionProduceData().setIndex(0).setRecords(MemoryRecords.EMPTY))));
+        ProduceHandler handler = new ProduceHandler(broker, tp -> Runnable::run);
+        acls.update(List.of(topic));
+        ProduceResponseData refused = call(handler, 11, request);
+        assertThat(refused.responses().iterator().next().partitionResponses().get(0).errorCode())
+                .isEqualTo(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code());
+        acls.update(List.of(topic, new AclBinding(new ResourcePattern(ResourceType.TRANSACTIONAL_ID, "tx-1",
+                PatternType.LITERAL), write)));
+        ProduceResponseData allowed = call(handler, 11, request);
+        assertThat(allowed.responses().iterator().next().partitionResponses().get(0).errorCode())
+                .as("past the check: this fake holds no replica").isEqualTo(Errors.NOT_LEADER_OR_FOLLOWER.code());
+    }
+
+    @Test
     void fetchNeedsReadOnTheTopic() {
         FetchRequestData request = new FetchRequestData().setMaxWaitMs(0).setMaxBytes(1 << 20).setTopics(List.of(
                 new FetchRequestData.FetchTopic().setTopic(TOPIC).setPartitions(List.of(
