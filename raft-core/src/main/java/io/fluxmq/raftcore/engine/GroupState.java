@@ -29,7 +29,7 @@ final class GroupState {
         this.applied = raft.commitOffset();
     }
 
-    void wait(long baseOffset, long endOffset, CompletableFuture<Long> future) {
+    void awaitCommit(long baseOffset, long endOffset, CompletableFuture<Long> future) {
         waitingTerm = raft.term();
         waiting.addLast(new Waiting(endOffset, baseOffset, future));
     }

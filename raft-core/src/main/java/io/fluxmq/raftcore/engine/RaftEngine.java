@@ -138,7 +138,7 @@ public final class RaftEngine implements AutoCloseable {
             }
             try {
                 long base = group.raft.propose(data, count);
-                group.wait(base, base + count, result);
+                group.awaitCommit(base, base + count, result);
                 loop.touch(group);
             } catch (NotLeaderException e) {
                 result.completeExceptionally(e);
