@@ -196,9 +196,9 @@ final class LogSegment {
      * the segment as it was. Writer.
      */
     void append(ByteBuffer batches, long nowMs) throws IOException {
-        State s = state;
         int len = batches.remaining();
-        reserve(s.size() + (long) len, len / BatchHeader.OVERHEAD + 1);
+        reserve(state.size() + (long) len, len / BatchHeader.OVERHEAD + 1);
+        State s = state; // after reserve, which may have mapped the file larger
         s.data().put(s.size(), batches, batches.position(), len);
         long next = indexBatches(s.data(), s.size(), s.size() + len, s.nextOffset());
         if (firstAppendMs < 0) {
@@ -214,6 +214,9 @@ final class LogSegment {
      * mapped capacity) and the indexes for {@code maxBatches} more entries. Writer.
      */
     void reserve(long end, int maxBatches) throws IOException {
+        if (end > state.data().capacity()) {
+            growTo(end);
+        }
         if (end > allocatedBytes) {
             long to = Math.min(state.data().capacity(), Math.max(end, allocatedBytes + ALLOCATION_CHUNK));
             MappedFiles.allocate(logFile, allocatedBytes, to);
@@ -221,6 +224,22 @@ final class LogSegment {
         }
         offsetIndex.allocateAhead(maxBatches);
         timeIndex.allocateAhead(maxBatches);
+    }
+
+    /**
+     * Maps the data file larger, to {@code end} bytes: an append bigger than the room left in the map, which only
+     * happens for batches larger than {@code segmentBytes} (a follower applies whatever the leader committed, under
+     * whatever segment size the leader had then; Kafka's segments likewise take a batch larger than
+     * {@code segment.bytes} whole). The old map stays valid for readers holding slices of it. Writer.
+     */
+    private void growTo(long end) throws IOException {
+        if (end > Integer.MAX_VALUE) {
+            throw new IOException("segment " + logFile + " cannot grow past 2 GiB (" + end + " bytes)");
+        }
+        State s = state;
+        MappedByteBuffer data = MappedFiles.mapWritable(logFile, end, false);
+        publish(data, s.size(), s.nextOffset());
+        LOGGER.info("Segment {} grew to {} bytes for a batch larger than its segment size", logFile, end);
     }
 
     /** Position of the batch whose base offset is {@code offset}, the size if it is the next offset, else -1. */

@@ -155,12 +155,12 @@ public final class SegmentLog implements java.io.Closeable {
         LOGGER.info("Log {} reset to start empty at offset {}", dir, offset);
     }
 
-    /** The offset the next appended batch must have as its base offset. */
-    /** The most bytes one {@link #append} takes: a segment's size ({@code segmentBytes}). */
+    /** The most bytes a leader puts in one append: a segment's size ({@code segmentBytes}); followers take more. */
     public int maxAppendBytes() {
         return config.segmentBytes();
     }
 
+    /** The offset the next appended batch must have as its base offset. */
     public long logEndOffset() {
         List<LogSegment> segs = segments;
         return segs.get(segs.size() - 1).nextOffset();
@@ -169,10 +169,12 @@ public final class SegmentLog implements java.io.Closeable {
     /**
      * Appends one or more complete v2 batches (buffer position..limit; the buffer itself is not modified). The first
      * batch's base offset must equal {@link #logEndOffset()} and the rest must follow contiguously; every batch must
-     * pass its CRC. All batches land in one segment, so together they may not exceed {@code segmentBytes}.
+     * pass its CRC. All batches land in one segment: the log rolls first when they would take the active segment
+     * past its size, and batches larger than {@code segmentBytes} take a segment of their own, grown to hold them
+     * (a follower must store what the leader committed under its own, possibly larger, setting of the moment).
      *
      * @throws IllegalArgumentException if the buffer is empty or a batch is incomplete, corrupt, not magic 2 or
-     *                                  not contiguous, or the batches exceed {@code segmentBytes}
+     *                                  not contiguous
      */
     public void append(ByteBuffer batches) throws IOException {
         append(batches, true);
@@ -198,9 +200,6 @@ public final class SegmentLog implements java.io.Closeable {
         if (bytes == 0) {
             throw new IllegalArgumentException("No batches to append");
         }
-        if (bytes > config.segmentBytes()) {
-            throw new IllegalArgumentException(bytes + " bytes of batches exceed segmentBytes " + config.segmentBytes());
-        }
         long nowMs = clockMs.getAsLong();
         LogSegment active = active();
         String reason = active.rollReason(bytes, next - 1, nowMs, config);
@@ -221,9 +220,6 @@ public final class SegmentLog implements java.io.Closeable {
     public synchronized void reserve(int bytes) throws IOException {
         ensureOpen();
         LogSegment active = active();
-        if (bytes > config.segmentBytes()) {
-            return; // append refuses it
-        }
         if (active.size() > 0 && (long) active.size() + bytes > config.segmentBytes()) {
             active = roll(active, "size");
         }
