@@ -21,6 +21,11 @@ import java.util.function.LongSupplier;
  * the next timer.
  *
  * <p>Groups are touched only on this thread; other threads reach them through {@link #execute}.
+ *
+ * <p>Failures stay with the group they happened in: whatever a group's Raft state, log or listener throws stops that
+ * group alone ({@link #fail}: removed, its proposals failed, the owner told through {@link GroupFailureListener}); a
+ * storage failure stops the groups of that pass, none of which is advanced, so none promises what is not durable.
+ * The thread itself survives anything short of {@link #stop}.
  */
 final class EventLoop implements Runnable {
 
@@ -32,11 +37,13 @@ final class EventLoop implements Runnable {
     }
 
     private static final long MAX_PARK_MS = 100;
+    private static final System.Logger LOGGER = System.getLogger(EventLoop.class.getName());
 
     private final int nodeId;
     private final GroupStorage storage;
     private final Transport transport;
     private final LongSupplier clockMs;
+    private final GroupFailureListener failures;
     private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final Map<Long, GroupState> groups = new HashMap<>();
     private final PriorityQueue<Timer> timers = new PriorityQueue<>();
@@ -45,8 +52,10 @@ final class EventLoop implements Runnable {
     private final Thread thread;
     private volatile boolean running = true;
 
-    EventLoop(String name, int nodeId, GroupStorage storage, Transport transport, LongSupplier clockMs) {
+    EventLoop(String name, int nodeId, GroupStorage storage, Transport transport, LongSupplier clockMs,
+              GroupFailureListener failures) {
         this.nodeId = nodeId;
+        this.failures = failures;
         this.storage = storage;
         this.transport = transport;
         this.clockMs = clockMs;
@@ -84,8 +93,39 @@ final class EventLoop implements Runnable {
         return groups.remove(groupId);
     }
 
-    Iterable<GroupState> groups() {
-        return groups.values();
+    /** A snapshot of the groups, so that an action may {@link #fail} one while the caller iterates. */
+    List<GroupState> groups() {
+        return new ArrayList<>(groups.values());
+    }
+
+    /**
+     * Runs {@code action} on {@code group}; if it throws, the group stops ({@link #fail}) and false is returned.
+     * Errors of the JVM (out of memory, ...) are not caught.
+     */
+    boolean guard(GroupState group, Runnable action) {
+        try {
+            action.run();
+            return true;
+        } catch (RuntimeException e) {
+            fail(group, e);
+            return false;
+        }
+    }
+
+    /** Stops a group on this node: see the class comment. Does nothing if it is no longer hosted here. */
+    void fail(GroupState group, Throwable cause) {
+        if (groups.get(group.groupId) != group) {
+            return;
+        }
+        groups.remove(group.groupId);
+        LOGGER.log(System.Logger.Level.ERROR, "Raft group " + group.groupId + " stopped on node " + nodeId
+                + ": " + cause, cause);
+        try {
+            failures.failed(group.groupId, cause); // first, so whoever sees a proposal fail finds the group failed
+        } catch (RuntimeException e) {
+            LOGGER.log(System.Logger.Level.ERROR, "group failure listener threw for group " + group.groupId, e);
+        }
+        group.failAll(cause);
     }
 
     int size() {
@@ -103,20 +143,36 @@ final class EventLoop implements Runnable {
     @Override
     public void run() {
         while (running) {
-            long now = clockMs.getAsLong();
-            Runnable task;
-            while ((task = tasks.poll()) != null) {
-                task.run();
+            try {
+                pass();
+            } catch (RuntimeException e) {
+                // Not a group's failure (those are caught where a group is run): a bug of the loop itself. Drop the
+                // pass's unsent messages (Raft tolerates loss) and go on rather than stop every group of the loop.
+                LOGGER.log(System.Logger.Level.ERROR, "Raft event loop of node " + nodeId + " failed a pass", e);
+                outgoing.clear();
             }
-            fireTimers(now);
-            processDirty();
-            flushOutgoing();
-            if (tasks.isEmpty()) {
-                Timer next = timers.peek();
-                long waitMs = next == null ? MAX_PARK_MS : Math.min(MAX_PARK_MS, next.atMs() - clockMs.getAsLong());
-                if (waitMs > 0) {
-                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(waitMs));
-                }
+        }
+    }
+
+    /** One pass: tasks, due timers, the touched groups' Ready, the batches out; then park if there is nothing to do. */
+    private void pass() {
+        long now = clockMs.getAsLong();
+        Runnable task;
+        while ((task = tasks.poll()) != null) {
+            try {
+                task.run();
+            } catch (RuntimeException e) {
+                LOGGER.log(System.Logger.Level.ERROR, "Raft event loop task of node " + nodeId + " failed", e);
+            }
+        }
+        fireTimers(now);
+        processDirty();
+        flushOutgoing();
+        if (tasks.isEmpty()) {
+            Timer next = timers.peek();
+            long waitMs = next == null ? MAX_PARK_MS : Math.min(MAX_PARK_MS, next.atMs() - clockMs.getAsLong());
+            if (waitMs > 0) {
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(waitMs));
             }
         }
     }
@@ -129,8 +185,9 @@ final class EventLoop implements Runnable {
                 continue;
             }
             group.scheduledAt = Long.MAX_VALUE;
-            group.raft.tick(now);
-            touch(group);
+            if (guard(group, () -> group.raft.tick(now))) {
+                touch(group);
+            }
         }
     }
 
@@ -147,33 +204,49 @@ final class EventLoop implements Runnable {
                 if (groups.get(group.groupId) != group) {
                     continue;
                 }
-                if (!group.raft.hasReady()) {
+                Ready[] r = new Ready[1];
+                if (!guard(group, () -> r[0] = group.raft.hasReady() ? group.raft.ready() : null)) {
+                    continue;
+                }
+                if (r[0] == null) {
                     schedule(group);
                     continue;
                 }
-                Ready r = group.raft.ready();
-                queue(group.groupId, r.messages());
+                queue(group.groupId, r[0].messages());
                 // The storage knows which logs have unforced bytes (a truncation and a re-append to the same end too).
-                persists.add(new GroupStorage.Persist(group.groupId, group.raft.log(), r.hardState(), r.persistEnd()));
+                persists.add(new GroupStorage.Persist(group.groupId, group.raft.log(), r[0].hardState(),
+                        r[0].persistEnd()));
                 ready.add(group);
-                readies.add(r);
+                readies.add(r[0]);
             }
             if (!persists.isEmpty()) {
-                storage.persist(persists);
+                try {
+                    storage.persist(persists);
+                } catch (RuntimeException e) {
+                    // Nothing of this pass is known durable: no group of it may advance (acknowledge, vote, count
+                    // its own copy). The messages queued above promise nothing durable (appends and heartbeats).
+                    for (GroupState group : ready) {
+                        fail(group, e);
+                    }
+                    continue;
+                }
             }
             for (int i = 0; i < ready.size(); i++) {
                 GroupState group = ready.get(i);
-                queue(group.groupId, group.raft.advance(readies.get(i)));
-                long commit = group.raft.commitOffset();
-                if (commit > group.applied) {
-                    group.listener.committed(group.groupId, group.raft.log(), group.applied, commit);
-                    group.applied = commit;
-                }
-                group.settleProposals();
-                if (group.raft.hasReady()) {
-                    touch(group);
-                }
-                schedule(group);
+                Ready r = readies.get(i);
+                guard(group, () -> {
+                    queue(group.groupId, group.raft.advance(r));
+                    long commit = group.raft.commitOffset();
+                    if (commit > group.applied) {
+                        group.listener.committed(group.groupId, group.raft.log(), group.applied, commit);
+                        group.applied = commit;
+                    }
+                    group.settleProposals();
+                    if (group.raft.hasReady()) {
+                        touch(group);
+                    }
+                    schedule(group);
+                });
             }
         }
     }

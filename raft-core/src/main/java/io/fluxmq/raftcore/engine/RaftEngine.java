@@ -42,6 +42,11 @@ public final class RaftEngine implements AutoCloseable {
     private final Set<Integer> peers = ConcurrentHashMap.newKeySet();
 
     public RaftEngine(EngineConfig config, Transport transport, GroupStorage storage) {
+        this(config, transport, storage, GroupFailureListener.NONE);
+    }
+
+    /** @param failures told when a group stops on this node because its log, listener or storage failed */
+    public RaftEngine(EngineConfig config, Transport transport, GroupStorage storage, GroupFailureListener failures) {
         this.config = config;
         this.clockMs = System::currentTimeMillis;
         this.transport = (toNode, batch) -> {
@@ -51,7 +56,7 @@ public final class RaftEngine implements AutoCloseable {
         this.loops = new EventLoop[config.eventLoops()];
         for (int i = 0; i < loops.length; i++) {
             loops[i] = new EventLoop("raft-loop-" + config.nodeId() + "-" + i, config.nodeId(), storage,
-                    this.transport, clockMs);
+                    this.transport, clockMs, failures);
         }
         this.detector = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread thread = new Thread(r, "raft-failure-detector-" + config.nodeId());
@@ -96,13 +101,17 @@ public final class RaftEngine implements AutoCloseable {
         CompletableFuture<Void> added = new CompletableFuture<>();
         EventLoop loop = loop(groupId);
         loop.execute(() -> {
-            RaftGroup raft = new RaftGroup(raftConfig, log, hardState, commitOffset,
-                    new Random(groupId * 31 + config.nodeId()), clockMs.getAsLong());
-            for (int peer : down) {
-                raft.peerDown(peer, clockMs.getAsLong());
+            try {
+                RaftGroup raft = new RaftGroup(raftConfig, log, hardState, commitOffset,
+                        new Random(groupId * 31 + config.nodeId()), clockMs.getAsLong());
+                for (int peer : down) {
+                    raft.peerDown(peer, clockMs.getAsLong());
+                }
+                loop.add(new GroupState(groupId, config.nodeId(), raft, listener));
+                added.complete(null);
+            } catch (RuntimeException e) {
+                added.completeExceptionally(e); // a log that cannot be read: the group is not hosted
             }
-            loop.add(new GroupState(groupId, config.nodeId(), raft, listener));
-            added.complete(null);
         });
         return added;
     }
@@ -142,6 +151,9 @@ public final class RaftEngine implements AutoCloseable {
                 loop.touch(group);
             } catch (NotLeaderException e) {
                 result.completeExceptionally(e);
+            } catch (RuntimeException e) {
+                loop.fail(group, e); // the log refused an append: the group's storage is broken
+                result.completeExceptionally(e);
             }
         });
         return result;
@@ -153,7 +165,11 @@ public final class RaftEngine implements AutoCloseable {
         EventLoop loop = loop(groupId);
         loop.execute(() -> {
             GroupState group = loop.group(groupId);
-            result.complete(group == null ? null : reader.apply(group.raft));
+            try {
+                result.complete(group == null ? null : reader.apply(group.raft));
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
         });
         return result;
     }
@@ -165,10 +181,14 @@ public final class RaftEngine implements AutoCloseable {
         for (EventLoop loop : loops) {
             CompletableFuture<Void> pass = new CompletableFuture<>();
             loop.execute(() -> {
-                for (GroupState group : loop.groups()) {
-                    result.put(group.groupId, reader.apply(group.raft));
+                try {
+                    for (GroupState group : loop.groups()) {
+                        result.put(group.groupId, reader.apply(group.raft));
+                    }
+                    pass.complete(null);
+                } catch (RuntimeException e) {
+                    pass.completeExceptionally(e);
                 }
-                pass.complete(null);
             });
             done.add(pass);
         }
@@ -213,8 +233,7 @@ public final class RaftEngine implements AutoCloseable {
             long now = clockMs.getAsLong();
             for (GroupMessage message : messages) {
                 GroupState group = loop.group(message.groupId());
-                if (group != null) {
-                    group.raft.receive(message.message(), now);
+                if (group != null && loop.guard(group, () -> group.raft.receive(message.message(), now))) {
                     loop.touch(group);
                 }
             }
@@ -225,8 +244,9 @@ public final class RaftEngine implements AutoCloseable {
         for (EventLoop loop : loops) {
             loop.execute(() -> {
                 for (GroupState group : loop.groups()) {
-                    action.accept(group.raft);
-                    loop.touch(group);
+                    if (loop.guard(group, () -> action.accept(group.raft))) {
+                        loop.touch(group);
+                    }
                 }
             });
         }
