@@ -10,5 +10,5 @@ cd "$(dirname "$0")/.."
 if [ "${BUILD:-1}" != 0 ]; then
   ./mvnw -B -q -DskipTests -pl bench/jmh -am package
 fi
-exec java -Xmx2g -cp "bench/jmh/target/classes:$(cat bench/jmh/target/classpath.txt)" \
+exec java -Xmx2g ${JAVA_OPTS:-} -cp "bench/jmh/target/classes:$(cat bench/jmh/target/classpath.txt)" \
   io.fluxmq.raftcore.engine.EngineScale "$@"

@@ -124,10 +124,11 @@ public final class RaftGroup {
      *
      * @return the offset of the configuration entry (committed once the commit offset passes it)
      */
-    public long changeVoters(Set<Integer> newVoters) throws NotLeaderException {
+    public long changeVoters(Set<Integer> newVoters, long nowMs) throws NotLeaderException {
         if (role != Role.LEADER || transferTarget != NO_LEADER) {
             throw new NotLeaderException(self, role == Role.LEADER ? transferTarget : leader);
         }
+        this.nowMs = nowMs;
         Set<Integer> added = new TreeSet<>(newVoters);
         added.removeAll(voters);
         Set<Integer> removed = new TreeSet<>(voters);
@@ -336,12 +337,14 @@ public final class RaftGroup {
      * Appends data to the log as the leader; it is committed once a majority holds it durably.
      *
      * @param count the offsets the data takes (records in a batch)
+     * @param nowMs the time now
      * @return the entry's base offset
      */
-    public long propose(ByteBuffer data, int count) throws NotLeaderException {
+    public long propose(ByteBuffer data, int count, long nowMs) throws NotLeaderException {
         if (role != Role.LEADER || transferTarget != NO_LEADER) {
             throw new NotLeaderException(self, role == Role.LEADER ? transferTarget : leader);
         }
+        this.nowMs = nowMs; // a quiet leader's clock stopped when it went quiet: wake() sets deadlines from it
         wake();
         long base = log.endOffset();
         log.append(Entry.data(base, count, term, data));
@@ -352,10 +355,11 @@ public final class RaftGroup {
      * Hands leadership to an up-to-date voter: proposals are refused while it runs, the target is caught up and told
      * to elect itself. Gives up after an election timeout.
      */
-    public void transferLeadership(int target) throws NotLeaderException {
+    public void transferLeadership(int target, long nowMs) throws NotLeaderException {
         if (role != Role.LEADER) {
             throw new NotLeaderException(self, leader);
         }
+        this.nowMs = nowMs;
         if (target == self || !voters.contains(target)) {
             throw new IllegalArgumentException("cannot transfer leadership of member " + self + " to " + target);
         }

@@ -290,7 +290,7 @@ final class SimulatedCluster {
         int count = 1 + random.nextInt(5);
         byte[] data = ("p" + proposals++ + "@" + seed).getBytes(StandardCharsets.UTF_8);
         try {
-            long base = member.group.propose(ByteBuffer.wrap(data), count);
+            long base = member.group.propose(ByteBuffer.wrap(data), count, nowMs);
             drive(member);
             return base + count;
         } catch (NotLeaderException e) {
@@ -319,7 +319,7 @@ final class SimulatedCluster {
             voters.add(id);
         }
         try {
-            leader.group.changeVoters(voters);
+            leader.group.changeVoters(voters, nowMs);
         } catch (NotLeaderException | IllegalStateException e) {
             return false;
         }

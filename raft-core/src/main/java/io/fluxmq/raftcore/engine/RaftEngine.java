@@ -146,7 +146,7 @@ public final class RaftEngine implements AutoCloseable {
                 return;
             }
             try {
-                long base = group.raft.propose(data, count);
+                long base = group.raft.propose(data, count, clockMs.getAsLong());
                 group.awaitCommit(base, base + count, result);
                 loop.touch(group);
             } catch (NotLeaderException e) {
