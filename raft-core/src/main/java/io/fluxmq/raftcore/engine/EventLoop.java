@@ -15,7 +15,8 @@ import java.util.function.LongSupplier;
 /**
  * One thread running many groups. Each pass: run the queued tasks (messages, proposals, failure-detector reports),
  * tick the groups whose timer is due (a quiet group has none), then for every group touched collect its {@code Ready},
- * send what may go at once, make the pass's hard states and logs durable with one {@link GroupStorage#persist} call,
+ * send what may go at once (before the force, so followers write while the leader forces), make the pass's hard
+ * states and logs durable with one {@link GroupStorage#persist} call,
  * advance the groups, send the released votes and acknowledgements, tell listeners what was committed, and hand each
  * peer node one batch with the messages of all groups. The thread parks when there is nothing to do until a task or
  * the next timer.
@@ -220,6 +221,9 @@ final class EventLoop implements Runnable {
                 readies.add(r[0]);
             }
             if (!persists.isEmpty()) {
+                // What may go before the force goes now, so a leader's appends reach its followers while its own copy
+                // is being forced (both forces overlap; a commit waits for one force, not two in a row).
+                flushOutgoing();
                 try {
                     storage.persist(persists);
                 } catch (RuntimeException e) {
