@@ -9,23 +9,61 @@ import java.util.List;
  */
 public final class MemoryRaftLog implements RaftLog {
     private final ArrayList<Entry> entries = new ArrayList<>();
-    private final long startOffset;
-    private final long startTerm;
+    private Snapshot snapshot;
+    private long startOffset;
+    private long startTerm;
 
     public MemoryRaftLog() {
-        this(0, 0);
+        this(Snapshot.NONE);
     }
 
     public MemoryRaftLog(long startOffset, long startTerm) {
-        this.startOffset = startOffset;
-        this.startTerm = startTerm;
+        this(new Snapshot(startOffset, startTerm, java.util.Set.of(), java.nio.ByteBuffer.allocate(0)));
+    }
+
+    public MemoryRaftLog(Snapshot snapshot) {
+        this.snapshot = snapshot;
+        this.startOffset = snapshot.offset();
+        this.startTerm = snapshot.term();
     }
 
     /** A copy of this log (what a disk would hold if it were forced now). */
     public MemoryRaftLog copy() {
-        MemoryRaftLog copy = new MemoryRaftLog(startOffset, startTerm);
+        MemoryRaftLog copy = new MemoryRaftLog(snapshot);
         copy.entries.addAll(entries);
         return copy;
+    }
+
+    @Override
+    public Snapshot snapshot() {
+        return snapshot;
+    }
+
+    @Override
+    public void compact(Snapshot next) {
+        if (next.offset() <= startOffset) {
+            return;
+        }
+        if (next.offset() > endOffset() || floorBoundary(next.offset()) != next.offset()) {
+            throw new IllegalArgumentException("compaction to " + next.offset() + " is not at an entry boundary of "
+                    + this);
+        }
+        if (termOfEntryEndingAt(next.offset() - 1) != next.term()) {
+            throw new IllegalArgumentException(next + " does not match the entry ending before it in " + this);
+        }
+        int keep = next.offset() == endOffset() ? entries.size() : indexOfEntryContaining(next.offset());
+        entries.subList(0, keep).clear();
+        snapshot = next;
+        startOffset = next.offset();
+        startTerm = next.term();
+    }
+
+    @Override
+    public void reset(Snapshot next) {
+        entries.clear();
+        snapshot = next;
+        startOffset = next.offset();
+        startTerm = next.term();
     }
 
     public List<Entry> entries() {

@@ -62,6 +62,14 @@ public sealed interface Message {
     record HeartbeatResponse(int from, int to, long term) implements Message {
     }
 
+    /**
+     * The leader no longer holds the entries a follower needs next (they are below its log start): the follower
+     * replaces its log by one starting from the leader's {@code snapshot} and answers with an {@link AppendResponse}
+     * whose {@code matchEnd} is the snapshot's offset, once that is durable.
+     */
+    record InstallSnapshot(int from, int to, long term, Snapshot snapshot) implements Message {
+    }
+
     /** Tells an up-to-date follower to start an election at once (the last step of a leadership transfer). */
     record TimeoutNow(int from, int to, long term) implements Message {
     }

@@ -10,7 +10,8 @@ import java.util.ArrayDeque;
  */
 final class Progress {
 
-    enum State { PROBE, REPLICATE }
+    /** Probing for a match, replicating in a pipeline, or waiting for a snapshot sent to be installed. */
+    enum State { PROBE, REPLICATE, SNAPSHOT }
 
     private final int maxInflight;
     private final ArrayDeque<Long> inflightEnds = new ArrayDeque<>();
@@ -33,6 +34,7 @@ final class Progress {
         return switch (state) {
             case PROBE -> !probeSent;
             case REPLICATE -> inflightEnds.size() < maxInflight;
+            case SNAPSHOT -> false;
         };
     }
 
@@ -43,7 +45,16 @@ final class Progress {
                 inflightEnds.addLast(endOffset);
                 nextOffset = endOffset;
             }
+            case SNAPSHOT -> throw new IllegalStateException("no appends while a snapshot is installed");
         }
+    }
+
+    /** The follower was sent the leader's snapshot: nothing more until it answers (or is probed again). */
+    void snapshotSent(long nowMs) {
+        state = State.SNAPSHOT;
+        probeSent = false;
+        inflightEnds.clear();
+        lastProgressMs = nowMs;
     }
 
     /** The follower holds the leader's log up to {@code end}; returns whether that was news. */
@@ -57,7 +68,7 @@ final class Progress {
         while (!inflightEnds.isEmpty() && inflightEnds.peekFirst() <= end) {
             inflightEnds.removeFirst();
         }
-        if (state == State.PROBE) {
+        if (state != State.REPLICATE) {
             state = State.REPLICATE;
             probeSent = false;
             inflightEnds.clear();
@@ -76,11 +87,16 @@ final class Progress {
 
     /**
      * A heartbeat was answered: a probe that got lost may be sent again, and appends that have gone unanswered for
-     * {@code stallMs} while the follower answers heartbeats were lost, so probing starts again from the match.
+     * {@code stallMs} (a snapshot for {@code snapshotStallMs}) while the follower answers heartbeats were lost, so
+     * probing starts again from the match.
      */
-    void heartbeatAnswered(long nowMs, long stallMs) {
+    void heartbeatAnswered(long nowMs, long stallMs, long snapshotStallMs) {
         if (state == State.PROBE) {
             probeSent = false;
+        } else if (state == State.SNAPSHOT) {
+            if (nowMs - lastProgressMs >= snapshotStallMs) {
+                probeFrom(matchEnd, nowMs); // the snapshot or its answer was lost: probe, which sends it again
+            }
         } else if (!inflightEnds.isEmpty() && nowMs - lastProgressMs >= stallMs) {
             probeFrom(matchEnd, nowMs);
         }

@@ -72,6 +72,8 @@ public final class RaftGroup {
     private long transferDeadline;
     /** Leader: idle, sending nothing. Follower: told so by the leader while holding everything committed. */
     private boolean quiesced;
+    /** A snapshot installed from the leader since the last Ready (for {@link Ready#installed()}). */
+    private Snapshot installed;
     /** The failure detector reported this member's leader down and no new leader is known yet: retry elections fast. */
     private boolean leaderReportedDown;
     /** Members the node's failure detector reports down; a leader does not go quiet while one is. */
@@ -96,6 +98,12 @@ public final class RaftGroup {
         this.nowMs = nowMs;
         this.voters = config.voters();
         configs.put(-1L, voters);
+        Snapshot start = log.snapshot();
+        if (!start.voters().isEmpty()) {
+            // The configuration entries below the log start are gone; the snapshot kept the voters as of there.
+            configs.put(start.offset() - 1, start.voters());
+            this.voters = start.voters();
+        }
         for (Entry entry : log.configEntries()) {
             applyConfig(entry);
         }
@@ -401,7 +409,8 @@ public final class RaftGroup {
             answerStale(message);
             return;
         }
-        if (message instanceof Message.AppendRequest || message instanceof Message.TimeoutNow) {
+        if (message instanceof Message.AppendRequest || message instanceof Message.TimeoutNow
+                || message instanceof Message.InstallSnapshot) {
             wake();
         }
         if (message instanceof Message.VoteRequest request) {
@@ -416,6 +425,8 @@ public final class RaftGroup {
             onHeartbeat(heartbeat);
         } else if (message instanceof Message.HeartbeatResponse response) {
             onHeartbeatResponse(response);
+        } else if (message instanceof Message.InstallSnapshot install) {
+            onInstallSnapshot(install);
         } else if (message instanceof Message.TimeoutNow && role == Role.FOLLOWER && isVoter()) {
             campaign(false, true);
         }
@@ -428,7 +439,7 @@ public final class RaftGroup {
             return false;
         }
         if (hardStateDirty || !outbox.isEmpty() || !outboxAfterPersist.isEmpty() || commitOffset != lastReadyCommit
-                || durableEnd < log.endOffset()) {
+                || durableEnd < log.endOffset() || installed != null) {
             return true;
         }
         if (role == Role.LEADER) {
@@ -453,7 +464,8 @@ public final class RaftGroup {
         }
         HardState hardState = hardStateDirty ? new HardState(term, votedFor) : null;
         hardStateDirty = false;
-        Ready ready = new Ready(hardState, log.endOffset(), outbox, outboxAfterPersist, commitOffset);
+        Ready ready = new Ready(hardState, log.endOffset(), outbox, outboxAfterPersist, commitOffset, installed);
+        installed = null;
         outbox = new ArrayList<>();
         outboxAfterPersist = new ArrayList<>();
         lastReadyCommit = commitOffset;
@@ -640,14 +652,15 @@ public final class RaftGroup {
             return response.term() == term + 1;
         }
         boolean fromLeader = message instanceof Message.AppendRequest || message instanceof Message.Heartbeat
-                || message instanceof Message.TimeoutNow;
+                || message instanceof Message.TimeoutNow || message instanceof Message.InstallSnapshot;
         becomeFollower(message.term(), fromLeader ? message.from() : NO_LEADER);
         return true;
     }
 
     /** A message from an older term: tell a deposed leader or a late candidate the current term. */
     private void answerStale(Message message) {
-        if (message instanceof Message.AppendRequest || message instanceof Message.Heartbeat) {
+        if (message instanceof Message.AppendRequest || message instanceof Message.Heartbeat
+                || message instanceof Message.InstallSnapshot) {
             outbox.add(new Message.HeartbeatResponse(self, message.from(), term));
         } else if (message instanceof Message.VoteRequest request) {
             outbox.add(new Message.VoteResponse(self, request.from(), term, false, request.preVote()));
@@ -733,6 +746,55 @@ public final class RaftGroup {
         truncatedSinceReady = Math.min(truncatedSinceReady, end);
     }
 
+    /**
+     * The leader's log starts past what this member holds. If this log already holds the entry the snapshot ends
+     * with, it only learns that everything up to there is committed; otherwise it starts anew from the snapshot. The
+     * answer promises the snapshot's offset durably, so it waits for the force.
+     */
+    private void onInstallSnapshot(Message.InstallSnapshot install) {
+        heardFromLeader(install.from());
+        Snapshot snapshot = install.snapshot();
+        long offset = snapshot.offset();
+        if (offset > commitOffset) {
+            boolean holdsIt = offset <= log.endOffset() && offset >= log.startOffset()
+                    && log.termOfEntryEndingAt(offset - 1) == snapshot.term();
+            if (!holdsIt) {
+                log.reset(snapshot);
+                configs.clear();
+                configs.put(-1L, config.voters());
+                if (!snapshot.voters().isEmpty()) {
+                    configs.put(offset - 1, snapshot.voters());
+                }
+                setVoters(configs.lastEntry().getValue());
+                durableEnd = Math.min(durableEnd, offset);
+                truncatedSinceReady = Math.min(truncatedSinceReady, offset);
+                installed = snapshot;
+            }
+            commitOffset = offset;
+        }
+        long matchEnd = Math.max(commitOffset, offset);
+        outboxAfterPersist.add(new Message.AppendResponse(self, install.from(), term, true, Math.min(matchEnd,
+                log.endOffset()), offset - 1, 0, 0));
+    }
+
+    /**
+     * Cuts the log below {@code offset} (retention): {@code data} is the owner's state as of {@code offset}, which
+     * must be an entry boundary at or below the commit offset. A follower that later needs entries from below it gets
+     * the snapshot instead ({@link Message.InstallSnapshot}).
+     */
+    public void compact(long offset, java.nio.ByteBuffer data) {
+        if (offset <= log.startOffset()) {
+            return;
+        }
+        if (offset > commitOffset) {
+            throw new IllegalArgumentException("compaction to " + offset + " beyond the commit offset " + commitOffset);
+        }
+        Map.Entry<Long, Set<Integer>> votersThen = configs.floorEntry(offset - 1);
+        // When the floor was pruned a later configuration entry stays in the log, and it wins on restart.
+        Set<Integer> snapshotVoters = votersThen == null ? voters : votersThen.getValue();
+        log.compact(new Snapshot(offset, log.termOfEntryEndingAt(offset - 1), snapshotVoters, data));
+    }
+
     private void onHeartbeat(Message.Heartbeat heartbeat) {
         heardFromLeader(heartbeat.from());
         commitOffset = Math.max(commitOffset, Math.min(heartbeat.commitOffset(), log.endOffset()));
@@ -760,11 +822,12 @@ public final class RaftGroup {
                 outbox.add(new Message.TimeoutNow(self, transferTarget, term));
             }
         } else if (response.rejectedPrev() + 1 > follower.matchEnd) {
-            long next = log.floorBoundary(Math.min(response.hintEnd(), log.endOffsetForTerm(response.hintTerm())));
-            if (next > response.rejectedPrev()) {
-                next = log.floorBoundary(response.rejectedPrev());
+            long hint = Math.min(response.hintEnd(), log.endOffsetForTerm(response.hintTerm()));
+            if (hint > response.rejectedPrev()) {
+                hint = response.rejectedPrev();
             }
-            follower.probeFrom(next, nowMs);
+            // Below this log's start no boundary is known: the follower gets the snapshot (sendAppends).
+            follower.probeFrom(hint < log.startOffset() ? hint : log.floorBoundary(hint), nowMs);
         }
         sendAppends(response.from(), follower);
     }
@@ -775,7 +838,7 @@ public final class RaftGroup {
             return;
         }
         follower.recentActive = true;
-        follower.heartbeatAnswered(nowMs, 2 * config.heartbeatIntervalMs());
+        follower.heartbeatAnswered(nowMs, 2 * config.heartbeatIntervalMs(), config.electionTimeoutMs());
         sendAppends(response.from(), follower);
     }
 
@@ -786,6 +849,7 @@ public final class RaftGroup {
         return switch (follower.state) {
             case PROBE -> follower.matchEnd < log.endOffset();
             case REPLICATE -> follower.nextOffset < log.endOffset();
+            case SNAPSHOT -> false;
         };
     }
 
@@ -793,8 +857,13 @@ public final class RaftGroup {
         while (wantsAppend(follower)) {
             long next = follower.nextOffset;
             long prevTerm = log.termOfEntryEndingAt(next - 1);
-            if (next < log.startOffset() || prevTerm < 0) {
-                // Behind the log start: needs a snapshot, which this core does not do yet.
+            if (next < log.startOffset()) {
+                // The entries it needs next are gone here: it starts from this log's snapshot.
+                outbox.add(new Message.InstallSnapshot(self, to, term, log.snapshot()));
+                follower.snapshotSent(nowMs);
+                return;
+            }
+            if (prevTerm < 0) {
                 return;
             }
             List<Entry> entries = next < log.endOffset() ? log.read(next, config.maxAppendBytes()) : List.of();

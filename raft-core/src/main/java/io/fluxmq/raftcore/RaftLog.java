@@ -56,6 +56,25 @@ public interface RaftLog {
     void truncateTo(long endOffset);
 
     /**
+     * What the log starts from: its start offset and term, the voters and the owner's state as of the start (see
+     * {@link Snapshot}); {@link Snapshot#NONE} for a log that was never cut.
+     */
+    Snapshot snapshot();
+
+    /**
+     * Drops the entries below {@code snapshot.offset()}, an entry boundary at or below the commit offset, and keeps
+     * {@code snapshot} as what the log starts from (retention; {@link RaftGroup#compact} builds it). Durable at the
+     * driver's next force, like everything else; until then a restart may find the log starting where it did.
+     */
+    void compact(Snapshot snapshot);
+
+    /**
+     * Replaces the whole log by an empty one starting at {@code snapshot.offset()} (a snapshot installed from the
+     * leader: what this log held is either older than it or diverged from the leader's).
+     */
+    void reset(Snapshot snapshot);
+
+    /**
      * The configuration entries still in the log, in order ({@link Entry.Kind#CONFIG}), read when a member starts.
      * This default reads the whole log; a storage-backed log keeps them apart.
      */

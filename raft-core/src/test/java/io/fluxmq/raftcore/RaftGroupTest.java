@@ -26,6 +26,8 @@ class RaftGroupTest {
         final Map<Integer, MemoryRaftLog> logs = new TreeMap<>();
         final ArrayDeque<Message> wire = new ArrayDeque<>();
         Predicate<Message> blocked = m -> false;
+        /** The last snapshot each member's Ready said it installed. */
+        final Map<Integer, Snapshot> installed = new TreeMap<>();
         long nowMs;
 
         Fixture(Set<Integer> voters) {
@@ -48,9 +50,13 @@ class RaftGroupTest {
         void settle() {
             for (int round = 0; round < 10_000; round++) {
                 boolean moved = false;
-                for (RaftGroup group : groups.values()) {
+                for (Map.Entry<Integer, RaftGroup> member : groups.entrySet()) {
+                    RaftGroup group = member.getValue();
                     if (group.hasReady()) {
                         Ready ready = group.ready();
+                        if (ready.installed() != null) {
+                            installed.put(member.getKey(), ready.installed());
+                        }
                         wire.addAll(ready.messages());
                         wire.addAll(group.advance(ready));
                         moved = true;
@@ -183,6 +189,66 @@ class RaftGroupTest {
         for (RaftGroup member : fixture.groups.values()) {
             assertThat(member.commitOffset()).as("%s", member).isEqualTo(base + 4);
         }
+    }
+
+    @Test
+    void aFollowerBehindTheLeadersLogStartInstallsItsSnapshotAndCatchesUp() throws Exception {
+        Fixture fixture = new Fixture(THREE);
+        int id = fixture.awaitLeader();
+        RaftGroup leader = fixture.get(id);
+        int behind = id == 3 ? 2 : 3;
+        leader.propose(bytes("seen by all"), 5, fixture.nowMs);
+        fixture.runFor(50);
+        fixture.cutOff(behind);
+        leader.propose(bytes("missed"), 4, fixture.nowMs);
+        leader.propose(bytes("missed too"), 2, fixture.nowMs);
+        fixture.runFor(50);
+        long commit = leader.commitOffset();
+        assertThat(commit).isEqualTo(fixture.logs.get(id).endOffset());
+        assertThat(fixture.logs.get(behind).endOffset()).isLessThan(commit);
+
+        leader.compact(commit, bytes("state at " + commit));
+        assertThat(fixture.logs.get(id).startOffset()).isEqualTo(commit);
+        assertThat(fixture.logs.get(id).entries()).isEmpty();
+        long after = leader.propose(bytes("after the cut"), 3, fixture.nowMs);
+        fixture.reconnect();
+        fixture.runFor(100);
+
+        MemoryRaftLog log = fixture.logs.get(behind);
+        assertThat(log.snapshot().offset()).isEqualTo(commit);
+        assertThat(log.snapshot().term()).isEqualTo(leader.term());
+        assertThat(log.snapshot().voters()).isEqualTo(THREE);
+        assertThat(log.snapshot().data()).isEqualTo(bytes("state at " + commit));
+        assertThat(fixture.installed.get(behind)).as("the driver is told").isEqualTo(log.snapshot());
+        assertThat(log.entries()).extracting(Entry::baseOffset).containsExactly(after);
+        for (RaftGroup member : fixture.groups.values()) {
+            assertThat(member.commitOffset()).as("%s", member).isEqualTo(after + 3);
+        }
+        assertThat(fixture.installed).as("only the member that lacked entries installs").containsOnlyKeys(behind);
+
+        // restarted from its log, it knows the voters from the snapshot and the group goes on
+        fixture.groups.remove(behind);
+        fixture.add(behind, Set.of(behind), new HardState(fixture.get(id).term(), HardState.NO_VOTE));
+        assertThat(fixture.get(behind).voters()).isEqualTo(THREE);
+        long last = leader.propose(bytes("last"), 1, fixture.nowMs);
+        fixture.runFor(50);
+        assertThat(fixture.get(behind).commitOffset()).isEqualTo(last + 1);
+    }
+
+    @Test
+    void compactionStaysAtOrBelowTheCommitOffsetAndAtEntryBoundaries() throws Exception {
+        Fixture fixture = new Fixture(THREE);
+        int id = fixture.awaitLeader();
+        RaftGroup leader = fixture.get(id);
+        long base = leader.propose(bytes("five"), 5, fixture.nowMs);
+        fixture.runFor(50);
+        assertThatThrownBy(() -> leader.compact(leader.commitOffset() + 1, bytes("x")))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> leader.compact(base + 2, bytes("x"))).isInstanceOf(IllegalArgumentException.class);
+        leader.compact(base, bytes("x"));
+        assertThat(fixture.logs.get(id).startOffset()).isEqualTo(base);
+        leader.compact(base - 1, bytes("older"));
+        assertThat(fixture.logs.get(id).startOffset()).as("never backwards").isEqualTo(base);
     }
 
     @Test

@@ -46,6 +46,9 @@ final class SimulatedCluster {
     // What the invariants remember.
     private final Map<Long, Integer> leaderOfTerm = new HashMap<>();
     final TreeMap<Long, Entry> committed = new TreeMap<>();
+    /** Compactions made, and snapshots installed from a leader. */
+    long compactions;
+    long installs;
     private int proposals;
     long delivered;
     long sent;
@@ -160,6 +163,10 @@ final class SimulatedCluster {
             return;
         }
         Ready ready = member.group.ready();
+        if (ready.installed() != null) {
+            installs++;
+            note("install " + member.id + " " + ready.installed());
+        }
         for (Message message : ready.messages()) {
             send(message);
         }
@@ -329,6 +336,23 @@ final class SimulatedCluster {
         return true;
     }
 
+    /** The owner's state as of {@code offset}, as the simulation's compactions record it (checked where installed). */
+    static ByteBuffer stateAt(long offset) {
+        return ByteBuffer.wrap(("state@" + offset).getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Retention on one member: its log is cut at its commit offset; followers behind it later get the snapshot. */
+    void compact(int id) {
+        Member member = members.get(id);
+        if (!member.up()) {
+            return;
+        }
+        long offset = member.group.commitOffset();
+        member.group.compact(offset, stateAt(offset));
+        compactions++;
+        note("compact " + member.id + " to " + offset);
+    }
+
     /** As the node's reconciler would: a member that is no voter of the leader's committed configuration stops. */
     void stopNonVoters(Set<Integer> voters) {
         for (Member member : members.values()) {
@@ -369,6 +393,19 @@ final class SimulatedCluster {
                 }
             }
             member.roleSeen = group.role();
+            Snapshot start = group.log().snapshot();
+            if (start.offset() > 0) {
+                Entry before = committed.isEmpty() ? null : committed.floorEntry(start.offset() - 1).getValue();
+                if (before != null && before.endOffset() == start.offset() && before.term() != start.term()) {
+                    fail("member " + member.id + " starts from " + start + " but " + before + " was committed");
+                }
+                if (!start.data().equals(stateAt(start.offset()))) {
+                    fail("member " + member.id + " starts from " + start + " with the wrong state");
+                }
+                if (group.commitOffset() < start.offset()) {
+                    fail("member " + member.id + " commit " + group.commitOffset() + " below its log start " + start);
+                }
+            }
             long commit = group.commitOffset();
             if (commit > group.log().endOffset()) {
                 fail("member " + member.id + " commit " + commit + " beyond its log end " + group.log().endOffset());
@@ -400,7 +437,7 @@ final class SimulatedCluster {
     }
 
     private void checkLeaderCompleteness(Member leader) {
-        for (Entry entry : committed.values()) {
+        for (Entry entry : committed.tailMap(leader.group.log().startOffset() - 1, true).values()) {
             long term = leader.group.log().termOfEntryEndingAt(entry.lastOffset());
             if (term != entry.term()) {
                 fail("new leader " + leader.group + " lacks committed " + entry);
@@ -413,19 +450,33 @@ final class SimulatedCluster {
         List<Member> up = members.values().stream().filter(Member::up).toList();
         for (int i = 0; i < up.size(); i++) {
             for (int j = i + 1; j < up.size(); j++) {
-                List<Entry> a = up.get(i).group.log().read(0, Integer.MAX_VALUE);
-                List<Entry> b = up.get(j).group.log().read(0, Integer.MAX_VALUE);
-                int common = 0;
-                for (int k = Math.min(a.size(), b.size()) - 1; k >= 0; k--) {
-                    if (a.get(k).samePlace(b.get(k))) {
-                        common = k + 1;
+                RaftLog a = up.get(i).group.log();
+                RaftLog b = up.get(j).group.log();
+                TreeMap<Long, Entry> byBase = new TreeMap<>();
+                for (Entry entry : a.read(a.startOffset(), Integer.MAX_VALUE)) {
+                    byBase.put(entry.baseOffset(), entry);
+                }
+                List<Entry> common = new ArrayList<>();
+                for (Entry entry : b.read(b.startOffset(), Integer.MAX_VALUE)) {
+                    Entry other = byBase.get(entry.baseOffset());
+                    if (other != null) {
+                        common.add(entry);
+                    }
+                }
+                // The last entry in the same place in both: everything both hold below it must be the same.
+                int last = -1;
+                for (int k = common.size() - 1; k >= 0; k--) {
+                    if (common.get(k).samePlace(byBase.get(common.get(k).baseOffset()))) {
+                        last = k;
                         break;
                     }
                 }
-                for (int k = 0; k < common; k++) {
-                    if (!a.get(k).samePlace(b.get(k)) || !a.get(k).data().equals(b.get(k).data())) {
-                        fail("logs of " + up.get(i).id + " and " + up.get(j).id + " differ at " + a.get(k)
-                                + " / " + b.get(k) + " below a common entry");
+                for (int k = 0; k <= last; k++) {
+                    Entry x = common.get(k);
+                    Entry y = byBase.get(x.baseOffset());
+                    if (!x.samePlace(y) || !x.data().equals(y.data())) {
+                        fail("logs of " + up.get(i).id + " and " + up.get(j).id + " differ at " + y + " / " + x
+                                + " below a common entry");
                     }
                 }
             }

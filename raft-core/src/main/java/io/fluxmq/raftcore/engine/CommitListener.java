@@ -1,6 +1,7 @@
 package io.fluxmq.raftcore.engine;
 
 import io.fluxmq.raftcore.RaftLog;
+import io.fluxmq.raftcore.Snapshot;
 
 /** Told on the group's event-loop thread when entries of a group become committed. */
 @FunctionalInterface
@@ -8,6 +9,14 @@ public interface CommitListener {
 
     /** Entries in {@code [fromOffset, toOffset)} of {@code log} are committed. */
     void committed(long groupId, RaftLog log, long fromOffset, long toOffset);
+
+    /**
+     * The group's log was replaced by a snapshot from the leader (it lacked entries the leader no longer holds): the
+     * owner's state is now {@code snapshot.data()} as of {@code snapshot.offset()}, and entries committed after it
+     * follow through {@link #committed}. The default does nothing, for owners that keep no state of their own.
+     */
+    default void snapshotInstalled(long groupId, RaftLog log, Snapshot snapshot) {
+    }
 
     CommitListener NONE = (groupId, log, fromOffset, toOffset) -> {
     };

@@ -240,6 +240,10 @@ final class EventLoop implements Runnable {
                 Ready r = readies.get(i);
                 guard(group, () -> {
                     queue(group.groupId, group.raft.advance(r));
+                    if (r.installed() != null) {
+                        group.listener.snapshotInstalled(group.groupId, group.raft.log(), r.installed());
+                        group.applied = r.installed().offset();
+                    }
                     long commit = group.raft.commitOffset();
                     if (commit > group.applied) {
                         group.listener.committed(group.groupId, group.raft.log(), group.applied, commit);

@@ -159,6 +159,31 @@ public final class RaftEngine implements AutoCloseable {
         return result;
     }
 
+    /**
+     * Cuts a group's log below {@code offset} (retention; see {@link RaftGroup#compact}): {@code data} is the owner's
+     * state as of {@code offset}, sent to followers that need entries from below it.
+     */
+    public CompletableFuture<Void> compact(long groupId, long offset, ByteBuffer data) {
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        EventLoop loop = loop(groupId);
+        loop.execute(() -> {
+            GroupState group = loop.group(groupId);
+            if (group == null) {
+                result.completeExceptionally(new IllegalStateException("no group " + groupId + " on node "
+                        + config.nodeId()));
+                return;
+            }
+            try {
+                group.raft.compact(offset, data);
+                loop.touch(group);
+                result.complete(null);
+            } catch (IllegalArgumentException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result;
+    }
+
     /** Runs {@code reader} on the group's loop with its Raft state (for status and tests). */
     public <T> CompletableFuture<T> inspect(long groupId, Function<RaftGroup, T> reader) {
         CompletableFuture<T> result = new CompletableFuture<>();

@@ -9,6 +9,7 @@ import io.fluxmq.raftcore.MemoryRaftLog;
 import io.fluxmq.raftcore.RaftConfig;
 import io.fluxmq.raftcore.RaftGroup;
 import io.fluxmq.raftcore.RaftLog;
+import io.fluxmq.raftcore.Snapshot;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -57,6 +58,9 @@ class EngineFailureTest {
         @Override public long floorBoundary(long offset) { return log.floorBoundary(offset); }
         @Override public List<Entry> read(long fromOffset, int maxBytes) { return log.read(fromOffset, maxBytes); }
         @Override public void truncateTo(long endOffset) { log.truncateTo(endOffset); }
+        @Override public Snapshot snapshot() { return log.snapshot(); }
+        @Override public void compact(Snapshot snapshot) { log.compact(snapshot); }
+        @Override public void reset(Snapshot snapshot) { log.reset(snapshot); }
 
         @Override
         public void append(Entry entry) {
