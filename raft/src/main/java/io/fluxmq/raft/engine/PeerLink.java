@@ -204,7 +204,7 @@ final class PeerLink {
         while ((batch = queue.poll()) != null) {
             queued.decrementAndGet();
             if (out == null) {
-                out = ready.alloc().ioBuffer(WRITE_CHUNK_BYTES);
+                out = ready.alloc().ioBuffer();
             }
             int tooLarge = Frames.writeBatch(out, batch, maxFrame);
             if (tooLarge > 0) {
