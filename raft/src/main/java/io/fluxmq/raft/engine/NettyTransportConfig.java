@@ -36,14 +36,17 @@ public record NettyTransportConfig(int nodeId, String clusterId, long incarnatio
     public static final Duration CONNECT_TIMEOUT_DEFAULT = Duration.ofSeconds(1);
     /** The smallest frame limit: a handshake and a heartbeat batch of a few groups must fit. */
     static final int MIN_FRAME_BYTES = 1024;
+    /** The largest frame limit (1 GiB): a frame is held whole in memory while it is decoded. */
+    static final int MAX_FRAME_BYTES = 1 << 30;
 
     public NettyTransportConfig {
         Hello.checkClusterId(clusterId);
         if (ioThreads < 1 || maxQueuedBatches < 1) {
             throw new IllegalArgumentException("ioThreads and maxQueuedBatches must be at least 1");
         }
-        if (maxFrameBytes < MIN_FRAME_BYTES) {
-            throw new IllegalArgumentException("maxFrameBytes must be at least " + MIN_FRAME_BYTES);
+        if (maxFrameBytes < MIN_FRAME_BYTES || maxFrameBytes > MAX_FRAME_BYTES) {
+            throw new IllegalArgumentException("maxFrameBytes must be between " + MIN_FRAME_BYTES + " and "
+                    + MAX_FRAME_BYTES + ": " + maxFrameBytes);
         }
         if (reconnectBackoffMin.isNegative() || reconnectBackoffMin.isZero()
                 || reconnectBackoffMax.compareTo(reconnectBackoffMin) < 0) {
