@@ -74,6 +74,15 @@ class NettyTransportIT {
         assertThat(threadsNamed("raft-loop-") + threadsNamed("raft-failure-detector-")).isEqualTo(3L * 3);
 
         await("every group quiet", Duration.ofSeconds(10), cluster::allQuiet);
+        // Answers to the last quiescing heartbeats may still be on their way when the members say they are quiet.
+        long[] lastCount = {-1};
+        await("no group message for 300 ms", Duration.ofSeconds(10), () -> {
+            long now = cluster.totalStats().messagesSent();
+            boolean settled = now == lastCount[0];
+            lastCount[0] = now;
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(300));
+            return settled;
+        });
         TransportStats before = cluster.totalStats();
         long idleStart = System.nanoTime();
         LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(2));
