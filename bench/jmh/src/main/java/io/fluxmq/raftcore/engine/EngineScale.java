@@ -1,11 +1,15 @@
 package io.fluxmq.raftcore.engine;
 
 import com.sun.management.OperatingSystemMXBean;
+import io.fluxmq.raft.engine.NettyTransport;
+import io.fluxmq.raft.engine.NettyTransportConfig;
+import io.fluxmq.raft.engine.TransportStats;
 import io.fluxmq.raftcore.HardState;
 import io.fluxmq.raftcore.MemoryRaftLog;
 import io.fluxmq.raftcore.RaftConfig;
 import io.fluxmq.raftcore.RaftGroup;
 import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -26,7 +30,11 @@ import java.util.concurrent.locks.LockSupport;
  * until a proposal to each is committed, the CPU the process burns while every group is idle, the engine's threads,
  * heap per group, and how long after one node is cut off its groups have new leaders.
  *
- * <p>Run: {@code bench/engine-scale.sh [groups] [loops per node]} (see bench/README.md).
+ * <p>The nodes talk through an in-process transport (calls into the peer engine), or with {@code TRANSPORT=tcp} through
+ * {@link NettyTransport} on 127.0.0.1 ({@code IO_THREADS} Netty threads per node, default 1), where cutting a node off
+ * closes its transport and the idle figures include the bytes on the wire.
+ *
+ * <p>Run: {@code [TRANSPORT=tcp] bench/engine-scale.sh [groups] [loops per node]} (see bench/README.md).
  */
 public final class EngineScale {
 
@@ -36,15 +44,31 @@ public final class EngineScale {
         Set<Integer> nodes = new TreeSet<>(List.of(1, 2, 3));
         Map<Integer, RaftEngine> engines = new TreeMap<>();
         Set<Integer> cut = ConcurrentHashMap.newKeySet();
+        boolean tcp = "tcp".equals(System.getenv("TRANSPORT"));
+        int ioThreads = Integer.parseInt(System.getenv().getOrDefault("IO_THREADS", "1"));
+        Map<Integer, NettyTransport> transports = new TreeMap<>();
+        Map<Integer, InetSocketAddress> addresses = new ConcurrentHashMap<>();
         for (int node : nodes) {
-            Transport transport = (to, batch) -> {
-                RaftEngine peer = engines.get(to);
-                if (peer != null && !cut.contains(node) && !cut.contains(to)) {
-                    peer.receive(node, List.copyOf(batch));
-                }
-            };
-            engines.put(node, new RaftEngine(new EngineConfig(node, loops, 100, Long.getLong("nodeTimeoutMs", 400)), transport,
-                    GroupStorage.VOLATILE));
+            Transport transport;
+            if (tcp) {
+                NettyTransport netty = new NettyTransport(NettyTransportConfig.of(node, "engine-scale",
+                        new InetSocketAddress("127.0.0.1", 0)).withIoThreads(ioThreads), addresses::get, peer -> { });
+                transports.put(node, netty);
+                transport = netty;
+            } else {
+                transport = (to, batch) -> {
+                    RaftEngine peer = engines.get(to);
+                    if (peer != null && !cut.contains(node) && !cut.contains(to)) {
+                        peer.receive(node, List.copyOf(batch));
+                    }
+                };
+            }
+            engines.put(node, new RaftEngine(new EngineConfig(node, loops, 100, Long.getLong("nodeTimeoutMs", 400)),
+                    transport, GroupStorage.VOLATILE));
+        }
+        for (Map.Entry<Integer, NettyTransport> netty : transports.entrySet()) {
+            netty.getValue().start(engines.get(netty.getKey())::receive);
+            addresses.put(netty.getKey(), netty.getValue().localAddress());
         }
         long start = System.nanoTime();
         for (RaftEngine engine : engines.values()) {
@@ -59,8 +83,9 @@ public final class EngineScale {
         }
         CompletableFuture.allOf(added.toArray(CompletableFuture[]::new)).join();
         awaitCount("led", groups, () -> ledBy(engines, nodes).size());
-        System.out.printf("%d groups x 3 members, %d event loop(s) per node: every group led %d ms after start%n",
-                groups, loops, ms(start));
+        System.out.printf("%d groups x 3 members, %d event loop(s) per node, %s: every group led %d ms after"
+                + " start%n", groups, loops, tcp ? "TCP transport on 127.0.0.1 (" + ioThreads + " I/O thread(s) per"
+                + " node)" : "in-JVM transport", ms(start));
 
         long proposed = System.nanoTime();
         // The leader of a group is the member leading in the greatest term: right after elections a deposed leader
@@ -102,18 +127,30 @@ public final class EngineScale {
         long heap = ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
         OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         long cpuBefore = os.getProcessCpuTime();
+        long[] wireBefore = wire(transports);
         long idleStart = System.nanoTime();
         LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(10));
         double cpuShare = (os.getProcessCpuTime() - cpuBefore) / (double) (System.nanoTime() - idleStart);
+        long[] wireAfter = wire(transports);
+        double idleSeconds = (System.nanoTime() - idleStart) / 1e9;
         long threads = Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.getName().startsWith("raft-")).count();
         System.out.printf("idle, every group quiet: process CPU %.2f %% of one core over 10 s (3 nodes together);"
                 + " engine threads %d (3 nodes); heap after GC %d MiB, %.1f KiB per group member%n",
                 100 * cpuShare, threads, heap >> 20, heap / 1024.0 / (3.0 * groups));
+        if (tcp) {
+            System.out.printf("idle on the wire (3 nodes, frame bytes without TCP/IP headers): %.0f bytes/s in %.0f"
+                    + " batches/s, %d group messages%n", (wireAfter[0] - wireBefore[0]) / idleSeconds,
+                    (wireAfter[1] - wireBefore[1]) / idleSeconds, wireAfter[2] - wireBefore[2]);
+        }
 
         List<Long> ledBy1 = new ArrayList<>(ledBy(engines, Set.of(1)));
         long cutAt = System.nanoTime();
-        cut.add(1);
+        if (tcp) {
+            transports.get(1).close();
+        } else {
+            cut.add(1);
+        }
         Set<Integer> survivors = Set.of(2, 3);
         long lastMs = 0;
         List<Long> waiting = new ArrayList<>(ledBy1);
@@ -128,6 +165,22 @@ public final class EngineScale {
         for (RaftEngine engine : engines.values()) {
             engine.close();
         }
+        for (NettyTransport transport : transports.values()) {
+            System.out.printf("node transport stats: %s%n", transport.stats());
+            transport.close();
+        }
+    }
+
+    /** Bytes, batches and group messages sent by all transports so far. */
+    private static long[] wire(Map<Integer, NettyTransport> transports) {
+        long[] sum = new long[3];
+        for (NettyTransport transport : transports.values()) {
+            TransportStats stats = transport.stats();
+            sum[0] += stats.bytesSent();
+            sum[1] += stats.batchesSent();
+            sum[2] += stats.messagesSent();
+        }
+        return sum;
     }
 
     private interface Count {

@@ -1,0 +1,307 @@
+package io.fluxmq.raft.engine;
+
+import io.fluxmq.raftcore.engine.GroupMessage;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's connection to one peer, which carries this node's batches to it (the peer's batches come on the
+ * connection it dialed, {@link InboundHandler}). It keeps itself connected from the first send until the transport
+ * closes: connect, handshake, then write; on a lost or refused connection it waits a backoff and dials again.
+ *
+ * <p>{@link #send} may be called from any thread and never blocks: batches go on a bounded queue and one task on the
+ * link's Netty event loop encodes all that are queued into one buffer and flushes once ({@link #drain}). Batches sent
+ * while the link is in backoff, or beyond the queue's bound, are dropped and counted; so are those still queued when
+ * a connection is lost. Everything else (state, channel events, reconnects) happens on that one event loop.
+ */
+final class PeerLink {
+
+    private enum State { CONNECTING, HANDSHAKING, READY, BACKOFF, CLOSED }
+
+    private static final Logger LOGGER = LoggerFactory.getLogger(PeerLink.class);
+    /** Bytes encoded before they are handed to the channel, and the channel's write buffer bounds. */
+    private static final int WRITE_CHUNK_BYTES = 256 << 10;
+    private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(1 << 20, 4 << 20);
+
+    private final NettyTransport transport;
+    private final int peer;
+    private final EventLoop loop;
+    private final ConcurrentLinkedQueue<List<GroupMessage>> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger queued = new AtomicInteger();
+    private final AtomicBoolean drainScheduled = new AtomicBoolean();
+    private volatile State state = State.CONNECTING;
+    // On the event loop only:
+    private Channel channel;
+    private long peerIncarnation;
+    private int failures;
+    private String problem;
+    private String lastLoggedProblem;
+    private ScheduledFuture<?> reconnect;
+
+    PeerLink(NettyTransport transport, int peer, EventLoop loop) {
+        this.transport = transport;
+        this.peer = peer;
+        this.loop = loop;
+        run(this::connect);
+    }
+
+    void send(List<GroupMessage> batch) {
+        State now = state;
+        if (now == State.READY || now == State.CONNECTING || now == State.HANDSHAKING) {
+            if (queued.incrementAndGet() <= transport.config().maxQueuedBatches()) {
+                queue.add(batch);
+                if (drainScheduled.compareAndSet(false, true)) {
+                    run(this::drain);
+                }
+                return;
+            }
+            queued.decrementAndGet();
+        }
+        transport.counters().dropped(batch.size());
+    }
+
+    /** Closes the connection if it reached another incarnation of the peer than {@code incarnation}. */
+    void dropIfNot(long incarnation) {
+        run(() -> {
+            if (state == State.READY && peerIncarnation != incarnation) {
+                problem = "the peer restarted";
+                channel.close();
+            }
+        });
+    }
+
+    void close() {
+        run(() -> {
+            state = State.CLOSED;
+            if (reconnect != null) {
+                reconnect.cancel(false);
+            }
+            if (channel != null) {
+                channel.close();
+            }
+            dropQueued();
+        });
+    }
+
+    private void run(Runnable task) {
+        try {
+            loop.execute(task);
+        } catch (RejectedExecutionException e) {
+            // The transport is shutting down.
+            state = State.CLOSED;
+            dropQueued();
+        }
+    }
+
+    private void connect() {
+        if (state == State.CLOSED || transport.closed()) {
+            return;
+        }
+        state = State.CONNECTING;
+        InetSocketAddress address = transport.addressOf(peer);
+        if (address == null) {
+            problem = "no address known";
+            backOff();
+            return;
+        }
+        Channel connecting = new Bootstrap()
+                .group(loop)
+                .channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) transport.config().connectTimeout().toMillis())
+                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, WATER_MARK)
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast("frames", Frames.decoder(transport.config().maxFrameBytes()))
+                                .addLast("link", new Handler());
+                    }
+                })
+                .connect(address)
+                .addListener(f -> {
+                    if (!f.isSuccess()) {
+                        problem = "cannot connect to " + address + ": " + f.cause().getMessage();
+                    }
+                })
+                .channel();
+        channel = connecting;
+        connecting.closeFuture().addListener(f -> closed(connecting));
+    }
+
+    private void closed(Channel lost) {
+        if (lost != channel) {
+            return;
+        }
+        channel = null;
+        boolean wasReady = state == State.READY;
+        dropQueued();
+        if (state == State.CLOSED) {
+            return;
+        }
+        if (wasReady) {
+            LOGGER.info("Raft connection of node {} to node {} lost ({}); dialing again", transport.config().nodeId(),
+                    peer, problem == null ? "closed" : problem);
+            lastLoggedProblem = null;
+        } else if (problem != null && !problem.equals(lastLoggedProblem)) {
+            LOGGER.warn("Raft connection of node {} to node {} failed: {}; retrying every {} ms at most",
+                    transport.config().nodeId(), peer, problem, transport.config().reconnectBackoffMax().toMillis());
+            lastLoggedProblem = problem;
+        }
+        backOff();
+    }
+
+    private void backOff() {
+        state = State.BACKOFF;
+        long min = transport.config().reconnectBackoffMin().toMillis();
+        long max = transport.config().reconnectBackoffMax().toMillis();
+        long delay = Math.min(max, min << Math.min(failures, 20));
+        failures++;
+        // Up to a quarter less, so the nodes of a cluster that lost a peer together do not dial it in step.
+        delay -= ThreadLocalRandom.current().nextLong(delay / 4 + 1);
+        problem = null;
+        reconnect = loop.schedule(this::connect, delay, TimeUnit.MILLISECONDS);
+    }
+
+    private void dropQueued() {
+        List<GroupMessage> batch;
+        while ((batch = queue.poll()) != null) {
+            queued.decrementAndGet();
+            transport.counters().dropped(batch.size());
+        }
+    }
+
+    /** Writes everything queued, in one flush; what does not fit under the high-water mark waits for writability. */
+    private void drain() {
+        drainScheduled.set(false);
+        Channel ready = channel;
+        if (state != State.READY || !ready.isWritable()) {
+            return;
+        }
+        int maxFrame = transport.config().maxFrameBytes();
+        ByteBuf out = null;
+        List<GroupMessage> batch;
+        while ((batch = queue.poll()) != null) {
+            queued.decrementAndGet();
+            if (out == null) {
+                out = ready.alloc().ioBuffer();
+            }
+            int tooLarge = Frames.writeBatch(out, batch, maxFrame);
+            if (tooLarge > 0) {
+                transport.counters().messagesDropped(tooLarge);
+                LOGGER.warn("Dropped {} Raft message(s) to node {} larger than a frame ({} bytes)", tooLarge, peer,
+                        maxFrame);
+            }
+            transport.counters().sent(batch.size());
+            if (out.readableBytes() >= WRITE_CHUNK_BYTES) {
+                write(ready, out);
+                out = null;
+                if (!ready.isWritable()) {
+                    break;
+                }
+            }
+        }
+        if (out != null) {
+            write(ready, out);
+        }
+        ready.flush();
+    }
+
+    private void write(Channel ready, ByteBuf out) {
+        transport.counters().bytesSent(out.readableBytes());
+        ready.write(out, ready.voidPromise());
+    }
+
+    private void handshakeDone(Hello welcome) {
+        state = State.READY;
+        peerIncarnation = welcome.incarnation();
+        failures = 0;
+        lastLoggedProblem = null;
+        LOGGER.info("Raft connection of node {} to node {} at {} open (its incarnation {})",
+                transport.config().nodeId(), peer, channel.remoteAddress(), welcome.incarnation());
+        transport.sawIncarnation(peer, welcome.incarnation());
+        drain();
+    }
+
+    /** The link's end of its connection: sends the handshake, reads the answer; nothing else comes this way. */
+    private final class Handler extends ChannelInboundHandlerAdapter {
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            if (state == State.CLOSED) {
+                ctx.close();
+                return;
+            }
+            state = State.HANDSHAKING;
+            ByteBuf hello = ctx.alloc().ioBuffer(64);
+            Frames.writeHello(hello, Frames.HELLO, transport.hello(peer));
+            transport.counters().bytesSent(hello.readableBytes());
+            ctx.writeAndFlush(hello, ctx.voidPromise());
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ByteBuf frame = (ByteBuf) msg;
+            try {
+                transport.counters().bytesReceived(frame.readableBytes() + 4L);
+                byte type = frame.readByte();
+                if (state == State.HANDSHAKING && type == Frames.WELCOME) {
+                    Hello welcome = Hello.readFrom(frame);
+                    String mismatch = welcome.mismatch(transport.config().clusterId(), transport.config().nodeId(),
+                            peer);
+                    if (mismatch != null) {
+                        transport.counters().refused();
+                        problem = "refused the peer's answer: " + mismatch;
+                        ctx.close();
+                        return;
+                    }
+                    handshakeDone(welcome);
+                } else if (state == State.HANDSHAKING && type == Frames.REFUSE) {
+                    transport.counters().refused();
+                    problem = "refused by the peer: " + Frames.readRefuse(frame);
+                    ctx.close();
+                } else {
+                    throw new CorruptFrameException("unexpected frame of type " + type + " in state " + state);
+                }
+            } finally {
+                ReferenceCountUtil.release(frame);
+            }
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            if (ctx.channel().isWritable() && drainScheduled.compareAndSet(false, true)) {
+                drain();
+            }
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (cause instanceof CorruptFrameException) {
+                transport.counters().corrupt();
+            }
+            problem = cause.toString();
+            ctx.close();
+        }
+    }
+}
