@@ -6,6 +6,8 @@ import io.fluxmq.raftcore.Message.AppendRequest;
 import io.fluxmq.raftcore.Message.AppendResponse;
 import io.fluxmq.raftcore.Message.Heartbeat;
 import io.fluxmq.raftcore.Message.HeartbeatResponse;
+import io.fluxmq.raftcore.Message.InstallSnapshot;
+import io.fluxmq.raftcore.Snapshot;
 import io.fluxmq.raftcore.Message.TimeoutNow;
 import io.fluxmq.raftcore.Message.VoteRequest;
 import io.fluxmq.raftcore.Message.VoteResponse;
@@ -29,6 +31,7 @@ import java.util.List;
  *   5 Heartbeat         from to term commitOffset flags:byte (1 quiesce)
  *   6 HeartbeatResponse from to term
  *   7 TimeoutNow        from to term
+ *   8 InstallSnapshot   from to term offset snapshotTerm voterCount voter* length data:byte[length]
  * entry   = baseDelta count termDelta kind:byte (Entry.Kind ordinal) length data:byte[length]
  * </pre>
  * An entry's base offset is written as its distance from the previous entry's end (0 in a contiguous append) and its
@@ -52,6 +55,7 @@ public final class GroupMessageCodec {
     private static final int HEARTBEAT = 5;
     private static final int HEARTBEAT_RESPONSE = 6;
     private static final int TIMEOUT_NOW = 7;
+    private static final int INSTALL_SNAPSHOT = 8;
     /** groupId, type, from, to, term and up to five more integers and a flags byte, at their longest. */
     private static final int MESSAGE_HEADER_BOUND = 12 * Varints.MAX_BYTES;
     /** An entry's fixed fields at their longest. */
@@ -85,6 +89,11 @@ public final class GroupMessageCodec {
             for (Entry entry : append.entries()) {
                 bound += ENTRY_HEADER_BOUND + entry.sizeInBytes();
             }
+            return (int) Math.min(Integer.MAX_VALUE, bound);
+        }
+        if (message.message() instanceof InstallSnapshot install) {
+            long bound = MESSAGE_HEADER_BOUND + (long) (install.snapshot().voters().size() + 1) * Varints.MAX_BYTES
+                    + install.snapshot().data().remaining();
             return (int) Math.min(Integer.MAX_VALUE, bound);
         }
         return MESSAGE_HEADER_BOUND;
@@ -122,6 +131,17 @@ public final class GroupMessageCodec {
             writeHeader(out, HEARTBEAT_RESPONSE, m);
         } else if (message instanceof TimeoutNow m) {
             writeHeader(out, TIMEOUT_NOW, m);
+        } else if (message instanceof InstallSnapshot m) {
+            writeHeader(out, INSTALL_SNAPSHOT, m);
+            Snapshot snapshot = m.snapshot();
+            Varints.writeLong(out, snapshot.offset());
+            Varints.writeLong(out, snapshot.term());
+            Varints.writeInt(out, snapshot.voters().size());
+            for (int voter : snapshot.voters()) {
+                Varints.writeInt(out, voter);
+            }
+            Varints.writeInt(out, snapshot.data().remaining());
+            out.writeBytes(snapshot.data().duplicate());
         } else {
             throw new IllegalArgumentException("no wire form for " + message);
         }
@@ -210,6 +230,20 @@ public final class GroupMessageCodec {
                 return new HeartbeatResponse(from, to, term);
             case TIMEOUT_NOW:
                 return new TimeoutNow(from, to, term);
+            case INSTALL_SNAPSHOT: {
+                long offset = Varints.readLong(in);
+                long snapshotTerm = Varints.readLong(in);
+                int voterCount = Varints.readCount(in, in.readableBytes(), "voter count");
+                java.util.Set<Integer> voters = new java.util.TreeSet<>();
+                for (int i = 0; i < voterCount; i++) {
+                    voters.add(Varints.readInt(in));
+                }
+                int length = Varints.readCount(in, in.readableBytes(), "snapshot data length");
+                byte[] data = new byte[length];
+                in.readBytes(data);
+                return new InstallSnapshot(from, to, term, new Snapshot(offset, snapshotTerm, voters,
+                        ByteBuffer.wrap(data)));
+            }
             default:
                 throw new CorruptFrameException("unknown message type " + type);
         }

@@ -10,6 +10,8 @@ import io.fluxmq.raftcore.Message.AppendResponse;
 import io.fluxmq.raftcore.Message.Heartbeat;
 import io.fluxmq.raftcore.Message.HeartbeatResponse;
 import io.fluxmq.raftcore.Message.TimeoutNow;
+import io.fluxmq.raftcore.Message.InstallSnapshot;
+import io.fluxmq.raftcore.Snapshot;
 import io.fluxmq.raftcore.Message.VoteRequest;
 import io.fluxmq.raftcore.Message.VoteResponse;
 import io.fluxmq.raftcore.engine.GroupMessage;
@@ -68,6 +70,9 @@ class GroupMessageCodecTest {
         batch.add(new GroupMessage(42, new AppendRequest(1, 2, 9, -1, 0, entries, 0)));
         batch.add(new GroupMessage(43, new AppendRequest(3, 1, Long.MAX_VALUE, Long.MAX_VALUE, Long.MIN_VALUE,
                 List.of(Entry.data(100, 10, 3, bytes(7, 5))), Long.MIN_VALUE)));
+        batch.add(new GroupMessage(44, new InstallSnapshot(1, 2, 9, Snapshot.NONE)));
+        batch.add(new GroupMessage(Long.MIN_VALUE, new InstallSnapshot(Integer.MAX_VALUE, 3, Long.MAX_VALUE,
+                new Snapshot(Long.MAX_VALUE, Long.MAX_VALUE, Set.of(1, 2, Integer.MAX_VALUE), bytes(70_000, 6)))));
         return batch;
     }
 
@@ -83,7 +88,7 @@ class GroupMessageCodecTest {
         ByteBuf encoded = encode(batch);
         List<GroupMessage> decoded = GroupMessageCodec.decode(encoded);
         assertThat(decoded).isEqualTo(batch);
-        assertThat(decoded).hasSize(7 * LONGS.length + 2);
+        assertThat(decoded).hasSize(7 * LONGS.length + 4);
         Set<Class<?>> types = new HashSet<>();
         decoded.forEach(m -> types.add(m.message().getClass()));
         assertThat(types).hasSize(Message.class.getPermittedSubclasses().length);
