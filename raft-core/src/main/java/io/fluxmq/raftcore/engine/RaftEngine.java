@@ -290,6 +290,24 @@ public final class RaftEngine implements AutoCloseable {
         }
     }
 
+    /**
+     * The transport saw {@code node} come back as a new incarnation (a restart quicker than the node timeout, which
+     * the failure detector cannot see): every group hears of it as of a node that went down and came back at once.
+     * So followers of the groups it led campaign at once (staggered) instead of waiting for it to time out its own
+     * election, and quiet leaders of groups it follows wake and heartbeat, so it learns who leads and is caught up.
+     */
+    public void peerRestarted(int node) {
+        if (node == config.nodeId()) {
+            return;
+        }
+        forEachGroup(raft -> {
+            raft.peerDown(node, clockMs.getAsLong());
+            if (!down.contains(node)) {
+                raft.peerUp(node, clockMs.getAsLong());
+            }
+        });
+    }
+
     /** Peers the failure detector reports down now. */
     public Set<Integer> peersDown() {
         return Set.copyOf(down);

@@ -44,6 +44,11 @@ class RaftEngineTest {
     }
 
     private void start(int groups) {
+        start(groups, new ConcurrentHashMap<>());
+    }
+
+    /** Starts the three engines; node 1's logs are kept in {@code logsOfNode1}, for a restart. */
+    private void start(int groups, Map<Long, MemoryRaftLog> logsOfNode1) {
         for (int node : NODES) {
             RaftEngine engine = new RaftEngine(new EngineConfig(node, LOOPS, 50, 300), network.transportOf(node),
                     GroupStorage.VOLATILE);
@@ -57,8 +62,12 @@ class RaftEngineTest {
             for (RaftEngine engine : engines) {
                 CommitListener listener = engine.nodeId() != 1 ? CommitListener.NONE
                         : (g, log, from, to) -> committedOnNode1.get(g).set(to);
+                MemoryRaftLog log = new MemoryRaftLog();
+                if (engine.nodeId() == 1) {
+                    logsOfNode1.put(id, log);
+                }
                 added.add(engine.addGroup(id, new RaftConfig(engine.nodeId(), NODES, 500, 50, 8, 1 << 20),
-                        new MemoryRaftLog(), HardState.INITIAL, 0, listener));
+                        log, HardState.INITIAL, 0, listener));
             }
         }
         CompletableFuture.allOf(added.toArray(CompletableFuture[]::new)).join();
@@ -166,6 +175,59 @@ class RaftEngineTest {
         assertThat(network.groupMessages.get() - before).as("group messages in 2 s of idleness").isZero();
         // Only node heartbeats: 6 directed links, one every 50 ms, so about 240 batches in 2 s whatever the groups.
         assertThat(network.batches.get() - batchesBefore).isLessThan(400);
+    }
+
+    /**
+     * A node restarted faster than the node timeout (its peers' detectors never see it gone): its transport tells the
+     * peers of a new incarnation, and the groups it led elect new leaders at once, well within one election timeout
+     * (500 ms here; without the report they wait for the restarted member's own election timeout, 500-1000 ms).
+     */
+    @Test
+    void groupsLedByANodeRestartedWithinTheNodeTimeoutElectAtOnceWhenTheRestartIsReported()
+            throws InterruptedException {
+        int groups = 30;
+        Map<Long, MemoryRaftLog> logsOfNode1 = new ConcurrentHashMap<>();
+        start(groups, logsOfNode1);
+        await("a leader in every group", Duration.ofSeconds(30), () -> allLed(groups, NODES));
+        await("every group quiet", Duration.ofSeconds(10), () -> allQuiet(groups));
+        List<Long> ledByNode1 = new ArrayList<>(ledBy(Set.of(1)));
+        assertThat(ledByNode1).isNotEmpty();
+        Map<Long, Long> terms = engine(1).inspectAll(RaftGroup::term);
+        Map<Long, Integer> votes = new java.util.HashMap<>();
+        for (long group = 0; group < groups; group++) {
+            // what its hard-state file would hold: a leader voted for itself in its term
+            votes.put(group, ledByNode1.contains(group) ? 1 : HardState.NO_VOTE);
+        }
+
+        engine(1).close();
+        RaftEngine restarted = new RaftEngine(new EngineConfig(1, LOOPS, 50, 300), network.transportOf(1),
+                GroupStorage.VOLATILE);
+        network.register(restarted);
+        engines.set(0, restarted.start());
+        long restartedAt = System.nanoTime();
+        for (long group = 0; group < groups; group++) {
+            restarted.addGroup(group, new RaftConfig(1, NODES, 500, 50, 8, 1 << 20), logsOfNode1.get(group),
+                    new HardState(terms.get(group), votes.get(group)), 0, CommitListener.NONE).join();
+        }
+        engine(2).peerRestarted(1);
+        engine(3).peerRestarted(1);
+        await("new leaders of node 1's groups", Duration.ofSeconds(10), () -> {
+            Map<Long, Long> now = new java.util.HashMap<>();
+            for (int node : NODES) {
+                engine(node).inspectAll(r -> r.role() == RaftGroup.Role.LEADER ? r.term() : -1L)
+                        .forEach((g, t) -> now.merge(g, t, Math::max));
+            }
+            return ledByNode1.stream().allMatch(g -> now.get(g) > terms.get(g));
+        });
+        long electedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - restartedAt);
+        assertThat(engine(2).peersDown()).as("the detector never saw it gone").doesNotContain(1);
+        assertThat(electedMs).as("ms from the restart to new leaders of %d groups", ledByNode1.size())
+                .isLessThan(400);
+        for (long group : ledByNode1) {
+            assertThat(proposeToLeader(group, NODES)).isPositive();
+        }
+        System.out.printf("restart of a node within the node timeout: %d groups it led re-elected %d ms after it"
+                + " was reported%n", ledByNode1.size(), electedMs);
     }
 
     @Test

@@ -92,7 +92,13 @@ final class TcpCluster implements AutoCloseable {
     private void startNode(int node) {
         NettyTransportConfig config = NettyTransportConfig.of(node, CLUSTER_ID, new InetSocketAddress("127.0.0.1", 0))
                 .withIoThreads(IO_THREADS);
-        NettyTransport transport = new NettyTransport(config, addresses::get, peer -> restartsSeen.get(node).add(peer));
+        NettyTransport transport = new NettyTransport(config, addresses::get, peer -> {
+            restartsSeen.get(node).add(peer);
+            RaftEngine engine = engines.get(node);
+            if (engine != null) {
+                engine.peerRestarted(peer); // as the node will wire it
+            }
+        });
         RaftEngine engine = new RaftEngine(new EngineConfig(node, LOOPS, 50, 300), transport, disks.get(node));
         transport.start(engine::receive);
         addresses.put(node, transport.localAddress());
