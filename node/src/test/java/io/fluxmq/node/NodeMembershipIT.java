@@ -123,7 +123,7 @@ class NodeMembershipIT {
             admin.createTopics(List.of(new NewTopic("again", 8, (short) 1))).all().get(60, TimeUnit.SECONDS);
             assertThat(assignment(admin, "again").values().stream().flatMap(List::stream).collect(Collectors.toSet()))
                     .as("a recommissioned node takes replicas").containsExactlyInAnyOrder(0, 1, 2, 3);
-            String list = admin(cluster, "node", "list");
+            String list = admin(cluster, "node", "list") + admin(cluster, "node", "describe", "3");
             System.out.printf("MEMBERSHIP node 3 started (Kafka port open) in %d ms, visible on node 0 in %d ms; node 1 "
                             + "decommissioned in %d ms while producing: %d records acked, %d failed sends; %s%n%s%s",
                     portMs, joinedMs, decommissionMs,
