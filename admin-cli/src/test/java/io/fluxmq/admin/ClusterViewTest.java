@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fluxmq.control.v1.DescribeNodesReply;
 import io.fluxmq.control.v1.NodeEndpoint;
 import io.fluxmq.control.v1.NodeInfo;
+import io.fluxmq.control.v1.NodeMembership;
 import io.fluxmq.control.v1.NodeState;
 import java.util.Arrays;
 import java.util.List;
@@ -82,6 +83,20 @@ class ClusterViewTest {
                 List.of(new TopicDescription("t", false, List.of(p0), Set.of(), Uuid.randomUuid())));
         assertThat(v.problems()).isEmpty();
         assertThat(v.format()).doesNotContain("UNDER-REPLICATED");
+    }
+
+    @Test
+    void aDecommissionedNodeThatIsDownIsNoProblem() {
+        DescribeNodesReply.Builder b = nodes(NodeState.NODE_STATE_DOWN).toBuilder();
+        b.setNodes(2, b.getNodes(2).toBuilder().setMembership(NodeMembership.NODE_MEMBERSHIP_DECOMMISSIONED));
+        TopicPartitionInfo p0 = new TopicPartitionInfo(0, N1, List.of(N0, N1), List.of(N1, N0));
+        ClusterView v = ClusterView.of(b.build(), "c1", N0, List.of(N0, N1),
+                List.of(new TopicDescription("t", false, List.of(p0), Set.of(), Uuid.randomUuid())));
+        assertThat(v.nodes().get(2).membership()).isEqualTo("DECOMMISSIONED");
+        assertThat(v.problems()).isEmpty();
+        assertThat(ClusterView.of(nodes(NodeState.NODE_STATE_DOWN), "c1", N0, List.of(N0, N1),
+                List.of(new TopicDescription("t", false, List.of(p0), Set.of(), Uuid.randomUuid()))).problems())
+                .as("an ACTIVE node that is DOWN is one").containsExactly("node 2 is DOWN");
     }
 
     @Test

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * metadata afresh (so a new leader simply carries on): for every partition still on a decommissioning node whose
  * target (assignment, or the target of a reassignment in progress) names it, it commits a {@code ReassignPartition}
  * with that node replaced by {@link Placement#replacement} (rack-aware, fewest replicas first, among nodes that take
- * replicas and are UP), keeping at most {@code decommission.max.concurrent.moves} such moves in flight across the
+ * replicas, registered and are UP), keeping at most {@code decommission.max.concurrent.moves} such moves in flight across the
  * cluster. The partition's Raft leader then carries the move out ({@link ReassignmentDriver}: the new replica is
  * added and caught up, leadership handed to a remaining replica if the leaving node leads, the voters set). Once no
  * partition names the node it commits {@code SetNodeMembership(DECOMMISSIONED)}. Not thread-safe: one scheduler thread.
@@ -74,7 +74,8 @@ final class Decommissioner {
             }
         }
         Map<Integer, String> candidates = new HashMap<>(members.placeable());
-        candidates.keySet().removeAll(s.downNodes());
+        // only nodes that registered and are UP: a configured node that never started would stall the move
+        candidates.keySet().removeIf(id -> s.node(id).filter(n -> n.registered() && n.isUp()).isEmpty());
         Map<Integer, Integer> load = replicaCounts(s);
         for (int node : leaving) {
             List<TopicPartition> on = s.partitionsOn(node);

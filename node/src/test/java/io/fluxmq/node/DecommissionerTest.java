@@ -92,9 +92,11 @@ class DecommissionerTest {
     void aDownNodeIsNoTargetAndANodeWithoutReplicasIsDecommissioned() {
         Map<Integer, NodeRecord> nodes = nodes(Membership.DECOMMISSIONING);
         nodes.put(3, node(3, "b", Membership.ACTIVE, NodeState.DOWN));
+        nodes.put(5, new NodeRecord(5, "", 0, 0, 0, 0, "", NodeRecord.NEVER_REGISTERED, NodeState.UP, "b",
+                Membership.ACTIVE));
         state(nodes, List.of(List.of(1, 0, 2)), Map.of());
         decommissioner.tick();
-        assertThat(submitted).as("rack b's other node is DOWN: the least loaded other")
+        assertThat(submitted).as("rack b's other nodes are DOWN or never registered: the least loaded other")
                 .containsExactly(new MetadataCommand.ReassignPartition("t", 0, List.of(4, 0, 2)));
 
         submitted.clear();
