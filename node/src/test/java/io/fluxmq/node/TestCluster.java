@@ -73,8 +73,8 @@ final class TestCluster implements AutoCloseable {
     /**
      * Starts node {@code size()} (its id), which joins the running cluster: its {@code cluster.nodes} names the
      * original members as seeds (they include the controllers) and itself, and it sets the cluster's id; the original
-     * nodes know of it only through metadata. {@code extra} goes on top of the cluster's settings. Waits for its Kafka
-     * port.
+     * nodes know of it only through metadata. {@code extra} goes on top of the cluster's settings. Waits up to 90 s for
+     * its Kafka port.
      */
     NodeProcess join(Map<String, String> extra) throws Exception {
         int id = nodes.size();
@@ -92,7 +92,7 @@ final class TestCluster implements AutoCloseable {
         NodeProcess node = new NodeProcess(namePrefix + id, dataDirs.apply(id), kafka, raft, s);
         nodes.add(node);
         node.start(false);
-        node.awaitPort(60_000);
+        node.awaitPort(90_000); // as NodeProcess.start allows: start-up beside loaded nodes on 2 cores is slow
         return node;
     }
 
