@@ -17,14 +17,14 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code fluxmq-admin node list | describe ID | decommission ID | recommission ID}, over the control service
+ * {@code fluxmq-admin node list | describe ID | decommission ID | recommission ID | remove ID}, over the control service
  * (DescribeNodes, SetNodeMembership). {@code decommission} waits (unless {@code --no-wait}) until the node is
  * DECOMMISSIONED, printing the number of replicas left whenever it changes.
  */
 @Command(name = "node", mixinStandardHelpOptions = true,
-        description = "Nodes: list, describe, decommission (move every replica off), recommission.",
+        description = "Nodes: list, describe, decommission (move every replica off), recommission, remove.",
         subcommands = {NodeCommand.ListNodes.class, NodeCommand.Describe.class, NodeCommand.Decommission.class,
-                NodeCommand.Recommission.class})
+                NodeCommand.Recommission.class, NodeCommand.Remove.class})
 final class NodeCommand implements Runnable {
     static final long POLL_MS = 1_000;
 
@@ -34,7 +34,8 @@ final class NodeCommand implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(),
-                "missing command (try: node list, node describe ID, node decommission ID, node recommission ID)");
+                "missing command (try: node list, node describe ID, node decommission ID, node recommission ID, "
+                        + "node remove ID)");
     }
 
     static String membership(NodeInfo n) {
@@ -187,6 +188,25 @@ final class NodeCommand implements Runnable {
                     throw AdminException.failed("interrupted; the decommission goes on in the background");
                 }
             }
+        }
+    }
+
+    @Command(name = "remove", mixinStandardHelpOptions = true,
+            description = "Removes a DECOMMISSIONED node that is stopped (DOWN) from the cluster: it is no member any "
+                    + "more (even where a cluster.nodes still names it), leaves the metadata Raft group's listeners, "
+                    + "and its id cannot register again.")
+    static final class Remove extends AdminCommand {
+        @Parameters(paramLabel = "ID", description = "the node id")
+        int id;
+
+        @Override
+        int execute() {
+            setMembership(this, id, NodeMembership.NODE_MEMBERSHIP_REMOVED);
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("id", id);
+            m.put("membership", "REMOVED");
+            print("Node " + id + " is removed from the cluster\n", m);
+            return 0;
         }
     }
 

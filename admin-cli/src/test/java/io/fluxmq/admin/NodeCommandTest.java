@@ -61,8 +61,12 @@ class NodeCommandTest {
         assertThat(FluxmqAdmin.run(new PrintWriter(new StringWriter()), new PrintWriter(err2), "node", "decommission",
                 "-b", "127.0.0.1:1")).isEqualTo(2);
         assertThat(err2.toString()).contains("ID");
+        StringWriter err4 = new StringWriter();
+        assertThat(FluxmqAdmin.run(new PrintWriter(new StringWriter()), new PrintWriter(err4), "node", "remove",
+                "-b", "127.0.0.1:1")).isEqualTo(2);
+        assertThat(err4.toString()).contains("ID");
         StringWriter err3 = new StringWriter();
         assertThat(FluxmqAdmin.run(new PrintWriter(new StringWriter()), new PrintWriter(err3), "node")).isEqualTo(2);
-        assertThat(err3.toString()).contains("node list");
+        assertThat(err3.toString()).contains("node list", "node remove ID");
     }
 }

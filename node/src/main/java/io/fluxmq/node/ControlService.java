@@ -89,9 +89,11 @@ final class ControlService implements ControlServiceGrpc.AsyncService {
         switch (request.getMembership()) {
             case NODE_MEMBERSHIP_ACTIVE -> membership = NodeRecord.Membership.ACTIVE;
             case NODE_MEMBERSHIP_DECOMMISSIONING -> membership = NodeRecord.Membership.DECOMMISSIONING;
+            case NODE_MEMBERSHIP_REMOVED -> membership = NodeRecord.Membership.REMOVED;
             default -> {
-                reply.onError(Status.INVALID_ARGUMENT.withDescription("membership must be ACTIVE (recommission) or "
-                        + "DECOMMISSIONING (decommission), not " + request.getMembership()).asRuntimeException());
+                reply.onError(Status.INVALID_ARGUMENT.withDescription("membership must be ACTIVE (recommission), "
+                        + "DECOMMISSIONING (decommission) or REMOVED (remove), not " + request.getMembership())
+                        .asRuntimeException());
                 return;
             }
         }

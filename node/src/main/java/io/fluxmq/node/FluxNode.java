@@ -47,6 +47,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -219,10 +220,20 @@ public final class FluxNode implements Closeable {
      */
     private void startControlPlane() throws IOException {
         MetadataLeadership leadership = new MetadataLeadership(raft);
-        NodeController controller = new NodeController(config, members, node -> raft.metadataListeners().ensureMember(
-                RaftPeer.newBuilder().setId(RaftNode.peerId(node.id())).setAddress(node.host() + ":" + node.raftPort())
-                        .build()), leadership, () -> raft.metadata().state(), metadataClient::submit,
-                () -> System.nanoTime() / 1_000_000);
+        NodeController.MetadataGroup metadataGroup = new NodeController.MetadataGroup() {
+            @Override
+            public CompletableFuture<Void> ensureMember(ClusterMember node) {
+                return raft.metadataListeners().ensureMember(RaftPeer.newBuilder().setId(RaftNode.peerId(node.id()))
+                        .setAddress(node.host() + ":" + node.raftPort()).build());
+            }
+
+            @Override
+            public CompletableFuture<Void> removeListener(int nodeId) {
+                return raft.metadataListeners().removeListener(RaftNode.peerId(nodeId));
+            }
+        };
+        NodeController controller = new NodeController(config, members, metadataGroup, leadership,
+                () -> raft.metadata().state(), metadataClient::submit, () -> System.nanoTime() / 1_000_000);
         controlChannels = new ControlChannels(id -> id == config.nodeId() && control != null
                 ? config.member(id).host() + ":" + control.port() : members.member(id).controlAddress());
         Decommissioner decommissioner = new Decommissioner(leadership, () -> raft.metadata().state(), members,

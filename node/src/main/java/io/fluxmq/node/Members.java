@@ -26,16 +26,27 @@ final class Members {
         this.state = state;
     }
 
-    /** The ids of every member: those in {@code cluster.nodes} and those with a metadata record. */
+    /**
+     * The ids of every member: those in {@code cluster.nodes} and those with a metadata record, except nodes that were
+     * removed (their record stays as a tombstone).
+     */
     Set<Integer> ids() {
-        Set<Integer> ids = new TreeSet<>(state.get().nodes().keySet());
+        Map<Integer, NodeRecord> nodes = state.get().nodes();
+        Set<Integer> ids = new TreeSet<>(nodes.keySet());
         config.members().forEach(m -> ids.add(m.id()));
+        ids.removeIf(id -> nodes.containsKey(id) && nodes.get(id).removed());
         return ids;
     }
 
-    /** The addresses of node {@code id}: its registration, else its {@code cluster.nodes} entry, else null. */
+    /**
+     * The addresses of node {@code id}: its registration, else its {@code cluster.nodes} entry; null for an unknown or
+     * removed node.
+     */
     ClusterMember member(int id) {
         NodeRecord r = state.get().nodes().get(id);
+        if (r != null && r.removed()) {
+            return null;
+        }
         if (r != null && r.registered()) {
             return new ClusterMember(id, r.host(), r.kafkaPort(), r.raftPort(), r.httpPort(), r.controlPort());
         }

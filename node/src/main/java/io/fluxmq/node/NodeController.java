@@ -47,9 +47,13 @@ final class NodeController {
         int leaderId();
     }
 
-    /** Adds a joining node to the metadata Raft group as a listener; completes once it is a member. */
+    /** Changes the listeners of the metadata Raft group (the voters never change). */
     interface MetadataGroup {
+        /** Adds a joining node as a listener; completes once it is a member. */
         CompletableFuture<Void> ensureMember(ClusterMember node);
+
+        /** Takes a removed node out of the listeners; completes once it is none. */
+        CompletableFuture<Void> removeListener(int nodeId);
     }
 
     private final NodeConfig config;
@@ -168,6 +172,11 @@ final class NodeController {
         }
         NodeEndpoint e = request.getEndpoint();
         NodeRecord known = state.get().node(request.getNodeId()).orElse(null);
+        if (known != null && known.removed()) {
+            return CompletableFuture.completedFuture(reply(ControllerReply.Status.STATUS_REJECTED, "node "
+                    + known.id() + " was removed from the cluster; start the node with a new node.id and an empty "
+                    + "data dir"));
+        }
         NodeRecord record = new NodeRecord(request.getNodeId(), e.getHost(), e.getKafkaPort(), e.getRaftPort(),
                 e.getHttpPort(), e.getControlPort(), request.getVersion(), request.getIncarnation(), NodeState.UP,
                 request.getRack(), known == null ? NodeRecord.Membership.ACTIVE : known.membership());
@@ -212,8 +221,20 @@ final class NodeController {
                         + " other nodes take replicas; add a node first"));
             }
         }
-        if (membership == NodeRecord.Membership.DECOMMISSIONING && !known.placeable()) {
+        if (membership == NodeRecord.Membership.DECOMMISSIONING && !known.placeable() && !known.removed()) {
             return CompletableFuture.completedFuture(accepted()); // already on its way out, or out
+        }
+        if (membership == NodeRecord.Membership.REMOVED && !known.removed()) {
+            if (known.membership() != NodeRecord.Membership.DECOMMISSIONED || known.isUp()) {
+                return CompletableFuture.completedFuture(reply(ControllerReply.Status.STATUS_REJECTED, "node "
+                        + nodeId + " is " + known.membership() + " and " + known.state() + "; decommission it, "
+                        + "stop it (the controller marks it DOWN after node.session.timeout.ms), then remove it"));
+            }
+            LOGGER.info("Node {}: removing it from the cluster", nodeId);
+            return metadataGroup.removeListener(nodeId)
+                    .thenCompose(v -> commitChecked(new MetadataCommand.SetNodeMembership(nodeId, membership)))
+                    .exceptionally(x -> reply(ControllerReply.Status.STATUS_REJECTED, "removing node " + nodeId
+                            + " from the metadata group failed: " + rootMessage(x)));
         }
         LOGGER.info("Node {}: {} requested (was {})", nodeId, membership, known.membership());
         return commitChecked(new MetadataCommand.SetNodeMembership(nodeId, membership));
@@ -312,6 +333,7 @@ final class NodeController {
             case ACTIVE -> NodeMembership.NODE_MEMBERSHIP_ACTIVE;
             case DECOMMISSIONING -> NodeMembership.NODE_MEMBERSHIP_DECOMMISSIONING;
             case DECOMMISSIONED -> NodeMembership.NODE_MEMBERSHIP_DECOMMISSIONED;
+            case REMOVED -> NodeMembership.NODE_MEMBERSHIP_REMOVED;
         };
     }
 

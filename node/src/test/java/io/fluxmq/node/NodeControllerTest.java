@@ -32,10 +32,21 @@ class NodeControllerTest {
     private ClusterState state = ClusterState.EMPTY;
     private final List<MetadataCommand> committed = new ArrayList<>();
     private final List<Integer> addedToMetadataGroup = new ArrayList<>();
-    private final NodeController controller = new NodeController(config, new Members(config, () -> state), node -> {
-        addedToMetadataGroup.add(node.id());
-        return CompletableFuture.completedFuture(null);
-    }, new NodeController.Leadership() {
+    private final List<Integer> removedFromMetadataGroup = new ArrayList<>();
+    private final NodeController controller = new NodeController(config, new Members(config, () -> state),
+            new NodeController.MetadataGroup() {
+                @Override
+                public CompletableFuture<Void> ensureMember(ClusterMember node) {
+                    addedToMetadataGroup.add(node.id());
+                    return CompletableFuture.completedFuture(null);
+                }
+
+                @Override
+                public CompletableFuture<Void> removeListener(int nodeId) {
+                    removedFromMetadataGroup.add(nodeId);
+                    return CompletableFuture.completedFuture(null);
+                }
+            }, new NodeController.Leadership() {
         @Override
         public long readyLeaderTerm() {
             return term;
@@ -62,7 +73,8 @@ class NodeControllerTest {
             nodes.put(s.nodeId(), known == null
                     ? new NodeRecord(s.nodeId(), "", 0, 0, 0, 0, "", NodeRecord.NEVER_REGISTERED, s.state())
                     : new NodeRecord(known.id(), known.host(), known.kafkaPort(), known.raftPort(), known.httpPort(),
-                            known.controlPort(), known.version(), known.incarnation(), s.state()));
+                            known.controlPort(), known.version(), known.incarnation(), s.state(), known.rack(),
+                            known.membership()));
         }
         state = new ClusterState(state.version() + 1, state.topics(), state.leaders(), state.nextProducerId(), nodes);
         return CompletableFuture.completedFuture(MetadataReply.ok(0));
@@ -245,6 +257,23 @@ class NodeControllerTest {
         assertThat(controller.setMembership(1, NodeRecord.Membership.ACTIVE).join().getStatus())
                 .isEqualTo(ControllerReply.Status.STATUS_ACCEPTED);
         assertThat(state.node(1).orElseThrow().membership()).isEqualTo(NodeRecord.Membership.ACTIVE);
+    }
+
+    @Test
+    void aStoppedDecommissionedNodeIsRemovedFromTheMetadataGroupAndTheMembers() {
+        registerAll();
+        commit(new MetadataCommand.SetNodeMembership(1, NodeRecord.Membership.DECOMMISSIONED));
+        ControllerReply running = controller.setMembership(1, NodeRecord.Membership.REMOVED).join();
+        assertThat(running.getStatus()).isEqualTo(ControllerReply.Status.STATUS_REJECTED);
+        assertThat(running.getMessage()).contains("stop it");
+        commit(new MetadataCommand.SetNodeState(1, 101, NodeState.DOWN));
+        assertThat(controller.setMembership(1, NodeRecord.Membership.REMOVED).join().getStatus())
+                .isEqualTo(ControllerReply.Status.STATUS_ACCEPTED);
+        assertThat(removedFromMetadataGroup).containsExactly(1);
+        assertThat(state.node(1).orElseThrow().membership()).isEqualTo(NodeRecord.Membership.REMOVED);
+        assertThat(controller.describe().getNodesList()).as("cluster.nodes still names it").extracting(NodeInfo::getNodeId)
+                .containsExactly(0, 2);
+        assertThat(register(1, 999).getStatus()).isEqualTo(ControllerReply.Status.STATUS_REJECTED);
     }
 
     @Test

@@ -39,7 +39,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code fluxmq-admin node decommission} while a default producer writes: every partition (the RF=3 topic and
  * {@code __consumer_offsets}) ends with 3 replicas on nodes 0, 2, 3 (node 1's replicas went to node 3, its rack), node
  * 1 holds none in metadata or in its data directory, every acknowledged record is read back once at its offset, new
- * topics avoid node 1 until {@code node recommission 1}.
+ * topics avoid node 1 until {@code node recommission 1}. Finally node 3 is decommissioned, stopped and removed
+ * ({@code node remove 3}): no node lists it any more and every partition is back on nodes 0, 1, 2.
  */
 class NodeMembershipIT {
     private static final String TOPIC = "orders";
@@ -124,10 +125,31 @@ class NodeMembershipIT {
             assertThat(assignment(admin, "again").values().stream().flatMap(List::stream).collect(Collectors.toSet()))
                     .as("a recommissioned node takes replicas").containsExactlyInAnyOrder(0, 1, 2, 3);
             String list = admin(cluster, "node", "list") + admin(cluster, "node", "describe", "3");
+
+            // node 3 (a Raft listener of the metadata group, not a controller) leaves for good
+            admin.deleteTopics(List.of("after", "again")).all().get(60, TimeUnit.SECONDS);
+            long removeStarted = System.nanoTime();
+            admin(cluster, "node", "decommission", "3", "--wait-timeout-ms", "120000");
+            assertThat(cluster.node(3).stop()).as("exit status after SIGTERM").isIn(0, 143);
+            eventually(() -> assertThat(describeNode(cluster, 3)).containsEntry("state", "DOWN"));
+            assertThat(admin(cluster, "node", "remove", "3")).contains("Node 3 is removed from the cluster");
+            long removedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - removeStarted);
+            assertThat(admin(cluster, "node", "list")).doesNotContain("127.0.0.1:" + kafkaPort(cluster, 3));
+            assertThat(racks(admin)).isEqualTo(Map.of(0, "a", 1, "b", 2, "c"));
+            eventually(() -> {
+                for (String t : topics) {
+                    for (TopicPartitionInfo p : describe(admin, t).partitions()) {
+                        assertThat(ids(p.replicas())).as("%s-%d", t, p.partition()).hasSize(3).doesNotContain(3);
+                        assertThat(ids(p.isr())).as("in sync: %s-%d", t, p.partition()).hasSize(3);
+                    }
+                }
+                return null;
+            });
             System.out.printf("MEMBERSHIP node 3 started (Kafka port open) in %d ms, visible on node 0 in %d ms; node 1 "
-                            + "decommissioned in %d ms while producing: %d records acked, %d failed sends; %s%n%s%s",
+                            + "decommissioned in %d ms while producing: %d records acked, %d failed sends; node 3 "
+                            + "decommissioned, stopped and removed in %d ms; %s%n%s%s",
                     portMs, joinedMs, decommissionMs,
-                    producer.acked().size(), producer.failed(), all, out, list);
+                    producer.acked().size(), producer.failed(), removedMs, all, out, list);
         }
     }
 

@@ -9,17 +9,22 @@ import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.SetConfigurationRequest;
 import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Adds a node that joins a running cluster to the metadata Raft group as a listener (a non-voting member that
  * receives every entry), on the group's leader, with Ratis' {@code setConfiguration}: the voters stay exactly as they
  * are ({@code controller.nodes}), the listeners become the current ones plus the new node (or with its new address).
- * Ratis catches the listener up (log or snapshot) before it commits the new configuration. Thread-safe.
+ * Ratis catches the listener up (log or snapshot) before it commits the new configuration. A removed node's listener
+ * is taken out the same way. Thread-safe.
  */
 public final class MetadataGroupListeners {
+    private static final Logger LOGGER = LoggerFactory.getLogger(MetadataGroupListeners.class);
     private static final ClientId CLIENT_ID = ClientId.randomId();
     private static final AtomicLong CALL_IDS = new AtomicLong();
 
@@ -29,6 +34,48 @@ public final class MetadataGroupListeners {
     public MetadataGroupListeners(RaftServer server, RaftGroupId groupId) {
         this.server = server;
         this.groupId = groupId;
+    }
+
+    /**
+     * Completes once node {@code peerId} is no listener of the group: at once when it is none, otherwise after the
+     * leader committed a configuration without it. A voter is never removed (fails).
+     */
+    public CompletableFuture<Void> removeListener(RaftPeerId peerId) {
+        try {
+            RaftConfiguration conf = server.getDivision(groupId).getRaftConf();
+            List<RaftPeer> voters = new ArrayList<>(conf.getCurrentPeers());
+            if (voters.stream().anyMatch(v -> v.getId().equals(peerId))) {
+                return CompletableFuture.failedFuture(new IllegalStateException(peerId
+                        + " is a voter of the metadata group (controller.nodes); voters are not changed"));
+            }
+            List<RaftPeer> listeners = new ArrayList<>(conf.getCurrentPeers(RaftPeerRole.LISTENER));
+            if (!listeners.removeIf(l -> l.getId().equals(peerId))) {
+                return CompletableFuture.completedFuture(null);
+            }
+            LOGGER.info("Metadata group: removing listener {} (voters stay {})", peerId, ids(voters));
+            return setConfiguration(voters, listeners, "removing " + peerId + " from");
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    private static List<String> ids(List<RaftPeer> peers) {
+        return peers.stream().map(p -> p.getId().toString()).sorted().toList();
+    }
+
+    private CompletableFuture<Void> setConfiguration(List<RaftPeer> voters, List<RaftPeer> listeners, String what) {
+        SetConfigurationRequest request = new SetConfigurationRequest(CLIENT_ID, server.getId(), groupId,
+                CALL_IDS.incrementAndGet(), voters, listeners);
+        try {
+            return server.setConfigurationAsync(request).thenApply(reply -> {
+                if (!reply.isSuccess()) {
+                    throw new IllegalStateException(what + " the metadata group failed: " + reply.getException());
+                }
+                return null;
+            });
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     /**
@@ -57,15 +104,9 @@ public final class MetadataGroupListeners {
             }
             listeners.add(RaftPeer.newBuilder(peer)
                     .setStartupRole(RaftPeerRole.LISTENER).build());
-            SetConfigurationRequest request = new SetConfigurationRequest(CLIENT_ID, server.getId(), groupId,
-                    CALL_IDS.incrementAndGet(), voters, listeners);
-            return server.setConfigurationAsync(request).thenApply(reply -> {
-                if (!reply.isSuccess()) {
-                    throw new IllegalStateException("adding " + peer + " to the metadata group failed: "
-                            + reply.getException());
-                }
-                return null;
-            });
+            LOGGER.info("Metadata group: adding listener {} at {} (voters stay {})", peer.getId(), peer.getAddress(),
+                    ids(voters));
+            return setConfiguration(voters, listeners, "adding " + peer + " to");
         } catch (IOException e) {
             return CompletableFuture.failedFuture(e);
         }

@@ -320,6 +320,10 @@ public final class MetadataStateMachine extends BaseStateMachine {
             }
         } else if (command instanceof MetadataCommand.RegisterNode n) {
             NodeRecord known = s.nodes().get(n.node().id());
+            if (known != null && known.removed()) {
+                return MetadataReply.error(Errors.INVALID_REQUEST.code(), "node " + known.id()
+                        + " was removed from the cluster; a new node needs a new id");
+            }
             NodeRecord node = n.node().withState(NodeRecord.NodeState.UP)
                     .withMembership(known == null ? NodeRecord.Membership.ACTIVE : known.membership());
             if (known != null && known.incarnation() > node.incarnation()) {

@@ -9,7 +9,8 @@ import org.slf4j.LoggerFactory;
  * How the metadata state machine applies {@link MetadataCommand.SetNodeMembership}, in log order under its lock. What
  * depends on the state is checked here, so every replica decides the same: the node has a record, and a node becomes
  * DECOMMISSIONED only from DECOMMISSIONING and only once no partition (assignment or reassignment in progress) names
- * it. DECOMMISSIONING and ACTIVE are accepted from any membership.
+ * it; REMOVED only from DECOMMISSIONED while the node is DOWN; a REMOVED node stays so. DECOMMISSIONING and ACTIVE are
+ * accepted from any other membership.
  */
 final class NodeMembershipApply {
     private static final Logger LOGGER = LoggerFactory.getLogger(NodeMembershipApply.class);
@@ -22,6 +23,16 @@ final class NodeMembershipApply {
         if (known == null) {
             return MetadataReply.error(Errors.BROKER_ID_NOT_REGISTERED.code(), "node " + m.nodeId()
                     + " is not known to the cluster metadata");
+        }
+        if (known.removed() && m.membership() != Membership.REMOVED) {
+            return MetadataReply.error(Errors.INVALID_REQUEST.code(), "node " + m.nodeId()
+                    + " was removed from the cluster; a new node needs a new id");
+        }
+        if (m.membership() == Membership.REMOVED && !known.removed()
+                && (known.membership() != Membership.DECOMMISSIONED || known.isUp())) {
+            return MetadataReply.error(Errors.INVALID_REQUEST.code(), "node " + m.nodeId() + " is "
+                    + known.membership() + " and " + known.state() + "; only a DECOMMISSIONED node that is DOWN "
+                    + "(stopped) can be removed");
         }
         if (m.membership() == Membership.DECOMMISSIONED) {
             if (known.membership() != Membership.DECOMMISSIONING) {

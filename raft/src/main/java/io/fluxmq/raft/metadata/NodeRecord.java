@@ -16,9 +16,11 @@ public record NodeRecord(int id, String host, int kafkaPort, int raftPort, int h
     /**
      * Whether the node takes replicas. ACTIVE: placement may pick it. DECOMMISSIONING: the controller moves every
      * replica off it (and placement never picks it). DECOMMISSIONED: it holds no replica and placement never picks it;
-     * {@code recommission} makes it ACTIVE again. Encoded as its ordinal (0, 1, 2).
+     * {@code recommission} makes it ACTIVE again. REMOVED: a DECOMMISSIONED node that was stopped and removed; its
+     * record stays as a tombstone, so its id is no member even where a {@code cluster.nodes} still names it, and it
+     * cannot register again. Encoded as its ordinal (0, 1, 2, 3).
      */
-    public enum Membership { ACTIVE, DECOMMISSIONING, DECOMMISSIONED }
+    public enum Membership { ACTIVE, DECOMMISSIONING, DECOMMISSIONED, REMOVED }
 
     public NodeRecord {
         rack = rack == null ? "" : rack;
@@ -46,6 +48,10 @@ public record NodeRecord(int id, String host, int kafkaPort, int raftPort, int h
     /** Whether placement (new topics, partitions, decommission targets) may put replicas on this node. */
     public boolean placeable() {
         return membership == Membership.ACTIVE;
+    }
+
+    public boolean removed() {
+        return membership == Membership.REMOVED;
     }
 
     /** Whether this record carries anything older builds do not know (a rack, a membership other than ACTIVE). */

@@ -60,6 +60,26 @@ class NodeMembershipApplyTest {
     }
 
     @Test
+    void onlyAStoppedDecommissionedNodeIsRemovedAndStaysRemoved() {
+        sm.apply(new MetadataCommand.RegisterNode(node(1, 100, "a")));
+        MetadataReply active = sm.apply(new MetadataCommand.SetNodeMembership(1, Membership.REMOVED));
+        assertThat(active.errorCode()).isEqualTo(Errors.INVALID_REQUEST.code());
+        sm.apply(new MetadataCommand.SetNodeMembership(1, Membership.DECOMMISSIONING));
+        sm.apply(new MetadataCommand.SetNodeMembership(1, Membership.DECOMMISSIONED));
+        MetadataReply running = sm.apply(new MetadataCommand.SetNodeMembership(1, Membership.REMOVED));
+        assertThat(running.message()).contains("only a DECOMMISSIONED node that is DOWN");
+        sm.apply(new MetadataCommand.SetNodeState(1, 100, NodeState.DOWN));
+        assertThat(sm.apply(new MetadataCommand.SetNodeMembership(1, Membership.REMOVED)).isOk()).isTrue();
+        assertThat(membership(1)).isEqualTo(Membership.REMOVED);
+
+        assertThat(sm.apply(new MetadataCommand.SetNodeMembership(1, Membership.ACTIVE)).isOk()).isFalse();
+        MetadataReply again = sm.apply(new MetadataCommand.RegisterNode(node(1, 300, "a")));
+        assertThat(again.message()).contains("a new node needs a new id");
+        assertThat(sm.state().node(1).orElseThrow().incarnation()).isEqualTo(100);
+        assertThat(membership(1)).isEqualTo(Membership.REMOVED);
+    }
+
+    @Test
     void aRestartedNodeKeepsItsMembershipAndTakesItsNewRack() {
         sm.apply(new MetadataCommand.RegisterNode(node(1, 100, "a")));
         sm.apply(new MetadataCommand.SetNodeMembership(1, Membership.DECOMMISSIONING));
