@@ -23,9 +23,12 @@ import org.apache.kafka.common.TopicPartitionInfo;
 record ClusterView(String clusterId, Integer controller, Long metadataEpoch, List<NodeRow> nodes,
                    int topics, int partitions, List<PartitionRow> underReplicated, List<PartitionRow> leaderless) {
 
-    /** One node: addresses, state, heartbeat age (null when unknown) and role, and what it holds. */
+    /**
+     * One node: addresses, state, heartbeat age (null when unknown) and role, what it holds, its rack (null for none)
+     * and membership (ACTIVE, DECOMMISSIONING, DECOMMISSIONED; null without the control service).
+     */
     record NodeRow(int id, String kafkaAddress, String controlAddress, String state, Long heartbeatAgeMs,
-                   String role, int replicas, int leaders) {
+                   String role, int replicas, int leaders, String rack, String membership) {
     }
 
     /** One partition's replica state. */
@@ -89,7 +92,8 @@ record ClusterView(String clusterId, Integer controller, Long metadataEpoch, Lis
                 int[] c = counts.getOrDefault(n.getNodeId(), new int[2]);
                 nodes.add(new NodeRow(n.getNodeId(), NodesCommand.kafkaAddress(n), NodesCommand.controlAddress(n),
                         NodesCommand.state(n), n.getLastHeartbeatAgeMs() < 0 ? null : n.getLastHeartbeatAgeMs(),
-                        NodesCommand.role(control, n), c[0], c[1]));
+                        NodesCommand.role(control, n), c[0], c[1], n.getRack().isEmpty() ? null : n.getRack(),
+                        NodeCommand.membership(n)));
             }
         } else {
             controllerId = controller == null || controller.isEmpty() ? null : controller.id();
@@ -103,7 +107,8 @@ record ClusterView(String clusterId, Integer controller, Long metadataEpoch, Lis
                 int[] c = counts.getOrDefault(id, new int[2]);
                 Node b = live.get(id);
                 nodes.add(new NodeRow(id, b == null ? null : b.host() + ":" + b.port(), null, up ? "UP" : "DOWN",
-                        null, id.equals(controllerId) ? "controller (leader)" : "-", c[0], c[1]));
+                        null, id.equals(controllerId) ? "controller (leader)" : "-", c[0], c[1],
+                        b == null ? null : b.rack(), null));
             });
         }
         return new ClusterView(clusterId, controllerId, epoch, nodes, topics.size(), partitions, under, leaderless);
@@ -120,7 +125,8 @@ record ClusterView(String clusterId, Integer controller, Long metadataEpoch, Lis
             problems.add("no metadata controller leader");
         }
         for (NodeRow n : nodes) {
-            if (!n.state().equals("UP")) {
+            // a decommissioned node holds nothing: stopping it for good is what comes next, not a problem
+            if (!n.state().equals("UP") && !"DECOMMISSIONED".equals(n.membership())) {
                 problems.add("node " + n.id() + " is " + n.state());
             }
         }
@@ -144,11 +150,14 @@ record ClusterView(String clusterId, Integer controller, Long metadataEpoch, Lis
         sb.append("cluster ").append(clusterId).append(", controller ")
                 .append(controller == null ? "unknown" : controller)
                 .append(metadataEpoch == null ? "" : ", metadata epoch " + metadataEpoch).append('\n');
-        Table t = new Table("ID", "ADDRESS", "STATE", "CONTROL", "LAST HEARTBEAT", "ROLE", "REPLICAS", "LEADERS");
+        // id, address, state first: docker compose's check reads them
+        Table t = new Table("ID", "ADDRESS", "STATE", "CONTROL", "LAST HEARTBEAT", "ROLE", "REPLICAS", "LEADERS",
+                "RACK", "MEMBERSHIP");
         for (NodeRow n : nodes) {
             t.row(n.id(), n.kafkaAddress(), n.state(), n.controlAddress(),
                     n.heartbeatAgeMs() == null ? "unknown" : String.format(Locale.ROOT, "%.1f s ago",
-                            n.heartbeatAgeMs() / 1000.0), n.role(), n.replicas(), n.leaders());
+                            n.heartbeatAgeMs() / 1000.0), n.role(), n.replicas(), n.leaders(), n.rack(),
+                    n.membership());
         }
         sb.append(t.render());
         sb.append(String.format(Locale.ROOT, "%d topics, %d partitions, %d under-replicated, %d without a leader%n", topics,
@@ -185,6 +194,8 @@ record ClusterView(String clusterId, Integer controller, Long metadataEpoch, Lis
             node.put("role", n.role());
             node.put("replicas", n.replicas());
             node.put("leaders", n.leaders());
+            node.put("rack", n.rack());
+            node.put("membership", n.membership());
             ns.add(node);
         }
         m.put("nodes", ns);

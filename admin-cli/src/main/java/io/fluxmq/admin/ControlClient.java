@@ -1,6 +1,8 @@
 package io.fluxmq.admin;
 
 import io.fluxmq.control.v1.ControlServiceGrpc;
+import io.fluxmq.control.v1.ControllerReply;
+import io.fluxmq.control.v1.SetNodeMembershipRequest;
 import io.fluxmq.control.v1.DescribeNodesReply;
 import io.fluxmq.control.v1.DescribeNodesRequest;
 import io.grpc.ManagedChannel;
@@ -29,6 +31,30 @@ final class ControlClient {
                 return ControlServiceGrpc.newBlockingStub(channel)
                         .withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS)
                         .describeNodes(DescribeNodesRequest.getDefaultInstance());
+            } catch (StatusRuntimeException e) {
+                failures.add(address + ": " + e.getStatus().getCode()
+                        + (e.getStatus().getDescription() == null ? "" : " " + e.getStatus().getDescription()));
+            } finally {
+                channel.shutdownNow();
+            }
+        }
+        throw AdminException.unreachable("no node answered: " + String.join("; ", failures)
+                + " (is the cluster running? --bootstrap takes the control port, 9292 by default)");
+    }
+
+    /**
+     * SetNodeMembership (decommission, recommission) through the first address that answers; that node forwards it
+     * to the controller leader.
+     *
+     * @throws AdminException {@link AdminException#UNREACHABLE} when no address answered
+     */
+    static ControllerReply setNodeMembership(List<String> addresses, long timeoutMs, SetNodeMembershipRequest request) {
+        List<String> failures = new ArrayList<>();
+        for (String address : addresses) {
+            ManagedChannel channel = NettyChannelBuilder.forTarget(address).usePlaintext().build();
+            try {
+                return ControlServiceGrpc.newBlockingStub(channel)
+                        .withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS).setNodeMembership(request);
             } catch (StatusRuntimeException e) {
                 failures.add(address + ": " + e.getStatus().getCode()
                         + (e.getStatus().getDescription() == null ? "" : " " + e.getStatus().getDescription()));

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
  * {@code cluster health}, not healthy), 2 bad usage, 3 the cluster could not be reached.
  */
 @Command(name = "fluxmq-admin", mixinStandardHelpOptions = true,
-        subcommands = {ClusterCommand.class, NodesCommand.class, TopicCommand.class, GroupCommand.class,
+        subcommands = {ClusterCommand.class, NodeCommand.class, NodesCommand.class, TopicCommand.class, GroupCommand.class,
                 PartitionCommand.class, LeadersCommand.class, RaftCommand.class},
         description = "Administers a FluxMQ cluster through its gRPC control service and the Kafka Admin API.")
 public final class FluxmqAdmin implements Runnable {
@@ -42,6 +42,6 @@ public final class FluxmqAdmin implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(),
-                "missing command (try: cluster status, cluster health, topic, group, partition, leaders, raft, nodes)");
+                "missing command (try: cluster status, cluster health, node, topic, group, partition, leaders, raft, nodes)");
     }
 }

@@ -10,8 +10,9 @@ import java.util.Map;
 import picocli.CommandLine.Command;
 
 /**
- * {@code fluxmq-admin nodes} (also {@code node list}): every node with its address, UP/DOWN state and last heartbeat
- * age, from the control service (DescribeNodes).
+ * {@code fluxmq-admin nodes}: every node with its address, UP/DOWN state and last heartbeat age, from the control
+ * service (DescribeNodes). Kept as it was; {@code node list} ({@link NodeCommand}) shows racks, membership and replica
+ * counts too.
  */
 @Command(name = "nodes", mixinStandardHelpOptions = true,
         description = "Lists the cluster's nodes: id, Kafka address, state, age of the last heartbeat, role.")

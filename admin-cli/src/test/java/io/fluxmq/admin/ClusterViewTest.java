@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.fluxmq.control.v1.DescribeNodesReply;
 import io.fluxmq.control.v1.NodeEndpoint;
 import io.fluxmq.control.v1.NodeInfo;
+import io.fluxmq.control.v1.NodeMembership;
 import io.fluxmq.control.v1.NodeState;
 import java.util.Arrays;
 import java.util.List;
@@ -27,6 +28,7 @@ class ClusterViewTest {
         for (int i = 0; i < 3; i++) {
             b.addNodes(NodeInfo.newBuilder().setNodeId(i).setController(true)
                     .setState(i == 2 ? third : NodeState.NODE_STATE_UP).setLastHeartbeatAgeMs(i == 2 ? 7000 : 300)
+                    .setRack(i == 1 ? "rack-b" : "")
                     .setEndpoint(NodeEndpoint.newBuilder().setHost("10.0.0." + (i + 1)).setKafkaPort(9092)
                             .setControlPort(9292)));
         }
@@ -49,6 +51,7 @@ class ClusterViewTest {
                 topicsWithNode2Out());
         assertThat(v.nodes()).extracting(ClusterView.NodeRow::replicas).containsExactly(3, 3, 3);
         assertThat(v.nodes()).extracting(ClusterView.NodeRow::leaders).containsExactly(2, 1, 0);
+        assertThat(v.nodes()).extracting(ClusterView.NodeRow::rack).containsExactly(null, "rack-b", null);
         assertThat(v.underReplicated()).extracting(r -> r.topic() + "-" + r.partition())
                 .containsExactly("orders-0", "orders-1", "orders-2");
         assertThat(v.leaderless()).extracting(r -> r.topic() + "-" + r.partition()).containsExactly("orders-2");
@@ -57,9 +60,9 @@ class ClusterViewTest {
         String[] lines = v.format().split("\n");
         assertThat(lines[0]).isEqualTo("cluster c1, controller 0, metadata epoch 17");
         assertThat(lines[1].split("\\s{2,}")).containsExactly("ID", "ADDRESS", "STATE", "CONTROL", "LAST HEARTBEAT",
-                "ROLE", "REPLICAS", "LEADERS");
+                "ROLE", "REPLICAS", "LEADERS", "RACK", "MEMBERSHIP");
         assertThat(lines[2].split("\\s{2,}")).containsExactly("0", "10.0.0.1:9092", "UP", "10.0.0.1:9292",
-                "0.3 s ago", "controller (leader)", "3", "2");
+                "0.3 s ago", "controller (leader)", "3", "2", "-", "ACTIVE");
         // the row starts as docker compose's check expects: id, address, state
         assertThat(lines[4]).matches("^2 +10\\.0\\.0\\.3:9092 +DOWN .*");
         assertThat(lines[5]).isEqualTo("2 topics, 4 partitions, 3 under-replicated, 1 without a leader");
@@ -80,6 +83,20 @@ class ClusterViewTest {
                 List.of(new TopicDescription("t", false, List.of(p0), Set.of(), Uuid.randomUuid())));
         assertThat(v.problems()).isEmpty();
         assertThat(v.format()).doesNotContain("UNDER-REPLICATED");
+    }
+
+    @Test
+    void aDecommissionedNodeThatIsDownIsNoProblem() {
+        DescribeNodesReply.Builder b = nodes(NodeState.NODE_STATE_DOWN).toBuilder();
+        b.setNodes(2, b.getNodes(2).toBuilder().setMembership(NodeMembership.NODE_MEMBERSHIP_DECOMMISSIONED));
+        TopicPartitionInfo p0 = new TopicPartitionInfo(0, N1, List.of(N0, N1), List.of(N1, N0));
+        ClusterView v = ClusterView.of(b.build(), "c1", N0, List.of(N0, N1),
+                List.of(new TopicDescription("t", false, List.of(p0), Set.of(), Uuid.randomUuid())));
+        assertThat(v.nodes().get(2).membership()).isEqualTo("DECOMMISSIONED");
+        assertThat(v.problems()).isEmpty();
+        assertThat(ClusterView.of(nodes(NodeState.NODE_STATE_DOWN), "c1", N0, List.of(N0, N1),
+                List.of(new TopicDescription("t", false, List.of(p0), Set.of(), Uuid.randomUuid()))).problems())
+                .as("an ACTIVE node that is DOWN is one").containsExactly("node 2 is DOWN");
     }
 
     @Test

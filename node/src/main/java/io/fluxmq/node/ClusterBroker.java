@@ -67,20 +67,22 @@ final class ClusterBroker implements BrokerServices {
     private final BrokerConfigs brokerConfigs;
     private final Executor admin;
     private final Reassignments reassignments;
+    private final Members members;
     private long nextProducerId;
     private long producerIdBlockEnd;
     private volatile LeaderTransfers transfers;
     private final Authorization authorization;
 
     ClusterBroker(NodeConfig config, RaftNode raft, MetadataClient metadata, TopicConfigs topicConfigs,
-                  Executor admin) {
+                  Executor admin, Members members) {
         this.config = config;
+        this.members = members;
         this.raft = raft;
         this.metadata = metadata;
         this.topicConfigs = topicConfigs;
         this.brokerConfigs = new BrokerConfigs(config);
         this.admin = admin;
-        this.reassignments = new Reassignments(config, this::state, metadata::submit);
+        this.reassignments = new Reassignments(members, this::state, metadata::submit);
         if (config.authorizer().enabled()) {
             AclAuthorizer acls = new AclAuthorizer(config.authorizer());
             raft.metadata().addListener(s -> acls.update(s.acls())); // a new index only when the ACLs change
@@ -128,20 +130,23 @@ final class ClusterBroker implements BrokerServices {
     }
 
     /**
-     * Every node of cluster.nodes except those the controller marked DOWN (Kafka lists live brokers only), at its
-     * cluster.nodes address, or, for clients of another listener, at its address there (listener.name.*.nodes,
-     * kafka.external.nodes).
+     * Every member ({@link Members}: registered in metadata or in cluster.nodes) except those the controller marked
+     * DOWN (Kafka lists live brokers only), at the Kafka address it registered (its cluster.nodes entry until it
+     * registers), or, for clients of another listener, at its address there (listener.name.*.nodes,
+     * kafka.external.nodes); with the rack it registered ({@code broker.rack}).
      */
     @Override
     public List<BrokerEndpoint> brokers(String listener) {
         Set<Integer> down = state().downNodes();
         Map<Integer, InetSocketAddress> addresses = config.listenerNodes(listener);
         List<BrokerEndpoint> out = new ArrayList<>();
-        for (ClusterMember m : config.members()) {
-            if (!down.contains(m.id())) {
-                InetSocketAddress a = addresses.get(m.id());
-                out.add(a == null ? new BrokerEndpoint(m.id(), m.host(), m.kafkaPort(), null)
-                        : new BrokerEndpoint(m.id(), a.getHostString(), a.getPort(), null));
+        for (int id : members.ids()) {
+            ClusterMember m = members.member(id);
+            if (m != null && !down.contains(id)) {
+                InetSocketAddress a = addresses.get(id);
+                String rack = members.rack(id);
+                out.add(a == null ? new BrokerEndpoint(id, m.host(), m.kafkaPort(), rack)
+                        : new BrokerEndpoint(id, a.getHostString(), a.getPort(), rack));
             }
         }
         return out;
@@ -224,19 +229,20 @@ final class ClusterBroker implements BrokerServices {
             return CompletableFuture.failedFuture(new AdminException(Errors.INVALID_PARTITIONS,
                     "number of partitions must be larger than 0"));
         }
-        int nodes = config.members().size();
+        Map<Integer, String> placeable = members.placeable();
+        int nodes = placeable.size();
         if (replicationFactor <= 0 || replicationFactor > nodes) {
             return CompletableFuture.failedFuture(new AdminException(Errors.INVALID_REPLICATION_FACTOR,
-                    "replication factor " + replicationFactor + " is not possible with " + nodes + " nodes"));
+                    "replication factor " + replicationFactor + " is not possible with " + nodes
+                            + " nodes that take replicas (decommissioned nodes do not)"));
         }
         try {
             topicConfigs.validate(configs, replicationFactor);
         } catch (AdminException e) {
             return CompletableFuture.failedFuture(e);
         }
-        List<Integer> ids = config.members().stream().map(ClusterMember::id).toList();
         TopicRecord topic = new TopicRecord(name, Uuid.randomUuid(), replicationFactor, configs,
-                Topic.isInternal(name), Placement.assign(name, 0, partitions, replicationFactor, ids));
+                Topic.isInternal(name), Placement.assign(name, 0, partitions, replicationFactor, placeable));
         if (validateOnly) {
             return CompletableFuture.completedFuture(info(topic));
         }
@@ -318,9 +324,14 @@ final class ClusterBroker implements BrokerServices {
         if (validateOnly) {
             return CompletableFuture.completedFuture(null);
         }
-        List<Integer> ids = config.members().stream().map(ClusterMember::id).toList();
+        Map<Integer, String> placeable = members.placeable();
+        if (topic.get().replicationFactor() > placeable.size()) {
+            return CompletableFuture.failedFuture(new AdminException(Errors.INVALID_REPLICATION_FACTOR,
+                    "replication factor " + topic.get().replicationFactor() + " of " + name + " is not possible with "
+                            + placeable.size() + " nodes that take replicas"));
+        }
         List<List<Integer>> added = Placement.assign(name, current, totalCount - current,
-                topic.get().replicationFactor(), ids);
+                topic.get().replicationFactor(), placeable);
         return metadata.submit(new MetadataCommand.AddPartitions(name, added))
                 .thenComposeAsync(r -> awaitLeaders(name, current, totalCount), admin);
     }

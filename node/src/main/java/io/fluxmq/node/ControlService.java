@@ -6,6 +6,8 @@ import io.fluxmq.control.v1.DescribeNodesReply;
 import io.fluxmq.control.v1.DescribeNodesRequest;
 import io.fluxmq.control.v1.HeartbeatRequest;
 import io.fluxmq.control.v1.RegisterRequest;
+import io.fluxmq.control.v1.SetNodeMembershipRequest;
+import io.fluxmq.raft.metadata.NodeRecord;
 import io.grpc.CallOptions;
 import io.grpc.Status;
 import io.grpc.stub.ClientCalls;
@@ -19,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * The gRPC {@code ControlService} of this node. Register and Heartbeat go to the {@link NodeController} (which
  * answers {@code NOT_CONTROLLER} with the leader's address unless this node is the metadata leader). DescribeNodes
  * is forwarded to the controller leader so the heartbeat ages are real; if that fails it is answered from this
- * node's copy of the metadata. Never blocks a gRPC thread.
+ * node's copy of the metadata. SetNodeMembership (decommission, recommission) is forwarded to the controller leader.
+ * Never blocks a gRPC thread.
  */
 final class ControlService implements ControlServiceGrpc.AsyncService {
     private static final Logger LOGGER = LoggerFactory.getLogger(ControlService.class);
@@ -71,6 +74,49 @@ final class ControlService implements ControlServiceGrpc.AsyncService {
                                 Status.fromThrowable(t));
                         peers.discard(leader);
                         complete(CompletableFuture.completedFuture(controller.describe()), reply);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        complete(CompletableFuture.completedFuture(answer), reply);
+                    }
+                });
+    }
+
+    @Override
+    public void setNodeMembership(SetNodeMembershipRequest request, StreamObserver<ControllerReply> reply) {
+        NodeRecord.Membership membership;
+        switch (request.getMembership()) {
+            case NODE_MEMBERSHIP_ACTIVE -> membership = NodeRecord.Membership.ACTIVE;
+            case NODE_MEMBERSHIP_DECOMMISSIONING -> membership = NodeRecord.Membership.DECOMMISSIONING;
+            case NODE_MEMBERSHIP_REMOVED -> membership = NodeRecord.Membership.REMOVED;
+            default -> {
+                reply.onError(Status.INVALID_ARGUMENT.withDescription("membership must be ACTIVE (recommission), "
+                        + "DECOMMISSIONING (decommission) or REMOVED (remove), not " + request.getMembership())
+                        .asRuntimeException());
+                return;
+            }
+        }
+        int leader = leadership.leaderId();
+        if (request.getNoForward() || leadership.readyLeaderTerm() >= 0 || leader < 0 || leader == nodeId) {
+            complete(controller.setMembership(request.getNodeId(), membership), reply);
+            return;
+        }
+        ClientCalls.asyncUnaryCall(peers.channel(leader).newCall(ControlServiceGrpc.SET_NODE_MEMBERSHIP,
+                        CallOptions.DEFAULT.withDeadlineAfter(FORWARD_TIMEOUT_MS, TimeUnit.MILLISECONDS)),
+                request.toBuilder().setNoForward(true).build(), new StreamObserver<>() {
+                    private ControllerReply answer;
+
+                    @Override
+                    public void onNext(ControllerReply value) {
+                        answer = value;
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        peers.discard(leader);
+                        reply.onError(Status.UNAVAILABLE.withDescription("controller leader " + leader
+                                + " did not answer: " + Status.fromThrowable(t)).asRuntimeException());
                     }
 
                     @Override

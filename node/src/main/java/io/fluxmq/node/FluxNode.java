@@ -47,6 +47,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -101,6 +102,8 @@ public final class FluxNode implements Closeable {
     private ScheduledExecutorService reconcilerThread;
     private Reconciler reconciler;
     private ScheduledExecutorService reassignmentThread;
+    private Members members;
+    private static final long DECOMMISSION_TICK_MS = 1_000;
 
     /** A node that closes itself if its Raft server closes underneath it. */
     public FluxNode(NodeConfig config) {
@@ -128,7 +131,8 @@ public final class FluxNode implements Closeable {
         TopicConfigs topicConfigs = new TopicConfigs(config);
         metrics = new NodeMetrics(config.nodeId());
         raft = new RaftNode(config.raft());
-        raft.setSnapshotSource(new HttpSnapshotSource(config));
+        members = new Members(config, () -> raft.metadata().state());
+        raft.setSnapshotSource(new HttpSnapshotSource(members));
         raft.setCommitLatencyRecorder(metrics.commitLatency());
         http = new NodeHttpServer(config.httpHost(), config.httpPort(), raft,
                 () -> fenced != null ? fenced : kafka == null ? "starting" : null, metrics);
@@ -149,16 +153,16 @@ public final class FluxNode implements Closeable {
         metadataClient = new MetadataClient(RaftGroup.valueOf(RaftNode.METADATA_GROUP, voters),
                 raft.clientProperties());
         reconcilerThread = Executors.newSingleThreadScheduledExecutor(named("fluxmq-reconciler"));
-        reconciler = new Reconciler(config.nodeId(), new RaftPartitions(raft), ids -> Reconciler.peers(config, ids),
+        reconciler = new Reconciler(config.nodeId(), new RaftPartitions(raft), ids -> Reconciler.peers(members, ids),
                 topicConfigs::segmentConfig,
                 () -> metadataClient.submit(new MetadataCommand.Barrier()).thenApply(MetadataReply::value),
                 raft.metadata()::awaitApplied, reconcilerThread, Reconciler.Delayer.of(reconcilerThread));
         raft.metadata().addListener(reconciler::onMetadata);
         reconciler.start();
-        broker = new ClusterBroker(config, raft, metadataClient, topicConfigs, admin);
+        broker = new ClusterBroker(config, raft, metadataClient, topicConfigs, admin, members);
         reassignmentThread = Executors.newSingleThreadScheduledExecutor(named("fluxmq-reassign"));
         ReassignmentDriver reassignments = new ReassignmentDriver(config.nodeId(), raft, raft.metadata()::state,
-                ids -> Reconciler.peers(config, ids), metadataClient::submit, config.electionTimeoutMin().toMillis(),
+                ids -> Reconciler.peers(members, ids), metadataClient::submit, config.electionTimeoutMin().toMillis(),
                 reassignmentThread);
         raft.metadata().addListener(reassignments::onMetadata);
         reassignments.start();
@@ -216,10 +220,26 @@ public final class FluxNode implements Closeable {
      */
     private void startControlPlane() throws IOException {
         MetadataLeadership leadership = new MetadataLeadership(raft);
-        NodeController controller = new NodeController(config, leadership, () -> raft.metadata().state(),
-                metadataClient::submit, () -> System.nanoTime() / 1_000_000);
+        NodeController.MetadataGroup metadataGroup = new NodeController.MetadataGroup() {
+            @Override
+            public CompletableFuture<Void> ensureMember(ClusterMember node) {
+                return raft.metadataListeners().ensureMember(RaftPeer.newBuilder().setId(RaftNode.peerId(node.id()))
+                        .setAddress(node.host() + ":" + node.raftPort()).build());
+            }
+
+            @Override
+            public CompletableFuture<Void> removeListener(int nodeId) {
+                return raft.metadataListeners().removeListener(RaftNode.peerId(nodeId));
+            }
+        };
+        NodeController controller = new NodeController(config, members, metadataGroup, leadership,
+                () -> raft.metadata().state(), metadataClient::submit, () -> System.nanoTime() / 1_000_000);
         controlChannels = new ControlChannels(id -> id == config.nodeId() && control != null
-                ? config.member(id).host() + ":" + control.port() : config.member(id).controlAddress());
+                ? config.member(id).host() + ":" + control.port() : members.member(id).controlAddress());
+        Decommissioner decommissioner = new Decommissioner(leadership, () -> raft.metadata().state(), members,
+                metadataClient::submit, config.decommissionMaxMoves());
+        reassignmentThread.scheduleWithFixedDelay(decommissioner::tick, DECOMMISSION_TICK_MS, DECOMMISSION_TICK_MS,
+                TimeUnit.MILLISECONDS);
         LeaderTransfers transfers = new LeaderTransfers(config, raft, broker, controlChannels);
         broker.leaderTransfers(transfers);
         txnMarkers = new TxnMarkers(config.nodeId(), raft, broker, controlChannels, this::appendsOf);

@@ -39,7 +39,7 @@ final class HeartbeatAgent {
         this.config = config;
         ClusterMember self = config.member(config.nodeId());
         this.registration = RegisterRequest.newBuilder().setNodeId(config.nodeId()).setVersion(version)
-                .setIncarnation(incarnation)
+                .setIncarnation(incarnation).setRack(config.rack()).setClusterId(config.clusterId())
                 .setEndpoint(NodeEndpoint.newBuilder().setHost(self.host()).setKafkaPort(self.kafkaPort())
                         .setRaftPort(self.raftPort()).setHttpPort(self.httpPort()).setControlPort(self.controlPort()))
                 .build();

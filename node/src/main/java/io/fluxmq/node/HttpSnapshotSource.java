@@ -14,11 +14,11 @@ import org.apache.kafka.common.TopicPartition;
 
 /** {@link SnapshotSource} over the leader's {@link NodeHttpServer}. Thread-safe. */
 final class HttpSnapshotSource implements SnapshotSource {
-    private final NodeConfig config;
+    private final Members members;
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    HttpSnapshotSource(NodeConfig config) {
-        this.config = config;
+    HttpSnapshotSource(Members members) {
+        this.members = members;
     }
 
     @Override
@@ -32,7 +32,7 @@ final class HttpSnapshotSource implements SnapshotSource {
     }
 
     private ByteBuffer get(int node, TopicPartition tp, String what) throws IOException {
-        ClusterMember m = config.member(node);
+        ClusterMember m = members.member(node);
         if (m == null) {
             throw new IOException("unknown node " + node);
         }

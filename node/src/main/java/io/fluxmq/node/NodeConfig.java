@@ -47,7 +47,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                          int fetchSessionSlots, long fetchSessionEvictionMs, Duration raftPauseCloseThreshold,
                          int raftAppendMaxInFlight, ConnectionLimits connectionLimits,
                          int maxInFlightPerConnection, TxnConfig transactions, List<KafkaListener> listeners,
-                         AuthorizerConfig authorizer) {
+                         AuthorizerConfig authorizer, String rack, int decommissionMaxMoves) {
 
     /** Listener name of {@code kafka.port} when there is no external listener, and of the external listener. */
     public static final String EXTERNAL = "EXTERNAL";
@@ -91,6 +91,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put("control.port", "");                      // default: this node's cluster.nodes entry, else raft.port+100
         d.put("node.heartbeat.interval.ms", "1000");
         d.put("node.session.timeout.ms", "6000");
+        d.put("broker.rack", "");                       // Kafka's name; default: no rack
+        d.put("decommission.max.concurrent.moves", "2"); // partitions a decommission moves at once
         d.put("socket.request.max.bytes", "104857600");
         d.put(ConnectionLimits.MAX_IDLE_MS_KEY, Long.toString(ConnectionLimits.MAX_IDLE_MS_DEFAULT));
         d.put(ConnectionLimits.MAX_CONNECTIONS_KEY, Integer.toString(Integer.MAX_VALUE));
@@ -213,7 +215,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 r.longIn(FetchSessionCache.EVICTION_MS_KEY, 0, Long.MAX_VALUE),
                 Duration.ofMillis(r.longIn("raft.pause.close.threshold.ms", 1000, 86_400_000L)),
                 r.intIn("raft.append.max.in.flight", 0, 1024), connectionLimits(s, r),
-                r.intIn(KafkaFrontendConfig.MAX_IN_FLIGHT_KEY, 1, 1 << 20), null, List.of(), authorizer(s, r))
+                r.intIn(KafkaFrontendConfig.MAX_IN_FLIGHT_KEY, 1, 1 << 20), null, List.of(), authorizer(s, r),
+                s.get("broker.rack"), r.intIn("decommission.max.concurrent.moves", 1, 1000))
                 .withCluster(s, r, security);
     }
 
@@ -314,7 +317,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 raftWriteElementLimit, externalHost, externalPort, externalNodes(s, ids), fetchSessionSlots,
                 fetchSessionEvictionMs, raftPauseCloseThreshold, raftAppendMaxInFlight, connectionLimits,
                 maxInFlightPerConnection, transactions(r, s, members.size()), ListenerSettings.parse(s, security,
-                        nodeId, ids, !s.get("cluster.nodes").isEmpty(), externalNodes(s, ids)), authorizer);
+                        nodeId, ids, !s.get("cluster.nodes").isEmpty(), externalNodes(s, ids)), authorizer, rack,
+                decommissionMaxMoves);
     }
 
     private static TxnConfig transactions(Reader r, Map<String, String> s, int nodes) {

@@ -4,6 +4,7 @@ import io.fluxmq.control.v1.ControllerReply;
 import io.fluxmq.control.v1.DescribeNodesReply;
 import io.fluxmq.control.v1.NodeEndpoint;
 import io.fluxmq.control.v1.NodeInfo;
+import io.fluxmq.control.v1.NodeMembership;
 import io.fluxmq.control.v1.RegisterRequest;
 import io.fluxmq.control.v1.HeartbeatRequest;
 import io.fluxmq.raft.metadata.ClusterState;
@@ -11,15 +12,16 @@ import io.fluxmq.raft.metadata.MetadataCommand;
 import io.fluxmq.raft.metadata.MetadataReply;
 import io.fluxmq.raft.metadata.NodeRecord;
 import io.fluxmq.raft.metadata.NodeRecord.NodeState;
+import io.fluxmq.raft.metadata.TopicRecord;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
+import org.apache.kafka.common.TopicPartition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,7 +47,18 @@ final class NodeController {
         int leaderId();
     }
 
+    /** Changes the listeners of the metadata Raft group (the voters never change). */
+    interface MetadataGroup {
+        /** Adds a joining node as a listener; completes once it is a member. */
+        CompletableFuture<Void> ensureMember(ClusterMember node);
+
+        /** Takes a removed node out of the listeners; completes once it is none. */
+        CompletableFuture<Void> removeListener(int nodeId);
+    }
+
     private final NodeConfig config;
+    private final Members members;
+    private final MetadataGroup metadataGroup;
     private final Leadership leadership;
     private final Supplier<ClusterState> state;
     private final Function<MetadataCommand, CompletableFuture<MetadataReply>> submit;
@@ -56,9 +69,12 @@ final class NodeController {
     private long trackedTerm = -1;
     private long lastCheckMs = Long.MIN_VALUE;
 
-    NodeController(NodeConfig config, Leadership leadership, Supplier<ClusterState> state,
-                   Function<MetadataCommand, CompletableFuture<MetadataReply>> submit, LongSupplier clockMs) {
+    NodeController(NodeConfig config, Members members, MetadataGroup metadataGroup, Leadership leadership,
+                   Supplier<ClusterState> state, Function<MetadataCommand, CompletableFuture<MetadataReply>> submit,
+                   LongSupplier clockMs) {
         this.config = config;
+        this.members = members;
+        this.metadataGroup = metadataGroup;
         this.leadership = leadership;
         this.state = state;
         this.submit = submit;
@@ -81,8 +97,8 @@ final class NodeController {
     }
 
     private void startGrace(long now) {
-        for (ClusterMember m : config.members()) {
-            lastHeardMs.put(m.id(), now);
+        for (int id : members.ids()) {
+            lastHeardMs.put(id, now);
         }
     }
 
@@ -105,63 +121,128 @@ final class NodeController {
             lastCheckMs = now;
         }
         ClusterState s = state.get();
-        for (ClusterMember m : config.members()) {
-            if (m.id() == config.nodeId()) {
+        for (int id : members.ids()) {
+            if (id == config.nodeId()) {
                 continue;
             }
-            NodeRecord record = s.node(m.id()).orElse(null);
+            NodeRecord record = s.node(id).orElse(null);
             long incarnation = record == null ? NodeRecord.NEVER_REGISTERED : record.incarnation();
             long silentMs;
             synchronized (this) {
-                silentMs = now - lastHeardMs.getOrDefault(m.id(), now);
-                if (silentMs <= sessionTimeoutMs || (record != null && !record.isUp()) || !pendingDown.add(m.id())) {
+                silentMs = now - lastHeardMs.getOrDefault(id, now);
+                if (silentMs <= sessionTimeoutMs || (record != null && !record.isUp()) || !pendingDown.add(id)) {
                     continue;
                 }
             }
-            LOGGER.warn("Node {} sent no heartbeat for {} ms (session timeout {} ms); marking it DOWN", m.id(),
+            LOGGER.warn("Node {} sent no heartbeat for {} ms (session timeout {} ms); marking it DOWN", id,
                     silentMs, sessionTimeoutMs);
-            submit.apply(new MetadataCommand.SetNodeState(m.id(), incarnation, NodeState.DOWN))
+            submit.apply(new MetadataCommand.SetNodeState(id, incarnation, NodeState.DOWN))
                     .whenComplete((r, e) -> {
                         synchronized (this) {
-                            pendingDown.remove(m.id());
+                            pendingDown.remove(id);
                         }
                         if (e != null) {
-                            LOGGER.info("Could not mark node {} DOWN: {}", m.id(), e.toString());
+                            LOGGER.info("Could not mark node {} DOWN: {}", id, e.toString());
                         }
                     });
         }
     }
 
-    /** The answer to a request that this controller must not serve (not the leader, unknown node), or null. */
-    private ControllerReply refusal(int nodeId, long now) {
-        if (syncTerm(now) < 0) {
-            return notController();
-        }
-        if (config.member(nodeId) == null) {
-            return reply(ControllerReply.Status.STATUS_REJECTED, "node " + nodeId + " is not in cluster.nodes");
-        }
-        return null;
+    /** The answer to a request that this controller must not serve (not the leader), or null. */
+    private ControllerReply refusal(long now) {
+        return syncTerm(now) < 0 ? notController() : null;
     }
 
+    /**
+     * Records a node's registration. A node id neither in this node's {@code cluster.nodes} nor in metadata is a node
+     * joining the running cluster: it is first added to the metadata Raft group as a listener (so it receives the
+     * metadata; the voters stay {@code controller.nodes}), then registered, and from then on a member every node knows
+     * from metadata. A node of another cluster (its cluster id differs) is refused.
+     */
     CompletableFuture<ControllerReply> register(RegisterRequest request) {
         long now = clockMs.getAsLong();
-        ControllerReply refused = refusal(request.getNodeId(), now);
+        ControllerReply refused = refusal(now);
         if (refused != null) {
             return CompletableFuture.completedFuture(refused);
         }
+        if (!request.getClusterId().isEmpty() && !request.getClusterId().equals(config.clusterId())) {
+            return CompletableFuture.completedFuture(reply(ControllerReply.Status.STATUS_REJECTED, "node "
+                    + request.getNodeId() + " is configured for cluster " + request.getClusterId() + ", this is cluster "
+                    + config.clusterId() + " (set cluster.id=" + config.clusterId() + " on a joining node)"));
+        }
         NodeEndpoint e = request.getEndpoint();
+        NodeRecord known = state.get().node(request.getNodeId()).orElse(null);
+        if (known != null && known.removed()) {
+            return CompletableFuture.completedFuture(reply(ControllerReply.Status.STATUS_REJECTED, "node "
+                    + known.id() + " was removed from the cluster; start the node with a new node.id and an empty "
+                    + "data dir"));
+        }
         NodeRecord record = new NodeRecord(request.getNodeId(), e.getHost(), e.getKafkaPort(), e.getRaftPort(),
-                e.getHttpPort(), e.getControlPort(), request.getVersion(), request.getIncarnation(), NodeState.UP);
+                e.getHttpPort(), e.getControlPort(), request.getVersion(), request.getIncarnation(), NodeState.UP,
+                request.getRack(), known == null ? NodeRecord.Membership.ACTIVE : known.membership());
         heard(record.id(), now);
-        if (state.get().node(record.id()).filter(record::equals).isPresent()) {
+        if (record.equals(known)) {
             return CompletableFuture.completedFuture(accepted());
         }
-        return commit(new MetadataCommand.RegisterNode(record));
+        if (known == null && config.member(record.id()) == null) {
+            LOGGER.info("Node {} at {}:{} (rack '{}') joins the cluster", record.id(), record.host(), record.raftPort(),
+                    record.rack());
+        }
+        ClusterMember member = new ClusterMember(record.id(), record.host(), record.kafkaPort(), record.raftPort(),
+                record.httpPort(), record.controlPort());
+        return metadataGroup.ensureMember(member)
+                .thenCompose(v -> commit(new MetadataCommand.RegisterNode(record)))
+                .exceptionally(x -> reply(ControllerReply.Status.STATUS_REJECTED,
+                        "adding node " + record.id() + " to the metadata group failed: " + rootMessage(x)));
+    }
+
+    /**
+     * Decommissions (DECOMMISSIONING) or recommissions (ACTIVE) a node; the {@link Decommissioner} then moves its
+     * replicas. Refused when the node is unknown, or when decommissioning it would leave fewer nodes that take replicas
+     * than a partition on it has replicas.
+     */
+    CompletableFuture<ControllerReply> setMembership(int nodeId, NodeRecord.Membership membership) {
+        ControllerReply refused = refusal(clockMs.getAsLong());
+        if (refused != null) {
+            return CompletableFuture.completedFuture(refused);
+        }
+        ClusterState s = state.get();
+        NodeRecord known = s.node(nodeId).orElse(null);
+        if (known == null || !known.registered()) {
+            return CompletableFuture.completedFuture(reply(ControllerReply.Status.STATUS_REJECTED, "node " + nodeId
+                    + " has never registered with the cluster"));
+        }
+        if (membership == NodeRecord.Membership.DECOMMISSIONING && known.placeable()) {
+            int remaining = members.placeable().size() - 1;
+            int needed = s.partitionsOn(nodeId).stream().mapToInt(tp -> s.targetReplicas(tp).size()).max().orElse(0);
+            if (needed > remaining) {
+                return CompletableFuture.completedFuture(reply(ControllerReply.Status.STATUS_REJECTED, "node "
+                        + nodeId + " holds replicas of partitions with " + needed + " replicas, but only " + remaining
+                        + " other nodes take replicas; add a node first"));
+            }
+        }
+        if (membership == NodeRecord.Membership.DECOMMISSIONING && !known.placeable() && !known.removed()) {
+            return CompletableFuture.completedFuture(accepted()); // already on its way out, or out
+        }
+        if (membership == NodeRecord.Membership.REMOVED && !known.removed()) {
+            if (known.membership() != NodeRecord.Membership.DECOMMISSIONED || known.isUp()) {
+                return CompletableFuture.completedFuture(reply(ControllerReply.Status.STATUS_REJECTED, "node "
+                        + nodeId + " is " + known.membership() + " and " + known.state() + "; decommission it, "
+                        + "stop it (the controller marks it DOWN after node.session.timeout.ms), then remove it"));
+            }
+            LOGGER.info("Node {}: removing it from the cluster", nodeId);
+            return metadataGroup.removeListener(nodeId)
+                    .thenCompose(v -> commitChecked(new MetadataCommand.SetNodeMembership(nodeId, membership)))
+                    .exceptionally(x -> reply(ControllerReply.Status.STATUS_REJECTED, "removing node " + nodeId
+                            + " from the metadata group failed: " + rootMessage(x)));
+        }
+        LOGGER.info("Node {}: {} requested (was {})", nodeId, membership, known.membership());
+        return commitChecked(new MetadataCommand.SetNodeMembership(nodeId, membership));
     }
 
     CompletableFuture<ControllerReply> heartbeat(HeartbeatRequest request) {
         long now = clockMs.getAsLong();
-        ControllerReply refused = refusal(request.getNodeId(), now);
+        ControllerReply refused = refusal(now);
         if (refused != null) {
             return CompletableFuture.completedFuture(refused);
         }
@@ -184,6 +265,13 @@ final class NodeController {
                 : reply(ControllerReply.Status.STATUS_REJECTED, "metadata write failed: " + rootMessage(e)));
     }
 
+    /** As {@link #commit}, but a command the state machine refused is REJECTED with its reason. */
+    private CompletableFuture<ControllerReply> commitChecked(MetadataCommand command) {
+        return submit.apply(command).handle((r, e) -> e != null
+                ? reply(ControllerReply.Status.STATUS_REJECTED, "metadata write failed: " + rootMessage(e))
+                : !r.isOk() ? reply(ControllerReply.Status.STATUS_REJECTED, r.message()) : accepted());
+    }
+
     private static String rootMessage(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && (t instanceof java.util.concurrent.CompletionException)) {
@@ -197,8 +285,16 @@ final class NodeController {
         long now = clockMs.getAsLong();
         boolean leader = syncTerm(now) >= 0;
         ClusterState s = state.get();
-        Set<Integer> ids = new TreeSet<>(s.nodes().keySet());
-        config.members().forEach(m -> ids.add(m.id()));
+        Set<Integer> ids = members.ids();
+        Map<Integer, Integer> replicaCounts = new HashMap<>();
+        Map<Integer, Integer> leaderCounts = new HashMap<>();
+        for (TopicRecord t : s.topics().values()) {
+            for (int p = 0; p < t.partitions(); p++) {
+                TopicPartition tp = new TopicPartition(t.name(), p);
+                s.replicas(tp).forEach(id -> replicaCounts.merge(id, 1, Integer::sum));
+                s.leader(tp).ifPresent(l -> leaderCounts.merge(l.leader(), 1, Integer::sum));
+            }
+        }
         DescribeNodesReply.Builder out = DescribeNodesReply.newBuilder()
                 .setControllerId(leadership.leaderId()).setMetadataEpoch(s.version()).setAnsweredBy(config.nodeId());
         for (int id : ids) {
@@ -206,7 +302,11 @@ final class NodeController {
             ClusterMember member = config.member(id);
             NodeInfo.Builder info = NodeInfo.newBuilder().setNodeId(id)
                     .setController(config.controllerIds().contains(id))
-                    .setLastHeartbeatAgeMs(leader ? ageMs(id, now) : -1);
+                    .setLastHeartbeatAgeMs(leader ? ageMs(id, now) : -1)
+                    .setRack(record == null ? "" : record.rack())
+                    .setMembership(membership(record))
+                    .setReplicaCount(replicaCounts.getOrDefault(id, 0))
+                    .setLeaderCount(leaderCounts.getOrDefault(id, 0));
             if (record != null && record.incarnation() != NodeRecord.NEVER_REGISTERED) {
                 info.setEndpoint(NodeEndpoint.newBuilder().setHost(record.host()).setKafkaPort(record.kafkaPort())
                         .setRaftPort(record.raftPort()).setHttpPort(record.httpPort())
@@ -223,6 +323,18 @@ final class NodeController {
             out.addNodes(info);
         }
         return out.build();
+    }
+
+    private static NodeMembership membership(NodeRecord record) {
+        if (record == null) {
+            return NodeMembership.NODE_MEMBERSHIP_ACTIVE;
+        }
+        return switch (record.membership()) {
+            case ACTIVE -> NodeMembership.NODE_MEMBERSHIP_ACTIVE;
+            case DECOMMISSIONING -> NodeMembership.NODE_MEMBERSHIP_DECOMMISSIONING;
+            case DECOMMISSIONED -> NodeMembership.NODE_MEMBERSHIP_DECOMMISSIONED;
+            case REMOVED -> NodeMembership.NODE_MEMBERSHIP_REMOVED;
+        };
     }
 
     /** Milliseconds since the node was last heard, or -1 if never; 0 when it was heard after {@code now} was read. */
@@ -242,7 +354,7 @@ final class NodeController {
 
     private ControllerReply reply(ControllerReply.Status status, String message) {
         int leader = leadership.leaderId();
-        ClusterMember m = leader < 0 ? null : config.member(leader);
+        ClusterMember m = leader < 0 ? null : members.member(leader);
         return ControllerReply.newBuilder().setStatus(status).setMetadataEpoch(state.get().version())
                 .setControllerId(leader).setControllerAddress(m == null ? "" : m.controlAddress())
                 .setMessage(message).build();

@@ -22,13 +22,13 @@ import org.apache.kafka.common.protocol.Errors;
  * partition's leader then moves the replicas. Thread-safe.
  */
 final class Reassignments {
-    private final NodeConfig config;
+    private final Members members;
     private final Supplier<ClusterState> state;
     private final Function<MetadataCommand, CompletableFuture<MetadataReply>> submit;
 
-    Reassignments(NodeConfig config, Supplier<ClusterState> state,
+    Reassignments(Members members, Supplier<ClusterState> state,
                   Function<MetadataCommand, CompletableFuture<MetadataReply>> submit) {
-        this.config = config;
+        this.members = members;
         this.state = state;
         this.submit = submit;
     }
@@ -63,10 +63,15 @@ final class Reassignments {
             throw new AdminException(Errors.INVALID_REPLICA_ASSIGNMENT, "the replica list " + target + " of " + tp
                     + " has duplicates");
         }
+        Map<Integer, String> placeable = members.placeable();
         for (int id : target) {
-            if (config.member(id) == null) {
+            if (members.member(id) == null) {
                 throw new AdminException(Errors.INVALID_REPLICA_ASSIGNMENT, "the replica list " + target + " of " + tp
                         + " names node " + id + ", which is not in the cluster");
+            }
+            if (!current.contains(id) && !placeable.containsKey(id)) {
+                throw new AdminException(Errors.INVALID_REPLICA_ASSIGNMENT, "the replica list " + target + " of " + tp
+                        + " adds node " + id + ", which is decommissioning or decommissioned (recommission it first)");
             }
         }
         List<Integer> original = s.reassignment(tp).map(Reassignment::original).orElse(current);

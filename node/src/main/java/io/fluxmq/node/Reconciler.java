@@ -210,11 +210,14 @@ final class Reconciler {
         }
     }
 
-    /** The Raft peers of the given nodes. */
-    static List<RaftPeer> peers(NodeConfig config, List<Integer> nodeIds) {
+    /** The Raft peers of the given nodes, at the addresses {@link Members} knows. */
+    static List<RaftPeer> peers(Members members, List<Integer> nodeIds) {
         List<RaftPeer> peers = new ArrayList<>();
         for (int id : nodeIds) {
-            ClusterMember m = config.member(id);
+            ClusterMember m = members.member(id);
+            if (m == null) {
+                throw new IllegalStateException("no address known for node " + id);
+            }
             peers.add(RaftPeer.newBuilder().setId(RaftNode.peerId(id)).setAddress(m.host() + ":" + m.raftPort())
                     .build());
         }

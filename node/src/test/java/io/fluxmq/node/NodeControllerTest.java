@@ -31,7 +31,22 @@ class NodeControllerTest {
     private int leaderId = 0;
     private ClusterState state = ClusterState.EMPTY;
     private final List<MetadataCommand> committed = new ArrayList<>();
-    private final NodeController controller = new NodeController(config, new NodeController.Leadership() {
+    private final List<Integer> addedToMetadataGroup = new ArrayList<>();
+    private final List<Integer> removedFromMetadataGroup = new ArrayList<>();
+    private final NodeController controller = new NodeController(config, new Members(config, () -> state),
+            new NodeController.MetadataGroup() {
+                @Override
+                public CompletableFuture<Void> ensureMember(ClusterMember node) {
+                    addedToMetadataGroup.add(node.id());
+                    return CompletableFuture.completedFuture(null);
+                }
+
+                @Override
+                public CompletableFuture<Void> removeListener(int nodeId) {
+                    removedFromMetadataGroup.add(nodeId);
+                    return CompletableFuture.completedFuture(null);
+                }
+            }, new NodeController.Leadership() {
         @Override
         public long readyLeaderTerm() {
             return term;
@@ -49,12 +64,17 @@ class NodeControllerTest {
         Map<Integer, NodeRecord> nodes = new HashMap<>(state.nodes());
         if (command instanceof MetadataCommand.RegisterNode r) {
             nodes.put(r.node().id(), r.node());
+        } else if (command instanceof MetadataCommand.SetNodeMembership m) {
+            NodeRecord k = nodes.get(m.nodeId());
+            nodes.put(m.nodeId(), new NodeRecord(k.id(), k.host(), k.kafkaPort(), k.raftPort(), k.httpPort(),
+                    k.controlPort(), k.version(), k.incarnation(), k.state(), k.rack(), m.membership()));
         } else if (command instanceof MetadataCommand.SetNodeState s) {
             NodeRecord known = nodes.get(s.nodeId());
             nodes.put(s.nodeId(), known == null
                     ? new NodeRecord(s.nodeId(), "", 0, 0, 0, 0, "", NodeRecord.NEVER_REGISTERED, s.state())
                     : new NodeRecord(known.id(), known.host(), known.kafkaPort(), known.raftPort(), known.httpPort(),
-                            known.controlPort(), known.version(), known.incarnation(), s.state()));
+                            known.controlPort(), known.version(), known.incarnation(), s.state(), known.rack(),
+                            known.membership()));
         }
         state = new ClusterState(state.version() + 1, state.topics(), state.leaders(), state.nextProducerId(), nodes);
         return CompletableFuture.completedFuture(MetadataReply.ok(0));
@@ -170,16 +190,90 @@ class NodeControllerTest {
     }
 
     @Test
-    void aFollowerRedirectsToTheLeaderAndUnknownNodesAreRejected() {
+    void aFollowerRedirectsToTheLeader() {
         term = -1;
         leaderId = 2;
         ControllerReply redirect = heartbeat(1, 101);
         assertThat(redirect.getStatus()).isEqualTo(ControllerReply.Status.STATUS_NOT_CONTROLLER);
         assertThat(redirect.getControllerId()).isEqualTo(2);
         assertThat(redirect.getControllerAddress()).isEqualTo("127.0.0.1:9294");
-        term = 1;
-        assertThat(register(7, 1).getStatus()).isEqualTo(ControllerReply.Status.STATUS_REJECTED);
         assertThat(committed).isEmpty();
+    }
+
+    @Test
+    void aNodeOutsideClusterNodesJoinsThroughTheMetadataGroupAndIsWatchedFromThen() {
+        registerAll();
+        ControllerReply joined = controller.register(RegisterRequest.newBuilder().setNodeId(7).setIncarnation(1)
+                .setVersion("test").setRack("rack-c").setClusterId(config.clusterId())
+                .setEndpoint(NodeEndpoint.newBuilder().setHost("10.0.0.7").setKafkaPort(9099).setRaftPort(9199)
+                        .setHttpPort(9399).setControlPort(9299)).build()).join();
+        assertThat(joined.getStatus()).isEqualTo(ControllerReply.Status.STATUS_ACCEPTED);
+        assertThat(addedToMetadataGroup).as("added to the metadata group before it is registered").contains(7);
+        assertThat(state.node(7).orElseThrow().rack()).isEqualTo("rack-c");
+        DescribeNodesReply reply = controller.describe();
+        assertThat(reply.getNodesList()).extracting(NodeInfo::getNodeId).containsExactly(0, 1, 2, 7);
+        assertThat(reply.getNodes(3).getEndpoint().getControlPort()).as("its address from metadata").isEqualTo(9299);
+        assertThat(reply.getNodes(3).getRack()).isEqualTo("rack-c");
+
+        now += TIMEOUT_MS + 1;
+        heartbeat(0, 100);
+        heartbeat(1, 101);
+        heartbeat(2, 102);
+        controller.checkLiveness();
+        assertThat(state.node(7).orElseThrow().isUp()).as("silent for the session timeout").isFalse();
+    }
+
+    @Test
+    void aNodeOfAnotherClusterIsRejected() {
+        ControllerReply reply = controller.register(RegisterRequest.newBuilder().setNodeId(7).setIncarnation(1)
+                .setClusterId("someOtherCluster").setEndpoint(NodeEndpoint.newBuilder().setHost("127.0.0.1")).build())
+                .join();
+        assertThat(reply.getStatus()).isEqualTo(ControllerReply.Status.STATUS_REJECTED);
+        assertThat(reply.getMessage()).contains("set cluster.id=" + config.clusterId());
+        assertThat(committed).isEmpty();
+        assertThat(addedToMetadataGroup).isEmpty();
+    }
+
+    @Test
+    void decommissionNeedsEnoughOtherNodesAndRecommissionUndoesIt() {
+        registerAll();
+        state = new ClusterState(state.version() + 1, Map.of("t", new io.fluxmq.raft.metadata.TopicRecord("t",
+                org.apache.kafka.common.Uuid.randomUuid(), (short) 3, Map.of(), false, List.of(List.of(0, 1, 2)))),
+                state.leaders(), state.nextProducerId(), state.nodes());
+        ControllerReply refused = controller.setMembership(1, NodeRecord.Membership.DECOMMISSIONING).join();
+        assertThat(refused.getStatus()).isEqualTo(ControllerReply.Status.STATUS_REJECTED);
+        assertThat(refused.getMessage()).contains("only 2 other nodes take replicas");
+        assertThat(controller.setMembership(9, NodeRecord.Membership.DECOMMISSIONING).join().getStatus())
+                .as("never registered").isEqualTo(ControllerReply.Status.STATUS_REJECTED);
+
+        controller.register(RegisterRequest.newBuilder().setNodeId(3).setIncarnation(1).setEndpoint(
+                NodeEndpoint.newBuilder().setHost("127.0.0.1").setRaftPort(9195)).build()).join();
+        assertThat(controller.setMembership(1, NodeRecord.Membership.DECOMMISSIONING).join().getStatus())
+                .isEqualTo(ControllerReply.Status.STATUS_ACCEPTED);
+        assertThat(state.node(1).orElseThrow().membership()).isEqualTo(NodeRecord.Membership.DECOMMISSIONING);
+        assertThat(controller.describe().getNodes(1).getMembership())
+                .isEqualTo(io.fluxmq.control.v1.NodeMembership.NODE_MEMBERSHIP_DECOMMISSIONING);
+        assertThat(controller.describe().getNodes(1).getReplicaCount()).isEqualTo(1);
+        assertThat(controller.setMembership(1, NodeRecord.Membership.ACTIVE).join().getStatus())
+                .isEqualTo(ControllerReply.Status.STATUS_ACCEPTED);
+        assertThat(state.node(1).orElseThrow().membership()).isEqualTo(NodeRecord.Membership.ACTIVE);
+    }
+
+    @Test
+    void aStoppedDecommissionedNodeIsRemovedFromTheMetadataGroupAndTheMembers() {
+        registerAll();
+        commit(new MetadataCommand.SetNodeMembership(1, NodeRecord.Membership.DECOMMISSIONED));
+        ControllerReply running = controller.setMembership(1, NodeRecord.Membership.REMOVED).join();
+        assertThat(running.getStatus()).isEqualTo(ControllerReply.Status.STATUS_REJECTED);
+        assertThat(running.getMessage()).contains("stop it");
+        commit(new MetadataCommand.SetNodeState(1, 101, NodeState.DOWN));
+        assertThat(controller.setMembership(1, NodeRecord.Membership.REMOVED).join().getStatus())
+                .isEqualTo(ControllerReply.Status.STATUS_ACCEPTED);
+        assertThat(removedFromMetadataGroup).containsExactly(1);
+        assertThat(state.node(1).orElseThrow().membership()).isEqualTo(NodeRecord.Membership.REMOVED);
+        assertThat(controller.describe().getNodesList()).as("cluster.nodes still names it").extracting(NodeInfo::getNodeId)
+                .containsExactly(0, 2);
+        assertThat(register(1, 999).getStatus()).isEqualTo(ControllerReply.Status.STATUS_REJECTED);
     }
 
     @Test

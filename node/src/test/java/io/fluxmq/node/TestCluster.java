@@ -22,26 +22,31 @@ import org.apache.kafka.common.TopicPartitionInfo;
 final class TestCluster implements AutoCloseable {
     private final List<NodeProcess> nodes = new ArrayList<>();
     private final String bootstrap;
-    private final int[] controlPorts;
-    private final int[] httpPorts;
+    private final List<Integer> controlPorts = new ArrayList<>();
+    private final List<Integer> httpPorts = new ArrayList<>();
+    /** The original members' {@code cluster.nodes} entries, the seeds of a node that {@link #join}s. */
+    private final String members;
+    private final Map<String, String> settings;
+    private final IntFunction<Path> dataDirs;
+    private final String namePrefix;
 
     /** {@code kafkaPorts} null: free ports. */
     private TestCluster(int size, Map<String, String> settings, IntFunction<Map<String, String>> nodeSettings,
                         IntFunction<Path> dataDirs, String namePrefix, int[] kafkaPorts) throws Exception {
+        this.settings = settings;
+        this.dataDirs = dataDirs;
+        this.namePrefix = namePrefix;
         int[] kafka = new int[size];
         int[] raft = new int[size];
-        controlPorts = new int[size];
-        httpPorts = new int[size];
         StringBuilder members = new StringBuilder();
         for (int i = 0; i < size; i++) {
             kafka[i] = kafkaPorts != null ? kafkaPorts[i] : TestNode.freePort();
             raft[i] = TestNode.freePort();
-            controlPorts[i] = TestNode.freePort();
-            httpPorts[i] = TestNode.freePort();
-            members.append(members.length() == 0 ? "" : ",").append(i).append("@127.0.0.1:").append(kafka[i])
-                    .append(':').append(raft[i]).append(':').append(httpPorts[i]).append(':')
-                    .append(controlPorts[i]);
+            controlPorts.add(TestNode.freePort());
+            httpPorts.add(TestNode.freePort());
+            members.append(members.length() == 0 ? "" : ",").append(entry(i, kafka[i], raft[i]));
         }
+        this.members = members.toString();
         for (int i = 0; i < size; i++) {
             Map<String, String> s = new HashMap<>(settings);
             s.putAll(nodeSettings.apply(i));
@@ -52,6 +57,43 @@ final class TestCluster implements AutoCloseable {
             nodes.add(new NodeProcess(namePrefix + i, dataDirs.apply(i), kafka[i], raft[i], s));
         }
         bootstrap = java.util.Arrays.stream(kafka).mapToObj(p -> "127.0.0.1:" + p).collect(Collectors.joining(","));
+    }
+
+    private String entry(int id, int kafka, int raft) {
+        return id + "@127.0.0.1:" + kafka + ":" + raft + ":" + httpPorts.get(id) + ":" + controlPorts.get(id);
+    }
+
+    /** The cluster id the original nodes derive from their {@code cluster.nodes}. */
+    String clusterId() {
+        String first = members.split(",")[0];
+        return NodeConfig.from(Map.of("node.id", "0", "cluster.nodes", members, "raft.port", first.split(":")[2]))
+                .clusterId();
+    }
+
+    /**
+     * Starts node {@code size()} (its id), which joins the running cluster: its {@code cluster.nodes} names the
+     * original members as seeds (they include the controllers) and itself, and it sets the cluster's id; the original
+     * nodes know of it only through metadata. {@code extra} goes on top of the cluster's settings. Waits up to 90 s for
+     * its Kafka port.
+     */
+    NodeProcess join(Map<String, String> extra) throws Exception {
+        int id = nodes.size();
+        int kafka = TestNode.freePort();
+        int raft = TestNode.freePort();
+        controlPorts.add(TestNode.freePort());
+        httpPorts.add(TestNode.freePort());
+        Map<String, String> s = new HashMap<>(settings);
+        s.putAll(extra);
+        s.put("node.id", Integer.toString(id));
+        s.put("cluster.nodes", members + "," + entry(id, kafka, raft));
+        s.put("cluster.id", clusterId());
+        s.putIfAbsent("raft.election.timeout.min.ms", "1000");
+        s.putIfAbsent("raft.election.timeout.max.ms", "2000");
+        NodeProcess node = new NodeProcess(namePrefix + id, dataDirs.apply(id), kafka, raft, s);
+        nodes.add(node);
+        node.start(false);
+        node.awaitPort(90_000); // as NodeProcess.start allows: start-up beside loaded nodes on 2 cores is slow
+        return node;
     }
 
     static TestCluster start(int size, Path dir) throws Exception {
@@ -110,12 +152,12 @@ final class TestCluster implements AutoCloseable {
 
     /** {@code 127.0.0.1:<control port>} of a node (gRPC control service). */
     String controlAddress(int id) {
-        return "127.0.0.1:" + controlPorts[id];
+        return "127.0.0.1:" + controlPorts.get(id);
     }
 
     /** {@code http://127.0.0.1:<http port>} of a node (health, readiness, metrics). */
     String httpAddress(int id) {
-        return "http://127.0.0.1:" + httpPorts[id];
+        return "http://127.0.0.1:" + httpPorts.get(id);
     }
 
     void restart(int id) throws Exception {

@@ -1,6 +1,7 @@
 package io.fluxmq.raft;
 
 import io.fluxmq.raft.log.SegmentLogConfig;
+import io.fluxmq.raft.metadata.MetadataGroupListeners;
 import io.fluxmq.raft.metadata.MetadataStateMachine;
 import io.fluxmq.raft.partition.PartitionMembership;
 import io.fluxmq.raft.partition.PartitionReplica;
@@ -418,6 +419,11 @@ public final class RaftNode implements Closeable {
         if (!reply.isSuccess()) {
             throw new IOException("cannot create the metadata group", reply.getException());
         }
+    }
+
+    /** Adds joining nodes to the metadata group as listeners (acts on the group's leader only). */
+    public MetadataGroupListeners metadataListeners() {
+        return new MetadataGroupListeners(server, METADATA_GROUP);
     }
 
     /** Raft properties shared by the server and clients of this node. */

@@ -27,6 +27,9 @@ public final class ControlServiceGrpc {
             unary("Heartbeat", HeartbeatRequest.getDefaultInstance(), ControllerReply.getDefaultInstance());
     public static final MethodDescriptor<DescribeNodesRequest, DescribeNodesReply> DESCRIBE_NODES =
             unary("DescribeNodes", DescribeNodesRequest.getDefaultInstance(), DescribeNodesReply.getDefaultInstance());
+    public static final MethodDescriptor<SetNodeMembershipRequest, ControllerReply> SET_NODE_MEMBERSHIP =
+            unary("SetNodeMembership", SetNodeMembershipRequest.getDefaultInstance(),
+                    ControllerReply.getDefaultInstance());
 
     private ControlServiceGrpc() {
     }
@@ -55,6 +58,11 @@ public final class ControlServiceGrpc {
             reply.onError(Status.UNIMPLEMENTED.withDescription(DESCRIBE_NODES.getFullMethodName())
                     .asRuntimeException());
         }
+
+        default void setNodeMembership(SetNodeMembershipRequest request, StreamObserver<ControllerReply> reply) {
+            reply.onError(Status.UNIMPLEMENTED.withDescription(SET_NODE_MEMBERSHIP.getFullMethodName())
+                    .asRuntimeException());
+        }
     }
 
     public static ServerServiceDefinition bindService(AsyncService service) {
@@ -62,6 +70,7 @@ public final class ControlServiceGrpc {
                 .addMethod(REGISTER, ServerCalls.asyncUnaryCall(service::register))
                 .addMethod(HEARTBEAT, ServerCalls.asyncUnaryCall(service::heartbeat))
                 .addMethod(DESCRIBE_NODES, ServerCalls.asyncUnaryCall(service::describeNodes))
+                .addMethod(SET_NODE_MEMBERSHIP, ServerCalls.asyncUnaryCall(service::setNodeMembership))
                 .build();
     }
 
@@ -90,6 +99,10 @@ public final class ControlServiceGrpc {
 
         public DescribeNodesReply describeNodes(DescribeNodesRequest request) {
             return ClientCalls.blockingUnaryCall(getChannel(), DESCRIBE_NODES, getCallOptions(), request);
+        }
+
+        public ControllerReply setNodeMembership(SetNodeMembershipRequest request) {
+            return ClientCalls.blockingUnaryCall(getChannel(), SET_NODE_MEMBERSHIP, getCallOptions(), request);
         }
     }
 }

@@ -78,6 +78,23 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         return nodes.values().stream().filter(n -> !n.isUp()).map(NodeRecord::id).collect(Collectors.toUnmodifiableSet());
     }
 
+    /**
+     * The partitions that have a replica on {@code nodeId}: in their assignment, or, while a reassignment runs, among
+     * its target or leaving replicas.
+     */
+    public List<TopicPartition> partitionsOn(int nodeId) {
+        List<TopicPartition> out = new java.util.ArrayList<>();
+        for (TopicRecord t : topics.values()) {
+            for (int p = 0; p < t.partitions(); p++) {
+                TopicPartition tp = new TopicPartition(t.name(), p);
+                if (replicas(tp).contains(nodeId)) {
+                    out.add(tp);
+                }
+            }
+        }
+        return out;
+    }
+
     public Optional<TopicRecord> topic(String name) {
         return Optional.ofNullable(topics.get(name));
     }

@@ -21,7 +21,10 @@ import org.apache.kafka.common.acl.AclBinding;
  * 9 AlterTopicConfigs ({@code name UTF | replace:bool | set map | delete list of UTF}),
  * 10 ReassignPartition ({@code topic UTF | partition int32 | cancel:bool | target list of int32}),
  * 11 CompleteReassignment ({@code topic UTF | partition int32 | target list of int32}),
- * 12 CreateAcls and 13 DeleteAcls (a list of ACL bindings as {@link AclRecords} writes it).
+ * 12 CreateAcls and 13 DeleteAcls (a list of ACL bindings as {@link AclRecords} writes it),
+ * 14 RegisterNode of a node with a rack (the type 6 fields, then {@code rack UTF}; a node without a rack is written as
+ * type 6, which older builds read), 15 SetNodeMembership ({@code nodeId int32 | membership int8}: ordinal of
+ * {@link NodeRecord.Membership}).
  */
 public sealed interface MetadataCommand {
     record CreateTopic(TopicRecord topic) implements MetadataCommand {}
@@ -36,8 +39,17 @@ public sealed interface MetadataCommand {
     /** A partition's Raft group reports its leader; applied only if the epoch is not older than the known one. */
     record ReportLeader(String topic, int partition, int leader, int epoch) implements MetadataCommand {}
 
-    /** A node (re-)registers: its endpoint, version and incarnation replace the old record, and it is UP. */
+    /**
+     * A node (re-)registers: its endpoint, rack, version and incarnation replace the old record, and it is UP. Its
+     * membership is not part of a registration: a known node keeps its own, a new one is ACTIVE.
+     */
     record RegisterNode(NodeRecord node) implements MetadataCommand {}
+
+    /**
+     * An operator decommissions (DECOMMISSIONING) or recommissions (ACTIVE) a node, or the controller records that a
+     * decommissioning node holds no replica any more (DECOMMISSIONED; refused while it still holds one).
+     */
+    record SetNodeMembership(int nodeId, NodeRecord.Membership membership) implements MetadataCommand {}
 
     /**
      * The controller leader marks a node UP or DOWN. Applied only if {@code incarnation} is the registered one
@@ -131,8 +143,15 @@ public sealed interface MetadataCommand {
                 out.writeInt(r.leader());
                 out.writeInt(r.epoch());
             } else if (this instanceof RegisterNode n) {
-                out.writeByte(6);
+                out.writeByte(n.node().rack().isEmpty() ? 6 : 14);
                 writeNode(out, n.node());
+                if (!n.node().rack().isEmpty()) {
+                    out.writeUTF(n.node().rack());
+                }
+            } else if (this instanceof SetNodeMembership m) {
+                out.writeByte(15);
+                out.writeInt(m.nodeId());
+                out.writeByte(m.membership().ordinal());
             } else if (this instanceof SetNodeState n) {
                 out.writeByte(7);
                 out.writeInt(n.nodeId());
@@ -195,6 +214,11 @@ public sealed interface MetadataCommand {
             case 11 -> new CompleteReassignment(in.readUTF(), in.readInt(), readInts(in));
             case 12 -> new CreateAcls(AclRecords.read(in));
             case 13 -> new DeleteAcls(AclRecords.read(in));
+            case 14 -> {
+                NodeRecord n = readNode(in);
+                yield new RegisterNode(withExtension(n, in.readUTF(), NodeRecord.Membership.ACTIVE));
+            }
+            case 15 -> new SetNodeMembership(in.readInt(), readMembership(in));
             default -> throw new IOException("unknown metadata command type " + type);
         };
     }
@@ -260,6 +284,20 @@ public sealed interface MetadataCommand {
     static NodeRecord readNode(DataInput in) throws IOException {
         return new NodeRecord(in.readInt(), in.readUTF(), in.readInt(), in.readInt(), in.readInt(), in.readInt(),
                 in.readUTF(), in.readLong(), readState(in));
+    }
+
+    static NodeRecord withExtension(NodeRecord n, String rack, NodeRecord.Membership membership) {
+        return new NodeRecord(n.id(), n.host(), n.kafkaPort(), n.raftPort(), n.httpPort(), n.controlPort(), n.version(),
+                n.incarnation(), n.state(), rack, membership);
+    }
+
+    static NodeRecord.Membership readMembership(DataInput in) throws IOException {
+        int ordinal = in.readByte();
+        NodeRecord.Membership[] values = NodeRecord.Membership.values();
+        if (ordinal < 0 || ordinal >= values.length) {
+            throw new IOException("unknown node membership " + ordinal);
+        }
+        return values[ordinal];
     }
 
     private static NodeRecord.NodeState readState(DataInput in) throws IOException {

@@ -49,13 +49,19 @@ import org.slf4j.LoggerFactory;
  * <p>ACLs: while ACL bindings exist the snapshot is version 4, which always has the reassignment section (count 0
  * when none runs) followed by {@code aclCount:int32 | bindings} ({@link AclRecords}); without ACLs nothing changes,
  * so older builds keep reading snapshots of clusters that use no ACLs. Versions 1 to 3 load with no ACLs.
+ *
+ * <p>Racks and membership: while some node has a rack or a membership other than ACTIVE the snapshot is version 5:
+ * version 4 followed by {@code nodeExtensionCount:int32 | (id int32, rack UTF, membership int8)*} for those nodes.
+ * Versions 1 to 4 load with every node ACTIVE and without a rack.
  */
 public final class MetadataStateMachine extends BaseStateMachine {
     private static final Logger LOGGER = LoggerFactory.getLogger(MetadataStateMachine.class);
     private static final int MAGIC = 0x464c584d;
-    private static final short SNAPSHOT_VERSION = 4;
+    private static final short SNAPSHOT_VERSION = 5;
     /** The first snapshot format with the ACL section. */
     private static final short ACL_SNAPSHOT_VERSION = 4;
+    /** The first snapshot format with node racks and memberships. */
+    private static final short NODE_EXTENSION_SNAPSHOT_VERSION = 5;
 
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private volatile RaftStorage raftStorage;
@@ -165,6 +171,17 @@ public final class MetadataStateMachine extends BaseStateMachine {
             reassignments.put(tp, new Reassignment(MetadataCommand.readInts(in), MetadataCommand.readInts(in)));
         }
         List<AclBinding> acls = format >= ACL_SNAPSHOT_VERSION ? AclRecords.read(in) : List.of();
+        int e = format >= NODE_EXTENSION_SNAPSHOT_VERSION ? in.readInt() : 0;
+        for (int i = 0; i < e; i++) {
+            int id = in.readInt();
+            String rack = in.readUTF();
+            NodeRecord.Membership membership = MetadataCommand.readMembership(in);
+            NodeRecord node = nodes.get(id);
+            if (node == null) {
+                throw new IOException("snapshot extends node " + id + ", which it does not list");
+            }
+            nodes.put(id, MetadataCommand.withExtension(node, rack, membership));
+        }
         return new ClusterState(version, topics, leaders, nextProducerId, nodes, reassignments, Set.copyOf(acls));
     }
 
@@ -173,7 +190,9 @@ public final class MetadataStateMachine extends BaseStateMachine {
         // version 2 while no reassignment runs, so a node of an older build can still load it (rolling upgrades)
         boolean reassigning = !s.reassignments().isEmpty();
         boolean withAcls = !s.acls().isEmpty(); // version 4 only while ACLs exist, for the same reason
-        out.writeShort(withAcls ? ACL_SNAPSHOT_VERSION : reassigning ? 3 : 2);
+        List<NodeRecord> extended = s.nodes().values().stream().filter(NodeRecord::extended).toList();
+        out.writeShort(!extended.isEmpty() ? NODE_EXTENSION_SNAPSHOT_VERSION : withAcls ? ACL_SNAPSHOT_VERSION
+                : reassigning ? 3 : 2);
         out.writeLong(s.nextProducerId());
         out.writeInt(s.topics().size());
         for (TopicRecord t : s.topics().values()) {
@@ -190,7 +209,7 @@ public final class MetadataStateMachine extends BaseStateMachine {
         for (NodeRecord n : s.nodes().values()) {
             MetadataCommand.writeNode(out, n);
         }
-        if (!reassigning && !withAcls) {
+        if (!reassigning && !withAcls && extended.isEmpty()) {
             return;
         }
         out.writeInt(s.reassignments().size());
@@ -200,8 +219,18 @@ public final class MetadataStateMachine extends BaseStateMachine {
             MetadataCommand.writeInts(out, e.getValue().original());
             MetadataCommand.writeInts(out, e.getValue().target());
         }
-        if (withAcls) {
-            AclRecords.write(out, s.acls());
+        if (!withAcls && extended.isEmpty()) {
+            return;
+        }
+        AclRecords.write(out, s.acls());
+        if (extended.isEmpty()) {
+            return;
+        }
+        out.writeInt(extended.size());
+        for (NodeRecord n : extended) {
+            out.writeInt(n.id());
+            out.writeUTF(n.rack());
+            out.writeByte(n.membership().ordinal());
         }
     }
 
@@ -290,17 +319,25 @@ public final class MetadataStateMachine extends BaseStateMachine {
                 publish(s.withLeader(tp, new LeaderRecord(r.leader(), r.epoch())));
             }
         } else if (command instanceof MetadataCommand.RegisterNode n) {
-            NodeRecord node = n.node().withState(NodeRecord.NodeState.UP);
-            NodeRecord known = s.nodes().get(node.id());
+            NodeRecord known = s.nodes().get(n.node().id());
+            if (known != null && known.removed()) {
+                return MetadataReply.error(Errors.INVALID_REQUEST.code(), "node " + known.id()
+                        + " was removed from the cluster; a new node needs a new id");
+            }
+            NodeRecord node = n.node().withState(NodeRecord.NodeState.UP)
+                    .withMembership(known == null ? NodeRecord.Membership.ACTIVE : known.membership());
             if (known != null && known.incarnation() > node.incarnation()) {
                 return MetadataReply.error(Errors.STALE_BROKER_EPOCH.code(), "node " + node.id()
                         + " registered incarnation " + known.incarnation() + ", newer than " + node.incarnation());
             }
             if (!node.equals(known)) {
                 publish(s.withNode(node));
-                LOGGER.info("Metadata: node {} registered ({}:{}, incarnation {}, version {}); UP", node.id(),
-                        node.host(), node.kafkaPort(), node.incarnation(), node.version());
+                LOGGER.info("Metadata: node {} registered ({}:{}, rack '{}', incarnation {}, version {}); UP, {}",
+                        node.id(), node.host(), node.kafkaPort(), node.rack(), node.incarnation(), node.version(),
+                        node.membership());
             }
+        } else if (command instanceof MetadataCommand.SetNodeMembership m) {
+            return NodeMembershipApply.apply(this, s, m);
         } else if (command instanceof MetadataCommand.SetNodeState n) {
             NodeRecord known = s.nodes().get(n.nodeId());
             long registered = known == null ? NodeRecord.NEVER_REGISTERED : known.incarnation();

@@ -16,6 +16,8 @@ import org.junit.jupiter.api.Test;
 class MetadataCommandTest {
     static final NodeRecord NODE = new NodeRecord(3, "10.0.0.3", 9095, 9195, 9395, 9295, "0.1.0", 1_700_000_000_123L,
             NodeState.UP);
+    static final NodeRecord RACKED = new NodeRecord(4, "10.0.0.4", 9096, 9196, 9396, 9296, "0.1.0", 42L,
+            NodeState.UP, "eu-west-1b", NodeRecord.Membership.ACTIVE);
 
     private static MetadataCommand roundTrip(MetadataCommand command) throws IOException {
         return MetadataCommand.decode(new DataInputStream(new ByteArrayInputStream(command.encode())));
@@ -33,7 +35,10 @@ class MetadataCommandTest {
                 new MetadataCommand.RegisterNode(NODE),
                 new MetadataCommand.RegisterNode(NodeRecord.neverRegistered(9)),
                 new MetadataCommand.SetNodeState(3, 1_700_000_000_123L, NodeState.DOWN),
-                new MetadataCommand.SetNodeState(4, NodeRecord.NEVER_REGISTERED, NodeState.UP));
+                new MetadataCommand.SetNodeState(4, NodeRecord.NEVER_REGISTERED, NodeState.UP),
+                new MetadataCommand.RegisterNode(RACKED),
+                new MetadataCommand.SetNodeMembership(3, NodeRecord.Membership.DECOMMISSIONING),
+                new MetadataCommand.SetNodeMembership(3, NodeRecord.Membership.ACTIVE));
         for (MetadataCommand c : commands) {
             assertThat(roundTrip(c)).isEqualTo(c);
         }
@@ -44,7 +49,12 @@ class MetadataCommandTest {
         byte[] bytes = new MetadataCommand.SetNodeState(3, 42, NodeState.DOWN).encode();
         // type 7 | id int32 | incarnation int64 | state int8 (1 = DOWN)
         assertThat(bytes).containsExactly(7, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 42, 1);
-        assertThat(new MetadataCommand.RegisterNode(NODE).encode()[0]).isEqualTo((byte) 6);
+        assertThat(new MetadataCommand.RegisterNode(NODE).encode()[0]).as("no rack: the format older builds read")
+                .isEqualTo((byte) 6);
+        assertThat(new MetadataCommand.RegisterNode(RACKED).encode()[0]).isEqualTo((byte) 14);
+        // type 15 | id int32 | membership int8 (2 = DECOMMISSIONED)
+        assertThat(new MetadataCommand.SetNodeMembership(3, NodeRecord.Membership.DECOMMISSIONED).encode())
+                .containsExactly(15, 0, 0, 0, 3, 2);
     }
 
     @Test

@@ -1,0 +1,72 @@
+package io.fluxmq.admin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.fluxmq.control.v1.DescribeNodesReply;
+import io.fluxmq.control.v1.NodeEndpoint;
+import io.fluxmq.control.v1.NodeInfo;
+import io.fluxmq.control.v1.NodeMembership;
+import io.fluxmq.control.v1.NodeState;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** The node table and JSON, and usage errors. */
+class NodeCommandTest {
+    private static final DescribeNodesReply REPLY = DescribeNodesReply.newBuilder().setControllerId(0)
+            .setMetadataEpoch(40).setAnsweredBy(0)
+            .addNodes(NodeInfo.newBuilder().setNodeId(0).setController(true).setState(NodeState.NODE_STATE_UP)
+                    .setRack("rack-a").setMembership(NodeMembership.NODE_MEMBERSHIP_ACTIVE).setReplicaCount(12)
+                    .setLeaderCount(4).setLastHeartbeatAgeMs(300).setEndpoint(NodeEndpoint.newBuilder()
+                            .setHost("10.0.0.1").setKafkaPort(9092).setRaftPort(9192).setControlPort(9292)
+                            .setHttpPort(9392)))
+            .addNodes(NodeInfo.newBuilder().setNodeId(3).setState(NodeState.NODE_STATE_UP)
+                    .setMembership(NodeMembership.NODE_MEMBERSHIP_DECOMMISSIONING).setReplicaCount(2)
+                    .setLastHeartbeatAgeMs(-1).setEndpoint(NodeEndpoint.newBuilder().setHost("10.0.0.4")
+                            .setKafkaPort(9095)))
+            .build();
+
+    @Test
+    void tableShowsRackMembershipAndCounts() {
+        String[] lines = NodeCommand.table(REPLY).split("\n");
+        assertThat(lines[0].split("\\s{2,}")).containsExactly("ID", "ADDRESS", "RACK", "STATE", "MEMBERSHIP",
+                "REPLICAS", "LEADERS", "LAST HEARTBEAT", "ROLE");
+        assertThat(lines[1].split("\\s{2,}")).containsExactly("0", "10.0.0.1:9092", "rack-a", "UP", "ACTIVE", "12",
+                "4", "0.3 s ago", "controller (leader)");
+        assertThat(lines[2].split("\\s{2,}")).containsExactly("3", "10.0.0.4:9095", "-", "UP", "DECOMMISSIONING",
+                "2", "0", "unknown", "broker");
+    }
+
+    @Test
+    void jsonHasEveryField() {
+        Map<String, Object> m = NodeCommand.json(REPLY, NodeCommand.find(REPLY, 0));
+        assertThat(m).containsEntry("rack", "rack-a").containsEntry("membership", "ACTIVE")
+                .containsEntry("raft_address", "10.0.0.1:9192").containsEntry("http_address", "10.0.0.1:9392")
+                .containsEntry("replicas", 12).containsEntry("leaders", 4).containsEntry("state", "UP");
+        assertThat(NodeCommand.json(REPLY, NodeCommand.find(REPLY, 3))).containsEntry("rack", null)
+                .containsEntry("last_heartbeat_age_ms", null);
+        assertThatThrownBy(() -> NodeCommand.find(REPLY, 7)).isInstanceOf(AdminException.class)
+                .hasMessageContaining("node 7 is not a member");
+    }
+
+    @Test
+    void decommissionNeedsTheControlServiceAndAnId() {
+        StringWriter err = new StringWriter();
+        assertThat(FluxmqAdmin.run(new PrintWriter(new StringWriter()), new PrintWriter(err), "node", "decommission",
+                "2")).isEqualTo(2);
+        assertThat(err.toString()).contains("--bootstrap");
+        StringWriter err2 = new StringWriter();
+        assertThat(FluxmqAdmin.run(new PrintWriter(new StringWriter()), new PrintWriter(err2), "node", "decommission",
+                "-b", "127.0.0.1:1")).isEqualTo(2);
+        assertThat(err2.toString()).contains("ID");
+        StringWriter err4 = new StringWriter();
+        assertThat(FluxmqAdmin.run(new PrintWriter(new StringWriter()), new PrintWriter(err4), "node", "remove",
+                "-b", "127.0.0.1:1")).isEqualTo(2);
+        assertThat(err4.toString()).contains("ID");
+        StringWriter err3 = new StringWriter();
+        assertThat(FluxmqAdmin.run(new PrintWriter(new StringWriter()), new PrintWriter(err3), "node")).isEqualTo(2);
+        assertThat(err3.toString()).contains("node list", "node remove ID");
+    }
+}
