@@ -48,6 +48,12 @@ final class BatchHeader {
         return buf.getInt(pos + PARTITION_LEADER_EPOCH_OFFSET);
     }
 
+    /** Writes the base offset and partition leader epoch of the batch at {@code pos} (neither is under the CRC). */
+    static void stamp(ByteBuffer buf, int pos, long baseOffset, int partitionLeaderEpoch) {
+        buf.putLong(pos + Records.OFFSET_OFFSET, baseOffset);
+        buf.putInt(pos + PARTITION_LEADER_EPOCH_OFFSET, partitionLeaderEpoch);
+    }
+
     /**
      * Checks the batch starting at {@code pos}: complete within {@code limit}, length at least the batch overhead,
      * magic 2, base offset equal to {@code expectedBaseOffset}, non-negative last offset delta and, if asked,

@@ -196,10 +196,21 @@ final class LogSegment {
      * the segment as it was. Writer.
      */
     void append(ByteBuffer batches, long nowMs) throws IOException {
+        append(batches, nowMs, -1, 0);
+    }
+
+    /**
+     * {@link #append(ByteBuffer, long)}; when {@code stampBaseOffset >= 0} the buffer holds one batch, and its copy in
+     * the segment gets that base offset and {@code stampEpoch} as its partition leader epoch. Writer.
+     */
+    void append(ByteBuffer batches, long nowMs, long stampBaseOffset, int stampEpoch) throws IOException {
         int len = batches.remaining();
         reserve(state.size() + (long) len, len / BatchHeader.OVERHEAD + 1);
         State s = state; // after reserve, which may have mapped the file larger
         s.data().put(s.size(), batches, batches.position(), len);
+        if (stampBaseOffset >= 0) {
+            BatchHeader.stamp(s.data(), s.size(), stampBaseOffset, stampEpoch);
+        }
         long next = indexBatches(s.data(), s.size(), s.size() + len, s.nextOffset());
         if (firstAppendMs < 0) {
             firstAppendMs = nowMs;

@@ -200,16 +200,49 @@ public final class SegmentLog implements java.io.Closeable {
         if (bytes == 0) {
             throw new IllegalArgumentException("No batches to append");
         }
+        appendChecked(in, next - 1, -1, 0);
+    }
+
+    /**
+     * Appends one complete v2 batch (buffer position..limit, nothing else) as the next batch of the log, stamped on
+     * the way: its copy in the segment gets {@link #logEndOffset()} as its base offset and {@code leaderEpoch} as its
+     * partition leader epoch, whatever the buffer holds there (neither field is under the batch CRC); the buffer
+     * itself is not modified. For a Raft log whose entries are batches: the entry's position and term decide these
+     * fields, not the proposer. Every other check of {@link #append(ByteBuffer, boolean)} runs.
+     *
+     * @throws IllegalArgumentException if the buffer does not hold exactly one valid batch
+     */
+    public synchronized void appendStamped(ByteBuffer batch, int leaderEpoch, boolean verifyCrc) throws IOException {
+        ensureOpen();
+        ByteBuffer in = batch.duplicate();
+        int pos = in.position();
+        String problem = in.remaining() < BatchHeader.OVERHEAD
+            ? "only " + in.remaining() + " bytes, less than a batch header"
+            : BatchHeader.problem(in, pos, in.limit(), BatchHeader.baseOffset(in, pos), verifyCrc);
+        if (problem == null && BatchHeader.size(in, pos) != in.remaining()) {
+            problem = "the buffer holds " + in.remaining() + " bytes, the batch " + BatchHeader.size(in, pos);
+        }
+        if (problem != null) {
+            throw new IllegalArgumentException("Cannot append batch: " + problem);
+        }
+        long base = logEndOffset();
+        appendChecked(in, base + BatchHeader.lastOffset(in, pos) - BatchHeader.baseOffset(in, pos), base,
+            leaderEpoch);
+    }
+
+    /** Rolls if needed and appends validated batches ending at {@code lastOffset}; see LogSegment#append. */
+    private void appendChecked(ByteBuffer in, long lastOffset, long stampBaseOffset, int stampEpoch)
+        throws IOException {
         long nowMs = clockMs.getAsLong();
         LogSegment active = active();
-        String reason = active.rollReason(bytes, next - 1, nowMs, config);
+        String reason = active.rollReason(in.remaining(), lastOffset, nowMs, config);
         if (reason != null) {
             active = roll(active, reason);
         }
-        if (next - 1 - active.baseOffset() > Integer.MAX_VALUE) {
+        if (lastOffset - active.baseOffset() > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("Batches span more than 2^31 offsets");
         }
-        active.append(in, nowMs);
+        active.append(in, nowMs, stampBaseOffset, stampEpoch);
     }
 
     /**
@@ -251,6 +284,19 @@ public final class SegmentLog implements java.io.Closeable {
             }
         }
         return MemoryRecords.EMPTY;
+    }
+
+    /**
+     * Base offset of the batch that holds {@code offset}, or -1 when no batch does (the offset is below the first
+     * segment or at or past the log end). With the log start inside a batch (DeleteRecords) the answer for the start
+     * is below it. An offset-index lookup and a scan of at most an index interval of batch headers; any thread.
+     */
+    public long batchBaseContaining(long offset) {
+        List<LogSegment> segs = segments;
+        if (offset < segs.get(0).baseOffset() || offset >= segs.get(segs.size() - 1).nextOffset()) {
+            return -1;
+        }
+        return segs.get(floorSegment(segs, offset)).queries().batchBaseContaining(offset);
     }
 
     /**

@@ -81,6 +81,16 @@ final class SegmentQueries {
         return -1;
     }
 
+    /** Base offset of the batch holding {@code offset}, or -1 when no complete batch here holds it. */
+    long batchBaseContaining(long offset) {
+        int pos = firstBatchEndingAtOrAfter(offset);
+        if (pos < 0) {
+            return -1;
+        }
+        long base = BatchHeader.baseOffset(state.data(), pos);
+        return base <= offset ? base : -1;
+    }
+
     /** The first record with timestamp at least {@code timestamp} and offset below the limit, or null. */
     TimestampAndOffset firstAtOrAfter(long timestamp, long maxOffsetExclusive) {
         if (state.maxTimestamp() < timestamp) {
