@@ -286,7 +286,11 @@ class AdminCommandsIT {
         cli.await(r -> r.exit() == 0, 90_000, "cluster", "health");
         System.out.printf("AdminCommandsIT: node %d restarted -> cluster health 0 after %d ms%n", victim,
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - restartedAt));
-        assertThat(cli.ok("cluster", "status").out()).doesNotContain("UNDER-REPLICATED");
+        // Metadata answered by a node that does not lead a partition lists every live replica in its ISR (only a
+        // leader knows its followers' lag), so health can pass on a follower's answer while a leader still counts the
+        // restarted node out of sync (the full suite saw 13 partitions so right after health passed): wait until a
+        // status shows none.
+        cli.await(r -> r.exit() == 0 && !r.out().contains("UNDER-REPLICATED"), 90_000, "cluster", "status");
     }
 
     /** Assigns {@code tp} in {@link #GROUP} without committing, and returns the offset of the first record read. */
