@@ -11,6 +11,7 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /** Calls to the nodes' gRPC control service, trying the given addresses in order. */
 final class ControlClient {
@@ -24,22 +25,7 @@ final class ControlClient {
      *     answered
      */
     static DescribeNodesReply describeNodes(List<String> addresses, long timeoutMs) {
-        List<String> failures = new ArrayList<>();
-        for (String address : addresses) {
-            ManagedChannel channel = NettyChannelBuilder.forTarget(address).usePlaintext().build();
-            try {
-                return ControlServiceGrpc.newBlockingStub(channel)
-                        .withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS)
-                        .describeNodes(DescribeNodesRequest.getDefaultInstance());
-            } catch (StatusRuntimeException e) {
-                failures.add(address + ": " + e.getStatus().getCode()
-                        + (e.getStatus().getDescription() == null ? "" : " " + e.getStatus().getDescription()));
-            } finally {
-                channel.shutdownNow();
-            }
-        }
-        throw AdminException.unreachable("no node answered: " + String.join("; ", failures)
-                + " (is the cluster running? --bootstrap takes the control port, 9292 by default)");
+        return firstAnswer(addresses, timeoutMs, stub -> stub.describeNodes(DescribeNodesRequest.getDefaultInstance()));
     }
 
     /**
@@ -49,12 +35,18 @@ final class ControlClient {
      * @throws AdminException {@link AdminException#UNREACHABLE} when no address answered
      */
     static ControllerReply setNodeMembership(List<String> addresses, long timeoutMs, SetNodeMembershipRequest request) {
+        return firstAnswer(addresses, timeoutMs, stub -> stub.setNodeMembership(request));
+    }
+
+    /** {@code call} against the first address that answers it, each with a deadline of {@code timeoutMs}. */
+    private static <T> T firstAnswer(List<String> addresses, long timeoutMs,
+                                     Function<ControlServiceGrpc.BlockingStub, T> call) {
         List<String> failures = new ArrayList<>();
         for (String address : addresses) {
             ManagedChannel channel = NettyChannelBuilder.forTarget(address).usePlaintext().build();
             try {
-                return ControlServiceGrpc.newBlockingStub(channel)
-                        .withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS).setNodeMembership(request);
+                return call.apply(ControlServiceGrpc.newBlockingStub(channel)
+                        .withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS));
             } catch (StatusRuntimeException e) {
                 failures.add(address + ": " + e.getStatus().getCode()
                         + (e.getStatus().getDescription() == null ? "" : " " + e.getStatus().getDescription()));

@@ -136,15 +136,7 @@ public final class RaftEngine implements AutoCloseable {
      * may still be committed by the next leader, as with any Raft or Kafka retry).
      */
     public CompletableFuture<Long> propose(long groupId, ByteBuffer data, int count) {
-        CompletableFuture<Long> result = new CompletableFuture<>();
-        EventLoop loop = loop(groupId);
-        loop.execute(() -> {
-            GroupState group = loop.group(groupId);
-            if (group == null) {
-                result.completeExceptionally(new IllegalStateException("no group " + groupId + " on node "
-                        + config.nodeId()));
-                return;
-            }
+        return onGroup(groupId, (loop, group, result) -> {
             try {
                 long base = group.raft.propose(data, count, clockMs.getAsLong());
                 group.awaitCommit(base, base + count, result);
@@ -156,15 +148,16 @@ public final class RaftEngine implements AutoCloseable {
                 result.completeExceptionally(e);
             }
         });
-        return result;
     }
 
-    /**
-     * Cuts a group's log below {@code offset} (retention; see {@link RaftGroup#compact}): {@code data} is the owner's
-     * state as of {@code offset}, sent to followers that need entries from below it.
-     */
-    public CompletableFuture<Void> compact(long groupId, long offset, ByteBuffer data) {
-        CompletableFuture<Void> result = new CompletableFuture<>();
+    /** What runs on a group's loop for a caller waiting on {@code result}. */
+    private interface GroupTask<T> {
+        void run(EventLoop loop, GroupState group, CompletableFuture<T> result);
+    }
+
+    /** Runs {@code task} on the group's loop; the result fails at once if the group is not hosted here. */
+    private <T> CompletableFuture<T> onGroup(long groupId, GroupTask<T> task) {
+        CompletableFuture<T> result = new CompletableFuture<>();
         EventLoop loop = loop(groupId);
         loop.execute(() -> {
             GroupState group = loop.group(groupId);
@@ -173,6 +166,17 @@ public final class RaftEngine implements AutoCloseable {
                         + config.nodeId()));
                 return;
             }
+            task.run(loop, group, result);
+        });
+        return result;
+    }
+
+    /**
+     * Cuts a group's log below {@code offset} (retention; see {@link RaftGroup#compact}): {@code data} is the owner's
+     * state as of {@code offset}, sent to followers that need entries from below it.
+     */
+    public CompletableFuture<Void> compact(long groupId, long offset, ByteBuffer data) {
+        return onGroup(groupId, (loop, group, result) -> {
             try {
                 group.raft.compact(offset, data);
                 loop.touch(group);
@@ -181,7 +185,6 @@ public final class RaftEngine implements AutoCloseable {
                 result.completeExceptionally(e);
             }
         });
-        return result;
     }
 
     /** Runs {@code reader} on the group's loop with its Raft state (for status and tests). */
