@@ -4,7 +4,7 @@ import io.fluxmq.kafka.broker.BrokerServices;
 import io.fluxmq.kafka.broker.KafkaErrors;
 import io.fluxmq.kafka.broker.TopicInfo;
 import io.fluxmq.kafka.server.RequestContext;
-import io.fluxmq.raft.partition.PartitionReplica;
+import io.fluxmq.raft.partition.Partition;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -88,7 +88,7 @@ public final class DeleteRecordsHandler implements ApiHandler<DeleteRecordsReque
         if (info.isEmpty() || tp.partition() < 0 || tp.partition() >= info.get().partitions()) {
             return failed(Errors.UNKNOWN_TOPIC_OR_PARTITION, tp + " does not exist");
         }
-        PartitionReplica replica = broker.replica(tp);
+        Partition replica = broker.replica(tp);
         if (replica == null || !replica.isLeader()) {
             return failed(Errors.NOT_LEADER_OR_FOLLOWER, "this node does not lead " + tp);
         }

@@ -4,7 +4,7 @@ import io.fluxmq.kafka.broker.BrokerServices;
 import io.fluxmq.kafka.broker.TopicInfo;
 import io.fluxmq.kafka.server.RequestContext;
 import io.fluxmq.raft.log.TimestampAndOffset;
-import io.fluxmq.raft.partition.PartitionReplica;
+import io.fluxmq.raft.partition.Partition;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
@@ -75,7 +75,7 @@ public final class ListOffsetsHandler implements ApiHandler<ListOffsetsRequestDa
         if (info.isEmpty() || p.partitionIndex() < 0 || p.partitionIndex() >= info.get().partitions()) {
             return out.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
         }
-        PartitionReplica replica = broker.replica(new TopicPartition(topic, p.partitionIndex()));
+        Partition replica = broker.replica(new TopicPartition(topic, p.partitionIndex()));
         if (replica == null || !replica.isLeader()) {
             return out.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
         }

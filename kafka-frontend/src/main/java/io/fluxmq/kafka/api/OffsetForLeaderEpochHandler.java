@@ -3,7 +3,7 @@ package io.fluxmq.kafka.api;
 import io.fluxmq.kafka.broker.BrokerServices;
 import io.fluxmq.kafka.broker.TopicInfo;
 import io.fluxmq.kafka.server.RequestContext;
-import io.fluxmq.raft.partition.PartitionReplica;
+import io.fluxmq.raft.partition.Partition;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
@@ -64,7 +64,7 @@ public final class OffsetForLeaderEpochHandler implements ApiHandler<OffsetForLe
         if (info.isEmpty() || p.partition() < 0 || p.partition() >= info.get().partitions()) {
             return out.setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
         }
-        PartitionReplica replica = broker.replica(new TopicPartition(topic, p.partition()));
+        Partition replica = broker.replica(new TopicPartition(topic, p.partition()));
         if (replica == null || !replica.isLeader()) {
             return out.setErrorCode(Errors.NOT_LEADER_OR_FOLLOWER.code());
         }

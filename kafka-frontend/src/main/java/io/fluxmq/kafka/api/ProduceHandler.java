@@ -8,7 +8,7 @@ import io.fluxmq.kafka.metrics.FrontendMetrics;
 import io.fluxmq.kafka.metrics.RecordCounts;
 import io.fluxmq.kafka.server.RequestContext;
 import io.fluxmq.raft.partition.AppendResult;
-import io.fluxmq.raft.partition.PartitionReplica;
+import io.fluxmq.raft.partition.Partition;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.StringJoiner;
@@ -106,7 +106,7 @@ public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
                 topicResponse.partitionResponses().add(out);
                 TopicPartition tp = new TopicPartition(topic.name(), partition.index());
                 boolean known = partition.index() >= 0 && partition.index() < partitionCount;
-                PartitionReplica replica = known ? broker.replica(tp) : null;
+                Partition replica = known ? broker.replica(tp) : null;
                 if (requestError != Errors.NONE) {
                     out.setErrorCode(requestError.code());
                 } else if (denied) {

@@ -4,7 +4,7 @@ import io.fluxmq.kafka.auth.Authorization;
 import io.fluxmq.raft.partition.AppendResult;
 import io.fluxmq.raft.partition.PartitionError;
 import io.fluxmq.raft.partition.PartitionException;
-import io.fluxmq.raft.partition.PartitionReplica;
+import io.fluxmq.raft.partition.Partition;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -41,20 +41,20 @@ public interface BrokerServices {
     PartitionState partitionState(TopicPartition tp);
 
     /** This node's replica of a partition, or null when it holds none. */
-    PartitionReplica replica(TopicPartition tp);
+    Partition replica(TopicPartition tp);
 
     /** What Fetch reads from this node's replica of a partition, or null when it holds none. */
     default PartitionReads partitionReads(TopicPartition tp) {
-        PartitionReplica replica = replica(tp);
+        Partition replica = replica(tp);
         return replica == null ? null : new ReplicaReads(replica);
     }
 
     /**
-     * Appends one record batch to this node's replica of {@code tp} (see {@link PartitionReplica#append}); fails with
+     * Appends one record batch to this node's replica of {@code tp} (see {@link Partition#append}); fails with
      * NOT_LEADER when this node holds none. May block while Raft is busy: call it off the event loop.
      */
     default CompletableFuture<AppendResult> append(TopicPartition tp, MemoryRecords records) {
-        PartitionReplica replica = replica(tp);
+        Partition replica = replica(tp);
         if (replica == null) {
             return CompletableFuture.failedFuture(new PartitionException(PartitionError.NOT_LEADER,
                     "this node holds no replica of " + tp));
@@ -98,7 +98,7 @@ public interface BrokerServices {
      * beyond the high watermark.
      */
     default CompletableFuture<Long> deleteRecords(TopicPartition tp, long offset) {
-        PartitionReplica replica = replica(tp);
+        Partition replica = replica(tp);
         if (replica == null || !replica.isLeader()) {
             return CompletableFuture.failedFuture(new PartitionException(PartitionError.NOT_LEADER,
                     "this node does not lead " + tp));

@@ -1,13 +1,13 @@
 package io.fluxmq.kafka.broker;
 
-import io.fluxmq.raft.partition.PartitionReplica;
+import io.fluxmq.raft.partition.Partition;
 import io.fluxmq.raft.partition.TxnIndex;
 import java.util.List;
 import java.util.function.LongConsumer;
 import org.apache.kafka.common.record.MemoryRecords;
 
 /** {@link PartitionReads} over the node's Raft replica. Thread-safe as the replica is. */
-record ReplicaReads(PartitionReplica replica) implements PartitionReads {
+record ReplicaReads(Partition replica) implements PartitionReads {
     @Override
     public boolean isLeader() {
         return replica.isLeader();

@@ -5,7 +5,7 @@ import io.fluxmq.kafka.auth.Authorization;
 import io.fluxmq.kafka.broker.BrokerServices;
 import io.fluxmq.kafka.broker.KafkaErrors;
 import io.fluxmq.kafka.broker.TopicInfo;
-import io.fluxmq.raft.partition.PartitionReplica;
+import io.fluxmq.raft.partition.Partition;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
@@ -193,7 +193,7 @@ public final class GroupCoordinator implements AutoCloseable {
         }
         for (int p = 0; p < topic.get().partitions(); p++) {
             TopicPartition tp = new TopicPartition(OFFSETS_TOPIC, p);
-            PartitionReplica replica = broker.replica(tp);
+            Partition replica = broker.replica(tp);
             boolean leading = replica != null && replica.isLeader();
             GroupShard shard = shards.get(p);
             if (leading && (shard == null || shard.leaderEpoch() != replica.leaderEpoch())) {
@@ -245,7 +245,7 @@ public final class GroupCoordinator implements AutoCloseable {
     }
 
     /** Replays the partition from its log start to the high watermark into the shard, then activates it. */
-    private void load(GroupShard shard, PartitionReplica replica) {
+    private void load(GroupShard shard, Partition replica) {
         long started = System.nanoTime();
         try {
             long offset = replica.logStartOffset();
@@ -268,7 +268,7 @@ public final class GroupCoordinator implements AutoCloseable {
     }
 
     /** Replays [offset, end) into the loading shard; returns where it stopped; counts records into records[0]. */
-    private static long replay(GroupShard shard, PartitionReplica replica, long offset, long end, int[] records) {
+    private static long replay(GroupShard shard, Partition replica, long offset, long end, int[] records) {
         while (offset < end && shard.phase() == GroupShard.Phase.LOADING) {
             MemoryRecords batch = replica.read(offset, LOAD_READ_BYTES, true);
             if (batch.sizeInBytes() == 0) {

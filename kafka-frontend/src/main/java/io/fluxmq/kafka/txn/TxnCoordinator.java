@@ -4,7 +4,7 @@ import io.fluxmq.kafka.broker.BrokerEndpoint;
 import io.fluxmq.kafka.broker.BrokerServices;
 import io.fluxmq.kafka.broker.KafkaErrors;
 import io.fluxmq.kafka.broker.TopicInfo;
-import io.fluxmq.raft.partition.PartitionReplica;
+import io.fluxmq.raft.partition.Partition;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -159,7 +159,7 @@ public final class TxnCoordinator implements AutoCloseable {
         }
         for (int p = 0; p < topic.get().partitions(); p++) {
             TopicPartition tp = new TopicPartition(STATE_TOPIC, p);
-            PartitionReplica replica = broker.replica(tp);
+            Partition replica = broker.replica(tp);
             boolean leading = replica != null && replica.isLeader();
             TxnShard shard = shards.get(p);
             if (leading && (shard == null || shard.leaderEpoch() != replica.leaderEpoch())) {
@@ -222,7 +222,7 @@ public final class TxnCoordinator implements AutoCloseable {
     }
 
     /** Replays the partition from its log start to the high watermark into the shard, then activates it. */
-    private void load(TxnShard shard, PartitionReplica replica) {
+    private void load(TxnShard shard, Partition replica) {
         long started = System.nanoTime();
         try {
             long offset = replica.logStartOffset();

@@ -1,6 +1,6 @@
 package io.fluxmq.kafka.broker;
 
-import io.fluxmq.raft.partition.PartitionReplica;
+import io.fluxmq.raft.partition.Partition;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -46,7 +46,7 @@ public abstract class StubBrokerServices implements BrokerServices {
     }
 
     @Override
-    public PartitionReplica replica(TopicPartition tp) {
+    public Partition replica(TopicPartition tp) {
         return null;
     }
 

@@ -37,7 +37,7 @@ import io.fluxmq.kafka.broker.TopicInfo;
 import io.fluxmq.kafka.fetch.FetchSessionCache;
 import io.fluxmq.kafka.group.GroupConfig;
 import io.fluxmq.kafka.group.GroupCoordinator;
-import io.fluxmq.raft.partition.PartitionReplica;
+import io.fluxmq.raft.partition.Partition;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -166,7 +166,7 @@ public final class FakeBrokerServices implements BrokerServices {
     }
 
     @Override
-    public PartitionReplica replica(TopicPartition tp) {
+    public Partition replica(TopicPartition tp) {
         return null;
     }
 

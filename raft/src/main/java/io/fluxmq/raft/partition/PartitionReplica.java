@@ -50,7 +50,7 @@ import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
  * into the batch header and hands the entry to Ratis, so offsets follow log order exactly. The future completes once
  * the entry is committed and applied. Thread-safe.
  */
-public final class PartitionReplica {
+public final class PartitionReplica implements Partition {
     private final TopicPartition topicPartition;
     private final RaftGroupId groupId;
     private final RaftServer server;
@@ -125,6 +125,7 @@ public final class PartitionReplica {
         this.maxBatchBytes = maxBatchBytes;
     }
 
+    @Override
     public TopicPartition topicPartition() {
         return topicPartition;
     }
@@ -137,6 +138,7 @@ public final class PartitionReplica {
      * Appends one record batch (magic v2). Completes with the assigned base offset once the batch is committed, or
      * exceptionally with a {@link PartitionException}.
      */
+    @Override
     public CompletableFuture<AppendResult> append(MemoryRecords records) {
         MutableRecordBatch batch;
         try {
@@ -156,6 +158,7 @@ public final class PartitionReplica {
      * {@code producerEpoch}: COMMIT when {@code commit}, else ABORT. Completes once committed; a marker with an epoch
      * older than the producer's fails with INVALID_PRODUCER_EPOCH, a newer one fences the producer's older epochs.
      */
+    @Override
     public CompletableFuture<AppendResult> appendMarker(long producerId, short producerEpoch, boolean commit,
                                                         int coordinatorEpoch) {
         MemoryRecords records = MemoryRecords.withEndTransactionMarker(clock.getAsLong(), producerId, producerEpoch,
@@ -528,6 +531,7 @@ public final class PartitionReplica {
      * Reads committed batches from {@code offset}: up to {@code maxBytes}, at least one batch if {@code minOneBatch}.
      * Throws {@link PartitionException} with {@link PartitionError#OFFSET_OUT_OF_RANGE} outside [logStart, hw].
      */
+    @Override
     public MemoryRecords read(long offset, int maxBytes, boolean minOneBatch) {
         long hw = stateMachine.highWatermark();
         if (offset > hw) {
@@ -545,6 +549,7 @@ public final class PartitionReplica {
      * Reads as {@link #read(long, int, boolean)} but only batches below {@code upTo} (at most the high watermark): the
      * last stable offset for {@code read_committed}. An offset between {@code upTo} and the high watermark reads nothing.
      */
+    @Override
     public MemoryRecords read(long offset, int maxBytes, boolean minOneBatch, long upTo) {
         long hw = stateMachine.highWatermark();
         if (offset > hw) {
@@ -567,16 +572,19 @@ public final class PartitionReplica {
     }
 
     /** The last stable offset: the high watermark unless a transaction is open on this partition. */
+    @Override
     public long lastStableOffset() {
         return stateMachine.lastStableOffset();
     }
 
     /** Aborted transactions with their marker at or after {@code from} and their first offset before {@code to}. */
+    @Override
     public List<TxnIndex.AbortedTxn> abortedTransactions(long from, long to) {
         return stateMachine.abortedTransactions(from, to);
     }
 
     /** (epoch, end offset) as OffsetForLeaderEpoch answers it; see {@link PartitionStateMachine#endOffsetForEpoch}. */
+    @Override
     public long[] endOffsetForEpoch(int epoch) {
         int current = leaderEpoch();
         if (epoch > current) {
@@ -593,6 +601,7 @@ public final class PartitionReplica {
      * {@code retentionBytes}), proposed through Raft so every replica deletes the same data ({@link #advanceLogStart}).
      * Completes with the new log start, or the current one when nothing expired or this replica does not lead.
      */
+    @Override
     public CompletableFuture<Long> enforceRetention(long retentionMs, long retentionBytes) {
         long current = logStartOffset();
         if (!isLeader()) {
@@ -611,6 +620,7 @@ public final class PartitionReplica {
      * Moves the log start offset of every replica to {@code offset} (at most the high watermark) through the Raft log;
      * completes once committed and applied here.
      */
+    @Override
     public CompletableFuture<Long> advanceLogStart(long offset) {
         if (offset > highWatermark()) {
             return CompletableFuture.failedFuture(new PartitionException(PartitionError.OFFSET_OUT_OF_RANGE,
@@ -638,18 +648,22 @@ public final class PartitionReplica {
         }
     }
 
+    @Override
     public long highWatermark() {
         return stateMachine.highWatermark();
     }
 
+    @Override
     public long logStartOffset() {
         return stateMachine.log().logStartOffset();
     }
 
+    @Override
     public Optional<TimestampAndOffset> offsetForTimestamp(long timestamp) {
         return stateMachine.log().offsetForTimestamp(timestamp, stateMachine.highWatermark());
     }
 
+    @Override
     public Optional<TimestampAndOffset> maxTimestamp() {
         return stateMachine.log().maxTimestamp(stateMachine.highWatermark());
     }
@@ -765,6 +779,7 @@ public final class PartitionReplica {
     }
 
     /** True when this node leads the partition's Raft group and has committed an entry of its term. */
+    @Override
     public boolean isLeader() {
         try {
             return server.getDivision(groupId).getInfo().isLeaderReady();
@@ -774,6 +789,7 @@ public final class PartitionReplica {
     }
 
     /** The Kafka leader epoch: the current Raft term. */
+    @Override
     public int leaderEpoch() {
         try {
             return (int) server.getDivision(groupId).getInfo().getCurrentTerm();
@@ -783,10 +799,12 @@ public final class PartitionReplica {
     }
 
     /** Listeners run on the Raft apply thread whenever the high watermark advances; they must not block. */
+    @Override
     public void addHighWatermarkListener(LongConsumer listener) {
         stateMachine.addHighWatermarkListener(listener);
     }
 
+    @Override
     public void removeHighWatermarkListener(LongConsumer listener) {
         stateMachine.removeHighWatermarkListener(listener);
     }
@@ -821,11 +839,13 @@ public final class PartitionReplica {
     }
 
     /** Bytes in this replica's segment files (metrics). */
+    @Override
     public long logSizeBytes() {
         return stateMachine.log().sizeInBytes();
     }
 
     /** Segments in this replica's log (metrics). */
+    @Override
     public int logSegmentCount() {
         return stateMachine.log().segmentCount();
     }
