@@ -341,6 +341,11 @@ public final class RaftGroup {
         }
     }
 
+    /** Whether {@link #propose} would take an entry now: this member leads and no leadership transfer is running. */
+    public boolean acceptsProposals() {
+        return role == Role.LEADER && transferTarget == NO_LEADER;
+    }
+
     /**
      * Appends data to the log as the leader; it is committed once a majority holds it durably.
      *

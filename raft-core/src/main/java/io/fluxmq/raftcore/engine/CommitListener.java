@@ -1,5 +1,6 @@
 package io.fluxmq.raftcore.engine;
 
+import io.fluxmq.raftcore.RaftGroup;
 import io.fluxmq.raftcore.RaftLog;
 import io.fluxmq.raftcore.Snapshot;
 
@@ -16,6 +17,14 @@ public interface CommitListener {
      * follow through {@link #committed}. The default does nothing, for owners that keep no state of their own.
      */
     default void snapshotInstalled(long groupId, RaftLog log, Snapshot snapshot) {
+    }
+
+    /**
+     * This member's view of the group changed: its role, its term or the leader it knows ({@link RaftGroup#NO_LEADER}
+     * when none). Told once when the group starts on this node, then after every loop pass that changed one of them,
+     * before the pass's {@link #committed} call.
+     */
+    default void roleChanged(long groupId, RaftGroup.Role role, long term, int leader) {
     }
 
     CommitListener NONE = (groupId, log, fromOffset, toOffset) -> {

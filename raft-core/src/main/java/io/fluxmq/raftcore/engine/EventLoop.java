@@ -210,7 +210,9 @@ final class EventLoop implements Runnable {
                     continue;
                 }
                 if (r[0] == null) {
-                    schedule(group);
+                    if (guard(group, group::reportRole)) {
+                        schedule(group);
+                    }
                     continue;
                 }
                 queue(group.groupId, r[0].messages());
@@ -240,6 +242,7 @@ final class EventLoop implements Runnable {
                 Ready r = readies.get(i);
                 guard(group, () -> {
                     queue(group.groupId, group.raft.advance(r));
+                    group.reportRole();
                     if (r.installed() != null) {
                         group.listener.snapshotInstalled(group.groupId, group.raft.log(), r.installed());
                         group.applied = r.installed().offset();

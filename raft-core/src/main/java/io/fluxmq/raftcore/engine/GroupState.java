@@ -19,6 +19,9 @@ final class GroupState {
     long scheduledAt = Long.MAX_VALUE;
     boolean dirty;
     private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
+    private RaftGroup.Role reportedRole;
+    private long reportedTerm = -1;
+    private int reportedLeader = RaftGroup.NO_LEADER;
     private long waitingTerm;
 
     GroupState(long groupId, int self, RaftGroup raft, CommitListener listener) {
@@ -45,6 +48,19 @@ final class GroupState {
             while (!waiting.isEmpty()) {
                 waiting.pollFirst().future().completeExceptionally(notLeader);
             }
+        }
+    }
+
+    /** Tells the listener if role, term or leader changed since it was last told (always, the first time). */
+    void reportRole() {
+        RaftGroup.Role role = raft.role();
+        long term = raft.term();
+        int leader = raft.leader();
+        if (role != reportedRole || term != reportedTerm || leader != reportedLeader) {
+            reportedRole = role;
+            reportedTerm = term;
+            reportedLeader = leader;
+            listener.roleChanged(groupId, role, term, leader);
         }
     }
 

@@ -136,10 +136,57 @@ public final class RaftEngine implements AutoCloseable {
      * may still be committed by the next leader, as with any Raft or Kafka retry).
      */
     public CompletableFuture<Long> propose(long groupId, ByteBuffer data, int count) {
+        return propose(groupId, new Proposal() {
+            @Override
+            public int count() {
+                return count;
+            }
+
+            @Override
+            public ByteBuffer prepare(long term, long baseOffset) {
+                return data;
+            }
+        });
+    }
+
+    /**
+     * An entry whose bytes are made on the group's loop, once the leader's term and the entry's base offset are known
+     * (a partition checks producer state and assigns offsets there, in log order without a lock of its own).
+     */
+    public interface Proposal {
+        /** The offsets the entry takes. */
+        int count();
+
+        /**
+         * The entry's data, appended at {@code baseOffset} in {@code term} as soon as this returns. Runs on the loop
+         * thread; must not block. Whatever it throws fails the proposal alone, and nothing is appended.
+         */
+        ByteBuffer prepare(long term, long baseOffset);
+    }
+
+    /** As {@link #propose(long, ByteBuffer, int)}, with the data made by {@code proposal} on the group's loop. */
+    public CompletableFuture<Long> propose(long groupId, Proposal proposal) {
         return onGroup(groupId, (loop, group, result) -> {
+            RaftGroup raft = group.raft;
+            if (!raft.acceptsProposals()) {
+                result.completeExceptionally(new NotLeaderException(config.nodeId(), raft.leader()));
+                return;
+            }
+            long expected = raft.log().endOffset();
+            ByteBuffer data;
             try {
-                long base = group.raft.propose(data, count, clockMs.getAsLong());
-                group.awaitCommit(base, base + count, result);
+                data = proposal.prepare(raft.term(), expected);
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+                return;
+            }
+            try {
+                long base = raft.propose(data, proposal.count(), clockMs.getAsLong());
+                if (base != expected) {
+                    throw new IllegalStateException("group " + groupId + " appended at " + base + ", not at its log end "
+                            + expected);
+                }
+                group.awaitCommit(base, base + proposal.count(), result);
                 loop.touch(group);
             } catch (NotLeaderException e) {
                 result.completeExceptionally(e);

@@ -406,9 +406,9 @@ public final class PartitionReplica implements Partition {
 
     /**
      * The leader's checks of a produced batch (size, exactly one batch, magic 2, CRC, not empty): the only CRC pass on
-     * the leader. Package-private for its micro-benchmark.
+     * the leader. Public for the replica on FluxMQ's own engine and for its micro-benchmark.
      */
-    static MutableRecordBatch validate(MemoryRecords records, int maxBatchBytes) {
+    public static MutableRecordBatch validate(MemoryRecords records, int maxBatchBytes) {
         if (records.sizeInBytes() > maxBatchBytes) {
             throw new PartitionException(PartitionError.BATCH_TOO_LARGE, "batch of " + records.sizeInBytes()
                     + " bytes exceeds the maximum of " + maxBatchBytes);

@@ -1,0 +1,490 @@
+package io.fluxmq.raft.engine;
+
+import io.fluxmq.raft.log.OffsetOutOfRangeException;
+import io.fluxmq.raft.log.SegmentLog;
+import io.fluxmq.raft.log.TimestampAndOffset;
+import io.fluxmq.raft.partition.AppendResult;
+import io.fluxmq.raft.partition.EntryHeader;
+import io.fluxmq.raft.partition.Partition;
+import io.fluxmq.raft.partition.PartitionError;
+import io.fluxmq.raft.partition.PartitionException;
+import io.fluxmq.raft.partition.PartitionReplica;
+import io.fluxmq.raft.partition.ProducerStateTable;
+import io.fluxmq.raft.partition.TxnIndex;
+import io.fluxmq.raftcore.NotLeaderException;
+import io.fluxmq.raftcore.RaftGroup;
+import io.fluxmq.raftcore.RaftLog;
+import io.fluxmq.raftcore.Snapshot;
+import io.fluxmq.raftcore.engine.CommitListener;
+import io.fluxmq.raftcore.engine.RaftEngine;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.LongConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.record.ControlRecordType;
+import org.apache.kafka.common.record.EndTransactionMarker;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.apache.kafka.common.record.MutableRecordBatch;
+import org.apache.kafka.common.record.RecordBatch;
+
+/**
+ * A partition replica on FluxMQ's own multi-Raft (docs/adr/0003): one group of a {@link RaftEngine} whose log is the
+ * partition's segment log ({@link SegmentRaftLog}), so a produced batch is written once, as the Raft entry itself.
+ *
+ * <p><b>Append.</b> The batch is checked (size, CRC, magic) on the caller's thread; producer state is checked and the
+ * offsets assigned on the group's event loop, in the {@link RaftEngine.Proposal} that makes the entry, so offsets
+ * follow log order without a lock of this class: the leader's view of producer state (the committed table plus every
+ * entry of its log past the high watermark, rebuilt from the log whenever the term changes) is only touched there.
+ * The log stamps the base offset and the term (the leader epoch) into its copy of the batch. A duplicate of an
+ * idempotent batch still in the log completes with the original's offset once that is committed.
+ *
+ * <p><b>Apply.</b> {@link #committed} runs on the loop: it reads the committed batches' headers back from the segment
+ * log (they are in the page cache) and records them in the committed producer table and the transaction index, then
+ * moves the high watermark and tells its listeners. Leader changes and voter sets are control batches of the same log
+ * (consumers skip them); they advance offsets like Kafka's KRaft log.
+ *
+ * <p><b>Append time.</b> Producer-id expiry runs on a clock carried by the log ({@link ProducerStateTable}); on this
+ * engine the entry is the client's batch alone, so that clock is the batches' max timestamp (CreateTime unless the
+ * topic stamps LogAppendTime), not the leader's wall clock as on Ratis, where each entry carries one.
+ *
+ * <p><b>Not yet</b>: retention and DeleteRecords (moving the log start needs producer state as of a segment boundary
+ * in the Raft snapshot; {@link #enforceRetention} keeps the log and {@link #advanceLogStart} refuses), and a follower
+ * that installs a snapshot starts from empty producer state. Thread-safe.
+ */
+public final class EnginePartition implements Partition, CommitListener {
+
+    private final TopicPartition topicPartition;
+    private final long groupId;
+    private final RaftEngine engine;
+    private final SegmentRaftLog raftLog;
+    private final SegmentLog segments;
+    private final int maxBatchBytes;
+    private final long producerIdExpirationMs;
+
+    // Owned by the group's loop thread.
+    private ProducerStateTable committedProducers;
+    /** The leader's producer state: the committed table plus its log past the high watermark; null when stale. */
+    private LeaderView view;
+    /** The term this node last became leader in, and the log end then: once committed, the leader may serve. */
+    private long leaderTerm = -1;
+    private long readyAt = Long.MAX_VALUE;
+
+    private record LeaderView(long term, ProducerStateTable producers) {}
+
+    // Read by any thread.
+    private volatile long highWatermark;
+    private volatile long lastStableOffset;
+    private volatile int epoch = -1;
+    private volatile int leader = RaftGroup.NO_LEADER;
+    private volatile boolean leaderReady;
+    /** Open and aborted transactions of committed entries, and the first offset of each committed epoch; guarded by this. */
+    private TxnIndex txnIndex = new TxnIndex();
+    private final TreeMap<Integer, Long> epochStarts = new TreeMap<>();
+    private final List<LongConsumer> highWatermarkListeners = new CopyOnWriteArrayList<>();
+    /** Duplicates waiting for their original's commit; guarded by itself. */
+    private final List<DuplicateWait> duplicates = new ArrayList<>();
+
+    private record DuplicateWait(long endOffset, CompletableFuture<AppendResult> result, long baseOffset) {}
+
+    /** Thrown inside a proposal for a batch already in the log; never leaves this class. */
+    private static final class Duplicate extends RuntimeException {
+        final ProducerStateTable.BatchMetadata original;
+
+        Duplicate(ProducerStateTable.BatchMetadata original) {
+            super(null, null, false, false);
+            this.original = original;
+        }
+    }
+
+    /**
+     * A replica over {@code raftLog}, to be given to {@link RaftEngine#addGroup} as the group's log and listener
+     * ({@link #commitOffsetToStartFrom()} as the commit offset): it replays the log from its start as the group learns
+     * what is committed.
+     */
+    public EnginePartition(TopicPartition topicPartition, long groupId, RaftEngine engine, SegmentRaftLog raftLog,
+                           int maxBatchBytes, long producerIdExpirationMs) {
+        this.topicPartition = topicPartition;
+        this.groupId = groupId;
+        this.engine = engine;
+        this.raftLog = raftLog;
+        this.segments = raftLog.segmentLog();
+        this.maxBatchBytes = maxBatchBytes;
+        this.producerIdExpirationMs = producerIdExpirationMs;
+        this.committedProducers = new ProducerStateTable(producerIdExpirationMs);
+        this.highWatermark = raftLog.startOffset();
+        this.lastStableOffset = highWatermark;
+    }
+
+    /** Where the group starts applying: the log start (everything after it is replayed once committed). */
+    public long commitOffsetToStartFrom() {
+        return raftLog.startOffset();
+    }
+
+    public long groupId() {
+        return groupId;
+    }
+
+    /** The leader this replica knows of, or {@link RaftGroup#NO_LEADER}. */
+    public int leader() {
+        return leader;
+    }
+
+    @Override
+    public TopicPartition topicPartition() {
+        return topicPartition;
+    }
+
+    @Override
+    public CompletableFuture<AppendResult> append(MemoryRecords records) {
+        MutableRecordBatch batch;
+        try {
+            batch = PartitionReplica.validate(records, maxBatchBytes);
+        } catch (PartitionException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        if (batch.isControlBatch()) {
+            return CompletableFuture.failedFuture(new PartitionException(PartitionError.INVALID_BATCH,
+                "clients may not write control batches"));
+        }
+        return propose(records, batch);
+    }
+
+    @Override
+    public CompletableFuture<AppendResult> appendMarker(long producerId, short producerEpoch, boolean commit,
+                                                        int coordinatorEpoch) {
+        MemoryRecords records = MemoryRecords.withEndTransactionMarker(System.currentTimeMillis(), producerId,
+            producerEpoch, new EndTransactionMarker(commit ? ControlRecordType.COMMIT : ControlRecordType.ABORT,
+                coordinatorEpoch));
+        return propose(records, records.batches().iterator().next());
+    }
+
+    /** The append time a batch's header carries here: its max timestamp; none for control batches. */
+    private static long appendTime(RecordBatch batch) {
+        return batch.isControlBatch() ? RecordBatch.NO_TIMESTAMP : batch.maxTimestamp();
+    }
+
+    private CompletableFuture<AppendResult> propose(MemoryRecords records, MutableRecordBatch batch) {
+        int count = (int) (batch.lastOffset() - batch.baseOffset() + 1);
+        int bytes = records.sizeInBytes();
+        EntryHeader unplaced = EntryHeader.of(batch, bytes, appendTime(batch));
+        CompletableFuture<AppendResult> result = new CompletableFuture<>();
+        engine.propose(groupId, new RaftEngine.Proposal() {
+            @Override
+            public int count() {
+                return count;
+            }
+
+            @Override
+            public ByteBuffer prepare(long term, long baseOffset) {
+                ProducerStateTable producers = leaderView(term);
+                if (unplaced.idempotent()) {
+                    ProducerStateTable.Check check = producers.check(unplaced);
+                    if (check instanceof ProducerStateTable.Check.Duplicate duplicate) {
+                        throw new Duplicate(duplicate.original());
+                    }
+                    if (check instanceof ProducerStateTable.Check.Reject reject) {
+                        throw new PartitionException(reject.error(), reject.message());
+                    }
+                }
+                producers.record(new EntryHeader(baseOffset, baseOffset + count - 1, unplaced.maxTimestamp(),
+                    unplaced.producerId(), unplaced.producerEpoch(), unplaced.baseSequence(), unplaced.lastSequence(),
+                    bytes, unplaced.appendTimeMs(), unplaced.txn()));
+                return records.buffer().duplicate();
+            }
+        }).whenComplete((base, error) -> {
+            if (error == null) {
+                result.complete(new AppendResult(base, segments.logStartOffset()));
+                return;
+            }
+            Throwable cause = error instanceof CompletionException && error.getCause() != null
+                ? error.getCause() : error;
+            if (cause instanceof Duplicate duplicate) {
+                awaitCommitted(duplicate.original, result);
+            } else {
+                result.completeExceptionally(new CompletionException(translate(cause)));
+            }
+        });
+        return result;
+    }
+
+    /** The leader's producer table for {@code term}, rebuilt from the committed one and the log past it. Loop thread. */
+    private ProducerStateTable leaderView(long term) {
+        if (view != null && view.term() == term) {
+            return view.producers();
+        }
+        ProducerStateTable producers = committedProducers.copy();
+        forEachBatch(highWatermark, raftLog.endOffset(), batch ->
+            producers.record(EntryHeader.of(batch, batch.sizeInBytes(), appendTime(batch))));
+        view = new LeaderView(term, producers);
+        return producers;
+    }
+
+    /** Completes {@code result} with the original's offsets once the high watermark passes it. */
+    private void awaitCommitted(ProducerStateTable.BatchMetadata original, CompletableFuture<AppendResult> result) {
+        long end = original.lastOffset() + 1;
+        synchronized (duplicates) {
+            if (highWatermark < end) {
+                duplicates.add(new DuplicateWait(end, result, original.baseOffset()));
+                return;
+            }
+        }
+        result.complete(new AppendResult(original.baseOffset(), segments.logStartOffset()));
+    }
+
+    private void settleDuplicates(boolean stillLeading) {
+        List<DuplicateWait> done = new ArrayList<>();
+        List<DuplicateWait> failed = new ArrayList<>();
+        synchronized (duplicates) {
+            for (Iterator<DuplicateWait> it = duplicates.iterator(); it.hasNext(); ) {
+                DuplicateWait wait = it.next();
+                if (wait.endOffset() <= highWatermark) {
+                    done.add(wait);
+                    it.remove();
+                } else if (!stillLeading) {
+                    failed.add(wait);
+                    it.remove();
+                }
+            }
+        }
+        for (DuplicateWait wait : done) {
+            wait.result().complete(new AppendResult(wait.baseOffset(), segments.logStartOffset()));
+        }
+        for (DuplicateWait wait : failed) {
+            wait.result().completeExceptionally(new CompletionException(new PartitionException(
+                PartitionError.NOT_LEADER, "this node stopped leading " + topicPartition
+                + " before the original of a duplicate batch was committed")));
+        }
+    }
+
+    static PartitionException translate(Throwable cause) {
+        if (cause instanceof PartitionException pe) {
+            return pe;
+        }
+        if (cause instanceof NotLeaderException) {
+            return new PartitionException(PartitionError.NOT_LEADER, cause.getMessage());
+        }
+        if (cause instanceof UncheckedIOException) {
+            return new PartitionException(PartitionError.STORAGE_ERROR, cause.getMessage(), cause);
+        }
+        if (cause instanceof IllegalStateException) { // the group is not (or no longer) hosted on this node
+            return new PartitionException(PartitionError.NOT_LEADER, cause.getMessage());
+        }
+        return new PartitionException(PartitionError.UNKNOWN, String.valueOf(cause.getMessage()), cause);
+    }
+
+    /** Calls {@code action} with every batch in {@code [from, to)} of the segment log, in order. */
+    private void forEachBatch(long from, long to, java.util.function.Consumer<RecordBatch> action) {
+        long next = from;
+        while (next < to) {
+            MemoryRecords chunk = segments.read(next, 1 << 20, to, true);
+            long before = next;
+            for (RecordBatch batch : chunk.batches()) {
+                if (batch.baseOffset() >= to) {
+                    break;
+                }
+                action.accept(batch);
+                next = batch.nextOffset();
+            }
+            if (next == before) {
+                throw new IllegalStateException(topicPartition + ": no batch at offset " + next + " below " + to);
+            }
+        }
+    }
+
+    // CommitListener: the group's loop thread.
+
+    @Override
+    public void committed(long group, RaftLog log, long fromOffset, long toOffset) {
+        List<EntryHeader> headers = new ArrayList<>();
+        forEachBatch(fromOffset, toOffset, batch -> {
+            EntryHeader header = EntryHeader.of(batch, batch.sizeInBytes(), appendTime(batch));
+            committedProducers.record(header);
+            headers.add(header);
+            synchronized (this) {
+                int batchEpoch = batch.partitionLeaderEpoch();
+                if (epochStarts.isEmpty() || epochStarts.lastKey() < batchEpoch) {
+                    epochStarts.put(batchEpoch, batch.baseOffset());
+                }
+            }
+        });
+        synchronized (this) {
+            for (EntryHeader header : headers) {
+                txnIndex.record(header);
+            }
+            lastStableOffset = txnIndex.lastStableOffset(toOffset);
+            highWatermark = toOffset;
+        }
+        if (leaderTerm == epoch && toOffset >= readyAt) {
+            leaderReady = true;
+        }
+        settleDuplicates(leaderTerm >= 0);
+        for (LongConsumer listener : highWatermarkListeners) {
+            listener.accept(toOffset);
+        }
+    }
+
+    @Override
+    public void roleChanged(long group, RaftGroup.Role role, long term, int leaderId) {
+        epoch = (int) term;
+        leader = leaderId;
+        if (role == RaftGroup.Role.LEADER) {
+            if (leaderTerm != term) {
+                leaderTerm = term;
+                readyAt = raftLog.endOffset(); // past the entry that opened the term
+                leaderReady = highWatermark >= readyAt;
+            }
+        } else {
+            leaderTerm = -1;
+            readyAt = Long.MAX_VALUE;
+            leaderReady = false;
+            view = null;
+            settleDuplicates(false);
+        }
+    }
+
+    @Override
+    public void snapshotInstalled(long group, RaftLog log, Snapshot snapshot) {
+        // Producer state travels in the snapshot once this engine compacts partitions (not yet: see the class comment).
+        committedProducers = new ProducerStateTable(producerIdExpirationMs);
+        view = null;
+        synchronized (this) {
+            txnIndex = new TxnIndex();
+            epochStarts.clear();
+            highWatermark = snapshot.offset();
+            lastStableOffset = snapshot.offset();
+        }
+    }
+
+    // Reads: any thread.
+
+    @Override
+    public MemoryRecords read(long offset, int maxBytes, boolean minOneBatch) {
+        return read(offset, maxBytes, minOneBatch, Long.MAX_VALUE);
+    }
+
+    @Override
+    public MemoryRecords read(long offset, int maxBytes, boolean minOneBatch, long upTo) {
+        long hw = highWatermark;
+        if (offset > hw) {
+            throw new PartitionException(PartitionError.OFFSET_OUT_OF_RANGE,
+                "offset " + offset + " is beyond the high watermark " + hw);
+        }
+        long limit = Math.min(upTo, hw);
+        if (offset >= limit) {
+            if (offset < segments.logStartOffset()) {
+                throw new PartitionException(PartitionError.OFFSET_OUT_OF_RANGE,
+                    "offset " + offset + " is below the log start " + segments.logStartOffset());
+            }
+            return MemoryRecords.EMPTY;
+        }
+        try {
+            return segments.read(offset, maxBytes, limit, minOneBatch);
+        } catch (OffsetOutOfRangeException e) {
+            throw new PartitionException(PartitionError.OFFSET_OUT_OF_RANGE, e.getMessage());
+        }
+    }
+
+    @Override
+    public long lastStableOffset() {
+        return lastStableOffset;
+    }
+
+    @Override
+    public synchronized List<TxnIndex.AbortedTxn> abortedTransactions(long from, long to) {
+        return txnIndex.aborted(from, to);
+    }
+
+    /** Open transactions of the committed entries: producer id to first offset. */
+    public synchronized Map<Long, Long> openTransactions() {
+        return txnIndex.open();
+    }
+
+    @Override
+    public long[] endOffsetForEpoch(int requested) {
+        int current = epoch;
+        if (requested > current) {
+            return new long[] {-1, -1};
+        }
+        if (requested == current) {
+            return new long[] {current, highWatermark};
+        }
+        synchronized (this) {
+            Map.Entry<Integer, Long> floor = epochStarts.floorEntry(requested);
+            if (floor == null) {
+                return new long[] {-1, -1};
+            }
+            Map.Entry<Integer, Long> next = epochStarts.higherEntry(floor.getKey());
+            return new long[] {floor.getKey(), next == null ? highWatermark : next.getValue()};
+        }
+    }
+
+    @Override
+    public CompletableFuture<Long> enforceRetention(long retentionMs, long retentionBytes) {
+        return CompletableFuture.completedFuture(segments.logStartOffset()); // not yet on this engine
+    }
+
+    @Override
+    public CompletableFuture<Long> advanceLogStart(long offset) {
+        return CompletableFuture.failedFuture(new PartitionException(PartitionError.UNKNOWN,
+            "moving the log start of " + topicPartition + " is not supported on the fluxraft engine yet"));
+    }
+
+    @Override
+    public long highWatermark() {
+        return highWatermark;
+    }
+
+    @Override
+    public long logStartOffset() {
+        return segments.logStartOffset();
+    }
+
+    @Override
+    public Optional<TimestampAndOffset> offsetForTimestamp(long timestamp) {
+        return segments.offsetForTimestamp(timestamp, highWatermark);
+    }
+
+    @Override
+    public Optional<TimestampAndOffset> maxTimestamp() {
+        return segments.maxTimestamp(highWatermark);
+    }
+
+    @Override
+    public boolean isLeader() {
+        return leaderReady;
+    }
+
+    @Override
+    public int leaderEpoch() {
+        return epoch;
+    }
+
+    @Override
+    public void addHighWatermarkListener(LongConsumer listener) {
+        highWatermarkListeners.add(listener);
+    }
+
+    @Override
+    public void removeHighWatermarkListener(LongConsumer listener) {
+        highWatermarkListeners.remove(listener);
+    }
+
+    @Override
+    public long logSizeBytes() {
+        return segments.sizeInBytes();
+    }
+
+    @Override
+    public int logSegmentCount() {
+        return segments.segmentCount();
+    }
+}

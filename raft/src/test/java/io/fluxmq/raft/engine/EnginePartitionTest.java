@@ -1,0 +1,272 @@
+package io.fluxmq.raft.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.fluxmq.raft.log.SegmentLogConfig;
+import io.fluxmq.raft.partition.AppendResult;
+import io.fluxmq.raft.partition.PartitionError;
+import io.fluxmq.raft.partition.PartitionException;
+import io.fluxmq.raft.partition.ProducerStateTable;
+import io.fluxmq.raft.partition.TxnIndex;
+import io.fluxmq.raftcore.RaftConfig;
+import io.fluxmq.raftcore.engine.EngineConfig;
+import io.fluxmq.raftcore.engine.RaftEngine;
+import io.fluxmq.raftcore.engine.Transport;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.apache.kafka.common.record.Record;
+import org.apache.kafka.common.record.RecordBatch;
+import org.apache.kafka.common.record.SimpleRecord;
+import org.apache.kafka.common.compress.Compression;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@link EnginePartition} on three {@link RaftEngine}s in one JVM (an in-JVM network, segment logs and hard-state
+ * files on disk): real Kafka batches are produced to the leader and read back, idempotent duplicates get the
+ * original's offset, out-of-order sequences and fenced epochs are refused with Kafka's errors, transaction markers
+ * move the last stable offset and record aborted transactions, and after the leader's node stops (and after every node
+ * restarts from disk) the new leader holds every acknowledged batch and still recognises duplicates.
+ */
+class EnginePartitionTest {
+
+    private static final Set<Integer> NODES = new TreeSet<>(List.of(1, 2, 3));
+    private static final SegmentLogConfig CONFIG = new SegmentLogConfig(64 * 1024, Long.MAX_VALUE, 4096, 4096);
+    private static final TopicPartition TP = new TopicPartition("orders", 0);
+    private static final long GROUP = 7;
+
+    @TempDir
+    Path dir;
+    private final Map<Integer, RaftEngine> engines = new ConcurrentHashMap<>();
+    private final Map<Integer, EnginePartition> partitions = new ConcurrentHashMap<>();
+    private final Map<Integer, SegmentRaftLog> logs = new ConcurrentHashMap<>();
+
+    @AfterEach
+    void stopAll() throws Exception {
+        for (int node : new ArrayList<>(engines.keySet())) {
+            stop(node);
+        }
+    }
+
+    private void stop(int node) throws Exception {
+        engines.remove(node).close();
+        partitions.remove(node);
+        logs.remove(node).close();
+    }
+
+    private void start(int node) throws Exception {
+        Transport transport = (to, batch) -> {
+            RaftEngine peer = engines.get(to);
+            if (peer != null && engines.containsKey(node)) {
+                peer.receive(node, List.copyOf(batch));
+            }
+        };
+        Path nodeDir = dir.resolve("node-" + node);
+        FileGroupStorage storage = new FileGroupStorage(HardStateFile.open(nodeDir.resolve("raft-hard-state")));
+        RaftEngine engine = new RaftEngine(new EngineConfig(node, 2, 50, 300), transport, storage).start();
+        SegmentRaftLog log = SegmentRaftLog.open(nodeDir.resolve("orders-0"), CONFIG, System::currentTimeMillis);
+        EnginePartition partition = new EnginePartition(TP, GROUP, engine, log, 1 << 20,
+            ProducerStateTable.DEFAULT_EXPIRATION_MS);
+        engines.put(node, engine);
+        logs.put(node, log);
+        partitions.put(node, partition);
+        engine.addGroup(GROUP, new RaftConfig(node, NODES, 500, 50, 8, 1 << 20), log,
+            storage.initialHardState(GROUP, log), partition.commitOffsetToStartFrom(), partition)
+            .get(10, TimeUnit.SECONDS);
+    }
+
+    private void startAll() throws Exception {
+        for (int node : NODES) {
+            start(node);
+        }
+    }
+
+    private static void await(String what, Duration timeout, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("waiting for " + what).isLessThan(deadline);
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+        }
+    }
+
+    /** The node whose replica is the ready leader, waiting for one. */
+    private EnginePartition leader() {
+        EnginePartition[] found = new EnginePartition[1];
+        await("a ready leader", Duration.ofSeconds(10), () -> {
+            for (EnginePartition p : partitions.values()) {
+                if (p.isLeader()) {
+                    found[0] = p;
+                    return true;
+                }
+            }
+            return false;
+        });
+        return found[0];
+    }
+
+    private int leaderNode() {
+        EnginePartition leader = leader();
+        return partitions.entrySet().stream().filter(e -> e.getValue() == leader).findFirst().orElseThrow().getKey();
+    }
+
+    private static MemoryRecords idempotent(long producerId, short epoch, int sequence, String... values) {
+        SimpleRecord[] records = new SimpleRecord[values.length];
+        for (int i = 0; i < values.length; i++) {
+            records[i] = new SimpleRecord(1_000L + i, values[i].getBytes(StandardCharsets.UTF_8));
+        }
+        return MemoryRecords.withIdempotentRecords(Compression.NONE, producerId, epoch, sequence, records);
+    }
+
+    private static MemoryRecords transactional(long producerId, short epoch, int sequence, String value) {
+        return MemoryRecords.withTransactionalRecords(Compression.NONE, producerId, epoch, sequence,
+            new SimpleRecord(1_000L, value.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static MemoryRecords plain(String value) {
+        return MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(1_000L, value.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private static AppendResult join(CompletableFuture<AppendResult> future) throws Exception {
+        return future.get(10, TimeUnit.SECONDS);
+    }
+
+    private static PartitionError errorOf(CompletableFuture<AppendResult> future) {
+        try {
+            future.get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() instanceof java.util.concurrent.CompletionException && e.getCause().getCause() != null
+                ? e.getCause().getCause() : e.getCause();
+            assertThat(cause).isInstanceOf(PartitionException.class);
+            return ((PartitionException) cause).error();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        throw new AssertionError("the append succeeded");
+    }
+
+    /** The values of the data records readable from {@code partition} from {@code offset}, control batches skipped. */
+    private static List<String> values(EnginePartition partition, long offset) {
+        List<String> values = new ArrayList<>();
+        long next = offset;
+        while (next < partition.highWatermark()) {
+            MemoryRecords records = partition.read(next, 1 << 20, true);
+            for (RecordBatch batch : records.batches()) {
+                assertThat(batch.partitionLeaderEpoch()).isPositive();
+                if (!batch.isControlBatch()) {
+                    for (Record record : batch) {
+                        values.add(StandardCharsets.UTF_8.decode(record.value()).toString());
+                    }
+                }
+                next = batch.nextOffset();
+            }
+        }
+        return values;
+    }
+
+    @Test
+    void producesReadsAndRecognisesDuplicates() throws Exception {
+        startAll();
+        EnginePartition leader = leader();
+        AppendResult first = join(leader.append(idempotent(42, (short) 0, 0, "a", "b", "c")));
+        AppendResult second = join(leader.append(idempotent(42, (short) 0, 3, "d")));
+        assertThat(second.baseOffset()).isEqualTo(first.baseOffset() + 3);
+        join(leader.append(plain("e")));
+
+        // a retry of the first batch is a duplicate: the original's offset, nothing written
+        long end = leader.highWatermark();
+        assertThat(join(leader.append(idempotent(42, (short) 0, 0, "a", "b", "c"))).baseOffset())
+            .isEqualTo(first.baseOffset());
+        assertThat(errorOf(leader.append(idempotent(42, (short) 0, 9, "x")))).isEqualTo(PartitionError.OUT_OF_ORDER_SEQUENCE);
+        assertThat(leader.highWatermark()).isEqualTo(end);
+
+        // a newer epoch fences the older one
+        join(leader.append(idempotent(42, (short) 1, 0, "f")));
+        assertThat(errorOf(leader.append(idempotent(42, (short) 0, 4, "g")))).isEqualTo(PartitionError.INVALID_PRODUCER_EPOCH);
+
+        assertThat(values(leader, 0)).containsExactly("a", "b", "c", "d", "e", "f");
+        assertThat(leader.leaderEpoch()).isPositive();
+        assertThat(leader.endOffsetForEpoch(leader.leaderEpoch())).containsExactly(leader.leaderEpoch(),
+            leader.highWatermark());
+        // every replica applies the same entries
+        long hw = leader.highWatermark();
+        await("followers apply up to " + hw, Duration.ofSeconds(5),
+            () -> partitions.values().stream().allMatch(p -> p.highWatermark() >= hw));
+        for (EnginePartition p : partitions.values()) {
+            assertThat(values(p, 0)).containsExactly("a", "b", "c", "d", "e", "f");
+        }
+        assertThatThrownBy(() -> leader.read(hw + 1, 100, true)).isInstanceOf(PartitionException.class)
+            .extracting(e -> ((PartitionException) e).error()).isEqualTo(PartitionError.OFFSET_OUT_OF_RANGE);
+        assertThat(leader.append(MemoryRecords.withEndTransactionMarker(1L, 42, (short) 1,
+            new org.apache.kafka.common.record.EndTransactionMarker(
+                org.apache.kafka.common.record.ControlRecordType.ABORT, 0)))).isCompletedExceptionally();
+    }
+
+    @Test
+    void transactionMarkersMoveTheLastStableOffset() throws Exception {
+        startAll();
+        EnginePartition leader = leader();
+        AppendResult aborted = join(leader.append(transactional(7, (short) 0, 0, "t1")));
+        assertThat(leader.lastStableOffset()).isEqualTo(aborted.baseOffset());
+        AppendResult marker = join(leader.appendMarker(7, (short) 0, false, 3));
+        assertThat(leader.lastStableOffset()).isEqualTo(leader.highWatermark());
+        assertThat(leader.abortedTransactions(0, leader.highWatermark()))
+            .containsExactly(new TxnIndex.AbortedTxn(7, aborted.baseOffset(), marker.baseOffset()));
+
+        AppendResult committed = join(leader.append(transactional(7, (short) 0, 1, "t2")));
+        assertThat(leader.lastStableOffset()).isEqualTo(committed.baseOffset());
+        join(leader.appendMarker(7, (short) 0, true, 3));
+        assertThat(leader.lastStableOffset()).isEqualTo(leader.highWatermark());
+        assertThat(leader.abortedTransactions(committed.baseOffset(), leader.highWatermark())).isEmpty();
+        // a newer epoch's marker fences the producer; an older epoch's marker is then refused
+        join(leader.appendMarker(7, (short) 1, false, 4));
+        assertThat(errorOf(leader.appendMarker(7, (short) 0, true, 3))).isEqualTo(PartitionError.INVALID_PRODUCER_EPOCH);
+    }
+
+    @Test
+    void aNewLeaderHoldsWhatWasAcknowledgedAndKnowsItsProducers() throws Exception {
+        startAll();
+        List<String> acknowledged = new ArrayList<>();
+        EnginePartition leader = leader();
+        for (int i = 0; i < 20; i++) {
+            join(leader.append(idempotent(5, (short) 0, i, "v" + i)));
+            acknowledged.add("v" + i);
+        }
+        int old = leaderNode();
+        stop(old);
+        EnginePartition next = leader();
+        assertThat(next).isNotSameAs(leader);
+        assertThat(values(next, 0)).containsExactlyElementsOf(acknowledged);
+        // the last batch retried against the new leader is a duplicate; the next sequence goes on
+        long end = next.highWatermark();
+        assertThat(join(next.append(idempotent(5, (short) 0, 19, "v19"))).baseOffset()).isLessThan(end);
+        join(next.append(idempotent(5, (short) 0, 20, "v20")));
+        acknowledged.add("v20");
+
+        // every node restarts from its directory: same records, same producer state
+        stopAll();
+        startAll();
+        EnginePartition restarted = leader();
+        await("the restarted leader applied its log", Duration.ofSeconds(5),
+            () -> values(restarted, 0).size() == acknowledged.size());
+        assertThat(values(restarted, 0)).containsExactlyElementsOf(acknowledged);
+        assertThat(errorOf(restarted.append(idempotent(5, (short) 0, 30, "gap"))))
+            .isEqualTo(PartitionError.OUT_OF_ORDER_SEQUENCE);
+        join(restarted.append(idempotent(5, (short) 0, 21, "v21")));
+    }
+}
