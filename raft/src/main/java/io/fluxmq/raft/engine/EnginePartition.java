@@ -86,6 +86,7 @@ public final class EnginePartition implements Partition, CommitListener {
     private volatile int epoch = -1;
     private volatile int leader = RaftGroup.NO_LEADER;
     private volatile boolean leaderReady;
+    private volatile Throwable failure;
     /** Open and aborted transactions of committed entries, and the first offset of each committed epoch; guarded by this. */
     private TxnIndex txnIndex = new TxnIndex();
     private final TreeMap<Integer, Long> epochStarts = new TreeMap<>();
@@ -349,6 +350,23 @@ public final class EnginePartition implements Partition, CommitListener {
             view = null;
             settleDuplicates(false);
         }
+    }
+
+    /**
+     * The group stopped on this node (its storage failed; see {@code GroupFailureListener}): the replica is offline,
+     * leads nothing and answers duplicates no more. Called on the loop thread.
+     */
+    void groupFailed(Throwable cause) {
+        failure = cause;
+        leaderReady = false;
+        leaderTerm = -1;
+        view = null;
+        settleDuplicates(false);
+    }
+
+    /** Why the replica is offline, or null while it runs. */
+    public Throwable failure() {
+        return failure;
     }
 
     @Override

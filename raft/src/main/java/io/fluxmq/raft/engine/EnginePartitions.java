@@ -1,0 +1,188 @@
+package io.fluxmq.raft.engine;
+
+import io.fluxmq.raft.log.SegmentLogConfig;
+import io.fluxmq.raftcore.RaftConfig;
+import io.fluxmq.raftcore.engine.EngineConfig;
+import io.fluxmq.raftcore.engine.RaftEngine;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntFunction;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A node's partition replicas on FluxMQ's own multi-Raft (docs/adr/0003): one {@link RaftEngine} (a fixed number of
+ * event loops for every group), one {@link NettyTransport} (one connection per peer node, its address asked of the
+ * caller, so it can come from cluster metadata), one hard-state file for every group's term and vote, and one
+ * {@link EnginePartition} per hosted partition over its segment log in {@code <dataDir>/<topic>-<partition>}. A peer's
+ * restart seen by the transport is passed to the engine; a group that fails (its storage broke) is taken offline
+ * alone. What the node still has to do to serve Kafka clients from it: see raft/README.md. Thread-safe.
+ */
+public final class EnginePartitions implements AutoCloseable {
+
+    private static final Logger LOGGER = LoggerFactory.getLogger(EnginePartitions.class);
+    static final String HARD_STATE_FILE = "raft-hard-state";
+
+    /**
+     * @param eventLoops       threads running every group's Raft (the node's cores)
+     * @param electionTimeoutMs a group's election timeout (a node's failure is found by its detector first)
+     * @param heartbeatMs      a leader's heartbeat interval while a group is not quiet
+     * @param nodeHeartbeatMs  how often a node tells its peers it is alive
+     * @param nodeTimeoutMs    silence after which a peer node counts as down and the groups it led elect
+     */
+    public record Settings(int nodeId, String clusterId, Path dataDir, InetSocketAddress bindAddress, int eventLoops,
+                           long electionTimeoutMs, long heartbeatMs, long nodeHeartbeatMs, long nodeTimeoutMs,
+                           int maxBatchBytes, long producerIdExpirationMs) {
+    }
+
+    private record Hosted(EnginePartition partition, SegmentRaftLog log) {
+    }
+
+    private final Settings settings;
+    private final HardStateFile hardStates;
+    private final FileGroupStorage storage;
+    private final NettyTransport transport;
+    private final RaftEngine engine;
+    private final Map<TopicPartition, Hosted> partitions = new ConcurrentHashMap<>();
+    private final Map<Long, TopicPartition> byGroup = new ConcurrentHashMap<>();
+
+    public EnginePartitions(Settings settings, IntFunction<InetSocketAddress> peerAddress) throws IOException {
+        this.settings = settings;
+        Files.createDirectories(settings.dataDir());
+        this.hardStates = HardStateFile.open(settings.dataDir().resolve(HARD_STATE_FILE));
+        this.storage = new FileGroupStorage(hardStates);
+        RaftEngine[] self = new RaftEngine[1];
+        this.transport = new NettyTransport(NettyTransportConfig.of(settings.nodeId(), settings.clusterId(),
+            settings.bindAddress()), peerAddress, peer -> {
+                if (self[0] != null) {
+                    self[0].peerRestarted(peer);
+                }
+            });
+        this.engine = new RaftEngine(new EngineConfig(settings.nodeId(), settings.eventLoops(),
+            settings.nodeHeartbeatMs(), settings.nodeTimeoutMs()), transport, storage, this::groupFailed);
+        self[0] = engine;
+    }
+
+    /** Starts the engine's loops and listens for peers. */
+    public EnginePartitions start() {
+        engine.start();
+        transport.start(engine::receive);
+        return this;
+    }
+
+    /** Where peers reach this node's Raft transport (the bound port when the configured one was 0). */
+    public InetSocketAddress address() {
+        return transport.localAddress();
+    }
+
+    public RaftEngine engine() {
+        return engine;
+    }
+
+    public TransportStats transportStats() {
+        return transport.stats();
+    }
+
+    /**
+     * The group id of a partition, the same on every node: 64 bits of the topic id and the partition index mixed
+     * (a collision on this node is refused by {@link #open}).
+     */
+    public static long groupIdOf(Uuid topicId, int partition) {
+        long h = topicId.getMostSignificantBits() * 0x9E3779B97F4A7C15L ^ topicId.getLeastSignificantBits();
+        h ^= (h >>> 31) ^ ((long) partition * 0xC2B2AE3D27D4EB4FL);
+        h *= 0xBF58476D1CE4E5B9L;
+        return h ^ (h >>> 29);
+    }
+
+    /**
+     * Hosts a replica of {@code tp} with {@code voters} (node ids) as its group's members, from whatever its directory
+     * holds; completes once the group runs on the engine. A replica already hosted is returned as it is.
+     */
+    public synchronized CompletableFuture<EnginePartition> open(TopicPartition tp, Uuid topicId, SegmentLogConfig config,
+                                                                Set<Integer> voters) throws IOException {
+        Hosted existing = partitions.get(tp);
+        if (existing != null) {
+            return CompletableFuture.completedFuture(existing.partition());
+        }
+        long groupId = groupIdOf(topicId, tp.partition());
+        TopicPartition clash = byGroup.get(groupId);
+        if (clash != null) {
+            throw new IOException("partitions " + clash + " and " + tp + " map to the same Raft group id " + groupId);
+        }
+        SegmentRaftLog log = SegmentRaftLog.open(settings.dataDir().resolve(tp.topic() + "-" + tp.partition()), config,
+            System::currentTimeMillis);
+        EnginePartition partition = new EnginePartition(tp, groupId, engine, log, settings.maxBatchBytes(),
+            settings.producerIdExpirationMs());
+        RaftConfig raftConfig = new RaftConfig(settings.nodeId(), voters, settings.electionTimeoutMs(),
+            settings.heartbeatMs(), RaftConfig.MAX_INFLIGHT_APPENDS_DEFAULT, settings.maxBatchBytes());
+        CompletableFuture<Void> added;
+        try {
+            added = engine.addGroup(groupId, raftConfig, log, storage.initialHardState(groupId, log),
+                partition.commitOffsetToStartFrom(), partition);
+        } catch (RuntimeException e) {
+            log.close();
+            throw e;
+        }
+        partitions.put(tp, new Hosted(partition, log));
+        byGroup.put(groupId, tp);
+        return added.thenApply(v -> partition);
+    }
+
+    /** This node's replica of {@code tp}, or null. */
+    public EnginePartition partition(TopicPartition tp) {
+        Hosted hosted = partitions.get(tp);
+        return hosted == null ? null : hosted.partition();
+    }
+
+    public Set<TopicPartition> hosted() {
+        return Set.copyOf(partitions.keySet());
+    }
+
+    /** Stops hosting {@code tp}: its group leaves the engine and its log is closed (its files stay). */
+    public synchronized CompletableFuture<Void> close(TopicPartition tp) {
+        Hosted hosted = partitions.remove(tp);
+        if (hosted == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        byGroup.remove(hosted.partition().groupId());
+        return engine.removeGroup(hosted.partition().groupId()).thenRun(() -> {
+            try {
+                hosted.log().close();
+            } catch (IOException e) {
+                LOGGER.warn("Closing the log of {}: {}", tp, e.toString());
+            }
+        });
+    }
+
+    private void groupFailed(long groupId, Throwable cause) {
+        TopicPartition tp = byGroup.get(groupId);
+        Hosted hosted = tp == null ? null : partitions.get(tp);
+        if (hosted != null) {
+            LOGGER.error("Partition {} is offline on node {}: its Raft group failed", tp, settings.nodeId(), cause);
+            hosted.partition().groupFailed(cause);
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        engine.close();
+        transport.close();
+        for (Hosted hosted : partitions.values()) {
+            try {
+                hosted.log().close();
+            } catch (IOException e) {
+                LOGGER.warn("Closing the log of {}: {}", hosted.partition().topicPartition(), e.toString());
+            }
+        }
+        partitions.clear();
+        byGroup.clear();
+    }
+}
