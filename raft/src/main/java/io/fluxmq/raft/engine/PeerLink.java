@@ -3,6 +3,7 @@ package io.fluxmq.raft.engine;
 import io.fluxmq.raftcore.engine.GroupMessage;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -30,24 +31,30 @@ import org.slf4j.LoggerFactory;
  * connection it dialed, {@link InboundHandler}). It keeps itself connected from the first send until the transport
  * closes: connect, handshake, then write; on a lost or refused connection it waits a backoff and dials again.
  *
- * <p>{@link #send} may be called from any thread and never blocks: batches go on a bounded queue and one task on the
- * link's Netty event loop encodes all that are queued into one buffer and flushes once ({@link #drain}). Batches sent
- * while the link is in backoff, or beyond the queue's bound, are dropped and counted; so are those still queued when
- * a connection is lost. Everything else (state, channel events, reconnects) happens on that one event loop.
+ * <p>{@link #send} may be called from any thread and never blocks: it encodes the batch at once, on the caller's
+ * thread, and puts the bytes on a bounded queue; one task on the link's Netty event loop writes all that are queued
+ * and flushes once ({@link #drain}). Encoding in {@code send} matters: entries of a segment log are views of its
+ * mapped file, valid only until the log is truncated, which the engine's loop may do right after this call; bytes
+ * copied in the same loop pass that read the entries are the entries' bytes. Batches sent while the link is in
+ * backoff, or beyond the queue's bound, are dropped and counted; so are those still queued when a connection is
+ * lost. Everything else (state, channel events, reconnects) happens on that one event loop.
  */
 final class PeerLink {
 
     private enum State { CONNECTING, HANDSHAKING, READY, BACKOFF, CLOSED }
 
     private static final Logger LOGGER = LoggerFactory.getLogger(PeerLink.class);
-    /** Bytes encoded before they are handed to the channel, and the channel's write buffer bounds. */
-    private static final int WRITE_CHUNK_BYTES = 256 << 10;
+    /** The channel's write buffer bounds. */
     private static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(1 << 20, 4 << 20);
 
     private final NettyTransport transport;
     private final int peer;
     private final EventLoop loop;
-    private final ConcurrentLinkedQueue<List<GroupMessage>> queue = new ConcurrentLinkedQueue<>();
+    /** A batch encoded as frames, with the number of messages it carries. */
+    private record Encoded(ByteBuf bytes, int messages) {
+    }
+
+    private final ConcurrentLinkedQueue<Encoded> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queued = new AtomicInteger();
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private volatile State state = State.CONNECTING;
@@ -70,8 +77,10 @@ final class PeerLink {
         State now = state;
         if (now == State.READY || now == State.CONNECTING || now == State.HANDSHAKING) {
             if (queued.incrementAndGet() <= transport.config().maxQueuedBatches()) {
-                queue.add(batch);
-                if (drainScheduled.compareAndSet(false, true)) {
+                queue.add(encode(batch));
+                if (state == State.CLOSED) {
+                    run(this::dropQueued); // closed meanwhile: release what close() did not see
+                } else if (drainScheduled.compareAndSet(false, true)) {
                     run(this::drain);
                 }
                 return;
@@ -79,6 +88,18 @@ final class PeerLink {
             queued.decrementAndGet();
         }
         transport.counters().dropped(batch.size());
+    }
+
+    private Encoded encode(List<GroupMessage> batch) {
+        int maxFrame = transport.config().maxFrameBytes();
+        ByteBuf out = PooledByteBufAllocator.DEFAULT.ioBuffer();
+        int tooLarge = Frames.writeBatch(out, batch, maxFrame);
+        if (tooLarge > 0) {
+            transport.counters().messagesDropped(tooLarge);
+            LOGGER.warn("Dropped {} Raft message(s) to node {} larger than a frame ({} bytes)", tooLarge, peer,
+                    maxFrame);
+        }
+        return new Encoded(out, batch.size());
     }
 
     /** Closes the connection if it reached another incarnation of the peer than {@code incarnation}. */
@@ -184,10 +205,11 @@ final class PeerLink {
     }
 
     private void dropQueued() {
-        List<GroupMessage> batch;
+        Encoded batch;
         while ((batch = queue.poll()) != null) {
             queued.decrementAndGet();
-            transport.counters().dropped(batch.size());
+            batch.bytes().release();
+            transport.counters().dropped(batch.messages());
         }
     }
 
@@ -198,31 +220,14 @@ final class PeerLink {
         if (state != State.READY || !ready.isWritable()) {
             return;
         }
-        int maxFrame = transport.config().maxFrameBytes();
-        ByteBuf out = null;
-        List<GroupMessage> batch;
+        Encoded batch;
         while ((batch = queue.poll()) != null) {
             queued.decrementAndGet();
-            if (out == null) {
-                out = ready.alloc().ioBuffer();
+            transport.counters().sent(batch.messages());
+            write(ready, batch.bytes());
+            if (!ready.isWritable()) {
+                break;
             }
-            int tooLarge = Frames.writeBatch(out, batch, maxFrame);
-            if (tooLarge > 0) {
-                transport.counters().messagesDropped(tooLarge);
-                LOGGER.warn("Dropped {} Raft message(s) to node {} larger than a frame ({} bytes)", tooLarge, peer,
-                        maxFrame);
-            }
-            transport.counters().sent(batch.size());
-            if (out.readableBytes() >= WRITE_CHUNK_BYTES) {
-                write(ready, out);
-                out = null;
-                if (!ready.isWritable()) {
-                    break;
-                }
-            }
-        }
-        if (out != null) {
-            write(ready, out);
         }
         ready.flush();
     }
