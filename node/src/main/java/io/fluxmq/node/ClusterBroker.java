@@ -19,6 +19,9 @@ import io.fluxmq.raft.metadata.ClusterState;
 import io.fluxmq.raft.metadata.LeaderRecord;
 import io.fluxmq.raft.metadata.MetadataCommand;
 import io.fluxmq.raft.metadata.TopicRecord;
+import io.fluxmq.raft.engine.EnginePartition;
+import io.fluxmq.raft.engine.EnginePartitions;
+import io.fluxmq.raft.partition.Partition;
 import io.fluxmq.raft.partition.PartitionReplica;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -62,6 +65,7 @@ final class ClusterBroker implements BrokerServices {
 
     private final NodeConfig config;
     private final RaftNode raft;
+    private final EnginePartitions engine;
     private final MetadataClient metadata;
     private final TopicConfigs topicConfigs;
     private final BrokerConfigs brokerConfigs;
@@ -75,7 +79,14 @@ final class ClusterBroker implements BrokerServices {
 
     ClusterBroker(NodeConfig config, RaftNode raft, MetadataClient metadata, TopicConfigs topicConfigs,
                   Executor admin, Members members) {
+        this(config, raft, null, metadata, topicConfigs, admin, members);
+    }
+
+    /** @param engine this node's partitions when they run on the own multi-Raft, else null (Ratis) */
+    ClusterBroker(NodeConfig config, RaftNode raft, EnginePartitions engine, MetadataClient metadata,
+                  TopicConfigs topicConfigs, Executor admin, Members members) {
         this.config = config;
+        this.engine = engine;
         this.members = members;
         this.raft = raft;
         this.metadata = metadata;
@@ -175,6 +186,9 @@ final class ClusterBroker implements BrokerServices {
     public PartitionState partitionState(TopicPartition tp) {
         List<Integer> assigned = state().replicas(tp); // with the replicas a reassignment adds and removes
         Set<Integer> down = state().downNodes();
+        if (engine != null) {
+            return enginePartitionState(tp, assigned, down);
+        }
         PartitionReplica replica = raft.replica(tp);
         if (replica != null) {
             PartitionReplica.Status s = replica.status(inSyncSilenceMs());
@@ -195,17 +209,37 @@ final class ClusterBroker implements BrokerServices {
     }
 
     /**
+     * On the multi-Raft engine: leader and epoch from this node's replica, or from metadata when it holds none; every
+     * assigned replica not on a node the controller marked DOWN counts as in sync (the engine does not report its
+     * followers' progress to the node yet).
+     */
+    private PartitionState enginePartitionState(TopicPartition tp, List<Integer> assigned, Set<Integer> down) {
+        EnginePartition replica = engine.partition(tp);
+        LeaderRecord recorded = state().leader(tp).orElse(new LeaderRecord(-1, -1));
+        int leader = replica != null ? replica.leader() : recorded.leader();
+        int epoch = replica != null ? replica.leaderEpoch() : recorded.epoch();
+        List<Integer> inSync = new ArrayList<>(assigned);
+        inSync.removeAll(down);
+        List<Integer> offline = new ArrayList<>(assigned);
+        offline.retainAll(down);
+        return new PartitionState(liveLeader(leader), epoch, assigned, inSync, offline);
+    }
+
+    /**
      * {@code leader}, or -1 while the Raft transport knows that node's process is gone: its groups still name it
      * until they elect another leader (a few hundred milliseconds), and a client told "no leader" asks again soon,
      * where one sent to the dead node backs off its connection attempts for up to a second.
      */
     private int liveLeader(int leader) {
+        if (engine != null) {
+            return leader >= 0 && leader != config.nodeId() && engine.peersDown().contains(leader) ? -1 : leader;
+        }
         return leader >= 0 && raft.peerGone(leader) ? -1 : leader;
     }
 
     @Override
-    public PartitionReplica replica(TopicPartition tp) {
-        return raft.replica(tp);
+    public Partition replica(TopicPartition tp) {
+        return engine != null ? engine.partition(tp) : raft.replica(tp);
     }
 
     @Override
@@ -481,6 +515,10 @@ final class ClusterBroker implements BrokerServices {
      * periodically, so leaders spread out again after a node returns.
      */
     void balanceLeaders() {
+        if (engine != null) {
+            engine.hosted().forEach(this::preferLeader);
+            return;
+        }
         for (TopicPartition tp : raft.localPartitions()) {
             preferLeader(tp);
         }
@@ -493,6 +531,10 @@ final class ClusterBroker implements BrokerServices {
      * whose preferred replica returns get their preferred leader within seconds.
      */
     void preferLeader(TopicPartition tp) {
+        if (engine != null) {
+            preferEngineLeader(tp);
+            return;
+        }
         PartitionReplica replica = raft.replica(tp);
         Optional<TopicRecord> topic = state().topic(tp.topic());
         if (replica == null || topic.isEmpty() || tp.partition() >= topic.get().partitions()
@@ -521,6 +563,28 @@ final class ClusterBroker implements BrokerServices {
         } catch (Exception e) {
             LOGGER.info("Leadership of {} could not move to preferred leader {}: {}", tp, preferred, e.toString());
         }
+    }
+
+    /**
+     * {@link #preferLeader} on the multi-Raft engine: if this node leads {@code tp}, its preferred replica is another
+     * node the failure detector counts as up, and no reassignment runs, starts a transfer (the engine catches the
+     * target up first and gives up after an election timeout).
+     */
+    private void preferEngineLeader(TopicPartition tp) {
+        EnginePartition replica = engine.partition(tp);
+        Optional<TopicRecord> topic = state().topic(tp.topic());
+        if (replica == null || !replica.isLeader() || topic.isEmpty() || tp.partition() >= topic.get().partitions()
+                || state().reassignment(tp).isPresent()) {
+            return;
+        }
+        int preferred = topic.get().replicas(tp.partition()).get(0);
+        if (preferred == config.nodeId() || engine.peersDown().contains(preferred)
+                || state().downNodes().contains(preferred)) {
+            return;
+        }
+        replica.transferLeadership(preferred).whenComplete((v, e) -> LOGGER.info("Leadership of {} {} preferred "
+                + "leader {}{}", tp, e == null ? "handed to" : "not handed to", preferred,
+                e == null ? "" : ": " + e.getMessage()));
     }
 
     /** Wires the leader transfers, which are made with the control plane after this broker. */

@@ -10,6 +10,8 @@ import java.util.List;
 public record ClusterMember(int id, String host, int kafkaPort, int raftPort, int httpPort, int controlPort) {
     static final int CONTROL_PORT_OFFSET = 100;
     static final int HTTP_PORT_OFFSET = 200;
+    /** The multi-Raft transport's port is the Raft port + this ({@code partition.engine=multiraft}). */
+    static final int ENGINE_PORT_OFFSET = 300;
 
     /** Parses {@code cluster.nodes}: comma-separated {@code id@host:kafkaPort:raftPort[:httpPort[:controlPort]]}. */
     static List<ClusterMember> parseList(String value) {

@@ -34,6 +34,9 @@ import io.fluxmq.kafka.txn.TxnCoordinator;
 import io.fluxmq.kafka.api.TxnHandlers;
 import io.fluxmq.kafka.server.KafkaFrontend;
 import io.fluxmq.raft.RaftNode;
+import io.fluxmq.raft.engine.EnginePartitions;
+import java.net.InetSocketAddress;
+import org.apache.kafka.common.TopicPartition;
 import io.fluxmq.raft.metadata.MetadataCommand;
 import io.fluxmq.raft.metadata.MetadataReply;
 import io.fluxmq.raft.storage.DurableFiles;
@@ -83,6 +86,8 @@ public final class FluxNode implements Closeable {
     /** Why the node stopped serving while still running (its Raft server closed underneath it), or null. */
     private volatile String fenced;
     private RaftNode raft;
+    /** This node's partitions on the own multi-Raft ({@code partition.engine=multiraft}), else null. */
+    private EnginePartitions engine;
     private KafkaFrontend kafka;
     private ExecutorService admin;
     private ExecutorService fetchWakeups;
@@ -137,6 +142,9 @@ public final class FluxNode implements Closeable {
         http = new NodeHttpServer(config.httpHost(), config.httpPort(), raft,
                 () -> fenced != null ? fenced : kafka == null ? "starting" : null, metrics);
         raft.start();
+        if (config.multiRaft()) {
+            engine = startEngine();
+        }
         List<RaftPeer> metadataMembers = new ArrayList<>();
         List<RaftPeer> voters = new ArrayList<>();
         for (ClusterMember m : config.members()) {
@@ -153,13 +161,15 @@ public final class FluxNode implements Closeable {
         metadataClient = new MetadataClient(RaftGroup.valueOf(RaftNode.METADATA_GROUP, voters),
                 raft.clientProperties());
         reconcilerThread = Executors.newSingleThreadScheduledExecutor(named("fluxmq-reconciler"));
-        reconciler = new Reconciler(config.nodeId(), new RaftPartitions(raft), ids -> Reconciler.peers(members, ids),
+        reconciler = new Reconciler(config.nodeId(),
+                engine != null ? new EngineLocalPartitions(engine) : new RaftPartitions(raft),
+                ids -> Reconciler.peers(members, ids),
                 topicConfigs::segmentConfig,
                 () -> metadataClient.submit(new MetadataCommand.Barrier()).thenApply(MetadataReply::value),
                 raft.metadata()::awaitApplied, reconcilerThread, Reconciler.Delayer.of(reconcilerThread));
         raft.metadata().addListener(reconciler::onMetadata);
         reconciler.start();
-        broker = new ClusterBroker(config, raft, metadataClient, topicConfigs, admin, members);
+        broker = new ClusterBroker(config, raft, engine, metadataClient, topicConfigs, admin, members);
         reassignmentThread = Executors.newSingleThreadScheduledExecutor(named("fluxmq-reassign"));
         ReassignmentDriver reassignments = new ReassignmentDriver(config.nodeId(), raft, raft.metadata()::state,
                 ids -> Reconciler.peers(members, ids), metadataClient::submit, config.electionTimeoutMin().toMillis(),
@@ -169,14 +179,18 @@ public final class FluxNode implements Closeable {
         MetadataLeadership metadataLeadership = new MetadataLeadership(raft);
         metrics.bindReplicas(raft, broker, raft.metadata()::state, () -> metadataLeadership.readyLeaderTerm() >= 0);
         raft.metadata().addListener(metrics::onMetadata);
-        raft.setLeaderReadyListener((tp, term) -> {
+        java.util.function.BiConsumer<TopicPartition, Integer> leaderReady = (tp, term) -> {
             metrics.leaderElected();
             broker.reportLeader(tp, term);
             // a new leader that is not the preferred replica hands over as soon as that replica has caught up
             for (long delayMs : PREFER_LEADER_DELAYS_MS) {
                 duties.schedule(() -> broker.preferLeader(tp), delayMs, TimeUnit.MILLISECONDS);
             }
-        });
+        };
+        raft.setLeaderReadyListener(leaderReady::accept);
+        if (engine != null) {
+            engine.setLeaderReadyListener(leaderReady);
+        }
         startControlPlane();
         kafka = new KafkaFrontend(config.kafkaListeners(), registry(broker), metrics.frontend(),
                 config.connectionLimits());
@@ -409,6 +423,13 @@ public final class FluxNode implements Closeable {
         if (metrics != null) {
             metrics.close();
         }
+        if (engine != null) {
+            try {
+                engine.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         try {
             if (raft != null) {
                 raft.close();
@@ -424,6 +445,28 @@ public final class FluxNode implements Closeable {
             }
         }
         LOGGER.info("FluxMQ node {} stopped", config.nodeId());
+    }
+
+    /**
+     * The own multi-Raft for this node's partitions (docs/adr/0003): its transport on the Raft host at the Raft port +
+     * {@value ClusterMember#ENGINE_PORT_OFFSET}, peers at theirs (from metadata registrations, else cluster.nodes),
+     * one event loop per core, data in {@code <data.dir>/multiraft}.
+     */
+    private EnginePartitions startEngine() throws IOException {
+        long electionMs = config.electionTimeoutMin().toMillis();
+        long heartbeatMs = Math.max(10, Math.min(100, electionMs / 4));
+        EnginePartitions.Settings settings = new EnginePartitions.Settings(config.nodeId(), config.clusterId(),
+                config.dataDir().resolve("multiraft"),
+                new InetSocketAddress(config.raftHost(), NodeConfig.enginePort(config.member(config.nodeId()))),
+                Runtime.getRuntime().availableProcessors(), electionMs, heartbeatMs, heartbeatMs, 4 * heartbeatMs,
+                config.maxMessageBytes(), config.producerIdExpirationMs());
+        EnginePartitions started = new EnginePartitions(settings, id -> {
+            ClusterMember m = members.member(id);
+            return m == null ? null : new InetSocketAddress(m.host(), NodeConfig.enginePort(m));
+        }).start();
+        LOGGER.info("Partitions of node {} run on the multi-Raft engine, transport on {}", config.nodeId(),
+                started.address());
+        return started;
     }
 
     private static java.util.concurrent.ThreadFactory named(String name) {

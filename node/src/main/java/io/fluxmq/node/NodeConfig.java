@@ -47,7 +47,13 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                          int fetchSessionSlots, long fetchSessionEvictionMs, Duration raftPauseCloseThreshold,
                          int raftAppendMaxInFlight, ConnectionLimits connectionLimits,
                          int maxInFlightPerConnection, TxnConfig transactions, List<KafkaListener> listeners,
-                         AuthorizerConfig authorizer, String rack, int decommissionMaxMoves) {
+                         AuthorizerConfig authorizer, String rack, int decommissionMaxMoves,
+                         String partitionEngine) {
+
+    /** Which Raft implementation partitions run on. */
+    public static final String PARTITION_ENGINE = "partition.engine";
+    public static final String RATIS = "ratis";
+    public static final String MULTIRAFT = "multiraft";
 
     /** Listener name of {@code kafka.port} when there is no external listener, and of the external listener. */
     public static final String EXTERNAL = "EXTERNAL";
@@ -93,6 +99,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put("node.session.timeout.ms", "6000");
         d.put("broker.rack", "");                       // Kafka's name; default: no rack
         d.put("decommission.max.concurrent.moves", "2"); // partitions a decommission moves at once
+        d.put(PARTITION_ENGINE, RATIS);                 // ratis, or multiraft (FluxMQ's own, ADR 3; experimental)
         d.put("socket.request.max.bytes", "104857600");
         d.put(ConnectionLimits.MAX_IDLE_MS_KEY, Long.toString(ConnectionLimits.MAX_IDLE_MS_DEFAULT));
         d.put(ConnectionLimits.MAX_CONNECTIONS_KEY, Integer.toString(Integer.MAX_VALUE));
@@ -216,7 +223,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 Duration.ofMillis(r.longIn("raft.pause.close.threshold.ms", 1000, 86_400_000L)),
                 r.intIn("raft.append.max.in.flight", 0, 1024), connectionLimits(s, r),
                 r.intIn(KafkaFrontendConfig.MAX_IN_FLIGHT_KEY, 1, 1 << 20), null, List.of(), authorizer(s, r),
-                s.get("broker.rack"), r.intIn("decommission.max.concurrent.moves", 1, 1000))
+                s.get("broker.rack"), r.intIn("decommission.max.concurrent.moves", 1, 1000), partitionEngine(s))
                 .withCluster(s, r, security);
     }
 
@@ -318,7 +325,26 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 fetchSessionEvictionMs, raftPauseCloseThreshold, raftAppendMaxInFlight, connectionLimits,
                 maxInFlightPerConnection, transactions(r, s, members.size()), ListenerSettings.parse(s, security,
                         nodeId, ids, !s.get("cluster.nodes").isEmpty(), externalNodes(s, ids)), authorizer, rack,
-                decommissionMaxMoves);
+                decommissionMaxMoves, partitionEngine);
+    }
+
+    private static String partitionEngine(Map<String, String> s) {
+        String value = s.get(PARTITION_ENGINE);
+        if (!value.equals(RATIS) && !value.equals(MULTIRAFT)) {
+            throw new ConfigException("Invalid value " + value + " for configuration " + PARTITION_ENGINE
+                    + ": String must be one of: " + RATIS + ", " + MULTIRAFT);
+        }
+        return value;
+    }
+
+    /** Whether partitions run on FluxMQ's own multi-Raft instead of Ratis ({@value #PARTITION_ENGINE}). */
+    public boolean multiRaft() {
+        return MULTIRAFT.equals(partitionEngine);
+    }
+
+    /** The port of node {@code id}'s multi-Raft transport: its Raft port + {@value ClusterMember#ENGINE_PORT_OFFSET}. */
+    public static int enginePort(ClusterMember member) {
+        return member.raftPort() + ClusterMember.ENGINE_PORT_OFFSET;
     }
 
     private static TxnConfig transactions(Reader r, Map<String, String> s, int nodes) {

@@ -7,7 +7,7 @@ import io.fluxmq.kafka.broker.KafkaErrors;
 import io.fluxmq.kafka.group.GroupCoordinator;
 import io.fluxmq.kafka.txn.TxnShard;
 import io.fluxmq.raft.RaftNode;
-import io.fluxmq.raft.partition.PartitionReplica;
+import io.fluxmq.raft.partition.Partition;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -86,7 +86,7 @@ final class TxnMarkers implements TxnShard.MarkerWriter {
     /** Appends the marker to this node's replica, which must lead the partition; completes once committed. */
     CompletableFuture<Errors> writeLocal(TopicPartition tp, long producerId, short epoch, boolean commit,
                                          int coordinatorEpoch) {
-        PartitionReplica replica = raft.replica(tp);
+        Partition replica = broker.replica(tp); // on Ratis or on the multi-Raft engine
         if (replica == null || !replica.isLeader()) {
             return CompletableFuture.completedFuture(Errors.NOT_LEADER_OR_FOLLOWER);
         }

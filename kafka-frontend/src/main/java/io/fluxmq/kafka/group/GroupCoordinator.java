@@ -275,7 +275,9 @@ public final class GroupCoordinator implements AutoCloseable {
                 break;
             }
             for (RecordBatch b : batch.batches()) {
-                if (b.isControlBatch()) { // a transaction marker: pending transactional offsets apply or drop
+                if (b.isControlBatch() && !b.isTransactional()) {
+                    // a Raft control batch (leader change, voters) of the multi-Raft engine: not group state
+                } else if (b.isControlBatch()) { // a transaction marker: pending transactional offsets apply or drop
                     Iterator<Record> marker = b.iterator();
                     if (marker.hasNext()) {
                         shard.replayMarker(b.producerId(),

@@ -197,6 +197,23 @@ public final class RaftEngine implements AutoCloseable {
         });
     }
 
+    /**
+     * Starts handing the leadership of a group this node leads to {@code target} (see
+     * {@link RaftGroup#transferLeadership}): completes once started, or with {@link NotLeaderException}. Proposals are
+     * refused while it runs; it gives up after an election timeout.
+     */
+    public CompletableFuture<Void> transferLeadership(long groupId, int target) {
+        return onGroup(groupId, (loop, group, result) -> {
+            try {
+                group.raft.transferLeadership(target, clockMs.getAsLong());
+                loop.touch(group);
+                result.complete(null);
+            } catch (NotLeaderException | IllegalArgumentException e) {
+                result.completeExceptionally(e);
+            }
+        });
+    }
+
     /** What runs on a group's loop for a caller waiting on {@code result}. */
     private interface GroupTask<T> {
         void run(EventLoop loop, GroupState group, CompletableFuture<T> result);

@@ -87,6 +87,8 @@ public final class EnginePartition implements Partition, CommitListener {
     private volatile int leader = RaftGroup.NO_LEADER;
     private volatile boolean leaderReady;
     private volatile Throwable failure;
+    /** Told the term each time this replica becomes the ready leader (on the loop thread; must not block). */
+    private volatile java.util.function.IntConsumer leaderReadyListener = term -> { };
     /** Open and aborted transactions of committed entries, and the first offset of each committed epoch; guarded by this. */
     private TxnIndex txnIndex = new TxnIndex();
     private final TreeMap<Integer, Long> epochStarts = new TreeMap<>();
@@ -324,8 +326,8 @@ public final class EnginePartition implements Partition, CommitListener {
             lastStableOffset = txnIndex.lastStableOffset(toOffset);
             highWatermark = toOffset;
         }
-        if (leaderTerm == epoch && toOffset >= readyAt) {
-            leaderReady = true;
+        if (leaderTerm == epoch && toOffset >= readyAt && !leaderReady) {
+            becameReady();
         }
         settleDuplicates(leaderTerm >= 0);
         for (LongConsumer listener : highWatermarkListeners) {
@@ -341,7 +343,10 @@ public final class EnginePartition implements Partition, CommitListener {
             if (leaderTerm != term) {
                 leaderTerm = term;
                 readyAt = raftLog.endOffset(); // past the entry that opened the term
-                leaderReady = highWatermark >= readyAt;
+                leaderReady = false;
+                if (highWatermark >= readyAt) {
+                    becameReady();
+                }
             }
         } else {
             leaderTerm = -1;
@@ -350,6 +355,31 @@ public final class EnginePartition implements Partition, CommitListener {
             view = null;
             settleDuplicates(false);
         }
+    }
+
+    private void becameReady() {
+        leaderReady = true;
+        try {
+            leaderReadyListener.accept(epoch);
+        } catch (RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(EnginePartition.class).warn("Leader-ready listener of {} failed",
+                topicPartition, e);
+        }
+    }
+
+    /** Told the term on the loop thread whenever this replica becomes the ready leader; must not block. */
+    public void setLeaderReadyListener(java.util.function.IntConsumer listener) {
+        this.leaderReadyListener = listener;
+    }
+
+    /**
+     * Starts handing this partition's leadership to node {@code target} (a voter); proposals are refused until it
+     * finished or gave up (an election timeout). Fails with NOT_LEADER when this replica does not lead.
+     */
+    public CompletableFuture<Void> transferLeadership(int target) {
+        return engine.transferLeadership(groupId, target).exceptionallyCompose(e -> CompletableFuture.failedFuture(
+            new CompletionException(translate(e instanceof CompletionException && e.getCause() != null
+                ? e.getCause() : e))));
     }
 
     /**

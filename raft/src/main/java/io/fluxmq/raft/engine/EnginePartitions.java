@@ -43,7 +43,7 @@ public final class EnginePartitions implements AutoCloseable {
                            int maxBatchBytes, long producerIdExpirationMs) {
     }
 
-    private record Hosted(EnginePartition partition, SegmentRaftLog log) {
+    private record Hosted(EnginePartition partition, SegmentRaftLog log, Uuid topicId) {
     }
 
     private final Settings settings;
@@ -53,6 +53,7 @@ public final class EnginePartitions implements AutoCloseable {
     private final RaftEngine engine;
     private final Map<TopicPartition, Hosted> partitions = new ConcurrentHashMap<>();
     private final Map<Long, TopicPartition> byGroup = new ConcurrentHashMap<>();
+    private volatile java.util.function.BiConsumer<TopicPartition, Integer> leaderReadyListener = (tp, term) -> { };
 
     public EnginePartitions(Settings settings, IntFunction<InetSocketAddress> peerAddress) throws IOException {
         this.settings = settings;
@@ -123,6 +124,7 @@ public final class EnginePartitions implements AutoCloseable {
             settings.producerIdExpirationMs());
         RaftConfig raftConfig = new RaftConfig(settings.nodeId(), voters, settings.electionTimeoutMs(),
             settings.heartbeatMs(), RaftConfig.MAX_INFLIGHT_APPENDS_DEFAULT, settings.maxBatchBytes());
+        partition.setLeaderReadyListener(term -> leaderReadyListener.accept(tp, term));
         CompletableFuture<Void> added;
         try {
             added = engine.addGroup(groupId, raftConfig, log, storage.initialHardState(groupId, log),
@@ -131,15 +133,39 @@ public final class EnginePartitions implements AutoCloseable {
             log.close();
             throw e;
         }
-        partitions.put(tp, new Hosted(partition, log));
+        partitions.put(tp, new Hosted(partition, log, topicId));
         byGroup.put(groupId, tp);
         return added.thenApply(v -> partition);
+    }
+
+    /** Told (partition, term) on an engine thread whenever a replica here becomes the ready leader; must not block. */
+    public void setLeaderReadyListener(java.util.function.BiConsumer<TopicPartition, Integer> listener) {
+        this.leaderReadyListener = listener;
+    }
+
+    /** Peer nodes this node's failure detector counts as down. */
+    public Set<Integer> peersDown() {
+        return engine.peersDown();
     }
 
     /** This node's replica of {@code tp}, or null. */
     public EnginePartition partition(TopicPartition tp) {
         Hosted hosted = partitions.get(tp);
         return hosted == null ? null : hosted.partition();
+    }
+
+    /** The topic id {@code tp} was opened with, or null. */
+    public Uuid topicIdOf(TopicPartition tp) {
+        Hosted hosted = partitions.get(tp);
+        return hosted == null ? null : hosted.topicId();
+    }
+
+    /** Applies new segment settings (a topic config change) to an open replica's log. */
+    public void reconfigure(TopicPartition tp, SegmentLogConfig config) {
+        Hosted hosted = partitions.get(tp);
+        if (hosted != null) {
+            hosted.log().segmentLog().configure(config);
+        }
     }
 
     public Set<TopicPartition> hosted() {
@@ -160,6 +186,30 @@ public final class EnginePartitions implements AutoCloseable {
                 LOGGER.warn("Closing the log of {}: {}", tp, e.toString());
             }
         });
+    }
+
+    /**
+     * Stops hosting {@code tp} and deletes its replica: its log directory and its hard state (the partition was
+     * deleted or moved off this node in metadata).
+     */
+    public void remove(TopicPartition tp) throws IOException {
+        Hosted hosted = partitions.get(tp);
+        try {
+            close(tp).get(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IOException("could not stop the Raft group of " + tp, e);
+        }
+        if (hosted != null) {
+            hardStates.remove(hosted.partition().groupId());
+        }
+        Path dir = settings.dataDir().resolve(tp.topic() + "-" + tp.partition());
+        if (Files.exists(dir)) {
+            try (var files = Files.walk(dir)) {
+                for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                    Files.delete(f);
+                }
+            }
+        }
     }
 
     private void groupFailed(long groupId, Throwable cause) {
