@@ -49,6 +49,9 @@ rss_lines() { # label prefix
   done
 }
 
+# A sampler left behind when a step fails would keep the caller's inherited descriptors (a flock) open forever.
+SAMPLER=
+trap '[ -z "$SAMPLER" ] || kill "$SAMPLER" 2>/dev/null || true' EXIT
 if [ "${COMPARE_KAFKA:-1}" != 0 ]; then
   sample_rss "$H/kafka-cluster.sh pids" "$OUT/rss-kafka" & SAMPLER=$!
   ANCHOR_OUT="$OUT/kafka" "$H/run-anchor.sh" "$N" "kafka-${N}node" 2>&1 | tee "$OUT/kafka.log"

@@ -209,19 +209,20 @@ final class ClusterBroker implements BrokerServices {
     }
 
     /**
-     * On the multi-Raft engine: leader and epoch from this node's replica, or from metadata when it holds none; every
-     * assigned replica not on a node the controller marked DOWN counts as in sync (the engine does not report its
-     * followers' progress to the node yet).
+     * On the multi-Raft engine: leader and epoch from this node's replica, or from metadata when it holds none. On the
+     * leader the ISR is the engine's in-sync set (members holding every committed entry now or within the replica lag
+     * time, not reported down); elsewhere every assigned replica not on a node the controller marked DOWN is listed.
      */
     private PartitionState enginePartitionState(TopicPartition tp, List<Integer> assigned, Set<Integer> down) {
         EnginePartition replica = engine.partition(tp);
         LeaderRecord recorded = state().leader(tp).orElse(new LeaderRecord(-1, -1));
         int leader = replica != null ? replica.leader() : recorded.leader();
         int epoch = replica != null ? replica.leaderEpoch() : recorded.epoch();
-        List<Integer> inSync = new ArrayList<>(assigned);
+        List<Integer> leaderView = replica == null ? List.of() : replica.inSync();
+        List<Integer> inSync = new ArrayList<>(leaderView.isEmpty() ? assigned : leaderView);
         inSync.removeAll(down);
         List<Integer> offline = new ArrayList<>(assigned);
-        offline.retainAll(down);
+        offline.removeAll(inSync);
         return new PartitionState(liveLeader(leader), epoch, assigned, inSync, offline);
     }
 

@@ -459,7 +459,8 @@ public final class FluxNode implements Closeable {
                 config.dataDir().resolve("multiraft"),
                 new InetSocketAddress(config.raftHost(), NodeConfig.enginePort(config.member(config.nodeId()))),
                 Runtime.getRuntime().availableProcessors(), electionMs, heartbeatMs, heartbeatMs, 4 * heartbeatMs,
-                config.maxMessageBytes(), config.producerIdExpirationMs());
+                config.maxMessageBytes(), config.producerIdExpirationMs(),
+                2 * config.electionTimeoutMax().toMillis()); // as ClusterBroker's in-sync silence for Ratis
         EnginePartitions started = new EnginePartitions(settings, id -> {
             ClusterMember m = members.member(id);
             return m == null ? null : new InetSocketAddress(m.host(), NodeConfig.enginePort(m));

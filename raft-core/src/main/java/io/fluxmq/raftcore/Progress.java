@@ -22,6 +22,8 @@ final class Progress {
     boolean probeSent;
     /** Heard from since the leader last checked its quorum. */
     boolean recentActive;
+    /** When the follower last held every committed entry (or this member became leader): for the in-sync set. */
+    long caughtUpMs;
     /** When the follower last acknowledged progress (or probing started). */
     long lastProgressMs;
 

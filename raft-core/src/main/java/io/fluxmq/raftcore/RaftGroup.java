@@ -173,6 +173,7 @@ public final class RaftGroup {
             for (int voter : voters) {
                 if (voter != self && !progress.containsKey(voter)) {
                     Progress follower = new Progress(log.endOffset() - 1, config.maxInflightAppends());
+                    follower.caughtUpMs = nowMs;
                     follower.lastProgressMs = nowMs;
                     follower.recentActive = true;
                     progress.put(voter, follower);
@@ -339,6 +340,27 @@ public final class RaftGroup {
         if (role == Role.LEADER) {
             wake();
         }
+    }
+
+    /**
+     * On the leader, the members in sync as Kafka's ISR means it: this member, and each voter whose node is not
+     * reported down and that holds every committed entry, or did within {@code lagMs} before {@code nowMs}
+     * (Kafka's {@code replica.lag.time.max.ms}). Empty on other members.
+     */
+    public java.util.SortedSet<Integer> inSync(long lagMs, long nowMs) {
+        java.util.TreeSet<Integer> in = new java.util.TreeSet<>();
+        if (role != Role.LEADER) {
+            return in;
+        }
+        in.add(self);
+        for (int voter : voters) {
+            Progress p = progress.get(voter);
+            if (voter != self && p != null && !down.contains(voter)
+                    && (p.matchEnd >= commitOffset || nowMs - p.caughtUpMs <= lagMs)) {
+                in.add(voter);
+            }
+        }
+        return in;
     }
 
     /** Whether {@link #propose} would take an entry now: this member leads and no leadership transfer is running. */
@@ -588,6 +610,7 @@ public final class RaftGroup {
         for (int voter : voters) {
             if (voter != self) {
                 Progress follower = new Progress(log.endOffset(), config.maxInflightAppends());
+                follower.caughtUpMs = nowMs;
                 follower.lastProgressMs = nowMs;
                 progress.put(voter, follower);
             }
@@ -822,6 +845,9 @@ public final class RaftGroup {
         if (response.success()) {
             if (follower.acknowledged(response.matchEnd(), nowMs)) {
                 maybeCommit();
+            }
+            if (follower.matchEnd >= commitOffset) {
+                follower.caughtUpMs = nowMs;
             }
             if (response.from() == transferTarget && follower.matchEnd == log.endOffset()) {
                 outbox.add(new Message.TimeoutNow(self, transferTarget, term));

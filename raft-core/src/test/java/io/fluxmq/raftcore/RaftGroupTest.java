@@ -146,6 +146,31 @@ class RaftGroupTest {
     }
 
     @Test
+    void inSyncListsMembersHoldingTheCommittedEntriesWithinTheLagAndNotReportedDown() throws Exception {
+        Fixture fixture = new Fixture(THREE);
+        int id = fixture.awaitLeader();
+        RaftGroup leader = fixture.get(id);
+        leader.propose(bytes("a"), 2, fixture.nowMs);
+        fixture.runFor(50);
+        assertThat(leader.inSync(1000, fixture.nowMs)).containsExactly(1, 2, 3);
+        int slow = id == 3 ? 2 : 3;
+        fixture.blocked = m -> m.from() == slow || m.to() == slow; // silent, but not reported down
+        leader.propose(bytes("b"), 2, fixture.nowMs);
+        fixture.runFor(50);
+        assertThat(leader.commitOffset()).isGreaterThan(fixture.get(slow).commitOffset());
+        assertThat(leader.inSync(1000, fixture.nowMs)).as("lagging less than the lag time").contains(slow);
+        fixture.runFor(1_100);
+        assertThat(leader.role()).isEqualTo(RaftGroup.Role.LEADER);
+        assertThat(leader.inSync(1000, fixture.nowMs)).as("lagging longer").doesNotContain(slow).contains(id);
+        fixture.reconnect();
+        fixture.runFor(300);
+        assertThat(leader.inSync(1000, fixture.nowMs)).as("caught up again").containsExactly(1, 2, 3);
+        fixture.cutOff(slow);
+        assertThat(leader.inSync(1000, fixture.nowMs)).as("reported down").doesNotContain(slow);
+        assertThat(fixture.get(slow).inSync(1000, fixture.nowMs)).as("not a leader").isEmpty();
+    }
+
+    @Test
     void anIdleGroupGoesQuietAndAProposalWakesIt() throws Exception {
         Fixture fixture = new Fixture(THREE);
         int id = fixture.awaitLeader();

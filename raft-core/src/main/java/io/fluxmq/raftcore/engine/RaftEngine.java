@@ -74,6 +74,11 @@ public final class RaftEngine implements AutoCloseable {
         return this;
     }
 
+    /** The engine's clock, in milliseconds (what its groups are ticked with). */
+    public long nowMs() {
+        return clockMs.getAsLong();
+    }
+
     public int nodeId() {
         return config.nodeId();
     }

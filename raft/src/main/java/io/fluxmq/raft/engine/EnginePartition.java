@@ -87,6 +87,8 @@ public final class EnginePartition implements Partition, CommitListener {
     private volatile int leader = RaftGroup.NO_LEADER;
     private volatile boolean leaderReady;
     private volatile Throwable failure;
+    /** On the leader, the members in sync (refreshed by {@link EnginePartitions}); empty elsewhere. */
+    private volatile List<Integer> inSync = List.of();
     /** Told the term each time this replica becomes the ready leader (on the loop thread; must not block). */
     private volatile java.util.function.IntConsumer leaderReadyListener = term -> { };
     /** Open and aborted transactions of committed entries, and the first offset of each committed epoch; guarded by this. */
@@ -392,6 +394,18 @@ public final class EnginePartition implements Partition, CommitListener {
         leaderTerm = -1;
         view = null;
         settleDuplicates(false);
+    }
+
+    /**
+     * On the leader, the replicas in sync (Kafka's ISR: holding every committed entry now or within the replica lag
+     * time, on a node not reported down), as last refreshed; empty on followers.
+     */
+    public List<Integer> inSync() {
+        return leaderReady ? inSync : List.of();
+    }
+
+    void setInSync(List<Integer> members) {
+        inSync = List.copyOf(members);
     }
 
     /** Why the replica is offline, or null while it runs. */

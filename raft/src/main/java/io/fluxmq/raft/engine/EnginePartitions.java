@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -37,11 +38,16 @@ public final class EnginePartitions implements AutoCloseable {
      * @param heartbeatMs      a leader's heartbeat interval while a group is not quiet
      * @param nodeHeartbeatMs  how often a node tells its peers it is alive
      * @param nodeTimeoutMs    silence after which a peer node counts as down and the groups it led elect
+     * @param replicaLagMs     how long a follower may lack committed entries and still count as in sync
+     *                         (Kafka's {@code replica.lag.time.max.ms})
      */
     public record Settings(int nodeId, String clusterId, Path dataDir, InetSocketAddress bindAddress, int eventLoops,
                            long electionTimeoutMs, long heartbeatMs, long nodeHeartbeatMs, long nodeTimeoutMs,
-                           int maxBatchBytes, long producerIdExpirationMs) {
+                           int maxBatchBytes, long producerIdExpirationMs, long replicaLagMs) {
     }
+
+    /** How often the leaders' in-sync sets are read from the engine. */
+    static final long IN_SYNC_REFRESH_MS = 250;
 
     private record Hosted(EnginePartition partition, SegmentRaftLog log, Uuid topicId) {
     }
@@ -54,6 +60,12 @@ public final class EnginePartitions implements AutoCloseable {
     private final Map<TopicPartition, Hosted> partitions = new ConcurrentHashMap<>();
     private final Map<Long, TopicPartition> byGroup = new ConcurrentHashMap<>();
     private volatile java.util.function.BiConsumer<TopicPartition, Integer> leaderReadyListener = (tp, term) -> { };
+    private final java.util.concurrent.ScheduledExecutorService refresher =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "raft-in-sync");
+            t.setDaemon(true);
+            return t;
+        });
 
     public EnginePartitions(Settings settings, IntFunction<InetSocketAddress> peerAddress) throws IOException {
         this.settings = settings;
@@ -76,6 +88,8 @@ public final class EnginePartitions implements AutoCloseable {
     public EnginePartitions start() {
         engine.start();
         transport.start(engine::receive);
+        refresher.scheduleWithFixedDelay(this::refreshInSync, IN_SYNC_REFRESH_MS, IN_SYNC_REFRESH_MS,
+            java.util.concurrent.TimeUnit.MILLISECONDS);
         return this;
     }
 
@@ -212,6 +226,24 @@ public final class EnginePartitions implements AutoCloseable {
         }
     }
 
+    /** Reads every led group's in-sync set on the loops and hands it to its partition. */
+    private void refreshInSync() {
+        try {
+            long now = engine.nowMs();
+            Map<Long, java.util.SortedSet<Integer>> sets = engine.inspectAll(raft -> raft.inSync(
+                settings.replicaLagMs(), now));
+            sets.forEach((groupId, members) -> {
+                TopicPartition tp = byGroup.get(groupId);
+                Hosted hosted = tp == null ? null : partitions.get(tp);
+                if (hosted != null) {
+                    hosted.partition().setInSync(List.copyOf(members));
+                }
+            });
+        } catch (RuntimeException e) {
+            LOGGER.warn("Reading the in-sync replicas failed: {}", e.toString());
+        }
+    }
+
     private void groupFailed(long groupId, Throwable cause) {
         TopicPartition tp = byGroup.get(groupId);
         Hosted hosted = tp == null ? null : partitions.get(tp);
@@ -223,6 +255,7 @@ public final class EnginePartitions implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        refresher.shutdownNow();
         engine.close();
         transport.close();
         for (Hosted hosted : partitions.values()) {

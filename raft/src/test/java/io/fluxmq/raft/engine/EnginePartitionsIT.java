@@ -64,7 +64,7 @@ class EnginePartitionsIT {
     private void start(int node) throws Exception {
         EnginePartitions host = new EnginePartitions(new EnginePartitions.Settings(node, "engine-it",
             dir.resolve("node-" + node), new InetSocketAddress("127.0.0.1", 0), 2, 1000, 100, 50, NODE_TIMEOUT_MS,
-            1 << 20, ProducerStateTable.DEFAULT_EXPIRATION_MS), addresses::get).start();
+            1 << 20, ProducerStateTable.DEFAULT_EXPIRATION_MS, 2000), addresses::get).start();
         addresses.put(node, host.address());
         nodes.put(node, host);
         for (int p = 0; p < PARTITIONS; p++) {
@@ -177,6 +177,11 @@ class EnginePartitionsIT {
             itLed.size(), PARTITIONS, reledMs);
         // the node timeout finds the node gone; no election timeout (1 s) is waited for on top
         assertThat(reledMs).isLessThan(NODE_TIMEOUT_MS + 700);
+        await("the new leaders count node " + victim + " out of sync", Duration.ofSeconds(5),
+            () -> itLed.stream().allMatch(p -> {
+                List<Integer> inSync = nodes.get(leaderOf(p)).partition(tp(p)).inSync();
+                return !inSync.isEmpty() && !inSync.contains(victim);
+            }));
         for (int p = 0; p < PARTITIONS; p++) {
             int sequence = acknowledged.get(p).size();
             append(p, sequence, "p" + p + "-" + sequence);
@@ -198,5 +203,14 @@ class EnginePartitionsIT {
         for (int p = 0; p < PARTITIONS; p++) {
             assertThat(values(nodes.get(victim).partition(tp(p)))).containsExactlyElementsOf(acknowledged.get(p));
         }
+        await("every leader counts all three in sync again", Duration.ofSeconds(5), () -> {
+            for (int p = 0; p < PARTITIONS; p++) {
+                int leader = leaderOf(p);
+                if (leader < 0 || !nodes.get(leader).partition(tp(p)).inSync().equals(List.of(1, 2, 3))) {
+                    return false;
+                }
+            }
+            return true;
+        });
     }
 }
