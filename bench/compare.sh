@@ -93,7 +93,7 @@ sleep 1.5
 kill "$SAMPLER"
 rss_lines "$LABEL" "$OUT/rss-fluxmq" | tee -a "$OUT/fluxmq.log"
 bin/fluxmq-local stop
-rm -rf "$FLUXMQ_LOCAL_DIR"/node-*/topics "$FLUXMQ_LOCAL_DIR"/node-*/raft
+rm -rf "$FLUXMQ_LOCAL_DIR"/node-*/topics "$FLUXMQ_LOCAL_DIR"/node-*/raft "$FLUXMQ_LOCAL_DIR"/node-*/multiraft
 
 # ---- tables ----
 kv() { tr ' ' '\n' <<< "$1" | sed -n "s/^$2=//p" | head -1; }

@@ -658,8 +658,8 @@ final class ClusterBroker implements BrokerServices {
 
     /** Applies retention to every local partition; run periodically. */
     void enforceRetention() {
-        for (TopicPartition tp : raft.localPartitions()) {
-            PartitionReplica replica = raft.replica(tp);
+        for (TopicPartition tp : engine != null ? engine.hosted() : raft.localPartitions()) {
+            Partition replica = replica(tp);
             Optional<TopicRecord> topic = state().topic(tp.topic());
             if (replica == null || topic.isEmpty()) {
                 continue;

@@ -56,9 +56,10 @@ import org.apache.kafka.common.record.RecordBatch;
  * engine the entry is the client's batch alone, so that clock is the batches' max timestamp (CreateTime unless the
  * topic stamps LogAppendTime), not the leader's wall clock as on Ratis, where each entry carries one.
  *
- * <p><b>Not yet</b>: retention and DeleteRecords (moving the log start needs producer state as of a segment boundary
- * in the Raft snapshot; {@link #enforceRetention} keeps the log and {@link #advanceLogStart} refuses), and a follower
- * that installs a snapshot starts from empty producer state. Thread-safe.
+ * <p><b>Retention</b> compacts the Raft log to a segment boundary; the partition's state as of each segment's base
+ * offset is kept (serialized when applied) so the Raft snapshot carries exactly the state as of the new log start,
+ * and a follower installing it, or this replica restarting, starts from it. <b>Not yet</b>: DeleteRecords
+ * ({@link #advanceLogStart} refuses), which would move the log start inside a segment. Thread-safe.
  */
 public final class EnginePartition implements Partition, CommitListener {
 
@@ -79,6 +80,16 @@ public final class EnginePartition implements Partition, CommitListener {
     private long readyAt = Long.MAX_VALUE;
 
     private record LeaderView(long term, ProducerStateTable producers) {}
+
+    /**
+     * The partition's state (producers, transactions, leader epochs) as of each segment's base offset above the log
+     * start, serialized when the entries up to it were applied: what a compaction to that offset keeps in the Raft
+     * snapshot. Written on the loop, read by {@link #enforceRetention} on any thread.
+     */
+    private final java.util.concurrent.ConcurrentSkipListMap<Long, byte[]> boundaryStates =
+        new java.util.concurrent.ConcurrentSkipListMap<>();
+    private static final int STATE_MAGIC = 0x464c5845;
+    private static final short STATE_VERSION = 1;
 
     // Read by any thread.
     private volatile long highWatermark;
@@ -127,6 +138,71 @@ public final class EnginePartition implements Partition, CommitListener {
         this.committedProducers = new ProducerStateTable(producerIdExpirationMs);
         this.highWatermark = raftLog.startOffset();
         this.lastStableOffset = highWatermark;
+        restore(raftLog.snapshot());
+    }
+
+    /** Takes the state a snapshot carries (empty data: nothing to restore). */
+    private void restore(Snapshot snapshot) {
+        ByteBuffer data = snapshot.data().duplicate();
+        if (!data.hasRemaining()) {
+            return;
+        }
+        try {
+            java.io.DataInputStream in = new java.io.DataInputStream(new java.io.ByteArrayInputStream(
+                toArray(data)));
+            if (in.readInt() != STATE_MAGIC) {
+                throw new java.io.IOException("not a partition state");
+            }
+            short version = in.readShort();
+            if (version != STATE_VERSION) {
+                throw new java.io.IOException("unknown partition state version " + version);
+            }
+            ProducerStateTable producers = ProducerStateTable.readFrom(in, ProducerStateTable.FORMAT_V2,
+                producerIdExpirationMs);
+            TxnIndex txns = TxnIndex.readFrom(in);
+            int epochs = in.readInt();
+            TreeMap<Integer, Long> starts = new TreeMap<>();
+            for (int i = 0; i < epochs; i++) {
+                starts.put(in.readInt(), in.readLong());
+            }
+            committedProducers = producers;
+            synchronized (this) {
+                txnIndex = txns;
+                epochStarts.clear();
+                epochStarts.putAll(starts);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(topicPartition + ": the Raft snapshot's state cannot be read", e);
+        }
+    }
+
+    private static byte[] toArray(ByteBuffer data) {
+        byte[] bytes = new byte[data.remaining()];
+        data.get(bytes);
+        return bytes;
+    }
+
+    /** The state as of the entries applied so far; loop thread. */
+    private byte[] serializeState() {
+        try {
+            java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+            java.io.DataOutputStream out = new java.io.DataOutputStream(bytes);
+            out.writeInt(STATE_MAGIC);
+            out.writeShort(STATE_VERSION);
+            committedProducers.writeTo(out);
+            synchronized (this) {
+                txnIndex.writeTo(out);
+                out.writeInt(epochStarts.size());
+                for (Map.Entry<Integer, Long> e : epochStarts.entrySet()) {
+                    out.writeInt(e.getKey());
+                    out.writeLong(e.getValue());
+                }
+            }
+            out.flush();
+            return bytes.toByteArray();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e); // a byte array does not fail
+        }
     }
 
     /** Where the group starts applying: the log start (everything after it is replayed once committed). */
@@ -309,8 +385,23 @@ public final class EnginePartition implements Partition, CommitListener {
 
     @Override
     public void committed(long group, RaftLog log, long fromOffset, long toOffset) {
+        long[] bases = segments.segmentBaseOffsets();
+        int nextBase = 0;
+        while (nextBase < bases.length && (bases[nextBase] < fromOffset || bases[nextBase] <= segments.logStartOffset())) {
+            nextBase++;
+        }
+        int[] boundary = {nextBase};
         List<EntryHeader> headers = new ArrayList<>();
         forEachBatch(fromOffset, toOffset, batch -> {
+            if (boundary[0] < bases.length && batch.baseOffset() >= bases[boundary[0]]) {
+                if (batch.baseOffset() == bases[boundary[0]]) {
+                    applyHeaders(headers);
+                    boundaryStates.put(batch.baseOffset(), serializeState());
+                }
+                while (boundary[0] < bases.length && bases[boundary[0]] <= batch.baseOffset()) {
+                    boundary[0]++;
+                }
+            }
             EntryHeader header = EntryHeader.of(batch, batch.sizeInBytes(), appendTime(batch));
             committedProducers.record(header);
             headers.add(header);
@@ -322,9 +413,7 @@ public final class EnginePartition implements Partition, CommitListener {
             }
         });
         synchronized (this) {
-            for (EntryHeader header : headers) {
-                txnIndex.record(header);
-            }
+            applyHeaders(headers);
             lastStableOffset = txnIndex.lastStableOffset(toOffset);
             highWatermark = toOffset;
         }
@@ -335,6 +424,14 @@ public final class EnginePartition implements Partition, CommitListener {
         for (LongConsumer listener : highWatermarkListeners) {
             listener.accept(toOffset);
         }
+    }
+
+    /** Records the headers gathered so far in the transaction index, then forgets them. */
+    private synchronized void applyHeaders(List<EntryHeader> headers) {
+        for (EntryHeader header : headers) {
+            txnIndex.record(header);
+        }
+        headers.clear();
     }
 
     @Override
@@ -415,14 +512,17 @@ public final class EnginePartition implements Partition, CommitListener {
 
     @Override
     public void snapshotInstalled(long group, RaftLog log, Snapshot snapshot) {
-        // Producer state travels in the snapshot once this engine compacts partitions (not yet: see the class comment).
         committedProducers = new ProducerStateTable(producerIdExpirationMs);
         view = null;
+        boundaryStates.clear();
         synchronized (this) {
             txnIndex = new TxnIndex();
             epochStarts.clear();
+        }
+        restore(snapshot);
+        synchronized (this) {
             highWatermark = snapshot.offset();
-            lastStableOffset = snapshot.offset();
+            lastStableOffset = txnIndex.lastStableOffset(snapshot.offset());
         }
     }
 
@@ -489,9 +589,41 @@ public final class EnginePartition implements Partition, CommitListener {
         }
     }
 
+    /**
+     * Retention on this replica (every replica runs it on its own clock, as Kafka's do): whole segments below the
+     * high watermark past {@code retentionMs} or beyond {@code retentionBytes} leave the Raft log by a compaction
+     * whose snapshot keeps the partition's state as of the new log start (a follower that needs entries from below
+     * it installs that). Completes with the log start.
+     */
     @Override
     public CompletableFuture<Long> enforceRetention(long retentionMs, long retentionBytes) {
-        return CompletableFuture.completedFuture(segments.logStartOffset()); // not yet on this engine
+        long current = segments.logStartOffset();
+        long point;
+        try {
+            point = segments.retentionPoint(retentionMs, retentionBytes, highWatermark);
+        } catch (java.io.IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        byte[] state = boundaryStates.get(point);
+        if (point <= current || state == null) {
+            return CompletableFuture.completedFuture(current);
+        }
+        return engine.compact(groupId, point, ByteBuffer.wrap(state)).thenApply(v -> {
+            boundaryStates.headMap(point, true).clear();
+            synchronized (this) {
+                txnIndex.trimBelow(point);
+                Integer containing = null; // the epoch the new log start is in: kept, the ones before it go
+                for (Map.Entry<Integer, Long> e : epochStarts.entrySet()) {
+                    if (e.getValue() <= point) {
+                        containing = e.getKey();
+                    }
+                }
+                if (containing != null) {
+                    epochStarts.headMap(containing, false).clear();
+                }
+            }
+            return segments.logStartOffset();
+        });
     }
 
     @Override

@@ -402,6 +402,16 @@ public final class SegmentLog implements java.io.Closeable {
     }
 
     /** How many segments the log has (at least one); safe from any thread. */
+    /** The base offset of every segment, oldest first. */
+    public long[] segmentBaseOffsets() {
+        List<LogSegment> segs = segments;
+        long[] bases = new long[segs.size()];
+        for (int i = 0; i < bases.length; i++) {
+            bases[i] = segs.get(i).baseOffset();
+        }
+        return bases;
+    }
+
     public int segmentCount() {
         return segments.size();
     }

@@ -217,6 +217,62 @@ class EnginePartitionTest {
                 org.apache.kafka.common.record.ControlRecordType.ABORT, 0)))).isCompletedExceptionally();
     }
 
+    private static MemoryRecords big(long producerId, int sequence) {
+        return MemoryRecords.withIdempotentRecords(Compression.NONE, producerId, (short) 0, sequence,
+            new SimpleRecord(1_000L, new byte[1000]));
+    }
+
+    @Test
+    void retentionCompactsToASegmentBoundaryAndTheSnapshotCarriesProducerState() throws Exception {
+        startAll();
+        EnginePartition leader = leader();
+        int first = leaderNode();
+        int stopped = first == 3 ? 2 : 3;
+        for (int i = 0; i < 3; i++) {
+            join(leader.append(idempotent(42, (short) 0, i, "early-" + i)));
+        }
+        stop(stopped); // misses everything from here on, and the compaction
+        for (int i = 0; i < 300; i++) { // about five 64 KiB segments of another producer
+            join(leader.append(big(7, i)));
+        }
+        long hw = leader.highWatermark();
+        for (EnginePartition p : partitions.values()) {
+            await("replica applied up to " + hw, Duration.ofSeconds(5), () -> p.highWatermark() >= hw);
+            long start = p.enforceRetention(0, -1).get(10, TimeUnit.SECONDS);
+            assertThat(start).as("log start after retention").isGreaterThan(3).isLessThan(hw);
+            assertThat(p.logStartOffset()).isEqualTo(start);
+        }
+        long start = leader.logStartOffset();
+        assertThatThrownBy(() -> leader.read(0, 100, true)).isInstanceOf(PartitionException.class)
+            .extracting(e -> ((PartitionException) e).error()).isEqualTo(PartitionError.OFFSET_OUT_OF_RANGE);
+        // producer 42's batches are all below the log start now: only the snapshot remembers it
+        assertThat(errorOf(leader.append(idempotent(42, (short) 0, 9, "gap"))))
+            .isEqualTo(PartitionError.OUT_OF_ORDER_SEQUENCE);
+
+        // the stopped node comes back behind the leader's log start: it installs the snapshot, then catches up
+        start(stopped);
+        await("node " + stopped + " caught up", Duration.ofSeconds(10),
+            () -> partitions.get(stopped).highWatermark() >= hw);
+        assertThat(partitions.get(stopped).logStartOffset()).isEqualTo(start);
+        // and knows producer 42 from the snapshot once it leads
+        leader.transferLeadership(stopped).get(10, TimeUnit.SECONDS);
+        await("node " + stopped + " leads", Duration.ofSeconds(10), () -> partitions.get(stopped).isLeader());
+        EnginePartition installed = partitions.get(stopped);
+        assertThat(errorOf(installed.append(idempotent(42, (short) 0, 9, "gap"))))
+            .isEqualTo(PartitionError.OUT_OF_ORDER_SEQUENCE);
+        join(installed.append(idempotent(42, (short) 0, 3, "late-3")));
+
+        // every node restarted from its directory starts from its own snapshot
+        stopAll();
+        startAll();
+        EnginePartition restarted = leader();
+        assertThat(restarted.logStartOffset()).isEqualTo(start);
+        assertThat(errorOf(restarted.append(idempotent(42, (short) 0, 9, "gap"))))
+            .isEqualTo(PartitionError.OUT_OF_ORDER_SEQUENCE);
+        join(restarted.append(idempotent(42, (short) 0, 4, "late-4")));
+        assertThat(values(restarted, start)).endsWith("late-3", "late-4");
+    }
+
     @Test
     void transactionMarkersMoveTheLastStableOffset() throws Exception {
         startAll();
