@@ -5,6 +5,7 @@ import io.fluxmq.kafka.api.SaslHandshakeHandler;
 import io.fluxmq.kafka.api.AlterConfigsHandler;
 import io.fluxmq.kafka.api.AlterUserScramCredentialsHandler;
 import io.fluxmq.kafka.api.DescribeUserScramCredentialsHandler;
+import io.fluxmq.kafka.api.DescribeClientQuotasHandler;
 import io.fluxmq.kafka.api.ApiHandler;
 import io.fluxmq.kafka.api.ApiRegistry;
 import io.fluxmq.kafka.api.ApiVersionsHandler;
@@ -316,7 +317,8 @@ public final class FluxNode implements Closeable {
                 new DescribeAclsHandler(services),
                 new DeleteAclsHandler(services),
                 new AlterUserScramCredentialsHandler(services),
-                new DescribeUserScramCredentialsHandler(services));
+                new DescribeUserScramCredentialsHandler(services),
+                new DescribeClientQuotasHandler(services));
         GroupCoordinator coordinator = new GroupCoordinator(services, config.groups(), System::currentTimeMillis,
                 appendsOf);
         List<ApiHandler<?>> all = new java.util.ArrayList<>(handlers);

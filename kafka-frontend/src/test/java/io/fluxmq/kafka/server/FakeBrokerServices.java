@@ -144,7 +144,8 @@ public final class FakeBrokerServices implements BrokerServices {
                 new DescribeAclsHandler(broker),
                 new DeleteAclsHandler(broker),
                 new io.fluxmq.kafka.api.AlterUserScramCredentialsHandler(broker),
-                new io.fluxmq.kafka.api.DescribeUserScramCredentialsHandler(broker));
+                new io.fluxmq.kafka.api.DescribeUserScramCredentialsHandler(broker),
+                new io.fluxmq.kafka.api.DescribeClientQuotasHandler(broker));
         // Not started: no offsets topic exists here, so every group request is answered COORDINATOR_NOT_AVAILABLE.
         GroupCoordinator coordinator = new GroupCoordinator(broker, GroupConfig.defaults(), () -> 1_700_000_000_000L,
                 tp -> Runnable::run);

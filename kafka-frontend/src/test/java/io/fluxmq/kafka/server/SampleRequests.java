@@ -11,6 +11,7 @@ import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.message.AddOffsetsToTxnRequestData;
 import org.apache.kafka.common.message.AlterUserScramCredentialsRequestData;
 import org.apache.kafka.common.message.DescribeUserScramCredentialsRequestData;
+import org.apache.kafka.common.message.DescribeClientQuotasRequestData;
 import org.apache.kafka.common.message.AddPartitionsToTxnRequestData;
 import org.apache.kafka.common.message.EndTxnRequestData;
 import org.apache.kafka.common.message.TxnOffsetCommitRequestData;
@@ -270,6 +271,9 @@ final class SampleRequests {
                             .setSaltedPassword(new byte[] {3, 4, 5})));
             case DESCRIBE_USER_SCRAM_CREDENTIALS -> new DescribeUserScramCredentialsRequestData().setUsers(List.of(
                     new DescribeUserScramCredentialsRequestData.UserName().setName("alice")));
+            case DESCRIBE_CLIENT_QUOTAS -> new DescribeClientQuotasRequestData().setStrict(false).setComponents(List.of(
+                    new DescribeClientQuotasRequestData.ComponentData().setEntityType("user").setMatchType((byte) 0)
+                            .setMatch("alice")));
             default -> throw new IllegalArgumentException("no sample request for " + key);
         };
     }
