@@ -13,11 +13,14 @@ import io.fluxmq.kafka.broker.LeaderTransfer;
 import io.fluxmq.kafka.broker.LogDirDescription;
 import io.fluxmq.kafka.broker.PartitionState;
 import io.fluxmq.kafka.broker.ReassignmentInfo;
+import io.fluxmq.kafka.broker.ScramCredentialChange;
 import io.fluxmq.kafka.broker.TopicInfo;
+import io.fluxmq.kafka.security.ScramCredentials;
 import io.fluxmq.raft.RaftNode;
 import io.fluxmq.raft.metadata.ClusterState;
 import io.fluxmq.raft.metadata.LeaderRecord;
 import io.fluxmq.raft.metadata.MetadataCommand;
+import io.fluxmq.raft.metadata.ScramCredentialRecord;
 import io.fluxmq.raft.metadata.TopicRecord;
 import io.fluxmq.raft.engine.EnginePartition;
 import io.fluxmq.raft.engine.EnginePartitions;
@@ -32,6 +35,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -40,6 +44,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.ScramCredentialInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.acl.AclBinding;
@@ -76,6 +81,7 @@ final class ClusterBroker implements BrokerServices {
     private long producerIdBlockEnd;
     private volatile LeaderTransfers transfers;
     private final Authorization authorization;
+    private final MetadataScramCredentials scramCredentials = new MetadataScramCredentials();
 
     ClusterBroker(NodeConfig config, RaftNode raft, MetadataClient metadata, TopicConfigs topicConfigs,
                   Executor admin, Members members) {
@@ -104,6 +110,12 @@ final class ClusterBroker implements BrokerServices {
         } else {
             this.authorization = Authorization.DISABLED;
         }
+        raft.metadata().addListener(scramCredentials::onMetadata);
+    }
+
+    /** Where this node's SCRAM authentication finds the credentials of the cluster metadata. */
+    ScramCredentials scramCredentialLookup() {
+        return scramCredentials;
     }
 
     private ClusterState state() {
@@ -490,6 +502,46 @@ final class ClusterBroker implements BrokerServices {
                             .thenCompose(reply -> raft.metadata().awaitApplied(reply.value()))
                             .thenApply(applied -> matched);
                 }, admin);
+    }
+
+    /**
+     * Once this node's metadata caught up with every change committed before (a barrier, as for DeleteAcls), the
+     * deletions of credentials that exist and every upsertion are submitted as one AlterScramCredentials command;
+     * completes with the users whose deletion found nothing once this node applied it.
+     */
+    @Override
+    public CompletableFuture<Set<String>> alterScramCredentials(List<ScramCredentialChange> changes) {
+        return metadata.submit(new MetadataCommand.Barrier())
+                .thenCompose(barrier -> raft.metadata().awaitApplied(barrier.value()))
+                .thenComposeAsync(caughtUp -> {
+                    Map<ScramCredentialRecord.Key, ScramCredentialRecord> existing = state().scramCredentials();
+                    Set<String> missing = new HashSet<>();
+                    List<ScramCredentialRecord.Key> deletions = new ArrayList<>();
+                    List<ScramCredentialRecord> upsertions = new ArrayList<>();
+                    for (ScramCredentialChange c : changes) {
+                        ScramCredentialRecord.Key key = new ScramCredentialRecord.Key(c.user(), c.mechanism());
+                        if (!c.deletion()) {
+                            upsertions.add(new ScramCredentialRecord(c.user(), c.mechanism(), c.credential().salt(),
+                                    c.credential().storedKey(), c.credential().serverKey(),
+                                    c.credential().iterations()));
+                        } else if (existing.containsKey(key)) {
+                            deletions.add(key);
+                        } else {
+                            missing.add(c.user());
+                        }
+                    }
+                    if (deletions.isEmpty() && upsertions.isEmpty()) {
+                        return CompletableFuture.completedFuture(Set.copyOf(missing));
+                    }
+                    return metadata.submit(new MetadataCommand.AlterScramCredentials(deletions, upsertions))
+                            .thenCompose(reply -> raft.metadata().awaitApplied(reply.value()))
+                            .thenApply(applied -> Set.copyOf(missing));
+                }, admin);
+    }
+
+    @Override
+    public Map<String, List<ScramCredentialInfo>> scramCredentials() {
+        return MetadataScramCredentials.describe(state());
     }
 
     @Override

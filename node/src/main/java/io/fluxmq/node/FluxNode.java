@@ -3,6 +3,9 @@ package io.fluxmq.node;
 import io.fluxmq.kafka.api.SaslAuthenticateHandler;
 import io.fluxmq.kafka.api.SaslHandshakeHandler;
 import io.fluxmq.kafka.api.AlterConfigsHandler;
+import io.fluxmq.kafka.api.AlterUserScramCredentialsHandler;
+import io.fluxmq.kafka.api.DescribeUserScramCredentialsHandler;
+import io.fluxmq.kafka.api.DescribeClientQuotasHandler;
 import io.fluxmq.kafka.api.ApiHandler;
 import io.fluxmq.kafka.api.ApiRegistry;
 import io.fluxmq.kafka.api.ApiVersionsHandler;
@@ -193,7 +196,7 @@ public final class FluxNode implements Closeable {
         }
         startControlPlane();
         kafka = new KafkaFrontend(config.kafkaListeners(), registry(broker), metrics.frontend(),
-                config.connectionLimits());
+                config.connectionLimits(), broker.scramCredentialLookup());
         kafka.start();
         long retentionMs = config.retentionCheckInterval().toMillis();
         duties.scheduleWithFixedDelay(broker::enforceRetention, retentionMs, retentionMs, TimeUnit.MILLISECONDS);
@@ -326,7 +329,10 @@ public final class FluxNode implements Closeable {
                 new SaslAuthenticateHandler(),
                 new CreateAclsHandler(services),
                 new DescribeAclsHandler(services),
-                new DeleteAclsHandler(services));
+                new DeleteAclsHandler(services),
+                new AlterUserScramCredentialsHandler(services),
+                new DescribeUserScramCredentialsHandler(services),
+                new DescribeClientQuotasHandler(services));
         GroupCoordinator coordinator = new GroupCoordinator(services, config.groups(), System::currentTimeMillis,
                 appendsOf);
         List<ApiHandler<?>> all = new java.util.ArrayList<>(handlers);

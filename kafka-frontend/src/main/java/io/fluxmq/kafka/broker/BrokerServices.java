@@ -9,7 +9,9 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.clients.admin.ScramCredentialInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.acl.AclBinding;
@@ -168,6 +170,22 @@ public interface BrokerServices {
     default CompletableFuture<List<List<AclBinding>>> deleteAcls(List<AclBindingFilter> filters) {
         return CompletableFuture.failedFuture(new AdminException(Errors.SECURITY_DISABLED,
                 "No Authorizer is configured."));
+    }
+
+    /**
+     * Applies validated SCRAM credential changes (at most one per user) to cluster metadata as one change. A deletion
+     * of a credential that does not exist (checked against metadata caught up with every change committed before)
+     * leaves that user unchanged; completes with those users once this node applied the rest. Fails with an
+     * {@link AdminException}.
+     */
+    default CompletableFuture<Set<String>> alterScramCredentials(List<ScramCredentialChange> changes) {
+        return CompletableFuture.failedFuture(new AdminException(Errors.UNSUPPORTED_VERSION,
+                "SCRAM credentials are not supported"));
+    }
+
+    /** Every user with a SCRAM credential in cluster metadata, with its mechanisms and iterations. */
+    default Map<String, List<ScramCredentialInfo>> scramCredentials() {
+        return Map.of();
     }
 
     /** A producer id never handed out before in this cluster. */

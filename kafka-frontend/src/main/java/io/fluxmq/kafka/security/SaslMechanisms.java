@@ -25,13 +25,16 @@ import org.apache.kafka.common.security.scram.internals.ScramSaslServer;
 
 /**
  * The SASL mechanisms of one listener and their users, served by kafka-clients' own SASL servers
- * ({@link PlainSaslServer}, {@link ScramSaslServer}). Users come from the node setting
- * {@code listener.name.<listener>.<mechanism>.sasl.jaas.config} in Kafka's JAAS format:
- * {@code org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret";} for PLAIN (as
- * in Kafka), and the same {@code user_<name>="<password>"} entries with {@code ScramLoginModule} for SCRAM, whose
- * passwords are salted at start-up ({@value #SCRAM_ITERATIONS} iterations, a random salt per user) and only the salted
- * credentials kept (Kafka keeps SCRAM credentials in cluster metadata instead; FluxMQ does not yet). Immutable and
- * thread-safe; each authentication gets its own {@link SaslServer}.
+ * ({@link PlainSaslServer}, {@link ScramSaslServer}). PLAIN users come from the node setting
+ * {@code listener.name.<listener>.plain.sasl.jaas.config} in Kafka's JAAS format:
+ * {@code org.apache.kafka.common.security.plain.PlainLoginModule required user_alice="alice-secret";} (as in Kafka).
+ * SCRAM users come from cluster metadata, as in Kafka ({@link ScramCredentials}, managed with
+ * AlterUserScramCredentials), and, a FluxMQ addition, from the same {@code user_<name>="<password>"} entries with
+ * {@code ScramLoginModule} in {@code listener.name.<listener>.scram-sha-512.sasl.jaas.config} (optional for SCRAM),
+ * whose passwords are salted at start-up ({@value #SCRAM_ITERATIONS} iterations, a random salt per user) and only the
+ * salted credentials kept. A user with a credential in metadata for the mechanism authenticates with that one only:
+ * metadata wins over the node setting. Immutable and thread-safe; each authentication gets its own
+ * {@link SaslServer}.
  */
 public final class SaslMechanisms {
     static final int SCRAM_ITERATIONS = 4096;
@@ -55,11 +58,13 @@ public final class SaslMechanisms {
         Map<String, List<AppConfigurationEntry>> plain = new HashMap<>();
         Map<String, Map<String, ScramCredential>> scram = new HashMap<>();
         for (String mechanism : mechanisms) {
-            List<AppConfigurationEntry> entries = jaasEntries(listener, mechanism, settings);
             if (mechanism.equals(PlainSaslServer.PLAIN_MECHANISM)) {
-                plain.put(mechanism, entries);
+                plain.put(mechanism, jaasEntries(listener, mechanism, settings));
             } else {
-                scram.put(mechanism, salted(listener, ScramMechanism.forMechanismName(mechanism), entries));
+                // SCRAM users normally live in cluster metadata; node-setting users are optional
+                String jaas = settings.get(SecurityConfigs.jaasKey(listener, mechanism));
+                scram.put(mechanism, jaas == null || jaas.isBlank() ? Map.of()
+                        : salted(ScramMechanism.forMechanismName(mechanism), jaasEntries(listener, mechanism, settings)));
             }
         }
         return new SaslMechanisms(mechanisms, Map.copyOf(plain), Map.copyOf(scram));
@@ -85,8 +90,7 @@ public final class SaslMechanisms {
     }
 
     /** Salts each {@code user_<name>} password of {@code entries}. */
-    private static Map<String, ScramCredential> salted(String listener, ScramMechanism mechanism,
-                                                       List<AppConfigurationEntry> entries) {
+    private static Map<String, ScramCredential> salted(ScramMechanism mechanism, List<AppConfigurationEntry> entries) {
         Map<String, ScramCredential> out = new LinkedHashMap<>();
         try {
             ScramFormatter formatter = new ScramFormatter(mechanism);
@@ -101,10 +105,6 @@ public final class SaslMechanisms {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(mechanism.hashAlgorithm() + " is missing from this JVM", e);
         }
-        if (out.isEmpty()) {
-            throw new ConfigException(SecurityConfigs.jaasKey(listener, mechanism.mechanismName()), "(hidden)",
-                    "no user_<name>=\"<password>\" entry");
-        }
         return Map.copyOf(out);
     }
 
@@ -115,6 +115,14 @@ public final class SaslMechanisms {
 
     /** A new server for one authentication with {@code mechanism}, or null if it is not enabled. */
     public SaslServer newServer(String mechanism) {
+        return newServer(mechanism, ScramCredentials.NONE);
+    }
+
+    /**
+     * A new server for one authentication with {@code mechanism}, or null if it is not enabled; SCRAM looks the user
+     * up in {@code cluster} (cluster metadata) first, then among the node setting's users.
+     */
+    public SaslServer newServer(String mechanism, ScramCredentials cluster) {
         if (mechanism.equals(PlainSaslServer.PLAIN_MECHANISM) && plainEntries.containsKey(mechanism)) {
             PlainServerCallbackHandler handler = new PlainServerCallbackHandler();
             handler.configure(Map.of(), mechanism, plainEntries.get(mechanism));
@@ -126,20 +134,21 @@ public final class SaslMechanisms {
         }
         try {
             return new ScramSaslServer(ScramMechanism.forMechanismName(mechanism), Map.of(),
-                    callbacks -> lookUp(users, callbacks));
+                    callbacks -> lookUp(mechanism, cluster, users, callbacks));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
     }
 
-    private static void lookUp(Map<String, ScramCredential> users, Callback[] callbacks)
-            throws UnsupportedCallbackException {
+    private static void lookUp(String mechanism, ScramCredentials cluster, Map<String, ScramCredential> users,
+                               Callback[] callbacks) throws UnsupportedCallbackException {
         String user = null;
         for (Callback callback : callbacks) {
             if (callback instanceof NameCallback name) {
                 user = name.getDefaultName();
             } else if (callback instanceof ScramCredentialCallback credential) {
-                credential.scramCredential(user == null ? null : users.get(user));
+                ScramCredential found = user == null ? null : cluster.credential(mechanism, user);
+                credential.scramCredential(found != null || user == null ? found : users.get(user));
             } else {
                 throw new UnsupportedCallbackException(callback); // delegation tokens: not supported
             }

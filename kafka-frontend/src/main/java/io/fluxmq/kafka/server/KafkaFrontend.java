@@ -3,6 +3,7 @@ package io.fluxmq.kafka.server;
 import io.fluxmq.kafka.api.ApiRegistry;
 import io.fluxmq.kafka.metrics.FrontendMetrics;
 import io.fluxmq.kafka.security.ListenerSecurity;
+import io.fluxmq.kafka.security.ScramCredentials;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
@@ -44,6 +45,7 @@ public final class KafkaFrontend implements Closeable {
     private final ConnectionLimits limits;
     private final RequestMemory memory;
     private final ConnectionLimiter limiter;
+    private final ScramCredentials scramCredentials;
     private final List<Channel> serverChannels = new CopyOnWriteArrayList<>();
     private EventLoopGroup boss;
     private EventLoopGroup workers;
@@ -65,6 +67,12 @@ public final class KafkaFrontend implements Closeable {
     /** Listeners as above, their connections together bounded by {@code limits}. */
     public KafkaFrontend(List<KafkaFrontendConfig> listeners, ApiRegistry registry, FrontendMetrics metrics,
                          ConnectionLimits limits) {
+        this(listeners, registry, metrics, limits, ScramCredentials.NONE);
+    }
+
+    /** Listeners as above, whose SCRAM authentication looks users up in {@code scramCredentials} first. */
+    public KafkaFrontend(List<KafkaFrontendConfig> listeners, ApiRegistry registry, FrontendMetrics metrics,
+                         ConnectionLimits limits, ScramCredentials scramCredentials) {
         if (listeners.isEmpty() || listeners.stream().map(KafkaFrontendConfig::listener).distinct().count()
                 != listeners.size()) {
             throw new IllegalArgumentException("listeners must be at least one, with distinct names: " + listeners);
@@ -75,6 +83,7 @@ public final class KafkaFrontend implements Closeable {
         this.limits = limits;
         this.memory = new RequestMemory(limits.queuedMaxRequestBytes());
         this.limiter = new ConnectionLimiter(limits, this::accepting);
+        this.scramCredentials = scramCredentials;
     }
 
     /** Opens or closes every listener's accept gate ({@code max.connections}). */
@@ -124,7 +133,8 @@ public final class KafkaFrontend implements Closeable {
                                 .addLast("frames", new LengthFieldBasedFrameDecoder(
                                         maxFrameBytes(config.maxRequestBytes()), 0, 4, 0, 4, true));
                         if (security.sasl() != null) {
-                            ch.pipeline().addLast("sasl", new SaslAuthenticationHandler(security.sasl(), memoryHandler));
+                            ch.pipeline().addLast("sasl", new SaslAuthenticationHandler(security.sasl(),
+                                    scramCredentials, memoryHandler));
                         }
                         ch.pipeline().addLast("requests", new ConnectionHandler(registry, config.listener(),
                                 config.maxInFlightPerConnection(), metrics, gate, memoryHandler));

@@ -1,6 +1,7 @@
 package io.fluxmq.kafka.server;
 
 import io.fluxmq.kafka.security.SaslMechanisms;
+import io.fluxmq.kafka.security.ScramCredentials;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
@@ -40,14 +41,20 @@ final class SaslAuthenticationHandler extends ChannelInboundHandlerAdapter {
     private enum Stage { HANDSHAKE, AUTHENTICATE, RAW_TOKENS, FAILED }
 
     private final SaslMechanisms mechanisms;
+    private final ScramCredentials clusterCredentials;
     private final RequestMemoryHandler memory;
     private Stage stage = Stage.HANDSHAKE;
     private String mechanism;
     private SaslServer server;
 
-    /** {@code memory} null: no request memory accounting (tests). */
-    SaslAuthenticationHandler(SaslMechanisms mechanisms, RequestMemoryHandler memory) {
+    /**
+     * SCRAM users are looked up in {@code clusterCredentials} (cluster metadata) first; {@code memory} null: no request
+     * memory accounting (tests).
+     */
+    SaslAuthenticationHandler(SaslMechanisms mechanisms, ScramCredentials clusterCredentials,
+                              RequestMemoryHandler memory) {
         this.mechanisms = mechanisms;
+        this.clusterCredentials = clusterCredentials;
         this.memory = memory;
     }
 
@@ -104,7 +111,7 @@ final class SaslAuthenticationHandler extends ChannelInboundHandlerAdapter {
 
     private void handshake(ChannelHandlerContext ctx, RequestHeader header, SaslHandshakeRequestData request) {
         SaslHandshakeResponseData response = new SaslHandshakeResponseData().setMechanisms(mechanisms.enabled());
-        server = mechanisms.newServer(request.mechanism());
+        server = mechanisms.newServer(request.mechanism(), clusterCredentials);
         if (server == null) {
             stage = Stage.FAILED;
             respond(ctx, header, response.setErrorCode(Errors.UNSUPPORTED_SASL_MECHANISM.code()))

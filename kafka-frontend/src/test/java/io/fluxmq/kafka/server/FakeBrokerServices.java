@@ -33,6 +33,7 @@ import io.fluxmq.kafka.broker.BrokerServices;
 import io.fluxmq.kafka.broker.ConfigChange;
 import io.fluxmq.kafka.broker.ConfigValue;
 import io.fluxmq.kafka.broker.PartitionState;
+import io.fluxmq.kafka.broker.ScramCredentialChange;
 import io.fluxmq.kafka.broker.TopicInfo;
 import io.fluxmq.kafka.fetch.FetchSessionCache;
 import io.fluxmq.kafka.group.GroupConfig;
@@ -45,12 +46,14 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.ScramCredentialInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.DescribeConfigsResponse.ConfigSource;
 import org.apache.kafka.common.requests.DescribeConfigsResponse.ConfigType;
+import org.apache.kafka.common.security.scram.ScramCredential;
 
 /**
  * An immutable, in-memory {@link BrokerServices}: node 1 of a one-node cluster that knows one topic, {@link #TOPIC},
@@ -65,6 +68,9 @@ public final class FakeBrokerServices implements BrokerServices {
             Map.of("retention.ms", "3600000"), false);
 
     private final Authorization authorization;
+    /** SCRAM credentials by user, then mechanism: what AlterUserScramCredentials stored. */
+    private final Map<String, Map<org.apache.kafka.clients.admin.ScramMechanism, ScramCredential>> scram =
+            new java.util.TreeMap<>();
 
     /** Authorization off, as a node without {@code authorizer.class.name}. */
     public FakeBrokerServices() {
@@ -79,6 +85,33 @@ public final class FakeBrokerServices implements BrokerServices {
     @Override
     public Authorization authorization() {
         return authorization;
+    }
+
+    @Override
+    public synchronized CompletableFuture<java.util.Set<String>> alterScramCredentials(
+            List<ScramCredentialChange> changes) {
+        java.util.Set<String> missing = new java.util.HashSet<>();
+        for (ScramCredentialChange c : changes) {
+            Map<org.apache.kafka.clients.admin.ScramMechanism, ScramCredential> user = scram.computeIfAbsent(c.user(),
+                    u -> new java.util.EnumMap<>(org.apache.kafka.clients.admin.ScramMechanism.class));
+            if (!c.deletion()) {
+                user.put(c.mechanism(), c.credential());
+            } else if (user.remove(c.mechanism()) == null) {
+                missing.add(c.user());
+            }
+            if (user.isEmpty()) {
+                scram.remove(c.user());
+            }
+        }
+        return CompletableFuture.completedFuture(missing);
+    }
+
+    @Override
+    public synchronized Map<String, List<ScramCredentialInfo>> scramCredentials() {
+        Map<String, List<ScramCredentialInfo>> out = new java.util.HashMap<>();
+        scram.forEach((user, byMechanism) -> out.put(user, byMechanism.entrySet().stream()
+                .map(e -> new ScramCredentialInfo(e.getKey(), e.getValue().iterations())).toList()));
+        return out;
     }
 
     /** A registry of every handler in {@code io.fluxmq.kafka.api}, wired as FluxNode wires them. */
@@ -109,7 +142,10 @@ public final class FakeBrokerServices implements BrokerServices {
                 new SaslAuthenticateHandler(),
                 new CreateAclsHandler(broker),
                 new DescribeAclsHandler(broker),
-                new DeleteAclsHandler(broker));
+                new DeleteAclsHandler(broker),
+                new io.fluxmq.kafka.api.AlterUserScramCredentialsHandler(broker),
+                new io.fluxmq.kafka.api.DescribeUserScramCredentialsHandler(broker),
+                new io.fluxmq.kafka.api.DescribeClientQuotasHandler(broker));
         // Not started: no offsets topic exists here, so every group request is answered COORDINATOR_NOT_AVAILABLE.
         GroupCoordinator coordinator = new GroupCoordinator(broker, GroupConfig.defaults(), () -> 1_700_000_000_000L,
                 tp -> Runnable::run);

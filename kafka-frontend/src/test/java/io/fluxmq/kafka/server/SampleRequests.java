@@ -9,6 +9,9 @@ import java.util.List;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.message.AddOffsetsToTxnRequestData;
+import org.apache.kafka.common.message.AlterUserScramCredentialsRequestData;
+import org.apache.kafka.common.message.DescribeUserScramCredentialsRequestData;
+import org.apache.kafka.common.message.DescribeClientQuotasRequestData;
 import org.apache.kafka.common.message.AddPartitionsToTxnRequestData;
 import org.apache.kafka.common.message.EndTxnRequestData;
 import org.apache.kafka.common.message.TxnOffsetCommitRequestData;
@@ -260,6 +263,17 @@ final class SampleRequests {
                     .setResourceTypeFilter(ResourceType.ANY.code()).setResourceNameFilter(null)
                     .setPatternTypeFilter(PatternType.ANY.code()).setPrincipalFilter("User:alice").setHostFilter("*")
                     .setOperation(AclOperation.ANY.code()).setPermissionType(AclPermissionType.ANY.code())));
+            case ALTER_USER_SCRAM_CREDENTIALS -> new AlterUserScramCredentialsRequestData()
+                    .setDeletions(List.of(new AlterUserScramCredentialsRequestData.ScramCredentialDeletion()
+                            .setName("bob").setMechanism((byte) 1)))
+                    .setUpsertions(List.of(new AlterUserScramCredentialsRequestData.ScramCredentialUpsertion()
+                            .setName("alice").setMechanism((byte) 2).setIterations(8192).setSalt(new byte[] {1, 2})
+                            .setSaltedPassword(new byte[] {3, 4, 5})));
+            case DESCRIBE_USER_SCRAM_CREDENTIALS -> new DescribeUserScramCredentialsRequestData().setUsers(List.of(
+                    new DescribeUserScramCredentialsRequestData.UserName().setName("alice")));
+            case DESCRIBE_CLIENT_QUOTAS -> new DescribeClientQuotasRequestData().setStrict(false).setComponents(List.of(
+                    new DescribeClientQuotasRequestData.ComponentData().setEntityType("user").setMatchType((byte) 0)
+                            .setMatch("alice")));
             default -> throw new IllegalArgumentException("no sample request for " + key);
         };
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fluxmq.kafka.security.ListenerSecurity;
 import io.fluxmq.kafka.security.SaslMechanisms;
+import io.fluxmq.kafka.security.ScramCredentials;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -57,7 +58,8 @@ class SaslAuthenticationHandlerTest {
     }
 
     private final Next next = new Next();
-    private final EmbeddedChannel channel = new EmbeddedChannel(new SaslAuthenticationHandler(MECHANISMS, null), next);
+    private final EmbeddedChannel channel = new EmbeddedChannel(new SaslAuthenticationHandler(MECHANISMS,
+            ScramCredentials.NONE, null), next);
     private int correlation;
 
     private RequestHeader send(ApiKeys key, short version, ApiMessage body) {

@@ -16,12 +16,13 @@ import org.apache.kafka.common.Uuid;
 /**
  * One immutable version of the cluster metadata: topics, partition leaders as reported by their Raft groups, the
  * next free producer id, the nodes (registration and UP/DOWN state), the partition reassignments in progress and the
- * ACL bindings (Kafka's authorization model; see {@link #acls(AclBindingFilter)}). The metadata state machine publishes a new
- * instance after every applied command, so readers never lock.
+ * ACL bindings (Kafka's authorization model; see {@link #acls(AclBindingFilter)}) and the users' SCRAM credentials.
+ * The metadata state machine publishes a new instance after every applied command, so readers never lock.
  */
 public record ClusterState(long version, Map<String, TopicRecord> topics, Map<TopicPartition, LeaderRecord> leaders,
                            long nextProducerId, Map<Integer, NodeRecord> nodes,
-                           Map<TopicPartition, Reassignment> reassignments, Set<AclBinding> acls) {
+                           Map<TopicPartition, Reassignment> reassignments, Set<AclBinding> acls,
+                           Map<ScramCredentialRecord.Key, ScramCredentialRecord> scramCredentials) {
     public static final ClusterState EMPTY = new ClusterState(0, Map.of(), Map.of(), 0, Map.of());
 
     public ClusterState {
@@ -30,6 +31,14 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         nodes = Map.copyOf(nodes);
         reassignments = Map.copyOf(reassignments);
         acls = Set.copyOf(acls);
+        scramCredentials = Map.copyOf(scramCredentials);
+    }
+
+    /** A state without SCRAM credentials. */
+    public ClusterState(long version, Map<String, TopicRecord> topics, Map<TopicPartition, LeaderRecord> leaders,
+                        long nextProducerId, Map<Integer, NodeRecord> nodes,
+                        Map<TopicPartition, Reassignment> reassignments, Set<AclBinding> acls) {
+        this(version, topics, leaders, nextProducerId, nodes, reassignments, acls, Map.of());
     }
 
     /** A state without ACL bindings. */
@@ -110,7 +119,7 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
     ClusterState withTopic(TopicRecord topic) {
         Map<String, TopicRecord> t = new HashMap<>(topics);
         t.put(topic.name(), topic);
-        return new ClusterState(version + 1, t, leaders, nextProducerId, nodes, reassignments, acls);
+        return new ClusterState(version + 1, t, leaders, nextProducerId, nodes, reassignments, acls, scramCredentials);
     }
 
     ClusterState withoutTopic(String name) {
@@ -120,23 +129,23 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         l.keySet().removeIf(tp -> tp.topic().equals(name));
         Map<TopicPartition, Reassignment> r = new HashMap<>(reassignments);
         r.keySet().removeIf(tp -> tp.topic().equals(name));
-        return new ClusterState(version + 1, t, l, nextProducerId, nodes, r, acls);
+        return new ClusterState(version + 1, t, l, nextProducerId, nodes, r, acls, scramCredentials);
     }
 
     ClusterState withLeader(TopicPartition tp, LeaderRecord leader) {
         Map<TopicPartition, LeaderRecord> l = new HashMap<>(leaders);
         l.put(tp, leader);
-        return new ClusterState(version + 1, topics, l, nextProducerId, nodes, reassignments, acls);
+        return new ClusterState(version + 1, topics, l, nextProducerId, nodes, reassignments, acls, scramCredentials);
     }
 
     ClusterState withNextProducerId(long next) {
-        return new ClusterState(version + 1, topics, leaders, next, nodes, reassignments, acls);
+        return new ClusterState(version + 1, topics, leaders, next, nodes, reassignments, acls, scramCredentials);
     }
 
     ClusterState withNode(NodeRecord node) {
         Map<Integer, NodeRecord> n = new HashMap<>(nodes);
         n.put(node.id(), node);
-        return new ClusterState(version + 1, topics, leaders, nextProducerId, n, reassignments, acls);
+        return new ClusterState(version + 1, topics, leaders, nextProducerId, n, reassignments, acls, scramCredentials);
     }
 
     /** Starts, retargets or (with null) ends the reassignment of a partition; with a topic to replace (or null). */
@@ -151,7 +160,7 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         if (topic != null) {
             t.put(topic.name(), topic);
         }
-        return new ClusterState(version + 1, t, leaders, nextProducerId, nodes, r, acls);
+        return new ClusterState(version + 1, t, leaders, nextProducerId, nodes, r, acls, scramCredentials);
     }
 
     /**
@@ -168,6 +177,15 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         Set<AclBinding> a = new HashSet<>(acls);
         a.addAll(added);
         a.removeAll(removed);
-        return new ClusterState(version + 1, topics, leaders, nextProducerId, nodes, reassignments, a);
+        return new ClusterState(version + 1, topics, leaders, nextProducerId, nodes, reassignments, a, scramCredentials);
+    }
+
+    /** With the credentials of {@code removed} gone and {@code upserted} added or replaced (either may be empty). */
+    ClusterState withScramCredentials(Collection<ScramCredentialRecord.Key> removed,
+                                      Collection<ScramCredentialRecord> upserted) {
+        Map<ScramCredentialRecord.Key, ScramCredentialRecord> c = new HashMap<>(scramCredentials);
+        removed.forEach(c::remove);
+        upserted.forEach(u -> c.put(u.key(), u));
+        return new ClusterState(version + 1, topics, leaders, nextProducerId, nodes, reassignments, acls, c);
     }
 }

@@ -24,7 +24,8 @@ import org.apache.kafka.common.acl.AclBinding;
  * 12 CreateAcls and 13 DeleteAcls (a list of ACL bindings as {@link AclRecords} writes it),
  * 14 RegisterNode of a node with a rack (the type 6 fields, then {@code rack UTF}; a node without a rack is written as
  * type 6, which older builds read), 15 SetNodeMembership ({@code nodeId int32 | membership int8}: ordinal of
- * {@link NodeRecord.Membership}).
+ * {@link NodeRecord.Membership}), 16 AlterScramCredentials (deletions as keys, then upsertions as credentials, as
+ * {@link ScramRecords} writes them).
  */
 public sealed interface MetadataCommand {
     record CreateTopic(TopicRecord topic) implements MetadataCommand {}
@@ -120,6 +121,20 @@ public sealed interface MetadataCommand {
         }
     }
 
+    /**
+     * Removes the SCRAM credentials of {@code deletions} (those absent are skipped) and adds or replaces
+     * {@code upsertions}, as one change (Kafka's AlterUserScramCredentials). Validated by the node that submitted it,
+     * which also checked the deletions against a copy of the metadata caught up with a barrier; the reply carries the
+     * Raft index it applied at.
+     */
+    record AlterScramCredentials(List<ScramCredentialRecord.Key> deletions, List<ScramCredentialRecord> upsertions)
+            implements MetadataCommand {
+        public AlterScramCredentials {
+            deletions = List.copyOf(deletions);
+            upsertions = List.copyOf(upsertions);
+        }
+    }
+
     default byte[] encode() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
@@ -185,6 +200,10 @@ public sealed interface MetadataCommand {
             } else if (this instanceof DeleteAcls d) {
                 out.writeByte(13);
                 AclRecords.write(out, d.acls());
+            } else if (this instanceof AlterScramCredentials a) {
+                out.writeByte(16);
+                ScramRecords.writeKeys(out, a.deletions());
+                ScramRecords.writeCredentials(out, a.upsertions());
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -219,6 +238,7 @@ public sealed interface MetadataCommand {
                 yield new RegisterNode(withExtension(n, in.readUTF(), NodeRecord.Membership.ACTIVE));
             }
             case 15 -> new SetNodeMembership(in.readInt(), readMembership(in));
+            case 16 -> new AlterScramCredentials(ScramRecords.readKeys(in), ScramRecords.readCredentials(in));
             default -> throw new IOException("unknown metadata command type " + type);
         };
     }

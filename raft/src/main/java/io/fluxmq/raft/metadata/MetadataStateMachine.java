@@ -53,15 +53,21 @@ import org.slf4j.LoggerFactory;
  * <p>Racks and membership: while some node has a rack or a membership other than ACTIVE the snapshot is version 5:
  * version 4 followed by {@code nodeExtensionCount:int32 | (id int32, rack UTF, membership int8)*} for those nodes.
  * Versions 1 to 4 load with every node ACTIVE and without a rack.
+ *
+ * <p>SCRAM credentials: while some exist the snapshot is version 6: version 5 (its node extension count 0 when no node
+ * is extended) followed by the credentials as {@link ScramRecords#writeCredentials} writes them. Versions 1 to 5 load
+ * without credentials.
  */
 public final class MetadataStateMachine extends BaseStateMachine {
     private static final Logger LOGGER = LoggerFactory.getLogger(MetadataStateMachine.class);
     private static final int MAGIC = 0x464c584d;
-    private static final short SNAPSHOT_VERSION = 5;
+    private static final short SNAPSHOT_VERSION = 6;
     /** The first snapshot format with the ACL section. */
     private static final short ACL_SNAPSHOT_VERSION = 4;
     /** The first snapshot format with node racks and memberships. */
     private static final short NODE_EXTENSION_SNAPSHOT_VERSION = 5;
+    /** The first snapshot format with SCRAM credentials. */
+    private static final short SCRAM_SNAPSHOT_VERSION = 6;
 
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private volatile RaftStorage raftStorage;
@@ -182,7 +188,12 @@ public final class MetadataStateMachine extends BaseStateMachine {
             }
             nodes.put(id, MetadataCommand.withExtension(node, rack, membership));
         }
-        return new ClusterState(version, topics, leaders, nextProducerId, nodes, reassignments, Set.copyOf(acls));
+        Map<ScramCredentialRecord.Key, ScramCredentialRecord> scram = new HashMap<>();
+        if (format >= SCRAM_SNAPSHOT_VERSION) {
+            ScramRecords.readCredentials(in).forEach(c -> scram.put(c.key(), c));
+        }
+        return new ClusterState(version, topics, leaders, nextProducerId, nodes, reassignments, Set.copyOf(acls),
+                scram);
     }
 
     static void writeSnapshot(DataOutputStream out, ClusterState s) throws IOException {
@@ -191,8 +202,9 @@ public final class MetadataStateMachine extends BaseStateMachine {
         boolean reassigning = !s.reassignments().isEmpty();
         boolean withAcls = !s.acls().isEmpty(); // version 4 only while ACLs exist, for the same reason
         List<NodeRecord> extended = s.nodes().values().stream().filter(NodeRecord::extended).toList();
-        out.writeShort(!extended.isEmpty() ? NODE_EXTENSION_SNAPSHOT_VERSION : withAcls ? ACL_SNAPSHOT_VERSION
-                : reassigning ? 3 : 2);
+        boolean withScram = !s.scramCredentials().isEmpty(); // version 6 only while credentials exist, likewise
+        out.writeShort(withScram ? SCRAM_SNAPSHOT_VERSION : !extended.isEmpty() ? NODE_EXTENSION_SNAPSHOT_VERSION
+                : withAcls ? ACL_SNAPSHOT_VERSION : reassigning ? 3 : 2);
         out.writeLong(s.nextProducerId());
         out.writeInt(s.topics().size());
         for (TopicRecord t : s.topics().values()) {
@@ -209,7 +221,7 @@ public final class MetadataStateMachine extends BaseStateMachine {
         for (NodeRecord n : s.nodes().values()) {
             MetadataCommand.writeNode(out, n);
         }
-        if (!reassigning && !withAcls && extended.isEmpty()) {
+        if (!reassigning && !withAcls && extended.isEmpty() && !withScram) {
             return;
         }
         out.writeInt(s.reassignments().size());
@@ -219,11 +231,11 @@ public final class MetadataStateMachine extends BaseStateMachine {
             MetadataCommand.writeInts(out, e.getValue().original());
             MetadataCommand.writeInts(out, e.getValue().target());
         }
-        if (!withAcls && extended.isEmpty()) {
+        if (!withAcls && extended.isEmpty() && !withScram) {
             return;
         }
         AclRecords.write(out, s.acls());
-        if (extended.isEmpty()) {
+        if (extended.isEmpty() && !withScram) {
             return;
         }
         out.writeInt(extended.size());
@@ -231,6 +243,9 @@ public final class MetadataStateMachine extends BaseStateMachine {
             out.writeInt(n.id());
             out.writeUTF(n.rack());
             out.writeByte(n.membership().ordinal());
+        }
+        if (withScram) {
+            ScramRecords.writeCredentials(out, s.scramCredentials().values());
         }
     }
 
@@ -245,7 +260,8 @@ public final class MetadataStateMachine extends BaseStateMachine {
             if (reply.isOk() && (command instanceof MetadataCommand.Barrier
                     || command instanceof MetadataCommand.AlterTopicConfigs
                     || command instanceof MetadataCommand.CreateAcls
-                    || command instanceof MetadataCommand.DeleteAcls)) {
+                    || command instanceof MetadataCommand.DeleteAcls
+                    || command instanceof MetadataCommand.AlterScramCredentials)) {
                 reply = MetadataReply.ok(entry.getIndex()); // the submitter waits for its own replica to apply it
             }
         } catch (IOException | RuntimeException e) {
@@ -308,6 +324,10 @@ public final class MetadataStateMachine extends BaseStateMachine {
         } else if (command instanceof MetadataCommand.DeleteAcls d) {
             publish(s.withAcls(List.of(), d.acls()));
             LOGGER.info("Metadata: ACLs deleted: {}", d.acls());
+        } else if (command instanceof MetadataCommand.AlterScramCredentials a) {
+            publish(s.withScramCredentials(a.deletions(), a.upsertions()));
+            LOGGER.info("Metadata: SCRAM credentials deleted: {}; added or replaced: {}", a.deletions(),
+                    a.upsertions());
         } else if (command instanceof MetadataCommand.AllocateProducerIds p) {
             long first = s.nextProducerId();
             publish(s.withNextProducerId(first + p.count()));
