@@ -301,52 +301,63 @@ final class ClusterBroker implements BrokerServices {
                 });
     }
 
-    /** Waits until this node's metadata knows the topic and every listed partition has a leader. */
+    /** How often a waiting CreateTopics or CreatePartitions looks at the metadata again. */
+    private static final long WAIT_POLL_MS = 20;
+
+    /**
+     * Completes once this node's metadata knows the topic and every listed partition has a leader (then after the
+     * leaders had a moment to move to their preferred replicas, see {@link #preferredLeadersPlaced}). Never blocks a
+     * thread: each look is a short task on {@link #admin}, rescheduled every {@value #WAIT_POLL_MS} ms, so many
+     * creations wait side by side (hundreds of CreateTopics at once used to wait one after another on the one admin
+     * thread, and most timed out).
+     */
     private CompletableFuture<Void> awaitLeaders(String name, int from, int to) {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LEADER_WAIT_MS);
-        while (System.nanoTime() < deadline) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        long now = System.nanoTime();
+        pollLeaders(name, from, to, now + TimeUnit.MILLISECONDS.toNanos(LEADER_WAIT_MS), Long.MIN_VALUE, done);
+        return done;
+    }
+
+    /** One look; {@code preferredDeadline} is {@code Long.MIN_VALUE} until every partition had a leader. */
+    private void pollLeaders(String name, int from, int to, long deadline, long preferredDeadline,
+                             CompletableFuture<Void> done) {
+        long now = System.nanoTime();
+        long nextPreferredDeadline = preferredDeadline;
+        if (preferredDeadline == Long.MIN_VALUE) {
             boolean ready = state().topic(name).map(t -> t.partitions() >= to).orElse(false);
             for (int p = from; ready && p < to; p++) {
                 ready = partitionState(new TopicPartition(name, p)).leader() >= 0;
             }
             if (ready) {
-                awaitPreferredLeaders(name, from, to);
-                return CompletableFuture.completedFuture(null);
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
+                nextPreferredDeadline = now + TimeUnit.MILLISECONDS.toNanos(PREFERRED_WAIT_MS);
+            } else if (now >= deadline) {
+                done.completeExceptionally(new AdminException(Errors.REQUEST_TIMED_OUT,
+                        "partitions of " + name + " have no leader yet"));
+                return;
             }
         }
-        return CompletableFuture.failedFuture(new AdminException(Errors.REQUEST_TIMED_OUT,
-                "partitions of " + name + " have no leader yet"));
+        if (nextPreferredDeadline != Long.MIN_VALUE
+                && (preferredLeadersPlaced(name, from, to) || now >= nextPreferredDeadline)) {
+            done.complete(null);
+            return;
+        }
+        long next = nextPreferredDeadline;
+        CompletableFuture.runAsync(() -> pollLeaders(name, from, to, deadline, next, done),
+                CompletableFuture.delayedExecutor(WAIT_POLL_MS, TimeUnit.MILLISECONDS, admin));
     }
 
     /**
-     * Gives the leaders of new partitions a moment to hand over to their preferred replicas (see
-     * {@link #preferLeader}), so a new topic starts with its leaders spread as placed, like in Kafka, and clients do
-     * not see them move right after CreateTopics. Returns after at most {@value #PREFERRED_WAIT_MS} ms either way.
+     * Whether every listed partition is led by its preferred replica: new leaders get a moment (at most
+     * {@value #PREFERRED_WAIT_MS} ms) to hand over (see {@link #preferLeader}), so a new topic starts with its leaders
+     * spread as placed, like in Kafka, and clients do not see them move right after CreateTopics.
      */
-    private void awaitPreferredLeaders(String name, int from, int to) {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(PREFERRED_WAIT_MS);
-        while (System.nanoTime() < deadline) {
-            Optional<TopicRecord> topic = state().topic(name);
-            boolean preferred = topic.isPresent();
-            for (int p = from; preferred && p < to; p++) {
-                preferred = partitionState(new TopicPartition(name, p)).leader() == topic.get().replicas(p).get(0);
-            }
-            if (preferred) {
-                return;
-            }
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
+    private boolean preferredLeadersPlaced(String name, int from, int to) {
+        Optional<TopicRecord> topic = state().topic(name);
+        boolean preferred = topic.isPresent();
+        for (int p = from; preferred && p < to; p++) {
+            preferred = partitionState(new TopicPartition(name, p)).leader() == topic.get().replicas(p).get(0);
         }
+        return preferred;
     }
 
     private static final long PREFERRED_WAIT_MS = 3_000;

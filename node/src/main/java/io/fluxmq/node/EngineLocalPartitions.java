@@ -43,8 +43,11 @@ record EngineLocalPartitions(EnginePartitions engine) implements Reconciler.Loca
         for (RaftPeer peer : members) {
             voters.add(PartitionReplica.nodeId(peer.getId()));
         }
+        // members come in the partition's replica order: the first is its preferred leader, which campaigns at once
+        int preferred = PartitionReplica.nodeId(members.get(0).getId());
         try {
-            engine.open(spec.topicPartition(), spec.topicId(), spec.segment(), voters).get(30, TimeUnit.SECONDS);
+            engine.open(spec.topicPartition(), spec.topicId(), spec.segment(), voters, preferred)
+                    .get(30, TimeUnit.SECONDS);
         } catch (IOException e) {
             throw e;
         } catch (Exception e) {

@@ -363,6 +363,19 @@ public final class RaftGroup {
         return in;
     }
 
+    /**
+     * Starts an election now (with a pre-vote round) instead of at the election timeout: for the member a new group
+     * prefers as its leader, so a new partition is led in a round trip, by the replica placement chose (as Kafka's
+     * controller names a new partition's leader). Does nothing unless this member is a voter following no leader; a
+     * pre-vote that fails (a peer's group does not exist yet) leaves the normal election timeout to retry.
+     */
+    public void campaignNow(long nowMs) {
+        this.nowMs = nowMs;
+        if (role == Role.FOLLOWER && isVoter() && leader == NO_LEADER) {
+            campaign(true, false);
+        }
+    }
+
     /** Whether {@link #propose} would take an entry now: this member leads and no leadership transfer is running. */
     public boolean acceptsProposals() {
         return role == Role.LEADER && transferTarget == NO_LEADER;

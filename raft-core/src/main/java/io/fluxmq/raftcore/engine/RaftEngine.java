@@ -219,6 +219,15 @@ public final class RaftEngine implements AutoCloseable {
         });
     }
 
+    /** Makes this node's member of a group campaign at once ({@link RaftGroup#campaignNow}); completes when asked. */
+    public CompletableFuture<Void> campaign(long groupId) {
+        return onGroup(groupId, (loop, group, result) -> {
+            group.raft.campaignNow(clockMs.getAsLong());
+            loop.touch(group);
+            result.complete(null);
+        });
+    }
+
     /** What runs on a group's loop for a caller waiting on {@code result}. */
     private interface GroupTask<T> {
         void run(EventLoop loop, GroupState group, CompletableFuture<T> result);

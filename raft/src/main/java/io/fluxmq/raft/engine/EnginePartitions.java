@@ -55,6 +55,9 @@ public final class EnginePartitions implements AutoCloseable {
     private final Settings settings;
     private final HardStateFile hardStates;
     private final FileGroupStorage storage;
+    /** Forces the logs of one loop pass side by side (msync waits on the disk, not the CPU). */
+    private final java.util.concurrent.ExecutorService forces;
+    static final int FORCE_THREADS = 4;
     private final NettyTransport transport;
     private final RaftEngine engine;
     private final Map<TopicPartition, Hosted> partitions = new ConcurrentHashMap<>();
@@ -71,7 +74,17 @@ public final class EnginePartitions implements AutoCloseable {
         this.settings = settings;
         Files.createDirectories(settings.dataDir());
         this.hardStates = HardStateFile.open(settings.dataDir().resolve(HARD_STATE_FILE));
-        this.storage = new FileGroupStorage(hardStates);
+        this.forces = java.util.concurrent.Executors.newFixedThreadPool(FORCE_THREADS, new java.util.concurrent.ThreadFactory() {
+            private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+
+            @Override
+            public Thread newThread(Runnable r) {
+                Thread t = new Thread(r, "raft-force-" + settings.nodeId() + "-" + next.getAndIncrement());
+                t.setDaemon(true);
+                return t;
+            }
+        });
+        this.storage = new FileGroupStorage(hardStates, forces);
         RaftEngine[] self = new RaftEngine[1];
         this.transport = new NettyTransport(NettyTransportConfig.of(settings.nodeId(), settings.clusterId(),
             settings.bindAddress()), peerAddress, peer -> {
@@ -117,12 +130,20 @@ public final class EnginePartitions implements AutoCloseable {
         return h ^ (h >>> 29);
     }
 
+    /** As {@link #open(TopicPartition, Uuid, SegmentLogConfig, Set, int)} with no preferred leader. */
+    public CompletableFuture<EnginePartition> open(TopicPartition tp, Uuid topicId, SegmentLogConfig config,
+                                                   Set<Integer> voters) throws IOException {
+        return open(tp, topicId, config, voters, -1);
+    }
+
     /**
      * Hosts a replica of {@code tp} with {@code voters} (node ids) as its group's members, from whatever its directory
-     * holds; completes once the group runs on the engine. A replica already hosted is returned as it is.
+     * holds; completes once the group runs on the engine. A replica already hosted is returned as it is. When this
+     * node is {@code preferredLeader} and the group is new (empty log, term 0), it campaigns at once.
      */
     public synchronized CompletableFuture<EnginePartition> open(TopicPartition tp, Uuid topicId, SegmentLogConfig config,
-                                                                Set<Integer> voters) throws IOException {
+                                                                Set<Integer> voters, int preferredLeader)
+        throws IOException {
         Hosted existing = partitions.get(tp);
         if (existing != null) {
             return CompletableFuture.completedFuture(existing.partition());
@@ -141,8 +162,11 @@ public final class EnginePartitions implements AutoCloseable {
         partition.setLeaderReadyListener(term -> leaderReadyListener.accept(tp, term));
         CompletableFuture<Void> added;
         try {
-            added = engine.addGroup(groupId, raftConfig, log, storage.initialHardState(groupId, log),
-                partition.commitOffsetToStartFrom(), partition);
+            io.fluxmq.raftcore.HardState hardState = storage.initialHardState(groupId, log);
+            added = engine.addGroup(groupId, raftConfig, log, hardState, partition.commitOffsetToStartFrom(), partition);
+            if (preferredLeader == settings.nodeId() && hardState.term() == 0 && log.endOffset() == 0) {
+                added = added.thenCompose(v -> engine.campaign(groupId));
+            }
         } catch (RuntimeException e) {
             log.close();
             throw e;
@@ -257,6 +281,7 @@ public final class EnginePartitions implements AutoCloseable {
     public void close() throws InterruptedException {
         refresher.shutdownNow();
         engine.close();
+        forces.shutdownNow();
         transport.close();
         for (Hosted hosted : partitions.values()) {
             try {
