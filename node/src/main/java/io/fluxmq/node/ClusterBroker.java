@@ -305,7 +305,7 @@ final class ClusterBroker implements BrokerServices {
     private static final long WAIT_POLL_MS = 20;
 
     /**
-     * Completes once this node's metadata knows the topic and every listed partition has a leader (then after the
+     * Completes once this node's metadata knows the topic and (on Ratis) every listed partition has a leader (then after the
      * leaders had a moment to move to their preferred replicas, see {@link #preferredLeadersPlaced}). Never blocks a
      * thread: each look is a short task on {@link #admin}, rescheduled every {@value #WAIT_POLL_MS} ms, so many
      * creations wait side by side (hundreds of CreateTopics at once used to wait one after another on the one admin
@@ -325,6 +325,14 @@ final class ClusterBroker implements BrokerServices {
         long nextPreferredDeadline = preferredDeadline;
         if (preferredDeadline == Long.MIN_VALUE) {
             boolean ready = state().topic(name).map(t -> t.partitions() >= to).orElse(false);
+            if (ready && engine != null) {
+                // On the multi-Raft engine, as in Kafka, the topic exists once the metadata holds it: each new
+                // partition's preferred replica campaigns at once, and clients asking meanwhile are told
+                // LEADER_NOT_AVAILABLE and retry. (Kafka's Admin client sends one request per broker at a time, so
+                // waiting here for leaders serialized the creation of many topics.)
+                done.complete(null);
+                return;
+            }
             for (int p = from; ready && p < to; p++) {
                 ready = partitionState(new TopicPartition(name, p)).leader() >= 0;
             }

@@ -367,11 +367,14 @@ public final class RaftGroup {
      * Starts an election now (with a pre-vote round) instead of at the election timeout: for the member a new group
      * prefers as its leader, so a new partition is led in a round trip, by the replica placement chose (as Kafka's
      * controller names a new partition's leader). Does nothing unless this member is a voter following no leader; a
-     * pre-vote that fails (a peer's group does not exist yet) leaves the normal election timeout to retry.
+     * pre-vote that fails (a peer's group does not exist yet) is retried after a heartbeat interval or two.
      */
     public void campaignNow(long nowMs) {
         this.nowMs = nowMs;
         if (role == Role.FOLLOWER && isVoter() && leader == NO_LEADER) {
+            // No leader to wait out: a failed pre-vote is retried after a heartbeat interval or two (the peers'
+            // groups may be created a moment later), as after a leader's node was reported down.
+            leaderReportedDown = true;
             campaign(true, false);
         }
     }
