@@ -194,47 +194,65 @@ final class ClusterBroker implements BrokerServices {
         return state().topic(topicId).map(ClusterBroker::info);
     }
 
+    /**
+     * Leader and epoch from this node's replica of the partition's group (the leader the group reported to metadata
+     * on a node without one). The ISR: on the partition's ready leader its own view ({@link PartitionReplica#status},
+     * fresher than metadata); on every other node the ISR the leader published to metadata ({@link IsrPublisher}), or
+     * every replica while none was published yet. Nodes the controller marked DOWN are left out of it either way.
+     * Offline: on the leader, group members out of its ISR and replicas on DOWN nodes; elsewhere replicas on DOWN nodes.
+     */
     @Override
     public PartitionState partitionState(TopicPartition tp) {
-        List<Integer> assigned = state().replicas(tp); // with the replicas a reassignment adds and removes
-        Set<Integer> down = state().downNodes();
+        ClusterState state = state();
+        List<Integer> assigned = state.replicas(tp); // with the replicas a reassignment adds and removes
+        Set<Integer> down = state.downNodes();
         if (engine != null) {
-            return enginePartitionState(tp, assigned, down);
+            return enginePartitionState(state, tp, assigned, down);
         }
         PartitionReplica replica = raft.replica(tp);
-        if (replica != null) {
-            PartitionReplica.Status s = replica.status(inSyncSilenceMs());
+        PartitionReplica.Status s = replica == null ? null : replica.status(inSyncSilenceMs());
+        if (s != null && s.leaderHere()) {
             List<Integer> replicas = assigned.isEmpty() ? s.replicas() : assigned;
             List<Integer> inSync = new ArrayList<>(s.inSync());
             inSync.removeAll(down);
-            // offline: group members out of the ISR, and replicas on nodes the controller marked DOWN
             List<Integer> offline = replicas.stream()
                     .filter(r -> s.replicas().contains(r) ? !inSync.contains(r) : down.contains(r)).toList();
             return new PartitionState(liveLeader(s.leader()), s.epoch(), replicas, inSync, offline);
         }
-        LeaderRecord leader = state().leader(tp).orElse(new LeaderRecord(-1, -1));
-        List<Integer> inSync = new ArrayList<>(assigned);
+        List<Integer> replicas = s != null && assigned.isEmpty() ? s.replicas() : assigned;
+        List<Integer> inSync = publishedIsr(state, tp, replicas);
         inSync.removeAll(down);
-        List<Integer> offline = new ArrayList<>(assigned);
-        offline.retainAll(down);
-        return new PartitionState(liveLeader(leader.leader()), leader.epoch(), assigned, inSync, offline);
+        List<Integer> offline = replicas.stream().filter(down::contains).toList();
+        if (s != null) {
+            return new PartitionState(liveLeader(s.leader()), s.epoch(), replicas, inSync, offline);
+        }
+        LeaderRecord leader = state.leader(tp).orElse(new LeaderRecord(-1, -1));
+        return new PartitionState(liveLeader(leader.leader()), leader.epoch(), replicas, inSync, offline);
+    }
+
+    /** The ISR the partition's leader published, limited to {@code replicas}; all of them while none was published. */
+    private static List<Integer> publishedIsr(ClusterState state, TopicPartition tp, List<Integer> replicas) {
+        return state.isr(tp).map(r -> new ArrayList<>(r.isr().stream().filter(replicas::contains).toList()))
+                .orElseGet(() -> new ArrayList<>(replicas));
     }
 
     /**
      * On the multi-Raft engine: leader and epoch from this node's replica, or from metadata when it holds none. On the
      * leader the ISR is the engine's in-sync set (members holding every committed entry now or within the replica lag
-     * time, not reported down); elsewhere every assigned replica not on a node the controller marked DOWN is listed.
+     * time, not reported down) and offline the assigned replicas out of it; elsewhere the ISR the leader published to
+     * metadata (every replica while none was) and offline the replicas on DOWN nodes.
      */
-    private PartitionState enginePartitionState(TopicPartition tp, List<Integer> assigned, Set<Integer> down) {
+    private PartitionState enginePartitionState(ClusterState state, TopicPartition tp, List<Integer> assigned,
+                                                Set<Integer> down) {
         EnginePartition replica = engine.partition(tp);
-        LeaderRecord recorded = state().leader(tp).orElse(new LeaderRecord(-1, -1));
+        LeaderRecord recorded = state.leader(tp).orElse(new LeaderRecord(-1, -1));
         int leader = replica != null ? replica.leader() : recorded.leader();
         int epoch = replica != null ? replica.leaderEpoch() : recorded.epoch();
         List<Integer> leaderView = replica == null ? List.of() : replica.inSync();
-        List<Integer> inSync = new ArrayList<>(leaderView.isEmpty() ? assigned : leaderView);
+        List<Integer> inSync = leaderView.isEmpty() ? publishedIsr(state, tp, assigned) : new ArrayList<>(leaderView);
         inSync.removeAll(down);
-        List<Integer> offline = new ArrayList<>(assigned);
-        offline.removeAll(inSync);
+        List<Integer> offline = leaderView.isEmpty() ? assigned.stream().filter(down::contains).toList()
+                : assigned.stream().filter(r -> !inSync.contains(r)).toList();
         return new PartitionState(liveLeader(leader), epoch, assigned, inSync, offline);
     }
 
@@ -723,7 +741,7 @@ final class ClusterBroker implements BrokerServices {
      * How long a follower may go without answering its leader and still be listed in the ISR: twice the longest
      * election timeout, so a frozen or cut-off replica leaves the ISR about when the others would elect past it.
      */
-    private long inSyncSilenceMs() {
+    long inSyncSilenceMs() {
         return 2 * config.electionTimeoutMax().toMillis();
     }
 

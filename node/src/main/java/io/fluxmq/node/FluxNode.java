@@ -56,6 +56,7 @@ import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -110,6 +111,11 @@ public final class FluxNode implements Closeable {
     private ScheduledExecutorService reconcilerThread;
     private Reconciler reconciler;
     private ScheduledExecutorService reassignmentThread;
+    /** Runs the {@link IsrPublisher}'s passes (each may wait for a metadata commit). */
+    private ScheduledExecutorService isrThread;
+    private IsrPublisher isrPublisher;
+    /** How soon after a leadership change its ISR is published (changes of many partitions share the command). */
+    private static final long ISR_AFTER_LEADER_CHANGE_MS = 100;
     private Members members;
     private static final long DECOMMISSION_TICK_MS = 1_000;
 
@@ -179,12 +185,14 @@ public final class FluxNode implements Closeable {
                 reassignmentThread);
         raft.metadata().addListener(reassignments::onMetadata);
         reassignments.start();
+        startIsrPublisher();
         MetadataLeadership metadataLeadership = new MetadataLeadership(raft);
         metrics.bindReplicas(raft, broker, raft.metadata()::state, () -> metadataLeadership.readyLeaderTerm() >= 0);
         raft.metadata().addListener(metrics::onMetadata);
         java.util.function.BiConsumer<TopicPartition, Integer> leaderReady = (tp, term) -> {
             metrics.leaderElected();
             broker.reportLeader(tp, term);
+            publishIsrSoon();
             // a new leader that is not the preferred replica hands over as soon as that replica has caught up
             for (long delayMs : PREFER_LEADER_DELAYS_MS) {
                 duties.schedule(() -> broker.preferLeader(tp), delayMs, TimeUnit.MILLISECONDS);
@@ -206,6 +214,40 @@ public final class FluxNode implements Closeable {
                 TimeUnit.MILLISECONDS);
         LOGGER.info("FluxMQ node {} of cluster {} ready; bootstrap {}:{}", config.nodeId(), config.clusterId(),
                 config.advertisedHost(), kafkaPort());
+    }
+
+    /**
+     * Publishes the ISR of the partitions this node leads to cluster metadata ({@link IsrPublisher}): a pass every
+     * quarter of the in-sync silence limit (1 s by default) and one soon after a leadership change.
+     */
+    private void startIsrPublisher() {
+        long silenceMs = broker.inSyncSilenceMs();
+        EnginePartitions partitions = engine;
+        isrPublisher = new IsrPublisher(config.nodeId(),
+                () -> partitions != null ? IsrPublisher.ledBy(partitions) : IsrPublisher.ledBy(raft, silenceMs),
+                raft.metadata()::state, metadataClient::submit, raft.metadata()::awaitApplied,
+                () -> System.nanoTime() / 1_000_000);
+        isrThread = Executors.newSingleThreadScheduledExecutor(named("fluxmq-isr"));
+        long intervalMs = Math.max(100, silenceMs / 4);
+        isrThread.scheduleWithFixedDelay(this::publishIsr, intervalMs, intervalMs, TimeUnit.MILLISECONDS);
+    }
+
+    private void publishIsrSoon() {
+        if (isrPublisher.leadershipChanged()) {
+            try {
+                isrThread.schedule(this::publishIsr, ISR_AFTER_LEADER_CHANGE_MS, TimeUnit.MILLISECONDS);
+            } catch (RejectedExecutionException closing) {
+                // the node is closing
+            }
+        }
+    }
+
+    private void publishIsr() {
+        try {
+            isrPublisher.publish();
+        } catch (RuntimeException e) {
+            LOGGER.warn("Publishing the ISR failed", e);
+        }
     }
 
     /**
@@ -413,6 +455,9 @@ public final class FluxNode implements Closeable {
         }
         if (reassignmentThread != null) {
             reassignmentThread.shutdownNow();
+        }
+        if (isrThread != null) {
+            isrThread.shutdownNow();
         }
         if (control != null) {
             control.close();

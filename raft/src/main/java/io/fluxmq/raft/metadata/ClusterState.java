@@ -16,13 +16,15 @@ import org.apache.kafka.common.Uuid;
 /**
  * One immutable version of the cluster metadata: topics, partition leaders as reported by their Raft groups, the
  * next free producer id, the nodes (registration and UP/DOWN state), the partition reassignments in progress and the
- * ACL bindings (Kafka's authorization model; see {@link #acls(AclBindingFilter)}) and the users' SCRAM credentials.
- * The metadata state machine publishes a new instance after every applied command, so readers never lock.
+ * ACL bindings (Kafka's authorization model; see {@link #acls(AclBindingFilter)}), the users' SCRAM credentials and
+ * the in-sync replicas the partitions' leaders published ({@link IsrRecord}). The metadata state machine publishes a
+ * new instance after every applied command, so readers never lock.
  */
 public record ClusterState(long version, Map<String, TopicRecord> topics, Map<TopicPartition, LeaderRecord> leaders,
                            long nextProducerId, Map<Integer, NodeRecord> nodes,
                            Map<TopicPartition, Reassignment> reassignments, Set<AclBinding> acls,
-                           Map<ScramCredentialRecord.Key, ScramCredentialRecord> scramCredentials) {
+                           Map<ScramCredentialRecord.Key, ScramCredentialRecord> scramCredentials,
+                           Map<TopicPartition, IsrRecord> isrs) {
     public static final ClusterState EMPTY = new ClusterState(0, Map.of(), Map.of(), 0, Map.of());
 
     public ClusterState {
@@ -32,6 +34,15 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         reassignments = Map.copyOf(reassignments);
         acls = Set.copyOf(acls);
         scramCredentials = Map.copyOf(scramCredentials);
+        isrs = Map.copyOf(isrs);
+    }
+
+    /** A state without published in-sync replicas. */
+    public ClusterState(long version, Map<String, TopicRecord> topics, Map<TopicPartition, LeaderRecord> leaders,
+                        long nextProducerId, Map<Integer, NodeRecord> nodes,
+                        Map<TopicPartition, Reassignment> reassignments, Set<AclBinding> acls,
+                        Map<ScramCredentialRecord.Key, ScramCredentialRecord> scramCredentials) {
+        this(version, topics, leaders, nextProducerId, nodes, reassignments, acls, scramCredentials, Map.of());
     }
 
     /** A state without SCRAM credentials. */
@@ -116,10 +127,34 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         return Optional.ofNullable(leaders.get(tp));
     }
 
+    /** The in-sync replicas the partition's leader last published; empty before any leader published them. */
+    public Optional<IsrRecord> isr(TopicPartition tp) {
+        return Optional.ofNullable(isrs.get(tp));
+    }
+
+    /**
+     * The newest leader epoch metadata knows of a partition: from the leader its group reported or from the leader
+     * that published its ISR, whichever is newer; -1 for none.
+     */
+    public int leaderEpoch(TopicPartition tp) {
+        LeaderRecord l = leaders.get(tp);
+        IsrRecord i = isrs.get(tp);
+        return Math.max(l == null ? -1 : l.epoch(), i == null ? -1 : i.leaderEpoch());
+    }
+
+    /** With the in-sync replicas of several partitions replaced. */
+    ClusterState withIsrs(Map<TopicPartition, IsrRecord> changed) {
+        Map<TopicPartition, IsrRecord> i = new HashMap<>(isrs);
+        i.putAll(changed);
+        return new ClusterState(version + 1, topics, leaders, nextProducerId, nodes, reassignments, acls,
+                scramCredentials, i);
+    }
+
     ClusterState withTopic(TopicRecord topic) {
         Map<String, TopicRecord> t = new HashMap<>(topics);
         t.put(topic.name(), topic);
-        return new ClusterState(version + 1, t, leaders, nextProducerId, nodes, reassignments, acls, scramCredentials);
+        return new ClusterState(version + 1, t, leaders, nextProducerId, nodes, reassignments, acls,
+                scramCredentials, isrs);
     }
 
     ClusterState withoutTopic(String name) {
@@ -129,23 +164,27 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         l.keySet().removeIf(tp -> tp.topic().equals(name));
         Map<TopicPartition, Reassignment> r = new HashMap<>(reassignments);
         r.keySet().removeIf(tp -> tp.topic().equals(name));
-        return new ClusterState(version + 1, t, l, nextProducerId, nodes, r, acls, scramCredentials);
+        Map<TopicPartition, IsrRecord> i = new HashMap<>(isrs);
+        i.keySet().removeIf(tp -> tp.topic().equals(name));
+        return new ClusterState(version + 1, t, l, nextProducerId, nodes, r, acls, scramCredentials, i);
     }
 
     ClusterState withLeader(TopicPartition tp, LeaderRecord leader) {
         Map<TopicPartition, LeaderRecord> l = new HashMap<>(leaders);
         l.put(tp, leader);
-        return new ClusterState(version + 1, topics, l, nextProducerId, nodes, reassignments, acls, scramCredentials);
+        return new ClusterState(version + 1, topics, l, nextProducerId, nodes, reassignments, acls,
+                scramCredentials, isrs);
     }
 
     ClusterState withNextProducerId(long next) {
-        return new ClusterState(version + 1, topics, leaders, next, nodes, reassignments, acls, scramCredentials);
+        return new ClusterState(version + 1, topics, leaders, next, nodes, reassignments, acls, scramCredentials, isrs);
     }
 
     ClusterState withNode(NodeRecord node) {
         Map<Integer, NodeRecord> n = new HashMap<>(nodes);
         n.put(node.id(), node);
-        return new ClusterState(version + 1, topics, leaders, nextProducerId, n, reassignments, acls, scramCredentials);
+        return new ClusterState(version + 1, topics, leaders, nextProducerId, n, reassignments, acls,
+                scramCredentials, isrs);
     }
 
     /** Starts, retargets or (with null) ends the reassignment of a partition; with a topic to replace (or null). */
@@ -160,7 +199,7 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         if (topic != null) {
             t.put(topic.name(), topic);
         }
-        return new ClusterState(version + 1, t, leaders, nextProducerId, nodes, r, acls, scramCredentials);
+        return new ClusterState(version + 1, t, leaders, nextProducerId, nodes, r, acls, scramCredentials, isrs);
     }
 
     /**
@@ -177,7 +216,8 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         Set<AclBinding> a = new HashSet<>(acls);
         a.addAll(added);
         a.removeAll(removed);
-        return new ClusterState(version + 1, topics, leaders, nextProducerId, nodes, reassignments, a, scramCredentials);
+        return new ClusterState(version + 1, topics, leaders, nextProducerId, nodes, reassignments, a,
+                scramCredentials, isrs);
     }
 
     /** With the credentials of {@code removed} gone and {@code upserted} added or replaced (either may be empty). */
@@ -186,6 +226,6 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         Map<ScramCredentialRecord.Key, ScramCredentialRecord> c = new HashMap<>(scramCredentials);
         removed.forEach(c::remove);
         upserted.forEach(u -> c.put(u.key(), u));
-        return new ClusterState(version + 1, topics, leaders, nextProducerId, nodes, reassignments, acls, c);
+        return new ClusterState(version + 1, topics, leaders, nextProducerId, nodes, reassignments, acls, c, isrs);
     }
 }

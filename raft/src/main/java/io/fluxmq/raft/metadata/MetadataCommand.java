@@ -25,7 +25,8 @@ import org.apache.kafka.common.acl.AclBinding;
  * 14 RegisterNode of a node with a rack (the type 6 fields, then {@code rack UTF}; a node without a rack is written as
  * type 6, which older builds read), 15 SetNodeMembership ({@code nodeId int32 | membership int8}: ordinal of
  * {@link NodeRecord.Membership}), 16 AlterScramCredentials (deletions as keys, then upsertions as credentials, as
- * {@link ScramRecords} writes them).
+ * {@link ScramRecords} writes them), 17 AlterPartitionIsr ({@code leader int32 | count int32 | (topic UTF | partition
+ * int32 | leaderEpoch int32 | partitionEpoch int32 | isr list of int32)*}).
  */
 public sealed interface MetadataCommand {
     record CreateTopic(TopicRecord topic) implements MetadataCommand {}
@@ -135,6 +136,28 @@ public sealed interface MetadataCommand {
         }
     }
 
+    /**
+     * Kafka's AlterPartition: the leader of partitions publishes their in-sync replicas, several partitions in one
+     * command. Each change is applied or refused on its own (see {@code IsrApply}): refused with
+     * {@code FENCED_LEADER_EPOCH} when metadata knows a newer leader epoch, {@code INVALID_UPDATE_VERSION} when, in the
+     * same leader epoch, it was computed from another partition epoch than the current one.
+     */
+    record AlterPartitionIsr(int leader, List<IsrChange> changes) implements MetadataCommand {
+        public AlterPartitionIsr {
+            changes = List.copyOf(changes);
+        }
+    }
+
+    /**
+     * One partition of an {@link AlterPartitionIsr}: its new ISR, computed by its leader in {@code leaderEpoch} (the
+     * Raft term) from the ISR record of {@code partitionEpoch} (0 when it knew none).
+     */
+    record IsrChange(String topic, int partition, int leaderEpoch, int partitionEpoch, List<Integer> isr) {
+        public IsrChange {
+            isr = List.copyOf(isr);
+        }
+    }
+
     default byte[] encode() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
@@ -200,6 +223,17 @@ public sealed interface MetadataCommand {
             } else if (this instanceof DeleteAcls d) {
                 out.writeByte(13);
                 AclRecords.write(out, d.acls());
+            } else if (this instanceof AlterPartitionIsr a) {
+                out.writeByte(17);
+                out.writeInt(a.leader());
+                out.writeInt(a.changes().size());
+                for (IsrChange c : a.changes()) {
+                    out.writeUTF(c.topic());
+                    out.writeInt(c.partition());
+                    out.writeInt(c.leaderEpoch());
+                    out.writeInt(c.partitionEpoch());
+                    writeInts(out, c.isr());
+                }
             } else if (this instanceof AlterScramCredentials a) {
                 out.writeByte(16);
                 ScramRecords.writeKeys(out, a.deletions());
@@ -239,6 +273,15 @@ public sealed interface MetadataCommand {
             }
             case 15 -> new SetNodeMembership(in.readInt(), readMembership(in));
             case 16 -> new AlterScramCredentials(ScramRecords.readKeys(in), ScramRecords.readCredentials(in));
+            case 17 -> {
+                int leader = in.readInt();
+                int n = in.readInt();
+                List<IsrChange> changes = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    changes.add(new IsrChange(in.readUTF(), in.readInt(), in.readInt(), in.readInt(), readInts(in)));
+                }
+                yield new AlterPartitionIsr(leader, changes);
+            }
             default -> throw new IOException("unknown metadata command type " + type);
         };
     }

@@ -57,17 +57,23 @@ import org.slf4j.LoggerFactory;
  * <p>SCRAM credentials: while some exist the snapshot is version 6: version 5 (its node extension count 0 when no node
  * is extended) followed by the credentials as {@link ScramRecords#writeCredentials} writes them. Versions 1 to 5 load
  * without credentials.
+ *
+ * <p>In-sync replicas: while some partition has a published ISR the snapshot is version 7: version 6 (its credential
+ * count 0 when there are none) followed by {@code isrCount:int32 | (topic UTF, partition int32, leader int32,
+ * leaderEpoch int32, partitionEpoch int32, isr int32 list)*}. Versions 1 to 6 load without ISRs.
  */
 public final class MetadataStateMachine extends BaseStateMachine {
     private static final Logger LOGGER = LoggerFactory.getLogger(MetadataStateMachine.class);
     private static final int MAGIC = 0x464c584d;
-    private static final short SNAPSHOT_VERSION = 6;
+    private static final short SNAPSHOT_VERSION = 7;
     /** The first snapshot format with the ACL section. */
     private static final short ACL_SNAPSHOT_VERSION = 4;
     /** The first snapshot format with node racks and memberships. */
     private static final short NODE_EXTENSION_SNAPSHOT_VERSION = 5;
     /** The first snapshot format with SCRAM credentials. */
     private static final short SCRAM_SNAPSHOT_VERSION = 6;
+    /** The first snapshot format with the in-sync replicas the partitions' leaders published. */
+    private static final short ISR_SNAPSHOT_VERSION = 7;
 
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private volatile RaftStorage raftStorage;
@@ -192,19 +198,27 @@ public final class MetadataStateMachine extends BaseStateMachine {
         if (format >= SCRAM_SNAPSHOT_VERSION) {
             ScramRecords.readCredentials(in).forEach(c -> scram.put(c.key(), c));
         }
+        Map<TopicPartition, IsrRecord> isrs = new HashMap<>();
+        int q = format >= ISR_SNAPSHOT_VERSION ? in.readInt() : 0;
+        for (int i = 0; i < q; i++) {
+            TopicPartition tp = new TopicPartition(in.readUTF(), in.readInt());
+            isrs.put(tp, new IsrRecord(in.readInt(), in.readInt(), in.readInt(), MetadataCommand.readInts(in)));
+        }
         return new ClusterState(version, topics, leaders, nextProducerId, nodes, reassignments, Set.copyOf(acls),
-                scram);
+                scram, isrs);
     }
 
     static void writeSnapshot(DataOutputStream out, ClusterState s) throws IOException {
         out.writeInt(MAGIC);
-        // version 2 while no reassignment runs, so a node of an older build can still load it (rolling upgrades)
-        boolean reassigning = !s.reassignments().isEmpty();
-        boolean withAcls = !s.acls().isEmpty(); // version 4 only while ACLs exist, for the same reason
+        // the oldest format that holds the state, so a node of an older build can still load it (rolling upgrades):
+        // 2 without reassignments, 3 with, 4 with ACLs, 5 with node extensions, 6 with SCRAM credentials, 7 with ISRs
         List<NodeRecord> extended = s.nodes().values().stream().filter(NodeRecord::extended).toList();
-        boolean withScram = !s.scramCredentials().isEmpty(); // version 6 only while credentials exist, likewise
-        out.writeShort(withScram ? SCRAM_SNAPSHOT_VERSION : !extended.isEmpty() ? NODE_EXTENSION_SNAPSHOT_VERSION
-                : withAcls ? ACL_SNAPSHOT_VERSION : reassigning ? 3 : 2);
+        short format = !s.isrs().isEmpty() ? ISR_SNAPSHOT_VERSION
+                : !s.scramCredentials().isEmpty() ? SCRAM_SNAPSHOT_VERSION
+                : !extended.isEmpty() ? NODE_EXTENSION_SNAPSHOT_VERSION
+                : !s.acls().isEmpty() ? ACL_SNAPSHOT_VERSION
+                : !s.reassignments().isEmpty() ? 3 : (short) 2;
+        out.writeShort(format);
         out.writeLong(s.nextProducerId());
         out.writeInt(s.topics().size());
         for (TopicRecord t : s.topics().values()) {
@@ -221,7 +235,7 @@ public final class MetadataStateMachine extends BaseStateMachine {
         for (NodeRecord n : s.nodes().values()) {
             MetadataCommand.writeNode(out, n);
         }
-        if (!reassigning && !withAcls && extended.isEmpty() && !withScram) {
+        if (format < 3) {
             return;
         }
         out.writeInt(s.reassignments().size());
@@ -231,11 +245,11 @@ public final class MetadataStateMachine extends BaseStateMachine {
             MetadataCommand.writeInts(out, e.getValue().original());
             MetadataCommand.writeInts(out, e.getValue().target());
         }
-        if (!withAcls && extended.isEmpty() && !withScram) {
+        if (format < ACL_SNAPSHOT_VERSION) {
             return;
         }
         AclRecords.write(out, s.acls());
-        if (extended.isEmpty() && !withScram) {
+        if (format < NODE_EXTENSION_SNAPSHOT_VERSION) {
             return;
         }
         out.writeInt(extended.size());
@@ -244,8 +258,21 @@ public final class MetadataStateMachine extends BaseStateMachine {
             out.writeUTF(n.rack());
             out.writeByte(n.membership().ordinal());
         }
-        if (withScram) {
-            ScramRecords.writeCredentials(out, s.scramCredentials().values());
+        if (format < SCRAM_SNAPSHOT_VERSION) {
+            return;
+        }
+        ScramRecords.writeCredentials(out, s.scramCredentials().values());
+        if (format < ISR_SNAPSHOT_VERSION) {
+            return;
+        }
+        out.writeInt(s.isrs().size());
+        for (Map.Entry<TopicPartition, IsrRecord> e : s.isrs().entrySet()) {
+            out.writeUTF(e.getKey().topic());
+            out.writeInt(e.getKey().partition());
+            out.writeInt(e.getValue().leader());
+            out.writeInt(e.getValue().leaderEpoch());
+            out.writeInt(e.getValue().partitionEpoch());
+            MetadataCommand.writeInts(out, e.getValue().isr());
         }
     }
 
@@ -263,6 +290,8 @@ public final class MetadataStateMachine extends BaseStateMachine {
                     || command instanceof MetadataCommand.DeleteAcls
                     || command instanceof MetadataCommand.AlterScramCredentials)) {
                 reply = MetadataReply.ok(entry.getIndex()); // the submitter waits for its own replica to apply it
+            } else if (reply.isOk() && command instanceof MetadataCommand.AlterPartitionIsr) {
+                reply = new MetadataReply(reply.errorCode(), entry.getIndex(), reply.message()); // keeps the refusals
             }
         } catch (IOException | RuntimeException e) {
             LOGGER.error("Cannot apply metadata entry {}", entry.getIndex(), e);
@@ -358,6 +387,8 @@ public final class MetadataStateMachine extends BaseStateMachine {
             }
         } else if (command instanceof MetadataCommand.SetNodeMembership m) {
             return NodeMembershipApply.apply(this, s, m);
+        } else if (command instanceof MetadataCommand.AlterPartitionIsr a) {
+            return IsrApply.apply(this, s, a);
         } else if (command instanceof MetadataCommand.SetNodeState n) {
             NodeRecord known = s.nodes().get(n.nodeId());
             long registered = known == null ? NodeRecord.NEVER_REGISTERED : known.incarnation();

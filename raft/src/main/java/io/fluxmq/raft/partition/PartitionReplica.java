@@ -668,7 +668,10 @@ public final class PartitionReplica implements Partition {
         return stateMachine.log().maxTimestamp(stateMachine.highWatermark());
     }
 
-    /** Leader, term and members of the group as this node sees them; in-sync members only known on the leader. */
+    /**
+     * Leader, term and members of the group as this node sees them; in-sync members only on the ready leader (empty
+     * elsewhere: other nodes use the ISR the leader publishes to cluster metadata).
+     */
     public record Status(int leader, int epoch, List<Integer> replicas, List<Integer> inSync, boolean leaderHere) {}
 
     /** Entries a follower's commit index may trail the leader's and still count as in sync. */
@@ -678,7 +681,7 @@ public final class PartitionReplica implements Partition {
      * Leader, term, members and in-sync members. On the leader a member is in sync when its commit index trails the
      * leader's by at most {@value #IN_SYNC_LAG_ENTRIES} entries and it answered the leader within {@code maxSilenceMs}
      * (a frozen or cut-off follower drops out of the ISR after that long, like Kafka's replica.lag.time.max.ms). Other
-     * nodes cannot tell and list every member.
+     * nodes cannot tell: their list is empty.
      */
     public Status status(long maxSilenceMs) {
         RaftServer.Division division;
@@ -709,8 +712,6 @@ public final class PartitionReplica implements Partition {
                     inSync.add(node);
                 }
             }
-        } else {
-            inSync.addAll(replicas);
         }
         return new Status(leader, (int) division.getInfo().getCurrentTerm(), replicas, inSync, leaderHere);
     }
