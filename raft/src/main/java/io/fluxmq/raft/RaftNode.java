@@ -366,18 +366,7 @@ public final class RaftNode implements Closeable {
         }
         try (var entries = Files.list(trashDir())) {
             for (Path p : entries.toList()) {
-                deleteRecursively(p);
-            }
-        }
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var paths = Files.walk(dir)) {
-            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
+                io.fluxmq.raft.storage.DurableFiles.deleteTree(p);
             }
         }
     }

@@ -385,35 +385,24 @@ public final class EnginePartition implements Partition, CommitListener {
 
     @Override
     public void committed(long group, RaftLog log, long fromOffset, long toOffset) {
-        long[] bases = segments.segmentBaseOffsets();
-        int nextBase = 0;
-        while (nextBase < bases.length && (bases[nextBase] < fromOffset || bases[nextBase] <= segments.logStartOffset())) {
-            nextBase++;
-        }
-        int[] boundary = {nextBase};
-        List<EntryHeader> headers = new ArrayList<>();
+        long[] bases = segments.segmentBaseOffsets(); // one small array per commit, not per batch
+        long logStart = segments.logStartOffset();
         forEachBatch(fromOffset, toOffset, batch -> {
-            if (boundary[0] < bases.length && batch.baseOffset() >= bases[boundary[0]]) {
-                if (batch.baseOffset() == bases[boundary[0]]) {
-                    applyHeaders(headers);
-                    boundaryStates.put(batch.baseOffset(), serializeState());
-                }
-                while (boundary[0] < bases.length && bases[boundary[0]] <= batch.baseOffset()) {
-                    boundary[0]++;
-                }
+            long base = batch.baseOffset();
+            if (base > logStart && java.util.Arrays.binarySearch(bases, base) >= 0) {
+                boundaryStates.put(base, serializeState()); // the state as of this segment's start
             }
             EntryHeader header = EntryHeader.of(batch, batch.sizeInBytes(), appendTime(batch));
             committedProducers.record(header);
-            headers.add(header);
             synchronized (this) {
+                txnIndex.record(header);
                 int batchEpoch = batch.partitionLeaderEpoch();
                 if (epochStarts.isEmpty() || epochStarts.lastKey() < batchEpoch) {
-                    epochStarts.put(batchEpoch, batch.baseOffset());
+                    epochStarts.put(batchEpoch, base);
                 }
             }
         });
         synchronized (this) {
-            applyHeaders(headers);
             lastStableOffset = txnIndex.lastStableOffset(toOffset);
             highWatermark = toOffset;
         }
@@ -424,14 +413,6 @@ public final class EnginePartition implements Partition, CommitListener {
         for (LongConsumer listener : highWatermarkListeners) {
             listener.accept(toOffset);
         }
-    }
-
-    /** Records the headers gathered so far in the transaction index, then forgets them. */
-    private synchronized void applyHeaders(List<EntryHeader> headers) {
-        for (EntryHeader header : headers) {
-            txnIndex.record(header);
-        }
-        headers.clear();
     }
 
     @Override

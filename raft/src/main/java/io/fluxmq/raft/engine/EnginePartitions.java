@@ -31,6 +31,10 @@ public final class EnginePartitions implements AutoCloseable {
 
     private static final Logger LOGGER = LoggerFactory.getLogger(EnginePartitions.class);
     static final String HARD_STATE_FILE = "raft-hard-state";
+    /** The topic id a partition directory belongs to. */
+    static final String TOPIC_ID_FILE = "partition.metadata";
+    /** Directories being removed (renamed here durably first, then deleted). */
+    static final String TRASH_DIR = ".trash";
 
     /**
      * @param eventLoops       threads running every group's Raft (the node's cores)
@@ -73,6 +77,7 @@ public final class EnginePartitions implements AutoCloseable {
     public EnginePartitions(Settings settings, IntFunction<InetSocketAddress> peerAddress) throws IOException {
         this.settings = settings;
         Files.createDirectories(settings.dataDir());
+        io.fluxmq.raft.storage.DurableFiles.deleteTree(settings.dataDir().resolve(TRASH_DIR)); // a crash's leftovers
         this.hardStates = HardStateFile.open(settings.dataDir().resolve(HARD_STATE_FILE));
         this.forces = java.util.concurrent.Executors.newFixedThreadPool(FORCE_THREADS, new java.util.concurrent.ThreadFactory() {
             private final java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
@@ -153,8 +158,9 @@ public final class EnginePartitions implements AutoCloseable {
         if (clash != null) {
             throw new IOException("partitions " + clash + " and " + tp + " map to the same Raft group id " + groupId);
         }
-        SegmentRaftLog log = SegmentRaftLog.open(settings.dataDir().resolve(tp.topic() + "-" + tp.partition()), config,
-            System::currentTimeMillis);
+        Path dir = dirOf(tp);
+        claimFor(dir, topicId);
+        SegmentRaftLog log = SegmentRaftLog.open(dir, config, System::currentTimeMillis);
         EnginePartition partition = new EnginePartition(tp, groupId, engine, log, settings.maxBatchBytes(),
             settings.producerIdExpirationMs());
         RaftConfig raftConfig = new RaftConfig(settings.nodeId(), voters, settings.electionTimeoutMs(),
@@ -240,14 +246,52 @@ public final class EnginePartitions implements AutoCloseable {
         if (hosted != null) {
             hardStates.remove(hosted.partition().groupId());
         }
-        Path dir = settings.dataDir().resolve(tp.topic() + "-" + tp.partition());
-        if (Files.exists(dir)) {
-            try (var files = Files.walk(dir)) {
-                for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                    Files.delete(f);
+        discard(dirOf(tp));
+    }
+
+    private Path dirOf(TopicPartition tp) {
+        return settings.dataDir().resolve(tp.topic() + "-" + tp.partition());
+    }
+
+    /**
+     * Makes {@code dir} the replica of topic {@code topicId} ({@value #TOPIC_ID_FILE}, as Kafka's
+     * {@code partition.metadata}): a directory left by a deleted topic of the same name (removed while this node was
+     * down, or resurrected by a power cut after its removal) is discarded first, so its data never reads as the new
+     * topic's.
+     */
+    private void claimFor(Path dir, Uuid topicId) throws IOException {
+        Path file = dir.resolve(TOPIC_ID_FILE);
+        if (Files.exists(file)) {
+            String recorded = Files.readString(file).trim();
+            if (recorded.equals(topicId.toString())) {
+                return;
+            }
+            LOGGER.warn("{} holds a replica of topic id {}, not {}: discarding it", dir, recorded, topicId);
+            discard(dir);
+        } else if (Files.exists(dir)) {
+            try (var entries = Files.list(dir)) {
+                if (entries.findAny().isPresent()) {
+                    throw new IOException(dir + " holds data but no " + TOPIC_ID_FILE + ": not knowing its topic, "
+                        + "FluxMQ leaves it alone; move it away to let the replica start");
                 }
             }
         }
+        io.fluxmq.raft.storage.DurableFiles.write(file, topicId.toString().getBytes(
+            java.nio.charset.StandardCharsets.UTF_8));
+        io.fluxmq.raft.storage.DurableFiles.syncDirectory(settings.dataDir()); // the new directory's own entry
+    }
+
+    /** Renames {@code dir} into the trash durably, then deletes it (a crash in between leaves it to the next start). */
+    private void discard(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            Path aside = trash().resolve(dir.getFileName() + "-" + System.nanoTime());
+            io.fluxmq.raft.storage.DurableFiles.move(dir, aside);
+            io.fluxmq.raft.storage.DurableFiles.deleteTree(aside);
+        }
+    }
+
+    private Path trash() {
+        return settings.dataDir().resolve(TRASH_DIR);
     }
 
     /** Reads every led group's in-sync set on the loops and hands it to its partition. */

@@ -1,0 +1,78 @@
+package io.fluxmq.raft.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.fluxmq.raft.log.SegmentLogConfig;
+import io.fluxmq.raft.partition.ProducerStateTable;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.apache.kafka.common.record.SimpleRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * One node's {@link EnginePartitions} with single-member groups: a partition directory belongs to one topic id, so a
+ * directory left by a deleted topic of the same name is discarded when the new topic's replica opens, and a
+ * directory with data but no topic id is refused rather than guessed.
+ */
+class EnginePartitionsTest {
+
+    private static final TopicPartition TP = new TopicPartition("orders", 0);
+    private static final SegmentLogConfig CONFIG = new SegmentLogConfig(64 * 1024, Long.MAX_VALUE, 4096, 4096);
+
+    @TempDir
+    Path dir;
+
+    private EnginePartitions start() throws IOException {
+        return new EnginePartitions(new EnginePartitions.Settings(1, "engine-test", dir,
+            new InetSocketAddress("127.0.0.1", 0), 1, 300, 50, 50, 200, 1 << 20,
+            ProducerStateTable.DEFAULT_EXPIRATION_MS, 1000), node -> null).start();
+    }
+
+    private static EnginePartition ready(EnginePartition p) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!p.isLeader()) {
+            assertThat(System.nanoTime()).as("the single member leads").isLessThan(deadline);
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+        }
+        return p;
+    }
+
+    @Test
+    void aDirectoryOfAnotherTopicIdIsDiscardedAndOneWithoutATopicIdIsRefused() throws Exception {
+        Uuid first = Uuid.randomUuid();
+        try (EnginePartitions node = start()) {
+            EnginePartition p = ready(node.open(TP, first, CONFIG, Set.of(1), 1).get(10, TimeUnit.SECONDS));
+            p.append(MemoryRecords.withRecords(Compression.NONE, new SimpleRecord("old".getBytes())))
+                .get(10, TimeUnit.SECONDS);
+            assertThat(p.highWatermark()).isGreaterThan(1);
+        }
+        try (EnginePartitions node = start()) { // same topic id: the data stays
+            EnginePartition p = ready(node.open(TP, first, CONFIG, Set.of(1), 1).get(10, TimeUnit.SECONDS));
+            assertThat(p.highWatermark()).isGreaterThan(1);
+        }
+        try (EnginePartitions node = start()) { // the topic was deleted and created again meanwhile
+            EnginePartition p = ready(node.open(TP, Uuid.randomUuid(), CONFIG, Set.of(1), 1).get(10, TimeUnit.SECONDS));
+            assertThat(p.logStartOffset()).isZero();
+            assertThat(p.highWatermark()).as("only the new leader's entry").isEqualTo(1);
+            assertThat(dir.resolve(EnginePartitions.TRASH_DIR)).as("the old replica renamed aside, then deleted")
+                .isEmptyDirectory();
+        }
+        Files.delete(dir.resolve("orders-0").resolve(EnginePartitions.TOPIC_ID_FILE));
+        try (EnginePartitions node = start()) {
+            assertThatThrownBy(() -> node.open(TP, first, CONFIG, Set.of(1), 1)).isInstanceOf(IOException.class)
+                .hasMessageContaining(EnginePartitions.TOPIC_ID_FILE);
+        }
+    }
+}
