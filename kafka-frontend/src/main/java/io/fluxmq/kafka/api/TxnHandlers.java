@@ -6,7 +6,8 @@ import io.fluxmq.kafka.txn.TxnCoordinator;
 import java.util.List;
 
 /**
- * The transaction handlers served by one {@link TxnCoordinator} (InitProducerId and FindCoordinator take it too; see
+ * The transaction handlers served by one {@link TxnCoordinator}, and DescribeProducers (a partition leader's producer
+ * state) (InitProducerId and FindCoordinator take it too; see
  * {@link InitProducerIdHandler} and {@link GroupHandlers#of(io.fluxmq.kafka.group.GroupCoordinator, TxnCoordinator)}).
  */
 public final class TxnHandlers {
@@ -18,6 +19,9 @@ public final class TxnHandlers {
                 new AddPartitionsToTxnHandler(broker, coordinator),
                 new AddOffsetsToTxnHandler(broker, coordinator),
                 new EndTxnHandler(coordinator),
-                new TxnOffsetCommitHandler(groups));
+                new TxnOffsetCommitHandler(groups),
+                new DescribeTransactionsHandler(broker, coordinator),
+                new ListTransactionsHandler(broker, coordinator),
+                new DescribeProducersHandler(broker));
     }
 }

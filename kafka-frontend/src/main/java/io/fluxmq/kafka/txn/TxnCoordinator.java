@@ -5,6 +5,9 @@ import io.fluxmq.kafka.broker.BrokerServices;
 import io.fluxmq.kafka.broker.KafkaErrors;
 import io.fluxmq.kafka.broker.TopicInfo;
 import io.fluxmq.raft.partition.Partition;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -92,12 +95,19 @@ public final class TxnCoordinator implements AutoCloseable {
     }
 
     public Route route(String transactionalId) {
+        return route(transactionalId, true);
+    }
+
+    /** {@code createTopic}: whether a missing state topic is created (as FindCoordinator does), or only reported. */
+    private Route route(String transactionalId, boolean createTopic) {
         if (transactionalId == null || transactionalId.isEmpty()) {
             return new Route.Refused(Errors.INVALID_REQUEST);
         }
         Optional<TopicInfo> topic = broker.topic(STATE_TOPIC);
         if (topic.isEmpty()) {
-            wantTopic();
+            if (createTopic) {
+                wantTopic();
+            }
             return new Route.Refused(Errors.COORDINATOR_NOT_AVAILABLE);
         }
         TxnShard shard = shards.get(partitionFor(transactionalId, topic.get().partitions()));
@@ -109,6 +119,48 @@ public final class TxnCoordinator implements AutoCloseable {
             case UNLOADED -> new Route.Refused(Errors.NOT_COORDINATOR);
             case ACTIVE -> new Route.Served(shard);
         };
+    }
+
+    /** DescribeTransactions' answer for one transactional id: its state, or the error (metadata null). */
+    public record Description(Errors error, TxnMetadata metadata) {}
+
+    /**
+     * The committed state of a transactional id (Kafka's {@code handleDescribeTransactions}): INVALID_REQUEST for an
+     * empty id, COORDINATOR_NOT_AVAILABLE without a state topic (not created by a describe), NOT_COORDINATOR or
+     * COORDINATOR_LOAD_IN_PROGRESS when its partition is not served here, TRANSACTIONAL_ID_NOT_FOUND for an id the
+     * coordinator does not know.
+     */
+    public Description describe(String transactionalId) {
+        Route route = route(transactionalId, false);
+        if (route instanceof Route.Refused refused) {
+            return new Description(refused.error(), null);
+        }
+        TxnMetadata metadata = ((Route.Served) route).shard().get(transactionalId);
+        return metadata == null ? new Description(Errors.TRANSACTIONAL_ID_NOT_FOUND, null)
+                : new Description(Errors.NONE, metadata);
+    }
+
+    /** ListTransactions' answer of this node: every transactional id it coordinates, or the error. */
+    public record Listing(Errors error, List<TxnMetadata> transactions) {}
+
+    /**
+     * The committed state of every transactional id of the state partitions this node coordinates, in id order; as
+     * Kafka's {@code listTransactionStates}, COORDINATOR_LOAD_IN_PROGRESS while one of them is loading.
+     */
+    public Listing list() {
+        List<TxnMetadata> all = new ArrayList<>();
+        for (TxnShard shard : shards.values()) {
+            switch (shard.phase()) {
+                case LOADING -> {
+                    return new Listing(Errors.COORDINATOR_LOAD_IN_PROGRESS, List.of());
+                }
+                case ACTIVE -> all.addAll(shard.all());
+                case UNLOADED -> {
+                }
+            }
+        }
+        all.sort(Comparator.comparing(TxnMetadata::transactionalId));
+        return new Listing(Errors.NONE, all);
     }
 
     static int partitionFor(String transactionalId, int partitions) {

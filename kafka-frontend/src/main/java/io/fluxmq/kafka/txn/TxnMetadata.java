@@ -13,7 +13,8 @@ import org.apache.kafka.common.TopicPartition;
  * @param timeoutMs    the producer's {@code transaction.timeout.ms}
  * @param state        see {@link TxnState}
  * @param partitions   the partitions of the open (or preparing) transaction, which get its markers
- * @param txnStartMs   when the open transaction started (its first AddPartitionsToTxn), -1 when none is open
+ * @param txnStartMs   when the current or last transaction started (its first AddPartitionsToTxn), -1 when none
+ *                     started in this epoch
  * @param lastUpdateMs when this value was made
  */
 public record TxnMetadata(String transactionalId, long producerId, short epoch, int timeoutMs, TxnState state,
@@ -27,9 +28,13 @@ public record TxnMetadata(String transactionalId, long producerId, short epoch, 
         return new TxnMetadata(transactionalId, producerId, epoch, timeoutMs, newState, partitions, txnStartMs, nowMs);
     }
 
-    /** A completed transaction: no partitions, no start time. */
+    /**
+     * A completed transaction, or (EMPTY) a new epoch: no partitions; COMPLETE_* keep the start time of the transaction
+     * they complete (Kafka's {@code prepareComplete}, which DescribeTransactions reports), EMPTY has none.
+     */
     TxnMetadata completed(TxnState newState, long nowMs) {
-        return new TxnMetadata(transactionalId, producerId, epoch, timeoutMs, newState, Set.of(), -1, nowMs);
+        return new TxnMetadata(transactionalId, producerId, epoch, timeoutMs, newState, Set.of(),
+                newState == TxnState.EMPTY ? -1 : txnStartMs, nowMs);
     }
 
     TxnMetadata withEpoch(long newProducerId, short newEpoch, int newTimeoutMs, long nowMs) {

@@ -1,5 +1,8 @@
 package io.fluxmq.kafka.txn;
 
+import java.util.Optional;
+import java.util.Set;
+
 /**
  * The states of a transactional id at its coordinator, as Kafka's {@code TransactionState} (transaction version 1):
  * {@code EMPTY → ONGOING → PREPARE_COMMIT → COMPLETE_COMMIT} (or {@code PREPARE_ABORT → COMPLETE_ABORT}), and from
@@ -38,7 +41,25 @@ public enum TxnState {
         return this == EMPTY || this == COMPLETE_COMMIT || this == COMPLETE_ABORT;
     }
 
-    /** Kafka's name of the state, as DescribeTransactions would report it. */
+    /** Kafka's state names FluxMQ never holds (its DEAD and PREPARE_EPOCH_FENCE): a filter on them is not unknown. */
+    private static final Set<String> OTHER_KAFKA_NAMES = Set.of("Dead", "PrepareEpochFence");
+
+    /** The state Kafka names {@code name} (as ListTransactions' state filters name states), if FluxMQ has it. */
+    public static Optional<TxnState> ofKafkaName(String name) {
+        for (TxnState s : values()) {
+            if (s.kafkaName().equals(name)) {
+                return Optional.of(s);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Whether Kafka's transaction coordinator knows a state by this name (ListTransactions' unknown state filters). */
+    public static boolean isKafkaName(String name) {
+        return ofKafkaName(name).isPresent() || OTHER_KAFKA_NAMES.contains(name);
+    }
+
+    /** Kafka's name of the state, as DescribeTransactions and ListTransactions report it. */
     public String kafkaName() {
         return switch (this) {
             case EMPTY -> "Empty";

@@ -13,7 +13,10 @@ import org.apache.kafka.common.message.AlterUserScramCredentialsRequestData;
 import org.apache.kafka.common.message.DescribeUserScramCredentialsRequestData;
 import org.apache.kafka.common.message.DescribeClientQuotasRequestData;
 import org.apache.kafka.common.message.AddPartitionsToTxnRequestData;
+import org.apache.kafka.common.message.DescribeProducersRequestData;
+import org.apache.kafka.common.message.DescribeTransactionsRequestData;
 import org.apache.kafka.common.message.EndTxnRequestData;
+import org.apache.kafka.common.message.ListTransactionsRequestData;
 import org.apache.kafka.common.message.TxnOffsetCommitRequestData;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.acl.AclPermissionType;
@@ -274,6 +277,13 @@ final class SampleRequests {
             case DESCRIBE_CLIENT_QUOTAS -> new DescribeClientQuotasRequestData().setStrict(false).setComponents(List.of(
                     new DescribeClientQuotasRequestData.ComponentData().setEntityType("user").setMatchType((byte) 0)
                             .setMatch("alice")));
+            case DESCRIBE_PRODUCERS -> new DescribeProducersRequestData().setTopics(List.of(
+                    new DescribeProducersRequestData.TopicRequest().setName(TOPIC).setPartitionIndexes(List.of(0, 1))));
+            case DESCRIBE_TRANSACTIONS -> new DescribeTransactionsRequestData()
+                    .setTransactionalIds(List.of("tx", "other"));
+            case LIST_TRANSACTIONS -> new ListTransactionsRequestData().setStateFilters(List.of("Ongoing"))
+                    .setProducerIdFilters(List.of(4000L)).setDurationFilter(v >= 1 ? 60_000 : -1)
+                    .setTransactionalIdPattern(v >= 2 ? "tx.*" : null);
             default -> throw new IllegalArgumentException("no sample request for " + key);
         };
     }

@@ -9,6 +9,7 @@ import io.fluxmq.raft.partition.Partition;
 import io.fluxmq.raft.partition.PartitionError;
 import io.fluxmq.raft.partition.PartitionException;
 import io.fluxmq.raft.partition.PartitionReplica;
+import io.fluxmq.raft.partition.ProducerState;
 import io.fluxmq.raft.partition.ProducerStateTable;
 import io.fluxmq.raft.partition.TxnIndex;
 import io.fluxmq.raftcore.NotLeaderException;
@@ -71,7 +72,7 @@ public final class EnginePartition implements Partition, CommitListener {
     private final int maxBatchBytes;
     private final long producerIdExpirationMs;
 
-    // Owned by the group's loop thread.
+    // Owned by the group's loop thread; committedProducers is written there under this lock (activeProducers).
     private ProducerStateTable committedProducers;
     /** The leader's producer state: the committed table plus its log past the high watermark; null when stale. */
     private LeaderView view;
@@ -165,8 +166,8 @@ public final class EnginePartition implements Partition, CommitListener {
             for (int i = 0; i < epochs; i++) {
                 starts.put(in.readInt(), in.readLong());
             }
-            committedProducers = producers;
             synchronized (this) {
+                committedProducers = producers;
                 txnIndex = txns;
                 epochStarts.clear();
                 epochStarts.putAll(starts);
@@ -393,8 +394,8 @@ public final class EnginePartition implements Partition, CommitListener {
                 boundaryStates.put(base, serializeState()); // the state as of this segment's start
             }
             EntryHeader header = EntryHeader.of(batch, batch.sizeInBytes(), appendTime(batch));
-            committedProducers.record(header);
             synchronized (this) {
+                committedProducers.record(header);
                 txnIndex.record(header);
                 int batchEpoch = batch.partitionLeaderEpoch();
                 if (epochStarts.isEmpty() || epochStarts.lastKey() < batchEpoch) {
@@ -493,10 +494,10 @@ public final class EnginePartition implements Partition, CommitListener {
 
     @Override
     public void snapshotInstalled(long group, RaftLog log, Snapshot snapshot) {
-        committedProducers = new ProducerStateTable(producerIdExpirationMs);
         view = null;
         boundaryStates.clear();
         synchronized (this) {
+            committedProducers = new ProducerStateTable(producerIdExpirationMs);
             txnIndex = new TxnIndex();
             epochStarts.clear();
         }
@@ -544,6 +545,11 @@ public final class EnginePartition implements Partition, CommitListener {
     @Override
     public synchronized List<TxnIndex.AbortedTxn> abortedTransactions(long from, long to) {
         return txnIndex.aborted(from, to);
+    }
+
+    @Override
+    public synchronized List<ProducerState> activeProducers() {
+        return ProducerState.of(committedProducers, txnIndex);
     }
 
     /** Open transactions of the committed entries: producer id to first offset. */

@@ -50,6 +50,12 @@ public interface Partition {
     /** Aborted transactions with their marker at or after {@code from} and their first offset before {@code to}. */
     List<TxnIndex.AbortedTxn> abortedTransactions(long from, long to);
 
+    /**
+     * The producers of the committed entries, in producer id order, as Kafka's DescribeProducers reports a partition
+     * leader's producer state: epoch, last sequence, last timestamp and the first offset of an open transaction.
+     */
+    List<ProducerState> activeProducers();
+
     /** (epoch, end offset) as OffsetForLeaderEpoch answers it; (-1, -1) when unknown. */
     long[] endOffsetForEpoch(int epoch);
 

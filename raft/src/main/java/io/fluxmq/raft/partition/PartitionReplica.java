@@ -583,6 +583,11 @@ public final class PartitionReplica implements Partition {
         return stateMachine.abortedTransactions(from, to);
     }
 
+    @Override
+    public List<ProducerState> activeProducers() {
+        return stateMachine.activeProducers();
+    }
+
     /** (epoch, end offset) as OffsetForLeaderEpoch answers it; see {@link PartitionStateMachine#endOffsetForEpoch}. */
     @Override
     public long[] endOffsetForEpoch(int epoch) {

@@ -726,6 +726,11 @@ public final class PartitionStateMachine extends BaseStateMachine {
         return txnIndex.open();
     }
 
+    /** The producers of the applied entries with their open transactions (see {@link Partition#activeProducers}). */
+    public synchronized List<ProducerState> activeProducers() {
+        return ProducerState.of(appliedProducers, txnIndex);
+    }
+
     public void addHighWatermarkListener(LongConsumer listener) {
         highWatermarkListeners.add(listener);
     }

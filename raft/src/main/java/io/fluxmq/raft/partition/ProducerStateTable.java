@@ -202,6 +202,27 @@ public final class ProducerStateTable {
         return entry == null ? RecordBatch.NO_TIMESTAMP : entry.lastTimestamp;
     }
 
+    /** What {@link #forEach} tells about one producer. */
+    @FunctionalInterface
+    public interface ProducerVisitor {
+        void visit(long producerId, short epoch, int lastSequence, long lastTimestamp);
+    }
+
+    /**
+     * Visits every producer in id order: its epoch, the last sequence of its last batch kept (-1 when none) and its
+     * last timestamp.
+     */
+    public void forEach(ProducerVisitor visitor) {
+        long[] ids = producers.keySet().stream().mapToLong(Long::longValue).toArray();
+        Arrays.sort(ids);
+        for (long id : ids) {
+            Entry entry = producers.get(id);
+            BatchMetadata last = entry.batches.peekLast();
+            visitor.visit(id, entry.epoch, last == null ? RecordBatch.NO_SEQUENCE : last.lastSequence(),
+                    entry.lastTimestamp);
+        }
+    }
+
     /**
      * Writes format {@value #FORMAT_V2}: {@code clockMs:int64 | count:int32 | count × (id:int64 epoch:int16
      * lastTimestamp:int64 n:int8 | n × (baseSeq:int32, lastSeq:int32, baseOffset:int64, lastOffset:int64))}, producers

@@ -279,6 +279,13 @@ class EnginePartitionTest {
         EnginePartition leader = leader();
         AppendResult aborted = join(leader.append(transactional(7, (short) 0, 0, "t1")));
         assertThat(leader.lastStableOffset()).isEqualTo(aborted.baseOffset());
+        assertThat(leader.activeProducers()).singleElement().satisfies(p -> {
+            assertThat(p.producerId()).isEqualTo(7);
+            assertThat(p.producerEpoch()).isZero();
+            assertThat(p.lastSequence()).isZero();
+            assertThat(p.lastTimestamp()).isPositive();
+            assertThat(p.currentTxnStartOffset()).as("the open transaction").isEqualTo(aborted.baseOffset());
+        });
         AppendResult marker = join(leader.appendMarker(7, (short) 0, false, 3));
         assertThat(leader.lastStableOffset()).isEqualTo(leader.highWatermark());
         assertThat(leader.abortedTransactions(0, leader.highWatermark()))
@@ -288,6 +295,10 @@ class EnginePartitionTest {
         assertThat(leader.lastStableOffset()).isEqualTo(committed.baseOffset());
         join(leader.appendMarker(7, (short) 0, true, 3));
         assertThat(leader.lastStableOffset()).isEqualTo(leader.highWatermark());
+        assertThat(leader.activeProducers()).singleElement().satisfies(p -> {
+            assertThat(p.lastSequence()).isEqualTo(1);
+            assertThat(p.currentTxnStartOffset()).as("no transaction open").isEqualTo(-1);
+        });
         assertThat(leader.abortedTransactions(committed.baseOffset(), leader.highWatermark())).isEmpty();
         // a newer epoch's marker fences the producer; an older epoch's marker is then refused
         join(leader.appendMarker(7, (short) 1, false, 4));

@@ -10,6 +10,7 @@ import static io.fluxmq.raft.partition.PartitionEntries.idempotentBatch;
 import static io.fluxmq.raft.partition.PartitionEntries.logStartEntry;
 import static io.fluxmq.raft.partition.PartitionEntries.stamp;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fluxmq.raft.log.SegmentLog;
@@ -295,6 +296,9 @@ class PartitionStateMachineTest {
         assertThat(sm.highWatermark()).isEqualTo(8);
         assertThat(sm.lastStableOffset()).as("producer 43's transaction is open from 5").isEqualTo(5);
         assertThat(sm.abortedTransactions(0, 8)).containsExactly(new TxnIndex.AbortedTxn(PRODUCER, 0, 7));
+        assertThat(sm.activeProducers()).extracting(ProducerState::producerId, ProducerState::producerEpoch,
+                        ProducerState::lastSequence, ProducerState::currentTxnStartOffset)
+                .containsExactly(tuple(PRODUCER, PRODUCER_EPOCH, 2, -1L), tuple(other, PRODUCER_EPOCH, 1, 5L));
 
         assertThat(sm.takeSnapshot()).isEqualTo(3);
         try (DataInputStream in = new DataInputStream(Files.newInputStream(
@@ -312,6 +316,9 @@ class PartitionStateMachineTest {
         sm.applyTransaction(committed(sm, commit)).join();
         assertThat(sm.lastStableOffset()).isEqualTo(9).isEqualTo(sm.highWatermark());
         assertThat(sm.abortedTransactions(0, 9)).hasSize(1);
+        assertThat(sm.activeProducers()).extracting(ProducerState::producerId, ProducerState::currentTxnStartOffset)
+                .as("restored from the snapshot, then the commit closed it").containsExactly(tuple(PRODUCER, -1L),
+                        tuple(other, -1L));
     }
 
     private static MemoryRecords transactionalBatch(String tag, int count, long producerId, int baseSequence) {
