@@ -122,16 +122,6 @@ final class ClusterBroker implements BrokerServices {
         return raft.metadata().state();
     }
 
-    /** Reports this node as the ready leader of a partition, so nodes outside the group learn it. */
-    void reportLeader(TopicPartition tp, int term) {
-        metadata.submit(new MetadataCommand.ReportLeader(tp.topic(), tp.partition(), config.nodeId(), term))
-                .whenComplete((r, e) -> {
-                    if (e != null) {
-                        LOGGER.debug("Could not report leadership of {}: {}", tp, e.toString());
-                    }
-                });
-    }
-
     @Override
     public int nodeId() {
         return config.nodeId();

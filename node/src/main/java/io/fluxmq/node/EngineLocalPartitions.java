@@ -7,20 +7,38 @@ import java.io.IOException;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.ratis.protocol.RaftPeer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The {@link Reconciler}'s view of this node's partitions on FluxMQ's own multi-Raft ({@code partition.engine=multiraft},
  * docs/adr/0003). A replica a reassignment adds (opened without members) is refused: membership changes do not run
  * on this engine yet.
  */
-record EngineLocalPartitions(EnginePartitions engine) implements Reconciler.LocalPartitions {
+record EngineLocalPartitions(EnginePartitions engine, CompletableFuture<?> foundOnDisk)
+        implements Reconciler.LocalPartitions {
+    private static final Logger LOGGER = LoggerFactory.getLogger(EngineLocalPartitions.class);
+
+    /**
+     * The reconciler's first pass waits until the replicas found on disk at start are registered
+     * ({@link EnginePartitions#openFound}), so none of them is opened after a pass that meant to remove it.
+     */
+    private void awaitFound() {
+        try {
+            foundOnDisk.join();
+        } catch (RuntimeException e) {
+            // logged where it failed; the reconciler opens what metadata assigns
+        }
+    }
+
     @Override
     public Set<TopicPartition> hosted() {
-        return engine.hosted();
+        awaitFound();
+        return engine.hostedOrOpening();
     }
 
     @Override
@@ -30,7 +48,8 @@ record EngineLocalPartitions(EnginePartitions engine) implements Reconciler.Loca
 
     @Override
     public boolean isOpen(TopicPartition tp) {
-        return engine.partition(tp) != null;
+        awaitFound();
+        return engine.isHosted(tp);
     }
 
     @Override
@@ -45,14 +64,13 @@ record EngineLocalPartitions(EnginePartitions engine) implements Reconciler.Loca
         }
         // members come in the partition's replica order: the first is its preferred leader, which campaigns at once
         int preferred = PartitionReplica.nodeId(members.get(0).getId());
-        try {
-            engine.open(spec.topicPartition(), spec.topicId(), spec.segment(), voters, preferred)
-                    .get(30, TimeUnit.SECONDS);
-        } catch (IOException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IOException("could not open the Raft group of " + spec.topicPartition(), e);
-        }
+        // opened on the engine's opener threads, many side by side; a failure is retried at the next metadata change
+        engine.open(spec.topicPartition(), spec.topicId(), spec.segment(), voters, preferred)
+                .exceptionally(failure -> {
+                    LOGGER.warn("Cannot open partition {}: {}; retrying at the next metadata change",
+                            spec.topicPartition(), failure.toString());
+                    return null;
+                });
     }
 
     @Override

@@ -52,6 +52,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -92,6 +93,8 @@ public final class FluxNode implements Closeable {
     private RaftNode raft;
     /** This node's partitions on the own multi-Raft ({@code partition.engine=multiraft}), else null. */
     private EnginePartitions engine;
+    /** Completes once the replicas found on disk at start are registered with {@link #engine}. */
+    private CompletableFuture<?> foundOnDisk = CompletableFuture.completedFuture(null);
     private KafkaFrontend kafka;
     private ExecutorService admin;
     private ExecutorService fetchWakeups;
@@ -153,6 +156,17 @@ public final class FluxNode implements Closeable {
         raft.start();
         if (config.multiRaft()) {
             engine = startEngine();
+            // the replicas on disk rejoin their groups now, as Ratis' do: metadata may take a while to catch up, and
+            // the reconciler opens or removes nothing before it has (their topic settings apply then too)
+            foundOnDisk = engine.openFound(topicConfigs.segmentConfig(Map.of())).whenComplete((found, e) -> {
+                if (e != null) {
+                    LOGGER.warn("Node {} could not look for the partition replicas on its disk: {}", config.nodeId(),
+                            e.toString());
+                } else {
+                    LOGGER.info("Node {} opens the {} partition replicas found on disk", config.nodeId(),
+                            found.size());
+                }
+            });
         }
         List<RaftPeer> metadataMembers = new ArrayList<>();
         List<RaftPeer> voters = new ArrayList<>();
@@ -171,7 +185,7 @@ public final class FluxNode implements Closeable {
                 raft.clientProperties());
         reconcilerThread = Executors.newSingleThreadScheduledExecutor(named("fluxmq-reconciler"));
         reconciler = new Reconciler(config.nodeId(),
-                engine != null ? new EngineLocalPartitions(engine) : new RaftPartitions(raft),
+                engine != null ? new EngineLocalPartitions(engine, foundOnDisk) : new RaftPartitions(raft),
                 ids -> Reconciler.peers(members, ids),
                 topicConfigs::segmentConfig,
                 () -> metadataClient.submit(new MetadataCommand.Barrier()).thenApply(MetadataReply::value),
@@ -189,9 +203,11 @@ public final class FluxNode implements Closeable {
         MetadataLeadership metadataLeadership = new MetadataLeadership(raft);
         metrics.bindReplicas(raft, broker, raft.metadata()::state, () -> metadataLeadership.readyLeaderTerm() >= 0);
         raft.metadata().addListener(metrics::onMetadata);
+        LeaderReports leaderReports = new LeaderReports(config.nodeId(), metadataClient::submit,
+                Reconciler.Delayer.of(duties));
         java.util.function.BiConsumer<TopicPartition, Integer> leaderReady = (tp, term) -> {
             metrics.leaderElected();
-            broker.reportLeader(tp, term);
+            leaderReports.report(tp, term);
             publishIsrSoon();
             // a new leader that is not the preferred replica hands over as soon as that replica has caught up
             for (long delayMs : PREFER_LEADER_DELAYS_MS) {

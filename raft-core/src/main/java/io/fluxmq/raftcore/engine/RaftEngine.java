@@ -280,7 +280,10 @@ public final class RaftEngine implements AutoCloseable {
         return result;
     }
 
-    /** Runs {@code reader} on every group of this node, one task per loop; the map is by group id. */
+    /**
+     * Runs {@code reader} on every group of this node, one task per loop; the map is by group id, without the groups
+     * {@code reader} answered null for.
+     */
     public <T> Map<Long, T> inspectAll(Function<RaftGroup, T> reader) {
         Map<Long, T> result = new ConcurrentHashMap<>();
         List<CompletableFuture<Void>> done = new ArrayList<>(loops.length);
@@ -289,7 +292,10 @@ public final class RaftEngine implements AutoCloseable {
             loop.execute(() -> {
                 try {
                     for (GroupState group : loop.groups()) {
-                        result.put(group.groupId, reader.apply(group.raft));
+                        T value = reader.apply(group.raft);
+                        if (value != null) {
+                            result.put(group.groupId, value);
+                        }
                     }
                     pass.complete(null);
                 } catch (RuntimeException e) {

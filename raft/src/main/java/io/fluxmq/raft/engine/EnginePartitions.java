@@ -56,6 +56,17 @@ public final class EnginePartitions implements AutoCloseable {
     private record Hosted(EnginePartition partition, SegmentRaftLog log, Uuid topicId) {
     }
 
+    /** A replica whose directory and log are being opened on the opener threads. */
+    private record Opening(CompletableFuture<EnginePartition> opened, Uuid topicId) {
+    }
+
+    /** What {@value #TOPIC_ID_FILE} records: the topic the directory belongs to and its group's voters (if known). */
+    record DirectoryIdentity(Uuid topicId, Set<Integer> voters) {
+    }
+
+    /** Threads opening (and closing) replicas' directories and logs side by side: the work waits on the disk. */
+    static final int OPEN_THREADS = 4;
+
     private final Settings settings;
     private final HardStateFile hardStates;
     private final FileGroupStorage storage;
@@ -66,6 +77,9 @@ public final class EnginePartitions implements AutoCloseable {
     private final RaftEngine engine;
     private final Map<TopicPartition, Hosted> partitions = new ConcurrentHashMap<>();
     private final Map<Long, TopicPartition> byGroup = new ConcurrentHashMap<>();
+    private final Map<TopicPartition, Opening> opening = new ConcurrentHashMap<>();
+    private final java.util.concurrent.ExecutorService opener;
+    private volatile boolean closing;
     private volatile java.util.function.BiConsumer<TopicPartition, Integer> leaderReadyListener = (tp, term) -> { };
     private final java.util.concurrent.ScheduledExecutorService refresher =
         java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
@@ -90,6 +104,8 @@ public final class EnginePartitions implements AutoCloseable {
             }
         });
         this.storage = new FileGroupStorage(hardStates, forces);
+        this.opener = java.util.concurrent.Executors.newFixedThreadPool(OPEN_THREADS, daemonThreads(
+            "raft-open-" + settings.nodeId() + "-"));
         RaftEngine[] self = new RaftEngine[1];
         this.transport = new NettyTransport(NettyTransportConfig.of(settings.nodeId(), settings.clusterId(),
             settings.bindAddress()), peerAddress, peer -> {
@@ -143,8 +159,10 @@ public final class EnginePartitions implements AutoCloseable {
 
     /**
      * Hosts a replica of {@code tp} with {@code voters} (node ids) as its group's members, from whatever its directory
-     * holds; completes once the group runs on the engine. A replica already hosted is returned as it is. When this
-     * node is {@code preferredLeader} and the group is new (empty log, term 0), it campaigns at once.
+     * holds; completes once the group runs on the engine, or fails if its directory or log cannot be opened (then a
+     * later call tries again). The directory and log are opened on the opener threads, so many replicas open side by
+     * side. A replica already hosted or being opened is returned as it is. When this node is {@code preferredLeader}
+     * and the group is new (empty log, term 0), it campaigns at once.
      */
     public synchronized CompletableFuture<EnginePartition> open(TopicPartition tp, Uuid topicId, SegmentLogConfig config,
                                                                 Set<Integer> voters, int preferredLeader)
@@ -153,33 +171,146 @@ public final class EnginePartitions implements AutoCloseable {
         if (existing != null) {
             return CompletableFuture.completedFuture(existing.partition());
         }
+        Opening pending = opening.get(tp);
+        if (pending != null) {
+            return pending.opened();
+        }
         long groupId = groupIdOf(topicId, tp.partition());
         TopicPartition clash = byGroup.get(groupId);
         if (clash != null) {
             throw new IOException("partitions " + clash + " and " + tp + " map to the same Raft group id " + groupId);
         }
-        Path dir = dirOf(tp);
-        claimFor(dir, topicId);
-        SegmentRaftLog log = SegmentRaftLog.open(dir, config, System::currentTimeMillis);
-        EnginePartition partition = new EnginePartition(tp, groupId, engine, log, settings.maxBatchBytes(),
-            settings.producerIdExpirationMs());
-        RaftConfig raftConfig = new RaftConfig(settings.nodeId(), voters, settings.electionTimeoutMs(),
-            settings.heartbeatMs(), RaftConfig.MAX_INFLIGHT_APPENDS_DEFAULT, settings.maxBatchBytes());
-        partition.setLeaderReadyListener(term -> leaderReadyListener.accept(tp, term));
-        CompletableFuture<Void> added;
+        byGroup.put(groupId, tp);
+        CompletableFuture<EnginePartition> opened = new CompletableFuture<>();
+        opening.put(tp, new Opening(opened, topicId));
         try {
+            opener.execute(() -> openNow(tp, topicId, groupId, config, voters, preferredLeader, opened));
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            openFailed(tp, groupId, opened, new IOException("node closing: " + tp + " not opened"));
+        }
+        return opened;
+    }
+
+    private void openNow(TopicPartition tp, Uuid topicId, long groupId, SegmentLogConfig config, Set<Integer> voters,
+                         int preferredLeader, CompletableFuture<EnginePartition> opened) {
+        if (closing) { // queued openings end at once when the node closes
+            openFailed(tp, groupId, opened, new IOException("node closing: " + tp + " not opened"));
+            return;
+        }
+        SegmentRaftLog log = null;
+        try {
+            claimFor(dirOf(tp), topicId, voters);
+            log = SegmentRaftLog.open(dirOf(tp), config, System::currentTimeMillis);
+            EnginePartition partition = new EnginePartition(tp, groupId, engine, log, settings.maxBatchBytes(),
+                settings.producerIdExpirationMs());
+            RaftConfig raftConfig = new RaftConfig(settings.nodeId(), voters, settings.electionTimeoutMs(),
+                settings.heartbeatMs(), RaftConfig.MAX_INFLIGHT_APPENDS_DEFAULT, settings.maxBatchBytes());
+            partition.setLeaderReadyListener(term -> leaderReadyListener.accept(tp, term));
             io.fluxmq.raftcore.HardState hardState = storage.initialHardState(groupId, log);
-            added = engine.addGroup(groupId, raftConfig, log, hardState, partition.commitOffsetToStartFrom(), partition);
+            CompletableFuture<Void> added;
+            synchronized (this) {
+                if (opening.get(tp) == null || opening.get(tp).opened() != opened) {
+                    throw new IOException("node closing: " + tp + " not opened");
+                }
+                added = engine.addGroup(groupId, raftConfig, log, hardState, partition.commitOffsetToStartFrom(),
+                    partition);
+                partitions.put(tp, new Hosted(partition, log, topicId));
+                opening.remove(tp);
+            }
             if (preferredLeader == settings.nodeId() && hardState.term() == 0 && log.endOffset() == 0) {
                 added = added.thenCompose(v -> engine.campaign(groupId));
             }
-        } catch (RuntimeException e) {
-            log.close();
-            throw e;
+            added.whenComplete((v, failure) -> {
+                if (failure != null) {
+                    opened.completeExceptionally(failure);
+                } else {
+                    opened.complete(partition);
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            if (log != null && partition(tp) == null) {
+                try {
+                    log.close();
+                } catch (IOException closing) {
+                    e.addSuppressed(closing);
+                }
+            }
+            openFailed(tp, groupId, opened, e);
         }
-        partitions.put(tp, new Hosted(partition, log, topicId));
-        byGroup.put(groupId, tp);
-        return added.thenApply(v -> partition);
+    }
+
+    private synchronized void openFailed(TopicPartition tp, long groupId, CompletableFuture<EnginePartition> opened,
+                                         Exception cause) {
+        Opening pending = opening.get(tp);
+        if (pending != null && pending.opened() == opened) {
+            opening.remove(tp);
+            byGroup.remove(groupId, tp);
+        }
+        opened.completeExceptionally(cause);
+    }
+
+    /**
+     * Opens every replica found in the data directory whose {@value #TOPIC_ID_FILE} records its group's voters, with
+     * {@code config} for its log (replaced once metadata is known, {@link #reconfigure}). A restarting node runs its
+     * groups at once this way, before its metadata has caught up: what a replica needs to rejoin its group is on its
+     * own disk. Directories that record no voters (written by older builds) wait for {@link #open}. The directories
+     * are read on a thread of their own, so the node's start goes on meanwhile; the result completes with the
+     * partitions whose opening started (each then completes on its own), once every one of them is
+     * {@link #isHosted}.
+     */
+    public CompletableFuture<List<TopicPartition>> openFound(SegmentLogConfig config) {
+        CompletableFuture<List<TopicPartition>> registered = new CompletableFuture<>();
+        Thread scan = new Thread(() -> {
+            try {
+                registered.complete(scanAndOpen(config));
+            } catch (IOException | RuntimeException e) {
+                registered.completeExceptionally(e);
+            }
+        }, "raft-open-found-" + settings.nodeId());
+        scan.setDaemon(true);
+        scan.start();
+        return registered;
+    }
+
+    private List<TopicPartition> scanAndOpen(SegmentLogConfig config) throws IOException {
+        List<TopicPartition> started = new java.util.ArrayList<>();
+        try (var dirs = Files.list(settings.dataDir())) {
+            for (Path dir : (Iterable<Path>) dirs::iterator) {
+                String name = dir.getFileName().toString();
+                int dash = name.lastIndexOf('-');
+                Path idFile = dir.resolve(TOPIC_ID_FILE);
+                if (closing || !Files.isDirectory(dir) || dash <= 0 || !Files.exists(idFile)) {
+                    continue;
+                }
+                int partition;
+                try {
+                    partition = Integer.parseInt(name.substring(dash + 1));
+                } catch (NumberFormatException e) {
+                    continue;
+                }
+                DirectoryIdentity identity;
+                try {
+                    identity = readIdentity(idFile);
+                } catch (IOException | IllegalArgumentException e) {
+                    LOGGER.warn("Not opening {} before metadata is known: {}", dir, e.toString());
+                    continue;
+                }
+                if (identity.voters().isEmpty()) {
+                    continue;
+                }
+                TopicPartition tp = new TopicPartition(name.substring(0, dash), partition);
+                try {
+                    open(tp, identity.topicId(), config, identity.voters(), -1).exceptionally(failure -> {
+                        LOGGER.warn("Could not open the replica of {} found on disk: {}", tp, failure.toString());
+                        return null;
+                    });
+                    started.add(tp);
+                } catch (IOException e) {
+                    LOGGER.warn("Could not open the replica of {} found on disk: {}", tp, e.toString());
+                }
+            }
+        }
+        return started;
     }
 
     /** Told (partition, term) on an engine thread whenever a replica here becomes the ready leader; must not block. */
@@ -201,7 +332,11 @@ public final class EnginePartitions implements AutoCloseable {
     /** The topic id {@code tp} was opened with, or null. */
     public Uuid topicIdOf(TopicPartition tp) {
         Hosted hosted = partitions.get(tp);
-        return hosted == null ? null : hosted.topicId();
+        if (hosted != null) {
+            return hosted.topicId();
+        }
+        Opening pending = opening.get(tp);
+        return pending == null ? null : pending.topicId();
     }
 
     /** Applies new segment settings (a topic config change) to an open replica's log. */
@@ -209,15 +344,38 @@ public final class EnginePartitions implements AutoCloseable {
         Hosted hosted = partitions.get(tp);
         if (hosted != null) {
             hosted.log().segmentLog().configure(config);
+            return;
+        }
+        Opening pending = opening.get(tp);
+        if (pending != null) {
+            pending.opened().thenAccept(p -> reconfigure(tp, config));
         }
     }
 
+    /** The replicas open here (not those still opening). */
     public Set<TopicPartition> hosted() {
-        return Set.copyOf(partitions.keySet());
+        // not Set.copyOf: its table probes linearly, slow on the adjacent hash codes of similar partitions' names
+        return java.util.Collections.unmodifiableSet(new java.util.HashSet<>(partitions.keySet()));
+    }
+
+    /** The replicas open here and those being opened. */
+    public Set<TopicPartition> hostedOrOpening() {
+        Set<TopicPartition> all = new java.util.HashSet<>(opening.keySet());
+        all.addAll(partitions.keySet());
+        return all;
+    }
+
+    /** Whether {@code tp} is open here or being opened. */
+    public boolean isHosted(TopicPartition tp) {
+        return partitions.containsKey(tp) || opening.containsKey(tp);
     }
 
     /** Stops hosting {@code tp}: its group leaves the engine and its log is closed (its files stay). */
     public synchronized CompletableFuture<Void> close(TopicPartition tp) {
+        Opening pending = opening.get(tp);
+        if (pending != null) { // let the opening finish (or fail) first
+            return pending.opened().handle((p, failure) -> null).thenCompose(v -> close(tp));
+        }
         Hosted hosted = partitions.remove(tp);
         if (hosted == null) {
             return CompletableFuture.completedFuture(null);
@@ -237,14 +395,14 @@ public final class EnginePartitions implements AutoCloseable {
      * deleted or moved off this node in metadata).
      */
     public void remove(TopicPartition tp) throws IOException {
-        Hosted hosted = partitions.get(tp);
+        Uuid topicId = topicIdOf(tp);
         try {
             close(tp).get(30, java.util.concurrent.TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new IOException("could not stop the Raft group of " + tp, e);
         }
-        if (hosted != null) {
-            hardStates.remove(hosted.partition().groupId());
+        if (topicId != null) {
+            hardStates.remove(groupIdOf(topicId, tp.partition()));
         }
         discard(dirOf(tp));
     }
@@ -254,20 +412,26 @@ public final class EnginePartitions implements AutoCloseable {
     }
 
     /**
-     * Makes {@code dir} the replica of topic {@code topicId} ({@value #TOPIC_ID_FILE}, as Kafka's
-     * {@code partition.metadata}): a directory left by a deleted topic of the same name (removed while this node was
-     * down, or resurrected by a power cut after its removal) is discarded first, so its data never reads as the new
-     * topic's.
+     * Makes {@code dir} the replica of topic {@code topicId} with {@code voters} ({@value #TOPIC_ID_FILE}, as Kafka's
+     * {@code partition.metadata}, plus the voters, so a restart can run the group before metadata is known): a
+     * directory left by a deleted topic of the same name (removed while this node was down, or resurrected by a power
+     * cut after its removal) is discarded first, so its data never reads as the new topic's.
      */
-    private void claimFor(Path dir, Uuid topicId) throws IOException {
+    private void claimFor(Path dir, Uuid topicId, Set<Integer> voters) throws IOException {
         Path file = dir.resolve(TOPIC_ID_FILE);
+        boolean known = false;
         if (Files.exists(file)) {
-            String recorded = Files.readString(file).trim();
-            if (recorded.equals(topicId.toString())) {
-                return;
+            DirectoryIdentity recorded = readIdentity(file);
+            if (recorded.topicId().equals(topicId)) {
+                if (recorded.voters().equals(voters)) {
+                    return;
+                }
+                known = true;
+            } else {
+                LOGGER.warn("{} holds a replica of topic id {}, not {}: discarding it", dir, recorded.topicId(),
+                    topicId);
+                discard(dir);
             }
-            LOGGER.warn("{} holds a replica of topic id {}, not {}: discarding it", dir, recorded, topicId);
-            discard(dir);
         } else if (Files.exists(dir)) {
             try (var entries = Files.list(dir)) {
                 if (entries.findAny().isPresent()) {
@@ -276,9 +440,46 @@ public final class EnginePartitions implements AutoCloseable {
                 }
             }
         }
-        io.fluxmq.raft.storage.DurableFiles.write(file, topicId.toString().getBytes(
-            java.nio.charset.StandardCharsets.UTF_8));
-        io.fluxmq.raft.storage.DurableFiles.syncDirectory(settings.dataDir()); // the new directory's own entry
+        String voterList = voters.stream().sorted().map(String::valueOf)
+            .collect(java.util.stream.Collectors.joining(","));
+        io.fluxmq.raft.storage.DurableFiles.write(file, ("version: 0\ntopic_id: " + topicId + "\nvoters: " + voterList
+            + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        if (!known) {
+            io.fluxmq.raft.storage.DurableFiles.syncDirectory(settings.dataDir()); // the new directory's own entry
+        }
+    }
+
+    /** Reads {@value #TOPIC_ID_FILE}: {@code key: value} lines, or (older builds) the topic id alone. */
+    static DirectoryIdentity readIdentity(Path file) throws IOException {
+        String text = Files.readString(file).trim();
+        if (!text.contains(":")) {
+            return new DirectoryIdentity(Uuid.fromString(text), Set.of());
+        }
+        Uuid topicId = null;
+        Set<Integer> voters = new java.util.TreeSet<>();
+        for (String line : text.split("\n")) {
+            int colon = line.indexOf(':');
+            if (colon < 0) {
+                continue;
+            }
+            String key = line.substring(0, colon).trim();
+            String value = line.substring(colon + 1).trim();
+            try {
+                if (key.equals("topic_id")) {
+                    topicId = Uuid.fromString(value);
+                } else if (key.equals("voters") && !value.isEmpty()) {
+                    for (String id : value.split(",")) {
+                        voters.add(Integer.parseInt(id.trim()));
+                    }
+                }
+            } catch (IllegalArgumentException e) {
+                throw new IOException(file + " is unreadable: " + line, e);
+            }
+        }
+        if (topicId == null) {
+            throw new IOException(file + " records no topic_id");
+        }
+        return new DirectoryIdentity(topicId, Set.copyOf(voters));
     }
 
     /** Renames {@code dir} into the trash durably, then deletes it (a crash in between leaves it to the next start). */
@@ -298,8 +499,10 @@ public final class EnginePartitions implements AutoCloseable {
     private void refreshInSync() {
         try {
             long now = engine.nowMs();
-            Map<Long, java.util.SortedSet<Integer>> sets = engine.inspectAll(raft -> raft.inSync(
-                settings.replicaLagMs(), now));
+            // leaders only: a follower's replica answers no in-sync set (EnginePartition.inSync)
+            Map<Long, java.util.SortedSet<Integer>> sets = engine.inspectAll(
+                raft -> raft.role() == io.fluxmq.raftcore.RaftGroup.Role.LEADER
+                    ? raft.inSync(settings.replicaLagMs(), now) : null);
             sets.forEach((groupId, members) -> {
                 TopicPartition tp = byGroup.get(groupId);
                 Hosted hosted = tp == null ? null : partitions.get(tp);
@@ -310,6 +513,15 @@ public final class EnginePartitions implements AutoCloseable {
         } catch (RuntimeException e) {
             LOGGER.warn("Reading the in-sync replicas failed: {}", e.toString());
         }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + next.getAndIncrement());
+            t.setDaemon(true);
+            return t;
+        };
     }
 
     private void groupFailed(long groupId, Throwable cause) {
@@ -324,16 +536,29 @@ public final class EnginePartitions implements AutoCloseable {
     @Override
     public void close() throws InterruptedException {
         refresher.shutdownNow();
+        closing = true;
+        opener.shutdown();
+        opener.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+        synchronized (this) {
+            opening.clear(); // an opening that did not start its group closes its own log (openNow)
+        }
         engine.close();
         forces.shutdownNow();
         transport.close();
+        // closing a log forces what it has unforced: side by side, the time of the slowest disk wait, not their sum
+        java.util.concurrent.ExecutorService closer = java.util.concurrent.Executors.newFixedThreadPool(OPEN_THREADS,
+            daemonThreads("raft-close-" + settings.nodeId() + "-"));
         for (Hosted hosted : partitions.values()) {
-            try {
-                hosted.log().close();
-            } catch (IOException e) {
-                LOGGER.warn("Closing the log of {}: {}", hosted.partition().topicPartition(), e.toString());
-            }
+            closer.execute(() -> {
+                try {
+                    hosted.log().close();
+                } catch (IOException e) {
+                    LOGGER.warn("Closing the log of {}: {}", hosted.partition().topicPartition(), e.toString());
+                }
+            });
         }
+        closer.shutdown();
+        closer.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS);
         partitions.clear();
         byGroup.clear();
     }

@@ -33,6 +33,11 @@ abstract class MappedIndex {
     private boolean writable;
     /** Bytes of the writable file known to be backed by disk blocks (see {@link MappedFiles#allocate}). Writer. */
     private long allocatedBytes;
+    /** The first allocation ahead of the entries; each next one is twice the last, up to the largest. */
+    static final long FIRST_ALLOCATION_CHUNK = 4L << 10;
+    static final long MAX_ALLOCATION_CHUNK = 64L << 10;
+    /** How far the next allocation reaches ahead (sized to the traffic, as the segment's). Writer. */
+    private long allocationChunk = FIRST_ALLOCATION_CHUNK;
 
     MappedIndex(Path file, long baseOffset, int entrySize) {
         this.file = file;
@@ -76,9 +81,10 @@ abstract class MappedIndex {
         View v = view;
         long needed = Math.min(v.map().capacity(), (long) (v.entries() + entries) * entrySize);
         if (needed > allocatedBytes) {
-            long to = Math.min(v.map().capacity(), Math.max(needed, allocatedBytes + 64 * 1024));
+            long to = Math.min(v.map().capacity(), Math.max(needed, allocatedBytes + allocationChunk));
             MappedFiles.allocate(file, allocatedBytes, to);
             allocatedBytes = to;
+            allocationChunk = Math.min(MAX_ALLOCATION_CHUNK, allocationChunk * 2);
         }
     }
 

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.LongSupplier;
 
 import org.apache.kafka.common.record.MemoryRecords;
@@ -67,12 +68,24 @@ public final class SegmentLog implements java.io.Closeable {
     static SegmentLog open(Path dir, SegmentLogConfig config, LongSupplier clockMs, DataForcer forcer)
         throws IOException {
         Files.createDirectories(dir);
+        Set<String> before = fileNames(dir);
         List<LogSegment> segments = SegmentRecovery.loadSegments(dir, config, clockMs.getAsLong());
-        MappedFiles.syncDirectory(dir);
+        // Only when recovery created or deleted a file (a new log's first segment, a missing index, a stray one): an
+        // unchanged directory has nothing to make durable, and a restart of thousands of replicas would otherwise
+        // wait on as many directory syncs, each one a journal commit of the file system.
+        if (!fileNames(dir).equals(before)) {
+            MappedFiles.syncDirectory(dir);
+        }
         SegmentLog log = new SegmentLog(dir, config, clockMs, segments, forcer);
         LOGGER.info("Opened log {} with {} segments, offsets [{}, {})", dir, segments.size(),
             log.logStartOffset(), log.logEndOffset());
         return log;
+    }
+
+    private static Set<String> fileNames(Path dir) throws IOException {
+        try (java.util.stream.Stream<Path> files = Files.list(dir)) {
+            return files.map(f -> f.getFileName().toString()).collect(java.util.stream.Collectors.toSet());
+        }
     }
 
     /**
@@ -89,14 +102,19 @@ public final class SegmentLog implements java.io.Closeable {
      * the active segment rolls by its size limit (if smaller than its own) and age limit at the next append. The
      * active segment keeps its index interval and file size.
      */
-    public synchronized void configure(SegmentLogConfig next) {
-        if (!next.equals(config)) {
-            LOGGER.info("Log {}: configuration {} (was {})", dir, next, config);
-            config = next;
+    public void configure(SegmentLogConfig next) {
+        if (next.equals(config)) {
+            return; // the usual case (every metadata change re-applies every topic's settings): no wait for the lock
+        }
+        synchronized (this) {
+            if (!next.equals(config)) {
+                LOGGER.info("Log {}: configuration {} (was {})", dir, next, config);
+                config = next;
+            }
         }
     }
 
-    public synchronized SegmentLogConfig config() {
+    public SegmentLogConfig config() {
         return config;
     }
 

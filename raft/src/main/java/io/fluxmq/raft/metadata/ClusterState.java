@@ -29,12 +29,12 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
 
     public ClusterState {
         topics = Map.copyOf(topics);
-        leaders = Map.copyOf(leaders);
+        leaders = FrozenMap.of(leaders);
         nodes = Map.copyOf(nodes);
-        reassignments = Map.copyOf(reassignments);
+        reassignments = FrozenMap.of(reassignments);
         acls = Set.copyOf(acls);
         scramCredentials = Map.copyOf(scramCredentials);
-        isrs = Map.copyOf(isrs);
+        isrs = FrozenMap.of(isrs);
     }
 
     /** A state without published in-sync replicas. */
@@ -172,6 +172,13 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
     ClusterState withLeader(TopicPartition tp, LeaderRecord leader) {
         Map<TopicPartition, LeaderRecord> l = new HashMap<>(leaders);
         l.put(tp, leader);
+        return new ClusterState(version + 1, topics, l, nextProducerId, nodes, reassignments, acls,
+                scramCredentials, isrs);
+    }
+
+    ClusterState withLeaders(Map<TopicPartition, LeaderRecord> changed) {
+        Map<TopicPartition, LeaderRecord> l = new HashMap<>(leaders);
+        l.putAll(changed);
         return new ClusterState(version + 1, topics, l, nextProducerId, nodes, reassignments, acls,
                 scramCredentials, isrs);
     }

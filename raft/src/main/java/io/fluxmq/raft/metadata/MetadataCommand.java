@@ -26,7 +26,8 @@ import org.apache.kafka.common.acl.AclBinding;
  * type 6, which older builds read), 15 SetNodeMembership ({@code nodeId int32 | membership int8}: ordinal of
  * {@link NodeRecord.Membership}), 16 AlterScramCredentials (deletions as keys, then upsertions as credentials, as
  * {@link ScramRecords} writes them), 17 AlterPartitionIsr ({@code leader int32 | count int32 | (topic UTF | partition
- * int32 | leaderEpoch int32 | partitionEpoch int32 | isr list of int32)*}).
+ * int32 | leaderEpoch int32 | partitionEpoch int32 | isr list of int32)*}), 18 ReportLeaders ({@code leader int32 |
+ * count int32 | (topic UTF | partition int32 | epoch int32)*}).
  */
 public sealed interface MetadataCommand {
     record CreateTopic(TopicRecord topic) implements MetadataCommand {}
@@ -40,6 +41,20 @@ public sealed interface MetadataCommand {
 
     /** A partition's Raft group reports its leader; applied only if the epoch is not older than the known one. */
     record ReportLeader(String topic, int partition, int leader, int epoch) implements MetadataCommand {}
+
+    /**
+     * Node {@code leader} reports itself the leader of many partitions at once (each applied as a {@link ReportLeader}
+     * would be, in one metadata change): what a node sends when thousands of its groups elect together.
+     */
+    record ReportLeaders(int leader, List<LedPartition> partitions) implements MetadataCommand {
+        public ReportLeaders {
+            partitions = List.copyOf(partitions);
+        }
+    }
+
+    /** One partition of a {@link ReportLeaders}: led at {@code epoch} (its Raft term). */
+    record LedPartition(String topic, int partition, int epoch) {
+    }
 
     /**
      * A node (re-)registers: its endpoint, rack, version and incarnation replace the old record, and it is UP. Its
@@ -223,6 +238,15 @@ public sealed interface MetadataCommand {
             } else if (this instanceof DeleteAcls d) {
                 out.writeByte(13);
                 AclRecords.write(out, d.acls());
+            } else if (this instanceof ReportLeaders r) {
+                out.writeByte(18);
+                out.writeInt(r.leader());
+                out.writeInt(r.partitions().size());
+                for (LedPartition led : r.partitions()) {
+                    out.writeUTF(led.topic());
+                    out.writeInt(led.partition());
+                    out.writeInt(led.epoch());
+                }
             } else if (this instanceof AlterPartitionIsr a) {
                 out.writeByte(17);
                 out.writeInt(a.leader());
@@ -281,6 +305,15 @@ public sealed interface MetadataCommand {
                     changes.add(new IsrChange(in.readUTF(), in.readInt(), in.readInt(), in.readInt(), readInts(in)));
                 }
                 yield new AlterPartitionIsr(leader, changes);
+            }
+            case 18 -> {
+                int leader = in.readInt();
+                int n = in.readInt();
+                List<LedPartition> led = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    led.add(new LedPartition(in.readUTF(), in.readInt(), in.readInt()));
+                }
+                yield new ReportLeaders(leader, led);
             }
             default -> throw new IOException("unknown metadata command type " + type);
         };

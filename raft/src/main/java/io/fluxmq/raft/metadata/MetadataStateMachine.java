@@ -367,6 +367,18 @@ public final class MetadataStateMachine extends BaseStateMachine {
             if (s.topics().containsKey(r.topic()) && (known == null || known.epoch() <= r.epoch())) {
                 publish(s.withLeader(tp, new LeaderRecord(r.leader(), r.epoch())));
             }
+        } else if (command instanceof MetadataCommand.ReportLeaders r) {
+            Map<TopicPartition, LeaderRecord> changed = new HashMap<>();
+            for (MetadataCommand.LedPartition led : r.partitions()) {
+                TopicPartition tp = new TopicPartition(led.topic(), led.partition());
+                LeaderRecord known = s.leaders().get(tp);
+                if (s.topics().containsKey(led.topic()) && (known == null || known.epoch() <= led.epoch())) {
+                    changed.put(tp, new LeaderRecord(r.leader(), led.epoch()));
+                }
+            }
+            if (!changed.isEmpty()) {
+                publish(s.withLeaders(changed));
+            }
         } else if (command instanceof MetadataCommand.RegisterNode n) {
             NodeRecord known = s.nodes().get(n.node().id());
             if (known != null && known.removed()) {

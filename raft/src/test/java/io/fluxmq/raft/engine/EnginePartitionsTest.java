@@ -71,8 +71,39 @@ class EnginePartitionsTest {
         }
         Files.delete(dir.resolve("orders-0").resolve(EnginePartitions.TOPIC_ID_FILE));
         try (EnginePartitions node = start()) {
-            assertThatThrownBy(() -> node.open(TP, first, CONFIG, Set.of(1), 1)).isInstanceOf(IOException.class)
-                .hasMessageContaining(EnginePartitions.TOPIC_ID_FILE);
+            assertThatThrownBy(() -> node.open(TP, first, CONFIG, Set.of(1), 1).get(10, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(IOException.class).hasMessageContaining(EnginePartitions.TOPIC_ID_FILE);
+            assertThat(node.isHosted(TP)).as("a failed opening leaves nothing behind").isFalse();
+            assertThat(node.openFound(CONFIG).get(10, TimeUnit.SECONDS)).as("nor does a restart guess").isEmpty();
+        }
+    }
+
+    @Test
+    void aRestartRunsTheReplicasFoundOnDiskWithTheirRecordedVoters() throws Exception {
+        Uuid id = Uuid.randomUuid();
+        TopicPartition other = new TopicPartition("orders-eu", 12);
+        try (EnginePartitions node = start()) {
+            for (TopicPartition tp : java.util.List.of(TP, other)) {
+                EnginePartition p = ready(node.open(tp, id, CONFIG, Set.of(1), 1).get(10, TimeUnit.SECONDS));
+                p.append(MemoryRecords.withRecords(Compression.NONE, new SimpleRecord("kept".getBytes())))
+                    .get(10, TimeUnit.SECONDS);
+            }
+        }
+        assertThat(EnginePartitions.readIdentity(dir.resolve("orders-eu-12").resolve(EnginePartitions.TOPIC_ID_FILE)))
+            .isEqualTo(new EnginePartitions.DirectoryIdentity(id, Set.of(1)));
+        Files.writeString(dir.resolve("orders-0").resolve(EnginePartitions.TOPIC_ID_FILE), id.toString()); // older
+        try (EnginePartitions node = start()) {
+            assertThat(node.openFound(CONFIG).get(10, TimeUnit.SECONDS)).as("only the directory that records its voters")
+                .containsExactly(other);
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (node.partition(other) == null) {
+                assertThat(System.nanoTime()).as("opened").isLessThan(deadline);
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+            }
+            EnginePartition p = ready(node.partition(other));
+            assertThat(p.highWatermark()).as("its record and both leaders' entries").isGreaterThan(2);
+            assertThat(node.topicIdOf(other)).isEqualTo(id);
+            assertThat(node.partition(TP)).isNull();
         }
     }
 }

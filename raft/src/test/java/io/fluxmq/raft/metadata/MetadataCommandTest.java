@@ -32,6 +32,8 @@ class MetadataCommandTest {
                 new MetadataCommand.AddPartitions("t", List.of(List.of(2, 0, 1))),
                 new MetadataCommand.AllocateProducerIds(1000),
                 new MetadataCommand.ReportLeader("t", 1, 2, 7),
+                new MetadataCommand.ReportLeaders(2, List.of(new MetadataCommand.LedPartition("t", 1, 7),
+                        new MetadataCommand.LedPartition("u", 0, 3))),
                 new MetadataCommand.RegisterNode(NODE),
                 new MetadataCommand.RegisterNode(NodeRecord.neverRegistered(9)),
                 new MetadataCommand.SetNodeState(3, 1_700_000_000_123L, NodeState.DOWN),
