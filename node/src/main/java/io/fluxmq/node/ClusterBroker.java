@@ -309,6 +309,26 @@ final class ClusterBroker implements BrokerServices {
                 });
     }
 
+    /**
+     * Completes (on {@link #admin}) once this node's metadata copy satisfies {@code condition}: checked now and at each
+     * applied change.
+     */
+    private CompletableFuture<Void> awaitMetadata(java.util.function.Predicate<ClusterState> condition) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        java.util.function.Consumer<ClusterState> check = s -> {
+            if (!done.isDone() && condition.test(s)) {
+                try {
+                    admin.execute(() -> done.complete(null)); // not on the metadata apply thread
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    done.completeExceptionally(closing);
+                }
+            }
+        };
+        raft.metadata().addListener(check);
+        done.whenComplete((v, e) -> raft.metadata().removeListener(check));
+        return done;
+    }
+
     /** How often a waiting CreateTopics or CreatePartitions looks at the metadata again. */
     private static final long WAIT_POLL_MS = 20;
 
@@ -320,6 +340,18 @@ final class ClusterBroker implements BrokerServices {
      * thread, and most timed out).
      */
     private CompletableFuture<Void> awaitLeaders(String name, int from, int to) {
+        if (engine != null) {
+            // On the multi-Raft engine, as in Kafka, the topic exists once the metadata holds it: each new
+            // partition's preferred replica campaigns at once, and clients asking meanwhile are told
+            // LEADER_NOT_AVAILABLE and retry. Kafka's Admin client sends one request per node at a time, so the
+            // answer goes out as soon as this node applied the change, not at the next poll.
+            return awaitMetadata(s -> s.topic(name).map(t -> t.partitions() >= to).orElse(false))
+                    .orTimeout(LEADER_WAIT_MS, TimeUnit.MILLISECONDS)
+                    .exceptionally(e -> {
+                        throw new AdminException(Errors.REQUEST_TIMED_OUT, "this node has not learnt of the "
+                                + "partitions of " + name + " yet");
+                    });
+        }
         CompletableFuture<Void> done = new CompletableFuture<>();
         long now = System.nanoTime();
         pollLeaders(name, from, to, now + TimeUnit.MILLISECONDS.toNanos(LEADER_WAIT_MS), Long.MIN_VALUE, done);
@@ -333,14 +365,6 @@ final class ClusterBroker implements BrokerServices {
         long nextPreferredDeadline = preferredDeadline;
         if (preferredDeadline == Long.MIN_VALUE) {
             boolean ready = state().topic(name).map(t -> t.partitions() >= to).orElse(false);
-            if (ready && engine != null) {
-                // On the multi-Raft engine, as in Kafka, the topic exists once the metadata holds it: each new
-                // partition's preferred replica campaigns at once, and clients asking meanwhile are told
-                // LEADER_NOT_AVAILABLE and retry. (Kafka's Admin client sends one request per broker at a time, so
-                // waiting here for leaders serialized the creation of many topics.)
-                done.complete(null);
-                return;
-            }
             for (int p = from; ready && p < to; p++) {
                 ready = partitionState(new TopicPartition(name, p)).leader() >= 0;
             }

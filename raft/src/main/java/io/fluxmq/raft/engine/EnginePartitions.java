@@ -51,7 +51,7 @@ public final class EnginePartitions implements AutoCloseable {
     }
 
     /** How often the leaders' in-sync sets are read from the engine. */
-    static final long IN_SYNC_REFRESH_MS = 250;
+    static final long IN_SYNC_REFRESH_MS = 500;
 
     private record Hosted(EnginePartition partition, SegmentRaftLog log, Uuid topicId) {
     }

@@ -92,6 +92,10 @@ public final class MetadataStateMachine extends BaseStateMachine {
         listener.accept(state);
     }
 
+    public void removeListener(Consumer<ClusterState> listener) {
+        listeners.remove(listener);
+    }
+
     @Override
     public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
         super.initialize(server, groupId, raftStorage);
