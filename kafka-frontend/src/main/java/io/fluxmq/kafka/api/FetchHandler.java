@@ -11,6 +11,7 @@ import io.fluxmq.kafka.fetch.FetchSessionCache;
 import io.fluxmq.kafka.fetch.PartitionResult;
 import io.fluxmq.kafka.metrics.FrontendMetrics;
 import io.fluxmq.kafka.metrics.RecordCounts;
+import io.fluxmq.kafka.quota.QuotaType;
 import io.fluxmq.kafka.server.RequestContext;
 import io.fluxmq.raft.partition.PartitionException;
 import io.fluxmq.raft.partition.TxnIndex;
@@ -32,6 +33,7 @@ import org.apache.kafka.common.message.FetchResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.protocol.ObjectSerializationCache;
 import org.apache.kafka.common.record.MemoryRecords;
 
 /**
@@ -88,7 +90,19 @@ public final class FetchHandler implements ApiHandler<FetchRequestData> {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, request.maxWaitMs()));
         CompletableFuture<ApiMessage> result = new CompletableFuture<>();
         attempt(request, fetch, targets, deadline, result);
-        return result;
+        return broker.quotas().enabled(QuotaType.FETCH) ? result.thenApply(r -> throttle(context, r)) : result;
+    }
+
+    /**
+     * Charges the response's size to the client's {@code consumer_byte_rate}, as Kafka does; over the quota, the
+     * connection is muted for the throttle time, which the response carries. Unlike Kafka, which then answers with no
+     * records (and takes the charge back), the throttled response keeps its records: the client reads them and waits.
+     */
+    private ApiMessage throttle(RequestContext context, ApiMessage response) {
+        FetchResponseData data = (FetchResponseData) response;
+        int size = data.size(new ObjectSerializationCache(), context.version());
+        int throttleMs = broker.quotas().recordAndThrottle(QuotaType.FETCH, context, size);
+        return throttleMs > 0 ? data.setThrottleTimeMs(throttleMs) : data;
     }
 
     /** One partition to read, resolved against metadata, with its topic's counters. */

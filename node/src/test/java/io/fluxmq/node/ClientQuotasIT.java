@@ -1,0 +1,279 @@
+package io.fluxmq.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterClientQuotasOptions;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
+import org.apache.kafka.common.errors.InvalidRequestException;
+import org.apache.kafka.common.quota.ClientQuotaAlteration;
+import org.apache.kafka.common.quota.ClientQuotaEntity;
+import org.apache.kafka.common.quota.ClientQuotaFilter;
+import org.apache.kafka.common.quota.ClientQuotaFilterComponent;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Client quotas on a real node with Kafka's clients and tools: the Admin client's {@code alterClientQuotas} and
+ * {@code describeClientQuotas} (default entities, filters, strict, validate only, Kafka's validation errors),
+ * {@code kafka-configs --alter --add-config producer_byte_rate=...} for clients and users and its {@code --describe};
+ * a default Java producer under a {@code producer_byte_rate} quota is held near the quota and sees throttle time
+ * ({@code produce-throttle-time-max}), while a client id without a quota is not held; quotas survive a restart, also
+ * from a metadata snapshot.
+ */
+class ClientQuotasIT {
+    private static final String TOPIC = "quota-orders";
+    /** The quota of the held producer, bytes per second. */
+    private static final long QUOTA = 256 * 1024;
+    private static final int VALUE_BYTES = 1000;
+
+    @Test
+    void adminAndKafkaConfigsSetQuotasThatHoldAProducer(@TempDir Path dir) throws Exception {
+        try (TestNode node = TestNode.start(dir)) {
+            node.createTopic(TOPIC, 1);
+            try (Admin admin = node.admin()) {
+                assertAdminAlterAndDescribe(admin);
+            }
+
+            String added = kafkaConfigs("--bootstrap-server", node.bootstrap(), "--alter", "--add-config",
+                    "producer_byte_rate=" + QUOTA, "--entity-type", "clients", "--entity-name", "limited");
+            assertThat(added).contains("Completed updating config for client limited.");
+            String user = kafkaConfigs("--bootstrap-server", node.bootstrap(), "--alter", "--add-config",
+                    "producer_byte_rate=1048576,consumer_byte_rate=2097152", "--entity-type", "users",
+                    "--entity-name", "bob");
+            assertThat(user).contains("Completed updating config for user bob.");
+            String defaults = kafkaConfigs("--bootstrap-server", node.bootstrap(), "--alter", "--add-config",
+                    "request_percentage=50", "--entity-type", "users", "--entity-default");
+            assertThat(defaults).contains("Completed updating default config for users in the cluster.");
+            assertThat(kafkaConfigs("--bootstrap-server", node.bootstrap(), "--describe", "--entity-type", "clients",
+                    "--entity-name", "limited")).contains("Quota configs for client-id 'limited' are "
+                    + "producer_byte_rate=" + (double) QUOTA);
+            String bob = kafkaConfigs("--bootstrap-server", node.bootstrap(), "--describe", "--entity-type",
+                    "users", "--entity-name", "bob");
+            assertThat(bob).contains("Quota configs for user-principal 'bob' are ")
+                    .contains("producer_byte_rate=1048576.0").contains("consumer_byte_rate=2097152.0");
+            assertThat(kafkaConfigs("--bootstrap-server", node.bootstrap(), "--describe", "--entity-type", "users",
+                    "--entity-default")).contains("Quota configs for the default user-principal are "
+                    + "request_percentage=50.0");
+
+            Run held = produce(node.bootstrap(), "limited", Duration.ofSeconds(32), Duration.ofSeconds(12));
+            System.out.printf("quota %d B/s: held producer %.0f B/s over %d s after warm-up, throttle max %.0f ms%n",
+                    QUOTA, held.rate(), held.measuredSeconds(), held.throttleMaxMs());
+            assertThat(held.throttleMaxMs()).isPositive();
+            // the payload is ~97 % of the request bytes the quota counts (batch and record headers, request header)
+            assertThat(held.rate()).isBetween(0.85 * QUOTA, 1.10 * QUOTA);
+
+            Run free = produce(node.bootstrap(), "free", Duration.ofSeconds(8), Duration.ofSeconds(2));
+            System.out.printf("client without a quota: %.0f B/s, throttle max %.0f ms%n", free.rate(),
+                    free.throttleMaxMs());
+            assertThat(free.throttleMaxMs()).isZero();
+            assertThat(free.rate()).isGreaterThan(3.0 * QUOTA);
+
+            node.stop();
+            node.restart();
+            try (Admin admin = node.admin()) {
+                Map<ClientQuotaEntity, Map<String, Double>> all = admin.describeClientQuotas(ClientQuotaFilter.all())
+                        .entities().get(30, TimeUnit.SECONDS);
+                assertThat(all.get(entity(ClientQuotaEntity.CLIENT_ID, "limited")))
+                        .isEqualTo(Map.of("producer_byte_rate", (double) QUOTA));
+                assertThat(all.get(entity(ClientQuotaEntity.USER, "bob"))).hasSize(2);
+            }
+            // after the restart the quota still holds: more than the 10 s a fresh window admits gets throttled
+            Run again = produceBytes(node.bootstrap(), "limited", 12 * QUOTA);
+            assertThat(again.throttleMaxMs()).isPositive();
+        }
+    }
+
+    @Test
+    void quotasSurviveARestartFromAMetadataSnapshot(@TempDir Path dir) throws Exception {
+        try (TestNode node = TestNode.start(dir, Map.of("raft.snapshot.interval.entries", "5"))) {
+            try (Admin admin = node.admin()) {
+                admin.alterClientQuotas(List.of(new ClientQuotaAlteration(entity(ClientQuotaEntity.USER, null),
+                        List.of(new ClientQuotaAlteration.Op("consumer_byte_rate", 4096.0))))).all()
+                        .get(30, TimeUnit.SECONDS);
+                for (int i = 0; i < 4; i++) { // metadata entries after the quota, so a snapshot holds it
+                    admin.createTopics(List.of(new NewTopic("after-" + i, 1, (short) 1))).all()
+                            .get(30, TimeUnit.SECONDS);
+                }
+            }
+            assertThat(metadataSnapshotVersions(dir)).contains((short) 8);
+            node.stop();
+            node.restart();
+            try (Admin admin = node.admin()) {
+                assertThat(admin.describeClientQuotas(ClientQuotaFilter.all()).entities().get(30, TimeUnit.SECONDS))
+                        .isEqualTo(Map.of(entity(ClientQuotaEntity.USER, null), Map.of("consumer_byte_rate", 4096.0)));
+            }
+        }
+    }
+
+    private static void assertAdminAlterAndDescribe(Admin admin) throws Exception {
+        ClientQuotaEntity aliceApp = entity(ClientQuotaEntity.USER, "alice", ClientQuotaEntity.CLIENT_ID, "app");
+        ClientQuotaEntity defaultClient = entity(ClientQuotaEntity.CLIENT_ID, null);
+        ClientQuotaEntity alice = entity(ClientQuotaEntity.USER, "alice");
+        admin.alterClientQuotas(List.of(new ClientQuotaAlteration(alice,
+                List.of(new ClientQuotaAlteration.Op("producer_byte_rate", 1000.0)))),
+                new AlterClientQuotasOptions().validateOnly(true)).all().get(30, TimeUnit.SECONDS);
+        assertThat(admin.describeClientQuotas(ClientQuotaFilter.all()).entities().get(30, TimeUnit.SECONDS))
+                .isEmpty();
+
+        admin.alterClientQuotas(List.of(
+                new ClientQuotaAlteration(aliceApp, List.of(new ClientQuotaAlteration.Op("producer_byte_rate",
+                        2048.0), new ClientQuotaAlteration.Op("controller_mutation_rate", 2.5))),
+                new ClientQuotaAlteration(alice, List.of(new ClientQuotaAlteration.Op("consumer_byte_rate", 4096.0))),
+                new ClientQuotaAlteration(defaultClient, List.of(new ClientQuotaAlteration.Op("request_percentage",
+                        25.0))))).all().get(30, TimeUnit.SECONDS);
+        Map<ClientQuotaEntity, Map<String, Double>> exactAlice = admin.describeClientQuotas(ClientQuotaFilter.contains(
+                List.of(ClientQuotaFilterComponent.ofEntity(ClientQuotaEntity.USER, "alice"))))
+                .entities().get(30, TimeUnit.SECONDS);
+        assertThat(exactAlice).isEqualTo(Map.of(aliceApp, Map.of("producer_byte_rate", 2048.0,
+                "controller_mutation_rate", 2.5), alice, Map.of("consumer_byte_rate", 4096.0)));
+        assertThat(admin.describeClientQuotas(ClientQuotaFilter.containsOnly(List.of(
+                ClientQuotaFilterComponent.ofEntity(ClientQuotaEntity.USER, "alice")))).entities()
+                .get(30, TimeUnit.SECONDS)).containsOnlyKeys(alice);
+        assertThat(admin.describeClientQuotas(ClientQuotaFilter.containsOnly(List.of(
+                ClientQuotaFilterComponent.ofDefaultEntity(ClientQuotaEntity.CLIENT_ID)))).entities()
+                .get(30, TimeUnit.SECONDS)).isEqualTo(Map.of(defaultClient, Map.of("request_percentage", 25.0)));
+        assertThat(admin.describeClientQuotas(ClientQuotaFilter.contains(List.of(
+                ClientQuotaFilterComponent.ofEntityType(ClientQuotaEntity.CLIENT_ID)))).entities()
+                .get(30, TimeUnit.SECONDS)).containsOnlyKeys(aliceApp, defaultClient);
+
+        var bad = admin.alterClientQuotas(List.of(new ClientQuotaAlteration(entity(ClientQuotaEntity.USER, "x"),
+                List.of(new ClientQuotaAlteration.Op("producer_byte_rate", 1.5)))));
+        assertThatThrownBy(() -> bad.all().get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                .cause().isInstanceOf(InvalidRequestException.class)
+                .hasMessage("producer_byte_rate cannot be a fractional value.");
+
+        admin.alterClientQuotas(List.of(
+                new ClientQuotaAlteration(aliceApp, List.of(new ClientQuotaAlteration.Op("producer_byte_rate", null),
+                        new ClientQuotaAlteration.Op("controller_mutation_rate", null))),
+                new ClientQuotaAlteration(alice, List.of(new ClientQuotaAlteration.Op("consumer_byte_rate", null))),
+                new ClientQuotaAlteration(defaultClient, List.of(new ClientQuotaAlteration.Op("request_percentage",
+                        null))))).all().get(30, TimeUnit.SECONDS);
+        assertThat(admin.describeClientQuotas(ClientQuotaFilter.all()).entities().get(30, TimeUnit.SECONDS))
+                .isEmpty();
+    }
+
+    private static ClientQuotaEntity entity(String... typeAndName) {
+        Map<String, String> m = new HashMap<>();
+        for (int i = 0; i < typeAndName.length; i += 2) {
+            m.put(typeAndName[i], typeAndName[i + 1]);
+        }
+        return new ClientQuotaEntity(m);
+    }
+
+    /** What a bounded producer run measured: acknowledged payload per second after the warm-up, and throttle. */
+    private record Run(double rate, long measuredSeconds, double throttleMaxMs) {
+    }
+
+    /**
+     * A default Java producer with {@code clientId} sends 1,000-byte values as fast as it may for {@code length};
+     * the rate counts the values acknowledged after {@code warmUp}. A small buffer keeps what waits at the end small;
+     * it is dropped at close.
+     */
+    private static Run produce(String bootstrap, String clientId, Duration length, Duration warmUp) throws Exception {
+        AtomicLong measured = new AtomicLong();
+        long start = System.nanoTime();
+        long from = start + warmUp.toNanos();
+        long end = start + length.toNanos();
+        byte[] value = new byte[VALUE_BYTES];
+        try (KafkaProducer<byte[], byte[]> producer = producer(bootstrap, clientId)) {
+            while (System.nanoTime() < end) {
+                producer.send(new ProducerRecord<>(TOPIC, value), (metadata, error) -> {
+                    long now = System.nanoTime();
+                    if (error == null && now >= from && now < end) {
+                        measured.addAndGet(VALUE_BYTES);
+                    }
+                });
+            }
+            double throttle = throttleMax(producer);
+            producer.close(Duration.ZERO);
+            long seconds = length.minus(warmUp).toSeconds();
+            return new Run(measured.get() / (double) seconds, seconds, throttle);
+        }
+    }
+
+    /** Sends {@code bytes} of values and waits for them all; the rate is not measured. */
+    private static Run produceBytes(String bootstrap, String clientId, long bytes) throws Exception {
+        byte[] value = new byte[VALUE_BYTES];
+        try (KafkaProducer<byte[], byte[]> producer = producer(bootstrap, clientId)) {
+            List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
+            for (long b = 0; b < bytes; b += VALUE_BYTES) {
+                sent.add(producer.send(new ProducerRecord<>(TOPIC, value)));
+            }
+            for (java.util.concurrent.Future<?> f : sent) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+            return new Run(0, 0, throttleMax(producer));
+        }
+    }
+
+    private static KafkaProducer<byte[], byte[]> producer(String bootstrap, String clientId) {
+        Map<String, Object> p = new HashMap<>();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, clientId);
+        p.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 1024 * 1024);
+        return new KafkaProducer<>(p, new ByteArraySerializer(), new ByteArraySerializer());
+    }
+
+    private static double throttleMax(KafkaProducer<?, ?> producer) {
+        for (Map.Entry<MetricName, ? extends Metric> m : producer.metrics().entrySet()) {
+            if (m.getKey().name().equals("produce-throttle-time-max") && m.getKey().group().equals("producer-metrics")) {
+                Object v = m.getValue().metricValue();
+                return v instanceof Double d && !d.isNaN() ? d : 0;
+            }
+        }
+        throw new AssertionError("the producer has no produce-throttle-time-max metric");
+    }
+
+    /** The format versions of the metadata snapshots under the data dir (their files start with magic, version). */
+    private static List<Short> metadataSnapshotVersions(Path dir) throws IOException {
+        List<Short> versions = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path f : files.filter(p -> p.getFileName().toString().startsWith("snapshot.")
+                    && !p.getFileName().toString().endsWith(".md5")).toList()) {
+                try (InputStream in = Files.newInputStream(f); DataInputStream data = new DataInputStream(in)) {
+                    if (Files.size(f) >= 6 && data.readInt() == 0x464c584d) {
+                        versions.add(data.readShort());
+                    }
+                }
+            }
+        }
+        return versions;
+    }
+
+    /** Kafka's {@code kafka-configs.sh} (kafka.admin.ConfigCommand of kafka_2.13 4.1.1) in its own JVM. */
+    private static String kafkaConfigs(String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), "kafka.admin.ConfigCommand"));
+        cmd.addAll(List.of(args));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        byte[] out = p.getInputStream().readAllBytes();
+        assertThat(p.waitFor(90, TimeUnit.SECONDS)).isTrue();
+        String printed = new String(out, StandardCharsets.UTF_8);
+        assertThat(p.exitValue()).as(printed).isZero();
+        return printed;
+    }
+}
