@@ -21,16 +21,20 @@ import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterClientQuotasOptions;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.quota.ClientQuotaAlteration;
 import org.apache.kafka.common.quota.ClientQuotaEntity;
 import org.apache.kafka.common.quota.ClientQuotaFilter;
 import org.apache.kafka.common.quota.ClientQuotaFilterComponent;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,7 +45,8 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code kafka-configs --alter --add-config producer_byte_rate=...} for clients and users and its {@code --describe};
  * a default Java producer under a {@code producer_byte_rate} quota is held within 10 % of it over 30 s and sees
  * throttle time
- * ({@code produce-throttle-time-max}), while a client id without a quota is not held; quotas survive a restart, also
+ * ({@code produce-throttle-time-max}), while a client id without a quota is not held; a consumer under a
+ * {@code consumer_byte_rate} quota is held and sees fetch throttle time; quotas survive a restart, also
  * from a metadata snapshot.
  */
 class ClientQuotasIT {
@@ -102,6 +107,8 @@ class ClientQuotasIT {
             assertThat(free.throttleMaxMs()).isZero();
             assertThat(free.rate()).isGreaterThan(3.0 * QUOTA);
 
+            assertConsumerHeld(node.bootstrap());
+
             node.stop();
             node.restart();
             try (Admin admin = node.admin()) {
@@ -114,6 +121,45 @@ class ClientQuotasIT {
             // after the restart the quota still holds: more than the 2 s a fresh rate admits gets throttled
             Run again = produceBytes(node.bootstrap(), "limited", 12 * QUOTA);
             assertThat(again.throttleMaxMs()).isPositive();
+        }
+    }
+
+    /**
+     * A consumer under a 512 KiB/s {@code consumer_byte_rate} reads 4 MiB from the start of the topic: 1 MiB (two
+     * windows' worth) at once, the rest at the quota, so it takes some six seconds where it would take well under one
+     * without the quota; it sees {@code fetch-throttle-time-max} > 0.
+     */
+    private static void assertConsumerHeld(String bootstrap) throws Exception {
+        long quota = 512 * 1024;
+        try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+            admin.alterClientQuotas(List.of(new ClientQuotaAlteration(entity(ClientQuotaEntity.CLIENT_ID,
+                    "slow-reader"), List.of(new ClientQuotaAlteration.Op("consumer_byte_rate", (double) quota)))))
+                    .all().get(30, TimeUnit.SECONDS);
+        }
+        Map<String, Object> c = new HashMap<>();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        c.put(ConsumerConfig.CLIENT_ID_CONFIG, "slow-reader");
+        c.put(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, 256 * 1024);
+        TopicPartition tp = new TopicPartition(TOPIC, 0);
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            consumer.assign(List.of(tp));
+            consumer.seekToBeginning(List.of(tp));
+            long start = System.nanoTime();
+            long deadline = start + TimeUnit.SECONDS.toNanos(60);
+            long read = 0;
+            while (read < 8 * quota && System.nanoTime() < deadline) {
+                for (var r : consumer.poll(Duration.ofMillis(500))) {
+                    read += r.value().length;
+                }
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            double throttle = metric(consumer.metrics(), "fetch-throttle-time-max", "consumer-fetch-manager-metrics");
+            System.out.printf("consumer quota %d B/s: read %d B in %.1f s, fetch throttle max %.0f ms%n", quota, read,
+                    seconds, throttle);
+            assertThat(read).isGreaterThanOrEqualTo(8 * quota);
+            assertThat(throttle).isPositive();
+            assertThat(seconds).isGreaterThan(4.0);
         }
     }
 
@@ -249,13 +295,17 @@ class ClientQuotasIT {
     }
 
     private static double throttleMax(KafkaProducer<?, ?> producer) {
-        for (Map.Entry<MetricName, ? extends Metric> m : producer.metrics().entrySet()) {
-            if (m.getKey().name().equals("produce-throttle-time-max") && m.getKey().group().equals("producer-metrics")) {
+        return metric(producer.metrics(), "produce-throttle-time-max", "producer-metrics");
+    }
+
+    private static double metric(Map<MetricName, ? extends Metric> metrics, String name, String group) {
+        for (Map.Entry<MetricName, ? extends Metric> m : metrics.entrySet()) {
+            if (m.getKey().name().equals(name) && m.getKey().group().equals(group)) {
                 Object v = m.getValue().metricValue();
                 return v instanceof Double d && !d.isNaN() ? d : 0;
             }
         }
-        throw new AssertionError("the producer has no produce-throttle-time-max metric");
+        throw new AssertionError("no metric " + group + "/" + name);
     }
 
     /** The format versions of the metadata snapshots under the data dir (their files start with magic, version). */
