@@ -163,6 +163,39 @@ class ClientQuotasIT {
         }
     }
 
+    /**
+     * Three processes: a quota set through one node reaches every node through cluster metadata, and each node
+     * throttles the produce requests it leads. One partition led by each node gets 300 KB from its own producer
+     * (client id under a 64 KiB/s quota, two one-second samples: 64 KiB admitted at once); each sees throttle time.
+     */
+    @Test
+    void aQuotaSetThroughOneNodeIsEnforcedByEveryNode(@TempDir Path dir) throws Exception {
+        long quota = 64 * 1024;
+        try (TestCluster cluster = TestCluster.start(3, dir, Map.of("quota.window.num", "2"))) {
+            String first = cluster.bootstrap().split(",")[0];
+            Map<Integer, Integer> partitionOfLeader = new HashMap<>();
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", first))) {
+                admin.createTopics(List.of(new NewTopic(TOPIC, 6, (short) 1))).all().get(60, TimeUnit.SECONDS);
+                for (int p = 0; p < 6; p++) {
+                    partitionOfLeader.putIfAbsent(cluster.awaitLeader(TOPIC, p, Duration.ofSeconds(60)), p);
+                }
+                admin.alterClientQuotas(List.of(new ClientQuotaAlteration(entity(ClientQuotaEntity.CLIENT_ID,
+                        "everywhere"), List.of(new ClientQuotaAlteration.Op("producer_byte_rate", (double) quota)))))
+                        .all().get(30, TimeUnit.SECONDS);
+            }
+            assertThat(partitionOfLeader).as("a partition led by each node").containsOnlyKeys(0, 1, 2);
+            for (Map.Entry<Integer, Integer> e : partitionOfLeader.entrySet()) {
+                double throttle = DynamicConfigsIT.eventually(() -> {
+                    double t = produceBytes(cluster.bootstrap(), "everywhere", e.getValue(), 300_000).throttleMaxMs();
+                    assertThat(t).as("throttle by node " + e.getKey()).isPositive();
+                    return t;
+                });
+                System.out.printf("node %d (partition %d): produce throttle max %.0f ms%n", e.getKey(),
+                        e.getValue(), throttle);
+            }
+        }
+    }
+
     @Test
     void quotasSurviveARestartFromAMetadataSnapshot(@TempDir Path dir) throws Exception {
         try (TestNode node = TestNode.start(dir, Map.of("raft.snapshot.interval.entries", "5"))) {
@@ -273,11 +306,17 @@ class ClientQuotasIT {
 
     /** Sends {@code bytes} of values and waits for them all; the rate is not measured. */
     private static Run produceBytes(String bootstrap, String clientId, long bytes) throws Exception {
+        return produceBytes(bootstrap, clientId, null, bytes);
+    }
+
+    /** As above, to {@code partition} (null: the producer's choice). */
+    private static Run produceBytes(String bootstrap, String clientId, Integer partition, long bytes)
+            throws Exception {
         byte[] value = new byte[VALUE_BYTES];
         try (KafkaProducer<byte[], byte[]> producer = producer(bootstrap, clientId)) {
             List<java.util.concurrent.Future<?>> sent = new ArrayList<>();
             for (long b = 0; b < bytes; b += VALUE_BYTES) {
-                sent.add(producer.send(new ProducerRecord<>(TOPIC, value)));
+                sent.add(producer.send(new ProducerRecord<>(TOPIC, partition, null, value)));
             }
             for (java.util.concurrent.Future<?> f : sent) {
                 f.get(60, TimeUnit.SECONDS);
