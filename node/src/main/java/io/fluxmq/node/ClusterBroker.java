@@ -15,6 +15,7 @@ import io.fluxmq.kafka.broker.PartitionState;
 import io.fluxmq.kafka.broker.ReassignmentInfo;
 import io.fluxmq.kafka.broker.ScramCredentialChange;
 import io.fluxmq.kafka.broker.TopicInfo;
+import io.fluxmq.kafka.quota.ClientQuotaManager;
 import io.fluxmq.kafka.security.ScramCredentials;
 import io.fluxmq.raft.RaftNode;
 import io.fluxmq.raft.metadata.ClusterState;
@@ -49,6 +50,9 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.acl.AclBindingFilter;
+import org.apache.kafka.common.quota.ClientQuotaAlteration;
+import org.apache.kafka.common.quota.ClientQuotaEntity;
+import org.apache.kafka.common.utils.Time;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.internals.Topic;
@@ -82,6 +86,7 @@ final class ClusterBroker implements BrokerServices {
     private volatile LeaderTransfers transfers;
     private final Authorization authorization;
     private final MetadataScramCredentials scramCredentials = new MetadataScramCredentials();
+    private final ClientQuotaManager quotas;
 
     ClusterBroker(NodeConfig config, RaftNode raft, MetadataClient metadata, TopicConfigs topicConfigs,
                   Executor admin, Members members) {
@@ -111,6 +116,8 @@ final class ClusterBroker implements BrokerServices {
             this.authorization = Authorization.DISABLED;
         }
         raft.metadata().addListener(scramCredentials::onMetadata);
+        this.quotas = new ClientQuotaManager(config.quotas(), Time.SYSTEM);
+        raft.metadata().addListener(s -> quotas.update(s.clientQuotas())); // rebuilt only when the quotas change
     }
 
     /** Where this node's SCRAM authentication finds the credentials of the cluster metadata. */
@@ -593,6 +600,36 @@ final class ClusterBroker implements BrokerServices {
     @Override
     public Map<String, List<ScramCredentialInfo>> scramCredentials() {
         return MetadataScramCredentials.describe(state());
+    }
+
+    /** One AlterClientQuotas metadata command for every alteration; completes once this node applied it. */
+    @Override
+    public CompletableFuture<Void> alterClientQuotas(List<ClientQuotaAlteration> alterations) {
+        List<MetadataCommand.QuotaAlteration> changes = new ArrayList<>();
+        for (ClientQuotaAlteration a : alterations) {
+            Map<String, Double> set = new HashMap<>();
+            List<String> remove = new ArrayList<>();
+            a.ops().forEach(op -> {
+                if (op.value() == null) {
+                    remove.add(op.key());
+                } else {
+                    set.put(op.key(), op.value());
+                }
+            });
+            changes.add(new MetadataCommand.QuotaAlteration(a.entity(), set, remove));
+        }
+        return metadata.submit(new MetadataCommand.AlterClientQuotas(changes))
+                .thenCompose(reply -> raft.metadata().awaitApplied(reply.value()));
+    }
+
+    @Override
+    public Map<ClientQuotaEntity, Map<String, Double>> clientQuotas() {
+        return state().clientQuotas();
+    }
+
+    @Override
+    public ClientQuotaManager quotas() {
+        return quotas;
     }
 
     @Override

@@ -6,6 +6,7 @@ import io.fluxmq.kafka.api.AlterConfigsHandler;
 import io.fluxmq.kafka.api.AlterUserScramCredentialsHandler;
 import io.fluxmq.kafka.api.DescribeUserScramCredentialsHandler;
 import io.fluxmq.kafka.api.DescribeClientQuotasHandler;
+import io.fluxmq.kafka.api.AlterClientQuotasHandler;
 import io.fluxmq.kafka.api.ApiHandler;
 import io.fluxmq.kafka.api.ApiRegistry;
 import io.fluxmq.kafka.api.ApiVersionsHandler;
@@ -390,7 +391,8 @@ public final class FluxNode implements Closeable {
                 new DeleteAclsHandler(services),
                 new AlterUserScramCredentialsHandler(services),
                 new DescribeUserScramCredentialsHandler(services),
-                new DescribeClientQuotasHandler(services));
+                new DescribeClientQuotasHandler(services),
+                new AlterClientQuotasHandler(services));
         GroupCoordinator coordinator = new GroupCoordinator(services, config.groups(), System::currentTimeMillis,
                 appendsOf);
         List<ApiHandler<?>> all = new java.util.ArrayList<>(handlers);

@@ -5,6 +5,7 @@ import io.fluxmq.kafka.fetch.FetchSessionCache;
 import io.fluxmq.kafka.server.ConnectionLimits;
 import io.fluxmq.kafka.server.RequestMemory;
 import io.fluxmq.kafka.server.KafkaFrontendConfig;
+import io.fluxmq.kafka.quota.ClientQuotaConfig;
 import io.fluxmq.kafka.security.SecurityConfigs;
 import io.fluxmq.raft.RaftNodeConfig;
 import io.fluxmq.raft.log.SegmentLogConfig;
@@ -48,7 +49,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                          int raftAppendMaxInFlight, ConnectionLimits connectionLimits,
                          int maxInFlightPerConnection, TxnConfig transactions, List<KafkaListener> listeners,
                          AuthorizerConfig authorizer, String rack, int decommissionMaxMoves,
-                         String partitionEngine) {
+                         String partitionEngine, ClientQuotaConfig quotas) {
 
     /** Which Raft implementation partitions run on. */
     public static final String PARTITION_ENGINE = "partition.engine";
@@ -106,6 +107,9 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put(ConnectionLimits.MAX_PER_IP_KEY, Integer.toString(Integer.MAX_VALUE));
         d.put(ConnectionLimits.PER_IP_OVERRIDES_KEY, "");   // host:count,...
         d.put(RequestMemory.KEY, Long.toString(RequestMemory.DEFAULT)); // -1: unbounded
+        d.put(ClientQuotaConfig.WINDOW_NUM_KEY, Integer.toString(ClientQuotaConfig.WINDOW_NUM_DEFAULT));
+        d.put(ClientQuotaConfig.WINDOW_SIZE_SECONDS_KEY,
+                Integer.toString(ClientQuotaConfig.WINDOW_SIZE_SECONDS_DEFAULT));
         d.put(KafkaFrontendConfig.MAX_IN_FLIGHT_KEY, Integer.toString(KafkaFrontendConfig.MAX_IN_FLIGHT_DEFAULT));
         d.put("message.max.bytes", "1048588");
         d.put("log.segment.bytes", "1073741824");
@@ -223,7 +227,9 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 Duration.ofMillis(r.longIn("raft.pause.close.threshold.ms", 1000, 86_400_000L)),
                 r.intIn("raft.append.max.in.flight", 0, 1024), connectionLimits(s, r),
                 r.intIn(KafkaFrontendConfig.MAX_IN_FLIGHT_KEY, 1, 1 << 20), null, List.of(), authorizer(s, r),
-                s.get("broker.rack"), r.intIn("decommission.max.concurrent.moves", 1, 1000), partitionEngine(s))
+                s.get("broker.rack"), r.intIn("decommission.max.concurrent.moves", 1, 1000), partitionEngine(s),
+                new ClientQuotaConfig(r.intIn(ClientQuotaConfig.WINDOW_NUM_KEY, 1, 1000),
+                        r.intIn(ClientQuotaConfig.WINDOW_SIZE_SECONDS_KEY, 1, 3600)))
                 .withCluster(s, r, security);
     }
 
@@ -325,7 +331,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 fetchSessionEvictionMs, raftPauseCloseThreshold, raftAppendMaxInFlight, connectionLimits,
                 maxInFlightPerConnection, transactions(r, s, members.size()), ListenerSettings.parse(s, security,
                         nodeId, ids, !s.get("cluster.nodes").isEmpty(), externalNodes(s, ids)), authorizer, rack,
-                decommissionMaxMoves, partitionEngine);
+                decommissionMaxMoves, partitionEngine, quotas);
     }
 
     private static String partitionEngine(Map<String, String> s) {

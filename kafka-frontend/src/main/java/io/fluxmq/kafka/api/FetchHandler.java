@@ -11,6 +11,8 @@ import io.fluxmq.kafka.fetch.FetchSessionCache;
 import io.fluxmq.kafka.fetch.PartitionResult;
 import io.fluxmq.kafka.metrics.FrontendMetrics;
 import io.fluxmq.kafka.metrics.RecordCounts;
+import io.fluxmq.kafka.quota.ClientQuotaManager;
+import io.fluxmq.kafka.quota.QuotaType;
 import io.fluxmq.kafka.server.RequestContext;
 import io.fluxmq.raft.partition.PartitionException;
 import io.fluxmq.raft.partition.TxnIndex;
@@ -32,6 +34,7 @@ import org.apache.kafka.common.message.FetchResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.protocol.ObjectSerializationCache;
 import org.apache.kafka.common.record.MemoryRecords;
 
 /**
@@ -87,8 +90,33 @@ public final class FetchHandler implements ApiHandler<FetchRequestData> {
         List<Target> targets = resolve(context, fetch.partitions());
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(0, request.maxWaitMs()));
         CompletableFuture<ApiMessage> result = new CompletableFuture<>();
-        attempt(request, fetch, targets, deadline, result);
-        return result;
+        ClientQuotaManager quotas = broker.quotas();
+        if (!quotas.enabled(QuotaType.FETCH)) {
+            attempt(request, fetch, targets, deadline, maxBytes(request), result);
+            return result;
+        }
+        // as Kafka: at most what the quota admits in one window (the first batch still goes out whole)
+        double window = quotas.maxValueInQuotaWindow(QuotaType.FETCH, context.principal(),
+                context.header().clientId());
+        attempt(request, fetch, targets, deadline, (int) Math.min(maxBytes(request), window), result);
+        return result.thenApply(r -> throttle(context, r));
+    }
+
+    private static int maxBytes(FetchRequestData request) {
+        return request.maxBytes() <= 0 ? Integer.MAX_VALUE : request.maxBytes();
+    }
+
+    /**
+     * Charges the response's size to the client's {@code consumer_byte_rate}, as Kafka does; over the quota, the
+     * connection is muted for the throttle time, which the response carries. Unlike Kafka, which then answers with no
+     * records (and takes the charge back), the throttled response keeps its records: the client reads them and waits;
+     * what one response may carry is capped at what the quota admits in one window, as in Kafka.
+     */
+    private ApiMessage throttle(RequestContext context, ApiMessage response) {
+        FetchResponseData data = (FetchResponseData) response;
+        int size = data.size(new ObjectSerializationCache(), context.version());
+        int throttleMs = broker.quotas().recordAndThrottle(QuotaType.FETCH, context, size);
+        return throttleMs > 0 ? data.setThrottleTimeMs(throttleMs) : data;
     }
 
     /** One partition to read, resolved against metadata, with its topic's counters. */
@@ -135,8 +163,8 @@ public final class FetchHandler implements ApiHandler<FetchRequestData> {
     }
 
     private void attempt(FetchRequestData request, FetchContext fetch, List<Target> targets, long deadline,
-                         CompletableFuture<ApiMessage> result) {
-        List<PartitionResult> results = read(request, targets);
+                         int maxBytes, CompletableFuture<ApiMessage> result) {
+        List<PartitionResult> results = read(request, targets, maxBytes);
         int bytes = 0;
         boolean errors = false;
         for (PartitionResult r : results) {
@@ -144,7 +172,7 @@ public final class FetchHandler implements ApiHandler<FetchRequestData> {
             errors |= r.data().errorCode() != Errors.NONE.code();
         }
         long remainingNanos = deadline - System.nanoTime();
-        if (bytes >= request.minBytes() || errors || remainingNanos <= 0 || targets.isEmpty()) {
+        if (bytes >= Math.min(request.minBytes(), maxBytes) || errors || remainingNanos <= 0 || targets.isEmpty()) {
             count(targets, results);
             result.complete(fetch.respond(results));
             return;
@@ -156,7 +184,7 @@ public final class FetchHandler implements ApiHandler<FetchRequestData> {
         wake.completeOnTimeout(null, remainingNanos, TimeUnit.NANOSECONDS);
         wake.thenRunAsync(() -> {
             watched.forEach(r -> r.removeHighWatermarkListener(listener));
-            attempt(request, fetch, targets, deadline, result);
+            attempt(request, fetch, targets, deadline, maxBytes, result);
         }, wakeups);
         // A high watermark may have moved between the read and the registration.
         for (Target t : targets) {
@@ -178,9 +206,9 @@ public final class FetchHandler implements ApiHandler<FetchRequestData> {
         }
     }
 
-    private List<PartitionResult> read(FetchRequestData request, List<Target> targets) {
+    private List<PartitionResult> read(FetchRequestData request, List<Target> targets, int maxBytes) {
         List<PartitionResult> results = new ArrayList<>(targets.size());
-        int remaining = request.maxBytes() <= 0 ? Integer.MAX_VALUE : request.maxBytes();
+        int remaining = maxBytes;
         boolean first = true;
         for (Target target : targets) {
             FetchResponseData.PartitionData out = new FetchResponseData.PartitionData()

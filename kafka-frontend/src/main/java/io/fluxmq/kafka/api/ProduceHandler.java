@@ -6,6 +6,8 @@ import io.fluxmq.kafka.broker.KafkaErrors;
 import io.fluxmq.kafka.broker.TopicInfo;
 import io.fluxmq.kafka.metrics.FrontendMetrics;
 import io.fluxmq.kafka.metrics.RecordCounts;
+import io.fluxmq.kafka.quota.ClientQuotaManager;
+import io.fluxmq.kafka.quota.QuotaType;
 import io.fluxmq.kafka.server.RequestContext;
 import io.fluxmq.raft.partition.AppendResult;
 import io.fluxmq.raft.partition.Partition;
@@ -135,8 +137,18 @@ public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
             }
         }
         CompletableFuture<ApiMessage> answered = CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new))
-                .thenApply(v -> response);
+                .thenApply(v -> response.setThrottleTimeMs(throttle(context)));
         return request.acks() != 0 ? answered : answered.thenApply(ProduceHandler::closeIfAnyFailed);
+    }
+
+    /**
+     * Charges the request's size to the client's {@code producer_byte_rate} once it is answered, as Kafka does; over
+     * the quota, the connection is muted for the throttle time, which the response carries (acks=0: muted only).
+     */
+    private int throttle(RequestContext context) {
+        ClientQuotaManager quotas = broker.quotas();
+        return quotas.enabled(QuotaType.PRODUCE)
+                ? quotas.recordAndThrottle(QuotaType.PRODUCE, context, context.requestBytes()) : 0;
     }
 
     /** acks=0: nothing to answer, but a failed partition closes the connection (Kafka's KafkaApis does the same). */

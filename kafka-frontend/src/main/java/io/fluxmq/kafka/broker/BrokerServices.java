@@ -1,6 +1,7 @@
 package io.fluxmq.kafka.broker;
 
 import io.fluxmq.kafka.auth.Authorization;
+import io.fluxmq.kafka.quota.ClientQuotaManager;
 import io.fluxmq.raft.partition.AppendResult;
 import io.fluxmq.raft.partition.PartitionError;
 import io.fluxmq.raft.partition.PartitionException;
@@ -18,6 +19,8 @@ import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.acl.AclBindingFilter;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.quota.ClientQuotaAlteration;
+import org.apache.kafka.common.quota.ClientQuotaEntity;
 import org.apache.kafka.common.record.MemoryRecords;
 
 /**
@@ -186,6 +189,29 @@ public interface BrokerServices {
     /** Every user with a SCRAM credential in cluster metadata, with its mechanisms and iterations. */
     default Map<String, List<ScramCredentialInfo>> scramCredentials() {
         return Map.of();
+    }
+
+    /**
+     * Applies validated client quota alterations (Kafka's AlterClientQuotas: per entity, a value sets a quota, a null
+     * value removes it) to cluster metadata as one change; completes once this node applied it. Fails with an
+     * {@link AdminException}.
+     */
+    default CompletableFuture<Void> alterClientQuotas(List<ClientQuotaAlteration> alterations) {
+        return CompletableFuture.failedFuture(new AdminException(Errors.UNSUPPORTED_VERSION,
+                "client quotas are not supported"));
+    }
+
+    /**
+     * Every client quota entity of cluster metadata with its quotas (a {@code null} entity name is Kafka's default
+     * entity). The same map instance until the quotas change.
+     */
+    default Map<ClientQuotaEntity, Map<String, Double>> clientQuotas() {
+        return Map.of();
+    }
+
+    /** This node's quota enforcement (Produce and Fetch charge their bytes to it). */
+    default ClientQuotaManager quotas() {
+        return ClientQuotaManager.NONE;
     }
 
     /** A producer id never handed out before in this cluster. */

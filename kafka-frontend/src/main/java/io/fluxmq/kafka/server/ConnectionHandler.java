@@ -15,6 +15,7 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.security.auth.KafkaPrincipal;
 import org.slf4j.Logger;
@@ -27,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * answered (or failed), to {@link FrontendMetrics}. Gives each request's bytes back to the node's request memory when
  * it is answered, and closes the connection when the idle timer fires with no request in flight. Every request
  * carries the connection's principal: {@code User:ANONYMOUS} until an {@link Authenticated} event (TLS client
- * certificate, SASL) names another.
+ * certificate, SASL) names another. A handler that throttles its request (a client over its quota) mutes the
+ * connection: it stops reading for the throttle time, as Kafka's channel muting, while the response goes out at once.
  */
 final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOGGER = LoggerFactory.getLogger(ConnectionHandler.class);
@@ -40,6 +42,9 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private final ReadGate gate;
     private final RequestMemoryHandler memory;
     private ResponseOrderer orderer;
+    private ReadGate readGate;
+    /** Until when (nanoTime) the connection is muted for a quota; 0 when not muted. Event loop only. */
+    private long mutedUntilNanos;
     private KafkaPrincipal principal = KafkaPrincipal.ANONYMOUS;
 
     /** A handler with no bound on request memory (tests on an embedded channel). */
@@ -61,7 +66,8 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
-        orderer = new ResponseOrderer(ctx.channel(), maxInFlight, gate != null ? gate : new ReadGate(ctx.channel()));
+        readGate = gate != null ? gate : new ReadGate(ctx.channel());
+        orderer = new ResponseOrderer(ctx.channel(), maxInFlight, readGate);
         metrics.connectionOpened(listener);
         super.channelActive(ctx);
     }
@@ -87,7 +93,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             orderer.enqueue(CompletableFuture.completedFuture(Unpooled.wrappedBuffer(immediate.response())),
                     () -> release(frameBytes));
         } else if (decoded instanceof RequestDecoder.Decoded.Request request) {
-            orderer.enqueue(dispatch(ctx, request.request(), readNanos), () -> release(frameBytes));
+            orderer.enqueue(dispatch(ctx, request.request(), readNanos, frameBytes), () -> release(frameBytes));
         }
     }
 
@@ -113,10 +119,12 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private CompletableFuture<ByteBuf> dispatch(ChannelHandlerContext ctx, KafkaRequest request, long readNanos) {
+    private CompletableFuture<ByteBuf> dispatch(ChannelHandlerContext ctx, KafkaRequest request, long readNanos,
+                                                long frameBytes) {
         ApiHandler handler = registry.handler(request.apiKey());
         RequestContext context = new RequestContext(request.header(), listener,
-                (InetSocketAddress) ctx.channel().remoteAddress(), principal);
+                (InetSocketAddress) ctx.channel().remoteAddress(), principal, frameBytes,
+                throttleMs -> mute(ctx, throttleMs));
         boolean respond = handler.expectsResponse(request.body());
         CompletableFuture<ApiMessage> response;
         try {
@@ -149,6 +157,29 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             }
             return null;
         });
+    }
+
+    /**
+     * Stops reading for {@code throttleMs} from now (a later end replaces an earlier one); the read resumes when the
+     * last mute ends, unless another reason still pauses it.
+     */
+    private void mute(ChannelHandlerContext ctx, int throttleMs) {
+        if (!ctx.executor().inEventLoop()) {
+            ctx.executor().execute(() -> mute(ctx, throttleMs));
+            return;
+        }
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(throttleMs);
+        if (readGate == null || until - mutedUntilNanos <= 0 && mutedUntilNanos != 0) {
+            return;
+        }
+        mutedUntilNanos = until;
+        readGate.pause(ReadGate.THROTTLE);
+        ctx.executor().schedule(() -> {
+            if (mutedUntilNanos == until) {
+                mutedUntilNanos = 0;
+                readGate.resume(ReadGate.THROTTLE);
+            }
+        }, throttleMs, TimeUnit.MILLISECONDS);
     }
 
     @Override

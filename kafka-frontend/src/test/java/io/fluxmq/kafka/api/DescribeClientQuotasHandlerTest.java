@@ -18,7 +18,7 @@ import org.apache.kafka.common.requests.RequestHeader;
 import org.apache.kafka.common.security.auth.KafkaPrincipal;
 import org.junit.jupiter.api.Test;
 
-/** DescribeClientQuotas: no quotas exist, so valid filters match nothing; invalid ones get Kafka's errors. */
+/** DescribeClientQuotas without quotas: valid filters match nothing; invalid ones get Kafka's errors. */
 class DescribeClientQuotasHandlerTest {
     private static DescribeClientQuotasResponseData describe(FakeBrokerServices broker, ComponentData... components) {
         RequestContext context = new RequestContext(new RequestHeader(ApiKeys.DESCRIBE_CLIENT_QUOTAS, (short) 1,

@@ -2,7 +2,10 @@ package io.fluxmq.kafka.api;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fluxmq.kafka.broker.BrokerServices;
 import io.fluxmq.kafka.broker.PartitionReads;
+import io.fluxmq.kafka.quota.ClientQuotaConfig;
+import io.fluxmq.kafka.quota.ClientQuotaManager;
 import io.fluxmq.kafka.broker.StubBrokerServices;
 import io.fluxmq.kafka.broker.TopicInfo;
 import io.fluxmq.kafka.fetch.FetchSessionCache;
@@ -34,6 +37,7 @@ import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.message.FetchRequestData;
 import org.apache.kafka.common.message.FetchResponseData;
+import org.apache.kafka.common.quota.ClientQuotaEntity;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
@@ -213,6 +217,52 @@ class FetchHandlerTest {
             out.put(p.partitionIndex(), offsets);
         }));
         return out;
+    }
+
+    @Test
+    void aConsumerOverItsQuotaIsThrottledAndGetsAtMostOneQuotaWindow() throws Exception {
+        // consumer_byte_rate 1,000 B/s for client id "consumer", two samples of 1 s: a window admits 1,000 bytes
+        ClientQuotaManager quotas = new ClientQuotaManager(new ClientQuotaConfig(2, 1),
+                org.apache.kafka.common.utils.Time.SYSTEM);
+        quotas.update(Map.of(new ClientQuotaEntity(Map.of(ClientQuotaEntity.CLIENT_ID, "consumer")),
+                Map.of("consumer_byte_rate", 1000.0)));
+        StubBrokerServices stub = broker;
+        BrokerServices limited = new StubBrokerServices() {
+            @Override
+            public Collection<TopicInfo> topics() {
+                return stub.topics();
+            }
+
+            @Override
+            public Optional<TopicInfo> topic(String name) {
+                return stub.topic(name);
+            }
+
+            @Override
+            public PartitionReads partitionReads(TopicPartition tp) {
+                return stub.partitionReads(tp);
+            }
+
+            @Override
+            public ClientQuotaManager quotas() {
+                return quotas;
+            }
+        };
+        handler = new FetchHandler(limited, new FetchSessionCache(10, 120_000), Runnable::run);
+        partitions.get(0).append(5); // five batches of ~2.3 KB
+        partitions.get(0).commit();
+
+        FetchResponseData held = (FetchResponseData) send(fetch(0, -1, 0, 1 << 20, 1 << 20, 0, -1))
+                .get(5, TimeUnit.SECONDS);
+        assertThat(offsets(onTheWire(held)).get(0)).as("one batch: the first goes out whole")
+                .hasSize(RECORDS_PER_BATCH);
+        assertThat(held.throttleTimeMs()).isPositive();
+
+        FetchResponseData free = (FetchResponseData) handler.handle(new RequestContext(new RequestHeader(
+                ApiKeys.FETCH, V, "other", 1), "EXTERNAL", new InetSocketAddress(InetAddress.getLoopbackAddress(),
+                50_000), KafkaPrincipal.ANONYMOUS), fetch(0, -1, 0, 1 << 20, 1 << 20, 0, -1)).get(5, TimeUnit.SECONDS);
+        assertThat(offsets(onTheWire(free)).get(0)).hasSize(5 * RECORDS_PER_BATCH);
+        assertThat(free.throttleTimeMs()).isZero();
     }
 
     @Test

@@ -73,6 +73,46 @@ public final class FakeBrokerServices implements BrokerServices {
             new java.util.TreeMap<>();
 
     /** Authorization off, as a node without {@code authorizer.class.name}. */
+    /** Client quotas: what AlterClientQuotas stored, applied to {@link #quotas()} as the node does. */
+    private volatile Map<org.apache.kafka.common.quota.ClientQuotaEntity, Map<String, Double>> clientQuotas = Map.of();
+    private final io.fluxmq.kafka.quota.ClientQuotaManager quotaManager = new io.fluxmq.kafka.quota.ClientQuotaManager(
+            io.fluxmq.kafka.quota.ClientQuotaConfig.DEFAULTS, org.apache.kafka.common.utils.Time.SYSTEM);
+
+    @Override
+    public synchronized CompletableFuture<Void> alterClientQuotas(
+            List<org.apache.kafka.common.quota.ClientQuotaAlteration> alterations) {
+        Map<org.apache.kafka.common.quota.ClientQuotaEntity, Map<String, Double>> next =
+                new java.util.HashMap<>(clientQuotas);
+        for (org.apache.kafka.common.quota.ClientQuotaAlteration a : alterations) {
+            Map<String, Double> values = new java.util.HashMap<>(next.getOrDefault(a.entity(), Map.of()));
+            a.ops().forEach(op -> {
+                if (op.value() == null) {
+                    values.remove(op.key());
+                } else {
+                    values.put(op.key(), op.value());
+                }
+            });
+            if (values.isEmpty()) {
+                next.remove(a.entity());
+            } else {
+                next.put(a.entity(), Map.copyOf(values));
+            }
+        }
+        clientQuotas = Map.copyOf(next);
+        quotaManager.update(clientQuotas);
+        return CompletableFuture.completedFuture(null);
+    }
+
+    @Override
+    public Map<org.apache.kafka.common.quota.ClientQuotaEntity, Map<String, Double>> clientQuotas() {
+        return clientQuotas;
+    }
+
+    @Override
+    public io.fluxmq.kafka.quota.ClientQuotaManager quotas() {
+        return quotaManager;
+    }
+
     public FakeBrokerServices() {
         this(Authorization.DISABLED);
     }
@@ -145,7 +185,8 @@ public final class FakeBrokerServices implements BrokerServices {
                 new DeleteAclsHandler(broker),
                 new io.fluxmq.kafka.api.AlterUserScramCredentialsHandler(broker),
                 new io.fluxmq.kafka.api.DescribeUserScramCredentialsHandler(broker),
-                new io.fluxmq.kafka.api.DescribeClientQuotasHandler(broker));
+                new io.fluxmq.kafka.api.DescribeClientQuotasHandler(broker),
+                new io.fluxmq.kafka.api.AlterClientQuotasHandler(broker));
         // Not started: no offsets topic exists here, so every group request is answered COORDINATOR_NOT_AVAILABLE.
         GroupCoordinator coordinator = new GroupCoordinator(broker, GroupConfig.defaults(), () -> 1_700_000_000_000L,
                 tp -> Runnable::run);

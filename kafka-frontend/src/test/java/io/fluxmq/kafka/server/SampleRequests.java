@@ -11,6 +11,7 @@ import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.message.AddOffsetsToTxnRequestData;
 import org.apache.kafka.common.message.AlterUserScramCredentialsRequestData;
 import org.apache.kafka.common.message.DescribeUserScramCredentialsRequestData;
+import org.apache.kafka.common.message.AlterClientQuotasRequestData;
 import org.apache.kafka.common.message.DescribeClientQuotasRequestData;
 import org.apache.kafka.common.message.AddPartitionsToTxnRequestData;
 import org.apache.kafka.common.message.DescribeProducersRequestData;
@@ -284,6 +285,11 @@ final class SampleRequests {
             case LIST_TRANSACTIONS -> new ListTransactionsRequestData().setStateFilters(List.of("Ongoing"))
                     .setProducerIdFilters(List.of(4000L)).setDurationFilter(v >= 1 ? 60_000 : -1)
                     .setTransactionalIdPattern(v >= 2 ? "tx.*" : null);
+            case ALTER_CLIENT_QUOTAS -> new AlterClientQuotasRequestData().setValidateOnly(true).setEntries(List.of(
+                    new AlterClientQuotasRequestData.EntryData().setEntity(List.of(
+                            new AlterClientQuotasRequestData.EntityData().setEntityType("client-id")
+                                    .setEntityName(null))).setOps(List.of(new AlterClientQuotasRequestData.OpData()
+                            .setKey("producer_byte_rate").setValue(1024)))));
             default -> throw new IllegalArgumentException("no sample request for " + key);
         };
     }

@@ -11,20 +11,23 @@ import java.util.stream.Collectors;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.acl.AclBindingFilter;
+import org.apache.kafka.common.quota.ClientQuotaEntity;
 import org.apache.kafka.common.Uuid;
 
 /**
  * One immutable version of the cluster metadata: topics, partition leaders as reported by their Raft groups, the
  * next free producer id, the nodes (registration and UP/DOWN state), the partition reassignments in progress and the
  * ACL bindings (Kafka's authorization model; see {@link #acls(AclBindingFilter)}), the users' SCRAM credentials and
- * the in-sync replicas the partitions' leaders published ({@link IsrRecord}). The metadata state machine publishes a
+ * the in-sync replicas the partitions' leaders published ({@link IsrRecord}) and the client quotas (Kafka's entities:
+ * user, client-id, ip components, a {@code null} name being the default entity; values by quota key). The metadata state machine publishes a
  * new instance after every applied command, so readers never lock.
  */
 public record ClusterState(long version, Map<String, TopicRecord> topics, Map<TopicPartition, LeaderRecord> leaders,
                            long nextProducerId, Map<Integer, NodeRecord> nodes,
                            Map<TopicPartition, Reassignment> reassignments, Set<AclBinding> acls,
                            Map<ScramCredentialRecord.Key, ScramCredentialRecord> scramCredentials,
-                           Map<TopicPartition, IsrRecord> isrs) {
+                           Map<TopicPartition, IsrRecord> isrs,
+                           Map<ClientQuotaEntity, Map<String, Double>> clientQuotas) {
     public static final ClusterState EMPTY = new ClusterState(0, Map.of(), Map.of(), 0, Map.of());
 
     public ClusterState {
@@ -35,6 +38,16 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         acls = Set.copyOf(acls);
         scramCredentials = Map.copyOf(scramCredentials);
         isrs = FrozenMap.of(isrs);
+        clientQuotas = Map.copyOf(clientQuotas);
+    }
+
+    /** A state without client quotas. */
+    public ClusterState(long version, Map<String, TopicRecord> topics, Map<TopicPartition, LeaderRecord> leaders,
+                        long nextProducerId, Map<Integer, NodeRecord> nodes,
+                        Map<TopicPartition, Reassignment> reassignments, Set<AclBinding> acls,
+                        Map<ScramCredentialRecord.Key, ScramCredentialRecord> scramCredentials,
+                        Map<TopicPartition, IsrRecord> isrs) {
+        this(version, topics, leaders, nextProducerId, nodes, reassignments, acls, scramCredentials, isrs, Map.of());
     }
 
     /** A state without published in-sync replicas. */
@@ -147,14 +160,14 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         Map<TopicPartition, IsrRecord> i = new HashMap<>(isrs);
         i.putAll(changed);
         return new ClusterState(version + 1, topics, leaders, nextProducerId, nodes, reassignments, acls,
-                scramCredentials, i);
+                scramCredentials, i, clientQuotas);
     }
 
     ClusterState withTopic(TopicRecord topic) {
         Map<String, TopicRecord> t = new HashMap<>(topics);
         t.put(topic.name(), topic);
         return new ClusterState(version + 1, t, leaders, nextProducerId, nodes, reassignments, acls,
-                scramCredentials, isrs);
+                scramCredentials, isrs, clientQuotas);
     }
 
     ClusterState withoutTopic(String name) {
@@ -166,32 +179,34 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         r.keySet().removeIf(tp -> tp.topic().equals(name));
         Map<TopicPartition, IsrRecord> i = new HashMap<>(isrs);
         i.keySet().removeIf(tp -> tp.topic().equals(name));
-        return new ClusterState(version + 1, t, l, nextProducerId, nodes, r, acls, scramCredentials, i);
+        return new ClusterState(version + 1, t, l, nextProducerId, nodes, r, acls, scramCredentials, i,
+                clientQuotas);
     }
 
     ClusterState withLeader(TopicPartition tp, LeaderRecord leader) {
         Map<TopicPartition, LeaderRecord> l = new HashMap<>(leaders);
         l.put(tp, leader);
         return new ClusterState(version + 1, topics, l, nextProducerId, nodes, reassignments, acls,
-                scramCredentials, isrs);
+                scramCredentials, isrs, clientQuotas);
     }
 
     ClusterState withLeaders(Map<TopicPartition, LeaderRecord> changed) {
         Map<TopicPartition, LeaderRecord> l = new HashMap<>(leaders);
         l.putAll(changed);
         return new ClusterState(version + 1, topics, l, nextProducerId, nodes, reassignments, acls,
-                scramCredentials, isrs);
+                scramCredentials, isrs, clientQuotas);
     }
 
     ClusterState withNextProducerId(long next) {
-        return new ClusterState(version + 1, topics, leaders, next, nodes, reassignments, acls, scramCredentials, isrs);
+        return new ClusterState(version + 1, topics, leaders, next, nodes, reassignments, acls, scramCredentials, isrs,
+                clientQuotas);
     }
 
     ClusterState withNode(NodeRecord node) {
         Map<Integer, NodeRecord> n = new HashMap<>(nodes);
         n.put(node.id(), node);
         return new ClusterState(version + 1, topics, leaders, nextProducerId, n, reassignments, acls,
-                scramCredentials, isrs);
+                scramCredentials, isrs, clientQuotas);
     }
 
     /** Starts, retargets or (with null) ends the reassignment of a partition; with a topic to replace (or null). */
@@ -206,7 +221,8 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         if (topic != null) {
             t.put(topic.name(), topic);
         }
-        return new ClusterState(version + 1, t, leaders, nextProducerId, nodes, r, acls, scramCredentials, isrs);
+        return new ClusterState(version + 1, t, leaders, nextProducerId, nodes, r, acls, scramCredentials, isrs,
+                clientQuotas);
     }
 
     /**
@@ -224,7 +240,27 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         a.addAll(added);
         a.removeAll(removed);
         return new ClusterState(version + 1, topics, leaders, nextProducerId, nodes, reassignments, a,
-                scramCredentials, isrs);
+                scramCredentials, isrs, clientQuotas);
+    }
+
+    /**
+     * With the alterations applied in order: each sets its values and removes its keys; an entity left without
+     * values is removed.
+     */
+    ClusterState withClientQuotas(List<MetadataCommand.QuotaAlteration> alterations) {
+        Map<ClientQuotaEntity, Map<String, Double>> q = new HashMap<>(clientQuotas);
+        for (MetadataCommand.QuotaAlteration a : alterations) {
+            Map<String, Double> values = new HashMap<>(q.getOrDefault(a.entity(), Map.of()));
+            values.putAll(a.set());
+            a.remove().forEach(values::remove);
+            if (values.isEmpty()) {
+                q.remove(a.entity());
+            } else {
+                q.put(a.entity(), Map.copyOf(values));
+            }
+        }
+        return new ClusterState(version + 1, topics, leaders, nextProducerId, nodes, reassignments, acls,
+                scramCredentials, isrs, q);
     }
 
     /** With the credentials of {@code removed} gone and {@code upserted} added or replaced (either may be empty). */
@@ -233,6 +269,7 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         Map<ScramCredentialRecord.Key, ScramCredentialRecord> c = new HashMap<>(scramCredentials);
         removed.forEach(c::remove);
         upserted.forEach(u -> c.put(u.key(), u));
-        return new ClusterState(version + 1, topics, leaders, nextProducerId, nodes, reassignments, acls, c, isrs);
+        return new ClusterState(version + 1, topics, leaders, nextProducerId, nodes, reassignments, acls, c, isrs,
+                clientQuotas);
     }
 }

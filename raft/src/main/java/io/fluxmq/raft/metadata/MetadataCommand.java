@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.acl.AclBinding;
+import org.apache.kafka.common.quota.ClientQuotaEntity;
 
 /**
  * A change to cluster metadata, as carried in the metadata Raft log. Encoding: {@code type:int8} then the fields
@@ -27,7 +28,8 @@ import org.apache.kafka.common.acl.AclBinding;
  * {@link NodeRecord.Membership}), 16 AlterScramCredentials (deletions as keys, then upsertions as credentials, as
  * {@link ScramRecords} writes them), 17 AlterPartitionIsr ({@code leader int32 | count int32 | (topic UTF | partition
  * int32 | leaderEpoch int32 | partitionEpoch int32 | isr list of int32)*}), 18 ReportLeaders ({@code leader int32 |
- * count int32 | (topic UTF | partition int32 | epoch int32)*}).
+ * count int32 | (topic UTF | partition int32 | epoch int32)*}), 19 AlterClientQuotas (a list of quota alterations as
+ * {@link ClientQuotaRecords} writes them).
  */
 public sealed interface MetadataCommand {
     record CreateTopic(TopicRecord topic) implements MetadataCommand {}
@@ -173,6 +175,27 @@ public sealed interface MetadataCommand {
         }
     }
 
+    /**
+     * Kafka's AlterClientQuotas: per entity (user, client-id or ip components, a {@code null} name being the default
+     * entity), quota values to set and keys to remove; an entity left without values is removed. Validated by the node
+     * that submitted it (Kafka's checks); the reply carries the Raft index it applied at.
+     */
+    record AlterClientQuotas(List<QuotaAlteration> alterations) implements MetadataCommand {
+        public AlterClientQuotas {
+            alterations = List.copyOf(alterations);
+        }
+    }
+
+    /** One entity of an {@link AlterClientQuotas}: the values it sets and the keys it removes. */
+    record QuotaAlteration(ClientQuotaEntity entity, Map<String, Double> set,
+                           List<String> remove) {
+        public QuotaAlteration {
+            entity = ClientQuotaRecords.entity(entity.entries());
+            set = Map.copyOf(set);
+            remove = List.copyOf(remove);
+        }
+    }
+
     default byte[] encode() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
@@ -258,6 +281,9 @@ public sealed interface MetadataCommand {
                     out.writeInt(c.partitionEpoch());
                     writeInts(out, c.isr());
                 }
+            } else if (this instanceof AlterClientQuotas q) {
+                out.writeByte(19);
+                ClientQuotaRecords.writeAlterations(out, q.alterations());
             } else if (this instanceof AlterScramCredentials a) {
                 out.writeByte(16);
                 ScramRecords.writeKeys(out, a.deletions());
@@ -315,6 +341,7 @@ public sealed interface MetadataCommand {
                 }
                 yield new ReportLeaders(leader, led);
             }
+            case 19 -> new AlterClientQuotas(ClientQuotaRecords.readAlterations(in));
             default -> throw new IOException("unknown metadata command type " + type);
         };
     }

@@ -20,6 +20,7 @@ import java.util.function.Consumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.quota.ClientQuotaEntity;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -61,11 +62,14 @@ import org.slf4j.LoggerFactory;
  * <p>In-sync replicas: while some partition has a published ISR the snapshot is version 7: version 6 (its credential
  * count 0 when there are none) followed by {@code isrCount:int32 | (topic UTF, partition int32, leader int32,
  * leaderEpoch int32, partitionEpoch int32, isr int32 list)*}. Versions 1 to 6 load without ISRs.
+ *
+ * <p>Client quotas: while some exist the snapshot is version 8: version 7 (its ISR count 0 when none is published)
+ * followed by the quotas as {@link ClientQuotaRecords#writeQuotas} writes them. Versions 1 to 7 load without quotas.
  */
 public final class MetadataStateMachine extends BaseStateMachine {
     private static final Logger LOGGER = LoggerFactory.getLogger(MetadataStateMachine.class);
     private static final int MAGIC = 0x464c584d;
-    private static final short SNAPSHOT_VERSION = 7;
+    private static final short SNAPSHOT_VERSION = 8;
     /** The first snapshot format with the ACL section. */
     private static final short ACL_SNAPSHOT_VERSION = 4;
     /** The first snapshot format with node racks and memberships. */
@@ -74,6 +78,8 @@ public final class MetadataStateMachine extends BaseStateMachine {
     private static final short SCRAM_SNAPSHOT_VERSION = 6;
     /** The first snapshot format with the in-sync replicas the partitions' leaders published. */
     private static final short ISR_SNAPSHOT_VERSION = 7;
+    /** The first snapshot format with client quotas. */
+    private static final short QUOTA_SNAPSHOT_VERSION = 8;
 
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private volatile RaftStorage raftStorage;
@@ -208,16 +214,20 @@ public final class MetadataStateMachine extends BaseStateMachine {
             TopicPartition tp = new TopicPartition(in.readUTF(), in.readInt());
             isrs.put(tp, new IsrRecord(in.readInt(), in.readInt(), in.readInt(), MetadataCommand.readInts(in)));
         }
+        Map<ClientQuotaEntity, Map<String, Double>> quotas =
+                format >= QUOTA_SNAPSHOT_VERSION ? ClientQuotaRecords.readQuotas(in) : Map.of();
         return new ClusterState(version, topics, leaders, nextProducerId, nodes, reassignments, Set.copyOf(acls),
-                scram, isrs);
+                scram, isrs, quotas);
     }
 
     static void writeSnapshot(DataOutputStream out, ClusterState s) throws IOException {
         out.writeInt(MAGIC);
         // the oldest format that holds the state, so a node of an older build can still load it (rolling upgrades):
-        // 2 without reassignments, 3 with, 4 with ACLs, 5 with node extensions, 6 with SCRAM credentials, 7 with ISRs
+        // 2 without reassignments, 3 with, 4 with ACLs, 5 with node extensions, 6 with SCRAM credentials, 7 with ISRs,
+        // 8 with client quotas
         List<NodeRecord> extended = s.nodes().values().stream().filter(NodeRecord::extended).toList();
-        short format = !s.isrs().isEmpty() ? ISR_SNAPSHOT_VERSION
+        short format = !s.clientQuotas().isEmpty() ? QUOTA_SNAPSHOT_VERSION
+                : !s.isrs().isEmpty() ? ISR_SNAPSHOT_VERSION
                 : !s.scramCredentials().isEmpty() ? SCRAM_SNAPSHOT_VERSION
                 : !extended.isEmpty() ? NODE_EXTENSION_SNAPSHOT_VERSION
                 : !s.acls().isEmpty() ? ACL_SNAPSHOT_VERSION
@@ -278,6 +288,10 @@ public final class MetadataStateMachine extends BaseStateMachine {
             out.writeInt(e.getValue().partitionEpoch());
             MetadataCommand.writeInts(out, e.getValue().isr());
         }
+        if (format < QUOTA_SNAPSHOT_VERSION) {
+            return;
+        }
+        ClientQuotaRecords.writeQuotas(out, s.clientQuotas());
     }
 
     @Override
@@ -292,7 +306,8 @@ public final class MetadataStateMachine extends BaseStateMachine {
                     || command instanceof MetadataCommand.AlterTopicConfigs
                     || command instanceof MetadataCommand.CreateAcls
                     || command instanceof MetadataCommand.DeleteAcls
-                    || command instanceof MetadataCommand.AlterScramCredentials)) {
+                    || command instanceof MetadataCommand.AlterScramCredentials
+                    || command instanceof MetadataCommand.AlterClientQuotas)) {
                 reply = MetadataReply.ok(entry.getIndex()); // the submitter waits for its own replica to apply it
             } else if (reply.isOk() && command instanceof MetadataCommand.AlterPartitionIsr) {
                 reply = new MetadataReply(reply.errorCode(), entry.getIndex(), reply.message()); // keeps the refusals
@@ -361,6 +376,9 @@ public final class MetadataStateMachine extends BaseStateMachine {
             publish(s.withScramCredentials(a.deletions(), a.upsertions()));
             LOGGER.info("Metadata: SCRAM credentials deleted: {}; added or replaced: {}", a.deletions(),
                     a.upsertions());
+        } else if (command instanceof MetadataCommand.AlterClientQuotas q) {
+            publish(s.withClientQuotas(q.alterations()));
+            LOGGER.info("Metadata: client quotas altered: {}", q.alterations());
         } else if (command instanceof MetadataCommand.AllocateProducerIds p) {
             long first = s.nextProducerId();
             publish(s.withNextProducerId(first + p.count()));

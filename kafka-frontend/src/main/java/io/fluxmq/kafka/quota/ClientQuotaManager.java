@@ -1,0 +1,222 @@
+package io.fluxmq.kafka.quota;
+
+import io.fluxmq.kafka.server.RequestContext;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.common.metrics.MetricConfig;
+import org.apache.kafka.common.metrics.stats.Rate;
+import org.apache.kafka.common.quota.ClientQuotaEntity;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
+import org.apache.kafka.common.utils.Time;
+
+/**
+ * This node's enforcement of client byte-rate quotas, as Kafka's {@code ClientQuotaManager} with its default quota
+ * callback. The quotas come from cluster metadata ({@link #update}); a request is charged to the most specific entity
+ * that has a quota of its type, in Kafka's order: user + client-id, user + default client-id, user, default user +
+ * client-id, default user + default client-id, default user, client-id, default client-id. A default component stands
+ * for each user or client id on its own: {@code clients/<default>} bounds every client id separately, while a
+ * {@code users/alice} quota is shared by all of alice's client ids. Each charged entity has a windowed rate (Kafka's
+ * {@link Rate}, {@link ClientQuotaConfig}); a value that takes it over the bound gets the throttle time Kafka computes
+ * ({@code (rate - bound) / bound * window}), which the handler puts in its response's {@code throttle_time_ms} and for
+ * which the connection stops reading ({@link RequestContext#throttle}). Rates exist on each node for the requests that
+ * node serves, as in Kafka. Thread-safe: quotas are swapped whole, each rate is updated under its own lock; rates idle
+ * for an hour are dropped.
+ */
+public final class ClientQuotaManager {
+    /** A manager without quotas (tests, brokers without metadata): never throttles. */
+    public static final ClientQuotaManager NONE = new ClientQuotaManager(ClientQuotaConfig.DEFAULTS, Time.SYSTEM);
+
+    private static final long IDLE_EXPIRY_MS = TimeUnit.HOURS.toMillis(1); // Kafka's inactive quota sensor expiry
+    private static final long SWEEP_INTERVAL_MS = TimeUnit.MINUTES.toMillis(1);
+
+    private final MetricConfig metricConfig;
+    private final ClientQuotaConfig config;
+    private final Time time;
+    private volatile Map<ClientQuotaEntity, Map<String, Double>> source = Map.of();
+    private volatile Map<QuotaType, Map<Key, Double>> bounds = Map.of();
+    private final Map<RateKey, WindowedRate> rates = new ConcurrentHashMap<>();
+    private volatile long nextSweepMs;
+
+    public ClientQuotaManager(ClientQuotaConfig config, Time time) {
+        this.config = config;
+        this.time = time;
+        this.metricConfig = new MetricConfig().samples(config.windowNum())
+                .timeWindow(config.windowSizeSeconds(), TimeUnit.SECONDS);
+    }
+
+    /** One component of a quota entity: a name, or (null) the default entity. */
+    private record Part(String name) {
+    }
+
+    /** A user + client-id quota entity; a null part is absent from the entity. */
+    private record Key(Part user, Part clientId) {
+    }
+
+    /** What a rate is kept for: Kafka's quota metric tags (an empty string for an absent tag). */
+    private record RateKey(QuotaType type, String user, String clientId) {
+    }
+
+    private static final class WindowedRate {
+        final Rate rate = new Rate();
+        volatile long lastRecordMs;
+    }
+
+    /**
+     * Takes the quotas of cluster metadata; does nothing when given the map it already has (metadata keeps the same
+     * map until the quotas change). IP entities are kept out: FluxMQ does not enforce {@code connection_creation_rate}.
+     */
+    public void update(Map<ClientQuotaEntity, Map<String, Double>> quotas) {
+        if (quotas == source) {
+            return;
+        }
+        Map<QuotaType, Map<Key, Double>> next = new EnumMap<>(QuotaType.class);
+        for (QuotaType type : QuotaType.values()) {
+            next.put(type, new HashMap<>());
+        }
+        for (Map.Entry<ClientQuotaEntity, Map<String, Double>> e : quotas.entrySet()) {
+            Map<String, String> entries = e.getKey().entries();
+            if (entries.containsKey(ClientQuotaEntity.IP)) {
+                continue;
+            }
+            Key key = new Key(entries.containsKey(ClientQuotaEntity.USER)
+                    ? new Part(entries.get(ClientQuotaEntity.USER)) : null,
+                    entries.containsKey(ClientQuotaEntity.CLIENT_ID)
+                            ? new Part(entries.get(ClientQuotaEntity.CLIENT_ID)) : null);
+            for (QuotaType type : QuotaType.values()) {
+                Double bound = e.getValue().get(type.key());
+                if (bound != null) {
+                    next.get(type).put(key, bound);
+                }
+            }
+        }
+        next.replaceAll((type, m) -> Map.copyOf(m));
+        bounds = next;
+        source = quotas;
+    }
+
+    /** Whether some entity has a quota of {@code type} (if not, nothing is recorded). */
+    public boolean enabled(QuotaType type) {
+        Map<Key, Double> b = bounds.get(type);
+        return b != null && !b.isEmpty();
+    }
+
+    /**
+     * Charges {@code value} (bytes) to the request's quota entity and, when that takes its rate over the bound, mutes
+     * the request's connection for the throttle time; returns it (0 when not throttled or without a quota).
+     */
+    public int recordAndThrottle(QuotaType type, RequestContext context, double value) {
+        int throttleMs = recordAndGetThrottleTimeMs(type, context.principal(), context.header().clientId(), value,
+                time.milliseconds());
+        if (throttleMs > 0) {
+            context.throttle(throttleMs);
+        }
+        return throttleMs;
+    }
+
+    /**
+     * Records that the user of {@code principal} with {@code clientId} used {@code value} at {@code nowMs}; returns
+     * the time in milliseconds until the rate of its quota entity is back at the bound (0 without a violation or
+     * without a quota). Kafka's {@code ClientQuotaManager.recordAndGetThrottleTimeMs}.
+     */
+    public int recordAndGetThrottleTimeMs(QuotaType type, KafkaPrincipal principal, String clientId, double value,
+                                          long nowMs) {
+        Map<Key, Double> b = bounds.get(type);
+        if (b == null || b.isEmpty()) {
+            return 0;
+        }
+        String user = principal.getName();
+        String client = clientId == null ? "" : clientId;
+        RateKey tags = tags(type, b, user, client);
+        Double bound = bound(b, tags);
+        if (bound == null) {
+            return 0;
+        }
+        sweep(nowMs);
+        WindowedRate r = rates.computeIfAbsent(tags, t -> new WindowedRate());
+        double rate;
+        long window;
+        synchronized (r) {
+            r.lastRecordMs = nowMs;
+            r.rate.record(metricConfig, value, nowMs);
+            rate = r.rate.measure(metricConfig, nowMs);
+            if (rate <= bound) {
+                return 0;
+            }
+            window = r.rate.windowSize(metricConfig, nowMs);
+        }
+        return (int) Math.min(Integer.MAX_VALUE, Math.round((rate - bound) / bound * window));
+    }
+
+    /**
+     * The most a request may take without being throttled even with nothing recorded before: the bound times the
+     * shortest window ({@code windowNum - 1} samples); {@link Double#MAX_VALUE} without a quota. Kafka's
+     * {@code getMaxValueInQuotaWindow}.
+     */
+    public double maxValueInQuotaWindow(QuotaType type, KafkaPrincipal principal, String clientId) {
+        Map<Key, Double> b = bounds.get(type);
+        if (b == null || b.isEmpty()) {
+            return Double.MAX_VALUE;
+        }
+        Double bound = bound(b, tags(type, b, principal.getName(), clientId == null ? "" : clientId));
+        return bound == null ? Double.MAX_VALUE
+                : bound * (config.windowNum() - 1) * config.windowSizeSeconds();
+    }
+
+    /** Kafka's {@code DefaultQuotaCallback.quotaMetricTags}: which rate a request is charged to. */
+    private static RateKey tags(QuotaType type, Map<Key, Double> b, String user, String clientId) {
+        Part u = new Part(user);
+        Part c = new Part(clientId);
+        Part defaultPart = new Part(null);
+        if (b.containsKey(new Key(u, c)) || b.containsKey(new Key(u, defaultPart))) {
+            return new RateKey(type, user, clientId);
+        }
+        if (b.containsKey(new Key(u, null))) {
+            return new RateKey(type, user, "");
+        }
+        if (b.containsKey(new Key(defaultPart, c)) || b.containsKey(new Key(defaultPart, defaultPart))) {
+            return new RateKey(type, user, clientId);
+        }
+        if (b.containsKey(new Key(defaultPart, null))) {
+            return new RateKey(type, user, "");
+        }
+        return new RateKey(type, "", clientId);
+    }
+
+    /** Kafka's {@code DefaultQuotaCallback.quotaLimit}: the bound of a rate's tags, null for none. */
+    private static Double bound(Map<Key, Double> b, RateKey tags) {
+        Part defaultPart = new Part(null);
+        Part u = new Part(tags.user());
+        Part c = new Part(tags.clientId());
+        if (!tags.user().isEmpty() && !tags.clientId().isEmpty()) {
+            return first(b, new Key(u, c), new Key(u, defaultPart), new Key(defaultPart, c),
+                    new Key(defaultPart, defaultPart));
+        } else if (!tags.user().isEmpty()) {
+            return first(b, new Key(u, null), new Key(defaultPart, null));
+        } else if (!tags.clientId().isEmpty()) {
+            return first(b, new Key(null, c), new Key(null, defaultPart));
+        }
+        return null;
+    }
+
+    private static Double first(Map<Key, Double> b, Key... keys) {
+        for (Key k : keys) {
+            Double bound = b.get(k);
+            if (bound != null) {
+                return bound;
+            }
+        }
+        return null;
+    }
+
+    /** Drops rates idle for an hour, looking at most once a minute. */
+    private void sweep(long nowMs) {
+        if (nowMs < nextSweepMs) {
+            return;
+        }
+        nextSweepMs = nowMs + SWEEP_INTERVAL_MS;
+        rates.values().removeIf(r -> nowMs - r.lastRecordMs > IDLE_EXPIRY_MS);
+    }
+}

@@ -1,0 +1,129 @@
+package io.fluxmq.kafka.quota;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.kafka.common.quota.ClientQuotaEntity;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
+import org.apache.kafka.common.utils.Time;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Kafka's quota precedence (most specific entity first, default entities per user or client id) and its throttle time
+ * over a windowed rate, with time passed in. Kafka's default windows: 11 samples of 1 s, so a fresh rate divides by at
+ * least 10 s and a bound of B bytes/s admits 10·B bytes at once.
+ */
+class ClientQuotaManagerTest {
+    private static final long T0 = 1_700_000_000_000L;
+    private final ClientQuotaManager manager = new ClientQuotaManager(ClientQuotaConfig.DEFAULTS, Time.SYSTEM);
+    private final Map<ClientQuotaEntity, Map<String, Double>> quotas = new HashMap<>();
+
+    private void quota(String user, String clientId, String key, double value) {
+        Map<String, String> entity = new HashMap<>();
+        if (user != null) {
+            entity.put(ClientQuotaEntity.USER, user.equals("<default>") ? null : user);
+        }
+        if (clientId != null) {
+            entity.put(ClientQuotaEntity.CLIENT_ID, clientId.equals("<default>") ? null : clientId);
+        }
+        quotas.put(new ClientQuotaEntity(entity), Map.of(key, value));
+        manager.update(Map.copyOf(quotas));
+    }
+
+    private int produce(String user, String clientId, double bytes) {
+        return manager.recordAndGetThrottleTimeMs(QuotaType.PRODUCE, new KafkaPrincipal("User", user), clientId,
+                bytes, T0);
+    }
+
+    @Test
+    void withoutQuotasNothingIsThrottled() {
+        assertThat(manager.enabled(QuotaType.PRODUCE)).isFalse();
+        assertThat(produce("alice", "app", 1e12)).isZero();
+        quota(null, "other", "consumer_byte_rate", 1);
+        assertThat(manager.enabled(QuotaType.PRODUCE)).isFalse();
+        assertThat(manager.enabled(QuotaType.FETCH)).isTrue();
+        assertThat(produce("alice", "app", 1e12)).isZero();
+        assertThat(manager.maxValueInQuotaWindow(QuotaType.PRODUCE, new KafkaPrincipal("User", "a"), "app"))
+                .isEqualTo(Double.MAX_VALUE);
+    }
+
+    @Test
+    void throttleTimeIsKafkasOverTheWindow() {
+        quota(null, "app", "producer_byte_rate", 1000);
+        assertThat(produce("ANONYMOUS", "app", 10_000)).isZero(); // 10,000 B over the 10 s minimum window: at bound
+        // 30,000 B over 10 s = 3,000 B/s: (3,000 - 1,000) / 1,000 * 10 s
+        assertThat(produce("ANONYMOUS", "app", 20_000)).isEqualTo(20_000);
+        assertThat(manager.maxValueInQuotaWindow(QuotaType.PRODUCE, new KafkaPrincipal("User", "ANONYMOUS"), "app"))
+                .isEqualTo(10_000.0);
+        // later samples: 11 s on, the first window has left the rate
+        assertThat(manager.recordAndGetThrottleTimeMs(QuotaType.PRODUCE, new KafkaPrincipal("User", "ANONYMOUS"),
+                "app", 5_000, T0 + 11_500)).isZero();
+    }
+
+    @Test
+    void aDefaultClientIdBoundsEachClientOnItsOwn() {
+        quota(null, "<default>", "producer_byte_rate", 1000);
+        assertThat(produce("ANONYMOUS", "a", 10_000)).isZero();
+        assertThat(produce("ANONYMOUS", "a", 1_000)).isPositive();
+        assertThat(produce("ANONYMOUS", "b", 10_000)).isZero();
+    }
+
+    @Test
+    void aUserQuotaIsSharedByTheUsersClientIds() {
+        quota("alice", null, "producer_byte_rate", 1000);
+        assertThat(produce("alice", "a", 10_000)).isZero();
+        assertThat(produce("alice", "b", 1_000)).isPositive();
+        assertThat(produce("bob", "a", 1e9)).isZero(); // bob has no quota
+    }
+
+    @Test
+    void theMostSpecificEntityWinsInKafkasOrder() {
+        quota(null, "<default>", "producer_byte_rate", 1);           // 8) clients/<default>
+        quota(null, "app", "producer_byte_rate", 2);                 // 7) clients/app
+        quota("<default>", null, "producer_byte_rate", 3);           // 6) users/<default>
+        quota("<default>", "<default>", "producer_byte_rate", 4);    // 5) users/<default>/clients/<default>
+        quota("<default>", "app", "producer_byte_rate", 5);          // 4) users/<default>/clients/app
+        quota("alice", null, "producer_byte_rate", 6);               // 3) users/alice
+        quota("alice", "<default>", "producer_byte_rate", 7);        // 2) users/alice/clients/<default>
+        quota("alice", "app", "producer_byte_rate", 8);              // 1) users/alice/clients/app
+        assertThat(boundOf("alice", "app")).isEqualTo(8);
+        assertThat(boundOf("alice", "other")).isEqualTo(7);
+        assertThat(boundOf("bob", "app")).isEqualTo(5);
+        assertThat(boundOf("bob", "other")).isEqualTo(4);
+        quotas.remove(new ClientQuotaEntity(withDefaults(true, true)));
+        manager.update(Map.copyOf(quotas));
+        assertThat(boundOf("bob", "other")).isEqualTo(3);
+        quotas.remove(new ClientQuotaEntity(withDefaults(true, false)));
+        manager.update(Map.copyOf(quotas));
+        assertThat(boundOf("bob", "app")).isEqualTo(5);
+        assertThat(boundOf("bob", "other")).isEqualTo(1); // clients/<default>
+        assertThat(boundOf("alice", "x")).isEqualTo(7);
+    }
+
+    private static Map<String, String> withDefaults(boolean user, boolean client) {
+        Map<String, String> m = new HashMap<>();
+        if (user) {
+            m.put(ClientQuotaEntity.USER, null);
+        }
+        if (client) {
+            m.put(ClientQuotaEntity.CLIENT_ID, null);
+        }
+        return m;
+    }
+
+    /** The bound that applies, read back through the largest value a request may take: bound × 10 s. */
+    private double boundOf(String user, String clientId) {
+        return manager.maxValueInQuotaWindow(QuotaType.PRODUCE, new KafkaPrincipal("User", user), clientId) / 10;
+    }
+
+    @Test
+    void anUpdateWithTheSameMapChangesNothingAndIpEntitiesAreNotEnforced() {
+        Map<ClientQuotaEntity, Map<String, Double>> ip = Map.of(new ClientQuotaEntity(Map.of("ip", "10.0.0.1")),
+                Map.of("connection_creation_rate", 5.0));
+        manager.update(ip);
+        assertThat(manager.enabled(QuotaType.PRODUCE)).isFalse();
+        manager.update(ip);
+        assertThat(produce("ANONYMOUS", "app", 1e12)).isZero();
+    }
+}
