@@ -80,6 +80,8 @@ public final class EnginePartitions implements AutoCloseable {
     private final Map<TopicPartition, Opening> opening = new ConcurrentHashMap<>();
     private final java.util.concurrent.ExecutorService opener;
     private volatile boolean closing;
+    /** Syncs of the data directory, shared by the replicas created side by side. */
+    private final SharedSync dataDirSync;
     private volatile java.util.function.BiConsumer<TopicPartition, Integer> leaderReadyListener = (tp, term) -> { };
     private final java.util.concurrent.ScheduledExecutorService refresher =
         java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
@@ -104,6 +106,7 @@ public final class EnginePartitions implements AutoCloseable {
             }
         });
         this.storage = new FileGroupStorage(hardStates, forces);
+        this.dataDirSync = new SharedSync(() -> io.fluxmq.raft.storage.DurableFiles.syncDirectory(settings.dataDir()));
         this.opener = java.util.concurrent.Executors.newFixedThreadPool(OPEN_THREADS, daemonThreads(
             "raft-open-" + settings.nodeId() + "-"));
         RaftEngine[] self = new RaftEngine[1];
@@ -199,8 +202,10 @@ public final class EnginePartitions implements AutoCloseable {
         }
         SegmentRaftLog log = null;
         try {
-            claimFor(dirOf(tp), topicId, voters);
-            log = SegmentRaftLog.open(dirOf(tp), config, System::currentTimeMillis);
+            Claim claim = claim(dirOf(tp), topicId, voters);
+            // a new log's directory is synced once, by the identity write right after
+            log = SegmentRaftLog.open(dirOf(tp), config, System::currentTimeMillis, claim == Claim.NEW);
+            record(dirOf(tp), claim, topicId, voters);
             EnginePartition partition = new EnginePartition(tp, groupId, engine, log, settings.maxBatchBytes(),
                 settings.producerIdExpirationMs());
             RaftConfig raftConfig = new RaftConfig(settings.nodeId(), voters, settings.electionTimeoutMs(),
@@ -411,27 +416,25 @@ public final class EnginePartitions implements AutoCloseable {
         return settings.dataDir().resolve(tp.topic() + "-" + tp.partition());
     }
 
+    /** What {@link #claim} found: the directory is the replica's as recorded, records other voters, or is new. */
+    private enum Claim { KEPT, VOTERS_CHANGED, NEW }
+
     /**
-     * Makes {@code dir} the replica of topic {@code topicId} with {@code voters} ({@value #TOPIC_ID_FILE}, as Kafka's
+     * Checks that {@code dir} may be the replica of topic {@code topicId} ({@value #TOPIC_ID_FILE}, as Kafka's
      * {@code partition.metadata}, plus the voters, so a restart can run the group before metadata is known): a
      * directory left by a deleted topic of the same name (removed while this node was down, or resurrected by a power
-     * cut after its removal) is discarded first, so its data never reads as the new topic's.
+     * cut after its removal) is discarded first, so its data never reads as the new topic's; one with data but no
+     * identity is refused. {@link #record} writes the identity once the log is open.
      */
-    private void claimFor(Path dir, Uuid topicId, Set<Integer> voters) throws IOException {
+    private Claim claim(Path dir, Uuid topicId, Set<Integer> voters) throws IOException {
         Path file = dir.resolve(TOPIC_ID_FILE);
-        boolean known = false;
         if (Files.exists(file)) {
             DirectoryIdentity recorded = readIdentity(file);
             if (recorded.topicId().equals(topicId)) {
-                if (recorded.voters().equals(voters)) {
-                    return;
-                }
-                known = true;
-            } else {
-                LOGGER.warn("{} holds a replica of topic id {}, not {}: discarding it", dir, recorded.topicId(),
-                    topicId);
-                discard(dir);
+                return recorded.voters().equals(voters) ? Claim.KEPT : Claim.VOTERS_CHANGED;
             }
+            LOGGER.warn("{} holds a replica of topic id {}, not {}: discarding it", dir, recorded.topicId(), topicId);
+            discard(dir);
         } else if (Files.exists(dir)) {
             try (var entries = Files.list(dir)) {
                 if (entries.findAny().isPresent()) {
@@ -440,12 +443,23 @@ public final class EnginePartitions implements AutoCloseable {
                 }
             }
         }
+        return Claim.NEW;
+    }
+
+    /**
+     * Writes the replica's identity durably (the write syncs {@code dir}, which also makes the entries of the segment
+     * files a new log just created durable) and, for a new directory, its entry in the data directory.
+     */
+    private void record(Path dir, Claim claim, Uuid topicId, Set<Integer> voters) throws IOException {
+        if (claim == Claim.KEPT) {
+            return;
+        }
         String voterList = voters.stream().sorted().map(String::valueOf)
             .collect(java.util.stream.Collectors.joining(","));
-        io.fluxmq.raft.storage.DurableFiles.write(file, ("version: 0\ntopic_id: " + topicId + "\nvoters: " + voterList
-            + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        if (!known) {
-            io.fluxmq.raft.storage.DurableFiles.syncDirectory(settings.dataDir()); // the new directory's own entry
+        io.fluxmq.raft.storage.DurableFiles.write(dir.resolve(TOPIC_ID_FILE), ("version: 0\ntopic_id: " + topicId
+            + "\nvoters: " + voterList + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        if (claim == Claim.NEW) {
+            dataDirSync.sync(); // the new directory's own entry
         }
     }
 

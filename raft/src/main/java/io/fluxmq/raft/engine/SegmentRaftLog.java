@@ -83,6 +83,13 @@ public final class SegmentRaftLog implements RaftLog, Closeable {
         return open(dir, SegmentLog.open(dir, config, clockMs));
     }
 
+    /** As {@link #open(Path, SegmentLogConfig, LongSupplier)}; see {@link SegmentLog#open(Path, SegmentLogConfig,
+     * LongSupplier, boolean)} for {@code deferDirectorySync}. */
+    public static SegmentRaftLog open(Path dir, SegmentLogConfig config, LongSupplier clockMs,
+                                      boolean deferDirectorySync) throws IOException {
+        return open(dir, SegmentLog.open(dir, config, clockMs, deferDirectorySync));
+    }
+
     /** Over a segment log just opened on {@code dir} (tests give one whose forces they record); closes it on failure. */
     static SegmentRaftLog open(Path dir, SegmentLog segments) throws IOException {
         try {

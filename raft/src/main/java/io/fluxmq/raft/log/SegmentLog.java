@@ -64,19 +64,37 @@ public final class SegmentLog implements java.io.Closeable {
         return open(dir, config, clockMs, DataForcer.MSYNC);
     }
 
+    /**
+     * {@link #open(Path, SegmentLogConfig, LongSupplier)}, leaving the directory sync after files were created or
+     * deleted to the first {@link #flush} when {@code deferDirectorySync}: for a caller that syncs the directory itself
+     * right after (the multi-Raft engine writes the new replica's identity file durably next), so a new partition
+     * costs one directory sync, not two.
+     */
+    public static SegmentLog open(Path dir, SegmentLogConfig config, LongSupplier clockMs, boolean deferDirectorySync)
+        throws IOException {
+        return open(dir, config, clockMs, DataForcer.MSYNC, deferDirectorySync);
+    }
+
     /** {@link #open(Path, SegmentLogConfig, LongSupplier)} with the flush's force replaced (tests). */
     static SegmentLog open(Path dir, SegmentLogConfig config, LongSupplier clockMs, DataForcer forcer)
         throws IOException {
+        return open(dir, config, clockMs, forcer, false);
+    }
+
+    private static SegmentLog open(Path dir, SegmentLogConfig config, LongSupplier clockMs, DataForcer forcer,
+                                   boolean deferDirectorySync) throws IOException {
         Files.createDirectories(dir);
         Set<String> before = fileNames(dir);
         List<LogSegment> segments = SegmentRecovery.loadSegments(dir, config, clockMs.getAsLong());
         // Only when recovery created or deleted a file (a new log's first segment, a missing index, a stray one): an
         // unchanged directory has nothing to make durable, and a restart of thousands of replicas would otherwise
         // wait on as many directory syncs, each one a journal commit of the file system.
-        if (!fileNames(dir).equals(before)) {
+        boolean changed = !fileNames(dir).equals(before);
+        if (changed && !deferDirectorySync) {
             MappedFiles.syncDirectory(dir);
         }
         SegmentLog log = new SegmentLog(dir, config, clockMs, segments, forcer);
+        log.directoryDirty = changed && deferDirectorySync;
         LOGGER.info("Opened log {} with {} segments, offsets [{}, {})", dir, segments.size(),
             log.logStartOffset(), log.logEndOffset());
         return log;
