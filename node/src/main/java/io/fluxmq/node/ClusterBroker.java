@@ -21,6 +21,7 @@ import io.fluxmq.raft.RaftNode;
 import io.fluxmq.raft.metadata.ClusterState;
 import io.fluxmq.raft.metadata.LeaderRecord;
 import io.fluxmq.raft.metadata.MetadataCommand;
+import io.fluxmq.raft.metadata.MetadataReply;
 import io.fluxmq.raft.metadata.ScramCredentialRecord;
 import io.fluxmq.raft.metadata.TopicRecord;
 import io.fluxmq.raft.engine.EnginePartition;
@@ -309,31 +310,11 @@ final class ClusterBroker implements BrokerServices {
             return CompletableFuture.completedFuture(info(topic));
         }
         return metadata.submit(new MetadataCommand.CreateTopic(topic))
-                .thenComposeAsync(r -> awaitLeaders(name, 0, partitions), admin)
+                .thenComposeAsync(r -> awaitLeaders(r, name, 0, partitions), admin)
                 .thenApply(v -> {
                     LOGGER.info("Created topic {} ({}) with {} partitions", name, topic.topicId(), partitions);
                     return info(topic);
                 });
-    }
-
-    /**
-     * Completes (on {@link #admin}) once this node's metadata copy satisfies {@code condition}: checked now and at each
-     * applied change.
-     */
-    private CompletableFuture<Void> awaitMetadata(java.util.function.Predicate<ClusterState> condition) {
-        CompletableFuture<Void> done = new CompletableFuture<>();
-        java.util.function.Consumer<ClusterState> check = s -> {
-            if (!done.isDone() && condition.test(s)) {
-                try {
-                    admin.execute(() -> done.complete(null)); // not on the metadata apply thread
-                } catch (java.util.concurrent.RejectedExecutionException closing) {
-                    done.completeExceptionally(closing);
-                }
-            }
-        };
-        raft.metadata().addListener(check);
-        done.whenComplete((v, e) -> raft.metadata().removeListener(check));
-        return done;
     }
 
     /** How often a waiting CreateTopics or CreatePartitions looks at the metadata again. */
@@ -346,18 +327,13 @@ final class ClusterBroker implements BrokerServices {
      * creations wait side by side (hundreds of CreateTopics at once used to wait one after another on the one admin
      * thread, and most timed out).
      */
-    private CompletableFuture<Void> awaitLeaders(String name, int from, int to) {
+    private CompletableFuture<Void> awaitLeaders(MetadataReply reply, String name, int from, int to) {
         if (engine != null) {
             // On the multi-Raft engine, as in Kafka, the topic exists once the metadata holds it: each new
             // partition's preferred replica campaigns at once, and clients asking meanwhile are told
             // LEADER_NOT_AVAILABLE and retry. Kafka's Admin client sends one request per node at a time, so the
-            // answer goes out as soon as this node applied the change, not at the next poll.
-            return awaitMetadata(s -> s.topic(name).map(t -> t.partitions() >= to).orElse(false))
-                    .orTimeout(LEADER_WAIT_MS, TimeUnit.MILLISECONDS)
-                    .exceptionally(e -> {
-                        throw new AdminException(Errors.REQUEST_TIMED_OUT, "this node has not learnt of the "
-                                + "partitions of " + name + " yet");
-                    });
+            // answer goes out as soon as this node applied the change (the reply carries its index).
+            return raft.metadata().awaitApplied(reply.value());
         }
         CompletableFuture<Void> done = new CompletableFuture<>();
         long now = System.nanoTime();
@@ -438,7 +414,7 @@ final class ClusterBroker implements BrokerServices {
         List<List<Integer>> added = Placement.assign(name, current, totalCount - current,
                 topic.get().replicationFactor(), placeable);
         return metadata.submit(new MetadataCommand.AddPartitions(name, added))
-                .thenComposeAsync(r -> awaitLeaders(name, current, totalCount), admin);
+                .thenComposeAsync(r -> awaitLeaders(r, name, current, totalCount), admin);
     }
 
     @Override

@@ -1,12 +1,12 @@
 package io.fluxmq.node;
 
+import static io.fluxmq.node.KafkaTools.kafkaConfigs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -361,19 +361,5 @@ class ClientQuotasIT {
             }
         }
         return versions;
-    }
-
-    /** Kafka's {@code kafka-configs.sh} (kafka.admin.ConfigCommand of kafka_2.13 4.1.1) in its own JVM. */
-    private static String kafkaConfigs(String... args) throws IOException, InterruptedException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "kafka.admin.ConfigCommand"));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        p.getOutputStream().close();
-        byte[] out = p.getInputStream().readAllBytes();
-        assertThat(p.waitFor(90, TimeUnit.SECONDS)).isTrue();
-        String printed = new String(out, StandardCharsets.UTF_8);
-        assertThat(p.exitValue()).as(printed).isZero();
-        return printed;
     }
 }

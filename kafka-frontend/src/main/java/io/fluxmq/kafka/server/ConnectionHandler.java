@@ -43,6 +43,8 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private final RequestMemoryHandler memory;
     private ResponseOrderer orderer;
     private ReadGate readGate;
+    /** Mutes this connection for a quota; one per connection, handed to every request's context. */
+    private RequestContext.Throttle throttle = RequestContext.Throttle.NONE;
     /** Until when (nanoTime) the connection is muted for a quota; 0 when not muted. Event loop only. */
     private long mutedUntilNanos;
     private KafkaPrincipal principal = KafkaPrincipal.ANONYMOUS;
@@ -68,6 +70,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     public void channelActive(ChannelHandlerContext ctx) throws Exception {
         readGate = gate != null ? gate : new ReadGate(ctx.channel());
         orderer = new ResponseOrderer(ctx.channel(), maxInFlight, readGate);
+        throttle = throttleMs -> mute(ctx, throttleMs);
         metrics.connectionOpened(listener);
         super.channelActive(ctx);
     }
@@ -123,8 +126,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
                                                 long frameBytes) {
         ApiHandler handler = registry.handler(request.apiKey());
         RequestContext context = new RequestContext(request.header(), listener,
-                (InetSocketAddress) ctx.channel().remoteAddress(), principal, frameBytes,
-                throttleMs -> mute(ctx, throttleMs));
+                (InetSocketAddress) ctx.channel().remoteAddress(), principal, frameBytes, throttle);
         boolean respond = handler.expectsResponse(request.body());
         CompletableFuture<ApiMessage> response;
         try {

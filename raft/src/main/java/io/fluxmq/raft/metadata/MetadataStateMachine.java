@@ -98,10 +98,6 @@ public final class MetadataStateMachine extends BaseStateMachine {
         listener.accept(state);
     }
 
-    public void removeListener(Consumer<ClusterState> listener) {
-        listeners.remove(listener);
-    }
-
     @Override
     public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
         super.initialize(server, groupId, raftStorage);
@@ -303,6 +299,8 @@ public final class MetadataStateMachine extends BaseStateMachine {
                     entry.getStateMachineLogEntry().getLogData().toByteArray())));
             reply = apply(command);
             if (reply.isOk() && (command instanceof MetadataCommand.Barrier
+                    || command instanceof MetadataCommand.CreateTopic
+                    || command instanceof MetadataCommand.AddPartitions
                     || command instanceof MetadataCommand.AlterTopicConfigs
                     || command instanceof MetadataCommand.CreateAcls
                     || command instanceof MetadataCommand.DeleteAcls
