@@ -109,7 +109,16 @@ final class NodeProcess implements AutoCloseable {
 
     /** SIGKILL: no shutdown hook runs. */
     void kill() throws InterruptedException {
+        sendKill();
+        awaitExit();
+    }
+
+    /** Sends SIGKILL and returns at once; {@link #awaitExit} waits for the process to be gone. */
+    void sendKill() {
         process.destroyForcibly();
+    }
+
+    void awaitExit() throws InterruptedException {
         process.waitFor(30, TimeUnit.SECONDS);
     }
 

@@ -86,9 +86,12 @@ class WholeClusterRestartIT {
                 List<Integer> order = new ArrayList<>(List.of(0, 1, 2));
                 Collections.shuffle(order, random);
                 for (int id : order) {
-                    cluster.node(id).kill();
+                    cluster.node(id).sendKill(); // all three signalled first: the power-off is one moment
                 }
                 long killedAfterMs = (System.nanoTime() - lastCreate) / 1_000_000;
+                for (int id : order) {
+                    cluster.node(id).awaitExit();
+                }
                 System.out.printf("round %d: %d records acknowledged, all nodes killed %d ms after the last "
                         + "CreateTopics%n", round, acked.size(), killedAfterMs);
                 assertThat(killedAfterMs).as("kill within a second of the last CreateTopics").isLessThan(1000);
