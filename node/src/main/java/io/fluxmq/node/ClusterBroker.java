@@ -309,13 +309,17 @@ final class ClusterBroker implements BrokerServices {
         if (validateOnly) {
             return CompletableFuture.completedFuture(info(topic));
         }
-        return metadata.submit(new MetadataCommand.CreateTopic(topic))
+        // on the multi-Raft engine each new group's preferred replica (the first) campaigns at once for term 1
+        return metadata.submit(new MetadataCommand.CreateTopic(topic, engine != null ? FIRST_TERM : 0))
                 .thenComposeAsync(r -> awaitLeaders(r, name, 0, partitions), admin)
                 .thenApply(v -> {
                     LOGGER.info("Created topic {} ({}) with {} partitions", name, topic.topicId(), partitions);
                     return info(topic);
                 });
     }
+
+    /** The Raft term a new multi-Raft group's first election is held in. */
+    private static final int FIRST_TERM = 1;
 
     /** How often a waiting CreateTopics or CreatePartitions looks at the metadata again. */
     private static final long WAIT_POLL_MS = 20;

@@ -41,6 +41,7 @@ import io.fluxmq.raft.RaftNode;
 import io.fluxmq.raft.engine.EnginePartitions;
 import java.net.InetSocketAddress;
 import org.apache.kafka.common.TopicPartition;
+import io.fluxmq.raft.metadata.LeaderRecord;
 import io.fluxmq.raft.metadata.MetadataCommand;
 import io.fluxmq.raft.metadata.MetadataReply;
 import io.fluxmq.raft.storage.DurableFiles;
@@ -54,6 +55,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -208,7 +210,9 @@ public final class FluxNode implements Closeable {
                 Reconciler.Delayer.of(duties));
         java.util.function.BiConsumer<TopicPartition, Integer> leaderReady = (tp, term) -> {
             metrics.leaderElected();
-            leaderReports.report(tp, term);
+            if (!raft.metadata().state().leader(tp).equals(Optional.of(new LeaderRecord(config.nodeId(), term)))) {
+                leaderReports.report(tp, term); // not the leader metadata named when it created the partition
+            }
             publishIsrSoon();
             // a new leader that is not the preferred replica hands over as soon as that replica has caught up
             for (long delayMs : PREFER_LEADER_DELAYS_MS) {

@@ -32,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * only the leader can compute. Each {@link #publish()} pass compares, for every partition this node leads, its own ISR
  * (from Ratis' follower info, {@link PartitionReplica#status}, or the multi-Raft engine's in-sync set) with the ISR record in its metadata copy and sends one
  * {@link MetadataCommand.AlterPartitionIsr} with every partition that differs (at most {@value #MAX_PER_COMMAND}) or
- * whose record is of an older leader epoch (a leadership change). Nothing is sent while nothing changed; one command
+ * whose record is of an older leader epoch (a leadership change). A partition with no record whose every replica is in
+ * sync sends nothing: metadata reads no record as "all in sync" (a new topic costs no ISR command). Nothing is sent
+ * while nothing changed; one command
  * is in flight at a time; after the reply the pass waits until its own metadata copy applied the command, so the next
  * pass compares with what was committed. A partition whose change was refused (a newer leader epoch, a changed
  * partition epoch) is not sent again for {@value #RETRY_BACKOFF_MS} ms unless its ISR changes again.
@@ -137,9 +139,12 @@ final class IsrPublisher {
                 continue; // a newer leader exists: this node is about to learn it is deposed
             }
             if (record != null && record.leader() == nodeId && record.leaderEpoch() == own.leaderEpoch()
-                    && record.isr().equals(own.isr())) {
+                    && record.isr().equals(own.isr())
+                    || record == null && own.isr().equals(replicas)) {
+                // published already, or every replica in sync while none was published, which metadata reads as
+                // "all in sync" already: a new partition's leader sends nothing (one metadata command less per topic)
                 refused.remove(tp);
-                continue; // published already
+                continue;
             }
             Refused r = refused.get(tp);
             if (r != null && r.sent().equals(own) && now < r.untilMs()) {

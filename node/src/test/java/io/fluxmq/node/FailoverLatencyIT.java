@@ -26,18 +26,22 @@ import org.junit.jupiter.api.io.TempDir;
  * led and acknowledging, the leader of one partition killed (SIGKILL), the time until Metadata names a live leader and
  * until a record sent after the kill is acknowledged on every partition it led, then the node restarted and back in
  * every ISR. The consistency check runs at the end. {@code -Dfailover.kills=N} (default 1 in the suite; 10 for the issue's
- * figure) sets the rounds; the timings are printed, not asserted (this machine's load decides them).
+ * figure) sets the rounds, {@code -Dfailover.engine=multiraft} the partition engine; the timings are printed, not
+ * asserted (this machine's load decides them).
  */
 class FailoverLatencyIT {
     private static final String TOPIC = "failover-latency";
     private static final int PARTITIONS = 6;
     private static final int KILLS = Integer.getInteger("failover.kills", 1);
+    /** {@code -Dfailover.engine=multiraft} runs the partitions on the multi-Raft engine (default: the node's). */
+    private static final String ENGINE = System.getProperty("failover.engine", "");
 
     @Test
     void leaderKillsInARowLoseNothingAndReportTheirInterruption(@TempDir Path dir) throws Exception {
         List<Long> ackMs = new ArrayList<>();
         List<Long> metadataMs = new ArrayList<>();
-        try (TestCluster cluster = TestCluster.start(3, dir)) {
+        Map<String, String> settings = ENGINE.isEmpty() ? Map.of() : Map.of(NodeConfig.PARTITION_ENGINE, ENGINE);
+        try (TestCluster cluster = TestCluster.start(3, dir, settings)) {
             cluster.createTopic(TOPIC, PARTITIONS, (short) 3);
             ContinuousProducer producer = ContinuousProducer.start(cluster.bootstrap(), TOPIC, "f", 100);
             try (Admin admin = cluster.admin()) {

@@ -41,7 +41,7 @@ class IsrPublisherTest {
         state = new ClusterState(1, Map.of("t", new TopicRecord("t", Uuid.randomUuid(), (short) 3, Map.of(), false,
                 assignments)), Map.of(), 0, Map.of(), Map.of(), Set.of());
         for (int p = 0; p < PARTITIONS; p++) {
-            led.put(new TopicPartition("t", p), new IsrPublisher.Led(4, List.of(2, 1, 0)));
+            led.put(new TopicPartition("t", p), new IsrPublisher.Led(4, List.of(1, 0))); // 2 is behind
         }
     }
 
@@ -70,7 +70,7 @@ class IsrPublisherTest {
         assertThat(publisher.publish()).isEqualTo(PARTITIONS - IsrPublisher.MAX_PER_COMMAND);
         assertThat(sent).hasSize(2);
         assertThat(sent.get(0).leader()).isEqualTo(0);
-        assertThat(sent.get(0).changes().get(0).isr()).as("in replica order").containsExactly(0, 1, 2);
+        assertThat(sent.get(0).changes().get(0).isr()).as("in replica order").containsExactly(0, 1);
         assertThat(sent.get(0).changes().get(0).partitionEpoch()).as("no record yet").isZero();
         for (int pass = 0; pass < 100; pass++) {
             now += 1_000;
@@ -86,15 +86,31 @@ class IsrPublisherTest {
         sent.clear();
         TopicPartition shrunk = new TopicPartition("t", 7);
         TopicPartition newTerm = new TopicPartition("t", 8);
-        led.put(shrunk, new IsrPublisher.Led(4, List.of(0, 1)));
+        led.put(shrunk, new IsrPublisher.Led(4, List.of(0)));
         led.put(newTerm, new IsrPublisher.Led(5, List.of(0, 1, 2)));
         assertThat(publisher.publish()).isEqualTo(2);
         assertThat(sent).hasSize(1);
         Map<TopicPartition, MetadataCommand.IsrChange> changes = new HashMap<>();
         sent.get(0).changes().forEach(c -> changes.put(new TopicPartition(c.topic(), c.partition()), c));
-        assertThat(changes.get(shrunk)).isEqualTo(new MetadataCommand.IsrChange("t", 7, 4, 1, List.of(0, 1)));
+        assertThat(changes.get(shrunk)).isEqualTo(new MetadataCommand.IsrChange("t", 7, 4, 1, List.of(0)));
         assertThat(changes.get(newTerm).leaderEpoch()).isEqualTo(5);
-        assertThat(state.isr(shrunk).orElseThrow().isr()).containsExactly(0, 1);
+        assertThat(state.isr(shrunk).orElseThrow().isr()).containsExactly(0);
+        assertThat(publisher.publish()).isZero();
+    }
+
+    @Test
+    void aFullIsrIsNotPublishedWhileNoneWasButAnExpansionIs() {
+        // a new topic: every replica in sync and no record yet, which metadata already reads as "all in sync"
+        led.replaceAll((tp, l) -> new IsrPublisher.Led(1, List.of(2, 0, 1)));
+        assertThat(publisher.publish()).isZero();
+        assertThat(sent).isEmpty();
+
+        TopicPartition tp = new TopicPartition("t", 3);
+        led.put(tp, new IsrPublisher.Led(1, List.of(0, 2)));
+        assertThat(publisher.publish()).isEqualTo(1);
+        led.put(tp, new IsrPublisher.Led(1, List.of(0, 1, 2)));
+        assertThat(publisher.publish()).as("back to all: the record says otherwise").isEqualTo(1);
+        assertThat(state.isr(tp).orElseThrow().isr()).containsExactly(0, 1, 2);
         assertThat(publisher.publish()).isZero();
     }
 

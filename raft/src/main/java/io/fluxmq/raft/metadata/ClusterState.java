@@ -164,9 +164,19 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
     }
 
     ClusterState withTopic(TopicRecord topic) {
+        return withTopic(topic, Map.of());
+    }
+
+    /** The topic, and {@code firstLeaders} as the leaders of its partitions (none: no leader known yet). */
+    ClusterState withTopic(TopicRecord topic, Map<TopicPartition, LeaderRecord> firstLeaders) {
         Map<String, TopicRecord> t = new HashMap<>(topics);
         t.put(topic.name(), topic);
-        return new ClusterState(version + 1, t, leaders, nextProducerId, nodes, reassignments, acls,
+        Map<TopicPartition, LeaderRecord> l = leaders;
+        if (!firstLeaders.isEmpty()) {
+            l = new HashMap<>(leaders);
+            l.putAll(firstLeaders);
+        }
+        return new ClusterState(version + 1, t, l, nextProducerId, nodes, reassignments, acls,
                 scramCredentials, isrs, clientQuotas);
     }
 

@@ -29,10 +29,21 @@ import org.apache.kafka.common.quota.ClientQuotaEntity;
  * {@link ScramRecords} writes them), 17 AlterPartitionIsr ({@code leader int32 | count int32 | (topic UTF | partition
  * int32 | leaderEpoch int32 | partitionEpoch int32 | isr list of int32)*}), 18 ReportLeaders ({@code leader int32 |
  * count int32 | (topic UTF | partition int32 | epoch int32)*}), 19 AlterClientQuotas (a list of quota alterations as
- * {@link ClientQuotaRecords} writes them).
+ * {@link ClientQuotaRecords} writes them), 20 CreateTopic with a first leader epoch (the type 1 fields, then
+ * {@code firstLeaderEpoch int32}; one without is written as type 1, which older builds read).
  */
 public sealed interface MetadataCommand {
-    record CreateTopic(TopicRecord topic) implements MetadataCommand {}
+    /**
+     * Creates a topic. With a {@code firstLeaderEpoch} above 0 (the multi-Raft engine, whose new group's preferred
+     * replica campaigns at once and wins term 1 unless it is slow), metadata names each new partition's first replica
+     * its leader at that epoch, as Kafka's controller names a new partition's leader: the leader that wins it has
+     * nothing to report, and one that does not reports itself at that epoch or a later one, which replaces the guess.
+     */
+    record CreateTopic(TopicRecord topic, int firstLeaderEpoch) implements MetadataCommand {
+        public CreateTopic(TopicRecord topic) {
+            this(topic, 0);
+        }
+    }
 
     record DeleteTopic(String name) implements MetadataCommand {}
 
@@ -199,7 +210,11 @@ public sealed interface MetadataCommand {
     default byte[] encode() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
-            if (this instanceof CreateTopic c) {
+            if (this instanceof CreateTopic c && c.firstLeaderEpoch() > 0) {
+                out.writeByte(20);
+                writeTopic(out, c.topic());
+                out.writeInt(c.firstLeaderEpoch());
+            } else if (this instanceof CreateTopic c) {
                 out.writeByte(1);
                 writeTopic(out, c.topic());
             } else if (this instanceof DeleteTopic d) {
@@ -342,6 +357,7 @@ public sealed interface MetadataCommand {
                 yield new ReportLeaders(leader, led);
             }
             case 19 -> new AlterClientQuotas(ClientQuotaRecords.readAlterations(in));
+            case 20 -> new CreateTopic(readTopic(in), in.readInt());
             default -> throw new IOException("unknown metadata command type " + type);
         };
     }

@@ -328,7 +328,15 @@ public final class MetadataStateMachine extends BaseStateMachine {
                 return MetadataReply.error(Errors.TOPIC_ALREADY_EXISTS.code(),
                         "topic '" + c.topic().name() + "' already exists");
             }
-            publish(s.withTopic(c.topic()));
+            Map<TopicPartition, LeaderRecord> leaders = new HashMap<>();
+            if (c.firstLeaderEpoch() > 0) {
+                List<List<Integer>> assignments = c.topic().assignments();
+                for (int p = 0; p < assignments.size(); p++) {
+                    leaders.put(new TopicPartition(c.topic().name(), p),
+                            new LeaderRecord(assignments.get(p).get(0), c.firstLeaderEpoch()));
+                }
+            }
+            publish(s.withTopic(c.topic(), leaders));
             LOGGER.info("Metadata: created topic {} ({}) with {} partitions, replication factor {}",
                     c.topic().name(), c.topic().topicId(), c.topic().partitions(), c.topic().replicationFactor());
         } else if (command instanceof MetadataCommand.DeleteTopic d) {

@@ -28,6 +28,8 @@ class MetadataCommandTest {
         List<MetadataCommand> commands = List.of(
                 new MetadataCommand.CreateTopic(new TopicRecord("t", Uuid.randomUuid(), (short) 3,
                         Map.of("retention.ms", "1000"), false, List.of(List.of(0, 1, 2), List.of(1, 2, 0)))),
+                new MetadataCommand.CreateTopic(new TopicRecord("led", Uuid.randomUuid(), (short) 3, Map.of(), false,
+                        List.of(List.of(2, 0, 1))), 1),
                 new MetadataCommand.DeleteTopic("t"),
                 new MetadataCommand.AddPartitions("t", List.of(List.of(2, 0, 1))),
                 new MetadataCommand.AllocateProducerIds(1000),
@@ -54,6 +56,10 @@ class MetadataCommandTest {
         assertThat(new MetadataCommand.RegisterNode(NODE).encode()[0]).as("no rack: the format older builds read")
                 .isEqualTo((byte) 6);
         assertThat(new MetadataCommand.RegisterNode(RACKED).encode()[0]).isEqualTo((byte) 14);
+        TopicRecord topic = new TopicRecord("t", Uuid.randomUuid(), (short) 1, Map.of(), false, List.of(List.of(0)));
+        assertThat(new MetadataCommand.CreateTopic(topic).encode()[0]).as("no first leader: the format older builds "
+                + "read").isEqualTo((byte) 1);
+        assertThat(new MetadataCommand.CreateTopic(topic, 1).encode()[0]).isEqualTo((byte) 20);
         // type 15 | id int32 | membership int8 (2 = DECOMMISSIONED)
         assertThat(new MetadataCommand.SetNodeMembership(3, NodeRecord.Membership.DECOMMISSIONED).encode())
                 .containsExactly(15, 0, 0, 0, 3, 2);

@@ -40,6 +40,20 @@ class ReportLeadersApplyTest {
     }
 
     @Test
+    void aTopicCreatedWithAFirstLeaderEpochNamesEachFirstReplicaAndALaterOrEqualReportReplacesIt() {
+        sm.apply(new MetadataCommand.CreateTopic(new TopicRecord("u", Uuid.randomUuid(), (short) 3, Map.of(), false,
+                List.of(List.of(1, 2, 0), List.of(2, 0, 1))), 1));
+        assertThat(sm.state().leaders()).containsEntry(new TopicPartition("u", 0), new LeaderRecord(1, 1))
+                .containsEntry(new TopicPartition("u", 1), new LeaderRecord(2, 1));
+        assertThat(sm.state().leaders()).as("a topic created without one has none")
+                .doesNotContainKey(new TopicPartition("t", 0));
+
+        // node 0 won term 1 of u-1 (its first replica was slow): its report replaces the guess
+        sm.apply(new MetadataCommand.ReportLeaders(0, List.of(led("u", 1, 1))));
+        assertThat(sm.state().leaders()).containsEntry(new TopicPartition("u", 1), new LeaderRecord(0, 1));
+    }
+
+    @Test
     void aReportThatChangesNothingPublishesNothing() {
         sm.apply(new MetadataCommand.ReportLeader("t", 0, 2, 9));
         long version = sm.state().version();
