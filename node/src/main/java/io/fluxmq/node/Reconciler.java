@@ -6,8 +6,10 @@ import io.fluxmq.raft.metadata.Reassignment;
 import io.fluxmq.raft.metadata.TopicRecord;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -31,7 +33,9 @@ import org.slf4j.LoggerFactory;
  * and this node's metadata replica has applied it, so the state it reconciles against holds every change committed
  * before this node started. Before that, the local copy may be empty or an old snapshot still being replayed, and
  * reconciling against it would remove partitions that exist (Raft amnesia for a voter). Until then the partitions
- * found on disk run as they are. Passes run on one thread; metadata changes coalesce into one pass.
+ * found on disk run as they are. Passes run on one thread; metadata changes coalesce into one pass. A pass after a
+ * change that deleted or replaced no topic and changed no reassignment looks only at new, changed or unsettled topics
+ * (settled: every partition assigned here open for that record), and removes nothing.
  */
 final class Reconciler {
     private static final Logger LOGGER = LoggerFactory.getLogger(Reconciler.class);
@@ -79,6 +83,11 @@ final class Reconciler {
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private volatile Phase phase = Phase.CATCHING_UP;
     private volatile ClusterState latest = ClusterState.EMPTY;
+    // on the pass thread only
+    private Map<String, TopicRecord> lastTopics = Map.of();
+    private Map<TopicPartition, Reassignment> lastReassignments; // null until the first pass, which is full
+    /** Topics whose every partition assigned here was open in a pass, with the record they were open for. */
+    private final Map<String, TopicRecord> settled = new HashMap<>();
 
     /**
      * @param barrier commits a metadata barrier and completes with its Raft index
@@ -159,8 +168,22 @@ final class Reconciler {
     }
 
     private void reconcile(ClusterState state) {
+        // A pass looks again only at the topics that changed, are new or were not settled yet, unless a topic was
+        // deleted or replaced or a reassignment changed: only those remove partitions (thousands of partitions
+        // made every CreateTopics cost a walk over all of them, on every node).
+        boolean full = state.reassignments() != lastReassignments || changedOrGone(lastTopics, state.topics());
+        lastTopics = state.topics();
+        lastReassignments = state.reassignments();
+        if (full) {
+            settled.clear();
+        }
+        settled.keySet().retainAll(state.topics().keySet());
         Set<TopicPartition> wanted = new HashSet<>();
         for (TopicRecord topic : state.topics().values()) {
+            if (settled.get(topic.name()) == topic) {
+                continue; // unchanged, every partition assigned here open (a full pass never skips: settled is empty)
+            }
+            boolean allOpen = true;
             for (int p = 0; p < topic.partitions(); p++) {
                 TopicPartition tp = new TopicPartition(topic.name(), p);
                 if (!state.replicas(tp).contains(nodeId)) {
@@ -177,7 +200,9 @@ final class Reconciler {
                 if (local.isOpen(tp)) {
                     try {
                         local.reconfigure(spec);
+                        allOpen &= topic.topicId().equals(local.topicIdOf(tp)); // not a deleted namesake's replica
                     } catch (Exception e) {
+                        allOpen = false;
                         LOGGER.warn("Cannot apply the segment settings of {}: {}; retrying at the next metadata change",
                                 tp, e.toString());
                     }
@@ -185,10 +210,20 @@ final class Reconciler {
                 }
                 try {
                     local.open(spec, peers.apply(replicas));
+                    allOpen &= local.isOpen(tp); // not while the multi-Raft engine opens it on another thread
                 } catch (Exception e) {
+                    allOpen = false;
                     LOGGER.warn("Cannot open partition {}: {}; retrying at the next metadata change", tp, e.toString());
                 }
             }
+            if (allOpen && state.reassignments().keySet().stream().noneMatch(tp -> tp.topic().equals(topic.name()))) {
+                settled.put(topic.name(), topic);
+            } else {
+                settled.remove(topic.name());
+            }
+        }
+        if (!full) {
+            return; // nothing was deleted, replaced or moved: nothing to remove
         }
         boolean removed = false;
         for (TopicPartition tp : local.hosted()) {
@@ -208,6 +243,19 @@ final class Reconciler {
         if (removed) {
             schedulePass(); // a topic recreated under the same name opens once the old partition is gone
         }
+    }
+
+    /** Whether a topic of {@code before} is gone from {@code now} or is another record there (configs, partitions). */
+    private static boolean changedOrGone(Map<String, TopicRecord> before, Map<String, TopicRecord> now) {
+        if (before == now) {
+            return false;
+        }
+        for (Map.Entry<String, TopicRecord> e : before.entrySet()) {
+            if (now.get(e.getKey()) != e.getValue()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The Raft peers of the given nodes, at the addresses {@link Members} knows. */

@@ -25,6 +25,8 @@ class ReconcilerTest {
     private final Set<TopicPartition> open = new java.util.HashSet<>();
     private final Map<TopicPartition, RaftNode.PartitionSpec> specs = new HashMap<>();
     private final List<String> actions = new ArrayList<>();
+    /** The partitions a pass asked about, in order. */
+    private final List<String> looked = new ArrayList<>();
     private final List<CompletableFuture<Long>> barriers = new ArrayList<>();
     private final Map<Long, CompletableFuture<Void>> applied = new HashMap<>();
     private final List<Runnable> delayed = new ArrayList<>();
@@ -44,6 +46,7 @@ class ReconcilerTest {
 
         @Override
         public boolean isOpen(TopicPartition tp) {
+            looked.add(tp.toString());
             return open.contains(tp);
         }
 
@@ -51,7 +54,9 @@ class ReconcilerTest {
         public void open(RaftNode.PartitionSpec spec, List<RaftPeer> members) {
             actions.add("open " + spec.topicPartition());
             hosted.put(spec.topicPartition(), spec.topicId());
-            open.add(spec.topicPartition());
+            if (!spec.topicPartition().topic().startsWith("slow")) { // "slow…" topics open later, as on the engine
+                open.add(spec.topicPartition());
+            }
             specs.put(spec.topicPartition(), spec);
         }
 
@@ -154,6 +159,40 @@ class ReconcilerTest {
                 "open replaced-0");
         assertThat(hosted.get(new TopicPartition("replaced", 0))).isEqualTo(newId);
         assertThat(hosted).doesNotContainKey(new TopicPartition("fresh", 1));
+    }
+
+    @Test
+    void aPassLooksOnlyAtNewOrUnsettledTopicsUntilATopicIsDeleted() {
+        reconciler.start();
+        barriers.get(0).complete(1L);
+        TopicRecord t = topic("t", Uuid.randomUuid(), List.of(List.of(SELF, 0, 2), List.of(0, SELF, 2)));
+        reconciler.onMetadata(state(t));
+        applied.get(1L).complete(null);
+        assertThat(looked).containsOnly("t-0", "t-1");
+
+        looked.clear();
+        TopicRecord u = topic("u", Uuid.randomUuid(), List.of(List.of(SELF, 0, 2)));
+        TopicRecord slow = topic("slow", Uuid.randomUuid(), List.of(List.of(SELF, 0, 2)));
+        reconciler.onMetadata(state(t, u, slow));
+        assertThat(looked).as("t is settled: every partition of it here is open").containsOnly("u-0", "slow-0");
+        assertThat(actions).containsExactlyInAnyOrder("open t-0", "open t-1", "open u-0", "open slow-0");
+
+        looked.clear();
+        reconciler.onMetadata(state(t, u, slow)); // an unrelated change (a leader report, say)
+        assertThat(looked).as("slow-0 is still opening").containsOnly("slow-0");
+        assertThat(actions).as("asked again, as the engine dedups an open in progress").endsWith("open slow-0")
+                .hasSize(5);
+
+        open.add(new TopicPartition("slow", 0));
+        reconciler.onMetadata(state(t, u, slow));
+        assertThat(looked).endsWith("slow-0");
+        looked.clear();
+        reconciler.onMetadata(state(t, u, slow));
+        assertThat(looked).as("everything settled").isEmpty();
+
+        reconciler.onMetadata(state(t, slow)); // u deleted: a full pass, which removes
+        assertThat(looked).containsExactlyInAnyOrder("t-0", "t-1", "slow-0");
+        assertThat(actions).endsWith("remove u-0");
     }
 
     @Test
