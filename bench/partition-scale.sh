@@ -11,7 +11,8 @@
 #                     Kafka port accepts and until it is in the ISR of every partition again (as the leaders say)
 # Every wait is bounded; every figure is one "RESULT ..." line on stdout. Stops what it started on exit.
 # On a machine shared with other builds, run it under their lock (flock LOCKFILE bench/partition-scale.sh ...).
-# Environment: IDLE_S=30 CREATE_TIMEOUT_S=120 LED_TIMEOUT_S=300 PRODUCE_TIMEOUT_S=180 INSYNC_TIMEOUT_S=180
+# Environment: IDLE_S=30 IDLE_SETTLE_S=0 (seconds to wait before the idle window: the JIT compiler is still busy right
+#   after the creations) CREATE_TIMEOUT_S=120 LED_TIMEOUT_S=300 PRODUCE_TIMEOUT_S=180 INSYNC_TIMEOUT_S=180
 #   RESTART_NODE=2 (FluxMQ node ids 0..2; Kafka 1..3, default 3) FLUXMQ_JAVA_OPTS (passed to bin/fluxmq-local)
 #   KAFKA_BENCH=../shared/bench (where kafka-cluster.sh is, relative to the repository) THREAD_GROUPS=1 (0: skip jstack)
 set -euo pipefail
@@ -19,6 +20,7 @@ cd "$(dirname "$0")/.."
 SYSTEM="${1:?usage: $0 fluxmq|kafka PARTITIONS}"
 PARTITIONS="${2:?usage: $0 fluxmq|kafka PARTITIONS}"
 IDLE_S="${IDLE_S:-30}"
+IDLE_SETTLE_S="${IDLE_SETTLE_S:-0}"
 CREATE_TIMEOUT_S="${CREATE_TIMEOUT_S:-120}"
 LED_TIMEOUT_S="${LED_TIMEOUT_S:-300}"
 PRODUCE_TIMEOUT_S="${PRODUCE_TIMEOUT_S:-180}"
@@ -75,6 +77,7 @@ echo "RESULT system=$SYSTEM step=start partitions=$PARTITIONS start_ms=$(( $(now
 tool create "$BOOTSTRAP" "$PARTITIONS" "$PREFIX" "$CREATE_TIMEOUT_S"
 tool led "$BOOTSTRAP" "$PARTITIONS" "$PREFIX" "$LED_TIMEOUT_S"
 
+sleep "$IDLE_SETTLE_S" # 0 by default: the idle window starts right after the last partition got its leader
 declare -A c0
 for n in $NODE_IDS; do c0[$n]=$(cpu_ticks "$(pid_of "$n")"); done
 sleep "$IDLE_S"
@@ -83,7 +86,7 @@ for n in $NODE_IDS; do
   c1=$(cpu_ticks "$pid")
   echo "RESULT step=node node=$n threads=$(status_kb "$pid" Threads) rss_anon_mib=$(( $(status_kb "$pid" RssAnon) / 1024 ))" \
        "rss_mib=$(( $(status_kb "$pid" VmRSS) / 1024 )) fds=$(ls "/proc/$pid/fd" | wc -l)" \
-       "idle_cpu_pct=$(( (c1 - c0[$n]) * 100 / TICKS / IDLE_S ))"
+       "idle_cpu_pct=$(( (c1 - c0[$n]) * 100 / TICKS / IDLE_S )) idle_settle_s=$IDLE_SETTLE_S"
 done
 if [ "$THREAD_GROUPS" = 1 ]; then
   first=$(echo "$NODE_IDS" | cut -d' ' -f1)

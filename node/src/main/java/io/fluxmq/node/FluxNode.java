@@ -211,9 +211,11 @@ public final class FluxNode implements Closeable {
         java.util.function.BiConsumer<TopicPartition, Integer> leaderReady = (tp, term) -> {
             metrics.leaderElected();
             if (!raft.metadata().state().leader(tp).equals(Optional.of(new LeaderRecord(config.nodeId(), term)))) {
-                leaderReports.report(tp, term); // not the leader metadata named when it created the partition
+                // not the leader metadata named when it created the partition: report it, and its ISR soon (a new
+                // partition's named leader has no ISR to publish unless a replica lags, which the periodic pass sees)
+                leaderReports.report(tp, term);
+                publishIsrSoon();
             }
-            publishIsrSoon();
             // a new leader that is not the preferred replica hands over as soon as that replica has caught up
             for (long delayMs : PREFER_LEADER_DELAYS_MS) {
                 duties.schedule(() -> broker.preferLeader(tp), delayMs, TimeUnit.MILLISECONDS);
