@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -49,57 +50,25 @@ class CompactionIT {
     private static final int UPDATES = 40;
     private static final int DELETED = 5;
     private static final int FILLER = 150;
+    private static final Map<String, String> SETTINGS = Map.of(
+            // frequent Raft snapshots and small Raft log segments, so the entries of cleaned offsets are purged soon
+            // (the cleaner only rewrites offsets whose Raft entries are gone)
+            "raft.snapshot.interval.entries", "20", "raft.log.segment.bytes", "2048",
+            "log.cleaner.backoff.ms", "300", "log.cleaner.io.max.bytes.per.second", "2000000");
 
     @Test
     void everyReplicaCompactsToTheLastValueOfEveryKey(@TempDir Path dir) throws Exception {
-        Map<String, String> settings = Map.of(
-                // frequent Raft snapshots and small Raft log segments, so the entries of cleaned offsets are purged
-                // soon (the cleaner only rewrites offsets whose Raft entries are gone)
-                "raft.snapshot.interval.entries", "20", "raft.log.segment.bytes", "2048",
-                "log.cleaner.backoff.ms", "300", "log.cleaner.io.max.bytes.per.second", "2000000");
-        try (TestCluster cluster = TestCluster.start(3, dir, settings); Admin admin = cluster.admin()) {
+        try (TestCluster cluster = TestCluster.start(3, dir, SETTINGS); Admin admin = cluster.admin()) {
             admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 3).configs(Map.of(
                     "segment.bytes", "4096", "max.message.bytes", "4096")))).all().get(60, TimeUnit.SECONDS);
             cluster.awaitLeader(TOPIC, 0, Duration.ofSeconds(60));
-            ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, TOPIC);
-            admin.incrementalAlterConfigs(Map.of(resource, List.of(
-                    new AlterConfigOp(new ConfigEntry("cleanup.policy", "compact"), AlterConfigOp.OpType.SET),
-                    new AlterConfigOp(new ConfigEntry("min.cleanable.dirty.ratio", "0.01"), AlterConfigOp.OpType.SET),
-                    new AlterConfigOp(new ConfigEntry("delete.retention.ms", "2000"), AlterConfigOp.OpType.SET))))
-                    .all().get(60, TimeUnit.SECONDS);
-            assertThat(admin.describeConfigs(List.of(resource)).all().get(60, TimeUnit.SECONDS).get(resource)
-                    .get("cleanup.policy").value()).isEqualTo("compact");
-
-            Map<String, String> expected = new TreeMap<>();
-            try (KafkaProducer<String, String> producer = Clients.producer(cluster.bootstrap(),
-                    Map.of(ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ACKS_CONFIG, "all"))) {
-                for (int u = 0; u < UPDATES; u++) {
-                    for (int k = 0; k < KEYS; k++) {
-                        String value = "value-" + u + "-of-key-" + k;
-                        producer.send(new ProducerRecord<>(TOPIC, 0, "key-" + k, value));
-                        expected.put("key-" + k, value);
-                    }
-                    producer.flush();
-                }
-                for (int k = 0; k < DELETED; k++) {
-                    producer.send(new ProducerRecord<>(TOPIC, 0, "key-" + k, null)).get(30, TimeUnit.SECONDS);
-                    expected.remove("key-" + k);
-                }
-                // one entry each, on keys written once: they push the updates out of the active segment and the
-                // Raft log, and leave nothing to compact behind them
-                for (int f = 0; f < FILLER; f++) {
-                    producer.send(new ProducerRecord<>(TOPIC, 0, "filler-" + f, "f" + f)).get(30, TimeUnit.SECONDS);
-                    expected.put("filler-" + f, "f" + f);
-                }
-                assertThatThrownBy(() -> producer.send(new ProducerRecord<>(TOPIC, 0, null, "no key"))
-                        .get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
-                        .cause().isInstanceOf(InvalidRecordException.class);
-            }
+            configureCompaction(admin);
+            Map<String, String> expected = produceUpdates(cluster);
             long written = (long) KEYS * UPDATES + DELETED + FILLER;
 
             for (int node = 0; node < 3; node++) {
-                Path partition = dir.resolve("node-" + node).resolve("topics").resolve(TOPIC + "-0");
-                Map<String, Integer> perKey = awaitOneRecordPerKey(partition, expected.keySet(), Duration.ofSeconds(120));
+                Map<String, Integer> perKey = awaitOneRecordPerKey(partitionDir(dir, node), expected.keySet(),
+                        Duration.ofSeconds(120));
                 assertThat(perKey).as("records per key on node %d", node)
                         .containsOnlyKeys(expected.keySet().toArray(String[]::new));
             }
@@ -124,10 +93,84 @@ class CompactionIT {
     }
 
     /**
+     * Sends {@value #UPDATES} updates of each of {@value #KEYS} keys, tombstones for the first {@value #DELETED} keys,
+     * then {@value #FILLER} records of keys written once; checks that a record without a key is refused. Returns the
+     * latest value of every live key.
+     */
+    private static Map<String, String> produceUpdates(TestCluster cluster) throws Exception {
+        Map<String, String> expected = new TreeMap<>();
+        try (KafkaProducer<String, String> producer = Clients.producer(cluster.bootstrap(),
+                Map.of(ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ACKS_CONFIG, "all"))) {
+            for (int u = 0; u < UPDATES; u++) {
+                for (int k = 0; k < KEYS; k++) {
+                    String value = "value-" + u + "-of-key-" + k;
+                    producer.send(new ProducerRecord<>(TOPIC, 0, "key-" + k, value));
+                    expected.put("key-" + k, value);
+                }
+                producer.flush();
+            }
+            for (int k = 0; k < DELETED; k++) {
+                producer.send(new ProducerRecord<>(TOPIC, 0, "key-" + k, null)).get(30, TimeUnit.SECONDS);
+                expected.remove("key-" + k);
+            }
+            // one entry each, on keys written once: they push the updates out of the active segment and the
+            // Raft log, and leave nothing to compact behind them
+            for (int f = 0; f < FILLER; f++) {
+                producer.send(new ProducerRecord<>(TOPIC, 0, "filler-" + f, "f" + f)).get(30, TimeUnit.SECONDS);
+                expected.put("filler-" + f, "f" + f);
+            }
+            assertThatThrownBy(() -> producer.send(new ProducerRecord<>(TOPIC, 0, null, "no key"))
+                    .get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOf(InvalidRecordException.class);
+        }
+        return expected;
+    }
+
+    private static void configureCompaction(Admin admin) throws Exception {
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, TOPIC);
+        admin.incrementalAlterConfigs(Map.of(resource, List.of(
+                new AlterConfigOp(new ConfigEntry("cleanup.policy", "compact"), AlterConfigOp.OpType.SET),
+                new AlterConfigOp(new ConfigEntry("min.cleanable.dirty.ratio", "0.01"), AlterConfigOp.OpType.SET),
+                new AlterConfigOp(new ConfigEntry("delete.retention.ms", "2000"), AlterConfigOp.OpType.SET))))
+                .all().get(60, TimeUnit.SECONDS);
+        assertThat(admin.describeConfigs(List.of(resource)).all().get(60, TimeUnit.SECONDS).get(resource)
+                .get("cleanup.policy").value()).isEqualTo("compact");
+    }
+
+    private static Path partitionDir(Path dir, int node) {
+        return dir.resolve("node-" + node).resolve("topics").resolve(TOPIC + "-0");
+    }
+
+    /**
+     * A replica that was down while the leader compacted catches up by installing a snapshot and copying the leader's
+     * compacted segments (gaps between batches and all), and ends with one record per key too.
+     */
+    @Test
+    void aReplicaThatWasDownCopiesTheCompactedLogFromTheLeader(@TempDir Path dir) throws Exception {
+        try (TestCluster cluster = TestCluster.start(3, dir, SETTINGS); Admin admin = cluster.admin()) {
+            admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 3).configs(Map.of(
+                    "segment.bytes", "4096", "max.message.bytes", "4096")))).all().get(60, TimeUnit.SECONDS);
+            int leader = cluster.awaitLeader(TOPIC, 0, Duration.ofSeconds(60));
+            configureCompaction(admin);
+            int down = (leader + 1) % 3;
+            cluster.node(down).kill();
+
+            Map<String, String> expected = produceUpdates(cluster);
+            int now = cluster.awaitLeader(TOPIC, 0, Duration.ofSeconds(60));
+            awaitOneRecordPerKey(partitionDir(dir, now), expected.keySet(), Duration.ofSeconds(120));
+
+            cluster.restart(down);
+            assertThat(awaitOneRecordPerKey(partitionDir(dir, down), expected.keySet(), Duration.ofSeconds(120)))
+                    .as("records per key on the replica that was down").containsOnlyKeys(
+                            expected.keySet().toArray(String[]::new));
+        }
+    }
+
+    /**
      * Waits until the partition's segment files on one node hold exactly one record for each of {@code keys} and none
      * for any other key; returns the count of records per key found last.
      */
-    private static Map<String, Integer> awaitOneRecordPerKey(Path partition, java.util.Set<String> keys,
+    private static Map<String, Integer> awaitOneRecordPerKey(Path partition, Set<String> keys,
                                                              Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         Map<String, Integer> perKey = Map.of();
