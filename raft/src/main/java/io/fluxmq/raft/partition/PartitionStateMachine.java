@@ -207,7 +207,11 @@ public final class PartitionStateMachine extends BaseStateMachine {
         long bound = lastStableOffset();
         TermIndex last = raftLog.getLastEntryTermIndex();
         long lastIndex = last == null ? -1 : last.getIndex();
-        for (long i = raftLog.getStartIndex(); i >= 0 && i <= lastIndex; i++) {
+        long start = raftLog.getStartIndex();
+        for (long i = start; i >= 0 && i <= lastIndex; i++) {
+            if (i - start > 1000) {
+                return log.logStartOffset(); // no batch among the first entries (not seen in practice): clean nothing
+            }
             LogEntryProto entry;
             try {
                 entry = raftLog.get(i);
