@@ -225,7 +225,7 @@ public final class LogCleaner {
                     changed |= !kept.equals(in);
                     for (MutableRecordBatch batch : MemoryRecords.readableRecords(kept.duplicate()).batches()) {
                         OptionalLong horizon = batch.deleteHorizonMs();
-                        if (horizon.isPresent()) {
+                        if (horizon.isPresent() && holdsRemovableTombstone(batch)) {
                             result.earliestHorizon = Math.min(result.earliestHorizon, horizon.getAsLong());
                         }
                     }
@@ -253,6 +253,25 @@ public final class LogCleaner {
         faults.at(Step.CLEANED_WRITTEN);
         result.installed = log.replaceSegments(group, cleaned, faults);
         return result;
+    }
+
+    /**
+     * Whether a batch still holds a tombstone a later pass may drop: a batch keeps its delete horizon after its
+     * tombstones are gone, and tombstones of transactional batches are never dropped; neither must make every pass
+     * run again.
+     */
+    private static boolean holdsRemovableTombstone(RecordBatch batch) {
+        if (batch.isControlBatch() || batch.isTransactional()) {
+            return false;
+        }
+        try (CloseableIterator<Record> it = batch.streamingIterator(BufferSupplier.NO_CACHING)) {
+            while (it.hasNext()) {
+                if (!it.next().hasValue()) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** Kafka's cleaner rule for one batch; see the class comment. */

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -580,7 +581,7 @@ public final class SegmentLog implements java.io.Closeable {
         }
         long base = group.get(0).baseOffset();
         Path swap = dir.resolve(LogSegment.fileName(base, LogCleaner.SWAP_SUFFIX));
-        Files.move(cleaned, swap, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(cleaned, swap, StandardCopyOption.ATOMIC_MOVE);
         faults.at(LogCleaner.Step.SWAP_RENAMED);
         MappedFiles.syncDirectory(dir);
         faults.at(LogCleaner.Step.SWAP_DURABLE);
@@ -589,7 +590,7 @@ public final class SegmentLog implements java.io.Closeable {
             faults.at(LogCleaner.Step.OLD_SEGMENT_DELETED);
         }
         Files.move(swap, dir.resolve(LogSegment.fileName(base, LogSegment.LOG_SUFFIX)),
-            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            StandardCopyOption.ATOMIC_MOVE);
         faults.at(LogCleaner.Step.SWAP_INSTALLED);
         MappedFiles.syncDirectory(dir);
         LogSegment fresh = LogSegment.loadSealed(dir, base, config, true);

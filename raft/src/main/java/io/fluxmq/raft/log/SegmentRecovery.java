@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
@@ -113,7 +114,7 @@ final class SegmentRecovery {
             Files.deleteIfExists(dir.resolve(LogSegment.fileName(base, LogSegment.TIME_INDEX_SUFFIX)));
             Files.deleteIfExists(dir.resolve(LogSegment.fileName(base, LogSegment.INDEX_SUFFIX)));
             Files.move(file, dir.resolve(LogSegment.fileName(base, LogSegment.LOG_SUFFIX)),
-                java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                StandardCopyOption.ATOMIC_MOVE);
             LOGGER.warn("Completed the interrupted clean of {}: replaced the segments at offsets {}", file, replaced);
         }
     }
