@@ -18,6 +18,7 @@ import io.fluxmq.kafka.broker.TopicInfo;
 import io.fluxmq.kafka.quota.ClientQuotaManager;
 import io.fluxmq.kafka.security.ScramCredentials;
 import io.fluxmq.raft.RaftNode;
+import io.fluxmq.raft.log.LogCleaner;
 import io.fluxmq.raft.metadata.ClusterState;
 import io.fluxmq.raft.metadata.LeaderRecord;
 import io.fluxmq.raft.metadata.MetadataCommand;
@@ -776,6 +777,28 @@ final class ClusterBroker implements BrokerServices {
         return 2 * config.electionTimeoutMax().toMillis();
     }
 
+    /**
+     * One pass of the log cleaner over every local replica of a topic whose cleanup.policy includes compact; run
+     * periodically on the node's cleaner thread. Each replica cleans its own segments (docs/storage.md, Compaction).
+     */
+    void compactLogs(LogCleaner cleaner) {
+        for (TopicPartition tp : engine != null ? engine.hosted() : raft.localPartitions()) {
+            Partition replica = replica(tp);
+            Optional<TopicRecord> topic = state().topic(tp.topic());
+            if (replica == null || topic.isEmpty() || !topicConfigs.compacted(topic.get().configs())) {
+                continue;
+            }
+            try {
+                replica.compact(cleaner, topicConfigs.compactionPolicy(topic.get().configs()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (IOException | RuntimeException e) {
+                LOGGER.warn("Log cleaning of {} failed: {}", tp, e.toString());
+            }
+        }
+    }
+
     /** Applies retention to every local partition; run periodically. */
     void enforceRetention() {
         for (TopicPartition tp : engine != null ? engine.hosted() : raft.localPartitions()) {
@@ -783,6 +806,9 @@ final class ClusterBroker implements BrokerServices {
             Optional<TopicRecord> topic = state().topic(tp.topic());
             if (replica == null || topic.isEmpty()) {
                 continue;
+            }
+            if (!topicConfigs.deletes(topic.get().configs())) {
+                continue; // cleanup.policy=compact: no time or size retention, as in Kafka
             }
             long retentionMs = Long.parseLong(topicConfigs.value(topic.get().configs(), "retention.ms"));
             long retentionBytes = Long.parseLong(topicConfigs.value(topic.get().configs(), "retention.bytes"));

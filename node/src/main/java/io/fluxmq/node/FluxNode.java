@@ -38,6 +38,8 @@ import io.fluxmq.kafka.txn.TxnCoordinator;
 import io.fluxmq.kafka.api.TxnHandlers;
 import io.fluxmq.kafka.server.KafkaFrontend;
 import io.fluxmq.raft.RaftNode;
+import io.fluxmq.raft.log.CleanerThrottle;
+import io.fluxmq.raft.log.LogCleaner;
 import io.fluxmq.raft.engine.EnginePartitions;
 import java.net.InetSocketAddress;
 import org.apache.kafka.common.TopicPartition;
@@ -104,6 +106,8 @@ public final class FluxNode implements Closeable {
     /** Single-thread executors that submit appends to Raft; a partition always uses the same one (order). */
     private final ExecutorService[] appends = new ExecutorService[4];
     private ScheduledExecutorService duties;
+    /** Runs the log cleaner's passes ({@code log.cleaner.enable}); null when off. */
+    private ScheduledExecutorService cleanerThread;
     private static final long[] PREFER_LEADER_DELAYS_MS = {100, 300, 700, 1500};
     private ClusterBroker broker;
     private MetadataClient metadataClient;
@@ -231,6 +235,15 @@ public final class FluxNode implements Closeable {
         kafka.start();
         long retentionMs = config.retentionCheckInterval().toMillis();
         duties.scheduleWithFixedDelay(broker::enforceRetention, retentionMs, retentionMs, TimeUnit.MILLISECONDS);
+        if (config.cleaner().enable()) {
+            // one thread per node, like Kafka's log.cleaner.threads=1; its bytes/s budget bounds the disk it takes
+            LogCleaner cleaner = new LogCleaner(CleanerThrottle.of(config.cleaner().ioMaxBytesPerSecond()),
+                    config.cleaner().dedupeBufferBytes(), System::currentTimeMillis);
+            cleanerThread = Executors.newSingleThreadScheduledExecutor(named("fluxmq-log-cleaner"));
+            long backoffMs = config.cleaner().backoff().toMillis();
+            cleanerThread.scheduleWithFixedDelay(() -> broker.compactLogs(cleaner), backoffMs, backoffMs,
+                    TimeUnit.MILLISECONDS);
+        }
         long balanceMs = config.leaderBalanceInterval().toMillis();
         duties.scheduleWithFixedDelay(broker::balanceLeaders, balanceMs, balanceMs, TimeUnit.MILLISECONDS);
         liveness.scheduleWithFixedDelay(this::checkRaftServer, WATCHDOG_INTERVAL_MS, WATCHDOG_INTERVAL_MS,
@@ -491,6 +504,14 @@ public final class FluxNode implements Closeable {
         }
         if (duties != null) {
             duties.shutdownNow();
+        }
+        if (cleanerThread != null) {
+            cleanerThread.shutdownNow(); // interrupts a throttled pass; a half-written clean is dropped on next open
+            try {
+                cleanerThread.awaitTermination(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
         if (http != null) {
             http.close();

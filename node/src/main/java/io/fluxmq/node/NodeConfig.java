@@ -8,6 +8,7 @@ import io.fluxmq.kafka.server.KafkaFrontendConfig;
 import io.fluxmq.kafka.quota.ClientQuotaConfig;
 import io.fluxmq.kafka.security.SecurityConfigs;
 import io.fluxmq.raft.RaftNodeConfig;
+import io.fluxmq.raft.log.LogCleanerConfig;
 import io.fluxmq.raft.log.SegmentLogConfig;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -49,7 +50,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                          int raftAppendMaxInFlight, ConnectionLimits connectionLimits,
                          int maxInFlightPerConnection, TxnConfig transactions, List<KafkaListener> listeners,
                          AuthorizerConfig authorizer, String rack, int decommissionMaxMoves,
-                         String partitionEngine, ClientQuotaConfig quotas) {
+                         String partitionEngine, ClientQuotaConfig quotas, LogCleanerConfig cleaner) {
 
     /** Which Raft implementation partitions run on. */
     public static final String PARTITION_ENGINE = "partition.engine";
@@ -118,6 +119,11 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put("log.retention.ms", "604800000");
         d.put("log.retention.bytes", "-1");
         d.put("log.retention.check.interval.ms", "300000");
+        d.put(LogCleanerConfig.ENABLE_KEY, Boolean.toString(LogCleanerConfig.ENABLE_DEFAULT));
+        d.put(LogCleanerConfig.IO_MAX_BYTES_PER_SECOND_KEY,
+                Long.toString(LogCleanerConfig.IO_MAX_BYTES_PER_SECOND_DEFAULT)); // unlimited
+        d.put(LogCleanerConfig.BACKOFF_MS_KEY, Long.toString(LogCleanerConfig.BACKOFF_MS_DEFAULT));
+        d.put(LogCleanerConfig.DEDUPE_BUFFER_SIZE_KEY, Long.toString(LogCleanerConfig.DEDUPE_BUFFER_SIZE_DEFAULT));
         d.put("log.fsync", "true");
         d.put("producer.id.expiration.ms", "86400000");  // Kafka's default: one day
         d.put("auto.create.topics.enable", "false");
@@ -229,7 +235,11 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 r.intIn(KafkaFrontendConfig.MAX_IN_FLIGHT_KEY, 1, 1 << 20), null, List.of(), authorizer(s, r),
                 s.get("broker.rack"), r.intIn("decommission.max.concurrent.moves", 1, 1000), partitionEngine(s),
                 new ClientQuotaConfig(r.intIn(ClientQuotaConfig.WINDOW_NUM_KEY, 1, 1000),
-                        r.intIn(ClientQuotaConfig.WINDOW_SIZE_SECONDS_KEY, 1, 3600)))
+                        r.intIn(ClientQuotaConfig.WINDOW_SIZE_SECONDS_KEY, 1, 3600)),
+                new LogCleanerConfig(r.bool(LogCleanerConfig.ENABLE_KEY),
+                        r.longIn(LogCleanerConfig.IO_MAX_BYTES_PER_SECOND_KEY, 1, Long.MAX_VALUE),
+                        Duration.ofMillis(r.longIn(LogCleanerConfig.BACKOFF_MS_KEY, 1, Long.MAX_VALUE)),
+                        r.longIn(LogCleanerConfig.DEDUPE_BUFFER_SIZE_KEY, 1024, Long.MAX_VALUE)))
                 .withCluster(s, r, security);
     }
 
@@ -331,7 +341,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 fetchSessionEvictionMs, raftPauseCloseThreshold, raftAppendMaxInFlight, connectionLimits,
                 maxInFlightPerConnection, transactions(r, s, members.size()), ListenerSettings.parse(s, security,
                         nodeId, ids, !s.get("cluster.nodes").isEmpty(), externalNodes(s, ids)), authorizer, rack,
-                decommissionMaxMoves, partitionEngine, quotas);
+                decommissionMaxMoves, partitionEngine, quotas, cleaner);
     }
 
     private static String partitionEngine(Map<String, String> s) {

@@ -3,6 +3,7 @@ package io.fluxmq.node;
 import io.fluxmq.kafka.broker.AdminException;
 import io.fluxmq.kafka.broker.ConfigChange;
 import io.fluxmq.kafka.broker.ConfigValue;
+import io.fluxmq.raft.log.CompactionPolicy;
 import io.fluxmq.raft.log.SegmentLogConfig;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -29,7 +30,9 @@ import org.apache.kafka.common.requests.DescribeConfigsResponse.ConfigType;
  * docs/operations.md for when each takes effect). A config FluxMQ would accept but not honour is refused with
  * INVALID_CONFIG naming the key, never silently ignored:
  * <ul>
- *   <li>{@code cleanup.policy}: only {@code delete} (no log compaction);</li>
+ *   <li>{@code cleanup.policy}: {@code delete}, {@code compact} or both; {@code compact} only on the {@code ratis}
+ *       partition engine (the {@code multiraft} engine's segment log is its Raft log, which the cleaner must not
+ *       rewrite: docs/storage.md);</li>
  *   <li>{@code compression.type}: only {@code producer} (batches are stored as the producer compressed them; the
  *       broker does not recompress);</li>
  *   <li>{@code message.timestamp.type}: only {@code CreateTime} (no broker-assigned LogAppendTime);</li>
@@ -52,7 +55,14 @@ final class TopicConfigs {
 
     static final ConfigDef DEFINITION = new ConfigDef()
             .define(TopicConfig.CLEANUP_POLICY_CONFIG, Type.LIST, "delete", ValidList.in("compact", "delete"),
-                    Importance.MEDIUM, TopicConfig.CLEANUP_POLICY_DOC + " FluxMQ: only delete (no log compaction).")
+                    Importance.MEDIUM, TopicConfig.CLEANUP_POLICY_DOC
+                            + " FluxMQ: compact only on the ratis partition engine.")
+            .define(TopicConfig.DELETE_RETENTION_MS_CONFIG, Type.LONG, 86400000L, Range.atLeast(0), Importance.MEDIUM,
+                    TopicConfig.DELETE_RETENTION_MS_DOC)
+            .define(TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG, Type.DOUBLE, 0.5, Range.between(0, 1),
+                    Importance.MEDIUM, TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_DOC)
+            .define(TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG, Type.LONG, 0L, Range.atLeast(0), Importance.MEDIUM,
+                    TopicConfig.MIN_COMPACTION_LAG_MS_DOC)
             .define(TopicConfig.COMPRESSION_TYPE_CONFIG, Type.STRING, "producer",
                     ValidString.in("uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"), Importance.MEDIUM,
                     TopicConfig.COMPRESSION_TYPE_DOC + " FluxMQ: only producer.")
@@ -78,11 +88,15 @@ final class TopicConfigs {
     /** Node settings (of {@link #NODE_SETTINGS}) set to something else than their built-in default. */
     private final Map<String, String> staticSettings;
     private final int nodeMaxMessageBytes;
+    private final boolean compactionSupported;
 
     TopicConfigs(NodeConfig node) {
         Map<String, String> d = new LinkedHashMap<>();
         d.put(TopicConfig.CLEANUP_POLICY_CONFIG, "delete");
         d.put(TopicConfig.COMPRESSION_TYPE_CONFIG, "producer");
+        d.put(TopicConfig.DELETE_RETENTION_MS_CONFIG, "86400000");
+        d.put(TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG, "0.5");
+        d.put(TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG, "0");
         d.put(TopicConfig.INDEX_INTERVAL_BYTES_CONFIG, Integer.toString(node.segment().indexIntervalBytes()));
         d.put(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(node.maxMessageBytes()));
         d.put(TopicConfig.MESSAGE_TIMESTAMP_TYPE_CONFIG, "CreateTime");
@@ -100,6 +114,7 @@ final class TopicConfigs {
         });
         this.staticSettings = Map.copyOf(s);
         this.nodeMaxMessageBytes = node.maxMessageBytes();
+        this.compactionSupported = !NodeConfig.MULTIRAFT.equals(node.partitionEngine());
     }
 
     Map<String, String> defaults() {
@@ -120,9 +135,13 @@ final class TopicConfigs {
             parse(e.getKey(), e.getValue());
         }
         List<String> policy = list(configs, TopicConfig.CLEANUP_POLICY_CONFIG);
-        if (policy != null && (policy.isEmpty() || !policy.stream().allMatch("delete"::equals))) {
-            throw invalid("cleanup.policy=" + configs.get(TopicConfig.CLEANUP_POLICY_CONFIG) + " is not supported: "
-                    + "FluxMQ has no log compaction yet, only cleanup.policy=delete");
+        if (policy != null && policy.isEmpty()) {
+            throw invalid("cleanup.policy must be delete, compact or compact,delete");
+        }
+        if (policy != null && policy.contains("compact") && !compactionSupported) {
+            throw invalid("cleanup.policy=" + configs.get(TopicConfig.CLEANUP_POLICY_CONFIG) + " is not supported "
+                    + "on the multiraft partition engine: its segment log is the partition's Raft log, which log "
+                    + "compaction would rewrite under the Raft protocol (use partition.engine=ratis)");
         }
         String compression = configs.get(TopicConfig.COMPRESSION_TYPE_CONFIG);
         if (compression != null && !compression.equals("producer")) {
@@ -253,6 +272,33 @@ final class TopicConfigs {
 
     String value(Map<String, String> overrides, String key) {
         return overrides.getOrDefault(key, defaults.get(key));
+    }
+
+    /** Whether the topic's cleanup.policy includes {@code compact}. */
+    boolean compacted(Map<String, String> overrides) {
+        return policy(overrides).contains("compact");
+    }
+
+    /** Whether the topic's cleanup.policy includes {@code delete} (retention.ms and retention.bytes apply). */
+    boolean deletes(Map<String, String> overrides) {
+        return policy(overrides).contains("delete");
+    }
+
+    @SuppressWarnings("unchecked")
+    private List<String> policy(Map<String, String> overrides) {
+        try {
+            return (List<String>) parse(TopicConfig.CLEANUP_POLICY_CONFIG,
+                    value(overrides, TopicConfig.CLEANUP_POLICY_CONFIG));
+        } catch (AdminException e) { // validated when set; a value from an older node keeps the default
+            return List.of("delete");
+        }
+    }
+
+    /** The topic's compaction settings. */
+    CompactionPolicy compactionPolicy(Map<String, String> overrides) {
+        return new CompactionPolicy(Long.parseLong(value(overrides, TopicConfig.DELETE_RETENTION_MS_CONFIG)),
+                Double.parseDouble(value(overrides, TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG)),
+                Long.parseLong(value(overrides, TopicConfig.MIN_COMPACTION_LAG_MS_CONFIG)));
     }
 
     SegmentLogConfig segmentConfig(Map<String, String> overrides) {

@@ -130,10 +130,10 @@ class AdminCommandsIT {
 
         assertThat(cli.ok("topic", "alter-config", TOPIC, "--set", "retention.ms=1", "--validate-only").out())
                 .isEqualTo("validated (not applied) config changes of topic orders\n");
-        Result compact = cli.run("topic", "alter-config", TOPIC, "--set", "cleanup.policy=compact");
-        assertThat(compact.exit()).as("%s", compact).isEqualTo(1);
-        assertThat(compact.err()).contains("altering configs of topic orders failed: InvalidConfigurationException: "
-                + "cleanup.policy=compact is not supported: FluxMQ has no log compaction yet");
+        Result compressed = cli.run("topic", "alter-config", TOPIC, "--set", "compression.type=zstd");
+        assertThat(compressed.exit()).as("%s", compressed).isEqualTo(1);
+        assertThat(compressed.err()).contains("altering configs of topic orders failed: "
+                + "InvalidConfigurationException: compression.type=zstd is not supported");
         Result unknown = cli.run("topic", "alter-config", TOPIC, "--set", "no.such.config=1");
         assertThat(unknown.exit()).as("%s", unknown).isEqualTo(1);
         assertThat(unknown.err()).contains("Unknown topic config name: no.such.config");

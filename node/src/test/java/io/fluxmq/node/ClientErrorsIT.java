@@ -77,8 +77,7 @@ class ClientErrorsIT {
     }
 
     @ParameterizedTest(name = "{0}={1}")
-    @CsvSource(delimiter = ';', value = {"cleanup.policy; compact", "cleanup.policy; 'compact,delete'",
-            "compression.type; zstd", "message.timestamp.type; LogAppendTime", "max.message.bytes; 99999999",
+    @CsvSource(delimiter = ';', value = {"min.cleanable.dirty.ratio; 2", "compression.type; zstd", "message.timestamp.type; LogAppendTime", "max.message.bytes; 99999999",
             "min.insync.replicas; 2"})
     void configsFluxMqCannotHonourAreRefusedNamingTheKey(String key, String value) throws Exception {
         String topic = "refused-" + key.replace('.', '-');

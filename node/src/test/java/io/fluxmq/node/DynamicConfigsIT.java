@@ -52,7 +52,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Topic configs changed at runtime on a three-process cluster with the Kafka Admin client: DescribeConfigs reports
  * every value's source with synonyms and documentation; IncrementalAlterConfigs (SET, DELETE, APPEND) and the legacy
  * AlterConfigs (sent raw: Admin 4.x no longer has it) change them through cluster metadata, validate_only changes
- * nothing, bad values, unknown keys, compaction, unknown topics and broker configs are refused with Kafka's errors;
+ * nothing, bad values, unknown keys, unknown topics and broker configs are refused with Kafka's errors;
  * a lowered retention deletes records and a lowered segment.bytes rolls segments on every replica, without a restart.
  */
 class DynamicConfigsIT {
@@ -187,10 +187,10 @@ class DynamicConfigsIT {
                 "Invalid value soon for configuration retention.ms");
         assertRefused(t, op("no.such.config", "1", OpType.SET), InvalidConfigurationException.class,
                 "Unknown topic config name: no.such.config");
-        assertRefused(t, op("cleanup.policy", "compact", OpType.SET), InvalidConfigurationException.class,
-                "no log compaction");
-        assertRefused(t, op("cleanup.policy", "compact", OpType.APPEND), InvalidConfigurationException.class,
-                "no log compaction");
+        assertRefused(t, op("min.cleanable.dirty.ratio", "2", OpType.SET), InvalidConfigurationException.class,
+                "min.cleanable.dirty.ratio");
+        assertRefused(t, op("cleanup.policy", "compress", OpType.APPEND), InvalidConfigurationException.class,
+                "cleanup.policy");
         assertRefused(t, op("retention.ms", "5", OpType.APPEND), InvalidConfigurationException.class, "not LIST");
         assertRefused(t, op("max.message.bytes", "999999999", OpType.SET), InvalidConfigurationException.class,
                 "message.max.bytes");

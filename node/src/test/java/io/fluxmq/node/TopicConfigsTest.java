@@ -30,8 +30,9 @@ class TopicConfigsTest {
 
     @ParameterizedTest(name = "{0}={1}")
     @CsvSource(delimiter = ';', value = {
-            "cleanup.policy; compact", "cleanup.policy; 'compact,delete'", "cleanup.policy; 'delete, compact'",
-            "cleanup.policy; ''", "compression.type; gzip", "compression.type; zstd", "compression.type; uncompressed",
+            "cleanup.policy; ''", "cleanup.policy; compress", "delete.retention.ms; -1",
+            "min.cleanable.dirty.ratio; 1.5", "min.cleanable.dirty.ratio; -0.1", "min.compaction.lag.ms; -1",
+            "compression.type; gzip", "compression.type; zstd", "compression.type; uncompressed",
             "message.timestamp.type; LogAppendTime", "message.timestamp.type; bogus",
             "max.message.bytes; 2000001", "max.message.bytes; -1", "max.message.bytes; lots",
             "min.insync.replicas; 0", "min.insync.replicas; 3", "segment.bytes; 10", "segment.bytes; 99999999999",
@@ -42,11 +43,29 @@ class TopicConfigsTest {
 
     @ParameterizedTest(name = "{0}={1}")
     @CsvSource(delimiter = ';', value = {
-            "cleanup.policy; delete", "compression.type; producer", "message.timestamp.type; CreateTime",
+            "cleanup.policy; delete", "cleanup.policy; compact", "cleanup.policy; 'compact,delete'",
+            "cleanup.policy; 'delete, compact'", "delete.retention.ms; 0", "min.cleanable.dirty.ratio; 0.01",
+            "min.compaction.lag.ms; 60000", "compression.type; producer", "message.timestamp.type; CreateTime",
             "max.message.bytes; 2000000", "max.message.bytes; 1024", "min.insync.replicas; 1",
             "min.insync.replicas; 2", "retention.ms; -1", "segment.bytes; 1048576"})
     void honouredConfigsAreAccepted(String key, String value) {
         assertThatCode(() -> configs.validate(Map.of(key, value), 3)).doesNotThrowAnyException();
+    }
+
+    @Test
+    void compactionIsRefusedOnTheMultiRaftEngineOnly() {
+        TopicConfigs multiraft = new TopicConfigs(NodeConfig.from(Map.of("partition.engine", "multiraft")));
+        assertThatThrownBy(() -> multiraft.validate(Map.of("cleanup.policy", "compact,delete"), 3))
+                .isInstanceOfSatisfying(AdminException.class,
+                        e -> assertThat(e.error()).isEqualTo(Errors.INVALID_CONFIG))
+                .hasMessageContaining("cleanup.policy=compact,delete is not supported on the multiraft");
+        assertThatCode(() -> multiraft.validate(Map.of("cleanup.policy", "delete"), 3)).doesNotThrowAnyException();
+        assertThat(configs.compacted(Map.of("cleanup.policy", "compact"))).isTrue();
+        assertThat(configs.deletes(Map.of("cleanup.policy", "compact"))).isFalse();
+        assertThat(configs.deletes(Map.of("cleanup.policy", "compact,delete"))).isTrue();
+        assertThat(configs.compacted(Map.of())).isFalse();
+        assertThat(configs.compactionPolicy(Map.of("min.compaction.lag.ms", "5")))
+                .isEqualTo(new io.fluxmq.raft.log.CompactionPolicy(86_400_000L, 0.5, 5));
     }
 
     @Test
@@ -85,10 +104,8 @@ class TopicConfigsTest {
     void appendAndSubtractWorkOnListConfigsFromTheirCurrentValue() {
         assertThat(configs.alter(Map.of(), List.of(change("cleanup.policy", OpType.APPEND, "delete")), true, 3))
                 .containsEntry("cleanup.policy", "delete");
-        assertThatThrownBy(() -> configs.alter(Map.of(), List.of(change("cleanup.policy", OpType.APPEND, "compact")),
-                true, 3)).isInstanceOfSatisfying(AdminException.class,
-                        e -> assertThat(e.error()).isEqualTo(Errors.INVALID_CONFIG))
-                .hasMessageContaining("cleanup.policy=delete,compact").hasMessageContaining("no log compaction");
+        assertThat(configs.alter(Map.of(), List.of(change("cleanup.policy", OpType.APPEND, "compact")), true, 3))
+                .containsEntry("cleanup.policy", "delete,compact");
         assertThatThrownBy(() -> configs.alter(Map.of(), List.of(change("cleanup.policy", OpType.SUBTRACT, "delete")),
                 true, 3)).isInstanceOf(AdminException.class).hasMessageContaining("cleanup.policy");
         assertThatThrownBy(() -> configs.alter(Map.of(), List.of(change("retention.ms", OpType.APPEND, "5")), true, 3))

@@ -27,6 +27,10 @@ import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.MemoryRecords;
+import org.apache.kafka.common.record.MutableRecordBatch;
+import org.apache.kafka.common.record.Record;
+import org.apache.kafka.common.utils.BufferSupplier;
+import org.apache.kafka.common.utils.CloseableIterator;
 
 /**
  * Produce v3–12. Every partition of the request is appended to its Raft group and answered on its own; the response
@@ -100,6 +104,7 @@ public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
             int maxMessageBytes = info == null ? Integer.MAX_VALUE : intConfig(info, "max.message.bytes",
                     Integer.MAX_VALUE);
             int minInSync = info == null || request.acks() != -1 ? 1 : intConfig(info, "min.insync.replicas", 1);
+            boolean compacted = info != null && isCompacted(info);
             FrontendMetrics.TopicMeters meters = info == null ? FrontendMetrics.TopicMeters.NONE
                     : metrics.topic(topic.name());
             for (ProduceRequestData.PartitionProduceData partition : topic.partitionData()) {
@@ -123,6 +128,10 @@ public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
                     out.setErrorCode(Errors.MESSAGE_TOO_LARGE.code()).setErrorMessage("batch of "
                             + records.sizeInBytes() + " bytes exceeds max.message.bytes=" + maxMessageBytes
                             + " of topic " + topic.name());
+                } else if (compacted && hasRecordWithoutKey(records)) {
+                    // Kafka's LogValidator: the cleaner could never tell which record of a null key is the latest
+                    out.setErrorCode(Errors.INVALID_RECORD.code()).setErrorMessage(
+                            "Compacted topic cannot accept message without key in topic partition " + tp + ".");
                 } else if (minInSync > 1 && broker.partitionState(tp).isr().size() < minInSync) {
                     // acks=all with fewer in-sync replicas than the topic's min.insync.replicas: refused at once, as
                     // in Kafka (retriable), instead of waiting for a Raft commit that cannot come
@@ -168,6 +177,37 @@ public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
     }
 
     /** A topic-level integer config override, or {@code fallback} when the topic does not set it. */
+    /** Whether the topic's cleanup.policy includes compact. */
+    static boolean isCompacted(TopicInfo topic) {
+        String policy = topic.configs().get("cleanup.policy");
+        if (policy == null) {
+            return false;
+        }
+        for (String p : policy.split(",")) {
+            if (p.trim().equals("compact")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether a data batch holds a record with a null key (control batches are the broker's own). */
+    static boolean hasRecordWithoutKey(MemoryRecords records) {
+        for (MutableRecordBatch batch : records.batches()) {
+            if (batch.isControlBatch()) {
+                continue;
+            }
+            try (CloseableIterator<Record> it = batch.skipKeyValueIterator(BufferSupplier.NO_CACHING)) {
+                while (it.hasNext()) {
+                    if (!it.next().hasKey()) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
     private static int intConfig(TopicInfo topic, String key, int fallback) {
         String value = topic.configs().get(key);
         if (value == null) {

@@ -62,6 +62,16 @@ final class BatchHeader {
      * @return {@code null} when the batch is valid, otherwise a short reason
      */
     static String problem(ByteBuffer buf, int pos, int limit, long expectedBaseOffset, boolean checkCrc) {
+        return problem(buf, pos, limit, expectedBaseOffset, checkCrc, false);
+    }
+
+    /**
+     * {@link #problem(ByteBuffer, int, int, long, boolean)}; with {@code allowGap} the base offset may also lie above
+     * {@code expectedBaseOffset}: a compacted log has gaps between batches (offsets whose records the cleaner removed),
+     * as Kafka's do, but never goes backwards.
+     */
+    static String problem(ByteBuffer buf, int pos, int limit, long expectedBaseOffset, boolean checkCrc,
+                          boolean allowGap) {
         int remaining = limit - pos;
         if (remaining < OVERHEAD) {
             return "only " + remaining + " bytes left, less than a batch header";
@@ -76,8 +86,9 @@ final class BatchHeader {
             return "magic " + magic + " is not " + RecordBatch.MAGIC_VALUE_V2;
         }
         long base = baseOffset(buf, pos);
-        if (base != expectedBaseOffset) {
-            return "base offset " + base + " where " + expectedBaseOffset + " was expected";
+        if (allowGap ? base < expectedBaseOffset : base != expectedBaseOffset) {
+            return "base offset " + base + " where " + (allowGap ? "at least " : "") + expectedBaseOffset
+                + " was expected";
         }
         if (buf.getInt(pos + DefaultRecordBatch.LAST_OFFSET_DELTA_OFFSET) < 0) {
             return "negative last offset delta";

@@ -114,6 +114,15 @@ final class LogSegment {
 
     /** Opens an older, sealed segment read-only; its indexes are rebuilt if missing or malformed. */
     static LogSegment loadSealed(Path dir, long baseOffset, SegmentLogConfig config) throws IOException {
+        return loadSealed(dir, baseOffset, config, false);
+    }
+
+    /**
+     * {@link #loadSealed(Path, long, SegmentLogConfig)}; {@code fresh} for a segment the cleaner just installed, whose
+     * indexes are expected to be missing (built here without a warning).
+     */
+    static LogSegment loadSealed(Path dir, long baseOffset, SegmentLogConfig config, boolean fresh)
+        throws IOException {
         LogSegment seg = new LogSegment(dir, baseOffset, config);
         int size = MappedFiles.segmentFileSize(seg.logFile);
         MappedByteBuffer data = MappedFiles.mapReadOnly(seg.logFile);
@@ -125,7 +134,9 @@ final class LogSegment {
             rebuild = seg.offsetIndex.lastPosition() >= size;
         }
         if (rebuild) {
-            LOGGER.warn("Rebuilding missing or malformed indexes of segment {}", seg.logFile);
+            if (!fresh) {
+                LOGGER.warn("Rebuilding missing or malformed indexes of segment {}", seg.logFile);
+            }
             seg.offsetIndex.createWritable(config.maxIndexBytes());
             seg.timeIndex.createWritable(config.maxIndexBytes());
             long next = seg.indexBatches(data, 0, size, baseOffset);
@@ -147,6 +158,17 @@ final class LogSegment {
 
     int size() {
         return state.size();
+    }
+
+    /** A read-only view of the segment's batches, {@code [0, size)}; any thread. */
+    ByteBuffer batches() {
+        State s = state;
+        return s.data().duplicate().slice(0, s.size()).asReadOnlyBuffer();
+    }
+
+    /** Whether appends may go here (the active segment, or one truncation reopened). */
+    boolean isWritable() {
+        return writable;
     }
 
     /** Readers' entry point for timestamp queries over this segment's current state. */

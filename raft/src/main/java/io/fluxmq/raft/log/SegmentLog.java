@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -49,6 +50,13 @@ public final class SegmentLog implements java.io.Closeable {
     private final DataForcer forcer;
     /** Serializes flushes, so each forces what the one before it left and marks it flushed in order. */
     private final Object flushLock = new Object();
+    /**
+     * Cleaner state (the cleaner thread only): offsets below this were cleaned against every key above them up to it
+     * (Kafka's cleaner checkpoint; kept in memory, so after a restart the first clean covers the whole log once).
+     */
+    private volatile long firstDirtyOffset;
+    /** Cleaner state: the earliest delete horizon of a retained tombstone batch, Long.MAX_VALUE when none. */
+    private volatile long earliestDeleteHorizonMs = Long.MAX_VALUE;
 
     private SegmentLog(Path dir, SegmentLogConfig config, LongSupplier clockMs, List<LogSegment> segments,
                        DataForcer forcer) {
@@ -234,6 +242,28 @@ public final class SegmentLog implements java.io.Closeable {
         }
         int bytes = in.remaining();
         if (bytes == 0) {
+            throw new IllegalArgumentException("No batches to append");
+        }
+        appendChecked(in, next - 1, -1, 0);
+    }
+
+    /**
+     * {@link #append(ByteBuffer)} for batches copied from another replica's log (catch-up from the leader), which may
+     * be compacted: a batch may start above the log end offset (the cleaner removed the offsets in between), never
+     * below it. Every other check runs.
+     */
+    public synchronized void appendCopied(ByteBuffer batches) throws IOException {
+        ensureOpen();
+        ByteBuffer in = batches.duplicate();
+        long next = logEndOffset();
+        for (int pos = in.position(); pos < in.limit(); pos += BatchHeader.size(in, pos)) {
+            String problem = BatchHeader.problem(in, pos, in.limit(), next, true, true);
+            if (problem != null) {
+                throw new IllegalArgumentException("Cannot append batch at buffer position " + pos + ": " + problem);
+            }
+            next = BatchHeader.lastOffset(in, pos) + 1;
+        }
+        if (in.remaining() == 0) {
             throw new IllegalArgumentException("No batches to append");
         }
         appendChecked(in, next - 1, -1, 0);
@@ -497,6 +527,78 @@ public final class SegmentLog implements java.io.Closeable {
             deletable++;
         }
         return Math.max(logStartOffset(), segs.get(deletable).baseOffset());
+    }
+
+    /** The segments, oldest first, the last one active; for the cleaner. */
+    List<LogSegment> segments() {
+        return segments;
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    long firstDirtyOffset() {
+        return firstDirtyOffset;
+    }
+
+    void cleaned(long firstDirty, long earliestDeleteHorizon) {
+        firstDirtyOffset = firstDirty;
+        earliestDeleteHorizonMs = earliestDeleteHorizon;
+    }
+
+    long earliestDeleteHorizonMs() {
+        return earliestDeleteHorizonMs;
+    }
+
+    /**
+     * Installs the cleaned copy {@code cleaned} (a forced, complete file of batches) in place of {@code group}, a run of
+     * sealed segments: renames it to {@code <base>.swap} and syncs the directory (from here a crash completes the
+     * swap on open, {@link SegmentRecovery#settleCleaning}), deletes the old segments' files, renames the swap file to
+     * the first segment's {@code .log} name and syncs the directory again. Readers holding views of the old segments
+     * keep reading them (their maps outlive the files). When the group is no longer a run of sealed segments of this
+     * log (retention or a reset replaced them meanwhile), nothing is installed and the file is deleted.
+     *
+     * @return whether the cleaned segment was installed
+     */
+    synchronized boolean replaceSegments(List<LogSegment> group, Path cleaned, LogCleaner.Faults faults)
+        throws IOException {
+        ensureOpen();
+        List<LogSegment> segs = segments;
+        int first = -1;
+        for (int i = 0; i < segs.size(); i++) {
+            if (segs.get(i) == group.get(0)) {
+                first = i;
+            }
+        }
+        boolean intact = first >= 0 && first + group.size() < segs.size();
+        for (int k = 0; intact && k < group.size(); k++) {
+            intact = segs.get(first + k) == group.get(k) && !group.get(k).isWritable();
+        }
+        if (!intact) {
+            Files.deleteIfExists(cleaned);
+            return false;
+        }
+        long base = group.get(0).baseOffset();
+        Path swap = dir.resolve(LogSegment.fileName(base, LogCleaner.SWAP_SUFFIX));
+        Files.move(cleaned, swap, StandardCopyOption.ATOMIC_MOVE);
+        faults.at(LogCleaner.Step.SWAP_RENAMED);
+        MappedFiles.syncDirectory(dir);
+        faults.at(LogCleaner.Step.SWAP_DURABLE);
+        for (LogSegment old : group) {
+            old.delete();
+            faults.at(LogCleaner.Step.OLD_SEGMENT_DELETED);
+        }
+        Files.move(swap, dir.resolve(LogSegment.fileName(base, LogSegment.LOG_SUFFIX)),
+            StandardCopyOption.ATOMIC_MOVE);
+        faults.at(LogCleaner.Step.SWAP_INSTALLED);
+        MappedFiles.syncDirectory(dir);
+        LogSegment fresh = LogSegment.loadSealed(dir, base, config, true);
+        List<LogSegment> next = new ArrayList<>(segs.subList(0, first));
+        next.add(fresh);
+        next.addAll(segs.subList(first + group.size(), segs.size()));
+        segments = List.copyOf(next);
+        return true;
     }
 
     /** Seals the active segment (trimming its files) and rejects further writes. */

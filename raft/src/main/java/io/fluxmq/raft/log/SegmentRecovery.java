@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
@@ -21,9 +22,13 @@ import org.slf4j.LoggerFactory;
  * pre-sized and memory-mapped, so after a crash it holds whole batches, possibly a torn or corrupt one, and then
  * zeros (or whatever the OS wrote back). Batches are checked in order from position 0; the first one that is
  * shorter than its header, declares a length below the batch overhead or beyond the file, has magic other
- * than 2, does not continue the offsets (the first must start at the segment's base offset) or fails its CRC
- * ends the valid prefix. Everything after it up to the last non-zero byte is zeroed so that a later crash cannot
+ * than 2, goes back in the offsets (the first must start at or after the segment's base offset; a compacted log has
+ * gaps, as Kafka's do) or fails its CRC ends the valid prefix. Everything after it up to the last non-zero byte is zeroed so that a later crash cannot
  * bring it back, and one warning reports how many bytes were dropped.
+ *
+ * <p>Before that, a clean the {@link LogCleaner} left unfinished is settled ({@link #settleCleaning}): a
+ * {@code .cleaned} file is deleted (the old segments are intact), a {@code .swap} file is installed (it replaces
+ * every segment whose base offset lies in its offset range).
  *
  * <p>Stateless; called while opening the log, before any reader exists.
  */
@@ -32,12 +37,14 @@ final class SegmentRecovery {
     private static final Logger LOGGER = LoggerFactory.getLogger(SegmentRecovery.class);
     private static final byte[] ZEROS = new byte[64 * 1024];
     private static final Pattern SEGMENT_FILE = Pattern.compile("(\\d{20})(\\.log|\\.index|\\.timeindex)");
+    private static final Pattern CLEANING_FILE = Pattern.compile("(\\d{20})(\\.cleaned|\\.swap)");
 
     private SegmentRecovery() {
     }
 
     /** Opens every segment of {@code dir} in offset order; an empty directory gets one empty segment at 0. */
     static List<LogSegment> loadSegments(Path dir, SegmentLogConfig config, long nowMs) throws IOException {
+        settleCleaning(dir);
         TreeSet<Long> bases = new TreeSet<>();
         List<Path> indexFiles = new ArrayList<>();
         try (Stream<Path> files = Files.list(dir)) {
@@ -68,6 +75,62 @@ final class SegmentRecovery {
     }
 
     /**
+     * Finishes or rolls back a clean interrupted by a crash. The cleaner writes {@code <base>.cleaned}, forces it,
+     * renames it to {@code <base>.swap} and syncs the directory (the commit point), deletes the old segments' files and
+     * renames the swap file to {@code <base>.log}. So a {@code .cleaned} file is an unfinished clean: deleted. A
+     * {@code .swap} file is a finished one: the segments whose base offset lies in {@code [base, next offset of the
+     * swap file)} are deleted (the cleaner keeps the last batch of what it rewrites, so that range is exactly the
+     * replaced segments) and the swap file becomes {@code <base>.log}; its indexes are rebuilt when it is loaded.
+     */
+    static void settleCleaning(Path dir) throws IOException {
+        List<Path> found = new ArrayList<>();
+        try (Stream<Path> files = Files.list(dir)) {
+            files.filter(f -> CLEANING_FILE.matcher(f.getFileName().toString()).matches()).forEach(found::add);
+        }
+        for (Path file : found) {
+            String name = file.getFileName().toString();
+            long base = Long.parseLong(name.substring(0, 20));
+            if (name.endsWith(LogCleaner.CLEANED_SUFFIX)) {
+                LOGGER.warn("Deleting {}: a clean that did not finish (the segments it would replace are intact)", file);
+                Files.delete(file);
+                continue;
+            }
+            long next = nextOffsetOf(file, base);
+            List<Long> replaced = new ArrayList<>();
+            try (Stream<Path> files = Files.list(dir)) {
+                for (Path f : (Iterable<Path>) files::iterator) {
+                    Matcher m = SEGMENT_FILE.matcher(f.getFileName().toString());
+                    if (m.matches() && Long.parseLong(m.group(1)) >= base && Long.parseLong(m.group(1)) < next
+                        && m.group(2).equals(LogSegment.LOG_SUFFIX)) {
+                        replaced.add(Long.parseLong(m.group(1)));
+                    }
+                }
+            }
+            for (long old : replaced) {
+                Files.deleteIfExists(dir.resolve(LogSegment.fileName(old, LogSegment.TIME_INDEX_SUFFIX)));
+                Files.deleteIfExists(dir.resolve(LogSegment.fileName(old, LogSegment.INDEX_SUFFIX)));
+                Files.deleteIfExists(dir.resolve(LogSegment.fileName(old, LogSegment.LOG_SUFFIX)));
+            }
+            Files.deleteIfExists(dir.resolve(LogSegment.fileName(base, LogSegment.TIME_INDEX_SUFFIX)));
+            Files.deleteIfExists(dir.resolve(LogSegment.fileName(base, LogSegment.INDEX_SUFFIX)));
+            Files.move(file, dir.resolve(LogSegment.fileName(base, LogSegment.LOG_SUFFIX)),
+                StandardCopyOption.ATOMIC_MOVE);
+            LOGGER.warn("Completed the interrupted clean of {}: replaced the segments at offsets {}", file, replaced);
+        }
+    }
+
+    /** The offset after the last batch of a cleaned segment file (its batches were checked when it was written). */
+    private static long nextOffsetOf(Path file, long base) throws IOException {
+        ByteBuffer data = MappedFiles.mapReadOnly(file);
+        int size = data.capacity();
+        long next = base;
+        for (int pos = 0; pos >= 0 && pos < size; pos = SegmentQueries.nextBatch(data, pos, size)) {
+            next = BatchHeader.lastOffset(data, pos) + 1;
+        }
+        return next;
+    }
+
+    /**
      * Validates {@code data[0, length)} and zeroes what follows the valid prefix.
      *
      * @return the size of the valid prefix, a batch boundary
@@ -77,7 +140,7 @@ final class SegmentRecovery {
         long expectedOffset = baseOffset;
         String problem = null;
         while (pos < length) {
-            problem = BatchHeader.problem(data, pos, length, expectedOffset, true);
+            problem = BatchHeader.problem(data, pos, length, expectedOffset, true, true);
             if (problem != null) {
                 break;
             }

@@ -1,6 +1,10 @@
 package io.fluxmq.raft.partition;
 
+import io.fluxmq.raft.log.CleanResult;
+import io.fluxmq.raft.log.CompactionPolicy;
+import io.fluxmq.raft.log.LogCleaner;
 import io.fluxmq.raft.log.TimestampAndOffset;
+import java.io.IOException;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -93,4 +97,15 @@ public interface Partition {
 
     /** Segments in this replica's log (metrics). */
     int logSegmentCount();
+
+    /**
+     * Runs one pass of the log cleaner over this replica's own segments (every replica cleans its own copy, as Kafka's
+     * brokers do), below the offset this engine allows; see {@link LogCleaner}.
+     *
+     * @throws UnsupportedOperationException when the engine cannot compact (the multi-Raft engine, whose segment log
+     *                                       is its Raft log)
+     */
+    default CleanResult compact(LogCleaner cleaner, CompactionPolicy policy) throws IOException, InterruptedException {
+        throw new UnsupportedOperationException("log compaction is not supported by this partition engine");
+    }
 }

@@ -1,5 +1,8 @@
 package io.fluxmq.raft.partition;
 
+import io.fluxmq.raft.log.CleanResult;
+import io.fluxmq.raft.log.CompactionPolicy;
+import io.fluxmq.raft.log.LogCleaner;
 import io.fluxmq.raft.log.OffsetOutOfRangeException;
 import io.fluxmq.raft.log.TimestampAndOffset;
 import java.io.IOException;
@@ -656,6 +659,13 @@ public final class PartitionReplica implements Partition {
     @Override
     public long highWatermark() {
         return stateMachine.highWatermark();
+    }
+
+    /** Cleans this replica's committed segments whose Raft entries were purged ({@link PartitionStateMachine#cleanableBelow}). */
+    @Override
+    public CleanResult compact(LogCleaner cleaner, CompactionPolicy policy) throws IOException, InterruptedException {
+        long bound = stateMachine.cleanableBelow(server.getDivision(groupId).getRaftLog());
+        return cleaner.clean(stateMachine.log(), bound, policy);
     }
 
     @Override

@@ -196,6 +196,35 @@ public final class PartitionStateMachine extends BaseStateMachine {
         return 0;
     }
 
+    /**
+     * Below which offset the log cleaner may rewrite this replica's segments: the last stable offset (committed, no
+     * open transaction), and no higher than the first batch still in the Raft log. A follower that lags behind is sent
+     * Raft entries whose batches {@link #read} takes from these segments, byte for byte as written; offsets whose
+     * entries Ratis purged (after a snapshot) are only ever copied whole, as segments, by a follower that installs a
+     * snapshot ({@link #catchUpSegments}), which takes a compacted log as it is.
+     */
+    public long cleanableBelow(org.apache.ratis.server.raftlog.RaftLog raftLog) throws IOException {
+        long bound = lastStableOffset();
+        TermIndex last = raftLog.getLastEntryTermIndex();
+        long lastIndex = last == null ? -1 : last.getIndex();
+        long start = raftLog.getStartIndex();
+        for (long i = start; i >= 0 && i <= lastIndex; i++) {
+            if (i - start > 1000) {
+                return log.logStartOffset(); // no batch among the first entries (not seen in practice): clean nothing
+            }
+            LogEntryProto entry;
+            try {
+                entry = raftLog.get(i);
+            } catch (org.apache.ratis.protocol.exceptions.RaftException e) {
+                throw new IOException(e);
+            }
+            if (entry != null && isBatch(entry)) {
+                return Math.min(bound, headers(entry).baseOffset());
+            }
+        }
+        return bound;
+    }
+
     /** The latest local snapshot as {@link SnapshotSource#snapshot} serves it, or null when there is none. */
     public ByteBuffer latestSnapshot() throws IOException {
         SingleFileSnapshotInfo info = storage.getLatestSnapshot();
@@ -523,7 +552,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
             }
             ByteBuffer one = ByteBuffer.allocate(batch.sizeInBytes());
             batch.writeTo(one);
-            segments.append(one.flip());
+            segments.appendCopied(one.flip()); // the leader's log may be compacted: gaps between batches
         }
     }
 

@@ -106,9 +106,9 @@ class SegmentLogRecoveryTest {
     }
 
     @Test
-    void batchThatDoesNotContinueTheOffsetsIsDropped() throws Exception {
+    void batchThatGoesBackInTheOffsetsIsDropped() throws Exception {
         int valid = crashAfterFiveBatches();
-        ByteBuffer gap = batch(16, 3);
+        ByteBuffer gap = batch(14, 3);
         int size = gap.remaining();
         writeAt(valid, gap);
         assertRecoveredToFifteenAndAppendable(valid, size);

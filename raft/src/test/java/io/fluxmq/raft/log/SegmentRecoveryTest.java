@@ -47,11 +47,19 @@ class SegmentRecoveryTest {
     }
 
     @Test
-    void aBatchThatSkipsOffsetsEndsThePrefix() {
-        ByteBuffer image = segment(batch(110, 3), batch(113, 3)); // 109 is missing
+    void aBatchThatGoesBackInTheOffsetsEndsThePrefix() {
+        ByteBuffer image = segment(batch(108, 3), batch(111, 3)); // 108 is already in the batch at 106
 
         assertThat(SegmentRecovery.recover(image, SEGMENT, 100, FILE)).isEqualTo(threeBatches());
         assertZeroFrom(image, threeBatches());
+    }
+
+    @Test
+    void aGapInTheOffsetsIsKeptAsInACompactedLog() {
+        ByteBuffer image = segment(batch(110, 3)); // 109 is missing: the cleaner removed it, or the leader's did
+
+        assertThat(SegmentRecovery.recover(image, SEGMENT, 100, FILE))
+            .isEqualTo(threeBatches() + batch(110, 3).remaining());
     }
 
     @Test
@@ -65,10 +73,10 @@ class SegmentRecoveryTest {
     }
 
     @Test
-    void theFirstBatchMustStartAtTheSegmentBaseOffset() {
+    void theFirstBatchMustNotStartBelowTheSegmentBaseOffset() {
         ByteBuffer image = segment();
 
-        assertThat(SegmentRecovery.recover(image, SEGMENT, 99, FILE)).isZero();
+        assertThat(SegmentRecovery.recover(image, SEGMENT, 101, FILE)).isZero();
         assertZeroFrom(image, 0);
     }
 

@@ -1,0 +1,220 @@
+package io.fluxmq.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.InvalidRecordException;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.record.MemoryRecords;
+import org.apache.kafka.common.record.MutableRecordBatch;
+import org.apache.kafka.common.record.Record;
+import org.apache.kafka.common.utils.Utils;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Log compaction on a three-process cluster with real Kafka clients: a topic switched to {@code cleanup.policy=compact}
+ * by IncrementalAlterConfigs receives many updates per key and tombstones; every replica's cleaner compacts its own
+ * segment files (read from each node's data directory) to one record per live key, with the tombstones gone after
+ * {@code delete.retention.ms}; a consumer reading from the beginning sees each key's latest value; a record without
+ * a key is refused with INVALID_RECORD, as Kafka does on compacted topics.
+ */
+class CompactionIT {
+    private static final String TOPIC = "compacted";
+    private static final TopicPartition TP = new TopicPartition(TOPIC, 0);
+    private static final int KEYS = 20;
+    private static final int UPDATES = 40;
+    private static final int DELETED = 5;
+    private static final int FILLER = 150;
+    private static final Map<String, String> SETTINGS = Map.of(
+            // frequent Raft snapshots and small Raft log segments, so the entries of cleaned offsets are purged soon
+            // (the cleaner only rewrites offsets whose Raft entries are gone)
+            "raft.snapshot.interval.entries", "20", "raft.log.segment.bytes", "2048",
+            "log.cleaner.backoff.ms", "300", "log.cleaner.io.max.bytes.per.second", "2000000");
+
+    @Test
+    void everyReplicaCompactsToTheLastValueOfEveryKey(@TempDir Path dir) throws Exception {
+        try (TestCluster cluster = TestCluster.start(3, dir, SETTINGS); Admin admin = cluster.admin()) {
+            admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 3).configs(Map.of(
+                    "segment.bytes", "4096", "max.message.bytes", "4096")))).all().get(60, TimeUnit.SECONDS);
+            cluster.awaitLeader(TOPIC, 0, Duration.ofSeconds(60));
+            configureCompaction(admin);
+            Map<String, String> expected = produceUpdates(cluster);
+            long written = (long) KEYS * UPDATES + DELETED + FILLER;
+
+            for (int node = 0; node < 3; node++) {
+                Map<String, Integer> perKey = awaitOneRecordPerKey(partitionDir(dir, node), expected.keySet(),
+                        Duration.ofSeconds(120));
+                assertThat(perKey).as("records per key on node %d", node)
+                        .containsOnlyKeys(expected.keySet().toArray(String[]::new));
+            }
+
+            List<ConsumerRecord<String, String>> read = Clients.readAll(cluster.bootstrap(), TOPIC, 1,
+                    Duration.ofSeconds(60)).get(TP);
+            Map<String, String> latest = new TreeMap<>();
+            Map<String, Integer> seen = new HashMap<>();
+            for (ConsumerRecord<String, String> r : read) {
+                seen.merge(r.key(), 1, Integer::sum);
+                if (r.value() == null) {
+                    latest.remove(r.key());
+                } else {
+                    latest.put(r.key(), r.value());
+                }
+            }
+            assertThat(latest).isEqualTo(expected);
+            assertThat(seen.values()).as("a consumer from the beginning sees one record per key").containsOnly(1);
+            assertThat(read.get(read.size() - 1).offset()).isEqualTo(written - 1);
+            assertThat(read.size()).isLessThan((int) written / 5);
+        }
+    }
+
+    /**
+     * Sends {@value #UPDATES} updates of each of {@value #KEYS} keys, tombstones for the first {@value #DELETED} keys,
+     * then {@value #FILLER} records of keys written once; checks that a record without a key is refused. Returns the
+     * latest value of every live key.
+     */
+    private static Map<String, String> produceUpdates(TestCluster cluster) throws Exception {
+        Map<String, String> expected = new TreeMap<>();
+        try (KafkaProducer<String, String> producer = Clients.producer(cluster.bootstrap(),
+                Map.of(ProducerConfig.LINGER_MS_CONFIG, 0, ProducerConfig.ACKS_CONFIG, "all"))) {
+            for (int u = 0; u < UPDATES; u++) {
+                for (int k = 0; k < KEYS; k++) {
+                    String value = "value-" + u + "-of-key-" + k;
+                    producer.send(new ProducerRecord<>(TOPIC, 0, "key-" + k, value));
+                    expected.put("key-" + k, value);
+                }
+                producer.flush();
+            }
+            for (int k = 0; k < DELETED; k++) {
+                producer.send(new ProducerRecord<>(TOPIC, 0, "key-" + k, null)).get(30, TimeUnit.SECONDS);
+                expected.remove("key-" + k);
+            }
+            // one entry each, on keys written once: they push the updates out of the active segment and the
+            // Raft log, and leave nothing to compact behind them
+            for (int f = 0; f < FILLER; f++) {
+                producer.send(new ProducerRecord<>(TOPIC, 0, "filler-" + f, "f" + f)).get(30, TimeUnit.SECONDS);
+                expected.put("filler-" + f, "f" + f);
+            }
+            assertThatThrownBy(() -> producer.send(new ProducerRecord<>(TOPIC, 0, null, "no key"))
+                    .get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                    .cause().isInstanceOf(InvalidRecordException.class);
+        }
+        return expected;
+    }
+
+    private static void configureCompaction(Admin admin) throws Exception {
+        ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, TOPIC);
+        admin.incrementalAlterConfigs(Map.of(resource, List.of(
+                new AlterConfigOp(new ConfigEntry("cleanup.policy", "compact"), AlterConfigOp.OpType.SET),
+                new AlterConfigOp(new ConfigEntry("min.cleanable.dirty.ratio", "0.01"), AlterConfigOp.OpType.SET),
+                new AlterConfigOp(new ConfigEntry("delete.retention.ms", "2000"), AlterConfigOp.OpType.SET))))
+                .all().get(60, TimeUnit.SECONDS);
+        assertThat(admin.describeConfigs(List.of(resource)).all().get(60, TimeUnit.SECONDS).get(resource)
+                .get("cleanup.policy").value()).isEqualTo("compact");
+    }
+
+    private static Path partitionDir(Path dir, int node) {
+        return dir.resolve("node-" + node).resolve("topics").resolve(TOPIC + "-0");
+    }
+
+    /**
+     * A replica that was down while the leader compacted catches up by installing a snapshot and copying the leader's
+     * compacted segments (gaps between batches and all), and ends with one record per key too.
+     */
+    @Test
+    void aReplicaThatWasDownCopiesTheCompactedLogFromTheLeader(@TempDir Path dir) throws Exception {
+        try (TestCluster cluster = TestCluster.start(3, dir, SETTINGS); Admin admin = cluster.admin()) {
+            admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 3).configs(Map.of(
+                    "segment.bytes", "4096", "max.message.bytes", "4096")))).all().get(60, TimeUnit.SECONDS);
+            int leader = cluster.awaitLeader(TOPIC, 0, Duration.ofSeconds(60));
+            configureCompaction(admin);
+            int down = (leader + 1) % 3;
+            cluster.node(down).kill();
+
+            Map<String, String> expected = produceUpdates(cluster);
+            int now = cluster.awaitLeader(TOPIC, 0, Duration.ofSeconds(60));
+            awaitOneRecordPerKey(partitionDir(dir, now), expected.keySet(), Duration.ofSeconds(120));
+
+            cluster.restart(down);
+            assertThat(awaitOneRecordPerKey(partitionDir(dir, down), expected.keySet(), Duration.ofSeconds(120)))
+                    .as("records per key on the replica that was down").containsOnlyKeys(
+                            expected.keySet().toArray(String[]::new));
+        }
+    }
+
+    /**
+     * Waits until the partition's segment files on one node hold exactly one record for each of {@code keys} and none
+     * for any other key; returns the count of records per key found last.
+     */
+    private static Map<String, Integer> awaitOneRecordPerKey(Path partition, Set<String> keys,
+                                                             Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Map<String, Integer> perKey = Map.of();
+        while (System.nanoTime() < deadline) {
+            try {
+                perKey = recordsPerKey(partition);
+            } catch (IOException e) { // a segment swapped while listed: look again
+                continue;
+            }
+            if (perKey.keySet().equals(keys) && perKey.values().stream().allMatch(n -> n == 1)) {
+                return perKey;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("segments in " + partition + " did not compact to one record per key within "
+                + timeout + "; records per key: " + new TreeMap<>(perKey));
+    }
+
+    /** Counts the records of every key in the {@code .log} files of a partition directory (tombstones included). */
+    static Map<String, Integer> recordsPerKey(Path partition) throws IOException {
+        Map<String, Integer> perKey = new HashMap<>();
+        List<Path> logs = new ArrayList<>();
+        try (Stream<Path> files = Files.list(partition)) {
+            files.filter(f -> f.getFileName().toString().endsWith(".log")).sorted().forEach(logs::add);
+        }
+        for (Path log : logs) {
+            ByteBuffer data = ByteBuffer.wrap(Files.readAllBytes(log));
+            // the active segment is pre-sized: its batches end where a zero length starts
+            for (int pos = 0; pos + 12 <= data.limit() && data.getInt(pos + 8) > 0; pos += data.getInt(pos + 8) + 12) {
+                int size = data.getInt(pos + 8) + 12;
+                if (pos + size > data.limit()) {
+                    break;
+                }
+                for (MutableRecordBatch batch : MemoryRecords.readableRecords(data.slice(pos, size)).batches()) {
+                    if (batch.isControlBatch()) {
+                        continue;
+                    }
+                    for (Record record : batch) {
+                        String key = new String(Utils.toArray(record.key()), StandardCharsets.UTF_8);
+                        perKey.merge(key, 1, Integer::sum);
+                    }
+                }
+            }
+        }
+        return perKey;
+    }
+}
