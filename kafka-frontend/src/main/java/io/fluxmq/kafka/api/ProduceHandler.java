@@ -176,7 +176,6 @@ public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
         return answered;
     }
 
-    /** A topic-level integer config override, or {@code fallback} when the topic does not set it. */
     /** Whether the topic's cleanup.policy includes compact. */
     static boolean isCompacted(TopicInfo topic) {
         String policy = topic.configs().get("cleanup.policy");
@@ -208,6 +207,7 @@ public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
         return false;
     }
 
+    /** A topic-level integer config override, or {@code fallback} when the topic does not set it. */
     private static int intConfig(TopicInfo topic, String key, int fallback) {
         String value = topic.configs().get(key);
         if (value == null) {
