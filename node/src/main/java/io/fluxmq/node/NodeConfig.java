@@ -49,7 +49,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                          int raftAppendMaxInFlight, ConnectionLimits connectionLimits,
                          int maxInFlightPerConnection, TxnConfig transactions, List<KafkaListener> listeners,
                          AuthorizerConfig authorizer, String rack, int decommissionMaxMoves,
-                         String partitionEngine, ClientQuotaConfig quotas) {
+                         String partitionEngine, ClientQuotaConfig quotas, ClusterTls clusterTls) {
 
     /** Which Raft implementation partitions run on. */
     public static final String PARTITION_ENGINE = "partition.engine";
@@ -154,15 +154,19 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
 
     /** Whether {@code key} is a setting: one of {@link #DEFAULTS} or a listener security key. */
     public static boolean isKey(String key) {
-        return DEFAULTS.containsKey(key) || SecurityConfigs.isSecurityKey(key) || ListenerSettings.isNodesKey(key);
+        return DEFAULTS.containsKey(key) || SecurityConfigs.isSecurityKey(key) || ListenerSettings.isNodesKey(key)
+                || ClusterTls.isKey(key);
     }
 
     /** Builds and validates a config from merged key/value settings; throws {@link ConfigException} on a bad one. */
     public static NodeConfig from(Map<String, String> settings) {
         Map<String, String> s = new TreeMap<>(DEFAULTS);
         Map<String, String> security = new TreeMap<>();
+        Map<String, String> cluster = new TreeMap<>();
         for (Map.Entry<String, String> e : settings.entrySet()) {
-            if (SecurityConfigs.isSecurityKey(e.getKey()) || ListenerSettings.isNodesKey(e.getKey())) {
+            if (ClusterTls.isKey(e.getKey())) {
+                cluster.put(e.getKey(), e.getValue().trim());
+            } else if (SecurityConfigs.isSecurityKey(e.getKey()) || ListenerSettings.isNodesKey(e.getKey())) {
                 security.put(e.getKey(), e.getValue().trim());
             } else if (!DEFAULTS.containsKey(e.getKey())) {
                 throw new ConfigException("unknown setting '" + e.getKey() + "'");
@@ -229,8 +233,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 r.intIn(KafkaFrontendConfig.MAX_IN_FLIGHT_KEY, 1, 1 << 20), null, List.of(), authorizer(s, r),
                 s.get("broker.rack"), r.intIn("decommission.max.concurrent.moves", 1, 1000), partitionEngine(s),
                 new ClientQuotaConfig(r.intIn(ClientQuotaConfig.WINDOW_NUM_KEY, 1, 1000),
-                        r.intIn(ClientQuotaConfig.WINDOW_SIZE_SECONDS_KEY, 1, 3600)))
-                .withCluster(s, r, security);
+                        r.intIn(ClientQuotaConfig.WINDOW_SIZE_SECONDS_KEY, 1, 3600)), null)
+                .withCluster(s, r, security, ClusterTls.parse(cluster));
     }
 
     /**
@@ -277,7 +281,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         }
     }
 
-    private NodeConfig withCluster(Map<String, String> s, Reader r, Map<String, String> security) {
+    private NodeConfig withCluster(Map<String, String> s, Reader r, Map<String, String> security,
+                                   ClusterTls clusterTls) {
         List<ClusterMember> members = s.get("cluster.nodes").isEmpty()
                 ? List.of(new ClusterMember(nodeId, advertisedHost, advertisedPort, raftPort,
                         s.get("http.port").isEmpty() ? raftPort + ClusterMember.HTTP_PORT_OFFSET
@@ -331,7 +336,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 fetchSessionEvictionMs, raftPauseCloseThreshold, raftAppendMaxInFlight, connectionLimits,
                 maxInFlightPerConnection, transactions(r, s, members.size()), ListenerSettings.parse(s, security,
                         nodeId, ids, !s.get("cluster.nodes").isEmpty(), externalNodes(s, ids)), authorizer, rack,
-                decommissionMaxMoves, partitionEngine, quotas);
+                decommissionMaxMoves, partitionEngine, quotas, clusterTls);
     }
 
     private static String partitionEngine(Map<String, String> s) {
