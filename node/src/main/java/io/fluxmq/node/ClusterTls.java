@@ -69,8 +69,11 @@ public final class ClusterTls implements PeerTls {
         }
         Map<String, Object> effective = new HashMap<>();
         settings.forEach((k, v) -> {
-            if (isKey(k) && !k.equals(PROTOCOL_KEY) && v != null && !v.trim().isEmpty()) {
-                effective.put(k.substring(PREFIX.length()), v.trim());
+            String ssl = k.substring(Math.min(k.length(), PREFIX.length()));
+            // empty unsets, except for the endpoint identification, where (as in Kafka) it turns host name checks off
+            boolean keepEmpty = ssl.equals(SslConfigs.SSL_ENDPOINT_IDENTIFICATION_ALGORITHM_CONFIG);
+            if (isKey(k) && !k.equals(PROTOCOL_KEY) && v != null && (keepEmpty || !v.trim().isEmpty())) {
+                effective.put(ssl, v.trim());
             }
         });
         Object clientAuth = effective.getOrDefault(SecurityConfigs.SSL_CLIENT_AUTH, "required");
@@ -103,7 +106,8 @@ public final class ClusterTls implements PeerTls {
     /** Kafka's message names the unprefixed key ("... for configuration ssl.keystore.type ..."): name ours. */
     private static String prefixed(String message) {
         String m = String.valueOf(message);
-        return m.replace("configuration ssl.", "configuration " + PREFIX + "ssl.");
+        return m.replace("configuration ssl.", "configuration " + PREFIX + "ssl.")
+                .replace("listener cluster:", "cluster TLS (" + PREFIX + "ssl.*):");
     }
 
     @Override
