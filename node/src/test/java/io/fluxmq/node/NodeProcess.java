@@ -173,6 +173,10 @@ final class NodeProcess implements AutoCloseable {
         return host + ":" + kafkaPort;
     }
 
+    int kafkaPort() {
+        return kafkaPort;
+    }
+
     Path dataDir() {
         return dataDir;
     }

@@ -146,7 +146,16 @@ final class FluxClientRpc implements RaftClientRpc {
     private static RaftClientReply unwrap(RaftNettyServerReplyProto reply) {
         switch (reply.getRaftNettyServerReplyCase()) {
             case RAFTCLIENTREPLY:
-                return ClientProtoUtils.toRaftClientReply(reply.getRaftClientReply());
+                RaftClientReply r = ClientProtoUtils.toRaftClientReply(reply.getRaftClientReply());
+                // as Ratis' own clients do: the client retries on the leader it names, or later, only when these
+                // fail the call rather than arrive in a reply
+                if (r.getNotLeaderException() != null) {
+                    throw new CompletionException(r.getNotLeaderException());
+                }
+                if (r.getLeaderNotReadyException() != null) {
+                    throw new CompletionException(r.getLeaderNotReadyException());
+                }
+                return r;
             case GROUPLISTREPLY:
                 return ClientProtoUtils.toGroupListReply(reply.getGroupListReply());
             case GROUPINFOREPLY:
