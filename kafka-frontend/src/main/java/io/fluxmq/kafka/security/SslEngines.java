@@ -25,7 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Server-side TLS engines of one listener, made by Kafka's own {@link DefaultSslEngineFactory} (JDK provider; JKS,
+ * TLS engines of one listener (server side) or of the node-to-node channels (both sides), made by Kafka's own {@link DefaultSslEngineFactory} (JDK provider; JKS,
  * PKCS12 and PEM key stores, enabled protocols and cipher suites, {@code ssl.client.auth}) from the listener's parsed
  * settings. Before each new engine it asks the factory whether a key or trust store file changed (Kafka's check: the
  * files' modification times) and, if so, builds a new factory: certificates are reloaded for new connections without

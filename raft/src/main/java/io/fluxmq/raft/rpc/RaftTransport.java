@@ -121,10 +121,10 @@ final class RaftTransport implements RaftServerRpc, PeerDownNotifier {
     RaftTransport(RaftServer server, PeerTls tls) {
         this.server = server;
         this.tls = tls;
-        this.tlsFailures = new TlsFailures(LOGGER, server.getId() + " Raft transport");
         String host = NettyConfigKeys.Server.host(server.getProperties());
         int port = NettyConfigKeys.Server.port(server.getProperties());
         this.bindAddress = host == null || host.isEmpty() ? new InetSocketAddress(port) : new InetSocketAddress(host, port);
+        this.tlsFailures = new TlsFailures(LOGGER, "Raft transport on " + bindAddress);
         this.requestTimeoutMs = RaftServerConfigKeys.Rpc.requestTimeout(server.getProperties()).toLong(
                 java.util.concurrent.TimeUnit.MILLISECONDS);
         // A peer on the same network accepts a connection within milliseconds; one that does not within the shortest

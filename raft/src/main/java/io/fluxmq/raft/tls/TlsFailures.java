@@ -17,6 +17,8 @@ import org.slf4j.Logger;
  */
 public final class TlsFailures {
     static final long INTERVAL_MS = 10_000;
+    /** How Netty's TLS handler fails a handshake its channel closed under. */
+    private static final String CLOSED_EARLY = "SslHandler removed before handshake completed";
 
     private final Logger logger;
     private final String who;
@@ -40,8 +42,8 @@ public final class TlsFailures {
 
     /** Records a failed handshake with {@code remote}, in the role {@code inbound} (accepted) or dialed. */
     public void failed(SocketAddress remote, boolean inbound, Throwable cause) {
-        if (cause instanceof ClosedChannelException) {
-            return;
+        if (cause instanceof ClosedChannelException || String.valueOf(cause.getMessage()).startsWith(CLOSED_EARLY)) {
+            return; // closed before or while handshaking (a probe, or this side closing), not refused
         }
         String host = remote instanceof InetSocketAddress a ? a.getHostString() : String.valueOf(remote);
         long now = System.nanoTime();
