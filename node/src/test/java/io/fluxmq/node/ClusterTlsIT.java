@@ -66,10 +66,17 @@ class ClusterTlsIT {
     private Path rogueStore;
     private Path adminStore;
     private TestCluster cluster;
+    /** Node logs append across runs: where this run's lines start. */
+    private final long[] logsAtStart = new long[3];
 
     /** {@code partition.engine}. */
     String engine() {
         return NodeConfig.RATIS;
+    }
+
+    /** What each node logs at start when its channels speak TLS. */
+    String[] tlsLines() {
+        return new String[] {"speaks mutual TLS", "gRPC control service listening on port", "(mutual TLS)"};
     }
 
     @BeforeAll
@@ -84,6 +91,10 @@ class ClusterTlsIT {
         rogueStore = rogueCa.keystore("node", "CN=fluxmq-node,OU=nodes");
         Map<String, String> settings = tls(nodeStore, ca.truststore());
         settings.put(NodeConfig.PARTITION_ENGINE, engine());
+        for (int i = 0; i < 3; i++) {
+            Path log = Path.of("target", "node-logs", "cluster-node-" + i + ".log");
+            logsAtStart[i] = Files.exists(log) ? Files.size(log) : 0;
+        }
         cluster = TestCluster.start(3, dir.resolve("nodes"), settings);
     }
 
@@ -150,8 +161,7 @@ class ClusterTlsIT {
             });
         }
         for (int i = 0; i < 3; i++) {
-            assertThat(cluster.node(i).log()).contains("gRPC control service listening on port")
-                    .contains("(mutual TLS)");
+            assertThat(cluster.node(i).logSince(logsAtStart[i])).contains(tlsLines());
         }
     }
 
@@ -183,12 +193,19 @@ class ClusterTlsIT {
     @Test
     @Order(3)
     void aNodeWithoutTheClustersCertificateCannotJoin() throws Exception {
+        long[] before = new long[3];
+        for (int i = 0; i < 3; i++) {
+            before[i] = cluster.node(i).logLength(); // node logs append across runs: look only at what follows
+        }
+        String rogueName = "cluster-node-3";
+        Path rogueLog = Path.of("target", "node-logs", rogueName + ".log");
+        long rogueBefore = Files.exists(rogueLog) ? Files.size(rogueLog) : 0;
         NodeProcess rogue = cluster.startJoining(tls(rogueStore, rogueCa.truststore()));
         // it dials the metadata voters (to register) and the members refuse its certificate
         awaitTrue(Duration.ofSeconds(120), "the members report failed TLS handshakes from the rogue node", () -> {
             try {
                 for (int i = 0; i < 3; i++) {
-                    if (cluster.node(i).log().contains("TLS handshake from")) {
+                    if (cluster.node(i).logSince(before[i]).contains("TLS handshake from")) {
                         return true;
                     }
                 }
@@ -199,7 +216,7 @@ class ClusterTlsIT {
         });
         awaitTrue(Duration.ofSeconds(60), "the rogue node reports its handshakes failing", () -> {
             try {
-                return rogue.log().contains("TLS handshake to");
+                return rogue.logSince(rogueBefore).contains("TLS handshake to");
             } catch (java.io.IOException e) {
                 return false;
             }
@@ -210,8 +227,16 @@ class ClusterTlsIT {
             assertThat(admin.describeCluster().nodes().get().stream().map(Node::id).collect(Collectors.toSet()))
                     .containsExactlyInAnyOrder(0, 1, 2);
             cluster.createTopic(topic, 6, (short) 3);
-            TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
-            for (TopicPartitionInfo info : d.partitions()) {
+            TopicDescription[] d = new TopicDescription[1];
+            awaitTrue(Duration.ofSeconds(30), "the new topic described", () -> { // metadata reaches every node
+                try {
+                    d[0] = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+                    return true;
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+            for (TopicPartitionInfo info : d[0].partitions()) {
                 assertThat(info.replicas().stream().map(Node::id).toList()).doesNotContain(3);
             }
         }

@@ -6,4 +6,9 @@ class ClusterTlsMultiRaftIT extends ClusterTlsIT {
     String engine() {
         return NodeConfig.MULTIRAFT;
     }
+
+    @Override
+    String[] tlsLines() {
+        return new String[] {"speaks mutual TLS", "(mutual TLS)", ", mutual TLS)"}; // the last: the engine's transport
+    }
 }

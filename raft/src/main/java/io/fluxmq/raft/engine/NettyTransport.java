@@ -127,8 +127,8 @@ public final class NettyTransport implements Transport, AutoCloseable {
                 .bind(config.bindAddress())
                 .syncUninterruptibly()
                 .channel();
-        LOGGER.info("Raft transport of node {} listening on {} (incarnation {})", config.nodeId(),
-                server.localAddress(), config.incarnation());
+        LOGGER.info("Raft transport of node {} listening on {} (incarnation {}{})", config.nodeId(),
+                server.localAddress(), config.incarnation(), config.tls() != null ? ", mutual TLS" : "");
         return this;
     }
 

@@ -177,6 +177,10 @@ final class RaftTransport implements RaftServerRpc, PeerDownNotifier {
                         }
                     })
                     .bind(bindAddress).sync().channel();
+            if (tls != null) {
+                LOGGER.info("Raft transport on {} speaks mutual TLS (clients and peers need a cluster certificate)",
+                        serverChannel.localAddress());
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while binding the Raft port " + bindAddress, e);
