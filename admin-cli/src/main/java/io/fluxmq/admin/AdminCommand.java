@@ -52,7 +52,7 @@ abstract class AdminCommand implements Callable<Integer> {
                 throw AdminException.usage("this command needs the control service: give --bootstrap "
                         + "host:controlPort (or FLUXMQ_ADMIN_BOOTSTRAP)");
             }
-            nodes = ControlClient.describeNodes(connection.controlAddresses(), connection.timeoutMs);
+            nodes = ControlClient.describeNodes(connection);
         }
         return nodes;
     }

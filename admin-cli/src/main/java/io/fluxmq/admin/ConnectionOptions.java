@@ -1,6 +1,12 @@
 package io.fluxmq.admin;
 
+import io.grpc.ChannelCredentials;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Properties;
 import picocli.CommandLine.Option;
 
 /**
@@ -26,6 +32,19 @@ final class ConnectionOptions {
                     + "registered, asked from --bootstrap")
     List<String> kafka;
 
+    @Option(names = "--control-config", paramLabel = "file", defaultValue = "${env:FLUXMQ_ADMIN_CONTROL_CONFIG}",
+            description = "properties file with the TLS of the control service calls, Kafka's client names: "
+                    + "security.protocol=SSL, ssl.keystore.* (a certificate the cluster's CA signed), ssl.truststore.* "
+                    + "(the cluster's CA). Default: the environment variable FLUXMQ_ADMIN_CONTROL_CONFIG, else plaintext")
+    Path controlConfig;
+
+    @Option(names = "--command-config", paramLabel = "file", defaultValue = "${env:FLUXMQ_ADMIN_COMMAND_CONFIG}",
+            description = "Kafka client properties for the Kafka Admin API (security.protocol, ssl.*, sasl.*), as "
+                    + "Kafka's tools take them. Default: the environment variable FLUXMQ_ADMIN_COMMAND_CONFIG")
+    Path commandConfig;
+
+    private ChannelCredentials credentials;
+
     @Option(names = "--timeout-ms", defaultValue = "30000",
             description = "deadline of each request, in milliseconds (default ${DEFAULT-VALUE})")
     long timeoutMs;
@@ -42,6 +61,27 @@ final class ConnectionOptions {
     /** The Kafka addresses given, without blanks. */
     List<String> kafkaAddresses() {
         return clean(kafka);
+    }
+
+    /** The control service's credentials ({@code --control-config}), loaded once. */
+    ChannelCredentials controlCredentials() {
+        if (credentials == null) {
+            credentials = ControlTls.credentials(controlConfig);
+        }
+        return credentials;
+    }
+
+    /** The Kafka client properties of {@code --command-config}, empty without it. */
+    Properties commandProperties() {
+        Properties p = new Properties();
+        if (commandConfig != null) {
+            try (Reader in = Files.newBufferedReader(commandConfig)) {
+                p.load(in);
+            } catch (IOException e) {
+                throw AdminException.usage("cannot read --command-config " + commandConfig + ": " + e.getMessage());
+            }
+        }
+        return p;
     }
 
     boolean json() {

@@ -5,6 +5,7 @@ import io.fluxmq.control.v1.ControllerReply;
 import io.fluxmq.control.v1.SetNodeMembershipRequest;
 import io.fluxmq.control.v1.DescribeNodesReply;
 import io.fluxmq.control.v1.DescribeNodesRequest;
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -24,8 +25,8 @@ final class ControlClient {
      * @throws AdminException {@link AdminException#UNREACHABLE} naming each address and its gRPC status when none
      *     answered
      */
-    static DescribeNodesReply describeNodes(List<String> addresses, long timeoutMs) {
-        return firstAnswer(addresses, timeoutMs, stub -> stub.describeNodes(DescribeNodesRequest.getDefaultInstance()));
+    static DescribeNodesReply describeNodes(ConnectionOptions c) {
+        return firstAnswer(c.controlAddresses(), c.timeoutMs, c.controlCredentials(), stub -> stub.describeNodes(DescribeNodesRequest.getDefaultInstance()));
     }
 
     /**
@@ -34,16 +35,16 @@ final class ControlClient {
      *
      * @throws AdminException {@link AdminException#UNREACHABLE} when no address answered
      */
-    static ControllerReply setNodeMembership(List<String> addresses, long timeoutMs, SetNodeMembershipRequest request) {
-        return firstAnswer(addresses, timeoutMs, stub -> stub.setNodeMembership(request));
+    static ControllerReply setNodeMembership(ConnectionOptions c, SetNodeMembershipRequest request) {
+        return firstAnswer(c.controlAddresses(), c.timeoutMs, c.controlCredentials(), stub -> stub.setNodeMembership(request));
     }
 
     /** {@code call} against the first address that answers it, each with a deadline of {@code timeoutMs}. */
-    private static <T> T firstAnswer(List<String> addresses, long timeoutMs,
+    private static <T> T firstAnswer(List<String> addresses, long timeoutMs, ChannelCredentials credentials,
                                      Function<ControlServiceGrpc.BlockingStub, T> call) {
         List<String> failures = new ArrayList<>();
         for (String address : addresses) {
-            ManagedChannel channel = NettyChannelBuilder.forTarget(address).usePlaintext().build();
+            ManagedChannel channel = NettyChannelBuilder.forTarget(address, credentials).build();
             try {
                 return call.apply(ControlServiceGrpc.newBlockingStub(channel)
                         .withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS));

@@ -31,14 +31,17 @@ final class KafkaSession implements AutoCloseable {
     private final long timeoutMs;
     private Admin admin;
 
-    private KafkaSession(String bootstrap, long timeoutMs) {
+    private final Properties clientProperties;
+
+    private KafkaSession(String bootstrap, long timeoutMs, Properties clientProperties) {
+        this.clientProperties = clientProperties;
         this.bootstrap = bootstrap;
         this.timeoutMs = timeoutMs;
     }
 
     /** A session on {@code --kafka-bootstrap}, or on the Kafka addresses the nodes registered. */
     static KafkaSession open(ConnectionOptions options, Supplier<DescribeNodesReply> nodes) {
-        return new KafkaSession(kafkaBootstrap(options, nodes), options.timeoutMs);
+        return new KafkaSession(kafkaBootstrap(options, nodes), options.timeoutMs, options.commandProperties());
     }
 
     /**
@@ -73,6 +76,7 @@ final class KafkaSession implements AutoCloseable {
     Admin admin() {
         if (admin == null) {
             Properties p = new Properties();
+            p.putAll(clientProperties);
             p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
             p.put(AdminClientConfig.CLIENT_ID_CONFIG, "fluxmq-admin");
             p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(Integer.MAX_VALUE, timeoutMs));

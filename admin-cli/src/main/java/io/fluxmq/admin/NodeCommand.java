@@ -125,8 +125,8 @@ final class NodeCommand implements Runnable {
             throw AdminException.usage("this command needs the control service: give --bootstrap host:controlPort "
                     + "(or FLUXMQ_ADMIN_BOOTSTRAP)");
         }
-        ControllerReply reply = ControlClient.setNodeMembership(command.connection.controlAddresses(),
-                command.connection.timeoutMs, SetNodeMembershipRequest.newBuilder().setNodeId(id)
+        ControllerReply reply = ControlClient.setNodeMembership(command.connection,
+                SetNodeMembershipRequest.newBuilder().setNodeId(id)
                         .setMembership(membership).build());
         if (reply.getStatus() != ControllerReply.Status.STATUS_ACCEPTED) {
             throw AdminException.failed("the controller refused: " + reply.getMessage());
@@ -158,8 +158,7 @@ final class NodeCommand implements Runnable {
             long deadline = System.nanoTime() + waitTimeoutMs * 1_000_000;
             int lastLeft = -1;
             while (true) {
-                DescribeNodesReply reply = ControlClient.describeNodes(connection.controlAddresses(),
-                        connection.timeoutMs);
+                DescribeNodesReply reply = ControlClient.describeNodes(connection);
                 NodeInfo n = find(reply, id);
                 boolean done = n.getMembership() == NodeMembership.NODE_MEMBERSHIP_DECOMMISSIONED;
                 if (noWait || done) {
@@ -220,7 +219,7 @@ final class NodeCommand implements Runnable {
         @Override
         int execute() {
             setMembership(this, id, NodeMembership.NODE_MEMBERSHIP_ACTIVE);
-            DescribeNodesReply reply = ControlClient.describeNodes(connection.controlAddresses(), connection.timeoutMs);
+            DescribeNodesReply reply = ControlClient.describeNodes(connection);
             print("Node " + id + " is " + membership(find(reply, id)) + "\n", json(reply, find(reply, id)));
             return 0;
         }

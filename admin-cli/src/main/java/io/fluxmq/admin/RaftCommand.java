@@ -44,7 +44,7 @@ final class RaftCommand implements Runnable {
 
         @Override
         int execute() {
-            RaftStatusReply r = RaftControlClient.raftStatus(connection.controlAddresses(), connection.timeoutMs,
+            RaftStatusReply r = RaftControlClient.raftStatus(connection,
                     RaftStatusRequest.newBuilder().setTopic(topic).setPartition(partition).build());
             Table t = new Table("NODE", "ROLE", "COMMIT-INDEX", "MATCH-INDEX", "NEXT-INDEX", "LAG", "LAST-RPC-MS");
             List<Map<String, Object>> peers = new ArrayList<>();

@@ -5,6 +5,7 @@ import io.fluxmq.control.v1.RaftStatusReply;
 import io.fluxmq.control.v1.RaftStatusRequest;
 import io.fluxmq.control.v1.TransferLeaderReply;
 import io.fluxmq.control.v1.TransferLeaderRequest;
+import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -22,12 +23,12 @@ final class RaftControlClient {
     private RaftControlClient() {
     }
 
-    static TransferLeaderReply transferLeader(List<String> addresses, long timeoutMs, TransferLeaderRequest request) {
-        return call(addresses, timeoutMs, stub -> stub.transferLeader(request));
+    static TransferLeaderReply transferLeader(ConnectionOptions c, TransferLeaderRequest request) {
+        return call(c.controlAddresses(), c.timeoutMs, c.controlCredentials(), stub -> stub.transferLeader(request));
     }
 
-    static RaftStatusReply raftStatus(List<String> addresses, long timeoutMs, RaftStatusRequest request) {
-        return call(addresses, timeoutMs, stub -> stub.raftStatus(request));
+    static RaftStatusReply raftStatus(ConnectionOptions c, RaftStatusRequest request) {
+        return call(c.controlAddresses(), c.timeoutMs, c.controlCredentials(), stub -> stub.raftStatus(request));
     }
 
     /**
@@ -35,14 +36,15 @@ final class RaftControlClient {
      *     partition, UNAVAILABLE from a node: no replica and no leader), {@link AdminException#UNREACHABLE} when no
      *     node answered
      */
-    private static <T> T call(List<String> addresses, long timeoutMs, Function<RaftControlGrpc.BlockingStub, T> call) {
+    private static <T> T call(List<String> addresses, long timeoutMs, ChannelCredentials credentials,
+                              Function<RaftControlGrpc.BlockingStub, T> call) {
         if (addresses.isEmpty()) {
             throw AdminException.usage("this command needs the control service: give --bootstrap host:controlPort "
                     + "(or FLUXMQ_ADMIN_BOOTSTRAP)");
         }
         List<String> failures = new ArrayList<>();
         for (String address : addresses) {
-            ManagedChannel channel = NettyChannelBuilder.forTarget(address).usePlaintext().build();
+            ManagedChannel channel = NettyChannelBuilder.forTarget(address, credentials).build();
             try {
                 return call.apply(RaftControlGrpc.newBlockingStub(channel)
                         .withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS));

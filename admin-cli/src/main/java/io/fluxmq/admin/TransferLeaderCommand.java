@@ -29,8 +29,8 @@ final class TransferLeaderCommand extends AdminCommand {
 
     @Override
     int execute() {
-        TransferLeaderReply reply = RaftControlClient.transferLeader(connection.controlAddresses(),
-                connection.timeoutMs, TransferLeaderRequest.newBuilder().setTopic(topic).setPartition(partition)
+        TransferLeaderReply reply = RaftControlClient.transferLeader(connection,
+                TransferLeaderRequest.newBuilder().setTopic(topic).setPartition(partition)
                         .setTargetNode(target).setPin(true).build());
         String tp = topic + "-" + partition;
         String outcome = switch (reply.getStatus()) {

@@ -156,9 +156,10 @@ public final class FluxNode implements Closeable {
         metrics = new NodeMetrics(config.nodeId());
         raft = new RaftNode(config.raft());
         members = new Members(config, () -> raft.metadata().state());
-        raft.setSnapshotSource(new HttpSnapshotSource(members));
+        raft.setPeerTls(config.clusterTls());
+        raft.setSnapshotSource(new HttpSnapshotSource(members, config.clusterTls()));
         raft.setCommitLatencyRecorder(metrics.commitLatency());
-        http = new NodeHttpServer(config.httpHost(), config.httpPort(), raft,
+        http = new NodeHttpServer(config.httpHost(), config.httpPort(), config.clusterTls(), raft,
                 () -> fenced != null ? fenced : kafka == null ? "starting" : null, metrics);
         raft.start();
         if (config.multiRaft()) {
@@ -189,7 +190,7 @@ public final class FluxNode implements Closeable {
         }
         raft.openMetadata(metadataMembers);
         metadataClient = new MetadataClient(RaftGroup.valueOf(RaftNode.METADATA_GROUP, voters),
-                raft.clientProperties());
+                raft.clientProperties(), raft.clientParameters());
         reconcilerThread = Executors.newSingleThreadScheduledExecutor(named("fluxmq-reconciler"));
         reconciler = new Reconciler(config.nodeId(),
                 engine != null ? new EngineLocalPartitions(engine, foundOnDisk) : new RaftPartitions(raft),
@@ -330,7 +331,8 @@ public final class FluxNode implements Closeable {
         NodeController controller = new NodeController(config, members, metadataGroup, leadership,
                 () -> raft.metadata().state(), metadataClient::submit, () -> System.nanoTime() / 1_000_000);
         controlChannels = new ControlChannels(id -> id == config.nodeId() && control != null
-                ? config.member(id).host() + ":" + control.port() : members.member(id).controlAddress());
+                ? config.member(id).host() + ":" + control.port() : members.member(id).controlAddress(),
+                config.clusterTls());
         Decommissioner decommissioner = new Decommissioner(leadership, () -> raft.metadata().state(), members,
                 metadataClient::submit, config.decommissionMaxMoves());
         reassignmentThread.scheduleWithFixedDelay(decommissioner::tick, DECOMMISSION_TICK_MS, DECOMMISSION_TICK_MS,
@@ -338,7 +340,7 @@ public final class FluxNode implements Closeable {
         LeaderTransfers transfers = new LeaderTransfers(config, raft, broker, controlChannels);
         broker.leaderTransfers(transfers);
         txnMarkers = new TxnMarkers(config.nodeId(), raft, broker, controlChannels, this::appendsOf);
-        control = new ControlServer(config.controlHost(), config.controlPort(),
+        control = new ControlServer(config.controlHost(), config.controlPort(), config.clusterTls(),
                 new ControlService(config.nodeId(), controller, leadership, controlChannels),
                 new RaftControlService(config.nodeId(), raft, broker, transfers, controlChannels,
                         txnMarkers)).start();
@@ -556,7 +558,8 @@ public final class FluxNode implements Closeable {
                 new InetSocketAddress(config.raftHost(), NodeConfig.enginePort(config.member(config.nodeId()))),
                 Runtime.getRuntime().availableProcessors(), electionMs, heartbeatMs, heartbeatMs, 4 * heartbeatMs,
                 config.maxMessageBytes(), config.producerIdExpirationMs(),
-                2 * config.electionTimeoutMax().toMillis()); // as ClusterBroker's in-sync silence for Ratis
+                2 * config.electionTimeoutMax().toMillis(), // as ClusterBroker's in-sync silence for Ratis
+                config.clusterTls());
         EnginePartitions started = new EnginePartitions(settings, id -> {
             ClusterMember m = members.member(id);
             return m == null ? null : new InetSocketAddress(m.host(), NodeConfig.enginePort(m));

@@ -12,13 +12,24 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.apache.kafka.common.TopicPartition;
 
-/** {@link SnapshotSource} over the leader's {@link NodeHttpServer}. Thread-safe. */
+/**
+ * {@link SnapshotSource} over the leader's {@link NodeHttpServer}: HTTP, or with cluster TLS HTTPS presenting this
+ * node's certificate (the leader serves partition data only to holders of a cluster certificate). Thread-safe.
+ */
 final class HttpSnapshotSource implements SnapshotSource {
     private final Members members;
-    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final HttpClient client;
+    private final String scheme;
 
-    HttpSnapshotSource(Members members) {
+    /** {@code tls} null: plaintext HTTP. */
+    HttpSnapshotSource(Members members, ClusterTls tls) {
         this.members = members;
+        HttpClient.Builder b = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
+        if (tls != null) {
+            b.sslContext(tls.sslContext());
+        }
+        this.client = b.build();
+        this.scheme = tls == null ? "http" : "https";
     }
 
     @Override
@@ -36,7 +47,7 @@ final class HttpSnapshotSource implements SnapshotSource {
         if (m == null) {
             throw new IOException("unknown node " + node);
         }
-        URI uri = URI.create("http://" + m.host() + ":" + m.httpPort() + "/partitions/"
+        URI uri = URI.create(scheme + "://" + m.host() + ":" + m.httpPort() + "/partitions/"
                 + URLEncoder.encode(tp.topic(), StandardCharsets.UTF_8) + "/" + tp.partition() + "/" + what);
         try {
             HttpResponse<byte[]> response = client.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(30))

@@ -9,6 +9,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroup;
@@ -32,8 +33,9 @@ final class MetadataClient implements Closeable {
                 return t;
             });
 
-    MetadataClient(RaftGroup group, RaftProperties properties) {
-        this.client = RaftClient.newBuilder().setRaftGroup(group).setProperties(properties).build();
+    MetadataClient(RaftGroup group, RaftProperties properties, Parameters parameters) {
+        this.client = RaftClient.newBuilder().setRaftGroup(group).setProperties(properties).setParameters(parameters)
+                .build();
     }
 
     /** Completes with the reply; a Kafka error in the reply fails the future with an {@link AdminException}. */

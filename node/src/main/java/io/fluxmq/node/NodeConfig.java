@@ -50,7 +50,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                          int raftAppendMaxInFlight, ConnectionLimits connectionLimits,
                          int maxInFlightPerConnection, TxnConfig transactions, List<KafkaListener> listeners,
                          AuthorizerConfig authorizer, String rack, int decommissionMaxMoves,
-                         String partitionEngine, ClientQuotaConfig quotas, LogCleanerConfig cleaner) {
+                         String partitionEngine, ClientQuotaConfig quotas, LogCleanerConfig cleaner,
+                         ClusterTls clusterTls) {
 
     /** Which Raft implementation partitions run on. */
     public static final String PARTITION_ENGINE = "partition.engine";
@@ -160,15 +161,19 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
 
     /** Whether {@code key} is a setting: one of {@link #DEFAULTS} or a listener security key. */
     public static boolean isKey(String key) {
-        return DEFAULTS.containsKey(key) || SecurityConfigs.isSecurityKey(key) || ListenerSettings.isNodesKey(key);
+        return DEFAULTS.containsKey(key) || SecurityConfigs.isSecurityKey(key) || ListenerSettings.isNodesKey(key)
+                || ClusterTls.isKey(key);
     }
 
     /** Builds and validates a config from merged key/value settings; throws {@link ConfigException} on a bad one. */
     public static NodeConfig from(Map<String, String> settings) {
         Map<String, String> s = new TreeMap<>(DEFAULTS);
         Map<String, String> security = new TreeMap<>();
+        Map<String, String> cluster = new TreeMap<>();
         for (Map.Entry<String, String> e : settings.entrySet()) {
-            if (SecurityConfigs.isSecurityKey(e.getKey()) || ListenerSettings.isNodesKey(e.getKey())) {
+            if (ClusterTls.isKey(e.getKey())) {
+                cluster.put(e.getKey(), e.getValue().trim());
+            } else if (SecurityConfigs.isSecurityKey(e.getKey()) || ListenerSettings.isNodesKey(e.getKey())) {
                 security.put(e.getKey(), e.getValue().trim());
             } else if (!DEFAULTS.containsKey(e.getKey())) {
                 throw new ConfigException("unknown setting '" + e.getKey() + "'");
@@ -239,8 +244,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 new LogCleanerConfig(r.bool(LogCleanerConfig.ENABLE_KEY),
                         r.longIn(LogCleanerConfig.IO_MAX_BYTES_PER_SECOND_KEY, 1, Long.MAX_VALUE),
                         Duration.ofMillis(r.longIn(LogCleanerConfig.BACKOFF_MS_KEY, 1, Long.MAX_VALUE)),
-                        r.longIn(LogCleanerConfig.DEDUPE_BUFFER_SIZE_KEY, 1024, Long.MAX_VALUE)))
-                .withCluster(s, r, security);
+                        r.longIn(LogCleanerConfig.DEDUPE_BUFFER_SIZE_KEY, 1024, Long.MAX_VALUE)), null)
+                .withCluster(s, r, security, ClusterTls.parse(cluster));
     }
 
     /**
@@ -287,7 +292,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         }
     }
 
-    private NodeConfig withCluster(Map<String, String> s, Reader r, Map<String, String> security) {
+    private NodeConfig withCluster(Map<String, String> s, Reader r, Map<String, String> security,
+                                   ClusterTls clusterTls) {
         List<ClusterMember> members = s.get("cluster.nodes").isEmpty()
                 ? List.of(new ClusterMember(nodeId, advertisedHost, advertisedPort, raftPort,
                         s.get("http.port").isEmpty() ? raftPort + ClusterMember.HTTP_PORT_OFFSET
@@ -341,7 +347,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 fetchSessionEvictionMs, raftPauseCloseThreshold, raftAppendMaxInFlight, connectionLimits,
                 maxInFlightPerConnection, transactions(r, s, members.size()), ListenerSettings.parse(s, security,
                         nodeId, ids, !s.get("cluster.nodes").isEmpty(), externalNodes(s, ids)), authorizer, rack,
-                decommissionMaxMoves, partitionEngine, quotas, cleaner);
+                decommissionMaxMoves, partitionEngine, quotas, cleaner, clusterTls);
     }
 
     private static String partitionEngine(Map<String, String> s) {

@@ -2,6 +2,12 @@ package io.fluxmq.node;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsExchange;
+import com.sun.net.httpserver.HttpsParameters;
+import com.sun.net.httpserver.HttpsServer;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLPeerUnverifiedException;
 import io.fluxmq.raft.RaftNode;
 import io.fluxmq.raft.partition.PartitionException;
 import io.fluxmq.raft.partition.PartitionReplica;
@@ -25,7 +31,10 @@ import org.slf4j.LoggerFactory;
  * (Prometheus text format, OpenMetrics when the {@code Accept} header asks for it; see {@link NodeMetrics}), and for
  * replica catch-up {@code GET /partitions/<topic>/<p>/snapshot} (latest snapshot:
  * term, index, file bytes) and {@code GET /partitions/<topic>/<p>/records?from=<offset>} (up to 8 MiB of committed
- * batches, raw segment bytes).
+ * batches, raw segment bytes). With cluster TLS ({@code cluster.security.protocol=SSL}) it serves HTTPS with the node's
+ * certificate: anyone who trusts the cluster's CA may read health, readiness and metrics, but the partition endpoints
+ * answer 403 unless the client presented a certificate the CA signed (a peer node), so a process without one reads
+ * no partition data.
  */
 final class NodeHttpServer implements AutoCloseable {
     private static final Logger LOGGER = LoggerFactory.getLogger(NodeHttpServer.class);
@@ -38,10 +47,26 @@ final class NodeHttpServer implements AutoCloseable {
         return t;
     });
 
-    /** @param notReady why the node does not serve Kafka requests (yet), or null once it does */
-    NodeHttpServer(String host, int port, RaftNode raft, Supplier<String> notReady, NodeMetrics metrics)
-            throws IOException {
-        server = HttpServer.create(new InetSocketAddress(host, port), 16);
+    /**
+     * @param tls      null: plain HTTP
+     * @param notReady why the node does not serve Kafka requests (yet), or null once it does
+     */
+    NodeHttpServer(String host, int port, ClusterTls tls, RaftNode raft, Supplier<String> notReady,
+                   NodeMetrics metrics) throws IOException {
+        if (tls == null) {
+            server = HttpServer.create(new InetSocketAddress(host, port), 16);
+        } else {
+            HttpsServer https = HttpsServer.create(new InetSocketAddress(host, port), 16);
+            https.setHttpsConfigurator(new HttpsConfigurator(tls.sslContext()) {
+                @Override
+                public void configure(HttpsParameters params) {
+                    SSLParameters p = getSSLContext().getDefaultSSLParameters();
+                    p.setWantClientAuth(true); // asked for, checked by the partition endpoints
+                    params.setSSLParameters(p);
+                }
+            });
+            server = https;
+        }
         server.setExecutor(executor);
         server.createContext("/health", ex -> reply(ex, 200, "ok\n".getBytes(StandardCharsets.UTF_8)));
         server.createContext("/ready", ex -> {
@@ -70,6 +95,10 @@ final class NodeHttpServer implements AutoCloseable {
     }
 
     private static void partitions(HttpExchange ex, RaftNode raft) throws IOException {
+        if (ex instanceof HttpsExchange https && !peerCertified(https)) {
+            reply(ex, 403, "a cluster certificate is required\n".getBytes(StandardCharsets.UTF_8));
+            return;
+        }
         String[] parts = ex.getRequestURI().getPath().split("/");
         // "", "partitions", topic, partition, what
         if (parts.length != 5) {
@@ -98,6 +127,15 @@ final class NodeHttpServer implements AutoCloseable {
             }
         } catch (PartitionException | NumberFormatException e) {
             reply(ex, 400, String.valueOf(e.getMessage()).getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    /** Whether the client presented a certificate (the handshake verified it against the cluster's CA). */
+    private static boolean peerCertified(HttpsExchange ex) {
+        try {
+            return ex.getSSLSession() != null && ex.getSSLSession().getPeerCertificates().length > 0;
+        } catch (SSLPeerUnverifiedException e) {
+            return false;
         }
     }
 

@@ -174,12 +174,29 @@ final class NodeProcess implements AutoCloseable {
         return Files.readString(Path.of("target", "node-logs", name + ".log"));
     }
 
+    /** The log's length now (0 before the first start): logs append across runs, see {@link #logSince}. */
+    long logLength() throws IOException {
+        Path file = Path.of("target", "node-logs", name + ".log");
+        return Files.exists(file) ? Files.size(file) : 0;
+    }
+
+    /** What the log gained after {@code offset} (a {@link #logLength()}). */
+    String logSince(long offset) throws IOException {
+        byte[] all = Files.readAllBytes(Path.of("target", "node-logs", name + ".log"));
+        return new String(all, (int) Math.min(offset, all.length), (int) Math.max(0, all.length - offset),
+                java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     boolean isAlive() {
         return process != null && process.isAlive();
     }
 
     String bootstrap() {
         return host + ":" + kafkaPort;
+    }
+
+    int kafkaPort() {
+        return kafkaPort;
     }
 
     Path dataDir() {

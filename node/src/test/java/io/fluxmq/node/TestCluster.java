@@ -77,6 +77,13 @@ final class TestCluster implements AutoCloseable {
      * its Kafka port.
      */
     NodeProcess join(Map<String, String> extra) throws Exception {
+        NodeProcess node = startJoining(extra);
+        node.awaitPort(90_000); // as NodeProcess.start allows: start-up beside loaded nodes on 2 cores is slow
+        return node;
+    }
+
+    /** As {@link #join}, without waiting for the Kafka port (for a node that is expected not to get in). */
+    NodeProcess startJoining(Map<String, String> extra) throws Exception {
         int id = nodes.size();
         int kafka = TestNode.freePort();
         int raft = TestNode.freePort();
@@ -92,7 +99,6 @@ final class TestCluster implements AutoCloseable {
         NodeProcess node = new NodeProcess(namePrefix + id, dataDirs.apply(id), kafka, raft, s);
         nodes.add(node);
         node.start(false);
-        node.awaitPort(90_000); // as NodeProcess.start allows: start-up beside loaded nodes on 2 cores is slow
         return node;
     }
 

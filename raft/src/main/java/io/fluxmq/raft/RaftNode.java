@@ -9,6 +9,7 @@ import io.fluxmq.raft.partition.PartitionStateMachine;
 import io.fluxmq.raft.rpc.FluxRpcFactory;
 import io.fluxmq.raft.rpc.PeerDownNotifier;
 import io.fluxmq.raft.storage.DurableFiles;
+import io.fluxmq.raft.tls.PeerTls;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +25,7 @@ import java.util.function.LongConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.Uuid;
 import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.netty.NettyConfigKeys;
 import org.apache.ratis.protocol.ClientId;
@@ -60,6 +62,7 @@ public final class RaftNode implements Closeable {
     private final Map<TopicPartition, PartitionReplica> replicas = new ConcurrentHashMap<>();
     private final ClientId adminClientId = ClientId.randomId();
     private final AtomicLong callIds = new AtomicLong();
+    private volatile PeerTls peerTls;
     private final MetadataStateMachine metadata = new MetadataStateMachine();
     private volatile java.util.function.BiConsumer<TopicPartition, Integer> leaderReadyListener = (tp, term) -> { };
     private volatile io.fluxmq.raft.partition.SnapshotSource snapshotSource = io.fluxmq.raft.partition.SnapshotSource.NONE;
@@ -196,6 +199,7 @@ public final class RaftNode implements Closeable {
         server = RaftServer.newBuilder()
                 .setServerId(self.getId())
                 .setProperties(properties())
+                .setParameters(FluxRpcFactory.parameters(peerTls))
                 .setStateMachineRegistry(this::newStateMachine)
                 .setOption(RaftStorage.StartupOption.RECOVER)
                 .build();
@@ -372,6 +376,19 @@ public final class RaftNode implements Closeable {
     }
 
     /** Where followers fetch snapshots and batches the leader purged from its Raft log; set before start. */
+    /**
+     * Mutual TLS for every Raft connection of this node, server and clients (null, the default: plaintext). Set
+     * before {@link #start()}.
+     */
+    public void setPeerTls(PeerTls tls) {
+        this.peerTls = tls;
+    }
+
+    /** Parameters for Ratis' clients of this node's groups ({@code RaftClient.Builder.setParameters}): the TLS. */
+    public Parameters clientParameters() {
+        return FluxRpcFactory.parameters(peerTls);
+    }
+
     public void setSnapshotSource(io.fluxmq.raft.partition.SnapshotSource source) {
         this.snapshotSource = source;
     }

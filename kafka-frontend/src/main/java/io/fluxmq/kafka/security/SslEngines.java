@@ -4,13 +4,20 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.security.Principal;
 import java.util.Map;
+import java.security.GeneralSecurityException;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 import javax.security.auth.x500.X500Principal;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.config.ConfigException;
 import org.apache.kafka.common.config.SslConfigs;
+import org.apache.kafka.common.config.types.Password;
 import org.apache.kafka.common.security.auth.KafkaPrincipal;
 import org.apache.kafka.common.security.ssl.DefaultSslEngineFactory;
 import org.apache.kafka.common.security.ssl.SslPrincipalMapper;
@@ -18,7 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Server-side TLS engines of one listener, made by Kafka's own {@link DefaultSslEngineFactory} (JDK provider; JKS,
+ * TLS engines of one listener (server side) or of the node-to-node channels (both sides), made by Kafka's own {@link DefaultSslEngineFactory} (JDK provider; JKS,
  * PKCS12 and PEM key stores, enabled protocols and cipher suites, {@code ssl.client.auth}) from the listener's parsed
  * settings. Before each new engine it asks the factory whether a key or trust store file changed (Kafka's check: the
  * files' modification times) and, if so, builds a new factory: certificates are reloaded for new connections without
@@ -41,8 +48,11 @@ public final class SslEngines {
         this.principalMapper = SslPrincipalMapper.fromRules((String) configs.get(SecurityConfigs.PRINCIPAL_MAPPING_RULES));
     }
 
-    /** Loads the stores of {@code listener} now; a store that cannot be loaded is a {@link ConfigException}. */
-    static SslEngines create(String listener, Map<String, ?> parsed) {
+    /**
+     * Loads the stores of {@code listener} (a listener's name, or "cluster" for node-to-node TLS) now; a store that
+     * cannot be loaded is a {@link ConfigException}.
+     */
+    public static SslEngines create(String listener, Map<String, ?> parsed) {
         Map<String, Object> configs = Map.copyOf(withoutNulls(parsed));
         if (!configs.containsKey(SslConfigs.SSL_KEYSTORE_LOCATION_CONFIG)
                 && !configs.containsKey(SslConfigs.SSL_KEYSTORE_KEY_CONFIG)) {
@@ -85,6 +95,54 @@ public final class SslEngines {
     public SSLEngine newEngine(InetSocketAddress peer) {
         reloadIfChanged();
         return factory.createServerSslEngine(peer.getHostString(), peer.getPort());
+    }
+
+    /**
+     * A client engine for a connection this process dials to {@code host:port}, presenting the key store's certificate
+     * and verifying the peer's against the trust store, and its name against {@code host} when
+     * {@code ssl.endpoint.identification.algorithm} is {@code https} (Kafka's default).
+     */
+    public SSLEngine newClientEngine(String host, int port) {
+        reloadIfChanged();
+        return factory.createClientSslEngine(host, port,
+                (String) configs.get(SslConfigs.SSL_ENDPOINT_IDENTIFICATION_ALGORITHM_CONFIG));
+    }
+
+    /** The JDK context of the stores as they are on disk now (for servers and clients that take an SSLContext). */
+    public SSLContext sslContext() {
+        reloadIfChanged();
+        return factory.sslContext();
+    }
+
+    /**
+     * Key managers of the key store as loaded now (for gRPC, which takes managers, not a context); the key's password
+     * is found as Kafka's factory finds it: {@code ssl.key.password}, else (not PEM) {@code ssl.keystore.password}.
+     */
+    public KeyManager[] keyManagers() {
+        reloadIfChanged();
+        Password key = (Password) configs.get(SslConfigs.SSL_KEY_PASSWORD_CONFIG);
+        Password store = (Password) configs.get(SslConfigs.SSL_KEYSTORE_PASSWORD_CONFIG);
+        boolean pem = DefaultSslEngineFactory.PEM_TYPE.equals(configs.get(SslConfigs.SSL_KEYSTORE_TYPE_CONFIG));
+        Password password = key != null ? key : pem ? null : store;
+        try {
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(factory.keystore(), password == null ? null : password.value().toCharArray());
+            return kmf.getKeyManagers();
+        } catch (GeneralSecurityException e) {
+            throw new ConfigException(listener + ": cannot use the key store: " + message(e));
+        }
+    }
+
+    /** Trust managers of the trust store as loaded now (none configured: the JDK's default CAs). */
+    public TrustManager[] trustManagers() {
+        reloadIfChanged();
+        try {
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(factory.truststore());
+            return tmf.getTrustManagers();
+        } catch (GeneralSecurityException e) {
+            throw new ConfigException(listener + ": cannot use the trust store: " + message(e));
+        }
     }
 
     private void reloadIfChanged() {

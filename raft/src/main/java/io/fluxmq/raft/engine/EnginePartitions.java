@@ -44,10 +44,19 @@ public final class EnginePartitions implements AutoCloseable {
      * @param nodeTimeoutMs    silence after which a peer node counts as down and the groups it led elect
      * @param replicaLagMs     how long a follower may lack committed entries and still count as in sync
      *                         (Kafka's {@code replica.lag.time.max.ms})
+     * @param tls              mutual TLS on the transport's connections, or null for plaintext
      */
     public record Settings(int nodeId, String clusterId, Path dataDir, InetSocketAddress bindAddress, int eventLoops,
                            long electionTimeoutMs, long heartbeatMs, long nodeHeartbeatMs, long nodeTimeoutMs,
-                           int maxBatchBytes, long producerIdExpirationMs, long replicaLagMs) {
+                           int maxBatchBytes, long producerIdExpirationMs, long replicaLagMs,
+                           io.fluxmq.raft.tls.PeerTls tls) {
+        /** Plaintext. */
+        public Settings(int nodeId, String clusterId, Path dataDir, InetSocketAddress bindAddress, int eventLoops,
+                        long electionTimeoutMs, long heartbeatMs, long nodeHeartbeatMs, long nodeTimeoutMs,
+                        int maxBatchBytes, long producerIdExpirationMs, long replicaLagMs) {
+            this(nodeId, clusterId, dataDir, bindAddress, eventLoops, electionTimeoutMs, heartbeatMs, nodeHeartbeatMs,
+                    nodeTimeoutMs, maxBatchBytes, producerIdExpirationMs, replicaLagMs, null);
+        }
     }
 
     /** How often the leaders' in-sync sets are read from the engine. */
@@ -111,7 +120,7 @@ public final class EnginePartitions implements AutoCloseable {
             "raft-open-" + settings.nodeId() + "-"));
         RaftEngine[] self = new RaftEngine[1];
         this.transport = new NettyTransport(NettyTransportConfig.of(settings.nodeId(), settings.clusterId(),
-            settings.bindAddress()), peerAddress, peer -> {
+            settings.bindAddress()).withTls(settings.tls()), peerAddress, peer -> {
                 if (self[0] != null) {
                     self[0].peerRestarted(peer);
                 }

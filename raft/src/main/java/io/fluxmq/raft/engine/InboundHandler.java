@@ -75,6 +75,10 @@ final class InboundHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (io.fluxmq.raft.tls.TlsFailures.isTls(cause)) {
+            ctx.close(); // a failed handshake, reported by the transport
+            return;
+        }
         Throwable problem = cause.getCause() instanceof CorruptFrameException ? cause.getCause() : cause;
         if (problem instanceof CorruptFrameException || problem instanceof DecoderException) {
             // Ours, or the frame decoder's: too long, negative length.

@@ -3,7 +3,9 @@ package io.fluxmq.raft.engine;
 import io.fluxmq.raftcore.engine.GroupMessage;
 import io.fluxmq.raftcore.engine.RaftEngine;
 import io.fluxmq.raftcore.engine.Transport;
+import io.fluxmq.raft.tls.TlsFailures;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -69,6 +71,7 @@ public final class NettyTransport implements Transport, AutoCloseable {
     private final Map<Integer, Channel> inbound = new ConcurrentHashMap<>();
     private final Set<Channel> accepted = ConcurrentHashMap.newKeySet();
     private final Counters counters = new Counters();
+    private final TlsFailures tlsFailures;
     private volatile Receiver receiver;
     private volatile Channel server;
     private volatile boolean closed;
@@ -84,6 +87,7 @@ public final class NettyTransport implements Transport, AutoCloseable {
         this.config = config;
         this.peerAddress = peerAddress;
         this.onPeerRestart = onPeerRestart;
+        this.tlsFailures = new TlsFailures(LOGGER, "node " + config.nodeId() + " multi-Raft transport");
         this.group = new NioEventLoopGroup(config.ioThreads(),
                 new DefaultThreadFactory("raft-net-" + config.nodeId(), true));
     }
@@ -105,6 +109,17 @@ public final class NettyTransport implements Transport, AutoCloseable {
                         }
                         accepted.add(channel);
                         channel.closeFuture().addListener(f -> accepted.remove(channel));
+                        if (config.tls() != null) {
+                            SslHandler ssl = new SslHandler(config.tls().serverEngine(channel.remoteAddress()));
+                            ssl.setHandshakeTimeoutMillis(config.tls().handshakeTimeoutMs());
+                            ssl.handshakeFuture().addListener(done -> {
+                                if (!done.isSuccess()) {
+                                    counters.refused();
+                                    tlsFailures.failed(channel.remoteAddress(), true, done.cause());
+                                }
+                            });
+                            channel.pipeline().addLast("tls", ssl);
+                        }
                         channel.pipeline().addLast("frames", Frames.decoder(config.maxFrameBytes()))
                                 .addLast("inbound", new InboundHandler(transport));
                     }
@@ -112,8 +127,8 @@ public final class NettyTransport implements Transport, AutoCloseable {
                 .bind(config.bindAddress())
                 .syncUninterruptibly()
                 .channel();
-        LOGGER.info("Raft transport of node {} listening on {} (incarnation {})", config.nodeId(),
-                server.localAddress(), config.incarnation());
+        LOGGER.info("Raft transport of node {} listening on {} (incarnation {}{})", config.nodeId(),
+                server.localAddress(), config.incarnation(), config.tls() != null ? ", mutual TLS" : "");
         return this;
     }
 

@@ -1,5 +1,6 @@
 package io.fluxmq.raft.engine;
 
+import io.fluxmq.raft.tls.PeerTls;
 import java.net.InetSocketAddress;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -22,11 +23,13 @@ import java.time.Duration;
  *                           doubled per failed attempt
  * @param reconnectBackoffMax the longest wait between attempts
  * @param connectTimeout     how long one connection attempt may take
+ * @param tls                mutual TLS on every connection before the {@link Hello}, or null for plaintext (the
+ *                           default): a peer whose certificate the cluster's CA did not sign completes no handshake
  */
 public record NettyTransportConfig(int nodeId, String clusterId, long incarnation, InetSocketAddress bindAddress,
                                    int ioThreads, int maxFrameBytes, int maxQueuedBatches,
                                    Duration reconnectBackoffMin, Duration reconnectBackoffMax,
-                                   Duration connectTimeout) {
+                                   Duration connectTimeout, PeerTls tls) {
 
     public static final int IO_THREADS_DEFAULT = 2;
     public static final int MAX_FRAME_BYTES_DEFAULT = 16 << 20;
@@ -58,6 +61,14 @@ public record NettyTransportConfig(int nodeId, String clusterId, long incarnatio
         }
     }
 
+    /** Plaintext. */
+    public NettyTransportConfig(int nodeId, String clusterId, long incarnation, InetSocketAddress bindAddress,
+                                int ioThreads, int maxFrameBytes, int maxQueuedBatches,
+                                Duration reconnectBackoffMin, Duration reconnectBackoffMax, Duration connectTimeout) {
+        this(nodeId, clusterId, incarnation, bindAddress, ioThreads, maxFrameBytes, maxQueuedBatches,
+                reconnectBackoffMin, reconnectBackoffMax, connectTimeout, null);
+    }
+
     /** Defaults and a new random incarnation. */
     public static NettyTransportConfig of(int nodeId, String clusterId, InetSocketAddress bindAddress) {
         return new NettyTransportConfig(nodeId, clusterId, new SecureRandom().nextLong(), bindAddress,
@@ -67,11 +78,17 @@ public record NettyTransportConfig(int nodeId, String clusterId, long incarnatio
 
     public NettyTransportConfig withIoThreads(int threads) {
         return new NettyTransportConfig(nodeId, clusterId, incarnation, bindAddress, threads, maxFrameBytes,
-                maxQueuedBatches, reconnectBackoffMin, reconnectBackoffMax, connectTimeout);
+                maxQueuedBatches, reconnectBackoffMin, reconnectBackoffMax, connectTimeout, tls);
     }
 
     public NettyTransportConfig withMaxFrameBytes(int bytes) {
         return new NettyTransportConfig(nodeId, clusterId, incarnation, bindAddress, ioThreads, bytes,
-                maxQueuedBatches, reconnectBackoffMin, reconnectBackoffMax, connectTimeout);
+                maxQueuedBatches, reconnectBackoffMin, reconnectBackoffMax, connectTimeout, tls);
+    }
+
+    /** The same with mutual TLS ({@code tls} null: plaintext). */
+    public NettyTransportConfig withTls(PeerTls tls) {
+        return new NettyTransportConfig(nodeId, clusterId, incarnation, bindAddress, ioThreads, maxFrameBytes,
+                maxQueuedBatches, reconnectBackoffMin, reconnectBackoffMax, connectTimeout, tls);
     }
 }

@@ -1,7 +1,9 @@
 package io.fluxmq.raft.engine;
 
 import io.fluxmq.raftcore.engine.GroupMessage;
+import io.fluxmq.raft.tls.PeerTls;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.Channel;
@@ -155,6 +157,18 @@ final class PeerLink {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        PeerTls tls = transport.config().tls();
+                        if (tls != null) {
+                            SslHandler ssl = new SslHandler(tls.clientEngine(address.getHostString(),
+                                    address.getPort()));
+                            ssl.setHandshakeTimeoutMillis(tls.handshakeTimeoutMs());
+                            ssl.handshakeFuture().addListener(done -> {
+                                if (!done.isSuccess()) {
+                                    problem = "TLS handshake failed: " + done.cause();
+                                }
+                            });
+                            ch.pipeline().addLast("tls", ssl);
+                        }
                         ch.pipeline().addLast("frames", Frames.decoder(transport.config().maxFrameBytes()))
                                 .addLast("link", new Handler());
                     }

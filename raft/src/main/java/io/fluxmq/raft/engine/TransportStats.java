@@ -13,7 +13,8 @@ package io.fluxmq.raft.engine;
  * @param batchesDropped       batches not sent: the peer unreachable, its queue full, or the connection lost with
  *                             them queued
  * @param messagesDropped      group messages in those, and single messages too large for a frame
- * @param connectionsRefused   handshakes this node refused or was refused (cluster id, version, node id mismatch)
+ * @param connectionsRefused   handshakes this node refused or was refused (cluster id, version, node id mismatch),
+ *                             and connections it accepted whose TLS handshake failed
  * @param connectionsCorrupt   connections closed for a frame that did not decode or was too large
  */
 public record TransportStats(long batchesSent, long messagesSent, long bytesSent, long batchesReceived,

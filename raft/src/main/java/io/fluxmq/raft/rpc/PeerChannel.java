@@ -27,6 +27,9 @@ import org.apache.ratis.thirdparty.io.netty.handler.codec.protobuf.ProtobufDecod
 import org.apache.ratis.thirdparty.io.netty.handler.codec.protobuf.ProtobufEncoder;
 import org.apache.ratis.thirdparty.io.netty.handler.codec.protobuf.ProtobufVarint32FrameDecoder;
 import org.apache.ratis.thirdparty.io.netty.handler.codec.protobuf.ProtobufVarint32LengthFieldPrepender;
+import org.apache.ratis.thirdparty.io.netty.handler.ssl.SslHandler;
+import io.fluxmq.raft.tls.PeerTls;
+import io.fluxmq.raft.tls.TlsFailures;
 import org.apache.ratis.util.NetUtils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,12 +61,23 @@ final class PeerChannel {
     private long connectFailedAtNanos;
     private String lastConnectError = "";
     private volatile long lastReadNanos = System.nanoTime();
+    /** Mutual TLS on the connection (requests wait in the TLS handler until its handshake is done), or null. */
+    private final PeerTls tls;
+    private final TlsFailures tlsFailures;
 
     PeerChannel(RaftPeer peer, EventLoopGroup group, int connectTimeoutMs, long reconnectBackoffMs) {
+        this(peer, group, connectTimeoutMs, reconnectBackoffMs, null, null);
+    }
+
+    /** {@code tls} null: plaintext; else {@code tlsFailures} reports handshakes that fail. */
+    PeerChannel(RaftPeer peer, EventLoopGroup group, int connectTimeoutMs, long reconnectBackoffMs, PeerTls tls,
+                TlsFailures tlsFailures) {
         this.peer = peer;
         this.group = group;
         this.connectTimeoutMs = connectTimeoutMs;
         this.reconnectBackoffNanos = TimeUnit.MILLISECONDS.toNanos(reconnectBackoffMs);
+        this.tls = tls;
+        this.tlsFailures = tlsFailures;
     }
 
     /** The peer's Raft address, {@code host:port}. */
@@ -183,6 +197,17 @@ final class PeerChannel {
                 .handler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
+                        if (tls != null) {
+                            SslHandler ssl = new SslHandler(tls.clientEngine(address.getHostString(),
+                                    address.getPort()));
+                            ssl.setHandshakeTimeoutMillis(tls.handshakeTimeoutMs());
+                            ssl.handshakeFuture().addListener(done -> {
+                                if (!done.isSuccess()) {
+                                    handshakeFailed(ch, done.cause());
+                                }
+                            });
+                            ch.pipeline().addLast("tls", ssl);
+                        }
                         ch.pipeline().addLast(new ProtobufVarint32FrameDecoder());
                         ch.pipeline().addLast(new ProtobufDecoder(RaftNettyServerReplyProto.getDefaultInstance()));
                         ch.pipeline().addLast(new ProtobufVarint32LengthFieldPrepender());
@@ -213,6 +238,22 @@ final class PeerChannel {
             lastConnectError = String.valueOf(f.cause());
             LOGGER.debug("Cannot connect to Raft peer {}: {}", peer, lastConnectError);
         }
+    }
+
+    /**
+     * The peer refused this node's certificate or presented one the cluster's CA did not sign: as after a failed
+     * connect, requests fail at once for the backoff instead of redoing a handshake each.
+     */
+    private void handshakeFailed(Channel channel, Throwable cause) {
+        synchronized (this) {
+            if (connection != null && connection.channel() == channel) {
+                connection = null;
+                connectFailedAtNanos = System.nanoTime();
+                lastConnectError = "TLS handshake failed: " + cause;
+            }
+        }
+        tlsFailures.failed(channel.remoteAddress(), false, cause);
+        channel.close();
     }
 
     private Channel awaitConnected(ChannelFuture f, long deadline) throws IOException {

@@ -59,8 +59,12 @@ import org.apache.ratis.thirdparty.io.netty.handler.codec.protobuf.ProtobufDecod
 import org.apache.ratis.thirdparty.io.netty.handler.codec.protobuf.ProtobufEncoder;
 import org.apache.ratis.thirdparty.io.netty.handler.codec.protobuf.ProtobufVarint32FrameDecoder;
 import org.apache.ratis.thirdparty.io.netty.handler.codec.protobuf.ProtobufVarint32LengthFieldPrepender;
+import org.apache.ratis.thirdparty.io.netty.handler.ssl.SslHandler;
+import org.apache.ratis.thirdparty.io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import org.apache.ratis.thirdparty.io.netty.util.AttributeKey;
 import org.apache.ratis.util.ProtoUtils;
+import io.fluxmq.raft.tls.PeerTls;
+import io.fluxmq.raft.tls.TlsFailures;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,6 +84,8 @@ import org.slf4j.LoggerFactory;
  *   <li>outgoing requests go through a {@link PeerChannel} per peer that connects with a bounded timeout, fails fast
  *       while a peer is unreachable and drops a connection whose peer stopped answering.</li>
  * </ul>
+ * With a {@link PeerTls} (the node's {@code cluster.security.protocol=SSL}) every connection, accepted or dialed, is
+ * mutual TLS first: a peer without a certificate the cluster's CA signed completes no handshake and is never read.
  * Thread-safe.
  */
 final class RaftTransport implements RaftServerRpc, PeerDownNotifier {
@@ -99,6 +105,9 @@ final class RaftTransport implements RaftServerRpc, PeerDownNotifier {
     private final long requestTimeoutMs;
     private final int connectTimeoutMs;
     private final PeerProbe prober;
+    /** Mutual TLS on every connection, or null for plaintext. */
+    private final PeerTls tls;
+    private final TlsFailures tlsFailures;
     private volatile Channel serverChannel;
     private volatile boolean closing;
     private final List<Consumer<RaftPeerId>> peerDownListeners = new CopyOnWriteArrayList<>();
@@ -109,11 +118,13 @@ final class RaftTransport implements RaftServerRpc, PeerDownNotifier {
     /** The peer whose requests an incoming connection carries (set on its first request). */
     private static final AttributeKey<RaftPeerId> REQUESTOR = AttributeKey.valueOf("fluxmq.raft.requestor");
 
-    RaftTransport(RaftServer server) {
+    RaftTransport(RaftServer server, PeerTls tls) {
         this.server = server;
+        this.tls = tls;
         String host = NettyConfigKeys.Server.host(server.getProperties());
         int port = NettyConfigKeys.Server.port(server.getProperties());
         this.bindAddress = host == null || host.isEmpty() ? new InetSocketAddress(port) : new InetSocketAddress(host, port);
+        this.tlsFailures = new TlsFailures(LOGGER, "Raft transport on " + bindAddress);
         this.requestTimeoutMs = RaftServerConfigKeys.Rpc.requestTimeout(server.getProperties()).toLong(
                 java.util.concurrent.TimeUnit.MILLISECONDS);
         // A peer on the same network accepts a connection within milliseconds; one that does not within the shortest
@@ -153,6 +164,11 @@ final class RaftTransport implements RaftServerRpc, PeerDownNotifier {
                         @Override
                         protected void initChannel(SocketChannel ch) {
                             ChannelPipeline p = ch.pipeline();
+                            if (tls != null) {
+                                SslHandler ssl = new SslHandler(tls.serverEngine(ch.remoteAddress()));
+                                ssl.setHandshakeTimeoutMillis(tls.handshakeTimeoutMs());
+                                p.addLast("tls", ssl);
+                            }
                             p.addLast(new ProtobufVarint32FrameDecoder());
                             p.addLast(new ProtobufDecoder(RaftNettyServerRequestProto.getDefaultInstance()));
                             p.addLast(new ProtobufVarint32LengthFieldPrepender());
@@ -161,6 +177,10 @@ final class RaftTransport implements RaftServerRpc, PeerDownNotifier {
                         }
                     })
                     .bind(bindAddress).sync().channel();
+            if (tls != null) {
+                LOGGER.info("Raft transport on {} speaks mutual TLS (clients and peers need a cluster certificate)",
+                        serverChannel.localAddress());
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while binding the Raft port " + bindAddress, e);
@@ -179,7 +199,7 @@ final class RaftTransport implements RaftServerRpc, PeerDownNotifier {
     public void addRaftPeers(Collection<RaftPeer> newPeers) {
         for (RaftPeer p : newPeers) {
             peers.computeIfAbsent(p.getId(), id -> new PeerChannel(p, clientGroup, connectTimeoutMs,
-                    PeerChannel.RECONNECT_BACKOFF_MS));
+                    PeerChannel.RECONNECT_BACKOFF_MS, tls, tlsFailures));
         }
     }
 
@@ -354,6 +374,14 @@ final class RaftTransport implements RaftServerRpc, PeerDownNotifier {
                 probe(requestor);
             }
             super.channelInactive(ctx);
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
+            if (event instanceof SslHandshakeCompletionEvent done && !done.isSuccess()) {
+                tlsFailures.failed(ctx.channel().remoteAddress(), true, done.cause());
+            }
+            super.userEventTriggered(ctx, event);
         }
 
         @Override
