@@ -34,9 +34,8 @@ import org.slf4j.LoggerFactory;
  * {@link MetadataCommand.AlterPartitionIsr} with every partition that differs (at most {@value #MAX_PER_COMMAND}) or
  * whose record is of an older leader epoch (a leadership change). A partition with no record whose every replica is in
  * sync sends nothing: metadata reads no record as "all in sync" (a new topic costs no ISR command). Nothing is sent
- * while nothing changed; one command
- * is in flight at a time; after the reply the pass waits until its own metadata copy applied the command, so the next
- * pass compares with what was committed. A partition whose change was refused (a newer leader epoch, a changed
+ * while nothing changed; one command is in flight at a time; after the reply the pass waits until its own metadata
+ * copy applied the command, so the next pass compares with what was committed. A partition whose change was refused (a newer leader epoch, a changed
  * partition epoch) is not sent again for {@value #RETRY_BACKOFF_MS} ms unless its ISR changes again.
  *
  * <p>Passes run every interval on one thread, and {@link #leadershipChanged()} asks for one soon, coalescing the

@@ -177,12 +177,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
         TermIndex last = raftLog.getLastEntryTermIndex();
         long stop = Math.max(raftLog.getStartIndex(), last == null ? 0 : last.getIndex() - 1000);
         for (long i = last == null ? -1 : last.getIndex(); i >= stop && i >= 0; i--) {
-            LogEntryProto entry;
-            try {
-                entry = raftLog.get(i);
-            } catch (org.apache.ratis.protocol.exceptions.RaftException e) {
-                throw new IOException(e);
-            }
+            LogEntryProto entry = entryAt(raftLog, i);
             if (entry != null && isBatch(entry)) {
                 long missing = headers(entry).nextOffset() - log.logEndOffset();
                 if (missing > 0) {
@@ -194,6 +189,15 @@ public final class PartitionStateMachine extends BaseStateMachine {
             }
         }
         return 0;
+    }
+
+    private static LogEntryProto entryAt(org.apache.ratis.server.raftlog.RaftLog raftLog, long index)
+            throws IOException {
+        try {
+            return raftLog.get(index);
+        } catch (org.apache.ratis.protocol.exceptions.RaftException e) {
+            throw new IOException(e);
+        }
     }
 
     /**
@@ -212,12 +216,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
             if (i - start > 1000) {
                 return log.logStartOffset(); // no batch among the first entries (not seen in practice): clean nothing
             }
-            LogEntryProto entry;
-            try {
-                entry = raftLog.get(i);
-            } catch (org.apache.ratis.protocol.exceptions.RaftException e) {
-                throw new IOException(e);
-            }
+            LogEntryProto entry = entryAt(raftLog, i);
             if (entry != null && isBatch(entry)) {
                 return Math.min(bound, headers(entry).baseOffset());
             }
