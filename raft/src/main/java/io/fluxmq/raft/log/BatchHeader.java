@@ -22,6 +22,8 @@ final class BatchHeader {
     /** Bytes before the records: the smallest legal batch. */
     static final int OVERHEAD = DefaultRecordBatch.RECORD_BATCH_OVERHEAD;
     private static final int PARTITION_LEADER_EPOCH_OFFSET = Records.LOG_OVERHEAD;
+    /** The leading bytes {@link #stamp} writes into (base offset, length, partition leader epoch): outside the CRC. */
+    static final int STAMPED_HEADER_BYTES = PARTITION_LEADER_EPOCH_OFFSET + 4;
     private static final int MAX_TIMESTAMP_OFFSET = DefaultRecordBatch.LAST_OFFSET_DELTA_OFFSET + 4 + 8;
 
     private BatchHeader() {

@@ -3,6 +3,7 @@ package io.fluxmq.raft.log;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -15,9 +16,14 @@ import org.slf4j.LoggerFactory;
  * One segment of a {@link SegmentLog}: the file {@code <baseOffset>.log} (20-digit zero-padded base offset)
  * holding concatenated Kafka v2 record batches, and its {@link OffsetIndex} and {@link TimeIndex}.
  *
- * <p>The active segment's {@code .log} is pre-sized to {@code segmentBytes}, mapped READ_WRITE, and appends copy
- * into the map; bytes past {@link #size()} are zeros. Sealing (on roll or close) forces the data, trims the file
- * to its size and remaps it READ_ONLY. Truncating into a sealed segment makes it writable again.
+ * <p>The active segment's {@code .log} is pre-sized (sparse) to {@code segmentBytes} and mapped READ_WRITE for readers;
+ * appends are written through the segment's open file channel ({@code pwrite}, one copy into the page cache, which the
+ * map sees), not through the map: a full disk then fails the write with an IOException instead of a fault on a mapped
+ * page, with no need to write zeros ahead of the data, and pages dirtied by writes are not mapped writable, so
+ * flushing them does not write-protect page-table entries on every core. Bytes past {@link #size()} are zeros, or
+ * the torn remains of a write a full disk cut short (recovery drops them). Sealing (on roll or close) forces the
+ * data, trims the file to its size, closes the channel and remaps the file READ_ONLY. Truncating into a sealed
+ * segment makes it writable again.
  *
  * <p>Flushing forces only what was written since the last flush ({@link #dirtyRange}, {@link #flushed}); the active
  * segment's indexes are never forced, since recovery rebuilds them from the data (sealing forces them).
@@ -51,6 +57,10 @@ final class LogSegment {
 
     // Writer-only state.
     private boolean writable;
+    /** Open while the segment is writable (one descriptor per active segment, as Kafka holds one per segment). */
+    private FileChannel channel;
+    /** Scratch for the stamped header of {@link #append(ByteBuffer, long, long, int)}. */
+    private final ByteBuffer stampedHeader = ByteBuffer.allocateDirect(BatchHeader.STAMPED_HEADER_BYTES);
     private int bytesSinceLastIndexEntry;
     private long firstAppendMs = -1;
     private long runningMaxTimestamp = Long.MIN_VALUE;
@@ -87,7 +97,8 @@ final class LogSegment {
     /** Creates a new, empty, writable segment, replacing any files of that name. */
     static LogSegment create(Path dir, long baseOffset, SegmentLogConfig config) throws IOException {
         LogSegment seg = new LogSegment(dir, baseOffset, config);
-        MappedByteBuffer data = MappedFiles.mapWritable(seg.logFile, config.segmentBytes(), true);
+        seg.channel = MappedFiles.openWritable(seg.logFile, true);
+        MappedByteBuffer data = MappedFiles.mapWritable(seg.channel, config.segmentBytes());
         seg.offsetIndex.createWritable(config.maxIndexBytes());
         seg.timeIndex.createWritable(config.maxIndexBytes());
         seg.writable = true;
@@ -99,7 +110,8 @@ final class LogSegment {
     static LogSegment recoverActive(Path dir, long baseOffset, SegmentLogConfig config, long nowMs) throws IOException {
         LogSegment seg = new LogSegment(dir, baseOffset, config);
         int length = MappedFiles.segmentFileSize(seg.logFile);
-        MappedByteBuffer data = MappedFiles.mapWritable(seg.logFile, Math.max(length, config.segmentBytes()), false);
+        seg.channel = MappedFiles.openWritable(seg.logFile, false);
+        MappedByteBuffer data = MappedFiles.mapWritable(seg.channel, Math.max(length, config.segmentBytes()));
         int size = SegmentRecovery.recover(data, length, baseOffset, seg.logFile);
         seg.offsetIndex.createWritable(config.maxIndexBytes());
         seg.timeIndex.createWritable(config.maxIndexBytes());
@@ -213,9 +225,9 @@ final class LogSegment {
     }
 
     /**
-     * Copies already validated, contiguous batches (position..limit of {@code batches}) to the end. Disk blocks for
-     * them (and their index entries) are allocated first, so a full disk fails here with an IOException and leaves
-     * the segment as it was. Writer.
+     * Writes already validated, contiguous batches (position..limit of {@code batches}) at the end. A full disk fails
+     * here with an IOException (the index entries' blocks are allocated first, the data's by the write itself) and
+     * leaves the segment's valid content as it was. Writer.
      */
     void append(ByteBuffer batches, long nowMs) throws IOException {
         append(batches, nowMs, -1, 0);
@@ -227,17 +239,43 @@ final class LogSegment {
      */
     void append(ByteBuffer batches, long nowMs, long stampBaseOffset, int stampEpoch) throws IOException {
         int len = batches.remaining();
-        reserve(state.size() + (long) len, len / BatchHeader.OVERHEAD + 1);
-        State s = state; // after reserve, which may have mapped the file larger
-        s.data().put(s.size(), batches, batches.position(), len);
-        if (stampBaseOffset >= 0) {
-            BatchHeader.stamp(s.data(), s.size(), stampBaseOffset, stampEpoch);
+        long end = state.size() + (long) len;
+        if (end > state.data().capacity()) {
+            growTo(end);
         }
+        offsetIndex.allocateAhead(len / BatchHeader.OVERHEAD + 1);
+        timeIndex.allocateAhead(len / BatchHeader.OVERHEAD + 1);
+        State s = state; // after growTo, which may have mapped the file larger
+        write(batches, s.size(), stampBaseOffset, stampEpoch);
+        allocatedBytes = Math.max(allocatedBytes, end);
         long next = indexBatches(s.data(), s.size(), s.size() + len, s.nextOffset());
         if (firstAppendMs < 0) {
             firstAppendMs = nowMs;
         }
         publish(s.data(), s.size() + len, next);
+    }
+
+    /**
+     * Writes {@code batches} (position..limit, untouched) at {@code at} through the channel; with {@code stampBaseOffset
+     * >= 0} the one batch's header is written with that base offset and {@code stampEpoch}. A failure (a full disk)
+     * may leave part of the bytes behind {@code at}: nothing reads them, the next append overwrites them, recovery
+     * drops them. Writer.
+     */
+    private void write(ByteBuffer batches, int at, long stampBaseOffset, int stampEpoch) throws IOException {
+        ByteBuffer body = batches.duplicate();
+        long pos = at;
+        if (stampBaseOffset >= 0) {
+            ByteBuffer head = stampedHeader.clear();
+            head.put(0, body, body.position(), BatchHeader.STAMPED_HEADER_BYTES);
+            BatchHeader.stamp(head, 0, stampBaseOffset, stampEpoch);
+            body.position(body.position() + BatchHeader.STAMPED_HEADER_BYTES);
+            while (head.hasRemaining()) {
+                pos += channel.write(head, pos);
+            }
+        }
+        while (body.hasRemaining()) {
+            pos += channel.write(body, pos);
+        }
     }
 
     /** The first allocation ahead of a segment's appends; each next one is twice the last, up to the largest. */
@@ -248,7 +286,8 @@ final class LogSegment {
     private long allocationChunk = FIRST_ALLOCATION_CHUNK;
 
     /**
-     * Makes sure disk blocks back the data file up to {@code end} (allocating ahead by a chunk that doubles with each
+     * For a caller that must know before an append that it will not fail for want of disk (the Ratis engine applies
+     * committed entries): makes sure disk blocks back the data file up to {@code end} (allocating ahead by a chunk that doubles with each
      * allocation from {@value #FIRST_ALLOCATION_CHUNK} to {@value #MAX_ALLOCATION_CHUNK} bytes, at most to the mapped
      * capacity) and the indexes for {@code maxBatches} more entries. Writer.
      */
@@ -277,7 +316,7 @@ final class LogSegment {
             throw new IOException("segment " + logFile + " cannot grow past 2 GiB (" + end + " bytes)");
         }
         State s = state;
-        MappedByteBuffer data = MappedFiles.mapWritable(logFile, end, false);
+        MappedByteBuffer data = MappedFiles.mapWritable(channel, end);
         publish(data, s.size(), s.nextOffset());
         LOGGER.info("Segment {} grew to {} bytes for a batch larger than its segment size", logFile, end);
     }
@@ -331,12 +370,14 @@ final class LogSegment {
         s.data().force(0, s.size());
         MappedByteBuffer data = MappedFiles.trimAndMapReadOnly(logFile, s.size());
         sealIndexes(s.data());
+        closeChannel();
         writable = false;
         publish(data, s.size(), s.nextOffset());
     }
 
     /** Deletes the files; indexes first so that a crash never leaves indexes without their log. Writer. */
     void delete() throws IOException {
+        closeChannel();
         timeIndex.delete();
         offsetIndex.delete();
         Files.deleteIfExists(logFile);
@@ -344,12 +385,20 @@ final class LogSegment {
 
     private void reopenWritable() throws IOException {
         State s = state;
-        MappedByteBuffer data = MappedFiles.mapWritable(logFile, Math.max(s.size(), config.segmentBytes()), false);
+        channel = MappedFiles.openWritable(logFile, false);
+        MappedByteBuffer data = MappedFiles.mapWritable(channel, Math.max(s.size(), config.segmentBytes()));
         offsetIndex.reopenWritable(config.maxIndexBytes());
         timeIndex.reopenWritable(config.maxIndexBytes());
         writable = true;
         allocatedBytes = s.size();
         publish(data, s.size(), s.nextOffset());
+    }
+
+    private void closeChannel() throws IOException {
+        if (channel != null) {
+            channel.close();
+            channel = null;
+        }
     }
 
     private void sealIndexes(MappedByteBuffer data) throws IOException {

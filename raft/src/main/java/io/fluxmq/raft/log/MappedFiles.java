@@ -10,7 +10,8 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * File operations shared by segments and indexes: mapping, trimming and directory sync. Channels are closed
- * right after mapping (a mapping outlives its channel), so a log holds no file descriptors between calls.
+ * right after mapping (a mapping outlives its channel), except the one an active segment writes its data through
+ * ({@link #openWritable}), so a log holds one file descriptor between calls.
  *
  * <p>Stateless and thread-safe; callers decide when each operation is safe for concurrent readers.
  */
@@ -30,6 +31,19 @@ final class MappedFiles {
             : FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             return ch.map(FileChannel.MapMode.READ_WRITE, 0, bytes);
         }
+    }
+
+    /** Opens a segment's data file for reading and writing, creating it if absent and emptying it if {@code discardContent}. */
+    static FileChannel openWritable(Path file, boolean discardContent) throws IOException {
+        return discardContent
+            ? FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)
+            : FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    }
+
+    /** Maps {@code [0, bytes)} of an open file READ_WRITE, extending it (sparse, zeros) if shorter; the channel stays open. */
+    static MappedByteBuffer mapWritable(FileChannel channel, long bytes) throws IOException {
+        return channel.map(FileChannel.MapMode.READ_WRITE, 0, bytes);
     }
 
     private static final int ZERO_CHUNK = 64 * 1024;
