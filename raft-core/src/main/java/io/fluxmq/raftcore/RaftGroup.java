@@ -398,7 +398,7 @@ public final class RaftGroup {
         this.nowMs = nowMs; // a quiet leader's clock stopped when it went quiet: wake() sets deadlines from it
         wake();
         long base = log.endOffset();
-        log.append(Entry.data(base, count, term, data));
+        log.appendProposed(Entry.data(base, count, term, data));
         return base;
     }
 

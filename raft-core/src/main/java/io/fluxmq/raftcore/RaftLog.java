@@ -52,6 +52,15 @@ public interface RaftLog {
     /** Appends an entry at the end ({@code entry.baseOffset() == endOffset()}). */
     void append(Entry entry);
 
+    /**
+     * Appends a data entry this member proposed as the leader ({@link RaftGroup#propose}): its proposer built or
+     * checked the data, so a log that checks what it stores (a checksum) may skip that check here. {@link #append} by
+     * default.
+     */
+    default void appendProposed(Entry entry) {
+        append(entry);
+    }
+
     /** Removes every entry at or after the boundary {@code endOffset}. */
     void truncateTo(long endOffset);
 

@@ -283,6 +283,16 @@ public final class SegmentRaftLog implements RaftLog, Closeable {
 
     @Override
     public void append(Entry entry) {
+        append(entry, true);
+    }
+
+    /** The leader's own proposals: their batch's CRC was checked before it was proposed ({@code EnginePartition}). */
+    @Override
+    public void appendProposed(Entry entry) {
+        append(entry, false);
+    }
+
+    private void append(Entry entry, boolean verifyCrc) {
         if (entry.baseOffset() != endOffset()) {
             throw new IllegalArgumentException("append of " + entry + " at the end " + endOffset());
         }
@@ -306,7 +316,7 @@ public final class SegmentRaftLog implements RaftLog, Closeable {
                     && EntryBatches.kind(batch, batch.position(), size) != Entry.Kind.DATA) {
                     throw new IllegalArgumentException(entry + " is a control batch of the type Raft's own entries use");
                 }
-                segments.appendStamped(batch, epoch, true);
+                segments.appendStamped(batch, epoch, verifyCrc);
             } else {
                 segments.append(EntryBatches.controlBatch(entry), false);
             }
