@@ -73,6 +73,11 @@ record EngineGroupMembership(EnginePartitions engine) implements GroupMembership
     }
 
     @Override
+    public Set<Integer> nodesDown() {
+        return engine.peersDown();
+    }
+
+    @Override
     public CompletableFuture<?> transferLeadership(TopicPartition tp, int node) {
         return partition(tp).transferLeadership(node);
     }

@@ -1,6 +1,7 @@
 package io.fluxmq.node;
 
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
 
@@ -34,6 +35,12 @@ interface GroupMembership {
 
     /** The first of {@code candidates} whose replica holds what the leader committed (may take over), or -1. */
     CompletableFuture<Integer> caughtUpAmong(TopicPartition tp, List<Integer> candidates);
+
+    /**
+     * Nodes this node's failure detector counts as down (empty where changes are not made one voter at a time:
+     * Ratis catches an added peer up before it counts).
+     */
+    Set<Integer> nodesDown();
 
     /** Hands the leadership of {@code tp} to {@code node}; completes once the transfer started or finished. */
     CompletableFuture<?> transferLeadership(TopicPartition tp, int node);

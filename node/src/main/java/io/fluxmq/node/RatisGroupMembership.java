@@ -6,6 +6,7 @@ import io.fluxmq.raft.partition.PartitionReplica;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 import org.apache.kafka.common.TopicPartition;
@@ -68,6 +69,11 @@ record RatisGroupMembership(RaftNode raft, Function<List<Integer>, List<RaftPeer
             }
         }
         return CompletableFuture.completedFuture(-1);
+    }
+
+    @Override
+    public Set<Integer> nodesDown() {
+        return Set.of();
     }
 
     @Override

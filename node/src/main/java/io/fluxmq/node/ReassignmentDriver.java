@@ -4,6 +4,7 @@ import io.fluxmq.raft.metadata.ClusterState;
 import io.fluxmq.raft.metadata.MetadataCommand;
 import io.fluxmq.raft.metadata.MetadataReply;
 import io.fluxmq.raft.metadata.Reassignment;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -26,6 +27,8 @@ import org.slf4j.LoggerFactory;
  * (target = original replicas) simply redirects it. One step at a time per partition:
  * <ol>
  *   <li>while the configuration is joint (a change is committing), wait;</li>
+ *   <li>on an engine that changes one voter at a time, a leaving voter whose node is down is removed first, and a
+ *       voter is added only while the group keeps a live majority with it ({@link GroupMembership#nodesDown});</li>
  *   <li>a target replica not yet a voter is added, one per change (on Ratis, which brings it up to date before it
  *       votes, its node opened the group with no members when the reassignment was committed; on the multi-Raft
  *       engine it opened the group with the old voters, as a member that follows but never campaigns until the log
@@ -116,14 +119,32 @@ final class ReassignmentDriver {
                 return CompletableFuture.completedFuture(false);
             }
             List<Integer> current = voters.current();
+            Set<Integer> down = groups.nodesDown();
+            List<Integer> leavingDown = current.stream()
+                    .filter(id -> id != nodeId && !r.target().contains(id) && down.contains(id)).toList();
+            if (!leavingDown.isEmpty()) {
+                // one voter per change: a leaving voter that is down goes first, so the others keep a live majority
+                // while a new replica catches up (added first, it would count toward a quorum it cannot yet make)
+                List<Integer> next = new ArrayList<>(current);
+                next.remove(leavingDown.get(0));
+                LOGGER.info("Reassignment of {} to {}: removing replica {} first, its node is down (voters {})", tp,
+                        r.target(), leavingDown.get(0), current);
+                return groups.shrinkVoters(tp, current, next).thenApply(v -> true);
+            }
             List<Integer> missing = r.target().stream().filter(id -> !current.contains(id)).toList();
             if (!missing.isEmpty()) {
+                List<Integer> next = new ArrayList<>(current);
+                next.add(missing.get(0));
+                if (next.stream().filter(id -> !down.contains(id)).count() < next.size() / 2 + 1) {
+                    return CompletableFuture.completedFuture(false); // it would leave no live majority: wait
+                }
                 LOGGER.info("Reassignment of {} to {}: adding replica {} (voters {})", tp, r.target(), missing.get(0),
                         current);
                 return groups.addVoter(tp, current, missing.get(0)).thenApply(v -> true);
             }
             if (!r.target().contains(nodeId)) {
-                return groups.caughtUpAmong(tp, r.target()).thenComposeAsync(candidate -> {
+                List<Integer> candidates = r.target().stream().filter(id -> !down.contains(id)).toList();
+                return groups.caughtUpAmong(tp, candidates).thenComposeAsync(candidate -> {
                     if (candidate < 0) {
                         return CompletableFuture.completedFuture(false); // no target replica caught up yet
                     }
