@@ -87,6 +87,8 @@ public final class EnginePartitions implements AutoCloseable {
     private final Map<TopicPartition, Hosted> partitions = new ConcurrentHashMap<>();
     private final Map<Long, TopicPartition> byGroup = new ConcurrentHashMap<>();
     private final Map<TopicPartition, Opening> opening = new ConcurrentHashMap<>();
+    /** The voters each hosted replica's {@value #TOPIC_ID_FILE} records (so an unchanged set costs no disk read). */
+    private final Map<TopicPartition, Set<Integer>> recordedVoters = new ConcurrentHashMap<>();
     private final java.util.concurrent.ExecutorService opener;
     private volatile boolean closing;
     /** Syncs of the data directory, shared by the replicas created side by side. */
@@ -218,6 +220,7 @@ public final class EnginePartitions implements AutoCloseable {
             // a new log's directory is synced once, by the identity write right after
             log = SegmentRaftLog.open(dirOf(tp), config, System::currentTimeMillis, claim.kind() == Claim.Kind.NEW);
             record(dirOf(tp), claim, topicId, startVoters);
+            recordedVoters.put(tp, startVoters); // before the group starts and tells its committed voters
             EnginePartition partition = new EnginePartition(tp, groupId, engine, log, settings.maxBatchBytes(),
                 settings.producerIdExpirationMs());
             partition.setVotersListener(committed -> recordVotersLater(tp, partition, committed));
@@ -398,6 +401,7 @@ public final class EnginePartitions implements AutoCloseable {
         if (hosted == null) {
             return CompletableFuture.completedFuture(null);
         }
+        recordedVoters.remove(tp);
         byGroup.remove(hosted.partition().groupId());
         return engine.removeGroup(hosted.partition().groupId()).thenRun(() -> {
             try {
@@ -495,6 +499,9 @@ public final class EnginePartitions implements AutoCloseable {
      * metadata is known, including a replica a reassignment added, whose directory recorded only the old voters.
      */
     private void recordVotersLater(TopicPartition tp, EnginePartition partition, Set<Integer> voters) {
+        if (voters.equals(recordedVoters.get(tp))) {
+            return; // as when the replica opened (every group tells its voters once it starts)
+        }
         try {
             opener.execute(() -> {
                 synchronized (this) {
@@ -502,10 +509,10 @@ public final class EnginePartitions implements AutoCloseable {
                     if (closing || hosted == null || hosted.partition() != partition) {
                         return;
                     }
-                    Path dir = dirOf(tp);
                     try {
-                        if (!readIdentity(dir.resolve(TOPIC_ID_FILE)).voters().equals(voters)) {
-                            writeIdentity(dir, hosted.topicId(), voters);
+                        if (!voters.equals(recordedVoters.get(tp))) {
+                            writeIdentity(dirOf(tp), hosted.topicId(), voters);
+                            recordedVoters.put(tp, voters);
                             LOGGER.info("Partition {}: its Raft group's voters are now {}", tp, voters);
                         }
                     } catch (IOException | RuntimeException e) {
