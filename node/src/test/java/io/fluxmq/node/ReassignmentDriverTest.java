@@ -177,4 +177,15 @@ class ReassignmentDriverTest {
         await("the reassignment completed", () -> !submitted.isEmpty());
         assertThat(group.history).containsExactly(Set.of(1, 2, 3));
     }
+
+    @Test
+    void aCancelAfterTheNewVoterWasAddedRemovesItAgain() {
+        group.voters = Set.of(1, 2, 3, 4); // moving [1,2,3] -> [2,3,4] had added 4 when it was cancelled
+        group.leader = 1;
+        driver(1, moving(List.of(1, 2, 3), List.of(1, 2, 3)));
+        await("the cancel completed", () -> !submitted.isEmpty());
+        assertThat(group.history).containsExactly(Set.of(1, 2, 3));
+        assertThat(group.leader).isEqualTo(1);
+        assertThat(submitted).containsExactly(new MetadataCommand.CompleteReassignment("t", 0, List.of(1, 2, 3)));
+    }
 }
