@@ -25,10 +25,12 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.record.ControlRecordType;
@@ -104,7 +106,7 @@ public final class EnginePartition implements Partition, CommitListener {
     /** Told the term each time this replica becomes the ready leader (on the loop thread; must not block). */
     private volatile java.util.function.IntConsumer leaderReadyListener = term -> { };
     /** Told the group's committed voters (on the loop thread; must not block). */
-    private volatile java.util.function.Consumer<java.util.Set<Integer>> votersListener = voters -> { };
+    private volatile Consumer<Set<Integer>> votersListener = voters -> { };
     /** Open and aborted transactions of committed entries, and the first offset of each committed epoch; guarded by this. */
     private TxnIndex txnIndex = new TxnIndex();
     private final TreeMap<Integer, Long> epochStarts = new TreeMap<>();
@@ -466,12 +468,12 @@ public final class EnginePartition implements Partition, CommitListener {
     }
 
     /** The group's voters as this member knows them (its log's latest configuration) and whether that is committed. */
-    public record Voters(java.util.Set<Integer> voters, boolean committed) {
+    public record Voters(Set<Integer> voters, boolean committed) {
     }
 
     /** The voters of this replica's group as its member here knows them; null once the group is gone from the node. */
     public CompletableFuture<Voters> voters() {
-        return engine.inspect(groupId, raft -> new Voters(java.util.Set.copyOf(raft.voters()),
+        return engine.inspect(groupId, raft -> new Voters(Set.copyOf(raft.voters()),
             raft.configurationCommitted()));
     }
 
@@ -486,7 +488,7 @@ public final class EnginePartition implements Partition, CommitListener {
      * lead, or with {@link IllegalStateException} while another change is in flight or this leader has not committed
      * an entry of its term yet (retry).
      */
-    public CompletableFuture<Void> changeVoters(java.util.Set<Integer> newVoters) {
+    public CompletableFuture<Void> changeVoters(Set<Integer> newVoters) {
         return engine.changeVoters(groupId, newVoters).<Void>thenApply(offset -> null).exceptionallyCompose(e -> {
             Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
             return CompletableFuture.failedFuture(cause instanceof NotLeaderException
@@ -495,12 +497,12 @@ public final class EnginePartition implements Partition, CommitListener {
     }
 
     @Override
-    public void votersCommitted(long group, java.util.Set<Integer> voters) {
+    public void votersCommitted(long group, Set<Integer> voters) {
         votersListener.accept(voters);
     }
 
     /** Told the committed voters on the loop thread when the group starts here and after each change; must not block. */
-    void setVotersListener(java.util.function.Consumer<java.util.Set<Integer>> listener) {
+    void setVotersListener(Consumer<Set<Integer>> listener) {
         this.votersListener = listener;
     }
 
