@@ -89,6 +89,8 @@ public final class EnginePartitions implements AutoCloseable {
     private final Map<TopicPartition, Opening> opening = new ConcurrentHashMap<>();
     /** The voters each hosted replica's {@value #TOPIC_ID_FILE} records (so an unchanged set costs no disk read). */
     private final Map<TopicPartition, Set<Integer>> recordedVoters = new ConcurrentHashMap<>();
+    /** The voters of each hosted replica's latest committed configuration, as its group last told. */
+    private final Map<TopicPartition, Set<Integer>> committedVoters = new ConcurrentHashMap<>();
     private final java.util.concurrent.ExecutorService opener;
     private volatile boolean closing;
     /** Syncs of the data directory, shared by the replicas created side by side. */
@@ -221,6 +223,7 @@ public final class EnginePartitions implements AutoCloseable {
             log = SegmentRaftLog.open(dirOf(tp), config, System::currentTimeMillis, claim.kind() == Claim.Kind.NEW);
             record(dirOf(tp), claim, topicId, startVoters);
             recordedVoters.put(tp, startVoters); // before the group starts and tells its committed voters
+            committedVoters.remove(tp);
             EnginePartition partition = new EnginePartition(tp, groupId, engine, log, settings.maxBatchBytes(),
                 settings.producerIdExpirationMs());
             partition.setVotersListener(committed -> recordVotersLater(tp, partition, committed));
@@ -402,6 +405,7 @@ public final class EnginePartitions implements AutoCloseable {
             return CompletableFuture.completedFuture(null);
         }
         recordedVoters.remove(tp);
+        committedVoters.remove(tp);
         byGroup.remove(hosted.partition().groupId());
         return engine.removeGroup(hosted.partition().groupId()).thenRun(() -> {
             try {
@@ -498,15 +502,18 @@ public final class EnginePartitions implements AutoCloseable {
      * replica was closed or replaced meanwhile. A restart then opens the group with its latest members before
      * metadata is known, including a replica a reassignment added, whose directory recorded only the old voters.
      */
-    private void recordVotersLater(TopicPartition tp, EnginePartition partition, Set<Integer> voters) {
-        if (voters.equals(recordedVoters.get(tp))) {
+    private void recordVotersLater(TopicPartition tp, EnginePartition partition, Set<Integer> committed) {
+        committedVoters.put(tp, committed);
+        if (committed.equals(recordedVoters.get(tp))) {
             return; // as when the replica opened (every group tells its voters once it starts)
         }
         try {
             opener.execute(() -> {
                 synchronized (this) {
                     Hosted hosted = partitions.get(tp);
-                    if (closing || hosted == null || hosted.partition() != partition) {
+                    // the latest committed voters, not those of this call: two tasks may run in either order
+                    Set<Integer> voters = committedVoters.get(tp);
+                    if (closing || hosted == null || hosted.partition() != partition || voters == null) {
                         return;
                     }
                     try {
