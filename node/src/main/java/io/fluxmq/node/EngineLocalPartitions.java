@@ -16,8 +16,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The {@link Reconciler}'s view of this node's partitions on FluxMQ's own multi-Raft ({@code partition.engine=multiraft},
- * docs/adr/0003). A replica a reassignment adds (opened without members) is refused: membership changes do not run
- * on this engine yet.
+ * docs/adr/0003). A replica a reassignment adds opens with its group's former voters, among which it is not: it
+ * follows and never campaigns until the group's leader adds it ({@link EngineGroupMembership}).
  */
 record EngineLocalPartitions(EnginePartitions engine, CompletableFuture<?> foundOnDisk)
         implements Reconciler.LocalPartitions {
@@ -55,15 +55,22 @@ record EngineLocalPartitions(EnginePartitions engine, CompletableFuture<?> found
     @Override
     public void open(RaftNode.PartitionSpec spec, List<RaftPeer> members) throws IOException {
         if (members.isEmpty()) {
-            throw new IOException("partition " + spec.topicPartition() + " is being reassigned to this node; "
-                    + "reassignment does not run on partition.engine=multiraft yet");
+            throw new IOException("partition " + spec.topicPartition() + " has no replicas to open a group of");
         }
+        // members come in the partition's replica order: the first is its preferred leader, which campaigns at once
+        open(spec, members, PartitionReplica.nodeId(members.get(0).getId()));
+    }
+
+    @Override
+    public void openJoining(RaftNode.PartitionSpec spec, List<RaftPeer> formerVoters) throws IOException {
+        open(spec, formerVoters, -1); // not a voter: it campaigns for nothing
+    }
+
+    private void open(RaftNode.PartitionSpec spec, List<RaftPeer> members, int preferred) throws IOException {
         Set<Integer> voters = new TreeSet<>();
         for (RaftPeer peer : members) {
             voters.add(PartitionReplica.nodeId(peer.getId()));
         }
-        // members come in the partition's replica order: the first is its preferred leader, which campaigns at once
-        int preferred = PartitionReplica.nodeId(members.get(0).getId());
         // opened on the engine's opener threads, many side by side; a failure is retried at the next metadata change
         engine.open(spec.topicPartition(), spec.topicId(), spec.segment(), voters, preferred)
                 .exceptionally(failure -> {

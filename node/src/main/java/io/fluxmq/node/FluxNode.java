@@ -202,9 +202,11 @@ public final class FluxNode implements Closeable {
         reconciler.start();
         broker = new ClusterBroker(config, raft, engine, metadataClient, topicConfigs, admin, members);
         reassignmentThread = Executors.newSingleThreadScheduledExecutor(named("fluxmq-reassign"));
-        ReassignmentDriver reassignments = new ReassignmentDriver(config.nodeId(), raft, raft.metadata()::state,
-                ids -> Reconciler.peers(members, ids), metadataClient::submit, config.electionTimeoutMin().toMillis(),
-                reassignmentThread);
+        GroupMembership groups = engine != null ? new EngineGroupMembership(engine)
+                : new RatisGroupMembership(raft, ids -> Reconciler.peers(members, ids),
+                        config.electionTimeoutMin().toMillis());
+        ReassignmentDriver reassignments = new ReassignmentDriver(config.nodeId(), groups, raft.metadata()::state,
+                metadataClient::submit, reassignmentThread);
         raft.metadata().addListener(reassignments::onMetadata);
         reassignments.start();
         startIsrPublisher();

@@ -52,6 +52,15 @@ final class Reconciler {
 
         void open(RaftNode.PartitionSpec spec, List<RaftPeer> members) throws IOException;
 
+        /**
+         * Opens the replica a reassignment in progress adds to this node; {@code formerVoters} are the partition's
+         * replicas before it (the group's voters then). It takes no part in elections until its group's leader adds
+         * it (see ReassignmentDriver). Ratis opens it with no members and learns them from the leader.
+         */
+        default void openJoining(RaftNode.PartitionSpec spec, List<RaftPeer> formerVoters) throws IOException {
+            open(spec, List.of());
+        }
+
         /** Applies a changed spec (segment settings after a topic config change) to an open partition. */
         void reconfigure(RaftNode.PartitionSpec spec) throws IOException;
 
@@ -189,11 +198,10 @@ final class Reconciler {
                 if (!state.replicas(tp).contains(nodeId)) {
                     continue;
                 }
-                // a replica a reassignment adds starts with no members: it learns them from the leader, which adds
-                // it to the group once it caught up (see ReassignmentDriver)
+                // a replica a reassignment adds is no voter yet: it learns its group's members from the leader,
+                // which adds it (see ReassignmentDriver)
                 Reassignment reassignment = state.reassignment(tp).orElse(null);
                 boolean joining = reassignment != null && !reassignment.original().contains(nodeId);
-                List<Integer> replicas = joining ? List.of() : topic.replicas(p);
                 wanted.add(tp);
                 RaftNode.PartitionSpec spec = new RaftNode.PartitionSpec(tp, topic.topicId(),
                         segmentConfig.apply(topic.configs()));
@@ -209,7 +217,11 @@ final class Reconciler {
                     continue;
                 }
                 try {
-                    local.open(spec, peers.apply(replicas));
+                    if (joining) {
+                        local.openJoining(spec, peers.apply(reassignment.original()));
+                    } else {
+                        local.open(spec, peers.apply(topic.replicas(p)));
+                    }
                     allOpen &= local.isOpen(tp); // not while the multi-Raft engine opens it on another thread
                 } catch (Exception e) {
                     allOpen = false;

@@ -159,7 +159,7 @@ class NodeMembershipIT {
     }
 
     /** Runs fluxmq-admin against the control ports of the original nodes; returns stdout, asserting exit 0. */
-    private static String admin(TestCluster cluster, String... args) {
+    static String admin(TestCluster cluster, String... args) {
         List<String> all = new ArrayList<>(List.of(args));
         all.addAll(List.of("--bootstrap", cluster.controlAddress(0) + "," + cluster.controlAddress(1) + ","
                 + cluster.controlAddress(2)));

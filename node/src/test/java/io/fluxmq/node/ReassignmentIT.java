@@ -113,6 +113,180 @@ class ReassignmentIT {
     }
 
     /**
+     * The same move on {@code partition.engine=multiraft}, where the group's leader changes its voters one at a time
+     * (add the new replica, move leadership off the leaving one, remove it): every record acknowledged while a
+     * producer writes is read back once at its offset, the replicas hold identical batches, the leaving node's
+     * directory is gone, and each replica's {@code partition.metadata} records the new voters; the added replica is
+     * killed and restarted and rejoins with them. Kafka's tool and {@code fluxmq-admin partition reassign} move a
+     * second partition, then the node leading it is decommissioned ({@code fluxmq-admin node decommission}) while a
+     * producer writes to it; recommissioned, it takes a third partition whose leaving leader is killed mid-move.
+     */
+    @Test
+    @Timeout(240)
+    void reassignsAndDecommissionsOnMultiRaft(@TempDir Path dir) throws Exception {
+        Map<String, String> settings = Map.of(NodeConfig.PARTITION_ENGINE, NodeConfig.MULTIRAFT,
+                "leader.balance.interval.ms", "3600000");
+        try (TestCluster cluster = TestCluster.start(4, dir, settings); Admin admin = cluster.admin()) {
+            admin.createTopics(List.of(new NewTopic(MOVED, 1, (short) 3).configs(Map.of("segment.bytes", "65536")),
+                    new NewTopic(TOOL, 1, (short) 3))).all().get(60, TimeUnit.SECONDS);
+            TopicPartition tp = new TopicPartition(MOVED, 0);
+            List<Integer> before = eventually(() -> {
+                List<Integer> replicas = replicas(admin, MOVED);
+                assertThat(replicas).hasSize(3);
+                return replicas;
+            });
+            int leader = cluster.awaitLeader(MOVED, 0, Duration.ofSeconds(30));
+            int spare = spare(before);
+            List<Integer> target = new ArrayList<>(before);
+            target.remove(Integer.valueOf(leader));
+            target.add(spare);
+
+            ContinuousProducer producer = ContinuousProducer.start(cluster.bootstrap(), MOVED, "r", 20);
+            assertThat(producer.awaitAcked(1000, Duration.ofSeconds(60))).isGreaterThanOrEqualTo(1000);
+            long started = System.nanoTime();
+            reassign(admin, tp, target);
+            awaitReplicas(admin, MOVED, target);
+            long movedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+            assertThat(admin.listPartitionReassignments().reassignments().get()).isEmpty();
+            int acked = producer.acked().size();
+            assertThat(producer.awaitAcked(acked + 1000, Duration.ofSeconds(60))).isGreaterThanOrEqualTo(acked + 1000);
+
+            // the added replica restarts from its directory, whose partition.metadata records the new voters
+            eventually(() -> {
+                for (int n : target) {
+                    assertThat(votersRecorded(dir, n, MOVED)).as("voters in node %d's partition.metadata", n)
+                            .containsExactlyInAnyOrderElementsOf(target);
+                }
+                return null;
+            });
+            cluster.node(spare).kill();
+            acked = producer.acked().size();
+            assertThat(producer.awaitAcked(acked + 500, Duration.ofSeconds(60))).isGreaterThanOrEqualTo(acked + 500);
+            cluster.restart(spare);
+            acked = producer.acked().size();
+            assertThat(producer.awaitAcked(acked + 500, Duration.ofSeconds(60))).isGreaterThanOrEqualTo(acked + 500);
+            assertThat(producer.stop(Duration.ofSeconds(60))).isTrue();
+
+            Map<TopicPartition, List<ConsumerRecord<String, String>>> read =
+                    Clients.readAll(cluster.bootstrap(), MOVED, 1, Duration.ofSeconds(60));
+            Consistency.check("after the reassignment on multiraft", read, producer.sent(), producer.acked());
+            assertThat(cluster.awaitLeader(MOVED, 0, Duration.ofSeconds(30))).isIn(target);
+            eventually(() -> {
+                assertThat(ids(info(admin, MOVED).isr())).containsExactlyInAnyOrderElementsOf(target);
+                return null;
+            });
+            long hwm = Clients.awaitEndOffset(cluster.bootstrap(), tp, 0, Duration.ofSeconds(10));
+            awaitIdentical(dir, target, MOVED, hwm, "multiraft");
+            eventually(() -> {
+                assertThat(dir.resolve("node-" + leader).resolve("multiraft").resolve(MOVED + "-0"))
+                        .as("the old leader's replica").doesNotExist();
+                return null;
+            });
+            System.out.printf("REASSIGN multiraft %s %s -> %s (leader %d left) in %d ms while producing; node %d "
+                    + "restarted; %d records acked, %d read, %d failed sends, high watermark %d%n", tp, before,
+                    target, leader, movedMs, spare, producer.acked().size(), read.get(tp).size(), producer.failed(),
+                    hwm);
+
+            kafkaReassignPartitions(cluster, dir);
+            fluxmqAdminReassign(cluster, admin);
+            int decommissioned = decommissionOnMultiRaft(cluster, admin, dir);
+            NodeMembershipIT.admin(cluster, "node", "recommission", Integer.toString(decommissioned));
+            resumesAfterTheLeavingLeaderIsKilledOnMultiRaft(cluster, admin, dir);
+        }
+    }
+
+    /**
+     * On multiraft, the leader that is to leave is killed right after the reassignment was committed: a staying
+     * replica takes over, its driver removes the dead voter first (the failure detector reports its node down), adds
+     * the new replica and completes; the killed node removes its replica when it returns.
+     */
+    private static void resumesAfterTheLeavingLeaderIsKilledOnMultiRaft(TestCluster cluster, Admin admin, Path dir)
+            throws Exception {
+        String topic = "resumed";
+        admin.createTopics(List.of(new NewTopic(topic, 1, (short) 3))).all().get(60, TimeUnit.SECONDS);
+        TopicPartition tp = new TopicPartition(topic, 0);
+        List<Integer> before = eventually(() -> {
+            List<Integer> replicas = replicas(admin, topic);
+            assertThat(replicas).hasSize(3);
+            return replicas;
+        });
+        int leader = cluster.awaitLeader(topic, 0, Duration.ofSeconds(30));
+        List<Integer> target = new ArrayList<>(before);
+        target.remove(Integer.valueOf(leader));
+        target.add(spare(before));
+        ContinuousProducer producer = ContinuousProducer.start(cluster.bootstrap(), topic, "k", 20);
+        assertThat(producer.awaitAcked(500, Duration.ofSeconds(60))).isGreaterThanOrEqualTo(500);
+        reassign(admin, tp, target);
+        cluster.node(leader).kill();
+        long killed = System.nanoTime();
+        awaitReplicas(admin, topic, target);
+        long movedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
+        int acked = producer.acked().size();
+        assertThat(producer.awaitAcked(acked + 500, Duration.ofSeconds(60))).isGreaterThanOrEqualTo(acked + 500);
+        assertThat(producer.stop(Duration.ofSeconds(60))).isTrue();
+        Consistency.check("after the resumed reassignment on multiraft", Clients.readAll(cluster.bootstrap(), topic,
+                1, Duration.ofSeconds(60)), producer.sent(), producer.acked());
+        cluster.restart(leader);
+        eventually(() -> {
+            assertThat(dir.resolve("node-" + leader).resolve("multiraft").resolve(topic + "-0"))
+                    .as("the killed old leader's replica after its restart").doesNotExist();
+            return null;
+        });
+        long hwm = Clients.awaitEndOffset(cluster.bootstrap(), tp, 0, Duration.ofSeconds(10));
+        awaitIdentical(dir, target, topic, hwm, "multiraft");
+        System.out.printf("REASSIGN multiraft %s %s -> %s with leader %d killed: done %d ms after the kill; %d acked, "
+                + "%d failed sends%n", tp, before, target, leader, movedMs, producer.acked().size(),
+                producer.failed());
+    }
+
+    /** The node leading the second topic's partition leaves with {@code fluxmq-admin node decommission}. */
+    private static int decommissionOnMultiRaft(TestCluster cluster, Admin admin, Path dir) throws Exception {
+        int leaving = cluster.awaitLeader(TOOL, 0, Duration.ofSeconds(30));
+        ContinuousProducer producer = ContinuousProducer.start(cluster.bootstrap(), TOOL, "d", 20);
+        assertThat(producer.awaitAcked(500, Duration.ofSeconds(60))).isGreaterThanOrEqualTo(500);
+        long started = System.nanoTime();
+        String out = NodeMembershipIT.admin(cluster, "node", "decommission", Integer.toString(leaving),
+                "--wait-timeout-ms", "120000");
+        long decommissionMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        assertThat(out).contains("Done: node " + leaving + " is DECOMMISSIONED and holds no replica");
+        int acked = producer.acked().size();
+        assertThat(producer.awaitAcked(acked + 500, Duration.ofSeconds(60))).isGreaterThanOrEqualTo(acked + 500);
+        assertThat(producer.stop(Duration.ofSeconds(60))).isTrue();
+        Consistency.check("after decommissioning node " + leaving + " on multiraft",
+                Clients.readAll(cluster.bootstrap(), TOOL, 1, Duration.ofSeconds(60)), producer.sent(),
+                producer.acked());
+        eventually(() -> {
+            for (String topic : List.of(MOVED, TOOL)) {
+                TopicPartitionInfo info = info(admin, topic);
+                assertThat(ids(info.replicas())).as("replicas of %s", topic).hasSize(3).doesNotContain(leaving);
+                assertThat(ids(info.isr())).as("in sync: %s", topic).containsExactlyInAnyOrderElementsOf(
+                        ids(info.replicas()));
+            }
+            try (var left = Files.list(dir.resolve("node-" + leaving).resolve("multiraft"))) {
+                assertThat(left.filter(Files::isDirectory).map(p -> p.getFileName().toString())
+                        .filter(name -> !name.startsWith(".")).toList())
+                        .as("partition directories left on node %d", leaving).isEmpty();
+            }
+            return null;
+        });
+        System.out.printf("DECOMMISSION multiraft node %d (leader of %s-0) in %d ms while producing: %d acked, %d "
+                + "failed sends%n", leaving, TOOL, decommissionMs, producer.acked().size(), producer.failed());
+        return leaving;
+    }
+
+    /** The voters node {@code node}'s {@code partition.metadata} of the topic's partition 0 records. */
+    private static List<Integer> votersRecorded(Path dir, int node, String topic) throws Exception {
+        Path file = dir.resolve("node-" + node).resolve("multiraft").resolve(topic + "-0").resolve("partition.metadata");
+        for (String line : Files.readAllLines(file)) {
+            if (line.startsWith("voters:")) {
+                return java.util.Arrays.stream(line.substring("voters:".length()).trim().split(","))
+                        .map(String::trim).filter(v -> !v.isEmpty()).map(Integer::valueOf).toList();
+            }
+        }
+        throw new AssertionError(file + " records no voters");
+    }
+
+    /**
      * The leader that is to leave is killed right after the reassignment was committed: the partition elects a new
      * leader among the staying replicas, whose driver resumes from metadata and the group's configuration; when the
      * killed node returns, it removes its replica.
@@ -309,10 +483,16 @@ class ReassignmentIT {
 
     /** Every node of {@code nodes} holds the same record batches of the topic's partition 0 up to {@code hwm}. */
     private static void awaitIdentical(Path dir, List<Integer> nodes, String topic, long hwm) throws Exception {
+        awaitIdentical(dir, nodes, topic, hwm, "topics");
+    }
+
+    /** As above, with the partitions in {@code dataSubdir} of each node's data directory (the engine's). */
+    private static void awaitIdentical(Path dir, List<Integer> nodes, String topic, long hwm, String dataSubdir)
+            throws Exception {
         eventually(() -> {
             List<byte[]> copies = new ArrayList<>();
             for (int n : nodes) {
-                copies.add(PowerCutIT.batchesUpTo(dir.resolve("node-" + n).resolve("topics").resolve(topic + "-0"),
+                copies.add(PowerCutIT.batchesUpTo(dir.resolve("node-" + n).resolve(dataSubdir).resolve(topic + "-0"),
                         hwm));
             }
             assertThat(copies.get(0).length).as("node %d holds batches", nodes.get(0)).isPositive();

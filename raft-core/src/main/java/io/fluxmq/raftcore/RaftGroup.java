@@ -115,6 +115,35 @@ public final class RaftGroup {
         return voters;
     }
 
+    /**
+     * The voters of the latest committed configuration (what a restart may record as the group's members; the log's
+     * uncommitted configuration entries may still be truncated). The same object until another change is committed.
+     */
+    public Set<Integer> committedVoters() {
+        Map.Entry<Long, Set<Integer>> latest = configs.floorEntry(commitOffset - 1);
+        return latest == null ? configs.firstEntry().getValue() : latest.getValue();
+    }
+
+    /** Whether the latest configuration in the log is committed (no change in flight: another may start). */
+    public boolean configurationCommitted() {
+        return configs.lastKey() < commitOffset;
+    }
+
+    /**
+     * On the leader, whether voter {@code member} holds every committed entry (it may take leadership or count as
+     * caught up for a membership change); false on other members and for members that are not voters.
+     */
+    public boolean caughtUp(int member) {
+        if (role != Role.LEADER) {
+            return false;
+        }
+        if (member == self) {
+            return true;
+        }
+        Progress p = progress.get(member);
+        return p != null && p.matchEnd >= commitOffset;
+    }
+
     private int quorum() {
         return voters.size() / 2 + 1;
     }

@@ -309,8 +309,12 @@ class RaftGroupTest {
         int id = fixture.awaitLeader();
         fixture.get(id).propose(bytes("before"), 7, fixture.nowMs);
         fixture.runFor(50);
+        assertThat(fixture.get(id).caughtUp(4)).as("not a voter yet").isFalse();
         long change = fixture.get(id).changeVoters(with(THREE, 4, 0), fixture.nowMs);
+        assertThat(fixture.get(id).caughtUp(4)).as("added, holding nothing yet").isFalse();
         fixture.runFor(100);
+        assertThat(fixture.get(id).caughtUp(4)).as("caught up by the leader").isTrue();
+        assertThat(fixture.get(4).caughtUp(id)).as("only a leader knows").isFalse();
         for (RaftGroup member : fixture.groups.values()) {
             assertThat(member.voters()).containsExactly(1, 2, 3, 4);
             assertThat(member.commitOffset()).isGreaterThan(change);
@@ -339,10 +343,16 @@ class RaftGroupTest {
         assertThatThrownBy(() -> leader.changeVoters(Set.of(1, 2, 3, 4, 5), fixture.nowMs))
                 .isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> leader.changeVoters(THREE, fixture.nowMs)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(leader.configurationCommitted()).isTrue();
         leader.changeVoters(with(THREE, 4, 0), fixture.nowMs);
+        assertThat(leader.voters()).containsExactly(1, 2, 3, 4);
+        assertThat(leader.configurationCommitted()).as("the change is in flight").isFalse();
+        assertThat(leader.committedVoters()).as("until it is committed").isEqualTo(THREE);
         // One member more than the pending {1,2,3,4}: refused until that change is committed.
         assertThatThrownBy(() -> leader.changeVoters(Set.of(1, 2, 3, 4, 5), fixture.nowMs)).isInstanceOf(IllegalStateException.class);
         fixture.runFor(50);
+        assertThat(leader.configurationCommitted()).isTrue();
+        assertThat(leader.committedVoters()).containsExactly(1, 2, 3, 4);
         leader.changeVoters(Set.of(1, 2, 3, 4, 5), fixture.nowMs);
         int follower = id == 1 ? 2 : 1;
         assertThatThrownBy(() -> fixture.get(follower).changeVoters(with(THREE, 4, 0), fixture.nowMs))

@@ -3,6 +3,7 @@ package io.fluxmq.raftcore.engine;
 import io.fluxmq.raftcore.RaftGroup;
 import io.fluxmq.raftcore.RaftLog;
 import io.fluxmq.raftcore.Snapshot;
+import java.util.Set;
 
 /** Told on the group's event-loop thread when entries of a group become committed. */
 @FunctionalInterface
@@ -25,6 +26,14 @@ public interface CommitListener {
      * before the pass's {@link #committed} call.
      */
     default void roleChanged(long groupId, RaftGroup.Role role, long term, int leader) {
+    }
+
+    /**
+     * The group's latest committed configuration names {@code voters} (told once when the group starts on this node,
+     * then after every loop pass that committed a configuration change, after that pass's {@link #committed} call):
+     * what a restart may record as the group's members.
+     */
+    default void votersCommitted(long groupId, Set<Integer> voters) {
     }
 
     CommitListener NONE = (groupId, log, fromOffset, toOffset) -> {

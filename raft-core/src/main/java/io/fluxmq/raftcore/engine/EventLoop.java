@@ -210,7 +210,10 @@ final class EventLoop implements Runnable {
                     continue;
                 }
                 if (r[0] == null) {
-                    if (guard(group, group::reportRole)) {
+                    if (guard(group, () -> {
+                        group.reportRole();
+                        group.reportVoters();
+                    })) {
                         schedule(group);
                     }
                     continue;
@@ -252,6 +255,7 @@ final class EventLoop implements Runnable {
                         group.listener.committed(group.groupId, group.raft.log(), group.applied, commit);
                         group.applied = commit;
                     }
+                    group.reportVoters();
                     group.settleProposals();
                     if (group.raft.hasReady()) {
                         touch(group);

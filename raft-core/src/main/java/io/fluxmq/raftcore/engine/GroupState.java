@@ -3,6 +3,7 @@ package io.fluxmq.raftcore.engine;
 import io.fluxmq.raftcore.NotLeaderException;
 import io.fluxmq.raftcore.RaftGroup;
 import java.util.ArrayDeque;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /** What an event loop keeps for one group besides the Raft state: applied offset, waiting proposals, its timer. */
@@ -23,6 +24,7 @@ final class GroupState {
     private long reportedTerm = -1;
     private int reportedLeader = RaftGroup.NO_LEADER;
     private long waitingTerm;
+    private Set<Integer> reportedVoters;
 
     GroupState(long groupId, int self, RaftGroup raft, CommitListener listener) {
         this.groupId = groupId;
@@ -61,6 +63,15 @@ final class GroupState {
             reportedTerm = term;
             reportedLeader = leader;
             listener.roleChanged(groupId, role, term, leader);
+        }
+    }
+
+    /** Tells the listener the committed voters if they changed since it was last told (always, the first time). */
+    void reportVoters() {
+        Set<Integer> voters = raft.committedVoters();
+        if (voters != reportedVoters) { // the same object until another configuration is committed
+            reportedVoters = voters;
+            listener.votersCommitted(groupId, voters);
         }
     }
 

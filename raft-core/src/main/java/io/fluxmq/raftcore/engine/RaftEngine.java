@@ -99,9 +99,7 @@ public final class RaftEngine implements AutoCloseable {
                     + ", not node " + config.nodeId());
         }
         for (int voter : raftConfig.voters()) {
-            if (voter != config.nodeId() && peers.add(voter)) {
-                lastHeardMs.putIfAbsent(voter, clockMs.getAsLong());
-            }
+            watch(voter);
         }
         CompletableFuture<Void> added = new CompletableFuture<>();
         EventLoop loop = loop(groupId);
@@ -219,6 +217,35 @@ public final class RaftEngine implements AutoCloseable {
         });
     }
 
+    /**
+     * Proposes a new set of voters for a group this node leads (one member added or removed,
+     * {@link RaftGroup#changeVoters}); completes with the configuration entry's offset once it is committed, or fails
+     * with {@link NotLeaderException} (not the leader, or leadership lost before the commit) or
+     * {@link IllegalArgumentException}/{@link IllegalStateException} (not a single change, or another one in flight).
+     * A voter on a node this engine did not know yet is watched by its failure detector from now on.
+     */
+    public CompletableFuture<Long> changeVoters(long groupId, Set<Integer> newVoters) {
+        for (int voter : newVoters) {
+            watch(voter);
+        }
+        return onGroup(groupId, (loop, group, result) -> {
+            try {
+                long offset = group.raft.changeVoters(newVoters, clockMs.getAsLong());
+                group.awaitCommit(offset, offset + 1, result);
+                loop.touch(group);
+            } catch (NotLeaderException | IllegalArgumentException | IllegalStateException e) {
+                result.completeExceptionally(e);
+            }
+        });
+    }
+
+    /** Counts {@code node} among the peers the failure detector heartbeats and watches. */
+    private void watch(int node) {
+        if (node != config.nodeId() && peers.add(node)) {
+            lastHeardMs.putIfAbsent(node, clockMs.getAsLong());
+        }
+    }
+
     /** Makes this node's member of a group campaign at once ({@link RaftGroup#campaignNow}); completes when asked. */
     public CompletableFuture<Void> campaign(long groupId) {
         return onGroup(groupId, (loop, group, result) -> {
@@ -312,6 +339,8 @@ public final class RaftEngine implements AutoCloseable {
     public void receive(int fromNode, List<GroupMessage> batch) {
         long now = clockMs.getAsLong();
         lastHeardMs.put(fromNode, now);
+        // a node that messages a group here is a peer of it (a joining member learns its voters from the log)
+        peers.add(fromNode);
         if (down.remove(fromNode)) {
             forEachGroup(raft -> raft.peerUp(fromNode, clockMs.getAsLong()));
         }

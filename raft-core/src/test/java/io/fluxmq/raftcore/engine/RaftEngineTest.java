@@ -1,6 +1,7 @@
 package io.fluxmq.raftcore.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.fluxmq.raftcore.HardState;
 import io.fluxmq.raftcore.MemoryRaftLog;
@@ -261,5 +262,88 @@ class RaftEngineTest {
         }
         System.out.printf("failover of %d quiet groups: detected by both survivors %d ms, new leaders %d ms after"
                 + " the cut%n", ledByVictim.size(), detectedMs, failoverMs);
+    }
+
+    /**
+     * A group moves from nodes 1-3 to 2-4 one voter at a time through its leader, as a partition reassignment does:
+     * node 4 opens the group empty with the old voters (not a voter, it follows), is added and catches up, leadership
+     * moves off the leaving voter, which is then removed. Every member is told the committed voters, two changes at
+     * once are refused, and the group commits with the new voters only.
+     */
+    @Test
+    void aGroupMovesToANewNodeOneVoterAtATimeThroughItsLeader() throws Exception {
+        start(1);
+        long group = 0;
+        await("a leader", Duration.ofSeconds(30), () -> allLed(1, NODES));
+        for (int i = 0; i < 20; i++) {
+            proposeToLeader(group, NODES);
+        }
+        RaftEngine joining = new RaftEngine(new EngineConfig(4, LOOPS, 50, 300), network.transportOf(4),
+                GroupStorage.VOLATILE);
+        network.register(joining);
+        engines.add(joining.start());
+        Map<Integer, Set<Integer>> told = new ConcurrentHashMap<>();
+        MemoryRaftLog newLog = new MemoryRaftLog();
+        joining.addGroup(group, new RaftConfig(4, NODES, 500, 50, 8, 1 << 20), newLog, HardState.INITIAL, 0,
+                new CommitListener() {
+                    @Override
+                    public void committed(long g, io.fluxmq.raftcore.RaftLog log, long from, long to) {
+                    }
+
+                    @Override
+                    public void votersCommitted(long g, Set<Integer> voters) {
+                        told.put(4, voters);
+                    }
+                }).join();
+        assertThat(joining.inspect(group, RaftGroup::voters).join()).as("a joining member is no voter yet")
+                .doesNotContain(4);
+
+        int leader = leaderOf(group, NODES);
+        Set<Integer> four = new TreeSet<>(List.of(1, 2, 3, 4));
+        long added = engine(leader).changeVoters(group, four).get(10, TimeUnit.SECONDS);
+        assertThat(added).isPositive();
+        long end = proposeToLeader(group, NODES) + 5;
+        await("node 4 caught up", Duration.ofSeconds(10), () -> newLog.endOffset() >= end);
+        await("node 4 told it is a voter", Duration.ofSeconds(10), () -> four.equals(told.get(4)));
+        assertThat(engine(leader).inspect(group, g -> g.caughtUp(4)).join()).isTrue();
+        assertThat(engine(leader).inspect(group, RaftGroup::configurationCommitted).join()).isTrue();
+        CompletableFuture<Long> twoAtOnce = engine(leader).changeVoters(group, Set.of(2, 3));
+        assertThat(catchThrowable(() -> twoAtOnce.get(10, TimeUnit.SECONDS)))
+                .hasCauseInstanceOf(IllegalArgumentException.class);
+
+        // node 1 leaves: if it leads, leadership moves to a caught-up voter first
+        if (leader == 1) {
+            engine(1).transferLeadership(group, 4).get(10, TimeUnit.SECONDS);
+            await("node 4 leads", Duration.ofSeconds(10), () -> leaderOf(group, four) == 4);
+            proposeToLeader(group, four); // the new leader's own entry, before it changes the configuration
+            leader = 4;
+        }
+        Set<Integer> target = new TreeSet<>(List.of(2, 3, 4));
+        int changer = leader;
+        long removed = retry(() -> engine(changer).changeVoters(group, target).get(10, TimeUnit.SECONDS));
+        assertThat(removed).isGreaterThan(added);
+        await("node 4 told the new voters", Duration.ofSeconds(10), () -> target.equals(told.get(4)));
+        network.cutOff(1); // the removed member is not needed for anything any more
+        for (int i = 0; i < 5; i++) {
+            assertThat(proposeToLeader(group, target)).isGreaterThan(removed);
+        }
+        for (int node : target) {
+            assertThat(engine(node).inspect(group, RaftGroup::voters).join()).as("voters on node %d", node)
+                    .isEqualTo(target);
+        }
+    }
+
+    /** A change right after an election may be refused until the leader committed an entry of its term: retried. */
+    private static long retry(java.util.concurrent.Callable<Long> change) throws Exception {
+        for (int attempt = 0; ; attempt++) {
+            try {
+                return change.call();
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof IllegalStateException) || attempt > 50) {
+                    throw e;
+                }
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+            }
+        }
     }
 }

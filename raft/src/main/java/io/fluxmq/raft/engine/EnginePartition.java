@@ -25,10 +25,12 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import java.util.function.LongConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.record.ControlRecordType;
@@ -103,6 +105,8 @@ public final class EnginePartition implements Partition, CommitListener {
     private volatile List<Integer> inSync = List.of();
     /** Told the term each time this replica becomes the ready leader (on the loop thread; must not block). */
     private volatile java.util.function.IntConsumer leaderReadyListener = term -> { };
+    /** Told the group's committed voters (on the loop thread; must not block). */
+    private volatile Consumer<Set<Integer>> votersListener = voters -> { };
     /** Open and aborted transactions of committed entries, and the first offset of each committed epoch; guarded by this. */
     private TxnIndex txnIndex = new TxnIndex();
     private final TreeMap<Integer, Long> epochStarts = new TreeMap<>();
@@ -461,6 +465,45 @@ public final class EnginePartition implements Partition, CommitListener {
         return engine.transferLeadership(groupId, target).exceptionallyCompose(e -> CompletableFuture.failedFuture(
             new CompletionException(translate(e instanceof CompletionException && e.getCause() != null
                 ? e.getCause() : e))));
+    }
+
+    /** The group's voters as this member knows them (its log's latest configuration) and whether that is committed. */
+    public record Voters(Set<Integer> voters, boolean committed) {
+    }
+
+    /** The voters of this replica's group as its member here knows them; null once the group is gone from the node. */
+    public CompletableFuture<Voters> voters() {
+        return engine.inspect(groupId, raft -> new Voters(Set.copyOf(raft.voters()),
+            raft.configurationCommitted()));
+    }
+
+    /** On the leader, whether node {@code member}'s replica holds every committed entry; false elsewhere. */
+    public CompletableFuture<Boolean> caughtUp(int member) {
+        return engine.inspect(groupId, raft -> raft.caughtUp(member)).thenApply(Boolean.TRUE::equals);
+    }
+
+    /**
+     * Changes this replica's group to {@code newVoters} (node ids; one added or removed, Raft's single-server change)
+     * through this leader; completes once the change is committed. Fails with NOT_LEADER when this replica does not
+     * lead, or with {@link IllegalStateException} while another change is in flight or this leader has not committed
+     * an entry of its term yet (retry).
+     */
+    public CompletableFuture<Void> changeVoters(Set<Integer> newVoters) {
+        return engine.changeVoters(groupId, newVoters).<Void>thenApply(offset -> null).exceptionallyCompose(e -> {
+            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            return CompletableFuture.failedFuture(cause instanceof NotLeaderException
+                ? new CompletionException(translate(cause)) : cause);
+        });
+    }
+
+    @Override
+    public void votersCommitted(long group, Set<Integer> voters) {
+        votersListener.accept(voters);
+    }
+
+    /** Told the committed voters on the loop thread when the group starts here and after each change; must not block. */
+    void setVotersListener(Consumer<Set<Integer>> listener) {
+        this.votersListener = listener;
     }
 
     /**

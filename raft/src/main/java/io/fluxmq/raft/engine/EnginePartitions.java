@@ -87,6 +87,10 @@ public final class EnginePartitions implements AutoCloseable {
     private final Map<TopicPartition, Hosted> partitions = new ConcurrentHashMap<>();
     private final Map<Long, TopicPartition> byGroup = new ConcurrentHashMap<>();
     private final Map<TopicPartition, Opening> opening = new ConcurrentHashMap<>();
+    /** The voters each hosted replica's {@value #TOPIC_ID_FILE} records (so an unchanged set costs no disk read). */
+    private final Map<TopicPartition, Set<Integer>> recordedVoters = new ConcurrentHashMap<>();
+    /** The voters of each hosted replica's latest committed configuration, as its group last told. */
+    private final Map<TopicPartition, Set<Integer>> committedVoters = new ConcurrentHashMap<>();
     private final java.util.concurrent.ExecutorService opener;
     private volatile boolean closing;
     /** Syncs of the data directory, shared by the replicas created side by side. */
@@ -212,12 +216,18 @@ public final class EnginePartitions implements AutoCloseable {
         SegmentRaftLog log = null;
         try {
             Claim claim = claim(dirOf(tp), topicId, voters);
+            // the voters the directory records are this group's (its last committed configuration), metadata's may
+            // lag a reassignment in progress; configuration entries in the log take over from either
+            Set<Integer> startVoters = claim.recorded().isEmpty() ? voters : claim.recorded();
             // a new log's directory is synced once, by the identity write right after
-            log = SegmentRaftLog.open(dirOf(tp), config, System::currentTimeMillis, claim == Claim.NEW);
-            record(dirOf(tp), claim, topicId, voters);
+            log = SegmentRaftLog.open(dirOf(tp), config, System::currentTimeMillis, claim.kind() == Claim.Kind.NEW);
+            record(dirOf(tp), claim, topicId, startVoters);
+            recordedVoters.put(tp, startVoters); // before the group starts and tells its committed voters
+            committedVoters.remove(tp);
             EnginePartition partition = new EnginePartition(tp, groupId, engine, log, settings.maxBatchBytes(),
                 settings.producerIdExpirationMs());
-            RaftConfig raftConfig = new RaftConfig(settings.nodeId(), voters, settings.electionTimeoutMs(),
+            partition.setVotersListener(committed -> recordVotersLater(tp, partition, committed));
+            RaftConfig raftConfig = new RaftConfig(settings.nodeId(), startVoters, settings.electionTimeoutMs(),
                 settings.heartbeatMs(), RaftConfig.MAX_INFLIGHT_APPENDS_DEFAULT, settings.maxBatchBytes());
             partition.setLeaderReadyListener(term -> leaderReadyListener.accept(tp, term));
             io.fluxmq.raftcore.HardState hardState = storage.initialHardState(groupId, log);
@@ -394,6 +404,8 @@ public final class EnginePartitions implements AutoCloseable {
         if (hosted == null) {
             return CompletableFuture.completedFuture(null);
         }
+        recordedVoters.remove(tp);
+        committedVoters.remove(tp);
         byGroup.remove(hosted.partition().groupId());
         return engine.removeGroup(hosted.partition().groupId()).thenRun(() -> {
             try {
@@ -425,8 +437,15 @@ public final class EnginePartitions implements AutoCloseable {
         return settings.dataDir().resolve(tp.topic() + "-" + tp.partition());
     }
 
-    /** What {@link #claim} found: the directory is the replica's as recorded, records other voters, or is new. */
-    private enum Claim { KEPT, VOTERS_CHANGED, NEW }
+    /**
+     * What {@link #claim} found: the directory is the replica's and records its voters ({@code recorded}), is the
+     * replica's but records none (written by an older build), or is new.
+     */
+    private record Claim(Kind kind, Set<Integer> recorded) {
+        enum Kind { KEPT, NO_VOTERS, NEW }
+
+        static final Claim NEW = new Claim(Kind.NEW, Set.of());
+    }
 
     /**
      * Checks that {@code dir} may be the replica of topic {@code topicId} ({@value #TOPIC_ID_FILE}, as Kafka's
@@ -440,7 +459,8 @@ public final class EnginePartitions implements AutoCloseable {
         if (Files.exists(file)) {
             DirectoryIdentity recorded = readIdentity(file);
             if (recorded.topicId().equals(topicId)) {
-                return recorded.voters().equals(voters) ? Claim.KEPT : Claim.VOTERS_CHANGED;
+                return recorded.voters().isEmpty() ? new Claim(Claim.Kind.NO_VOTERS, Set.of())
+                    : new Claim(Claim.Kind.KEPT, recorded.voters());
             }
             LOGGER.warn("{} holds a replica of topic id {}, not {}: discarding it", dir, recorded.topicId(), topicId);
             discard(dir);
@@ -460,15 +480,55 @@ public final class EnginePartitions implements AutoCloseable {
      * files a new log just created durable) and, for a new directory, its entry in the data directory.
      */
     private void record(Path dir, Claim claim, Uuid topicId, Set<Integer> voters) throws IOException {
-        if (claim == Claim.KEPT) {
+        if (claim.kind() == Claim.Kind.KEPT) {
             return;
         }
+        writeIdentity(dir, topicId, voters);
+        if (claim.kind() == Claim.Kind.NEW) {
+            dataDirSync.sync(); // the new directory's own entry
+        }
+    }
+
+    private static void writeIdentity(Path dir, Uuid topicId, Set<Integer> voters) throws IOException {
         String voterList = voters.stream().sorted().map(String::valueOf)
             .collect(java.util.stream.Collectors.joining(","));
         io.fluxmq.raft.storage.DurableFiles.write(dir.resolve(TOPIC_ID_FILE), ("version: 0\ntopic_id: " + topicId
             + "\nvoters: " + voterList + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        if (claim == Claim.NEW) {
-            dataDirSync.sync(); // the new directory's own entry
+    }
+
+    /**
+     * The group of {@code partition} committed a configuration naming {@code voters} (or started with it): its
+     * {@value #TOPIC_ID_FILE} records them, on an opener thread (the loop must not wait on the disk), unless the
+     * replica was closed or replaced meanwhile. A restart then opens the group with its latest members before
+     * metadata is known, including a replica a reassignment added, whose directory recorded only the old voters.
+     */
+    private void recordVotersLater(TopicPartition tp, EnginePartition partition, Set<Integer> committed) {
+        committedVoters.put(tp, committed);
+        if (committed.equals(recordedVoters.get(tp))) {
+            return; // as when the replica opened (every group tells its voters once it starts)
+        }
+        try {
+            opener.execute(() -> {
+                synchronized (this) {
+                    Hosted hosted = partitions.get(tp);
+                    // the latest committed voters, not those of this call: two tasks may run in either order
+                    Set<Integer> voters = committedVoters.get(tp);
+                    if (closing || hosted == null || hosted.partition() != partition || voters == null) {
+                        return;
+                    }
+                    try {
+                        if (!voters.equals(recordedVoters.get(tp))) {
+                            writeIdentity(dirOf(tp), hosted.topicId(), voters);
+                            recordedVoters.put(tp, voters);
+                            LOGGER.info("Partition {}: its Raft group's voters are now {}", tp, voters);
+                        }
+                    } catch (IOException | RuntimeException e) {
+                        LOGGER.warn("Could not record the voters {} of {}: {}", voters, tp, e.toString());
+                    }
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            // the node is closing: the file keeps the voters it had, and the log's configuration entries win anyway
         }
     }
 

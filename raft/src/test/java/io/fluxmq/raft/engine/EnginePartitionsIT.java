@@ -62,14 +62,20 @@ class EnginePartitionsIT {
     }
 
     private void start(int node) throws Exception {
+        EnginePartitions host = host(node);
+        for (int p = 0; p < PARTITIONS; p++) {
+            host.open(new TopicPartition("events", p), TOPIC_ID, CONFIG, NODES, preferred(p)).get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Starts a node's partitions with none open. */
+    private EnginePartitions host(int node) throws Exception {
         EnginePartitions host = new EnginePartitions(new EnginePartitions.Settings(node, "engine-it",
             dir.resolve("node-" + node), new InetSocketAddress("127.0.0.1", 0), 2, 1000, 100, 50, NODE_TIMEOUT_MS,
             1 << 20, ProducerStateTable.DEFAULT_EXPIRATION_MS, 2000), addresses::get).start();
         addresses.put(node, host.address());
         nodes.put(node, host);
-        for (int p = 0; p < PARTITIONS; p++) {
-            host.open(new TopicPartition("events", p), TOPIC_ID, CONFIG, NODES, preferred(p)).get(10, TimeUnit.SECONDS);
-        }
+        return host;
     }
 
     private static void await(String what, Duration timeout, BooleanSupplier condition) {
@@ -223,5 +229,68 @@ class EnginePartitionsIT {
             }
             return true;
         });
+    }
+
+    /**
+     * Partition 0 moves from nodes 1-3 to a fourth node as a reassignment moves it, one voter per change through the
+     * leader: node 4 opens the group empty with the former voters, is added and catches up from the leader, leadership
+     * moves off the leaving leader, which is removed and deletes its replica; every replica's partition.metadata
+     * records the new voters, and node 4, restarted, runs the group from its directory alone with them.
+     */
+    @Test
+    void aReplicaMovesToANewNodeOneVoterAtATimeAndItsVotersSurviveARestart() throws Exception {
+        for (int node : NODES) {
+            start(node);
+        }
+        await("partition 0 led", Duration.ofSeconds(15), () -> leaderOf(0) > 0);
+        List<String> acknowledged = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            append(0, i, "v" + i);
+            acknowledged.add("v" + i);
+        }
+        int leaving = leaderOf(0);
+        Set<Integer> target = new TreeSet<>(NODES);
+        target.remove(leaving);
+        target.add(4);
+
+        EnginePartitions fourth = host(4);
+        EnginePartition joining = fourth.open(tp(0), TOPIC_ID, CONFIG, NODES, -1).get(10, TimeUnit.SECONDS);
+        assertThat(joining.voters().get(10, TimeUnit.SECONDS).voters()).as("not a voter yet").doesNotContain(4);
+        EnginePartition leader = nodes.get(leaving).partition(tp(0));
+        Set<Integer> four = new TreeSet<>(NODES);
+        four.add(4);
+        leader.changeVoters(four).get(10, TimeUnit.SECONDS);
+        await("node 4 caught up", Duration.ofSeconds(10), () -> leader.caughtUp(4).join()
+            && joining.highWatermark() == leader.highWatermark());
+        assertThat(values(joining)).containsExactlyElementsOf(acknowledged);
+
+        leader.transferLeadership(4).get(10, TimeUnit.SECONDS);
+        await("node 4 leads", Duration.ofSeconds(10), () -> leaderOf(0) == 4);
+        append(0, acknowledged.size(), "after the transfer");
+        acknowledged.add("after the transfer");
+        joining.changeVoters(target).get(10, TimeUnit.SECONDS); // its own entry is committed: it may change voters
+        assertThat(joining.voters().get(10, TimeUnit.SECONDS)).isEqualTo(new EnginePartition.Voters(target, true));
+        nodes.get(leaving).remove(tp(0));
+        assertThat(dir.resolve("node-" + leaving).resolve("events-0")).as("the removed replica").doesNotExist();
+        await("every replica records the new voters", Duration.ofSeconds(10), () -> target.stream().allMatch(n -> {
+            try {
+                return EnginePartitions.readIdentity(dir.resolve("node-" + n).resolve("events-0")
+                    .resolve(EnginePartitions.TOPIC_ID_FILE)).voters().equals(target);
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        }));
+
+        nodes.remove(4).close();
+        EnginePartitions restarted = host(4);
+        assertThat(restarted.openFound(CONFIG).get(10, TimeUnit.SECONDS)).containsExactly(tp(0));
+        await("node 4's replica open", Duration.ofSeconds(10), () -> restarted.partition(tp(0)) != null);
+        assertThat(restarted.partition(tp(0)).voters().get(10, TimeUnit.SECONDS).voters()).isEqualTo(target);
+        append(0, acknowledged.size(), "after the restart");
+        acknowledged.add("after the restart");
+        await("the restarted replica caught up", Duration.ofSeconds(15), () -> leaderOf(0) > 0
+            && restarted.partition(tp(0)).highWatermark() == nodes.get(leaderOf(0)).partition(tp(0)).highWatermark());
+        assertThat(values(restarted.partition(tp(0)))).containsExactlyElementsOf(acknowledged);
+        assertThat(leaderOf(0)).isIn(target);
     }
 }
