@@ -78,6 +78,11 @@ final class NodeProcess implements AutoCloseable {
             cmd.add("--set");
             cmd.add(k + "=" + v);
         });
+        String engine = testEngine();
+        if (engine != null && !settings.containsKey(NodeConfig.PARTITION_ENGINE)) {
+            cmd.add("--set");
+            cmd.add(NodeConfig.PARTITION_ENGINE + "=" + engine);
+        }
         Path logs = target.resolve("node-logs");
         Files.createDirectories(logs);
         process = new ProcessBuilder(cmd).redirectErrorStream(true)
@@ -88,6 +93,15 @@ final class NodeProcess implements AutoCloseable {
             awaitPort(90_000);
         }
         return this;
+    }
+
+    /**
+     * The partition engine every test node runs on unless its test names one: {@code -Dfluxmq.test.partition.engine=
+     * multiraft} on the Maven command line runs the ITs on the multi-Raft engine (null: the node's default).
+     */
+    static String testEngine() {
+        String engine = System.getProperty("fluxmq.test.partition.engine", "");
+        return engine.isBlank() ? null : engine;
     }
 
     void awaitPort(long timeoutMs) throws IOException, InterruptedException {

@@ -53,6 +53,9 @@ final class TestNode implements AutoCloseable {
         s.put("control.port", Integer.toString(controlPort));
         s.putIfAbsent("raft.election.timeout.min.ms", "300");
         s.putIfAbsent("raft.election.timeout.max.ms", "600");
+        if (NodeProcess.testEngine() != null) {
+            s.putIfAbsent(NodeConfig.PARTITION_ENGINE, NodeProcess.testEngine());
+        }
         node = new FluxNode(NodeConfig.from(s));
         node.start();
     }
