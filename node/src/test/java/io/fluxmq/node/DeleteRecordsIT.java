@@ -122,6 +122,11 @@ class DeleteRecordsIT {
                     .as("leadership back on the restarted preferred replica").isEqualTo(preferred));
             assertThat(earliestAfterFailover(cluster)).as("log start on node %d after its restart", preferred)
                     .isEqualTo(low);
+            for (int node = 0; node < cluster.size(); node++) { // every replica, each restarted once or more
+                int n = node;
+                eventually(() -> assertThat(MetricsIT.scrape(cluster.httpAddress(n)).value("fluxmq_log_start_offset",
+                        "topic", TOPIC, "partition", "0")).as("node %d's log start", n).isEqualTo(low));
+            }
         }
     }
 

@@ -111,6 +111,12 @@ public final class EnginePartition implements Partition, CommitListener {
     private volatile Throwable failure;
     /** On the leader, the members in sync (refreshed by {@link EnginePartitions}); empty elsewhere. */
     private volatile List<Integer> inSync = List.of();
+    /** On the leader, offsets each follower trails its log end (refreshed with {@link #inSync}); empty elsewhere. */
+    private volatile Map<Integer, Long> followerLag = Map.of();
+    /** Leadership transfers started here, waiting to see the target lead; guarded by itself. */
+    private final List<TransferWait> transfers = new ArrayList<>();
+
+    private record TransferWait(int target, CompletableFuture<Boolean> moved) {}
     /** Told the term each time this replica becomes the ready leader (on the loop thread; must not block). */
     private volatile java.util.function.IntConsumer leaderReadyListener = term -> { };
     /** Open and aborted transactions of committed entries, and the first offset of each committed epoch; guarded by this. */
@@ -437,6 +443,7 @@ public final class EnginePartition implements Partition, CommitListener {
     public void roleChanged(long group, RaftGroup.Role role, long term, int leaderId) {
         epoch = (int) term;
         leader = leaderId;
+        settleTransfers(leaderId);
         if (role == RaftGroup.Role.LEADER) {
             if (leaderTerm != term) {
                 leaderTerm = term;
@@ -478,6 +485,74 @@ public final class EnginePartition implements Partition, CommitListener {
         return engine.transferLeadership(groupId, target).exceptionallyCompose(e -> CompletableFuture.failedFuture(
             new CompletionException(translate(e instanceof CompletionException && e.getCause() != null
                 ? e.getCause() : e))));
+    }
+
+    /**
+     * Hands this partition's leadership to node {@code target} and completes with whether the target leads within
+     * {@code timeoutMs} (false: the transfer gave up, another member won, or the time ran out). Fails with NOT_LEADER
+     * when this replica does not lead.
+     */
+    public CompletableFuture<Boolean> transferLeadership(int target, long timeoutMs) {
+        CompletableFuture<Boolean> moved = new CompletableFuture<>();
+        synchronized (transfers) {
+            transfers.add(new TransferWait(target, moved));
+        }
+        moved.completeOnTimeout(false, timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS)
+            .whenComplete((v, e) -> {
+                synchronized (transfers) {
+                    transfers.removeIf(w -> w.moved() == moved);
+                }
+            });
+        transferLeadership(target).whenComplete((v, e) -> {
+            if (e != null) {
+                moved.completeExceptionally(e);
+            } else if (leader == target) {
+                moved.complete(true);
+            }
+        });
+        return moved;
+    }
+
+    /** A leader is known: transfers to it succeeded, transfers to another member lost. */
+    private void settleTransfers(int leaderId) {
+        if (leaderId == RaftGroup.NO_LEADER) {
+            return;
+        }
+        List<TransferWait> done;
+        synchronized (transfers) {
+            if (transfers.isEmpty()) {
+                return;
+            }
+            done = new ArrayList<>(transfers);
+            transfers.clear();
+        }
+        for (TransferWait w : done) {
+            if (w.target() == leaderId || leaderId != engine.nodeId()) {
+                w.moved().complete(w.target() == leaderId);
+            } else {
+                synchronized (transfers) {
+                    transfers.add(w); // still leading here: the transfer is under way
+                }
+            }
+        }
+    }
+
+    /** On the leader, offsets each follower's log trails the leader's end, by node; empty elsewhere. */
+    public Map<Integer, Long> followerLag() {
+        return leaderReady ? followerLag : Map.of();
+    }
+
+    void setFollowerLag(Map<Integer, Long> lags) {
+        followerLag = Map.copyOf(lags);
+    }
+
+    /**
+     * This replica's view of its group for operators ({@code fluxmq-admin raft status}), read on the group's loop.
+     * Positions are offsets: commit, applied and last are log end offsets (exclusive), the snapshot index the Raft
+     * log's start (-1 while nothing was compacted).
+     */
+    public CompletableFuture<io.fluxmq.raft.partition.GroupStatus> groupStatus() {
+        return engine.inspect(groupId, raft -> EngineGroupStatus.of(raft, this, engine.nodeId(), engine.nowMs()));
     }
 
     /**
