@@ -336,6 +336,41 @@ class EnginePartitionTest {
     }
 
     @Test
+    void statusShowsEveryMembersMatchAndATransferCompletesOnceTheTargetLeads() throws Exception {
+        startAll();
+        EnginePartition leader = leader();
+        int from = leaderNode();
+        join(leader.append(plain("a")));
+        long end = leader.highWatermark();
+        // (the followers' lag, EnginePartition.followerLag, is published by EnginePartitions, not in this harness)
+        await("the leader sees every follower hold " + end, Duration.ofSeconds(5),
+            () -> leader.groupStatus().join().peers().stream().allMatch(p -> p.matchIndex() == end));
+        io.fluxmq.raft.partition.GroupStatus status = leader.groupStatus().get(10, TimeUnit.SECONDS);
+        assertThat(status.role()).isEqualTo("LEADER");
+        assertThat(status.leader()).isEqualTo(from);
+        assertThat(status.term()).isEqualTo(leader.leaderEpoch());
+        assertThat(status.commitIndex()).isEqualTo(end);
+        assertThat(status.lastIndex()).isEqualTo(end);
+        assertThat(status.snapshotIndex()).as("nothing compacted").isEqualTo(-1);
+        assertThat(status.peers()).hasSize(3).allSatisfy(p -> {
+            assertThat(p.matchIndex()).isEqualTo(end);
+            assertThat(p.lag()).isZero();
+        });
+        int target = from == 1 ? 2 : 1;
+        io.fluxmq.raft.partition.GroupStatus follower = partitions.get(target).groupStatus().get(10, TimeUnit.SECONDS);
+        assertThat(follower.role()).isEqualTo("FOLLOWER");
+        assertThat(follower.peers()).allSatisfy(p -> assertThat(p.matchIndex()).as("known on the leader only")
+            .isEqualTo(-1));
+
+        assertThat(leader.transferLeadership(target, 5_000).get(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(leader.leader()).isEqualTo(target);
+        await("node " + target + " leads", Duration.ofSeconds(5), () -> partitions.get(target).isLeader());
+        assertThatThrownBy(() -> leader.transferLeadership(target, 5_000).get(10, TimeUnit.SECONDS))
+            .cause().isInstanceOf(PartitionException.class)
+            .extracting(e -> ((PartitionException) e).error()).isEqualTo(PartitionError.NOT_LEADER);
+    }
+
+    @Test
     void transactionMarkersMoveTheLastStableOffset() throws Exception {
         startAll();
         EnginePartition leader = leader();
