@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * preferred replica; the node leading partition 0 is killed with SIGKILL and restarted; every acknowledged record is
  * read back exactly once at its acknowledged offset by a consumer, and the first acknowledged produce to partition 0
  * after the kill is reported. Then the operator's tools on this engine: {@code fluxmq-admin raft status},
- * {@code partition describe}, the per-partition gauges and {@code partition transfer-leader}.
+ * {@code partition describe}, the per-partition gauges, {@code partition transfer-leader} and {@code leaders balance}.
  */
 class MultiRaftIT {
     private static final String TOPIC = "multiraft";
@@ -126,6 +126,18 @@ class MultiRaftIT {
             assertThat(cluster.awaitLeader(TOPIC, 0, Duration.ofSeconds(30))).isEqualTo(target);
             assertThat(cli.ok("partition", "transfer-leader", TOPIC, "--partition", "0", "--to",
                     Integer.toString(target))).contains("already leads");
+
+            // leaders balance (Kafka's ElectLeaders, PREFERRED) undoes the pinned transfer
+            cli.awaitJson(balanced -> {
+                for (JsonNode m : balanced) {
+                    if (m.get("topic").asText().equals(TOPIC) && m.get("partition").asInt() == 0
+                            && m.get("moved").asBoolean()) {
+                        return true;
+                    }
+                }
+                return false;
+            }, 30_000, "leaders", "balance");
+            awaitPreferredLeaders(cluster);
         }
     }
 
