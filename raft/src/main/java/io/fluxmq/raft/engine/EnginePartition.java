@@ -113,10 +113,8 @@ public final class EnginePartition implements Partition, CommitListener {
     private volatile List<Integer> inSync = List.of();
     /** On the leader, offsets each follower trails its log end (refreshed with {@link #inSync}); empty elsewhere. */
     private volatile Map<Integer, Long> followerLag = Map.of();
-    /** Leadership transfers started here, waiting to see the target lead; guarded by itself. */
-    private final List<TransferWait> transfers = new ArrayList<>();
-
-    private record TransferWait(int target, CompletableFuture<Boolean> moved) {}
+    /** Leadership transfers started here, waiting to see the target lead. */
+    private final TransferWaits transfers;
     /** Told the term each time this replica becomes the ready leader (on the loop thread; must not block). */
     private volatile java.util.function.IntConsumer leaderReadyListener = term -> { };
     /** Open and aborted transactions of committed entries, and the first offset of each committed epoch; guarded by this. */
@@ -152,6 +150,7 @@ public final class EnginePartition implements Partition, CommitListener {
         this.segments = raftLog.segmentLog();
         this.maxBatchBytes = maxBatchBytes;
         this.producerIdExpirationMs = producerIdExpirationMs;
+        this.transfers = new TransferWaits(engine.nodeId());
         this.committedProducers = new ProducerStateTable(producerIdExpirationMs);
         this.highWatermark = raftLog.startOffset();
         this.lastStableOffset = highWatermark;
@@ -443,7 +442,7 @@ public final class EnginePartition implements Partition, CommitListener {
     public void roleChanged(long group, RaftGroup.Role role, long term, int leaderId) {
         epoch = (int) term;
         leader = leaderId;
-        settleTransfers(leaderId);
+        transfers.leaderKnown(leaderId);
         if (role == RaftGroup.Role.LEADER) {
             if (leaderTerm != term) {
                 leaderTerm = term;
@@ -493,16 +492,7 @@ public final class EnginePartition implements Partition, CommitListener {
      * when this replica does not lead.
      */
     public CompletableFuture<Boolean> transferLeadership(int target, long timeoutMs) {
-        CompletableFuture<Boolean> moved = new CompletableFuture<>();
-        synchronized (transfers) {
-            transfers.add(new TransferWait(target, moved));
-        }
-        moved.completeOnTimeout(false, timeoutMs, java.util.concurrent.TimeUnit.MILLISECONDS)
-            .whenComplete((v, e) -> {
-                synchronized (transfers) {
-                    transfers.removeIf(w -> w.moved() == moved);
-                }
-            });
+        CompletableFuture<Boolean> moved = transfers.await(target, timeoutMs);
         transferLeadership(target).whenComplete((v, e) -> {
             if (e != null) {
                 moved.completeExceptionally(e);
@@ -511,30 +501,6 @@ public final class EnginePartition implements Partition, CommitListener {
             }
         });
         return moved;
-    }
-
-    /** A leader is known: transfers to it succeeded, transfers to another member lost. */
-    private void settleTransfers(int leaderId) {
-        if (leaderId == RaftGroup.NO_LEADER) {
-            return;
-        }
-        List<TransferWait> done;
-        synchronized (transfers) {
-            if (transfers.isEmpty()) {
-                return;
-            }
-            done = new ArrayList<>(transfers);
-            transfers.clear();
-        }
-        for (TransferWait w : done) {
-            if (w.target() == leaderId || leaderId != engine.nodeId()) {
-                w.moved().complete(w.target() == leaderId);
-            } else {
-                synchronized (transfers) {
-                    transfers.add(w); // still leading here: the transfer is under way
-                }
-            }
-        }
     }
 
     /** On the leader, offsets each follower's log trails the leader's end, by node; empty elsewhere. */
