@@ -73,12 +73,20 @@ final class RaftCommand implements Runnable {
             json.put("applied_index", r.getAppliedIndex());
             json.put("last_index", r.getLastIndex());
             json.put("snapshot_index", known(r.getSnapshotIndex()));
+            json.put("engine", r.getEngine().isEmpty() ? null : r.getEngine());
+            json.put("log_start_offset", r.getLogStartOffset());
+            json.put("high_watermark", r.getHighWatermark());
+            json.put("log_size_bytes", r.getLogSizeBytes());
+            json.put("log_segments", r.getLogSegments());
             json.put("peers", peers);
             String header = "partition " + topic + "-" + partition + ", group " + r.getGroupId() + "\n"
                     + "term " + r.getTerm() + ", leader " + (r.getLeader() < 0 ? "none" : r.getLeader())
                     + ", answered by node " + r.getAnsweredBy() + " (" + r.getRole() + "): commit index "
                     + r.getCommitIndex() + ", applied " + r.getAppliedIndex() + ", last " + r.getLastIndex()
-                    + ", snapshot " + (r.getSnapshotIndex() < 0 ? "none" : r.getSnapshotIndex()) + "\n";
+                    + ", snapshot " + (r.getSnapshotIndex() < 0 ? "none" : r.getSnapshotIndex()) + "\n"
+                    + (r.getEngine().isEmpty() ? "" : "engine " + r.getEngine() + ", log start " + r.getLogStartOffset()
+                    + ", high watermark " + r.getHighWatermark() + ", " + r.getLogSizeBytes() + " bytes in "
+                    + r.getLogSegments() + " segments\n");
             print(header + t.render(), json);
             return 0;
         }

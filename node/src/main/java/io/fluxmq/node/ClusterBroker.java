@@ -704,6 +704,10 @@ final class ClusterBroker implements BrokerServices {
                 || state().downNodes().contains(preferred)) {
             return;
         }
+        LeaderTransfers pins = transfers;
+        if (pins != null && pins.pinned(tp)) {
+            return; // an operator chose this leader (partition transfer-leader)
+        }
         replica.transferLeadership(preferred).whenComplete((v, e) -> LOGGER.info("Leadership of {} {} preferred "
                 + "leader {}{}", tp, e == null ? "handed to" : "not handed to", preferred,
                 e == null ? "" : ": " + e.getMessage()));
@@ -740,8 +744,8 @@ final class ClusterBroker implements BrokerServices {
     }
 
     /**
-     * DescribeLogDirs: {@code <data-dir>/topics} (where the partition directories are), its file system's total and
-     * usable bytes, and each open replica with the batch bytes of its segment files. The offset lag is 0: on the
+     * DescribeLogDirs: {@code <data-dir>/topics} (where the partition directories are; on multiraft they are in
+     * {@code <data-dir>/multiraft}), its file system's total and usable bytes, and each open replica with the batch bytes of its segment files. The offset lag is 0: on the
      * leader by definition, and a follower does not know the leader's log end (the leader reports each follower's lag
      * in Raft entries through {@code raft status} and the follower-lag metric).
      */
@@ -758,8 +762,8 @@ final class ClusterBroker implements BrokerServices {
             LOGGER.debug("No file store for {}: {}", dir, e.toString());
         }
         List<LogDirDescription.Replica> replicas = new ArrayList<>();
-        for (TopicPartition tp : raft.localPartitions()) {
-            PartitionReplica replica = raft.replica(tp);
+        for (TopicPartition tp : engine != null ? engine.hosted() : raft.localPartitions()) {
+            Partition replica = replica(tp);
             if (replica != null) {
                 replicas.add(new LogDirDescription.Replica(tp, replica.logSizeBytes(), 0));
             }

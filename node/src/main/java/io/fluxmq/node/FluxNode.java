@@ -211,7 +211,7 @@ public final class FluxNode implements Closeable {
         reassignments.start();
         startIsrPublisher();
         MetadataLeadership metadataLeadership = new MetadataLeadership(raft);
-        metrics.bindReplicas(raft, broker, raft.metadata()::state, () -> metadataLeadership.readyLeaderTerm() >= 0);
+        metrics.bindReplicas(replicaGroups(), broker, raft.metadata()::state, () -> metadataLeadership.readyLeaderTerm() >= 0);
         raft.metadata().addListener(metrics::onMetadata);
         LeaderReports leaderReports = new LeaderReports(config.nodeId(), metadataClient::submit,
                 Reconciler.Delayer.of(duties));
@@ -339,13 +339,13 @@ public final class FluxNode implements Closeable {
                 metadataClient::submit, config.decommissionMaxMoves());
         reassignmentThread.scheduleWithFixedDelay(decommissioner::tick, DECOMMISSION_TICK_MS, DECOMMISSION_TICK_MS,
                 TimeUnit.MILLISECONDS);
-        LeaderTransfers transfers = new LeaderTransfers(config, raft, broker, controlChannels);
+        LeaderTransfers transfers = new LeaderTransfers(config, raft, replicaGroups(), broker, controlChannels);
         broker.leaderTransfers(transfers);
         txnMarkers = new TxnMarkers(config.nodeId(), raft, broker, controlChannels, this::appendsOf);
         control = new ControlServer(config.controlHost(), config.controlPort(), config.clusterTls(),
                 new ControlService(config.nodeId(), controller, leadership, controlChannels),
-                new RaftControlService(config.nodeId(), raft, broker, transfers, controlChannels,
-                        txnMarkers)).start();
+                new RaftControlService(config.nodeId(), raft, replicaGroups(), config.partitionEngine(), broker,
+                        transfers, controlChannels, txnMarkers)).start();
         HeartbeatAgent agent = new HeartbeatAgent(config, System.currentTimeMillis(), version(), leadership::leaderId,
                 controlChannels);
         liveness = Executors.newScheduledThreadPool(2, named("fluxmq-liveness"));
@@ -545,6 +545,11 @@ public final class FluxNode implements Closeable {
             }
         }
         LOGGER.info("FluxMQ node {} stopped", config.nodeId());
+    }
+
+    /** This node's partition groups for operators' tools, on the engine partitions run on. */
+    private ReplicaGroups replicaGroups() {
+        return engine != null ? ReplicaGroups.engine(engine) : ReplicaGroups.ratis(raft);
     }
 
     /**

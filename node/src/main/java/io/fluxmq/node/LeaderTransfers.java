@@ -6,7 +6,7 @@ import io.fluxmq.control.v1.TransferLeaderReply.Status;
 import io.fluxmq.control.v1.TransferLeaderRequest;
 import io.fluxmq.raft.RaftNode;
 import io.fluxmq.raft.metadata.TopicRecord;
-import io.fluxmq.raft.partition.PartitionReplica;
+import io.fluxmq.raft.partition.Partition;
 import java.util.List;
 import java.util.Optional;
 import java.util.Map;
@@ -18,13 +18,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Moves a partition's leadership to a chosen in-sync replica ({@code fluxmq-admin partition transfer-leader}, Kafka's
- * ElectLeaders through {@link ClusterBroker#transferLeader}). Only the group's leader can run a Ratis leadership
- * transfer, so a call reaching another node is forwarded over the control plane: first to the target when the
+ * ElectLeaders through {@link ClusterBroker#transferLeader}), on either partition engine ({@link ReplicaGroups}). Only
+ * the group's leader can run a leadership transfer, so a call reaching another node is forwarded over the control plane: first to the target when the
  * transfer is to be pinned (the target records the pin), then to the leader (hop 2, no further forwarding).
  *
  * <p>A target is in sync when it answered the leader within one election timeout and its log trails the leader's by
- * at most the ISR lag ({@link PartitionReplica#status}); Ratis then lets it catch up before it starts the election,
- * within the transfer timeout (twice the longest election timeout, or less when asked), during which the group
+ * at most the ISR lag (on multiraft: in the leader's in-sync set, not reported down); Raft then lets it catch up
+ * before it starts the election, within the transfer timeout (twice the longest election timeout, or less when asked), during which the group
  * refuses writes.
  *
  * <p>Pins: a node that received a pinned transfer keeps the partition's leadership instead of handing it back to the
@@ -41,15 +41,18 @@ final class LeaderTransfers {
 
     private final NodeConfig config;
     private final RaftNode raft;
+    private final ReplicaGroups groups;
     private final ClusterBroker broker;
     private final ControlChannels peers;
     /** Pinned partitions: the term of this node's leadership the pin holds for, or {@link #NOT_YET} before it led. */
     private final Map<TopicPartition, Long> pins = new ConcurrentHashMap<>();
     private static final long NOT_YET = -1;
 
-    LeaderTransfers(NodeConfig config, RaftNode raft, ClusterBroker broker, ControlChannels peers) {
+    LeaderTransfers(NodeConfig config, RaftNode raft, ReplicaGroups groups, ClusterBroker broker,
+                    ControlChannels peers) {
         this.config = config;
         this.raft = raft;
+        this.groups = groups;
         this.broker = broker;
         this.peers = peers;
     }
@@ -61,7 +64,7 @@ final class LeaderTransfers {
      */
     boolean pinned(TopicPartition tp) {
         Long term = pins.get(tp);
-        PartitionReplica replica = raft.replica(tp);
+        Partition replica = groups.replica(tp);
         if (term == null || replica == null || !replica.isLeader()) {
             return term != null;
         }
@@ -111,9 +114,9 @@ final class LeaderTransfers {
 
     private CompletableFuture<TransferLeaderReply> toLeader(TopicPartition tp, int target,
                                                             TransferLeaderRequest request, int self) {
-        PartitionReplica replica = raft.replica(tp);
+        Partition replica = groups.replica(tp);
         if (replica != null && replica.isLeader()) {
-            return local(tp, replica, target, request.getTimeoutMs());
+            return local(tp, target, request.getTimeoutMs());
         }
         int leader = broker.partitionState(tp).leader();
         if (request.getHop() == AT_LEADER || leader < 0 || leader == self) {
@@ -123,27 +126,26 @@ final class LeaderTransfers {
         return forward(leader, request.toBuilder().setHop(AT_LEADER).build());
     }
 
-    private CompletableFuture<TransferLeaderReply> local(TopicPartition tp, PartitionReplica replica, int target,
-                                                         long requestedMs) {
+    private CompletableFuture<TransferLeaderReply> local(TopicPartition tp, int target, long requestedMs) {
         int self = config.nodeId();
         if (target == self) {
             return reply(Status.STATUS_ALREADY_LEADER, self, "node " + self + " already leads " + tp);
         }
         long electionMs = config.electionTimeoutMin().toMillis();
         long silenceMs = 2 * config.electionTimeoutMax().toMillis();
-        if (!replica.status(electionMs).inSync().contains(target)) {
+        if (!groups.inSyncOnLeader(tp, target, electionMs)) {
             return reply(Status.STATUS_TARGET_NOT_IN_SYNC, self, "replica " + target + " of " + tp
                     + " is not in sync (it did not answer leader " + self + " within " + electionMs
                     + " ms, or its log is behind)");
         }
         long timeoutMs = requestedMs > 0 ? Math.min(requestedMs, silenceMs) : silenceMs;
         pins.remove(tp);
-        return replica.transferLeadership(target, timeoutMs).handle((moved, e) -> {
+        return groups.transferLeadership(tp, target, timeoutMs).handle((moved, e) -> {
             if (e == null && Boolean.TRUE.equals(moved)) {
                 LOGGER.info("Leadership of {} transferred from {} to {} on request", tp, self, target);
                 return TransferLeaderReply.newBuilder().setStatus(Status.STATUS_TRANSFERRED).setLeader(target).build();
             }
-            String why = e == null ? "Ratis reported the transfer as not successful" : e.toString();
+            String why = e == null ? "the transfer did not succeed within " + timeoutMs + " ms" : e.toString();
             LOGGER.info("Leadership of {} did not move from {} to {}: {}", tp, self, target, why);
             return TransferLeaderReply.newBuilder().setStatus(Status.STATUS_FAILED)
                     .setLeader(broker.partitionState(tp).leader()).setMessage(why).build();

@@ -77,9 +77,9 @@ final class NodeMetrics implements AutoCloseable {
     }
 
     /** Binds the replica and cluster gauges once the Raft node, metadata and broker services run. */
-    void bindReplicas(RaftNode raft, BrokerServices broker, Supplier<ClusterState> metadata,
+    void bindReplicas(ReplicaGroups groups, BrokerServices broker, Supplier<ClusterState> metadata,
                       BooleanSupplier activeController) {
-        replicas = new ReplicaMeters(registry, raft, broker, metadata, activeController);
+        replicas = new ReplicaMeters(registry, groups, broker, metadata, activeController);
     }
 
     /** Removes the per-topic meters of topics that no longer exist (called on every metadata change). */

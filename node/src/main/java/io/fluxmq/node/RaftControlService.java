@@ -11,7 +11,7 @@ import io.fluxmq.control.v1.WriteTxnMarkerRequest;
 import io.fluxmq.raft.RaftNode;
 import io.fluxmq.raft.metadata.TopicRecord;
 import io.fluxmq.raft.partition.GroupStatus;
-import io.fluxmq.raft.partition.PartitionReplica;
+import io.fluxmq.raft.partition.Partition;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -25,8 +25,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The gRPC {@code RaftControl} service of this node: leader transfers ({@link LeaderTransfers}), transaction markers
  * for partitions this node leads ({@link TxnMarkers#serve}) and the Raft status
- * of a partition's group, forwarded to the group's leader (whose view includes each follower's match and next
- * index); when the leader is unknown or does not answer, this node's own replica answers. Never blocks a gRPC thread.
+ * of a partition's group on either partition engine ({@link ReplicaGroups}), forwarded to the group's leader (whose
+ * view includes each follower's match and next index) with the answering replica's log start, high watermark and
+ * size; when the leader is unknown or does not answer, this node's own replica answers. Never blocks a gRPC thread.
  */
 final class RaftControlService implements RaftControlGrpc.AsyncService {
     private static final Logger LOGGER = LoggerFactory.getLogger(RaftControlService.class);
@@ -34,16 +35,20 @@ final class RaftControlService implements RaftControlGrpc.AsyncService {
 
     private final int nodeId;
     private final RaftNode raft;
+    private final ReplicaGroups groups;
+    private final String engine;
     private final ClusterBroker broker;
     private final LeaderTransfers transfers;
     private final ControlChannels peers;
     private final TxnMarkers markers;
 
-    RaftControlService(int nodeId, RaftNode raft, ClusterBroker broker, LeaderTransfers transfers,
-                       ControlChannels peers, TxnMarkers markers) {
+    RaftControlService(int nodeId, RaftNode raft, ReplicaGroups groups, String engine, ClusterBroker broker,
+                       LeaderTransfers transfers, ControlChannels peers, TxnMarkers markers) {
         this.markers = markers;
         this.nodeId = nodeId;
         this.raft = raft;
+        this.groups = groups;
+        this.engine = engine;
         this.broker = broker;
         this.transfers = transfers;
         this.peers = peers;
@@ -62,10 +67,10 @@ final class RaftControlService implements RaftControlGrpc.AsyncService {
             reply.onError(Status.NOT_FOUND.withDescription("no partition " + tp).asRuntimeException());
             return;
         }
-        PartitionReplica replica = raft.replica(tp);
+        Partition replica = groups.replica(tp);
         int leader = broker.partitionState(tp).leader();
         if (request.getNoForward() || (replica != null && replica.isLeader()) || leader < 0 || leader == nodeId) {
-            complete(CompletableFuture.supplyAsync(() -> local(tp, replica), Runnable::run), reply);
+            complete(local(tp), reply);
             return;
         }
         GrpcCalls.unary(peers.channel(leader), RaftControlGrpc.RAFT_STATUS,
@@ -78,7 +83,7 @@ final class RaftControlService implements RaftControlGrpc.AsyncService {
                     LOGGER.info("RaftStatus of {}: leader {} did not answer ({}); answering locally", tp, leader,
                             LeaderTransfers.describe(e));
                     peers.discard(leader);
-                    complete(CompletableFuture.supplyAsync(() -> local(tp, replica), Runnable::run), reply);
+                    complete(local(tp), reply);
                 });
     }
 
@@ -88,15 +93,21 @@ final class RaftControlService implements RaftControlGrpc.AsyncService {
     }
 
     /** This node's view; fails with UNAVAILABLE when it holds no replica of the partition. */
-    private RaftStatusReply local(TopicPartition tp, PartitionReplica replica) {
-        GroupStatus s = replica == null ? null : replica.groupStatus();
-        if (s == null) {
+    private CompletableFuture<RaftStatusReply> local(TopicPartition tp) {
+        return groups.groupStatus(tp).thenApply(s -> reply(tp, s, groups.replica(tp)));
+    }
+
+    private RaftStatusReply reply(TopicPartition tp, GroupStatus s, Partition replica) {
+        if (s == null || replica == null) {
             throw Status.UNAVAILABLE.withDescription("node " + nodeId + " holds no replica of " + tp
                     + " and its leader is unknown or did not answer").asRuntimeException();
         }
         RaftStatusReply.Builder out = RaftStatusReply.newBuilder().setGroupId(s.groupId()).setAnsweredBy(s.nodeId())
                 .setRole(s.role()).setTerm(s.term()).setLeader(s.leader()).setCommitIndex(s.commitIndex())
-                .setAppliedIndex(s.appliedIndex()).setLastIndex(s.lastIndex()).setSnapshotIndex(s.snapshotIndex());
+                .setAppliedIndex(s.appliedIndex()).setLastIndex(s.lastIndex()).setSnapshotIndex(s.snapshotIndex())
+                .setEngine(engine).setLogStartOffset(replica.logStartOffset())
+                .setHighWatermark(replica.highWatermark()).setLogSizeBytes(replica.logSizeBytes())
+                .setLogSegments(replica.logSegmentCount());
         for (GroupStatus.Peer p : s.peers()) {
             out.addPeers(RaftPeerStatus.newBuilder().setNodeId(p.nodeId()).setRole(p.role())
                     .setCommitIndex(p.commitIndex()).setMatchIndex(p.matchIndex()).setNextIndex(p.nextIndex())

@@ -2,10 +2,9 @@ package io.fluxmq.node;
 
 import io.fluxmq.kafka.broker.BrokerServices;
 import io.fluxmq.kafka.broker.PartitionState;
-import io.fluxmq.raft.RaftNode;
 import io.fluxmq.raft.metadata.ClusterState;
 import io.fluxmq.raft.metadata.TopicRecord;
-import io.fluxmq.raft.partition.PartitionReplica;
+import io.fluxmq.raft.partition.Partition;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
@@ -21,8 +20,10 @@ import org.apache.kafka.common.TopicPartition;
  * Gauges of this node's partition replicas and, on the metadata leader, of the whole cluster: partition and leader
  * counts, under-replicated partitions (led here, fewer in-sync replicas than replicas), offline partitions (no
  * leader, or a leader on a node marked DOWN; counted by the active controller only, as in Kafka), and per partition
- * log size, segment count and each follower's lag. Nothing is computed on the request path: {@link #refresh()} reads
- * the Raft groups and the metadata once per scrape and the gauges report its result. Thread-safe.
+ * log size, segment count, log start offset and each follower's lag, on either partition engine ({@link ReplicaGroups};
+ * the lag is in Raft entries on ratis, in offsets on multiraft, where the segment log is the Raft log). Nothing is
+ * computed on the request path: {@link #refresh()} reads the Raft groups and the metadata once per scrape and the
+ * gauges report its result. Thread-safe.
  */
 final class ReplicaMeters {
     static final String PARTITIONS = "fluxmq.replica.manager.partition.count";
@@ -32,22 +33,24 @@ final class ReplicaMeters {
     static final String ACTIVE_CONTROLLER = "fluxmq.controller.active.controller.count";
     static final String LOG_SIZE = "fluxmq.log.size";
     static final String LOG_SEGMENTS = "fluxmq.log.segments";
+    static final String LOG_START = "fluxmq.log.start.offset";
     static final String FOLLOWER_LAG = "fluxmq.raft.follower.lag";
 
-    private final RaftNode raft;
+    private final ReplicaGroups groups;
     private final BrokerServices broker;
     private final Supplier<ClusterState> metadata;
     private final BooleanSupplier activeController;
     private final MultiGauge logSize;
     private final MultiGauge logSegments;
+    private final MultiGauge logStart;
     private final MultiGauge followerLag;
     private volatile Counts counts = new Counts(0, 0, 0, 0, 0);
 
     private record Counts(int partitions, int leaders, int underReplicated, int offline, int activeController) {}
 
-    ReplicaMeters(MeterRegistry registry, RaftNode raft, BrokerServices broker, Supplier<ClusterState> metadata,
+    ReplicaMeters(MeterRegistry registry, ReplicaGroups groups, BrokerServices broker, Supplier<ClusterState> metadata,
                   BooleanSupplier activeController) {
-        this.raft = raft;
+        this.groups = groups;
         this.broker = broker;
         this.metadata = metadata;
         this.activeController = activeController;
@@ -62,8 +65,11 @@ final class ReplicaMeters {
                 .register(registry);
         logSegments = MultiGauge.builder(LOG_SEGMENTS).description("Segments of the partition's log")
                 .register(registry);
+        logStart = MultiGauge.builder(LOG_START).description("The partition's log start offset on this replica")
+                .register(registry);
         followerLag = MultiGauge.builder(FOLLOWER_LAG).baseUnit("entries")
-                .description("Raft entries a follower's log trails the leader's (on the leader)").register(registry);
+                .description("Raft entries (on multiraft: offsets) a follower's log trails the leader's (on the leader)")
+                .register(registry);
     }
 
     private interface CountOf {
@@ -79,12 +85,13 @@ final class ReplicaMeters {
     synchronized void refresh() {
         List<MultiGauge.Row<?>> sizes = new ArrayList<>();
         List<MultiGauge.Row<?>> segments = new ArrayList<>();
+        List<MultiGauge.Row<?>> starts = new ArrayList<>();
         List<MultiGauge.Row<?>> lags = new ArrayList<>();
         int partitions = 0;
         int leaders = 0;
         int underReplicated = 0;
-        for (TopicPartition tp : raft.localPartitions()) {
-            PartitionReplica replica = raft.replica(tp);
+        for (TopicPartition tp : groups.localPartitions()) {
+            Partition replica = groups.replica(tp);
             if (replica == null) {
                 continue; // removed meanwhile
             }
@@ -92,11 +99,12 @@ final class ReplicaMeters {
             Tags tags = Tags.of("topic", tp.topic(), "partition", Integer.toString(tp.partition()));
             sizes.add(MultiGauge.Row.of(tags, replica.logSizeBytes()));
             segments.add(MultiGauge.Row.of(tags, replica.logSegmentCount()));
+            starts.add(MultiGauge.Row.of(tags, replica.logStartOffset()));
             if (!replica.isLeader()) {
                 continue;
             }
             leaders++;
-            replica.followerLag().forEach((node, entries) ->
+            groups.followerLag(tp).forEach((node, entries) ->
                     lags.add(MultiGauge.Row.of(tags.and("follower", node.toString()), entries)));
             PartitionState state = broker.partitionState(tp);
             if (state.isr().size() < state.replicas().size()) {
@@ -108,6 +116,7 @@ final class ReplicaMeters {
                 controller ? 1 : 0);
         logSize.register(sizes, true);
         logSegments.register(segments, true);
+        logStart.register(starts, true);
         followerLag.register(lags, true);
     }
 

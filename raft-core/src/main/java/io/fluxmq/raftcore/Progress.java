@@ -26,6 +26,8 @@ final class Progress {
     long caughtUpMs;
     /** When the follower last acknowledged progress (or probing started). */
     long lastProgressMs;
+    /** When the follower last answered anything (an append or a heartbeat); for operators. */
+    long lastHeardMs;
 
     Progress(long nextOffset, int maxInflight) {
         this.nextOffset = nextOffset;

@@ -393,6 +393,22 @@ public final class RaftGroup {
     }
 
     /**
+     * On the leader, its view of every other voter, by member id (empty on other members): for operators' status
+     * and metrics, read on the thread driving the group.
+     */
+    public Map<Integer, FollowerStatus> followers() {
+        Map<Integer, FollowerStatus> out = new TreeMap<>();
+        if (role != Role.LEADER) {
+            return out;
+        }
+        for (Map.Entry<Integer, Progress> e : progress.entrySet()) {
+            Progress p = e.getValue();
+            out.put(e.getKey(), new FollowerStatus(p.state.name(), p.matchEnd, p.nextOffset, p.lastHeardMs));
+        }
+        return out;
+    }
+
+    /**
      * Starts an election now (with a pre-vote round) instead of at the election timeout: for the member a new group
      * prefers as its leader, so a new partition is led in a round trip, by the replica placement chose (as Kafka's
      * controller names a new partition's leader). Does nothing unless this member is a voter following no leader; a
@@ -887,6 +903,7 @@ public final class RaftGroup {
             return;
         }
         follower.recentActive = true;
+        follower.lastHeardMs = nowMs;
         if (response.success()) {
             if (follower.acknowledged(response.matchEnd(), nowMs)) {
                 maybeCommit();
@@ -914,6 +931,7 @@ public final class RaftGroup {
             return;
         }
         follower.recentActive = true;
+        follower.lastHeardMs = nowMs;
         follower.heartbeatAnswered(nowMs, 2 * config.heartbeatIntervalMs(), config.electionTimeoutMs());
         sendAppends(response.from(), follower);
     }

@@ -575,6 +575,25 @@ class RaftGroupTest {
     }
 
     @Test
+    void theLeaderReportsEachFollowersMatchAndWhenItLastAnswered() throws Exception {
+        Fixture fixture = new Fixture(THREE);
+        int leader = fixture.awaitLeader();
+        fixture.get(leader).propose(bytes("x"), 3, fixture.nowMs);
+        fixture.runFor(30);
+        long end = fixture.get(leader).log().endOffset();
+        Map<Integer, FollowerStatus> followers = fixture.get(leader).followers();
+        assertThat(followers).hasSize(2).doesNotContainKey(leader);
+        assertThat(followers.values()).allSatisfy(f -> {
+            assertThat(f.matchEnd()).isEqualTo(end);
+            assertThat(f.nextOffset()).isEqualTo(end);
+            assertThat(f.state()).isEqualTo("REPLICATE");
+            assertThat(f.lastHeardMs()).isPositive().isLessThanOrEqualTo(fixture.nowMs);
+        });
+        int follower = leader == 1 ? 2 : 1;
+        assertThat(fixture.get(follower).followers()).as("followers report none").isEmpty();
+    }
+
+    @Test
     void aRestartedMemberKeepsItsVote() {
         RaftConfig config = new RaftConfig(2, THREE, 100, 10, 4, 1 << 20);
         RaftGroup restarted = new RaftGroup(config, new MemoryRaftLog(), new HardState(5, 1), 0, new Random(1), 0);

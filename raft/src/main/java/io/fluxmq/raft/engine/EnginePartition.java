@@ -37,6 +37,7 @@ import org.apache.kafka.common.record.ControlRecordType;
 import org.apache.kafka.common.record.EndTransactionMarker;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.record.MutableRecordBatch;
+import org.apache.kafka.common.record.Record;
 import org.apache.kafka.common.record.RecordBatch;
 
 /**
@@ -61,8 +62,14 @@ import org.apache.kafka.common.record.RecordBatch;
  *
  * <p><b>Retention</b> compacts the Raft log to a segment boundary; the partition's state as of each segment's base
  * offset is kept (serialized when applied) so the Raft snapshot carries exactly the state as of the new log start,
- * and a follower installing it, or this replica restarting, starts from it. <b>Not yet</b>: DeleteRecords
- * ({@link #advanceLogStart} refuses), which would move the log start inside a segment. Thread-safe.
+ * and a follower installing it, or this replica restarting, starts from it.
+ *
+ * <p><b>DeleteRecords</b> ({@link #advanceLogStart}) moves Kafka's log start, which may lie inside a segment or even
+ * inside a batch, while the Raft log keeps its entries (followers may still need them): the leader proposes a
+ * {@link LogStartRecord} entry, and every replica that applies it raises its log start; reads below answer
+ * OFFSET_OUT_OF_RANGE. Replaying the log after a restart applies it again, and the partition state kept in the Raft
+ * snapshot carries it too. Retention then compacts the Raft log to the last segment boundary at or below it, which
+ * deletes the whole segments below. Thread-safe.
  */
 public final class EnginePartition implements Partition, CommitListener {
 
@@ -92,17 +99,24 @@ public final class EnginePartition implements Partition, CommitListener {
     private final java.util.concurrent.ConcurrentSkipListMap<Long, byte[]> boundaryStates =
         new java.util.concurrent.ConcurrentSkipListMap<>();
     private static final int STATE_MAGIC = 0x464c5845;
-    private static final short STATE_VERSION = 1;
+    /** Version 2 adds the log start DeleteRecords set; version 1 is still read. */
+    private static final short STATE_VERSION = 2;
 
     // Read by any thread.
     private volatile long highWatermark;
     private volatile long lastStableOffset;
+    /** The log start DeleteRecords moved to (applied {@link LogStartRecord}s); the segment log may start below. */
+    private volatile long deletedBelow;
     private volatile int epoch = -1;
     private volatile int leader = RaftGroup.NO_LEADER;
     private volatile boolean leaderReady;
     private volatile Throwable failure;
     /** On the leader, the members in sync (refreshed by {@link EnginePartitions}); empty elsewhere. */
     private volatile List<Integer> inSync = List.of();
+    /** On the leader, offsets each follower trails its log end (refreshed with {@link #inSync}); empty elsewhere. */
+    private volatile Map<Integer, Long> followerLag = Map.of();
+    /** Leadership transfers started here, waiting to see the target lead. */
+    private final TransferWaits transfers;
     /** Told the term each time this replica becomes the ready leader (on the loop thread; must not block). */
     private volatile java.util.function.IntConsumer leaderReadyListener = term -> { };
     /** Told the group's committed voters (on the loop thread; must not block). */
@@ -140,6 +154,7 @@ public final class EnginePartition implements Partition, CommitListener {
         this.segments = raftLog.segmentLog();
         this.maxBatchBytes = maxBatchBytes;
         this.producerIdExpirationMs = producerIdExpirationMs;
+        this.transfers = new TransferWaits(engine.nodeId());
         this.committedProducers = new ProducerStateTable(producerIdExpirationMs);
         this.highWatermark = raftLog.startOffset();
         this.lastStableOffset = highWatermark;
@@ -159,7 +174,7 @@ public final class EnginePartition implements Partition, CommitListener {
                 throw new java.io.IOException("not a partition state");
             }
             short version = in.readShort();
-            if (version != STATE_VERSION) {
+            if (version != 1 && version != STATE_VERSION) {
                 throw new java.io.IOException("unknown partition state version " + version);
             }
             ProducerStateTable producers = ProducerStateTable.readFrom(in, ProducerStateTable.FORMAT_V2,
@@ -170,6 +185,8 @@ public final class EnginePartition implements Partition, CommitListener {
             for (int i = 0; i < epochs; i++) {
                 starts.put(in.readInt(), in.readLong());
             }
+            long logStart = version >= 2 ? in.readLong() : 0;
+            deletedBelow = Math.max(deletedBelow, logStart);
             synchronized (this) {
                 committedProducers = producers;
                 txnIndex = txns;
@@ -203,6 +220,7 @@ public final class EnginePartition implements Partition, CommitListener {
                     out.writeLong(e.getValue());
                 }
             }
+            out.writeLong(deletedBelow);
             out.flush();
             return bytes.toByteArray();
         } catch (java.io.IOException e) {
@@ -288,7 +306,7 @@ public final class EnginePartition implements Partition, CommitListener {
             }
         }).whenComplete((base, error) -> {
             if (error == null) {
-                result.complete(new AppendResult(base, segments.logStartOffset()));
+                result.complete(new AppendResult(base, logStartOffset()));
                 return;
             }
             Throwable cause = error instanceof CompletionException && error.getCause() != null
@@ -323,7 +341,7 @@ public final class EnginePartition implements Partition, CommitListener {
                 return;
             }
         }
-        result.complete(new AppendResult(original.baseOffset(), segments.logStartOffset()));
+        result.complete(new AppendResult(original.baseOffset(), logStartOffset()));
     }
 
     private void settleDuplicates(boolean stillLeading) {
@@ -342,7 +360,7 @@ public final class EnginePartition implements Partition, CommitListener {
             }
         }
         for (DuplicateWait wait : done) {
-            wait.result().complete(new AppendResult(wait.baseOffset(), segments.logStartOffset()));
+            wait.result().complete(new AppendResult(wait.baseOffset(), logStartOffset()));
         }
         for (DuplicateWait wait : failed) {
             wait.result().completeExceptionally(new CompletionException(new PartitionException(
@@ -397,6 +415,10 @@ public final class EnginePartition implements Partition, CommitListener {
             if (base > logStart && java.util.Arrays.binarySearch(bases, base) >= 0) {
                 boundaryStates.put(base, serializeState()); // the state as of this segment's start
             }
+            long deleteBelow = LogStartRecord.logStartOf(batch);
+            if (deleteBelow > deletedBelow) {
+                deletedBelow = Math.min(deleteBelow, base); // proposed at most the high watermark, below the entry
+            }
             EntryHeader header = EntryHeader.of(batch, batch.sizeInBytes(), appendTime(batch));
             synchronized (this) {
                 committedProducers.record(header);
@@ -424,6 +446,7 @@ public final class EnginePartition implements Partition, CommitListener {
     public void roleChanged(long group, RaftGroup.Role role, long term, int leaderId) {
         epoch = (int) term;
         leader = leaderId;
+        transfers.leaderKnown(leaderId);
         if (role == RaftGroup.Role.LEADER) {
             if (leaderTerm != term) {
                 leaderTerm = term;
@@ -507,6 +530,41 @@ public final class EnginePartition implements Partition, CommitListener {
     }
 
     /**
+     * Hands this partition's leadership to node {@code target} and completes with whether the target leads within
+     * {@code timeoutMs} (false: the transfer gave up, another member won, or the time ran out). Fails with NOT_LEADER
+     * when this replica does not lead.
+     */
+    public CompletableFuture<Boolean> transferLeadership(int target, long timeoutMs) {
+        CompletableFuture<Boolean> moved = transfers.await(target, timeoutMs);
+        transferLeadership(target).whenComplete((v, e) -> {
+            if (e != null) {
+                moved.completeExceptionally(e);
+            } else if (leader == target) {
+                moved.complete(true);
+            }
+        });
+        return moved;
+    }
+
+    /** On the leader, offsets each follower's log trails the leader's end, by node; empty elsewhere. */
+    public Map<Integer, Long> followerLag() {
+        return leaderReady ? followerLag : Map.of();
+    }
+
+    void setFollowerLag(Map<Integer, Long> lags) {
+        followerLag = Map.copyOf(lags);
+    }
+
+    /**
+     * This replica's view of its group for operators ({@code fluxmq-admin raft status}), read on the group's loop.
+     * Positions are offsets: commit, applied and last are log end offsets (exclusive), the snapshot index the Raft
+     * log's start (-1 while nothing was compacted).
+     */
+    public CompletableFuture<io.fluxmq.raft.partition.GroupStatus> groupStatus() {
+        return engine.inspect(groupId, raft -> EngineGroupStatus.of(raft, this, engine.nodeId(), engine.nowMs()));
+    }
+
+    /**
      * The group stopped on this node (its storage failed; see {@code GroupFailureListener}): the replica is offline,
      * leads nothing and answers duplicates no more. Called on the loop thread.
      */
@@ -560,6 +618,11 @@ public final class EnginePartition implements Partition, CommitListener {
 
     @Override
     public MemoryRecords read(long offset, int maxBytes, boolean minOneBatch, long upTo) {
+        long start = logStartOffset();
+        if (offset < start) {
+            throw new PartitionException(PartitionError.OFFSET_OUT_OF_RANGE,
+                "offset " + offset + " is below the log start " + start);
+        }
         long hw = highWatermark;
         if (offset > hw) {
             throw new PartitionException(PartitionError.OFFSET_OUT_OF_RANGE,
@@ -567,10 +630,6 @@ public final class EnginePartition implements Partition, CommitListener {
         }
         long limit = Math.min(upTo, hw);
         if (offset >= limit) {
-            if (offset < segments.logStartOffset()) {
-                throw new PartitionException(PartitionError.OFFSET_OUT_OF_RANGE,
-                    "offset " + offset + " is below the log start " + segments.logStartOffset());
-            }
             return MemoryRecords.EMPTY;
         }
         try {
@@ -630,13 +689,14 @@ public final class EnginePartition implements Partition, CommitListener {
         long current = segments.logStartOffset();
         long point;
         try {
-            point = segments.retentionPoint(retentionMs, retentionBytes, highWatermark);
+            point = Math.max(segments.retentionPoint(retentionMs, retentionBytes, highWatermark),
+                segmentBaseAtOrBelow(Math.min(deletedBelow, highWatermark)));
         } catch (java.io.IOException e) {
             return CompletableFuture.failedFuture(e);
         }
         byte[] state = boundaryStates.get(point);
         if (point <= current || state == null) {
-            return CompletableFuture.completedFuture(current);
+            return CompletableFuture.completedFuture(logStartOffset());
         }
         return engine.compact(groupId, point, ByteBuffer.wrap(state)).thenApply(v -> {
             boundaryStates.headMap(point, true).clear();
@@ -652,14 +712,45 @@ public final class EnginePartition implements Partition, CommitListener {
                     epochStarts.headMap(containing, false).clear();
                 }
             }
-            return segments.logStartOffset();
+            return logStartOffset();
         });
     }
 
+    /** The base of the last segment starting at or below {@code offset}: whole segments below it may go. */
+    private long segmentBaseAtOrBelow(long offset) {
+        long[] bases = segments.segmentBaseOffsets();
+        long found = -1;
+        for (long base : bases) {
+            if (base > offset) {
+                break;
+            }
+            found = base;
+        }
+        return found;
+    }
+
+    /**
+     * DeleteRecords: moves the log start of every replica to {@code offset} (at most the high watermark) by a
+     * {@link LogStartRecord} entry through the group; completes with the log start once that entry is committed and
+     * applied here (Kafka's low watermark). An offset at or below the log start changes nothing. Fails with
+     * OFFSET_OUT_OF_RANGE beyond the high watermark, NOT_LEADER when this replica does not lead.
+     */
     @Override
     public CompletableFuture<Long> advanceLogStart(long offset) {
-        return CompletableFuture.failedFuture(new PartitionException(PartitionError.UNKNOWN,
-            "moving the log start of " + topicPartition + " is not supported on the fluxraft engine yet"));
+        long hw = highWatermark;
+        if (offset > hw) {
+            return CompletableFuture.failedFuture(new PartitionException(PartitionError.OFFSET_OUT_OF_RANGE,
+                "log start " + offset + " beyond the high watermark " + hw));
+        }
+        if (offset <= logStartOffset()) {
+            return CompletableFuture.completedFuture(logStartOffset());
+        }
+        if (!leaderReady) {
+            return CompletableFuture.failedFuture(new PartitionException(PartitionError.NOT_LEADER,
+                "this node does not lead " + topicPartition));
+        }
+        MemoryRecords records = LogStartRecord.batch(offset);
+        return propose(records, records.batches().iterator().next()).thenApply(appended -> logStartOffset());
     }
 
     @Override
@@ -669,12 +760,47 @@ public final class EnginePartition implements Partition, CommitListener {
 
     @Override
     public long logStartOffset() {
-        return segments.logStartOffset();
+        return Math.max(deletedBelow, segments.logStartOffset());
     }
 
+    /**
+     * The first record at or after the log start with a timestamp at least {@code timestamp}, as Kafka's (which
+     * searches from its log start): with the log start inside a segment, records below it are passed over.
+     */
     @Override
     public Optional<TimestampAndOffset> offsetForTimestamp(long timestamp) {
-        return segments.offsetForTimestamp(timestamp, highWatermark);
+        long hw = highWatermark;
+        Optional<TimestampAndOffset> found = segments.offsetForTimestamp(timestamp, hw);
+        long start = logStartOffset();
+        if (found.isEmpty() || found.get().offset() >= start) {
+            return found;
+        }
+        long next = start;
+        while (next < hw) {
+            MemoryRecords chunk;
+            try {
+                chunk = segments.read(next, 1 << 20, hw, true);
+            } catch (OffsetOutOfRangeException e) {
+                return Optional.empty(); // retention moved the start meanwhile
+            }
+            long before = next;
+            for (RecordBatch batch : chunk.batches()) {
+                next = batch.nextOffset();
+                if (batch.isControlBatch() || batch.maxTimestamp() < timestamp) {
+                    continue;
+                }
+                for (Record record : batch) {
+                    if (record.offset() >= start && record.timestamp() >= timestamp) {
+                        return Optional.of(new TimestampAndOffset(record.timestamp(), record.offset(),
+                            batch.partitionLeaderEpoch()));
+                    }
+                }
+            }
+            if (next == before) {
+                break;
+            }
+        }
+        return Optional.empty();
     }
 
     @Override

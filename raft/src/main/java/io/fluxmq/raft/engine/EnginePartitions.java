@@ -578,24 +578,40 @@ public final class EnginePartitions implements AutoCloseable {
         return settings.dataDir().resolve(TRASH_DIR);
     }
 
-    /** Reads every led group's in-sync set on the loops and hands it to its partition. */
+    private record LeaderView(java.util.SortedSet<Integer> inSync, Map<Integer, Long> lags) {}
+
+    /** Reads every led group's in-sync set and followers' lag on the loops and hands them to its partition. */
     private void refreshInSync() {
         try {
             long now = engine.nowMs();
             // leaders only: a follower's replica answers no in-sync set (EnginePartition.inSync)
-            Map<Long, java.util.SortedSet<Integer>> sets = engine.inspectAll(
+            Map<Long, LeaderView> views = engine.inspectAll(
                 raft -> raft.role() == io.fluxmq.raftcore.RaftGroup.Role.LEADER
-                    ? raft.inSync(settings.replicaLagMs(), now) : null);
-            sets.forEach((groupId, members) -> {
+                    ? new LeaderView(raft.inSync(settings.replicaLagMs(), now), lags(raft)) : null);
+            for (Hosted hosted : partitions.values()) {
+                if (!views.containsKey(hosted.partition().groupId())) {
+                    hosted.partition().setFollowerLag(Map.of());
+                }
+            }
+            views.forEach((groupId, view) -> {
                 TopicPartition tp = byGroup.get(groupId);
                 Hosted hosted = tp == null ? null : partitions.get(tp);
                 if (hosted != null) {
-                    hosted.partition().setInSync(List.copyOf(members));
+                    hosted.partition().setInSync(List.copyOf(view.inSync()));
+                    hosted.partition().setFollowerLag(view.lags());
                 }
             });
         } catch (RuntimeException e) {
             LOGGER.warn("Reading the in-sync replicas failed: {}", e.toString());
         }
+    }
+
+    /** Offsets each follower's log trails the leader's end, by member. */
+    private static Map<Integer, Long> lags(io.fluxmq.raftcore.RaftGroup raft) {
+        long end = raft.log().endOffset();
+        Map<Integer, Long> lags = new java.util.TreeMap<>();
+        raft.followers().forEach((member, f) -> lags.put(member, Math.max(0, end - f.matchEnd())));
+        return lags;
     }
 
     private static java.util.concurrent.ThreadFactory daemonThreads(String prefix) {

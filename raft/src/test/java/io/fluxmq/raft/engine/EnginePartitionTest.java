@@ -273,6 +273,103 @@ class EnginePartitionTest {
         assertThat(values(restarted, start)).endsWith("late-3", "late-4");
     }
 
+    private static PartitionError readError(EnginePartition partition, long offset) {
+        try {
+            partition.read(offset, 100, true);
+        } catch (PartitionException e) {
+            return e.error();
+        }
+        throw new AssertionError("the read at " + offset + " succeeded");
+    }
+
+    @Test
+    void deleteRecordsMovesTheLogStartInsideASegmentOnEveryReplicaAndAcrossRestarts() throws Exception {
+        startAll();
+        EnginePartition leader = leader();
+        for (int i = 0; i < 300; i++) { // about five 64 KiB segments
+            join(leader.append(big(7, i)));
+        }
+        long hw = leader.highWatermark();
+        long target = hw / 2 + 1;
+        assertThat(leader.advanceLogStart(target).get(10, TimeUnit.SECONDS)).as("the low watermark").isEqualTo(target);
+        assertThat(leader.advanceLogStart(target - 5).get(10, TimeUnit.SECONDS)).as("below: no change")
+            .isEqualTo(target);
+        assertThatThrownBy(() -> leader.advanceLogStart(leader.highWatermark() + 1).get(10, TimeUnit.SECONDS))
+            .cause().isInstanceOf(PartitionException.class)
+            .extracting(e -> ((PartitionException) e).error()).isEqualTo(PartitionError.OFFSET_OUT_OF_RANGE);
+        long end = leader.highWatermark();
+        assertThat(end).as("the entry takes one offset, as a transaction marker").isEqualTo(hw + 1);
+        for (Map.Entry<Integer, EnginePartition> e : partitions.entrySet()) {
+            EnginePartition p = e.getValue();
+            await("node " + e.getKey() + " applied the new log start", Duration.ofSeconds(5),
+                () -> p.highWatermark() >= end);
+            assertThat(p.logStartOffset()).isEqualTo(target);
+            assertThat(logs.get(e.getKey()).startOffset()).as("the Raft log keeps its entries").isZero();
+            assertThat(readError(p, target - 1)).isEqualTo(PartitionError.OFFSET_OUT_OF_RANGE);
+            assertThat(p.read(target, 100, true).batches().iterator().next().lastOffset()).isGreaterThanOrEqualTo(target);
+            assertThat(p.offsetForTimestamp(0).orElseThrow().offset()).as("by time: from the log start")
+                .isEqualTo(target);
+            assertThat(values(p, target)).as("the entry is a control batch consumers skip").hasSize((int) (hw - target));
+            // retention drops the whole segments below the new start from the Raft log
+            int segments = p.logSegmentCount();
+            assertThat(p.enforceRetention(Long.MAX_VALUE, -1).get(10, TimeUnit.SECONDS)).isEqualTo(target);
+            assertThat(logs.get(e.getKey()).startOffset()).as("the Raft log start").isPositive()
+                .isLessThanOrEqualTo(target);
+            assertThat(p.logSegmentCount()).isLessThan(segments);
+            assertThat(p.logStartOffset()).isEqualTo(target);
+        }
+
+        stopAll();
+        startAll();
+        EnginePartition restarted = leader();
+        long after = restarted.highWatermark();
+        for (Map.Entry<Integer, EnginePartition> e : partitions.entrySet()) {
+            EnginePartition p = e.getValue();
+            await("node " + e.getKey() + " replayed its log", Duration.ofSeconds(5), () -> p.highWatermark() >= after);
+            assertThat(p.logStartOffset()).as("node %d after a restart", e.getKey()).isEqualTo(target);
+            assertThat(readError(p, target - 1)).isEqualTo(PartitionError.OFFSET_OUT_OF_RANGE);
+        }
+        // a later DeleteRecords moves it again, past the first entry, and a snapshot installed carries it
+        assertThat(restarted.advanceLogStart(after).get(10, TimeUnit.SECONDS)).isEqualTo(after);
+        await("every replica applied " + after, Duration.ofSeconds(5),
+            () -> partitions.values().stream().allMatch(p -> p.logStartOffset() == after));
+    }
+
+    @Test
+    void statusShowsEveryMembersMatchAndATransferCompletesOnceTheTargetLeads() throws Exception {
+        startAll();
+        EnginePartition leader = leader();
+        int from = leaderNode();
+        join(leader.append(plain("a")));
+        long end = leader.highWatermark();
+        // (the followers' lag, EnginePartition.followerLag, is published by EnginePartitions, not in this harness)
+        await("the leader sees every follower hold " + end, Duration.ofSeconds(5),
+            () -> leader.groupStatus().join().peers().stream().allMatch(p -> p.matchIndex() == end));
+        io.fluxmq.raft.partition.GroupStatus status = leader.groupStatus().get(10, TimeUnit.SECONDS);
+        assertThat(status.role()).isEqualTo("LEADER");
+        assertThat(status.leader()).isEqualTo(from);
+        assertThat(status.term()).isEqualTo(leader.leaderEpoch());
+        assertThat(status.commitIndex()).isEqualTo(end);
+        assertThat(status.lastIndex()).isEqualTo(end);
+        assertThat(status.snapshotIndex()).as("nothing compacted").isEqualTo(-1);
+        assertThat(status.peers()).hasSize(3).allSatisfy(p -> {
+            assertThat(p.matchIndex()).isEqualTo(end);
+            assertThat(p.lag()).isZero();
+        });
+        int target = from == 1 ? 2 : 1;
+        io.fluxmq.raft.partition.GroupStatus follower = partitions.get(target).groupStatus().get(10, TimeUnit.SECONDS);
+        assertThat(follower.role()).isEqualTo("FOLLOWER");
+        assertThat(follower.peers()).allSatisfy(p -> assertThat(p.matchIndex()).as("known on the leader only")
+            .isEqualTo(-1));
+
+        assertThat(leader.transferLeadership(target, 5_000).get(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(leader.leader()).isEqualTo(target);
+        await("node " + target + " leads", Duration.ofSeconds(5), () -> partitions.get(target).isLeader());
+        assertThatThrownBy(() -> leader.transferLeadership(target, 5_000).get(10, TimeUnit.SECONDS))
+            .cause().isInstanceOf(PartitionException.class)
+            .extracting(e -> ((PartitionException) e).error()).isEqualTo(PartitionError.NOT_LEADER);
+    }
+
     @Test
     void transactionMarkersMoveTheLastStableOffset() throws Exception {
         startAll();
