@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
  * record must be read back at its offset.
  */
 class WholeClusterRestartIT {
-    private static final int ROUNDS = 4;
+    /** 2 in the suite (time); {@code -Dwholecluster.rounds=4} or more for a longer run (docs/testing.md). */
+    private static final int ROUNDS = Integer.getInteger("wholecluster.rounds", 2);
     private static final int TOPICS_PER_ROUND = 3;
     private static final int PARTITIONS = 3;
     private static final int RECORDS_PER_TOPIC = 60;
