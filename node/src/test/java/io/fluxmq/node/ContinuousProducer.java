@@ -26,14 +26,17 @@ final class ContinuousProducer {
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final Thread thread;
 
-    private ContinuousProducer(String bootstrap, String topic, String prefix, int recordsPerPause) {
+    private ContinuousProducer(String bootstrap, String topic, String prefix, int recordsPerPause, int partitions) {
         thread = new Thread(() -> {
             try (KafkaProducer<String, String> producer = Clients.producer(bootstrap, Map.of())) {
                 for (int i = 0; running.get(); i++) {
                     String value = prefix + i;
                     sent.add(value);
                     long sentAt = System.nanoTime();
-                    producer.send(new ProducerRecord<>(topic, "k" + i, value), (md, e) -> {
+                    ProducerRecord<String, String> record = partitions > 0
+                        ? new ProducerRecord<>(topic, i % partitions, "k" + i, value)
+                        : new ProducerRecord<>(topic, "k" + i, value);
+                    producer.send(record, (md, e) -> {
                         if (e == null) {
                             TopicPartition tp = new TopicPartition(topic, md.partition());
                             acked.put(value, new Ack(tp, md.offset(), sentAt));
@@ -55,7 +58,18 @@ final class ContinuousProducer {
 
     /** Starts writing; {@code recordsPerPause} records per 50 ms pause bounds the rate. */
     static ContinuousProducer start(String bootstrap, String topic, String prefix, int recordsPerPause) {
-        ContinuousProducer p = new ContinuousProducer(bootstrap, topic, prefix, recordsPerPause);
+        ContinuousProducer p = new ContinuousProducer(bootstrap, topic, prefix, recordsPerPause, 0);
+        p.thread.start();
+        return p;
+    }
+
+    /**
+     * {@link #start}, with record i sent to partition i mod {@code partitions} instead of by its key's hash, so each
+     * of many partitions gets a record every {@code partitions} records.
+     */
+    static ContinuousProducer startRoundRobin(String bootstrap, String topic, String prefix, int recordsPerPause,
+                                              int partitions) {
+        ContinuousProducer p = new ContinuousProducer(bootstrap, topic, prefix, recordsPerPause, partitions);
         p.thread.start();
         return p;
     }
