@@ -424,6 +424,18 @@ public final class RaftEngine implements AutoCloseable {
         });
     }
 
+    /**
+     * The transport has evidence that {@code node}'s process is gone (a live connection to it was lost and a new one
+     * refused: nothing listens on its port): it is reported down to every group at once, as the failure detector
+     * would after the node timeout, so the groups it led elect without waiting that long. A message from it reports it
+     * up again.
+     */
+    public void peerGone(int node) {
+        if (node != config.nodeId() && down.add(node)) {
+            forEachGroup(raft -> raft.peerDown(node, clockMs.getAsLong()));
+        }
+    }
+
     /** Peers the failure detector reports down now. */
     public Set<Integer> peersDown() {
         return Set.copyOf(down);

@@ -128,6 +128,10 @@ public final class EnginePartitions implements AutoCloseable {
                 if (self[0] != null) {
                     self[0].peerRestarted(peer);
                 }
+            }, peer -> {
+                if (self[0] != null) {
+                    self[0].peerGone(peer);
+                }
             });
         this.engine = new RaftEngine(new EngineConfig(settings.nodeId(), settings.eventLoops(),
             settings.nodeHeartbeatMs(), settings.nodeTimeoutMs()), transport, storage, this::groupFailed);

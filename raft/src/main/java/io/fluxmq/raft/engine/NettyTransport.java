@@ -65,6 +65,7 @@ public final class NettyTransport implements Transport, AutoCloseable {
     private final NettyTransportConfig config;
     private final IntFunction<InetSocketAddress> peerAddress;
     private final IntConsumer onPeerRestart;
+    private final IntConsumer onPeerGone;
     private final EventLoopGroup group;
     private final Map<Integer, PeerLink> links = new ConcurrentHashMap<>();
     private final Map<Integer, Long> peerIncarnations = new ConcurrentHashMap<>();
@@ -84,9 +85,19 @@ public final class NettyTransport implements Transport, AutoCloseable {
      */
     public NettyTransport(NettyTransportConfig config, IntFunction<InetSocketAddress> peerAddress,
                           IntConsumer onPeerRestart) {
+        this(config, peerAddress, onPeerRestart, peer -> { });
+    }
+
+    /**
+     * @param onPeerGone told a peer's id when a live connection to it was lost and dialing it again was refused:
+     *                   nothing listens on its port, so its process is gone (on a Netty thread; must not block)
+     */
+    public NettyTransport(NettyTransportConfig config, IntFunction<InetSocketAddress> peerAddress,
+                          IntConsumer onPeerRestart, IntConsumer onPeerGone) {
         this.config = config;
         this.peerAddress = peerAddress;
         this.onPeerRestart = onPeerRestart;
+        this.onPeerGone = onPeerGone;
         this.tlsFailures = new TlsFailures(LOGGER, "node " + config.nodeId() + " multi-Raft transport");
         this.group = new NioEventLoopGroup(config.ioThreads(),
                 new DefaultThreadFactory("raft-net-" + config.nodeId(), true));
@@ -202,6 +213,16 @@ public final class NettyTransport implements Transport, AutoCloseable {
 
     Hello hello(int peer) {
         return new Hello(Hello.VERSION, config.clusterId(), config.nodeId(), config.incarnation(), peer);
+    }
+
+    /** A link lost its live connection to {@code peer} and was then refused: see the constructor's onPeerGone. */
+    void peerGone(int peer) {
+        LOGGER.info("Raft peer node {} is gone (its connection was lost and a new one refused)", peer);
+        try {
+            onPeerGone.accept(peer);
+        } catch (RuntimeException e) {
+            LOGGER.error("Peer gone callback failed for node {}", peer, e);
+        }
     }
 
     /**

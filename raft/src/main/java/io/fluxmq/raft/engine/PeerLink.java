@@ -67,6 +67,8 @@ final class PeerLink {
     private String problem;
     private String lastLoggedProblem;
     private ScheduledFuture<?> reconnect;
+    /** A live connection was lost and no connection was made or refused since: a refusal now means the peer is gone. */
+    private boolean lostLive;
 
     PeerLink(NettyTransport transport, int peer, EventLoop loop) {
         this.transport = transport;
@@ -177,6 +179,11 @@ final class PeerLink {
                 .addListener(f -> {
                     if (!f.isSuccess()) {
                         problem = "cannot connect to " + address + ": " + f.cause().getMessage();
+                        if (lostLive && f.cause() instanceof java.net.ConnectException
+                            && !(f.cause() instanceof io.netty.channel.ConnectTimeoutException)) {
+                            lostLive = false;
+                            transport.peerGone(peer);
+                        }
                     }
                 })
                 .channel();
@@ -195,6 +202,7 @@ final class PeerLink {
             return;
         }
         if (wasReady) {
+            lostLive = true;
             LOGGER.info("Raft connection of node {} to node {} lost ({}); dialing again", transport.config().nodeId(),
                     peer, problem == null ? "closed" : problem);
             lastLoggedProblem = null;
@@ -253,6 +261,7 @@ final class PeerLink {
 
     private void handshakeDone(Hello welcome) {
         state = State.READY;
+        lostLive = false;
         peerIncarnation = welcome.incarnation();
         failures = 0;
         lastLoggedProblem = null;

@@ -154,6 +154,25 @@ class NettyTransportIT {
     }
 
     @Test
+    void aPeerWhoseLiveConnectionIsLostAndWhoseRedialIsRefusedIsReportedGone() {
+        Map<Integer, InetSocketAddress> addresses = new ConcurrentHashMap<>();
+        Set<Integer> gone = ConcurrentHashMap.newKeySet();
+        AtomicLong received = new AtomicLong();
+        NettyTransport a = new NettyTransport(NettyTransportConfig.of(1, "blue", ANY_PORT), addresses::get,
+                peer -> { }, gone::add);
+        closeables.add(a);
+        a.start((n, b) -> { });
+        addresses.put(1, a.localAddress());
+        NettyTransport b = transport(NettyTransportConfig.of(2, "blue", ANY_PORT), addresses,
+                (n, batch) -> received.incrementAndGet());
+        a.send(2, List.of());
+        await("a batch over the link", Duration.ofSeconds(10), () -> received.get() > 0);
+        assertThat(gone).as("nothing gone while the peer answers").isEmpty();
+        b.close(); // its listening socket closes with it: a redial is refused
+        await("node 2 reported gone", Duration.ofSeconds(10), () -> gone.contains(2));
+    }
+
+    @Test
     void aPeerOfAnotherClusterOrAtTheWrongAddressIsRefused() {
         Map<Integer, InetSocketAddress> addresses = new ConcurrentHashMap<>();
         AtomicLong received = new AtomicLong();
