@@ -4,12 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.fluxmq.admin.FluxmqAdmin;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -63,7 +60,7 @@ class ElectLeadersIT {
             List<Integer> preferred = preferredLeaders(admin);
             awaitLeaders(admin, preferred);
             produce(cluster.bootstrap());
-            Cli cli = new Cli(cluster.controlAddress(0) + "," + cluster.controlAddress(1));
+            AdminCli cli = new AdminCli(cluster.controlAddress(0) + "," + cluster.controlAddress(1));
 
             // transfer-leader to the second replica; pinned, so the balancer leaves it there
             TopicPartition tp0 = new TopicPartition(TOPIC, 0);
@@ -74,7 +71,7 @@ class ElectLeadersIT {
             awaitLeader(admin, 0, other);
             assertThat(cli.ok("partition", "transfer-leader", TOPIC, "--partition", "0", "--to",
                     Integer.toString(other))).contains("already leads");
-            Cli.Result notReplica = cli.run("partition", "transfer-leader", TOPIC, "--partition", "0", "--to", "7");
+            AdminCli.Result notReplica = cli.run("partition", "transfer-leader", TOPIC, "--partition", "0", "--to", "7");
             assertThat(notReplica.exit()).isEqualTo(1);
             assertThat(notReplica.err()).contains("NOT_A_REPLICA");
 
@@ -171,7 +168,7 @@ class ElectLeadersIT {
             assertThat(failed.exit()).isEqualTo(1);
             assertThat(failed.out()).contains("Error completing leader election (PREFERRED) for partition: " + TOPIC
                     + "-1").contains("PreferredLeaderNotAvailableException");
-            Cli.Result toDead = cli.run("partition", "transfer-leader", TOPIC, "--partition", "1", "--to",
+            AdminCli.Result toDead = cli.run("partition", "transfer-leader", TOPIC, "--partition", "1", "--to",
                     Integer.toString(victim));
             assertThat(toDead.exit()).isEqualTo(1);
             assertThat(toDead.err()).contains("TARGET_NOT_IN_SYNC");
@@ -226,7 +223,7 @@ class ElectLeadersIT {
     }
 
     /** {@code raft status} until every member reports the leader's commit index (at most {@link #WAIT}). */
-    private static JsonNode awaitEqualCommitIndex(Cli cli, int partition) throws Exception {
+    private static JsonNode awaitEqualCommitIndex(AdminCli cli, int partition) throws Exception {
         long deadline = System.nanoTime() + WAIT.toNanos();
         JsonNode status;
         while (true) {
@@ -295,26 +292,5 @@ class ElectLeadersIT {
         String output = captured.toString(StandardCharsets.UTF_8);
         originalOut.println(command.getSimpleName() + " " + String.join(" ", args) + " -> " + exit + "\n" + output);
         return new Tool(exit, output);
-    }
-
-    /** The real fluxmq-admin command line in this JVM, with the cluster's control addresses. */
-    private record Cli(String control) {
-        record Result(int exit, String out, String err) {}
-
-        Result run(String... args) {
-            List<String> all = new ArrayList<>(List.of(args));
-            all.addAll(List.of("--bootstrap", control));
-            StringWriter out = new StringWriter();
-            StringWriter err = new StringWriter();
-            int exit = FluxmqAdmin.run(new PrintWriter(out), new PrintWriter(err), all.toArray(String[]::new));
-            System.out.println("fluxmq-admin " + String.join(" ", args) + " -> " + exit + "\n" + out + err);
-            return new Result(exit, out.toString(), err.toString());
-        }
-
-        String ok(String... args) {
-            Result r = run(args);
-            assertThat(r.exit()).as("fluxmq-admin %s: %s", String.join(" ", args), r).isZero();
-            return r.out();
-        }
     }
 }
