@@ -107,7 +107,7 @@ class CrashRecoveryIT {
             assertThat(node.stop()).as("exit status after SIGTERM").isIn(0, 143);
             assertThat(Files.readString(Path.of("target/node-logs/torn.log"))).contains("FluxMQ node 0 stopped");
 
-            Path segment = lastSegment(dataDir.resolve("topics").resolve("torn-0"));
+            Path segment = lastSegment(PartitionDirs.of(dataDir, "torn", 0));
             long goodSize = Files.size(segment);
             ByteBuffer head = ByteBuffer.allocate(61);
             try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.READ, StandardOpenOption.WRITE)) {

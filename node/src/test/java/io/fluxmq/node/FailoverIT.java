@@ -154,7 +154,7 @@ class FailoverIT {
     }
 
     private static byte[] segments(Path nodeDir, int partition) throws Exception {
-        Path dir = nodeDir.resolve("topics").resolve(TOPIC + "-" + partition);
+        Path dir = PartitionDirs.of(nodeDir, TOPIC, partition);
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : files.filter(x -> x.toString().endsWith(".log")).sorted().toList()) {

@@ -61,13 +61,19 @@ class LongOutageIT {
             produce(cluster, 500, 8000);
             awaitCondition("the leader moved the log start past what the follower has", Duration.ofSeconds(60),
                     () -> earliestOffset(cluster) > 0 && firstSegmentBase(dir, leader) > 0);
-            Path leaderLog = dir.resolve("node-" + leader).resolve("raft")
-                    .resolve(RaftNode.groupId(topicId, 0).getUuid().toString()).resolve("current");
-            awaitCondition("the leader purged the start of its Raft log", Duration.ofSeconds(30),
-                    () -> firstLogIndex(leaderLog) > 0);
-            long logStart = earliestOffset(cluster);
-            System.out.printf("log start %d, leader's first segment %d, leader's Raft log starts at index %d%n",
-                    logStart, firstSegmentBase(dir, leader), firstLogIndex(leaderLog));
+            if (PartitionDirs.isMultiRaft(dir.resolve("node-" + leader))) {
+                // The segment log is the Raft log there: retention moving its start past the follower's end (checked
+                // above) is the purge, so the follower can only catch up through a snapshot.
+                System.out.printf("log start %d, leader's first segment (= its Raft log start) %d%n",
+                        earliestOffset(cluster), firstSegmentBase(dir, leader));
+            } else {
+                Path leaderLog = dir.resolve("node-" + leader).resolve("raft")
+                        .resolve(RaftNode.groupId(topicId, 0).getUuid().toString()).resolve("current");
+                awaitCondition("the leader purged the start of its Raft log", Duration.ofSeconds(30),
+                        () -> firstLogIndex(leaderLog) > 0);
+                System.out.printf("log start %d, leader's first segment %d, leader's Raft log starts at index %d%n",
+                        earliestOffset(cluster), firstSegmentBase(dir, leader), firstLogIndex(leaderLog));
+            }
 
             cluster.restart(follower);
             Path followerLog = Path.of("target", "node-logs", "cluster-node-" + follower + ".log");
@@ -172,7 +178,7 @@ class LongOutageIT {
 
     /** Segment .log file name to its content (trailing zeros of a pre-sized active segment removed). */
     private static Map<String, String> segments(Path dir, int node) {
-        Path partition = dir.resolve("node-" + node).resolve("topics").resolve(TOPIC + "-0");
+        Path partition = PartitionDirs.of(dir.resolve("node-" + node), TOPIC, 0);
         Map<String, String> out = new TreeMap<>();
         try (Stream<Path> files = Files.list(partition)) {
             for (Path f : files.filter(x -> x.toString().endsWith(".log")).sorted().toList()) {

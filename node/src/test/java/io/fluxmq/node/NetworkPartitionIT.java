@@ -214,7 +214,7 @@ class NetworkPartitionIT {
     /** Copies every node's directory of a mismatching partition to target/node-logs/replicas for a post-mortem. */
     private static void keepReplicas(Path dir, int partition, int nodes) throws Exception {
         for (int i = 0; i < nodes; i++) {
-            Path from = dir.resolve("node-" + i).resolve("topics").resolve(TOPIC + "-" + partition);
+            Path from = PartitionDirs.of(dir.resolve("node-" + i), TOPIC, partition);
             Path to = Path.of("target", "node-logs", "replicas", "node-" + i, TOPIC + "-" + partition);
             Files.createDirectories(to);
             try (Stream<Path> files = Files.list(from)) {
@@ -226,7 +226,7 @@ class NetworkPartitionIT {
     }
 
     private static byte[] segments(Path nodeDir, int partition) throws Exception {
-        Path dir = nodeDir.resolve("topics").resolve(TOPIC + "-" + partition);
+        Path dir = PartitionDirs.of(nodeDir, TOPIC, partition);
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : files.filter(x -> x.toString().endsWith(".log")).sorted().toList()) {

@@ -38,6 +38,8 @@ import org.apache.kafka.common.record.EndTransactionMarker;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.record.MutableRecordBatch;
 import org.apache.kafka.common.record.RecordBatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A partition replica on FluxMQ's own multi-Raft (docs/adr/0003): one group of a {@link RaftEngine} whose log is the
@@ -65,6 +67,7 @@ import org.apache.kafka.common.record.RecordBatch;
  * ({@link #advanceLogStart} refuses), which would move the log start inside a segment. Thread-safe.
  */
 public final class EnginePartition implements Partition, CommitListener {
+    private static final Logger LOGGER = LoggerFactory.getLogger(EnginePartition.class);
 
     private final TopicPartition topicPartition;
     private final long groupId;
@@ -549,6 +552,9 @@ public final class EnginePartition implements Partition, CommitListener {
             highWatermark = snapshot.offset();
             lastStableOffset = txnIndex.lastStableOffset(snapshot.offset());
         }
+        // Same words as on Ratis: operators (and LongOutageIT) look for the line whichever engine runs.
+        LOGGER.info("Partition {} installed snapshot from the leader: the log now starts at offset {} (term {}, "
+                + "voters {})", topicPartition, snapshot.offset(), snapshot.term(), snapshot.voters());
     }
 
     // Reads: any thread.
