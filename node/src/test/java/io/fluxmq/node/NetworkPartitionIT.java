@@ -134,7 +134,7 @@ class NetworkPartitionIT {
                 for (int i = 1; i < cluster.size(); i++) {
                     byte[] other = segments(dir.resolve("node-" + i), p);
                     if (!java.util.Arrays.equals(first, other)) {
-                        keepReplicas(dir, p, cluster.size());
+                        PartitionDirs.keep(dir, TOPIC, p, cluster.size(), Path.of("target", "node-logs", "replicas"));
                     }
                     assertThat(other).as("replica on node %d of partition %d matches node 0 (%d vs %d bytes, first "
                             + "difference at byte %d; copies in target/node-logs/replicas)", i, p, other.length,
@@ -209,20 +209,6 @@ class NetworkPartitionIT {
         assertThat(summary).as("isolated producer summary (target/node-logs/isolated-producer.log)")
                 .isNotNull().doesNotContain("sent=0 ");
         return lines.stream().filter(l -> l.startsWith("ISOLATED ACK")).toList();
-    }
-
-    /** Copies every node's directory of a mismatching partition to target/node-logs/replicas for a post-mortem. */
-    private static void keepReplicas(Path dir, int partition, int nodes) throws Exception {
-        for (int i = 0; i < nodes; i++) {
-            Path from = PartitionDirs.of(dir.resolve("node-" + i), TOPIC, partition);
-            Path to = Path.of("target", "node-logs", "replicas", "node-" + i, TOPIC + "-" + partition);
-            Files.createDirectories(to);
-            try (Stream<Path> files = Files.list(from)) {
-                for (Path f : files.filter(Files::isRegularFile).toList()) {
-                    Files.copy(f, to.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
-        }
     }
 
     private static byte[] segments(Path nodeDir, int partition) throws Exception {
