@@ -117,12 +117,13 @@ class FailoverIT {
                     longest = logs[i].length > longest.length ? logs[i] : longest;
                 }
                 for (int i = 0; i < cluster.size(); i++) {
-                    int differsAt = java.util.Arrays.mismatch(logs[i], java.util.Arrays.copyOf(longest, logs[i].length));
+                    int differsAt = java.util.Arrays.mismatch(logs[i],
+                            java.util.Arrays.copyOf(longest, logs[i].length));
                     if (differsAt >= 0) {
                         Path copies = Path.of("target", "node-logs", "failover-replicas");
                         PartitionDirs.keep(dir, TOPIC, p, cluster.size(), copies);
-                        System.out.printf("FAILOVER replica on node %d of partition %d differs from the longest at byte "
-                                + "%d of the concatenated .log files (%d vs %d bytes); copies in %s%n", i, p, differsAt,
+                        System.out.printf("FAILOVER replica on node %d of partition %d differs from the longest "
+                                + "at byte %d of the concatenated .log files (%d vs %d bytes); copies in %s%n", i, p, differsAt,
                                 logs[i].length, longest.length, copies);
                     }
                     // Replicas never diverge: each holds a prefix of the longest log, byte for byte. A replica that
