@@ -429,6 +429,9 @@ public final class EnginePartition implements Partition, CommitListener {
         leader = leaderId;
         if (role == RaftGroup.Role.LEADER) {
             if (leaderTerm != term) {
+                // Leading again without having been told of the terms between (one loop pass saw them all): the
+                // originals duplicates wait for may have been replaced meanwhile, as when it was told it follows.
+                settleDuplicates(false);
                 leaderTerm = term;
                 readyAt = raftLog.endOffset(); // past the entry that opened the term
                 leaderReady = false;
