@@ -43,6 +43,20 @@ final class Clients {
         return readUntil(bootstrap, topic, partitions, null, timeout);
     }
 
+    /** The end offsets (high watermarks) of the topic's partitions. */
+    static Map<TopicPartition, Long> endOffsets(String bootstrap, String topic, int partitions) {
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (KafkaConsumer<String, String> consumer =
+                     new KafkaConsumer<>(c, new StringDeserializer(), new StringDeserializer())) {
+            List<TopicPartition> tps = new ArrayList<>();
+            for (int i = 0; i < partitions; i++) {
+                tps.add(new TopicPartition(topic, i));
+            }
+            return consumer.endOffsets(tps, Duration.ofSeconds(60));
+        }
+    }
+
     /**
      * Reads each partition from its start until its position reaches {@code until} (the partition's end offset at the
      * start when {@code until} is null; 0, nothing, for a partition it does not name), bounded by timeout.

@@ -117,6 +117,15 @@ class FailoverIT {
                     longest = logs[i].length > longest.length ? logs[i] : longest;
                 }
                 for (int i = 0; i < cluster.size(); i++) {
+                    int differsAt = java.util.Arrays.mismatch(logs[i],
+                            java.util.Arrays.copyOf(longest, logs[i].length));
+                    if (differsAt >= 0) {
+                        Path copies = Path.of("target", "node-logs", "failover-replicas");
+                        PartitionDirs.keep(dir, TOPIC, p, cluster.size(), copies);
+                        System.out.printf("FAILOVER replica on node %d of partition %d differs from the longest "
+                                + "at byte %d of the concatenated .log files (%d vs %d bytes); copies in %s%n", i, p, differsAt,
+                                logs[i].length, longest.length, copies);
+                    }
                     // Replicas never diverge: each holds a prefix of the longest log, byte for byte. A replica that
                     // was still catching up when it was stopped holds a shorter prefix; that is reported, not failed.
                     assertThat(logs[i]).as("replica on node %d of partition %d is a prefix of the longest log", i, p)
@@ -154,7 +163,7 @@ class FailoverIT {
     }
 
     private static byte[] segments(Path nodeDir, int partition) throws Exception {
-        Path dir = nodeDir.resolve("topics").resolve(TOPIC + "-" + partition);
+        Path dir = PartitionDirs.of(nodeDir, TOPIC, partition);
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         try (Stream<Path> files = Files.list(dir)) {
             for (Path f : files.filter(x -> x.toString().endsWith(".log")).sorted().toList()) {

@@ -195,7 +195,7 @@ class PowerCutIT {
             byte[][] replicas = new byte[disks.size()][];
             for (int attempt = 0; attempt < 1000; attempt++) {
                 for (int i = 0; i < disks.size(); i++) {
-                    replicas[i] = batchesUpTo(disks.get(i).mountPoint().resolve("topics").resolve(TOPIC + "-" + p),
+                    replicas[i] = batchesUpTo(PartitionDirs.of(disks.get(i).mountPoint(), TOPIC, p),
                             end);
                 }
                 boolean same = Arrays.stream(replicas).allMatch(r -> Arrays.equals(r, replicas[0]));

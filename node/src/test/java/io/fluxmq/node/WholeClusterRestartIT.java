@@ -110,7 +110,7 @@ class WholeClusterRestartIT {
                 for (int id = 0; id < cluster.size(); id++) {
                     for (String topic : topics) {
                         for (int p = 0; p < PARTITIONS; p++) {
-                            assertThat(cluster.node(id).dataDir().resolve("topics").resolve(topic + "-" + p))
+                            assertThat(PartitionDirs.of(cluster.node(id).dataDir(), topic, p))
                                     .as("segment directory of %s-%d on node %d", topic, p, id).isDirectory();
                         }
                     }

@@ -9,7 +9,7 @@ import java.util.concurrent.CompletableFuture;
 /** What an event loop keeps for one group besides the Raft state: applied offset, waiting proposals, its timer. */
 final class GroupState {
 
-    private record Waiting(long endOffset, long baseOffset, CompletableFuture<Long> future) {
+    private record Waiting(long endOffset, long baseOffset, long term, CompletableFuture<Long> future) {
     }
 
     final long groupId;
@@ -36,16 +36,28 @@ final class GroupState {
 
     void awaitCommit(long baseOffset, long endOffset, CompletableFuture<Long> future) {
         waitingTerm = raft.term();
-        waiting.addLast(new Waiting(endOffset, baseOffset, future));
+        waiting.addLast(new Waiting(endOffset, baseOffset, waitingTerm, future));
     }
 
-    /** Completes proposals now committed; fails the rest if this member stopped leading the term they were made in. */
+    /**
+     * Completes proposals now committed whose entry is still the one proposed (the entry ending at its end offset is of
+     * the term it was proposed in: by Raft's log matching, the same entry), fails those another leader's entries
+     * replaced, and fails the rest if this member stopped leading the term they were made in. Once leadership is
+     * lost the commit offset speaks of the new leader's log: one pass can bring the step-down, the truncation of an
+     * uncommitted proposal and a commit past it (a leader whose process was frozen, say), and acknowledging that
+     * proposal would name an offset holding another record.
+     */
     void settleProposals() {
         while (!waiting.isEmpty() && waiting.peekFirst().endOffset() <= raft.commitOffset()) {
             Waiting done = waiting.pollFirst();
-            done.future().complete(done.baseOffset());
+            if (raft.log().termOfEntryEndingAt(done.endOffset() - 1) == done.term()) {
+                done.future().complete(done.baseOffset());
+            } else {
+                done.future().completeExceptionally(new NotLeaderException(self, raft.leader()));
+            }
         }
-        if (!waiting.isEmpty() && (raft.role() != RaftGroup.Role.LEADER || raft.term() != waitingTerm)) {
+        boolean leading = raft.role() == RaftGroup.Role.LEADER && raft.term() == waitingTerm;
+        if (!waiting.isEmpty() && !leading) {
             NotLeaderException notLeader = new NotLeaderException(self, raft.leader());
             while (!waiting.isEmpty()) {
                 waiting.pollFirst().future().completeExceptionally(notLeader);

@@ -39,6 +39,8 @@ import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.record.MutableRecordBatch;
 import org.apache.kafka.common.record.Record;
 import org.apache.kafka.common.record.RecordBatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A partition replica on FluxMQ's own multi-Raft (docs/adr/0003): one group of a {@link RaftEngine} whose log is the
@@ -72,6 +74,7 @@ import org.apache.kafka.common.record.RecordBatch;
  * deletes the whole segments below. Thread-safe.
  */
 public final class EnginePartition implements Partition, CommitListener {
+    private static final Logger LOGGER = LoggerFactory.getLogger(EnginePartition.class);
 
     private final TopicPartition topicPartition;
     private final long groupId;
@@ -449,6 +452,9 @@ public final class EnginePartition implements Partition, CommitListener {
         transfers.leaderKnown(leaderId);
         if (role == RaftGroup.Role.LEADER) {
             if (leaderTerm != term) {
+                // Leading again without having been told of the terms between (one loop pass saw them all): the
+                // originals duplicates wait for may have been replaced meanwhile, as when it was told it follows.
+                settleDuplicates(false);
                 leaderTerm = term;
                 readyAt = raftLog.endOffset(); // past the entry that opened the term
                 leaderReady = false;
@@ -607,6 +613,9 @@ public final class EnginePartition implements Partition, CommitListener {
             highWatermark = snapshot.offset();
             lastStableOffset = txnIndex.lastStableOffset(snapshot.offset());
         }
+        // Same words as on Ratis: operators (and LongOutageIT) look for the line whichever engine runs.
+        LOGGER.info("Partition {} installed snapshot from the leader: the log now starts at offset {} (term {}, "
+                + "voters {})", topicPartition, snapshot.offset(), snapshot.term(), snapshot.voters());
     }
 
     // Reads: any thread.
