@@ -49,10 +49,7 @@ class LongOutageIT {
                 admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 3).configs(Map.of(
                         "segment.bytes", "65536", "retention.bytes", "100000")))).all().get();
             }
-            Uuid topicId;
-            try (Admin admin = cluster.admin()) {
-                topicId = admin.describeTopics(List.of(TOPIC)).allTopicNames().get().get(TOPIC).topicId();
-            }
+            Uuid topicId = cluster.awaitTopicId(TOPIC, Duration.ofSeconds(30));
             int leader = cluster.awaitLeader(TOPIC, 0, Duration.ofSeconds(30));
             int follower = (leader + 1) % 3;
             produce(cluster, 0, 500);

@@ -36,10 +36,7 @@ class SnapshotCatchUpIT {
                 "leader.balance.interval.ms", "3600000", NodeConfig.PARTITION_ENGINE, NodeConfig.RATIS);
         try (TestCluster cluster = TestCluster.start(3, dir, settings)) {
             cluster.createTopic(TOPIC, 1, (short) 3);
-            Uuid topicId;
-            try (Admin admin = cluster.admin()) {
-                topicId = admin.describeTopics(List.of(TOPIC)).allTopicNames().get().get(TOPIC).topicId();
-            }
+            Uuid topicId = cluster.awaitTopicId(TOPIC, Duration.ofSeconds(30));
             int leader = cluster.awaitLeader(TOPIC, 0, Duration.ofSeconds(30));
             int follower = (leader + 1) % 3;
             cluster.node(follower).kill();

@@ -182,6 +182,28 @@ final class TestCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * The topic's id as DescribeTopics reports it, asking again for up to {@code timeout} while the answering node does
+     * not know the topic yet (on the multiraft engine CreateTopics answers once the answering node applied it, as
+     * Kafka does, so another node may answer UNKNOWN_TOPIC_OR_PARTITION for a moment).
+     */
+    org.apache.kafka.common.Uuid awaitTopicId(String topic, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (Admin admin = admin()) {
+            while (true) {
+                try {
+                    return admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).topicId();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)
+                            || System.nanoTime() > deadline) {
+                        throw e;
+                    }
+                }
+                Thread.sleep(100);
+            }
+        }
+    }
+
     /** The current leader of a partition as Metadata reports it, waiting up to {@code timeout} for one. */
     int awaitLeader(String topic, int partition, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -33,6 +33,9 @@ public final class EnginePartitions implements AutoCloseable {
     static final String HARD_STATE_FILE = "raft-hard-state";
     /** The topic id a partition directory belongs to. */
     static final String TOPIC_ID_FILE = "partition.metadata";
+    /** The log settings {@value #TOPIC_ID_FILE} records (Kafka's topic config names, with underscores). */
+    private static final Set<String> LOG_SETTINGS = Set.of("segment_bytes", "segment_ms", "index_interval_bytes",
+        "segment_index_bytes");
     /** Directories being removed (renamed here durably first, then deleted). */
     static final String TRASH_DIR = ".trash";
 
@@ -69,8 +72,11 @@ public final class EnginePartitions implements AutoCloseable {
     private record Opening(CompletableFuture<EnginePartition> opened, Uuid topicId) {
     }
 
-    /** What {@value #TOPIC_ID_FILE} records: the topic the directory belongs to and its group's voters (if known). */
-    record DirectoryIdentity(Uuid topicId, Set<Integer> voters) {
+    /**
+     * What {@value #TOPIC_ID_FILE} records: the topic the directory belongs to, its group's voters and its log's
+     * settings (each if known: null settings, no voters), so a restart runs the replica as before metadata is known.
+     */
+    record DirectoryIdentity(Uuid topicId, Set<Integer> voters, SegmentLogConfig logConfig) {
     }
 
     /** Threads opening (and closing) replicas' directories and logs side by side: the work waits on the disk. */
@@ -91,6 +97,9 @@ public final class EnginePartitions implements AutoCloseable {
     private final Map<TopicPartition, Set<Integer>> recordedVoters = new ConcurrentHashMap<>();
     /** The voters of each hosted replica's latest committed configuration, as its group last told. */
     private final Map<TopicPartition, Set<Integer>> committedVoters = new ConcurrentHashMap<>();
+    /** The log settings each hosted replica's {@value #TOPIC_ID_FILE} records, and those it runs with now. */
+    private final Map<TopicPartition, SegmentLogConfig> recordedConfigs = new ConcurrentHashMap<>();
+    private final Map<TopicPartition, SegmentLogConfig> currentConfigs = new ConcurrentHashMap<>();
     private final java.util.concurrent.ExecutorService opener;
     private volatile boolean closing;
     /** Syncs of the data directory, shared by the replicas created side by side. */
@@ -225,8 +234,10 @@ public final class EnginePartitions implements AutoCloseable {
             Set<Integer> startVoters = claim.recorded().isEmpty() ? voters : claim.recorded();
             // a new log's directory is synced once, by the identity write right after
             log = SegmentRaftLog.open(dirOf(tp), config, System::currentTimeMillis, claim.kind() == Claim.Kind.NEW);
-            record(dirOf(tp), claim, topicId, startVoters);
+            record(dirOf(tp), claim, topicId, startVoters, config);
             recordedVoters.put(tp, startVoters); // before the group starts and tells its committed voters
+            recordedConfigs.put(tp, config);
+            currentConfigs.put(tp, config);
             committedVoters.remove(tp);
             EnginePartition partition = new EnginePartition(tp, groupId, engine, log, settings.maxBatchBytes(),
                 settings.producerIdExpirationMs());
@@ -279,7 +290,8 @@ public final class EnginePartitions implements AutoCloseable {
 
     /**
      * Opens every replica found in the data directory whose {@value #TOPIC_ID_FILE} records its group's voters, with
-     * {@code config} for its log (replaced once metadata is known, {@link #reconfigure}). A restarting node runs its
+     * the log settings it records (else {@code config}; replaced once metadata is known, {@link #reconfigure}), so
+     * what it writes before metadata caught up goes into segments of the topic's size, as on the other replicas. A restarting node runs its
      * groups at once this way, before its metadata has caught up: what a replica needs to rejoin its group is on its
      * own disk. Directories that record no voters (written by older builds) wait for {@link #open}. The directories
      * are read on a thread of their own, so the node's start goes on meanwhile; the result completes with the
@@ -328,7 +340,8 @@ public final class EnginePartitions implements AutoCloseable {
                 }
                 TopicPartition tp = new TopicPartition(name.substring(0, dash), partition);
                 try {
-                    open(tp, identity.topicId(), config, identity.voters(), -1).exceptionally(failure -> {
+                    SegmentLogConfig recorded = identity.logConfig() != null ? identity.logConfig() : config;
+                    open(tp, identity.topicId(), recorded, identity.voters(), -1).exceptionally(failure -> {
                         LOGGER.warn("Could not open the replica of {} found on disk: {}", tp, failure.toString());
                         return null;
                     });
@@ -368,10 +381,20 @@ public final class EnginePartitions implements AutoCloseable {
     }
 
     /** Applies new segment settings (a topic config change) to an open replica's log. */
+    /** The log settings a hosted replica runs with, or null. */
+    SegmentLogConfig logConfigOf(TopicPartition tp) {
+        Hosted hosted = partitions.get(tp);
+        return hosted == null ? null : hosted.log().segmentLog().config();
+    }
+
     public void reconfigure(TopicPartition tp, SegmentLogConfig config) {
         Hosted hosted = partitions.get(tp);
         if (hosted != null) {
             hosted.log().segmentLog().configure(config);
+            currentConfigs.put(tp, config);
+            if (!config.equals(recordedConfigs.get(tp))) {
+                recordIdentityLater(tp, hosted.partition());
+            }
             return;
         }
         Opening pending = opening.get(tp);
@@ -410,6 +433,8 @@ public final class EnginePartitions implements AutoCloseable {
         }
         recordedVoters.remove(tp);
         committedVoters.remove(tp);
+        recordedConfigs.remove(tp);
+        currentConfigs.remove(tp);
         byGroup.remove(hosted.partition().groupId());
         return engine.removeGroup(hosted.partition().groupId()).thenRun(() -> {
             try {
@@ -445,10 +470,10 @@ public final class EnginePartitions implements AutoCloseable {
      * What {@link #claim} found: the directory is the replica's and records its voters ({@code recorded}), is the
      * replica's but records none (written by an older build), or is new.
      */
-    private record Claim(Kind kind, Set<Integer> recorded) {
+    private record Claim(Kind kind, Set<Integer> recorded, SegmentLogConfig recordedConfig) {
         enum Kind { KEPT, NO_VOTERS, NEW }
 
-        static final Claim NEW = new Claim(Kind.NEW, Set.of());
+        static final Claim NEW = new Claim(Kind.NEW, Set.of(), null);
     }
 
     /**
@@ -463,8 +488,8 @@ public final class EnginePartitions implements AutoCloseable {
         if (Files.exists(file)) {
             DirectoryIdentity recorded = readIdentity(file);
             if (recorded.topicId().equals(topicId)) {
-                return recorded.voters().isEmpty() ? new Claim(Claim.Kind.NO_VOTERS, Set.of())
-                    : new Claim(Claim.Kind.KEPT, recorded.voters());
+                return recorded.voters().isEmpty() ? new Claim(Claim.Kind.NO_VOTERS, Set.of(), recorded.logConfig())
+                    : new Claim(Claim.Kind.KEPT, recorded.voters(), recorded.logConfig());
             }
             LOGGER.warn("{} holds a replica of topic id {}, not {}: discarding it", dir, recorded.topicId(), topicId);
             discard(dir);
@@ -483,21 +508,29 @@ public final class EnginePartitions implements AutoCloseable {
      * Writes the replica's identity durably (the write syncs {@code dir}, which also makes the entries of the segment
      * files a new log just created durable) and, for a new directory, its entry in the data directory.
      */
-    private void record(Path dir, Claim claim, Uuid topicId, Set<Integer> voters) throws IOException {
-        if (claim.kind() == Claim.Kind.KEPT) {
+    private void record(Path dir, Claim claim, Uuid topicId, Set<Integer> voters, SegmentLogConfig config)
+        throws IOException {
+        if (claim.kind() == Claim.Kind.KEPT && config.equals(claim.recordedConfig())) {
             return;
         }
-        writeIdentity(dir, topicId, voters);
+        writeIdentity(dir, topicId, voters, config);
         if (claim.kind() == Claim.Kind.NEW) {
             dataDirSync.sync(); // the new directory's own entry
         }
     }
 
-    private static void writeIdentity(Path dir, Uuid topicId, Set<Integer> voters) throws IOException {
+    private static void writeIdentity(Path dir, Uuid topicId, Set<Integer> voters, SegmentLogConfig config)
+        throws IOException {
         String voterList = voters.stream().sorted().map(String::valueOf)
             .collect(java.util.stream.Collectors.joining(","));
-        io.fluxmq.raft.storage.DurableFiles.write(dir.resolve(TOPIC_ID_FILE), ("version: 0\ntopic_id: " + topicId
-            + "\nvoters: " + voterList + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        String text = "version: 0\ntopic_id: " + topicId + "\nvoters: " + voterList + "\n";
+        if (config != null) {
+            text += "segment_bytes: " + config.segmentBytes() + "\nsegment_ms: " + config.segmentMs()
+                + "\nindex_interval_bytes: " + config.indexIntervalBytes() + "\nsegment_index_bytes: "
+                + config.maxIndexBytes() + "\n";
+        }
+        io.fluxmq.raft.storage.DurableFiles.write(dir.resolve(TOPIC_ID_FILE),
+            text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     /**
@@ -511,28 +544,45 @@ public final class EnginePartitions implements AutoCloseable {
         if (committed.equals(recordedVoters.get(tp))) {
             return; // as when the replica opened (every group tells its voters once it starts)
         }
+        recordIdentityLater(tp, partition);
+    }
+
+    /**
+     * Rewrites {@value #TOPIC_ID_FILE} with the replica's latest committed voters and current log settings, on an
+     * opener thread (the loop must not wait on the disk), unless the replica was closed or replaced meanwhile or the
+     * file already records both.
+     */
+    private void recordIdentityLater(TopicPartition tp, EnginePartition partition) {
         try {
             opener.execute(() -> {
                 synchronized (this) {
                     Hosted hosted = partitions.get(tp);
-                    // the latest committed voters, not those of this call: two tasks may run in either order
-                    Set<Integer> voters = committedVoters.get(tp);
+                    // the latest voters and settings, not those of the call: two tasks may run in either order
+                    Set<Integer> voters = committedVoters.getOrDefault(tp, recordedVoters.get(tp));
+                    SegmentLogConfig config = currentConfigs.get(tp);
                     if (closing || hosted == null || hosted.partition() != partition || voters == null) {
                         return;
                     }
                     try {
-                        if (!voters.equals(recordedVoters.get(tp))) {
-                            writeIdentity(dirOf(tp), hosted.topicId(), voters);
+                        if (!voters.equals(recordedVoters.get(tp))
+                            || !java.util.Objects.equals(config, recordedConfigs.get(tp))) {
+                            writeIdentity(dirOf(tp), hosted.topicId(), voters, config);
+                            if (!voters.equals(recordedVoters.get(tp))) {
+                                LOGGER.info("Partition {}: its Raft group's voters are now {}", tp, voters);
+                            }
                             recordedVoters.put(tp, voters);
-                            LOGGER.info("Partition {}: its Raft group's voters are now {}", tp, voters);
+                            if (config != null) {
+                                recordedConfigs.put(tp, config);
+                            }
                         }
                     } catch (IOException | RuntimeException e) {
-                        LOGGER.warn("Could not record the voters {} of {}: {}", voters, tp, e.toString());
+                        LOGGER.warn("Could not record the voters {} and log settings of {}: {}", voters, tp,
+                            e.toString());
                     }
                 }
             });
         } catch (java.util.concurrent.RejectedExecutionException closed) {
-            // the node is closing: the file keeps the voters it had, and the log's configuration entries win anyway
+            // the node is closing: the file keeps what it had, and the log's configuration entries win anyway
         }
     }
 
@@ -540,10 +590,11 @@ public final class EnginePartitions implements AutoCloseable {
     static DirectoryIdentity readIdentity(Path file) throws IOException {
         String text = Files.readString(file).trim();
         if (!text.contains(":")) {
-            return new DirectoryIdentity(Uuid.fromString(text), Set.of());
+            return new DirectoryIdentity(Uuid.fromString(text), Set.of(), null);
         }
         Uuid topicId = null;
         Set<Integer> voters = new java.util.TreeSet<>();
+        Map<String, Long> logSettings = new java.util.HashMap<>();
         for (String line : text.split("\n")) {
             int colon = line.indexOf(':');
             if (colon < 0) {
@@ -558,6 +609,8 @@ public final class EnginePartitions implements AutoCloseable {
                     for (String id : value.split(",")) {
                         voters.add(Integer.parseInt(id.trim()));
                     }
+                } else if (LOG_SETTINGS.contains(key)) {
+                    logSettings.put(key, Long.parseLong(value));
                 }
             } catch (IllegalArgumentException e) {
                 throw new IOException(file + " is unreadable: " + line, e);
@@ -566,7 +619,17 @@ public final class EnginePartitions implements AutoCloseable {
         if (topicId == null) {
             throw new IOException(file + " records no topic_id");
         }
-        return new DirectoryIdentity(topicId, Set.copyOf(voters));
+        SegmentLogConfig logConfig = null;
+        if (logSettings.size() == LOG_SETTINGS.size()) {
+            try {
+                logConfig = new SegmentLogConfig(Math.toIntExact(logSettings.get("segment_bytes")),
+                    logSettings.get("segment_ms"), Math.toIntExact(logSettings.get("index_interval_bytes")),
+                    Math.toIntExact(logSettings.get("segment_index_bytes")));
+            } catch (IllegalArgumentException | ArithmeticException e) {
+                throw new IOException(file + " records unusable log settings " + logSettings, e);
+            }
+        }
+        return new DirectoryIdentity(topicId, Set.copyOf(voters), logConfig);
     }
 
     /** Renames {@code dir} into the trash durably, then deletes it (a crash in between leaves it to the next start). */

@@ -79,6 +79,34 @@ class EnginePartitionsTest {
     }
 
     @Test
+    void aRestartRunsTheReplicasFoundOnDiskWithTheirTopicsLogSettingsBeforeMetadataIsKnown() throws Exception {
+        Uuid id = Uuid.randomUuid();
+        SegmentLogConfig topics = new SegmentLogConfig(16 * 1024, 3_600_000, 1024, 2048);
+        Path idFile = dir.resolve("orders-0").resolve(EnginePartitions.TOPIC_ID_FILE);
+        try (EnginePartitions node = start()) {
+            ready(node.open(TP, id, CONFIG, Set.of(1), 1).get(10, TimeUnit.SECONDS));
+            assertThat(EnginePartitions.readIdentity(idFile).logConfig()).isEqualTo(CONFIG);
+            node.reconfigure(TP, topics); // the topic's settings, once metadata is known
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (!topics.equals(EnginePartitions.readIdentity(idFile).logConfig())) {
+                assertThat(System.nanoTime()).as("the new settings recorded").isLessThan(deadline);
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+            }
+        }
+        try (EnginePartitions node = start()) {
+            assertThat(node.openFound(CONFIG).get(10, TimeUnit.SECONDS)).containsExactly(TP); // the broker's defaults
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (node.partition(TP) == null) {
+                assertThat(System.nanoTime()).as("opened").isLessThan(deadline);
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+            }
+            assertThat(node.logConfigOf(TP)).as("the settings the directory records").isEqualTo(topics);
+            assertThat(EnginePartitions.readIdentity(idFile))
+                .isEqualTo(new EnginePartitions.DirectoryIdentity(id, Set.of(1), topics));
+        }
+    }
+
+    @Test
     void aRestartRunsTheReplicasFoundOnDiskWithTheirRecordedVoters() throws Exception {
         Uuid id = Uuid.randomUuid();
         TopicPartition other = new TopicPartition("orders-eu", 12);
@@ -90,7 +118,7 @@ class EnginePartitionsTest {
             }
         }
         assertThat(EnginePartitions.readIdentity(dir.resolve("orders-eu-12").resolve(EnginePartitions.TOPIC_ID_FILE)))
-            .isEqualTo(new EnginePartitions.DirectoryIdentity(id, Set.of(1)));
+            .isEqualTo(new EnginePartitions.DirectoryIdentity(id, Set.of(1), CONFIG));
         Files.writeString(dir.resolve("orders-0").resolve(EnginePartitions.TOPIC_ID_FILE), id.toString()); // older
         try (EnginePartitions node = start()) {
             assertThat(node.openFound(CONFIG).get(10, TimeUnit.SECONDS)).as("only the directory that records its voters")
