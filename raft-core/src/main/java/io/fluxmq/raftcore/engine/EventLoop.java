@@ -151,6 +151,20 @@ final class EventLoop implements Runnable {
                 // pass's unsent messages (Raft tolerates loss) and go on rather than stop every group of the loop.
                 LOGGER.log(System.Logger.Level.ERROR, "Raft event loop of node " + nodeId + " failed a pass", e);
                 outgoing.clear();
+            } catch (Error e) {
+                // The JVM's own failure (out of memory, ...): this thread cannot be trusted to go on. Its groups stop
+                // here visibly (their listeners are told, their proposals fail), so their partitions are led from
+                // other nodes instead of stalling behind a dead thread.
+                LOGGER.log(System.Logger.Level.ERROR, "Raft event loop of node " + nodeId + " stopped by " + e
+                        + "; its " + groups.size() + " groups stop on this node", e);
+                for (GroupState group : groups()) {
+                    try {
+                        fail(group, e);
+                    } catch (RuntimeException | Error ignored) {
+                        // the next group may still be stopped
+                    }
+                }
+                throw e;
             }
         }
     }

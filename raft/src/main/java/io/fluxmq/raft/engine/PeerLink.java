@@ -25,6 +25,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,11 +54,19 @@ final class PeerLink {
     private final int peer;
     private final EventLoop loop;
     /** A batch encoded as frames, with the number of messages it carries. */
-    private record Encoded(ByteBuf bytes, int messages) {
+    private record Encoded(ByteBuf bytes, int messages, int size) {
     }
 
     private final ConcurrentLinkedQueue<Encoded> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queued = new AtomicInteger();
+    /**
+     * Bytes of the batches queued. A pass's batch to one peer is cut to what fits under {@link #MAX_QUEUED_BYTES}
+     * (the rest is dropped and counted; Raft sends again what goes unanswered): a peer that stops reading, or a
+     * pass with many groups' catch-up appends, must not make one link hold hundreds of MiB of direct memory (an
+     * unbounded batch once failed a 240 MiB allocation and stopped the event loop that encoded it).
+     */
+    private final AtomicLong queuedBytes = new AtomicLong();
+    static final long MAX_QUEUED_BYTES = 64L << 20;
     private final AtomicBoolean drainScheduled = new AtomicBoolean();
     private volatile State state = State.CONNECTING;
     // On the event loop only:
@@ -80,8 +89,15 @@ final class PeerLink {
     void send(List<GroupMessage> batch) {
         State now = state;
         if (now == State.READY || now == State.CONNECTING || now == State.HANDSHAKING) {
-            if (queued.incrementAndGet() <= transport.config().maxQueuedBatches()) {
-                queue.add(encode(batch));
+            int fitting = fitting(batch);
+            boolean fits = fitting > 0 || batch.isEmpty(); // an empty batch is a node heartbeat
+            if (fits && queued.incrementAndGet() <= transport.config().maxQueuedBatches()) {
+                if (fitting < batch.size()) {
+                    transport.counters().messagesDropped(batch.size() - fitting);
+                }
+                Encoded encoded = encode(fitting == batch.size() ? batch : batch.subList(0, fitting));
+                queuedBytes.addAndGet(encoded.size());
+                queue.add(encoded);
                 if (state == State.CLOSED) {
                     run(this::dropQueued); // closed meanwhile: release what close() did not see
                 } else if (drainScheduled.compareAndSet(false, true)) {
@@ -89,9 +105,26 @@ final class PeerLink {
                 }
                 return;
             }
-            queued.decrementAndGet();
+            if (fits) {
+                queued.decrementAndGet();
+            }
         }
         transport.counters().dropped(batch.size());
+    }
+
+    /** How many of the batch's leading messages fit under {@link #MAX_QUEUED_BYTES} with what is queued. */
+    private int fitting(List<GroupMessage> batch) {
+        long room = MAX_QUEUED_BYTES - queuedBytes.get();
+        long used = 0;
+        int n = 0;
+        for (GroupMessage message : batch) {
+            used += GroupMessageCodec.sizeBound(message);
+            if (used > room) {
+                break;
+            }
+            n++;
+        }
+        return n;
     }
 
     private Encoded encode(List<GroupMessage> batch) {
@@ -103,7 +136,7 @@ final class PeerLink {
             LOGGER.warn("Dropped {} Raft message(s) to node {} larger than a frame ({} bytes)", tooLarge, peer,
                     maxFrame);
         }
-        return new Encoded(out, batch.size());
+        return new Encoded(out, batch.size(), out.readableBytes());
     }
 
     /** Closes the connection if it reached another incarnation of the peer than {@code incarnation}. */
@@ -230,6 +263,7 @@ final class PeerLink {
         Encoded batch;
         while ((batch = queue.poll()) != null) {
             queued.decrementAndGet();
+            queuedBytes.addAndGet(-batch.size());
             batch.bytes().release();
             transport.counters().dropped(batch.messages());
         }
@@ -245,6 +279,7 @@ final class PeerLink {
         Encoded batch;
         while ((batch = queue.poll()) != null) {
             queued.decrementAndGet();
+            queuedBytes.addAndGet(-batch.size());
             transport.counters().sent(batch.messages());
             write(ready, batch.bytes());
             if (!ready.isWritable()) {

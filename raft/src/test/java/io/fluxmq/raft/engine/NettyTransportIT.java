@@ -7,6 +7,7 @@ import io.fluxmq.raftcore.Message.AppendRequest;
 import io.fluxmq.raftcore.RaftGroup;
 import io.fluxmq.raftcore.engine.GroupMessage;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -305,6 +306,47 @@ class NettyTransportIT {
                 assertThat(sendMs).as("20,000 sends took").isLessThan(10_000);
                 System.out.printf("20,000 sends of 64 KiB to a peer that does not read: %d ms, %d dropped, %d MiB"
                         + " written%n", sendMs, stats.batchesDropped(), stats.bytesSent() >> 20);
+
+            }
+        }
+    }
+
+    @Test
+    void aPassLargerThanALinkMayHoldIsCutNotEncodedWhole() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            silent.setReceiveBufferSize(4096);
+            Map<Integer, InetSocketAddress> addresses = new ConcurrentHashMap<>();
+            addresses.put(2, new InetSocketAddress(silent.getInetAddress(), silent.getLocalPort()));
+            NettyTransport a = transport(NettyTransportConfig.of(1, "c", ANY_PORT), addresses, (n, b) -> { });
+            a.send(2, List.of());
+            try (Socket peer = silent.accept()) {
+                DataInputStream in = new DataInputStream(peer.getInputStream());
+                in.readFully(new byte[in.readInt()]);
+                ByteBuf welcome = Unpooled.buffer();
+                Frames.writeHello(welcome, Frames.WELCOME, new Hello(Hello.VERSION, "c", 2, 5, 1));
+                OutputStream out = peer.getOutputStream();
+                out.write(bytes(welcome));
+                out.flush();
+                await("the link open", Duration.ofSeconds(10), () -> {
+                    a.send(2, List.of());
+                    return a.stats().batchesSent() > 0;
+                });
+                // One pass's batch of 4,000 appends of 64 KiB (250 MiB) to a peer that reads nothing: encoded up to
+                // the link's bound, the rest dropped (an unbounded batch once failed a 240 MiB direct allocation and
+                // stopped the event loop that encoded it)
+                List<GroupMessage> pass = new ArrayList<>();
+                for (int g = 0; g < 4_000; g++) {
+                    pass.add(new GroupMessage(g, new AppendRequest(1, 2, 1, -1, 0,
+                            List.of(Entry.data(0, 1, 1, ByteBuffer.allocate(64 << 10))), 0)));
+                }
+                a.send(2, pass);
+                long dropped = a.stats().messagesDropped();
+                assertThat(dropped).as("messages of the pass dropped")
+                        .isBetween(4_000 - (PeerLink.MAX_QUEUED_BYTES >> 16), 4_000L);
+                assertThat(PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory())
+                        .as("direct memory the pooled allocator holds").isLessThan(2 * PeerLink.MAX_QUEUED_BYTES);
+                System.out.printf("a pass of 4,000 appends of 64 KiB to a peer that does not read: %d dropped%n",
+                        dropped);
             }
         }
     }
