@@ -144,7 +144,15 @@ class ClientErrorsIT {
                     .isGreaterThan(closesBefore);
             producer.send(new ProducerRecord<>(SMALL, "after".getBytes())).get(30, TimeUnit.SECONDS);
         }
-        assertThat(readAll(SMALL)).contains("before", "after");
+        // acks=0: the send completes when the record is handed to the socket, so it becomes readable a little later
+        // (once seen: read back before the node had appended it)
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        List<String> read = readAll(SMALL);
+        while (!read.contains("after") && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            read = readAll(SMALL);
+        }
+        assertThat(read).contains("before", "after");
     }
 
     private static KafkaProducer<byte[], byte[]> producer(String acks) {
