@@ -271,6 +271,23 @@ class NettyTransportIT {
         }
     }
 
+    /** Accepts node 1's link on {@code silent} as node 2: answers the handshake, then never reads again. */
+    private static Socket silentPeer(ServerSocket silent, NettyTransport a) throws IOException {
+        Socket peer = silent.accept();
+        DataInputStream in = new DataInputStream(peer.getInputStream());
+        in.readFully(new byte[in.readInt()]);
+        ByteBuf welcome = Unpooled.buffer();
+        Frames.writeHello(welcome, Frames.WELCOME, new Hello(Hello.VERSION, "c", 2, 5, 1));
+        OutputStream out = peer.getOutputStream();
+        out.write(bytes(welcome));
+        out.flush();
+        await("the link open", Duration.ofSeconds(10), () -> {
+            a.send(2, List.of());
+            return a.stats().batchesSent() > 0;
+        });
+        return peer;
+    }
+
     @Test
     void sendNeverBlocksAndDropsWhenThePeerStopsReading() throws Exception {
         try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
@@ -279,19 +296,7 @@ class NettyTransportIT {
             addresses.put(2, new InetSocketAddress(silent.getInetAddress(), silent.getLocalPort()));
             NettyTransport a = transport(NettyTransportConfig.of(1, "c", ANY_PORT), addresses, (n, b) -> { });
             a.send(2, List.of());
-            // The peer answers the handshake, then never reads again.
-            try (Socket peer = silent.accept()) {
-                DataInputStream in = new DataInputStream(peer.getInputStream());
-                in.readFully(new byte[in.readInt()]);
-                ByteBuf welcome = Unpooled.buffer();
-                Frames.writeHello(welcome, Frames.WELCOME, new Hello(Hello.VERSION, "c", 2, 5, 1));
-                OutputStream out = peer.getOutputStream();
-                out.write(bytes(welcome));
-                out.flush();
-                await("the link open", Duration.ofSeconds(10), () -> {
-                    a.send(2, List.of());
-                    return a.stats().batchesSent() > 0;
-                });
+            try (Socket peer = silentPeer(silent, a)) {
                 List<GroupMessage> big = List.of(new GroupMessage(1, new AppendRequest(1, 2, 1, -1, 0,
                         List.of(Entry.data(0, 1, 1, ByteBuffer.allocate(64 << 10))), 0)));
                 long start = System.nanoTime();
@@ -319,18 +324,7 @@ class NettyTransportIT {
             addresses.put(2, new InetSocketAddress(silent.getInetAddress(), silent.getLocalPort()));
             NettyTransport a = transport(NettyTransportConfig.of(1, "c", ANY_PORT), addresses, (n, b) -> { });
             a.send(2, List.of());
-            try (Socket peer = silent.accept()) {
-                DataInputStream in = new DataInputStream(peer.getInputStream());
-                in.readFully(new byte[in.readInt()]);
-                ByteBuf welcome = Unpooled.buffer();
-                Frames.writeHello(welcome, Frames.WELCOME, new Hello(Hello.VERSION, "c", 2, 5, 1));
-                OutputStream out = peer.getOutputStream();
-                out.write(bytes(welcome));
-                out.flush();
-                await("the link open", Duration.ofSeconds(10), () -> {
-                    a.send(2, List.of());
-                    return a.stats().batchesSent() > 0;
-                });
+            try (Socket peer = silentPeer(silent, a)) {
                 // One pass's batch of 4,000 appends of 64 KiB (250 MiB) to a peer that reads nothing: encoded up to
                 // the link's bound, the rest dropped (an unbounded batch once failed a 240 MiB direct allocation and
                 // stopped the event loop that encoded it)
