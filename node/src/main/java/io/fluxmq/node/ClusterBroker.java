@@ -359,6 +359,17 @@ final class ClusterBroker implements BrokerServices {
             if (ready) {
                 nextPreferredDeadline = now + TimeUnit.MILLISECONDS.toNanos(PREFERRED_WAIT_MS);
             } else if (now >= deadline) {
+                List<String> leaderless = new ArrayList<>();
+                for (int p = from; p < to; p++) {
+                    TopicPartition tp = new TopicPartition(name, p);
+                    PartitionState ps = partitionState(tp);
+                    if (ps.leader() < 0) {
+                        PartitionReplica replica = raft.replica(tp);
+                        leaderless.add(tp + " (replica here: " + (replica == null ? "none"
+                                : replica.status(inSyncSilenceMs())) + ", down nodes " + state().downNodes() + ")");
+                    }
+                }
+                LOGGER.warn("Creating {}: no leader within {} ms for {}", name, LEADER_WAIT_MS, leaderless);
                 done.completeExceptionally(new AdminException(Errors.REQUEST_TIMED_OUT,
                         "partitions of " + name + " have no leader yet"));
                 return;
@@ -370,8 +381,15 @@ final class ClusterBroker implements BrokerServices {
             return;
         }
         long next = nextPreferredDeadline;
-        CompletableFuture.runAsync(() -> pollLeaders(name, from, to, deadline, next, done),
-                CompletableFuture.delayedExecutor(WAIT_POLL_MS, TimeUnit.MILLISECONDS, admin));
+        CompletableFuture.runAsync(() -> {
+            try {
+                pollLeaders(name, from, to, deadline, next, done);
+            } catch (RuntimeException e) {
+                // a look that throws would otherwise leave the request unanswered until the client gives up
+                LOGGER.warn("Creating {}: looking for the leaders failed", name, e);
+                done.completeExceptionally(e);
+            }
+        }, CompletableFuture.delayedExecutor(WAIT_POLL_MS, TimeUnit.MILLISECONDS, admin));
     }
 
     /**

@@ -43,6 +43,37 @@ public final class Main implements Callable<Integer> {
     @Option(names = {"-s", "--set"}, description = "any setting as key=value (repeatable)")
     List<String> sets = List.of();
 
+    /** How long a node whose Raft server was lost may take to close before it halts (a supervisor restarts it). */
+    static final long EXIT_GRACE_MS = 15_000;
+
+    /**
+     * The exit after a lost Raft server must happen even if closing the node hangs (a shutdown hook that never
+     * returns keeps the JVM alive, serving nothing): after {@code graceMs} a daemon thread prints every thread's
+     * stack to stderr, so the log shows what hung, and halts the JVM with {@code status}.
+     */
+    static void haltIfStillRunningAfter(long graceMs, int status) {
+        Thread halt = new Thread(() -> {
+            try {
+                Thread.sleep(graceMs);
+            } catch (InterruptedException e) {
+                return;
+            }
+            StringBuilder dump = new StringBuilder("fluxmq-node: closing did not finish within " + graceMs
+                    + " ms; halting with code " + status + ". Threads:\n");
+            Thread.getAllStackTraces().forEach((thread, stack) -> {
+                dump.append('"').append(thread.getName()).append("\" ").append(thread.getState()).append('\n');
+                for (StackTraceElement frame : stack) {
+                    dump.append("    at ").append(frame).append('\n');
+                }
+            });
+            System.err.print(dump);
+            System.err.flush();
+            Runtime.getRuntime().halt(status);
+        }, "fluxmq-halt");
+        halt.setDaemon(true);
+        halt.start();
+    }
+
     public static void main(String[] args) {
         useCommonPoolForAsyncStages();
         System.exit(new CommandLine(new Main()).execute(args));
@@ -76,6 +107,7 @@ public final class Main implements Callable<Integer> {
                     + " so that a supervisor restarts the node");
             // not on the watchdog thread: the shutdown hook stops the node, and with it that thread's executor
             new Thread(() -> System.exit(FluxNode.EXIT_RAFT_SERVER_LOST), "fluxmq-exit").start();
+            haltIfStillRunningAfter(EXIT_GRACE_MS, FluxNode.EXIT_RAFT_SERVER_LOST);
         });
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -57,6 +57,9 @@ class LongPauseIT {
                     .isGreaterThan(THRESHOLD_MS + 1000);
 
             Integer exit = node.awaitExit(30_000);
+            if (exit == null) {
+                node.dumpThreads(); // what keeps it running, into its log (a CI run saw no exit within 30 s)
+            }
             System.out.printf("LONGPAUSE node %d thawed after %d ms frozen; exited with %s after %d ms%n", victim,
                     TimeUnit.NANOSECONDS.toMillis(thawedAt - frozenAt), exit,
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - thawedAt));

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fluxmq.raft.log.SegmentLogConfig;
 import io.fluxmq.raft.partition.PartitionReplica;
+import io.fluxmq.raft.rpc.PeerDownNotifier;
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -33,6 +34,15 @@ class DeadLeaderElectionsIT {
     @TempDir
     Path dataDir;
     private final List<RaftNode> nodes = new ArrayList<>();
+    private final List<Integer> ports = new ArrayList<>();
+
+    private RaftNode startNode(int i) throws Exception {
+        RaftNode node = new RaftNode(new RaftNodeConfig(i, "127.0.0.1", ports.get(i), dataDir.resolve("n" + i),
+                ELECTION_MIN, ELECTION_MIN.plusSeconds(2), 1 << 20, SegmentLogConfig.defaults(), false, 10_000,
+                1 << 20, false));
+        node.start();
+        return node;
+    }
 
     @AfterEach
     void close() throws Exception {
@@ -52,10 +62,8 @@ class DeadLeaderElectionsIT {
                 port = s.getLocalPort();
             }
             peers.add(RaftPeer.newBuilder().setId("n" + i).setAddress("127.0.0.1:" + port).build());
-            RaftNode node = new RaftNode(new RaftNodeConfig(i, "127.0.0.1", port, dataDir.resolve("n" + i), ELECTION_MIN,
-                    ELECTION_MIN.plusSeconds(2), 1 << 20, SegmentLogConfig.defaults(), false, 10_000, 1 << 20, false));
-            node.start();
-            nodes.add(node);
+            ports.add(port);
+            nodes.add(startNode(i));
         }
         for (RaftNode node : nodes) {
             node.openPartition(SPEC, peers);
@@ -79,6 +87,20 @@ class DeadLeaderElectionsIT {
                 .isLessThan(ELECTION_MIN.toMillis() / 2);
         PartitionReplica replica = nodes.get(next).replica(TP);
         assertThat(replica.isLeader()).isTrue();
+        assertThat(nodes.get(next).peerGone(leader)).as("the closed node is reported gone").isTrue();
+
+        // The closed node comes back, and the first request on its new connection to the leader is a GroupInfo
+        // (what DeadLeaderElections asks when a peer dies), whose requestor is a client id, not the peer's: it must
+        // not stop the peer's own requests that follow from marking it back.
+        nodes.set(leader, startNode(leader));
+        nodes.get(leader).openPartition(SPEC, peers);
+        PeerDownNotifier restarted = (PeerDownNotifier) nodes.get(leader).server().getServerRpc();
+        assertThat(restarted.lastEntry(peers.get(next).getId(), replica.groupId(), 10_000).get(30, TimeUnit.SECONDS))
+                .isNotNull();
+        assertThat(replica.transferLeadership(leader, 30_000).get(60, TimeUnit.SECONDS)).isTrue();
+        await("the restarted node leading", Duration.ofSeconds(60), () -> leaderIndex() == leader);
+        await("the restarted leader no longer reported gone", Duration.ofSeconds(30),
+                () -> !nodes.get(next).peerGone(leader));
     }
 
     private int leaderIndex() {

@@ -352,7 +352,7 @@ final class RaftTransport implements RaftServerRpc, PeerDownNotifier {
                 channel.close();
                 return;
             }
-            if (channel.attr(REQUESTOR).get() == null && !header.getRequestorId().isEmpty()) {
+            if (channel.attr(REQUESTOR).get() == null && fromPeer(request) && !header.getRequestorId().isEmpty()) {
                 RaftPeerId requestor = RaftPeerId.valueOf(header.getRequestorId());
                 channel.attr(REQUESTOR).set(requestor);
                 gone.remove(requestor); // it is back: a new connection from it
@@ -390,6 +390,19 @@ final class RaftTransport implements RaftServerRpc, PeerDownNotifier {
                     cause.toString());
             ctx.close();
         }
+    }
+
+    /**
+     * Whether the request is one Raft server sends another, whose requestor id is the sending peer's id. Client-style
+     * requests a peer also sends (GroupInfo from {@code lastEntry}, leadership transfer, client requests) name a client
+     * id instead: taking that as the connection's requestor kept a restarted peer "gone" for good when such a request
+     * came first on its new connection (a leader it then became was reported as none, and CreateTopics timed out).
+     */
+    private static boolean fromPeer(RaftNettyServerRequestProto r) {
+        return switch (r.getRaftNettyServerRequestCase()) {
+            case REQUESTVOTEREQUEST, APPENDENTRIESREQUEST, INSTALLSNAPSHOTREQUEST, STARTLEADERELECTIONREQUEST -> true;
+            default -> false;
+        };
     }
 
     private static RaftRpcRequestProto header(RaftNettyServerRequestProto r) {
