@@ -55,8 +55,7 @@ final class TopicConfigs {
 
     static final ConfigDef DEFINITION = new ConfigDef()
             .define(TopicConfig.CLEANUP_POLICY_CONFIG, Type.LIST, "delete", ValidList.in("compact", "delete"),
-                    Importance.MEDIUM, TopicConfig.CLEANUP_POLICY_DOC
-                            + " FluxMQ: compact only on the ratis partition engine.")
+                    Importance.MEDIUM, TopicConfig.CLEANUP_POLICY_DOC)
             .define(TopicConfig.DELETE_RETENTION_MS_CONFIG, Type.LONG, 86400000L, Range.atLeast(0), Importance.MEDIUM,
                     TopicConfig.DELETE_RETENTION_MS_DOC)
             .define(TopicConfig.MIN_CLEANABLE_DIRTY_RATIO_CONFIG, Type.DOUBLE, 0.5, Range.between(0, 1),
@@ -88,7 +87,6 @@ final class TopicConfigs {
     /** Node settings (of {@link #NODE_SETTINGS}) set to something else than their built-in default. */
     private final Map<String, String> staticSettings;
     private final int nodeMaxMessageBytes;
-    private final boolean compactionSupported;
 
     TopicConfigs(NodeConfig node) {
         Map<String, String> d = new LinkedHashMap<>();
@@ -114,7 +112,6 @@ final class TopicConfigs {
         });
         this.staticSettings = Map.copyOf(s);
         this.nodeMaxMessageBytes = node.maxMessageBytes();
-        this.compactionSupported = !NodeConfig.MULTIRAFT.equals(node.partitionEngine());
     }
 
     Map<String, String> defaults() {
@@ -137,11 +134,6 @@ final class TopicConfigs {
         List<String> policy = list(configs, TopicConfig.CLEANUP_POLICY_CONFIG);
         if (policy != null && policy.isEmpty()) {
             throw invalid("cleanup.policy must be delete, compact or compact,delete");
-        }
-        if (policy != null && policy.contains("compact") && !compactionSupported) {
-            throw invalid("cleanup.policy=" + configs.get(TopicConfig.CLEANUP_POLICY_CONFIG) + " is not supported "
-                    + "on the multiraft partition engine: its segment log is the partition's Raft log, which log "
-                    + "compaction would rewrite under the Raft protocol (use partition.engine=ratis)");
         }
         String compression = configs.get(TopicConfig.COMPRESSION_TYPE_CONFIG);
         if (compression != null && !compression.equals("producer")) {

@@ -17,6 +17,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterConfigOp;
@@ -41,7 +42,9 @@ import org.junit.jupiter.api.io.TempDir;
  * by IncrementalAlterConfigs receives many updates per key and tombstones; every replica's cleaner compacts its own
  * segment files (read from each node's data directory) to one record per live key, with the tombstones gone after
  * {@code delete.retention.ms}; a consumer reading from the beginning sees each key's latest value; a record without
- * a key is refused with INVALID_RECORD, as Kafka does on compacted topics.
+ * a key is refused with INVALID_RECORD, as Kafka does on compacted topics. On both partition engines; on
+ * {@code multiraft}, where the segment log is the Raft log, every replica also keeps the same batches (offset ranges and
+ * leader epochs), emptied ones as empty batches.
  */
 class CompactionIT {
     private static final String TOPIC = "compacted";
@@ -56,9 +59,27 @@ class CompactionIT {
             "raft.snapshot.interval.entries", "20", "raft.log.segment.bytes", "2048",
             "log.cleaner.backoff.ms", "300", "log.cleaner.io.max.bytes.per.second", "2000000");
 
+    private static final Map<String, String> MULTIRAFT = Map.of(NodeConfig.PARTITION_ENGINE, NodeConfig.MULTIRAFT,
+            "log.cleaner.backoff.ms", "300", "log.cleaner.io.max.bytes.per.second", "2000000");
+
     @Test
     void everyReplicaCompactsToTheLastValueOfEveryKey(@TempDir Path dir) throws Exception {
-        try (TestCluster cluster = TestCluster.start(3, dir, SETTINGS); Admin admin = cluster.admin()) {
+        everyReplicaCompacts(dir, SETTINGS);
+    }
+
+    @Test
+    void everyReplicaCompactsToTheLastValueOfEveryKeyOnMultiRaft(@TempDir Path dir) throws Exception {
+        everyReplicaCompacts(dir, MULTIRAFT);
+    }
+
+    private static boolean multiRaft(Map<String, String> settings) {
+        return NodeConfig.MULTIRAFT.equals(settings.getOrDefault(NodeConfig.PARTITION_ENGINE,
+                NodeProcess.testEngine()));
+    }
+
+    private static void everyReplicaCompacts(Path dir, Map<String, String> settings) throws Exception {
+        boolean multiRaft = multiRaft(settings);
+        try (TestCluster cluster = TestCluster.start(3, dir, settings); Admin admin = cluster.admin()) {
             admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 3).configs(Map.of(
                     "segment.bytes", "4096", "max.message.bytes", "4096")))).all().get(60, TimeUnit.SECONDS);
             cluster.awaitLeader(TOPIC, 0, Duration.ofSeconds(60));
@@ -67,10 +88,13 @@ class CompactionIT {
             long written = (long) KEYS * UPDATES + DELETED + FILLER;
 
             for (int node = 0; node < 3; node++) {
-                Map<String, Integer> perKey = awaitOneRecordPerKey(partitionDir(dir, node), expected.keySet(),
-                        Duration.ofSeconds(120));
+                Map<String, Integer> perKey = awaitOneRecordPerKey(partitionDir(dir, node, multiRaft),
+                        expected.keySet(), Duration.ofSeconds(120));
                 assertThat(perKey).as("records per key on node %d", node)
                         .containsOnlyKeys(expected.keySet().toArray(String[]::new));
+            }
+            if (multiRaft) {
+                awaitSameBatches(dir, Duration.ofSeconds(60));
             }
 
             List<ConsumerRecord<String, String>> read = Clients.readAll(cluster.bootstrap(), TOPIC, 1,
@@ -87,7 +111,11 @@ class CompactionIT {
             }
             assertThat(latest).isEqualTo(expected);
             assertThat(seen.values()).as("a consumer from the beginning sees one record per key").containsOnly(1);
-            assertThat(read.get(read.size() - 1).offset()).isEqualTo(written - 1);
+            ConsumerRecord<String, String> last = read.get(read.size() - 1);
+            assertThat(last.key()).isEqualTo("filler-" + (FILLER - 1));
+            if (!multiRaft) { // on multiraft, leader changes and other control entries take offsets too
+                assertThat(last.offset()).isEqualTo(written - 1);
+            }
             assertThat(read.size()).isLessThan((int) written / 5);
         }
     }
@@ -137,8 +165,8 @@ class CompactionIT {
                 .get("cleanup.policy").value()).isEqualTo("compact");
     }
 
-    private static Path partitionDir(Path dir, int node) {
-        return dir.resolve("node-" + node).resolve("topics").resolve(TOPIC + "-0");
+    private static Path partitionDir(Path dir, int node, boolean multiRaft) {
+        return dir.resolve("node-" + node).resolve(multiRaft ? "multiraft" : "topics").resolve(TOPIC + "-0");
     }
 
     /**
@@ -157,13 +185,117 @@ class CompactionIT {
 
             Map<String, String> expected = produceUpdates(cluster);
             int now = cluster.awaitLeader(TOPIC, 0, Duration.ofSeconds(60));
-            awaitOneRecordPerKey(partitionDir(dir, now), expected.keySet(), Duration.ofSeconds(120));
+            boolean multiRaft = multiRaft(SETTINGS);
+            awaitOneRecordPerKey(partitionDir(dir, now, multiRaft), expected.keySet(), Duration.ofSeconds(120));
 
             cluster.restart(down);
-            assertThat(awaitOneRecordPerKey(partitionDir(dir, down), expected.keySet(), Duration.ofSeconds(120)))
-                    .as("records per key on the replica that was down").containsOnlyKeys(
+            assertThat(awaitOneRecordPerKey(partitionDir(dir, down, multiRaft), expected.keySet(),
+                    Duration.ofSeconds(120))).as("records per key on the replica that was down").containsOnlyKeys(
                             expected.keySet().toArray(String[]::new));
         }
+    }
+
+    /**
+     * On multiraft a replica that was down while the others compacted catches up through the Raft log: the leader
+     * sends it the compacted entries (empty batches and all), which it appends as they are. Afterwards every replica
+     * holds the same batches, one record per key, and each key's latest value, and so does a consumer.
+     */
+    @Test
+    void aReplicaThatWasDownTakesTheCompactedEntriesOnMultiRaft(@TempDir Path dir) throws Exception {
+        try (TestCluster cluster = TestCluster.start(3, dir, MULTIRAFT); Admin admin = cluster.admin()) {
+            admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 3).configs(Map.of(
+                    "segment.bytes", "4096", "max.message.bytes", "4096")))).all().get(60, TimeUnit.SECONDS);
+            int leader = cluster.awaitLeader(TOPIC, 0, Duration.ofSeconds(60));
+            configureCompaction(admin);
+            int down = (leader + 1) % 3;
+            cluster.node(down).kill();
+
+            Map<String, String> expected = produceUpdates(cluster);
+            for (int node = 0; node < 3; node++) {
+                if (node != down) {
+                    awaitOneRecordPerKey(partitionDir(dir, node, true), expected.keySet(), Duration.ofSeconds(120));
+                }
+            }
+            cluster.restart(down);
+            for (int node = 0; node < 3; node++) {
+                awaitOneRecordPerKey(partitionDir(dir, node, true), expected.keySet(), Duration.ofSeconds(120));
+                assertThat(latestPerKey(partitionDir(dir, node, true))).as("each key's latest value on node %d", node)
+                        .isEqualTo(expected);
+            }
+            awaitSameBatches(dir, Duration.ofSeconds(60));
+
+            Map<String, String> consumed = new TreeMap<>();
+            for (ConsumerRecord<String, String> r : Clients.readAll(cluster.bootstrap(), TOPIC, 1,
+                    Duration.ofSeconds(60)).get(TP)) {
+                consumed.put(r.key(), r.value());
+            }
+            assertThat(consumed).isEqualTo(expected);
+        }
+    }
+
+    /** The value of every key's latest record in a partition's segment files, read once no swap got in the way. */
+    private static Map<String, String> latestPerKey(Path partition) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            Map<String, String> latest = new TreeMap<>();
+            try {
+                forEachBatch(partition, batch -> {
+                    if (!batch.isControlBatch()) {
+                        for (Record record : batch) {
+                            latest.put(new String(Utils.toArray(record.key()), StandardCharsets.UTF_8),
+                                    record.hasValue() ? new String(Utils.toArray(record.value()),
+                                            StandardCharsets.UTF_8) : null);
+                        }
+                    }
+                });
+                return latest;
+            } catch (IOException e) { // a segment swapped while listed: look again
+                if (attempt == 10) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /**
+     * Waits until the multiraft replicas of every node hold the same batches: the same base and last offsets and
+     * leader epochs, one Raft entry each, however much each replica's cleaner took out of them.
+     */
+    private static void awaitSameBatches(Path dir, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<List<String>> perNode = List.of();
+        while (System.nanoTime() < deadline) {
+            try {
+                List<List<String>> found = new ArrayList<>();
+                for (int node = 0; node < 3; node++) {
+                    List<String> batches = new ArrayList<>();
+                    forEachBatch(partitionDir(dir, node, true), batch -> batches.add(batch.baseOffset() + ".."
+                            + batch.lastOffset() + "@" + batch.partitionLeaderEpoch()));
+                    found.add(batches);
+                }
+                perNode = found;
+            } catch (IOException e) { // a segment swapped while listed: look again
+                continue;
+            }
+            boolean contiguous = perNode.stream().allMatch(CompactionIT::contiguous);
+            if (contiguous && perNode.get(1).equals(perNode.get(0)) && perNode.get(2).equals(perNode.get(0))) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("replicas do not hold the same contiguous batches within " + timeout + ": "
+                + perNode);
+    }
+
+    private static boolean contiguous(List<String> batches) {
+        long next = 0;
+        for (String b : batches) {
+            long base = Long.parseLong(b.substring(0, b.indexOf('.')));
+            if (base != next) {
+                return false;
+            }
+            next = Long.parseLong(b.substring(b.indexOf("..") + 2, b.indexOf('@'))) + 1;
+        }
+        return true;
     }
 
     /**
@@ -192,6 +324,18 @@ class CompactionIT {
     /** Counts the records of every key in the {@code .log} files of a partition directory (tombstones included). */
     static Map<String, Integer> recordsPerKey(Path partition) throws IOException {
         Map<String, Integer> perKey = new HashMap<>();
+        forEachBatch(partition, batch -> {
+            if (!batch.isControlBatch()) {
+                for (Record record : batch) {
+                    perKey.merge(new String(Utils.toArray(record.key()), StandardCharsets.UTF_8), 1, Integer::sum);
+                }
+            }
+        });
+        return perKey;
+    }
+
+    /** Every batch of the {@code .log} files of a partition directory, in offset order. */
+    private static void forEachBatch(Path partition, Consumer<MutableRecordBatch> action) throws IOException {
         List<Path> logs = new ArrayList<>();
         try (Stream<Path> files = Files.list(partition)) {
             files.filter(f -> f.getFileName().toString().endsWith(".log")).sorted().forEach(logs::add);
@@ -205,16 +349,9 @@ class CompactionIT {
                     break;
                 }
                 for (MutableRecordBatch batch : MemoryRecords.readableRecords(data.slice(pos, size)).batches()) {
-                    if (batch.isControlBatch()) {
-                        continue;
-                    }
-                    for (Record record : batch) {
-                        String key = new String(Utils.toArray(record.key()), StandardCharsets.UTF_8);
-                        perKey.merge(key, 1, Integer::sum);
-                    }
+                    action.accept(batch);
                 }
             }
         }
-        return perKey;
     }
 }

@@ -53,13 +53,11 @@ class TopicConfigsTest {
     }
 
     @Test
-    void compactionIsRefusedOnTheMultiRaftEngineOnly() {
+    void compactionIsAcceptedOnEitherEngine() {
         TopicConfigs multiraft = new TopicConfigs(NodeConfig.from(Map.of("partition.engine", "multiraft")));
-        assertThatThrownBy(() -> multiraft.validate(Map.of("cleanup.policy", "compact,delete"), 3))
-                .isInstanceOfSatisfying(AdminException.class,
-                        e -> assertThat(e.error()).isEqualTo(Errors.INVALID_CONFIG))
-                .hasMessageContaining("cleanup.policy=compact,delete is not supported on the multiraft");
-        assertThatCode(() -> multiraft.validate(Map.of("cleanup.policy", "delete"), 3)).doesNotThrowAnyException();
+        assertThatCode(() -> multiraft.validate(Map.of("cleanup.policy", "compact,delete"), 3))
+                .doesNotThrowAnyException();
+        assertThatCode(() -> configs.validate(Map.of("cleanup.policy", "compact"), 3)).doesNotThrowAnyException();
         assertThat(configs.compacted(Map.of("cleanup.policy", "compact"))).isTrue();
         assertThat(configs.deletes(Map.of("cleanup.policy", "compact"))).isFalse();
         assertThat(configs.deletes(Map.of("cleanup.policy", "compact,delete"))).isTrue();

@@ -77,7 +77,10 @@ public record Entry(long baseOffset, int count, long term, Kind kind, ByteBuffer
         return data.remaining();
     }
 
-    /** Same position, term and kind (the bytes of two such entries are equal by Raft's log matching property). */
+    /**
+     * Same position, term and kind: the same entry by Raft's log matching property (its bytes too, unless a log that
+     * compacts committed data rewrote one copy).
+     */
     public boolean samePlace(Entry other) {
         return baseOffset == other.baseOffset && count == other.count && term == other.term && kind == other.kind;
     }

@@ -1,5 +1,8 @@
 package io.fluxmq.raft.engine;
 
+import io.fluxmq.raft.log.CleanResult;
+import io.fluxmq.raft.log.CompactionPolicy;
+import io.fluxmq.raft.log.LogCleaner;
 import io.fluxmq.raft.log.OffsetOutOfRangeException;
 import io.fluxmq.raft.log.SegmentLog;
 import io.fluxmq.raft.log.TimestampAndOffset;
@@ -18,6 +21,7 @@ import io.fluxmq.raftcore.RaftLog;
 import io.fluxmq.raftcore.Snapshot;
 import io.fluxmq.raftcore.engine.CommitListener;
 import io.fluxmq.raftcore.engine.RaftEngine;
+import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -723,6 +727,18 @@ public final class EnginePartition implements Partition, CommitListener {
             }
             return logStartOffset();
         });
+    }
+
+    /**
+     * Cleans this replica's own sealed segments below its last stable offset (committed as this replica knows it, so
+     * never truncated by Raft, and past every open transaction), keeping every batch, an emptied one as an empty batch:
+     * each batch is a Raft entry, whose offset range and term stay as they were (docs/storage.md, Compaction). Runs on
+     * the cleaner thread; the swap takes the segment log's lock, which the group's loop takes for every write, and
+     * {@link SegmentRaftLog}'s term cache and configuration entries stay valid since neither boundaries nor terms move.
+     */
+    @Override
+    public CleanResult compact(LogCleaner cleaner, CompactionPolicy policy) throws IOException, InterruptedException {
+        return cleaner.clean(segments, Math.min(lastStableOffset, highWatermark), policy, LogCleaner.EmptyBatches.KEEP);
     }
 
     /** The base of the last segment starting at or below {@code offset}: whole segments below it may go. */

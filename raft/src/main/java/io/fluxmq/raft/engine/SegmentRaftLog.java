@@ -56,7 +56,10 @@ import org.slf4j.LoggerFactory;
  * pass that built them must copy; a zeroed batch fails the receiver's checks rather than being stored.
  *
  * <p>Not thread-safe: the thread driving the group (its event loop). Other threads may read
- * {@link #segmentLog()} concurrently (Kafka fetches), as {@link SegmentLog} allows.
+ * {@link #segmentLog()} concurrently (Kafka fetches), as {@link SegmentLog} allows, and the log cleaner may swap in
+ * compacted copies of committed sealed segments ({@code EnginePartition.compact}): it keeps every batch with its
+ * offsets and term, so the term cache, the configuration entries and entry boundaries stay true, and entry views
+ * taken before a swap stay readable.
  */
 public final class SegmentRaftLog implements RaftLog, Closeable {
 

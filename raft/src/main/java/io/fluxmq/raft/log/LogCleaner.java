@@ -39,9 +39,11 @@ import org.slf4j.LoggerFactory;
  *       delete horizon of its batch; a record without a key is dropped (Kafka refuses them on compacted topics);</li>
  *   <li>batches keep their base offset, last offset delta, producer fields and partition leader epoch; a batch that
  *       loses records is rewritten with the survivors at their offsets (kafka-clients' {@code MemoryRecords.filterTo},
- *       which is what Kafka's cleaner uses); a batch that loses all its records disappears, except the last batch of a
- *       group, which stays as an empty batch so that the group's offset range, and so every segment's next offset,
- *       is unchanged;</li>
+ *       which is what Kafka's cleaner uses); a batch that loses all its records disappears
+ *       ({@link EmptyBatches#DROP}), except the last batch of a group, which stays as an empty batch so that the
+ *       group's offset range, and so every segment's next offset, is unchanged; or every such batch stays as an empty
+ *       batch ({@link EmptyBatches#KEEP}, the multi-Raft engine: each batch is a Raft entry, and the Raft log keeps
+ *       every entry's offset range and term);</li>
  *   <li>a batch with a tombstone gets its delete horizon (now + {@code delete.retention.ms}) on the first pass that
  *       sees it (filterTo stamps it in the batch, KIP-534), so tombstones are dropped by a later pass;</li>
  *   <li>transactional batches and control batches (transaction markers) are kept whole and their records stay out of
@@ -63,6 +65,18 @@ public final class LogCleaner {
     static final String CLEANED_SUFFIX = ".cleaned";
     static final String SWAP_SUFFIX = ".swap";
     private static final Logger LOGGER = LoggerFactory.getLogger(LogCleaner.class);
+
+    /** What becomes of a batch that loses all its records. */
+    public enum EmptyBatches {
+        /** It goes, except the last batch of a rewritten group; the log gets offset gaps (the ratis engine). */
+        DROP,
+        /**
+         * It stays as an empty batch (a 61-byte header with its base and last offset, partition leader epoch, producer
+         * id, epoch and base sequence): every batch keeps its offset range, so a log whose batches are Raft entries
+         * stays contiguous (the multi-Raft engine).
+         */
+        KEEP
+    }
 
     /** Points of the swap where a test makes the "power" fail. */
     public enum Step { CLEANED_WRITTEN, SWAP_RENAMED, SWAP_DURABLE, OLD_SEGMENT_DELETED, SWAP_INSTALLED }
@@ -91,14 +105,21 @@ public final class LogCleaner {
         this.faults = faults;
     }
 
+    /** {@link #clean(SegmentLog, long, CompactionPolicy, EmptyBatches)} dropping emptied batches (the ratis engine). */
+    public CleanResult clean(SegmentLog log, long cleanableBelow, CompactionPolicy policy)
+        throws IOException, InterruptedException {
+        return clean(log, cleanableBelow, policy, EmptyBatches.DROP);
+    }
+
     /**
      * One pass over {@code log}, cleaning only below {@code cleanableBelow}; see the class comment.
      *
      * @throws InterruptedException when the throttle's sleep is interrupted (the node shuts down); nothing is installed
      */
-    public CleanResult clean(SegmentLog log, long cleanableBelow, CompactionPolicy policy)
+    public CleanResult clean(SegmentLog log, long cleanableBelow, CompactionPolicy policy, EmptyBatches emptyBatches)
         throws IOException, InterruptedException {
         long nowMs = clockMs.getAsLong();
+        long reopenedSealed = log.reopenedSealedSegments();
         List<LogSegment> segs = log.segments();
         int limit = 0;
         while (limit < segs.size() - 1 && segs.get(limit + 1).baseOffset() <= cleanableBelow
@@ -154,7 +175,8 @@ public final class LogCleaner {
                 groupBytes += segs.get(end).size();
                 end++;
             }
-            GroupResult g = cleanGroup(log, segs.subList(start, end), map, policy, nowMs);
+            GroupResult g = cleanGroup(log, segs.subList(start, end), map, policy, emptyBatches, nowMs,
+                reopenedSealed);
             bytesRead += g.bytesRead;
             bytesWritten += g.bytesWritten;
             removed += g.recordsRemoved;
@@ -200,7 +222,8 @@ public final class LogCleaner {
     }
 
     private GroupResult cleanGroup(SegmentLog log, List<LogSegment> group, OffsetMap map, CompactionPolicy policy,
-                                   long nowMs) throws IOException, InterruptedException {
+                                   EmptyBatches emptyBatches, long nowMs, long reopenedSealed)
+        throws IOException, InterruptedException {
         GroupResult result = new GroupResult();
         Path cleaned = log.dir().resolve(LogSegment.fileName(group.get(0).baseOffset(), CLEANED_SUFFIX));
         boolean changed = false;
@@ -215,7 +238,7 @@ public final class LogCleaner {
                         throw new IOException("segment " + group.get(s).baseOffset() + " of " + log.dir()
                             + " has no readable batch at position " + pos);
                     }
-                    boolean keepEmpty = s == group.size() - 1 && next == size;
+                    boolean keepEmpty = emptyBatches == EmptyBatches.KEEP || (s == group.size() - 1 && next == size);
                     ByteBuffer in = data.slice(pos, next - pos);
                     MemoryRecords.FilterResult filtered = MemoryRecords.readableRecords(in.duplicate()).filterTo(
                         new KeyFilter(map, nowMs, policy.deleteRetentionMs(), keepEmpty),
@@ -251,7 +274,7 @@ public final class LogCleaner {
             return result;
         }
         faults.at(Step.CLEANED_WRITTEN);
-        result.installed = log.replaceSegments(group, cleaned, faults);
+        result.installed = log.replaceSegments(group, cleaned, reopenedSealed, faults);
         return result;
     }
 

@@ -57,6 +57,12 @@ public final class SegmentLog implements java.io.Closeable {
     private volatile long firstDirtyOffset;
     /** Cleaner state: the earliest delete horizon of a retained tombstone batch, Long.MAX_VALUE when none. */
     private volatile long earliestDeleteHorizonMs = Long.MAX_VALUE;
+    /**
+     * How many times a truncation reached into a sealed segment and made it writable again (guarded by this). Such a
+     * segment may be sealed again later with other content under the same identity, so a clean read before that must
+     * not replace it ({@link #replaceSegments}).
+     */
+    private long reopenedSealedSegments;
 
     private SegmentLog(Path dir, SegmentLogConfig config, LongSupplier clockMs, List<LogSegment> segments,
                        DataForcer forcer) {
@@ -386,6 +392,9 @@ public final class SegmentLog implements java.io.Closeable {
             throw new IllegalArgumentException("Truncation offset " + offset + " is not a batch boundary");
         }
         segments = List.copyOf(segs.subList(0, keep + 1));
+        if (!target.isWritable()) {
+            reopenedSealedSegments++;
+        }
         for (int i = segs.size() - 1; i > keep; i--) {
             segs.get(i).delete();
         }
@@ -551,18 +560,25 @@ public final class SegmentLog implements java.io.Closeable {
         return earliestDeleteHorizonMs;
     }
 
+    /** For the cleaner, before it reads segments: see {@link #replaceSegments}. */
+    synchronized long reopenedSealedSegments() {
+        return reopenedSealedSegments;
+    }
+
     /**
      * Installs the cleaned copy {@code cleaned} (a forced, complete file of batches) in place of {@code group}, a run of
      * sealed segments: renames it to {@code <base>.swap} and syncs the directory (from here a crash completes the
      * swap on open, {@link SegmentRecovery#settleCleaning}), deletes the old segments' files, renames the swap file to
      * the first segment's {@code .log} name and syncs the directory again. Readers holding views of the old segments
      * keep reading them (their maps outlive the files). When the group is no longer a run of sealed segments of this
-     * log (retention or a reset replaced them meanwhile), nothing is installed and the file is deleted.
+     * log (retention or a reset replaced them meanwhile), or a truncation reopened a sealed segment since the cleaner
+     * read them ({@code reopenedSealed} is {@link #reopenedSealedSegments()} as it was then: the segment may have been
+     * sealed again with other content), nothing is installed and the file is deleted.
      *
      * @return whether the cleaned segment was installed
      */
-    synchronized boolean replaceSegments(List<LogSegment> group, Path cleaned, LogCleaner.Faults faults)
-        throws IOException {
+    synchronized boolean replaceSegments(List<LogSegment> group, Path cleaned, long reopenedSealed,
+                                         LogCleaner.Faults faults) throws IOException {
         ensureOpen();
         List<LogSegment> segs = segments;
         int first = -1;
@@ -571,7 +587,8 @@ public final class SegmentLog implements java.io.Closeable {
                 first = i;
             }
         }
-        boolean intact = first >= 0 && first + group.size() < segs.size();
+        boolean intact = first >= 0 && first + group.size() < segs.size()
+            && reopenedSealed == reopenedSealedSegments;
         for (int k = 0; intact && k < group.size(); k++) {
             intact = segs.get(first + k) == group.get(k) && !group.get(k).isWritable();
         }

@@ -102,8 +102,7 @@ public interface Partition {
      * Runs one pass of the log cleaner over this replica's own segments (every replica cleans its own copy, as Kafka's
      * brokers do), below the offset this engine allows; see {@link LogCleaner}.
      *
-     * @throws UnsupportedOperationException when the engine cannot compact (the multi-Raft engine, whose segment log
-     *                                       is its Raft log)
+     * @throws UnsupportedOperationException when the engine cannot compact
      */
     default CleanResult compact(LogCleaner cleaner, CompactionPolicy policy) throws IOException, InterruptedException {
         throw new UnsupportedOperationException("log compaction is not supported by this partition engine");

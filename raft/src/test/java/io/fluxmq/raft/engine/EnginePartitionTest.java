@@ -3,6 +3,9 @@ package io.fluxmq.raft.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.fluxmq.raft.log.CleanerThrottle;
+import io.fluxmq.raft.log.CompactionPolicy;
+import io.fluxmq.raft.log.LogCleaner;
 import io.fluxmq.raft.log.SegmentLogConfig;
 import io.fluxmq.raft.partition.AppendResult;
 import io.fluxmq.raft.partition.PartitionError;
@@ -271,6 +274,75 @@ class EnginePartitionTest {
             .isEqualTo(PartitionError.OUT_OF_ORDER_SEQUENCE);
         join(restarted.append(idempotent(42, (short) 0, 4, "late-4")));
         assertThat(values(restarted, start)).endsWith("late-3", "late-4");
+    }
+
+    /** One record of 1 KiB for key {@code k<key>}, its value naming the producer and sequence. */
+    private static MemoryRecords keyed(long producerId, int sequence, int key) {
+        byte[] value = new byte[1000];
+        byte[] name = (producerId + "-" + sequence).getBytes(StandardCharsets.UTF_8);
+        System.arraycopy(name, 0, value, 0, name.length);
+        return MemoryRecords.withIdempotentRecords(Compression.NONE, producerId, (short) 0, sequence,
+            new SimpleRecord(1_000L, ("k" + key).getBytes(StandardCharsets.UTF_8), value));
+    }
+
+    /** Every batch of a replica's log as base..last@epoch: the group's entries. */
+    private List<String> entries(int node) {
+        List<String> entries = new ArrayList<>();
+        SegmentRaftLog log = logs.get(node);
+        long next = log.startOffset();
+        while (next < log.endOffset()) {
+            for (RecordBatch batch : log.segmentLog().read(next, 1 << 20, Long.MAX_VALUE, true).batches()) {
+                entries.add(batch.baseOffset() + ".." + batch.lastOffset() + "@" + batch.partitionLeaderEpoch());
+                next = batch.nextOffset();
+            }
+        }
+        return entries;
+    }
+
+    /**
+     * Log compaction on this engine: every replica cleans its own committed segments, keeping every entry (emptied
+     * batches stay as empty batches), so a replica that was stopped catches up from the compacted leader, every
+     * replica holds the same entries, and a producer whose batches were all emptied is still known after a restart
+     * replays the log.
+     */
+    @Test
+    void compactionKeepsEveryEntryAndTheProducersOfEmptiedBatches() throws Exception {
+        startAll();
+        EnginePartition leader = leader();
+        int stopped = leaderNode() == 3 ? 2 : 3;
+        for (int seq = 0; seq < 8; seq++) { // producer 43's keys are all written again below: its batches empty
+            join(leader.append(keyed(43, seq, seq)));
+        }
+        stop(stopped); // misses the updates and the compaction
+        for (int seq = 0; seq < 300; seq++) { // about five 64 KiB segments
+            join(leader.append(keyed(42, seq, seq % 8)));
+        }
+        long hw = leader.highWatermark();
+        List<String> uncompacted = values(leader, 0);
+        List<String> latest = uncompacted.subList(uncompacted.size() - 8, uncompacted.size());
+        LogCleaner cleaner = new LogCleaner(CleanerThrottle.unlimited(), 1 << 20, System::currentTimeMillis);
+        for (EnginePartition p : partitions.values()) {
+            await("replica applied up to " + hw, Duration.ofSeconds(5), () -> p.highWatermark() >= hw);
+            assertThat(p.compact(cleaner, new CompactionPolicy(60_000, 0, 0)).segmentsReplaced()).isPositive();
+            List<String> compacted = values(p, 0);
+            assertThat(compacted).hasSizeLessThan(uncompacted.size() / 2).endsWith(latest.toArray(String[]::new));
+            assertThat(compacted).noneMatch(v -> v.startsWith("43-"));
+        }
+
+        start(stopped);
+        await("node " + stopped + " caught up", Duration.ofSeconds(10),
+            () -> partitions.get(stopped).highWatermark() >= hw);
+        assertThat(values(partitions.get(stopped), 0)).endsWith(latest.toArray(String[]::new));
+        await("every replica holds the same entries", Duration.ofSeconds(10),
+            () -> entries(1).equals(entries(2)) && entries(2).equals(entries(3)));
+
+        stopAll();
+        startAll();
+        EnginePartition restarted = leader();
+        assertThat(errorOf(restarted.append(keyed(43, 9, 0)))).as("producer 43 is known: its next sequence is 8")
+            .isEqualTo(PartitionError.OUT_OF_ORDER_SEQUENCE);
+        join(restarted.append(keyed(43, 8, 0)));
+        join(restarted.append(keyed(42, 300, 1)));
     }
 
     private static PartitionError readError(EnginePartition partition, long offset) {

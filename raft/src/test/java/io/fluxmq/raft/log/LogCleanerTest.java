@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
@@ -278,6 +279,35 @@ class LogCleanerTest {
         assertThat(TestBatches.recordOffsets(held)).isEqualTo(heldOffsets);
         assertThat(TestBatches.recordOffsets(log.read(0, Integer.MAX_VALUE, Long.MAX_VALUE, true)))
             .hasSizeLessThan(heldOffsets.size());
+    }
+
+    /**
+     * A truncation into a sealed segment the cleaner already read (a Raft log reset to its start) reopens that segment,
+     * and appends may seal it again, same object, other bytes: the swap must not install the stale clean over them.
+     */
+    @Test
+    void aSegmentTruncatedAndSealedAgainDuringAPassIsNotReplaced() throws Exception {
+        log = SegmentLog.open(dir, SMALL, clock::get);
+        appendUpdates(60, 2);
+        List<Rec> before = readAll(log);
+        long cut = before.get(3).offset(); // the second batch of the first segment
+        AtomicBoolean raced = new AtomicBoolean();
+        LogCleaner racing = new LogCleaner(CleanerThrottle.unlimited(), 1 << 20, clock::get, step -> {
+            if (step == LogCleaner.Step.CLEANED_WRITTEN && raced.compareAndSet(false, true)) {
+                log.truncateTo(cut);
+                while (log.segmentCount() < 2) {
+                    log.append(keyed(log.logEndOffset(), clock.get(), "new", "w", "new", "w", "new", "w"));
+                }
+            }
+        });
+        CleanResult result = racing.clean(log, log.logEndOffset(), policy(HOUR, 0, 0));
+
+        assertThat(raced).isTrue();
+        assertThat(result.segmentsReplaced()).isZero();
+        List<Rec> after = readAll(log);
+        assertThat(after.subList(0, 3)).isEqualTo(before.subList(0, 3));
+        assertThat(after.subList(3, after.size())).isNotEmpty().allMatch(r -> r.key().equals("new"));
+        assertThat(cleaningFiles()).isEmpty();
     }
 
     @Test
