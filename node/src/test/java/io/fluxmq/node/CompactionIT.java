@@ -80,10 +80,7 @@ class CompactionIT {
     private static void everyReplicaCompacts(Path dir, Map<String, String> settings) throws Exception {
         boolean multiRaft = multiRaft(settings);
         try (TestCluster cluster = TestCluster.start(3, dir, settings); Admin admin = cluster.admin()) {
-            admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 3).configs(Map.of(
-                    "segment.bytes", "4096", "max.message.bytes", "4096")))).all().get(60, TimeUnit.SECONDS);
-            cluster.awaitLeader(TOPIC, 0, Duration.ofSeconds(60));
-            configureCompaction(admin);
+            createCompactedTopic(cluster, admin);
             Map<String, String> expected = produceUpdates(cluster);
             long written = (long) KEYS * UPDATES + DELETED + FILLER;
 
@@ -154,6 +151,18 @@ class CompactionIT {
         return expected;
     }
 
+    /**
+     * Creates the one-partition RF=3 topic with 4 KiB segments, waits for its leader and switches it to compaction;
+     * returns the leader.
+     */
+    private static int createCompactedTopic(TestCluster cluster, Admin admin) throws Exception {
+        admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 3).configs(Map.of(
+                "segment.bytes", "4096", "max.message.bytes", "4096")))).all().get(60, TimeUnit.SECONDS);
+        int leader = cluster.awaitLeader(TOPIC, 0, Duration.ofSeconds(60));
+        configureCompaction(admin);
+        return leader;
+    }
+
     private static void configureCompaction(Admin admin) throws Exception {
         ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, TOPIC);
         admin.incrementalAlterConfigs(Map.of(resource, List.of(
@@ -176,10 +185,7 @@ class CompactionIT {
     @Test
     void aReplicaThatWasDownCopiesTheCompactedLogFromTheLeader(@TempDir Path dir) throws Exception {
         try (TestCluster cluster = TestCluster.start(3, dir, SETTINGS); Admin admin = cluster.admin()) {
-            admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 3).configs(Map.of(
-                    "segment.bytes", "4096", "max.message.bytes", "4096")))).all().get(60, TimeUnit.SECONDS);
-            int leader = cluster.awaitLeader(TOPIC, 0, Duration.ofSeconds(60));
-            configureCompaction(admin);
+            int leader = createCompactedTopic(cluster, admin);
             int down = (leader + 1) % 3;
             cluster.node(down).kill();
 
@@ -203,10 +209,7 @@ class CompactionIT {
     @Test
     void aReplicaThatWasDownTakesTheCompactedEntriesOnMultiRaft(@TempDir Path dir) throws Exception {
         try (TestCluster cluster = TestCluster.start(3, dir, MULTIRAFT); Admin admin = cluster.admin()) {
-            admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 3).configs(Map.of(
-                    "segment.bytes", "4096", "max.message.bytes", "4096")))).all().get(60, TimeUnit.SECONDS);
-            int leader = cluster.awaitLeader(TOPIC, 0, Duration.ofSeconds(60));
-            configureCompaction(admin);
+            int leader = createCompactedTopic(cluster, admin);
             int down = (leader + 1) % 3;
             cluster.node(down).kill();
 

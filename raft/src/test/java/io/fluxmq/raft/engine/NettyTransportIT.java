@@ -271,6 +271,22 @@ class NettyTransportIT {
         }
     }
 
+    /** A listening socket with a small receive buffer, for a peer that will never read. */
+    private static ServerSocket silentServer() throws IOException {
+        ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        silent.setReceiveBufferSize(4096);
+        return silent;
+    }
+
+    /** Node 1's transport with node 2 at {@code silent}, already dialing it. */
+    private NettyTransport transportTo(ServerSocket silent) throws Exception {
+        Map<Integer, InetSocketAddress> addresses = new ConcurrentHashMap<>();
+        addresses.put(2, new InetSocketAddress(silent.getInetAddress(), silent.getLocalPort()));
+        NettyTransport a = transport(NettyTransportConfig.of(1, "c", ANY_PORT), addresses, (n, b) -> { });
+        a.send(2, List.of());
+        return a;
+    }
+
     /** Accepts node 1's link on {@code silent} as node 2: answers the handshake, then never reads again. */
     private static Socket silentPeer(ServerSocket silent, NettyTransport a) throws IOException {
         Socket peer = silent.accept();
@@ -290,12 +306,8 @@ class NettyTransportIT {
 
     @Test
     void sendNeverBlocksAndDropsWhenThePeerStopsReading() throws Exception {
-        try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            silent.setReceiveBufferSize(4096);
-            Map<Integer, InetSocketAddress> addresses = new ConcurrentHashMap<>();
-            addresses.put(2, new InetSocketAddress(silent.getInetAddress(), silent.getLocalPort()));
-            NettyTransport a = transport(NettyTransportConfig.of(1, "c", ANY_PORT), addresses, (n, b) -> { });
-            a.send(2, List.of());
+        try (ServerSocket silent = silentServer()) {
+            NettyTransport a = transportTo(silent);
             try (Socket peer = silentPeer(silent, a)) {
                 List<GroupMessage> big = List.of(new GroupMessage(1, new AppendRequest(1, 2, 1, -1, 0,
                         List.of(Entry.data(0, 1, 1, ByteBuffer.allocate(64 << 10))), 0)));
@@ -318,12 +330,8 @@ class NettyTransportIT {
 
     @Test
     void aPassLargerThanALinkMayHoldIsCutNotEncodedWhole() throws Exception {
-        try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            silent.setReceiveBufferSize(4096);
-            Map<Integer, InetSocketAddress> addresses = new ConcurrentHashMap<>();
-            addresses.put(2, new InetSocketAddress(silent.getInetAddress(), silent.getLocalPort()));
-            NettyTransport a = transport(NettyTransportConfig.of(1, "c", ANY_PORT), addresses, (n, b) -> { });
-            a.send(2, List.of());
+        try (ServerSocket silent = silentServer()) {
+            NettyTransport a = transportTo(silent);
             try (Socket peer = silentPeer(silent, a)) {
                 // One pass's batch of 4,000 appends of 64 KiB (250 MiB) to a peer that reads nothing: encoded up to
                 // the link's bound, the rest dropped (an unbounded batch once failed a 240 MiB direct allocation and
