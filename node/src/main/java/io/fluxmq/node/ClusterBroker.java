@@ -762,14 +762,15 @@ final class ClusterBroker implements BrokerServices {
     }
 
     /**
-     * DescribeLogDirs: {@code <data-dir>/topics} (where the partition directories are; on multiraft they are in
-     * {@code <data-dir>/multiraft}), its file system's total and usable bytes, and each open replica with the batch bytes of its segment files. The offset lag is 0: on the
+     * DescribeLogDirs: where the partition directories are ({@code <data-dir>/multiraft}, or {@code <data-dir>/topics}
+     * on Ratis), its file system's total and usable bytes, and each open replica with the batch bytes of its segment
+     * files. The offset lag is 0: on the
      * leader by definition, and a follower does not know the leader's log end (the leader reports each follower's lag
      * in Raft entries through {@code raft status} and the follower-lag metric).
      */
     @Override
     public LogDirDescription logDir() {
-        Path dir = config.dataDir().resolve("topics").toAbsolutePath();
+        Path dir = config.dataDir().resolve(engine != null ? "multiraft" : "topics").toAbsolutePath();
         long total = -1;
         long usable = -1;
         try {

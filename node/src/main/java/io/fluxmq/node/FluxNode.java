@@ -431,7 +431,10 @@ public final class FluxNode implements Closeable {
         return registry;
     }
 
-    /** Reads {@code meta.properties} (node id, cluster id), creating it on first start; refuses a mismatch. */
+    /**
+     * Reads {@code meta.properties} (node id, cluster id, partition engine), creating it on first start; refuses a
+     * mismatch. A file written before it named the engine gets the engine whose partitions the data dir holds.
+     */
     private void loadMeta() throws IOException {
         Path file = config.dataDir().resolve("meta.properties");
         Properties meta = new Properties();
@@ -449,16 +452,49 @@ public final class FluxNode implements Closeable {
                         + meta.getProperty("cluster.id") + ", not " + config.clusterId()
                         + " (cluster.nodes or cluster.id changed)");
             }
-            return;
+            String engine = meta.getProperty(NodeConfig.PARTITION_ENGINE);
+            if (engine == null) {
+                engine = engineOnDisk(config.dataDir());
+            }
+            if (engine != null && !engine.equals(config.partitionEngine())) {
+                throw new NodeConfig.ConfigException("data dir " + config.dataDir() + " holds partitions of the "
+                        + engine + " engine, not " + NodeConfig.PARTITION_ENGINE + "=" + config.partitionEngine()
+                        + ": set " + NodeConfig.PARTITION_ENGINE + "=" + engine + " (the default is "
+                        + NodeConfig.MULTIRAFT + " since 2026-12-02; a node's engine cannot change in place)");
+            }
+            if (meta.getProperty(NodeConfig.PARTITION_ENGINE) != null) {
+                return;
+            }
         }
         meta.setProperty("node.id", Integer.toString(config.nodeId()));
         meta.setProperty("cluster.id", config.clusterId());
+        meta.setProperty(NodeConfig.PARTITION_ENGINE, config.partitionEngine());
         meta.setProperty("version", "1");
         DurableFiles.write(file, out -> {
             Writer writer = new OutputStreamWriter(out, StandardCharsets.UTF_8);
             meta.store(writer, "FluxMQ node identity");
             writer.flush();
         });
+    }
+
+    /**
+     * The engine whose partition directories {@code dataDir} holds ({@code multiraft/} or Ratis' {@code topics/}),
+     * or null when it holds none.
+     */
+    static String engineOnDisk(Path dataDir) throws IOException {
+        if (holdsPartitions(dataDir.resolve("multiraft"))) {
+            return NodeConfig.MULTIRAFT;
+        }
+        return holdsPartitions(dataDir.resolve("topics")) ? NodeConfig.RATIS : null;
+    }
+
+    private static boolean holdsPartitions(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return false;
+        }
+        try (var entries = Files.list(dir)) {
+            return entries.anyMatch(e -> Files.isDirectory(e) && !e.getFileName().toString().startsWith("."));
+        }
     }
 
     public int kafkaPort() {
@@ -567,10 +603,12 @@ public final class FluxNode implements Closeable {
                 config.maxMessageBytes(), config.producerIdExpirationMs(),
                 2 * config.electionTimeoutMax().toMillis(), // as ClusterBroker's in-sync silence for Ratis
                 config.clusterTls());
-        EnginePartitions started = new EnginePartitions(settings, id -> {
+        EnginePartitions created = new EnginePartitions(settings, id -> {
             ClusterMember m = members.member(id);
             return m == null ? null : new InetSocketAddress(m.host(), NodeConfig.enginePort(m));
-        }).start();
+        });
+        created.setCommitLatencyRecorder(metrics.commitLatency());
+        EnginePartitions started = created.start();
         LOGGER.info("Partitions of node {} run on the multi-Raft engine, transport on {}", config.nodeId(),
                 started.address());
         return started;

@@ -6,6 +6,7 @@ import io.fluxmq.raft.engine.EnginePartitions;
 import io.fluxmq.raft.partition.GroupStatus;
 import io.fluxmq.raft.partition.Partition;
 import io.fluxmq.raft.partition.PartitionReplica;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -109,8 +110,14 @@ interface ReplicaGroups {
             @Override
             public boolean inSyncOnLeader(TopicPartition tp, int node, long maxSilenceMs) {
                 EnginePartition replica = engine.partition(tp);
-                return replica != null && replica.isLeader() && replica.inSync().contains(node)
-                        && !engine.peersDown().contains(node);
+                if (replica == null || !replica.isLeader() || engine.peersDown().contains(node)) {
+                    return false;
+                }
+                // A leader whose term has no refreshed in-sync set yet (up to half a second after it took over, as
+                // right after a transfer) counts every member as caught up, as its Raft group does when it takes
+                // over; the transfer itself still waits for the target to hold the whole log.
+                List<Integer> inSync = replica.inSync();
+                return inSync.isEmpty() || inSync.contains(node);
             }
 
             @Override

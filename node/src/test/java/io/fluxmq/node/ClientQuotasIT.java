@@ -347,10 +347,14 @@ class ClientQuotasIT {
         throw new AssertionError("no metric " + group + "/" + name);
     }
 
-    /** The format versions of the metadata snapshots under the data dir (their files start with magic, version). */
+    /**
+     * The format versions of the metadata snapshots under the data dir (their files start with magic, version): in
+     * the metadata group's Ratis storage, {@code raft/} (not the partitions' directories, whose files a running node
+     * renames under a walk).
+     */
     private static List<Short> metadataSnapshotVersions(Path dir) throws IOException {
         List<Short> versions = new ArrayList<>();
-        try (Stream<Path> files = Files.walk(dir)) {
+        try (Stream<Path> files = Files.walk(dir.resolve("raft"))) {
             for (Path f : files.filter(p -> p.getFileName().toString().startsWith("snapshot.")
                     && !p.getFileName().toString().endsWith(".md5")).toList()) {
                 try (InputStream in = Files.newInputStream(f); DataInputStream data = new DataInputStream(in)) {

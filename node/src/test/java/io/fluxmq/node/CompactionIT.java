@@ -53,7 +53,8 @@ class CompactionIT {
     private static final int UPDATES = 40;
     private static final int DELETED = 5;
     private static final int FILLER = 150;
-    private static final Map<String, String> SETTINGS = Map.of(
+    /** On Ratis (the methods on multiraft use {@link #MULTIRAFT}). */
+    private static final Map<String, String> SETTINGS = Map.of(NodeConfig.PARTITION_ENGINE, NodeConfig.RATIS,
             // frequent Raft snapshots and small Raft log segments, so the entries of cleaned offsets are purged soon
             // (the cleaner only rewrites offsets whose Raft entries are gone)
             "raft.snapshot.interval.entries", "20", "raft.log.segment.bytes", "2048",

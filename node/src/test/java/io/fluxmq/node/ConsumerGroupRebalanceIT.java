@@ -54,7 +54,7 @@ class ConsumerGroupRebalanceIT {
         String topic = "spread-" + protocol;
         String group = "spread-group-" + protocol;
         node.createTopic(topic, PARTITIONS);
-        produce(topic, 0);
+        Set<ConsumerProcess.Delivery> first = produce(topic, 0);
         // Records keep arriving through every rebalance, so a partition owned twice would show as a duplicate.
         try (BackgroundProducer background = new BackgroundProducer(topic);
              ConsumerProcess a = ConsumerProcess.start(protocol + "-a", node.bootstrap(), topic, group, protocol);
@@ -73,11 +73,7 @@ class ConsumerGroupRebalanceIT {
                 assertThat(ofC).isNotEmpty();
                 Thread.sleep(1000);
                 Set<ConsumerProcess.Delivery> produced = background.stop();
-                for (int p = 0; p < PARTITIONS; p++) {
-                    for (long o = 0; o < PER_PARTITION_PER_PHASE; o++) {
-                        produced.add(new ConsumerProcess.Delivery(p, o));
-                    }
-                }
+                produced.addAll(first);
                 assertThat(produced.size()).as("records produced during the rebalances")
                         .isGreaterThan(PARTITIONS * PER_PARTITION_PER_PHASE);
 
@@ -223,14 +219,22 @@ class ConsumerGroupRebalanceIT {
         }
     }
 
-    private static void produce(String topic, int phase) throws Exception {
+    /** Writes {@value #PER_PARTITION_PER_PHASE} records to each partition; returns where they were acknowledged. */
+    private static Set<ConsumerProcess.Delivery> produce(String topic, int phase) throws Exception {
+        List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> sends = new ArrayList<>();
         try (KafkaProducer<String, String> producer = Clients.producer(node.bootstrap(), Map.of())) {
             for (int i = 0; i < PER_PARTITION_PER_PHASE; i++) {
                 for (int p = 0; p < PARTITIONS; p++) {
-                    producer.send(new ProducerRecord<>(topic, p, "k" + p, "phase-" + phase + "-" + i));
+                    sends.add(producer.send(new ProducerRecord<>(topic, p, "k" + p, "phase-" + phase + "-" + i)));
                 }
             }
             producer.flush();
         }
+        Set<ConsumerProcess.Delivery> acked = new HashSet<>();
+        for (var send : sends) {
+            var md = send.get();
+            acked.add(new ConsumerProcess.Delivery(md.partition(), md.offset()));
+        }
+        return acked;
     }
 }

@@ -46,7 +46,8 @@ class DeleteRecordsIT {
 
     @Test
     void deleteRecordsMovesTheLogStartOnEveryReplicaAcrossFailover(@TempDir Path dir) throws Exception {
-        try (TestCluster cluster = TestCluster.start(3, dir); Admin admin = cluster.admin()) {
+        try (TestCluster cluster = TestCluster.start(3, dir, Map.of(NodeConfig.PARTITION_ENGINE, NodeConfig.RATIS));
+             Admin admin = cluster.admin()) {
             deleteRecordsAcrossFailover(cluster, admin, dir, false);
         }
     }

@@ -108,7 +108,7 @@ class ElectLeadersIT {
             assertThat(described.get("brokers")).hasSize(3);
             for (JsonNode broker : described.get("brokers")) {
                 int node = broker.get("broker").asInt();
-                Path topics = cluster.node(node).dataDir().resolve("topics");
+                Path topics = PartitionDirs.engineRoot(cluster.node(node).dataDir()); // multiraft/ or topics/
                 JsonNode logDir = broker.get("logDirs").get(0);
                 assertThat(Path.of(logDir.get("logDir").asText())).isEqualTo(topics.toAbsolutePath());
                 Map<String, Long> sizes = new HashMap<>();
@@ -129,13 +129,12 @@ class ElectLeadersIT {
             assertThat(d.totalBytes().orElse(-1)).isPositive();
             assertThat(d.usableBytes().orElse(-1)).isPositive().isLessThanOrEqualTo(d.totalBytes().getAsLong());
             ReplicaInfo r0 = d.replicaInfos().get(tp0);
-            assertThat(r0.size()).isEqualTo(batchBytes(cluster.node(0).dataDir().resolve("topics").resolve(TOPIC
-                    + "-0")));
+            assertThat(r0.size()).isEqualTo(batchBytes(PartitionDirs.of(cluster.node(0).dataDir(), TOPIC, 0)));
             TopicPartitionReplica replica = new TopicPartitionReplica(TOPIC, 2, 1);
             ReplicaLogDirInfo info = admin.describeReplicaLogDirs(List.of(replica)).all().get(30, TimeUnit.SECONDS)
                     .get(replica);
             assertThat(Path.of(info.getCurrentReplicaLogDir()))
-                    .isEqualTo(cluster.node(1).dataDir().resolve("topics").toAbsolutePath());
+                    .isEqualTo(PartitionDirs.engineRoot(cluster.node(1).dataDir()).toAbsolutePath());
 
             // leaders balance undoes a pinned transfer
             int away = replicas(admin, 2).get(2);
@@ -222,18 +221,20 @@ class ElectLeadersIT {
         }
     }
 
-    /** {@code raft status} until every member reports the leader's commit index (at most {@link #WAIT}). */
+    /**
+     * {@code raft status} until every member reports the leader's commit index and holds its whole log (at most
+     * {@link #WAIT}). On multiraft the leader does not know a follower's commit index (null, documented), so there
+     * each follower must hold the whole committed log (match index = the leader's commit index) instead.
+     */
     private static JsonNode awaitEqualCommitIndex(AdminCli cli, int partition) throws Exception {
         long deadline = System.nanoTime() + WAIT.toNanos();
         JsonNode status;
         while (true) {
             status = JSON.readTree(cli.ok("raft", "status", TOPIC, "--partition", Integer.toString(partition),
                     "--output", "json"));
-            long commit = status.get("commit_index").asLong();
             boolean equal = status.get("role").asText().equals("LEADER");
             for (JsonNode peer : status.get("peers")) {
-                equal &= peer.get("commit_index").asLong(-1) == commit;
-                equal &= peer.get("match_index").asLong(-1) == status.get("last_index").asLong();
+                equal &= caughtUp(status, peer);
             }
             if (equal || System.nanoTime() > deadline) {
                 break;
@@ -242,9 +243,17 @@ class ElectLeadersIT {
         }
         JsonNode last = status;
         assertThat(last.get("peers")).as("every member at commit index %s: %s", last.get("commit_index"), last)
-                .allSatisfy(p -> assertThat(p.get("commit_index").asLong(-1))
-                        .isEqualTo(last.get("commit_index").asLong()));
+                .allSatisfy(p -> assertThat(caughtUp(last, p)).as("%s", p).isTrue());
         return last;
+    }
+
+    private static boolean caughtUp(JsonNode status, JsonNode peer) {
+        long commit = status.get("commit_index").asLong();
+        boolean multiRaft = "multiraft".equals(status.path("engine").asText());
+        boolean committed = multiRaft && peer.get("role").asText().equals("FOLLOWER")
+                ? peer.get("commit_index").isNull() && peer.get("match_index").asLong(-1) >= commit
+                : peer.get("commit_index").asLong(-1) == commit;
+        return committed && peer.get("match_index").asLong(-1) == status.get("last_index").asLong();
     }
 
     /**

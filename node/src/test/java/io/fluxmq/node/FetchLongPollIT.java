@@ -130,10 +130,25 @@ class FetchLongPollIT {
         }
     }
 
+    /**
+     * The partition's high watermark, once its leader serves it (CreateTopics answers before the new partition's
+     * leader is ready, as Kafka's does; a fetch until then is answered with an error and no high watermark).
+     */
     private static long currentEnd(RawKafkaConnection c) throws Exception {
-        RequestHeader header = new RequestHeader(ApiKeys.FETCH, FETCH_VERSION, "poll", 9);
-        send(c, header, fetch(0, 0));
-        FetchResponse r = (FetchResponse) AbstractResponse.parseResponse(c.readFrame(), header);
-        return r.data().responses().get(0).partitions().get(0).highWatermark();
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            RequestHeader header = new RequestHeader(ApiKeys.FETCH, FETCH_VERSION, "poll", 9);
+            send(c, header, fetch(0, 0));
+            FetchResponse r = (FetchResponse) AbstractResponse.parseResponse(c.readFrame(), header);
+            var partition = r.data().responses().get(0).partitions().get(0);
+            if (partition.errorCode() == Errors.NONE.code()) {
+                return partition.highWatermark();
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("partition poll-0 not served within 30 s: " + Errors.forCode(
+                        partition.errorCode()));
+            }
+            Thread.sleep(50);
+        }
     }
 }

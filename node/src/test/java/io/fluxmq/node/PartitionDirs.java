@@ -38,7 +38,8 @@ final class PartitionDirs {
         }
     }
 
-    private static Path engineRoot(Path dataDir) {
+    /** The directory holding the data dir's partition directories: {@code multiraft/} or {@code topics/}. */
+    static Path engineRoot(Path dataDir) {
         return isMultiRaft(dataDir) ? dataDir.resolve(NodeConfig.MULTIRAFT) : dataDir.resolve("topics");
     }
 }

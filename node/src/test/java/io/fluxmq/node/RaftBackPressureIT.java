@@ -39,8 +39,9 @@ class RaftBackPressureIT {
     void refusedAppendsAreRetriedByDefaultProducersUntilEveryRecordIsWritten() throws Exception {
         // coalescing off: with it, batches queue in the partition (raft.append.max.in.flight <= the element limit) and
         // never reach Ratis' limit
+        // Ratis' own limit, pinned to that engine (the multiraft engine bounds a group's entries in flight itself)
         try (TestNode node = TestNode.start(dataDir, Map.of("raft.write.element.limit", "1",
-                "raft.append.max.in.flight", "0"))) {
+                "raft.append.max.in.flight", "0", NodeConfig.PARTITION_ENGINE, NodeConfig.RATIS))) {
             node.createTopic(TOPIC, 1);
             List<KafkaProducer<String, String>> producers = new ArrayList<>();
             List<Future<RecordMetadata>> sends = new ArrayList<>();

@@ -55,8 +55,11 @@ class ReassignmentIT {
     @Test
     @Timeout(240)
     void reassignsWhileProducingAndWithKafkasTool(@TempDir Path dir) throws Exception {
+        // Ratis (its joint membership change, its log purge and snapshot install); reassignsAndDecommissionsOnMultiRaft
+        // covers the multiraft engine
         Map<String, String> settings = Map.of("raft.snapshot.interval.entries", "100",
-                "raft.log.segment.bytes", "8192", "leader.balance.interval.ms", "3600000");
+                "raft.log.segment.bytes", "8192", "leader.balance.interval.ms", "3600000",
+                NodeConfig.PARTITION_ENGINE, NodeConfig.RATIS);
         try (TestCluster cluster = TestCluster.start(4, dir, settings); Admin admin = cluster.admin()) {
             admin.createTopics(List.of(new NewTopic(MOVED, 1, (short) 3).configs(Map.of("segment.bytes", "65536")),
                     new NewTopic(TOOL, 1, (short) 3))).all().get(60, TimeUnit.SECONDS);
@@ -294,7 +297,9 @@ class ReassignmentIT {
     @Test
     @Timeout(240)
     void reassignmentResumesAfterTheLeavingLeaderIsKilled(@TempDir Path dir) throws Exception {
-        Map<String, String> settings = Map.of("leader.balance.interval.ms", "3600000");
+        // Ratis; the same kill on multiraft is the last step of reassignsAndDecommissionsOnMultiRaft
+        Map<String, String> settings = Map.of("leader.balance.interval.ms", "3600000",
+                NodeConfig.PARTITION_ENGINE, NodeConfig.RATIS);
         try (TestCluster cluster = TestCluster.start(4, dir, settings); Admin admin = cluster.admin()) {
             String topic = "resumed";
             admin.createTopics(List.of(new NewTopic(topic, 1, (short) 3))).all().get(60, TimeUnit.SECONDS);

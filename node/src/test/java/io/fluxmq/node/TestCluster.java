@@ -14,6 +14,14 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.message.MetadataRequestData;
+import org.apache.kafka.common.message.MetadataResponseData;
+import org.apache.kafka.common.protocol.ApiKeys;
+import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.MetadataResponse;
+import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.requests.RequestUtils;
 
 /**
  * A multi-process FluxMQ cluster on loopback for failure tests: {@code TestCluster.start(3, dir)},
@@ -176,9 +184,67 @@ final class TestCluster implements AutoCloseable {
         return Admin.create(p);
     }
 
+    /**
+     * Creates the topic and waits until every running node's Metadata answer lists each of its partitions with a
+     * leader: CreateTopics answers once the node that took it applied the topic, and a client that then asks another
+     * node may otherwise be told the topic does not exist yet (Kafka's brokers catch up on metadata the same way).
+     */
     void createTopic(String topic, int partitions, short rf) throws Exception {
         try (Admin admin = admin()) {
             admin.createTopics(List.of(new NewTopic(topic, partitions, rf))).all().get();
+        }
+        awaitTopicOnEveryNode(topic, partitions, Duration.ofSeconds(60));
+    }
+
+    /**
+     * Waits until each running node that answers plaintext Metadata lists the topic's {@code partitions} partitions,
+     * each with a leader. A node that cannot be reached this way (stopped, a TLS or SASL listener) or that answers
+     * with another error (an authorization failure) is not waited for.
+     */
+    void awaitTopicOnEveryNode(String topic, int partitions, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (NodeProcess node : nodes) {
+            String last = "no answer";
+            while (node.isAlive()) {
+                MetadataResponseData.MetadataResponseTopic answer;
+                try {
+                    answer = metadata(node, topic);
+                } catch (java.io.IOException | RuntimeException unreachable) {
+                    break;
+                }
+                Errors error = Errors.forCode(answer.errorCode());
+                if (error != Errors.NONE && error != Errors.UNKNOWN_TOPIC_OR_PARTITION
+                        && error != Errors.LEADER_NOT_AVAILABLE) {
+                    break;
+                }
+                if (error == Errors.NONE && answer.partitions().size() == partitions
+                        && answer.partitions().stream().allMatch(p -> p.leaderId() >= 0)) {
+                    break;
+                }
+                last = error + ", " + answer.partitions().size() + " partitions, leaders "
+                        + answer.partitions().stream().map(p -> p.partitionIndex() + "=" + p.leaderId()).toList();
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError(node.bootstrap() + " did not list " + partitions + " partitions of "
+                            + topic + " with leaders within " + timeout + "; last answer: " + last);
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    private static MetadataResponseData.MetadataResponseTopic metadata(NodeProcess node, String topic)
+            throws java.io.IOException {
+        short version = 12;
+        RequestHeader header = new RequestHeader(ApiKeys.METADATA, version, "test-cluster", 1);
+        MetadataRequestData request = new MetadataRequestData().setAllowAutoTopicCreation(false)
+                .setTopics(List.of(new MetadataRequestData.MetadataRequestTopic().setName(topic)));
+        int port = Integer.parseInt(node.bootstrap().substring(node.bootstrap().lastIndexOf(':') + 1));
+        try (RawKafkaConnection c = RawKafkaConnection.open(port)) {
+            c.sendFrame(RequestUtils.serialize(header.data(), header.headerVersion(), request, version));
+            MetadataResponseData data = ((MetadataResponse) AbstractResponse.parseResponse(c.readFrame(), header)).data();
+            return data.topics().find(topic) != null ? data.topics().find(topic)
+                    : new MetadataResponseData.MetadataResponseTopic().setName(topic)
+                            .setErrorCode(Errors.UNKNOWN_TOPIC_OR_PARTITION.code());
         }
     }
 

@@ -26,7 +26,7 @@ final class TestNode implements AutoCloseable {
 
     private TestNode(Path dataDir, Map<String, String> overrides) throws IOException {
         this.dataDir = dataDir;
-        this.overrides = overrides;
+        this.overrides = new HashMap<>(overrides);
         this.kafkaPort = freePort();
         this.raftPort = freePort();
         this.httpPort = freePort();
@@ -56,8 +56,23 @@ final class TestNode implements AutoCloseable {
         if (NodeProcess.testEngine() != null) {
             s.putIfAbsent(NodeConfig.PARTITION_ENGINE, NodeProcess.testEngine());
         }
-        node = new FluxNode(NodeConfig.from(s));
-        node.start();
+        FluxNode starting = new FluxNode(NodeConfig.from(s));
+        try {
+            starting.start();
+        } catch (Exception | Error e) {
+            try {
+                starting.close();
+            } catch (RuntimeException closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
+        }
+        node = starting;
+    }
+
+    /** Changes one setting for the next {@link #restart}. */
+    void set(String key, String value) {
+        overrides.put(key, value);
     }
 
     void stop() {

@@ -118,14 +118,16 @@ public final class EnginePartition implements Partition, CommitListener {
     private volatile int leader = RaftGroup.NO_LEADER;
     private volatile boolean leaderReady;
     private volatile Throwable failure;
-    /** On the leader, the members in sync (refreshed by {@link EnginePartitions}); empty elsewhere. */
-    private volatile List<Integer> inSync = List.of();
+    /** On the leader, the members in sync as the leader of a term computed them (refreshed by {@link EnginePartitions}). */
+    private volatile InSync inSync = new InSync(List.of(), -1);
     /** On the leader, offsets each follower trails its log end (refreshed with {@link #inSync}); empty elsewhere. */
     private volatile Map<Integer, Long> followerLag = Map.of();
     /** Leadership transfers started here, waiting to see the target lead. */
     private final TransferWaits transfers;
     /** Told the term each time this replica becomes the ready leader (on the loop thread; must not block). */
     private volatile java.util.function.IntConsumer leaderReadyListener = term -> { };
+    /** Takes the time from each proposal here to its commit, in nanoseconds (on the loop thread; must not block). */
+    private volatile LongConsumer commitLatency = nanos -> { };
     /** Told the group's committed voters (on the loop thread; must not block). */
     private volatile Consumer<Set<Integer>> votersListener = voters -> { };
     /** Open and aborted transactions of committed entries, and the first offset of each committed epoch; guarded by this. */
@@ -288,6 +290,7 @@ public final class EnginePartition implements Partition, CommitListener {
         int bytes = records.sizeInBytes();
         EntryHeader unplaced = EntryHeader.of(batch, bytes, appendTime(batch));
         CompletableFuture<AppendResult> result = new CompletableFuture<>();
+        long proposed = System.nanoTime();
         engine.propose(groupId, new RaftEngine.Proposal() {
             @Override
             public int count() {
@@ -313,6 +316,7 @@ public final class EnginePartition implements Partition, CommitListener {
             }
         }).whenComplete((base, error) -> {
             if (error == null) {
+                commitLatency.accept(System.nanoTime() - proposed);
                 result.complete(new AppendResult(base, logStartOffset()));
                 return;
             }
@@ -588,15 +592,26 @@ public final class EnginePartition implements Partition, CommitListener {
 
     /**
      * On the leader, the replicas in sync (Kafka's ISR: holding every committed entry now or within the replica lag
-     * time, on a node not reported down), as last refreshed; empty on followers.
+     * time, on a node not reported down), as last refreshed; empty on followers, and on a leader whose term has not
+     * been refreshed yet (up to {@link EnginePartitions}' refresh interval after it took over: a set computed in an
+     * earlier leadership of this replica is never answered).
      */
     public List<Integer> inSync() {
-        return leaderReady ? inSync : List.of();
+        InSync last = inSync;
+        return leaderReady && last.term() == epoch ? last.members() : List.of();
     }
 
-    void setInSync(List<Integer> members) {
-        inSync = List.copyOf(members);
+    /** Where the time from each proposal here to its commit goes, in nanoseconds (on the loop thread). */
+    public void setCommitLatencyRecorder(LongConsumer nanos) {
+        this.commitLatency = nanos;
     }
+
+    /** The in-sync set the leader of {@code term} computed. */
+    void setInSync(List<Integer> members, long term) {
+        inSync = new InSync(List.copyOf(members), term);
+    }
+
+    private record InSync(List<Integer> members, long term) {}
 
     /** Why the replica is offline, or null while it runs. */
     public Throwable failure() {

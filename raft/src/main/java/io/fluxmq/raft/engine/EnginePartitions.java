@@ -105,6 +105,8 @@ public final class EnginePartitions implements AutoCloseable {
     /** Syncs of the data directory, shared by the replicas created side by side. */
     private final SharedSync dataDirSync;
     private volatile java.util.function.BiConsumer<TopicPartition, Integer> leaderReadyListener = (tp, term) -> { };
+    /** Takes the commit latency of every batch a partition here leads, in nanoseconds (see {@link #setCommitLatencyRecorder}). */
+    private volatile java.util.function.LongConsumer commitLatency = nanos -> { };
     private final java.util.concurrent.ScheduledExecutorService refresher =
         java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "raft-in-sync");
@@ -245,6 +247,7 @@ public final class EnginePartitions implements AutoCloseable {
             RaftConfig raftConfig = new RaftConfig(settings.nodeId(), startVoters, settings.electionTimeoutMs(),
                 settings.heartbeatMs(), RaftConfig.MAX_INFLIGHT_APPENDS_DEFAULT, settings.maxBatchBytes());
             partition.setLeaderReadyListener(term -> leaderReadyListener.accept(tp, term));
+            partition.setCommitLatencyRecorder(nanos -> commitLatency.accept(nanos));
             io.fluxmq.raftcore.HardState hardState = storage.initialHardState(groupId, log);
             CompletableFuture<Void> added;
             synchronized (this) {
@@ -352,6 +355,14 @@ public final class EnginePartitions implements AutoCloseable {
             }
         }
         return started;
+    }
+
+    /**
+     * Where every partition's leader reports how long each batch took from its proposal to its commit, in nanoseconds
+     * (on an engine thread; must not block).
+     */
+    public void setCommitLatencyRecorder(java.util.function.LongConsumer nanos) {
+        this.commitLatency = nanos;
     }
 
     /** Told (partition, term) on an engine thread whenever a replica here becomes the ready leader; must not block. */
@@ -645,7 +656,7 @@ public final class EnginePartitions implements AutoCloseable {
         return settings.dataDir().resolve(TRASH_DIR);
     }
 
-    private record LeaderView(java.util.SortedSet<Integer> inSync, Map<Integer, Long> lags) {}
+    private record LeaderView(java.util.SortedSet<Integer> inSync, Map<Integer, Long> lags, long term) {}
 
     /** Reads every led group's in-sync set and followers' lag on the loops and hands them to its partition. */
     private void refreshInSync() {
@@ -654,7 +665,7 @@ public final class EnginePartitions implements AutoCloseable {
             // leaders only: a follower's replica answers no in-sync set (EnginePartition.inSync)
             Map<Long, LeaderView> views = engine.inspectAll(
                 raft -> raft.role() == io.fluxmq.raftcore.RaftGroup.Role.LEADER
-                    ? new LeaderView(raft.inSync(settings.replicaLagMs(), now), lags(raft)) : null);
+                    ? new LeaderView(raft.inSync(settings.replicaLagMs(), now), lags(raft), raft.term()) : null);
             for (Hosted hosted : partitions.values()) {
                 if (!views.containsKey(hosted.partition().groupId())) {
                     hosted.partition().setFollowerLag(Map.of());
@@ -664,7 +675,7 @@ public final class EnginePartitions implements AutoCloseable {
                 TopicPartition tp = byGroup.get(groupId);
                 Hosted hosted = tp == null ? null : partitions.get(tp);
                 if (hosted != null) {
-                    hosted.partition().setInSync(List.copyOf(view.inSync()));
+                    hosted.partition().setInSync(List.copyOf(view.inSync()), view.term());
                     hosted.partition().setFollowerLag(view.lags());
                 }
             });

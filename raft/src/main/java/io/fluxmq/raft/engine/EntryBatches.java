@@ -17,6 +17,7 @@ import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.record.Record;
 import org.apache.kafka.common.record.RecordBatch;
 import org.apache.kafka.common.record.Records;
+import org.apache.kafka.common.record.TimestampType;
 
 /**
  * Raft entries as Kafka v2 record batches, one batch per entry: the batch's base offset is the entry's base offset,
@@ -26,10 +27,13 @@ import org.apache.kafka.common.record.Records;
  * <ul>
  *   <li>{@link Entry.Kind#DATA}: the entry's data is the batch, byte for byte (what producers sent, or a control batch
  *       of the replica layer such as a transaction marker).</li>
- *   <li>{@link Entry.Kind#LEADER_CHANGE}: a control batch of one record whose key is Kafka's
- *       {@link ControlRecordType#LEADER_CHANGE} and whose value a {@link LeaderChangeMessage} (the record KRaft writes
- *       at the start of each epoch), with leader id -1 and no voters: the term is the batch's epoch, and the entry
- *       carries nothing else, so every replica builds the same bytes.</li>
+ *   <li>{@link Entry.Kind#LEADER_CHANGE}: an empty control batch (a header of one offset and no record, 61 bytes):
+ *       the term is the batch's epoch and the entry carries nothing else, so every replica builds the same bytes. A
+ *       client that skips control batches skips it, and one that does not (kafka-python 2.0 hands a control batch's
+ *       records to the application) finds no record in it, as in the empty batches Kafka's own log cleaner keeps.
+ *       Logs written before 2026-12-02 hold the earlier form, a control batch of one record whose key is Kafka's
+ *       {@link ControlRecordType#LEADER_CHANGE} and whose value a {@link LeaderChangeMessage} (the record KRaft
+ *       writes at the start of each epoch); it still reads as this kind.</li>
  *   <li>{@link Entry.Kind#CONFIG}: a control batch of one record, key {@link ControlRecordType#KRAFT_VOTERS}, value a
  *       {@link VotersRecord} listing the voters' ids (directory id zero, no endpoints, KRaft version range 0..0),
  *       KRaft's own record for a voter set.</li>
@@ -38,8 +42,8 @@ import org.apache.kafka.common.record.Records;
  * neither the time index nor time-based retention, and replicas write identical bytes. Kafka consumers never return
  * records of control batches to the application (the Java client skips every control batch and looks into one only
  * for a read_committed abort marker of a batch with a producer id, which these have not; librdkafka, franz-go and
- * Sarama skip control batches likewise). A DATA entry may therefore not be a control batch of these two types: it would
- * read back as the other kind.
+ * Sarama skip control batches likewise). A DATA entry may therefore not be a control batch of these two types, nor an
+ * empty control batch without a producer id: it would read back as the other kind.
  *
  * <p>Stateless and thread-safe.
  */
@@ -48,6 +52,9 @@ final class EntryBatches {
     private static final int PARTITION_LEADER_EPOCH_OFFSET = Records.LOG_OVERHEAD;
     private static final int ATTRIBUTES_OFFSET = DefaultRecordBatch.CRC_OFFSET + Integer.BYTES;
     private static final int CONTROL_FLAG = 0x20;
+    /** After the attributes, last offset delta, two timestamps (Kafka's v2 batch header). */
+    private static final int PRODUCER_ID_OFFSET = DefaultRecordBatch.LAST_OFFSET_DELTA_OFFSET + Integer.BYTES
+        + 2 * Long.BYTES;
 
     private EntryBatches() {
     }
@@ -74,6 +81,10 @@ final class EntryBatches {
         return buf.getInt(pos + PARTITION_LEADER_EPOCH_OFFSET);
     }
 
+    private static boolean hasProducerId(ByteBuffer buf, int pos) {
+        return buf.getLong(pos + PRODUCER_ID_OFFSET) != RecordBatch.NO_PRODUCER_ID;
+    }
+
     static boolean isControl(ByteBuffer buf, int pos) {
         return (buf.getShort(pos + ATTRIBUTES_OFFSET) & CONTROL_FLAG) != 0;
     }
@@ -82,6 +93,11 @@ final class EntryBatches {
     static Entry.Kind kind(ByteBuffer buf, int pos, int size) {
         if (!isControl(buf, pos)) {
             return Entry.Kind.DATA;
+        }
+        if (buf.getInt(pos + DefaultRecordBatch.RECORDS_COUNT_OFFSET) == 0) {
+            // no other control batch without a producer id is empty: the replica layer's carry one record, and the
+            // cleaner keeps control batches whole
+            return hasProducerId(buf, pos) ? Entry.Kind.DATA : Entry.Kind.LEADER_CHANGE;
         }
         ControlRecordType type = ControlRecordType.parse(firstRecord(buf, pos, size).key());
         if (type == ControlRecordType.LEADER_CHANGE) {
@@ -113,13 +129,11 @@ final class EntryBatches {
         int epoch = epoch(entry.term());
         switch (entry.kind()) {
             case LEADER_CHANGE:
-                LeaderChangeMessage change = new LeaderChangeMessage()
-                    .setVersion(ControlRecordUtils.LEADER_CHANGE_CURRENT_VERSION)
-                    .setLeaderId(-1)
-                    .setVoters(new ArrayList<>())
-                    .setGrantingVoters(new ArrayList<>());
-                return MemoryRecords.withLeaderChangeMessage(entry.baseOffset(), RecordBatch.NO_TIMESTAMP, epoch,
-                    ByteBuffer.allocate(128), change).buffer();
+                ByteBuffer empty = ByteBuffer.allocate(DefaultRecordBatch.RECORD_BATCH_OVERHEAD);
+                DefaultRecordBatch.writeEmptyHeader(empty, RecordBatch.MAGIC_VALUE_V2, RecordBatch.NO_PRODUCER_ID,
+                    RecordBatch.NO_PRODUCER_EPOCH, RecordBatch.NO_SEQUENCE, entry.baseOffset(), entry.baseOffset(),
+                    epoch, TimestampType.CREATE_TIME, RecordBatch.NO_TIMESTAMP, false, true);
+                return empty.flip();
             case CONFIG:
                 List<VotersRecord.Voter> voters = new ArrayList<>();
                 for (int id : entry.voters()) {

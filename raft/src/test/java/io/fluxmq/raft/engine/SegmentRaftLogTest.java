@@ -23,14 +23,17 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import org.apache.kafka.common.message.LeaderChangeMessage;
 import org.apache.kafka.common.message.VotersRecord;
 import org.apache.kafka.common.record.ControlRecordType;
 import org.apache.kafka.common.record.ControlRecordUtils;
+import org.apache.kafka.common.record.DefaultRecordBatch;
 import org.apache.kafka.common.record.EndTransactionMarker;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.record.MutableRecordBatch;
 import org.apache.kafka.common.record.Record;
 import org.apache.kafka.common.record.RecordBatch;
+import org.apache.kafka.common.record.TimestampType;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -143,8 +146,9 @@ class SegmentRaftLogTest {
             assertThat(control.partitionLeaderEpoch()).isEqualTo(2);
             control.ensureValid();
         }
-        Record leaderChange = batches.get(0).iterator().next();
-        assertThat(ControlRecordType.parse(leaderChange.key())).isEqualTo(ControlRecordType.LEADER_CHANGE);
+        assertThat(batches.get(0).iterator().hasNext()).isFalse(); // a leader change is an empty batch
+        assertThat(batches.get(0).baseOffset()).isEqualTo(0);
+        assertThat(batches.get(0).lastOffset()).isEqualTo(0);
         Record voters = batches.get(1).iterator().next();
         assertThat(ControlRecordType.parse(voters.key())).isEqualTo(ControlRecordType.KRAFT_VOTERS);
         assertThat(ControlRecordUtils.deserializeVotersRecord(voters).voters())
@@ -154,6 +158,28 @@ class SegmentRaftLogTest {
         assertThat(entries).extracting(Entry::kind)
             .containsExactly(Entry.Kind.LEADER_CHANGE, Entry.Kind.CONFIG, Entry.Kind.DATA);
         assertThat(entries.get(1).voters()).containsExactly(1, 4, 7);
+    }
+
+    @Test
+    void aLeaderChangeOfTheEarlierOneRecordFormStillReadsAsOne() {
+        LeaderChangeMessage change = new LeaderChangeMessage()
+            .setVersion(ControlRecordUtils.LEADER_CHANGE_CURRENT_VERSION)
+            .setLeaderId(-1)
+            .setVoters(new ArrayList<>())
+            .setGrantingVoters(new ArrayList<>());
+        ByteBuffer legacy = MemoryRecords.withLeaderChangeMessage(7, RecordBatch.NO_TIMESTAMP, 3,
+            ByteBuffer.allocate(128), change).buffer();
+
+        Entry read = EntryBatches.toEntry(legacy, 0, legacy.remaining());
+        assertThat(read.kind()).isEqualTo(Entry.Kind.LEADER_CHANGE);
+        assertThat(read.baseOffset()).isEqualTo(7);
+        assertThat(read.term()).isEqualTo(3);
+        // an empty control batch with a producer id (the cleaner's kind, were it to keep one) is not a leader change
+        ByteBuffer withProducer = ByteBuffer.allocate(DefaultRecordBatch.RECORD_BATCH_OVERHEAD);
+        DefaultRecordBatch.writeEmptyHeader(withProducer, RecordBatch.MAGIC_VALUE_V2, 42L, (short) 0, 0, 8, 8, 3,
+            TimestampType.CREATE_TIME, RecordBatch.NO_TIMESTAMP, true, true);
+        withProducer.flip();
+        assertThat(EntryBatches.kind(withProducer, 0, withProducer.remaining())).isEqualTo(Entry.Kind.DATA);
     }
 
     private static Snapshot snapshot(long offset, long term, Set<Integer> voters, String state) {
