@@ -257,10 +257,26 @@ class AdminCommandsIT {
         assertThat(missing.err()).contains("has no partition 9");
     }
 
+    /** Whether a {@code cluster status --output json} answer counts a leader for every partition. */
+    private static boolean everyPartitionLed(String json) {
+        try {
+            JsonNode status = JSON.readTree(json);
+            int leaders = 0;
+            for (JsonNode n : status.get("nodes")) {
+                leaders += n.get("leaders").asInt();
+            }
+            return leaders == status.get("partitions").asInt();
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
     private static void nodeDown(TestCluster cluster, Cli cli) throws Exception {
         cli.ok("topic", "create", "status", "--partitions", "3", "--replication-factor", "3");
         cli.await(r -> r.exit() == 0, 60_000, "cluster", "health");
-        JsonNode status = JSON.readTree(cli.ok("cluster", "status", "--output", "json").out());
+        // the node answering may list the new topic's leaders a moment after the one that answered health
+        JsonNode status = JSON.readTree(cli.await(r -> r.exit() == 0 && everyPartitionLed(r.out()), 30_000,
+                "cluster", "status", "--output", "json").out());
         int controller = status.get("controller").asInt();
         int victim = controller == 2 ? 1 : 2;
         assertThat(status.get("nodes")).hasSize(3);
