@@ -110,7 +110,10 @@ class AdminCommandsIT {
         assertThat(again.err()).contains("creating topic orders failed: the topic already exists");
         assertThat(cli.ok("topic", "create", TOPIC, "--if-not-exists").out()).contains("already exists");
 
-        assertThat(line(cli.ok("topic", "list").out(), TOPIC).split("\\s+")).containsExactly(TOPIC, "3", "3");
+        // a CLI process may ask a node that has not applied the new topic yet
+        Result listed = cli.await(r -> r.exit() == 0 && r.out().lines().anyMatch(l -> l.startsWith(TOPIC + " ")),
+                10_000, "topic", "list");
+        assertThat(line(listed.out(), TOPIC).split("\\s+")).containsExactly(TOPIC, "3", "3");
         assertThat(cli.ok("topic", "list", "--internal").out()).contains("__consumer_offsets");
 
         // every partition gets a leader in the ISR (Metadata is what the command shows)

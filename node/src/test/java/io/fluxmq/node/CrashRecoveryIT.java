@@ -22,6 +22,8 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.record.FileLogInputStream.FileChannelRecordBatch;
+import org.apache.kafka.common.record.FileRecords;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -110,9 +112,21 @@ class CrashRecoveryIT {
             long lastAcked = acked.get(acked.size() - 1).offset();
             Path segment = lastSegment(PartitionDirs.of(dataDir, "torn", 0));
             long goodSize = Files.size(segment);
+            // the header of the last batch (a data batch: its records follow the 61 header bytes), so the copy is
+            // torn; the multi-Raft engine's first batch, a leader change, is a whole batch in 61 bytes
+            int lastBatchPosition;
+            try (FileRecords records = FileRecords.open(segment.toFile())) {
+                FileChannelRecordBatch last = null;
+                for (var batch : records.batches()) {
+                    last = batch;
+                }
+                assertThat(last.lastOffset()).isEqualTo(lastAcked);
+                assertThat(last.sizeInBytes()).isGreaterThan(61);
+                lastBatchPosition = last.position();
+            }
             ByteBuffer head = ByteBuffer.allocate(61);
             try (FileChannel ch = FileChannel.open(segment, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-                ch.read(head, 0);
+                ch.read(head, lastBatchPosition);
                 head.flip();
                 head.putLong(0, lastAcked + 1); // a batch header claiming the next offset, cut off before its records
                 ch.write(head, goodSize);
