@@ -496,6 +496,11 @@ public final class FluxNode implements Closeable {
         }
     }
 
+    /** The multi-Raft partitions (tests' diagnostics), or null on Ratis. */
+    EnginePartitions engine() {
+        return engine;
+    }
+
     public int kafkaPort() {
         return kafka.port();
     }

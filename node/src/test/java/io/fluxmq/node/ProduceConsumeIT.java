@@ -102,7 +102,17 @@ class ProduceConsumeIT {
             }
             producer.flush();
             for (Future<RecordMetadata> f : sends) {
-                RecordMetadata md = f.get();
+                RecordMetadata md;
+                try {
+                    md = f.get();
+                } catch (java.util.concurrent.ExecutionException e) {
+                    try {
+                        System.out.println(node.diagnose(topic, PARTITIONS)); // a stalled partition's state
+                    } catch (RuntimeException diagnosing) {
+                        e.addSuppressed(diagnosing);
+                    }
+                    throw e;
+                }
                 acked.computeIfAbsent(new TopicPartition(md.topic(), md.partition()), k -> new ArrayList<>())
                         .add(md.offset());
             }

@@ -140,6 +140,45 @@ final class TestNode implements AutoCloseable {
         }
     }
 
+    /**
+     * What a test prints when a partition stalls: each partition's state on this node (on the multi-Raft engine its
+     * Raft group, asked on its event loop: no answer within 5 s means the loop is stuck) and the stacks of the
+     * threads that carry appends (Raft event loops, append executors, log openers).
+     */
+    String diagnose(String topic, int partitions) {
+        StringBuilder out = new StringBuilder("node diagnosis for topic " + topic + ":\n");
+        io.fluxmq.raft.engine.EnginePartitions engine = node == null ? null : node.engine();
+        for (int i = 0; i < partitions && engine != null; i++) {
+            org.apache.kafka.common.TopicPartition tp = new org.apache.kafka.common.TopicPartition(topic, i);
+            io.fluxmq.raft.engine.EnginePartition p = engine.partition(tp);
+            out.append("  ").append(tp).append(": ");
+            if (p == null) {
+                out.append(engine.hostedOrOpening().contains(tp) ? "opening" : "not hosted").append('\n');
+                continue;
+            }
+            out.append("leader=").append(p.leader()).append(" epoch=").append(p.leaderEpoch())
+                    .append(" isLeader=").append(p.isLeader()).append(" hw=").append(p.highWatermark())
+                    .append(" failure=").append(p.failure()).append(" raft=");
+            try {
+                out.append(engine.engine().inspect(p.groupId(), Object::toString)
+                        .get(5, java.util.concurrent.TimeUnit.SECONDS));
+            } catch (Exception e) {
+                out.append("no answer from its event loop: ").append(e);
+            }
+            out.append('\n');
+        }
+        Thread.getAllStackTraces().forEach((thread, stack) -> {
+            String name = thread.getName();
+            if (name.startsWith("raft-loop") || name.startsWith("fluxmq-append") || name.startsWith("raft-open")) {
+                out.append("  thread ").append(name).append(' ').append(thread.getState()).append('\n');
+                for (int f = 0; f < Math.min(stack.length, 12); f++) {
+                    out.append("      at ").append(stack[f]).append('\n');
+                }
+            }
+        });
+        return out.toString();
+    }
+
     @Override
     public void close() {
         stop();
