@@ -236,7 +236,8 @@ final class ClusterBroker implements BrokerServices {
     }
 
     /**
-     * On the multi-Raft engine: leader and epoch from this node's replica, or from metadata when it holds none. On the
+     * On the multi-Raft engine: leader and epoch from this node's replica, or from metadata when it holds none (and the
+     * record does not name this node). On the
      * leader the ISR is the engine's in-sync set (members holding every committed entry now or within the replica lag
      * time, not reported down) and offline the assigned replicas out of it; elsewhere the ISR the leader published to
      * metadata (every replica while none was) and offline the replicas on DOWN nodes.
@@ -245,7 +246,10 @@ final class ClusterBroker implements BrokerServices {
                                                 Set<Integer> down) {
         EnginePartition replica = engine.partition(tp);
         LeaderRecord recorded = state.leader(tp).orElse(new LeaderRecord(-1, -1));
-        int leader = replica != null ? replica.leader() : recorded.leader();
+        // a new topic's record names its preferred replica; when that is this node, whose group is not running yet
+        // (still opening), no leader is known: a client sent here now would be refused, then taken a moment later
+        int leader = replica != null ? replica.leader()
+                : recorded.leader() == config.nodeId() ? -1 : recorded.leader();
         int epoch = replica != null ? replica.leaderEpoch() : recorded.epoch();
         List<Integer> leaderView = replica == null ? List.of() : replica.inSync();
         List<Integer> inSync = leaderView.isEmpty() ? publishedIsr(state, tp, assigned) : new ArrayList<>(leaderView);

@@ -25,8 +25,8 @@ import java.util.function.LongSupplier;
  *
  * <p>Failures stay with the group they happened in: whatever a group's Raft state, log or listener throws stops that
  * group alone ({@link #fail}: removed, its proposals failed, the owner told through {@link GroupFailureListener}); a
- * storage failure stops the groups of that pass, none of which is advanced, so none promises what is not durable.
- * The thread itself survives anything short of {@link #stop}.
+ * storage failure stops the groups of that pass, none of which is advanced, so none promises what is not durable; an
+ * {@link Error} stops every group of the loop. The thread itself survives anything short of {@link #stop}.
  */
 final class EventLoop implements Runnable {
 
@@ -152,10 +152,12 @@ final class EventLoop implements Runnable {
                 LOGGER.log(System.Logger.Level.ERROR, "Raft event loop of node " + nodeId + " failed a pass", e);
                 outgoing.clear();
             } catch (Error e) {
-                // The JVM's own failure (out of memory, ...): this thread cannot be trusted to go on. Its groups stop
-                // here visibly (their listeners are told, their proposals fail), so their partitions are led from
-                // other nodes instead of stalling behind a dead thread.
-                LOGGER.log(System.Logger.Level.ERROR, "Raft event loop of node " + nodeId + " stopped by " + e
+                // The JVM's own failure (out of memory, a stack overflow, ...) somewhere in the pass: no group of the
+                // loop can be trusted to be consistent. They stop here visibly (their listeners are told, their
+                // proposals fail), so their partitions are led from other nodes. The thread goes on for the groups
+                // added later: a dead thread would leave every task queued for it (a new group, a proposal, a
+                // status query) waiting forever.
+                LOGGER.log(System.Logger.Level.ERROR, "Raft event loop of node " + nodeId + " hit " + e
                         + "; its " + groups.size() + " groups stop on this node", e);
                 for (GroupState group : groups()) {
                     try {
@@ -164,7 +166,8 @@ final class EventLoop implements Runnable {
                         // the next group may still be stopped
                     }
                 }
-                throw e;
+                dirty.clear();
+                outgoing.clear();
             }
         }
     }

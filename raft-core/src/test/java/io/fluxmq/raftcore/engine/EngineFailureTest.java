@@ -91,7 +91,7 @@ class EngineFailureTest {
         FaultyLog log = new FaultyLog();
         logs.put(group, log);
         engine.addGroup(group, new RaftConfig(1, Set.of(1), 200, 50, 8, 1 << 20), log, HardState.INITIAL, 0,
-                listener).join();
+                listener).orTimeout(10, TimeUnit.SECONDS).join();
     }
 
     private void awaitLed(long group) {
@@ -144,6 +144,27 @@ class EngineFailureTest {
                 .hasRootCauseMessage("state machine bug");
         assertThat(failed).containsOnlyKeys(3L);
         assertOthersCommit(3);
+    }
+
+    @Test
+    void anErrorStopsTheLoopsGroupsAndTheLoopRunsGroupsAddedLater() throws Exception {
+        start((groupId, log, from, to) -> {
+            if (groupId == 4 && to > 1) {
+                throw new StackOverflowError("deep state machine");
+            }
+        });
+        assertThatThrownBy(() -> propose(4)).isInstanceOf(ExecutionException.class)
+                .hasRootCauseMessage("deep state machine");
+        // one loop: every group of it stopped, not only the one whose listener threw
+        await("every group stopped", Duration.ofSeconds(10), () -> failed.size() == GROUPS);
+        for (long group = 0; group < GROUPS; group++) {
+            assertThat(engine.inspect(group, RaftGroup::role).get(10, TimeUnit.SECONDS)).as("group %d hosted", group)
+                    .isNull();
+        }
+
+        add(100, CommitListener.NONE);
+        awaitLed(100);
+        assertThat(propose(100)).as("the loop thread survived and runs a group added after the error").isPositive();
     }
 
     @Test

@@ -139,6 +139,14 @@ public final class EnginePartition implements Partition, CommitListener {
 
     private record DuplicateWait(long endOffset, CompletableFuture<AppendResult> result, long baseOffset) {}
 
+    /** How long a write waits for an election this replica is part of before NOT_LEADER (see {@link #propose}). */
+    static final long LEADER_WAIT_MS = 5_000;
+    /** Writes that came while no leader was known, oldest first; the lock orders them before later writes. */
+    private final java.util.ArrayDeque<AwaitingLeader> awaitingLeader = new java.util.ArrayDeque<>();
+
+    private record AwaitingLeader(MemoryRecords records, MutableRecordBatch batch,
+                                  CompletableFuture<AppendResult> result) {}
+
     /** Thrown inside a proposal for a batch already in the log; never leaves this class. */
     private static final class Duplicate extends RuntimeException {
         final ProducerStateTable.BatchMetadata original;
@@ -285,7 +293,52 @@ public final class EnginePartition implements Partition, CommitListener {
         return batch.isControlBatch() ? RecordBatch.NO_TIMESTAMP : batch.maxTimestamp();
     }
 
+    /**
+     * Proposes the batch now, or, while this replica knows no leader (an election is running: a new partition's first
+     * one, or after its leader's node failed), once one is known: a write that came in the meantime is then proposed
+     * in arrival order, after the earlier ones, and taken if this replica won. Refusing it at once would let a later
+     * write of the same producer, sent before the refusal came back, be taken by the leader this replica becomes a
+     * moment later: a new idempotent producer's batch 1 accepted without its batch 0, which the producer then retries
+     * into OUT_OF_ORDER_SEQUENCE until its delivery timeout. Waits at most {@link #LEADER_WAIT_MS}.
+     */
     private CompletableFuture<AppendResult> propose(MemoryRecords records, MutableRecordBatch batch) {
+        synchronized (awaitingLeader) {
+            while (!awaitingLeader.isEmpty() && awaitingLeader.peek().result().isDone()) {
+                awaitingLeader.poll(); // timed out, oldest first: nothing held for a leader that never comes
+            }
+            if ((leader == RaftGroup.NO_LEADER && failure == null) || !awaitingLeader.isEmpty()) {
+                CompletableFuture<AppendResult> result = new CompletableFuture<>();
+                awaitingLeader.add(new AwaitingLeader(records, batch, result));
+                CompletableFuture.delayedExecutor(LEADER_WAIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
+                    .execute(() -> result.completeExceptionally(new CompletionException(new PartitionException(
+                        PartitionError.NOT_LEADER, "no leader of " + topicPartition + " was elected within "
+                        + LEADER_WAIT_MS + " ms"))));
+                return result;
+            }
+        }
+        return proposeNow(records, batch);
+    }
+
+    /** Proposes the writes that waited for a leader, in arrival order (those that timed out meanwhile are dropped). */
+    private void proposeAwaitingLeader() {
+        synchronized (awaitingLeader) {
+            for (AwaitingLeader waiting; (waiting = awaitingLeader.poll()) != null; ) {
+                if (waiting.result().isDone()) {
+                    continue;
+                }
+                CompletableFuture<AppendResult> result = waiting.result();
+                proposeNow(waiting.records(), waiting.batch()).whenComplete((appended, error) -> {
+                    if (error == null) {
+                        result.complete(appended);
+                    } else {
+                        result.completeExceptionally(error);
+                    }
+                });
+            }
+        }
+    }
+
+    private CompletableFuture<AppendResult> proposeNow(MemoryRecords records, MutableRecordBatch batch) {
         int count = (int) (batch.lastOffset() - batch.baseOffset() + 1);
         int bytes = records.sizeInBytes();
         EntryHeader unplaced = EntryHeader.of(batch, bytes, appendTime(batch));
@@ -457,6 +510,9 @@ public final class EnginePartition implements Partition, CommitListener {
     public void roleChanged(long group, RaftGroup.Role role, long term, int leaderId) {
         epoch = (int) term;
         leader = leaderId;
+        if (leaderId != RaftGroup.NO_LEADER) {
+            proposeAwaitingLeader();
+        }
         transfers.leaderKnown(leaderId);
         if (role == RaftGroup.Role.LEADER) {
             if (leaderTerm != term) {
@@ -588,6 +644,7 @@ public final class EnginePartition implements Partition, CommitListener {
         leaderTerm = -1;
         view = null;
         settleDuplicates(false);
+        proposeAwaitingLeader(); // refused at once: the group is no longer hosted here
     }
 
     /**

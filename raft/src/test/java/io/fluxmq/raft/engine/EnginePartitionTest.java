@@ -74,6 +74,10 @@ class EnginePartitionTest {
     }
 
     private void start(int node) throws Exception {
+        start(node, NODES, 500);
+    }
+
+    private void start(int node, Set<Integer> voters, long electionTimeoutMs) throws Exception {
         Transport transport = (to, batch) -> {
             RaftEngine peer = engines.get(to);
             if (peer != null && engines.containsKey(node)) {
@@ -89,7 +93,7 @@ class EnginePartitionTest {
         engines.put(node, engine);
         logs.put(node, log);
         partitions.put(node, partition);
-        engine.addGroup(GROUP, new RaftConfig(node, NODES, 500, 50, 8, 1 << 20), log,
+        engine.addGroup(GROUP, new RaftConfig(node, voters, electionTimeoutMs, 50, 8, 1 << 20), log,
             storage.initialHardState(GROUP, log), partition.commitOffsetToStartFrom(), partition)
             .get(10, TimeUnit.SECONDS);
     }
@@ -180,6 +184,22 @@ class EnginePartitionTest {
             }
         }
         return values;
+    }
+
+    @Test
+    void writesThatComeBeforeTheFirstElectionWaitForItInOrder() throws Exception {
+        // one voter: it elects itself when its election timeout (2 s) runs out, and nothing else happens meanwhile
+        start(1, Set.of(1), 2_000);
+        EnginePartition partition = partitions.get(1);
+        assertThat(partition.leader()).as("no leader yet").isEqualTo(io.fluxmq.raftcore.RaftGroup.NO_LEADER);
+        // a new idempotent producer's first two batches, sent back to back before the replica leads: refusing the
+        // first and taking the second once elected would leave a gap the producer could never fill
+        CompletableFuture<AppendResult> first = partition.append(idempotent(42, (short) 0, 0, "a"));
+        CompletableFuture<AppendResult> second = partition.append(idempotent(42, (short) 0, 1, "b"));
+        assertThat(first).as("waiting for the election").isNotDone();
+        AppendResult a = join(first);
+        assertThat(join(second).baseOffset()).isEqualTo(a.baseOffset() + 1);
+        assertThat(values(partition, 0)).containsExactly("a", "b");
     }
 
     @Test
