@@ -459,7 +459,8 @@ public final class FluxNode implements Closeable {
             if (engine != null && !engine.equals(config.partitionEngine())) {
                 throw new NodeConfig.ConfigException("data dir " + config.dataDir() + " holds partitions of the "
                         + engine + " engine, not " + NodeConfig.PARTITION_ENGINE + "=" + config.partitionEngine()
-                        + ": set " + NodeConfig.PARTITION_ENGINE + "=" + engine + " (a node's engine cannot change in place)");
+                        + ": set " + NodeConfig.PARTITION_ENGINE + "=" + engine + " (the default is "
+                        + NodeConfig.MULTIRAFT + " since 2026-12-03; a node's engine cannot change in place)");
             }
             if (meta.getProperty(NodeConfig.PARTITION_ENGINE) != null) {
                 return;

@@ -102,7 +102,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put("node.session.timeout.ms", "6000");
         d.put("broker.rack", "");                       // Kafka's name; default: no rack
         d.put("decommission.max.concurrent.moves", "2"); // partitions a decommission moves at once
-        d.put(PARTITION_ENGINE, RATIS);                 // ratis, or multiraft (FluxMQ's own multi-Raft, ADR 3)
+        d.put(PARTITION_ENGINE, MULTIRAFT);             // FluxMQ's own multi-Raft (ADR 3), or ratis
         d.put("socket.request.max.bytes", "104857600");
         d.put(ConnectionLimits.MAX_IDLE_MS_KEY, Long.toString(ConnectionLimits.MAX_IDLE_MS_DEFAULT));
         d.put(ConnectionLimits.MAX_CONNECTIONS_KEY, Integer.toString(Integer.MAX_VALUE));
