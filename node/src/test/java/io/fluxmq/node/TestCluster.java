@@ -197,13 +197,19 @@ final class TestCluster implements AutoCloseable {
     }
 
     /**
-     * Waits until each running node that answers plaintext Metadata lists the topic's {@code partitions} partitions,
-     * each with a leader. A node that cannot be reached this way (stopped, a TLS or SASL listener) or that answers
-     * with another error (an authorization failure) is not waited for.
+     * Waits until each running member node that answers plaintext Metadata lists the topic's {@code partitions}
+     * partitions, each with a leader. A node that cannot be reached this way (stopped, a TLS or SASL listener), that
+     * answers with another error (an authorization failure), or that is not a registered member (one that was refused
+     * when it tried to join) is not waited for.
      */
     void awaitTopicOnEveryNode(String topic, int partitions, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
-        for (NodeProcess node : nodes) {
+        java.util.Set<Integer> members = registeredIds();
+        for (int id = 0; id < nodes.size(); id++) {
+            NodeProcess node = nodes.get(id);
+            if (members != null && !members.contains(id)) {
+                continue;
+            }
             String last = "no answer";
             while (node.isAlive()) {
                 MetadataResponseData.MetadataResponseTopic answer;
@@ -229,6 +235,17 @@ final class TestCluster implements AutoCloseable {
                 }
                 Thread.sleep(50);
             }
+        }
+    }
+
+    /** The ids of the nodes registered in the cluster's metadata, or null if the cluster cannot be asked. */
+    private java.util.Set<Integer> registeredIds() {
+        try (Admin admin = admin()) {
+            return admin.describeCluster(new org.apache.kafka.clients.admin.DescribeClusterOptions().timeoutMs(5_000))
+                    .nodes().get(10, java.util.concurrent.TimeUnit.SECONDS).stream()
+                    .map(org.apache.kafka.common.Node::id).collect(Collectors.toSet());
+        } catch (Exception e) {
+            return null;
         }
     }
 
