@@ -143,6 +143,8 @@ public final class EnginePartition implements Partition, CommitListener {
     static final long LEADER_WAIT_MS = 5_000;
     /** Writes that came while no leader was known, oldest first; the lock orders them before later writes. */
     private final java.util.ArrayDeque<AwaitingLeader> awaitingLeader = new java.util.ArrayDeque<>();
+    /** Whether {@link #awaitingLeader} may hold writes (set and cleared under its lock), so the usual write skips it. */
+    private volatile boolean writesAwaitLeader;
 
     private record AwaitingLeader(MemoryRecords records, MutableRecordBatch batch,
                                   CompletableFuture<AppendResult> result) {}
@@ -302,13 +304,18 @@ public final class EnginePartition implements Partition, CommitListener {
      * into OUT_OF_ORDER_SEQUENCE until its delivery timeout. Waits at most {@link #LEADER_WAIT_MS}.
      */
     private CompletableFuture<AppendResult> propose(MemoryRecords records, MutableRecordBatch batch) {
+        if (leader != RaftGroup.NO_LEADER && !writesAwaitLeader) {
+            return proposeNow(records, batch); // the usual case: no lock
+        }
         synchronized (awaitingLeader) {
             while (!awaitingLeader.isEmpty() && awaitingLeader.peek().result().isDone()) {
                 awaitingLeader.poll(); // timed out, oldest first: nothing held for a leader that never comes
             }
+            writesAwaitLeader = !awaitingLeader.isEmpty();
             if ((leader == RaftGroup.NO_LEADER && failure == null) || !awaitingLeader.isEmpty()) {
                 CompletableFuture<AppendResult> result = new CompletableFuture<>();
                 awaitingLeader.add(new AwaitingLeader(records, batch, result));
+                writesAwaitLeader = true;
                 CompletableFuture.delayedExecutor(LEADER_WAIT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
                     .execute(() -> result.completeExceptionally(new CompletionException(new PartitionException(
                         PartitionError.NOT_LEADER, "no leader of " + topicPartition + " was elected within "
@@ -335,6 +342,7 @@ public final class EnginePartition implements Partition, CommitListener {
                     }
                 });
             }
+            writesAwaitLeader = false;
         }
     }
 
