@@ -23,7 +23,8 @@
 # Environment: CHECKS; COMPOSE, the compose command, split at spaces (`docker-compose`, `docker compose`, or the path
 # of a Compose v2 binary; default docker-compose if on PATH, else `docker compose`); BASE_IMAGE (default:
 # eclipse-temurin:17-jre if present locally, else the image deploy/base-image/build.sh builds); FLUXMQ_IMAGE
-# (fluxmq:compose-test); COMPOSE_PROJECT_NAME (fluxmqtest); NODE0_KAFKA_PORT..NODE2_KAFKA_PORT (39092-39094);
+# (fluxmq:compose-test); COMPOSE_PROJECT_NAME (fluxmqtest); NODE0_KAFKA_PORT..NODE2_KAFKA_PORT (the first
+# three free consecutive ports from 29092);
 # SKIP_PACKAGE=1 (use the jars already built); MAVEN_ARGS (given to Maven, e.g. -o); COMPOSE_TEST_LOGS (where the
 # nodes' logs are saved before `down`, target/compose-test). Needs root to install or start the engine; Java 17 and
 # kcat on the host (kcat is installed if missing).
@@ -33,9 +34,6 @@ cd "$(dirname "$0")/.."
 CHECKS="${CHECKS:-containerit roundtrip kcat admin failover rolling}"
 export COMPOSE_PROJECT_NAME="${COMPOSE_PROJECT_NAME:-fluxmqtest}"
 export FLUXMQ_IMAGE="${FLUXMQ_IMAGE:-fluxmq:compose-test}"
-export NODE0_KAFKA_PORT="${NODE0_KAFKA_PORT:-39092}" NODE1_KAFKA_PORT="${NODE1_KAFKA_PORT:-39093}" \
-  NODE2_KAFKA_PORT="${NODE2_KAFKA_PORT:-39094}"
-BOOTSTRAP="127.0.0.1:$NODE0_KAFKA_PORT,127.0.0.1:$NODE1_KAFKA_PORT,127.0.0.1:$NODE2_KAFKA_PORT"
 total_start=$SECONDS
 step_start=$SECONDS
 step() { echo "== $* ($(( SECONDS - total_start )) s)"; step_start=$SECONDS; }
@@ -49,6 +47,7 @@ if [ -z "${COMPOSE:-}" ]; then
 fi
 command -v kcat >/dev/null 2>&1 || missing+=(kcat)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)   # for the base image
+command -v ss >/dev/null 2>&1 || missing+=(iproute2)   # to find free host ports
 if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
@@ -75,6 +74,23 @@ fi
 unset DOCKER_BUILDKIT
 echo "docker $(docker version --format '{{.Server.Version}}'), ${compose[*]} $("${compose[@]}" version --short 2>/dev/null || true)"
 took "engine"
+
+# Host ports: three consecutive ports that no socket uses, from 29092 up, below the kernel's ephemeral range (32768-)
+# so that no outgoing connection can take one while a node is down between a kill and its restart. (A fixed 39092 was
+# in that range, and CI once found it taken: "bind: address already in use".)
+port_free() { [ -z "$(ss -Htuan "( sport = :$1 )" 2>/dev/null)" ]; }
+if [ -z "${NODE0_KAFKA_PORT:-}" ]; then
+  base=29092
+  while ! { port_free "$base" && port_free $(( base + 1 )) && port_free $(( base + 2 )); }; do
+    base=$(( base + 3 ))
+    [ "$base" -lt 32700 ] || { echo "no three free consecutive ports in 29092-32700" >&2; exit 1; }
+  done
+  NODE0_KAFKA_PORT=$base NODE1_KAFKA_PORT=$(( base + 1 )) NODE2_KAFKA_PORT=$(( base + 2 ))
+fi
+export NODE0_KAFKA_PORT NODE1_KAFKA_PORT="${NODE1_KAFKA_PORT:-$(( NODE0_KAFKA_PORT + 1 ))}" \
+  NODE2_KAFKA_PORT="${NODE2_KAFKA_PORT:-$(( NODE0_KAFKA_PORT + 2 ))}"
+echo "host ports $NODE0_KAFKA_PORT $NODE1_KAFKA_PORT $NODE2_KAFKA_PORT"
+BOOTSTRAP="127.0.0.1:$NODE0_KAFKA_PORT,127.0.0.1:$NODE1_KAFKA_PORT,127.0.0.1:$NODE2_KAFKA_PORT"
 
 step "base image"
 if [ -z "${BASE_IMAGE:-}" ]; then
