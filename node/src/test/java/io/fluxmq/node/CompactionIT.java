@@ -160,19 +160,20 @@ class CompactionIT {
         admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 3).configs(Map.of(
                 "segment.bytes", "4096", "max.message.bytes", "4096")))).all().get(60, TimeUnit.SECONDS);
         int leader = cluster.awaitLeader(TOPIC, 0, Duration.ofSeconds(60));
-        configureCompaction(admin);
+        configureCompaction(cluster, admin);
         return leader;
     }
 
-    private static void configureCompaction(Admin admin) throws Exception {
+    private static void configureCompaction(TestCluster cluster, Admin admin) throws Exception {
         ConfigResource resource = new ConfigResource(ConfigResource.Type.TOPIC, TOPIC);
         admin.incrementalAlterConfigs(Map.of(resource, List.of(
                 new AlterConfigOp(new ConfigEntry("cleanup.policy", "compact"), AlterConfigOp.OpType.SET),
                 new AlterConfigOp(new ConfigEntry("min.cleanable.dirty.ratio", "0.01"), AlterConfigOp.OpType.SET),
                 new AlterConfigOp(new ConfigEntry("delete.retention.ms", "2000"), AlterConfigOp.OpType.SET))))
                 .all().get(60, TimeUnit.SECONDS);
-        assertThat(admin.describeConfigs(List.of(resource)).all().get(60, TimeUnit.SECONDS).get(resource)
-                .get("cleanup.policy").value()).isEqualTo("compact");
+        // every node, the leader among them, applies the change before the updates (and the keyless record the
+        // leader must refuse) are sent; a node that answered DescribeConfigs right away once still said "delete"
+        cluster.awaitTopicConfigOnEveryNode(TOPIC, "cleanup.policy", "compact", Duration.ofSeconds(30));
     }
 
     private static Path partitionDir(Path dir, int node, boolean multiRaft) {

@@ -14,11 +14,14 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.message.DescribeConfigsRequestData;
+import org.apache.kafka.common.message.DescribeConfigsResponseData;
 import org.apache.kafka.common.message.MetadataRequestData;
 import org.apache.kafka.common.message.MetadataResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.requests.AbstractResponse;
+import org.apache.kafka.common.requests.DescribeConfigsResponse;
 import org.apache.kafka.common.requests.MetadataResponse;
 import org.apache.kafka.common.requests.RequestHeader;
 import org.apache.kafka.common.requests.RequestUtils;
@@ -235,6 +238,54 @@ final class TestCluster implements AutoCloseable {
                 }
                 Thread.sleep(50);
             }
+        }
+    }
+
+    /**
+     * Waits until every running node answers DescribeConfigs for {@code topic} with {@code value} for {@code key}:
+     * an (incremental) AlterConfigs answers once the metadata leader applied the change, and another node applies it a
+     * moment later (as Kafka's brokers do), so a DescribeConfigs or a produce right after may still see the old value
+     * there. A node that cannot be reached over plaintext is not waited for.
+     */
+    void awaitTopicConfigOnEveryNode(String topic, String key, String value, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (NodeProcess node : nodes) {
+            String last = "no answer";
+            while (node.isAlive()) {
+                String seen;
+                try {
+                    seen = topicConfig(node, topic, key);
+                } catch (java.io.IOException | RuntimeException unreachable) {
+                    break;
+                }
+                if (value.equals(seen)) {
+                    break;
+                }
+                last = String.valueOf(seen);
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError(node.bootstrap() + " did not report " + key + "=" + value + " for "
+                            + topic + " within " + timeout + "; last answer: " + last);
+                }
+                Thread.sleep(50);
+            }
+        }
+    }
+
+    private static String topicConfig(NodeProcess node, String topic, String key) throws java.io.IOException {
+        short version = 4;
+        RequestHeader header = new RequestHeader(ApiKeys.DESCRIBE_CONFIGS, version, "test-cluster", 1);
+        DescribeConfigsRequestData request = new DescribeConfigsRequestData().setResources(List.of(
+                new DescribeConfigsRequestData.DescribeConfigsResource()
+                        .setResourceType(org.apache.kafka.common.config.ConfigResource.Type.TOPIC.id())
+                        .setResourceName(topic).setConfigurationKeys(List.of(key))));
+        int port = Integer.parseInt(node.bootstrap().substring(node.bootstrap().lastIndexOf(':') + 1));
+        try (RawKafkaConnection c = RawKafkaConnection.open(port)) {
+            c.sendFrame(RequestUtils.serialize(header.data(), header.headerVersion(), request, version));
+            DescribeConfigsResponseData data = ((DescribeConfigsResponse) AbstractResponse.parseResponse(
+                    c.readFrame(), header)).data();
+            return data.results().stream().filter(r -> r.errorCode() == Errors.NONE.code())
+                    .flatMap(r -> r.configs().stream()).filter(e -> e.name().equals(key))
+                    .map(DescribeConfigsResponseData.DescribeConfigsResourceResult::value).findFirst().orElse(null);
         }
     }
 
