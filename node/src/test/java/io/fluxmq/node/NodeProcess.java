@@ -17,6 +17,73 @@ import java.util.concurrent.TimeUnit;
  * signals reach it.
  */
 final class NodeProcess implements AutoCloseable {
+
+    /**
+     * The class-data-sharing archive the node JVMs of this test run start with (about half of a node's start-up is
+     * loading classes, and the suite starts hundreds of nodes on two cores): written once, on first use, by
+     * {@code bin/fluxmq-cds-archive} for the packaged node jar (CDS maps classes from jars only), and reused while it
+     * is newer than the jar and the class path. Without a packaged jar, with {@code -Dfluxmq.test.cds=false}, or when
+     * the training run fails, nodes start from {@code target/classes} as before.
+     */
+    static final class ClassArchive {
+        private static final Path TARGET = Path.of("target");
+        private static final Path ARCHIVE = TARGET.resolve("fluxmq-node-test.jsa");
+        private static boolean tried;
+        private static Path archive;
+
+        static synchronized Path get() throws IOException, InterruptedException {
+            if (!tried) {
+                tried = true;
+                archive = make();
+            }
+            return archive;
+        }
+
+        static String jarClasspath() throws IOException {
+            return jar() + java.io.File.pathSeparator + Files.readString(TARGET.resolve("classpath.txt")).trim();
+        }
+
+        private static Path jar() throws IOException {
+            try (var jars = Files.newDirectoryStream(TARGET, "fluxmq-node-*.jar")) {
+                for (Path jar : jars) {
+                    if (!jar.getFileName().toString().contains("-sources") && !jar.getFileName().toString()
+                            .contains("-tests")) {
+                        return jar;
+                    }
+                }
+            }
+            return null;
+        }
+
+        private static Path make() throws IOException, InterruptedException {
+            Path jar = jar();
+            if (!Boolean.parseBoolean(System.getProperty("fluxmq.test.cds", "true")) || jar == null) {
+                return null;
+            }
+            long newest = Math.max(Files.getLastModifiedTime(jar).toMillis(),
+                    Files.getLastModifiedTime(TARGET.resolve("classpath.txt")).toMillis());
+            if (Files.exists(ARCHIVE) && Files.size(ARCHIVE) > 0
+                    && Files.getLastModifiedTime(ARCHIVE).toMillis() > newest) {
+                return ARCHIVE;
+            }
+            Path log = TARGET.resolve("fluxmq-node-test-cds.log");
+            Process training = new ProcessBuilder("bash", Path.of("..", "bin", "fluxmq-cds-archive").toString(),
+                    ARCHIVE.toString(), jarClasspath(), "-Xmx512m").redirectErrorStream(true)
+                    .redirectOutput(log.toFile()).start();
+            if (!training.waitFor(120, TimeUnit.SECONDS)) {
+                training.destroyForcibly();
+                System.err.println("NodeProcess: the class-data-sharing training run took over 120 s; nodes start "
+                        + "without an archive (" + log + ")");
+                return null;
+            }
+            if (training.exitValue() != 0 || !Files.exists(ARCHIVE)) {
+                System.err.println("NodeProcess: no class-data-sharing archive; nodes start without one (" + log + ")");
+                return null;
+            }
+            return ARCHIVE;
+        }
+    }
+
     private final String name;
     private final Path dataDir;
     private final List<String> launcher;
@@ -65,12 +132,17 @@ final class NodeProcess implements AutoCloseable {
     /** Starts the JVM; with {@code awaitPort} waits until the Kafka port accepts connections. */
     NodeProcess start(boolean awaitPort) throws IOException, InterruptedException {
         Path target = Path.of("target");
-        String classpath = "target/classes" + java.io.File.pathSeparator
-                + Files.readString(target.resolve("classpath.txt")).trim();
         List<String> cmd = new ArrayList<>(launcher);
-        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx512m", "-Xlog:gc:file=" + target.resolve("node-logs").resolve(name + "-gc.log").toAbsolutePath()
-                        + ":time", "-cp", classpath, "io.fluxmq.node.Main",
+        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
+                "-Xlog:gc:file=" + target.resolve("node-logs").resolve(name + "-gc.log").toAbsolutePath() + ":time"));
+        Path archive = ClassArchive.get();
+        if (archive != null) {
+            cmd.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-cp", ClassArchive.jarClasspath()));
+        } else {
+            cmd.addAll(List.of("-cp", "target/classes" + java.io.File.pathSeparator
+                    + Files.readString(target.resolve("classpath.txt")).trim()));
+        }
+        cmd.addAll(List.of("io.fluxmq.node.Main",
                 "--data-dir", dataDir.toString(), "--kafka-port", Integer.toString(kafkaPort),
                 "--raft-port", Integer.toString(raftPort),
                 "--set", "raft.election.timeout.min.ms=300", "--set", "raft.election.timeout.max.ms=600"));
