@@ -30,6 +30,8 @@ final class NodeProcess implements AutoCloseable {
         private static final Path ARCHIVE = TARGET.resolve("fluxmq-node-test.jsa");
         private static boolean tried;
         private static Path archive;
+        /** The packaged jar and the dependencies, the class path the archive was made for. */
+        private static String classpath;
 
         static synchronized Path get() throws IOException, InterruptedException {
             if (!tried) {
@@ -39,8 +41,8 @@ final class NodeProcess implements AutoCloseable {
             return archive;
         }
 
-        static String jarClasspath() throws IOException {
-            return jar() + java.io.File.pathSeparator + Files.readString(TARGET.resolve("classpath.txt")).trim();
+        static synchronized String classpath() {
+            return classpath;
         }
 
         private static Path jar() throws IOException {
@@ -60,6 +62,7 @@ final class NodeProcess implements AutoCloseable {
             if (!Boolean.parseBoolean(System.getProperty("fluxmq.test.cds", "true")) || jar == null) {
                 return null;
             }
+            classpath = jar + java.io.File.pathSeparator + Files.readString(TARGET.resolve("classpath.txt")).trim();
             long newest = Math.max(Files.getLastModifiedTime(jar).toMillis(),
                     Files.getLastModifiedTime(TARGET.resolve("classpath.txt")).toMillis());
             if (Files.exists(ARCHIVE) && Files.size(ARCHIVE) > 0
@@ -68,7 +71,7 @@ final class NodeProcess implements AutoCloseable {
             }
             Path log = TARGET.resolve("fluxmq-node-test-cds.log");
             Process training = new ProcessBuilder("bash", Path.of("..", "bin", "fluxmq-cds-archive").toString(),
-                    ARCHIVE.toString(), jarClasspath(), "-Xmx512m").redirectErrorStream(true)
+                    ARCHIVE.toString(), classpath, "-Xmx512m").redirectErrorStream(true)
                     .redirectOutput(log.toFile()).start();
             if (!training.waitFor(120, TimeUnit.SECONDS)) {
                 training.destroyForcibly();
@@ -137,7 +140,7 @@ final class NodeProcess implements AutoCloseable {
                 "-Xlog:gc:file=" + target.resolve("node-logs").resolve(name + "-gc.log").toAbsolutePath() + ":time"));
         Path archive = ClassArchive.get();
         if (archive != null) {
-            cmd.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-cp", ClassArchive.jarClasspath()));
+            cmd.addAll(List.of("-XX:SharedArchiveFile=" + archive, "-cp", ClassArchive.classpath()));
         } else {
             cmd.addAll(List.of("-cp", "target/classes" + java.io.File.pathSeparator
                     + Files.readString(target.resolve("classpath.txt")).trim()));
