@@ -17,6 +17,8 @@ import java.util.concurrent.TimeUnit;
  * signals reach it.
  */
 final class NodeProcess implements AutoCloseable {
+    /** The JVM options every node starts with, as bin/fluxmq-local and the image start them (a java @-file). */
+    private static final String JVM_OPTIONS = "@" + Path.of("jvm.options").toAbsolutePath();
 
     /**
      * The class-data-sharing archive the node JVMs of this test run start with (about half of a node's start-up is
@@ -71,7 +73,7 @@ final class NodeProcess implements AutoCloseable {
             }
             Path log = TARGET.resolve("fluxmq-node-test-cds.log");
             Process training = new ProcessBuilder("bash", Path.of("..", "bin", "fluxmq-cds-archive").toString(),
-                    ARCHIVE.toString(), classpath, "-Xmx512m").redirectErrorStream(true)
+                    ARCHIVE.toString(), classpath, "-Xmx512m", JVM_OPTIONS).redirectErrorStream(true)
                     .redirectOutput(log.toFile()).start();
             if (!training.waitFor(120, TimeUnit.SECONDS)) {
                 training.destroyForcibly();
@@ -136,7 +138,7 @@ final class NodeProcess implements AutoCloseable {
     NodeProcess start(boolean awaitPort) throws IOException, InterruptedException {
         Path target = Path.of("target");
         List<String> cmd = new ArrayList<>(launcher);
-        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
+        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m", JVM_OPTIONS,
                 "-Xlog:gc:file=" + target.resolve("node-logs").resolve(name + "-gc.log").toAbsolutePath() + ":time"));
         Path archive = ClassArchive.get();
         if (archive != null) {
