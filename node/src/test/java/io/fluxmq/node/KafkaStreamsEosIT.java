@@ -19,6 +19,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.admin.TransactionDescription;
 import org.apache.kafka.clients.admin.TransactionListing;
+import org.apache.kafka.clients.admin.TransactionState;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -42,10 +43,10 @@ import org.junit.jupiter.api.io.TempDir;
  * the default (RocksDB) state store: a third of the lines of a known text are in a 3-partition RF=3 input topic before
  * the application starts, the rest follow from a paced idempotent producer while it runs (two stream threads, so two
  * transactional producers; a repartition topic and a compacted changelog topic that Streams creates with RF=3;
- * offsets committed with the transactions). Once 40 % of the words are counted, the node coordinating one of the
- * application's transactions is SIGKILLed (with three nodes it usually also coordinates the group or leads some
- * partitions; the test prints what it held); it is restarted once counting has gone on without it, while lines still
- * arrive. The output topic, read with {@code read_committed}, must end with each word's exact count, and each word's
+ * offsets committed with the transactions). Once 40 % of the words are counted, a node coordinating one of the
+ * application's transactions is SIGKILLed, the one that also coordinates its group when there is one (the test prints
+ * what the node held: transactions, group, partition leaders); it is restarted once counting has gone on without it,
+ * while lines still arrive. The output topic, read with {@code read_committed}, must end with each word's exact count, and each word's
  * counts must rise strictly one after the other: a count written twice, or above the word's total, is a record
  * processed twice.
  */
@@ -89,7 +90,7 @@ class KafkaStreamsEosIT {
                         seconds(start), BACKLOG, LINES - BACKLOG, LINES_PER_PAUSE, PAUSE.toMillis());
 
                 output.awaitCounted(totalWords * 2 / 5, failures, app);
-                int victim = transactionCoordinator(admin);
+                int victim = victim(admin);
                 System.out.printf("%.1f s: %d of %d words counted; SIGKILL node %d, which %s%n", seconds(start),
                         output.counted(), totalWords, victim, roles(admin, victim));
                 cluster.node(victim).kill();
@@ -202,20 +203,25 @@ class KafkaStreamsEosIT {
     }
 
     /**
-     * The node coordinating one of the application's transactional ids (the first, by name, that is in a
-     * transaction): killing it leaves a stream thread with an open transaction whose coordinator is gone.
+     * The node to kill: one coordinating a transaction of the application, preferably one that also coordinates its
+     * group (a coordinator move of both at once), else the coordinator of the first transaction (by id) that is open.
      */
-    private static int transactionCoordinator(Admin admin) throws Exception {
+    private static int victim(Admin admin) throws Exception {
         List<String> ids = admin.listTransactions().all().get(30, TimeUnit.SECONDS).stream()
                 .map(TransactionListing::transactionalId).filter(id -> id.startsWith(APP + "-")).sorted().toList();
         assertThat(ids).as("the application's transactional ids").isNotEmpty();
         Map<String, TransactionDescription> described = admin.describeTransactions(ids).all().get(30, TimeUnit.SECONDS);
-        String chosen = ids.stream().filter(id -> described.get(id).state().toString().equals("Ongoing")).findFirst()
-                .orElse(ids.get(0));
-        System.out.printf("transactions: %s; chosen %s%n", described.entrySet().stream()
+        int groupCoordinator = admin.describeConsumerGroups(List.of(APP)).all().get(30, TimeUnit.SECONDS).get(APP)
+                .coordinator().id();
+        System.out.printf("transactions: %s; group %s at node %d%n", described.entrySet().stream()
                 .map(e -> e.getKey() + " " + e.getValue().state() + " at node " + e.getValue().coordinatorId())
-                .collect(Collectors.joining(", ")), chosen);
-        return described.get(chosen).coordinatorId();
+                .collect(Collectors.joining(", ")), APP, groupCoordinator);
+        if (described.values().stream().anyMatch(d -> d.coordinatorId() == groupCoordinator)) {
+            return groupCoordinator;
+        }
+        String open = ids.stream().filter(id -> described.get(id).state() == TransactionState.ONGOING).findFirst()
+                .orElse(ids.get(0));
+        return described.get(open).coordinatorId();
     }
 
     /** What the node does for the application: transactions it coordinates, the group, partitions it leads. */
