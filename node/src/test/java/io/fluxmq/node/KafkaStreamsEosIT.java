@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.admin.TransactionDescription;
 import org.apache.kafka.clients.admin.TransactionListing;
@@ -39,16 +41,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A Kafka Streams 4.1 word count with {@code processing.guarantee=exactly_once_v2} on a three-process cluster, with
- * the default (RocksDB) state store: a third of the lines of a known text are in a 3-partition RF=3 input topic before
- * the application starts, the rest follow from a paced idempotent producer while it runs (two stream threads, so two
- * transactional producers; a repartition topic and a compacted changelog topic that Streams creates with RF=3;
- * offsets committed with the transactions). Once 40 % of the words are counted, a node coordinating one of the
- * application's transactions is SIGKILLed, the one that also coordinates its group when there is one (the test prints
- * what the node held: transactions, group, partition leaders); it is restarted once counting has gone on without it,
- * while lines still arrive. The output topic, read with {@code read_committed}, must end with each word's exact count, and each word's
- * counts must rise strictly one after the other: a count written twice, or above the word's total, is a record
- * processed twice.
+ * A Kafka Streams 4.1 word count with {@code processing.guarantee=exactly_once_v2} on a three-process cluster, with the
+ * default (RocksDB) state store: a third of the lines of a known text are in a 3-partition RF=3 input topic before the
+ * application starts, the rest follow from a paced idempotent producer while it runs. Two stream threads, so two
+ * transactional producers; Streams creates a repartition topic and a compacted changelog topic with RF=3, purges the
+ * repartition topic with DeleteRecords every second and commits its offsets with the transactions. Once 40 % of the
+ * words are counted, a node coordinating one of the application's transactions is SIGKILLed, the one that also
+ * coordinates its group when there is one (the test prints what the node held: transactions, group, partition
+ * leaders); it is restarted once counting has gone on without it, while lines still arrive. The output topic, read
+ * with {@code read_committed}, must end with each word's exact count, and each word's counts must rise strictly one
+ * after the other: a count written twice, or above the word's total, is a record processed twice.
  */
 class KafkaStreamsEosIT {
     private static final String APP = "wordcount";
@@ -118,6 +120,9 @@ class KafkaStreamsEosIT {
                 assertThat(output.notRising()).as("counts that did not rise above the word's previous count").isEmpty();
                 System.out.printf("%.1f s: %d committed count records, each word's exact count%n", seconds(start),
                         output.records());
+                Map<TopicPartition, Long> purged = logStartOffsets(admin, APP + "-counts-repartition");
+                System.out.printf("repartition topic purged by Kafka Streams up to %s%n", purged);
+                assertThat(purged.values()).as("log start offsets after DeleteRecords").allMatch(offset -> offset > 0);
             } finally {
                 app.close(Duration.ofSeconds(30));
                 producer.join(STEP.toMillis());
@@ -190,6 +195,8 @@ class KafkaStreamsEosIT {
         p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, 3);
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 2);
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        // after each commit, at most every second, DeleteRecords on the repartition topic up to the committed offsets
+        p.put(StreamsConfig.REPARTITION_PURGE_INTERVAL_MS_CONFIG, 1_000);
         p.put(StreamsConfig.DEFAULT_KEY_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
         p.put(StreamsConfig.DEFAULT_VALUE_SERDE_CLASS_CONFIG, Serdes.StringSerde.class);
         KafkaStreams streams = new KafkaStreams(builder.build(), p);
@@ -247,6 +254,16 @@ class KafkaStreamsEosIT {
         }
         roles.add("leads " + led);
         return String.join("; ", roles);
+    }
+
+    private static Map<TopicPartition, Long> logStartOffsets(Admin admin, String topic) throws Exception {
+        Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+        for (int p = 0; p < PARTITIONS; p++) {
+            earliest.put(new TopicPartition(topic, p), OffsetSpec.earliest());
+        }
+        Map<TopicPartition, Long> out = new TreeMap<>(Comparator.comparingInt(TopicPartition::partition));
+        admin.listOffsets(earliest).all().get(30, TimeUnit.SECONDS).forEach((tp, info) -> out.put(tp, info.offset()));
+        return out;
     }
 
     private static double seconds(long since) {
