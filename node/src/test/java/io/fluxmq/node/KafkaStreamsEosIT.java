@@ -45,12 +45,13 @@ import org.junit.jupiter.api.io.TempDir;
  * default (RocksDB) state store: a third of the lines of a known text are in a 3-partition RF=3 input topic before the
  * application starts, the rest follow from a paced idempotent producer while it runs. Two stream threads, so two
  * transactional producers; Streams creates a repartition topic and a compacted changelog topic with RF=3, purges the
- * repartition topic with DeleteRecords every second and commits its offsets with the transactions. Once 40 % of the
- * words are counted, a node coordinating one of the application's transactions is SIGKILLed, the one that also
- * coordinates its group when there is one (the test prints what the node held: transactions, group, partition
- * leaders); it is restarted once counting has gone on without it, while lines still arrive. The output topic, read
- * with {@code read_committed}, must end with each word's exact count, and each word's counts must rise strictly one
- * after the other: a count written twice, or above the word's total, is a record processed twice.
+ * repartition topic with DeleteRecords every second and commits its offsets with the transactions. Two nodes are
+ * SIGKILLed in turn while lines still arrive, each restarted once counting has gone on without it and every partition
+ * is back in sync: first (at 35 % counted) the node coordinating the application's group, then one coordinating one of
+ * its transactions, another node if one does; the test prints what each held (transactions, group, partition
+ * leaders). The output topic, read with {@code read_committed}, must end with each word's exact count, and each
+ * word's counts must rise strictly one after the other: a count written twice, or above the word's total, is a record
+ * processed twice.
  */
 class KafkaStreamsEosIT {
     private static final String APP = "wordcount";
@@ -60,15 +61,15 @@ class KafkaStreamsEosIT {
     private static final int LINES = 3_000;
     /** Lines written before Kafka Streams starts; the others follow, paced, while it runs. */
     private static final int BACKLOG = 1_000;
-    /** The pacing of the lines written while Kafka Streams runs: 50 pauses, about 12.5 s. */
-    private static final int LINES_PER_PAUSE = 40;
+    /** The pacing of the lines written while Kafka Streams runs: 67 pauses, about 17 s. */
+    private static final int LINES_PER_PAUSE = 30;
     private static final Duration PAUSE = Duration.ofMillis(250);
     private static final List<String> WORDS = List.of("ant", "bee", "cat", "dog", "eel", "fox", "gnu", "hen", "ibis",
             "jay", "koi", "lynx", "mole");
     private static final Duration STEP = Duration.ofSeconds(60);
 
     @Test
-    void wordCountIsExactAcrossACoordinatorKill(@TempDir Path dir) throws Exception {
+    void wordCountIsExactAcrossCoordinatorKills(@TempDir Path dir) throws Exception {
         Map<String, Long> expected = expectedCounts();
         long totalWords = expected.values().stream().mapToLong(Long::longValue).sum();
         try (TestCluster cluster = TestCluster.start(3, dir);
@@ -76,7 +77,7 @@ class KafkaStreamsEosIT {
             cluster.createTopic(INPUT, PARTITIONS, (short) 3);
             cluster.createTopic(OUTPUT, PARTITIONS, (short) 3);
             String bootstrap = cluster.bootstrap();
-            Queue failures = new Queue();
+            Failures failures = new Failures();
             produceLines(bootstrap, 0, BACKLOG, false, failures);
             assertThat(failures.all()).as("failures writing the backlog").isEmpty();
 
@@ -91,20 +92,15 @@ class KafkaStreamsEosIT {
                 System.out.printf("%.1f s: Kafka Streams runs; %d lines written before, %d more now at %d per %d ms%n",
                         seconds(start), BACKLOG, LINES - BACKLOG, LINES_PER_PAUSE, PAUSE.toMillis());
 
-                output.awaitCounted(totalWords * 2 / 5, failures, app);
-                int victim = victim(admin);
-                System.out.printf("%.1f s: %d of %d words counted; SIGKILL node %d, which %s%n", seconds(start),
-                        output.counted(), totalWords, victim, roles(admin, victim));
-                cluster.node(victim).kill();
-                long killed = System.nanoTime();
-                long countedAtKill = output.counted();
-
-                output.awaitCounted(Math.max(countedAtKill + totalWords / 10, totalWords * 11 / 20), failures, app);
-                System.out.printf("%.1f s: %d words counted, %.1f s after the kill; restarting node %d%n",
-                        seconds(start), output.counted(), seconds(killed), victim);
-                cluster.restart(victim);
-                System.out.printf("%.1f s: node %d accepts connections again; %d words counted, the producer %s%n",
-                        seconds(start), victim, output.counted(), producer.isAlive() ? "still writes" : "is done");
+                output.awaitCounted(totalWords * 7 / 20, failures, app);
+                int first = groupCoordinator(admin);
+                killAndRestart(cluster, admin, first, Math.max(output.counted() + totalWords / 10, totalWords / 2),
+                        output, failures, app, start);
+                int second = transactionCoordinator(admin, first);
+                killAndRestart(cluster, admin, second, Math.min(output.counted() + totalWords / 10, totalWords),
+                        output, failures, app, start);
+                System.out.printf("%.1f s: the producer %s%n", seconds(start),
+                        producer.isAlive() ? "still writes" : "is done");
 
                 producer.join(STEP.toMillis());
                 assertThat(producer.isAlive()).as("the producer finished within %s", STEP).isFalse();
@@ -151,7 +147,7 @@ class KafkaStreamsEosIT {
      * Sends lines [from, to) once with a default (idempotent, acks=all) producer, paced or not, and waits for every
      * acknowledgement; failures go to {@code failures}.
      */
-    private static void produceLines(String bootstrap, int from, int to, boolean paced, Queue failures) {
+    private static void produceLines(String bootstrap, int from, int to, boolean paced, Failures failures) {
         try (KafkaProducer<String, String> producer = Clients.producer(bootstrap, Map.of())) {
             for (int i = from; i < to; i++) {
                 producer.send(new ProducerRecord<>(INPUT, "line-" + i, String.join(" ", line(i))), (md, e) -> {
@@ -170,7 +166,7 @@ class KafkaStreamsEosIT {
     }
 
     /** Waits for Kafka Streams' first RUNNING (its internal topics created, its tasks assigned). */
-    private static void awaitRunning(KafkaStreams app, Queue failures) throws InterruptedException {
+    private static void awaitRunning(KafkaStreams app, Failures failures) throws InterruptedException {
         long deadline = System.nanoTime() + STEP.toNanos();
         while (app.state() != KafkaStreams.State.RUNNING) {
             assertThat(failures.all()).as("stream thread failures").isEmpty();
@@ -180,7 +176,7 @@ class KafkaStreamsEosIT {
         }
     }
 
-    private static KafkaStreams wordCount(String bootstrap, Path stateDir, Queue failures, long start) {
+    private static KafkaStreams wordCount(String bootstrap, Path stateDir, Failures failures, long start) {
         StreamsBuilder builder = new StreamsBuilder();
         builder.<String, String>stream(INPUT)
                 .flatMapValues(line -> Arrays.asList(line.split(" ")))
@@ -210,25 +206,58 @@ class KafkaStreamsEosIT {
     }
 
     /**
-     * The node to kill: one coordinating a transaction of the application, preferably one that also coordinates its
-     * group (a coordinator move of both at once), else the coordinator of the first transaction (by id) that is open.
+     * SIGKILLs {@code node}, waits until the output counts {@code words} words without it, restarts it and waits until
+     * every partition the application uses (its topics, Streams' internal topics, the offsets and transaction state
+     * topics) has all three replicas in sync again.
      */
-    private static int victim(Admin admin) throws Exception {
+    private static void killAndRestart(TestCluster cluster, Admin admin, int node, long words, CommittedCounts output,
+                                       Failures failures, KafkaStreams app, long start) throws Exception {
+        System.out.printf("%.1f s: %d words counted; SIGKILL node %d, which %s%n", seconds(start), output.counted(),
+                node, roles(admin, node));
+        cluster.node(node).kill();
+        long killed = System.nanoTime();
+        output.awaitCounted(words, failures, app);
+        System.out.printf("%.1f s: %d words counted, %.1f s after the kill; restarting node %d%n", seconds(start),
+                output.counted(), seconds(killed), node);
+        cluster.restart(node);
+        List<String> topics = List.of(INPUT, OUTPUT, APP + "-counts-repartition", APP + "-counts-changelog",
+                "__consumer_offsets", "__transaction_state");
+        long deadline = System.nanoTime() + STEP.toNanos();
+        while (true) {
+            List<String> lagging = new ArrayList<>();
+            for (TopicDescription d : admin.describeTopics(topics).allTopicNames().get(30, TimeUnit.SECONDS).values()) {
+                d.partitions().stream().filter(p -> p.isr().size() < 3)
+                        .forEach(p -> lagging.add(d.name() + "-" + p.partition()));
+            }
+            if (lagging.isEmpty()) {
+                break;
+            }
+            assertThat(System.nanoTime()).as("all replicas in sync within %s; not yet: %s", STEP, lagging)
+                    .isLessThan(deadline);
+            output.poll();
+        }
+        System.out.printf("%.1f s: node %d back, every partition fully in sync; %d words counted%n", seconds(start),
+                node, output.counted());
+    }
+
+    /** The node coordinating the application's consumer group. */
+    private static int groupCoordinator(Admin admin) throws Exception {
+        return admin.describeConsumerGroups(List.of(APP)).all().get(30, TimeUnit.SECONDS).get(APP).coordinator().id();
+    }
+
+    /**
+     * The node coordinating one of the application's transactions: the first (by id) whose coordinator is not
+     * {@code notNode} (the node killed before), else the first; a transaction that is open first.
+     */
+    private static int transactionCoordinator(Admin admin, int notNode) throws Exception {
         List<String> ids = admin.listTransactions().all().get(30, TimeUnit.SECONDS).stream()
                 .map(TransactionListing::transactionalId).filter(id -> id.startsWith(APP + "-")).sorted().toList();
         assertThat(ids).as("the application's transactional ids").isNotEmpty();
         Map<String, TransactionDescription> described = admin.describeTransactions(ids).all().get(30, TimeUnit.SECONDS);
-        int groupCoordinator = admin.describeConsumerGroups(List.of(APP)).all().get(30, TimeUnit.SECONDS).get(APP)
-                .coordinator().id();
-        System.out.printf("transactions: %s; group %s at node %d%n", described.entrySet().stream()
-                .map(e -> e.getKey() + " " + e.getValue().state() + " at node " + e.getValue().coordinatorId())
-                .collect(Collectors.joining(", ")), APP, groupCoordinator);
-        if (described.values().stream().anyMatch(d -> d.coordinatorId() == groupCoordinator)) {
-            return groupCoordinator;
-        }
-        String open = ids.stream().filter(id -> described.get(id).state() == TransactionState.ONGOING).findFirst()
-                .orElse(ids.get(0));
-        return described.get(open).coordinatorId();
+        Comparator<String> preference = Comparator
+                .comparing((String id) -> described.get(id).coordinatorId() == notNode)
+                .thenComparing(id -> described.get(id).state() != TransactionState.ONGOING);
+        return described.get(ids.stream().sorted(preference).findFirst().orElseThrow()).coordinatorId();
     }
 
     /** What the node does for the application: transactions it coordinates, the group, partitions it leads. */
@@ -271,7 +300,7 @@ class KafkaStreamsEosIT {
     }
 
     /** Failures from threads other than the test's. */
-    private static final class Queue {
+    private static final class Failures {
         private final ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
 
         void add(Throwable t) {
@@ -308,7 +337,7 @@ class KafkaStreamsEosIT {
         }
 
         /** Polls until the last counts add up to at least {@code words}, failing on a Streams failure or after STEP. */
-        void awaitCounted(long words, Queue failures, KafkaStreams streams) {
+        void awaitCounted(long words, Failures failures, KafkaStreams streams) {
             awaitPolling(() -> counted() >= words, () -> {
                 assertThat(failures.all()).as("stream thread or producer failures").isEmpty();
                 assertThat(streams.state()).as("Kafka Streams' state").isNotIn(KafkaStreams.State.ERROR,
@@ -329,15 +358,20 @@ class KafkaStreamsEosIT {
                 check.run();
                 assertThat(System.nanoTime()).as("%s within %s (counted %d: %s)", what, STEP, counted(), latest)
                         .isLessThan(deadline);
-                for (ConsumerRecord<String, Long> r : consumer.poll(Duration.ofMillis(200))) {
-                    Long previous = latest.put(r.key(), r.value());
-                    if (previous != null && r.value() <= previous) {
-                        notRising.add(r.key() + ": " + previous + " then " + r.value() + " at " + r.partition() + "/"
-                                + r.offset());
-                    }
-                    highest.merge(r.key(), r.value(), Math::max);
-                    records++;
+                poll();
+            }
+        }
+
+        /** One poll of at most 200 ms, its records taken into the counts. */
+        void poll() {
+            for (ConsumerRecord<String, Long> r : consumer.poll(Duration.ofMillis(200))) {
+                Long previous = latest.put(r.key(), r.value());
+                if (previous != null && r.value() <= previous) {
+                    notRising.add(r.key() + ": " + previous + " then " + r.value() + " at " + r.partition() + "/"
+                            + r.offset());
                 }
+                highest.merge(r.key(), r.value(), Math::max);
+                records++;
             }
         }
 
