@@ -59,11 +59,31 @@ final class ClassicGroup implements Group {
         this.stateTimestampMs = nowMs;
     }
 
-    /** A group restored from its record in the offsets topic: empty, members rejoin. */
+    /**
+     * A group restored from its record in the offsets topic. A group written in Stable comes back Stable with its
+     * leader, members and assignments (as Kafka loads a group), so they go on heartbeating and committing in their
+     * generation; their sessions start at the first {@link #tick} (Kafka reschedules every loaded member's heartbeat
+     * from the load). Any other group comes back empty, at its generation, and its members rejoin.
+     */
     static ClassicGroup restored(String groupId, GroupConfig config, GroupRecords.GroupSnapshot snapshot) {
         ClassicGroup group = new ClassicGroup(groupId, config, snapshot.stateTimestampMs());
         group.generation = snapshot.generation();
         group.protocolType = snapshot.protocolType();
+        if (snapshot.members().isEmpty()) {
+            return group;
+        }
+        for (GroupRecords.MemberSnapshot m : snapshot.members()) {
+            ClassicMember member = new ClassicMember(m.memberId(), m.instanceId(), m.clientId(), m.clientHost(),
+                    m.sessionTimeoutMs(), m.rebalanceTimeoutMs(), m.protocols(), ClassicMember.SESSION_NOT_STARTED);
+            member.assignment = m.assignment();
+            group.members.put(m.memberId(), member);
+            if (m.instanceId() != null) {
+                group.staticMembers.put(m.instanceId(), m.memberId());
+            }
+        }
+        group.protocolName = snapshot.protocolName();
+        group.leaderId = snapshot.leaderId();
+        group.state = State.STABLE;
         return group;
     }
 
@@ -101,8 +121,17 @@ final class ClassicGroup implements Group {
 
     @Override
     public GroupRecords.GroupSnapshot snapshot() {
+        if (state != State.STABLE || members.isEmpty()) {
+            return new GroupRecords.GroupSnapshot(GroupType.CLASSIC, protocolType, generation, protocolName,
+                    stateTimestampMs);
+        }
+        List<GroupRecords.MemberSnapshot> snapshots = new ArrayList<>();
+        for (ClassicMember m : members.values()) {
+            snapshots.add(new GroupRecords.MemberSnapshot(m.memberId, m.instanceId, m.clientId, m.clientHost,
+                    m.sessionTimeoutMs, m.rebalanceTimeoutMs, m.protocols, m.assignment));
+        }
         return new GroupRecords.GroupSnapshot(GroupType.CLASSIC, protocolType, generation, protocolName,
-                stateTimestampMs);
+                stateTimestampMs, leaderId, snapshots);
     }
 
     State state() {
@@ -221,6 +250,7 @@ final class ClassicGroup implements Group {
         member.rebalanceTimeoutMs = join.rebalanceTimeoutMs();
         boolean changed = !member.sameProtocols(join.protocols());
         if (state == State.STABLE && !changed && (!wasLeader || join.version() >= 9)) {
+            dirty = true; // the group record names the member by its new id
             JoinGroupResponseData response = joinResponse(member, wasLeader);
             return CompletableFuture.completedFuture(response.setSkipAssignment(wasLeader));
         }
@@ -523,6 +553,11 @@ final class ClassicGroup implements Group {
 
     @Override
     public void tick(long nowMs) {
+        for (ClassicMember m : members.values()) {
+            if (m.lastHeartbeatMs == ClassicMember.SESSION_NOT_STARTED) {
+                m.lastHeartbeatMs = nowMs; // restored by a new coordinator: the session counts from here
+            }
+        }
         pendingMembers.values().removeIf(deadline -> deadline <= nowMs);
         boolean lost = false;
         for (ClassicMember m : List.copyOf(members.values())) {

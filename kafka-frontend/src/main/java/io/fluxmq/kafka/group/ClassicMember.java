@@ -10,6 +10,9 @@ import org.apache.kafka.common.message.SyncGroupResponseData;
 
 /** A member of a classic group: identity, timeouts, its protocols (name → opaque metadata), assignment, waiters. */
 final class ClassicMember {
+    /** {@link #lastHeartbeatMs} of a member restored from the offsets topic until the group's next tick. */
+    static final long SESSION_NOT_STARTED = Long.MIN_VALUE;
+
     String memberId;
     final String instanceId;
     final String clientId;

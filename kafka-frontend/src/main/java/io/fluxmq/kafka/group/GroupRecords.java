@@ -1,8 +1,15 @@
 package io.fluxmq.kafka.group;
 
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.record.MemoryRecords;
@@ -22,12 +29,21 @@ import org.apache.kafka.common.record.SimpleRecord;
  * type 2, transactional offset commit (TxnOffsetCommit), pending until the producer's transaction ends: the value of
  *         type 0; it takes effect when a COMMIT marker of the producer follows in the partition, and is dropped on
  *         an ABORT marker
- * type 1, group metadata value = version:int16(0) groupType:int8(0 classic, 1 consumer) protocolType:string
+ * type 1, group metadata value = version:int16(0 or 1) groupType:int8(0 classic, 1 consumer) protocolType:string
  *                                generationOrEpoch:int32 protocolName:string stateTimeMs:int64
+ *         version 1 (a classic group in Stable) goes on with
+ *                                leader:string memberCount:int32 member*
+ *         member = memberId:string instanceId:string clientId:string clientHost:string sessionTimeoutMs:int32
+ *                  rebalanceTimeoutMs:int32 protocolCount:int32 (name:string metadata:bytes)* assignment:bytes
+ *         bytes  = int32 length followed by the bytes
  * </pre>
  *
- * The group record carries what must survive a coordinator move for an empty group (its type and generation, and
- * since when it is in its state, which offset expiry counts from); members rejoin a new coordinator.
+ * The group record carries what must survive a coordinator move: for every group its type and generation and since
+ * when it is in its state (which offset expiry counts from); for a classic group in Stable also its leader and members
+ * with their protocols and assignments, as Kafka's group metadata record does, so that a new coordinator accepts
+ * their heartbeats and (transactional) offset commits of that generation instead of making them rejoin. A group
+ * rebalancing, and a consumer-protocol (KIP-848) group, is written without members: they rejoin. Version 1 is written
+ * only with members, so a build that knows version 0 alone still reads every other group record.
  */
 public final class GroupRecords {
     static final short OFFSET_KEY = 0;
@@ -52,9 +68,24 @@ public final class GroupRecords {
     /** A group's metadata; {@code value} null is a tombstone (group deleted). */
     public record GroupEntry(String group, GroupSnapshot value) implements Entry {}
 
-    /** What the group record stores. */
+    /** What the group record stores; {@code leaderId} and {@code members} only for a classic group in Stable. */
     public record GroupSnapshot(GroupType type, String protocolType, int generation, String protocolName,
-                                long stateTimestampMs) {}
+                                long stateTimestampMs, String leaderId, List<MemberSnapshot> members) {
+        public GroupSnapshot {
+            members = List.copyOf(members);
+        }
+
+        /** A group without members (a classic group not in Stable, or a consumer-protocol group). */
+        public GroupSnapshot(GroupType type, String protocolType, int generation, String protocolName,
+                             long stateTimestampMs) {
+            this(type, protocolType, generation, protocolName, stateTimestampMs, null, List.of());
+        }
+    }
+
+    /** A member of a classic group in Stable: its identity, timeouts, protocols (in its order) and assignment. */
+    public record MemberSnapshot(String memberId, String instanceId, String clientId, String clientHost,
+                                 int sessionTimeoutMs, int rebalanceTimeoutMs, Map<String, byte[]> protocols,
+                                 byte[] assignment) {}
 
     public static MemoryRecords batch(List<Entry> entries, long nowMs) {
         SimpleRecord[] records = entries.stream().map(e -> encode(e, nowMs)).toArray(SimpleRecord[]::new);
@@ -105,12 +136,27 @@ public final class GroupRecords {
             if (value == null) {
                 return new GroupEntry(group, null);
             }
-            if (value.getShort() != 0) {
+            short version = value.getShort();
+            if (version != 0 && version != 1) {
                 return null;
             }
             GroupType groupType = value.get() == 1 ? GroupType.CONSUMER : GroupType.CLASSIC;
-            return new GroupEntry(group, new GroupSnapshot(groupType, readString(value), value.getInt(),
-                    readString(value), value.getLong()));
+            String protocolType = readString(value);
+            int generation = value.getInt();
+            String protocolName = readString(value);
+            long stateTimestampMs = value.getLong();
+            if (version == 0) {
+                return new GroupEntry(group, new GroupSnapshot(groupType, protocolType, generation, protocolName,
+                        stateTimestampMs));
+            }
+            String leaderId = readString(value);
+            int count = value.getInt();
+            List<MemberSnapshot> members = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                members.add(readMember(value));
+            }
+            return new GroupEntry(group, new GroupSnapshot(groupType, protocolType, generation, protocolName,
+                    stateTimestampMs, leaderId, members));
         }
         return null;
     }
@@ -144,19 +190,79 @@ public final class GroupRecords {
         return ByteBuffer.allocate(2 + 2 + g.length).putShort(GROUP_KEY).putShort((short) g.length).put(g).array();
     }
 
-    private static byte[] groupValue(GroupSnapshot s) {
-        byte[] protocolType = s.protocolType() == null ? null : utf8(s.protocolType());
-        byte[] protocolName = s.protocolName() == null ? null : utf8(s.protocolName());
-        ByteBuffer b = ByteBuffer.allocate(2 + 1 + 2 + len(protocolType) + 4 + 2 + len(protocolName) + 8);
-        b.putShort((short) 0).put((byte) (s.type() == GroupType.CONSUMER ? 1 : 0));
-        putString(b, protocolType);
-        b.putInt(s.generation());
-        putString(b, protocolName);
-        return b.putLong(s.stateTimestampMs()).array();
+    private static MemberSnapshot readMember(ByteBuffer b) {
+        String memberId = readString(b);
+        String instanceId = readString(b);
+        String clientId = readString(b);
+        String clientHost = readString(b);
+        int sessionTimeoutMs = b.getInt();
+        int rebalanceTimeoutMs = b.getInt();
+        int protocolCount = b.getInt();
+        Map<String, byte[]> protocols = new LinkedHashMap<>();
+        for (int i = 0; i < protocolCount; i++) {
+            protocols.put(readString(b), readBytes(b));
+        }
+        return new MemberSnapshot(memberId, instanceId, clientId, clientHost, sessionTimeoutMs, rebalanceTimeoutMs,
+                protocols, readBytes(b));
     }
 
-    private static int len(byte[] b) {
-        return b == null ? 0 : b.length;
+    private static byte[] groupValue(GroupSnapshot s) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) { // big-endian, as the rest of the format
+            boolean withMembers = !s.members().isEmpty();
+            out.writeShort(withMembers ? 1 : 0);
+            out.writeByte(s.type() == GroupType.CONSUMER ? 1 : 0);
+            writeString(out, s.protocolType());
+            out.writeInt(s.generation());
+            writeString(out, s.protocolName());
+            out.writeLong(s.stateTimestampMs());
+            if (withMembers) {
+                writeString(out, s.leaderId());
+                out.writeInt(s.members().size());
+                for (MemberSnapshot m : s.members()) {
+                    writeMember(out, m);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+        }
+        return bytes.toByteArray();
+    }
+
+    private static void writeMember(DataOutputStream out, MemberSnapshot m) throws IOException {
+        writeString(out, m.memberId());
+        writeString(out, m.instanceId());
+        writeString(out, m.clientId());
+        writeString(out, m.clientHost());
+        out.writeInt(m.sessionTimeoutMs());
+        out.writeInt(m.rebalanceTimeoutMs());
+        out.writeInt(m.protocols().size());
+        for (Map.Entry<String, byte[]> p : m.protocols().entrySet()) {
+            writeString(out, p.getKey());
+            writeBytes(out, p.getValue());
+        }
+        writeBytes(out, m.assignment());
+    }
+
+    private static void writeString(DataOutputStream out, String s) throws IOException {
+        if (s == null) {
+            out.writeShort(-1);
+        } else {
+            byte[] b = utf8(s);
+            out.writeShort(b.length);
+            out.write(b);
+        }
+    }
+
+    private static void writeBytes(DataOutputStream out, byte[] b) throws IOException {
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    private static byte[] readBytes(ByteBuffer b) {
+        byte[] bytes = new byte[b.getInt()];
+        b.get(bytes);
+        return bytes;
     }
 
     private static void putString(ByteBuffer b, byte[] s) {

@@ -2,12 +2,15 @@ package io.fluxmq.kafka.group;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.JoinGroupResponseData;
+import org.apache.kafka.common.message.SyncGroupResponseData;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.record.Record;
@@ -63,6 +66,66 @@ class GroupShardTest {
         assertThat(rebuilt.group("kip848")).isInstanceOf(ConsumerGroup.class);
         assertThat(((ConsumerGroup) rebuilt.group("kip848")).groupEpoch()).isEqualTo(1);
         assertThat(rebuilt.group("kip848").isEmpty()).as("members rejoin a new coordinator").isTrue();
+    }
+
+    /**
+     * As Kafka's coordinator loads a group: a classic group written in Stable comes back Stable with its generation,
+     * leader, members (a static one too) and assignments, so heartbeats and commits of that generation go on without a
+     * rejoin; a group written while it rebalanced comes back empty. Restored sessions count from the first tick.
+     */
+    @Test
+    void aStableClassicGroupKeepsItsMembersAcrossARebuild() {
+        GroupShard first = shard();
+        CompletableFuture<JoinGroupResponseData> joinA = first.withClassicGroup("app", true, now,
+                g -> g.join(join(null), now));
+        CompletableFuture<JoinGroupResponseData> joinB = first.withClassicGroup("app", true, now,
+                g -> g.join(join("instance-b"), now));
+        now += config.initialRebalanceDelay().toMillis() + 1;
+        first.tick(now);
+        String a = joinA.join().memberId();
+        String b = joinB.join().memberId();
+        assertThat(joinA.join().generationId()).isEqualTo(1);
+        assertThat(shard().group("app").isEmpty()).as("written while rebalancing: members rejoin").isTrue();
+
+        CompletableFuture<SyncGroupResponseData> syncB = first.withClassicGroup("app", false, now,
+                g -> g.sync(b, "instance-b", 1, "consumer", "range", Map.of(), now));
+        first.withClassicGroup("app", false, now, g -> g.sync(a, null, 1, "consumer", "range",
+                Map.of(a, "to-a".getBytes(StandardCharsets.UTF_8), b, "to-b".getBytes(StandardCharsets.UTF_8)), now));
+        assertThat(syncB.join().assignment()).isEqualTo("to-b".getBytes(StandardCharsets.UTF_8));
+
+        now += 60_000; // longer than the sessions: the new coordinator's clock starts them again
+        GroupShard rebuilt = shard();
+        rebuilt.tick(now);
+        ClassicGroup group = (ClassicGroup) rebuilt.group("app");
+        assertThat(group.state()).isEqualTo(ClassicGroup.State.STABLE);
+        assertThat(group.generation()).isEqualTo(1);
+        assertThat(group.leaderId()).isEqualTo(a);
+        assertThat(group.protocolName()).isEqualTo("range");
+        assertThat(group.members()).containsOnlyKeys(a, b);
+        assertThat(group.members().get(b).instanceId).isEqualTo("instance-b");
+        assertThat(group.members().get(a).protocols.get("range")).isEqualTo("sub-a".getBytes(StandardCharsets.UTF_8));
+        Errors heartbeat = rebuilt.withClassicGroup("app", false, now, g -> g.heartbeat(a, null, 1, now));
+        assertThat(heartbeat).isEqualTo(Errors.NONE);
+        assertThat(rebuilt.withClassicGroup("app", false, now,
+                g -> g.sync(b, "instance-b", 1, "consumer", "range", Map.of(), now)).join().assignment())
+                .isEqualTo("to-b".getBytes(StandardCharsets.UTF_8));
+        assertThat(rebuilt.commit("app", a, null, 1, Map.of(TP0, new CommittedOffset(9, -1, "", now)), now).join())
+                .isEqualTo(Errors.NONE);
+        assertThat(rebuilt.commit("app", a, null, 0, Map.of(TP0, new CommittedOffset(9, -1, "", now)), now).join())
+                .isEqualTo(Errors.ILLEGAL_GENERATION);
+
+        now += 6_000;
+        rebuilt.withClassicGroup("app", false, now, g -> g.heartbeat(a, null, 1, now));
+        now += 4_001; // b's session (10 s from the first tick) is over, a heartbeated 4 s ago
+        rebuilt.tick(now);
+        assertThat(group.members()).containsOnlyKeys(a);
+        assertThat(group.state()).isEqualTo(ClassicGroup.State.PREPARING_REBALANCE);
+    }
+
+    private static ClassicGroup.Join join(String instanceId) {
+        String name = instanceId == null ? "a" : "b";
+        return new ClassicGroup.Join("", instanceId, "client-" + name, "/127.0.0.1", 10_000, 30_000, "consumer",
+                Map.of("range", ("sub-" + name).getBytes(StandardCharsets.UTF_8)), (short) 3);
     }
 
     @Test
