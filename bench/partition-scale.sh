@@ -86,7 +86,7 @@ for n in $NODE_IDS; do
   c1=$(cpu_ticks "$pid")
   echo "RESULT step=node node=$n threads=$(status_kb "$pid" Threads) rss_anon_mib=$(( $(status_kb "$pid" RssAnon) / 1024 ))" \
        "rss_mib=$(( $(status_kb "$pid" VmRSS) / 1024 )) fds=$(ls "/proc/$pid/fd" | wc -l)" \
-       "idle_cpu_pct=$(( (c1 - c0[$n]) * 100 / TICKS / IDLE_S )) idle_settle_s=$IDLE_SETTLE_S"
+       "idle_cpu_pct=$(awk -v d=$((c1 - c0[$n])) -v t="$TICKS" -v s="$IDLE_S" 'BEGIN { printf "%.1f", d * 100 / t / s }') idle_settle_s=$IDLE_SETTLE_S"
 done
 if [ "$THREAD_GROUPS" = 1 ]; then
   first=$(echo "$NODE_IDS" | cut -d' ' -f1)
