@@ -168,13 +168,32 @@ final class SegmentRecovery {
         }
     }
 
-    /** One past the last non-zero byte in {@code data[from, to)}, or {@code from} if all are zero. */
-    private static int endOfNonZero(ByteBuffer data, int from, int to) {
-        int end = to;
-        while (end - Long.BYTES >= from && data.getLong(end - Long.BYTES) == 0) {
+    /** All zeros, compared with {@link #ZERO_BLOCK} bytes of a segment at a time (never written). */
+    private static final ByteBuffer ZERO_BLOCK = ByteBuffer.allocateDirect(64 << 10).asReadOnlyBuffer();
+
+    /**
+     * One past the last non-zero byte in {@code data[from, to)}, or {@code from} if all are zero. The window is read
+     * forward a block at a time with {@link ByteBuffer#mismatch} against zeros (a vectorised comparison), then only
+     * the last block holding a non-zero byte is searched backwards: every replica's active segment is searched like
+     * this at start-up after a crash, and reading the 16 MiB window a word at a time from its end took 0.3 to 0.6 s
+     * per replica (3,000 replicas: minutes).
+     */
+    static int endOfNonZero(ByteBuffer data, int from, int to) {
+        int lastBlock = -1;
+        for (int block = from; block < to; block += ZERO_BLOCK.capacity()) {
+            int length = Math.min(ZERO_BLOCK.capacity(), to - block);
+            if (data.slice(block, length).mismatch(ZERO_BLOCK.slice(0, length)) >= 0) {
+                lastBlock = block;
+            }
+        }
+        if (lastBlock < 0) {
+            return from;
+        }
+        int end = Math.min(to, lastBlock + ZERO_BLOCK.capacity());
+        while (end - Long.BYTES >= lastBlock && data.getLong(end - Long.BYTES) == 0) {
             end -= Long.BYTES;
         }
-        while (end > from && data.get(end - 1) == 0) {
+        while (end > lastBlock && data.get(end - 1) == 0) {
             end--;
         }
         return end;

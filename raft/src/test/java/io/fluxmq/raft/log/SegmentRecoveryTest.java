@@ -85,6 +85,35 @@ class SegmentRecoveryTest {
         assertThat(SegmentRecovery.recover(ByteBuffer.allocate(SEGMENT), SEGMENT, 100, FILE)).isZero();
     }
 
+    @Test
+    void garbageAfterARunOfZerosLongerThanTheScanBlockIsFoundAndZeroed() {
+        // what a power cut can leave: pages of a pass's writes persisted, pages before them not (zeros)
+        int size = 1 << 20;
+        ByteBuffer image = ByteBuffer.allocateDirect(size);
+        image.put(concat(batch(100, 3), batch(103, 3), batch(106, 3)));
+        int garbageAt = threeBatches() + 300_000;
+        image.put(garbageAt, (byte) 7).put(garbageAt + 1, (byte) 9);
+        image.put(size - 1, (byte) 1); // the window's last byte
+
+        assertThat(SegmentRecovery.recover(image.clear(), size, 100, FILE)).isEqualTo(threeBatches());
+        assertThat(SegmentRecovery.endOfNonZero(image, threeBatches(), size)).isEqualTo(threeBatches());
+    }
+
+    @Test
+    void theEndOfNonZeroBytesIsFoundInsideABlockAndAtBlockEdges() {
+        ByteBuffer image = ByteBuffer.allocateDirect(300_000);
+        assertThat(SegmentRecovery.endOfNonZero(image, 10, 300_000)).isEqualTo(10);
+        image.put(10, (byte) 1);
+        assertThat(SegmentRecovery.endOfNonZero(image, 10, 300_000)).isEqualTo(11);
+        image.put(65_546, (byte) 1); // the first byte of the second block
+        assertThat(SegmentRecovery.endOfNonZero(image, 10, 300_000)).isEqualTo(65_547);
+        image.put(131_081, (byte) 1); // the last byte of the second block
+        assertThat(SegmentRecovery.endOfNonZero(image, 10, 300_000)).isEqualTo(131_082);
+        image.put(299_999, (byte) 1);
+        assertThat(SegmentRecovery.endOfNonZero(image, 10, 300_000)).isEqualTo(300_000);
+        assertThat(SegmentRecovery.endOfNonZero(image, 10, 200_000)).isEqualTo(131_082);
+    }
+
     private static void assertZeroFrom(ByteBuffer image, int from) {
         for (int i = from; i < SEGMENT; i++) {
             if (image.get(i) != 0) {
