@@ -22,6 +22,9 @@ final class ConsumerMember {
         UNRELEASED_PARTITIONS
     }
 
+    /** {@link #lastHeartbeatMs} of a member restored by a new coordinator before its first tick. */
+    static final long SESSION_NOT_STARTED = Long.MIN_VALUE;
+
     final String memberId;
     final String instanceId;
     String rackId;
