@@ -108,6 +108,7 @@ final class ConsumerGroup implements Group {
         }
         timersPending = true;
         written = new Persisted(snapshot(), membersSnapshot());
+        markWritten(written.members());
     }
 
     @Override
@@ -160,16 +161,23 @@ final class ConsumerGroup implements Group {
     GroupRecords.ConsumerGroupSnapshot membersSnapshot() {
         List<GroupRecords.ConsumerMemberSnapshot> out = new ArrayList<>(members.size());
         for (ConsumerMember m : members.values()) {
-            out.add(new GroupRecords.ConsumerMemberSnapshot(m.memberId, m.instanceId, m.rackId, m.clientId,
-                    m.clientHost, m.subscribedTopicNames, m.subscribedTopicRegex, m.serverAssignor,
-                    m.rebalanceTimeoutMs, m.memberEpoch, m.previousMemberEpoch, m.state,
-                    ConsumerMember.copy(m.assigned), ConsumerMember.copy(m.pendingRevocation),
-                    ConsumerMember.copy(targetOf(m.memberId))));
+            out.add(memberSnapshot(m));
         }
         return new GroupRecords.ConsumerGroupSnapshot(assignmentEpoch, subscribedPartitionCounts, out);
     }
 
-    /** True when the records differ from those last written (a heartbeat that changed nothing writes nothing). */
+    private GroupRecords.ConsumerMemberSnapshot memberSnapshot(ConsumerMember m) {
+        return new GroupRecords.ConsumerMemberSnapshot(m.memberId, m.instanceId, m.rackId, m.clientId, m.clientHost,
+                m.subscribedTopicNames, m.subscribedTopicRegex, m.serverAssignor, m.rebalanceTimeoutMs,
+                m.memberEpoch, m.previousMemberEpoch, m.state, ConsumerMember.copy(m.assigned),
+                ConsumerMember.copy(m.pendingRevocation), ConsumerMember.copy(targetOf(m.memberId)));
+    }
+
+    /**
+     * True when the records differ from those last written. A heartbeat marks the group dirty only when its member's
+     * part of the record changed (a new group epoch always does), so a heartbeat that changes nothing costs one
+     * member's comparison and writes nothing.
+     */
     @Override
     public boolean takeDirty() {
         if (!dirty) {
@@ -181,7 +189,14 @@ final class ConsumerGroup implements Group {
             return false;
         }
         written = now;
+        markWritten(now.members());
         return true;
+    }
+
+    private void markWritten(GroupRecords.ConsumerGroupSnapshot snapshot) {
+        for (GroupRecords.ConsumerMemberSnapshot m : snapshot.members()) {
+            members.get(m.memberId()).written = m;
+        }
     }
 
     int groupEpoch() {
@@ -223,7 +238,6 @@ final class ConsumerGroup implements Group {
         int epoch = request.memberEpoch();
         ConsumerMember member;
         boolean changed = false;
-        dirty = true; // a member's epoch, state or partitions may move: takeDirty compares with what was written
         if (epoch == 0) {
             if (request.rebalanceTimeoutMs() < 0
                     || (request.subscribedTopicNames() == null && request.subscribedTopicRegex() == null)) {
@@ -303,6 +317,9 @@ final class ConsumerGroup implements Group {
         }
         refreshTargetAssignment(nowMs);
         reconcile(member, nowMs);
+        if (!dirty && !memberSnapshot(member).equals(member.written)) {
+            dirty = true; // its epoch, state, partitions, rack or assignor moved (a new epoch sets dirty anyway)
+        }
         return response(member);
     }
 

@@ -43,6 +43,8 @@ final class ConsumerMember {
     Map<Uuid, Set<Integer>> reportedOwned = new TreeMap<>();
     long lastHeartbeatMs;
     long revocationDeadlineMs;
+    /** This member's part of the group's members record as last written (null before its first write). */
+    GroupRecords.ConsumerMemberSnapshot written;
 
     ConsumerMember(String memberId, String instanceId, String clientId, String clientHost, long nowMs) {
         this.memberId = memberId;
