@@ -88,16 +88,17 @@ class GroupCoordinatorFailoverIT {
                 System.out.printf("%.1f s: node %d killed%n", seconds(start), coordinator);
 
                 Set<String> after = produce(producer, "after");
-                await("a new coordinator answers for both groups", () ->
-                        moved(admin, KIP848_GROUP, coordinator) && moved(admin, classicGroup, coordinator));
+                await("a new coordinator answers for both groups", () -> undisturbed(all, atKill)
+                        && moved(admin, KIP848_GROUP, coordinator) && moved(admin, classicGroup, coordinator));
                 System.out.printf("%.1f s: node %d coordinates the groups%n", seconds(start),
                         coordinator(admin, KIP848_GROUP));
                 Map<Member, Double> heartbeatsAtMove = new HashMap<>();
                 all.forEach(m -> heartbeatsAtMove.put(m, m.heartbeats));
-                await("every record produced after the kill consumed by both groups",
-                        () -> received(kip848).containsAll(after) && received(classic).containsAll(after));
-                await("every member heartbeats and commits to the new coordinator", () -> all.stream().allMatch(m ->
-                        m.heartbeats >= heartbeatsAtMove.get(m) + 3 && m.commits.get() > atKill.get(m).commits()));
+                await("every record produced after the kill consumed by both groups", () -> undisturbed(all, atKill)
+                        && received(kip848).containsAll(after) && received(classic).containsAll(after));
+                await("every member heartbeats and commits to the new coordinator", () -> undisturbed(all, atKill)
+                        && all.stream().allMatch(m -> m.heartbeats >= heartbeatsAtMove.get(m) + 3
+                                && m.commits.get() > atKill.get(m).commits()));
                 System.out.printf("%.1f s: records after the kill consumed, members heartbeat and commit%n",
                         seconds(start));
 
@@ -208,6 +209,18 @@ class GroupCoordinatorFailoverIT {
             }
             return owned.size() == PARTITIONS && described.equals(owned) && received(members).containsAll(records);
         });
+    }
+
+    /** True, or fails at once naming the member that saw a rebalance callback or failed since the kill. */
+    private static boolean undisturbed(List<Member> members, Map<Member, Snapshot> atKill) {
+        for (Member m : members) {
+            List<String> callbacks = m.snapshot().callbacks();
+            List<String> since = callbacks.subList(atKill.get(m).callbacks().size(), callbacks.size());
+            if (!since.isEmpty() || !m.failures.isEmpty()) {
+                throw new AssertionError(m.name + " after the kill: callbacks " + since + ", failures " + m.failures);
+            }
+        }
+        return true;
     }
 
     private static boolean moved(Admin admin, String group, int killed) {
