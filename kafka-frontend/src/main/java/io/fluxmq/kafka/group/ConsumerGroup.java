@@ -45,14 +45,7 @@ final class ConsumerGroup implements Group {
     private Map<Uuid, Integer> subscribedPartitionCounts = Map.of();
     private long stateTimestampMs;
     private boolean dead;
-    /** Something the records hold may have changed since {@link #written}; {@link #takeDirty} compares. */
     private boolean dirty;
-    private Persisted written;
-    /** Restored by a new coordinator: session and revocation timers start at the first {@link #tick}. */
-    private boolean timersPending;
-
-    /** What the group's two records (type 1 and type 3) hold, to write them only when they change. */
-    private record Persisted(GroupRecords.GroupSnapshot group, GroupRecords.ConsumerGroupSnapshot members) {}
 
     ConsumerGroup(String groupId, GroupConfig config, TopicLookup topics, long nowMs) {
         this.groupId = groupId;
@@ -71,44 +64,6 @@ final class ConsumerGroup implements Group {
             group.assignorName = snapshot.protocolName();
         }
         return group;
-    }
-
-    /**
-     * Restores the members written in the group's type 3 record (the type 1 record restored the group epoch just
-     * before), as Kafka's coordinator replays member metadata, target assignment and current assignment records:
-     * each member comes back at its epoch with its partitions, so its heartbeats go on without a rejoin. Sessions,
-     * and the revocation deadline of a member revoking, start at the first {@link #tick}. A member is taken to still
-     * own everything it was given until it says otherwise.
-     */
-    void restoreMembers(GroupRecords.ConsumerGroupSnapshot snapshot) {
-        members.clear();
-        targetAssignment = new TreeMap<>();
-        assignmentEpoch = snapshot.assignmentEpoch();
-        subscribedPartitionCounts = new TreeMap<>(snapshot.partitionCounts());
-        for (GroupRecords.ConsumerMemberSnapshot m : snapshot.members()) {
-            ConsumerMember member = new ConsumerMember(m.memberId(), m.instanceId(), m.clientId(), m.clientHost(),
-                    ConsumerMember.SESSION_NOT_STARTED);
-            member.rackId = m.rackId();
-            member.subscribedTopicNames = List.copyOf(m.subscribedTopicNames());
-            member.subscribedTopicRegex = m.subscribedTopicRegex();
-            member.serverAssignor = m.serverAssignor();
-            member.rebalanceTimeoutMs = m.rebalanceTimeoutMs();
-            member.memberEpoch = m.memberEpoch();
-            member.previousMemberEpoch = m.previousMemberEpoch();
-            member.state = m.state();
-            member.assigned = ConsumerMember.copy(m.assigned());
-            member.pendingRevocation = ConsumerMember.copy(m.pendingRevocation());
-            member.reportedOwned = ConsumerMember.copy(m.assigned());
-            m.pendingRevocation().forEach((topic, partitions) -> member.reportedOwned
-                    .computeIfAbsent(topic, k -> new TreeSet<>()).addAll(partitions));
-            members.put(m.memberId(), member);
-            if (!m.target().isEmpty()) {
-                targetAssignment.put(m.memberId(), ConsumerMember.copy(m.target()));
-            }
-        }
-        timersPending = true;
-        written = new Persisted(snapshot(), membersSnapshot());
-        markWritten(written.members());
     }
 
     @Override
@@ -157,46 +112,11 @@ final class ConsumerGroup implements Group {
                 stateTimestampMs);
     }
 
-    /** The group's type 3 record: assignment epoch, subscribed partition counts, members with their targets. */
-    GroupRecords.ConsumerGroupSnapshot membersSnapshot() {
-        List<GroupRecords.ConsumerMemberSnapshot> out = new ArrayList<>(members.size());
-        for (ConsumerMember m : members.values()) {
-            out.add(memberSnapshot(m));
-        }
-        return new GroupRecords.ConsumerGroupSnapshot(assignmentEpoch, subscribedPartitionCounts, out);
-    }
-
-    private GroupRecords.ConsumerMemberSnapshot memberSnapshot(ConsumerMember m) {
-        return new GroupRecords.ConsumerMemberSnapshot(m.memberId, m.instanceId, m.rackId, m.clientId, m.clientHost,
-                m.subscribedTopicNames, m.subscribedTopicRegex, m.serverAssignor, m.rebalanceTimeoutMs,
-                m.memberEpoch, m.previousMemberEpoch, m.state, ConsumerMember.copy(m.assigned),
-                ConsumerMember.copy(m.pendingRevocation), ConsumerMember.copy(targetOf(m.memberId)));
-    }
-
-    /**
-     * True when the records differ from those last written. A heartbeat marks the group dirty only when its member's
-     * part of the record changed (a new group epoch always does), so a heartbeat that changes nothing costs one
-     * member's comparison and writes nothing.
-     */
     @Override
     public boolean takeDirty() {
-        if (!dirty) {
-            return false;
-        }
+        boolean was = dirty;
         dirty = false;
-        Persisted now = new Persisted(snapshot(), membersSnapshot());
-        if (now.equals(written)) {
-            return false;
-        }
-        written = now;
-        markWritten(now.members());
-        return true;
-    }
-
-    private void markWritten(GroupRecords.ConsumerGroupSnapshot snapshot) {
-        for (GroupRecords.ConsumerMemberSnapshot m : snapshot.members()) {
-            members.get(m.memberId()).written = m;
-        }
+        return was;
     }
 
     int groupEpoch() {
@@ -317,9 +237,6 @@ final class ConsumerGroup implements Group {
         }
         refreshTargetAssignment(nowMs);
         reconcile(member, nowMs);
-        if (!dirty && !memberSnapshot(member).equals(member.written)) {
-            dirty = true; // its epoch, state, partitions, rack or assignor moved (a new epoch sets dirty anyway)
-        }
         return response(member);
     }
 
@@ -497,17 +414,6 @@ final class ConsumerGroup implements Group {
 
     @Override
     public void tick(long nowMs) {
-        if (timersPending) {
-            timersPending = false;
-            for (ConsumerMember m : members.values()) {
-                if (m.lastHeartbeatMs == ConsumerMember.SESSION_NOT_STARTED) {
-                    m.lastHeartbeatMs = nowMs; // restored by a new coordinator: the session counts from here
-                }
-                if (m.state == ConsumerMember.State.UNREVOKED_PARTITIONS) {
-                    m.revocationDeadlineMs = nowMs + Math.max(m.rebalanceTimeoutMs, 0);
-                }
-            }
-        }
         boolean changed = false;
         for (ConsumerMember m : List.copyOf(members.values())) {
             boolean sessionOver = nowMs - m.lastHeartbeatMs > config.consumerSessionTimeout().toMillis();

@@ -22,9 +22,6 @@ final class ConsumerMember {
         UNRELEASED_PARTITIONS
     }
 
-    /** {@link #lastHeartbeatMs} of a member restored by a new coordinator before its first tick. */
-    static final long SESSION_NOT_STARTED = Long.MIN_VALUE;
-
     final String memberId;
     final String instanceId;
     String rackId;
@@ -43,8 +40,6 @@ final class ConsumerMember {
     Map<Uuid, Set<Integer>> reportedOwned = new TreeMap<>();
     long lastHeartbeatMs;
     long revocationDeadlineMs;
-    /** This member's part of the group's members record as last written (null before its first write). */
-    GroupRecords.ConsumerMemberSnapshot written;
 
     ConsumerMember(String memberId, String instanceId, String clientId, String clientHost, long nowMs) {
         this.memberId = memberId;

@@ -10,11 +10,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.record.Record;
@@ -40,44 +36,25 @@ import org.apache.kafka.common.record.SimpleRecord;
  *         member = memberId:string instanceId:string clientId:string clientHost:string sessionTimeoutMs:int32
  *                  rebalanceTimeoutMs:int32 protocolCount:int32 (name:string metadata:bytes)* assignment:bytes
  *         bytes  = int32 length followed by the bytes
- * type 3, consumer-protocol (KIP-848) group members, key = type:int16(3) group:string; written in the same batch as,
- *         and right after, the group's type 1 record (which keeps the group epoch and the assignor as
- *         generationOrEpoch and protocolName)
- *         value = version:int16(0) assignmentEpoch:int32 topicCount:int32 (topicId:uuid partitionCount:int32)*
- *                 memberCount:int32 consumerMember*
- *         consumerMember = memberId:string instanceId:string rackId:string clientId:string clientHost:string
- *                  topicNameCount:int32 topicName:string* topicRegex:string serverAssignor:string
- *                  rebalanceTimeoutMs:int32 memberEpoch:int32 previousMemberEpoch:int32
- *                  state:int8 (0 stable, 1 unrevoked partitions, 2 unreleased partitions)
- *                  assigned:partitions pendingRevocation:partitions target:partitions
- *         partitions = topicCount:int32 (topicId:uuid partitionCount:int32 partition:int32*)*
- *         uuid = most significant int64, least significant int64
  * </pre>
  *
  * The group record carries what must survive a coordinator move: for every group its type and generation and since
  * when it is in its state (which offset expiry counts from); for a classic group in Stable also its leader and members
  * with their protocols and assignments, as Kafka's group metadata record does, so that a new coordinator accepts
  * their heartbeats and (transactional) offset commits of that generation instead of making them rejoin. A group
- * rebalancing is written without members: they rejoin. Version 1 is written only with members, so a build that knows
- * version 0 alone still reads every other group record.
- *
- * <p>A consumer-protocol (KIP-848) group keeps its type 1 record at version 0 and adds a type 3 record with what
- * Kafka spreads over its member metadata, target assignment and current member assignment records: every member's
- * subscription, epochs, reconciliation state and partitions, the target assignment and the partition counts it was
- * computed for. A new coordinator so accepts each member's heartbeat at its current epoch and leaves its partitions
- * with it. A build without type 3 skips it and restores the group empty, as before.
+ * rebalancing, and a consumer-protocol (KIP-848) group, is written without members: they rejoin. Version 1 is written
+ * only with members, so a build that knows version 0 alone still reads every other group record.
  */
 public final class GroupRecords {
     static final short OFFSET_KEY = 0;
     static final short GROUP_KEY = 1;
     static final short PENDING_OFFSET_KEY = 2;
-    static final short CONSUMER_MEMBERS_KEY = 3;
 
     private GroupRecords() {
     }
 
     /** One decoded record of the offsets topic. */
-    public sealed interface Entry permits OffsetEntry, GroupEntry, PendingOffsetEntry, ConsumerMembersEntry {
+    public sealed interface Entry permits OffsetEntry, GroupEntry, PendingOffsetEntry {
         String group();
     }
 
@@ -90,29 +67,6 @@ public final class GroupRecords {
 
     /** A group's metadata; {@code value} null is a tombstone (group deleted). */
     public record GroupEntry(String group, GroupSnapshot value) implements Entry {}
-
-    /** The members of a consumer-protocol group; {@code value} null is a tombstone (group deleted). */
-    public record ConsumerMembersEntry(String group, ConsumerGroupSnapshot value) implements Entry {}
-
-    /**
-     * A consumer-protocol group's assignment epoch, the partition counts of its subscribed topics (by topic id) that
-     * its target assignment was computed for, and its members.
-     */
-    public record ConsumerGroupSnapshot(int assignmentEpoch, Map<Uuid, Integer> partitionCounts,
-                                        List<ConsumerMemberSnapshot> members) {
-        public ConsumerGroupSnapshot {
-            partitionCounts = Map.copyOf(partitionCounts);
-            members = List.copyOf(members);
-        }
-    }
-
-    /** A consumer-protocol member: identity, subscription, epochs, reconciliation state, partitions and target. */
-    public record ConsumerMemberSnapshot(String memberId, String instanceId, String rackId, String clientId,
-                                         String clientHost, List<String> subscribedTopicNames,
-                                         String subscribedTopicRegex, String serverAssignor, int rebalanceTimeoutMs,
-                                         int memberEpoch, int previousMemberEpoch, ConsumerMember.State state,
-                                         Map<Uuid, Set<Integer>> assigned, Map<Uuid, Set<Integer>> pendingRevocation,
-                                         Map<Uuid, Set<Integer>> target) {}
 
     /** What the group record stores; {@code leaderId} and {@code members} only for a classic group in Stable. */
     public record GroupSnapshot(GroupType type, String protocolType, int generation, String protocolName,
@@ -144,10 +98,6 @@ public final class GroupRecords {
         }
         if (entry instanceof PendingOffsetEntry p) {
             return new SimpleRecord(nowMs, pendingKey(p), offsetValue(p.value()));
-        }
-        if (entry instanceof ConsumerMembersEntry c) {
-            return new SimpleRecord(nowMs, consumerMembersKey(c.group()),
-                    c.value() == null ? null : consumerMembersValue(c.value()));
         }
         GroupEntry g = (GroupEntry) entry;
         return new SimpleRecord(nowMs, groupKey(g.group()), g.value() == null ? null : groupValue(g.value()));
@@ -208,136 +158,7 @@ public final class GroupRecords {
             return new GroupEntry(group, new GroupSnapshot(groupType, protocolType, generation, protocolName,
                     stateTimestampMs, leaderId, members));
         }
-        if (type == CONSUMER_MEMBERS_KEY) {
-            if (value == null) {
-                return new ConsumerMembersEntry(group, null);
-            }
-            if (value.getShort() != 0) {
-                return null;
-            }
-            int assignmentEpoch = value.getInt();
-            int topicCount = value.getInt();
-            Map<Uuid, Integer> counts = new TreeMap<>();
-            for (int i = 0; i < topicCount; i++) {
-                counts.put(readUuid(value), value.getInt());
-            }
-            int count = value.getInt();
-            List<ConsumerMemberSnapshot> members = new ArrayList<>(count);
-            for (int i = 0; i < count; i++) {
-                members.add(readConsumerMember(value));
-            }
-            return new ConsumerMembersEntry(group, new ConsumerGroupSnapshot(assignmentEpoch, counts, members));
-        }
         return null;
-    }
-
-    private static byte[] consumerMembersKey(String group) {
-        byte[] g = utf8(group);
-        return ByteBuffer.allocate(2 + 2 + g.length).putShort(CONSUMER_MEMBERS_KEY).putShort((short) g.length).put(g)
-                .array();
-    }
-
-    private static byte[] consumerMembersValue(ConsumerGroupSnapshot s) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeShort(0);
-            out.writeInt(s.assignmentEpoch());
-            out.writeInt(s.partitionCounts().size());
-            for (Map.Entry<Uuid, Integer> e : new TreeMap<>(s.partitionCounts()).entrySet()) {
-                writeUuid(out, e.getKey());
-                out.writeInt(e.getValue());
-            }
-            out.writeInt(s.members().size());
-            for (ConsumerMemberSnapshot m : s.members()) {
-                writeString(out, m.memberId());
-                writeString(out, m.instanceId());
-                writeString(out, m.rackId());
-                writeString(out, m.clientId());
-                writeString(out, m.clientHost());
-                out.writeInt(m.subscribedTopicNames().size());
-                for (String topic : m.subscribedTopicNames()) {
-                    writeString(out, topic);
-                }
-                writeString(out, m.subscribedTopicRegex());
-                writeString(out, m.serverAssignor());
-                out.writeInt(m.rebalanceTimeoutMs());
-                out.writeInt(m.memberEpoch());
-                out.writeInt(m.previousMemberEpoch());
-                out.writeByte(switch (m.state()) {
-                    case STABLE -> 0;
-                    case UNREVOKED_PARTITIONS -> 1;
-                    case UNRELEASED_PARTITIONS -> 2;
-                });
-                writePartitions(out, m.assigned());
-                writePartitions(out, m.pendingRevocation());
-                writePartitions(out, m.target());
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
-        }
-        return bytes.toByteArray();
-    }
-
-    private static ConsumerMemberSnapshot readConsumerMember(ByteBuffer b) {
-        String memberId = readString(b);
-        String instanceId = readString(b);
-        String rackId = readString(b);
-        String clientId = readString(b);
-        String clientHost = readString(b);
-        int topicNames = b.getInt();
-        List<String> names = new ArrayList<>(topicNames);
-        for (int i = 0; i < topicNames; i++) {
-            names.add(readString(b));
-        }
-        String regex = readString(b);
-        String serverAssignor = readString(b);
-        int rebalanceTimeoutMs = b.getInt();
-        int memberEpoch = b.getInt();
-        int previousMemberEpoch = b.getInt();
-        ConsumerMember.State state = switch (b.get()) {
-            case 1 -> ConsumerMember.State.UNREVOKED_PARTITIONS;
-            case 2 -> ConsumerMember.State.UNRELEASED_PARTITIONS;
-            default -> ConsumerMember.State.STABLE;
-        };
-        return new ConsumerMemberSnapshot(memberId, instanceId, rackId, clientId, clientHost, names, regex,
-                serverAssignor, rebalanceTimeoutMs, memberEpoch, previousMemberEpoch, state, readPartitions(b),
-                readPartitions(b), readPartitions(b));
-    }
-
-    private static void writePartitions(DataOutputStream out, Map<Uuid, Set<Integer>> partitions) throws IOException {
-        Map<Uuid, Set<Integer>> sorted = new TreeMap<>(partitions);
-        out.writeInt(sorted.size());
-        for (Map.Entry<Uuid, Set<Integer>> e : sorted.entrySet()) {
-            writeUuid(out, e.getKey());
-            out.writeInt(e.getValue().size());
-            for (int p : new TreeSet<>(e.getValue())) {
-                out.writeInt(p);
-            }
-        }
-    }
-
-    private static Map<Uuid, Set<Integer>> readPartitions(ByteBuffer b) {
-        int topics = b.getInt();
-        Map<Uuid, Set<Integer>> out = new TreeMap<>();
-        for (int i = 0; i < topics; i++) {
-            Uuid topic = readUuid(b);
-            int count = b.getInt();
-            Set<Integer> partitions = new TreeSet<>();
-            for (int j = 0; j < count; j++) {
-                partitions.add(b.getInt());
-            }
-            out.put(topic, partitions);
-        }
-        return out;
-    }
-
-    private static void writeUuid(DataOutputStream out, Uuid id) throws IOException {
-        out.writeLong(id.getMostSignificantBits());
-        out.writeLong(id.getLeastSignificantBits());
-    }
-
-    private static Uuid readUuid(ByteBuffer b) {
-        return new Uuid(b.getLong(), b.getLong());
     }
 
     private static byte[] offsetKey(OffsetEntry o) {

@@ -1,6 +1,5 @@
 package io.fluxmq.kafka.group;
 
-import io.fluxmq.kafka.group.GroupRecords.ConsumerMembersEntry;
 import io.fluxmq.kafka.group.GroupRecords.Entry;
 import io.fluxmq.kafka.group.GroupRecords.GroupEntry;
 import io.fluxmq.kafka.group.GroupRecords.OffsetEntry;
@@ -90,9 +89,6 @@ final class GroupShard {
             } else {
                 groups.put(g.group(), ClassicGroup.restored(g.group(), config, g.value()));
             }
-        } else if (entry instanceof ConsumerMembersEntry c && c.value() != null
-                && groups.get(c.group()) instanceof ConsumerGroup cg) {
-            cg.restoreMembers(c.value()); // written right after the group's type 1 record, which restored cg
         }
     }
 
@@ -258,12 +254,7 @@ final class GroupShard {
 
     private void persistIfDirty(Group group, long nowMs) {
         if (group.takeDirty() && groups.get(group.groupId()) == group) {
-            List<Entry> entries = new ArrayList<>(2);
-            entries.add(new GroupEntry(group.groupId(), group.snapshot()));
-            if (group instanceof ConsumerGroup cg) {
-                entries.add(new ConsumerMembersEntry(group.groupId(), cg.membersSnapshot()));
-            }
-            write(entries, nowMs).whenComplete((v, e) -> {
+            write(List.of(new GroupEntry(group.groupId(), group.snapshot())), nowMs).whenComplete((v, e) -> {
                 if (e != null) {
                     LOGGER.warn("Could not persist group {}: {}", group.groupId(), e.toString());
                 }
@@ -346,9 +337,6 @@ final class GroupShard {
             offsets.getOrDefault(groupId, Map.of()).keySet()
                     .forEach(tp -> tombstones.add(new OffsetEntry(groupId, tp, null)));
             tombstones.add(new GroupEntry(groupId, null));
-            if (group instanceof ConsumerGroup) {
-                tombstones.add(new ConsumerMembersEntry(groupId, null));
-            }
         }
         return write(tombstones, nowMs).thenApply(v -> {
             synchronized (this) {
@@ -440,9 +428,6 @@ final class GroupShard {
                 if (group.isEmpty() && expiring == committed.size()
                         && nowMs - group.stateTimestampMs() >= retention) {
                     expired.add(new GroupEntry(group.groupId(), null));
-                    if (group instanceof ConsumerGroup) {
-                        expired.add(new ConsumerMembersEntry(group.groupId(), null));
-                    }
                 }
             }
         }
