@@ -168,7 +168,7 @@ final class SegmentRecovery {
         }
     }
 
-    /** All zeros, compared with {@link #ZERO_BLOCK} bytes of a segment at a time (never written). */
+    /** 64 KiB of zeros, never written: the torn-write window is compared with it a block at a time. */
     private static final ByteBuffer ZERO_BLOCK = ByteBuffer.allocateDirect(64 << 10).asReadOnlyBuffer();
 
     /**
