@@ -169,8 +169,12 @@ class MetricsIT {
 
             List<PrometheusText> scrapes = awaitScrapes(
                     List.of(cluster.httpAddress(0), cluster.httpAddress(1), cluster.httpAddress(2)),
+                    // a leader publishes its followers' lag on the next in-sync refresh (a fixed delay), so right
+                    // after a leadership move it reports none yet: wait for every leader's rows (a CI run saw 0 of 12)
                     s -> total(s, "fluxmq_replica_manager_partition_count") >= 3 * 16
-                            && total(s, "fluxmq_replica_manager_leader_count") >= 16);
+                            && total(s, "fluxmq_replica_manager_leader_count") >= 16
+                            && s.stream().allMatch(one -> one.find("fluxmq_raft_follower_lag_entries").size()
+                                    == 2 * (int) one.value("fluxmq_replica_manager_leader_count")));
             ToDoubleFunction<String> total = name -> total(scrapes, name);
             assertThat(total.applyAsDouble("fluxmq_replica_manager_partition_count")).as("RF 3").isEqualTo(3 * 16);
             assertThat(total.applyAsDouble("fluxmq_replica_manager_leader_count")).isEqualTo(16);
