@@ -86,7 +86,7 @@ class CompactionIT {
             long written = (long) KEYS * UPDATES + DELETED + FILLER;
 
             for (int node = 0; node < 3; node++) {
-                Map<String, Integer> perKey = awaitOneRecordPerKey(partitionDir(dir, node, multiRaft),
+                Map<String, Integer> perKey = awaitOneRecordPerKey(cluster, dir, node, multiRaft,
                         expected.keySet(), Duration.ofSeconds(120));
                 assertThat(perKey).as("records per key on node %d", node)
                         .containsOnlyKeys(expected.keySet().toArray(String[]::new));
@@ -194,10 +194,10 @@ class CompactionIT {
             Map<String, String> expected = produceUpdates(cluster);
             int now = cluster.awaitLeader(TOPIC, 0, Duration.ofSeconds(60));
             boolean multiRaft = multiRaft(SETTINGS);
-            awaitOneRecordPerKey(partitionDir(dir, now, multiRaft), expected.keySet(), Duration.ofSeconds(120));
+            awaitOneRecordPerKey(cluster, dir, now, multiRaft, expected.keySet(), Duration.ofSeconds(120));
 
             cluster.restart(down);
-            assertThat(awaitOneRecordPerKey(partitionDir(dir, down, multiRaft), expected.keySet(),
+            assertThat(awaitOneRecordPerKey(cluster, dir, down, multiRaft, expected.keySet(),
                     Duration.ofSeconds(120))).as("records per key on the replica that was down").containsOnlyKeys(
                             expected.keySet().toArray(String[]::new));
         }
@@ -218,12 +218,12 @@ class CompactionIT {
             Map<String, String> expected = produceUpdates(cluster);
             for (int node = 0; node < 3; node++) {
                 if (node != down) {
-                    awaitOneRecordPerKey(partitionDir(dir, node, true), expected.keySet(), Duration.ofSeconds(120));
+                    awaitOneRecordPerKey(cluster, dir, node, true, expected.keySet(), Duration.ofSeconds(120));
                 }
             }
             cluster.restart(down);
             for (int node = 0; node < 3; node++) {
-                awaitOneRecordPerKey(partitionDir(dir, node, true), expected.keySet(), Duration.ofSeconds(120));
+                awaitOneRecordPerKey(cluster, dir, node, true, expected.keySet(), Duration.ofSeconds(120));
                 assertThat(latestPerKey(partitionDir(dir, node, true))).as("each key's latest value on node %d", node)
                         .isEqualTo(expected);
             }
@@ -307,6 +307,22 @@ class CompactionIT {
      * Waits until the partition's segment files on one node hold exactly one record for each of {@code keys} and none
      * for any other key; returns the count of records per key found last.
      */
+    /**
+     * {@link #awaitOneRecordPerKey(Path, Set, Duration)} on a node's replica; a failure quotes what that node's log said
+     * about the partition's cleaning and catch-up (the cleaner logs why a pass did nothing at DEBUG in tests).
+     */
+    private static Map<String, Integer> awaitOneRecordPerKey(TestCluster cluster, Path dir, int node, boolean multiRaft,
+                                                             Set<String> keys, Duration timeout) throws Exception {
+        try {
+            return awaitOneRecordPerKey(partitionDir(dir, node, multiRaft), keys, timeout);
+        } catch (AssertionError e) {
+            List<String> lines = cluster.node(node).log().lines()
+                    .filter(l -> l.contains(TOPIC + "-0") || l.contains("Log cleaning")).toList();
+            throw new AssertionError(e.getMessage() + "\nnode " + node + "'s last lines on the partition:\n"
+                    + String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size())), e);
+        }
+    }
+
     private static Map<String, Integer> awaitOneRecordPerKey(Path partition, Set<String> keys,
                                                              Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();

@@ -139,6 +139,8 @@ final class NodeProcess implements AutoCloseable {
         Path target = Path.of("target");
         List<String> cmd = new ArrayList<>(launcher);
         cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m", JVM_OPTIONS,
+                // why a cleaner pass did nothing, for CompactionIT's failures (a replica kept tombstones once)
+                "-Dfluxmq.log.cleaner.level=DEBUG",
                 "-Xlog:gc:file=" + target.resolve("node-logs").resolve(name + "-gc.log").toAbsolutePath() + ":time"));
         Path archive = ClassArchive.get();
         if (archive != null) {

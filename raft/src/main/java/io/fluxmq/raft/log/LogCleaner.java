@@ -127,7 +127,9 @@ public final class LogCleaner {
             limit++;
         }
         if (limit == 0) {
-            return CleanResult.skipped("no cleanable segment");
+            return skipped(log, segs.size() < 2 ? "one segment only"
+                : String.format("no cleanable segment (cleanable below %d, second segment at %d)", cleanableBelow,
+                    segs.get(1).baseOffset()));
         }
         long firstDirty = Math.max(log.firstDirtyOffset(), segs.get(0).baseOffset());
         int firstDirtyIndex = 0;
@@ -146,11 +148,11 @@ public final class LogCleaner {
         double ratio = cleanBytes + dirtyBytes == 0 ? 0 : (double) dirtyBytes / (cleanBytes + dirtyBytes);
         boolean horizonPassed = log.earliestDeleteHorizonMs() <= nowMs;
         if (dirtyBytes == 0 && !horizonPassed) {
-            return CleanResult.skipped("nothing dirty");
+            return skipped(log, String.format("nothing dirty below %d (first dirty offset %d, earliest delete horizon "
+                + "%d ms ahead)", segs.get(limit).baseOffset(), firstDirty, log.earliestDeleteHorizonMs() - nowMs));
         }
         if (ratio < policy.minCleanableDirtyRatio() && !horizonPassed) {
-            return CleanResult.skipped(String.format("dirty ratio %.3f below %.3f", ratio,
-                policy.minCleanableDirtyRatio()));
+            return skipped(log, String.format("dirty ratio %.3f below %.3f", ratio, policy.minCleanableDirtyRatio()));
         }
         OffsetMap map = new OffsetMap(dedupeBufferBytes);
         int mappedEnd = firstDirtyIndex;
@@ -186,12 +188,21 @@ public final class LogCleaner {
         }
         log.cleaned(cleanedUpTo, earliestHorizon);
         CleanResult result = new CleanResult(cleanEnd, replaced, bytesRead, bytesWritten, removed, "cleaned");
-        if (replaced > 0) {
+        if (replaced == 0) {
+            LOGGER.debug("Log {}: a pass up to offset {} changed nothing ({} segments, {} keys mapped)", log.dir(),
+                cleanedUpTo, cleanEnd, map.size());
+        } else {
             LOGGER.info("Cleaned log {} up to offset {}: {} segments into {}, {} -> {} bytes, {} records removed "
                     + "({} keys mapped, dirty ratio {})", log.dir(), cleanedUpTo, cleanEnd, replaced, bytesRead,
                 bytesWritten, removed, map.size(), String.format("%.3f", ratio));
         }
         return result;
+    }
+
+    /** A pass that did nothing, and why; at DEBUG (a compacted partition has one such pass every backoff). */
+    private static CleanResult skipped(SegmentLog log, String reason) {
+        LOGGER.debug("Log {}: nothing to clean: {}", log.dir(), reason);
+        return CleanResult.skipped(reason);
     }
 
     /** Puts the key of every record of the segment's non-transactional data batches into the map. */

@@ -107,12 +107,13 @@ final class LogSegment {
     }
 
     /** Opens the last segment writable: keeps its valid prefix (see {@link SegmentRecovery}), rebuilds its indexes. */
-    static LogSegment recoverActive(Path dir, long baseOffset, SegmentLogConfig config, long nowMs) throws IOException {
+    static LogSegment recoverActive(Path dir, long baseOffset, SegmentLogConfig config, long nowMs, int tornWriteWindow)
+        throws IOException {
         LogSegment seg = new LogSegment(dir, baseOffset, config);
         int length = MappedFiles.segmentFileSize(seg.logFile);
         seg.channel = MappedFiles.openWritable(seg.logFile, false);
         MappedByteBuffer data = MappedFiles.mapWritable(seg.channel, Math.max(length, config.segmentBytes()));
-        int size = SegmentRecovery.recover(data, length, baseOffset, seg.logFile);
+        int size = SegmentRecovery.recover(data, length, baseOffset, seg.logFile, tornWriteWindow);
         seg.offsetIndex.createWritable(config.maxIndexBytes());
         seg.timeIndex.createWritable(config.maxIndexBytes());
         seg.writable = true;
@@ -339,7 +340,7 @@ final class LogSegment {
         timeIndex.truncateTo(offset);
         scanTail(s.data(), position);
         publish(s.data(), position, offset);
-        SegmentRecovery.zero(s.data(), position, s.size());
+        SegmentRecovery.zeroBackwards(s.data(), position, s.size());
         bytesSinceLastIndexEntry = 0;
         firstAppendMs = estimateFirstAppendMs(nowMs);
         truncations++;

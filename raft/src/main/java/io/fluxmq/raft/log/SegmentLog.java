@@ -48,6 +48,8 @@ public final class SegmentLog implements java.io.Closeable {
     /** Writer-only: segment files were created or deleted since the directory was last synced. */
     private boolean directoryDirty;
     private final DataForcer forcer;
+    /** Widened before an append larger than any since the log opened (writer); null where there is no boot id. */
+    private final TornWriteMarker tornWrites;
     /** Serializes flushes, so each forces what the one before it left and marks it flushed in order. */
     private final Object flushLock = new Object();
     /**
@@ -65,8 +67,9 @@ public final class SegmentLog implements java.io.Closeable {
     private long reopenedSealedSegments;
 
     private SegmentLog(Path dir, SegmentLogConfig config, LongSupplier clockMs, List<LogSegment> segments,
-                       DataForcer forcer) {
+                       DataForcer forcer, TornWriteMarker tornWrites) {
         this.forcer = forcer;
+        this.tornWrites = tornWrites;
         this.dir = dir;
         this.config = config;
         this.clockMs = clockMs;
@@ -99,7 +102,10 @@ public final class SegmentLog implements java.io.Closeable {
                                    boolean deferDirectorySync) throws IOException {
         Files.createDirectories(dir);
         Set<String> before = fileNames(dir);
-        List<LogSegment> segments = SegmentRecovery.loadSegments(dir, config, clockMs.getAsLong());
+        String bootId = TornWriteMarker.currentBootId();
+        List<LogSegment> segments = SegmentRecovery.loadSegments(dir, config, clockMs.getAsLong(),
+            TornWriteMarker.windowToSearch(dir, bootId));
+        TornWriteMarker marker = TornWriteMarker.recovered(dir, bootId);
         // Only when recovery created or deleted a file (a new log's first segment, a missing index, a stray one): an
         // unchanged directory has nothing to make durable, and a restart of thousands of replicas would otherwise
         // wait on as many directory syncs, each one a journal commit of the file system.
@@ -107,16 +113,18 @@ public final class SegmentLog implements java.io.Closeable {
         if (changed && !deferDirectorySync) {
             MappedFiles.syncDirectory(dir);
         }
-        SegmentLog log = new SegmentLog(dir, config, clockMs, segments, forcer);
+        SegmentLog log = new SegmentLog(dir, config, clockMs, segments, forcer, marker);
         log.directoryDirty = changed && deferDirectorySync;
         LOGGER.info("Opened log {} with {} segments, offsets [{}, {})", dir, segments.size(),
             log.logStartOffset(), log.logEndOffset());
         return log;
     }
 
+    /** The directory's file names but the torn-write marker's (never forced, so its creation needs no sync). */
     private static Set<String> fileNames(Path dir) throws IOException {
         try (java.util.stream.Stream<Path> files = Files.list(dir)) {
-            return files.map(f -> f.getFileName().toString()).collect(java.util.stream.Collectors.toSet());
+            return files.map(f -> f.getFileName().toString()).filter(n -> !n.equals(TornWriteMarker.FILE_NAME))
+                .collect(java.util.stream.Collectors.toSet());
         }
     }
 
@@ -313,6 +321,9 @@ public final class SegmentLog implements java.io.Closeable {
         }
         if (lastOffset - active.baseOffset() > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("Batches span more than 2^31 offsets");
+        }
+        if (tornWrites != null) {
+            tornWrites.beforeAppend(in.remaining());
         }
         active.append(in, nowMs, stampBaseOffset, stampEpoch);
     }

@@ -44,6 +44,15 @@ final class SegmentRecovery {
 
     /** Opens every segment of {@code dir} in offset order; an empty directory gets one empty segment at 0. */
     static List<LogSegment> loadSegments(Path dir, SegmentLogConfig config, long nowMs) throws IOException {
+        return loadSegments(dir, config, nowMs, TORN_WRITE_WINDOW);
+    }
+
+    /**
+     * {@link #loadSegments(Path, SegmentLogConfig, long)}, searching {@code tornWriteWindow} bytes past the active
+     * segment's valid prefix ({@link TornWriteMarker}).
+     */
+    static List<LogSegment> loadSegments(Path dir, SegmentLogConfig config, long nowMs, int tornWriteWindow)
+        throws IOException {
         settleCleaning(dir);
         TreeSet<Long> bases = new TreeSet<>();
         List<Path> indexFiles = new ArrayList<>();
@@ -65,7 +74,7 @@ final class SegmentRecovery {
         }
         List<LogSegment> segments = new ArrayList<>();
         for (long base : bases) {
-            segments.add(base == bases.last() ? LogSegment.recoverActive(dir, base, config, nowMs)
+            segments.add(base == bases.last() ? LogSegment.recoverActive(dir, base, config, nowMs, tornWriteWindow)
                 : LogSegment.loadSealed(dir, base, config));
         }
         if (segments.isEmpty()) {
@@ -136,6 +145,11 @@ final class SegmentRecovery {
      * @return the size of the valid prefix, a batch boundary
      */
     static int recover(ByteBuffer data, int length, long baseOffset, Path file) {
+        return recover(data, length, baseOffset, file, TORN_WRITE_WINDOW);
+    }
+
+    /** {@link #recover(ByteBuffer, int, long, Path)} searching {@code window} bytes past the valid prefix. */
+    static int recover(ByteBuffer data, int length, long baseOffset, Path file, int window) {
         int pos = 0;
         long expectedOffset = baseOffset;
         String problem = null;
@@ -149,7 +163,7 @@ final class SegmentRecovery {
         }
         // Appends are sequential and one append is at most one entry, so a torn write lies right after the last good
         // batch; scanning a bounded window keeps start-up fast on a pre-sized, mostly empty segment.
-        int end = endOfNonZero(data, pos, (int) Math.min(length, (long) pos + TORN_WRITE_WINDOW));
+        int end = endOfNonZero(data, pos, (int) Math.min(length, (long) pos + window));
         if (end > pos) {
             zero(data, pos, end);
             LOGGER.warn("Recovered segment {}: dropped {} bytes after the last valid batch (position {}, next offset {}): {}",
@@ -158,13 +172,31 @@ final class SegmentRecovery {
         return pos;
     }
 
-    /** How far past the last valid batch recovery looks for (and zeroes) torn bytes. */
+    /**
+     * How far past the last valid batch recovery looks for (and zeroes) torn bytes after a power cut: unsynced pages
+     * may have reached the disk in any order, up to this far. Without one, the largest append suffices
+     * ({@link TornWriteMarker}).
+     */
     static final int TORN_WRITE_WINDOW = 16 << 20;
 
     /** Writes zeros over {@code data[from, to)}. */
     static void zero(ByteBuffer data, int from, int to) {
         for (int pos = from; pos < to; pos += ZEROS.length) {
             data.put(pos, ZEROS, 0, Math.min(ZEROS.length, to - pos));
+        }
+    }
+
+    /**
+     * Writes zeros over {@code data[from, to)}, the last block first: a truncation that a crash interrupts leaves the
+     * log's old batches from {@code from} up to where zeroing reached, a valid log (the old one, shorter), and zeros
+     * after them; zeroing forward would leave zeros at {@code from} and old batches behind them, which a torn-write
+     * search bounded by one append ({@link TornWriteMarker}) might not reach, and which later appends could line up
+     * with again.
+     */
+    static void zeroBackwards(ByteBuffer data, int from, int to) {
+        for (int end = to; end > from; end -= ZEROS.length) {
+            int start = Math.max(from, end - ZEROS.length);
+            data.put(start, ZEROS, 0, end - start);
         }
     }
 

@@ -226,7 +226,7 @@ class LogCleanerTest {
         assertThat(readAll(log)).filteredOn(r -> r.key().equals("gone")).isEmpty();
         assertThat(readAll(log)).filteredOn(r -> r.key().equals("kept")).hasSize(1);
         clock.addAndGet(HOUR); // the horizon left on the batch of "kept" does not make every later pass run
-        assertThat(cleaner().clean(log, log.logEndOffset(), policy).reason()).isEqualTo("nothing dirty");
+        assertThat(cleaner().clean(log, log.logEndOffset(), policy).reason()).startsWith("nothing dirty");
     }
 
     @Test

@@ -132,6 +132,81 @@ class SegmentLogRecoveryTest {
         assertThat(TestBatches.readAll(log)).isEqualTo(range(0, 15));
     }
 
+    /** 8 MiB segments: room for garbage past the torn-write window of one boot and inside a reboot's (16 MiB). */
+    private static final SegmentLogConfig EIGHT_MIB = new SegmentLogConfig(8 << 20, 3_600_000, 4096, 1 << 16);
+
+    /**
+     * Writes five batches, abandons the log, and puts valid-looking bytes 3 MiB past them: further than any append of
+     * this boot went (so a process crash cannot have left them), within a power cut's window.
+     */
+    private int crashAndScribbleThreeMibPastTheEnd() throws Exception {
+        open(EIGHT_MIB);
+        int valid = TestBatches.appendBatches(log, 5, 3).stream().mapToInt(Integer::intValue).sum();
+        log.flush();
+        log = null;
+        writeAt(valid + (3 << 20), batch(15, 3));
+        return valid;
+    }
+
+    private byte[] bytesThreeMibPast(int valid) throws IOException {
+        byte[] file = Files.readAllBytes(onlyLogFile());
+        return Arrays.copyOfRange(file, valid + (3 << 20), valid + (3 << 20) + 16);
+    }
+
+    @Test
+    void inTheBootThatWroteTheLogRecoverySearchesOnlyAsFarAsTheLargestAppend() throws Exception {
+        assertThat(TornWriteMarker.currentBootId()).as("the kernel's boot id (Linux)").isNotNull();
+        int valid = crashAndScribbleThreeMibPastTheEnd();
+        assertThat(Files.readString(dir.resolve(TornWriteMarker.FILE_NAME)))
+            .contains("boot_id: " + TornWriteMarker.currentBootId())
+            .contains("window_bytes: " + TornWriteMarker.INITIAL_WINDOW);
+
+        open(EIGHT_MIB);
+        assertThat(log.logEndOffset()).isEqualTo(15);
+        assertThat(bytesThreeMibPast(valid)).as("not searched: no append of this boot reached that far")
+            .isEqualTo(Arrays.copyOf(batch(15, 3).array(), 16));
+    }
+
+    @Test
+    void afterARebootRecoverySearchesTheWholeTornWriteWindow() throws Exception {
+        int valid = crashAndScribbleThreeMibPastTheEnd();
+        Files.writeString(dir.resolve(TornWriteMarker.FILE_NAME), "boot_id: another-boot\nwindow_bytes: 65536\n");
+
+        open(EIGHT_MIB);
+        assertThat(log.logEndOffset()).isEqualTo(15);
+        assertThat(bytesThreeMibPast(valid)).as("zeroed").containsOnly(0);
+        assertThat(Files.readString(dir.resolve(TornWriteMarker.FILE_NAME)))
+            .contains("boot_id: " + TornWriteMarker.currentBootId());
+    }
+
+    @Test
+    void aTornOrMissingMarkerMeansTheWholeWindow() throws Exception {
+        int valid = crashAndScribbleThreeMibPastTheEnd();
+        Files.writeString(dir.resolve(TornWriteMarker.FILE_NAME), "boot_id: " + TornWriteMarker.currentBootId());
+        open(EIGHT_MIB);
+        assertThat(bytesThreeMibPast(valid)).as("zeroed: the marker names no window").containsOnly(0);
+        log.close();
+        log = null;
+
+        writeAt(valid + (3 << 20), batch(15, 3));
+        Files.delete(dir.resolve(TornWriteMarker.FILE_NAME));
+        open(EIGHT_MIB);
+        assertThat(bytesThreeMibPast(valid)).as("zeroed: no marker").containsOnly(0);
+    }
+
+    @Test
+    void anAppendLargerThanTheWindowWidensItBeforeItIsWritten() throws Exception {
+        open(EIGHT_MIB);
+        log.append(TestBatches.batch(0, 3 << 20, 1000L));
+        assertThat(Files.readString(dir.resolve(TornWriteMarker.FILE_NAME))).contains("window_bytes: " + (4 << 20));
+        log.close();
+        log = null;
+        open(EIGHT_MIB);
+        assertThat(Files.readString(dir.resolve(TornWriteMarker.FILE_NAME)))
+            .as("a new run starts again from the initial window")
+            .contains("window_bytes: " + TornWriteMarker.INITIAL_WINDOW);
+    }
+
     @Test
     void garbageAppendedToACleanlyClosedFileIsDropped() throws Exception {
         open(LARGE);

@@ -114,6 +114,20 @@ class SegmentRecoveryTest {
         assertThat(SegmentRecovery.endOfNonZero(image, 10, 200_000)).isEqualTo(131_082);
     }
 
+    @Test
+    void zeroingBackwardsClearsTheRangeAndNothingAroundIt() {
+        ByteBuffer image = ByteBuffer.allocate(200_000);
+        for (int i = 0; i < image.capacity(); i++) {
+            image.put(i, (byte) 7);
+        }
+        SegmentRecovery.zeroBackwards(image, 1_000, 150_001);
+        assertThat(image.get(999)).isEqualTo((byte) 7);
+        assertThat(image.get(150_001)).isEqualTo((byte) 7);
+        for (int i = 1_000; i < 150_001; i++) {
+            assertThat(image.get(i)).isZero();
+        }
+    }
+
     private static void assertZeroFrom(ByteBuffer image, int from) {
         for (int i = from; i < SEGMENT; i++) {
             if (image.get(i) != 0) {
