@@ -362,6 +362,11 @@ public final class RaftGroup {
         return rank * config.heartbeatIntervalMs();
     }
 
+    /** The members whose node this group was told is down (for operators and tests; on the group's thread). */
+    public Set<Integer> peersReportedDown() {
+        return Set.copyOf(down);
+    }
+
     /** {@code member}'s node is reachable again: a quiet leader heartbeats so a member that returns learns of it. */
     public void peerUp(int member, long nowMs) {
         this.nowMs = nowMs;

@@ -39,6 +39,13 @@ public final class RaftEngine implements AutoCloseable {
     private final Map<Integer, Long> lastHeardMs = new ConcurrentHashMap<>();
     private final Map<Integer, Long> lastSentMs = new ConcurrentHashMap<>();
     private final Set<Integer> down = ConcurrentHashMap.newKeySet();
+    /**
+     * Held while {@link #down} changes and the change is handed to the loops, so the loops get the reports in the
+     * order the set took them: two threads reporting the same peer gone and back (a node waking from a pause sees its
+     * peers' silence and their messages at once) could otherwise hand "up" to a loop before "down" and leave the groups
+     * believing a live peer down, with nothing to tell them otherwise (a leader then kept it out of the ISR).
+     */
+    private final Object liveness = new Object();
     private final Set<Integer> peers = ConcurrentHashMap.newKeySet();
 
     public RaftEngine(EngineConfig config, Transport transport, GroupStorage storage) {
@@ -341,8 +348,12 @@ public final class RaftEngine implements AutoCloseable {
         lastHeardMs.put(fromNode, now);
         // a node that messages a group here is a peer of it (a joining member learns its voters from the log)
         peers.add(fromNode);
-        if (down.remove(fromNode)) {
-            forEachGroup(raft -> raft.peerUp(fromNode, clockMs.getAsLong()));
+        if (down.contains(fromNode)) { // a peer seen down after this check is reported up by its next message
+            synchronized (liveness) {
+                if (down.remove(fromNode)) {
+                    forEachGroup(raft -> raft.peerUp(fromNode, clockMs.getAsLong()));
+                }
+            }
         }
         if (batch.isEmpty()) {
             return;
@@ -400,8 +411,12 @@ public final class RaftEngine implements AutoCloseable {
             if (now - lastSentMs.getOrDefault(peer, 0L) >= config.nodeHeartbeatMs()) {
                 transport.send(peer, List.of());
             }
-            if (now - lastHeardMs.getOrDefault(peer, now) >= config.nodeTimeoutMs() && down.add(peer)) {
-                forEachGroup(raft -> raft.peerDown(peer, clockMs.getAsLong()));
+            if (now - lastHeardMs.getOrDefault(peer, now) >= config.nodeTimeoutMs()) {
+                synchronized (liveness) {
+                    if (down.add(peer)) {
+                        forEachGroup(raft -> raft.peerDown(peer, clockMs.getAsLong()));
+                    }
+                }
             }
         }
     }
@@ -416,12 +431,14 @@ public final class RaftEngine implements AutoCloseable {
         if (node == config.nodeId()) {
             return;
         }
-        forEachGroup(raft -> {
-            raft.peerDown(node, clockMs.getAsLong());
-            if (!down.contains(node)) {
-                raft.peerUp(node, clockMs.getAsLong());
-            }
-        });
+        synchronized (liveness) {
+            forEachGroup(raft -> {
+                raft.peerDown(node, clockMs.getAsLong());
+                if (!down.contains(node)) {
+                    raft.peerUp(node, clockMs.getAsLong());
+                }
+            });
+        }
     }
 
     /**
@@ -431,8 +448,13 @@ public final class RaftEngine implements AutoCloseable {
      * up again.
      */
     public void peerGone(int node) {
-        if (node != config.nodeId() && down.add(node)) {
-            forEachGroup(raft -> raft.peerDown(node, clockMs.getAsLong()));
+        if (node == config.nodeId()) {
+            return;
+        }
+        synchronized (liveness) {
+            if (down.add(node)) {
+                forEachGroup(raft -> raft.peerDown(node, clockMs.getAsLong()));
+            }
         }
     }
 

@@ -156,6 +156,53 @@ class RaftEngineTest {
         return led;
     }
 
+    /**
+     * The failure detector's verdicts reach every group in the order the engine reached them: a peer reported gone
+     * by one thread while its messages arrive on another (a node waking from a pause sees both at once) must not
+     * leave a group believing it down once the engine believes it up, since nothing would tell the group again (a
+     * compose run saw a leader keep a live follower out of the ISR for minutes after such a moment).
+     */
+    @Test
+    void groupsEndWithTheEnginesViewOfAPeerWhateverTheRaceOfItsReports() throws Exception {
+        start(8);
+        await("a leader in every group", Duration.ofSeconds(30), () -> allLed(8, NODES));
+        RaftEngine node1 = engine(1);
+        for (int round = 0; round < 20; round++) {
+            java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(4);
+            List<Thread> threads = new ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                boolean reportsGone = t % 2 == 0;
+                threads.add(new Thread(() -> {
+                    await(start);
+                    for (int i = 0; i < 5_000; i++) {
+                        if (reportsGone == (i % 2 == 0)) {
+                            node1.peerGone(2);
+                        } else {
+                            node1.receive(2, List.of());
+                        }
+                    }
+                }));
+            }
+            threads.forEach(Thread::start);
+            for (Thread thread : threads) {
+                thread.join();
+            }
+            node1.receive(2, List.of()); // the peer is alive: the last word
+            assertThat(node1.peersDown()).as("round %d", round).doesNotContain(2);
+            // inspections queue behind every report already handed to the loops
+            assertThat(node1.inspectAll(RaftGroup::peersReportedDown)).as("round %d", round)
+                    .allSatisfy((group, down) -> assertThat(down).as("group %d", group).doesNotContain(2));
+        }
+    }
+
+    private static void await(java.util.concurrent.CyclicBarrier barrier) {
+        try {
+            barrier.await(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
     @Test
     void manyGroupsElectCommitAndGoQuietOnAFixedNumberOfThreads() {
         int groups = 150;
