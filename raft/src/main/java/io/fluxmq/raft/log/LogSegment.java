@@ -113,7 +113,7 @@ final class LogSegment {
         int length = MappedFiles.segmentFileSize(seg.logFile);
         seg.channel = MappedFiles.openWritable(seg.logFile, false);
         MappedByteBuffer data = MappedFiles.mapWritable(seg.channel, Math.max(length, config.segmentBytes()));
-        int size = SegmentRecovery.recover(data, length, baseOffset, seg.logFile, tornWriteWindow);
+        int size = SegmentRecovery.recover(data, seg.channel, length, baseOffset, seg.logFile, tornWriteWindow);
         seg.offsetIndex.createWritable(config.maxIndexBytes());
         seg.timeIndex.createWritable(config.maxIndexBytes());
         seg.writable = true;

@@ -5,8 +5,12 @@ import static io.fluxmq.raft.log.TestBatches.concat;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@link SegmentRecovery#recover} on an in-memory image of a pre-sized segment: whole batches, then what a crash may
@@ -112,6 +116,50 @@ class SegmentRecoveryTest {
         image.put(299_999, (byte) 1);
         assertThat(SegmentRecovery.endOfNonZero(image, 10, 300_000)).isEqualTo(300_000);
         assertThat(SegmentRecovery.endOfNonZero(image, 10, 200_000)).isEqualTo(131_082);
+    }
+
+    /** The same search through {@code pread} (how a segment file is searched, so no hole is faulted in). */
+    @Test
+    void theFileIsSearchedLikeItsImage(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("00000000000000000100.log");
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            channel.truncate(0);
+            channel.write(ByteBuffer.allocate(1), 299_999); // a sparse file of 300,000 bytes
+            assertThat(SegmentRecovery.endOfNonZero(channel, 10, 300_000)).isEqualTo(10);
+            for (int at : new int[] {10, 65_546, 131_081, 299_999}) {
+                channel.write(ByteBuffer.wrap(new byte[] {1}), at);
+                assertThat(SegmentRecovery.endOfNonZero(channel, 10, 300_000)).as("after a byte at %d", at)
+                        .isEqualTo(at + 1);
+            }
+            assertThat(SegmentRecovery.endOfNonZero(channel, 10, 200_000)).isEqualTo(131_082);
+            assertThat(SegmentRecovery.endOfNonZero(channel, 299_000, 310_000)).as("past the end: zeros")
+                    .isEqualTo(300_000);
+
+            // a segment of three batches, a torn fourth, garbage further on
+            ByteBuffer torn = batch(109, 3);
+            torn.limit(torn.limit() / 2);
+            ByteBuffer image = segment(torn);
+            image.put(40_000, (byte) 5);
+            channel.truncate(0);
+            channel.write(image.duplicate(), 0);
+            MappedByteBuffer mapped = channel.map(FileChannel.MapMode.READ_WRITE, 0, SEGMENT);
+            assertThat(SegmentRecovery.recover(mapped, channel, SEGMENT, 100, file, SEGMENT))
+                    .isEqualTo(threeBatches());
+            assertZeroFrom(mapped, threeBatches());
+        }
+    }
+
+    @Test
+    void aSegmentOfZerosIsEmptyWithoutTouchingItsMap(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("00000000000000000100.log");
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            channel.write(ByteBuffer.allocate(1), SEGMENT - 1);
+            // an unreadable map stands for one whose pages would be faulted in: the pread path must not read it
+            ByteBuffer untouchable = ByteBuffer.allocate(0);
+            assertThat(SegmentRecovery.recover(untouchable, channel, SEGMENT, 100, file, SEGMENT)).isZero();
+        }
     }
 
     @Test
