@@ -117,6 +117,13 @@ final class LogSegment {
         seg.offsetIndex.createWritable(config.maxIndexBytes());
         seg.timeIndex.createWritable(config.maxIndexBytes());
         seg.writable = true;
+        if (size > config.indexIntervalBytes()) {
+            // the rebuild below writes entries through the maps: allocate them with pwrite first, since a fault on a
+            // hole of the sparse index makes the kernel read around it (SegmentRecovery#recover)
+            int entries = size / Math.max(1, config.indexIntervalBytes()) + 1;
+            seg.offsetIndex.allocateAhead(entries);
+            seg.timeIndex.allocateAhead(entries);
+        }
         long next = seg.indexBatches(data, 0, size, baseOffset);
         seg.publish(data, size, next);
         seg.firstAppendMs = seg.estimateFirstAppendMs(nowMs);
