@@ -45,7 +45,12 @@ class PublishedIsrIT {
                 // no periodic hand-over to the preferred leader while the test runs
                 "leader.balance.interval.ms", "3600000"))) {
             cluster.createTopic(TOPIC, 1, (short) 3);
-            int leader = cluster.awaitLeader(TOPIC, 0, Duration.ofSeconds(60));
+            cluster.awaitLeader(TOPIC, 0, Duration.ofSeconds(60));
+            // the first leader may be any replica; one that is not the preferred (first) replica hands over to it
+            // soon after (a CI run saw that hand-over after the test had taken the first leader as settled)
+            int leader = awaitPartition(cluster, 0, p -> !p.replicaNodes().isEmpty()
+                    && p.leaderId() == p.replicaNodes().get(0) && p.isrNodes().size() == 3, 60_000,
+                    "the preferred replica leads with all three in sync").leaderId();
             for (int id = 0; id < 3; id++) {
                 int node = id;
                 awaitPartition(cluster, node, p -> p.leaderId() == leader && p.isrNodes().size() == 3, 60_000,
