@@ -117,10 +117,8 @@ final class TornWriteMarker {
     /** Before an append of {@code bytes}: widens the recorded window first if the append is larger. Writer. */
     void beforeAppend(int bytes) throws IOException {
         if (bytes > window) {
-            window = Math.max(window, Integer.highestOneBit(bytes - 1) << 1);
-            if (window <= 0) {
-                window = Integer.MAX_VALUE;
-            }
+            int widened = Integer.highestOneBit(bytes - 1) << 1;
+            window = widened > 0 ? widened : Integer.MAX_VALUE; // past 2^30 bytes the next power of two overflows
             write();
         }
     }
