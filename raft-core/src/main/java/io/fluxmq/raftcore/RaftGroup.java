@@ -594,16 +594,19 @@ public final class RaftGroup {
         granted.clear();
         refused.clear();
         granted.add(self);
+        if (!preVote) {
+            // The pre-vote round succeeded, so a majority knows the leader is gone: from here a split vote is
+            // retried after a normal election timeout (quick retries could split forever when a vote round takes
+            // longer than the quick timeout: network and disk latency). Cleared before the deadline is set, or
+            // this very round would be given the quick timeout and restarted while its votes are on the way.
+            leaderReportedDown = false;
+        }
         resetElectionDeadline();
         long voteTerm;
         if (preVote) {
             role = Role.PRE_CANDIDATE;
             voteTerm = term + 1;
         } else {
-            // The pre-vote round succeeded, so a majority knows the leader is gone: from here a split vote is
-            // retried after a normal election timeout (quick retries could split forever when a vote round takes
-            // longer than the quick timeout: network and disk latency).
-            leaderReportedDown = false;
             role = Role.CANDIDATE;
             term++;
             votedFor = self;
@@ -643,14 +646,42 @@ public final class RaftGroup {
             // A member with a shorter log is campaigning, so the leader is gone: this one is the better candidate.
             electionDeadline = Math.min(electionDeadline, nowMs);
         }
+        if (grant && request.preVote() && (role == Role.FOLLOWER || role == Role.PRE_CANDIDATE)
+                && leader == NO_LEADER && goesFirst(request)) {
+            // Both survivors of a dead leader campaigning at once split the vote and both wait an election timeout
+            // (their stagger is shorter than a vote round on a loaded node): the one with the longer log, or with
+            // equal logs the one first in the voters' order, goes on; this one waits for it as it would for a leader.
+            role = Role.FOLLOWER;
+            leaderReportedDown = false;
+            resetElectionDeadline();
+        }
         if (grant && !request.preVote()) {
             votedFor = request.from();
             hardStateDirty = true;
+            // A candidate holds this vote: give it a whole election timeout to win and be heard from, not the quick
+            // retry of a member whose leader was reported down (which would start a pre-vote against it).
+            leaderReportedDown = false;
             resetElectionDeadline();
         }
         long answerTerm = grant && request.preVote() ? request.term() : term;
         Message response = new Message.VoteResponse(self, request.from(), answerTerm, grant, request.preVote());
         (grant && !request.preVote() ? outboxAfterPersist : outbox).add(response);
+    }
+
+    /** Whether {@code request}'s candidate has the longer log, or an equal one and comes first among the voters. */
+    private boolean goesFirst(Message.VoteRequest request) {
+        if (request.lastTerm() != log.lastTerm() || request.endOffset() != log.endOffset()) {
+            return true; // granted, so not shorter: longer
+        }
+        for (int voter : voters) {
+            if (voter == request.from()) {
+                return true;
+            }
+            if (voter == self) {
+                return false;
+            }
+        }
+        return false;
     }
 
     private void onVoteResponse(Message.VoteResponse response) {

@@ -21,11 +21,22 @@ class RaftGroupTest {
     private static final Set<Integer> THREE = Set.of(1, 2, 3);
 
     /** Members on a synchronous network; messages matching {@code blocked} are lost. */
+    private record Delayed(long atMs, long seq, Message message) implements Comparable<Delayed> {
+        @Override
+        public int compareTo(Delayed other) {
+            return atMs != other.atMs ? Long.compare(atMs, other.atMs) : Long.compare(seq, other.seq);
+        }
+    }
+
     private static final class Fixture {
         final Map<Integer, RaftGroup> groups = new TreeMap<>();
         final Map<Integer, MemoryRaftLog> logs = new TreeMap<>();
         final ArrayDeque<Message> wire = new ArrayDeque<>();
         Predicate<Message> blocked = m -> false;
+        /** One-way delay of every message (0: delivered in the same settle); messages in flight, by delivery time. */
+        long latencyMs;
+        final java.util.PriorityQueue<Delayed> inFlight = new java.util.PriorityQueue<>();
+        long sent;
         /** The last snapshot each member's Ready said it installed. */
         final Map<Integer, Snapshot> installed = new TreeMap<>();
         long nowMs;
@@ -61,6 +72,12 @@ class RaftGroupTest {
                         wire.addAll(group.advance(ready));
                         moved = true;
                     }
+                }
+                while (latencyMs > 0 && !wire.isEmpty()) {
+                    inFlight.add(new Delayed(nowMs + latencyMs, sent++, wire.poll()));
+                }
+                while (!inFlight.isEmpty() && inFlight.peek().atMs() <= nowMs) {
+                    wire.add(inFlight.poll().message());
                 }
                 while (!wire.isEmpty()) {
                     Message message = wire.poll();
@@ -290,6 +307,35 @@ class RaftGroupTest {
         int next = fixture.awaitLeader();
         assertThat(next).isNotEqualTo(id);
         assertThat(fixture.nowMs - start).as("ms from the report to a new leader").isLessThan(50);
+    }
+
+    @Test
+    void aVoteRoundSlowerThanTheQuickRetryIsNotRestartedWhenTheLeadersNodeWasReportedDown() throws Exception {
+        Fixture fixture = new Fixture(THREE);
+        int dead = fixture.awaitLeader();
+        fixture.runFor(100);
+        long term = fixture.get(dead).term();
+        fixture.groups.remove(dead);
+        // a loaded node: every message takes 30 ms, three heartbeat intervals (the quick retry after a reported-down
+        // leader is one or two), well within the 100 ms election timeout
+        fixture.latencyMs = 30;
+        for (RaftGroup member : fixture.groups.values()) {
+            member.peerDown(dead, fixture.nowMs);
+        }
+        long start = fixture.nowMs;
+        int next = -1;
+        while (next < 0 && fixture.nowMs - start < 1_000) {
+            fixture.runFor(5);
+            for (Map.Entry<Integer, RaftGroup> member : fixture.groups.entrySet()) {
+                if (member.getValue().role() == RaftGroup.Role.LEADER) {
+                    next = member.getKey();
+                }
+            }
+        }
+        assertThat(next).as("a survivor leads").isPositive();
+        // one pre-vote round trip, one vote round trip: a candidacy restarted by the quick retry costs a term more
+        assertThat(fixture.get(next).term()).as("terms used").isEqualTo(term + 1);
+        assertThat(fixture.nowMs - start).as("ms from the report to a new leader").isLessThan(150);
     }
 
     private static Set<Integer> with(Set<Integer> voters, int add, int remove) {
