@@ -650,7 +650,7 @@ public final class RaftGroup {
                 && leader == NO_LEADER && goesFirst(request)) {
             // Both survivors of a dead leader campaigning at once split the vote and both wait an election timeout
             // (their stagger is shorter than a vote round on a loaded node): the one with the longer log, or with
-            // equal logs the one first in the voters' order, goes on; this one waits for it as it would for a leader.
+            // equal logs the one with the lower id, goes on; this one waits for it as it would for a leader.
             role = Role.FOLLOWER;
             leaderReportedDown = false;
             resetElectionDeadline();
@@ -668,20 +668,13 @@ public final class RaftGroup {
         (grant && !request.preVote() ? outboxAfterPersist : outbox).add(response);
     }
 
-    /** Whether {@code request}'s candidate has the longer log, or an equal one and comes first among the voters. */
+    /**
+     * Whether {@code request}'s candidate, granted a pre-vote here, has the longer log, or an equal one and the lower
+     * id (the order in which the survivors of a dead leader go, {@link #electionStagger}).
+     */
     private boolean goesFirst(Message.VoteRequest request) {
-        if (request.lastTerm() != log.lastTerm() || request.endOffset() != log.endOffset()) {
-            return true; // granted, so not shorter: longer
-        }
-        for (int voter : voters) {
-            if (voter == request.from()) {
-                return true;
-            }
-            if (voter == self) {
-                return false;
-            }
-        }
-        return false;
+        boolean sameLog = request.lastTerm() == log.lastTerm() && request.endOffset() == log.endOffset();
+        return !sameLog || request.from() < self;
     }
 
     private void onVoteResponse(Message.VoteResponse response) {
