@@ -87,7 +87,7 @@ public final class EnginePartitions implements AutoCloseable {
     private final FileGroupStorage storage;
     /** Forces the logs of one loop pass side by side (msync waits on the disk, not the CPU). */
     private final java.util.concurrent.ExecutorService forces;
-    static final int FORCE_THREADS = 4;
+    static final int FORCE_THREADS = 16;
     private final NettyTransport transport;
     private final RaftEngine engine;
     private final Map<TopicPartition, Hosted> partitions = new ConcurrentHashMap<>();
