@@ -1,8 +1,10 @@
 package io.fluxmq.kafka.api;
 
 import io.fluxmq.kafka.auth.Authorization;
+import io.fluxmq.kafka.broker.BrokerEndpoint;
 import io.fluxmq.kafka.broker.BrokerServices;
 import io.fluxmq.kafka.broker.KafkaErrors;
+import io.fluxmq.kafka.broker.PartitionState;
 import io.fluxmq.kafka.broker.TopicInfo;
 import io.fluxmq.kafka.metrics.FrontendMetrics;
 import io.fluxmq.kafka.metrics.RecordCounts;
@@ -13,7 +15,9 @@ import io.fluxmq.raft.partition.AppendResult;
 import io.fluxmq.raft.partition.Partition;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.StringJoiner;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.TopicPartition;
@@ -146,8 +150,43 @@ public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
             }
         }
         CompletableFuture<ApiMessage> answered = CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new))
-                .thenApply(v -> response.setThrottleTimeMs(throttle(context)));
+                .thenApply(v -> {
+                    addLeaderHints(context, response);
+                    return response.setThrottleTimeMs(throttle(context));
+                });
         return request.acks() != 0 ? answered : answered.thenApply(ProduceHandler::closeIfAnyFailed);
+    }
+
+    /**
+     * KIP-951 (Produce v10+): a partition refused with NOT_LEADER_OR_FOLLOWER names the leader and epoch this node
+     * knows, with that node's endpoint on the client's listener, as Kafka does. The Java client takes a newer epoch
+     * at once and retries there without backing off, instead of refreshing metadata first (each refresh that shows
+     * nothing new doubles its wait, up to {@code retry.backoff.max.ms}).
+     */
+    private void addLeaderHints(RequestContext context, ProduceResponseData response) {
+        if (context.version() < 10) {
+            return;
+        }
+        Set<Integer> leaders = new TreeSet<>();
+        for (TopicProduceResponse topic : response.responses()) {
+            for (PartitionProduceResponse p : topic.partitionResponses()) {
+                if (p.errorCode() != Errors.NOT_LEADER_OR_FOLLOWER.code()) {
+                    continue;
+                }
+                PartitionState state = broker.partitionState(new TopicPartition(topic.name(), p.index()));
+                if (state.leader() >= 0 && state.leaderEpoch() >= 0) {
+                    p.setCurrentLeader(new ProduceResponseData.LeaderIdAndEpoch().setLeaderId(state.leader())
+                            .setLeaderEpoch(state.leaderEpoch()));
+                    leaders.add(state.leader());
+                }
+            }
+        }
+        for (BrokerEndpoint node : broker.brokers(context.listener())) {
+            if (leaders.contains(node.nodeId())) {
+                response.nodeEndpoints().add(new ProduceResponseData.NodeEndpoint().setNodeId(node.nodeId())
+                        .setHost(node.host()).setPort(node.port()).setRack(node.rack()));
+            }
+        }
     }
 
     /**

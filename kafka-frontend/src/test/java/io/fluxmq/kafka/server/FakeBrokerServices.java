@@ -217,9 +217,21 @@ public final class FakeBrokerServices implements BrokerServices {
         return 1;
     }
 
+    /** The leader and epoch {@link #partitionState} names for every partition: this node (1) in epoch 5 unless set. */
+    private volatile int leader = 1;
+    private volatile int leaderEpoch = 5;
+
+    /** Makes {@link #partitionState} name node {@code node} (listed by {@link #brokers}, port 9091 + id) the leader. */
+    public void leaderOn(int node, int epoch) {
+        leader = node;
+        leaderEpoch = epoch;
+    }
+
     @Override
     public List<BrokerEndpoint> brokers(String listener) {
-        return List.of(new BrokerEndpoint(1, "127.0.0.1", 9092, null));
+        return leader == 1 ? List.of(new BrokerEndpoint(1, "127.0.0.1", 9092, null))
+                : List.of(new BrokerEndpoint(1, "127.0.0.1", 9092, null),
+                        new BrokerEndpoint(leader, "127.0.0.1", 9091 + leader, "rack-" + leader));
     }
 
     @Override
@@ -239,7 +251,7 @@ public final class FakeBrokerServices implements BrokerServices {
 
     @Override
     public PartitionState partitionState(TopicPartition tp) {
-        return new PartitionState(1, 5, List.of(1), List.of(1), List.of());
+        return new PartitionState(leader, leaderEpoch, List.of(1), List.of(1), List.of());
     }
 
     @Override
