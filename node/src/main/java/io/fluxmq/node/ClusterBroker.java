@@ -26,6 +26,7 @@ import io.fluxmq.raft.metadata.MetadataReply;
 import io.fluxmq.raft.metadata.ScramCredentialRecord;
 import io.fluxmq.raft.metadata.TopicRecord;
 import io.fluxmq.raft.engine.EnginePartition;
+import io.fluxmq.raftcore.RaftGroup;
 import io.fluxmq.raft.engine.EnginePartitions;
 import io.fluxmq.raft.partition.Partition;
 import io.fluxmq.raft.partition.PartitionReplica;
@@ -251,12 +252,45 @@ final class ClusterBroker implements BrokerServices {
         int leader = replica != null ? replica.leader()
                 : recorded.leader() == config.nodeId() ? -1 : recorded.leader();
         int epoch = replica != null ? replica.leaderEpoch() : recorded.epoch();
+        if (replica != null) {
+            EnginePartition.LastLeader expected = expectedWinner(replica, assigned, down);
+            if (expected != null) {
+                leader = expected.id();
+                epoch = expected.term();
+            }
+        }
         List<Integer> leaderView = replica == null ? List.of() : replica.inSync();
         List<Integer> inSync = leaderView.isEmpty() ? publishedIsr(state, tp, assigned) : new ArrayList<>(leaderView);
         inSync.removeAll(down);
         List<Integer> offline = leaderView.isEmpty() ? assigned.stream().filter(down::contains).toList()
                 : assigned.stream().filter(r -> !inSync.contains(r)).toList();
         return new PartitionState(liveLeader(leader), epoch, assigned, inSync, offline);
+    }
+
+    /**
+     * While the replicas of a partition whose leader's node is gone elect (leader unknown here, or still the dead
+     * one), the survivor expected to win, with the dead leader's term: the first live replica by id, which campaigns
+     * first ({@code RaftGroup.electionStagger}). A client told so sends its writes there at once; the replica holds
+     * them until the election ends ({@code EnginePartition}: writes wait for a leader), takes them if it won, else
+     * refuses them naming the winner in a newer epoch (KIP-951), where the client goes without a metadata refresh.
+     * Without this, Metadata answers "no leader" and each refresh that still shows none doubles the client's wait.
+     * Null when the leader is known and alive, or no survivor is known.
+     */
+    private EnginePartition.LastLeader expectedWinner(EnginePartition replica, List<Integer> assigned,
+                                                     Set<Integer> down) {
+        int current = replica.leader();
+        EnginePartition.LastLeader last = replica.lastLeader();
+        Set<Integer> gone = engine.peersDown();
+        boolean electing = current == RaftGroup.NO_LEADER ? gone.contains(last.id())
+                : current != config.nodeId() && gone.contains(current);
+        if (!electing || last.term() < 0) {
+            return null;
+        }
+        int dead = current == RaftGroup.NO_LEADER ? last.id() : current;
+        return assigned.stream().filter(r -> r != dead && !down.contains(r) && !gone.contains(r)).min(Integer::compare)
+                .map(r -> new EnginePartition.LastLeader(r, current == RaftGroup.NO_LEADER ? last.term()
+                        : replica.leaderEpoch()))
+                .orElse(null);
     }
 
     /**

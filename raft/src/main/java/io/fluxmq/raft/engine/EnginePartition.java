@@ -116,6 +116,11 @@ public final class EnginePartition implements Partition, CommitListener {
     private volatile long deletedBelow;
     private volatile int epoch = -1;
     private volatile int leader = RaftGroup.NO_LEADER;
+    /** The last leader this replica knew and its term, kept while an election runs (the leader is then unknown). */
+    private volatile LastLeader lastLeader = new LastLeader(RaftGroup.NO_LEADER, -1);
+
+    /** A leader and the term it led. */
+    public record LastLeader(int id, int term) {}
     private volatile boolean leaderReady;
     private volatile Throwable failure;
     /** On the leader, the members in sync as the leader of a term computed them (refreshed by {@link EnginePartitions}). */
@@ -259,6 +264,11 @@ public final class EnginePartition implements Partition, CommitListener {
     /** The leader this replica knows of, or {@link RaftGroup#NO_LEADER}. */
     public int leader() {
         return leader;
+    }
+
+    /** The last leader known here and its term: the current one, or the one before an election now running. */
+    public LastLeader lastLeader() {
+        return lastLeader;
     }
 
     @Override
@@ -518,6 +528,9 @@ public final class EnginePartition implements Partition, CommitListener {
     public void roleChanged(long group, RaftGroup.Role role, long term, int leaderId) {
         epoch = (int) term;
         leader = leaderId;
+        if (leaderId != RaftGroup.NO_LEADER) {
+            lastLeader = new LastLeader(leaderId, (int) term);
+        }
         if (leaderId != RaftGroup.NO_LEADER) {
             proposeAwaitingLeader();
         }
