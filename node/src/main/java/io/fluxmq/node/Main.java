@@ -157,8 +157,8 @@ public final class Main implements Callable<Integer> {
         env.forEach((k, v) -> {
             if (k.startsWith("FLUXMQ_")) {
                 String key = envKey(k);
-                if (NodeConfig.isKey(key)) {
-                    s.put(key, v);
+                if (NodeConfig.isKey(key) || NodeConfig.KAFKA_INTER_BROKER.containsKey(key)) {
+                    s.put(key, v); // Kafka's inter-broker keys too: NodeConfig refuses them saying what to use
                 } else if (!k.startsWith("FLUXMQ_LOCAL_")) {
                     System.err.println("fluxmq-node: ignoring environment variable " + k + " (no setting " + key + ")");
                 }

@@ -159,6 +159,23 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         return Map.copyOf(d);
     }
 
+    /**
+     * Kafka's inter-broker settings, refused with what to set instead: Kafka brokers replicate over one of their Kafka
+     * listeners, chosen by these keys and secured with that listener's settings; FluxMQ nodes never talk to each other
+     * over a Kafka listener (Raft and the control service have their own ports and their own TLS), so an alias would
+     * silently mean something else. A value that changes nothing in Kafka (PLAINTEXT) is refused too, so that a
+     * Kafka configuration copied over does not look secured when it is not.
+     */
+    static final Map<String, String> KAFKA_INTER_BROKER = Map.of(
+            "security.inter.broker.protocol", "FluxMQ nodes talk to each other over Raft (raft.port) and the control "
+                    + "service (control.port), not over a Kafka listener; for mutual TLS between nodes set "
+                    + ClusterTls.PROTOCOL_KEY + "=SSL with the cluster.ssl.* key and trust stores (docs/security.md, "
+                    + "Node-to-node TLS); remove this setting",
+            "inter.broker.listener.name", "FluxMQ nodes talk to each other over Raft (raft.port) and the control "
+                    + "service (control.port), not over a Kafka listener; the first entry of 'listeners' is the one "
+                    + "cluster.nodes addresses, and " + ClusterTls.PROTOCOL_KEY + "=SSL secures node-to-node traffic "
+                    + "(docs/security.md, Node-to-node TLS); remove this setting");
+
     /** Whether {@code key} is a setting: one of {@link #DEFAULTS} or a listener security key. */
     public static boolean isKey(String key) {
         return DEFAULTS.containsKey(key) || SecurityConfigs.isSecurityKey(key) || ListenerSettings.isNodesKey(key)
@@ -175,6 +192,9 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 cluster.put(e.getKey(), e.getValue().trim());
             } else if (SecurityConfigs.isSecurityKey(e.getKey()) || ListenerSettings.isNodesKey(e.getKey())) {
                 security.put(e.getKey(), e.getValue().trim());
+            } else if (KAFKA_INTER_BROKER.containsKey(e.getKey())) {
+                throw new ConfigException("setting '" + e.getKey() + "' is Kafka's and has no FluxMQ equivalent: "
+                        + KAFKA_INTER_BROKER.get(e.getKey()));
             } else if (!DEFAULTS.containsKey(e.getKey())) {
                 throw new ConfigException("unknown setting '" + e.getKey() + "'");
             } else {

@@ -3,6 +3,7 @@ package io.fluxmq.node;
 import static io.fluxmq.node.DynamicConfigsIT.eventually;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -16,12 +17,15 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.acl.AccessControlEntry;
 import org.apache.kafka.common.acl.AccessControlEntryFilter;
 import org.apache.kafka.common.acl.AclBinding;
@@ -30,6 +34,7 @@ import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.acl.AclPermissionType;
 import org.apache.kafka.common.errors.GroupAuthorizationException;
 import org.apache.kafka.common.errors.TopicAuthorizationException;
+import org.apache.kafka.common.errors.TransactionalIdAuthorizationException;
 import org.apache.kafka.common.resource.PatternType;
 import org.apache.kafka.common.resource.ResourcePattern;
 import org.apache.kafka.common.resource.ResourcePatternFilter;
@@ -45,12 +50,15 @@ import org.junit.jupiter.api.io.TempDir;
  * or group ACL. Produce, consume in a group and topic creation are refused with Kafka's exceptions; after
  * {@code Admin.createAcls} (literal and prefixed) they succeed; {@code describeAcls} returns exactly the ACLs; after
  * {@code deleteAcls} access is refused again; ACLs survive restarts; Kafka's {@code kafka-acls} tool adds and lists one.
+ * A transactional producer is refused without WRITE on its transactional id, and refused sending offsets for a group
+ * it may not READ; with both it commits.
  */
 class AclIT {
     private static final String ANONYMOUS = "User:ANONYMOUS";
     private static final String TOPIC = "acl-orders";
     private static final String GROUP = "acl-group";
     private static final int RECORDS = 10;
+    private static final String TRANSACTIONAL_ID = "acl-txn";
 
     private static AclBinding allow(ResourceType type, String name, PatternType pattern, AclOperation op) {
         return new AclBinding(new ResourcePattern(type, name, pattern),
@@ -134,6 +142,7 @@ class AclIT {
                 return null;
             });
             assertThat(consumeInGroup(cluster.bootstrap())).hasSizeGreaterThanOrEqualTo(RECORDS);
+            assertTransactionsNeedTheirAcls(cluster);
 
             assertThat(kafkaAcls(cluster.bootstrap(), "--add", "--allow-principal", ANONYMOUS, "--operation",
                     "Describe", "--topic", "acl-tool")).contains("acl-tool");
@@ -168,6 +177,60 @@ class AclIT {
                 return null;
             });
         }
+    }
+
+    /**
+     * Without WRITE on its transactional id a producer cannot start (InitProducerId); with it, AddOffsetsToTxn for a
+     * group without READ is refused and the transaction aborted; with READ on the group the records and the group's
+     * offset commit together. The transactional id's ACL is deleted again afterwards.
+     */
+    private static void assertTransactionsNeedTheirAcls(TestCluster cluster) throws Exception {
+        Map<String, Object> transactional = Map.of(ProducerConfig.TRANSACTIONAL_ID_CONFIG, TRANSACTIONAL_ID,
+                ProducerConfig.MAX_BLOCK_MS_CONFIG, 30_000);
+        try (KafkaProducer<String, String> producer = Clients.producer(cluster.bootstrap(), transactional)) {
+            assertThat(causes(catchThrowable(producer::initTransactions)))
+                    .hasAtLeastOneElementOfType(TransactionalIdAuthorizationException.class);
+        }
+        AclBinding write = allow(ResourceType.TRANSACTIONAL_ID, TRANSACTIONAL_ID, PatternType.LITERAL,
+                AclOperation.WRITE);
+        try (Admin admin = cluster.admin()) {
+            admin.createAcls(List.of(write)).all().get(30, TimeUnit.SECONDS);
+        }
+        TopicPartition partition = new TopicPartition(TOPIC, 0);
+        Map<TopicPartition, OffsetAndMetadata> offsets = Map.of(partition, new OffsetAndMetadata(1_000));
+        eventually(() -> {
+            try (KafkaProducer<String, String> producer = Clients.producer(cluster.bootstrap(), transactional)) {
+                producer.initTransactions();
+                producer.beginTransaction();
+                producer.send(new ProducerRecord<>(TOPIC, 0, "k", "refused"));
+                assertThat(causes(catchThrowable(() -> producer.sendOffsetsToTransaction(offsets,
+                        new ConsumerGroupMetadata("acl-unreadable-group")))))
+                        .hasAtLeastOneElementOfType(GroupAuthorizationException.class);
+                producer.abortTransaction();
+                producer.beginTransaction();
+                producer.send(new ProducerRecord<>(TOPIC, 0, "k", "committed"));
+                producer.sendOffsetsToTransaction(offsets, new ConsumerGroupMetadata(GROUP));
+                producer.commitTransaction();
+            }
+            return null;
+        });
+        try (Admin admin = cluster.admin()) {
+            eventually(() -> {
+                assertThat(admin.listConsumerGroupOffsets(GROUP).partitionsToOffsetAndMetadata()
+                        .get(30, TimeUnit.SECONDS).get(partition).offset()).as("the transaction's offset took effect")
+                        .isEqualTo(1_000L);
+                return null;
+            });
+            admin.deleteAcls(List.of(write.toFilter())).all().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private static List<Throwable> causes(Throwable thrown) {
+        List<Throwable> chain = new ArrayList<>();
+        for (Throwable t = thrown; t != null && !chain.contains(t); t = t.getCause()) {
+            chain.add(t);
+        }
+        return chain;
     }
 
     private static List<AclBinding> concat(List<AclBinding> a, List<AclBinding> b) {

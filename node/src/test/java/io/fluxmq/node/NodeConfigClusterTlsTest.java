@@ -53,6 +53,23 @@ class NodeConfigClusterTlsTest {
     }
 
     @Test
+    void kafkasInterBrokerSettingsAreRefusedWithWhatToSetInstead() {
+        for (String value : new String[] {"PLAINTEXT", "SSL", "SASL_SSL"}) {
+            assertThatThrownBy(() -> NodeConfig.from(Map.of("security.inter.broker.protocol", value)))
+                    .isInstanceOf(NodeConfig.ConfigException.class)
+                    .hasMessageStartingWith("setting 'security.inter.broker.protocol' is Kafka's and has no FluxMQ "
+                            + "equivalent")
+                    .hasMessageContaining("cluster.security.protocol=SSL").hasMessageContaining("cluster.ssl.*");
+        }
+        assertThatThrownBy(() -> NodeConfig.from(Map.of("inter.broker.listener.name", "INTERNAL")))
+                .isInstanceOf(NodeConfig.ConfigException.class)
+                .hasMessageStartingWith("setting 'inter.broker.listener.name' is Kafka's and has no FluxMQ equivalent")
+                .hasMessageContaining("'listeners'").hasMessageContaining("cluster.security.protocol=SSL");
+        assertThatThrownBy(() -> NodeConfig.from(Map.of("inter.broker.listener.nam", "INTERNAL")))
+                .as("a misspelling stays an unknown setting").hasMessage("unknown setting 'inter.broker.listener.nam'");
+    }
+
+    @Test
     void theKeysAreKafkasSslKeysPrefixedWithCluster() {
         assertThat(NodeConfig.isKey("cluster.security.protocol")).isTrue();
         assertThat(NodeConfig.isKey("cluster.ssl.keystore.location")).isTrue();

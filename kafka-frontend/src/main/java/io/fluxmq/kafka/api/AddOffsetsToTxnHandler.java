@@ -1,5 +1,6 @@
 package io.fluxmq.kafka.api;
 
+import io.fluxmq.kafka.auth.Authorization;
 import io.fluxmq.kafka.broker.BrokerServices;
 import io.fluxmq.kafka.broker.TopicInfo;
 import io.fluxmq.kafka.group.GroupCoordinator;
@@ -9,15 +10,19 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.AddOffsetsToTxnRequestData;
 import org.apache.kafka.common.message.AddOffsetsToTxnResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.resource.ResourceType;
 
 /**
  * AddOffsetsToTxn v0–4: adds the group's {@code __consumer_offsets} partition to the producer's transaction, so the
  * transaction's markers reach it and its TxnOffsetCommit offsets take effect (or are dropped) with the transaction.
+ * Needs WRITE on the transactional id (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED) and READ on the group (else
+ * GROUP_AUTHORIZATION_FAILED), checked in that order before anything else, as Kafka's {@code KafkaApis}.
  */
 public final class AddOffsetsToTxnHandler implements ApiHandler<AddOffsetsToTxnRequestData> {
     private final BrokerServices broker;
@@ -46,6 +51,14 @@ public final class AddOffsetsToTxnHandler implements ApiHandler<AddOffsetsToTxnR
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, AddOffsetsToTxnRequestData request) {
         AddOffsetsToTxnResponseData response = new AddOffsetsToTxnResponseData();
+        Authorization auth = broker.authorization();
+        if (auth.denies(context, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId())) {
+            return CompletableFuture.completedFuture(
+                    response.setErrorCode(Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code()));
+        }
+        if (auth.denies(context, AclOperation.READ, ResourceType.GROUP, request.groupId())) {
+            return CompletableFuture.completedFuture(response.setErrorCode(Errors.GROUP_AUTHORIZATION_FAILED.code()));
+        }
         Optional<TopicInfo> offsets = broker.topic(GroupCoordinator.OFFSETS_TOPIC);
         if (offsets.isEmpty()) {
             return CompletableFuture.completedFuture(response.setErrorCode(Errors.COORDINATOR_NOT_AVAILABLE.code()));

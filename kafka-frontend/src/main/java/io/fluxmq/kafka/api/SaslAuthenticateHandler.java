@@ -10,7 +10,8 @@ import org.apache.kafka.common.protocol.Errors;
 
 /**
  * SaslAuthenticate v0–2 where no SASL exchange is due (see {@link SaslHandshakeHandler}): {@code ILLEGAL_SASL_STATE}
- * with Kafka's message. Re-authentication ({@code connections.max.reauth.ms}) is not supported yet.
+ * with Kafka's message. Re-authentication ({@code connections.max.reauth.ms}, KIP-368) never reaches the registry:
+ * the connection's SASL session serves it.
  */
 public final class SaslAuthenticateHandler implements ApiHandler<SaslAuthenticateRequestData> {
     @Override

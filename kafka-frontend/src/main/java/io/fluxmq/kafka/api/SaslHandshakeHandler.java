@@ -11,7 +11,8 @@ import org.apache.kafka.common.protocol.Errors;
 
 /**
  * SaslHandshake v0–1 where no SASL exchange is due: on a PLAINTEXT or SSL listener, or after the connection
- * authenticated. Answers {@code ILLEGAL_SASL_STATE}, as Kafka's request handler does. The exchange itself, on SASL
+ * authenticated without a session lifetime (or a second re-authentication within a second). Answers
+ * {@code ILLEGAL_SASL_STATE}, as Kafka's request handler does. The exchange itself, on SASL
  * listeners before authentication, never reaches the registry (the frontend's SASL handler answers it); this handler
  * is what makes ApiVersions advertise the API.
  */

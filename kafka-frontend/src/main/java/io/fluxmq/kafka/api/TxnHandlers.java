@@ -18,7 +18,7 @@ public final class TxnHandlers {
         return List.of(
                 new AddPartitionsToTxnHandler(broker, coordinator),
                 new AddOffsetsToTxnHandler(broker, coordinator),
-                new EndTxnHandler(coordinator),
+                new EndTxnHandler(broker, coordinator),
                 new TxnOffsetCommitHandler(groups),
                 new DescribeTransactionsHandler(broker, coordinator),
                 new ListTransactionsHandler(broker, coordinator),

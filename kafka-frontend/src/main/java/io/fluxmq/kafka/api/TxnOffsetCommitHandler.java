@@ -1,5 +1,6 @@
 package io.fluxmq.kafka.api;
 
+import io.fluxmq.kafka.auth.Authorization;
 import io.fluxmq.kafka.group.CommittedOffset;
 import io.fluxmq.kafka.group.GroupCoordinator;
 import io.fluxmq.kafka.group.OffsetOperations;
@@ -10,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.TxnOffsetCommitRequestData;
 import org.apache.kafka.common.message.TxnOffsetCommitResponseData;
 import org.apache.kafka.common.message.TxnOffsetCommitResponseData.TxnOffsetCommitResponsePartition;
@@ -17,13 +19,17 @@ import org.apache.kafka.common.message.TxnOffsetCommitResponseData.TxnOffsetComm
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.resource.ResourceType;
 
 /**
  * TxnOffsetCommit v0–4 (transaction version 1), at the group coordinator: the offsets are written to the group's
  * {@code __consumer_offsets} partition as pending records of the producer and take effect only when the transaction's
  * COMMIT marker reaches that partition (dropped on ABORT); see {@code GroupShard#txnCommit}. Generation or member
  * epoch are checked when the request carries them (v3+). Unknown partitions get UNKNOWN_TOPIC_OR_PARTITION, oversized
- * metadata OFFSET_METADATA_TOO_LARGE. v5 (transaction version 2) is not served.
+ * metadata OFFSET_METADATA_TOO_LARGE. v5 (transaction version 2) is not served. Checks as Kafka's {@code KafkaApis}:
+ * WRITE on the transactional id (else every partition is TRANSACTIONAL_ID_AUTHORIZATION_FAILED), READ on the group
+ * (else GROUP_AUTHORIZATION_FAILED), then READ on each topic (else its partitions are TOPIC_AUTHORIZATION_FAILED and
+ * not committed, while the others go on).
  */
 public final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequestData> {
     private final GroupCoordinator coordinator;
@@ -50,14 +56,27 @@ public final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitR
     @Override
     public CompletableFuture<ApiMessage> handle(RequestContext context, TxnOffsetCommitRequestData request) {
         Map<TopicPartition, Errors> result = new LinkedHashMap<>();
+        Authorization auth = coordinator.authorization();
+        if (auth.denies(context, AclOperation.WRITE, ResourceType.TRANSACTIONAL_ID, request.transactionalId())) {
+            return CompletableFuture.completedFuture(respond(everyPartition(request,
+                    Errors.TRANSACTIONAL_ID_AUTHORIZATION_FAILED)));
+        }
+        if (auth.denies(context, AclOperation.READ, ResourceType.GROUP, request.groupId())) {
+            return CompletableFuture.completedFuture(respond(everyPartition(request,
+                    Errors.GROUP_AUTHORIZATION_FAILED)));
+        }
         Map<TopicPartition, CommittedOffset> valid = new LinkedHashMap<>();
         long now = coordinator.now();
         for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestTopic topic : request.topics()) {
+            boolean readable = !auth.denies(context, AclOperation.READ, ResourceType.TOPIC, topic.name());
             Optional<TopicLookup.Topic> info = coordinator.topics().byName(topic.name());
             for (TxnOffsetCommitRequestData.TxnOffsetCommitRequestPartition p : topic.partitions()) {
                 TopicPartition tp = new TopicPartition(topic.name(), p.partitionIndex());
                 String metadata = p.committedMetadata() == null ? "" : p.committedMetadata();
-                if (info.isEmpty() || p.partitionIndex() < 0 || p.partitionIndex() >= info.get().partitions()) {
+                if (!readable) {
+                    result.put(tp, Errors.TOPIC_AUTHORIZATION_FAILED);
+                } else if (info.isEmpty() || p.partitionIndex() < 0
+                        || p.partitionIndex() >= info.get().partitions()) {
                     result.put(tp, Errors.UNKNOWN_TOPIC_OR_PARTITION);
                 } else if (metadata.length() > coordinator.config().offsetMetadataMaxBytes()) {
                     result.put(tp, Errors.OFFSET_METADATA_TOO_LARGE);
@@ -67,18 +86,32 @@ public final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitR
                 }
             }
         }
+        if (valid.isEmpty()) {
+            return CompletableFuture.completedFuture(respond(result));
+        }
         String memberId = request.memberId() == null || request.memberId().isEmpty() ? null : request.memberId();
         return coordinator.txnCommit(request.groupId(), request.producerId(), memberId, request.groupInstanceId(),
                 request.generationId(), valid).thenApply(error -> {
                     valid.keySet().forEach(tp -> result.put(tp, error));
-                    TxnOffsetCommitResponseData response = new TxnOffsetCommitResponseData();
-                    OffsetOperations.byTopic(result).forEach((topic, partitions) -> {
-                        TxnOffsetCommitResponseTopic t = new TxnOffsetCommitResponseTopic().setName(topic);
-                        partitions.forEach((p, e) -> t.partitions().add(new TxnOffsetCommitResponsePartition()
-                                .setPartitionIndex(p).setErrorCode(e.code())));
-                        response.topics().add(t);
-                    });
-                    return response;
+                    return respond(result);
                 });
+    }
+
+    private static Map<TopicPartition, Errors> everyPartition(TxnOffsetCommitRequestData request, Errors error) {
+        Map<TopicPartition, Errors> result = new LinkedHashMap<>();
+        request.topics().forEach(topic -> topic.partitions().forEach(
+                p -> result.put(new TopicPartition(topic.name(), p.partitionIndex()), error)));
+        return result;
+    }
+
+    private static ApiMessage respond(Map<TopicPartition, Errors> result) {
+        TxnOffsetCommitResponseData response = new TxnOffsetCommitResponseData();
+        OffsetOperations.byTopic(result).forEach((topic, partitions) -> {
+            TxnOffsetCommitResponseTopic t = new TxnOffsetCommitResponseTopic().setName(topic);
+            partitions.forEach((p, e) -> t.partitions().add(new TxnOffsetCommitResponsePartition()
+                    .setPartitionIndex(p).setErrorCode(e.code())));
+            response.topics().add(t);
+        });
+        return response;
     }
 }

@@ -9,6 +9,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
 import org.apache.kafka.common.Uuid;
@@ -43,6 +44,8 @@ final class ConsumerGroup implements Group {
     private int assignmentEpoch;
     private String assignorName;
     private Map<Uuid, Integer> subscribedPartitionCounts = Map.of();
+    /** Each member's resolved subscription at the last refresh (a regex's matches change with topics and ACLs). */
+    private Map<String, Set<Uuid>> resolvedSubscriptions = Map.of();
     private long stateTimestampMs;
     private boolean dead;
     private boolean dirty;
@@ -141,8 +144,10 @@ final class ConsumerGroup implements Group {
 
     // ---------------------------------------------------------------- ConsumerGroupHeartbeat
 
+    /** {@code describable}: the topics the member's principal may DESCRIBE, which bounds what its regex matches. */
     ConsumerGroupHeartbeatResponseData heartbeat(ConsumerGroupHeartbeatRequestData request, short version,
-                                                 String clientId, String clientHost, long nowMs) {
+                                                 String clientId, String clientHost, Predicate<String> describable,
+                                                 long nowMs) {
         String assignor = request.serverAssignor();
         if (assignor != null && !config.consumerAssignors().contains(assignor)) {
             return error(Errors.UNSUPPORTED_ASSIGNOR, "assignor " + assignor + " is not one of "
@@ -208,6 +213,7 @@ final class ConsumerGroup implements Group {
             }
         }
         member.lastHeartbeatMs = nowMs;
+        member.describable = describable;
         if (request.rebalanceTimeoutMs() >= 0) {
             member.rebalanceTimeoutMs = request.rebalanceTimeoutMs();
         }
@@ -294,7 +300,8 @@ final class ConsumerGroup implements Group {
         if (member.subscribedTopicRegex != null) {
             Pattern regex = Pattern.compile(member.subscribedTopicRegex);
             for (TopicLookup.Topic t : topics.all()) {
-                if (!t.internal() && regex.matcher(t.name()).matches() && !out.contains(t)) {
+                if (!t.internal() && regex.matcher(t.name()).matches() && !out.contains(t)
+                        && member.describable.test(t.name())) {
                     out.add(t);
                 }
             }
@@ -307,21 +314,28 @@ final class ConsumerGroup implements Group {
         dirty = true;
     }
 
-    /** Recomputes the target assignment when the group epoch moved or a subscribed topic changed size. */
+    /**
+     * Recomputes the target assignment when the group epoch moved, a subscribed topic changed size, or a member's
+     * resolved subscription changed (a topic its regex matches was created or deleted, or its DESCRIBE was granted or
+     * revoked).
+     */
     private void refreshTargetAssignment(long nowMs) {
         Map<String, Assignors.MemberSpec> specs = new TreeMap<>();
         Map<Uuid, Integer> counts = new TreeMap<>();
+        Map<String, Set<Uuid>> resolved = new TreeMap<>();
         for (ConsumerMember m : members.values()) {
             Set<Uuid> ids = new TreeSet<>();
             for (TopicLookup.Topic t : resolve(m)) {
                 ids.add(t.id());
                 counts.put(t.id(), t.partitions());
             }
+            resolved.put(m.memberId, ids);
             specs.put(m.memberId, new Assignors.MemberSpec(m.instanceId != null ? m.instanceId : m.memberId, ids,
                     m.assigned));
         }
-        if (!counts.equals(subscribedPartitionCounts)) {
+        if (!counts.equals(subscribedPartitionCounts) || !resolved.equals(resolvedSubscriptions)) {
             subscribedPartitionCounts = counts;
+            resolvedSubscriptions = resolved;
             if (groupEpoch == assignmentEpoch) {
                 bumpEpoch(nowMs);
             }

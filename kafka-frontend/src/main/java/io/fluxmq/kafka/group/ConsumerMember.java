@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 import org.apache.kafka.common.Uuid;
 
 /**
@@ -30,6 +31,11 @@ final class ConsumerMember {
     int rebalanceTimeoutMs;
     List<String> subscribedTopicNames = List.of();
     String subscribedTopicRegex;
+    /**
+     * Which topics matched by {@link #subscribedTopicRegex} the member gets: those its principal may DESCRIBE, as of
+     * its latest heartbeat (Kafka 4.1 filters a regex's topics the same way); every topic while authorization is off.
+     */
+    Predicate<String> describable = topic -> true;
     String serverAssignor;
     int memberEpoch;
     int previousMemberEpoch = -1;

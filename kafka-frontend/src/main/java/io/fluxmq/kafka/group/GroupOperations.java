@@ -1,5 +1,6 @@
 package io.fluxmq.kafka.group;
 
+import io.fluxmq.kafka.auth.Authorization;
 import io.fluxmq.kafka.broker.KafkaErrors;
 import io.fluxmq.kafka.server.RequestContext;
 import java.util.ArrayList;
@@ -8,7 +9,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Predicate;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.message.ConsumerGroupDescribeResponseData;
 import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
 import org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData;
@@ -18,6 +21,7 @@ import org.apache.kafka.common.message.JoinGroupResponseData;
 import org.apache.kafka.common.message.SyncGroupRequestData;
 import org.apache.kafka.common.message.SyncGroupResponseData;
 import org.apache.kafka.common.protocol.Errors;
+import org.apache.kafka.common.resource.ResourceType;
 
 /**
  * The group operations the API handlers call, on top of {@link GroupCoordinator#route}: each resolves the group's
@@ -129,6 +133,9 @@ public final class GroupOperations {
         }
         long now = coordinator.now();
         boolean join = request.memberEpoch() == 0;
+        Authorization auth = coordinator.authorization();
+        Predicate<String> describable = auth.enabled()
+                ? topic -> auth.allowed(context, AclOperation.DESCRIBE, ResourceType.TOPIC, topic) : topic -> true;
         return ((GroupCoordinator.Route.Served) route).shard().withConsumerGroup(request.groupId(), join, now,
                 group -> {
                     if (group == null) {
@@ -138,7 +145,8 @@ public final class GroupOperations {
                                         : error.message())
                                 .setMemberId(null).setMemberEpoch(-1);
                     }
-                    return group.heartbeat(request, context.version(), clientId(context), clientHost(context), now);
+                    return group.heartbeat(request, context.version(), clientId(context), clientHost(context),
+                            describable, now);
                 });
     }
 

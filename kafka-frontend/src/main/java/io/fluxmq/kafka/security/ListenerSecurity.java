@@ -49,7 +49,8 @@ public record ListenerSecurity(SecurityProtocol protocol, SslEngines ssl, SaslMe
         SslEngines ssl = protocol == SecurityProtocol.SSL || protocol == SecurityProtocol.SASL_SSL
                 ? SslEngines.create(listener, config.values()) : null;
         SaslMechanisms sasl = protocol == SecurityProtocol.SASL_PLAINTEXT || protocol == SecurityProtocol.SASL_SSL
-                ? SaslMechanisms.create(listener, config.getList(SecurityConfigs.SASL_ENABLED_MECHANISMS), settings)
+                ? SaslMechanisms.create(listener, config.getList(SecurityConfigs.SASL_ENABLED_MECHANISMS), settings,
+                        config.getLong(SecurityConfigs.CONNECTIONS_MAX_REAUTH_MS))
                 : null;
         return new ListenerSecurity(protocol, ssl, sasl, config.getLong(SecurityConfigs.HANDSHAKE_TIMEOUT_MS));
     }

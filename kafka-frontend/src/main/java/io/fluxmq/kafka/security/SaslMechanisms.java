@@ -42,15 +42,22 @@ public final class SaslMechanisms {
     private final List<String> enabled;
     private final Map<String, List<AppConfigurationEntry>> plainEntries;
     private final Map<String, Map<String, ScramCredential>> scramCredentials;
+    private final Map<String, Long> maxReauthMs;
 
     private SaslMechanisms(List<String> enabled, Map<String, List<AppConfigurationEntry>> plainEntries,
-                           Map<String, Map<String, ScramCredential>> scramCredentials) {
+                           Map<String, Map<String, ScramCredential>> scramCredentials, Map<String, Long> maxReauthMs) {
         this.enabled = List.copyOf(enabled);
         this.plainEntries = plainEntries;
         this.scramCredentials = scramCredentials;
+        this.maxReauthMs = maxReauthMs;
     }
 
-    static SaslMechanisms create(String listener, List<String> mechanisms, Map<String, String> settings) {
+    /**
+     * {@code listenerMaxReauthMs}: the listener's {@code connections.max.reauth.ms}, which a mechanism's
+     * {@code listener.name.<listener>.<mechanism>.connections.max.reauth.ms} overrides.
+     */
+    static SaslMechanisms create(String listener, List<String> mechanisms, Map<String, String> settings,
+                                 long listenerMaxReauthMs) {
         if (mechanisms.isEmpty()) {
             throw new ConfigException("listener " + listener + " is a SASL listener but "
                     + SecurityConfigs.SASL_ENABLED_MECHANISMS + " is empty");
@@ -67,7 +74,29 @@ public final class SaslMechanisms {
                         : salted(ScramMechanism.forMechanismName(mechanism), jaasEntries(listener, mechanism, settings)));
             }
         }
-        return new SaslMechanisms(mechanisms, Map.copyOf(plain), Map.copyOf(scram));
+        Map<String, Long> reauth = new HashMap<>();
+        for (String mechanism : mechanisms) {
+            reauth.put(mechanism, maxReauthMs(listener, mechanism, settings, listenerMaxReauthMs));
+        }
+        return new SaslMechanisms(mechanisms, Map.copyOf(plain), Map.copyOf(scram), Map.copyOf(reauth));
+    }
+
+    private static long maxReauthMs(String listener, String mechanism, Map<String, String> settings,
+                                    long listenerMaxReauthMs) {
+        String key = SecurityConfigs.reauthKey(listener, mechanism);
+        String value = settings.get(key);
+        if (value == null || value.isBlank()) {
+            return listenerMaxReauthMs;
+        }
+        try {
+            long ms = Long.parseLong(value.trim());
+            if (ms >= 0) {
+                return ms;
+            }
+        } catch (NumberFormatException ignored) {
+            // refused below
+        }
+        throw new ConfigException(key, value, "must be a number of milliseconds >= 0 (0: no re-authentication)");
     }
 
     private static List<AppConfigurationEntry> jaasEntries(String listener, String mechanism,
@@ -106,6 +135,14 @@ public final class SaslMechanisms {
             throw new IllegalStateException(mechanism.hashAlgorithm() + " is missing from this JVM", e);
         }
         return Map.copyOf(out);
+    }
+
+    /**
+     * The session lifetime of a connection authenticated with {@code mechanism} ({@code connections.max.reauth.ms});
+     * 0: none, the session never expires and re-authentication is off.
+     */
+    public long maxReauthMs(String mechanism) {
+        return maxReauthMs.getOrDefault(mechanism, 0L);
     }
 
     /** The enabled mechanisms, in the order of {@code sasl.enabled.mechanisms}. */

@@ -20,6 +20,12 @@ public final class SecurityConfigs {
     public static final String SSL_CLIENT_AUTH = BrokerSecurityConfigs.SSL_CLIENT_AUTH_CONFIG;
     public static final String PRINCIPAL_MAPPING_RULES = BrokerSecurityConfigs.SSL_PRINCIPAL_MAPPING_RULES_CONFIG;
     public static final String SASL_ENABLED_MECHANISMS = BrokerSecurityConfigs.SASL_ENABLED_MECHANISMS_CONFIG;
+    /**
+     * Kafka's {@code connections.max.reauth.ms} (KIP-368): a SASL session's lifetime, 0 (the default) for none. Also
+     * per listener and mechanism, {@code listener.name.<listener>.<mechanism>.connections.max.reauth.ms} (see
+     * {@link #reauthKey}), which wins over the listener's and the unprefixed value, as in Kafka.
+     */
+    public static final String CONNECTIONS_MAX_REAUTH_MS = BrokerSecurityConfigs.CONNECTIONS_MAX_REAUTH_MS_CONFIG;
     /** FluxMQ's bound on a TLS handshake (Kafka has none; its idle timer closes a stalled one eventually). */
     public static final String HANDSHAKE_TIMEOUT_MS = "ssl.handshake.timeout.ms";
     public static final long HANDSHAKE_TIMEOUT_MS_DEFAULT = 10_000;
@@ -47,6 +53,9 @@ public final class SecurityConfigs {
         def.define(SASL_ENABLED_MECHANISMS, ConfigDef.Type.LIST, SASL_ENABLED_MECHANISMS_DEFAULT,
                 ConfigDef.ValidList.in(MECHANISMS.toArray(String[]::new)), ConfigDef.Importance.MEDIUM,
                 "SASL mechanisms a SASL_PLAINTEXT or SASL_SSL listener offers: " + MECHANISMS);
+        def.define(CONNECTIONS_MAX_REAUTH_MS, ConfigDef.Type.LONG,
+                BrokerSecurityConfigs.DEFAULT_CONNECTIONS_MAX_REAUTH_MS, ConfigDef.Range.atLeast(0),
+                ConfigDef.Importance.MEDIUM, BrokerSecurityConfigs.CONNECTIONS_MAX_REAUTH_MS_DOC);
         def.define(HANDSHAKE_TIMEOUT_MS, ConfigDef.Type.LONG, HANDSHAKE_TIMEOUT_MS_DEFAULT,
                 ConfigDef.Range.atLeast(1), ConfigDef.Importance.LOW,
                 "A TLS handshake not done within this many milliseconds closes the connection.");
@@ -72,9 +81,16 @@ public final class SecurityConfigs {
                 + "sasl.jaas.config";
     }
 
+    /** {@code listener.name.<listener>.<mechanism>.connections.max.reauth.ms}, both in lower case, as in Kafka. */
+    public static String reauthKey(String listener, String mechanism) {
+        return new ListenerName(listener.toUpperCase(Locale.ROOT)).saslMechanismConfigPrefix(mechanism)
+                + CONNECTIONS_MAX_REAUTH_MS;
+    }
+
     /**
      * Whether {@code key} is a listener security setting: a key of {@link #DEF}, or one prefixed with
-     * {@code listener.name.<name>.} (a {@link #DEF} key or {@code <mechanism>.sasl.jaas.config}).
+     * {@code listener.name.<name>.} (a {@link #DEF} key, {@code <mechanism>.sasl.jaas.config} or
+     * {@code <mechanism>.connections.max.reauth.ms}).
      */
     public static boolean isSecurityKey(String key) {
         if (DEF.names().contains(key)) {
@@ -92,6 +108,7 @@ public final class SecurityConfigs {
         if (DEF.names().contains(tail)) {
             return true;
         }
-        return MECHANISMS.stream().anyMatch(m -> tail.equals(m.toLowerCase(Locale.ROOT) + ".sasl.jaas.config"));
+        return MECHANISMS.stream().anyMatch(m -> tail.equals(m.toLowerCase(Locale.ROOT) + ".sasl.jaas.config")
+                || tail.equals(m.toLowerCase(Locale.ROOT) + "." + CONNECTIONS_MAX_REAUTH_MS));
     }
 }

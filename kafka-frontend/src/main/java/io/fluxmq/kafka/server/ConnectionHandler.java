@@ -30,6 +30,7 @@ import org.slf4j.LoggerFactory;
  * carries the connection's principal: {@code User:ANONYMOUS} until an {@link Authenticated} event (TLS client
  * certificate, SASL) names another. A handler that throttles its request (a client over its quota) mutes the
  * connection: it stops reading for the throttle time, as Kafka's channel muting, while the response goes out at once.
+ * A SASL connection with a session lifetime passes each request to its {@link SaslSession} first (KIP-368).
  */
 final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOGGER = LoggerFactory.getLogger(ConnectionHandler.class);
@@ -48,6 +49,8 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     /** Until when (nanoTime) the connection is muted for a quota; 0 when not muted. Event loop only. */
     private long mutedUntilNanos;
     private KafkaPrincipal principal = KafkaPrincipal.ANONYMOUS;
+    /** The SASL session when it has a lifetime (re-authentication, expiry); null otherwise. */
+    private SaslSession session;
 
     /** A handler with no bound on request memory (tests on an embedded channel). */
     ConnectionHandler(ApiRegistry registry, String listener, int maxInFlight, FrontendMetrics metrics) {
@@ -96,8 +99,39 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
             orderer.enqueue(CompletableFuture.completedFuture(Unpooled.wrappedBuffer(immediate.response())),
                     () -> release(frameBytes));
         } else if (decoded instanceof RequestDecoder.Decoded.Request request) {
-            orderer.enqueue(dispatch(ctx, request.request(), readNanos, frameBytes), () -> release(frameBytes));
+            if (session == null || servedBySession(ctx, request.request(), readNanos, frameBytes)) {
+                orderer.enqueue(dispatch(ctx, request.request(), readNanos, frameBytes), () -> release(frameBytes));
+            }
         }
+    }
+
+    /**
+     * Hands the request to the connection's {@link SaslSession} first; false when the session answered it (a
+     * re-authentication step, in order with the other responses) or closes the connection (after the earlier
+     * responses went out).
+     */
+    private boolean servedBySession(ChannelHandlerContext ctx, KafkaRequest request, long readNanos, long frameBytes) {
+        SaslSession.Verdict verdict = session.onRequest(request, readNanos);
+        if (verdict instanceof SaslSession.Verdict.Serve) {
+            return true;
+        }
+        if (verdict instanceof SaslSession.Verdict.Answer answer) {
+            ByteBuf response = ResponseEncoder.encode(request.apiKey(), request.version(), request.correlationId(),
+                    answer.body(), ctx.alloc());
+            orderer.enqueue(CompletableFuture.completedFuture(response), () -> release(frameBytes));
+            if (answer.thenClose()) {
+                LOGGER.info("Closing connection from {} ({}): re-authentication failed", ctx.channel().remoteAddress(),
+                        session.principal());
+                orderer.enqueue(CompletableFuture.failedFuture(new CloseConnectionException("re-authentication")),
+                        () -> { });
+            }
+        } else if (verdict instanceof SaslSession.Verdict.Close close) {
+            LOGGER.info("Closing connection from {} ({}): {}", ctx.channel().remoteAddress(), session.principal(),
+                    close.reason());
+            orderer.enqueue(CompletableFuture.failedFuture(new CloseConnectionException(close.reason())),
+                    () -> release(frameBytes));
+        }
+        return false;
     }
 
     private void release(long frameBytes) {
@@ -110,6 +144,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object event) throws Exception {
         if (event instanceof Authenticated authenticated) {
             principal = authenticated.principal();
+            session = authenticated.session();
             return;
         }
         if (event instanceof IdleStateEvent && orderer != null && orderer.isEmpty()) {
@@ -186,6 +221,9 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        if (session != null) {
+            session.close();
+        }
         if (orderer != null) {
             orderer.close();
             metrics.connectionClosed(listener);

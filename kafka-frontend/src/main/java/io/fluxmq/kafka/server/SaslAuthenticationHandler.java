@@ -32,7 +32,10 @@ import org.slf4j.LoggerFactory;
  * v0 handshake is followed by raw SASL tokens (size-prefixed, no Kafka header), a v1 one by SaslAuthenticate
  * requests. Failed authentication answers {@code SASL_AUTHENTICATION_FAILED} with a message (v1) and closes the
  * connection once the answer is written. On success it announces {@code User:<name>} ({@link Authenticated}) and
- * takes itself out of the pipeline, so authenticated requests pay nothing. Confined to the channel's event loop.
+ * takes itself out of the pipeline, so authenticated requests pay nothing. With {@code connections.max.reauth.ms}
+ * set for the mechanism, SaslAuthenticate's {@code session_lifetime_ms} carries it and the announcement a
+ * {@link SaslSession}, through which the {@link ConnectionHandler} serves re-authentication (KIP-368) in request
+ * order. Confined to the channel's event loop.
  */
 final class SaslAuthenticationHandler extends ChannelInboundHandlerAdapter {
     private static final Logger LOGGER = LoggerFactory.getLogger(SaslAuthenticationHandler.class);
@@ -141,9 +144,11 @@ final class SaslAuthenticationHandler extends ChannelInboundHandlerAdapter {
                     .addListener(ChannelFutureListener.CLOSE);
             return;
         }
+        boolean complete = server.isComplete();
+        long lifetimeMs = complete ? mechanisms.maxReauthMs(mechanism) : 0;
         respond(ctx, header, new SaslAuthenticateResponseData().setErrorCode(Errors.NONE.code())
-                .setAuthBytes(challenge == null ? new byte[0] : challenge).setSessionLifetimeMs(0));
-        if (server.isComplete()) {
+                .setAuthBytes(challenge == null ? new byte[0] : challenge).setSessionLifetimeMs(lifetimeMs));
+        if (complete) {
             authenticated(ctx);
         }
     }
@@ -167,10 +172,17 @@ final class SaslAuthenticationHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * Announces the principal, with a {@link SaslSession} when the mechanism has a session lifetime (as Kafka, also
+     * for a client that cannot re-authenticate: its connection closes at its first request after the session expired).
+     */
     private void authenticated(ChannelHandlerContext ctx) {
         KafkaPrincipal principal = new KafkaPrincipal(KafkaPrincipal.USER_TYPE, server.getAuthorizationID());
         dispose();
-        ctx.fireUserEventTriggered(new Authenticated(principal));
+        long lifetimeMs = mechanisms.maxReauthMs(mechanism);
+        SaslSession session = lifetimeMs > 0 ? new SaslSession(mechanisms, clusterCredentials, mechanism, principal,
+                lifetimeMs, System.nanoTime()) : null;
+        ctx.fireUserEventTriggered(new Authenticated(principal, session));
         ctx.pipeline().remove(this);
     }
 

@@ -16,6 +16,7 @@ import org.apache.kafka.common.acl.AccessControlEntry;
 import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.message.ConsumerGroupDescribeResponseData;
 import org.apache.kafka.common.message.CreateAclsRequestData;
 import org.apache.kafka.common.message.CreateAclsResponseData;
 import org.apache.kafka.common.message.CreateTopicsRequestData;
@@ -236,5 +237,27 @@ class HandlerAuthorizationTest {
         allow(ResourceType.GROUP, "g", PatternType.LITERAL, AclOperation.READ);
         assertThat(((OffsetCommitResponseData) call(commits, 9, commit)).topics().get(0).partitions().get(0)
                 .errorCode()).isEqualTo(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+    }
+
+    @Test
+    void consumerGroupDescribeHidesAGroupWhoseAssignmentsNameATopicTheClientMayNotDescribe() {
+        ConsumerGroupDescribeResponseData.DescribedGroup group = new ConsumerGroupDescribeResponseData.DescribedGroup()
+                .setGroupId("g").setGroupState("Stable").setMembers(List.of(
+                        new ConsumerGroupDescribeResponseData.Member().setMemberId("m")
+                                .setAssignment(new ConsumerGroupDescribeResponseData.Assignment().setTopicPartitions(
+                                        List.of(new ConsumerGroupDescribeResponseData.TopicPartitions()
+                                                .setTopicName(TOPIC).setPartitions(List.of(0)))))
+                                .setTargetAssignment(new ConsumerGroupDescribeResponseData.Assignment()
+                                        .setTopicPartitions(List.of(new ConsumerGroupDescribeResponseData
+                                                .TopicPartitions().setTopicName("secret").setPartitions(List.of(1)))))));
+        ConsumerGroupDescribeResponseData.DescribedGroup hidden = ConsumerGroupDescribeHandler
+                .hidingUndescribableTopics(group, TOPIC::equals);
+        assertThat(hidden.errorCode()).as("the target assignment names secret")
+                .isEqualTo(Errors.TOPIC_AUTHORIZATION_FAILED.code());
+        assertThat(hidden.errorMessage())
+                .isEqualTo("The group has described topic(s) that the client is not authorized to describe.");
+        assertThat(hidden.members()).isEmpty();
+        assertThat(hidden.groupId()).isEqualTo("g");
+        assertThat(ConsumerGroupDescribeHandler.hidingUndescribableTopics(group, t -> true)).isSameAs(group);
     }
 }

@@ -52,7 +52,7 @@ class ConsumerGroupTest {
             request.setTopicPartitions(List.of(new ConsumerGroupHeartbeatRequestData.TopicPartitions()
                     .setTopicId(TOPIC_ID).setPartitions(new ArrayList<>(owned))));
         }
-        return group.heartbeat(request, (short) 1, "client", "/127.0.0.1", now);
+        return group.heartbeat(request, (short) 1, "client", "/127.0.0.1", topic -> true, now);
     }
 
     private static Set<Integer> assigned(ConsumerGroupHeartbeatResponseData response) {
@@ -127,17 +127,46 @@ class ConsumerGroupTest {
     }
 
     @Test
+    void aRegexMatchesOnlyTopicsTheMemberMayDescribeAndFollowsGrantsAndRevocations() {
+        Set<String> describable = new HashSet<>();
+        ConsumerGroupHeartbeatRequestData join = new ConsumerGroupHeartbeatRequestData().setGroupId("g")
+                .setMemberId("a").setMemberEpoch(0).setRebalanceTimeoutMs(30_000).setSubscribedTopicRegex("ord.*");
+        ConsumerGroupHeartbeatResponseData r = group.heartbeat(join, (short) 1, "c", "/h", describable::contains,
+                now);
+        assertThat(r.errorCode()).isZero();
+        assertThat(group.subscribedTopics()).as("orders matches but may not be described").isEmpty();
+        assertThat(r.assignment().topicPartitions()).isEmpty();
+
+        describable.add("orders");
+        ConsumerGroupHeartbeatRequestData beat = new ConsumerGroupHeartbeatRequestData().setGroupId("g")
+                .setMemberId("a").setMemberEpoch(r.memberEpoch()).setTopicPartitions(List.of());
+        r = group.heartbeat(beat, (short) 1, "c", "/h", describable::contains, now);
+        assertThat(group.subscribedTopics()).containsExactly("orders");
+        assertThat(assigned(r)).as("DESCRIBE granted: the next heartbeat gets the partitions")
+                .containsExactly(0, 1, 2, 3, 4, 5);
+
+        describable.clear();
+        beat.setMemberEpoch(r.memberEpoch()).setTopicPartitions(List.of(new ConsumerGroupHeartbeatRequestData
+                .TopicPartitions().setTopicId(TOPIC_ID).setPartitions(List.of(0, 1, 2, 3, 4, 5))));
+        r = group.heartbeat(beat, (short) 1, "c", "/h", describable::contains, now);
+        assertThat(group.subscribedTopics()).isEmpty();
+        assertThat(r.assignment().topicPartitions()).as("DESCRIBE revoked: the partitions are taken back")
+                .isEmpty();
+    }
+
+    @Test
     void unknownAssignorsAndBadFirstHeartbeatsAreRefused() {
         ConsumerGroupHeartbeatResponseData r = group.heartbeat(new ConsumerGroupHeartbeatRequestData()
                 .setGroupId("g").setMemberId("a").setMemberEpoch(0).setRebalanceTimeoutMs(1000)
-                .setSubscribedTopicNames(List.of("orders")).setServerAssignor("sticky"), (short) 1, "c", "/h", now);
+                .setSubscribedTopicNames(List.of("orders")).setServerAssignor("sticky"), (short) 1, "c", "/h",
+                topic -> true, now);
         assertThat(r.errorCode()).isEqualTo(Errors.UNSUPPORTED_ASSIGNOR.code());
         r = group.heartbeat(new ConsumerGroupHeartbeatRequestData().setGroupId("g").setMemberId("a")
-                .setMemberEpoch(0), (short) 1, "c", "/h", now);
+                .setMemberEpoch(0), (short) 1, "c", "/h", topic -> true, now);
         assertThat(r.errorCode()).isEqualTo(Errors.INVALID_REQUEST.code());
         r = group.heartbeat(new ConsumerGroupHeartbeatRequestData().setGroupId("g").setMemberId("")
                 .setMemberEpoch(0).setRebalanceTimeoutMs(1000).setSubscribedTopicNames(List.of("orders")),
-                (short) 0, "c", "/h", now);
+                (short) 0, "c", "/h", topic -> true, now);
         assertThat(r.errorCode()).isZero();
         assertThat(r.memberId()).as("v0: the server chooses the member id").isNotEmpty();
     }

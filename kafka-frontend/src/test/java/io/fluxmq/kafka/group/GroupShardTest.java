@@ -56,7 +56,7 @@ class GroupShardTest {
         first.withConsumerGroup("kip848", true, now, g -> g.heartbeat(
                 new org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData().setGroupId("kip848")
                         .setMemberId("m").setMemberEpoch(0).setRebalanceTimeoutMs(1000)
-                        .setSubscribedTopicNames(List.of("orders")), (short) 1, "c", "/h", now));
+                        .setSubscribedTopicNames(List.of("orders")), (short) 1, "c", "/h", topic -> true, now));
 
         GroupShard rebuilt = shard();
 

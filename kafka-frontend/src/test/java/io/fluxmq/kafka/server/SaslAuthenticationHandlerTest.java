@@ -104,6 +104,39 @@ class SaslAuthenticationHandlerTest {
     }
 
     @Test
+    void withConnectionsMaxReauthMsTheAnswerCarriesTheSessionLifetimeAndTheEventTheSession() {
+        assertThat(handshake("PLAIN").errorCode()).isZero();
+        assertThat(plain("bob", "bob-secret").sessionLifetimeMs()).as("off by default").isZero();
+
+        SaslMechanisms reauth = ListenerSecurity.of("SASL_PLAINTEXT", SecurityProtocol.SASL_PLAINTEXT, Map.of(
+                "sasl.enabled.mechanisms", "PLAIN", "listener.name.sasl_plaintext.plain.connections.max.reauth.ms",
+                "2000", "listener.name.sasl_plaintext.plain.sasl.jaas.config",
+                "org.apache.kafka.common.security.plain.PlainLoginModule required user_bob=\"bob-secret\";")).sasl();
+        Next after = new Next();
+        EmbeddedChannel reauthenticating = new EmbeddedChannel(new SaslAuthenticationHandler(reauth,
+                ScramCredentials.NONE, null), after);
+        RequestHeader h = new RequestHeader(ApiKeys.SASL_HANDSHAKE, (short) 1, "test", 1);
+        reauthenticating.writeInbound(Unpooled.wrappedBuffer(RequestUtils.serialize(h.data(), h.headerVersion(),
+                new SaslHandshakeRequestData().setMechanism("PLAIN"), (short) 1)));
+        ((ByteBuf) reauthenticating.readOutbound()).release();
+        h = new RequestHeader(ApiKeys.SASL_AUTHENTICATE, (short) 2, "test", 2);
+        reauthenticating.writeInbound(Unpooled.wrappedBuffer(RequestUtils.serialize(h.data(), h.headerVersion(),
+                new SaslAuthenticateRequestData().setAuthBytes("\0bob\0bob-secret".getBytes(StandardCharsets.UTF_8)),
+                (short) 2)));
+        ByteBuf out = reauthenticating.readOutbound();
+        ByteBuffer bytes = ByteBuffer.allocate(out.readableBytes());
+        out.readBytes(bytes);
+        out.release();
+        bytes.flip();
+        bytes.getInt();
+        SaslAuthenticateResponseData auth = (SaslAuthenticateResponseData) AbstractResponse.parseResponse(bytes, h)
+                .data();
+        assertThat(auth.errorCode()).isZero();
+        assertThat(auth.sessionLifetimeMs()).isEqualTo(2000);
+        assertThat(after.events).singleElement().satisfies(e -> assertThat(((Authenticated) e).session()).isNotNull());
+    }
+
+    @Test
     void aWrongPasswordAnswersSaslAuthenticationFailedThenCloses() {
         handshake("PLAIN");
         SaslAuthenticateResponseData auth = plain("bob", "guess");
