@@ -3,6 +3,8 @@ package io.fluxmq.admin;
 import io.fluxmq.control.v1.RaftControlGrpc;
 import io.fluxmq.control.v1.RaftStatusReply;
 import io.fluxmq.control.v1.RaftStatusRequest;
+import io.fluxmq.control.v1.TakeSnapshotReply;
+import io.fluxmq.control.v1.TakeSnapshotRequest;
 import io.fluxmq.control.v1.TransferLeaderReply;
 import io.fluxmq.control.v1.TransferLeaderRequest;
 import io.grpc.ChannelCredentials;
@@ -29,6 +31,10 @@ final class RaftControlClient {
 
     static RaftStatusReply raftStatus(ConnectionOptions c, RaftStatusRequest request) {
         return call(c.controlAddresses(), c.timeoutMs, c.controlCredentials(), stub -> stub.raftStatus(request));
+    }
+
+    static TakeSnapshotReply takeSnapshot(ConnectionOptions c, TakeSnapshotRequest request) {
+        return call(c.controlAddresses(), c.timeoutMs, c.controlCredentials(), stub -> stub.takeSnapshot(request));
     }
 
     /**

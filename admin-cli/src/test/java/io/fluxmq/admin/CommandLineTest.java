@@ -69,6 +69,28 @@ class CommandLineTest {
         assertThat(cl.getSubcommands().get("group").getSubcommands())
                 .containsKeys("list", "describe", "reset-offsets", "delete");
         assertThat(cl.getSubcommands().get("partition").getSubcommands()).containsKeys("describe");
+        assertThat(cl.getSubcommands().get("raft").getSubcommands()).containsKeys("status", "snapshot");
+    }
+
+    @Test
+    void raftCommandsTakeTheTopicAsArgumentOrOption() {
+        Result noTopic = run("raft", "snapshot", "-p", "0", "-b", "127.0.0.1:1");
+        assertThat(noTopic.exit()).isEqualTo(2);
+        assertThat(noTopic.err()).contains("missing topic: give TOPIC or --topic TOPIC");
+        Result twoTopics = run("raft", "status", "a", "--topic", "b", "-p", "0", "-b", "127.0.0.1:1");
+        assertThat(twoTopics.exit()).isEqualTo(2);
+        assertThat(twoTopics.err()).contains("two topics given: a and --topic b");
+        assertThat(run("raft", "snapshot", "t", "-b", "127.0.0.1:1").err()).contains("--partition");
+        // both forms reach the control service: nothing listens there, so the cluster is unreachable (3)
+        for (String[] args : List.of(new String[] {"raft", "snapshot", "t", "-p", "0"},
+                new String[] {"raft", "snapshot", "--topic", "t", "--partition", "0"},
+                new String[] {"raft", "status", "--topic", "t", "-p", "0"})) {
+            List<String> all = new java.util.ArrayList<>(List.of(args));
+            all.addAll(List.of("-b", "127.0.0.1:1", "--timeout-ms", "1000"));
+            Result r = run(all.toArray(String[]::new));
+            assertThat(r.exit()).as("%s: %s", all, r).isEqualTo(3);
+            assertThat(r.err()).contains("no node answered");
+        }
     }
 
     @Test

@@ -25,6 +25,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -79,6 +80,7 @@ class AdminCommandsIT {
                 topics(cli, admin);
                 groups(cli, admin, cluster.bootstrap());
                 partitions(cli, admin);
+                snapshots(cli, admin, cluster.bootstrap());
                 assertThat(cli.ok("topic", "delete", TOPIC).out()).isEqualTo("deleted topic " + TOPIC + "\n");
                 cli.await(r -> r.exit() == 0 && !r.out().contains(TOPIC), 10_000, "topic", "list");
                 eventually(() -> {
@@ -258,6 +260,63 @@ class AdminCommandsIT {
         Result missing = cli.run("partition", "describe", TOPIC, "--partition", "9");
         assertThat(missing.exit()).isEqualTo(1);
         assertThat(missing.err()).contains("has no partition 9");
+    }
+
+    /**
+     * {@code raft snapshot}, checked with {@code raft status}. On multiraft (the default engine) the segment log is
+     * the Raft log and its snapshot is the log start: with 1 KiB segments a snapshot compacts nothing until
+     * DeleteRecords moves the log start past a segment, and then compacts to the last segment boundary below it
+     * (the Kafka log start stays where DeleteRecords put it). On Ratis the state machine snapshots its applied index.
+     */
+    private static void snapshots(Cli cli, Admin admin, String bootstrap) throws Exception {
+        String topic = "snapped";
+        cli.ok("topic", "create", topic, "--partitions", "1", "--replication-factor", "3",
+                "--config", "segment.bytes=1024", "--config", "max.message.bytes=1024");
+        TopicPartition tp = new TopicPartition(topic, 0);
+        long end = 0;
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerProps(bootstrap))) {
+            String value = "x".repeat(200);
+            for (int i = 0; i < 40; i++) { // one batch each: several per segment, about ten segments
+                end = eventually(() -> producer.send(new ProducerRecord<>(topic, 0, null, value)).get().offset()) + 1;
+            }
+        }
+        long written = end;
+        JsonNode before = cli.awaitJson(s -> s.get("role").asText().equals("LEADER")
+                && s.get("commit_index").asLong() >= written, 30_000, "raft", "status", topic, "-p", "0");
+        assertThat(before.get("log_segments").asInt()).as("%s", before).isGreaterThan(3);
+        boolean multiRaft = before.get("engine").asText().equals("multiraft");
+        if (!multiRaft) {
+            JsonNode taken = JSON.readTree(cli.ok("raft", "snapshot", "--topic", topic, "--partition", "0",
+                    "--output", "json").out());
+            assertThat(taken.get("snapshot_index").asLong()).isGreaterThan(before.get("snapshot_index").asLong(-1));
+            JsonNode after = JSON.readTree(cli.ok("raft", "status", topic, "-p", "0", "--output", "json").out());
+            assertThat(after.get("snapshot_index").asLong()).isEqualTo(taken.get("snapshot_index").asLong());
+            return;
+        }
+        assertThat(before.get("snapshot_index").isNull()).as("nothing compacted yet: %s", before).isTrue();
+        String unmoved = cli.ok("raft", "snapshot", topic, "-p", "0").out();
+        assertThat(unmoved).startsWith("partition snapped-0 on node ").contains("(multiraft): nothing to compact")
+                .endsWith("snapshot index none -> none\n");
+
+        long deleteTo = written - 5;
+        admin.deleteRecords(Map.of(tp, RecordsToDelete.beforeOffset(deleteTo))).all().get();
+        JsonNode taken = JSON.readTree(cli.ok("raft", "snapshot", "--topic", topic, "--partition", "0",
+                "--output", "json").out());
+        assertThat(taken.get("engine").asText()).isEqualTo("multiraft");
+        assertThat(taken.get("previous_snapshot_index").isNull()).as("%s", taken).isTrue();
+        long index = taken.get("snapshot_index").asLong(-1);
+        assertThat(index).as("compacted to a segment boundary at or below the log start: %s", taken)
+                .isPositive().isLessThanOrEqualTo(deleteTo);
+        String status = cli.ok("raft", "status", topic, "-p", "0").out();
+        System.out.println("AdminCommandsIT: raft snapshot " + topic + " -p 0\n" + unmoved + "after DeleteRecords to "
+                + deleteTo + ": " + taken + "raft status " + topic + " -p 0\n" + status);
+        JsonNode after = JSON.readTree(cli.ok("raft", "status", topic, "-p", "0", "--output", "json").out());
+        assertThat(after.get("answered_by").asInt()).isEqualTo(taken.get("node_id").asInt());
+        assertThat(after.get("snapshot_index").asLong()).isEqualTo(index);
+        assertThat(after.get("log_segments").asInt()).isLessThan(before.get("log_segments").asInt());
+        assertThat(after.get("log_start_offset").asLong()).as("the Kafka log start").isEqualTo(deleteTo);
+        assertThat(admin.listOffsets(Map.of(tp, OffsetSpec.earliest())).partitionResult(tp).get().offset())
+                .isEqualTo(deleteTo);
     }
 
     /** Whether a {@code cluster status --output json} answer counts a leader for every partition. */
