@@ -79,7 +79,7 @@ class AdminCommandsIT {
             try (Admin admin = cluster.admin()) {
                 topics(cli, admin);
                 groups(cli, admin, cluster.bootstrap());
-                partitions(cli, admin);
+                partitions(cli, admin, cluster.bootstrap());
                 snapshots(cli, admin, cluster.bootstrap());
                 assertThat(cli.ok("topic", "delete", TOPIC).out()).isEqualTo("deleted topic " + TOPIC + "\n");
                 cli.await(r -> r.exit() == 0 && !r.out().contains(TOPIC), 10_000, "topic", "list");
@@ -242,16 +242,43 @@ class AdminCommandsIT {
         assertThat(cli.ok("group", "list").out()).doesNotContain(GROUP);
     }
 
-    private static void partitions(Cli cli, Admin admin) throws Exception {
+    private static void partitions(Cli cli, Admin admin, String kafkaBootstrap) throws Exception {
         String table = cli.ok("partition", "describe", TOPIC, "--partition", "0").out();
+        System.out.println("AdminCommandsIT: partition describe " + TOPIC + " --partition 0\n" + table);
         String[] row = line(table, "0 ").split("\\s+");
-        assertThat(row).hasSize(10);
+        assertThat(row).as(table).hasSize(14);
         assertThat(row[3].split(",")).contains(row[1]); // the leader is a replica
         assertThat(Integer.parseInt(row[2])).isPositive(); // leader epoch = the partition's Raft term
         assertThat(row[6]).as("adding (no reassignment)").isEqualTo("-");
         assertThat(row[7]).as("removing (no reassignment)").isEqualTo("-");
         assertThat(row[8]).isEqualTo("0");
         assertThat(row[9]).isEqualTo(Long.toString(first + RECORDS));
+        // the Raft columns, from the leader's raft status: commit index, each replica's match index and lag, size
+        JsonNode raft = JSON.readTree(cli.ok("raft", "status", TOPIC, "-p", "0", "--output", "json").out());
+        assertThat(row[10]).isEqualTo(raft.get("commit_index").asText());
+        List<String> replicas = List.of(row[3].split(","));
+        assertThat(row[11].split(",")).as("node:match per replica").hasSize(3)
+                .allSatisfy(cell -> assertThat(replicas).contains(cell.split(":")[0]));
+        assertThat(row[12].split(",")).as("node:lag per replica").hasSize(3)
+                .allSatisfy(cell -> assertThat(cell).matches("[0-2]:\\d+"));
+        assertThat(Long.parseLong(row[13])).as("log size").isPositive();
+        long end = first + RECORDS;
+        JsonNode settled = cli.awaitJson(j -> j.get(0).get("raft_replicas").size() == 3
+                && all(j.get(0).get("raft_replicas"), r -> r.get("lag").asLong(-1) == 0), 30_000,
+                "partition", "describe", TOPIC, "--partition", "0").get(0);
+        assertThat(settled.get("commit_index").asLong()).isGreaterThanOrEqualTo("multiraft".equals(
+                raft.get("engine").asText()) ? end : RECORDS);
+        assertThat(settled.get("size_bytes").asLong()).isPositive();
+        for (JsonNode r : settled.get("raft_replicas")) {
+            assertThat(r.get("match_index").asLong()).as("%s", r).isGreaterThanOrEqualTo(
+                    settled.get("commit_index").asLong());
+        }
+        Result kafkaOnly = cli.runWithout("partition", "describe", TOPIC, "--partition", "0", "--kafka-bootstrap",
+                kafkaBootstrap);
+        assertThat(kafkaOnly.exit()).as("%s", kafkaOnly).isZero();
+        String[] kafkaRow = line(kafkaOnly.out(), "0 ").split("\\s+");
+        assertThat(Arrays.copyOfRange(kafkaRow, 10, kafkaRow.length)).as("no control address: Raft columns unknown")
+                .containsExactly("-", "-", "-", "-");
         JsonNode all = JSON.readTree(cli.ok("partition", "describe", TOPIC, "--output", "json").out());
         assertThat(all).hasSize(4);
         TopicPartition p1 = new TopicPartition(TOPIC, 1); // no record: 0 on Ratis, past its leader changes on multiraft
@@ -490,6 +517,14 @@ class AdminCommandsIT {
             StringWriter out = new StringWriter();
             StringWriter err = new StringWriter();
             int exit = FluxmqAdmin.run(new PrintWriter(out), new PrintWriter(err), all.toArray(String[]::new));
+            return new Result(exit, out.toString(), err.toString());
+        }
+
+        /** Runs the command line with only the arguments given (no {@code --bootstrap}). */
+        Result runWithout(String... args) {
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            int exit = FluxmqAdmin.run(new PrintWriter(out), new PrintWriter(err), args);
             return new Result(exit, out.toString(), err.toString());
         }
 
