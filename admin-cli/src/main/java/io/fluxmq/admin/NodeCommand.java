@@ -123,7 +123,7 @@ final class NodeCommand implements Runnable {
     static void setMembership(AdminCommand command, int id, NodeMembership membership) {
         if (command.connection.controlAddresses().isEmpty()) {
             throw AdminException.usage("this command needs the control service: give --bootstrap host:controlPort "
-                    + "(or FLUXMQ_ADMIN_BOOTSTRAP)");
+                    + "(or FLUXMQ_BOOTSTRAP, or bootstrap= in the config file)");
         }
         ControllerReply reply = ControlClient.setNodeMembership(command.connection,
                 SetNodeMembershipRequest.newBuilder().setNodeId(id)

@@ -24,7 +24,8 @@ final class RaftCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (try: raft status, raft snapshot)");
+        throw new CommandLine.ParameterException(spec.commandLine(),
+                "missing command (try: raft status, raft snapshot)");
     }
 
     /**

@@ -46,7 +46,7 @@ final class RaftControlClient {
                               Function<RaftControlGrpc.BlockingStub, T> call) {
         if (addresses.isEmpty()) {
             throw AdminException.usage("this command needs the control service: give --bootstrap host:controlPort "
-                    + "(or FLUXMQ_ADMIN_BOOTSTRAP)");
+                    + "(or FLUXMQ_BOOTSTRAP, or bootstrap= in the config file)");
         }
         List<String> failures = new ArrayList<>();
         for (String address : addresses) {

@@ -213,7 +213,8 @@ class ClusterTlsIT {
         assertThat(taken.exit).as("%s", taken).isZero();
         JsonNode snapshot = JSON.readTree(taken.out);
         assertThat(snapshot.get("engine").asText()).isEqualTo(engine());
-        JsonNode after = JSON.readTree(cli(withCertificate, "raft", "status", topic, "-p", "0", "--output", "json").out);
+        JsonNode after = JSON.readTree(cli(withCertificate, "raft", "status", topic, "-p", "0", "--output", "json")
+                .out);
         if (engine().equals(NodeConfig.RATIS)) {
             long applied = before.get("applied_index").asLong();
             assertThat(snapshot.get("snapshot_index").asLong(-1)).as("%s", snapshot)
