@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fluxmq.admin.FluxmqAdmin;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -75,6 +77,7 @@ class AdminCommandsIT {
             Cli cli = new Cli(control);
             Result healthy = cli.await(r -> r.exit() == 0, 90_000, "cluster", "health");
             assertThat(healthy.out()).isEqualTo("healthy\n");
+            runnableJar(control);
 
             try (Admin admin = cluster.admin()) {
                 topics(cli, admin);
@@ -94,6 +97,28 @@ class AdminCommandsIT {
             }
             nodeDown(cluster, cli);
         }
+    }
+
+    /**
+     * The packaged command line, {@code java -jar admin-cli/target/fluxmq-admin.jar} (its manifest names the main
+     * class and the dependencies in {@code target/lib/}), in its own process, with the cluster from the environment
+     * variable FLUXMQ_BOOTSTRAP.
+     */
+    private static void runnableJar(String control) throws Exception {
+        Path jar = Path.of("..", "admin-cli", "target", "fluxmq-admin.jar");
+        assertThat(jar).as("packaged by the admin-cli module before node's integration tests").isRegularFile();
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", jar.toString(), "cluster", "status", "--output", "json");
+        pb.environment().put("FLUXMQ_BOOTSTRAP", control);
+        pb.environment().remove("FLUXMQ_ADMIN_BOOTSTRAP");
+        Path err = Files.createTempFile("fluxmq-admin-jar", ".err");
+        Process p = pb.redirectError(err.toFile()).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as("stdout:\n%s\nstderr:\n%s", out, Files.readString(err)).isZero();
+        JsonNode status = JSON.readTree(out);
+        assertThat(status.get("nodes")).hasSize(3);
+        assertThat(status.get("cluster_id").asText()).isNotBlank();
     }
 
     private static void topics(Cli cli, Admin admin) throws Exception {
