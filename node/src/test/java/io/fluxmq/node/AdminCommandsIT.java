@@ -80,6 +80,7 @@ class AdminCommandsIT {
             runnableJar(control);
 
             try (Admin admin = cluster.admin()) {
+                nodeAdd(cli, admin);
                 topics(cli, admin);
                 groups(cli, admin, cluster.bootstrap());
                 partitions(cli, admin, cluster.bootstrap());
@@ -119,6 +120,33 @@ class AdminCommandsIT {
         JsonNode status = JSON.readTree(out);
         assertThat(status.get("nodes")).hasSize(3);
         assertThat(status.get("cluster_id").asText()).isNotBlank();
+    }
+
+    /** {@code node add}: the next free id and the new node's settings, the cluster id as Kafka's DescribeCluster. */
+    private static void nodeAdd(Cli cli, Admin admin) throws Exception {
+        JsonNode add = JSON.readTree(cli.ok("node", "add", "--host", "127.0.0.1", "--kafka-port", "19099",
+                "--raft-port", "19199", "--output", "json").out());
+        assertThat(add.get("next_free_id").asInt()).isEqualTo(3);
+        assertThat(add.get("node_id").asInt()).isEqualTo(3);
+        String clusterId = admin.describeCluster().clusterId().get();
+        assertThat(add.get("cluster_id").asText()).isEqualTo(clusterId);
+        JsonNode settings = add.get("settings");
+        assertThat(settings.get("node.id").asText()).isEqualTo("3");
+        assertThat(settings.get("cluster.id").asText()).isEqualTo(clusterId);
+        assertThat(settings.get("controller.nodes").asText()).isEqualTo("0,1,2");
+        String[] seeds = settings.get("cluster.nodes").asText().split(",");
+        assertThat(seeds).hasSize(4);
+        assertThat(seeds[3]).isEqualTo("3@127.0.0.1:19099:19199");
+        for (int i = 0; i < 3; i++) {
+            assertThat(seeds[i]).startsWith(i + "@127.0.0.1:");
+        }
+        String table = cli.ok("node", "add", "--host", "127.0.0.1").out();
+        System.out.println("AdminCommandsIT: node add --host 127.0.0.1\n" + table);
+        assertThat(table).startsWith("next free node id: 3\n")
+                .contains("\nnode.id=3\n", "\ncluster.id=" + clusterId + "\n");
+        Result taken = cli.run("node", "add", "--host", "127.0.0.1", "--id", "1");
+        assertThat(taken.exit()).as("%s", taken).isEqualTo(1);
+        assertThat(taken.err()).contains("node id 1 is taken", "the next free id is 3");
     }
 
     private static void topics(Cli cli, Admin admin) throws Exception {
