@@ -50,7 +50,7 @@ abstract class AdminCommand implements Callable<Integer> {
         if (nodes == null) {
             if (connection.controlAddresses().isEmpty()) {
                 throw AdminException.usage("this command needs the control service: give --bootstrap "
-                        + "host:controlPort (or FLUXMQ_ADMIN_BOOTSTRAP)");
+                        + "host:controlPort (or FLUXMQ_BOOTSTRAP, or bootstrap= in the config file)");
             }
             nodes = ControlClient.describeNodes(connection);
         }

@@ -1,6 +1,8 @@
 package io.fluxmq.admin;
 
 import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -23,8 +25,25 @@ public final class FluxmqAdmin implements Runnable {
 
     /** Runs one command with the given output streams; returns the exit code. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
+        String home = System.getProperty("user.home");
+        return run(out, err, System.getenv(), home == null || home.isEmpty() ? null : Path.of(home), args);
+    }
+
+    /**
+     * Runs one command with the given output streams, environment and home directory (where
+     * {@code .fluxmq/admin.properties} is looked for; null: none); returns the exit code.
+     */
+    static int run(PrintWriter out, PrintWriter err, Map<String, String> env, Path home, String... args) {
+        AdminDefaults defaults;
+        try {
+            defaults = AdminDefaults.load(args, env, home);
+        } catch (AdminException e) {
+            err.println("fluxmq-admin: " + e.getMessage());
+            err.flush();
+            return e.exitCode();
+        }
         CommandLine cl = new CommandLine(new FluxmqAdmin()).setOut(out).setErr(err)
-                .setCaseInsensitiveEnumValuesAllowed(true);
+                .setCaseInsensitiveEnumValuesAllowed(true).setDefaultValueProvider(defaults);
         cl.setExecutionExceptionHandler((e, command, parsed) -> {
             if (e instanceof AdminException a) {
                 command.getErr().println("fluxmq-admin: " + a.getMessage());

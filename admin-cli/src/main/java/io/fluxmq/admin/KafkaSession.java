@@ -54,7 +54,8 @@ final class KafkaSession implements AutoCloseable {
         }
         if (options.controlAddresses().isEmpty()) {
             throw AdminException.usage("no cluster address: give --bootstrap host:controlPort (or "
-                    + "FLUXMQ_ADMIN_BOOTSTRAP), or --kafka-bootstrap host:kafkaPort (or FLUXMQ_ADMIN_KAFKA_BOOTSTRAP)");
+                    + "FLUXMQ_BOOTSTRAP), or --kafka-bootstrap host:kafkaPort (or FLUXMQ_KAFKA_BOOTSTRAP), or either in "
+                    + "the config file (--admin-config, ~/.fluxmq/admin.properties)");
         }
         List<NodeInfo> registered = new ArrayList<>(nodes.get().getNodesList().stream()
                 .filter(n -> !n.getEndpoint().getHost().isEmpty()).toList());

@@ -17,14 +17,15 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code fluxmq-admin node list | describe ID | decommission ID | recommission ID | remove ID}, over the control service
- * (DescribeNodes, SetNodeMembership). {@code decommission} waits (unless {@code --no-wait}) until the node is
+ * {@code fluxmq-admin node list | describe ID | add | decommission ID | recommission ID | remove ID}, over the control
+ * service (DescribeNodes, SetNodeMembership); {@code add} is {@link NodeAddCommand}. {@code decommission} waits (unless {@code --no-wait}) until the node is
  * DECOMMISSIONED, printing the number of replicas left whenever it changes.
  */
 @Command(name = "node", mixinStandardHelpOptions = true,
-        description = "Nodes: list, describe, decommission (move every replica off), recommission, remove.",
-        subcommands = {NodeCommand.ListNodes.class, NodeCommand.Describe.class, NodeCommand.Decommission.class,
-                NodeCommand.Recommission.class, NodeCommand.Remove.class})
+        description = "Nodes: list, describe, add (the settings a new node needs), decommission (move every replica "
+                + "off), recommission, remove.",
+        subcommands = {NodeCommand.ListNodes.class, NodeCommand.Describe.class, NodeAddCommand.class,
+                NodeCommand.Decommission.class, NodeCommand.Recommission.class, NodeCommand.Remove.class})
 final class NodeCommand implements Runnable {
     static final long POLL_MS = 1_000;
 
@@ -34,8 +35,8 @@ final class NodeCommand implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(spec.commandLine(),
-                "missing command (try: node list, node describe ID, node decommission ID, node recommission ID, "
-                        + "node remove ID)");
+                "missing command (try: node list, node describe ID, node add --host HOST, node decommission ID, "
+                        + "node recommission ID, node remove ID)");
     }
 
     static String membership(NodeInfo n) {
@@ -123,7 +124,7 @@ final class NodeCommand implements Runnable {
     static void setMembership(AdminCommand command, int id, NodeMembership membership) {
         if (command.connection.controlAddresses().isEmpty()) {
             throw AdminException.usage("this command needs the control service: give --bootstrap host:controlPort "
-                    + "(or FLUXMQ_ADMIN_BOOTSTRAP)");
+                    + "(or FLUXMQ_BOOTSTRAP, or bootstrap= in the config file)");
         }
         ControllerReply reply = ControlClient.setNodeMembership(command.connection,
                 SetNodeMembershipRequest.newBuilder().setNodeId(id)

@@ -1,5 +1,7 @@
 package io.fluxmq.admin;
 
+import io.fluxmq.control.v1.RaftStatusReply;
+import io.fluxmq.control.v1.RaftStatusRequest;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -25,7 +27,9 @@ import picocli.CommandLine.Spec;
 /**
  * {@code fluxmq-admin partition describe}: a topic's partitions with leader, leader epoch (the partition's Raft
  * term), replicas, in-sync replicas, the replicas a reassignment in progress adds and removes, and log start and end
- * offsets (Metadata, ListPartitionReassignments and ListOffsets). {@code partition reassign}: {@link ReassignCommand}.
+ * offsets (Metadata, ListPartitionReassignments and ListOffsets); with a control address ({@code --bootstrap}) also
+ * each partition's Raft commit index, every replica's match index and lag, and the log's size in bytes, from its
+ * leader's {@code raft status} (RaftControl.RaftStatus). {@code partition reassign}: {@link ReassignCommand}.
  */
 @Command(name = "partition", mixinStandardHelpOptions = true,
         description = "Partitions: describe, transfer-leader, reassign.",
@@ -40,7 +44,8 @@ final class PartitionCommand implements Runnable {
     }
 
     @Command(name = "describe", mixinStandardHelpOptions = true,
-            description = "Leader, leader epoch (Raft term), replicas, in-sync replicas, log start and end offsets.")
+            description = "Leader, leader epoch (Raft term), replicas, in-sync replicas, log start and end offsets; with "
+                    + "--bootstrap also the Raft commit index, each replica's match index and lag, and the log size.")
     static final class Describe extends AdminCommand {
         @Parameters(paramLabel = "TOPIC")
         String topic;
@@ -71,7 +76,8 @@ final class PartitionCommand implements Runnable {
             ListOffsetsResult starts = kafka.admin().listOffsets(earliest);
             ListOffsetsResult ends = kafka.admin().listOffsets(latest);
             Table t = new Table("PARTITION", "LEADER", "EPOCH", "REPLICAS", "ISR", "OUT-OF-SYNC", "ADDING",
-                    "REMOVING", "LOG-START", "LOG-END");
+                    "REMOVING", "LOG-START", "LOG-END", "COMMIT-INDEX", "MATCH-INDEX", "LAG", "SIZE");
+            boolean raft = !connection.controlAddresses().isEmpty();
             List<Map<String, Object>> json = new ArrayList<>();
             for (TopicPartitionInfo p : infos) {
                 ClusterView.PartitionRow row = ClusterView.PartitionRow.of(topic, p);
@@ -82,19 +88,39 @@ final class PartitionCommand implements Runnable {
                 PartitionReassignment r = moving.get(tp);
                 List<Integer> adding = r == null ? List.of() : r.addingReplicas();
                 List<Integer> removing = r == null ? List.of() : r.removingReplicas();
+                RaftStatusReply status = raft && p.leader() != null && !p.leader().isEmpty()
+                        ? raftStatus(p.partition()) : null;
+                RaftColumns columns = RaftColumns.of(status);
                 t.row(p.partition(), row.leader(), epoch, Table.list(row.replicas()), Table.list(row.isr()),
                         Table.list(row.outOfSync()), Table.list(adding), Table.list(removing),
-                        start == null ? null : start.offset(), end == null ? null : end.offset());
+                        start == null ? null : start.offset(), end == null ? null : end.offset(),
+                        columns.commitIndex(), columns.matchIndex(), columns.lag(), columns.sizeBytes());
                 Map<String, Object> m = row.json();
                 m.put("adding_replicas", adding);
                 m.put("removing_replicas", removing);
                 m.put("leader_epoch", epoch);
                 m.put("log_start_offset", start == null ? null : start.offset());
                 m.put("log_end_offset", end == null ? null : end.offset());
+                m.put("commit_index", columns.commitIndex());
+                m.put("size_bytes", columns.sizeBytes());
+                m.put("raft_replicas", columns.replicasJson());
                 json.add(m);
             }
             print("topic " + topic + ", id " + d.topicId() + "\n" + t.render(), json);
             return 0;
+        }
+
+        /**
+         * The partition's Raft group from its leader, or null when the control service cannot say (no replica
+         * answered, an older node): the Raft columns then show {@code -} and the rest of the table stands.
+         */
+        private RaftStatusReply raftStatus(int p) {
+            try {
+                return RaftControlClient.raftStatus(connection,
+                        RaftStatusRequest.newBuilder().setTopic(topic).setPartition(p).build());
+            } catch (AdminException e) {
+                return null;
+            }
         }
 
         /** The reassignments in progress among the partitions (empty when the cluster cannot list them). */

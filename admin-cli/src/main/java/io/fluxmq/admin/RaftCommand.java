@@ -3,27 +3,29 @@ package io.fluxmq.admin;
 import io.fluxmq.control.v1.RaftPeerStatus;
 import io.fluxmq.control.v1.RaftStatusReply;
 import io.fluxmq.control.v1.RaftStatusRequest;
+import io.fluxmq.control.v1.TakeSnapshotReply;
+import io.fluxmq.control.v1.TakeSnapshotRequest;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code fluxmq-admin raft status}. */
-@Command(name = "raft", mixinStandardHelpOptions = true, description = "Raft groups of partitions: status.",
-        subcommands = RaftCommand.Status.class)
+/** {@code fluxmq-admin raft status} and {@code raft snapshot}. */
+@Command(name = "raft", mixinStandardHelpOptions = true, description = "Raft groups of partitions: status, snapshot.",
+        subcommands = {RaftCommand.Status.class, RaftCommand.Snapshot.class})
 final class RaftCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing command (try: raft status)");
+        throw new CommandLine.ParameterException(spec.commandLine(),
+                "missing command (try: raft status, raft snapshot)");
     }
 
     /**
@@ -36,14 +38,13 @@ final class RaftCommand implements Runnable {
             description = "Term, leader, commit index and each replica's match/next index and lag of a partition's "
                     + "Raft group.")
     static final class Status extends AdminCommand {
-        @Parameters(paramLabel = "TOPIC")
-        String topic;
-
-        @Option(names = {"-p", "--partition"}, required = true, description = "the partition")
-        int partition;
+        @Mixin
+        PartitionAddress address;
 
         @Override
         int execute() {
+            String topic = address.topic();
+            int partition = address.partition;
             RaftStatusReply r = RaftControlClient.raftStatus(connection,
                     RaftStatusRequest.newBuilder().setTopic(topic).setPartition(partition).build());
             Table t = new Table("NODE", "ROLE", "COMMIT-INDEX", "MATCH-INDEX", "NEXT-INDEX", "LAG", "LAST-RPC-MS");
@@ -91,8 +92,50 @@ final class RaftCommand implements Runnable {
             return 0;
         }
 
-        private static Long known(long value) {
-            return value < 0 ? null : value;
+    }
+
+    private static Long known(long value) {
+        return value < 0 ? null : value;
+    }
+
+    /**
+     * Snapshots a partition's Raft group on its leader (RaftControl.TakeSnapshot) and prints the snapshot index before
+     * and after. On the ratis engine the leader's state machine writes a snapshot at its applied index; on multiraft,
+     * where the segment log is the Raft log and its snapshot is the log start, the leader compacts the Raft log to the
+     * last segment boundary below the log start DeleteRecords set. Exit 0 also when the index did not move (nothing
+     * applied since the last snapshot; no whole segment below the log start): the message says which.
+     */
+    @Command(name = "snapshot", mixinStandardHelpOptions = true,
+            description = "Snapshot a partition's Raft group on its leader now (ratis: the state machine at its "
+                    + "applied index; multiraft: compact the Raft log to the log start DeleteRecords set).")
+    static final class Snapshot extends AdminCommand {
+        @Mixin
+        PartitionAddress address;
+
+        @Override
+        int execute() {
+            String topic = address.topic();
+            int partition = address.partition;
+            // half the request deadline for the snapshot itself, the rest for forwarding to the leader
+            TakeSnapshotReply r = RaftControlClient.takeSnapshot(connection, TakeSnapshotRequest.newBuilder()
+                    .setTopic(topic).setPartition(partition).setTimeoutMs(Math.max(1, connection.timeoutMs / 2))
+                    .build());
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("topic", topic);
+            json.put("partition", partition);
+            json.put("node_id", r.getNodeId());
+            json.put("engine", r.getEngine());
+            json.put("previous_snapshot_index", known(r.getPreviousSnapshotIndex()));
+            json.put("snapshot_index", known(r.getSnapshotIndex()));
+            json.put("message", r.getMessage());
+            print("partition " + topic + "-" + partition + " on node " + r.getNodeId() + " (" + r.getEngine() + "): "
+                    + r.getMessage() + "; snapshot index " + index(r.getPreviousSnapshotIndex()) + " -> "
+                    + index(r.getSnapshotIndex()) + "\n", json);
+            return 0;
+        }
+
+        private static String index(long value) {
+            return value < 0 ? "none" : Long.toString(value);
         }
     }
 }

@@ -3,6 +3,8 @@ package io.fluxmq.admin;
 import io.fluxmq.control.v1.RaftControlGrpc;
 import io.fluxmq.control.v1.RaftStatusReply;
 import io.fluxmq.control.v1.RaftStatusRequest;
+import io.fluxmq.control.v1.TakeSnapshotReply;
+import io.fluxmq.control.v1.TakeSnapshotRequest;
 import io.fluxmq.control.v1.TransferLeaderReply;
 import io.fluxmq.control.v1.TransferLeaderRequest;
 import io.grpc.ChannelCredentials;
@@ -31,6 +33,10 @@ final class RaftControlClient {
         return call(c.controlAddresses(), c.timeoutMs, c.controlCredentials(), stub -> stub.raftStatus(request));
     }
 
+    static TakeSnapshotReply takeSnapshot(ConnectionOptions c, TakeSnapshotRequest request) {
+        return call(c.controlAddresses(), c.timeoutMs, c.controlCredentials(), stub -> stub.takeSnapshot(request));
+    }
+
     /**
      * @throws AdminException {@link AdminException#FAILED} when a node answered with an error (NOT_FOUND: no such
      *     partition, UNAVAILABLE from a node: no replica and no leader), {@link AdminException#UNREACHABLE} when no
@@ -40,7 +46,7 @@ final class RaftControlClient {
                               Function<RaftControlGrpc.BlockingStub, T> call) {
         if (addresses.isEmpty()) {
             throw AdminException.usage("this command needs the control service: give --bootstrap host:controlPort "
-                    + "(or FLUXMQ_ADMIN_BOOTSTRAP)");
+                    + "(or FLUXMQ_BOOTSTRAP, or bootstrap= in the config file)");
         }
         List<String> failures = new ArrayList<>();
         for (String address : addresses) {

@@ -9,9 +9,12 @@ import io.fluxmq.control.v1.NodeInfo;
 import io.fluxmq.control.v1.NodeState;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** Parsing of the commands, exit codes for usage errors and an unreachable cluster, tables and JSON. */
@@ -20,10 +23,58 @@ class CommandLineTest {
     }
 
     private static Result run(String... args) {
+        return run(Map.of(), null, args);
+    }
+
+    /** Runs with this environment and home directory instead of the process's. */
+    private static Result run(Map<String, String> env, Path home, String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
-        int exit = FluxmqAdmin.run(new PrintWriter(out), new PrintWriter(err), args);
+        int exit = FluxmqAdmin.run(new PrintWriter(out), new PrintWriter(err), env, home, args);
         return new Result(exit, out.toString(), err.toString());
+    }
+
+    /** Where {@code cluster health} went, from the unreachable-cluster message (nothing listens on these ports). */
+    private static String asked(Map<String, String> env, Path home, String... args) {
+        List<String> all = new java.util.ArrayList<>(List.of("cluster", "health"));
+        all.addAll(List.of(args));
+        Result r = run(env, home, all.toArray(String[]::new));
+        assertThat(r.exit()).as("%s", r).isEqualTo(3);
+        return r.err();
+    }
+
+    @Test
+    void theBootstrapComesFromTheCommandLineTheEnvironmentOrAConfigFile(@TempDir Path home) throws Exception {
+        Map<String, String> both = Map.of("FLUXMQ_BOOTSTRAP", "127.0.0.1:2", "FLUXMQ_ADMIN_BOOTSTRAP", "127.0.0.1:3");
+        assertThat(asked(Map.of("FLUXMQ_BOOTSTRAP", "127.0.0.1:2"), null, "--timeout-ms", "1000"))
+                .contains("127.0.0.1:2");
+        assertThat(asked(Map.of("FLUXMQ_ADMIN_BOOTSTRAP", "127.0.0.1:3"), null, "--timeout-ms", "1000"))
+                .as("the older name still works").contains("127.0.0.1:3");
+        assertThat(asked(both, null, "--timeout-ms", "1000")).contains("127.0.0.1:2").doesNotContain("127.0.0.1:3");
+        assertThat(asked(both, null, "-b", "127.0.0.1:4", "--timeout-ms", "1000"))
+                .contains("127.0.0.1:4").doesNotContain("127.0.0.1:2");
+
+        // ~/.fluxmq/admin.properties, keyed by the options' long names
+        Files.createDirectories(home.resolve(".fluxmq"));
+        Files.writeString(home.resolve(".fluxmq/admin.properties"), "bootstrap=127.0.0.1:5\ntimeout-ms=1000\n");
+        assertThat(asked(Map.of(), home)).contains("127.0.0.1:5");
+        assertThat(asked(Map.of("FLUXMQ_BOOTSTRAP", "127.0.0.1:2"), home)).as("the environment comes first")
+                .contains("127.0.0.1:2").doesNotContain("127.0.0.1:5");
+        // --admin-config FILE (or FLUXMQ_ADMIN_CONFIG) instead of the one in the home directory
+        Path other = Files.writeString(home.resolve("other.properties"),
+                "bootstrap=127.0.0.1:6,127.0.0.1:7\ntimeout-ms=1000\noutput=json\n");
+        assertThat(asked(Map.of(), home, "--admin-config", other.toString())).contains("127.0.0.1:6", "127.0.0.1:7")
+                .doesNotContain("127.0.0.1:5");
+        assertThat(asked(Map.of(), home, "--admin-config=" + other)).contains("127.0.0.1:6");
+        assertThat(asked(Map.of("FLUXMQ_ADMIN_CONFIG", other.toString()), home)).contains("127.0.0.1:6");
+
+        Result missing = run(Map.of(), home, "cluster", "health", "--admin-config", home.resolve("nope").toString());
+        assertThat(missing.exit()).isEqualTo(2);
+        assertThat(missing.err()).contains("cannot read the config file");
+        Path typo = Files.writeString(home.resolve("typo.properties"), "bootstarp=127.0.0.1:8\n");
+        Result unknown = run(Map.of(), home, "cluster", "health", "--admin-config", typo.toString());
+        assertThat(unknown.exit()).isEqualTo(2);
+        assertThat(unknown.err()).contains("unknown keys [bootstarp]");
     }
 
     @Test
@@ -69,6 +120,28 @@ class CommandLineTest {
         assertThat(cl.getSubcommands().get("group").getSubcommands())
                 .containsKeys("list", "describe", "reset-offsets", "delete");
         assertThat(cl.getSubcommands().get("partition").getSubcommands()).containsKeys("describe");
+        assertThat(cl.getSubcommands().get("raft").getSubcommands()).containsKeys("status", "snapshot");
+    }
+
+    @Test
+    void raftCommandsTakeTheTopicAsArgumentOrOption() {
+        Result noTopic = run("raft", "snapshot", "-p", "0", "-b", "127.0.0.1:1");
+        assertThat(noTopic.exit()).isEqualTo(2);
+        assertThat(noTopic.err()).contains("missing topic: give TOPIC or --topic TOPIC");
+        Result twoTopics = run("raft", "status", "a", "--topic", "b", "-p", "0", "-b", "127.0.0.1:1");
+        assertThat(twoTopics.exit()).isEqualTo(2);
+        assertThat(twoTopics.err()).contains("two topics given: a and --topic b");
+        assertThat(run("raft", "snapshot", "t", "-b", "127.0.0.1:1").err()).contains("--partition");
+        // both forms reach the control service: nothing listens there, so the cluster is unreachable (3)
+        for (String[] args : List.of(new String[] {"raft", "snapshot", "t", "-p", "0"},
+                new String[] {"raft", "snapshot", "--topic", "t", "--partition", "0"},
+                new String[] {"raft", "status", "--topic", "t", "-p", "0"})) {
+            List<String> all = new java.util.ArrayList<>(List.of(args));
+            all.addAll(List.of("-b", "127.0.0.1:1", "--timeout-ms", "1000"));
+            Result r = run(all.toArray(String[]::new));
+            assertThat(r.exit()).as("%s: %s", all, r).isEqualTo(3);
+            assertThat(r.err()).contains("no node answered");
+        }
     }
 
     @Test

@@ -52,6 +52,37 @@ class NodeCommandTest {
     }
 
     @Test
+    void addPrintsTheNextFreeIdAndTheSettingsOfTheNewNode() {
+        DescribeNodesReply reply = DescribeNodesReply.newBuilder().setControllerId(1)
+                .addNodes(member(0, true, NodeMembership.NODE_MEMBERSHIP_ACTIVE))
+                .addNodes(member(1, true, NodeMembership.NODE_MEMBERSHIP_ACTIVE))
+                .addNodes(member(2, true, NodeMembership.NODE_MEMBERSHIP_ACTIVE))
+                .addNodes(member(4, false, NodeMembership.NODE_MEMBERSHIP_REMOVED))
+                .build();
+        assertThat(NodeAddCommand.nextFreeId(reply)).as("a removed node's id stays taken").isEqualTo(5);
+        assertThat(NodeAddCommand.nextFreeId(DescribeNodesReply.getDefaultInstance())).isZero();
+        Map<String, String> s = NodeAddCommand.settings(reply, "abc", 5, "10.0.0.6", 9097, 9197, "rack-b");
+        assertThat(s).containsExactly(Map.entry("node.id", "5"), Map.entry("cluster.id", "abc"),
+                Map.entry("cluster.nodes", "0@10.0.0.1:9092:9192:9392:9292,1@10.0.0.2:9093:9193:9393:9293,"
+                        + "2@10.0.0.3:9094:9194:9394:9294,5@10.0.0.6:9097:9197"),
+                Map.entry("controller.nodes", "0,1,2"), Map.entry("kafka.port", "9097"),
+                Map.entry("raft.port", "9197"), Map.entry("broker.rack", "rack-b"));
+        assertThat(NodeAddCommand.settings(reply, "abc", 5, "h", 9092, 9192, null)).doesNotContainKey("broker.rack");
+
+        StringWriter err = new StringWriter();
+        assertThat(FluxmqAdmin.run(new PrintWriter(new StringWriter()), new PrintWriter(err), "node", "add",
+                "-b", "127.0.0.1:1")).isEqualTo(2);
+        assertThat(err.toString()).contains("--host");
+    }
+
+    private static NodeInfo member(int id, boolean controller, NodeMembership membership) {
+        return NodeInfo.newBuilder().setNodeId(id).setController(controller).setMembership(membership)
+                .setState(NodeState.NODE_STATE_UP).setEndpoint(NodeEndpoint.newBuilder().setHost("10.0.0." + (id + 1))
+                        .setKafkaPort(9092 + id).setRaftPort(9192 + id).setHttpPort(9392 + id)
+                        .setControlPort(9292 + id)).build();
+    }
+
+    @Test
     void decommissionNeedsTheControlServiceAndAnId() {
         StringWriter err = new StringWriter();
         assertThat(FluxmqAdmin.run(new PrintWriter(new StringWriter()), new PrintWriter(err), "node", "decommission",

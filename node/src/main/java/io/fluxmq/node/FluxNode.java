@@ -118,6 +118,10 @@ public final class FluxNode implements Closeable {
     private TxnMarkers txnMarkers;
     private ControlServer control;
     private ScheduledExecutorService liveness;
+    /** Registers this node and heartbeats (set once the control plane starts). */
+    private volatile HeartbeatAgent heartbeatAgent;
+    /** What /ready answers besides fencing: listener up, registered, caught up with metadata. */
+    private final Readiness readiness;
     private ScheduledExecutorService reconcilerThread;
     private Reconciler reconciler;
     private ScheduledExecutorService reassignmentThread;
@@ -141,6 +145,10 @@ public final class FluxNode implements Closeable {
     public FluxNode(NodeConfig config, Consumer<String> lost) {
         this.config = config;
         this.lost = lost != null ? lost : reason -> new Thread(this::close, "fluxmq-fenced-close").start();
+        this.readiness = new Readiness(config.nodeId(), () -> {
+            HeartbeatAgent agent = heartbeatAgent;
+            return agent != null && agent.registered();
+        });
     }
 
     public void start() throws IOException, InterruptedException {
@@ -160,7 +168,7 @@ public final class FluxNode implements Closeable {
         raft.setSnapshotSource(new HttpSnapshotSource(members, config.clusterTls()));
         raft.setCommitLatencyRecorder(metrics.commitLatency());
         http = new NodeHttpServer(config.httpHost(), config.httpPort(), config.clusterTls(), raft,
-                () -> fenced != null ? fenced : kafka == null ? "starting" : null, metrics);
+                () -> fenced != null ? fenced : readiness.notReady(), metrics);
         raft.start();
         if (config.multiRaft()) {
             engine = startEngine();
@@ -236,6 +244,9 @@ public final class FluxNode implements Closeable {
         kafka = new KafkaFrontend(config.kafkaListeners(), registry(broker), metrics.frontend(),
                 config.connectionLimits(), broker.scramCredentialLookup());
         kafka.start();
+        readiness.listening();
+        readiness.catchUp(() -> metadataClient.submit(new MetadataCommand.Barrier()).thenApply(MetadataReply::value),
+                raft.metadata()::awaitApplied, duties);
         long retentionMs = config.retentionCheckInterval().toMillis();
         duties.scheduleWithFixedDelay(broker::enforceRetention, retentionMs, retentionMs, TimeUnit.MILLISECONDS);
         if (config.cleaner().enable()) {
@@ -348,6 +359,7 @@ public final class FluxNode implements Closeable {
                         transfers, controlChannels, txnMarkers)).start();
         HeartbeatAgent agent = new HeartbeatAgent(config, System.currentTimeMillis(), version(), leadership::leaderId,
                 controlChannels);
+        heartbeatAgent = agent;
         liveness = Executors.newScheduledThreadPool(2, named("fluxmq-liveness"));
         long heartbeatMs = config.heartbeatInterval().toMillis();
         liveness.scheduleWithFixedDelay(() -> {
@@ -518,6 +530,7 @@ public final class FluxNode implements Closeable {
     @Override
     public void close() {
         closing = true;
+        readiness.close();
         if (kafka != null) {
             kafka.close();
         }

@@ -30,7 +30,8 @@ final class HeartbeatAgent {
     private final IntSupplier knownLeader;
     private final ControlChannels channels;
     private final long heartbeatDeadlineMs;
-    private boolean registered;
+    /** Written on the liveness thread, read by {@link #registered()} on any. */
+    private volatile boolean registered;
     private int lastController = -1;
     private String lastProblem = "";
 
@@ -46,6 +47,11 @@ final class HeartbeatAgent {
         this.knownLeader = knownLeader;
         this.channels = channels;
         this.heartbeatDeadlineMs = Math.max(1_000, config.heartbeatInterval().toMillis());
+    }
+
+    /** Whether the controller accepted this node's registration (and has not asked for it again since). */
+    boolean registered() {
+        return registered;
     }
 
     /** One registration or heartbeat round; never throws. */

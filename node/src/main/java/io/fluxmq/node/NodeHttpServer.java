@@ -26,8 +26,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The node's HTTP endpoint (JDK HttpServer): {@code GET /health} (process up), {@code GET /ready} (200 while the
- * Kafka listener serves; 503 with the reason while starting or once the node is fenced), {@code GET /metrics}
+ * The node's HTTP endpoint (JDK HttpServer): {@code GET /health} (process up), {@code GET /ready} (200 once the node
+ * serves and is caught up with the cluster, see {@link Readiness}; 503 with the reason while starting, registering,
+ * catching up with metadata, or once the node is fenced), {@code GET /metrics}
  * (Prometheus text format, OpenMetrics when the {@code Accept} header asks for it; see {@link NodeMetrics}), and for
  * replica catch-up {@code GET /partitions/<topic>/<p>/snapshot} (latest snapshot:
  * term, index, file bytes) and {@code GET /partitions/<topic>/<p>/records?from=<offset>} (up to 8 MiB of committed
@@ -49,7 +50,7 @@ final class NodeHttpServer implements AutoCloseable {
 
     /**
      * @param tls      null: plain HTTP
-     * @param notReady why the node does not serve Kafka requests (yet), or null once it does
+     * @param notReady why the node is not ready (yet), or null once it is
      */
     NodeHttpServer(String host, int port, ClusterTls tls, RaftNode raft, Supplier<String> notReady,
                    NodeMetrics metrics) throws IOException {

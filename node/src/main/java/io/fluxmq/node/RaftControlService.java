@@ -4,6 +4,8 @@ import io.fluxmq.control.v1.RaftControlGrpc;
 import io.fluxmq.control.v1.RaftPeerStatus;
 import io.fluxmq.control.v1.RaftStatusReply;
 import io.fluxmq.control.v1.RaftStatusRequest;
+import io.fluxmq.control.v1.TakeSnapshotReply;
+import io.fluxmq.control.v1.TakeSnapshotRequest;
 import io.fluxmq.control.v1.TransferLeaderReply;
 import io.fluxmq.control.v1.TransferLeaderRequest;
 import io.fluxmq.control.v1.WriteTxnMarkerReply;
@@ -32,6 +34,7 @@ import org.slf4j.LoggerFactory;
 final class RaftControlService implements RaftControlGrpc.AsyncService {
     private static final Logger LOGGER = LoggerFactory.getLogger(RaftControlService.class);
     private static final long FORWARD_TIMEOUT_MS = 3_000;
+    private static final long SNAPSHOT_TIMEOUT_MS = 30_000;
 
     private final int nodeId;
     private final RaftNode raft;
@@ -85,6 +88,70 @@ final class RaftControlService implements RaftControlGrpc.AsyncService {
                     peers.discard(leader);
                     complete(local(tp), reply);
                 });
+    }
+
+    /**
+     * Snapshots the partition's group on its leader (forwarded like {@link #raftStatus}), or on this node's replica
+     * when the leader is unknown or does not answer.
+     */
+    @Override
+    public void takeSnapshot(TakeSnapshotRequest request, StreamObserver<TakeSnapshotReply> reply) {
+        TopicPartition tp = new TopicPartition(request.getTopic(), request.getPartition());
+        Optional<TopicRecord> topic = raft.metadata().state().topic(tp.topic());
+        if (topic.isEmpty() || tp.partition() < 0 || tp.partition() >= topic.get().partitions()) {
+            reply.onError(Status.NOT_FOUND.withDescription("no partition " + tp).asRuntimeException());
+            return;
+        }
+        long timeoutMs = request.getTimeoutMs() > 0 ? request.getTimeoutMs() : SNAPSHOT_TIMEOUT_MS;
+        Partition replica = groups.replica(tp);
+        int leader = broker.partitionState(tp).leader();
+        if (request.getNoForward() || (replica != null && replica.isLeader()) || leader < 0 || leader == nodeId) {
+            complete(snapshotLocally(tp, timeoutMs), reply);
+            return;
+        }
+        GrpcCalls.unary(peers.channel(leader), RaftControlGrpc.TAKE_SNAPSHOT,
+                request.toBuilder().setNoForward(true).build(), timeoutMs + FORWARD_TIMEOUT_MS)
+                .whenComplete((answer, e) -> {
+                    if (e == null) {
+                        reply.onNext(answer);
+                        reply.onCompleted();
+                        return;
+                    }
+                    LOGGER.info("TakeSnapshot of {}: leader {} did not answer ({}); snapshotting locally", tp, leader,
+                            LeaderTransfers.describe(e));
+                    peers.discard(leader);
+                    complete(snapshotLocally(tp, timeoutMs), reply);
+                });
+    }
+
+    /** Snapshots this node's replica; fails with UNAVAILABLE when it holds none. */
+    private CompletableFuture<TakeSnapshotReply> snapshotLocally(TopicPartition tp, long timeoutMs) {
+        return groups.groupStatus(tp).thenCompose(before -> {
+            if (before == null) {
+                throw Status.UNAVAILABLE.withDescription("node " + nodeId + " holds no replica of " + tp
+                        + " and its leader is unknown or did not answer").asRuntimeException();
+            }
+            return groups.takeSnapshot(tp, timeoutMs).thenApply(after -> {
+                long index = after == null ? before.snapshotIndex() : after;
+                LOGGER.info("Snapshot of {} on request: snapshot index {} (was {})", tp, index,
+                        before.snapshotIndex());
+                return TakeSnapshotReply.newBuilder().setNodeId(nodeId).setEngine(engine)
+                        .setPreviousSnapshotIndex(before.snapshotIndex()).setSnapshotIndex(index)
+                        .setMessage(snapshotMessage(before.snapshotIndex(), index)).build();
+            });
+        });
+    }
+
+    private String snapshotMessage(long before, long after) {
+        if (after > before) {
+            return NodeConfig.MULTIRAFT.equals(engine)
+                    ? "compacted the Raft log to offset " + after + " (the segments below the log start)"
+                    : "took a snapshot at index " + after;
+        }
+        return NodeConfig.MULTIRAFT.equals(engine)
+                ? "nothing to compact: no whole segment lies below the log start (on multiraft the Raft log is the "
+                        + "partition's log; DeleteRecords or retention move its start)"
+                : "no entry applied since the snapshot at index " + after;
     }
 
     @Override

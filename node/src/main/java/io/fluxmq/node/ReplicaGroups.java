@@ -39,6 +39,14 @@ interface ReplicaGroups {
     /** Hands leadership of {@code tp}, led here, to {@code target}; completes with whether it moved. */
     CompletableFuture<Boolean> transferLeadership(TopicPartition tp, int target, long timeoutMs);
 
+    /**
+     * Snapshots this node's replica of {@code tp} ({@code fluxmq-admin raft snapshot}): on Ratis its state machine
+     * writes a snapshot at its applied index, on multiraft the Raft log is compacted to the last segment boundary at or
+     * below the log start DeleteRecords set. Completes with the snapshot index afterwards (as {@link #groupStatus}
+     * reports it), or null when this node holds no replica.
+     */
+    CompletableFuture<Long> takeSnapshot(TopicPartition tp, long timeoutMs);
+
     static ReplicaGroups ratis(RaftNode raft) {
         return new ReplicaGroups() {
             @Override
@@ -74,6 +82,18 @@ interface ReplicaGroups {
                 PartitionReplica replica = raft.replica(tp);
                 return replica == null ? CompletableFuture.completedFuture(false)
                         : replica.transferLeadership(target, timeoutMs);
+            }
+
+            @Override
+            public CompletableFuture<Long> takeSnapshot(TopicPartition tp, long timeoutMs) {
+                PartitionReplica replica = raft.replica(tp);
+                if (replica == null) {
+                    return CompletableFuture.completedFuture(null);
+                }
+                return replica.takeSnapshot(timeoutMs).thenApply(index -> {
+                    GroupStatus after = replica.groupStatus();
+                    return after == null ? index : Math.max(index, after.snapshotIndex());
+                });
             }
         };
     }
@@ -125,6 +145,12 @@ interface ReplicaGroups {
                 EnginePartition replica = engine.partition(tp);
                 return replica == null ? CompletableFuture.completedFuture(false)
                         : replica.transferLeadership(target, timeoutMs);
+            }
+
+            @Override
+            public CompletableFuture<Long> takeSnapshot(TopicPartition tp, long timeoutMs) {
+                EnginePartition replica = engine.partition(tp);
+                return replica == null ? CompletableFuture.completedFuture(null) : replica.takeSnapshot();
             }
         };
     }

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fluxmq.admin.FluxmqAdmin;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -25,6 +27,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.RecordsToDelete;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -74,11 +77,14 @@ class AdminCommandsIT {
             Cli cli = new Cli(control);
             Result healthy = cli.await(r -> r.exit() == 0, 90_000, "cluster", "health");
             assertThat(healthy.out()).isEqualTo("healthy\n");
+            runnableJar(control);
 
             try (Admin admin = cluster.admin()) {
+                nodeAdd(cli, admin);
                 topics(cli, admin);
                 groups(cli, admin, cluster.bootstrap());
-                partitions(cli, admin);
+                partitions(cli, admin, cluster.bootstrap());
+                snapshots(cli, admin, cluster.bootstrap());
                 assertThat(cli.ok("topic", "delete", TOPIC).out()).isEqualTo("deleted topic " + TOPIC + "\n");
                 cli.await(r -> r.exit() == 0 && !r.out().contains(TOPIC), 10_000, "topic", "list");
                 eventually(() -> {
@@ -92,6 +98,55 @@ class AdminCommandsIT {
             }
             nodeDown(cluster, cli);
         }
+    }
+
+    /**
+     * The packaged command line, {@code java -jar admin-cli/target/fluxmq-admin.jar} (its manifest names the main
+     * class and the dependencies in {@code target/lib/}), in its own process, with the cluster from the environment
+     * variable FLUXMQ_BOOTSTRAP.
+     */
+    private static void runnableJar(String control) throws Exception {
+        Path jar = Path.of("..", "admin-cli", "target", "fluxmq-admin.jar");
+        assertThat(jar).as("packaged by the admin-cli module before node's integration tests").isRegularFile();
+        ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", jar.toString(), "cluster", "status", "--output", "json");
+        pb.environment().put("FLUXMQ_BOOTSTRAP", control);
+        pb.environment().remove("FLUXMQ_ADMIN_BOOTSTRAP");
+        Path err = Files.createTempFile("fluxmq-admin-jar", ".err");
+        Process p = pb.redirectError(err.toFile()).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as("stdout:\n%s\nstderr:\n%s", out, Files.readString(err)).isZero();
+        JsonNode status = JSON.readTree(out);
+        assertThat(status.get("nodes")).hasSize(3);
+        assertThat(status.get("cluster_id").asText()).isNotBlank();
+    }
+
+    /** {@code node add}: the next free id and the new node's settings, the cluster id as Kafka's DescribeCluster. */
+    private static void nodeAdd(Cli cli, Admin admin) throws Exception {
+        JsonNode add = JSON.readTree(cli.ok("node", "add", "--host", "127.0.0.1", "--kafka-port", "19099",
+                "--raft-port", "19199", "--output", "json").out());
+        assertThat(add.get("next_free_id").asInt()).isEqualTo(3);
+        assertThat(add.get("node_id").asInt()).isEqualTo(3);
+        String clusterId = admin.describeCluster().clusterId().get();
+        assertThat(add.get("cluster_id").asText()).isEqualTo(clusterId);
+        JsonNode settings = add.get("settings");
+        assertThat(settings.get("node.id").asText()).isEqualTo("3");
+        assertThat(settings.get("cluster.id").asText()).isEqualTo(clusterId);
+        assertThat(settings.get("controller.nodes").asText()).isEqualTo("0,1,2");
+        String[] seeds = settings.get("cluster.nodes").asText().split(",");
+        assertThat(seeds).hasSize(4);
+        assertThat(seeds[3]).isEqualTo("3@127.0.0.1:19099:19199");
+        for (int i = 0; i < 3; i++) {
+            assertThat(seeds[i]).startsWith(i + "@127.0.0.1:");
+        }
+        String table = cli.ok("node", "add", "--host", "127.0.0.1").out();
+        System.out.println("AdminCommandsIT: node add --host 127.0.0.1\n" + table);
+        assertThat(table).startsWith("next free node id: 3\n")
+                .contains("\nnode.id=3\n", "\ncluster.id=" + clusterId + "\n");
+        Result taken = cli.run("node", "add", "--host", "127.0.0.1", "--id", "1");
+        assertThat(taken.exit()).as("%s", taken).isEqualTo(1);
+        assertThat(taken.err()).contains("node id 1 is taken", "the next free id is 3");
     }
 
     private static void topics(Cli cli, Admin admin) throws Exception {
@@ -240,16 +295,43 @@ class AdminCommandsIT {
         assertThat(cli.ok("group", "list").out()).doesNotContain(GROUP);
     }
 
-    private static void partitions(Cli cli, Admin admin) throws Exception {
+    private static void partitions(Cli cli, Admin admin, String kafkaBootstrap) throws Exception {
         String table = cli.ok("partition", "describe", TOPIC, "--partition", "0").out();
+        System.out.println("AdminCommandsIT: partition describe " + TOPIC + " --partition 0\n" + table);
         String[] row = line(table, "0 ").split("\\s+");
-        assertThat(row).hasSize(10);
+        assertThat(row).as(table).hasSize(14);
         assertThat(row[3].split(",")).contains(row[1]); // the leader is a replica
         assertThat(Integer.parseInt(row[2])).isPositive(); // leader epoch = the partition's Raft term
         assertThat(row[6]).as("adding (no reassignment)").isEqualTo("-");
         assertThat(row[7]).as("removing (no reassignment)").isEqualTo("-");
         assertThat(row[8]).isEqualTo("0");
         assertThat(row[9]).isEqualTo(Long.toString(first + RECORDS));
+        // the Raft columns, from the leader's raft status: commit index, each replica's match index and lag, size
+        JsonNode raft = JSON.readTree(cli.ok("raft", "status", TOPIC, "-p", "0", "--output", "json").out());
+        assertThat(row[10]).isEqualTo(raft.get("commit_index").asText());
+        List<String> replicas = List.of(row[3].split(","));
+        assertThat(row[11].split(",")).as("node:match per replica").hasSize(3)
+                .allSatisfy(cell -> assertThat(replicas).contains(cell.split(":")[0]));
+        assertThat(row[12].split(",")).as("node:lag per replica").hasSize(3)
+                .allSatisfy(cell -> assertThat(cell).matches("[0-2]:\\d+"));
+        assertThat(Long.parseLong(row[13])).as("log size").isPositive();
+        long end = first + RECORDS;
+        JsonNode settled = cli.awaitJson(j -> j.get(0).get("raft_replicas").size() == 3
+                && all(j.get(0).get("raft_replicas"), r -> r.get("lag").asLong(-1) == 0), 30_000,
+                "partition", "describe", TOPIC, "--partition", "0").get(0);
+        assertThat(settled.get("commit_index").asLong()).isGreaterThanOrEqualTo("multiraft".equals(
+                raft.get("engine").asText()) ? end : RECORDS);
+        assertThat(settled.get("size_bytes").asLong()).isPositive();
+        for (JsonNode r : settled.get("raft_replicas")) {
+            assertThat(r.get("match_index").asLong()).as("%s", r).isGreaterThanOrEqualTo(
+                    settled.get("commit_index").asLong());
+        }
+        Result kafkaOnly = cli.runWithout("partition", "describe", TOPIC, "--partition", "0", "--kafka-bootstrap",
+                kafkaBootstrap);
+        assertThat(kafkaOnly.exit()).as("%s", kafkaOnly).isZero();
+        String[] kafkaRow = line(kafkaOnly.out(), "0 ").split("\\s+");
+        assertThat(Arrays.copyOfRange(kafkaRow, 10, kafkaRow.length)).as("no control address: Raft columns unknown")
+                .containsExactly("-", "-", "-", "-");
         JsonNode all = JSON.readTree(cli.ok("partition", "describe", TOPIC, "--output", "json").out());
         assertThat(all).hasSize(4);
         TopicPartition p1 = new TopicPartition(TOPIC, 1); // no record: 0 on Ratis, past its leader changes on multiraft
@@ -258,6 +340,63 @@ class AdminCommandsIT {
         Result missing = cli.run("partition", "describe", TOPIC, "--partition", "9");
         assertThat(missing.exit()).isEqualTo(1);
         assertThat(missing.err()).contains("has no partition 9");
+    }
+
+    /**
+     * {@code raft snapshot}, checked with {@code raft status}. On multiraft (the default engine) the segment log is
+     * the Raft log and its snapshot is the log start: with 1 KiB segments a snapshot compacts nothing until
+     * DeleteRecords moves the log start past a segment, and then compacts to the last segment boundary below it
+     * (the Kafka log start stays where DeleteRecords put it). On Ratis the state machine snapshots its applied index.
+     */
+    private static void snapshots(Cli cli, Admin admin, String bootstrap) throws Exception {
+        String topic = "snapped";
+        cli.ok("topic", "create", topic, "--partitions", "1", "--replication-factor", "3",
+                "--config", "segment.bytes=1024", "--config", "max.message.bytes=1024");
+        TopicPartition tp = new TopicPartition(topic, 0);
+        long end = 0;
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerProps(bootstrap))) {
+            String value = "x".repeat(200);
+            for (int i = 0; i < 40; i++) { // one batch each: several per segment, about ten segments
+                end = eventually(() -> producer.send(new ProducerRecord<>(topic, 0, null, value)).get().offset()) + 1;
+            }
+        }
+        long written = end;
+        JsonNode before = cli.awaitJson(s -> s.get("role").asText().equals("LEADER")
+                && s.get("commit_index").asLong() >= written, 30_000, "raft", "status", topic, "-p", "0");
+        assertThat(before.get("log_segments").asInt()).as("%s", before).isGreaterThan(3);
+        boolean multiRaft = before.get("engine").asText().equals("multiraft");
+        if (!multiRaft) {
+            JsonNode taken = JSON.readTree(cli.ok("raft", "snapshot", "--topic", topic, "--partition", "0",
+                    "--output", "json").out());
+            assertThat(taken.get("snapshot_index").asLong()).isGreaterThan(before.get("snapshot_index").asLong(-1));
+            JsonNode after = JSON.readTree(cli.ok("raft", "status", topic, "-p", "0", "--output", "json").out());
+            assertThat(after.get("snapshot_index").asLong()).isEqualTo(taken.get("snapshot_index").asLong());
+            return;
+        }
+        assertThat(before.get("snapshot_index").isNull()).as("nothing compacted yet: %s", before).isTrue();
+        String unmoved = cli.ok("raft", "snapshot", topic, "-p", "0").out();
+        assertThat(unmoved).startsWith("partition snapped-0 on node ").contains("(multiraft): nothing to compact")
+                .endsWith("snapshot index none -> none\n");
+
+        long deleteTo = written - 5;
+        admin.deleteRecords(Map.of(tp, RecordsToDelete.beforeOffset(deleteTo))).all().get();
+        JsonNode taken = JSON.readTree(cli.ok("raft", "snapshot", "--topic", topic, "--partition", "0",
+                "--output", "json").out());
+        assertThat(taken.get("engine").asText()).isEqualTo("multiraft");
+        assertThat(taken.get("previous_snapshot_index").isNull()).as("%s", taken).isTrue();
+        long index = taken.get("snapshot_index").asLong(-1);
+        assertThat(index).as("compacted to a segment boundary at or below the log start: %s", taken)
+                .isPositive().isLessThanOrEqualTo(deleteTo);
+        String status = cli.ok("raft", "status", topic, "-p", "0").out();
+        System.out.println("AdminCommandsIT: raft snapshot " + topic + " -p 0\n" + unmoved + "after DeleteRecords to "
+                + deleteTo + ": " + taken + "raft status " + topic + " -p 0\n" + status);
+        JsonNode after = JSON.readTree(cli.ok("raft", "status", topic, "-p", "0", "--output", "json").out());
+        assertThat(after.get("answered_by").asInt()).isEqualTo(taken.get("node_id").asInt());
+        assertThat(after.get("snapshot_index").asLong()).isEqualTo(index);
+        assertThat(after.get("log_segments").asInt()).isLessThan(before.get("log_segments").asInt());
+        assertThat(after.get("log_start_offset").asLong()).as("the Kafka log start").isEqualTo(deleteTo);
+        assertThat(admin.listOffsets(Map.of(tp, OffsetSpec.earliest())).partitionResult(tp).get().offset())
+                .isEqualTo(deleteTo);
     }
 
     /** Whether a {@code cluster status --output json} answer counts a leader for every partition. */
@@ -431,6 +570,14 @@ class AdminCommandsIT {
             StringWriter out = new StringWriter();
             StringWriter err = new StringWriter();
             int exit = FluxmqAdmin.run(new PrintWriter(out), new PrintWriter(err), all.toArray(String[]::new));
+            return new Result(exit, out.toString(), err.toString());
+        }
+
+        /** Runs the command line with only the arguments given (no {@code --bootstrap}). */
+        Result runWithout(String... args) {
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            int exit = FluxmqAdmin.run(new PrintWriter(out), new PrintWriter(err), args);
             return new Result(exit, out.toString(), err.toString());
         }
 

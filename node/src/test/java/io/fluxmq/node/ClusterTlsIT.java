@@ -2,6 +2,8 @@ package io.fluxmq.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fluxmq.admin.FluxmqAdmin;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -59,6 +61,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ClusterTlsIT {
     private static final int RECORDS = 300;
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private Path dir;
     private TestCertificates ca;
@@ -188,10 +191,45 @@ class ClusterTlsIT {
         Path otherCertificate = controlConfig("rogue-cert.properties", rogueStore, ca.truststore());
         Result refused = cli(otherCertificate, "raft", "status", "tls-" + engine(), "-p", "0");
         assertThat(refused.exit).as("%s", refused).isEqualTo(3);
+        Result refusedSnapshot = cli(otherCertificate, "raft", "snapshot", "tls-" + engine(), "-p", "0");
+        assertThat(refusedSnapshot.exit).as("%s", refusedSnapshot).isEqualTo(3);
+    }
+
+    /**
+     * {@code raft snapshot} over the TLS control service, checked with {@code raft status}: on Ratis the leader's
+     * state machine snapshots its applied index (the snapshot index moves to it); on multiraft, with nothing deleted,
+     * there is no segment to compact and the index stays (AdminCommandsIT compacts after DeleteRecords).
+     */
+    @Test
+    @Order(3)
+    void raftSnapshotMovesTheSnapshotIndex() throws Exception {
+        Path withCertificate = controlConfig("admin.properties", adminStore, ca.truststore());
+        String topic = "tls-" + engine();
+        Result status = cli(withCertificate, "raft", "status", topic, "-p", "0", "--output", "json");
+        assertThat(status.exit).as("%s", status).isZero();
+        JsonNode before = JSON.readTree(status.out);
+        Result taken = cli(withCertificate, "raft", "snapshot", "--topic", topic, "--partition", "0", "--output",
+                "json");
+        assertThat(taken.exit).as("%s", taken).isZero();
+        JsonNode snapshot = JSON.readTree(taken.out);
+        assertThat(snapshot.get("engine").asText()).isEqualTo(engine());
+        JsonNode after = JSON.readTree(cli(withCertificate, "raft", "status", topic, "-p", "0", "--output", "json")
+                .out);
+        if (engine().equals(NodeConfig.RATIS)) {
+            long applied = before.get("applied_index").asLong();
+            assertThat(snapshot.get("snapshot_index").asLong(-1)).as("%s", snapshot)
+                    .isGreaterThan(before.get("snapshot_index").asLong(-1)).isGreaterThanOrEqualTo(applied);
+            assertThat(after.get("snapshot_index").asLong()).isEqualTo(snapshot.get("snapshot_index").asLong());
+            assertThat(cli(withCertificate, "raft", "snapshot", topic, "-p", "0").out)
+                    .contains("(ratis): ");
+        } else {
+            assertThat(snapshot.get("message").asText()).startsWith("nothing to compact");
+            assertThat(after.get("snapshot_index")).isEqualTo(before.get("snapshot_index"));
+        }
     }
 
     @Test
-    @Order(3)
+    @Order(4)
     void aNodeWithoutTheClustersCertificateCannotJoin() throws Exception {
         long[] before = new long[3];
         for (int i = 0; i < 3; i++) {
@@ -248,7 +286,7 @@ class ClusterTlsIT {
     }
 
     @Test
-    @Order(4)
+    @Order(5)
     void theHttpEndpointServesPartitionDataOnlyToClusterCertificates() throws Exception {
         String base = cluster.httpAddress(0).replace("http://", "https://");
         HttpClient trustOnly = HttpClient.newBuilder().sslContext(sslContext(null)).build();

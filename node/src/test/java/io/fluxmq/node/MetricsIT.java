@@ -31,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * was produced and consumed, the Produce request timer and the Raft commit timer exist, the partition and leader
  * gauges match the node's partitions, and every scrape parses as the Prometheus text format. On a 3-node cluster:
  * follower lag per partition and follower, leaders spread over the nodes, and under-replicated partitions while a
- * follower is down.
+ * follower is down; scraped three times during a continuous produce load, the byte, message and Produce request
+ * counters rise every time.
  */
 class MetricsIT {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -158,6 +159,56 @@ class MetricsIT {
         }
     }
 
+    /**
+     * Three scrapes of every node while a producer writes continuously, each after at least 100 more records were
+     * acknowledged: the topic's bytes and messages in (summed over the leaders) and the Produce request count rise every
+     * time, and Produce has a non-zero p99 latency.
+     */
+    private static void scrapedDuringLoad(TestCluster cluster) throws Exception {
+        List<String> addresses = List.of(cluster.httpAddress(0), cluster.httpAddress(1), cluster.httpAddress(2));
+        ContinuousProducer load = ContinuousProducer.start(cluster.bootstrap(), "replicated", "load-", 20);
+        try {
+            double messages = total(scrapes(addresses), "fluxmq_broker_topic_messages_in_total", "topic", "replicated");
+            double bytes = total(scrapes(addresses), "fluxmq_broker_topic_bytes_in_total", "topic", "replicated");
+            double produces = total(scrapes(addresses), "fluxmq_request_seconds_count", "request", "Produce");
+            for (int round = 1; round <= 3; round++) {
+                int target = load.acked().size() + 100;
+                assertThat(load.awaitAcked(target, Duration.ofSeconds(60))).as("round %d", round)
+                        .isGreaterThanOrEqualTo(target);
+                List<PrometheusText> during = scrapes(addresses);
+                double m = total(during, "fluxmq_broker_topic_messages_in_total", "topic", "replicated");
+                double b = total(during, "fluxmq_broker_topic_bytes_in_total", "topic", "replicated");
+                double p = total(during, "fluxmq_request_seconds_count", "request", "Produce");
+                System.out.printf("MetricsIT: scrape %d during the load: %.0f messages in, %.0f bytes in, %.0f "
+                        + "Produce requests%n", round, m, b, p);
+                assertThat(m).as("messages in, scrape %d", round).isGreaterThanOrEqualTo(messages + 100);
+                assertThat(b).as("bytes in, scrape %d", round).isGreaterThan(bytes);
+                assertThat(p).as("Produce requests, scrape %d", round).isGreaterThan(produces);
+                assertThat(during.stream().mapToDouble(s -> s.find("fluxmq_request_seconds", "request", "Produce",
+                        "quantile", "0.99").stream().mapToDouble(PrometheusText.Sample::value).max().orElse(0))
+                        .max().orElse(0)).as("Produce p99 latency").isPositive();
+                messages = m;
+                bytes = b;
+                produces = p;
+            }
+        } finally {
+            assertThat(load.stop(Duration.ofSeconds(30))).isTrue();
+        }
+        assertThat(load.failed()).isZero();
+    }
+
+    private static List<PrometheusText> scrapes(List<String> addresses) throws Exception {
+        List<PrometheusText> scrapes = new ArrayList<>();
+        for (String address : addresses) {
+            scrapes.add(scrape(address));
+        }
+        return scrapes;
+    }
+
+    private static double total(List<PrometheusText> scrapes, String name, String... labels) {
+        return scrapes.stream().mapToDouble(s -> sum(s, name, labels)).sum();
+    }
+
     @Test
     void threeNodesShowFollowerLagAndUnderReplicatedPartitionsWhileAFollowerIsDown() throws Exception {
         try (TestCluster cluster = TestCluster.start(3, dir)) {
@@ -195,6 +246,8 @@ class MetricsIT {
                     assertThat(names).as("deploy/grafana/fluxmq-dashboard.json queries it").contains(queried);
                 }
             }
+
+            scrapedDuringLoad(cluster);
 
             // kill the node leading the fewest partitions, so the others keep partitions it followed
             int victim = 0;

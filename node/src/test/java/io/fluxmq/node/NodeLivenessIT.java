@@ -12,6 +12,10 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -23,6 +27,7 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.message.MetadataRequestData;
+import org.apache.kafka.common.message.MetadataResponseData;
 import org.apache.kafka.common.message.MetadataResponseData.MetadataResponsePartition;
 import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.requests.AbstractResponse;
@@ -35,12 +40,16 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Three node processes register and heartbeat over gRPC. A frozen (SIGSTOP) node that is not the controller leader
  * is marked DOWN once its session times out: fluxmq-admin says so, Kafka Metadata lists it as an offline replica and
- * no longer as a broker. Thawed, it is UP again; killed and restarted, it registers its new incarnation.
+ * no longer as a broker. Thawed, it is UP again; killed and restarted, it registers its new incarnation, and its
+ * {@code /ready} answers 200 only once that registration is accepted and it has caught up with the metadata committed
+ * while it was down (a topic created then is in its own Metadata answer). A node started alone serves Kafka
+ * connections but is not ready (it cannot register) until a second node is back.
  */
 class NodeLivenessIT {
     private static final String TOPIC = "liveness";
     private static final long SESSION_TIMEOUT_MS = 6000;
     private static final long HEARTBEAT_MS = 1000;
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     @Test
     void aFrozenNodeIsMarkedDownAndComesBackUp(@TempDir Path dir) throws Exception {
@@ -90,11 +99,89 @@ class NodeLivenessIT {
             long firstIncarnation = find(describe(cluster, observer), victim).getIncarnation();
             cluster.node(victim).kill();
             await(cluster, observer, r -> state(r, victim) == NodeState.NODE_STATE_DOWN, SESSION_TIMEOUT_MS + 10_000);
+            // a topic the restarted node has never seen: at /ready 200 its own Metadata answer must list it
+            cluster.createTopic(WHILE_DOWN, 3, (short) 3);
             cluster.restart(victim);
+            awaitReady(cluster, victim);
+            long readyIncarnation = find(describe(cluster, controller), victim).getIncarnation();
+            assertThat(readyIncarnation).as("ready only once the controller accepted the new registration")
+                    .isGreaterThan(firstIncarnation);
+            assertThat(metadata(cluster.node(victim).bootstrap(), WHILE_DOWN).partitions())
+                    .as("ready only once caught up with the metadata committed before it started").hasSize(3);
             DescribeNodesReply back = await(cluster, observer, r -> state(r, victim) == NodeState.NODE_STATE_UP
                     && find(r, victim).getIncarnation() > firstIncarnation, 60_000);
             assertThat(find(back, victim).getLastHeartbeatAgeMs()).isLessThan(SESSION_TIMEOUT_MS);
             assertKafkaView(survivor, victim, false);
+
+            // alone, a node serves Kafka connections but cannot register: not ready until a second node is back
+            for (int i = 0; i < 3; i++) {
+                cluster.node(i).kill();
+            }
+            cluster.restart(0); // returns once its Kafka listener accepts connections
+            Ready alone = ready(cluster, 0);
+            assertThat(alone.status()).as("%s", alone).isEqualTo(503);
+            // "starting" only in the instant between the listener's bind and the readiness stage moving on
+            assertThat(alone.body()).isIn("starting\n", "registering with the metadata controller\n");
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!alone.body().startsWith("registering") && System.nanoTime() < until) {
+                Thread.sleep(50);
+                alone = ready(cluster, 0);
+            }
+            assertThat(alone).isEqualTo(new Ready(503, "registering with the metadata controller\n"));
+            cluster.restart(1);
+            awaitReady(cluster, 0);
+            awaitReady(cluster, 1);
+        }
+    }
+
+    private static final String WHILE_DOWN = "while-down";
+
+    private record Ready(int status, String body) {}
+
+    /** {@code GET /ready} of a node. */
+    private static Ready ready(TestCluster cluster, int node) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(cluster.httpAddress(node) + "/ready"))
+                .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        return new Ready(r.statusCode(), r.body());
+    }
+
+    /** Waits for {@code /ready} 200, checking every 503 names a start-up stage. */
+    private static void awaitReady(TestCluster cluster, int node) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        Ready last = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                last = ready(cluster, node);
+            } catch (java.io.IOException notListening) {
+                Thread.sleep(100);
+                continue;
+            }
+            if (last.status() == 200) {
+                assertThat(last.body()).isEqualTo("ready\n");
+                return;
+            }
+            assertThat(last.body()).isIn("starting\n", "registering with the metadata controller\n",
+                    "catching up with the cluster metadata\n");
+            Thread.sleep(100);
+        }
+        throw new AssertionError("node " + node + " not ready within 90 s; last /ready: " + last);
+    }
+
+    /** One Metadata request (v12) for {@code topic} to the node at {@code bootstrap}, no retry. */
+    private static MetadataResponseData.MetadataResponseTopic metadata(String bootstrap, String topic)
+            throws Exception {
+        int port = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
+        short version = 12;
+        RequestHeader header = new RequestHeader(ApiKeys.METADATA, version, "liveness-it", 2);
+        MetadataRequestData body = new MetadataRequestData().setAllowAutoTopicCreation(false)
+                .setTopics(List.of(new MetadataRequestData.MetadataRequestTopic().setName(topic)));
+        try (RawKafkaConnection c = RawKafkaConnection.open(port)) {
+            c.sendFrame(RequestUtils.serialize(header.data(), header.headerVersion(), body, version));
+            MetadataResponse response = (MetadataResponse) AbstractResponse.parseResponse(c.readFrame(), header);
+            MetadataResponseData.MetadataResponseTopic t = response.data().topics().find(topic);
+            assertThat(t).isNotNull();
+            assertThat(t.errorCode()).as("error of %s", topic).isZero();
+            return t;
         }
     }
 

@@ -27,6 +27,8 @@ public final class RaftControlGrpc {
     public static final MethodDescriptor<WriteTxnMarkerRequest, WriteTxnMarkerReply> WRITE_TXN_MARKER =
             unary("WriteTxnMarker", WriteTxnMarkerRequest.getDefaultInstance(),
                     WriteTxnMarkerReply.getDefaultInstance());
+    public static final MethodDescriptor<TakeSnapshotRequest, TakeSnapshotReply> TAKE_SNAPSHOT =
+            unary("TakeSnapshot", TakeSnapshotRequest.getDefaultInstance(), TakeSnapshotReply.getDefaultInstance());
 
     private RaftControlGrpc() {
     }
@@ -56,6 +58,10 @@ public final class RaftControlGrpc {
             reply.onError(Status.UNIMPLEMENTED.withDescription(WRITE_TXN_MARKER.getFullMethodName())
                     .asRuntimeException());
         }
+
+        default void takeSnapshot(TakeSnapshotRequest request, StreamObserver<TakeSnapshotReply> reply) {
+            reply.onError(Status.UNIMPLEMENTED.withDescription(TAKE_SNAPSHOT.getFullMethodName()).asRuntimeException());
+        }
     }
 
     public static ServerServiceDefinition bindService(AsyncService service) {
@@ -63,6 +69,7 @@ public final class RaftControlGrpc {
                 .addMethod(TRANSFER_LEADER, ServerCalls.asyncUnaryCall(service::transferLeader))
                 .addMethod(RAFT_STATUS, ServerCalls.asyncUnaryCall(service::raftStatus))
                 .addMethod(WRITE_TXN_MARKER, ServerCalls.asyncUnaryCall(service::writeTxnMarker))
+                .addMethod(TAKE_SNAPSHOT, ServerCalls.asyncUnaryCall(service::takeSnapshot))
                 .build();
     }
 
@@ -91,6 +98,10 @@ public final class RaftControlGrpc {
 
         public WriteTxnMarkerReply writeTxnMarker(WriteTxnMarkerRequest request) {
             return ClientCalls.blockingUnaryCall(getChannel(), WRITE_TXN_MARKER, getCallOptions(), request);
+        }
+
+        public TakeSnapshotReply takeSnapshot(TakeSnapshotRequest request) {
+            return ClientCalls.blockingUnaryCall(getChannel(), TAKE_SNAPSHOT, getCallOptions(), request);
         }
     }
 }

@@ -800,11 +800,42 @@ public final class EnginePartition implements Partition, CommitListener {
         } catch (java.io.IOException e) {
             return CompletableFuture.failedFuture(e);
         }
-        byte[] state = boundaryStates.get(point);
-        if (point <= current || state == null) {
+        if (point <= current) {
             return CompletableFuture.completedFuture(logStartOffset());
         }
-        return engine.compact(groupId, point, ByteBuffer.wrap(state)).thenApply(v -> {
+        return compactTo(point).thenApply(v -> logStartOffset());
+    }
+
+    /**
+     * {@code fluxmq-admin raft snapshot} on this engine, where the segment log is the Raft log and its snapshot is the
+     * log start: compacts the Raft log to the last segment boundary at or below the log start DeleteRecords set, so
+     * only whole segments no consumer can read any more go (retention compacts on its own, {@link #enforceRetention}).
+     * Completes with the snapshot index afterwards as {@link #groupStatus} reports it: the Raft log's start, -1 while
+     * nothing was compacted; unchanged when no whole segment lies below that log start.
+     */
+    public CompletableFuture<Long> takeSnapshot() {
+        long point = segmentBaseAtOrBelow(Math.min(deletedBelow, highWatermark));
+        CompletableFuture<Void> compacted = point > segments.logStartOffset() ? compactTo(point)
+            : CompletableFuture.completedFuture(null);
+        return compacted.thenApply(v -> snapshotIndex());
+    }
+
+    /** The Raft log's start, -1 while nothing was compacted (the snapshot index of {@link #groupStatus}). */
+    public long snapshotIndex() {
+        long start = raftLog.startOffset();
+        return start > 0 ? start : -1;
+    }
+
+    /**
+     * Compacts the Raft log to the segment boundary {@code point} with the partition's state as of it; completes at
+     * once when that state is not known (not a boundary above the log start).
+     */
+    private CompletableFuture<Void> compactTo(long point) {
+        byte[] state = boundaryStates.get(point);
+        if (state == null) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return engine.compact(groupId, point, ByteBuffer.wrap(state)).thenRun(() -> {
             boundaryStates.headMap(point, true).clear();
             synchronized (this) {
                 txnIndex.trimBelow(point);
@@ -818,7 +849,6 @@ public final class EnginePartition implements Partition, CommitListener {
                     epochStarts.headMap(containing, false).clear();
                 }
             }
-            return logStartOffset();
         });
     }
 

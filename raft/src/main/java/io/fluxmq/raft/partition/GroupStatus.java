@@ -12,6 +12,7 @@ import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.raftlog.RaftLog;
+import org.apache.ratis.statemachine.SnapshotInfo;
 
 /**
  * One replica's view of a partition's Raft group, for operators ({@code fluxmq-admin raft status}): the group id,
@@ -78,7 +79,16 @@ public record GroupStatus(String groupId, int nodeId, String role, boolean leade
         }
         return new GroupStatus(division.getGroup().getGroupId().getUuid().toString(), self,
                 info.getCurrentRole().name(), info.isLeaderReady(), info.getCurrentTerm(), leader,
-                log.getLastCommittedIndex(), info.getLastAppliedIndex(), lastIndex, log.getSnapshotIndex(), peers);
+                log.getLastCommittedIndex(), info.getLastAppliedIndex(), lastIndex, snapshotIndex(division), peers);
+    }
+
+    /**
+     * The latest snapshot: the state machine's (written on demand or by the automatic trigger; the Raft log learns of
+     * it only when it purges) or the one the log records, -1 when none.
+     */
+    static long snapshotIndex(RaftServer.Division division) {
+        SnapshotInfo latest = division.getStateMachine().getLatestSnapshot();
+        return Math.max(division.getRaftLog().getSnapshotIndex(), latest == null ? -1 : latest.getIndex());
     }
 
     private static Peer peer(int id, RaftPeerRole startupRole, int leader, int self, boolean leading, long lastIndex,

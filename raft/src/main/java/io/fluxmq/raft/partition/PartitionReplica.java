@@ -37,6 +37,7 @@ import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SnapshotManagementRequest;
 import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
 import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.server.RaftServer;
@@ -778,6 +779,23 @@ public final class PartitionReplica implements Partition {
         } catch (IOException e) {
             return CompletableFuture.failedFuture(e);
         }
+    }
+
+    /**
+     * {@code fluxmq-admin raft snapshot}: this replica's state machine writes a snapshot at its applied index now
+     * (Ratis' snapshot management API; {@link PartitionStateMachine#takeSnapshot}), as the automatic trigger does every
+     * {@code raft.snapshot.interval.entries}, and Ratis may then purge its log below it. Completes with the snapshot index
+     * afterwards, the previous one when nothing was applied since.
+     */
+    public CompletableFuture<Long> takeSnapshot(long timeoutMs) {
+        // a creation gap of 1: snapshot whenever an entry was applied since the last snapshot
+        return server.snapshotManagementAsync(SnapshotManagementRequest.newCreate(clientId, server.getId(), groupId,
+                callIds.incrementAndGet(), timeoutMs, 1)).thenApply(reply -> {
+                    if (!reply.isSuccess()) {
+                        throw new CompletionException(reply.getException());
+                    }
+                    return reply.getLogIndex();
+                });
     }
 
     /** This replica's view of the partition's Raft group (see {@link GroupStatus}); null once the group is gone. */
