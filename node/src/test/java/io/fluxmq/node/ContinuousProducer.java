@@ -1,8 +1,10 @@
 package io.fluxmq.node;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -25,10 +27,13 @@ final class ContinuousProducer {
     private final AtomicInteger failed = new AtomicInteger();
     private final AtomicBoolean running = new AtomicBoolean(true);
     private final Thread thread;
+    /** The producer, once the thread made it. */
+    private volatile KafkaProducer<String, String> producer;
 
     private ContinuousProducer(String bootstrap, String topic, String prefix, int recordsPerPause, int partitions) {
         thread = new Thread(() -> {
             try (KafkaProducer<String, String> producer = Clients.producer(bootstrap, Map.of())) {
+                this.producer = producer;
                 for (int i = 0; running.get(); i++) {
                     String value = prefix + i;
                     sent.add(value);
@@ -96,6 +101,33 @@ final class ContinuousProducer {
         running.set(false);
         thread.join(timeout.toMillis());
         return !thread.isAlive();
+    }
+
+    /**
+     * Sends one record ({@code <prefix><partition>}) to each partition now, from the caller's thread through the same
+     * producer, kept with the others for the consistency check; per partition, the ms from {@code since} (a
+     * System.nanoTime) to its acknowledgement, or the failure.
+     */
+    Map<TopicPartition, CompletableFuture<Long>> sendNow(List<TopicPartition> partitions, String prefix, long since) {
+        Map<TopicPartition, CompletableFuture<Long>> acks = new java.util.LinkedHashMap<>();
+        for (TopicPartition tp : partitions) {
+            String value = prefix + tp.partition();
+            CompletableFuture<Long> ack = new CompletableFuture<>();
+            acks.put(tp, ack);
+            sent.add(value);
+            long sentAt = System.nanoTime();
+            producer.send(new ProducerRecord<>(tp.topic(), tp.partition(), value, value), (md, e) -> {
+                if (e == null) {
+                    acked.put(value, new Ack(tp, md.offset(), sentAt));
+                    lastAckedSend.merge(tp, sentAt, Math::max);
+                    ack.complete(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - since));
+                } else {
+                    failed.incrementAndGet();
+                    ack.completeExceptionally(e);
+                }
+            });
+        }
+        return acks;
     }
 
     /** Waits up to {@code timeout} until at least {@code count} records are acknowledged; returns the count. */

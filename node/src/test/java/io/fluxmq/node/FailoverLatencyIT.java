@@ -9,6 +9,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -47,6 +48,7 @@ class FailoverLatencyIT {
     void leaderKillsInARowLoseNothingAndReportTheirInterruption(@TempDir Path dir) throws Exception {
         List<Long> ackMs = new ArrayList<>();
         List<Long> metadataMs = new ArrayList<>();
+        List<Long> probeMedians = new ArrayList<>();
         Map<String, String> settings = ENGINE.isEmpty() ? Map.of() : Map.of(NodeConfig.PARTITION_ENGINE, ENGINE);
         try (TestCluster cluster = TestCluster.start(3, dir, settings)) {
             cluster.createTopic(TOPIC, PARTITIONS, (short) 3);
@@ -63,6 +65,13 @@ class FailoverLatencyIT {
                             .map(Map.Entry::getKey).toList();
                     long killedAt = System.nanoTime();
                     cluster.node(victim).kill();
+                    // Many partitions: each gets a record of the round robin only every few seconds, so the first
+                    // one sent after the kill would measure the producer's pace; one record to each of the killed
+                    // node's partitions, sent by the same producer right after the kill, measures the interruption
+                    Map<TopicPartition, CompletableFuture<Long>> probes = PARTITIONS > MANY
+                        ? producer.sendNow(led.stream().map(p -> new TopicPartition(TOPIC, p)).toList(),
+                            "k" + kill + "-", killedAt)
+                        : Map.of();
                     Map<Integer, Long> newLeaderMs = new ConcurrentSkipListMap<>();
                     Map<Integer, Long> firstAckMs = new TreeMap<>();
                     long deadline = killedAt + TimeUnit.SECONDS.toNanos(60);
@@ -99,10 +108,16 @@ class FailoverLatencyIT {
                     ackMs.add(worstAck);
                     metadataMs.add(worstMetadata);
                     if (led.size() > MANY) {
+                        List<Long> probeMs = new ArrayList<>();
+                        for (CompletableFuture<Long> probe : probes.values()) {
+                            probeMs.add(probe.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+                        }
                         System.out.printf("FAILOVER-LATENCY kill %d: node %d led %d partitions; Metadata names a live"
-                                + " leader after %s ms, first acknowledged produce after %s ms (median, p99, max over"
-                                + " its partitions)%n", kill + 1, victim, led.size(), summary(newLeaderMs.values()),
-                                summary(firstAckMs.values()));
+                                + " leader after %s ms, first acknowledged produce after %s ms; a record sent to each"
+                                + " right after the kill acknowledged after %s ms (median, p99, max over its"
+                                + " partitions)%n", kill + 1, victim, led.size(), summary(newLeaderMs.values()),
+                                summary(firstAckMs.values()), summary(probeMs));
+                        probeMedians.add(median(probeMs));
                     } else {
                         System.out.printf("FAILOVER-LATENCY kill %d: node %d led %s; Metadata names a live leader"
                                 + " after %s ms, first acknowledged produce after %s ms (per partition); worst %d ms%n",
@@ -117,6 +132,11 @@ class FailoverLatencyIT {
                     + " led, median %d ms (each: %s); Metadata with a live leader, median %d ms (each: %s); %d sent,"
                     + " %d acknowledged, %d failed%n", KILLS, median(ackMs), ackMs, median(metadataMs), metadataMs,
                     producer.sent().size(), producer.acked().size(), producer.failed());
+            if (!probeMedians.isEmpty()) {
+                System.out.printf("FAILOVER-LATENCY %d kills: a record sent to each of the killed node's partitions"
+                        + " right after the kill acknowledged after a median of %s ms (each kill's median)%n", KILLS,
+                        probeMedians);
+            }
             Map<TopicPartition, List<ConsumerRecord<String, String>>> read =
                     Clients.readAll(cluster.bootstrap(), TOPIC, PARTITIONS,
                             Duration.ofSeconds(PARTITIONS > MANY ? 600 : 120));
