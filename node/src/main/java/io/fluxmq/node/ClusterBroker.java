@@ -246,6 +246,9 @@ final class ClusterBroker implements BrokerServices {
     private PartitionState enginePartitionState(ClusterState state, TopicPartition tp, List<Integer> assigned,
                                                 Set<Integer> down) {
         EnginePartition replica = engine.partition(tp);
+        if (replica != null && replica.failure() != null) {
+            replica = null; // stopped here (its storage failed): what it last knew of the leader may name this node
+        }
         LeaderRecord recorded = state.leader(tp).orElse(new LeaderRecord(-1, -1));
         // a new topic's record names its preferred replica; when that is this node, whose group is not running yet
         // (still opening), no leader is known: a client sent here now would be refused, then taken a moment later
@@ -745,7 +748,7 @@ final class ClusterBroker implements BrokerServices {
 
     /**
      * {@link #preferLeader} on the multi-Raft engine: if this node leads {@code tp}, its preferred replica is another
-     * node the failure detector counts as up, and no reassignment runs, starts a transfer (the engine catches the
+     * node the failure detector counts as up and not out of the leader's in-sync set, and no reassignment runs, starts a transfer (the engine catches the
      * target up first and gives up after an election timeout).
      */
     private void preferEngineLeader(TopicPartition tp) {
@@ -759,6 +762,10 @@ final class ClusterBroker implements BrokerServices {
         if (preferred == config.nodeId() || engine.peersDown().contains(preferred)
                 || state().downNodes().contains(preferred)) {
             return;
+        }
+        List<Integer> inSync = replica.inSync(); // empty until the new leader's first refresh
+        if (!inSync.isEmpty() && !inSync.contains(preferred)) {
+            return; // as Kafka: only to an in-sync replica (a replica stopped on its node, a full disk, never is)
         }
         LeaderTransfers pins = transfers;
         if (pins != null && pins.pinned(tp)) {

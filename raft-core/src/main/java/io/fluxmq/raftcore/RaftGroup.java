@@ -472,6 +472,29 @@ public final class RaftGroup {
         }
     }
 
+    /**
+     * This member stops on its node (its storage or state machine failed) and will answer nothing more: if it leads,
+     * the voter holding the most of its log is told to campaign at once ({@link Message.TimeoutNow}), since followers
+     * of a quiet group would otherwise never time out (their leader's node stays alive, so its failure detector never
+     * reports it down). An election is always safe, whatever broke here; if that voter's log is too short to win, the
+     * election it starts wakes the others. Returns the message to send, if any; this member must not be used after.
+     */
+    public List<Message> abdicate() {
+        if (role != Role.LEADER) {
+            return List.of();
+        }
+        int best = NO_LEADER;
+        long bestEnd = -1;
+        for (Map.Entry<Integer, Progress> follower : progress.entrySet()) {
+            int member = follower.getKey();
+            if (member != self && voters.contains(member) && follower.getValue().matchEnd > bestEnd) {
+                best = member;
+                bestEnd = follower.getValue().matchEnd;
+            }
+        }
+        return best == NO_LEADER ? List.of() : List.of(new Message.TimeoutNow(self, best, term));
+    }
+
     public void receive(Message message, long nowMs) {
         this.nowMs = nowMs;
         if (message.to() != self) {

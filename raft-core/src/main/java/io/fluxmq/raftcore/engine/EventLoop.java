@@ -7,7 +7,13 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.PriorityQueue;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.LongSupplier;
@@ -15,18 +21,24 @@ import java.util.function.LongSupplier;
 /**
  * One thread running many groups. Each pass: run the queued tasks (messages, proposals, failure-detector reports),
  * tick the groups whose timer is due (a quiet group has none), then for every group touched collect its {@code Ready},
- * send what may go at once (before the force, so followers write while the leader forces), make the pass's hard
- * states and logs durable with one {@link GroupStorage#persist} call,
- * advance the groups, send the released votes and acknowledgements, tell listeners what was committed, and hand each
- * peer node one batch with the messages of all groups. The thread parks when there is nothing to do until a task or
- * the next timer.
+ * send what may go at once (before the force, so followers write while the leader forces), hand the pass's hard states
+ * and logs to {@link GroupStorage#persistAsync} (the hard states are durable when it returns, each log's force runs in
+ * the background), advance every group whose part is durable, send the released votes and acknowledgements, tell
+ * listeners what was committed, and hand each peer node one batch with the messages of all groups. The thread parks
+ * when there is nothing to do until a task or the next timer.
+ *
+ * <p>A group whose log is still being forced is <em>persisting</em>: nothing touches its Raft state or log until the
+ * force is done and the group advanced on this thread; whatever comes for it meanwhile (messages, proposals, ticks,
+ * failure-detector reports) waits in its queue and runs right after ({@link #withGroup}). Every other group goes on: a
+ * vote or a new leader's first entry does not wait behind the forces of the busy groups of the same loop.
  *
  * <p>Groups are touched only on this thread; other threads reach them through {@link #execute}.
  *
  * <p>Failures stay with the group they happened in: whatever a group's Raft state, log or listener throws stops that
  * group alone ({@link #fail}: removed, its proposals failed, the owner told through {@link GroupFailureListener}); a
- * storage failure stops the groups of that pass, none of which is advanced, so none promises what is not durable; an
- * {@link Error} stops every group of the loop. The thread itself survives anything short of {@link #stop}.
+ * failed force stops the group of that log, which is not advanced, so it promises nothing that is not durable; a failed
+ * write of the hard states stops every group of the pass; an {@link Error} stops every group of the loop. The thread
+ * itself survives anything short of {@link #stop}.
  */
 final class EventLoop implements Runnable {
 
@@ -50,6 +62,8 @@ final class EventLoop implements Runnable {
     private final PriorityQueue<Timer> timers = new PriorityQueue<>();
     private final List<GroupState> dirty = new ArrayList<>();
     private final Map<Integer, List<GroupMessage>> outgoing = new HashMap<>();
+    /** Forces started and not yet seen done on this thread; {@link #stop} waits for them. */
+    private final Set<CompletableFuture<Void>> forcing = ConcurrentHashMap.newKeySet();
     private final Thread thread;
     private volatile boolean running = true;
 
@@ -73,10 +87,34 @@ final class EventLoop implements Runnable {
         LockSupport.unpark(thread);
     }
 
+    /** Stops the thread and waits (up to 10 s) for the forces it started: none may touch a log its owner closes next. */
     void stop() throws InterruptedException {
         running = false;
         LockSupport.unpark(thread);
         thread.join(TimeUnit.SECONDS.toMillis(10));
+        try {
+            CompletableFuture.allOf(forcing.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            // a failed force: its group is going away with the loop
+        } catch (TimeoutException e) {
+            LOGGER.log(System.Logger.Level.WARNING, "Raft event loop of node " + nodeId + " stopped with "
+                    + forcing.size() + " forces still running");
+        }
+    }
+
+    /**
+     * Runs {@code action} on the group {@code groupId} once it is not persisting: now, or right after its force is done
+     * (looked up again then); {@code absent} instead if it is not hosted here (any more). On this thread only.
+     */
+    void withGroup(long groupId, Consumer<GroupState> action, Runnable absent) {
+        GroupState group = groups.get(groupId);
+        if (group == null) {
+            absent.run();
+        } else if (group.persisting) {
+            group.deferred.add(() -> withGroup(groupId, action, absent));
+        } else {
+            action.accept(group);
+        }
     }
 
     // Called on the loop thread only (from tasks).
@@ -122,11 +160,30 @@ final class EventLoop implements Runnable {
         LOGGER.log(System.Logger.Level.ERROR, "Raft group " + group.groupId + " stopped on node " + nodeId
                 + ": " + cause, cause);
         try {
+            queue(group.groupId, group.raft.abdicate()); // a leader hands over at once: quiet followers would wait
+        } catch (RuntimeException e) {
+            LOGGER.log(System.Logger.Level.WARNING, "group " + group.groupId + " could not hand over its leadership", e);
+        }
+        try {
             failures.failed(group.groupId, cause); // first, so whoever sees a proposal fail finds the group failed
         } catch (RuntimeException e) {
             LOGGER.log(System.Logger.Level.ERROR, "group failure listener threw for group " + group.groupId, e);
         }
         group.failAll(cause);
+        runDeferred(group);
+    }
+
+    /** What waited for the group's force, in arrival order (each looks the group up again). */
+    private void runDeferred(GroupState group) {
+        Runnable next;
+        while (!group.persisting && (next = group.deferred.poll()) != null) {
+            try {
+                next.run();
+            } catch (RuntimeException e) {
+                LOGGER.log(System.Logger.Level.ERROR, "Raft event loop task of node " + nodeId + " for group "
+                        + group.groupId + " failed", e);
+            }
+        }
     }
 
     int size() {
@@ -186,7 +243,7 @@ final class EventLoop implements Runnable {
         fireTimers(now);
         processDirty();
         flushOutgoing();
-        if (tasks.isEmpty()) {
+        if (tasks.isEmpty() && dirty.isEmpty()) {
             Timer next = timers.peek();
             long waitMs = next == null ? MAX_PARK_MS : Math.min(MAX_PARK_MS, next.atMs() - clockMs.getAsLong());
             if (waitMs > 0) {
@@ -203,6 +260,9 @@ final class EventLoop implements Runnable {
                 continue;
             }
             group.scheduledAt = Long.MAX_VALUE;
+            if (group.persisting) {
+                continue; // scheduled again when advanced
+            }
             if (guard(group, () -> group.raft.tick(now))) {
                 touch(group);
             }
@@ -219,8 +279,8 @@ final class EventLoop implements Runnable {
             List<GroupStorage.Persist> persists = new ArrayList<>();
             for (GroupState group : pass) {
                 group.dirty = false;
-                if (groups.get(group.groupId) != group) {
-                    continue;
+                if (groups.get(group.groupId) != group || group.persisting) {
+                    continue; // a persisting group is looked at again when advanced
                 }
                 Ready[] r = new Ready[1];
                 if (!guard(group, () -> r[0] = group.raft.hasReady() ? group.raft.ready() : null)) {
@@ -242,45 +302,78 @@ final class EventLoop implements Runnable {
                 ready.add(group);
                 readies.add(r[0]);
             }
-            if (!persists.isEmpty()) {
-                // What may go before the force goes now, so a leader's appends reach its followers while its own copy
-                // is being forced (both forces overlap; a commit waits for one force, not two in a row).
-                flushOutgoing();
-                try {
-                    storage.persist(persists);
-                } catch (RuntimeException e) {
-                    // Nothing of this pass is known durable: no group of it may advance (acknowledge, vote, count
-                    // its own copy). The messages queued above promise nothing durable (appends and heartbeats).
-                    for (GroupState group : ready) {
-                        fail(group, e);
-                    }
-                    continue;
+            if (persists.isEmpty()) {
+                continue;
+            }
+            // What may go before the force goes now, so a leader's appends reach its followers while its own copy is
+            // being forced (both forces overlap; a commit waits for one force, not two in a row).
+            flushOutgoing();
+            List<CompletableFuture<Void>> durable;
+            try {
+                durable = storage.persistAsync(persists);
+            } catch (RuntimeException e) {
+                // Nothing of this pass is known durable: no group of it may advance (acknowledge, vote, count its own
+                // copy). The messages queued above promise nothing durable (appends and heartbeats).
+                for (GroupState group : ready) {
+                    fail(group, e);
                 }
+                continue;
             }
             for (int i = 0; i < ready.size(); i++) {
                 GroupState group = ready.get(i);
                 Ready r = readies.get(i);
-                guard(group, () -> {
-                    queue(group.groupId, group.raft.advance(r));
-                    group.reportRole();
-                    if (r.installed() != null) {
-                        group.listener.snapshotInstalled(group.groupId, group.raft.log(), r.installed());
-                        group.applied = r.installed().offset();
-                    }
-                    long commit = group.raft.commitOffset();
-                    if (commit > group.applied) {
-                        group.listener.committed(group.groupId, group.raft.log(), group.applied, commit);
-                        group.applied = commit;
-                    }
-                    group.reportVoters();
-                    group.settleProposals();
-                    if (group.raft.hasReady()) {
-                        touch(group);
-                    }
-                    schedule(group);
-                });
+                CompletableFuture<Void> force = durable.get(i);
+                if (force.isDone()) {
+                    persisted(group, r, force);
+                } else {
+                    group.persisting = true;
+                    forcing.add(force);
+                    force.whenComplete((v, e) -> execute(() -> {
+                        forcing.remove(force);
+                        group.persisting = false;
+                        persisted(group, r, force);
+                        runDeferred(group);
+                    }));
+                }
             }
         }
+    }
+
+    /** The group's part of a pass is durable (or failed): advance it, or stop it. */
+    private void persisted(GroupState group, Ready r, CompletableFuture<Void> force) {
+        if (groups.get(group.groupId) != group) {
+            return; // stopped meanwhile (an Error of the loop)
+        }
+        if (force.isCompletedExceptionally()) {
+            Throwable cause;
+            try {
+                force.join();
+                cause = new IllegalStateException("failed force");
+            } catch (RuntimeException e) {
+                cause = e.getCause() != null ? e.getCause() : e;
+            }
+            fail(group, cause);
+            return;
+        }
+        guard(group, () -> {
+            queue(group.groupId, group.raft.advance(r));
+            group.reportRole();
+            if (r.installed() != null) {
+                group.listener.snapshotInstalled(group.groupId, group.raft.log(), r.installed());
+                group.applied = r.installed().offset();
+            }
+            long commit = group.raft.commitOffset();
+            if (commit > group.applied) {
+                group.listener.committed(group.groupId, group.raft.log(), group.applied, commit);
+                group.applied = commit;
+            }
+            group.reportVoters();
+            group.settleProposals();
+            if (group.raft.hasReady()) {
+                touch(group);
+            }
+            schedule(group);
+        });
     }
 
     private void schedule(GroupState group) {

@@ -19,6 +19,10 @@ final class GroupState {
     long applied;
     long scheduledAt = Long.MAX_VALUE;
     boolean dirty;
+    /** A Ready of this group is being made durable: nothing may touch its Raft state or log until it is advanced. */
+    boolean persisting;
+    /** What came for this group while it was persisting, run once it is advanced (or has stopped). */
+    final ArrayDeque<Runnable> deferred = new ArrayDeque<>();
     private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
     private RaftGroup.Role reportedRole;
     private long reportedTerm = -1;

@@ -129,14 +129,12 @@ public final class RaftEngine implements AutoCloseable {
     public CompletableFuture<Void> removeGroup(long groupId) {
         CompletableFuture<Void> removed = new CompletableFuture<>();
         EventLoop loop = loop(groupId);
-        loop.execute(() -> {
-            GroupState group = loop.remove(groupId);
-            if (group != null) {
-                group.failAll(new IllegalStateException("group " + groupId + " was removed from node "
-                        + config.nodeId()));
-            }
+        // after a force in flight: the caller may close the log once this completes
+        loop.execute(() -> loop.withGroup(groupId, group -> {
+            loop.remove(groupId);
+            group.failAll(new IllegalStateException("group " + groupId + " was removed from node " + config.nodeId()));
             removed.complete(null);
-        });
+        }, () -> removed.complete(null)));
         return removed;
     }
 
@@ -267,19 +265,16 @@ public final class RaftEngine implements AutoCloseable {
         void run(EventLoop loop, GroupState group, CompletableFuture<T> result);
     }
 
-    /** Runs {@code task} on the group's loop; the result fails at once if the group is not hosted here. */
+    /**
+     * Runs {@code task} on the group's loop once no force of its log is in flight; the result fails at once if the
+     * group is not hosted here.
+     */
     private <T> CompletableFuture<T> onGroup(long groupId, GroupTask<T> task) {
         CompletableFuture<T> result = new CompletableFuture<>();
         EventLoop loop = loop(groupId);
-        loop.execute(() -> {
-            GroupState group = loop.group(groupId);
-            if (group == null) {
-                result.completeExceptionally(new IllegalStateException("no group " + groupId + " on node "
-                        + config.nodeId()));
-                return;
-            }
-            task.run(loop, group, result);
-        });
+        loop.execute(() -> loop.withGroup(groupId, group -> task.run(loop, group, result),
+                () -> result.completeExceptionally(new IllegalStateException("no group " + groupId + " on node "
+                        + config.nodeId()))));
         return result;
     }
 
@@ -382,12 +377,12 @@ public final class RaftEngine implements AutoCloseable {
 
     private void deliver(EventLoop loop, List<GroupMessage> messages) {
         loop.execute(() -> {
-            long now = clockMs.getAsLong();
             for (GroupMessage message : messages) {
-                GroupState group = loop.group(message.groupId());
-                if (group != null && loop.guard(group, () -> group.raft.receive(message.message(), now))) {
-                    loop.touch(group);
-                }
+                loop.withGroup(message.groupId(), group -> {
+                    if (loop.guard(group, () -> group.raft.receive(message.message(), clockMs.getAsLong()))) {
+                        loop.touch(group);
+                    }
+                }, () -> { });
             }
         });
     }
@@ -395,10 +390,12 @@ public final class RaftEngine implements AutoCloseable {
     private void forEachGroup(Consumer<RaftGroup> action) {
         for (EventLoop loop : loops) {
             loop.execute(() -> {
-                for (GroupState group : loop.groups()) {
-                    if (loop.guard(group, () -> action.accept(group.raft))) {
-                        loop.touch(group);
-                    }
+                for (GroupState each : loop.groups()) {
+                    loop.withGroup(each.groupId, group -> {
+                        if (loop.guard(group, () -> action.accept(group.raft))) {
+                            loop.touch(group);
+                        }
+                    }, () -> { });
                 }
             });
         }

@@ -24,13 +24,16 @@ import java.util.concurrent.Executor;
  * member's durable hard state has not reached; {@link #initialHardState} checks that on start-up.
  *
  * <p>Each log is its own file, so a pass with new entries in N logs costs N msyncs. Without an executor they run one
- * after another on the calling loop thread; with one ({@link #FileGroupStorage(HardStateFile, Executor)}) they run
- * side by side on it (the loop thread takes one itself) and the device can serve them together. The loop thread waits
- * for all of them, so a log is never touched by two threads at once.
+ * after another on the calling loop thread. With one ({@link #FileGroupStorage(HardStateFile, Executor)}), the event
+ * loops call {@link #persistAsync}: the hard states are written on the loop thread, and each log's force runs on the
+ * executor with its own future, so the loop goes on with other groups (a vote, a new leader's first entry) while the
+ * device serves the forces side by side. The loop touches no group whose force is in flight, so a log is never touched
+ * by two threads at once.
  *
- * <p>Failures: an I/O error is thrown as {@link UncheckedIOException}; the engine then stops the groups of that pass
- * without advancing them (a failed fsync may have dropped pages, so nothing of the pass may be acknowledged). A failed
- * hard-state write also fails every later write ({@link HardStateFile#write}): the node must reopen from disk.
+ * <p>Failures: an I/O error is thrown as {@link UncheckedIOException} (or fails that log's future); the engine then
+ * stops the groups concerned without advancing them (a failed fsync may have dropped pages, so nothing they hold may be
+ * acknowledged): every group of the pass for a failed hard-state write, the group of the log for a failed force. A
+ * failed hard-state write also fails every later write ({@link HardStateFile#write}): the node must reopen from disk.
  *
  * <p>Thread-safe: several event loops may call {@link #persist} at once for different groups (the hard-state file
  * shares their writes); a log is forced only for the loop that drives it.
@@ -66,6 +69,55 @@ public final class FileGroupStorage implements GroupStorage {
 
     @Override
     public void persist(List<Persist> requests) {
+        List<Persist> toForce = writeHardStates(requests);
+        try {
+            if (forces == null || toForce.size() < 2) {
+                for (Persist request : toForce) {
+                    ((SegmentRaftLog) request.log()).force(request.persistEnd());
+                }
+            } else {
+                forceTogether(toForce);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("persisting Raft state failed; the pass's groups must stop", e);
+        }
+    }
+
+    /**
+     * With an executor: writes the hard states on the calling thread, then forces each log that needs it on the
+     * executor, each request's future completing when its own log is durable (with {@link UncheckedIOException} if its
+     * force failed: that group alone stops, since a failed msync of one file says nothing of the others). Without one,
+     * as {@link #persist}. A log written again while its force runs is forced again once that one is done (its group
+     * is not advanced, so it asks for nothing meanwhile): under load each log's forces follow one another back to back,
+     * each covering what was appended while the last one ran.
+     */
+    @Override
+    public List<CompletableFuture<Void>> persistAsync(List<Persist> requests) {
+        if (forces == null) {
+            return GroupStorage.super.persistAsync(requests);
+        }
+        writeHardStates(requests);
+        List<CompletableFuture<Void>> durable = new ArrayList<>(requests.size());
+        for (Persist request : requests) {
+            SegmentRaftLog log = (SegmentRaftLog) request.log();
+            long end = request.persistEnd();
+            if (!log.needsForce(end)) {
+                durable.add(DURABLE);
+                continue;
+            }
+            durable.add(CompletableFuture.runAsync(() -> {
+                try {
+                    log.force(end);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("forcing the log of group " + request.groupId() + " failed", e);
+                }
+            }, forces));
+        }
+        return durable;
+    }
+
+    /** Checks the requests, writes their changed hard states durably, and returns those whose log needs a force. */
+    private List<Persist> writeHardStates(List<Persist> requests) {
         Map<Long, HardState> changed = new HashMap<>();
         List<Persist> toForce = new ArrayList<>();
         for (Persist request : requests) {
@@ -82,16 +134,10 @@ public final class FileGroupStorage implements GroupStorage {
         }
         try {
             hardStates.write(changed);
-            if (forces == null || toForce.size() < 2) {
-                for (Persist request : toForce) {
-                    ((SegmentRaftLog) request.log()).force(request.persistEnd());
-                }
-            } else {
-                forceTogether(toForce);
-            }
         } catch (IOException e) {
             throw new UncheckedIOException("persisting Raft state failed; the pass's groups must stop", e);
         }
+        return toForce;
     }
 
     private void forceTogether(List<Persist> toForce) throws IOException {

@@ -16,7 +16,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -113,6 +115,55 @@ class FileGroupStorageTest {
         }
         assertThat(a.needsForce(1)).isFalse();
         assertThat(b.needsForce(1)).isFalse();
+    }
+
+    /**
+     * persistAsync with an executor: the hard states are on disk when it returns, while a log's force is still held;
+     * each log has its own future, and a failed force fails that log's alone.
+     */
+    @Test
+    void persistAsyncWritesHardStatesAtOnceAndFailsOnlyTheLogWhoseForceFailed() throws Exception {
+        ForcedImage diskA = new ForcedImage(SEGMENT);
+        ForcedImage diskB = new ForcedImage(SEGMENT);
+        ForcedImage diskC = new ForcedImage(SEGMENT);
+        SegmentRaftLog a = open(dir.resolve("a"), diskA);
+        SegmentRaftLog b = open(dir.resolve("b"), diskB);
+        SegmentRaftLog c = open(dir.resolve("c"), diskC);
+        CountDownLatch release = new CountDownLatch(1);
+        diskA.onForce(() -> {
+            try {
+                if (!release.await(5, TimeUnit.SECONDS)) {
+                    throw new IOException("not released");
+                }
+            } catch (InterruptedException e) {
+                throw new InterruptedIOException();
+            }
+        });
+        diskB.onForce(() -> {
+            throw new IOException("device gone");
+        });
+        a.append(Entry.leaderChange(0, 2));
+        b.append(Entry.leaderChange(0, 1));
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            FileGroupStorage storage = new FileGroupStorage(HardStateFile.open(dir.resolve("hard-state")), pool);
+            List<CompletableFuture<Void>> durable = storage.persistAsync(List.of(
+                new Persist(1, a, new HardState(2, 1), 1), new Persist(2, b, null, 1),
+                new Persist(3, c, new HardState(5, 3), 0)));
+            assertThat(HardStateFile.open(dir.resolve("hard-state")).get(3)).isEqualTo(new HardState(5, 3));
+            assertThat(HardStateFile.open(dir.resolve("hard-state")).get(1)).isEqualTo(new HardState(2, 1));
+            assertThat(durable.get(2)).as("nothing to force in c").isDone();
+            assertThat(durable.get(0)).as("a's force is held").isNotDone();
+            assertThatThrownBy(() -> durable.get(1).get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                .hasRootCauseMessage("device gone");
+            assertThat(durable.get(0)).isNotDone();
+            release.countDown();
+            durable.get(0).get(5, TimeUnit.SECONDS);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(a.needsForce(1)).isFalse();
+        assertThat(b.needsForce(1)).as("b's failed force").isTrue();
     }
 
     @Test
