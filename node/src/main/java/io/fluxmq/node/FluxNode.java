@@ -436,7 +436,7 @@ public final class FluxNode implements Closeable {
         if (txnMarkers != null) {
             txnMarkers.onOffsetsMarker(coordinator::onTransactionMarker);
         }
-        ApiRegistry registry = new ApiRegistry(all, List.of(coordinator, transactions));
+        ApiRegistry registry = new ApiRegistry(all, List.of(coordinator, transactions), services.quotas());
         coordinator.start();
         transactions.start();
         self.set(registry);

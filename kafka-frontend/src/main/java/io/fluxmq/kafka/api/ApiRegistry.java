@@ -1,5 +1,6 @@
 package io.fluxmq.kafka.api;
 
+import io.fluxmq.kafka.quota.ClientQuotaManager;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumMap;
@@ -16,6 +17,7 @@ public final class ApiRegistry implements AutoCloseable {
 
     private final Map<ApiKeys, ApiHandler<?>> handlers = new EnumMap<>(ApiKeys.class);
     private final List<AutoCloseable> resources;
+    private final ClientQuotaManager quotas;
 
     public ApiRegistry(List<ApiHandler<?>> handlers) {
         this(handlers, List.of());
@@ -23,7 +25,13 @@ public final class ApiRegistry implements AutoCloseable {
 
     /** Handlers plus the services they share, closed (in reverse order) by {@link #close()}. */
     public ApiRegistry(List<ApiHandler<?>> handlers, List<AutoCloseable> resources) {
+        this(handlers, resources, ClientQuotaManager.NONE);
+    }
+
+    /** As above, with the node's client quotas: every request's handling time is charged to {@code request_percentage}. */
+    public ApiRegistry(List<ApiHandler<?>> handlers, List<AutoCloseable> resources, ClientQuotaManager quotas) {
         this.resources = List.copyOf(resources);
+        this.quotas = quotas;
         for (ApiHandler<?> handler : handlers) {
             if (this.handlers.put(handler.apiKey(), handler) != null) {
                 throw new IllegalArgumentException("two handlers for " + handler.apiKey());
@@ -33,6 +41,11 @@ public final class ApiRegistry implements AutoCloseable {
                 throw new IllegalArgumentException(handler.apiKey() + " handler declares versions beyond kafka-clients'");
             }
         }
+    }
+
+    /** The node's client quotas ({@link ClientQuotaManager#NONE} without). */
+    public ClientQuotaManager quotas() {
+        return quotas;
     }
 
     public ApiHandler<?> handler(ApiKeys key) {

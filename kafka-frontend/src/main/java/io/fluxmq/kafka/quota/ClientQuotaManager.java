@@ -13,7 +13,8 @@ import org.apache.kafka.common.security.auth.KafkaPrincipal;
 import org.apache.kafka.common.utils.Time;
 
 /**
- * This node's enforcement of client byte-rate quotas, as Kafka's {@code ClientQuotaManager} with its default quota
+ * This node's enforcement of client byte-rate and request-time quotas, as Kafka's {@code ClientQuotaManager} and
+ * {@code ClientRequestQuotaManager} with its default quota
  * callback. The quotas come from cluster metadata ({@link #update}); a request is charged to the most specific entity
  * that has a quota of its type, in Kafka's order: user + client-id, user + default client-id, user, default user +
  * client-id, default user + default client-id, default user, client-id, default client-id. A default component stands
@@ -31,6 +32,8 @@ public final class ClientQuotaManager {
 
     private static final long IDLE_EXPIRY_MS = TimeUnit.HOURS.toMillis(1); // Kafka's inactive quota sensor expiry
     private static final long SWEEP_INTERVAL_MS = TimeUnit.MINUTES.toMillis(1);
+    /** A nanosecond of one thread's time in percent-seconds: a rate of these is a share of the thread in percent. */
+    private static final double PERCENT_PER_NANO = 100.0 / TimeUnit.SECONDS.toNanos(1);
 
     private final MetricConfig metricConfig;
     private final ClientQuotaConfig config;
@@ -110,6 +113,25 @@ public final class ClientQuotaManager {
     public int recordAndThrottle(QuotaType type, RequestContext context, double value) {
         int throttleMs = recordAndGetThrottleTimeMs(type, context.principal(), context.header().clientId(), value,
                 time.milliseconds());
+        if (throttleMs > 0) {
+            context.throttle(throttleMs);
+        }
+        return throttleMs;
+    }
+
+    /**
+     * Charges {@code nanos} of request handling to the request's entity under its {@code request_percentage} quota
+     * (Kafka's {@code ClientRequestQuotaManager}: the time counts in percent of one thread, so a rate of 100 is one
+     * thread busy all the time) and, over the bound, mutes the connection; returns the throttle time, at most one quota
+     * window as in Kafka (0 when not throttled or without such a quota).
+     */
+    public int recordRequestTime(RequestContext context, long nanos) {
+        if (!enabled(QuotaType.REQUEST)) {
+            return 0;
+        }
+        int throttleMs = recordAndGetThrottleTimeMs(QuotaType.REQUEST, context.principal(),
+                context.header().clientId(), nanos * PERCENT_PER_NANO, time.milliseconds());
+        throttleMs = (int) Math.min(throttleMs, TimeUnit.SECONDS.toMillis(config.windowSizeSeconds()));
         if (throttleMs > 0) {
             context.throttle(throttleMs);
         }

@@ -2,11 +2,13 @@ package io.fluxmq.kafka.quota;
 
 /**
  * The client quotas FluxMQ enforces, each with the quota key (Kafka's {@code QuotaConfig}) that sets its bound per
- * entity: bytes of Produce requests per second, bytes of Fetch responses per second.
+ * entity: bytes of Produce requests per second, bytes of Fetch responses per second, and the share of one thread's
+ * time spent handling the entity's requests, in percent (100 = one thread all the time).
  */
 public enum QuotaType {
     PRODUCE("producer_byte_rate"),
-    FETCH("consumer_byte_rate");
+    FETCH("consumer_byte_rate"),
+    REQUEST("request_percentage");
 
     private final String key;
 

@@ -164,13 +164,21 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
                 (InetSocketAddress) ctx.channel().remoteAddress(), principal, frameBytes, throttle);
         boolean respond = handler.expectsResponse(request.body());
         CompletableFuture<ApiMessage> response;
+        long handleStart = System.nanoTime();
         try {
             response = handler.handle(context, request.body());
         } catch (RuntimeException e) {
             response = CompletableFuture.failedFuture(e);
         }
+        long handleNanos = System.nanoTime() - handleStart;
         return response.handle((body, error) -> {
             metrics.requestDone(request.apiKey(), System.nanoTime() - readNanos);
+            // request_percentage: the time this thread spent on the request (decoding is the reader's, waiting for
+            // Raft is no thread's); over the quota the response says so and the connection is muted
+            int requestThrottleMs = registry.quotas().recordRequestTime(context, handleNanos);
+            if (requestThrottleMs > 0 && body != null) {
+                ThrottleTimes.raise(body, requestThrottleMs);
+            }
             if (error == null && respond) {
                 try {
                     return ResponseEncoder.encode(request.apiKey(), request.version(), request.correlationId(), body,
