@@ -39,10 +39,8 @@ class FullDiskFailoverIT {
 
     @Test
     void aNodeWhoseDiskFillsHandsItsPartitionsToTheOthers(@TempDir Path tmp) throws Exception {
-        Path small = tmp.resolve("node-0");
-        Files.createDirectories(small);
-        run("mount", "-t", "tmpfs", "-o", "size=48m", "fluxmq-full-failover", small.toString());
-        try {
+        try (Tmpfs disk = Tmpfs.mount(tmp.resolve("node-0"), "48m", "fluxmq-full-failover")) {
+            Path small = disk.path();
             Map<String, String> settings = Map.of("log.segment.bytes", Integer.toString(4 << 20));
             try (TestCluster cluster = TestCluster.withDataDirs(3, settings,
                     i -> i == 0 ? small : tmp.resolve("node-" + i), "full-failover-node-")) {
@@ -97,8 +95,6 @@ class FullDiskFailoverIT {
                 System.out.printf("FULLDISK-FAILOVER every one of the %d acknowledged records read back%n",
                         acked.size());
             }
-        } finally {
-            run("umount", "-l", small.toString());
         }
     }
 
@@ -113,13 +109,5 @@ class FullDiskFailoverIT {
             }
             return leaders;
         }
-    }
-
-    private static void run(String... command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("%s finished", String.join(" ", command)).isTrue();
-        assertThat(p.exitValue()).as("exit status of %s (needs root): %s", String.join(" ", command), out)
-                .isZero();
     }
 }

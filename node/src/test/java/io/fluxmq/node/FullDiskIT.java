@@ -2,7 +2,6 @@ package io.fluxmq.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -32,10 +31,8 @@ class FullDiskIT {
 
     @Test
     void aFullDiskFailsWritesCleanlyAndLosesNothing(@TempDir Path tmp) throws Exception {
-        Path dataDir = tmp.resolve("data");
-        Files.createDirectories(dataDir);
-        run("mount", "-t", "tmpfs", "-o", "size=48m", "fluxmq-full-disk", dataDir.toString());
-        try {
+        try (Tmpfs disk = Tmpfs.mount(tmp.resolve("data"), "48m", "fluxmq-full-disk")) {
+            Path dataDir = disk.path();
             Map<String, String> settings = Map.of("log.segment.bytes", Integer.toString(4 << 20));
             try (NodeProcess node = new NodeProcess("full-disk", dataDir, settings).start()) {
                 Clients.createTopic(node.bootstrap(), TOPIC, 1);
@@ -66,7 +63,7 @@ class FullDiskIT {
                 assertThat(acked.size()).as("records acknowledged before the disk filled").isGreaterThan(1000);
                 assertThat(node.isAlive()).as("node still running with a full disk").isTrue();
 
-                run("mount", "-o", "remount,size=512m", dataDir.toString());
+                disk.resize("512m");
                 int exit = node.stop();
                 System.out.printf("FULLDISK node stopped with %d after the disk grew%n", exit);
                 node.start();
@@ -92,16 +89,6 @@ class FullDiskIT {
                 System.out.printf("FULLDISK after restart: %d records read, all %d acknowledged present, 100 more "
                         + "written%n", read.size(), acked.size());
             }
-        } finally {
-            run("umount", "-l", dataDir.toString());
         }
-    }
-
-    private static void run(String... command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("%s finished", String.join(" ", command)).isTrue();
-        assertThat(p.exitValue()).as("exit status of %s (needs root): %s", String.join(" ", command), out)
-                .isZero();
     }
 }

@@ -4,6 +4,8 @@ import io.fluxmq.kafka.api.ApiHandler;
 import io.fluxmq.kafka.api.ApiRegistry;
 import io.fluxmq.kafka.api.CloseConnectionException;
 import io.fluxmq.kafka.metrics.FrontendMetrics;
+import io.fluxmq.kafka.quota.ClientQuotaManager;
+import io.fluxmq.kafka.quota.QuotaType;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
@@ -164,18 +166,20 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
                 (InetSocketAddress) ctx.channel().remoteAddress(), principal, frameBytes, throttle);
         boolean respond = handler.expectsResponse(request.body());
         CompletableFuture<ApiMessage> response;
-        long handleStart = System.nanoTime();
+        ClientQuotaManager quotas = registry.quotas();
+        boolean charged = quotas.enabled(QuotaType.REQUEST); // the clock is read only when some client has the quota
+        long handleStart = charged ? System.nanoTime() : 0;
         try {
             response = handler.handle(context, request.body());
         } catch (RuntimeException e) {
             response = CompletableFuture.failedFuture(e);
         }
-        long handleNanos = System.nanoTime() - handleStart;
+        long handleNanos = charged ? System.nanoTime() - handleStart : 0;
         return response.handle((body, error) -> {
             metrics.requestDone(request.apiKey(), System.nanoTime() - readNanos);
             // request_percentage: the time this thread spent on the request (decoding is the reader's, waiting for
             // Raft is no thread's); over the quota the response says so and the connection is muted
-            int requestThrottleMs = registry.quotas().recordRequestTime(context, handleNanos);
+            int requestThrottleMs = charged ? quotas.recordRequestTime(context, handleNanos) : 0;
             if (requestThrottleMs > 0 && body != null) {
                 ThrottleTimes.raise(body, requestThrottleMs);
             }

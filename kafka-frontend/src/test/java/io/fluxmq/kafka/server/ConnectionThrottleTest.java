@@ -4,21 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fluxmq.kafka.api.ApiHandler;
 import io.fluxmq.kafka.api.ApiRegistry;
-import io.fluxmq.kafka.metrics.FrontendMetrics;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
-import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.requests.RequestHeader;
 import org.apache.kafka.common.requests.RequestUtils;
 import org.junit.jupiter.api.Test;
@@ -32,39 +26,15 @@ class ConnectionThrottleTest {
     private final AtomicLong requestBytes = new AtomicLong();
 
     /** ApiVersions answered after muting the connection for 200 ms. */
-    private final ApiHandler<ApiVersionsRequestData> throttling = new ApiHandler<>() {
-        @Override
-        public ApiKeys apiKey() {
-            return ApiKeys.API_VERSIONS;
-        }
-
-        @Override
-        public short minVersion() {
-            return 0;
-        }
-
-        @Override
-        public short maxVersion() {
-            return 3;
-        }
-
-        @Override
-        public CompletableFuture<ApiMessage> handle(RequestContext context, ApiVersionsRequestData request) {
-            requestBytes.set(context.requestBytes());
-            context.throttle(200);
-            return CompletableFuture.completedFuture(new ApiVersionsResponseData().setThrottleTimeMs(200));
-        }
-    };
+    private final ApiHandler<ApiVersionsRequestData> throttling = TestConnections.apiVersions(context -> {
+        requestBytes.set(context.requestBytes());
+        context.throttle(200);
+        return new ApiVersionsResponseData().setThrottleTimeMs(200);
+    });
 
     @Test
     void aThrottledRequestMutesItsConnectionForTheThrottleTime() throws Exception {
-        EmbeddedChannel channel = new EmbeddedChannel(new ConnectionHandler(new ApiRegistry(List.of(throttling)),
-                "EXTERNAL", 10, FrontendMetrics.NONE)) {
-            @Override
-            protected SocketAddress remoteAddress0() {
-                return new InetSocketAddress(InetAddress.getLoopbackAddress(), 50_000);
-            }
-        };
+        EmbeddedChannel channel = TestConnections.channel(new ApiRegistry(List.of(throttling)));
         RequestHeader header = new RequestHeader(ApiKeys.API_VERSIONS, (short) 3, "client", 1);
         ByteBuf frame = Unpooled.wrappedBuffer(RequestUtils.serialize(header.data(), header.headerVersion(),
                 new ApiVersionsRequestData().setClientSoftwareName("t").setClientSoftwareVersion("1"), (short) 3));

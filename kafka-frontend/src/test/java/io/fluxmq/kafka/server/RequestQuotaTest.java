@@ -4,25 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fluxmq.kafka.api.ApiHandler;
 import io.fluxmq.kafka.api.ApiRegistry;
-import io.fluxmq.kafka.metrics.FrontendMetrics;
 import io.fluxmq.kafka.quota.ClientQuotaConfig;
 import io.fluxmq.kafka.quota.ClientQuotaManager;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.message.ApiVersionsRequestData;
 import org.apache.kafka.common.message.ApiVersionsResponseData;
 import org.apache.kafka.common.protocol.ApiKeys;
-import org.apache.kafka.common.protocol.ApiMessage;
 import org.apache.kafka.common.protocol.ByteBufferAccessor;
 import org.apache.kafka.common.quota.ClientQuotaEntity;
 import org.apache.kafka.common.requests.RequestHeader;
@@ -39,40 +33,16 @@ import org.junit.jupiter.api.Test;
 class RequestQuotaTest {
 
     /** ApiVersions that keeps its thread busy for 50 ms. */
-    private final ApiHandler<ApiVersionsRequestData> busy = new ApiHandler<>() {
-        @Override
-        public ApiKeys apiKey() {
-            return ApiKeys.API_VERSIONS;
+    private final ApiHandler<ApiVersionsRequestData> busy = TestConnections.apiVersions(context -> {
+        long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
+        while (System.nanoTime() < until) {
+            Thread.onSpinWait();
         }
-
-        @Override
-        public short minVersion() {
-            return 0;
-        }
-
-        @Override
-        public short maxVersion() {
-            return 3;
-        }
-
-        @Override
-        public CompletableFuture<ApiMessage> handle(RequestContext context, ApiVersionsRequestData request) {
-            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(50);
-            while (System.nanoTime() < until) {
-                Thread.onSpinWait();
-            }
-            return CompletableFuture.completedFuture(new ApiVersionsResponseData());
-        }
-    };
+        return new ApiVersionsResponseData();
+    });
 
     private EmbeddedChannel channel(ClientQuotaManager quotas) {
-        return new EmbeddedChannel(new ConnectionHandler(new ApiRegistry(List.of(busy), List.of(), quotas),
-                "EXTERNAL", 10, FrontendMetrics.NONE)) {
-            @Override
-            protected SocketAddress remoteAddress0() {
-                return new InetSocketAddress(InetAddress.getLoopbackAddress(), 50_000);
-            }
-        };
+        return TestConnections.channel(new ApiRegistry(List.of(busy), List.of(), quotas));
     }
 
     /** Sends one ApiVersions v3 as {@code clientId} and returns the throttle time of its response. */

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
@@ -66,6 +67,8 @@ final class EventLoop implements Runnable {
     private final Set<CompletableFuture<Void>> forcing = ConcurrentHashMap.newKeySet();
     private final Thread thread;
     private volatile boolean running = true;
+    /** The clock when the running task started (read once per task, not per message it carries). */
+    private long taskStartMs;
 
     EventLoop(String name, int nodeId, GroupStorage storage, Transport transport, LongSupplier clockMs,
               GroupFailureListener failures) {
@@ -118,6 +121,11 @@ final class EventLoop implements Runnable {
     }
 
     // Called on the loop thread only (from tasks).
+
+    /** The time the running task started: what it gives the groups it steps (a deferred part runs in a later task). */
+    long taskStartMs() {
+        return taskStartMs;
+    }
 
     GroupState group(long groupId) {
         return groups.get(groupId);
@@ -234,6 +242,7 @@ final class EventLoop implements Runnable {
         long now = clockMs.getAsLong();
         Runnable task;
         while ((task = tasks.poll()) != null) {
+            taskStartMs = clockMs.getAsLong();
             try {
                 task.run();
             } catch (RuntimeException e) {
@@ -324,14 +333,14 @@ final class EventLoop implements Runnable {
                 Ready r = readies.get(i);
                 CompletableFuture<Void> force = durable.get(i);
                 if (force.isDone()) {
-                    persisted(group, r, force);
+                    persisted(group, r, force.isCompletedExceptionally() ? force.handle((v, e) -> e).join() : null);
                 } else {
                     group.persisting = true;
                     forcing.add(force);
                     force.whenComplete((v, e) -> execute(() -> {
                         forcing.remove(force);
                         group.persisting = false;
-                        persisted(group, r, force);
+                        persisted(group, r, e);
                         runDeferred(group);
                     }));
                 }
@@ -339,20 +348,14 @@ final class EventLoop implements Runnable {
         }
     }
 
-    /** The group's part of a pass is durable (or failed): advance it, or stop it. */
-    private void persisted(GroupState group, Ready r, CompletableFuture<Void> force) {
+    /** The group's part of a pass is durable ({@code failure} null) or failed: advance it, or stop it. */
+    private void persisted(GroupState group, Ready r, Throwable failure) {
         if (groups.get(group.groupId) != group) {
             return; // stopped meanwhile (an Error of the loop)
         }
-        if (force.isCompletedExceptionally()) {
-            Throwable cause;
-            try {
-                force.join();
-                cause = new IllegalStateException("failed force");
-            } catch (RuntimeException e) {
-                cause = e.getCause() != null ? e.getCause() : e;
-            }
-            fail(group, cause);
+        if (failure != null) {
+            fail(group, failure instanceof CompletionException && failure.getCause() != null
+                    ? failure.getCause() : failure);
             return;
         }
         guard(group, () -> {

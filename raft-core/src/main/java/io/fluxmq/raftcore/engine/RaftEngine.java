@@ -379,7 +379,7 @@ public final class RaftEngine implements AutoCloseable {
         loop.execute(() -> {
             for (GroupMessage message : messages) {
                 loop.withGroup(message.groupId(), group -> {
-                    if (loop.guard(group, () -> group.raft.receive(message.message(), clockMs.getAsLong()))) {
+                    if (loop.guard(group, () -> group.raft.receive(message.message(), loop.taskStartMs()))) {
                         loop.touch(group);
                     }
                 }, () -> { });

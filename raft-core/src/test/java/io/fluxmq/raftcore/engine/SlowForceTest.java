@@ -2,14 +2,10 @@ package io.fluxmq.raftcore.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.fluxmq.raftcore.Entry;
 import io.fluxmq.raftcore.HardState;
-import io.fluxmq.raftcore.MemoryRaftLog;
 import io.fluxmq.raftcore.NotLeaderException;
 import io.fluxmq.raftcore.RaftConfig;
 import io.fluxmq.raftcore.RaftGroup;
-import io.fluxmq.raftcore.RaftLog;
-import io.fluxmq.raftcore.Snapshot;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -96,8 +92,7 @@ class SlowForceTest {
     }
 
     /** A log that records any change made while a force of it is in flight. */
-    private final class GuardedLog implements RaftLog {
-        private final MemoryRaftLog log = new MemoryRaftLog();
+    private final class GuardedLog extends ForwardingRaftLog {
         private final String name;
         private final AtomicBoolean forcing;
 
@@ -106,74 +101,11 @@ class SlowForceTest {
             this.forcing = forcing;
         }
 
-        private void changing(String what) {
+        @Override
+        void changing(String what) {
             if (forcing.get()) {
                 touchedWhileForcing.add(name + ": " + what);
             }
-        }
-
-        @Override
-        public long startOffset() {
-            return log.startOffset();
-        }
-
-        @Override
-        public long startTerm() {
-            return log.startTerm();
-        }
-
-        @Override
-        public long endOffset() {
-            return log.endOffset();
-        }
-
-        @Override
-        public long termOfEntryEndingAt(long lastOffset) {
-            return log.termOfEntryEndingAt(lastOffset);
-        }
-
-        @Override
-        public long endOffsetForTerm(long term) {
-            return log.endOffsetForTerm(term);
-        }
-
-        @Override
-        public long floorBoundary(long offset) {
-            return log.floorBoundary(offset);
-        }
-
-        @Override
-        public List<Entry> read(long fromOffset, int maxBytes) {
-            return log.read(fromOffset, maxBytes);
-        }
-
-        @Override
-        public void append(Entry entry) {
-            changing("append");
-            log.append(entry);
-        }
-
-        @Override
-        public void truncateTo(long endOffset) {
-            changing("truncate");
-            log.truncateTo(endOffset);
-        }
-
-        @Override
-        public Snapshot snapshot() {
-            return log.snapshot();
-        }
-
-        @Override
-        public void compact(Snapshot snapshot) {
-            changing("compact");
-            log.compact(snapshot);
-        }
-
-        @Override
-        public void reset(Snapshot snapshot) {
-            changing("reset");
-            log.reset(snapshot);
         }
     }
 

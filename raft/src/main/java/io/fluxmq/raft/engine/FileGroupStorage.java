@@ -48,7 +48,7 @@ public final class FileGroupStorage implements GroupStorage {
         this(hardStates, null);
     }
 
-    /** Forces of a pass beyond the first run on {@code forces} (a few I/O threads per node), side by side. */
+    /** Forces run on {@code forces} (a few I/O threads per node), side by side; {@link #persist} waits for them. */
     public FileGroupStorage(HardStateFile hardStates, Executor forces) {
         this.hardStates = hardStates;
         this.forces = forces;
@@ -69,17 +69,37 @@ public final class FileGroupStorage implements GroupStorage {
 
     @Override
     public void persist(List<Persist> requests) {
+        if (forces != null) {
+            awaitAll(persistAsync(requests));
+            return;
+        }
         List<Persist> toForce = writeHardStates(requests);
         try {
-            if (forces == null || toForce.size() < 2) {
-                for (Persist request : toForce) {
-                    ((SegmentRaftLog) request.log()).force(request.persistEnd());
-                }
-            } else {
-                forceTogether(toForce);
+            for (Persist request : toForce) {
+                ((SegmentRaftLog) request.log()).force(request.persistEnd());
             }
         } catch (IOException e) {
             throw new UncheckedIOException("persisting Raft state failed; the pass's groups must stop", e);
+        }
+    }
+
+    /** Waits for every force, failed or not (none may still touch a log after), then throws the first failure. */
+    private static void awaitAll(List<CompletableFuture<Void>> forces) {
+        RuntimeException failure = null;
+        for (CompletableFuture<Void> force : forces) {
+            try {
+                force.join();
+            } catch (CompletionException e) {
+                RuntimeException cause = e.getCause() instanceof RuntimeException r ? r : e;
+                if (failure == null) {
+                    failure = cause;
+                } else {
+                    failure.addSuppressed(cause);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 
@@ -138,42 +158,5 @@ public final class FileGroupStorage implements GroupStorage {
             throw new UncheckedIOException("persisting Raft state failed; the pass's groups must stop", e);
         }
         return toForce;
-    }
-
-    private void forceTogether(List<Persist> toForce) throws IOException {
-        List<CompletableFuture<Void>> running = new ArrayList<>(toForce.size() - 1);
-        for (Persist request : toForce.subList(1, toForce.size())) {
-            running.add(CompletableFuture.runAsync(() -> {
-                try {
-                    ((SegmentRaftLog) request.log()).force(request.persistEnd());
-                } catch (IOException e) {
-                    throw new CompletionException(e);
-                }
-            }, forces));
-        }
-        IOException failure = null;
-        try {
-            Persist first = toForce.get(0);
-            ((SegmentRaftLog) first.log()).force(first.persistEnd());
-        } catch (IOException e) {
-            failure = e;
-        }
-        // Wait for every force, failed or not (uninterruptibly): none may still touch a log when the loop moves on.
-        for (CompletableFuture<Void> force : running) {
-            try {
-                force.join();
-            } catch (CompletionException e) {
-                Throwable cause = e.getCause();
-                IOException io = cause instanceof IOException ? (IOException) cause : new IOException(cause);
-                if (failure == null) {
-                    failure = io;
-                } else {
-                    failure.addSuppressed(io);
-                }
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
     }
 }
