@@ -620,7 +620,7 @@ public final class FluxNode implements Closeable {
                 Runtime.getRuntime().availableProcessors(), electionMs, heartbeatMs, heartbeatMs, 4 * heartbeatMs,
                 config.maxMessageBytes(), config.producerIdExpirationMs(),
                 2 * config.electionTimeoutMax().toMillis(), // as ClusterBroker's in-sync silence for Ratis
-                config.clusterTls());
+                config.clusterTls(), config.raftWalSegmentBytes());
         EnginePartitions created = new EnginePartitions(settings, id -> {
             ClusterMember m = members.member(id);
             return m == null ? null : new InetSocketAddress(m.host(), NodeConfig.enginePort(m));

@@ -51,12 +51,14 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                          int maxInFlightPerConnection, TxnConfig transactions, List<KafkaListener> listeners,
                          AuthorizerConfig authorizer, String rack, int decommissionMaxMoves,
                          String partitionEngine, ClientQuotaConfig quotas, LogCleanerConfig cleaner,
-                         ClusterTls clusterTls) {
+                         ClusterTls clusterTls, long raftWalSegmentBytes) {
 
     /** Which Raft implementation partitions run on. */
     public static final String PARTITION_ENGINE = "partition.engine";
     public static final String RATIS = "ratis";
     public static final String MULTIRAFT = "multiraft";
+    /** The size of a file of the multi-Raft engine's write-ahead log; 0 for none (each partition log forced alone). */
+    public static final String RAFT_WAL_SEGMENT_BYTES = "raft.wal.segment.bytes";
 
     /** Listener name of {@code kafka.port} when there is no external listener, and of the external listener. */
     public static final String EXTERNAL = "EXTERNAL";
@@ -103,6 +105,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put("broker.rack", "");                       // Kafka's name; default: no rack
         d.put("decommission.max.concurrent.moves", "2"); // partitions a decommission moves at once
         d.put(PARTITION_ENGINE, MULTIRAFT);             // FluxMQ's own multi-Raft (ADR 3), or ratis
+        d.put(RAFT_WAL_SEGMENT_BYTES, "0");             // multiraft: a node-wide write-ahead log's file size; 0: none
         d.put("socket.request.max.bytes", "104857600");
         d.put(ConnectionLimits.MAX_IDLE_MS_KEY, Long.toString(ConnectionLimits.MAX_IDLE_MS_DEFAULT));
         d.put(ConnectionLimits.MAX_CONNECTIONS_KEY, Integer.toString(Integer.MAX_VALUE));
@@ -264,7 +267,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 new LogCleanerConfig(r.bool(LogCleanerConfig.ENABLE_KEY),
                         r.longIn(LogCleanerConfig.IO_MAX_BYTES_PER_SECOND_KEY, 1, Long.MAX_VALUE),
                         Duration.ofMillis(r.longIn(LogCleanerConfig.BACKOFF_MS_KEY, 1, Long.MAX_VALUE)),
-                        r.longIn(LogCleanerConfig.DEDUPE_BUFFER_SIZE_KEY, 1024, Long.MAX_VALUE)), null)
+                        r.longIn(LogCleanerConfig.DEDUPE_BUFFER_SIZE_KEY, 1024, Long.MAX_VALUE)), null,
+                walSegmentBytes(r))
                 .withCluster(s, r, security, ClusterTls.parse(cluster));
     }
 
@@ -367,7 +371,16 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 fetchSessionEvictionMs, raftPauseCloseThreshold, raftAppendMaxInFlight, connectionLimits,
                 maxInFlightPerConnection, transactions(r, s, members.size()), ListenerSettings.parse(s, security,
                         nodeId, ids, !s.get("cluster.nodes").isEmpty(), externalNodes(s, ids)), authorizer, rack,
-                decommissionMaxMoves, partitionEngine, quotas, cleaner, clusterTls);
+                decommissionMaxMoves, partitionEngine, quotas, cleaner, clusterTls, raftWalSegmentBytes);
+    }
+
+    private static long walSegmentBytes(Reader r) {
+        long bytes = r.longIn(RAFT_WAL_SEGMENT_BYTES, 0, 1L << 30);
+        if (bytes > 0 && bytes < (1 << 20)) {
+            throw new ConfigException("Invalid value " + bytes + " for configuration " + RAFT_WAL_SEGMENT_BYTES
+                    + ": Value must be 0 (no write-ahead log) or at least 1048576");
+        }
+        return bytes;
     }
 
     private static String partitionEngine(Map<String, String> s) {

@@ -162,6 +162,11 @@ final class NodeProcess implements AutoCloseable {
             cmd.add("--set");
             cmd.add(NodeConfig.PARTITION_ENGINE + "=" + engine);
         }
+        String wal = testWalSegmentBytes();
+        if (wal != null && !settings.containsKey(NodeConfig.RAFT_WAL_SEGMENT_BYTES)) {
+            cmd.add("--set");
+            cmd.add(NodeConfig.RAFT_WAL_SEGMENT_BYTES + "=" + wal);
+        }
         Path logs = target.resolve("node-logs");
         Files.createDirectories(logs);
         process = new ProcessBuilder(cmd).redirectErrorStream(true)
@@ -181,6 +186,15 @@ final class NodeProcess implements AutoCloseable {
     static String testEngine() {
         String engine = System.getProperty("fluxmq.test.partition.engine", "");
         return engine.isBlank() ? null : engine;
+    }
+
+    /**
+     * The write-ahead log every test node runs with unless its test sets one: {@code
+     * -Dfluxmq.test.raft.wal.segment.bytes=67108864} runs the ITs with it (null: the node's default).
+     */
+    static String testWalSegmentBytes() {
+        String bytes = System.getProperty("fluxmq.test.raft.wal.segment.bytes", "");
+        return bytes.isBlank() ? null : bytes;
     }
 
     void awaitPort(long timeoutMs) throws IOException, InterruptedException {

@@ -56,6 +56,9 @@ final class TestNode implements AutoCloseable {
         if (NodeProcess.testEngine() != null) {
             s.putIfAbsent(NodeConfig.PARTITION_ENGINE, NodeProcess.testEngine());
         }
+        if (NodeProcess.testWalSegmentBytes() != null) {
+            s.putIfAbsent(NodeConfig.RAFT_WAL_SEGMENT_BYTES, NodeProcess.testWalSegmentBytes());
+        }
         FluxNode starting = new FluxNode(NodeConfig.from(s));
         try {
             starting.start();

@@ -38,6 +38,8 @@ public final class EnginePartitions implements AutoCloseable {
         "segment_index_bytes");
     /** Directories being removed (renamed here durably first, then deleted). */
     static final String TRASH_DIR = ".trash";
+    /** The write-ahead log's directory. */
+    static final String WAL_DIR = ".wal";
 
     /**
      * @param eventLoops       threads running every group's Raft (the node's cores)
@@ -48,17 +50,34 @@ public final class EnginePartitions implements AutoCloseable {
      * @param replicaLagMs     how long a follower may lack committed entries and still count as in sync
      *                         (Kafka's {@code replica.lag.time.max.ms})
      * @param tls              mutual TLS on the transport's connections, or null for plaintext
+     * @param walSegmentBytes  the size of a file of the node's write-ahead log ({@link WriteAheadLog}), or 0 for none:
+     *                         each partition log is then forced on its own
      */
     public record Settings(int nodeId, String clusterId, Path dataDir, InetSocketAddress bindAddress, int eventLoops,
                            long electionTimeoutMs, long heartbeatMs, long nodeHeartbeatMs, long nodeTimeoutMs,
                            int maxBatchBytes, long producerIdExpirationMs, long replicaLagMs,
-                           io.fluxmq.raft.tls.PeerTls tls) {
+                           io.fluxmq.raft.tls.PeerTls tls, long walSegmentBytes) {
+        /** Without a write-ahead log. */
+        public Settings(int nodeId, String clusterId, Path dataDir, InetSocketAddress bindAddress, int eventLoops,
+                        long electionTimeoutMs, long heartbeatMs, long nodeHeartbeatMs, long nodeTimeoutMs,
+                        int maxBatchBytes, long producerIdExpirationMs, long replicaLagMs,
+                        io.fluxmq.raft.tls.PeerTls tls) {
+            this(nodeId, clusterId, dataDir, bindAddress, eventLoops, electionTimeoutMs, heartbeatMs, nodeHeartbeatMs,
+                    nodeTimeoutMs, maxBatchBytes, producerIdExpirationMs, replicaLagMs, tls, 0);
+        }
+
+        /** The same settings with a write-ahead log of {@code bytes} per file (0: none). */
+        public Settings withWal(long bytes) {
+            return new Settings(nodeId, clusterId, dataDir, bindAddress, eventLoops, electionTimeoutMs, heartbeatMs,
+                    nodeHeartbeatMs, nodeTimeoutMs, maxBatchBytes, producerIdExpirationMs, replicaLagMs, tls, bytes);
+        }
+
         /** Plaintext. */
         public Settings(int nodeId, String clusterId, Path dataDir, InetSocketAddress bindAddress, int eventLoops,
                         long electionTimeoutMs, long heartbeatMs, long nodeHeartbeatMs, long nodeTimeoutMs,
                         int maxBatchBytes, long producerIdExpirationMs, long replicaLagMs) {
             this(nodeId, clusterId, dataDir, bindAddress, eventLoops, electionTimeoutMs, heartbeatMs, nodeHeartbeatMs,
-                    nodeTimeoutMs, maxBatchBytes, producerIdExpirationMs, replicaLagMs, null);
+                    nodeTimeoutMs, maxBatchBytes, producerIdExpirationMs, replicaLagMs, null, 0);
         }
     }
 
@@ -85,6 +104,13 @@ public final class EnginePartitions implements AutoCloseable {
     private final Settings settings;
     private final HardStateFile hardStates;
     private final FileGroupStorage storage;
+    /**
+     * The node's write-ahead log: null when there is none, used only to replay what a crash left when
+     * {@link #logToWal} is false (the setting was turned off).
+     */
+    private final WriteAheadLog wal;
+    /** Whether the logs are made durable through {@link #wal} (else each is forced on its own). */
+    private final boolean logToWal;
     /** Forces the logs of one loop pass side by side (msync waits on the disk, not the CPU). */
     private final java.util.concurrent.ExecutorService forces;
     static final int FORCE_THREADS = 16;
@@ -129,7 +155,13 @@ public final class EnginePartitions implements AutoCloseable {
                 return t;
             }
         });
-        this.storage = new FileGroupStorage(hardStates, forces);
+        Path walDir = settings.dataDir().resolve(WAL_DIR);
+        this.logToWal = settings.walSegmentBytes() > 0;
+        // opened without the setting too when a crash left files: their records must be replayed
+        this.wal = logToWal || WriteAheadLog.hasFiles(walDir)
+            ? WriteAheadLog.open(walDir, settings.walSegmentBytes(), forces, String.valueOf(settings.nodeId()))
+            : null;
+        this.storage = new FileGroupStorage(hardStates, forces, logToWal ? wal : null);
         this.dataDirSync = new SharedSync(() -> io.fluxmq.raft.storage.DurableFiles.syncDirectory(settings.dataDir()));
         this.opener = java.util.concurrent.Executors.newFixedThreadPool(OPEN_THREADS, daemonThreads(
             "raft-open-" + settings.nodeId() + "-"));
@@ -236,6 +268,12 @@ public final class EnginePartitions implements AutoCloseable {
             Set<Integer> startVoters = claim.recorded().isEmpty() ? voters : claim.recorded();
             // a new log's directory is synced once, by the identity write right after
             log = SegmentRaftLog.open(dirOf(tp), config, System::currentTimeMillis, claim.kind() == Claim.Kind.NEW);
+            if (wal != null) {
+                wal.replay(groupId, log);
+                if (logToWal) {
+                    log.attachWal(wal, groupId);
+                }
+            }
             record(dirOf(tp), claim, topicId, startVoters, config);
             recordedVoters.put(tp, startVoters); // before the group starts and tells its committed voters
             recordedConfigs.put(tp, config);
@@ -468,7 +506,16 @@ public final class EnginePartitions implements AutoCloseable {
             throw new IOException("could not stop the Raft group of " + tp, e);
         }
         if (topicId != null) {
-            hardStates.remove(groupIdOf(topicId, tp.partition()));
+            long groupId = groupIdOf(topicId, tp.partition());
+            if (wal != null) { // before the directory goes: a replica made again later must not get these records
+                wal.forget(groupId);
+            }
+            if (logToWal) {
+                WriteAheadLog.Batch drop = new WriteAheadLog.Batch();
+                drop.add(WriteAheadLog.DROP, groupId, 0, null, null);
+                wal.submitSync(drop);
+            }
+            hardStates.remove(groupId);
         }
         discard(dirOf(tp));
     }
@@ -725,17 +772,26 @@ public final class EnginePartitions implements AutoCloseable {
         // closing a log forces what it has unforced: side by side, the time of the slowest disk wait, not their sum
         java.util.concurrent.ExecutorService closer = java.util.concurrent.Executors.newFixedThreadPool(OPEN_THREADS,
             daemonThreads("raft-close-" + settings.nodeId() + "-"));
+        java.util.concurrent.atomic.AtomicBoolean allClosed = new java.util.concurrent.atomic.AtomicBoolean(true);
         for (Hosted hosted : partitions.values()) {
             closer.execute(() -> {
                 try {
                     hosted.log().close();
-                } catch (IOException e) {
+                } catch (IOException | RuntimeException e) {
+                    allClosed.set(false);
                     LOGGER.warn("Closing the log of {}: {}", hosted.partition().topicPartition(), e.toString());
                 }
             });
         }
         closer.shutdown();
-        closer.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS);
+        boolean closedInTime = closer.awaitTermination(60, java.util.concurrent.TimeUnit.SECONDS);
+        if (wal != null) {
+            try { // every log closed is on disk: the write-ahead log's files are needed no more
+                wal.close(closedInTime && allClosed.get());
+            } catch (IOException e) {
+                LOGGER.warn("Closing the write-ahead log: {}", e.toString());
+            }
+        }
         partitions.clear();
         byGroup.clear();
     }

@@ -42,6 +42,7 @@ public final class FileGroupStorage implements GroupStorage {
 
     private final HardStateFile hardStates;
     private final Executor forces;
+    private final WriteAheadLog wal;
 
     /** Forces run on the calling loop thread, one after another. */
     public FileGroupStorage(HardStateFile hardStates) {
@@ -50,8 +51,18 @@ public final class FileGroupStorage implements GroupStorage {
 
     /** Forces run on {@code forces} (a few I/O threads per node), side by side; {@link #persist} waits for them. */
     public FileGroupStorage(HardStateFile hardStates, Executor forces) {
+        this(hardStates, forces, null);
+    }
+
+    /**
+     * With {@code wal}, logs are not forced one by one: what a pass appended to them is copied into the node's
+     * write-ahead log, and one force of it makes the whole pass durable ({@link #persistAsync}). The logs must have
+     * been attached to it ({@link SegmentRaftLog#attachWal}).
+     */
+    public FileGroupStorage(HardStateFile hardStates, Executor forces, WriteAheadLog wal) {
         this.hardStates = hardStates;
         this.forces = forces;
+        this.wal = wal;
     }
 
     /**
@@ -69,7 +80,7 @@ public final class FileGroupStorage implements GroupStorage {
 
     @Override
     public void persist(List<Persist> requests) {
-        if (forces != null) {
+        if (forces != null || wal != null) {
             awaitAll(persistAsync(requests));
             return;
         }
@@ -113,6 +124,9 @@ public final class FileGroupStorage implements GroupStorage {
      */
     @Override
     public List<CompletableFuture<Void>> persistAsync(List<Persist> requests) {
+        if (wal != null) {
+            return logAsync(requests);
+        }
         if (forces == null) {
             return GroupStorage.super.persistAsync(requests);
         }
@@ -136,6 +150,34 @@ public final class FileGroupStorage implements GroupStorage {
         return durable;
     }
 
+    /**
+     * With the write-ahead log: writes the hard states on the calling thread, then copies what each log lacks in the
+     * write-ahead log into one batch of records; every request that added records gets the batch's future, the others
+     * are durable already. A failed write of the batch fails every group in it (it is one write).
+     */
+    private List<CompletableFuture<Void>> logAsync(List<Persist> requests) {
+        writeHardStates(requests);
+        WriteAheadLog.Batch batch = new WriteAheadLog.Batch();
+        boolean[] logged = new boolean[requests.size()];
+        for (int i = 0; i < requests.size(); i++) {
+            Persist request = requests.get(i);
+            SegmentRaftLog log = (SegmentRaftLog) request.log();
+            if (log.needsLogging(request.persistEnd())) {
+                log.logTo(batch, request.persistEnd());
+                logged[i] = true;
+            }
+        }
+        if (batch.isEmpty()) {
+            return java.util.Collections.nCopies(requests.size(), DURABLE);
+        }
+        CompletableFuture<Void> durable = wal.submit(batch);
+        List<CompletableFuture<Void>> futures = new ArrayList<>(requests.size());
+        for (boolean l : logged) {
+            futures.add(l ? durable : DURABLE);
+        }
+        return futures;
+    }
+
     /** Checks the requests, writes their changed hard states durably, and returns those whose log needs a force. */
     private List<Persist> writeHardStates(List<Persist> requests) {
         Map<Long, HardState> changed = new HashMap<>();
@@ -148,7 +190,7 @@ public final class FileGroupStorage implements GroupStorage {
             if (request.hardState() != null) {
                 changed.put(request.groupId(), request.hardState());
             }
-            if (log.needsForce(request.persistEnd())) {
+            if (wal == null && log.needsForce(request.persistEnd())) {
                 toForce.add(request);
             }
         }

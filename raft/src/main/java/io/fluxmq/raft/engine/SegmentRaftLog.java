@@ -75,6 +75,13 @@ public final class SegmentRaftLog implements RaftLog, Closeable {
     private long forcedEnd;
     /** A truncation removed segments whose deletion is not yet durable in the directory, or re-appends may follow. */
     private boolean truncatedSinceForce;
+    /** The node's write-ahead log once {@link #attachWal} was called, else null (this log is forced on its own). */
+    private WriteAheadLog wal;
+    private long groupId;
+    /** With a write-ahead log: below this offset what the log holds is in the write-ahead log or on disk. */
+    private long loggedEnd;
+    /** With a write-ahead log: the lowest truncation below {@link #loggedEnd} not yet recorded there, else -1. */
+    private long unloggedTruncation = -1;
 
     private SegmentRaftLog(Path dir, SegmentLog segments) {
         this.dir = dir;
@@ -351,6 +358,10 @@ public final class SegmentRaftLog implements RaftLog, Closeable {
         configs.tailMap(endOffset, true).clear();
         forcedEnd = Math.min(forcedEnd, endOffset);
         truncatedSinceForce = true;
+        if (endOffset < loggedEnd) {
+            loggedEnd = endOffset;
+            unloggedTruncation = unloggedTruncation < 0 ? endOffset : Math.min(unloggedTruncation, endOffset);
+        }
     }
 
     @Override
@@ -416,6 +427,11 @@ public final class SegmentRaftLog implements RaftLog, Closeable {
             throw new IllegalArgumentException("reset to " + next + " below the start of " + this);
         }
         try {
+            if (wal != null) { // first: once the snapshot is written, no record before this may apply to the log
+                WriteAheadLog.Batch reset = new WriteAheadLog.Batch();
+                reset.add(WriteAheadLog.RESET, groupId, offset, null, segments);
+                wal.submitSync(reset);
+            }
             LogStartSnapshot.write(dir, next);
             if (endOffset() > startOffset()) {
                 segments.truncateTo(startOffset());
@@ -431,6 +447,125 @@ public final class SegmentRaftLog implements RaftLog, Closeable {
         snapshot = next;
         forcedEnd = offset;
         truncatedSinceForce = true;
+        loggedEnd = offset;
+        unloggedTruncation = -1;
+    }
+
+    /**
+     * From now on this log's changes are made durable through the node's write-ahead log ({@link #logTo}) instead of
+     * forces of its own; what it holds now must be on disk (it was just opened, and replayed).
+     */
+    public void attachWal(WriteAheadLog wal, long groupId) {
+        this.wal = wal;
+        this.groupId = groupId;
+        this.loggedEnd = endOffset();
+        this.unloggedTruncation = -1;
+    }
+
+    /** With a write-ahead log: whether {@link #logTo} has anything to record for {@code endOffset}. */
+    public boolean needsLogging(long endOffset) {
+        return endOffset > loggedEnd || unloggedTruncation >= 0;
+    }
+
+    /**
+     * Adds to {@code batch} what the write-ahead log lacks of this log below {@code endOffset} (an entry boundary at
+     * or below the end): a truncation, then the stored batches from where the last records ended, copied.
+     */
+    public void logTo(WriteAheadLog.Batch batch, long endOffset) {
+        if (unloggedTruncation >= 0) {
+            batch.add(WriteAheadLog.TRUNCATE, groupId, unloggedTruncation, null, segments);
+            unloggedTruncation = -1;
+        }
+        long end = Math.min(endOffset, endOffset());
+        long next = loggedEnd;
+        while (next < end) {
+            ByteBuffer buf = segments.read(next, Integer.MAX_VALUE, end, true).buffer();
+            if (!buf.hasRemaining()) {
+                throw new IllegalStateException("Raft log " + dir + ": no batch at " + next + " below " + end);
+            }
+            long from = next;
+            for (int pos = buf.position(); pos < buf.limit(); ) {
+                int size = EntryBatches.size(buf, pos, buf.limit());
+                next = EntryBatches.baseOffset(buf, pos) + EntryBatches.offsetCount(buf, pos);
+                pos += size;
+            }
+            batch.add(WriteAheadLog.APPEND, groupId, from, buf, segments);
+        }
+        loggedEnd = Math.max(loggedEnd, end);
+    }
+
+    /**
+     * Applies one record of the write-ahead log on opening (before {@link #attachWal}), so the log holds at least
+     * what the record says it held: batches it lacks or holds differently are written again (what follows a
+     * differing batch is cut first), truncations and resets it missed are done. Returns 1 if the log changed.
+     *
+     * @throws IOException when the record cannot apply: an append past the log's end, or inside one of its batches
+     */
+    int replay(WriteAheadLog.Record record) throws IOException {
+        long start = startOffset();
+        switch (record.type()) {
+            case WriteAheadLog.TRUNCATE -> {
+                long to = record.offset();
+                if (to < start || to >= endOffset()) {
+                    return 0;
+                }
+                if (floorBoundary(to) != to) {
+                    throw new IOException("Raft log " + dir + ": the write-ahead log truncates it to " + to
+                        + ", inside a batch of " + this);
+                }
+                truncateTo(to);
+                return 1;
+            }
+            case WriteAheadLog.RESET -> {
+                if (start != record.offset() || endOffset() == start) {
+                    return 0; // the reset did not reach the log start snapshot, or the log is already empty
+                }
+                truncateTo(start);
+                return 1;
+            }
+            case WriteAheadLog.APPEND -> {
+                return replayAppend(record.payload());
+            }
+            default -> throw new IOException("Raft log " + dir + ": unexpected write-ahead record " + record.type());
+        }
+    }
+
+    private int replayAppend(ByteBuffer batches) throws IOException {
+        int changed = 0;
+        for (int pos = batches.position(); pos < batches.limit(); ) {
+            int size = EntryBatches.size(batches, pos, batches.limit());
+            if (size < 0) {
+                throw new IOException("Raft log " + dir + ": a bad batch in a write-ahead record at " + pos);
+            }
+            long base = EntryBatches.baseOffset(batches, pos);
+            long next = base + EntryBatches.offsetCount(batches, pos);
+            ByteBuffer batch = batches.slice(pos, size);
+            pos += size;
+            if (next <= startOffset()) {
+                continue;
+            }
+            long end = endOffset();
+            if (base < end) {
+                if (floorBoundary(base) != base) {
+                    throw new IOException("Raft log " + dir + ": a write-ahead record's batch at " + base
+                        + " starts inside a batch of " + this);
+                }
+                ByteBuffer held = segments.read(base, 1, Long.MAX_VALUE, true).buffer();
+                int heldSize = EntryBatches.size(held, held.position(), held.limit());
+                if (heldSize == size && held.slice(held.position(), heldSize).equals(batch)) {
+                    continue;
+                }
+                truncateTo(base);
+                end = base;
+            }
+            if (base > end) {
+                throw new IOException("Raft log " + dir + ": a write-ahead record's batch at " + base
+                    + " lies past the log's end " + end + " (records or segments are missing)");
+            }
+            append(EntryBatches.toEntry(batch, 0, size));
+            changed = 1;
+        }
+        return changed;
     }
 
     @Override

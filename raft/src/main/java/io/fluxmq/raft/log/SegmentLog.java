@@ -164,7 +164,13 @@ public final class SegmentLog implements java.io.Closeable {
      *
      * @return the number of segments deleted
      */
-    public synchronized int advanceLogStart(long offset) throws IOException {
+    public int advanceLogStart(long offset) throws IOException {
+        synchronized (flushLock) { // never while a flush is between reading its range and marking it flushed
+            return advanceLogStartLocked(offset);
+        }
+    }
+
+    private synchronized int advanceLogStartLocked(long offset) throws IOException {
         ensureOpen();
         if (offset <= logStartOffset()) {
             return 0;
@@ -193,7 +199,13 @@ public final class SegmentLog implements java.io.Closeable {
      * Deletes every segment and starts the log empty at {@code offset}: for a replica whose whole log lies below the
      * log start of the snapshot it installs.
      */
-    public synchronized void resetTo(long offset) throws IOException {
+    public void resetTo(long offset) throws IOException {
+        synchronized (flushLock) { // never while a flush is between reading its range and marking it flushed
+            resetToLocked(offset);
+        }
+    }
+
+    private synchronized void resetToLocked(long offset) throws IOException {
         ensureOpen();
         if (offset <= logEndOffset()) {
             throw new IllegalArgumentException("reset to " + offset + " within the log (end " + logEndOffset() + ")");
@@ -386,7 +398,13 @@ public final class SegmentLog implements java.io.Closeable {
      * Removes every batch with base offset at least {@code offset}, which must be a batch boundary or the log end
      * offset. Truncating into an older segment deletes the later ones and makes it the active segment again.
      */
-    public synchronized void truncateTo(long offset) throws IOException {
+    public void truncateTo(long offset) throws IOException {
+        synchronized (flushLock) { // never while a flush is between reading its range and marking it flushed
+            truncateToLocked(offset);
+        }
+    }
+
+    private synchronized void truncateToLocked(long offset) throws IOException {
         ensureOpen();
         List<LogSegment> segs = segments;
         if (offset == logEndOffset()) {
@@ -478,6 +496,15 @@ public final class SegmentLog implements java.io.Closeable {
         }
     }
 
+    /** As {@link #flush}, doing nothing once the log is closed (closing forced what it held). */
+    public void flushIfOpen() throws IOException {
+        synchronized (flushLock) {
+            if (!closed) {
+                flush();
+            }
+        }
+    }
+
     /** Bytes of batch data in every segment (what {@code retention.bytes} limits); safe from any thread. */
     public long sizeInBytes() {
         long bytes = 0;
@@ -518,7 +545,14 @@ public final class SegmentLog implements java.io.Closeable {
      *
      * @return the number of segments deleted
      */
-    public synchronized int deleteOldSegments(long retentionMs, long retentionBytes, long belowOffset)
+    public int deleteOldSegments(long retentionMs, long retentionBytes, long belowOffset)
+        throws IOException {
+        synchronized (flushLock) { // never while a flush is between reading its range and marking it flushed
+            return deleteOldSegmentsLocked(retentionMs, retentionBytes, belowOffset);
+        }
+    }
+
+    private synchronized int deleteOldSegmentsLocked(long retentionMs, long retentionBytes, long belowOffset)
         throws IOException {
         ensureOpen();
         return advanceLogStart(retentionPoint(retentionMs, retentionBytes, belowOffset));
@@ -588,7 +622,14 @@ public final class SegmentLog implements java.io.Closeable {
      *
      * @return whether the cleaned segment was installed
      */
-    synchronized boolean replaceSegments(List<LogSegment> group, Path cleaned, long reopenedSealed,
+    boolean replaceSegments(List<LogSegment> group, Path cleaned, long reopenedSealed,
+                                         LogCleaner.Faults faults) throws IOException {
+        synchronized (flushLock) { // never while a flush is between reading its range and marking it flushed
+            return replaceSegmentsLocked(group, cleaned, reopenedSealed, faults);
+        }
+    }
+
+    private synchronized boolean replaceSegmentsLocked(List<LogSegment> group, Path cleaned, long reopenedSealed,
                                          LogCleaner.Faults faults) throws IOException {
         ensureOpen();
         List<LogSegment> segs = segments;
@@ -631,7 +672,13 @@ public final class SegmentLog implements java.io.Closeable {
 
     /** Seals the active segment (trimming its files) and rejects further writes. */
     @Override
-    public synchronized void close() throws IOException {
+    public void close() throws IOException {
+        synchronized (flushLock) { // never while a flush is between reading its range and marking it flushed
+            closeLocked();
+        }
+    }
+
+    private synchronized void closeLocked() throws IOException {
         if (closed) {
             return;
         }

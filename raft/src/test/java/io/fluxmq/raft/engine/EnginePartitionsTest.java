@@ -40,6 +40,74 @@ class EnginePartitionsTest {
             ProducerStateTable.DEFAULT_EXPIRATION_MS, 1000), node -> null).start();
     }
 
+    private EnginePartitions startWithWal(long walSegmentBytes) throws IOException {
+        return new EnginePartitions(new EnginePartitions.Settings(1, "engine-test", dir,
+            new InetSocketAddress("127.0.0.1", 0), 1, 300, 50, 50, 200, 1 << 20,
+            ProducerStateTable.DEFAULT_EXPIRATION_MS, 1000).withWal(walSegmentBytes), node -> null).start();
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (var paths = Files.walk(from)) {
+            for (Path path : (Iterable<Path>) paths::iterator) {
+                Path target = to.resolve(from.relativize(path).toString());
+                if (Files.isDirectory(path)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(path, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (var paths = Files.walk(root)) {
+            for (Path path : (Iterable<Path>) paths.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                Files.delete(path);
+            }
+        }
+    }
+
+    /**
+     * Records acknowledged through the write-ahead log come back after the segments lost them (the partition's
+     * directory put back as it was before they were appended, the write-ahead files as they were once they were
+     * acknowledged), even when the node restarts with the write-ahead log turned off.
+     */
+    @Test
+    void acknowledgedRecordsTheSegmentsLostAreReplayedFromTheWriteAheadLog() throws Exception {
+        Uuid id = Uuid.randomUuid();
+        Path before = dir.getParent().resolve(dir.getFileName() + "-before");
+        Path walCopy = dir.getParent().resolve(dir.getFileName() + "-wal");
+        long acknowledgedEnd;
+        try (EnginePartitions node = startWithWal(1 << 20)) {
+            EnginePartition p = ready(node.open(TP, id, CONFIG, Set.of(1), 1).get(10, TimeUnit.SECONDS));
+            p.append(MemoryRecords.withRecords(Compression.NONE, new SimpleRecord("first".getBytes())))
+                .get(10, TimeUnit.SECONDS);
+            copyTree(dir.resolve("orders-0"), before);
+            for (int i = 0; i < 5; i++) {
+                p.append(MemoryRecords.withRecords(Compression.NONE, new SimpleRecord(("r" + i).getBytes()),
+                    new SimpleRecord(("s" + i).getBytes()))).get(10, TimeUnit.SECONDS);
+            }
+            acknowledgedEnd = p.highWatermark();
+            copyTree(dir.resolve(EnginePartitions.WAL_DIR), walCopy);
+        }
+        assertThat(dir.resolve(EnginePartitions.WAL_DIR)).as("a clean stop needs no replay").isEmptyDirectory();
+        deleteTree(dir.resolve("orders-0"));
+        copyTree(before, dir.resolve("orders-0"));
+        copyTree(walCopy, dir.resolve(EnginePartitions.WAL_DIR));
+        try (EnginePartitions node = start()) { // the write-ahead log turned off: its files are replayed still
+            EnginePartition p = ready(node.open(TP, id, CONFIG, Set.of(1), 1).get(10, TimeUnit.SECONDS));
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (p.highWatermark() < acknowledgedEnd + 1) { // + the new leader's entry
+                assertThat(System.nanoTime()).as("every acknowledged record back, committed").isLessThan(deadline);
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+            }
+            while (Files.list(dir.resolve(EnginePartitions.WAL_DIR)).findAny().isPresent()) {
+                assertThat(System.nanoTime()).as("the replayed files deleted").isLessThan(deadline);
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
+            }
+        }
+    }
+
     private static EnginePartition ready(EnginePartition p) {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
         while (!p.isLeader()) {
