@@ -65,6 +65,9 @@ class FailoverLatencyIT {
                             .map(Map.Entry::getKey).toList();
                     long killedAt = System.nanoTime();
                     cluster.node(victim).kill();
+                    // its sockets close only once the kernel tore the process down (its memory first, then its files):
+                    // until then clients and peers see a silent connection, not a closed one
+                    long exitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
                     // Many partitions: each gets a record of the round robin only every few seconds, so the first
                     // one sent after the kill would measure the producer's pace; one record to each of the killed
                     // node's partitions, sent by the same producer right after the kill, measures the interruption
@@ -115,13 +118,15 @@ class FailoverLatencyIT {
                         System.out.printf("FAILOVER-LATENCY kill %d: node %d led %d partitions; Metadata names a live"
                                 + " leader after %s ms, first acknowledged produce after %s ms; a record sent to each"
                                 + " right after the kill acknowledged after %s ms (median, p99, max over its"
-                                + " partitions)%n", kill + 1, victim, led.size(), summary(newLeaderMs.values()),
-                                summary(firstAckMs.values()), summary(probeMs));
+                                + " partitions); the killed process exited %d ms after SIGKILL%n", kill + 1, victim,
+                                led.size(), summary(newLeaderMs.values()), summary(firstAckMs.values()),
+                                summary(probeMs), exitedMs);
                         probeMedians.add(median(probeMs));
                     } else {
                         System.out.printf("FAILOVER-LATENCY kill %d: node %d led %s; Metadata names a live leader"
-                                + " after %s ms, first acknowledged produce after %s ms (per partition); worst %d ms%n",
-                                kill + 1, victim, led, newLeaderMs, firstAckMs, worstAck);
+                                + " after %s ms, first acknowledged produce after %s ms (per partition); worst %d ms; the"
+                                + " killed process exited %d ms after SIGKILL%n", kill + 1, victim, led, newLeaderMs,
+                                firstAckMs, worstAck, exitedMs);
                     }
                     cluster.restart(victim);
                 }

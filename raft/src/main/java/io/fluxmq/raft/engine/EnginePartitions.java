@@ -133,6 +133,8 @@ public final class EnginePartitions implements AutoCloseable {
     private volatile java.util.function.BiConsumer<TopicPartition, Integer> leaderReadyListener = (tp, term) -> { };
     /** Takes the commit latency of every batch a partition here leads, in nanoseconds (see {@link #setCommitLatencyRecorder}). */
     private volatile java.util.function.LongConsumer commitLatency = nanos -> { };
+    /** How many partitions this node took the leadership of after a peer's loss, and when, for the log. */
+    private final Takeovers takeovers = new Takeovers();
     private final java.util.concurrent.ScheduledExecutorService refresher =
         java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "raft-in-sync");
@@ -172,6 +174,7 @@ public final class EnginePartitions implements AutoCloseable {
                     self[0].peerRestarted(peer);
                 }
             }, peer -> {
+                takeovers.peerGone(peer);
                 if (self[0] != null) {
                     self[0].peerGone(peer);
                 }
@@ -284,7 +287,10 @@ public final class EnginePartitions implements AutoCloseable {
             partition.setVotersListener(committed -> recordVotersLater(tp, partition, committed));
             RaftConfig raftConfig = new RaftConfig(settings.nodeId(), startVoters, settings.electionTimeoutMs(),
                 settings.heartbeatMs(), RaftConfig.MAX_INFLIGHT_APPENDS_DEFAULT, settings.maxBatchBytes());
-            partition.setLeaderReadyListener(term -> leaderReadyListener.accept(tp, term));
+            partition.setLeaderReadyListener(term -> {
+                takeovers.leaderReady();
+                leaderReadyListener.accept(tp, term);
+            });
             partition.setCommitLatencyRecorder(nanos -> commitLatency.accept(nanos));
             io.fluxmq.raftcore.HardState hardState = storage.initialHardState(groupId, log);
             CompletableFuture<Void> added;
@@ -355,6 +361,7 @@ public final class EnginePartitions implements AutoCloseable {
 
     private List<TopicPartition> scanAndOpen(SegmentLogConfig config) throws IOException {
         List<TopicPartition> started = new java.util.ArrayList<>();
+        Set<Long> present = new java.util.HashSet<>(); // the groups of every replica directory here
         try (var dirs = Files.list(settings.dataDir())) {
             for (Path dir : (Iterable<Path>) dirs::iterator) {
                 String name = dir.getFileName().toString();
@@ -376,6 +383,7 @@ public final class EnginePartitions implements AutoCloseable {
                     LOGGER.warn("Not opening {} before metadata is known: {}", dir, e.toString());
                     continue;
                 }
+                present.add(groupIdOf(identity.topicId(), partition));
                 if (identity.voters().isEmpty()) {
                     continue;
                 }
@@ -391,6 +399,9 @@ public final class EnginePartitions implements AutoCloseable {
                     LOGGER.warn("Could not open the replica of {} found on disk: {}", tp, e.toString());
                 }
             }
+        }
+        if (wal != null && !closing) {
+            wal.forgetAllExcept(present);
         }
         return started;
     }
@@ -509,8 +520,6 @@ public final class EnginePartitions implements AutoCloseable {
             long groupId = groupIdOf(topicId, tp.partition());
             if (wal != null) { // before the directory goes: a replica made again later must not get these records
                 wal.forget(groupId);
-            }
-            if (logToWal) {
                 WriteAheadLog.Batch drop = new WriteAheadLog.Batch();
                 drop.add(WriteAheadLog.DROP, groupId, 0, null, null);
                 wal.submitSync(drop);
@@ -706,7 +715,41 @@ public final class EnginePartitions implements AutoCloseable {
     private record LeaderView(java.util.SortedSet<Integer> inSync, Map<Integer, Long> lags, long term) {}
 
     /** Reads every led group's in-sync set and followers' lag on the loops and hands them to its partition. */
+    /**
+     * Counts the partitions whose leadership this node takes after a peer was reported gone, and logs it once when they
+     * stopped coming for {@link #IN_SYNC_REFRESH_MS}: the servers' side of a failover, as an operator reads it.
+     */
+    private static final class Takeovers {
+        private long goneAtNanos;
+        private int gonePeer = -1;
+        private int count;
+        private long lastNanos;
+
+        synchronized void peerGone(int peer) {
+            goneAtNanos = System.nanoTime();
+            gonePeer = peer;
+            count = 0;
+        }
+
+        synchronized void leaderReady() {
+            if (gonePeer >= 0) {
+                count++;
+                lastNanos = System.nanoTime();
+            }
+        }
+
+        synchronized void log(int nodeId) {
+            if (gonePeer < 0 || count == 0 || System.nanoTime() - lastNanos < IN_SYNC_REFRESH_MS * 1_000_000L) {
+                return;
+            }
+            LOGGER.info("Node {} took the leadership of {} partitions since node {} was reported gone, the last {} ms "
+                + "after that", nodeId, count, gonePeer, (lastNanos - goneAtNanos) / 1_000_000);
+            gonePeer = -1; // once per loss: later moves (a returning node taking its partitions back) are not a takeover
+        }
+    }
+
     private void refreshInSync() {
+        takeovers.log(settings.nodeId());
         try {
             long now = engine.nowMs();
             // leaders only: a follower's replica answers no in-sync set (EnginePartition.inSync)

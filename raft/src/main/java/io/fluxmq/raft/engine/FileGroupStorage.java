@@ -30,6 +30,11 @@ import java.util.concurrent.Executor;
  * device serves the forces side by side. The loop touches no group whose force is in flight, so a log is never touched
  * by two threads at once.
  *
+ * <p>With a {@link WriteAheadLog} ({@link #FileGroupStorage(HardStateFile, Executor, WriteAheadLog)}) the logs are not
+ * forced by the pass at all: what each group of the pass appended (and a truncation below what was logged) is copied
+ * into one batch of records, and the write-ahead log's single force makes the whole batch durable, whatever the number
+ * of logs; the logs themselves are forced later by its checkpoints.
+ *
  * <p>Failures: an I/O error is thrown as {@link UncheckedIOException} (or fails that log's future); the engine then
  * stops the groups concerned without advancing them (a failed fsync may have dropped pages, so nothing they hold may be
  * acknowledged): every group of the pass for a failed hard-state write, the group of the log for a failed force. A

@@ -59,6 +59,7 @@ public final class WriteAheadLog implements Closeable {
     public static final byte RESET = 3;
     public static final byte DROP = 4;
 
+    static final long MARKER_SEGMENT_BYTES = 1 << 20;
     static final int FRAME_HEADER = 4 + 4 + 8;
     static final int RECORD_HEADER = 1 + 8 + 8 + 4;
     private static final String SUFFIX = ".wal";
@@ -123,6 +124,17 @@ public final class WriteAheadLog implements Closeable {
     private final LinkedBlockingQueue<Runnable> checkpoints = new LinkedBlockingQueue<>();
     private final Thread writer;
     private final Thread checkpointer;
+    /**
+     * Checkpoint thread only: whether the files found on open are deleted. Until then no later file is deleted either
+     * (they are kept, {@link #deferred}): a record is safe to replay again only while every later record of its group
+     * is still there to replay after it (a later truncation, the marker that it was replayed).
+     */
+    private boolean recoveredGone;
+    private final java.util.concurrent.atomic.AtomicInteger checkpointsDone = new java.util.concurrent.atomic.AtomicInteger();
+    /** Checkpoint thread only: a checkpoint failed, so its file and every later one stay until the next start. */
+    private boolean checkpointFailed;
+    /** Checkpoint thread only: files checkpointed while the files found on open were still there. */
+    private final List<Path> deferred = new ArrayList<>();
     private volatile boolean closed;
     /** Set once a write or force failed: nothing written after it can be trusted, every later submission fails. */
     private volatile IOException failure;
@@ -138,23 +150,21 @@ public final class WriteAheadLog implements Closeable {
         this.flushers = flushers;
         this.recovered = recovered;
         this.recoveredFiles = recoveredFiles;
+        this.recoveredGone = recoveredFiles.isEmpty();
+        openFile(nextSequence);
+        this.writer = new Thread(this::writeLoop, "raft-wal-" + name);
+        this.writer.setDaemon(true);
         this.checkpointer = new Thread(this::checkpointLoop, "raft-wal-checkpoint-" + name);
         this.checkpointer.setDaemon(true);
-        if (segmentBytes > 0) {
-            openFile(nextSequence);
-            this.writer = new Thread(this::writeLoop, "raft-wal-" + name);
-            this.writer.setDaemon(true);
-            writer.start();
-        } else {
-            this.writer = null;
-        }
+        writer.start();
         checkpointer.start();
     }
 
     /**
      * Opens the log in {@code dir}: reads every record of the files there (for {@link #replay}) and starts a new file
-     * after them. {@code flushers} runs the checkpoints' log flushes side by side. With {@code segmentBytes} 0 nothing
-     * is written: the log only replays what it found (the setting was turned off after a crash).
+     * after them. {@code flushers} runs the checkpoints' log flushes side by side. {@code segmentBytes} may be 0 when
+     * the logs are not to be made durable here (the setting was turned off after a crash): the log then replays what
+     * it found and writes only the markers replays need (files of {@value #MARKER_SEGMENT_BYTES} bytes).
      */
     public static WriteAheadLog open(Path dir, long segmentBytes, Executor flushers, String name) throws IOException {
         Files.createDirectories(dir);
@@ -182,8 +192,8 @@ public final class WriteAheadLog implements Closeable {
             LOGGER.info("Write-ahead log {}: {} records of {} groups in {} files to replay", dir, records,
                 recovered.size(), files.size());
         }
-        WriteAheadLog wal = new WriteAheadLog(dir, segmentBytes, flushers, recovered, new ArrayList<>(files), next,
-            name);
+        WriteAheadLog wal = new WriteAheadLog(dir, segmentBytes > 0 ? segmentBytes : MARKER_SEGMENT_BYTES, flushers,
+            recovered, new ArrayList<>(files), next, name);
         if (recovered.isEmpty()) {
             wal.retireRecovered();
         }
@@ -248,7 +258,7 @@ public final class WriteAheadLog implements Closeable {
     public CompletableFuture<Void> submit(Batch batch) {
         CompletableFuture<Void> done = new CompletableFuture<>();
         IOException failed = failure;
-        if (failed != null || closed || writer == null) {
+        if (failed != null || closed) {
             done.completeExceptionally(failed != null ? failed : new IOException("write-ahead log " + dir + " closed"));
             return done;
         }
@@ -284,6 +294,11 @@ public final class WriteAheadLog implements Closeable {
             applied += log.replay(record);
         }
         log.segmentLog().flush();
+        // durably marked replayed, before the group runs: were the records read again after a crash, its later
+        // changes (truncations) might not all be there to apply after them
+        Batch replayed = new Batch();
+        replayed.add(DROP, groupId, 0, null, null);
+        submitSync(replayed);
         recovered.remove(groupId);
         LOGGER.info("Write-ahead log: group {} replayed, {} of {} records changed {}", groupId, applied,
             records.size(), log);
@@ -299,6 +314,24 @@ public final class WriteAheadLog implements Closeable {
         }
     }
 
+    /**
+     * Forgets the records found on open of every group not in {@code present} (no replica directory of theirs is on
+     * disk: nothing to replay them into).
+     */
+    public void forgetAllExcept(Set<Long> present) {
+        for (Long groupId : Set.copyOf(recovered.keySet())) {
+            if (!present.contains(groupId)) {
+                LOGGER.info("Write-ahead log {}: group {} has records but no replica here; forgetting them", dir,
+                    groupId);
+                forget(groupId);
+            }
+        }
+        if (!recovered.isEmpty()) {
+            LOGGER.warn("Write-ahead log {}: groups {} still have records to replay; until they are, no file of the log "
+                + "is deleted", dir, recovered.keySet());
+        }
+    }
+
     /** Groups with records found on open and not yet replayed. */
     public Set<Long> unreplayedGroups() {
         return Set.copyOf(recovered.keySet());
@@ -307,7 +340,14 @@ public final class WriteAheadLog implements Closeable {
     private synchronized void retireRecovered() {
         List<Path> files = List.copyOf(recoveredFiles);
         recoveredFiles.clear();
-        checkpoints.add(() -> delete(files));
+        checkpoints.add(() -> {
+            delete(files);
+            recoveredGone = true;
+            if (!checkpointFailed) {
+                delete(List.copyOf(deferred));
+                deferred.clear();
+            }
+        });
     }
 
     private void writeLoop() {
@@ -437,12 +477,22 @@ public final class WriteAheadLog implements Closeable {
         try {
             CompletableFuture.allOf(flushes.toArray(CompletableFuture[]::new)).join();
         } catch (RuntimeException e) {
-            LOGGER.error("Write-ahead log {}: a checkpoint of {} failed, the file stays for the next start", dir,
-                full.path, e);
-            checkpoints.clear();
+            LOGGER.error("Write-ahead log {}: a checkpoint of {} failed; it and every later file stay for the next "
+                + "start", dir, full.path, e);
+            checkpointFailed = true;
             return;
         }
-        delete(List.of(full.path));
+        if (recoveredGone && !checkpointFailed) {
+            delete(List.of(full.path));
+        } else {
+            deferred.add(full.path);
+        }
+        checkpointsDone.incrementAndGet();
+    }
+
+    /** How many full files were checkpointed (their logs flushed), for tests. */
+    int checkpointsDone() {
+        return checkpointsDone.get();
     }
 
     private void delete(List<Path> files) {
@@ -465,16 +515,12 @@ public final class WriteAheadLog implements Closeable {
     public void close(boolean logsFlushed) throws IOException {
         closed = true;
         try {
-            if (writer != null) {
-                writer.join(10_000);
-            }
+            writer.join(10_000);
             checkpointer.join(10_000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        if (channel != null) {
-            channel.close();
-        }
+        channel.close();
         if (logsFlushed && failure == null && recovered.isEmpty()) {
             delete(files(dir));
         }

@@ -250,6 +250,45 @@ class WriteAheadLogTest {
         assertThat(reopened.endOffset()).as("flushed segments plus the current file's records").isEqualTo(21);
     }
 
+    /**
+     * Files found on open hold back the deletion of every later file until each group's records were replayed or
+     * forgotten: a record read again after a second crash must find every later record of its group (its replay's
+     * marker, a truncation) still there to apply after it.
+     */
+    @Test
+    void filesFoundOnOpenHoldBackTheDeletionOfLaterOnesUntilEveryGroupWasReplayed() throws Exception {
+        WriteAheadLog first = wal(1 << 20);
+        WriteAheadLog.Batch before = new WriteAheadLog.Batch();
+        before.add(WriteAheadLog.TRUNCATE, 1, 0, null, null);
+        before.add(WriteAheadLog.TRUNCATE, 2, 0, null, null);
+        first.submitSync(before);
+        first.close(); // a crash: the file stays
+        opened.remove(first);
+
+        SegmentRaftLog log = open(dir.resolve("p-1"), null);
+        WriteAheadLog wal = wal(4096);
+        assertThat(wal.unreplayedGroups()).containsExactlyInAnyOrder(1L, 2L);
+        wal.replay(1, log);
+        log.attachWal(wal, 1);
+        FileGroupStorage storage = new FileGroupStorage(HardStateFile.open(dir.resolve("hard-state")), flushers, wal);
+        log.append(Entry.leaderChange(0, 1));
+        for (int i = 0; i < 10; i++) {
+            log.append(data(1 + 2L * i, 2, 1, 400));
+            persist(storage, log, 1);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (wal.checkpointsDone() < 2 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertThat(wal.checkpointsDone()).as("two full files checkpointed").isGreaterThanOrEqualTo(2);
+        assertThat(walFiles()).as("kept: the found file, the two checkpointed, the current").isGreaterThanOrEqualTo(4);
+        wal.forget(2); // group 2 has no replica here
+        while (walFiles() > 1 && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+        assertThat(walFiles()).as("the found file and the checkpointed ones, deleted together").isEqualTo(1);
+    }
+
     private long walFiles() throws IOException {
         try (Stream<Path> files = Files.list(dir.resolve("wal"))) {
             return files.count();
