@@ -156,10 +156,7 @@ final class ClusterBroker implements BrokerServices {
      * Every member ({@link Members}: registered in metadata or in cluster.nodes) except those the controller marked
      * DOWN (Kafka lists live brokers only), at the Kafka address it registered (its cluster.nodes entry until it
      * registers), or, for clients of another listener, at its address there (listener.name.*.nodes,
-     * kafka.external.nodes); with the rack it registered ({@code broker.rack}). On the multi-Raft engine a peer the
-     * engine reports down is left out too: its process gone by the transport's evidence (connections lost, new ones
-     * refused: milliseconds after a crash, where DOWN takes the session timeout) or silent for the node timeout. A
-     * client that still lists it keeps picking it for metadata requests, each refused connection lengthening its wait.
+     * kafka.external.nodes); with the rack it registered ({@code broker.rack}).
      */
     @Override
     public List<BrokerEndpoint> brokers(String listener) {
@@ -168,7 +165,7 @@ final class ClusterBroker implements BrokerServices {
         List<BrokerEndpoint> out = new ArrayList<>();
         for (int id : members.ids()) {
             ClusterMember m = members.member(id);
-            if (m != null && !down.contains(id) && (engine == null || liveLeader(id) == id)) {
+            if (m != null && !down.contains(id)) {
                 InetSocketAddress a = addresses.get(id);
                 String rack = members.rack(id);
                 out.add(a == null ? new BrokerEndpoint(id, m.host(), m.kafkaPort(), rack)
