@@ -531,10 +531,6 @@ public final class WriteAheadLog implements Closeable {
         close(false);
     }
 
-    Path directory() {
-        return dir;
-    }
-
     /** Every record of the files in {@code dir}, per group in order, for tests. */
     static Map<Long, List<Record>> readAll(Path dir) throws IOException {
         Map<Long, List<Record>> all = new HashMap<>();

@@ -622,15 +622,15 @@ public final class SegmentLog implements java.io.Closeable {
      *
      * @return whether the cleaned segment was installed
      */
-    boolean replaceSegments(List<LogSegment> group, Path cleaned, long reopenedSealed,
-                                         LogCleaner.Faults faults) throws IOException {
+    boolean replaceSegments(List<LogSegment> group, Path cleaned, long reopenedSealed, LogCleaner.Faults faults)
+        throws IOException {
         synchronized (flushLock) { // never while a flush is between reading its range and marking it flushed
             return replaceSegmentsLocked(group, cleaned, reopenedSealed, faults);
         }
     }
 
     private synchronized boolean replaceSegmentsLocked(List<LogSegment> group, Path cleaned, long reopenedSealed,
-                                         LogCleaner.Faults faults) throws IOException {
+                                                       LogCleaner.Faults faults) throws IOException {
         ensureOpen();
         List<LogSegment> segs = segments;
         int first = -1;

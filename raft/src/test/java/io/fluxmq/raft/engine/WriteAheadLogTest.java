@@ -233,16 +233,8 @@ class WriteAheadLogTest {
         WriteAheadLog wal = wal(4096);
         log.attachWal(wal, 1);
         FileGroupStorage storage = new FileGroupStorage(HardStateFile.open(dir.resolve("hard-state")), flushers, wal);
-        log.append(Entry.leaderChange(0, 1));
-        for (int i = 0; i < 10; i++) {
-            log.append(data(1 + 2L * i, 2, 1, 400));
-            persist(storage, log, 1);
-        }
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (walFiles() > 1 && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-        }
-        assertThat(walFiles()).as("full files deleted after their checkpoint").isEqualTo(1);
+        appendTenPersistedBatches(storage, log);
+        await(() -> walFiles() == 1, "full files deleted after their checkpoint");
         SegmentRaftLog reopened = open(cut(dir.resolve("p-0"), disk, "cut"), null);
         WriteAheadLog again = WriteAheadLog.open(dir.resolve("wal"), 4096, flushers, "again");
         opened.add(again);
@@ -271,22 +263,33 @@ class WriteAheadLogTest {
         wal.replay(1, log);
         log.attachWal(wal, 1);
         FileGroupStorage storage = new FileGroupStorage(HardStateFile.open(dir.resolve("hard-state")), flushers, wal);
+        appendTenPersistedBatches(storage, log);
+        await(() -> wal.checkpointsDone() >= 2, "two full files checkpointed");
+        assertThat(walFiles()).as("kept: the found file, the two checkpointed, the current").isGreaterThanOrEqualTo(4);
+        wal.forget(2); // group 2 has no replica here
+        await(() -> walFiles() == 1, "the found file and the checkpointed ones, deleted together");
+    }
+
+    /** Leader change at 0, then ten 2-record batches of about 800 bytes, each persisted on its own: group 1. */
+    private static void appendTenPersistedBatches(FileGroupStorage storage, SegmentRaftLog log) throws Exception {
         log.append(Entry.leaderChange(0, 1));
         for (int i = 0; i < 10; i++) {
             log.append(data(1 + 2L * i, 2, 1, 400));
             persist(storage, log, 1);
         }
+    }
+
+    private interface Condition {
+        boolean holds() throws IOException;
+    }
+
+    /** Waits (at most 10 s) until {@code condition} holds, failing with {@code what} otherwise. */
+    private static void await(Condition condition, String what) throws IOException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (wal.checkpointsDone() < 2 && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
+        while (!condition.holds()) {
+            assertThat(System.nanoTime()).as(what).isLessThan(deadline);
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5));
         }
-        assertThat(wal.checkpointsDone()).as("two full files checkpointed").isGreaterThanOrEqualTo(2);
-        assertThat(walFiles()).as("kept: the found file, the two checkpointed, the current").isGreaterThanOrEqualTo(4);
-        wal.forget(2); // group 2 has no replica here
-        while (walFiles() > 1 && System.nanoTime() < deadline) {
-            Thread.onSpinWait();
-        }
-        assertThat(walFiles()).as("the found file and the checkpointed ones, deleted together").isEqualTo(1);
     }
 
     private long walFiles() throws IOException {
