@@ -7,12 +7,15 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.TopicPartitionInfo;
 
 /** An in-JVM FluxMQ node on free loopback ports over a given data directory, for integration tests. */
 final class TestNode implements AutoCloseable {
@@ -104,9 +107,26 @@ final class TestNode implements AutoCloseable {
         return Admin.create(p);
     }
 
+    /**
+     * Creates a topic and waits until every partition has a leader: as in Kafka, CreateTopics answers once the topic
+     * is in the metadata, and a request sent before the partition's first election is refused with
+     * NOT_LEADER_OR_FOLLOWER (the Kafka clients retry that; raw requests in tests do not).
+     */
     void createTopic(String name, int partitions) throws Exception {
         try (Admin admin = admin()) {
-            admin.createTopics(java.util.List.of(new NewTopic(name, partitions, (short) 1))).all().get();
+            admin.createTopics(List.of(new NewTopic(name, partitions, (short) 1))).all().get();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (true) {
+                List<TopicPartitionInfo> described = admin
+                        .describeTopics(List.of(name)).allTopicNames().get().get(name).partitions();
+                if (described.size() == partitions && described.stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty())) {
+                    return;
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("partitions of " + name + " without a leader after 60 s: " + described);
+                }
+                Thread.sleep(20);
+            }
         }
     }
 
@@ -164,7 +184,7 @@ final class TestNode implements AutoCloseable {
                     .append(" failure=").append(p.failure()).append(" raft=");
             try {
                 out.append(engine.engine().inspect(p.groupId(), Object::toString)
-                        .get(5, java.util.concurrent.TimeUnit.SECONDS));
+                        .get(5, TimeUnit.SECONDS));
             } catch (Exception e) {
                 out.append("no answer from its event loop: ").append(e);
             }
