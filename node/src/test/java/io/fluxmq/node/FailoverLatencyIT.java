@@ -64,7 +64,7 @@ class FailoverLatencyIT {
                     List<Integer> led = leaders.entrySet().stream().filter(e -> e.getValue() == victim)
                             .map(Map.Entry::getKey).toList();
                     long killedAt = System.nanoTime();
-                    cluster.node(victim).kill();
+                    String exitTrace = cluster.node(victim).killAndTrace();
                     // its sockets close only once the kernel tore the process down (its memory first, then its files):
                     // until then clients and peers see a silent connection, not a closed one
                     long exitedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt);
@@ -118,15 +118,15 @@ class FailoverLatencyIT {
                         System.out.printf("FAILOVER-LATENCY kill %d: node %d led %d partitions; Metadata names a live"
                                 + " leader after %s ms, first acknowledged produce after %s ms; a record sent to each"
                                 + " right after the kill acknowledged after %s ms (median, p99, max over its"
-                                + " partitions); the killed process exited %d ms after SIGKILL%n", kill + 1, victim,
-                                led.size(), summary(newLeaderMs.values()), summary(firstAckMs.values()),
-                                summary(probeMs), exitedMs);
+                                + " partitions); the killed process exited %d ms after SIGKILL (%s)%n", kill + 1,
+                                victim, led.size(), summary(newLeaderMs.values()), summary(firstAckMs.values()),
+                                summary(probeMs), exitedMs, exitTrace);
                         probeMedians.add(median(probeMs));
                     } else {
                         System.out.printf("FAILOVER-LATENCY kill %d: node %d led %s; Metadata names a live leader"
                                 + " after %s ms, first acknowledged produce after %s ms (per partition); worst %d ms; the"
-                                + " killed process exited %d ms after SIGKILL%n", kill + 1, victim, led, newLeaderMs,
-                                firstAckMs, worstAck, exitedMs);
+                                + " killed process exited %d ms after SIGKILL (%s)%n", kill + 1, victim, led,
+                                newLeaderMs, firstAckMs, worstAck, exitedMs, exitTrace);
                     }
                     cluster.restart(victim);
                 }

@@ -10,10 +10,13 @@ import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocket;
 
 /**
- * A plain blocking socket to a Kafka listener, for sending bytes no Kafka client would. Every read is bounded by a
- * timeout; writes that fail because the server already closed are remembered rather than thrown.
+ * A blocking socket to a Kafka listener, plain or TLS, for sending bytes no Kafka client would. Every read is bounded
+ * by a timeout; writes that fail because the server already closed are remembered rather than thrown.
  */
 final class RawKafkaConnection implements AutoCloseable {
     private static final int TIMEOUT_MS = 5_000;
@@ -31,12 +34,22 @@ final class RawKafkaConnection implements AutoCloseable {
         return new RawKafkaConnection(socket);
     }
 
+    /** A TLS connection trusting what {@code context} trusts, its handshake done (bytes then go inside TLS records). */
+    static RawKafkaConnection openTls(int port, SSLContext context) throws IOException {
+        Socket plain = new Socket();
+        plain.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), TIMEOUT_MS);
+        plain.setSoTimeout(TIMEOUT_MS);
+        SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(plain, "127.0.0.1", port, true);
+        socket.startHandshake();
+        return new RawKafkaConnection(socket);
+    }
+
     /** Sends raw bytes; a reset or broken pipe (the server closed first) is not an error here. */
     RawKafkaConnection send(byte[] bytes) throws IOException {
         try {
             socket.getOutputStream().write(bytes);
             socket.getOutputStream().flush();
-        } catch (SocketException e) {
+        } catch (SocketException | SSLException e) {
             writeFailed = true;
         }
         return this;
@@ -89,7 +102,8 @@ final class RawKafkaConnection implements AutoCloseable {
                 received += n;
             } catch (SocketTimeoutException e) {
                 return new Outcome(false, received);
-            } catch (SocketException e) {
+            } catch (SocketException | SSLException e) {
+                // reset, or over TLS the connection ending without a close_notify
                 return new Outcome(true, received);
             } finally {
                 socket.setSoTimeout(TIMEOUT_MS);

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import java.util.function.IntFunction;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -42,6 +43,14 @@ final class TestNode implements AutoCloseable {
 
     static TestNode start(Path dataDir, Map<String, String> overrides) throws Exception {
         TestNode n = new TestNode(dataDir, overrides);
+        n.restart();
+        return n;
+    }
+
+    /** Starts a node with settings that depend on its Kafka port (a {@code listeners} list, say). */
+    static TestNode start(Path dataDir, IntFunction<Map<String, String>> overridesForKafkaPort) throws Exception {
+        TestNode n = new TestNode(dataDir, Map.of());
+        n.overrides.putAll(overridesForKafkaPort.apply(n.kafkaPort));
         n.restart();
         return n;
     }
