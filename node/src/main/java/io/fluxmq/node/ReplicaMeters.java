@@ -4,14 +4,20 @@ import io.fluxmq.kafka.broker.BrokerServices;
 import io.fluxmq.kafka.broker.PartitionState;
 import io.fluxmq.raft.metadata.ClusterState;
 import io.fluxmq.raft.metadata.TopicRecord;
+import io.fluxmq.raft.partition.CommitLatencies;
 import io.fluxmq.raft.partition.Partition;
+import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.apache.kafka.common.TopicPartition;
@@ -20,8 +26,9 @@ import org.apache.kafka.common.TopicPartition;
  * Gauges of this node's partition replicas and, on the metadata leader, of the whole cluster: partition and leader
  * counts, under-replicated partitions (led here, fewer in-sync replicas than replicas), offline partitions (no
  * leader, or a leader on a node marked DOWN; counted by the active controller only, as in Kafka), and per partition
- * log size, segment count, log start offset and each follower's lag, on either partition engine ({@link ReplicaGroups};
- * the lag is in Raft entries on ratis, in offsets on multiraft, where the segment log is the Raft log). Nothing is
+ * log size, segment count, log start offset, each follower's lag and the commit latency of what it committed as
+ * leader, on either partition engine ({@link ReplicaGroups}; the lag is in Raft entries on ratis, in offsets on
+ * multiraft, where the segment log is the Raft log). Nothing is
  * computed on the request path: {@link #refresh()} reads the Raft groups and the metadata once per scrape and the
  * gauges report its result. Thread-safe.
  */
@@ -35,6 +42,7 @@ final class ReplicaMeters {
     static final String LOG_SEGMENTS = "fluxmq.log.segments";
     static final String LOG_START = "fluxmq.log.start.offset";
     static final String FOLLOWER_LAG = "fluxmq.raft.follower.lag";
+    static final String PARTITION_COMMIT_LATENCY = "fluxmq.raft.partition.commit.latency";
 
     private final ReplicaGroups groups;
     private final BrokerServices broker;
@@ -44,9 +52,14 @@ final class ReplicaMeters {
     private final MultiGauge logSegments;
     private final MultiGauge logStart;
     private final MultiGauge followerLag;
+    private final MeterRegistry registry;
+    /** Per local replica its commit timer (count and sum), with the counters it reads: a new replica gets a new one. */
+    private final Map<TopicPartition, CommitTimer> commitTimers = new HashMap<>();
     private volatile Counts counts = new Counts(0, 0, 0, 0, 0);
 
     private record Counts(int partitions, int leaders, int underReplicated, int offline, int activeController) {}
+
+    private record CommitTimer(CommitLatencies of, FunctionTimer timer) {}
 
     ReplicaMeters(MeterRegistry registry, ReplicaGroups groups, BrokerServices broker, Supplier<ClusterState> metadata,
                   BooleanSupplier activeController) {
@@ -54,6 +67,7 @@ final class ReplicaMeters {
         this.broker = broker;
         this.metadata = metadata;
         this.activeController = activeController;
+        this.registry = registry;
         gauge(registry, PARTITIONS, "Partition replicas on this node", c -> c.partitions);
         gauge(registry, LEADERS, "Partitions this node leads", c -> c.leaders);
         gauge(registry, UNDER_REPLICATED, "Partitions led here with fewer in-sync replicas than replicas",
@@ -90,6 +104,7 @@ final class ReplicaMeters {
         int partitions = 0;
         int leaders = 0;
         int underReplicated = 0;
+        Set<TopicPartition> timed = new HashSet<>();
         for (TopicPartition tp : groups.localPartitions()) {
             Partition replica = groups.replica(tp);
             if (replica == null) {
@@ -97,6 +112,8 @@ final class ReplicaMeters {
             }
             partitions++;
             Tags tags = Tags.of("topic", tp.topic(), "partition", Integer.toString(tp.partition()));
+            commitTimer(tp, tags, replica.commitLatencies());
+            timed.add(tp);
             sizes.add(MultiGauge.Row.of(tags, replica.logSizeBytes()));
             segments.add(MultiGauge.Row.of(tags, replica.logSegmentCount()));
             starts.add(MultiGauge.Row.of(tags, replica.logStartOffset()));
@@ -118,6 +135,33 @@ final class ReplicaMeters {
         logSegments.register(segments, true);
         logStart.register(starts, true);
         followerLag.register(lags, true);
+        commitTimers.entrySet().removeIf(e -> {
+            if (timed.contains(e.getKey())) {
+                return false;
+            }
+            registry.remove(e.getValue().timer());
+            return true;
+        });
+    }
+
+    /**
+     * The replica's commit timer: its count and sum are the batches it committed as leader and their time from proposal
+     * to commit, so {@code rate(_sum) / rate(_count)} is a partition's mean commit latency over any window (the node-wide
+     * {@link NodeMetrics#COMMIT_LATENCY} has the quantiles). A replica opened again here starts a new one.
+     */
+    private void commitTimer(TopicPartition tp, Tags tags, CommitLatencies latencies) {
+        CommitTimer current = commitTimers.get(tp);
+        if (current != null && current.of() == latencies) {
+            return;
+        }
+        if (current != null) {
+            registry.remove(current.timer());
+        }
+        FunctionTimer timer = FunctionTimer.builder(PARTITION_COMMIT_LATENCY, latencies, CommitLatencies::count,
+                        CommitLatencies::totalNanos, TimeUnit.NANOSECONDS)
+                .tags(tags).description("Batches the partition committed as leader here, and their time from proposal "
+                        + "to commit").register(registry);
+        commitTimers.put(tp, new CommitTimer(latencies, timer));
     }
 
     /** Partitions of every topic whose leader is unknown or on a node the controller marked DOWN. */

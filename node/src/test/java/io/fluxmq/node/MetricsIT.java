@@ -131,6 +131,14 @@ class MetricsIT {
             assertThat(produced.value("fluxmq_request_seconds", "request", "Produce", "quantile", "0.99")).isPositive();
             assertThat(produced.find("fluxmq_request_seconds", "request", "Produce", "quantile", "0.5")).hasSize(1);
             assertThat(produced.value("fluxmq_raft_commit_latency_seconds_count")).isPositive();
+            // per partition: a timer for each replica here, whose counts add up to the node-wide timer's (the same
+            // committed batches, nothing else wrote since the producer's last acknowledgement)
+            assertThat(produced.find("fluxmq_raft_partition_commit_latency_seconds_count", "topic", "metered"))
+                    .hasSize(3);
+            assertThat(sum(produced, "fluxmq_raft_partition_commit_latency_seconds_count"))
+                    .isEqualTo(produced.value("fluxmq_raft_commit_latency_seconds_count"));
+            assertThat(sum(produced, "fluxmq_raft_partition_commit_latency_seconds_sum", "topic", "metered"))
+                    .isPositive();
 
             // one node leads every partition: the topic's 3 and the offsets topic's
             double partitions = produced.value("fluxmq_replica_manager_partition_count");

@@ -8,6 +8,7 @@ import io.fluxmq.raft.log.SegmentLog;
 import io.fluxmq.raft.log.TimestampAndOffset;
 import io.fluxmq.raft.partition.AppendResult;
 import io.fluxmq.raft.partition.EntryHeader;
+import io.fluxmq.raft.partition.CommitLatencies;
 import io.fluxmq.raft.partition.Partition;
 import io.fluxmq.raft.partition.PartitionError;
 import io.fluxmq.raft.partition.PartitionException;
@@ -133,6 +134,7 @@ public final class EnginePartition implements Partition, CommitListener {
     private volatile java.util.function.IntConsumer leaderReadyListener = term -> { };
     /** Takes the time from each proposal here to its commit, in nanoseconds (on the loop thread; must not block). */
     private volatile LongConsumer commitLatency = nanos -> { };
+    private final CommitLatencies latencies = new CommitLatencies();
     /** Told the group's committed voters (on the loop thread; must not block). */
     private volatile Consumer<Set<Integer>> votersListener = voters -> { };
     /** Open and aborted transactions of committed entries, and the first offset of each committed epoch; guarded by this. */
@@ -388,7 +390,9 @@ public final class EnginePartition implements Partition, CommitListener {
         }).whenComplete((base, error) -> {
             if (error == null) {
                 result.complete(new AppendResult(base, logStartOffset()));
-                commitLatency.accept(System.nanoTime() - proposed); // after: a recorder that throws loses no answer
+                long took = System.nanoTime() - proposed;
+                latencies.record(took);
+                commitLatency.accept(took); // after: a recorder that throws loses no answer
                 return;
             }
             Throwable cause = error instanceof CompletionException && error.getCause() != null
@@ -677,6 +681,11 @@ public final class EnginePartition implements Partition, CommitListener {
     public List<Integer> inSync() {
         InSync last = inSync;
         return leaderReady && last.term() == epoch ? last.members() : List.of();
+    }
+
+    @Override
+    public CommitLatencies commitLatencies() {
+        return latencies;
     }
 
     /** Where the time from each proposal here to its commit goes, in nanoseconds (on the loop thread). */

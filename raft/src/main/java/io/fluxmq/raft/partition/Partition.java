@@ -98,6 +98,9 @@ public interface Partition {
     /** Segments in this replica's log (metrics). */
     int logSegmentCount();
 
+    /** The batches this replica committed as leader and their time from proposal to commit (metrics). */
+    CommitLatencies commitLatencies();
+
     /**
      * Runs one pass of the log cleaner over this replica's own segments (every replica cleans its own copy, as Kafka's
      * brokers do), below the offset this engine allows; see {@link LogCleaner}.

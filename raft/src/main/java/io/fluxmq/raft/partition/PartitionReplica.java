@@ -112,6 +112,7 @@ public final class PartitionReplica implements Partition {
     private final Executor proposer = ForkJoinPool.commonPool();
     /** Given the nanoseconds from submitting each entry to Raft until it was committed and applied here. */
     private volatile LongConsumer commitLatency = nanos -> { };
+    private final CommitLatencies latencies = new CommitLatencies();
 
     public PartitionReplica(TopicPartition topicPartition, RaftGroupId groupId, RaftServer server,
                             PartitionStateMachine stateMachine, int maxBatchBytes, int maxInFlight) {
@@ -325,7 +326,9 @@ public final class PartitionReplica implements Partition {
     private void completed(List<Pending> entry, long submitted, RaftClientReply reply, Throwable error) {
         Throwable failure = error != null ? error : reply.isSuccess() ? null : reply.getException();
         if (failure == null) {
-            commitLatency.accept(System.nanoTime() - submitted);
+            long took = System.nanoTime() - submitted;
+            latencies.record(took);
+            commitLatency.accept(took);
         }
         if (failure != null) {
             viewInvalidations.incrementAndGet(); // before inFlight drops, so the next proposal sees it
@@ -841,6 +844,11 @@ public final class PartitionReplica implements Partition {
     @Override
     public void removeHighWatermarkListener(LongConsumer listener) {
         stateMachine.removeHighWatermarkListener(listener);
+    }
+
+    @Override
+    public CommitLatencies commitLatencies() {
+        return latencies;
     }
 
     /** Where {@link #append} reports each committed batch's time from Raft submission to commit and apply (metrics). */
