@@ -21,7 +21,9 @@ import org.apache.kafka.common.config.SslConfigs;
  * (Ratis' and the multi-Raft engine's), the Raft clients, the gRPC control service and its clients (peers and
  * {@code fluxmq-admin}) and the HTTP endpoint. The stores are Kafka's {@code ssl.*} settings prefixed with
  * {@code cluster.} ({@code cluster.ssl.keystore.location}, ...), loaded by Kafka's own {@code DefaultSslEngineFactory}
- * ({@link SslEngines}: JKS, PKCS12 or PEM; Raft connections see replaced store files at their next handshake).
+ * ({@link SslEngines}: JKS, PKCS12 or PEM). Replaced store files are used from the next handshake on, by the Raft
+ * connections (a new engine each), the gRPC control service and its clients and the HTTP endpoint (key and trust
+ * managers that ask for the stores loaded at each call); open connections keep theirs.
  * Every node presents its certificate and requires the peer's: {@code cluster.ssl.client.auth} is {@code required}
  * and may not be set otherwise, and a trust store is required (the JDK's public CAs would let any certificate from
  * them in). Thread-safe.
@@ -127,18 +129,19 @@ public final class ClusterTls implements PeerTls {
 
     /** The gRPC control service's TLS: this node's certificate, the peer's required and checked against the CA. */
     ServerCredentials serverCredentials() {
-        return TlsServerCredentials.newBuilder().keyManager(engines.keyManagers())
-                .trustManager(engines.trustManagers()).clientAuth(TlsServerCredentials.ClientAuth.REQUIRE).build();
+        return TlsServerCredentials.newBuilder().keyManager(engines.reloadingKeyManager())
+                .trustManager(engines.reloadingTrustManager()).clientAuth(TlsServerCredentials.ClientAuth.REQUIRE)
+                .build();
     }
 
     /** TLS of this node's calls to peers' control services (gRPC checks the peer's name against its address). */
     ChannelCredentials channelCredentials() {
-        return TlsChannelCredentials.newBuilder().keyManager(engines.keyManagers())
-                .trustManager(engines.trustManagers()).build();
+        return TlsChannelCredentials.newBuilder().keyManager(engines.reloadingKeyManager())
+                .trustManager(engines.reloadingTrustManager()).build();
     }
 
-    /** For the HTTP endpoint (server) and the snapshot client. */
+    /** For the HTTP endpoint (server) and the snapshot client: its managers follow the store files. */
     SSLContext sslContext() {
-        return engines.sslContext();
+        return engines.reloadingSslContext();
     }
 }

@@ -13,7 +13,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.security.KeyStore;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -22,11 +25,14 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -299,6 +305,53 @@ class ClusterTlsIT {
         HttpClient peer = HttpClient.newBuilder().sslContext(sslContext(adminStore)).build();
         assertThat(peer.send(HttpRequest.newBuilder(snapshot).build(), HttpResponse.BodyHandlers.ofString())
                 .statusCode()).isNotEqualTo(403);
+    }
+
+    @Test
+    @Order(6)
+    void aReplacedKeyStoreIsServedByTheControlServiceAndTheHttpEndpointWithoutRestart() throws Exception {
+        int control = port(cluster.controlAddress(0));
+        int http = port(cluster.httpAddress(0));
+        assertThat(servedSubject(control)).isEqualTo("CN=fluxmq-node,OU=nodes");
+        assertThat(servedSubject(http)).isEqualTo("CN=fluxmq-node,OU=nodes");
+        // every node reads the same key store file: replace it (atomically, as an operator should) with a new key
+        // and certificate the cluster's CA signed
+        Path rotated = ca.keystore("rotated", "CN=fluxmq-node-rotated,OU=nodes");
+        Path store = dir.resolve("ca").resolve("node.p12");
+        Path staged = dir.resolve("ca").resolve("node.p12.new");
+        Files.copy(rotated, staged);
+        Files.move(staged, store, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Files.setLastModifiedTime(store, FileTime.fromMillis(System.currentTimeMillis() + 2_000));
+        for (int port : new int[] {control, http}) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            String served = servedSubject(port);
+            while (!served.equals("CN=fluxmq-node-rotated,OU=nodes") && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+                served = servedSubject(port);
+            }
+            assertThat(served).as("the certificate a new connection to port %d is served", port)
+                    .isEqualTo("CN=fluxmq-node-rotated,OU=nodes");
+        }
+        Result nodes = cli(controlConfig("admin-after-rotation.properties", adminStore, ca.truststore()), "nodes");
+        assertThat(nodes.exit()).as("%s", nodes).isZero();
+        assertThat(nodes.out()).contains("127.0.0.1");
+    }
+
+    private static int port(String address) {
+        return Integer.parseInt(address.substring(address.lastIndexOf(':') + 1));
+    }
+
+    /** The subject of the certificate a new TLS connection to {@code port} is served (offering gRPC's ALPN name). */
+    private String servedSubject(int port) throws Exception {
+        try (SSLSocket socket = (SSLSocket) sslContext(adminStore).getSocketFactory().createSocket("127.0.0.1", port)) {
+            socket.setSoTimeout(10_000);
+            SSLParameters parameters = socket.getSSLParameters();
+            parameters.setApplicationProtocols(new String[] {"h2", "http/1.1"});
+            socket.setSSLParameters(parameters);
+            socket.startHandshake();
+            return ((X509Certificate) socket.getSession().getPeerCertificates()[0]).getSubjectX500Principal()
+                    .getName();
+        }
     }
 
     private Path controlConfig(String name, Path keystore, Path truststore) throws Exception {

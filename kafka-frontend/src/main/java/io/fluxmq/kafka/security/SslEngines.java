@@ -11,6 +11,8 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
+import javax.net.ssl.X509ExtendedKeyManager;
+import javax.net.ssl.X509ExtendedTrustManager;
 import javax.net.ssl.SSLPeerUnverifiedException;
 import javax.net.ssl.SSLSession;
 import javax.security.auth.x500.X500Principal;
@@ -39,6 +41,7 @@ public final class SslEngines {
     private final Map<String, Object> configs;
     private final SslPrincipalMapper principalMapper;
     private volatile DefaultSslEngineFactory factory;
+    private volatile Managers managers;
     private String lastReloadFailure;
 
     private SslEngines(String listener, Map<String, Object> configs, DefaultSslEngineFactory factory) {
@@ -143,6 +146,58 @@ public final class SslEngines {
         } catch (GeneralSecurityException e) {
             throw new ConfigException(listener + ": cannot use the trust store: " + message(e));
         }
+    }
+
+    /**
+     * A key manager that answers each call with the key store as it is on disk at that moment (reloaded as for new
+     * engines), for servers and clients that take managers once and keep them: gRPC's credentials, a JDK
+     * {@link SSLContext}. A handshake after a store file was replaced presents the new certificate.
+     */
+    public X509ExtendedKeyManager reloadingKeyManager() {
+        return new ReloadingKeyManager(this);
+    }
+
+    /** As {@link #reloadingKeyManager()}, for the trust store. */
+    public X509ExtendedTrustManager reloadingTrustManager() {
+        return new ReloadingTrustManager(this);
+    }
+
+    /**
+     * A JDK context whose managers follow the stores on disk ({@link #reloadingKeyManager()}), for a server or client
+     * made once (the node's HTTPS endpoint, its snapshot client).
+     */
+    public SSLContext reloadingSslContext() {
+        try {
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(new KeyManager[] {reloadingKeyManager()}, new TrustManager[] {reloadingTrustManager()}, null);
+            return context;
+        } catch (GeneralSecurityException e) {
+            throw new ConfigException(listener + ": cannot make a TLS context: " + message(e));
+        }
+    }
+
+    /** The managers of the stores as loaded now, made once per loaded factory. */
+    Managers managers() {
+        reloadIfChanged();
+        DefaultSslEngineFactory current = factory;
+        Managers m = managers;
+        if (m == null || m.of() != current) {
+            m = new Managers(current, only(X509ExtendedKeyManager.class, keyManagers()),
+                    only(X509ExtendedTrustManager.class, trustManagers()));
+            managers = m;
+        }
+        return m;
+    }
+
+    record Managers(DefaultSslEngineFactory of, X509ExtendedKeyManager key, X509ExtendedTrustManager trust) {}
+
+    private <T> T only(Class<T> type, Object[] managers) {
+        for (Object m : managers) {
+            if (type.isInstance(m)) {
+                return type.cast(m);
+            }
+        }
+        throw new ConfigException(listener + ": the JDK made no " + type.getSimpleName());
     }
 
     private void reloadIfChanged() {
