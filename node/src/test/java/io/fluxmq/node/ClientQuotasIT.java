@@ -20,6 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AlterClientQuotasOptions;
+import org.apache.kafka.clients.admin.CreateTopicsOptions;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -30,6 +31,7 @@ import org.apache.kafka.common.Metric;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InvalidRequestException;
+import org.apache.kafka.common.errors.ThrottlingQuotaExceededException;
 import org.apache.kafka.common.quota.ClientQuotaAlteration;
 import org.apache.kafka.common.quota.ClientQuotaEntity;
 import org.apache.kafka.common.quota.ClientQuotaFilter;
@@ -214,6 +216,48 @@ class ClientQuotasIT {
             try (Admin admin = node.admin()) {
                 assertThat(admin.describeClientQuotas(ClientQuotaFilter.all()).entities().get(30, TimeUnit.SECONDS))
                         .isEqualTo(Map.of(entity(ClientQuotaEntity.USER, null), Map.of("consumer_byte_rate", 4096.0)));
+            }
+        }
+    }
+
+    /**
+     * {@code controller_mutation_rate}: 0.5 partitions/s over 3 windows of 1 s is a bucket of 1.5 partitions. A first
+     * topic of 4 partitions goes ahead (leaving the bucket at -2.5), a second is refused with Kafka's
+     * {@code ThrottlingQuotaExceededException} and a throttle time of about 5 s while the bucket refills, and the Admin
+     * client, which retries quota violations by default, creates it once that time has passed; another client id is
+     * not held.
+     */
+    @Test
+    void controllerMutationRateHoldsTopicCreationsOfOneClient(@TempDir Path dir) throws Exception {
+        try (TestNode node = TestNode.start(dir, WINDOWS)) {
+            ClientQuotaEntity mutator = entity(ClientQuotaEntity.CLIENT_ID, "mutator");
+            try (Admin admin = node.admin()) {
+                admin.alterClientQuotas(List.of(new ClientQuotaAlteration(mutator, List.of(
+                        new ClientQuotaAlteration.Op("controller_mutation_rate", 0.5))))).all()
+                        .get(30, TimeUnit.SECONDS);
+                assertThat(admin.describeClientQuotas(ClientQuotaFilter.all()).entities().get(30, TimeUnit.SECONDS))
+                        .isEqualTo(Map.of(mutator, Map.of("controller_mutation_rate", 0.5)));
+            }
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", node.bootstrap(), "client.id", "mutator"))) {
+                admin.createTopics(List.of(new NewTopic("mutated-1", 4, (short) 1))).all().get(30, TimeUnit.SECONDS);
+                long refusedAt = System.nanoTime();
+                var refused = admin.createTopics(List.of(new NewTopic("mutated-2", 4, (short) 1)),
+                        new CreateTopicsOptions().retryOnQuotaViolation(false)).all();
+                assertThatThrownBy(() -> refused.get(30, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                        .cause().isInstanceOf(ThrottlingQuotaExceededException.class)
+                        .hasMessage("The throttling quota has been exceeded.")
+                        .satisfies(e -> assertThat(((ThrottlingQuotaExceededException) e).throttleTimeMs())
+                                .isBetween(1, 5_000));
+                admin.createTopics(List.of(new NewTopic("mutated-2", 4, (short) 1))).all().get(30, TimeUnit.SECONDS);
+                long retriedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - refusedAt);
+                System.out.printf("controller_mutation_rate 0.5/s: the second topic created %d ms after it was "
+                        + "refused%n", retriedMs);
+                assertThat(retriedMs).as("created once the bucket refilled").isGreaterThanOrEqualTo(3_000);
+            }
+            try (Admin other = Admin.create(Map.of("bootstrap.servers", node.bootstrap(), "client.id", "other"))) {
+                other.createTopics(List.of(new NewTopic("unlimited-1", 20, (short) 1), new NewTopic("unlimited-2", 20,
+                        (short) 1)), new CreateTopicsOptions().retryOnQuotaViolation(false)).all()
+                        .get(30, TimeUnit.SECONDS);
             }
         }
     }

@@ -42,6 +42,7 @@ public final class CreatePartitionsHandler implements ApiHandler<CreatePartition
     public CompletableFuture<ApiMessage> handle(RequestContext context, CreatePartitionsRequestData request) {
         CreatePartitionsResponseData response = new CreatePartitionsResponseData();
         List<CompletableFuture<?>> pending = new ArrayList<>();
+        MutationQuota quota = new MutationQuota(broker.quotas(), context, context.version() >= 3);
         for (CreatePartitionsRequestData.CreatePartitionsTopic topic : request.topics()) {
             CreatePartitionsTopicResult out = new CreatePartitionsTopicResult().setName(topic.name());
             response.results().add(out);
@@ -54,10 +55,16 @@ public final class CreatePartitionsHandler implements ApiHandler<CreatePartition
                         .setErrorMessage("manual replica assignment is not supported");
                 continue;
             }
+            int added = broker.topic(topic.name()).map(t -> topic.count() - t.partitions()).orElse(0);
+            if (!request.validateOnly() && added > 0 && !quota.charge(added)) {
+                out.setErrorCode(Errors.THROTTLING_QUOTA_EXCEEDED.code()).setErrorMessage(MutationQuota.EXCEEDED);
+                continue;
+            }
             pending.add(broker.createPartitions(topic.name(), topic.count(), request.validateOnly())
                     .handle((v, failure) -> failure == null ? out : out.setErrorCode(KafkaErrors.of(failure).code())
                             .setErrorMessage(KafkaErrors.message(failure))));
         }
+        response.setThrottleTimeMs(quota.throttle());
         return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).thenApply(v -> response);
     }
 }

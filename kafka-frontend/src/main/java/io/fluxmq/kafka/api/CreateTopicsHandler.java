@@ -26,7 +26,8 @@ import org.apache.kafka.common.protocol.Errors;
 /**
  * CreateTopics v2–7. -1 partitions or replication factor take the broker defaults; manual replica assignments are
  * refused with INVALID_REQUEST. Each topic gets its own result; the response waits until every created partition has
- * a leader.
+ * a leader. Each topic's partitions count against the client's {@code controller_mutation_rate} ({@link MutationQuota};
+ * validate-only requests are not charged, as in Kafka).
  */
 public final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequestData> {
     private final BrokerServices broker;
@@ -66,6 +67,7 @@ public final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest
             }
         }
         Authorization auth = broker.authorization();
+        MutationQuota quota = new MutationQuota(broker.quotas(), context, context.version() >= 6);
         boolean clusterCreate = !auth.enabled() || auth.allowedOnCluster(context, AclOperation.CREATE);
         for (CreatableTopic topic : request.topics()) {
             CreatableTopicResult out = new CreatableTopicResult().setName(topic.name())
@@ -89,6 +91,10 @@ public final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest
             }
             int partitions = topic.numPartitions() == -1 ? defaultPartitions : topic.numPartitions();
             short rf = topic.replicationFactor() == -1 ? defaultReplicationFactor : topic.replicationFactor();
+            if (!request.validateOnly() && partitions > 0 && !quota.charge(partitions)) {
+                out.setErrorCode(Errors.THROTTLING_QUOTA_EXCEEDED.code()).setErrorMessage(MutationQuota.EXCEEDED);
+                continue;
+            }
             Map<String, String> configs = new HashMap<>();
             topic.configs().forEach(c -> configs.put(c.name(), c.value()));
             pending.add(broker.createTopic(topic.name(), partitions, rf, configs, request.validateOnly())
@@ -101,6 +107,7 @@ public final class CreateTopicsHandler implements ApiHandler<CreateTopicsRequest
                                 AclOperation.DESCRIBE_CONFIGS, ResourceType.TOPIC, topic.name()));
                     }));
         }
+        response.setThrottleTimeMs(quota.throttle());
         return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).thenApply(v -> response);
     }
 

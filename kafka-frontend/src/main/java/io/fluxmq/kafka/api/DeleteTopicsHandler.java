@@ -47,6 +47,7 @@ public final class DeleteTopicsHandler implements ApiHandler<DeleteTopicsRequest
         List<CompletableFuture<?>> pending = new ArrayList<>();
         List<DeleteTopicsRequestData.DeleteTopicState> targets = new ArrayList<>(request.topics());
         request.topicNames().forEach(n -> targets.add(new DeleteTopicsRequestData.DeleteTopicState().setName(n)));
+        MutationQuota quota = new MutationQuota(broker.quotas(), context, context.version() >= 5);
         for (DeleteTopicsRequestData.DeleteTopicState target : targets) {
             DeletableTopicResult out = new DeletableTopicResult().setName(target.name()).setTopicId(target.topicId());
             response.responses().add(out);
@@ -72,9 +73,14 @@ public final class DeleteTopicsHandler implements ApiHandler<DeleteTopicsRequest
                         .setErrorMessage("internal topics cannot be deleted");
                 continue;
             }
+            if (!quota.charge(topic.get().partitions())) {
+                out.setErrorCode(Errors.THROTTLING_QUOTA_EXCEEDED.code()).setErrorMessage(MutationQuota.EXCEEDED);
+                continue;
+            }
             pending.add(broker.deleteTopic(topic.get().name()).handle((v, failure) -> failure == null ? out
                     : out.setErrorCode(KafkaErrors.of(failure).code()).setErrorMessage(KafkaErrors.message(failure))));
         }
+        response.setThrottleTimeMs(quota.throttle());
         return CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new)).thenApply(v -> response);
     }
 }

@@ -41,6 +41,7 @@ public final class ClientQuotaManager {
     private volatile Map<ClientQuotaEntity, Map<String, Double>> source = Map.of();
     private volatile Map<QuotaType, Map<Key, Double>> bounds = Map.of();
     private final Map<RateKey, WindowedRate> rates = new ConcurrentHashMap<>();
+    private final Map<RateKey, TokenBucket> buckets = new ConcurrentHashMap<>();
     private volatile long nextSweepMs;
 
     public ClientQuotaManager(ClientQuotaConfig config, Time time) {
@@ -136,6 +137,72 @@ public final class ClientQuotaManager {
             context.throttle(throttleMs);
         }
         return throttleMs;
+    }
+
+    /** What charging partition mutations to a quota entity decided: go ahead or not, and the throttle time. */
+    public record MutationCharge(boolean allowed, int throttleMs) {
+        static final MutationCharge FREE = new MutationCharge(true, 0);
+    }
+
+    /**
+     * Charges {@code partitions} created or deleted to the request's entity under its {@code controller_mutation_rate}
+     * quota, Kafka's token bucket ({@code ControllerMutationQuotaManager}): the bucket holds at most the rate times
+     * the quota window ({@code quota.window.num} x {@code quota.window.size.seconds}), refills at the rate, and a
+     * mutation takes its partitions from it even when that leaves it below zero. {@code strict} (CreateTopics v6+,
+     * CreatePartitions v3+, DeleteTopics v5+): while the bucket is below zero a mutation is refused, with the time
+     * until it is back at zero; otherwise it goes ahead with throttle time 0. Not strict (older versions, whose clients
+     * know no THROTTLING_QUOTA_EXCEEDED): it always goes ahead, throttled by the time the bucket needs to get back to
+     * zero. Without a quota: allowed, 0.
+     */
+    public MutationCharge chargeMutations(RequestContext context, double partitions, boolean strict) {
+        return chargeMutations(context.principal(), context.header().clientId(), partitions, strict,
+                time.milliseconds());
+    }
+
+    MutationCharge chargeMutations(KafkaPrincipal principal, String clientId, double partitions, boolean strict,
+                                   long nowMs) {
+        Map<Key, Double> b = bounds.get(QuotaType.CONTROLLER_MUTATION);
+        if (b == null || b.isEmpty()) {
+            return MutationCharge.FREE;
+        }
+        RateKey tags = tags(QuotaType.CONTROLLER_MUTATION, b, principal.getName(), clientId == null ? "" : clientId);
+        Double bound = bound(b, tags);
+        if (bound == null) {
+            return MutationCharge.FREE;
+        }
+        sweep(nowMs);
+        double burst = bound * config.windowNum() * config.windowSizeSeconds();
+        TokenBucket bucket = buckets.computeIfAbsent(tags, t -> new TokenBucket(burst, nowMs));
+        synchronized (bucket) {
+            bucket.refill(bound, burst, nowMs);
+            if (strict && bucket.tokens < 0) {
+                return new MutationCharge(false, millisToRefill(-bucket.tokens, bound));
+            }
+            bucket.tokens -= partitions;
+            return new MutationCharge(true, strict || bucket.tokens >= 0 ? 0 : millisToRefill(-bucket.tokens, bound));
+        }
+    }
+
+    private static int millisToRefill(double missing, double rate) {
+        return (int) Math.min(Integer.MAX_VALUE, Math.ceil(missing / rate * 1000));
+    }
+
+    /** Tokens (partitions) of one entity's mutation quota; guarded by itself. */
+    private static final class TokenBucket {
+        double tokens;
+        volatile long lastMs;
+
+        TokenBucket(double tokens, long nowMs) {
+            this.tokens = tokens;
+            this.lastMs = nowMs;
+        }
+
+        void refill(double rate, double burst, long nowMs) {
+            if (nowMs > lastMs) {
+                tokens = Math.min(burst, tokens + rate * (nowMs - lastMs) / 1000.0);
+                lastMs = nowMs;
+            }
+        }
     }
 
     /**
@@ -240,5 +307,6 @@ public final class ClientQuotaManager {
         }
         nextSweepMs = nowMs + SWEEP_INTERVAL_MS;
         rates.values().removeIf(r -> nowMs - r.lastRecordMs > IDLE_EXPIRY_MS);
+        buckets.values().removeIf(b -> nowMs - b.lastMs > IDLE_EXPIRY_MS);
     }
 }

@@ -126,4 +126,34 @@ class ClientQuotaManagerTest {
         manager.update(ip);
         assertThat(produce("ANONYMOUS", "app", 1e12)).isZero();
     }
+
+    private ClientQuotaManager.MutationCharge mutate(String clientId, double partitions, boolean strict, long nowMs) {
+        return manager.chargeMutations(new KafkaPrincipal("User", "ANONYMOUS"), clientId, partitions, strict, nowMs);
+    }
+
+    @Test
+    void controllerMutationsTakeTokensFromKafkasBucket() {
+        assertThat(mutate("app", 1e9, true, T0)).as("no quota").isEqualTo(new ClientQuotaManager.MutationCharge(
+                true, 0));
+        // 2 partitions/s over Kafka's default 11 windows of 1 s: a bucket of 22
+        quota(null, "app", "controller_mutation_rate", 2);
+        assertThat(manager.enabled(QuotaType.CONTROLLER_MUTATION)).isTrue();
+        assertThat(mutate("app", 20, true, T0)).as("within the burst").isEqualTo(
+                new ClientQuotaManager.MutationCharge(true, 0));
+        // 2 left: a strict mutation still goes ahead and leaves the bucket at -8
+        assertThat(mutate("app", 10, true, T0)).isEqualTo(new ClientQuotaManager.MutationCharge(true, 0));
+        // below zero: refused, 8 partitions at 2/s = 4 s until the bucket is back at zero
+        assertThat(mutate("app", 1, true, T0)).isEqualTo(new ClientQuotaManager.MutationCharge(false, 4_000));
+        assertThat(mutate("app", 1, true, T0 + 3_000)).isEqualTo(new ClientQuotaManager.MutationCharge(false, 1_000));
+        assertThat(mutate("other", 100, true, T0)).as("another client id has no quota").isEqualTo(
+                new ClientQuotaManager.MutationCharge(true, 0));
+        // refilled to zero at T0 + 4 s: allowed again, and a version without the error is throttled instead
+        assertThat(mutate("app", 4, true, T0 + 4_000)).isEqualTo(new ClientQuotaManager.MutationCharge(true, 0));
+        assertThat(mutate("app", 6, false, T0 + 4_000)).isEqualTo(new ClientQuotaManager.MutationCharge(true,
+                5_000));
+        // the bucket never holds more than its burst, however long it was idle
+        assertThat(mutate("app", 22, true, T0 + 3_600_000)).isEqualTo(new ClientQuotaManager.MutationCharge(true, 0));
+        assertThat(mutate("app", 1, true, T0 + 3_600_000)).isEqualTo(new ClientQuotaManager.MutationCharge(true, 0));
+        assertThat(mutate("app", 1, true, T0 + 3_600_000).allowed()).isFalse();
+    }
 }
