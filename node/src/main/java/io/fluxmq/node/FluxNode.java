@@ -242,7 +242,7 @@ public final class FluxNode implements Closeable {
         }
         startControlPlane();
         kafka = new KafkaFrontend(config.kafkaListeners(), registry(broker), metrics.frontend(),
-                config.connectionLimits(), broker.scramCredentialLookup());
+                config.connectionLimits(), broker.scramCredentialLookup(), broker.quotas());
         kafka.start();
         readiness.listening();
         readiness.catchUp(() -> metadataClient.submit(new MetadataCommand.Barrier()).thenApply(MetadataReply::value),

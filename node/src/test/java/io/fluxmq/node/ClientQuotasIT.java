@@ -32,10 +32,14 @@ import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InvalidRequestException;
 import org.apache.kafka.common.errors.ThrottlingQuotaExceededException;
+import org.apache.kafka.common.message.ApiVersionsRequestData;
+import org.apache.kafka.common.protocol.ApiKeys;
 import org.apache.kafka.common.quota.ClientQuotaAlteration;
 import org.apache.kafka.common.quota.ClientQuotaEntity;
 import org.apache.kafka.common.quota.ClientQuotaFilter;
 import org.apache.kafka.common.quota.ClientQuotaFilterComponent;
+import org.apache.kafka.common.requests.RequestHeader;
+import org.apache.kafka.common.requests.RequestUtils;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.Test;
@@ -259,6 +263,67 @@ class ClientQuotasIT {
                         (short) 1)), new CreateTopicsOptions().retryOnQuotaViolation(false)).all()
                         .get(30, TimeUnit.SECONDS);
             }
+        }
+    }
+
+    /**
+     * {@code connection_creation_rate} for ip 127.0.0.2: 2 connections/s over 3 windows of 1 s admits 4 at once; of 8
+     * connections opened from that address in a burst, the first are answered and the rest closed without an answer,
+     * each after its throttle time (not at once, as Kafka); a connection from 127.0.0.3 is answered meanwhile.
+     */
+    @Test
+    void connectionCreationRateHoldsNewConnectionsFromOneAddress(@TempDir Path dir) throws Exception {
+        try (TestNode node = TestNode.start(dir, WINDOWS)) {
+            ClientQuotaEntity ip = entity(ClientQuotaEntity.IP, "127.0.0.2");
+            try (Admin admin = node.admin()) {
+                admin.alterClientQuotas(List.of(new ClientQuotaAlteration(ip, List.of(
+                        new ClientQuotaAlteration.Op("connection_creation_rate", 2.0))))).all()
+                        .get(30, TimeUnit.SECONDS);
+                assertThat(admin.describeClientQuotas(ClientQuotaFilter.all()).entities().get(30, TimeUnit.SECONDS))
+                        .isEqualTo(Map.of(ip, Map.of("connection_creation_rate", 2.0)));
+            }
+            List<RawKafkaConnection> burst = new ArrayList<>();
+            List<Long> openedAt = new ArrayList<>();
+            try {
+                for (int i = 0; i < 8; i++) {
+                    openedAt.add(System.nanoTime());
+                    burst.add(RawKafkaConnection.open(node.kafkaPort(), "127.0.0.2"));
+                }
+                int answered = 0;
+                long firstRefusedAfterMs = -1;
+                for (int i = 0; i < burst.size(); i++) {
+                    if (apiVersionsAnswered(burst.get(i))) {
+                        answered++;
+                    } else if (firstRefusedAfterMs < 0) {
+                        firstRefusedAfterMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - openedAt.get(i));
+                    }
+                }
+                System.out.printf("connection_creation_rate 2/s: %d of 8 connections answered, the first refused one "
+                        + "closed %d ms after it was opened%n", answered, firstRefusedAfterMs);
+                assertThat(answered).as("connections answered of the burst").isBetween(3, 5);
+                assertThat(firstRefusedAfterMs).as("closed after its throttle time, not at once")
+                        .isGreaterThanOrEqualTo(200);
+                try (RawKafkaConnection other = RawKafkaConnection.open(node.kafkaPort(), "127.0.0.3")) {
+                    assertThat(apiVersionsAnswered(other)).as("another address").isTrue();
+                }
+            } finally {
+                for (RawKafkaConnection c : burst) {
+                    c.close();
+                }
+            }
+        }
+    }
+
+    /** Sends ApiVersions v3; true when answered, false when the node closed the connection first. */
+    private static boolean apiVersionsAnswered(RawKafkaConnection c) throws Exception {
+        RequestHeader header = new RequestHeader(ApiKeys.API_VERSIONS, (short) 3, "ip-limited", 1);
+        c.sendFrame(RequestUtils.serialize(header.data(), header.headerVersion(), new ApiVersionsRequestData()
+                .setClientSoftwareName("raw").setClientSoftwareVersion("1"), (short) 3));
+        try {
+            c.readFrame(); // bounded by the connection's read timeout (5 s)
+            return true;
+        } catch (java.io.EOFException | java.net.SocketException closed) {
+            return false;
         }
     }
 

@@ -28,7 +28,15 @@ final class RawKafkaConnection implements AutoCloseable {
     }
 
     static RawKafkaConnection open(int port) throws IOException {
+        return open(port, null);
+    }
+
+    /** A connection from {@code localAddress} (say 127.0.0.2, another loopback address; null: the system's choice). */
+    static RawKafkaConnection open(int port, String localAddress) throws IOException {
         Socket socket = new Socket();
+        if (localAddress != null) {
+            socket.bind(new InetSocketAddress(localAddress, 0));
+        }
         socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), TIMEOUT_MS);
         socket.setSoTimeout(TIMEOUT_MS);
         return new RawKafkaConnection(socket);

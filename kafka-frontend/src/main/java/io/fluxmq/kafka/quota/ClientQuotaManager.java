@@ -1,6 +1,7 @@
 package io.fluxmq.kafka.quota;
 
 import io.fluxmq.kafka.server.RequestContext;
+import java.net.InetAddress;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
@@ -40,6 +41,8 @@ public final class ClientQuotaManager {
     private final Time time;
     private volatile Map<ClientQuotaEntity, Map<String, Double>> source = Map.of();
     private volatile Map<QuotaType, Map<Key, Double>> bounds = Map.of();
+    /** {@code connection_creation_rate} per IP address (a null name: the default IP entity). */
+    private volatile Map<Part, Double> ipBounds = Map.of();
     private final Map<RateKey, WindowedRate> rates = new ConcurrentHashMap<>();
     private final Map<RateKey, TokenBucket> buckets = new ConcurrentHashMap<>();
     private volatile long nextSweepMs;
@@ -70,7 +73,7 @@ public final class ClientQuotaManager {
 
     /**
      * Takes the quotas of cluster metadata; does nothing when given the map it already has (metadata keeps the same
-     * map until the quotas change). IP entities are kept out: FluxMQ does not enforce {@code connection_creation_rate}.
+     * map until the quotas change). IP entities give {@code connection_creation_rate} ({@link #recordConnection}).
      */
     public void update(Map<ClientQuotaEntity, Map<String, Double>> quotas) {
         if (quotas == source) {
@@ -80,9 +83,14 @@ public final class ClientQuotaManager {
         for (QuotaType type : QuotaType.values()) {
             next.put(type, new HashMap<>());
         }
+        Map<Part, Double> ips = new HashMap<>();
         for (Map.Entry<ClientQuotaEntity, Map<String, Double>> e : quotas.entrySet()) {
             Map<String, String> entries = e.getKey().entries();
             if (entries.containsKey(ClientQuotaEntity.IP)) {
+                Double bound = e.getValue().get(QuotaType.CONNECTION_CREATION.key());
+                if (bound != null) {
+                    ips.put(new Part(entries.get(ClientQuotaEntity.IP)), bound);
+                }
                 continue;
             }
             Key key = new Key(entries.containsKey(ClientQuotaEntity.USER)
@@ -98,6 +106,7 @@ public final class ClientQuotaManager {
         }
         next.replaceAll((type, m) -> Map.copyOf(m));
         bounds = next;
+        ipBounds = Map.copyOf(ips);
         source = quotas;
     }
 
@@ -137,6 +146,52 @@ public final class ClientQuotaManager {
             context.throttle(throttleMs);
         }
         return throttleMs;
+    }
+
+    /**
+     * Records a new connection from {@code address} under its {@code connection_creation_rate} (the address's own ip
+     * entity, else the default ip entity) and returns the time in milliseconds until that rate is back at the bound: 0
+     * to serve the connection; more, and it is to be closed after that time without being served (Kafka's
+     * {@code ConnectionQuotas}: a throttled connection is closed after its throttle time, so a client does not
+     * reconnect at once).
+     */
+    public int recordConnection(InetAddress address) {
+        return recordConnection(address, time.milliseconds());
+    }
+
+    int recordConnection(InetAddress address, long nowMs) {
+        Map<Part, Double> ips = ipBounds;
+        if (ips.isEmpty()) {
+            return 0;
+        }
+        String ip = address.getHostAddress();
+        Double bound = ips.get(new Part(ip));
+        if (bound == null) {
+            bound = ips.get(new Part(null));
+        }
+        if (bound == null) {
+            return 0;
+        }
+        sweep(nowMs);
+        WindowedRate r = rates.computeIfAbsent(new RateKey(QuotaType.CONNECTION_CREATION, ip, ""),
+                t -> new WindowedRate());
+        double rate;
+        long window;
+        synchronized (r) {
+            r.lastRecordMs = nowMs;
+            r.rate.record(metricConfig, 1, nowMs);
+            rate = r.rate.measure(metricConfig, nowMs);
+            if (rate <= bound) {
+                return 0;
+            }
+            window = r.rate.windowSize(metricConfig, nowMs);
+        }
+        return (int) Math.min(Integer.MAX_VALUE, Math.round((rate - bound) / bound * window));
+    }
+
+    /** Whether some IP address has a {@code connection_creation_rate}. */
+    public boolean limitsConnections() {
+        return !ipBounds.isEmpty();
     }
 
     /** What charging partition mutations to a quota entity decided: go ahead or not, and the throttle time. */

@@ -11,7 +11,9 @@ public enum QuotaType {
     PRODUCE("producer_byte_rate"),
     FETCH("consumer_byte_rate"),
     REQUEST("request_percentage"),
-    CONTROLLER_MUTATION("controller_mutation_rate");
+    CONTROLLER_MUTATION("controller_mutation_rate"),
+    /** New connections per second from one IP address (ip entities only; {@link ClientQuotaManager#recordConnection}). */
+    CONNECTION_CREATION("connection_creation_rate");
 
     private final String key;
 

@@ -2,6 +2,7 @@ package io.fluxmq.kafka.server;
 
 import io.fluxmq.kafka.api.ApiRegistry;
 import io.fluxmq.kafka.metrics.FrontendMetrics;
+import io.fluxmq.kafka.quota.ClientQuotaManager;
 import io.fluxmq.kafka.security.ListenerSecurity;
 import io.fluxmq.kafka.security.ScramCredentials;
 import io.netty.bootstrap.ServerBootstrap;
@@ -46,6 +47,7 @@ public final class KafkaFrontend implements Closeable {
     private final RequestMemory memory;
     private final ConnectionLimiter limiter;
     private final ScramCredentials scramCredentials;
+    private final ClientQuotaManager quotas;
     private final List<Channel> serverChannels = new CopyOnWriteArrayList<>();
     private EventLoopGroup boss;
     private EventLoopGroup workers;
@@ -73,6 +75,15 @@ public final class KafkaFrontend implements Closeable {
     /** Listeners as above, whose SCRAM authentication looks users up in {@code scramCredentials} first. */
     public KafkaFrontend(List<KafkaFrontendConfig> listeners, ApiRegistry registry, FrontendMetrics metrics,
                          ConnectionLimits limits, ScramCredentials scramCredentials) {
+        this(listeners, registry, metrics, limits, scramCredentials, ClientQuotaManager.NONE);
+    }
+
+    /**
+     * Listeners as above, new connections from an address held to its {@code connection_creation_rate} in
+     * {@code quotas}.
+     */
+    public KafkaFrontend(List<KafkaFrontendConfig> listeners, ApiRegistry registry, FrontendMetrics metrics,
+                         ConnectionLimits limits, ScramCredentials scramCredentials, ClientQuotaManager quotas) {
         if (listeners.isEmpty() || listeners.stream().map(KafkaFrontendConfig::listener).distinct().count()
                 != listeners.size()) {
             throw new IllegalArgumentException("listeners must be at least one, with distinct names: " + listeners);
@@ -84,6 +95,7 @@ public final class KafkaFrontend implements Closeable {
         this.memory = new RequestMemory(limits.queuedMaxRequestBytes());
         this.limiter = new ConnectionLimiter(limits, this::accepting);
         this.scramCredentials = scramCredentials;
+        this.quotas = quotas;
     }
 
     /** Opens or closes every listener's accept gate ({@code max.connections}). */
@@ -148,10 +160,22 @@ public final class KafkaFrontend implements Closeable {
 
     /**
      * Counts {@code ch} against the connection bounds: it is served at once, waits unread for a slot
-     * ({@code max.connections}), or is closed ({@code max.connections.per.ip}). False when closed.
+     * ({@code max.connections}), or is closed ({@code max.connections.per.ip}; over its address's
+     * {@code connection_creation_rate}, after the throttle time). False when not served.
      */
     private boolean admitted(SocketChannel ch, ReadGate gate) {
         InetAddress address = ch.remoteAddress().getAddress();
+        int throttleMs = quotas.limitsConnections() ? quotas.recordConnection(address) : 0;
+        if (throttleMs > 0) {
+            // as Kafka: not served, and closed only after the throttle time, so the client does not come back at once
+            LOGGER.debug("Closing connection from {} in {} ms: over its connection_creation_rate",
+                    ch.remoteAddress(), throttleMs);
+            gate.pause(ReadGate.ADMISSION);
+            ch.eventLoop().schedule(() -> {
+                ch.close();
+            }, throttleMs, TimeUnit.MILLISECONDS);
+            return false;
+        }
         ConnectionLimiter.Connection connection = new ConnectionLimiter.Connection() {
             @Override
             public InetAddress address() {

@@ -118,13 +118,36 @@ class ClientQuotaManagerTest {
     }
 
     @Test
-    void anUpdateWithTheSameMapChangesNothingAndIpEntitiesAreNotEnforced() {
+    void anUpdateWithTheSameMapChangesNothingAndIpEntitiesBoundOnlyConnections() {
         Map<ClientQuotaEntity, Map<String, Double>> ip = Map.of(new ClientQuotaEntity(Map.of("ip", "10.0.0.1")),
                 Map.of("connection_creation_rate", 5.0));
         manager.update(ip);
         assertThat(manager.enabled(QuotaType.PRODUCE)).isFalse();
+        assertThat(manager.limitsConnections()).isTrue();
         manager.update(ip);
         assertThat(produce("ANONYMOUS", "app", 1e12)).isZero();
+    }
+
+    @Test
+    void connectionsFromAnAddressOverItsRateAreThrottled() throws Exception {
+        java.net.InetAddress limited = java.net.InetAddress.getByName("10.0.0.1");
+        java.net.InetAddress other = java.net.InetAddress.getByName("10.0.0.2");
+        assertThat(manager.recordConnection(limited, T0)).as("no quota").isZero();
+        Map<String, String> defaultIp = new HashMap<>();
+        defaultIp.put(ClientQuotaEntity.IP, null);
+        manager.update(Map.of(new ClientQuotaEntity(Map.of(ClientQuotaEntity.IP, "10.0.0.1")),
+                Map.of("connection_creation_rate", 2.0), new ClientQuotaEntity(defaultIp),
+                Map.of("connection_creation_rate", 100.0)));
+        // 2/s over at least 10 s of Kafka's default windows: 20 connections at once are within the bound
+        for (int i = 0; i < 20; i++) {
+            assertThat(manager.recordConnection(limited, T0)).as("connection %d", i + 1).isZero();
+        }
+        // the 21st: 21 over 10 s = 2.1/s, (2.1 - 2) / 2 * 10 s
+        assertThat(manager.recordConnection(limited, T0)).isEqualTo(500);
+        // another address falls under the default ip entity's 100/s
+        for (int i = 0; i < 100; i++) {
+            assertThat(manager.recordConnection(other, T0)).isZero();
+        }
     }
 
     private ClientQuotaManager.MutationCharge mutate(String clientId, double partitions, boolean strict, long nowMs) {
