@@ -89,7 +89,7 @@ public final class ClientQuotaManager {
             if (entries.containsKey(ClientQuotaEntity.IP)) {
                 Double bound = e.getValue().get(QuotaType.CONNECTION_CREATION.key());
                 if (bound != null) {
-                    ips.put(new Part(entries.get(ClientQuotaEntity.IP)), bound);
+                    ips.put(new Part(address(entries.get(ClientQuotaEntity.IP))), bound);
                 }
                 continue;
             }
@@ -151,9 +151,9 @@ public final class ClientQuotaManager {
     /**
      * Records a new connection from {@code address} under its {@code connection_creation_rate} (the address's own ip
      * entity, else the default ip entity) and returns the time in milliseconds until that rate is back at the bound: 0
-     * to serve the connection; more, and it is to be closed after that time without being served (Kafka's
-     * {@code ConnectionQuotas}: a throttled connection is closed after its throttle time, so a client does not
-     * reconnect at once).
+     * to serve the connection; more (at most the quota window), and it is to be closed after that time without being
+     * served (Kafka's {@code ConnectionQuotas}: a throttled connection is closed after its throttle time, so a client
+     * does not reconnect at once).
      */
     public int recordConnection(InetAddress address) {
         return recordConnection(address, time.milliseconds());
@@ -186,7 +186,25 @@ public final class ClientQuotaManager {
             }
             window = r.rate.windowSize(metricConfig, nowMs);
         }
-        return (int) Math.min(Integer.MAX_VALUE, Math.round((rate - bound) / bound * window));
+        // at most the quota window: a burst of connections holds sockets for a bounded time
+        long windowMs = TimeUnit.SECONDS.toMillis((long) config.windowNum() * config.windowSizeSeconds());
+        return (int) Math.min(windowMs, Math.round((rate - bound) / bound * window));
+    }
+
+    /**
+     * An ip entity's name as connections' addresses print ({@link InetAddress#getHostAddress}): a literal in its
+     * canonical form, a host name resolved (as Kafka's {@code ConnectionQuotas} does; AlterClientQuotas accepted it
+     * because it resolved), or the name as given when it no longer resolves; null (the default entity) as is.
+     */
+    private static String address(String name) {
+        if (name == null) {
+            return null;
+        }
+        try {
+            return InetAddress.getByName(name).getHostAddress();
+        } catch (java.net.UnknownHostException e) {
+            return name;
+        }
     }
 
     /** Whether some IP address has a {@code connection_creation_rate}. */

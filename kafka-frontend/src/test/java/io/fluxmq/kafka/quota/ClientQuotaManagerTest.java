@@ -130,20 +130,26 @@ class ClientQuotaManagerTest {
 
     @Test
     void connectionsFromAnAddressOverItsRateAreThrottled() throws Exception {
-        java.net.InetAddress limited = java.net.InetAddress.getByName("10.0.0.1");
+        java.net.InetAddress limited = java.net.InetAddress.getByName("::1");
         java.net.InetAddress other = java.net.InetAddress.getByName("10.0.0.2");
         assertThat(manager.recordConnection(limited, T0)).as("no quota").isZero();
         Map<String, String> defaultIp = new HashMap<>();
         defaultIp.put(ClientQuotaEntity.IP, null);
-        manager.update(Map.of(new ClientQuotaEntity(Map.of(ClientQuotaEntity.IP, "10.0.0.1")),
+        manager.update(Map.of(new ClientQuotaEntity(Map.of(ClientQuotaEntity.IP, "::1")),
                 Map.of("connection_creation_rate", 2.0), new ClientQuotaEntity(defaultIp),
                 Map.of("connection_creation_rate", 100.0)));
-        // 2/s over at least 10 s of Kafka's default windows: 20 connections at once are within the bound
+        // the entity "::1" is the address 0:0:0:0:0:0:0:1; 2/s over at least 10 s of Kafka's default windows: 20
+        // connections at once pass
         for (int i = 0; i < 20; i++) {
             assertThat(manager.recordConnection(limited, T0)).as("connection %d", i + 1).isZero();
         }
         // the 21st: 21 over 10 s = 2.1/s, (2.1 - 2) / 2 * 10 s
         assertThat(manager.recordConnection(limited, T0)).isEqualTo(500);
+        // at most the quota window (11 s): a burst holds its sockets for a bounded time
+        for (int i = 0; i < 1000; i++) {
+            manager.recordConnection(limited, T0);
+        }
+        assertThat(manager.recordConnection(limited, T0)).isEqualTo(11_000);
         // another address falls under the default ip entity's 100/s
         for (int i = 0; i < 100; i++) {
             assertThat(manager.recordConnection(other, T0)).isZero();
