@@ -122,10 +122,13 @@ class NodeMembershipIT {
                     .containsEntry("replicas", "0").containsEntry("leaders", "0");
 
             admin.createTopics(List.of(new NewTopic("after", 8, (short) 1))).all().get(60, TimeUnit.SECONDS);
+            // CreateTopics answers once the answering node applied the topic (as Kafka); the Admin may ask another
+            cluster.awaitTopicOnEveryNode("after", 8, Duration.ofSeconds(60));
             assertThat(assignment(admin, "after").values().stream().flatMap(List::stream).collect(Collectors.toSet()))
                     .as("placement skips a decommissioned node").containsExactlyInAnyOrder(0, 2, 3);
             assertThat(admin(cluster, "node", "recommission", "1")).contains("Node 1 is ACTIVE");
             admin.createTopics(List.of(new NewTopic("again", 8, (short) 1))).all().get(60, TimeUnit.SECONDS);
+            cluster.awaitTopicOnEveryNode("again", 8, Duration.ofSeconds(60));
             assertThat(assignment(admin, "again").values().stream().flatMap(List::stream).collect(Collectors.toSet()))
                     .as("a recommissioned node takes replicas").containsExactlyInAnyOrder(0, 1, 2, 3);
             String list = admin(cluster, "node", "list") + admin(cluster, "node", "describe", "3");
