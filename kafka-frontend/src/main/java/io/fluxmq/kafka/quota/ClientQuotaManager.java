@@ -172,23 +172,9 @@ public final class ClientQuotaManager {
         if (bound == null) {
             return 0;
         }
-        sweep(nowMs);
-        WindowedRate r = rates.computeIfAbsent(new RateKey(QuotaType.CONNECTION_CREATION, ip, ""),
-                t -> new WindowedRate());
-        double rate;
-        long window;
-        synchronized (r) {
-            r.lastRecordMs = nowMs;
-            r.rate.record(metricConfig, 1, nowMs);
-            rate = r.rate.measure(metricConfig, nowMs);
-            if (rate <= bound) {
-                return 0;
-            }
-            window = r.rate.windowSize(metricConfig, nowMs);
-        }
         // at most the quota window: a burst of connections holds sockets for a bounded time
         long windowMs = TimeUnit.SECONDS.toMillis((long) config.windowNum() * config.windowSizeSeconds());
-        return (int) Math.min(windowMs, Math.round((rate - bound) / bound * window));
+        return (int) Math.min(windowMs, record(new RateKey(QuotaType.CONNECTION_CREATION, ip, ""), bound, 1, nowMs));
     }
 
     /**
@@ -296,6 +282,14 @@ public final class ClientQuotaManager {
         if (bound == null) {
             return 0;
         }
+        return (int) Math.min(Integer.MAX_VALUE, record(tags, bound, value, nowMs));
+    }
+
+    /**
+     * Records {@code value} in the windowed rate of {@code tags}; returns Kafka's throttle time in milliseconds,
+     * {@code (rate - bound) / bound * window}, or 0 while the rate is within {@code bound}.
+     */
+    private long record(RateKey tags, double bound, double value, long nowMs) {
         sweep(nowMs);
         WindowedRate r = rates.computeIfAbsent(tags, t -> new WindowedRate());
         double rate;
@@ -309,7 +303,7 @@ public final class ClientQuotaManager {
             }
             window = r.rate.windowSize(metricConfig, nowMs);
         }
-        return (int) Math.min(Integer.MAX_VALUE, Math.round((rate - bound) / bound * window));
+        return Math.round((rate - bound) / bound * window);
     }
 
     /**

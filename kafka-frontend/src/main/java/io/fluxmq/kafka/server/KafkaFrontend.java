@@ -171,9 +171,7 @@ public final class KafkaFrontend implements Closeable {
             LOGGER.debug("Closing connection from {} in {} ms: over its connection_creation_rate",
                     ch.remoteAddress(), throttleMs);
             gate.pause(ReadGate.ADMISSION);
-            ch.eventLoop().schedule(() -> {
-                ch.close();
-            }, throttleMs, TimeUnit.MILLISECONDS);
+            ch.eventLoop().schedule((Runnable) ch::close, throttleMs, TimeUnit.MILLISECONDS);
             return false;
         }
         ConnectionLimiter.Connection connection = new ConnectionLimiter.Connection() {
