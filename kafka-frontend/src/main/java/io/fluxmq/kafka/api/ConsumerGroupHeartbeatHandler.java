@@ -54,6 +54,6 @@ public final class ConsumerGroupHeartbeatHandler implements ApiHandler<ConsumerG
                         .setErrorMessage("The group has subscribed to topics that are not authorized: " + refused));
             }
         }
-        return CompletableFuture.completedFuture(groups.consumerGroupHeartbeat(context, request));
+        return groups.consumerGroupHeartbeat(context, request).thenApply(ApiMessage.class::cast);
     }
 }

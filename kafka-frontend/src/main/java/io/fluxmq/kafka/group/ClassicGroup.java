@@ -120,6 +120,11 @@ final class ClassicGroup implements Group {
     }
 
     @Override
+    public void persistFailed() {
+        dirty = true;
+    }
+
+    @Override
     public GroupRecords.GroupSnapshot snapshot() {
         if (state != State.STABLE || members.isEmpty()) {
             return new GroupRecords.GroupSnapshot(GroupType.CLASSIC, protocolType, generation, protocolName,

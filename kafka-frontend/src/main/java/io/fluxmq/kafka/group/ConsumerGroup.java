@@ -48,7 +48,10 @@ final class ConsumerGroup implements Group {
     private Map<String, Set<Uuid>> resolvedSubscriptions = Map.of();
     private long stateTimestampMs;
     private boolean dead;
-    private boolean dirty;
+    /** Something the group record holds may have changed since {@link #takeDirty} last looked. */
+    private boolean recordChanged;
+    /** What the group record last written (or loaded) holds; null when it must be written again. */
+    private GroupRecords.GroupSnapshot persisted;
 
     ConsumerGroup(String groupId, GroupConfig config, TopicLookup topics, long nowMs) {
         this.groupId = groupId;
@@ -58,6 +61,12 @@ final class ConsumerGroup implements Group {
         this.assignorName = config.consumerAssignors().get(0);
     }
 
+    /**
+     * A group restored from its record in the offsets topic, as Kafka's coordinator loads one: its members at their
+     * epochs with what they own, must revoke and are to get, so their heartbeats go on without a rejoin. A restored
+     * member's session (and revocation deadline) starts at the first {@link #tick}; until its first heartbeat here, a
+     * regex subscription of it matches only the topics it resolved to before (their DESCRIBE is known only then).
+     */
     static ConsumerGroup restored(String groupId, GroupConfig config, TopicLookup topics,
                                   GroupRecords.GroupSnapshot snapshot) {
         ConsumerGroup group = new ConsumerGroup(groupId, config, topics, snapshot.stateTimestampMs());
@@ -66,6 +75,37 @@ final class ConsumerGroup implements Group {
         if (snapshot.protocolName() != null) {
             group.assignorName = snapshot.protocolName();
         }
+        GroupRecords.ConsumerGroupSnapshot state = snapshot.consumer();
+        if (state != null) {
+            group.assignmentEpoch = state.assignmentEpoch();
+            group.subscribedPartitionCounts = new TreeMap<>(state.partitionCounts());
+            Map<String, Set<Uuid>> resolved = new TreeMap<>();
+            for (GroupRecords.ConsumerMemberSnapshot m : state.members()) {
+                ConsumerMember member = new ConsumerMember(m.memberId(), m.instanceId(), m.clientId(),
+                        m.clientHost(), ConsumerMember.SESSION_NOT_STARTED);
+                member.rackId = m.rackId();
+                member.rebalanceTimeoutMs = m.rebalanceTimeoutMs();
+                member.subscribedTopicNames = m.subscribedTopicNames();
+                member.subscribedTopicRegex = m.subscribedTopicRegex();
+                member.serverAssignor = m.serverAssignor();
+                member.memberEpoch = m.memberEpoch();
+                member.previousMemberEpoch = m.previousMemberEpoch();
+                member.state = ConsumerMember.State.values()[m.state()];
+                member.assigned = ConsumerMember.copy(m.assigned());
+                member.pendingRevocation = ConsumerMember.copy(m.pendingRevocation());
+                // it may still own all of them; its next heartbeat says what it really owns
+                member.reportedOwned = ConsumerMember.copy(m.assigned());
+                m.pendingRevocation().forEach((topic, partitions) -> member.reportedOwned
+                        .computeIfAbsent(topic, k -> new TreeSet<>()).addAll(partitions));
+                Set<Uuid> ids = m.resolvedTopics();
+                member.describable = name -> topics.byName(name).map(t -> ids.contains(t.id())).orElse(false);
+                group.members.put(m.memberId(), member);
+                group.targetAssignment.put(m.memberId(), ConsumerMember.copy(m.target()));
+                resolved.put(m.memberId(), new TreeSet<>(ids));
+            }
+            group.resolvedSubscriptions = resolved;
+        }
+        group.persisted = snapshot;
         return group;
     }
 
@@ -111,15 +151,45 @@ final class ConsumerGroup implements Group {
 
     @Override
     public GroupRecords.GroupSnapshot snapshot() {
+        if (members.isEmpty()) {
+            return new GroupRecords.GroupSnapshot(GroupType.CONSUMER, "consumer", groupEpoch, assignorName,
+                    stateTimestampMs);
+        }
+        List<GroupRecords.ConsumerMemberSnapshot> snapshots = new ArrayList<>();
+        for (ConsumerMember m : members.values()) {
+            snapshots.add(new GroupRecords.ConsumerMemberSnapshot(m.memberId, m.instanceId, m.rackId, m.clientId,
+                    m.clientHost, m.rebalanceTimeoutMs, m.subscribedTopicNames, m.subscribedTopicRegex,
+                    m.serverAssignor, m.memberEpoch, m.previousMemberEpoch, m.state.ordinal(), m.assigned,
+                    m.pendingRevocation, targetOf(m.memberId),
+                    resolvedSubscriptions.getOrDefault(m.memberId, Set.of())));
+        }
         return new GroupRecords.GroupSnapshot(GroupType.CONSUMER, "consumer", groupEpoch, assignorName,
-                stateTimestampMs);
+                stateTimestampMs, null, List.of(), new GroupRecords.ConsumerGroupSnapshot(assignmentEpoch,
+                        subscribedPartitionCounts, snapshots));
+    }
+
+    /**
+     * Whether the group record changed since it was last taken: a heartbeat or a timeout may have moved an epoch, an
+     * assignment or a subscription (a heartbeat that changes nothing writes nothing).
+     */
+    @Override
+    public boolean takeDirty() {
+        if (!recordChanged) {
+            return false;
+        }
+        recordChanged = false;
+        GroupRecords.GroupSnapshot now = snapshot();
+        if (now.equals(persisted)) {
+            return false;
+        }
+        persisted = now;
+        return true;
     }
 
     @Override
-    public boolean takeDirty() {
-        boolean was = dirty;
-        dirty = false;
-        return was;
+    public void persistFailed() {
+        persisted = null;
+        recordChanged = true;
     }
 
     int groupEpoch() {
@@ -212,6 +282,7 @@ final class ConsumerGroup implements Group {
                         + member.memberEpoch);
             }
         }
+        recordChanged = true;
         member.lastHeartbeatMs = nowMs;
         member.describable = describable;
         if (request.rebalanceTimeoutMs() >= 0) {
@@ -311,7 +382,7 @@ final class ConsumerGroup implements Group {
 
     private void bumpEpoch(long nowMs) {
         groupEpoch++;
-        dirty = true;
+        recordChanged = true;
     }
 
     /**
@@ -428,17 +499,25 @@ final class ConsumerGroup implements Group {
 
     @Override
     public void tick(long nowMs) {
-        boolean changed = false;
+        boolean removed = false;
+        for (ConsumerMember m : members.values()) {
+            if (m.lastHeartbeatMs == ConsumerMember.SESSION_NOT_STARTED) {
+                m.lastHeartbeatMs = nowMs; // restored by a new coordinator: the session counts from here
+                if (m.state == ConsumerMember.State.UNREVOKED_PARTITIONS) {
+                    m.revocationDeadlineMs = nowMs + Math.max(m.rebalanceTimeoutMs, 0);
+                }
+            }
+        }
         for (ConsumerMember m : List.copyOf(members.values())) {
             boolean sessionOver = nowMs - m.lastHeartbeatMs > config.consumerSessionTimeout().toMillis();
             boolean revocationOver = m.state == ConsumerMember.State.UNREVOKED_PARTITIONS
                     && nowMs > m.revocationDeadlineMs;
             if (sessionOver || revocationOver) {
                 removeMember(m.memberId, nowMs);
-                changed = true;
+                removed = true;
             }
         }
-        if (changed) {
+        if (removed) {
             refreshTargetAssignment(nowMs);
         }
     }

@@ -13,7 +13,7 @@ import org.apache.kafka.common.Uuid;
  * it still has to give up ({@link #pendingRevocation}) and what it last said it owns.
  */
 final class ConsumerMember {
-    /** Where the member is in reconciling towards its target assignment. */
+    /** Where the member is in reconciling towards its target assignment (the group record stores the ordinal). */
     enum State {
         /** Holds its target assignment at the current assignment epoch. */
         STABLE,
@@ -22,6 +22,9 @@ final class ConsumerMember {
         /** At the current epoch but waiting for partitions that another member still owns. */
         UNRELEASED_PARTITIONS
     }
+
+    /** {@link #lastHeartbeatMs} of a member restored by a new coordinator until its first tick. */
+    static final long SESSION_NOT_STARTED = -1;
 
     final String memberId;
     final String instanceId;

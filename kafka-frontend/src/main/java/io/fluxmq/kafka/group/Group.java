@@ -23,6 +23,9 @@ sealed interface Group permits ClassicGroup, ConsumerGroup {
     /** Whether the group record changed since the last call (so the shard writes it). */
     boolean takeDirty();
 
+    /** The record last taken by {@link #takeDirty} could not be written: take it again next time. */
+    void persistFailed();
+
     /** Fires session and rebalance timeouts. */
     void tick(long nowMs);
 

@@ -124,19 +124,26 @@ public final class GroupOperations {
 
     // ---------------------------------------------------------------- KIP-848
 
-    public ConsumerGroupHeartbeatResponseData consumerGroupHeartbeat(RequestContext context,
-                                                                     ConsumerGroupHeartbeatRequestData request) {
+    /**
+     * ConsumerGroupHeartbeat; answered once the group record it changed is committed. A failed write answers the
+     * coordinator error the client retries on (NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE), except a record too large
+     * for the offsets topic: then the heartbeat is answered and the group goes on unwritten (a new coordinator would
+     * make its members rejoin).
+     */
+    public CompletableFuture<ConsumerGroupHeartbeatResponseData> consumerGroupHeartbeat(
+            RequestContext context, ConsumerGroupHeartbeatRequestData request) {
         GroupCoordinator.Route route = coordinator.route(request.groupId());
         if (route instanceof GroupCoordinator.Route.Refused refused) {
-            return new ConsumerGroupHeartbeatResponseData().setErrorCode(refused.error().code())
-                    .setErrorMessage(refused.error().message()).setMemberId(null).setMemberEpoch(-1);
+            return CompletableFuture.completedFuture(new ConsumerGroupHeartbeatResponseData()
+                    .setErrorCode(refused.error().code()).setErrorMessage(refused.error().message()).setMemberId(null)
+                    .setMemberEpoch(-1));
         }
         long now = coordinator.now();
         boolean join = request.memberEpoch() == 0;
         Authorization auth = coordinator.authorization();
         Predicate<String> describable = auth.enabled()
                 ? topic -> auth.allowed(context, AclOperation.DESCRIBE, ResourceType.TOPIC, topic) : topic -> true;
-        return ((GroupCoordinator.Route.Served) route).shard().withConsumerGroup(request.groupId(), join, now,
+        return ((GroupCoordinator.Route.Served) route).shard().withConsumerGroupWritten(request.groupId(), join, now,
                 group -> {
                     if (group == null) {
                         Errors error = join ? Errors.GROUP_ID_NOT_FOUND : Errors.UNKNOWN_MEMBER_ID;
@@ -147,6 +154,14 @@ public final class GroupOperations {
                     }
                     return group.heartbeat(request, context.version(), clientId(context), clientHost(context),
                             describable, now);
+                },
+                (answer, failure) -> {
+                    Errors error = KafkaErrors.ofCoordinatorWrite(failure);
+                    if (error == Errors.INVALID_COMMIT_OFFSET_SIZE) {
+                        return answer;
+                    }
+                    return new ConsumerGroupHeartbeatResponseData().setErrorCode(error.code())
+                            .setErrorMessage(KafkaErrors.message(failure)).setMemberId(null).setMemberEpoch(-1);
                 });
     }
 

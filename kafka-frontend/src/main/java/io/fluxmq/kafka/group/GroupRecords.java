@@ -10,7 +10,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.record.MemoryRecords;
 import org.apache.kafka.common.record.Record;
@@ -29,21 +33,35 @@ import org.apache.kafka.common.record.SimpleRecord;
  * type 2, transactional offset commit (TxnOffsetCommit), pending until the producer's transaction ends: the value of
  *         type 0; it takes effect when a COMMIT marker of the producer follows in the partition, and is dropped on
  *         an ABORT marker
- * type 1, group metadata value = version:int16(0 or 1) groupType:int8(0 classic, 1 consumer) protocolType:string
+ * type 1, group metadata value = version:int16(0, 1 or 2) groupType:int8(0 classic, 1 consumer) protocolType:string
  *                                generationOrEpoch:int32 protocolName:string stateTimeMs:int64
  *         version 1 (a classic group in Stable) goes on with
  *                                leader:string memberCount:int32 member*
  *         member = memberId:string instanceId:string clientId:string clientHost:string sessionTimeoutMs:int32
  *                  rebalanceTimeoutMs:int32 protocolCount:int32 (name:string metadata:bytes)* assignment:bytes
- *         bytes  = int32 length followed by the bytes
+ *         version 2 (a consumer-protocol group with members; generationOrEpoch is the group epoch, protocolName the
+ *         assignor) goes on with
+ *                                assignmentEpoch:int32 topicCount:int32 (topicId:uuid partitionCount:int32)*
+ *                                memberCount:int32 consumerMember*
+ *         consumerMember = memberId:string instanceId:string rackId:string clientId:string clientHost:string
+ *                  rebalanceTimeoutMs:int32 topicNameCount:int32 topicName:string* topicRegex:string
+ *                  serverAssignor:string memberEpoch:int32 previousMemberEpoch:int32
+ *                  state:int8(0 stable, 1 unrevoked partitions, 2 unreleased partitions) assigned:partitions
+ *                  pendingRevocation:partitions target:partitions resolvedTopicCount:int32 topicId:uuid*
+ *         partitions = topicCount:int32 (topicId:uuid partitionCount:int32 partition:int32*)*
+ *         bytes  = int32 length followed by the bytes; uuid = its most and least significant int64
  * </pre>
  *
  * The group record carries what must survive a coordinator move: for every group its type and generation and since
  * when it is in its state (which offset expiry counts from); for a classic group in Stable also its leader and members
  * with their protocols and assignments, as Kafka's group metadata record does, so that a new coordinator accepts
- * their heartbeats and (transactional) offset commits of that generation instead of making them rejoin. A group
- * rebalancing, and a consumer-protocol (KIP-848) group, is written without members: they rejoin. Version 1 is written
- * only with members, so a build that knows version 0 alone still reads every other group record.
+ * their heartbeats and (transactional) offset commits of that generation instead of making them rejoin. A consumer
+ * (KIP-848) group with members is written whole (Kafka writes the same state as several records): the assignment
+ * epoch and the partition counts it was computed from, and for every member its subscription, epochs, reconciliation
+ * state, the partitions it owns, must still revoke and is to get, and the topics its subscription resolved to; a new
+ * coordinator goes on with the same members at the same epochs. A classic group rebalancing is written without
+ * members: they rejoin. Versions 1 and 2 are written only with members, so a build that knows version 0 alone still
+ * reads every other group record (and keeps a group's previous record where it skips a newer one).
  */
 public final class GroupRecords {
     static final short OFFSET_KEY = 0;
@@ -68,17 +86,58 @@ public final class GroupRecords {
     /** A group's metadata; {@code value} null is a tombstone (group deleted). */
     public record GroupEntry(String group, GroupSnapshot value) implements Entry {}
 
-    /** What the group record stores; {@code leaderId} and {@code members} only for a classic group in Stable. */
+    /**
+     * What the group record stores; {@code leaderId} and {@code members} only for a classic group in Stable,
+     * {@code consumer} only for a consumer-protocol group with members.
+     */
     public record GroupSnapshot(GroupType type, String protocolType, int generation, String protocolName,
-                                long stateTimestampMs, String leaderId, List<MemberSnapshot> members) {
+                                long stateTimestampMs, String leaderId, List<MemberSnapshot> members,
+                                ConsumerGroupSnapshot consumer) {
         public GroupSnapshot {
             members = List.copyOf(members);
         }
 
-        /** A group without members (a classic group not in Stable, or a consumer-protocol group). */
+        /** A group without members (a classic group not in Stable, or an empty consumer-protocol group). */
         public GroupSnapshot(GroupType type, String protocolType, int generation, String protocolName,
                              long stateTimestampMs) {
-            this(type, protocolType, generation, protocolName, stateTimestampMs, null, List.of());
+            this(type, protocolType, generation, protocolName, stateTimestampMs, null, List.of(), null);
+        }
+
+        /** A classic group in Stable with its leader and members. */
+        public GroupSnapshot(GroupType type, String protocolType, int generation, String protocolName,
+                             long stateTimestampMs, String leaderId, List<MemberSnapshot> members) {
+            this(type, protocolType, generation, protocolName, stateTimestampMs, leaderId, members, null);
+        }
+    }
+
+    /**
+     * A consumer-protocol group's assignment state: the epoch of its target assignment, the partition counts of the
+     * subscribed topics it was computed from, and its members.
+     */
+    public record ConsumerGroupSnapshot(int assignmentEpoch, Map<Uuid, Integer> partitionCounts,
+                                        List<ConsumerMemberSnapshot> members) {
+        public ConsumerGroupSnapshot {
+            partitionCounts = Map.copyOf(partitionCounts);
+            members = List.copyOf(members);
+        }
+    }
+
+    /**
+     * A member of a consumer-protocol group. {@code state}: 0 stable, 1 unrevoked partitions, 2 unreleased partitions
+     * (see {@link ConsumerMember.State}); {@code resolvedTopics} the topic ids its subscription resolved to.
+     */
+    public record ConsumerMemberSnapshot(String memberId, String instanceId, String rackId, String clientId,
+                                         String clientHost, int rebalanceTimeoutMs, List<String> subscribedTopicNames,
+                                         String subscribedTopicRegex, String serverAssignor, int memberEpoch,
+                                         int previousMemberEpoch, int state, Map<Uuid, Set<Integer>> assigned,
+                                         Map<Uuid, Set<Integer>> pendingRevocation, Map<Uuid, Set<Integer>> target,
+                                         Set<Uuid> resolvedTopics) {
+        public ConsumerMemberSnapshot {
+            subscribedTopicNames = List.copyOf(subscribedTopicNames);
+            assigned = ConsumerMember.copy(assigned);
+            pendingRevocation = ConsumerMember.copy(pendingRevocation);
+            target = ConsumerMember.copy(target);
+            resolvedTopics = new TreeSet<>(resolvedTopics);
         }
     }
 
@@ -137,7 +196,7 @@ public final class GroupRecords {
                 return new GroupEntry(group, null);
             }
             short version = value.getShort();
-            if (version != 0 && version != 1) {
+            if (version < 0 || version > 2) {
                 return null;
             }
             GroupType groupType = value.get() == 1 ? GroupType.CONSUMER : GroupType.CLASSIC;
@@ -148,6 +207,10 @@ public final class GroupRecords {
             if (version == 0) {
                 return new GroupEntry(group, new GroupSnapshot(groupType, protocolType, generation, protocolName,
                         stateTimestampMs));
+            }
+            if (version == 2) {
+                return new GroupEntry(group, new GroupSnapshot(groupType, protocolType, generation, protocolName,
+                        stateTimestampMs, null, List.of(), readConsumerGroup(value)));
             }
             String leaderId = readString(value);
             int count = value.getInt();
@@ -206,17 +269,129 @@ public final class GroupRecords {
                 protocols, readBytes(b));
     }
 
+    private static ConsumerGroupSnapshot readConsumerGroup(ByteBuffer b) {
+        int assignmentEpoch = b.getInt();
+        int topicCount = b.getInt();
+        Map<Uuid, Integer> counts = new TreeMap<>();
+        for (int i = 0; i < topicCount; i++) {
+            counts.put(readUuid(b), b.getInt());
+        }
+        int memberCount = b.getInt();
+        List<ConsumerMemberSnapshot> members = new ArrayList<>(memberCount);
+        for (int i = 0; i < memberCount; i++) {
+            String memberId = readString(b);
+            String instanceId = readString(b);
+            String rackId = readString(b);
+            String clientId = readString(b);
+            String clientHost = readString(b);
+            int rebalanceTimeoutMs = b.getInt();
+            int nameCount = b.getInt();
+            List<String> names = new ArrayList<>(nameCount);
+            for (int n = 0; n < nameCount; n++) {
+                names.add(readString(b));
+            }
+            String regex = readString(b);
+            String assignor = readString(b);
+            int memberEpoch = b.getInt();
+            int previousMemberEpoch = b.getInt();
+            int state = b.get();
+            Map<Uuid, Set<Integer>> assigned = readPartitions(b);
+            Map<Uuid, Set<Integer>> pending = readPartitions(b);
+            Map<Uuid, Set<Integer>> target = readPartitions(b);
+            int resolvedCount = b.getInt();
+            Set<Uuid> resolved = new TreeSet<>();
+            for (int n = 0; n < resolvedCount; n++) {
+                resolved.add(readUuid(b));
+            }
+            members.add(new ConsumerMemberSnapshot(memberId, instanceId, rackId, clientId, clientHost,
+                    rebalanceTimeoutMs, names, regex, assignor, memberEpoch, previousMemberEpoch, state, assigned,
+                    pending, target, resolved));
+        }
+        return new ConsumerGroupSnapshot(assignmentEpoch, counts, members);
+    }
+
+    private static Map<Uuid, Set<Integer>> readPartitions(ByteBuffer b) {
+        int topicCount = b.getInt();
+        Map<Uuid, Set<Integer>> out = new TreeMap<>();
+        for (int i = 0; i < topicCount; i++) {
+            Uuid topic = readUuid(b);
+            int count = b.getInt();
+            Set<Integer> partitions = new TreeSet<>();
+            for (int n = 0; n < count; n++) {
+                partitions.add(b.getInt());
+            }
+            out.put(topic, partitions);
+        }
+        return out;
+    }
+
+    private static Uuid readUuid(ByteBuffer b) {
+        return new Uuid(b.getLong(), b.getLong());
+    }
+
+    private static void writeConsumerGroup(DataOutputStream out, ConsumerGroupSnapshot g) throws IOException {
+        out.writeInt(g.assignmentEpoch());
+        out.writeInt(g.partitionCounts().size());
+        for (Map.Entry<Uuid, Integer> e : new TreeMap<>(g.partitionCounts()).entrySet()) {
+            writeUuid(out, e.getKey());
+            out.writeInt(e.getValue());
+        }
+        out.writeInt(g.members().size());
+        for (ConsumerMemberSnapshot m : g.members()) {
+            writeString(out, m.memberId());
+            writeString(out, m.instanceId());
+            writeString(out, m.rackId());
+            writeString(out, m.clientId());
+            writeString(out, m.clientHost());
+            out.writeInt(m.rebalanceTimeoutMs());
+            out.writeInt(m.subscribedTopicNames().size());
+            for (String name : m.subscribedTopicNames()) {
+                writeString(out, name);
+            }
+            writeString(out, m.subscribedTopicRegex());
+            writeString(out, m.serverAssignor());
+            out.writeInt(m.memberEpoch());
+            out.writeInt(m.previousMemberEpoch());
+            out.writeByte(m.state());
+            writePartitions(out, m.assigned());
+            writePartitions(out, m.pendingRevocation());
+            writePartitions(out, m.target());
+            out.writeInt(m.resolvedTopics().size());
+            for (Uuid topic : m.resolvedTopics()) {
+                writeUuid(out, topic);
+            }
+        }
+    }
+
+    private static void writePartitions(DataOutputStream out, Map<Uuid, Set<Integer>> partitions) throws IOException {
+        out.writeInt(partitions.size());
+        for (Map.Entry<Uuid, Set<Integer>> e : partitions.entrySet()) {
+            writeUuid(out, e.getKey());
+            out.writeInt(e.getValue().size());
+            for (int p : e.getValue()) {
+                out.writeInt(p);
+            }
+        }
+    }
+
+    private static void writeUuid(DataOutputStream out, Uuid id) throws IOException {
+        out.writeLong(id.getMostSignificantBits());
+        out.writeLong(id.getLeastSignificantBits());
+    }
+
     private static byte[] groupValue(GroupSnapshot s) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) { // big-endian, as the rest of the format
             boolean withMembers = !s.members().isEmpty();
-            out.writeShort(withMembers ? 1 : 0);
+            out.writeShort(s.consumer() != null ? 2 : withMembers ? 1 : 0);
             out.writeByte(s.type() == GroupType.CONSUMER ? 1 : 0);
             writeString(out, s.protocolType());
             out.writeInt(s.generation());
             writeString(out, s.protocolName());
             out.writeLong(s.stateTimestampMs());
-            if (withMembers) {
+            if (s.consumer() != null) {
+                writeConsumerGroup(out, s.consumer());
+            } else if (withMembers) {
                 writeString(out, s.leaderId());
                 out.writeInt(s.members().size());
                 for (MemberSnapshot m : s.members()) {

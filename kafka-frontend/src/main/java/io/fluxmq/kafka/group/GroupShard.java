@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.NotCoordinatorException;
@@ -27,6 +28,7 @@ import org.slf4j.LoggerFactory;
  */
 final class GroupShard {
     private static final Logger LOGGER = LoggerFactory.getLogger(GroupShard.class);
+    private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
 
     enum Phase { LOADING, ACTIVE, UNLOADED }
 
@@ -215,8 +217,29 @@ final class GroupShard {
     }
 
     /** The consumer group, created if absent; null when a non-empty classic group holds the id. */
-    synchronized <T> T withConsumerGroup(String groupId, boolean create, long nowMs,
-                                         Function<ConsumerGroup, T> action) {
+    <T> T withConsumerGroup(String groupId, boolean create, long nowMs, Function<ConsumerGroup, T> action) {
+        return onConsumerGroup(groupId, create, nowMs, action).result();
+    }
+
+    /**
+     * As {@link #withConsumerGroup}, but the answer waits until the group record it changed is committed (as Kafka's
+     * coordinator answers a heartbeat once its records are written), so a member never holds an epoch or assignment
+     * that a new coordinator would not know. When the write fails, the answer is {@code onWriteFailure}'s, given the
+     * answer computed and the failure.
+     */
+    <T> CompletableFuture<T> withConsumerGroupWritten(String groupId, boolean create, long nowMs,
+                                                      Function<ConsumerGroup, T> action,
+                                                      BiFunction<T, Throwable, T> onWriteFailure) {
+        Outcome<T> outcome = onConsumerGroup(groupId, create, nowMs, action);
+        return outcome.written().handle((v, failure) -> failure == null ? outcome.result()
+                : onWriteFailure.apply(outcome.result(), failure));
+    }
+
+    /** An action's result and the write of the group record it changed (done when nothing changed). */
+    private record Outcome<T>(T result, CompletableFuture<Void> written) {}
+
+    private synchronized <T> Outcome<T> onConsumerGroup(String groupId, boolean create, long nowMs,
+                                                        Function<ConsumerGroup, T> action) {
         Group group = groups.get(groupId);
         if (group instanceof ClassicGroup cg && cg.isEmpty() && create) {
             group = null;
@@ -224,24 +247,23 @@ final class GroupShard {
         boolean created = false;
         if (group == null) {
             if (!create) {
-                return action.apply(null);
+                return new Outcome<>(action.apply(null), DONE);
             }
             group = new ConsumerGroup(groupId, config, topics, nowMs);
             groups.put(groupId, group);
             created = true;
         }
         T result = group instanceof ConsumerGroup cg ? action.apply(cg) : action.apply(null);
-        finish(group, created, nowMs);
-        return result;
+        return new Outcome<>(result, finish(group, created, nowMs));
     }
 
     /** Persists a changed group; forgets one created by a request that was refused before it changed anything. */
-    private void finish(Group group, boolean created, long nowMs) {
+    private CompletableFuture<Void> finish(Group group, boolean created, long nowMs) {
         if (created && group.isEmpty() && !offsets.containsKey(group.groupId())) {
             groups.remove(group.groupId());
-            return;
+            return DONE;
         }
-        persistIfDirty(group, nowMs);
+        return persistIfDirty(group, nowMs);
     }
 
     synchronized Group group(String groupId) {
@@ -252,14 +274,21 @@ final class GroupShard {
         return groups.values().stream().map(GroupListing::of).toList();
     }
 
-    private void persistIfDirty(Group group, long nowMs) {
-        if (group.takeDirty() && groups.get(group.groupId()) == group) {
-            write(List.of(new GroupEntry(group.groupId(), group.snapshot())), nowMs).whenComplete((v, e) -> {
-                if (e != null) {
-                    LOGGER.warn("Could not persist group {}: {}", group.groupId(), e.toString());
-                }
-            });
+    /** Writes the group's record if it changed; the write's future (done when nothing was written). */
+    private CompletableFuture<Void> persistIfDirty(Group group, long nowMs) {
+        if (!group.takeDirty() || groups.get(group.groupId()) != group) {
+            return DONE;
         }
+        CompletableFuture<Void> written = write(List.of(new GroupEntry(group.groupId(), group.snapshot())), nowMs);
+        written.whenComplete((v, e) -> {
+            if (e != null) {
+                LOGGER.warn("Could not persist group {}: {}", group.groupId(), e.toString());
+                synchronized (this) {
+                    group.persistFailed();
+                }
+            }
+        });
+        return written;
     }
 
     // ---------------------------------------------------------------- offsets

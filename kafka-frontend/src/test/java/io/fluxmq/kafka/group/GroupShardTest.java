@@ -7,8 +7,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.message.ConsumerGroupHeartbeatRequestData;
+import org.apache.kafka.common.message.ConsumerGroupHeartbeatResponseData;
 import org.apache.kafka.common.message.JoinGroupResponseData;
 import org.apache.kafka.common.message.SyncGroupResponseData;
 import org.apache.kafka.common.protocol.Errors;
@@ -65,7 +68,78 @@ class GroupShardTest {
         assertThat(rebuilt.group("g")).isInstanceOf(ClassicGroup.class);
         assertThat(rebuilt.group("kip848")).isInstanceOf(ConsumerGroup.class);
         assertThat(((ConsumerGroup) rebuilt.group("kip848")).groupEpoch()).isEqualTo(1);
-        assertThat(rebuilt.group("kip848").isEmpty()).as("members rejoin a new coordinator").isTrue();
+        assertThat(((ConsumerGroup) rebuilt.group("kip848")).members()).containsOnlyKeys("m");
+    }
+
+    /**
+     * As Kafka's coordinator loads a consumer-protocol group: its members come back at their epochs with what they
+     * own, must revoke and are to get, so a member mid-revocation goes on revoking and the other gets the partitions
+     * once they are released, with no new group epoch; a member that says nothing is removed a session after the
+     * first tick of the new coordinator.
+     */
+    @Test
+    void aConsumerProtocolGroupKeepsItsMembersEpochsAndAssignmentsAcrossARebuild() {
+        GroupShard first = shard();
+        ConsumerGroupHeartbeatResponseData a = consumerHeartbeat(first, "a", 0, Set.of());
+        assertThat(a.memberEpoch()).isEqualTo(1);
+        assertThat(owned(a)).containsExactly(0, 1, 2, 3, 4, 5);
+        ConsumerGroupHeartbeatResponseData b = consumerHeartbeat(first, "b", 0, Set.of());
+        assertThat(b.memberEpoch()).isEqualTo(2);
+        ConsumerGroupHeartbeatResponseData aRevoking = consumerHeartbeat(first, "a", 1, Set.of(0, 1, 2, 3, 4, 5));
+        Set<Integer> aKeeps = owned(aRevoking);
+        assertThat(aKeeps).hasSize(3);
+        int written = partition.size();
+        consumerHeartbeat(first, "a", 1, Set.of(0, 1, 2, 3, 4, 5));
+        assertThat(partition).as("a heartbeat that changes nothing writes nothing").hasSize(written);
+
+        now += 120_000; // longer than the sessions: the new coordinator's clock starts them again
+        GroupShard rebuilt = shard();
+        rebuilt.tick(now);
+        ConsumerGroup group = (ConsumerGroup) rebuilt.group("kip848");
+        assertThat(group.groupEpoch()).isEqualTo(2);
+        assertThat(group.assignmentEpoch()).isEqualTo(2);
+        assertThat(group.members()).containsOnlyKeys("a", "b");
+        assertThat(group.stateName()).isEqualTo("Reconciling");
+        assertThat(owned(consumerHeartbeat(rebuilt, "b", 2, Set.of()))).as("a has not revoked yet").isEmpty();
+        ConsumerGroupHeartbeatResponseData aDone = consumerHeartbeat(rebuilt, "a", 1, aKeeps);
+        assertThat(aDone.errorCode()).isZero();
+        assertThat(aDone.memberEpoch()).isEqualTo(2);
+        assertThat(owned(aDone)).isEqualTo(aKeeps);
+        Set<Integer> bGets = owned(consumerHeartbeat(rebuilt, "b", 2, Set.of()));
+        assertThat(bGets).hasSize(3).doesNotContainAnyElementsOf(aKeeps);
+        consumerHeartbeat(rebuilt, "b", 2, bGets);
+        assertThat(group.stateName()).isEqualTo("Stable");
+        assertThat(group.groupEpoch()).as("no rebalance").isEqualTo(2);
+
+        GroupShard again = shard();
+        assertThat(((ConsumerGroup) again.group("kip848")).member("b").orElseThrow().assigned.values())
+                .as("b's assignment written").containsExactly(new java.util.TreeSet<>(bGets));
+        again.tick(now);
+        now += GroupConfig.defaults().consumerSessionTimeout().toMillis();
+        again.tick(now);
+        assertThat(again.group("kip848").isEmpty()).as("sessions counted from the load's first tick").isFalse();
+        now += 1;
+        again.tick(now);
+        assertThat(again.group("kip848").isEmpty()).isTrue();
+    }
+
+    private ConsumerGroupHeartbeatResponseData consumerHeartbeat(GroupShard shard, String member, int epoch,
+                                                                 Set<Integer> owned) {
+        ConsumerGroupHeartbeatRequestData request = new ConsumerGroupHeartbeatRequestData().setGroupId("kip848")
+                .setMemberId(member).setMemberEpoch(epoch).setTopicPartitions(List.of(
+                        new ConsumerGroupHeartbeatRequestData.TopicPartitions().setTopicId(ConsumerGroupTest.TOPIC_ID)
+                                .setPartitions(new ArrayList<>(owned))));
+        if (epoch == 0) {
+            request.setRebalanceTimeoutMs(30_000).setSubscribedTopicNames(List.of("orders"));
+        }
+        return shard.withConsumerGroupWritten("kip848", epoch == 0, now, g -> g.heartbeat(request, (short) 1,
+                "client-" + member, "/127.0.0.1", topic -> true, now), (answer, failure) -> null).join();
+    }
+
+    private static Set<Integer> owned(ConsumerGroupHeartbeatResponseData response) {
+        Set<Integer> out = new java.util.TreeSet<>();
+        response.assignment().topicPartitions().forEach(tp -> out.addAll(tp.partitions()));
+        return out;
     }
 
     /**

@@ -51,7 +51,8 @@ import org.apache.kafka.common.security.auth.KafkaPrincipal;
 /**
  * Group writes never run on the caller's thread (a Netty event loop in the node): with an offsets partition whose
  * Raft submit blocks, OffsetCommit, JoinGroup, SyncGroup and ConsumerGroupHeartbeat handlers still return at once;
- * the writes happen on the partition's append thread and OffsetCommit answers once its write is committed.
+ * the writes happen on the partition's append thread, and OffsetCommit and ConsumerGroupHeartbeat answer once their
+ * write is committed.
  */
 class GroupWritesOffEventLoopTest {
     private static final String TOPIC = "orders";
@@ -191,7 +192,7 @@ class GroupWritesOffEventLoopTest {
     }
 
     @Test
-    void consumerGroupHeartbeatReturnsWhileItsGroupWriteWaits() throws Exception {
+    void consumerGroupHeartbeatReturnsAtOnceAndAnswersWhenItsGroupWriteCommits() throws Exception {
         serve("shipping");
         ConsumerGroupHeartbeatRequestData heartbeat = new ConsumerGroupHeartbeatRequestData().setGroupId("shipping")
                 .setMemberId(Uuid.randomUuid().toString()).setMemberEpoch(0).setRebalanceTimeoutMs(30_000)
@@ -202,11 +203,12 @@ class GroupWritesOffEventLoopTest {
                         .handle(context(ApiKeys.CONSUMER_GROUP_HEARTBEAT, 1), heartbeat));
 
         assertTheWriteRunsOnTheAppendThreadAndIsStuck();
+        assertThat(answered).as("answered only once the member's new epoch is replicated").isNotDone();
+        broker.release.countDown();
         ConsumerGroupHeartbeatResponseData response =
                 (ConsumerGroupHeartbeatResponseData) answered.get(5, TimeUnit.SECONDS);
         assertThat(response.errorCode()).isEqualTo(Errors.NONE.code());
         assertThat(response.memberEpoch()).isPositive();
-        broker.release.countDown();
         waitUntilAppended(1);
     }
 
