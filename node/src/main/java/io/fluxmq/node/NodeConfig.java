@@ -137,6 +137,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         // Group coordinator (Kafka's names and defaults, except 10 offsets partitions: see docs/architecture.md)
         d.put("offsets.topic.num.partitions", "10");
         d.put("offsets.topic.replication.factor", ""); // default: min(3, number of nodes)
+        d.put("offsets.topic.segment.bytes", Integer.toString(GroupConfig.DEFAULT_OFFSETS_TOPIC_SEGMENT_BYTES));
         d.put("offsets.retention.minutes", "10080");
         d.put("offsets.retention.check.interval.ms", "600000");
         d.put("offset.metadata.max.bytes", "4096");
@@ -150,6 +151,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         // Transaction coordinator (Kafka's names and defaults, except 3 state partitions: see docs/architecture.md)
         d.put("transaction.state.log.num.partitions", Integer.toString(TxnConfig.DEFAULT_STATE_TOPIC_PARTITIONS));
         d.put("transaction.state.log.replication.factor", ""); // default: min(3, number of nodes)
+        d.put("transaction.state.log.segment.bytes", Integer.toString(TxnConfig.DEFAULT_STATE_TOPIC_SEGMENT_BYTES));
         d.put("transaction.max.timeout.ms", Integer.toString(TxnConfig.DEFAULT_MAX_TIMEOUT_MS));
         d.put("transaction.abort.timed.out.transaction.cleanup.interval.ms",
                 Long.toString(TxnConfig.DEFAULT_ABORT_CHECK_INTERVAL_MS));
@@ -402,13 +404,23 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         return member.raftPort() + ClusterMember.ENGINE_PORT_OFFSET;
     }
 
+    /**
+     * The segment size of an internal topic: at least {@code message.max.bytes}, the default {@code max.message.bytes}
+     * of the topic, since a batch is written into one segment.
+     */
+    private static int internalSegmentBytes(Reader r, String key) {
+        int maxMessageBytes = r.intIn("message.max.bytes", 1024, 64 << 20);
+        return r.intIn(key, maxMessageBytes, Integer.MAX_VALUE);
+    }
+
     private static TxnConfig transactions(Reader r, Map<String, String> s, int nodes) {
         try {
             short rf = s.get("transaction.state.log.replication.factor").isEmpty() ? (short) Math.min(3, nodes)
                     : (short) r.intIn("transaction.state.log.replication.factor", 1, nodes);
             return new TxnConfig(r.intIn("transaction.state.log.num.partitions", 1, 1000), rf,
                     r.intIn("transaction.max.timeout.ms", 1, Integer.MAX_VALUE),
-                    r.longIn("transaction.abort.timed.out.transaction.cleanup.interval.ms", 1, Long.MAX_VALUE));
+                    r.longIn("transaction.abort.timed.out.transaction.cleanup.interval.ms", 1, Long.MAX_VALUE),
+                    internalSegmentBytes(r, "transaction.state.log.segment.bytes"));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }
@@ -501,7 +513,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                     Duration.ofMillis(r.longIn("group.consumer.session.timeout.ms", 1, Integer.MAX_VALUE)),
                     Duration.ofMillis(r.longIn("group.consumer.heartbeat.interval.ms", 1, Integer.MAX_VALUE)),
                     List.of(s.get("group.consumer.assignors").split("\\s*,\\s*")),
-                    r.intIn("group.max.size", 1, Integer.MAX_VALUE));
+                    r.intIn("group.max.size", 1, Integer.MAX_VALUE),
+                    internalSegmentBytes(r, "offsets.topic.segment.bytes"));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }

@@ -30,9 +30,9 @@ import org.apache.kafka.common.requests.DescribeConfigsResponse.ConfigType;
  * docs/operations.md for when each takes effect). A config FluxMQ would accept but not honour is refused with
  * INVALID_CONFIG naming the key, never silently ignored:
  * <ul>
- *   <li>{@code cleanup.policy}: {@code delete}, {@code compact} or both; {@code compact} only on the {@code ratis}
- *       partition engine (the {@code multiraft} engine's segment log is its Raft log, which the cleaner must not
- *       rewrite: docs/storage.md);</li>
+ *   <li>{@code cleanup.policy}: {@code delete}, {@code compact} or both (on the {@code multiraft} engine, whose
+ *       segment log is its Raft log, the cleaner keeps every batch, emptied ones as empty batches: docs/storage.md);
+ *       </li>
  *   <li>{@code compression.type}: only {@code producer} (batches are stored as the producer compressed them; the
  *       broker does not recompress);</li>
  *   <li>{@code message.timestamp.type}: only {@code CreateTime} (no broker-assigned LogAppendTime);</li>

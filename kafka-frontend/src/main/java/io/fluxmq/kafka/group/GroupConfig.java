@@ -20,12 +20,14 @@ import java.util.List;
  * @param consumerHeartbeatInterval  {@code group.consumer.heartbeat.interval.ms} (KIP-848 protocol)
  * @param consumerAssignors          {@code group.consumer.assignors}: server-side assignors, the first is the default
  * @param maxGroupSize               {@code group.max.size} (both protocols)
+ * @param offsetsTopicSegmentBytes   {@code offsets.topic.segment.bytes}: the segment size the offsets topic is created
+ *                                   with (it is compacted, and the cleaner only cleans sealed segments)
  */
 public record GroupConfig(int offsetsTopicPartitions, short offsetsTopicReplicationFactor, Duration offsetsRetention,
                           Duration offsetsRetentionCheckInterval, int offsetMetadataMaxBytes,
                           Duration minSessionTimeout, Duration maxSessionTimeout, Duration initialRebalanceDelay,
                           Duration consumerSessionTimeout, Duration consumerHeartbeatInterval,
-                          List<String> consumerAssignors, int maxGroupSize) {
+                          List<String> consumerAssignors, int maxGroupSize, int offsetsTopicSegmentBytes) {
 
     public GroupConfig {
         if (offsetsTopicPartitions < 1) {
@@ -39,12 +41,19 @@ public record GroupConfig(int offsetsTopicPartitions, short offsetsTopicReplicat
                     + Assignors.NAMES);
         }
         consumerAssignors = List.copyOf(consumerAssignors);
+        if (offsetsTopicSegmentBytes < 1) {
+            throw new IllegalArgumentException("offsets.topic.segment.bytes must be at least 1");
+        }
     }
+
+    /** Kafka's default {@code offsets.topic.segment.bytes}, 100 MiB. */
+    public static final int DEFAULT_OFFSETS_TOPIC_SEGMENT_BYTES = 100 * 1024 * 1024;
 
     /** Kafka's defaults (10 offsets partitions). */
     public static GroupConfig defaults() {
         return new GroupConfig(10, (short) 1, Duration.ofMinutes(10080), Duration.ofMillis(600_000), 4096,
                 Duration.ofMillis(6000), Duration.ofMillis(1_800_000), Duration.ofMillis(3000),
-                Duration.ofMillis(45_000), Duration.ofMillis(5000), List.of("uniform", "range"), Integer.MAX_VALUE);
+                Duration.ofMillis(45_000), Duration.ofMillis(5000), List.of("uniform", "range"), Integer.MAX_VALUE,
+                DEFAULT_OFFSETS_TOPIC_SEGMENT_BYTES);
     }
 }

@@ -230,9 +230,9 @@ public final class GroupCoordinator implements AutoCloseable {
         if (broker.controllerId() != broker.nodeId() || !creatingTopic.compareAndSet(false, true)) {
             return;
         }
-        // No compaction yet: the offsets topic keeps every record (retention off) and is replayed in full on load.
-        Map<String, String> configs = Map.of("retention.ms", "-1", "retention.bytes", "-1",
-                "segment.bytes", Integer.toString(100 * 1024 * 1024));
+        // compacted, as Kafka's internal topics: a load reads each key's latest record, not every record ever written
+        Map<String, String> configs = Map.of("cleanup.policy", "compact",
+                "segment.bytes", Integer.toString(config.offsetsTopicSegmentBytes()));
         broker.createTopic(OFFSETS_TOPIC, config.offsetsTopicPartitions(), config.offsetsTopicReplicationFactor(),
                 configs, false).whenComplete((info, failure) -> {
                     if (failure != null && KafkaErrors.of(failure) != Errors.TOPIC_ALREADY_EXISTS) {

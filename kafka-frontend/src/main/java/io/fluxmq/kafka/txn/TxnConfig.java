@@ -13,10 +13,12 @@ package io.fluxmq.kafka.txn;
  *                                    open transactions are checked against their timeout (default 10000)
  */
 public record TxnConfig(int stateTopicPartitions, short stateTopicReplicationFactor, int maxTimeoutMs,
-                        long abortCheckIntervalMs) {
+                        long abortCheckIntervalMs, int stateTopicSegmentBytes) {
     public static final int DEFAULT_STATE_TOPIC_PARTITIONS = 3;
     public static final int DEFAULT_MAX_TIMEOUT_MS = 900_000;
     public static final long DEFAULT_ABORT_CHECK_INTERVAL_MS = 10_000;
+    /** Kafka's default {@code transaction.state.log.segment.bytes}, 100 MiB. */
+    public static final int DEFAULT_STATE_TOPIC_SEGMENT_BYTES = 100 * 1024 * 1024;
 
     public TxnConfig {
         if (stateTopicPartitions < 1) {
@@ -26,10 +28,13 @@ public record TxnConfig(int stateTopicPartitions, short stateTopicReplicationFac
             throw new IllegalArgumentException("transaction.max.timeout.ms and "
                     + "transaction.abort.timed.out.transaction.cleanup.interval.ms must be at least 1");
         }
+        if (stateTopicSegmentBytes < 1) {
+            throw new IllegalArgumentException("transaction.state.log.segment.bytes must be at least 1");
+        }
     }
 
     public static TxnConfig defaults() {
         return new TxnConfig(DEFAULT_STATE_TOPIC_PARTITIONS, (short) 1, DEFAULT_MAX_TIMEOUT_MS,
-                DEFAULT_ABORT_CHECK_INTERVAL_MS);
+                DEFAULT_ABORT_CHECK_INTERVAL_MS, DEFAULT_STATE_TOPIC_SEGMENT_BYTES);
     }
 }

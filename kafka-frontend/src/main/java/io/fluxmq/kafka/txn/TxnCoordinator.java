@@ -259,9 +259,9 @@ public final class TxnCoordinator implements AutoCloseable {
         if (!creatingTopic.compareAndSet(false, true)) {
             return;
         }
-        // No compaction yet: the topic keeps every record (retention off) and is replayed in full on load.
-        Map<String, String> configs = Map.of("retention.ms", "-1", "retention.bytes", "-1",
-                "segment.bytes", Integer.toString(100 * 1024 * 1024));
+        // compacted, as Kafka's internal topics: a load reads each key's latest record, not every record ever written
+        Map<String, String> configs = Map.of("cleanup.policy", "compact",
+                "segment.bytes", Integer.toString(config.stateTopicSegmentBytes()));
         broker.createTopic(STATE_TOPIC, config.stateTopicPartitions(), config.stateTopicReplicationFactor(),
                 configs, false).whenComplete((info, failure) -> {
                     if (failure != null && KafkaErrors.of(failure) != Errors.TOPIC_ALREADY_EXISTS) {

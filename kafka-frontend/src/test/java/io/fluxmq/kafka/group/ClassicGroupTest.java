@@ -26,7 +26,7 @@ class ClassicGroupTest {
         return new GroupConfig(d.offsetsTopicPartitions(), d.offsetsTopicReplicationFactor(), d.offsetsRetention(),
                 d.offsetsRetentionCheckInterval(), d.offsetMetadataMaxBytes(), d.minSessionTimeout(),
                 d.maxSessionTimeout(), initialDelay, d.consumerSessionTimeout(), d.consumerHeartbeatInterval(),
-                d.consumerAssignors(), d.maxGroupSize());
+                d.consumerAssignors(), d.maxGroupSize(), d.offsetsTopicSegmentBytes());
     }
 
     private static Map<String, byte[]> protocols(String... namesAndMetadata) {

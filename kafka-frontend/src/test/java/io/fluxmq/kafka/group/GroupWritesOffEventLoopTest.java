@@ -109,7 +109,8 @@ class GroupWritesOffEventLoopTest {
     /** Kafka's defaults, but no initial rebalance delay, so a lone classic member's join completes at once. */
     private final GroupConfig config = new GroupConfig(OFFSETS_PARTITIONS, (short) 1, Duration.ofDays(7),
             Duration.ofMinutes(10), 4096, Duration.ofSeconds(6), Duration.ofMinutes(30), Duration.ZERO,
-            Duration.ofSeconds(45), Duration.ofSeconds(5), List.of("uniform", "range"), Integer.MAX_VALUE);
+            Duration.ofSeconds(45), Duration.ofSeconds(5), List.of("uniform", "range"), Integer.MAX_VALUE,
+            GroupConfig.DEFAULT_OFFSETS_TOPIC_SEGMENT_BYTES);
     private final GroupCoordinator coordinator = new GroupCoordinator(broker, config, () -> 1_700_000_000_000L,
             tp -> appendThread);
 
