@@ -35,8 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * transaction is open, {@code read_uncommitted} ones see everything; a second producer with the same transactional
  * id fences the first and aborts its open transaction; a transaction left open past its timeout is aborted by the
  * coordinator and its producer fenced; offsets sent with a transaction ({@code sendOffsetsToTransaction}) reach the
- * group only when it commits; the coordinator's node killed mid-transaction loses no committed transaction and
- * exposes no aborted record.
+ * group only when it commits; the coordinator's node, or the leader of a partition in the transaction, killed
+ * mid-transaction loses no committed transaction and exposes no aborted record.
  */
 class TransactionsIT {
     private static final String TOPIC = "txn";
@@ -156,6 +156,67 @@ class TransactionsIT {
         }
     }
 
+    /**
+     * The leader of a data partition in the transaction (not the coordinator's node) killed mid-transaction, once in
+     * a transaction that then commits and once in one that aborts: the records sent before and after the kill are
+     * committed, or all aborted, by markers written to the partition's new leader; {@code read_committed} readers see
+     * exactly the committed records, {@code read_uncommitted} ones everything, in order.
+     */
+    @Test
+    void partitionLeaderKilledMidTransaction(@TempDir Path dir) throws Exception {
+        try (TestCluster cluster = TestCluster.start(3, dir)) {
+            cluster.createTopic(TOPIC, PARTITIONS, (short) 3);
+            String bootstrap = cluster.bootstrap();
+            List<String> committed = new ArrayList<>();
+            List<String> everything = new ArrayList<>();
+            String id = "tx-leader";
+            int statePartition = Math.abs(id.hashCode()) % 3; // transaction.state.log.num.partitions default
+            KafkaProducer<String, String> producer = transactional(bootstrap, id, 60_000);
+            producer.initTransactions();
+
+            transaction(producer, "c", 0, 10, committed, everything);
+            producer.flush();
+            int killed = dataLeaderOtherThanCoordinator(cluster, statePartition);
+            cluster.node(killed).kill();
+            send(producer, "c", 10, 20, committed, everything);
+            producer.commitTransaction();
+            cluster.restart(killed);
+            awaitFullIsr(cluster);
+
+            transaction(producer, "a", 0, 10, null, everything);
+            producer.flush();
+            killed = dataLeaderOtherThanCoordinator(cluster, statePartition);
+            cluster.node(killed).kill();
+            send(producer, "a", 10, 20, null, everything);
+            producer.flush();
+            producer.abortTransaction();
+            transaction(producer, "c", 20, 30, committed, everything);
+            producer.commitTransaction();
+            producer.close();
+
+            eventually(() -> {
+                assertThat(values(read(bootstrap, true))).containsExactlyInAnyOrderElementsOf(committed);
+                return null;
+            });
+            List<ConsumerRecord<String, String>> all = read(bootstrap, false);
+            assertThat(values(all)).containsExactlyInAnyOrderElementsOf(everything);
+            assertOrderedPerPartition(all.stream().filter(r -> r.value().startsWith("c")).toList());
+            assertOrderedPerPartition(all.stream().filter(r -> r.value().startsWith("a")).toList());
+        }
+    }
+
+    /** The leader of a data partition on another node than the one coordinating the transactional id. */
+    private static int dataLeaderOtherThanCoordinator(TestCluster cluster, int statePartition) throws Exception {
+        int coordinator = cluster.awaitLeader("__transaction_state", statePartition, Duration.ofSeconds(30));
+        for (int p = 0; p < PARTITIONS; p++) {
+            int leader = cluster.awaitLeader(TOPIC, p, Duration.ofSeconds(30));
+            if (leader != coordinator) {
+                return leader;
+            }
+        }
+        throw new AssertionError("node " + coordinator + " leads every partition and coordinates the transaction");
+    }
+
     /** Waits until every partition of the data topic and of the state topic has all three replicas in sync. */
     private static void awaitFullIsr(TestCluster cluster) throws Exception {
         eventually(() -> {
@@ -222,6 +283,12 @@ class TransactionsIT {
     private static void transaction(KafkaProducer<String, String> producer, String prefix, int from, int to,
                                     List<String> committed, List<String> everything) {
         producer.beginTransaction();
+        send(producer, prefix, from, to, committed, everything);
+    }
+
+    /** Sends records {@code prefix from..to-1} in the open transaction. */
+    private static void send(KafkaProducer<String, String> producer, String prefix, int from, int to,
+                             List<String> committed, List<String> everything) {
         for (int i = from; i < to; i++) {
             String value = prefix + i;
             producer.send(new ProducerRecord<>(TOPIC, i % PARTITIONS, null, value));
