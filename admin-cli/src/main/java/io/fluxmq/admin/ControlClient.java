@@ -7,6 +7,7 @@ import io.fluxmq.control.v1.DescribeNodesReply;
 import io.fluxmq.control.v1.DescribeNodesRequest;
 import io.grpc.ChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.util.ArrayList;
@@ -49,6 +50,9 @@ final class ControlClient {
                 return call.apply(ControlServiceGrpc.newBlockingStub(channel)
                         .withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS));
             } catch (StatusRuntimeException e) {
+                if (e.getStatus().getCode() == Status.Code.PERMISSION_DENIED) {
+                    throw AdminException.failed(e.getStatus().getDescription()); // every node would say the same
+                }
                 failures.add(address + ": " + e.getStatus().getCode()
                         + (e.getStatus().getDescription() == null ? "" : " " + e.getStatus().getDescription()));
             } finally {

@@ -56,7 +56,8 @@ final class RaftControlClient {
                         .withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS));
             } catch (StatusRuntimeException e) {
                 Status.Code code = e.getStatus().getCode();
-                if (code == Status.Code.NOT_FOUND || code == Status.Code.INVALID_ARGUMENT) {
+                if (code == Status.Code.NOT_FOUND || code == Status.Code.INVALID_ARGUMENT
+                        || code == Status.Code.PERMISSION_DENIED) {
                     throw AdminException.failed(e.getStatus().getDescription());
                 }
                 failures.add(address + ": " + code

@@ -13,8 +13,10 @@ import java.util.Locale;
 import java.util.Map;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLSession;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.SslConfigs;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
 
 /**
  * Node-to-node TLS: {@code cluster.security.protocol=SSL} puts mutual TLS with the cluster's CA on the Raft transport
@@ -52,7 +54,7 @@ public final class ClusterTls implements PeerTls {
             return false;
         }
         String ssl = key.substring(PREFIX.length());
-        return SecurityConfigs.DEF.names().contains(ssl) && !ssl.equals(SecurityConfigs.PRINCIPAL_MAPPING_RULES);
+        return SecurityConfigs.DEF.names().contains(ssl);
     }
 
     /**
@@ -120,6 +122,15 @@ public final class ClusterTls implements PeerTls {
     @Override
     public SSLEngine clientEngine(String host, int port) {
         return engines.newClientEngine(host, port);
+    }
+
+    /**
+     * The principal of a peer of a TLS session: its certificate's distinguished name mapped by
+     * {@code cluster.ssl.principal.mapping.rules} (as Kafka maps a client certificate), e.g.
+     * {@code User:CN=operator,OU=admins}.
+     */
+    KafkaPrincipal principal(SSLSession session) {
+        return engines.principal(session);
     }
 
     @Override

@@ -78,6 +78,11 @@ record EngineGroupMembership(EnginePartitions engine) implements GroupMembership
     }
 
     @Override
+    public CompletableFuture<?> throttle(TopicPartition tp, Set<Integer> nodes) {
+        return partition(tp).throttleFollowers(nodes);
+    }
+
+    @Override
     public CompletableFuture<?> transferLeadership(TopicPartition tp, int node) {
         return partition(tp).transferLeadership(node);
     }

@@ -47,6 +47,7 @@ import io.fluxmq.raft.metadata.LeaderRecord;
 import io.fluxmq.raft.metadata.MetadataCommand;
 import io.fluxmq.raft.metadata.MetadataReply;
 import io.fluxmq.raft.storage.DurableFiles;
+import io.fluxmq.raftcore.ReplicationThrottle;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.OutputStreamWriter;
@@ -354,7 +355,7 @@ public final class FluxNode implements Closeable {
         broker.leaderTransfers(transfers);
         txnMarkers = new TxnMarkers(config.nodeId(), raft, broker, controlChannels, this::appendsOf);
         control = new ControlServer(config.controlHost(), config.controlPort(), config.clusterTls(),
-                new ControlService(config.nodeId(), controller, leadership, controlChannels),
+                broker.authorization(), new ControlService(config.nodeId(), controller, leadership, controlChannels),
                 new RaftControlService(config.nodeId(), raft, replicaGroups(), config.partitionEngine(), broker,
                         transfers, controlChannels, txnMarkers)).start();
         HeartbeatAgent agent = new HeartbeatAgent(config, System.currentTimeMillis(), version(), leadership::leaderId,
@@ -627,6 +628,10 @@ public final class FluxNode implements Closeable {
         });
         created.setCommitLatencyRecorder(metrics.commitLatency());
         EnginePartitions started = created.start();
+        if (config.leaderReplicationThrottledRate() != Long.MAX_VALUE) {
+            started.engine().replicationThrottle(new ReplicationThrottle(config.leaderReplicationThrottledRate(),
+                    started.engine().nowMs()));
+        }
         LOGGER.info("Partitions of node {} run on the multi-Raft engine, transport on {}", config.nodeId(),
                 started.address());
         return started;

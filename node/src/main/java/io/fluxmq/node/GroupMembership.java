@@ -42,6 +42,15 @@ interface GroupMembership {
      */
     Set<Integer> nodesDown();
 
+    /**
+     * Holds this leader's appends to {@code nodes} (replicas a reassignment adds) to the node's replication throttle
+     * ({@code leader.replication.throttled.rate}) while they catch up; empty lifts it. Engines without a throttle
+     * ignore it.
+     */
+    default CompletableFuture<?> throttle(TopicPartition tp, Set<Integer> nodes) {
+        return CompletableFuture.completedFuture(null);
+    }
+
     /** Hands the leadership of {@code tp} to {@code node}; completes once the transfer started or finished. */
     CompletableFuture<?> transferLeadership(TopicPartition tp, int node);
 }

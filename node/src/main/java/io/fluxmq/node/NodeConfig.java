@@ -51,12 +51,17 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                          int maxInFlightPerConnection, TxnConfig transactions, List<KafkaListener> listeners,
                          AuthorizerConfig authorizer, String rack, int decommissionMaxMoves,
                          String partitionEngine, ClientQuotaConfig quotas, LogCleanerConfig cleaner,
-                         ClusterTls clusterTls, long raftWalSegmentBytes) {
+                         ClusterTls clusterTls, long raftWalSegmentBytes, long leaderReplicationThrottledRate) {
 
     /** Which Raft implementation partitions run on. */
     public static final String PARTITION_ENGINE = "partition.engine";
     public static final String RATIS = "ratis";
     public static final String MULTIRAFT = "multiraft";
+    /**
+     * Bytes per second a partition leader sends to the replicas a reassignment adds while they catch up (Kafka's
+     * broker config of this name; multi-Raft engine only); Long.MAX_VALUE: unbounded.
+     */
+    public static final String LEADER_REPLICATION_THROTTLED_RATE = "leader.replication.throttled.rate";
     /** The size of a file of the multi-Raft engine's write-ahead log; 0 for none (each partition log forced alone). */
     public static final String RAFT_WAL_SEGMENT_BYTES = "raft.wal.segment.bytes";
 
@@ -105,6 +110,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put("broker.rack", "");                       // Kafka's name; default: no rack
         d.put("decommission.max.concurrent.moves", "2"); // partitions a decommission moves at once
         d.put(PARTITION_ENGINE, MULTIRAFT);             // FluxMQ's own multi-Raft (ADR 3), or ratis
+        d.put(LEADER_REPLICATION_THROTTLED_RATE, Long.toString(Long.MAX_VALUE)); // unbounded, as Kafka's default
         d.put(RAFT_WAL_SEGMENT_BYTES, "0");             // multiraft: a node-wide write-ahead log's file size; 0: none
         d.put("socket.request.max.bytes", "104857600");
         d.put(ConnectionLimits.MAX_IDLE_MS_KEY, Long.toString(ConnectionLimits.MAX_IDLE_MS_DEFAULT));
@@ -270,7 +276,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                         r.longIn(LogCleanerConfig.IO_MAX_BYTES_PER_SECOND_KEY, 1, Long.MAX_VALUE),
                         Duration.ofMillis(r.longIn(LogCleanerConfig.BACKOFF_MS_KEY, 1, Long.MAX_VALUE)),
                         r.longIn(LogCleanerConfig.DEDUPE_BUFFER_SIZE_KEY, 1024, Long.MAX_VALUE)), null,
-                walSegmentBytes(r))
+                walSegmentBytes(r), r.longIn(LEADER_REPLICATION_THROTTLED_RATE, 1, Long.MAX_VALUE))
                 .withCluster(s, r, security, ClusterTls.parse(cluster));
     }
 
@@ -373,7 +379,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
                 fetchSessionEvictionMs, raftPauseCloseThreshold, raftAppendMaxInFlight, connectionLimits,
                 maxInFlightPerConnection, transactions(r, s, members.size()), ListenerSettings.parse(s, security,
                         nodeId, ids, !s.get("cluster.nodes").isEmpty(), externalNodes(s, ids)), authorizer, rack,
-                decommissionMaxMoves, partitionEngine, quotas, cleaner, clusterTls, raftWalSegmentBytes);
+                decommissionMaxMoves, partitionEngine, quotas, cleaner, clusterTls, raftWalSegmentBytes,
+                leaderReplicationThrottledRate);
     }
 
     private static long walSegmentBytes(Reader r) {

@@ -9,6 +9,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
@@ -54,6 +55,8 @@ final class ReassignmentDriver {
     private final Function<MetadataCommand, CompletableFuture<MetadataReply>> submit;
     private final ScheduledExecutorService executor;
     private final Set<TopicPartition> busy = ConcurrentHashMap.newKeySet();
+    /** The followers this node throttles in the groups it leads, by partition ({@link #throttle}). */
+    private final Map<TopicPartition, Set<Integer>> throttled = new ConcurrentHashMap<>();
     private final AtomicBoolean scheduled = new AtomicBoolean();
 
     ReassignmentDriver(int nodeId, GroupMembership groups, Supplier<ClusterState> state,
@@ -87,7 +90,9 @@ final class ReassignmentDriver {
     }
 
     private void tick() {
-        for (Map.Entry<TopicPartition, Reassignment> e : state.get().reassignments().entrySet()) {
+        Map<TopicPartition, Reassignment> reassignments = state.get().reassignments();
+        throttle(reassignments);
+        for (Map.Entry<TopicPartition, Reassignment> e : reassignments.entrySet()) {
             TopicPartition tp = e.getKey();
             if (!groups.leads(tp) || !busy.add(tp)) {
                 continue;
@@ -106,6 +111,39 @@ final class ReassignmentDriver {
                     tickSoon(); // the next step at once
                 }
             });
+        }
+    }
+
+    /**
+     * Holds this leader's appends to the replicas each reassignment adds (its target's nodes not among the original
+     * replicas) to the node's replication throttle while they catch up, as Kafka throttles the replicas a
+     * reassignment moves; lifts it once the reassignment is done or gone.
+     */
+    private void throttle(Map<TopicPartition, Reassignment> reassignments) {
+        for (Map.Entry<TopicPartition, Reassignment> e : reassignments.entrySet()) {
+            TopicPartition tp = e.getKey();
+            if (!groups.leads(tp)) {
+                continue;
+            }
+            Set<Integer> adding = new TreeSet<>(e.getValue().target());
+            adding.removeAll(e.getValue().original());
+            if (!adding.equals(throttled.put(tp, adding))) {
+                groups.throttle(tp, adding).whenComplete((v, failure) -> {
+                    if (failure != null) {
+                        throttled.remove(tp, adding); // tried again at the next tick
+                    }
+                });
+            }
+        }
+        for (TopicPartition tp : List.copyOf(throttled.keySet())) {
+            if (!reassignments.containsKey(tp)) {
+                throttled.remove(tp);
+                try {
+                    groups.throttle(tp, Set.of());
+                } catch (RuntimeException e) {
+                    // the replica is gone from this node: nothing to lift
+                }
+            }
         }
     }
 

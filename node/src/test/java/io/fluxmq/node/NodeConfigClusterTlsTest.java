@@ -76,7 +76,7 @@ class NodeConfigClusterTlsTest {
         assertThat(NodeConfig.isKey("cluster.ssl.truststore.certificates")).isTrue();
         assertThat(NodeConfig.isKey("cluster.ssl.endpoint.identification.algorithm")).isTrue();
         assertThat(NodeConfig.isKey("cluster.ssl.handshake.timeout.ms")).isTrue();
-        assertThat(NodeConfig.isKey("cluster.ssl.principal.mapping.rules")).isFalse();
+        assertThat(NodeConfig.isKey("cluster.ssl.principal.mapping.rules")).isTrue();
         assertThat(NodeConfig.isKey("cluster.ssl.keystore.bogus")).isFalse();
         assertThat(Main.envKey("FLUXMQ_CLUSTER_SSL_KEYSTORE_LOCATION")).isEqualTo("cluster.ssl.keystore.location");
         assertThat(Main.envKey("FLUXMQ_CLUSTER_SECURITY_PROTOCOL")).isEqualTo("cluster.security.protocol");

@@ -53,6 +53,9 @@ public final class RaftGroup {
     private long commitOffset;
     private long durableEnd;
     private long nowMs;
+    /** The node's bound on appends to {@link #throttledFollowers} while they catch up ({@link #throttle}). */
+    private ReplicationThrottle throttle = ReplicationThrottle.UNLIMITED;
+    private Set<Integer> throttledFollowers = Set.of();
 
     private boolean hardStateDirty;
     private List<Message> outbox = new ArrayList<>();
@@ -559,8 +562,8 @@ public final class RaftGroup {
             return true;
         }
         if (role == Role.LEADER) {
-            for (Progress follower : progress.values()) {
-                if (wantsAppend(follower)) {
+            for (Map.Entry<Integer, Progress> follower : progress.entrySet()) {
+                if (wantsAppend(follower.getKey(), follower.getValue())) {
                     return true;
                 }
             }
@@ -988,9 +991,12 @@ public final class RaftGroup {
         sendAppends(response.from(), follower);
     }
 
-    private boolean wantsAppend(Progress follower) {
+    private boolean wantsAppend(int id, Progress follower) {
         if (!follower.canSend()) {
             return false;
+        }
+        if (throttled(id, follower) && !throttle.mayAppend(nowMs)) {
+            return false; // sent again once the bucket refilled: a heartbeat's answer asks (onHeartbeatResponse)
         }
         return switch (follower.state) {
             case PROBE -> follower.matchEnd < log.endOffset();
@@ -999,8 +1005,26 @@ public final class RaftGroup {
         };
     }
 
+    /**
+     * Whether appends to a follower are held to the node's {@link ReplicationThrottle}: it is one of the followers
+     * named throttled ({@link #throttle}) and does not hold every committed entry yet (a caught-up replica is not
+     * held back, as Kafka throttles only replicas out of the ISR).
+     */
+    private boolean throttled(int id, Progress follower) {
+        return !throttledFollowers.isEmpty() && throttledFollowers.contains(id) && follower.matchEnd < commitOffset;
+    }
+
+    /**
+     * Holds appends to {@code followers} (replicas a reassignment adds) to {@code throttle} while they catch up; an
+     * empty set lifts it. Kept across terms: it matters only while this member leads.
+     */
+    public void throttle(ReplicationThrottle throttle, Set<Integer> followers) {
+        this.throttle = throttle;
+        this.throttledFollowers = Set.copyOf(followers);
+    }
+
     private void sendAppends(int to, Progress follower) {
-        while (wantsAppend(follower)) {
+        while (wantsAppend(to, follower)) {
             long next = follower.nextOffset;
             long prevTerm = log.termOfEntryEndingAt(next - 1);
             if (next < log.startOffset()) {
@@ -1013,6 +1037,13 @@ public final class RaftGroup {
                 return;
             }
             List<Entry> entries = next < log.endOffset() ? log.read(next, config.maxAppendBytes()) : List.of();
+            if (throttled(to, follower)) {
+                long bytes = 0;
+                for (Entry e : entries) {
+                    bytes += e.data().remaining();
+                }
+                throttle.charge(bytes, nowMs);
+            }
             Message.AppendRequest request = new Message.AppendRequest(self, to, term, next - 1, prevTerm, entries,
                     commitOffset);
             follower.sent(request.endOffset());

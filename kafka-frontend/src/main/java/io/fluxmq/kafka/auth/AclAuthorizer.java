@@ -70,11 +70,16 @@ public final class AclAuthorizer implements Authorization {
 
     @Override
     public boolean allowed(RequestContext context, AclOperation operation, ResourceType type, String name) {
-        KafkaPrincipal principal = principal(context);
+        return allowed(principal(context), host(context), operation, type, name);
+    }
+
+    @Override
+    public boolean allowed(KafkaPrincipal principal, String host, AclOperation operation, ResourceType type,
+                           String name) {
         if (config.superUsers().contains(principal)) {
             return true;
         }
-        Key key = new Key(principal, host(context), operation, type, name);
+        Key key = new Key(principal, host, operation, type, name);
         ConcurrentHashMap<Key, Boolean> cache = decisions;
         Boolean known = cache.get(key);
         if (known != null) {

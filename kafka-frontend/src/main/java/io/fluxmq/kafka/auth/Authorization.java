@@ -6,6 +6,7 @@ import java.util.Set;
 import org.apache.kafka.common.acl.AclOperation;
 import org.apache.kafka.common.protocol.Errors;
 import org.apache.kafka.common.resource.ResourceType;
+import org.apache.kafka.common.security.auth.KafkaPrincipal;
 import org.apache.kafka.common.utils.Utils;
 
 /**
@@ -30,6 +31,12 @@ public interface Authorization {
         }
 
         @Override
+        public boolean allowed(KafkaPrincipal principal, String host, AclOperation operation, ResourceType type,
+                               String name) {
+            return true;
+        }
+
+        @Override
         public boolean allowedOnAny(RequestContext context, AclOperation operation, ResourceType type) {
             return true;
         }
@@ -38,6 +45,12 @@ public interface Authorization {
     boolean enabled();
 
     boolean allowed(RequestContext context, AclOperation operation, ResourceType type, String name);
+
+    /**
+     * The same decision for a principal and client address (its IP as text) known outside a Kafka request: the
+     * control service's callers, identified by their cluster certificates.
+     */
+    boolean allowed(KafkaPrincipal principal, String host, AclOperation operation, ResourceType type, String name);
 
     /**
      * Whether the operation is allowed on at least one resource of the type (Kafka's

@@ -154,6 +154,12 @@ class TxnAdminHandlersTest {
         }
 
         @Override
+        public boolean allowed(org.apache.kafka.common.security.auth.KafkaPrincipal principal, String host,
+                               AclOperation operation, ResourceType type, String name) {
+            return allowed((RequestContext) null, operation, type, name);
+        }
+
+        @Override
         public boolean allowedOnAny(RequestContext context, AclOperation operation, ResourceType type) {
             return true;
         }

@@ -5,6 +5,7 @@ import io.fluxmq.raftcore.NotLeaderException;
 import io.fluxmq.raftcore.RaftConfig;
 import io.fluxmq.raftcore.RaftGroup;
 import io.fluxmq.raftcore.RaftLog;
+import io.fluxmq.raftcore.ReplicationThrottle;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,6 +48,7 @@ public final class RaftEngine implements AutoCloseable {
      */
     private final Object liveness = new Object();
     private final Set<Integer> peers = ConcurrentHashMap.newKeySet();
+    private volatile ReplicationThrottle throttle = ReplicationThrottle.UNLIMITED;
 
     public RaftEngine(EngineConfig config, Transport transport, GroupStorage storage) {
         this(config, transport, storage, GroupFailureListener.NONE);
@@ -249,6 +251,27 @@ public final class RaftEngine implements AutoCloseable {
         if (node != config.nodeId() && peers.add(node)) {
             lastHeardMs.putIfAbsent(node, clockMs.getAsLong());
         }
+    }
+
+    /**
+     * Sets the node's bound on appends to throttled followers (see {@link #throttleFollowers}); groups take it with
+     * their next {@link #throttleFollowers}.
+     */
+    public void replicationThrottle(ReplicationThrottle throttle) {
+        this.throttle = throttle;
+    }
+
+    /**
+     * Holds this node's appends to {@code followers} of a group it leads (replicas a reassignment adds) to the node's
+     * {@link ReplicationThrottle} while they catch up; an empty set lifts it ({@link RaftGroup#throttle}).
+     */
+    public CompletableFuture<Void> throttleFollowers(long groupId, Set<Integer> followers) {
+        ReplicationThrottle bound = throttle;
+        return onGroup(groupId, (loop, group, result) -> {
+            group.raft.throttle(bound, followers);
+            loop.touch(group);
+            result.complete(null);
+        });
     }
 
     /** Makes this node's member of a group campaign at once ({@link RaftGroup#campaignNow}); completes when asked. */

@@ -585,6 +585,14 @@ public final class EnginePartition implements Partition, CommitListener {
                 ? e.getCause() : e))));
     }
 
+    /**
+     * Holds this replica's appends, while it leads, to {@code followers} (node ids a reassignment adds) to the node's
+     * replication throttle until they catch up; an empty set lifts it.
+     */
+    public CompletableFuture<Void> throttleFollowers(Set<Integer> followers) {
+        return engine.throttleFollowers(groupId, followers);
+    }
+
     /** The group's voters as this member knows them (its log's latest configuration) and whether that is committed. */
     public record Voters(Set<Integer> voters, boolean committed) {
     }
