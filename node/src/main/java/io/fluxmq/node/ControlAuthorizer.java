@@ -20,11 +20,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Authorizes every call of the gRPC control service with Kafka's ACLs on the CLUSTER resource, the caller being the
  * principal of its cluster certificate ({@link ClusterTls#principal}), as Kafka authorizes its inter-broker and
- * administrative requests: what nodes call on each other (Register, Heartbeat, WriteTxnMarker) needs
- * {@code ClusterAction}, reading state (DescribeNodes, RaftStatus) {@code Describe}, changing it (SetNodeMembership,
- * TransferLeader, TakeSnapshot) {@code Alter}; super users ({@code super.users}) may do everything. So an operator's
- * certificate can be limited to what its principal was granted, and cannot act as a node. A method not listed here is
- * refused. Installed only when node-to-node TLS and an authorizer are both on. Thread-safe.
+ * administrative requests: what nodes call on each other (Register, Heartbeat, WriteTxnMarker, AddPartitionsToTxn)
+ * needs {@code ClusterAction}, reading state (DescribeNodes, RaftStatus) {@code Describe}, changing it
+ * (SetNodeMembership, TransferLeader, TakeSnapshot) {@code Alter}; super users ({@code super.users}) may do
+ * everything. So an operator's certificate can be limited to what its principal was granted, and cannot act as a node.
+ * A method not listed here is refused. Installed only when node-to-node TLS and an authorizer are both on.
+ * Thread-safe.
  */
 final class ControlAuthorizer implements ServerInterceptor {
     private static final Logger LOGGER = LoggerFactory.getLogger(ControlAuthorizer.class);
@@ -34,6 +35,7 @@ final class ControlAuthorizer implements ServerInterceptor {
             "Register", AclOperation.CLUSTER_ACTION,
             "Heartbeat", AclOperation.CLUSTER_ACTION,
             "WriteTxnMarker", AclOperation.CLUSTER_ACTION,
+            "AddPartitionsToTxn", AclOperation.CLUSTER_ACTION,
             "DescribeNodes", AclOperation.DESCRIBE,
             "RaftStatus", AclOperation.DESCRIBE,
             "SetNodeMembership", AclOperation.ALTER,

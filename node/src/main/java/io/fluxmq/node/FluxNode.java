@@ -117,6 +117,7 @@ public final class FluxNode implements Closeable {
     private ControlChannels controlChannels;
     /** Writes transaction markers for this node's transaction coordinator; made with the control plane. */
     private TxnMarkers txnMarkers;
+    private TxnRouting txnRouting;
     private ControlServer control;
     private ScheduledExecutorService liveness;
     /** Registers this node and heartbeats (set once the control plane starts). */
@@ -354,10 +355,11 @@ public final class FluxNode implements Closeable {
         LeaderTransfers transfers = new LeaderTransfers(config, raft, replicaGroups(), broker, controlChannels);
         broker.leaderTransfers(transfers);
         txnMarkers = new TxnMarkers(config.nodeId(), raft, broker, controlChannels, this::appendsOf);
+        txnRouting = new TxnRouting(config.nodeId(), controlChannels);
         control = new ControlServer(config.controlHost(), config.controlPort(), config.clusterTls(),
                 broker.authorization(), new ControlService(config.nodeId(), controller, leadership, controlChannels),
                 new RaftControlService(config.nodeId(), raft, replicaGroups(), config.partitionEngine(), broker,
-                        transfers, controlChannels, txnMarkers)).start();
+                        transfers, controlChannels, txnMarkers, txnRouting)).start();
         HeartbeatAgent agent = new HeartbeatAgent(config, System.currentTimeMillis(), version(), leadership::leaderId,
                 controlChannels);
         heartbeatAgent = agent;
@@ -398,10 +400,15 @@ public final class FluxNode implements Closeable {
                 this::appendsOf;
         TxnCoordinator transactions = new TxnCoordinator(services, config.transactions(), System::currentTimeMillis,
                 appendsOf, txnMarkers);
+        io.fluxmq.kafka.txn.TxnPartitions txnPartitions = transactions::addPartitions;
+        if (txnRouting != null) {
+            txnRouting.coordinator(transactions);
+            txnPartitions = txnRouting;
+        }
         List<ApiHandler<?>> handlers = List.of(
-                new ApiVersionsHandler(self::get),
+                new ApiVersionsHandler(self::get, config.transactions().transactionVersion()),
                 new MetadataHandler(services, config.defaultPartitions(), config.defaultReplicationFactor()),
-                new ProduceHandler(services, appendsOf, metrics.frontend()),
+                new ProduceHandler(services, appendsOf, metrics.frontend(), txnPartitions),
                 new FetchHandler(services,
                         new FetchSessionCache(config.fetchSessionSlots(), config.fetchSessionEvictionMs()), fetchWakeups,
                         metrics.frontend()),
@@ -433,7 +440,7 @@ public final class FluxNode implements Closeable {
                 appendsOf);
         List<ApiHandler<?>> all = new java.util.ArrayList<>(handlers);
         all.addAll(GroupHandlers.of(coordinator, transactions));
-        all.addAll(TxnHandlers.of(services, transactions, coordinator));
+        all.addAll(TxnHandlers.of(services, transactions, coordinator, txnPartitions));
         if (txnMarkers != null) {
             txnMarkers.onOffsetsMarker(coordinator::onTransactionMarker);
         }

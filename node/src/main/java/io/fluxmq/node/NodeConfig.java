@@ -161,6 +161,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put("transaction.max.timeout.ms", Integer.toString(TxnConfig.DEFAULT_MAX_TIMEOUT_MS));
         d.put("transaction.abort.timed.out.transaction.cleanup.interval.ms",
                 Long.toString(TxnConfig.DEFAULT_ABORT_CHECK_INTERVAL_MS));
+        // the feature level Kafka sets with kafka-features; here a node setting, the same on every node
+        d.put("transaction.version", Short.toString(TxnConfig.MAX_TRANSACTION_VERSION));
         d.put(FetchSessionCache.SLOTS_KEY, Integer.toString(FetchSessionCache.SLOTS_DEFAULT));
         d.put(FetchSessionCache.EVICTION_MS_KEY, Long.toString(FetchSessionCache.EVICTION_MS_DEFAULT));
         // Authorization (Kafka's names; any non-empty authorizer.class.name turns the ACL authorizer on)
@@ -427,7 +429,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
             return new TxnConfig(r.intIn("transaction.state.log.num.partitions", 1, 1000), rf,
                     r.intIn("transaction.max.timeout.ms", 1, Integer.MAX_VALUE),
                     r.longIn("transaction.abort.timed.out.transaction.cleanup.interval.ms", 1, Long.MAX_VALUE),
-                    internalSegmentBytes(r, "transaction.state.log.segment.bytes"));
+                    internalSegmentBytes(r, "transaction.state.log.segment.bytes"),
+                    (short) r.intIn("transaction.version", 0, TxnConfig.MAX_TRANSACTION_VERSION));
         } catch (IllegalArgumentException e) {
             throw new ConfigException(e.getMessage());
         }

@@ -8,6 +8,8 @@ import io.fluxmq.control.v1.TakeSnapshotReply;
 import io.fluxmq.control.v1.TakeSnapshotRequest;
 import io.fluxmq.control.v1.TransferLeaderReply;
 import io.fluxmq.control.v1.TransferLeaderRequest;
+import io.fluxmq.control.v1.AddPartitionsToTxnReply;
+import io.fluxmq.control.v1.AddPartitionsToTxnRequest;
 import io.fluxmq.control.v1.WriteTxnMarkerReply;
 import io.fluxmq.control.v1.WriteTxnMarkerRequest;
 import io.fluxmq.raft.RaftNode;
@@ -26,7 +28,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gRPC {@code RaftControl} service of this node: leader transfers ({@link LeaderTransfers}), transaction markers
- * for partitions this node leads ({@link TxnMarkers#serve}) and the Raft status
+ * for partitions this node leads ({@link TxnMarkers#serve}), partitions added to transactions this node coordinates
+ * ({@link TxnRouting#serve}) and the Raft status
  * of a partition's group on either partition engine ({@link ReplicaGroups}), forwarded to the group's leader (whose
  * view includes each follower's match and next index) with the answering replica's log start, high watermark and
  * size; when the leader is unknown or does not answer, this node's own replica answers. Never blocks a gRPC thread.
@@ -44,10 +47,13 @@ final class RaftControlService implements RaftControlGrpc.AsyncService {
     private final LeaderTransfers transfers;
     private final ControlChannels peers;
     private final TxnMarkers markers;
+    private final TxnRouting transactions;
 
     RaftControlService(int nodeId, RaftNode raft, ReplicaGroups groups, String engine, ClusterBroker broker,
-                       LeaderTransfers transfers, ControlChannels peers, TxnMarkers markers) {
+                       LeaderTransfers transfers, ControlChannels peers, TxnMarkers markers,
+                       TxnRouting transactions) {
         this.markers = markers;
+        this.transactions = transactions;
         this.nodeId = nodeId;
         this.raft = raft;
         this.groups = groups;
@@ -157,6 +163,11 @@ final class RaftControlService implements RaftControlGrpc.AsyncService {
     @Override
     public void writeTxnMarker(WriteTxnMarkerRequest request, StreamObserver<WriteTxnMarkerReply> reply) {
         complete(markers.serve(request), reply);
+    }
+
+    @Override
+    public void addPartitionsToTxn(AddPartitionsToTxnRequest request, StreamObserver<AddPartitionsToTxnReply> reply) {
+        complete(transactions.serve(request), reply);
     }
 
     /** This node's view; fails with UNAVAILABLE when it holds no replica of the partition. */

@@ -116,7 +116,7 @@ class TransactionAdminIT {
             TransactionDescription doneTxn = described.get("tx-done");
             assertThat(doneTxn.state()).isEqualTo(TransactionState.COMPLETE_COMMIT);
             assertThat(doneTxn.producerId()).isEqualTo(donePid);
-            assertThat(doneTxn.producerEpoch()).isZero();
+            assertThat(doneTxn.producerEpoch()).as("bumped by the commit (transaction version 2)").isEqualTo(1);
             assertThat(doneTxn.topicPartitions()).isEmpty();
             assertThatThrownBy(() -> admin.describeTransactions(List.of("tx-never")).all().get(30, TimeUnit.SECONDS))
                     .cause().isInstanceOf(org.apache.kafka.common.errors.TransactionalIdNotFoundException.class);
@@ -135,8 +135,9 @@ class TransactionAdminIT {
             assertThat(openState.currentTransactionStartOffset()).hasValue(firstOpenOffset);
             assertThat(openState.coordinatorEpoch()).as("not kept by FluxMQ").isEmpty();
             ProducerState doneState = producers.get(donePid);
-            assertThat(doneState.producerEpoch()).isZero();
-            assertThat(doneState.lastSequence()).isEqualTo(2);
+            // the COMMIT marker carries the bumped epoch, which starts the producer's sequences afresh, as in Kafka
+            assertThat(doneState.producerEpoch()).isEqualTo(1);
+            assertThat(doneState.lastSequence()).isEqualTo(-1);
             assertThat(doneState.currentTransactionStartOffset()).isEmpty();
             assertThat(producers(admin, TP1, new DescribeProducersOptions())).containsOnlyKeys(openPid);
             int leader = cluster.awaitLeader(TOPIC, 0, Duration.ofSeconds(30));
@@ -164,8 +165,8 @@ class TransactionAdminIT {
                     "LastSequence", "LastTimestamp", "CurrentTransactionStartOffset");
             assertThat(row(describeProducers, 0, Long.toString(openPid))).containsExactly(Long.toString(openPid), "0",
                     "-1", "0", Long.toString(openState.lastTimestamp()), Long.toString(firstOpenOffset));
-            assertThat(row(describeProducers, 0, Long.toString(donePid))).containsExactly(Long.toString(donePid), "0",
-                    "-1", "2", Long.toString(doneState.lastTimestamp()), "None");
+            assertThat(row(describeProducers, 0, Long.toString(donePid))).containsExactly(Long.toString(donePid), "1",
+                    "-1", "-1", Long.toString(doneState.lastTimestamp()), "None");
 
             // a second producer with the open id fences the first: the open transaction is aborted, the epoch bumped
             KafkaProducer<String, String> fencing = TransactionsIT.transactional(bootstrap, "tx-open", 60_000);

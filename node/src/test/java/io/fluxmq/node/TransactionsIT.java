@@ -12,6 +12,8 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.TransactionDescription;
+import org.apache.kafka.clients.admin.TransactionState;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerGroupMetadata;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -26,11 +28,14 @@ import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Transactions with Kafka 4.1's Java producer and consumer on a three-process cluster (transaction version 1, which
- * the clients use since FluxMQ advertises no {@code transaction.version} feature): commit, abort and commit again;
+ * Transactions with Kafka 4.1's Java producer and consumer on a three-process cluster (transaction version 2, which
+ * the clients use since the nodes finalize {@code transaction.version} 2; the first test also at 1, the classic
+ * protocol): commit, abort and commit again;
  * {@code read_committed} consumers see exactly the committed records and stop at the last stable offset while a
  * transaction is open, {@code read_uncommitted} ones see everything; a second producer with the same transactional
  * id fences the first and aborts its open transaction; a transaction left open past its timeout is aborted by the
@@ -43,9 +48,17 @@ class TransactionsIT {
     private static final int PARTITIONS = 2;
     private static final Duration READ = Duration.ofSeconds(60);
 
-    @Test
-    void commitAbortCommitFencingAndTimeouts(@TempDir Path dir) throws Exception {
-        Map<String, String> settings = Map.of("transaction.abort.timed.out.transaction.cleanup.interval.ms", "500");
+    /**
+     * Run with each transaction version the nodes may finalize: at 2 (the default) Kafka 4.1's clients use transaction
+     * version 2 (KIP-890: no AddPartitionsToTxn or AddOffsetsToTxn, Produce v12, EndTxn v5 with an epoch bump per
+     * transaction, TxnOffsetCommit v5), at 1 the classic protocol; the producer's epoch after its three transactions
+     * shows which one ran.
+     */
+    @ParameterizedTest(name = "transaction.version={0}")
+    @ValueSource(ints = {1, 2})
+    void commitAbortCommitFencingAndTimeouts(int transactionVersion, @TempDir Path dir) throws Exception {
+        Map<String, String> settings = Map.of("transaction.abort.timed.out.transaction.cleanup.interval.ms", "500",
+                "transaction.version", Integer.toString(transactionVersion));
         try (TestCluster cluster = TestCluster.start(3, dir, settings)) {
             cluster.createTopic(TOPIC, PARTITIONS, (short) 3);
             String bootstrap = cluster.bootstrap();
@@ -61,6 +74,13 @@ class TransactionsIT {
             first.abortTransaction();
             transaction(first, "c", 10, 20, committed, everything);
             first.commitTransaction();
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
+                TransactionDescription described = admin.describeTransactions(List.of("tx-a")).description("tx-a")
+                        .get(30, TimeUnit.SECONDS);
+                assertThat(described.state()).isEqualTo(TransactionState.COMPLETE_COMMIT);
+                assertThat(described.producerEpoch()).as("every end bumps the epoch under transaction version 2")
+                        .isEqualTo(transactionVersion == 2 ? 3 : 0);
+            }
 
             assertThat(values(read(bootstrap, true))).containsExactlyInAnyOrderElementsOf(committed);
             assertThat(values(read(bootstrap, false))).containsExactlyInAnyOrderElementsOf(everything);

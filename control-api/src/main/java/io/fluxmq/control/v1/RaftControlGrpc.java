@@ -27,6 +27,9 @@ public final class RaftControlGrpc {
     public static final MethodDescriptor<WriteTxnMarkerRequest, WriteTxnMarkerReply> WRITE_TXN_MARKER =
             unary("WriteTxnMarker", WriteTxnMarkerRequest.getDefaultInstance(),
                     WriteTxnMarkerReply.getDefaultInstance());
+    public static final MethodDescriptor<AddPartitionsToTxnRequest, AddPartitionsToTxnReply> ADD_PARTITIONS_TO_TXN =
+            unary("AddPartitionsToTxn", AddPartitionsToTxnRequest.getDefaultInstance(),
+                    AddPartitionsToTxnReply.getDefaultInstance());
     public static final MethodDescriptor<TakeSnapshotRequest, TakeSnapshotReply> TAKE_SNAPSHOT =
             unary("TakeSnapshot", TakeSnapshotRequest.getDefaultInstance(), TakeSnapshotReply.getDefaultInstance());
 
@@ -59,6 +62,12 @@ public final class RaftControlGrpc {
                     .asRuntimeException());
         }
 
+        default void addPartitionsToTxn(AddPartitionsToTxnRequest request,
+                                        StreamObserver<AddPartitionsToTxnReply> reply) {
+            reply.onError(Status.UNIMPLEMENTED.withDescription(ADD_PARTITIONS_TO_TXN.getFullMethodName())
+                    .asRuntimeException());
+        }
+
         default void takeSnapshot(TakeSnapshotRequest request, StreamObserver<TakeSnapshotReply> reply) {
             reply.onError(Status.UNIMPLEMENTED.withDescription(TAKE_SNAPSHOT.getFullMethodName()).asRuntimeException());
         }
@@ -69,6 +78,7 @@ public final class RaftControlGrpc {
                 .addMethod(TRANSFER_LEADER, ServerCalls.asyncUnaryCall(service::transferLeader))
                 .addMethod(RAFT_STATUS, ServerCalls.asyncUnaryCall(service::raftStatus))
                 .addMethod(WRITE_TXN_MARKER, ServerCalls.asyncUnaryCall(service::writeTxnMarker))
+                .addMethod(ADD_PARTITIONS_TO_TXN, ServerCalls.asyncUnaryCall(service::addPartitionsToTxn))
                 .addMethod(TAKE_SNAPSHOT, ServerCalls.asyncUnaryCall(service::takeSnapshot))
                 .build();
     }
@@ -98,6 +108,10 @@ public final class RaftControlGrpc {
 
         public WriteTxnMarkerReply writeTxnMarker(WriteTxnMarkerRequest request) {
             return ClientCalls.blockingUnaryCall(getChannel(), WRITE_TXN_MARKER, getCallOptions(), request);
+        }
+
+        public AddPartitionsToTxnReply addPartitionsToTxn(AddPartitionsToTxnRequest request) {
+            return ClientCalls.blockingUnaryCall(getChannel(), ADD_PARTITIONS_TO_TXN, getCallOptions(), request);
         }
 
         public TakeSnapshotReply takeSnapshot(TakeSnapshotRequest request) {

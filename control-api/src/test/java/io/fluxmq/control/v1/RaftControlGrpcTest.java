@@ -24,7 +24,8 @@ class RaftControlGrpcTest {
         ServiceDescriptor service = RaftControlProto.getDescriptor().findServiceByName("RaftControl");
         assertThat(service.getFullName()).isEqualTo(RaftControlGrpc.SERVICE_NAME);
         List<io.grpc.MethodDescriptor<?, ?>> bound = List.of(RaftControlGrpc.TRANSFER_LEADER,
-                RaftControlGrpc.RAFT_STATUS, RaftControlGrpc.WRITE_TXN_MARKER, RaftControlGrpc.TAKE_SNAPSHOT);
+                RaftControlGrpc.RAFT_STATUS, RaftControlGrpc.WRITE_TXN_MARKER, RaftControlGrpc.ADD_PARTITIONS_TO_TXN,
+                RaftControlGrpc.TAKE_SNAPSHOT);
         assertThat(bound).hasSize(service.getMethods().size());
         for (MethodDescriptor m : service.getMethods()) {
             io.grpc.MethodDescriptor<?, ?> b = bound.stream()

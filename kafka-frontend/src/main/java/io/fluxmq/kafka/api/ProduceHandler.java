@@ -11,10 +11,14 @@ import io.fluxmq.kafka.metrics.RecordCounts;
 import io.fluxmq.kafka.quota.ClientQuotaManager;
 import io.fluxmq.kafka.quota.QuotaType;
 import io.fluxmq.kafka.server.RequestContext;
+import io.fluxmq.kafka.txn.TxnPartitions;
 import io.fluxmq.raft.partition.AppendResult;
 import io.fluxmq.raft.partition.Partition;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.StringJoiner;
 import java.util.TreeSet;
@@ -37,15 +41,17 @@ import org.apache.kafka.common.utils.BufferSupplier;
 import org.apache.kafka.common.utils.CloseableIterator;
 
 /**
- * Produce v3–12. Every partition of the request is appended to its Raft group and answered on its own; the response
- * is sent once all are committed (acks=1 and acks=all both wait for the Raft commit) or failed. acks=0 gets no
- * response; if any of its partitions failed, the connection is closed (as Kafka does) so the client refreshes its
+ * Produce v3–12. Every partition of the request is appended to its Raft group and answered on its own; the response is
+ * sent once all are committed (acks=1 and acks=all both wait for the Raft commit) or failed. v12 is transaction
+ * version 2: a transactional batch's partition is first added to its transaction ({@link TxnProduceGate}). acks=0 gets
+ * no response; if any of its partitions failed, the connection is closed (as Kafka does) so the client refreshes its
  * metadata instead of sending on to a partition that cannot take the records.
  */
 public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
     private final BrokerServices broker;
     private final java.util.function.Function<TopicPartition, java.util.concurrent.Executor> appends;
     private final FrontendMetrics metrics;
+    private final TxnProduceGate txnGate;
 
     /**
      * @param appends the executor that hands a partition's appends to Raft, one thread per partition so requests
@@ -54,16 +60,25 @@ public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
      */
     public ProduceHandler(BrokerServices broker,
                           java.util.function.Function<TopicPartition, java.util.concurrent.Executor> appends) {
-        this(broker, appends, FrontendMetrics.NONE);
+        this(broker, appends, FrontendMetrics.NONE, UNREACHABLE_COORDINATOR);
     }
 
-    /** As above, counting each committed batch's bytes and records in its topic's {@code metrics}. */
+    /** No transaction coordinator: a transactional Produce v12+ partition is answered NOT_ENOUGH_REPLICAS. */
+    private static final TxnPartitions UNREACHABLE_COORDINATOR = (id, producerId, epoch, partitions) ->
+            CompletableFuture.completedFuture(Errors.COORDINATOR_NOT_AVAILABLE);
+
+    /**
+     * As above, counting each committed batch's bytes and records in its topic's {@code metrics}, and adding the
+     * partitions of transactional Produce v12+ requests to their transactions through {@code transactions}
+     * (transaction version 2, see {@link TxnProduceGate}).
+     */
     public ProduceHandler(BrokerServices broker,
                           java.util.function.Function<TopicPartition, java.util.concurrent.Executor> appends,
-                          FrontendMetrics metrics) {
+                          FrontendMetrics metrics, TxnPartitions transactions) {
         this.broker = broker;
         this.appends = appends;
         this.metrics = metrics;
+        this.txnGate = new TxnProduceGate(transactions);
     }
 
     @Override
@@ -90,6 +105,7 @@ public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
     public CompletableFuture<ApiMessage> handle(RequestContext context, ProduceRequestData request) {
         ProduceResponseData response = new ProduceResponseData();
         List<CompletableFuture<?>> pending = new ArrayList<>();
+        List<PendingAppend> appendsToMake = new ArrayList<>();
         Errors requestError = request.acks() == 1 || request.acks() == -1 || request.acks() == 0 ? Errors.NONE
                 : Errors.INVALID_REQUIRED_ACKS;
         Authorization auth = broker.authorization();
@@ -142,12 +158,24 @@ public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
                     out.setErrorCode(Errors.NOT_ENOUGH_REPLICAS.code()).setErrorMessage("fewer than "
                             + minInSync + " in-sync replicas (min.insync.replicas) for " + tp);
                 } else {
-                    pending.add(CompletableFuture.supplyAsync(() -> replica.append(records), appends.apply(tp))
-                            .thenCompose(f -> f)
-                            .orTimeout(Math.max(1, request.timeoutMs()), TimeUnit.MILLISECONDS)
-                            .handle((result, failure) -> fill(out, result, failure, records, meters)));
+                    appendsToMake.add(new PendingAppend(tp, replica, records, out, meters,
+                            transactionalProducer(context, request, records)));
                 }
             }
+        }
+        Map<ProducerEpoch, CompletableFuture<Errors>> additions = addToTransactions(request, appendsToMake);
+        for (PendingAppend a : appendsToMake) {
+            CompletableFuture<Errors> gate = a.producer() == null ? null : additions.get(a.producer());
+            pending.add(txnGate.inOrder(a.tp(), gate, () -> {
+                        Errors added = gate == null ? Errors.NONE : gate.join();
+                        if (added != Errors.NONE) {
+                            return CompletableFuture.<AppendResult>failedFuture(TxnProduceGate.failure(added));
+                        }
+                        return CompletableFuture.supplyAsync(() -> a.replica().append(a.records()),
+                                appends.apply(a.tp())).thenCompose(f -> f);
+                    })
+                    .orTimeout(Math.max(1, request.timeoutMs()), TimeUnit.MILLISECONDS)
+                    .handle((result, failure) -> fill(a.out(), result, failure, a.records(), a.meters())));
         }
         CompletableFuture<ApiMessage> answered = CompletableFuture.allOf(pending.toArray(CompletableFuture[]::new))
                 .thenApply(v -> {
@@ -155,6 +183,45 @@ public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
                     return response.setThrottleTimeMs(throttle(context));
                 });
         return request.acks() != 0 ? answered : answered.thenApply(ProduceHandler::closeIfAnyFailed);
+    }
+
+    /** A producer id and epoch of transactional batches. */
+    private record ProducerEpoch(long producerId, short epoch) {}
+
+    /** A partition's batches that passed the checks, to be appended; {@code producer} set when transactional. */
+    private record PendingAppend(TopicPartition tp, Partition replica, MemoryRecords records,
+                                 PartitionProduceResponse out, FrontendMetrics.TopicMeters meters,
+                                 ProducerEpoch producer) {}
+
+    /** The producer of a Produce v12+ request's transactional batches (transaction version 2), else null. */
+    private ProducerEpoch transactionalProducer(RequestContext context, ProduceRequestData request,
+                                                MemoryRecords records) {
+        if (context.version() < 12 || request.transactionalId() == null) {
+            return null;
+        }
+        for (MutableRecordBatch batch : records.batches()) {
+            return batch.isTransactional() ? new ProducerEpoch(batch.producerId(), batch.producerEpoch()) : null;
+        }
+        return null;
+    }
+
+    /**
+     * Transaction version 2: adds each partition whose producer epoch this node has not yet added to the producer's
+     * transaction, one coordinator call per producer epoch of the request; the appends of those partitions wait for it.
+     */
+    private Map<ProducerEpoch, CompletableFuture<Errors>> addToTransactions(ProduceRequestData request,
+                                                                            List<PendingAppend> toAppend) {
+        Map<ProducerEpoch, Set<TopicPartition>> toAdd = new HashMap<>();
+        for (PendingAppend a : toAppend) {
+            ProducerEpoch p = a.producer();
+            if (p != null && !txnGate.added(a.tp(), p.producerId(), p.epoch())) {
+                toAdd.computeIfAbsent(p, k -> new HashSet<>()).add(a.tp());
+            }
+        }
+        Map<ProducerEpoch, CompletableFuture<Errors>> additions = new HashMap<>();
+        toAdd.forEach((p, tps) -> additions.put(p, txnGate.add(request.transactionalId(), p.producerId(), p.epoch(),
+                tps)));
+        return additions;
     }
 
     /**

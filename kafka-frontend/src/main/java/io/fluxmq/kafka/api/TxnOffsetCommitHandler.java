@@ -6,9 +6,11 @@ import io.fluxmq.kafka.group.GroupCoordinator;
 import io.fluxmq.kafka.group.OffsetOperations;
 import io.fluxmq.kafka.group.TopicLookup;
 import io.fluxmq.kafka.server.RequestContext;
+import io.fluxmq.kafka.txn.TxnPartitions;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.acl.AclOperation;
@@ -26,16 +28,28 @@ import org.apache.kafka.common.resource.ResourceType;
  * {@code __consumer_offsets} partition as pending records of the producer and take effect only when the transaction's
  * COMMIT marker reaches that partition (dropped on ABORT); see {@code GroupShard#txnCommit}. Generation or member
  * epoch are checked when the request carries them (v3+). Unknown partitions get UNKNOWN_TOPIC_OR_PARTITION, oversized
- * metadata OFFSET_METADATA_TOO_LARGE. v5 (transaction version 2) is not served. Checks as Kafka's {@code KafkaApis}:
- * WRITE on the transactional id (else every partition is TRANSACTIONAL_ID_AUTHORIZATION_FAILED), READ on the group
- * (else GROUP_AUTHORIZATION_FAILED), then READ on each topic (else its partitions are TOPIC_AUTHORIZATION_FAILED and
- * not committed, while the others go on).
+ * metadata OFFSET_METADATA_TOO_LARGE. v5 is transaction version 2 (KIP-890), where the producer sends no
+ * AddOffsetsToTxn: the coordinator first adds the group's {@code __consumer_offsets} partition to the transaction
+ * ({@link TxnPartitions}; CONCURRENT_TRANSACTIONS retried as on the produce path) and writes the offsets only once it
+ * is added; the coordinator's errors are answered as Kafka's group coordinator answers them (an unreachable
+ * transaction coordinator COORDINATOR_NOT_AVAILABLE, a fenced producer INVALID_PRODUCER_EPOCH). Checks as Kafka's
+ * {@code KafkaApis}: WRITE on the transactional id (else every partition is TRANSACTIONAL_ID_AUTHORIZATION_FAILED),
+ * READ on the group (else GROUP_AUTHORIZATION_FAILED), then READ on each topic (else its partitions are
+ * TOPIC_AUTHORIZATION_FAILED and not committed, while the others go on).
  */
 public final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitRequestData> {
     private final GroupCoordinator coordinator;
+    private final TxnProduceGate transactions;
 
+    /** Transaction version 1 only: a v5 request's partitions are answered COORDINATOR_NOT_AVAILABLE. */
     public TxnOffsetCommitHandler(GroupCoordinator coordinator) {
+        this(coordinator, (id, producerId, epoch, partitions) ->
+                CompletableFuture.completedFuture(Errors.COORDINATOR_NOT_AVAILABLE));
+    }
+
+    public TxnOffsetCommitHandler(GroupCoordinator coordinator, TxnPartitions transactions) {
         this.coordinator = coordinator;
+        this.transactions = new TxnProduceGate(transactions);
     }
 
     @Override
@@ -50,7 +64,7 @@ public final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitR
 
     @Override
     public short maxVersion() {
-        return 4;
+        return 5;
     }
 
     @Override
@@ -90,6 +104,35 @@ public final class TxnOffsetCommitHandler implements ApiHandler<TxnOffsetCommitR
             return CompletableFuture.completedFuture(respond(result));
         }
         String memberId = request.memberId() == null || request.memberId().isEmpty() ? null : request.memberId();
+        if (context.version() >= 5) {
+            Optional<TopicLookup.Topic> offsets = coordinator.topics().byName(GroupCoordinator.OFFSETS_TOPIC);
+            if (offsets.isEmpty()) {
+                valid.keySet().forEach(tp -> result.put(tp, Errors.COORDINATOR_NOT_AVAILABLE));
+                return CompletableFuture.completedFuture(respond(result));
+            }
+            TopicPartition offsetsPartition = new TopicPartition(GroupCoordinator.OFFSETS_TOPIC,
+                    GroupCoordinator.partitionFor(request.groupId(), offsets.get().partitions()));
+            return transactions.add(request.transactionalId(), request.producerId(), request.producerEpoch(),
+                    Set.of(offsetsPartition)).thenCompose(added -> {
+                        if (added != Errors.NONE) {
+                            Errors error = switch (added) {
+                                case NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS,
+                                     NETWORK_EXCEPTION -> Errors.COORDINATOR_NOT_AVAILABLE;
+                                case PRODUCER_FENCED -> Errors.INVALID_PRODUCER_EPOCH;
+                                default -> added;
+                            };
+                            valid.keySet().forEach(tp -> result.put(tp, error));
+                            return CompletableFuture.completedFuture(respond(result));
+                        }
+                        return commit(request, memberId, valid, result);
+                    });
+        }
+        return commit(request, memberId, valid, result);
+    }
+
+    private CompletableFuture<ApiMessage> commit(TxnOffsetCommitRequestData request, String memberId,
+                                                 Map<TopicPartition, CommittedOffset> valid,
+                                                 Map<TopicPartition, Errors> result) {
         return coordinator.txnCommit(request.groupId(), request.producerId(), memberId, request.groupInstanceId(),
                 request.generationId(), valid).thenApply(error -> {
                     valid.keySet().forEach(tp -> result.put(tp, error));

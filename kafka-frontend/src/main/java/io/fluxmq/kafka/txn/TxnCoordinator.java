@@ -10,6 +10,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -119,6 +120,29 @@ public final class TxnCoordinator implements AutoCloseable {
             case UNLOADED -> new Route.Refused(Errors.NOT_COORDINATOR);
             case ACTIVE -> new Route.Served(shard);
         };
+    }
+
+    /**
+     * Adds partitions to a transaction this node coordinates (the coordinator's side of {@link TxnPartitions}):
+     * the routing errors of {@link #route} (a missing state topic is not created), else the shard's answer.
+     */
+    public CompletableFuture<Errors> addPartitions(String transactionalId, long producerId, short epoch,
+                                                   Set<TopicPartition> partitions) {
+        Route route = route(transactionalId, false);
+        if (route instanceof Route.Refused refused) {
+            return CompletableFuture.completedFuture(refused.error());
+        }
+        return ((Route.Served) route).shard().addPartitions(transactionalId, producerId, epoch, partitions, now());
+    }
+
+    /** The node leading the state partition of a transactional id (its coordinator), or -1 when none is known. */
+    public int coordinatorNode(String transactionalId) {
+        Optional<TopicInfo> topic = broker.topic(STATE_TOPIC);
+        if (topic.isEmpty() || transactionalId == null || transactionalId.isEmpty()) {
+            return -1;
+        }
+        return broker.partitionState(new TopicPartition(STATE_TOPIC,
+                partitionFor(transactionalId, topic.get().partitions()))).leader();
     }
 
     /** DescribeTransactions' answer for one transactional id: its state, or the error (metadata null). */

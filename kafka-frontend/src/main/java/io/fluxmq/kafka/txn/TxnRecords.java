@@ -19,7 +19,10 @@ import org.apache.kafka.common.record.SimpleRecord;
  * key   = version:int16(0) transactionalId:string
  * value = version:int16(0) producerId:int64 epoch:int16 timeoutMs:int32 state:int8 (TxnState code)
  *         txnStartMs:int64 lastUpdateMs:int64 count:int32 count × (topic:string partition:int32)
+ * value = version:int16(1) (the same fields) nextProducerId:int64 previousProducerId:int64
  * </pre>
+ * Version 1 is written only for a value that holds a next or previous producer id (transaction version 2 when a
+ * producer id's epochs ran out), so a node of an older build reads every other value.
  * A reader skips records of a key or value version it does not know.
  */
 public final class TxnRecords {
@@ -40,16 +43,20 @@ public final class TxnRecords {
     }
 
     static byte[] value(TxnMetadata m) {
-        int size = 2 + 8 + 2 + 4 + 1 + 8 + 8 + 4;
+        short version = (short) (m.nextProducerId() >= 0 || m.previousProducerId() >= 0 ? 1 : 0);
+        int size = 2 + 8 + 2 + 4 + 1 + 8 + 8 + 4 + (version == 1 ? 16 : 0);
         for (TopicPartition tp : m.partitions()) {
             size += 2 + tp.topic().getBytes(StandardCharsets.UTF_8).length + 4;
         }
-        ByteBuffer b = ByteBuffer.allocate(size).putShort((short) 0).putLong(m.producerId()).putShort(m.epoch())
+        ByteBuffer b = ByteBuffer.allocate(size).putShort(version).putLong(m.producerId()).putShort(m.epoch())
                 .putInt(m.timeoutMs()).put(m.state().code()).putLong(m.txnStartMs()).putLong(m.lastUpdateMs())
                 .putInt(m.partitions().size());
         for (TopicPartition tp : m.partitions()) {
             writeString(b, tp.topic());
             b.putInt(tp.partition());
+        }
+        if (version == 1) {
+            b.putLong(m.nextProducerId()).putLong(m.previousProducerId());
         }
         return b.array();
     }
@@ -68,7 +75,8 @@ public final class TxnRecords {
             return new Entry(id, null);
         }
         ByteBuffer v = record.value();
-        if (v.getShort() != 0) {
+        short version = v.getShort();
+        if (version != 0 && version != 1) {
             return null;
         }
         long producerId = v.getLong();
@@ -82,7 +90,10 @@ public final class TxnRecords {
         for (int i = 0; i < count; i++) {
             partitions.add(new TopicPartition(readString(v), v.getInt()));
         }
-        return new Entry(id, new TxnMetadata(id, producerId, epoch, timeoutMs, state, partitions, start, update));
+        long next = version == 1 ? v.getLong() : -1;
+        long previous = version == 1 ? v.getLong() : -1;
+        return new Entry(id, new TxnMetadata(id, producerId, epoch, timeoutMs, state, partitions, start, update, next,
+                previous));
     }
 
     private static void writeString(ByteBuffer b, String s) {

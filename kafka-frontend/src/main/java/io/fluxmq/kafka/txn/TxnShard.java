@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The transactional ids of one {@code __transaction_state} partition this node leads, and Kafka's transaction state
- * machine over them (transaction version 1). Every transition is written to the partition first ({@link Writer}) and
+ * machine over them (transaction versions 1 and 2: {@link #endTxn} and {@link #endTxnV2}). Every transition is written to the partition first ({@link Writer}) and
  * takes effect, and is answered, only once Raft committed it, so a new leader of the partition that replays it
  * ({@link #replay}) continues from exactly the state clients were told. While a transition of an id is being written,
  * other requests for that id get CONCURRENT_TRANSACTIONS (Kafka's pending state), which clients retry.
@@ -252,6 +252,110 @@ public final class TxnShard {
             }
             return e;
         });
+    }
+
+    /** EndTxn's answer under transaction version 2: the producer id and epoch of the producer's next transaction. */
+    public record EndResult(Errors error, long producerId, short epoch) {
+        static EndResult error(Errors error) {
+            return new EndResult(error, RecordBatch.NO_PRODUCER_ID, RecordBatch.NO_PRODUCER_EPOCH);
+        }
+    }
+
+    /**
+     * Commits or aborts under transaction version 2 (EndTxn v5+, KIP-890), as Kafka's {@code endTransaction}: every
+     * end bumps the epoch, the markers carry the bumped epoch (so a late batch of the ended transaction is refused by
+     * the partition instead of opening a transaction nobody ends), and the answer names the producer id and epoch of
+     * the next transaction: a new producer id at epoch 0 once the epochs of the current one ran out. An abort needs
+     * no open transaction (with none it writes no marker). A retry of an EndTxn already done (its epoch one below the
+     * current one, or the last epoch of the previous producer id) gets the same answer again. Answered once the
+     * PREPARE state is written; markers follow.
+     */
+    public CompletableFuture<EndResult> endTxnV2(String transactionalId, long producerId, short epoch, boolean commit,
+                                                 long nowMs) {
+        TxnMetadata current;
+        TxnState prepare = commit ? TxnState.PREPARE_COMMIT : TxnState.PREPARE_ABORT;
+        boolean withPartitions;
+        synchronized (this) {
+            if (phase != Phase.ACTIVE) {
+                return done(EndResult.error(Errors.NOT_COORDINATOR));
+            }
+            current = txns.get(transactionalId);
+            if (current == null) {
+                return done(EndResult.error(Errors.INVALID_PRODUCER_ID_MAPPING));
+            }
+            if (pending.contains(transactionalId)) {
+                return done(EndResult.error(Errors.CONCURRENT_TRANSACTIONS));
+            }
+            boolean retryOnOverflow = current.previousProducerId() == producerId
+                    && epoch == Short.MAX_VALUE - 1 && current.epoch() == 0;
+            boolean retryOnEpochBump = current.producerId() == producerId && current.epoch() == epoch + 1;
+            if (current.producerId() != producerId && !retryOnOverflow) {
+                return done(EndResult.error(Errors.INVALID_PRODUCER_ID_MAPPING));
+            }
+            boolean validEpoch = switch (current.state()) {
+                case ONGOING, EMPTY -> epoch == current.epoch();
+                case PREPARE_COMMIT, PREPARE_ABORT -> retryOnEpochBump;
+                case COMPLETE_COMMIT, COMPLETE_ABORT -> retryOnEpochBump || retryOnOverflow
+                        || epoch == current.epoch();
+            };
+            if (!validEpoch) {
+                return done(EndResult.error(Errors.PRODUCER_FENCED));
+            }
+            boolean retry = retryOnEpochBump || retryOnOverflow;
+            EndResult again = new EndResult(Errors.NONE, current.producerId(), current.epoch());
+            switch (current.state()) {
+                case ONGOING -> withPartitions = true;
+                case EMPTY -> {
+                    if (commit) {
+                        return done(EndResult.error(Errors.INVALID_TXN_STATE));
+                    }
+                    withPartitions = false;
+                }
+                case COMPLETE_COMMIT -> {
+                    if (commit) {
+                        return done(retry ? again : EndResult.error(Errors.INVALID_TXN_STATE));
+                    }
+                    if (retry) {
+                        return done(EndResult.error(Errors.INVALID_TXN_STATE));
+                    }
+                    withPartitions = false;
+                }
+                case COMPLETE_ABORT -> {
+                    if (commit) {
+                        return done(EndResult.error(Errors.INVALID_TXN_STATE));
+                    }
+                    if (retry) {
+                        return done(again);
+                    }
+                    withPartitions = false;
+                }
+                case PREPARE_COMMIT -> {
+                    return done(EndResult.error(commit ? Errors.CONCURRENT_TRANSACTIONS : Errors.INVALID_TXN_STATE));
+                }
+                case PREPARE_ABORT -> {
+                    return done(EndResult.error(commit ? Errors.INVALID_TXN_STATE : Errors.CONCURRENT_TRANSACTIONS));
+                }
+                default -> throw new IllegalStateException("unknown state " + current.state());
+            }
+            pending.add(transactionalId);
+        }
+        boolean exhausted = current.epoch() >= Short.MAX_VALUE - 1;
+        CompletableFuture<Long> nextId = exhausted ? producerIds.get() : done(-1L);
+        return nextId.handle((next, failure) -> {
+            if (failure != null) {
+                release(transactionalId);
+                return done(EndResult.error(Errors.COORDINATOR_NOT_AVAILABLE));
+            }
+            TxnMetadata prepared = current.preparedV2(prepare, withPartitions, next, nowMs);
+            TxnMetadata completes = prepared.completed(TxnState.COMPLETE_COMMIT, nowMs);
+            return writeThen(prepared, false).thenApply(e -> {
+                if (e != Errors.NONE) {
+                    return EndResult.error(e);
+                }
+                writeMarkers(prepared);
+                return new EndResult(Errors.NONE, completes.producerId(), completes.epoch());
+            });
+        }).thenCompose(f -> f);
     }
 
     /** Null-safe producer check under the lock: known id, same producer id, current epoch, no pending transition. */

@@ -4,7 +4,7 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * The states of a transactional id at its coordinator, as Kafka's {@code TransactionState} (transaction version 1):
+ * The states of a transactional id at its coordinator, as Kafka's {@code TransactionState}:
  * {@code EMPTY → ONGOING → PREPARE_COMMIT → COMPLETE_COMMIT} (or {@code PREPARE_ABORT → COMPLETE_ABORT}), and from
  * a completed state back to {@code ONGOING} with the next transaction. A {@code PREPARE_*} state means the outcome is
  * decided and written; the markers are being written to the transaction's partitions.

@@ -57,6 +57,38 @@ class ApiRegistryTest {
         assertAdvertisesExactlyTheRegistry(data);
     }
 
+    /** The transaction.version feature, which makes Kafka 4 clients use transaction version 2 at level 2. */
+    @ParameterizedTest(name = "ApiVersions v{0}")
+    @ValueSource(shorts = {2, 3, 4})
+    void transactionVersionIsAdvertisedAsAFinalizedFeature(short version) throws Exception {
+        for (short level : new short[] {1, 2}) {
+            ApiVersionsHandler handler = new ApiVersionsHandler(() -> REGISTRY, level);
+            RequestHeader header = new RequestHeader(ApiKeys.API_VERSIONS, version, "client", 1);
+            ApiVersionsResponseData data = (ApiVersionsResponseData) handler.handle(new RequestContext(header,
+                            "EXTERNAL", new InetSocketAddress(0), KafkaPrincipal.ANONYMOUS),
+                    new ApiVersionsRequestData().setClientSoftwareName("java").setClientSoftwareVersion("4.1.1"))
+                    .get(5, TimeUnit.SECONDS);
+            // as the client reads it: serialized at the request's version and parsed back
+            ApiVersionsResponseData parsed = org.apache.kafka.common.requests.ApiVersionsResponse.parse(
+                    org.apache.kafka.common.protocol.MessageUtil.toByteBufferAccessor(data, version), version).data();
+            if (version < 3) {
+                assertThat(parsed.finalizedFeaturesEpoch()).isEqualTo(-1L);
+                assertThat(parsed.finalizedFeatures()).isEmpty();
+                continue;
+            }
+            assertThat(parsed.finalizedFeaturesEpoch()).isGreaterThanOrEqualTo(0L);
+            assertThat(parsed.finalizedFeatures().find("transaction.version").maxVersionLevel()).isEqualTo(level);
+            ApiVersionsResponseData.SupportedFeatureKey supported = parsed.supportedFeatures()
+                    .find("transaction.version");
+            if (version == 3) {
+                assertThat(supported).as("a range starting at 0 is left out below v4, as Kafka").isNull();
+            } else {
+                assertThat(supported.minVersion()).isEqualTo((short) 0);
+                assertThat(supported.maxVersion()).isEqualTo((short) 2);
+            }
+        }
+    }
+
     @Test
     void everyHandlerClassInTheApiPackageIsRegistered() throws IOException, URISyntaxException {
         Path dir = Path.of(ApiHandler.class.getProtectionDomain().getCodeSource().getLocation().toURI())

@@ -143,4 +143,97 @@ class TxnShardTest {
         org.apache.kafka.common.record.Record record = TxnRecords.batch(m, 99).records().iterator().next();
         assertThat(TxnRecords.decode(record)).isEqualTo(new TxnRecords.Entry("tx-ü", m));
     }
+
+    // ---------------------------------------------------------------- transaction version 2 (EndTxn v5)
+
+    @Test
+    void v2EveryEndBumpsTheEpochAndTheMarkersCarryIt() {
+        TxnShard shard = shard();
+        shard.initProducerId("x", 60_000, -1, (short) -1, 0).join();
+        assertThat(shard.addPartitions("x", 1000, (short) 0, Set.of(A, B), 10).join()).isEqualTo(Errors.NONE);
+        assertThat(shard.endTxnV2("x", 1000, (short) 0, true, 20).join())
+                .isEqualTo(new TxnShard.EndResult(Errors.NONE, 1000, (short) 1));
+        assertThat(markers).containsExactlyInAnyOrder(new Marker(A, 1000, (short) 1, true),
+                new Marker(B, 1000, (short) 1, true));
+        assertThat(shard.get("x").state()).isEqualTo(TxnState.COMPLETE_COMMIT);
+        assertThat(shard.get("x").epoch()).isEqualTo((short) 1);
+        assertThat(shard.addPartitions("x", 1000, (short) 0, Set.of(A), 30).join()).as("the ended epoch")
+                .isEqualTo(Errors.PRODUCER_FENCED);
+        assertThat(shard.endTxnV2("x", 1000, (short) 0, true, 30).join()).as("a retried commit")
+                .isEqualTo(new TxnShard.EndResult(Errors.NONE, 1000, (short) 1));
+        assertThat(shard.endTxnV2("x", 1000, (short) 0, false, 30).join().error()).as("a retry, the other outcome")
+                .isEqualTo(Errors.INVALID_TXN_STATE);
+        assertThat(shard.endTxnV2("x", 1000, (short) 5, true, 30).join().error()).isEqualTo(Errors.PRODUCER_FENCED);
+
+        markers.clear();
+        assertThat(shard.addPartitions("x", 1000, (short) 1, Set.of(A), 40).join()).isEqualTo(Errors.NONE);
+        assertThat(shard.endTxnV2("x", 1000, (short) 1, false, 50).join())
+                .isEqualTo(new TxnShard.EndResult(Errors.NONE, 1000, (short) 2));
+        assertThat(markers).containsExactly(new Marker(A, 1000, (short) 2, false));
+        assertThat(shard.get("x").state()).isEqualTo(TxnState.COMPLETE_ABORT);
+    }
+
+    @Test
+    void v2AnAbortWithNothingAddedBumpsTheEpochWithoutMarkers() {
+        TxnShard shard = shard();
+        shard.initProducerId("x", 60_000, -1, (short) -1, 0).join();
+        assertThat(shard.endTxnV2("x", 1000, (short) 0, true, 10).join().error()).as("nothing to commit")
+                .isEqualTo(Errors.INVALID_TXN_STATE);
+        assertThat(shard.endTxnV2("x", 1000, (short) 0, false, 10).join())
+                .isEqualTo(new TxnShard.EndResult(Errors.NONE, 1000, (short) 1));
+        assertThat(markers).isEmpty();
+        assertThat(shard.get("x").state()).isEqualTo(TxnState.COMPLETE_ABORT);
+        assertThat(shard.isPending("x")).isFalse();
+        assertThat(shard.endTxnV2("x", 1000, (short) 1, false, 20).join()).as("another abort, not a retry")
+                .isEqualTo(new TxnShard.EndResult(Errors.NONE, 1000, (short) 2));
+    }
+
+    @Test
+    void v2AnEndWhileTheMarkersAreWrittenIsRetriedByTheClient() {
+        TxnShard shard = shard();
+        shard.initProducerId("x", 60_000, -1, (short) -1, 0).join();
+        shard.addPartitions("x", 1000, (short) 0, Set.of(A), 10).join();
+        markerFailures = 2;
+        assertThat(shard.endTxnV2("x", 1000, (short) 0, true, 20).join().error()).isEqualTo(Errors.NONE);
+        assertThat(shard.endTxnV2("x", 1000, (short) 0, true, 25).join().error())
+                .isEqualTo(Errors.CONCURRENT_TRANSACTIONS);
+        assertThat(shard.addPartitions("x", 1000, (short) 1, Set.of(A), 25).join())
+                .as("the next transaction waits for the markers").isEqualTo(Errors.CONCURRENT_TRANSACTIONS);
+        runLater();
+        assertThat(markers).containsExactly(new Marker(A, 1000, (short) 1, true));
+        assertThat(shard.addPartitions("x", 1000, (short) 1, Set.of(A), 30).join()).isEqualTo(Errors.NONE);
+    }
+
+    @Test
+    void v2AnExhaustedEpochMovesTheProducerToANewIdAndARetryIsRecognised() {
+        TxnShard shard = new TxnShard(0, 1, m -> {
+            written.add(m);
+            return CompletableFuture.completedFuture(null);
+        }, (tp, pid, epoch, commit, coordinatorEpoch) -> {
+            markers.add(new Marker(tp, pid, epoch, commit));
+            return CompletableFuture.completedFuture(Errors.NONE);
+        }, () -> CompletableFuture.completedFuture(ids.getAndIncrement()), (task, delay) -> later.add(task));
+        short last = Short.MAX_VALUE - 1;
+        shard.replay(new TxnRecords.Entry("x", new TxnMetadata("x", 7, last, 60_000, TxnState.ONGOING, Set.of(A), 5,
+                5)));
+        shard.activate();
+        assertThat(shard.endTxnV2("x", 7, last, true, 10).join())
+                .isEqualTo(new TxnShard.EndResult(Errors.NONE, 1000, (short) 0));
+        assertThat(markers).containsExactly(new Marker(A, 7, Short.MAX_VALUE, true));
+        TxnMetadata prepared = written.get(0);
+        assertThat(prepared.state()).isEqualTo(TxnState.PREPARE_COMMIT);
+        assertThat(prepared.nextProducerId()).as("written before the markers, so a new coordinator completes the same")
+                .isEqualTo(1000);
+        TxnMetadata completed = shard.get("x");
+        assertThat(completed.producerId()).isEqualTo(1000);
+        assertThat(completed.epoch()).isEqualTo((short) 0);
+        assertThat(completed.previousProducerId()).isEqualTo(7);
+        assertThat(shard.endTxnV2("x", 7, last, true, 20).join()).as("the client retries the commit")
+                .isEqualTo(new TxnShard.EndResult(Errors.NONE, 1000, (short) 0));
+        for (TxnMetadata m : List.of(prepared, completed)) {
+            org.apache.kafka.common.record.Record record = TxnRecords.batch(m, 99).records().iterator().next();
+            assertThat(TxnRecords.decode(record)).isEqualTo(new TxnRecords.Entry("x", m));
+        }
+        assertThat(shard.addPartitions("x", 1000, (short) 0, Set.of(B), 30).join()).isEqualTo(Errors.NONE);
+    }
 }
