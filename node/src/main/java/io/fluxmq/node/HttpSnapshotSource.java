@@ -39,10 +39,21 @@ final class HttpSnapshotSource implements SnapshotSource {
 
     @Override
     public ByteBuffer records(int leaderNodeId, TopicPartition tp, long from, long to) throws IOException {
-        return get(leaderNodeId, tp, "records?from=" + from);
+        return segmentRecords(leaderNodeId, tp, from, to).batches();
+    }
+
+    @Override
+    public SegmentRecords segmentRecords(int leaderNodeId, TopicPartition tp, long from, long to) throws IOException {
+        HttpResponse<byte[]> response = send(leaderNodeId, tp, "records?from=" + from);
+        long base = response.headers().firstValueAsLong(NodeHttpServer.SEGMENT_BASE_HEADER).orElse(-1);
+        return new SegmentRecords(ByteBuffer.wrap(response.body()), base);
     }
 
     private ByteBuffer get(int node, TopicPartition tp, String what) throws IOException {
+        return ByteBuffer.wrap(send(node, tp, what).body());
+    }
+
+    private HttpResponse<byte[]> send(int node, TopicPartition tp, String what) throws IOException {
         ClusterMember m = members.member(node);
         if (m == null) {
             throw new IOException("unknown node " + node);
@@ -55,7 +66,7 @@ final class HttpSnapshotSource implements SnapshotSource {
             if (response.statusCode() != 200) {
                 throw new IOException(uri + " answered " + response.statusCode());
             }
-            return ByteBuffer.wrap(response.body());
+            return response;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted fetching " + uri, e);

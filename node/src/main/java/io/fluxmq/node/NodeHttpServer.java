@@ -40,6 +40,8 @@ import org.slf4j.LoggerFactory;
 final class NodeHttpServer implements AutoCloseable {
     private static final Logger LOGGER = LoggerFactory.getLogger(NodeHttpServer.class);
     private static final int MAX_RECORD_BYTES = 8 << 20;
+    /** Response header of {@code records}: the base offset of the leader's segment the batches were read from. */
+    static final String SEGMENT_BASE_HEADER = "FluxMQ-Segment-Base";
 
     private final HttpServer server;
     private final ExecutorService executor = Executors.newFixedThreadPool(2, r -> {
@@ -120,8 +122,14 @@ final class NodeHttpServer implements AutoCloseable {
                 reply(ex, snapshot == null ? 404 : 200, snapshot == null ? new byte[0] : bytes(snapshot));
             } else if (parts[4].equals("records")) {
                 PartitionReplica replica = raft.replica(tp);
+                PartitionStateMachine sm = raft.stateMachine(tp);
                 long from = Long.parseLong(query(ex, "from"));
                 MemoryRecords records = replica == null ? null : replica.read(from, MAX_RECORD_BYTES, true);
+                if (records != null && sm != null && records.sizeInBytes() > 0) {
+                    // a read covers one segment: the base offset of the one holding its first batch
+                    long first = records.batches().iterator().next().baseOffset();
+                    ex.getResponseHeaders().set(SEGMENT_BASE_HEADER, Long.toString(sm.log().segmentBaseOf(first)));
+                }
                 reply(ex, records == null ? 404 : 200, records == null ? new byte[0] : bytes(records.buffer()));
             } else {
                 reply(ex, 404, new byte[0]);

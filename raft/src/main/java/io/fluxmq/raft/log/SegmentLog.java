@@ -514,7 +514,29 @@ public final class SegmentLog implements java.io.Closeable {
         return bytes;
     }
 
-    /** How many segments the log has (at least one); safe from any thread. */
+    /**
+     * Seals the active segment and starts a new one at {@code baseOffset} (at least the log end offset; a compacted
+     * log's next segment may start past its last batch), unless the active segment is empty: a replica copying a
+     * leader's segments starts a segment where the leader's next one starts.
+     */
+    public synchronized void rollIfNotEmpty(long baseOffset, String reason) throws IOException {
+        ensureOpen();
+        LogSegment active = active();
+        if (baseOffset < active.nextOffset()) {
+            throw new IllegalArgumentException("a new segment cannot start at " + baseOffset + ", below the log end "
+                + active.nextOffset());
+        }
+        if (active.size() > 0) {
+            roll(active, reason, baseOffset);
+        }
+    }
+
+    /** The base offset of the segment holding {@code offset} (the first segment's for an offset below it). */
+    public long segmentBaseOf(long offset) {
+        List<LogSegment> segs = segments;
+        return segs.get(floorSegment(segs, offset)).baseOffset();
+    }
+
     /** The base offset of every segment, oldest first. */
     public long[] segmentBaseOffsets() {
         List<LogSegment> segs = segments;
@@ -525,6 +547,7 @@ public final class SegmentLog implements java.io.Closeable {
         return bases;
     }
 
+    /** How many segments the log has (at least one); safe from any thread. */
     public int segmentCount() {
         return segments.size();
     }
@@ -695,8 +718,12 @@ public final class SegmentLog implements java.io.Closeable {
     }
 
     private LogSegment roll(LogSegment active, String reason) throws IOException {
+        return roll(active, reason, active.nextOffset());
+    }
+
+    private LogSegment roll(LogSegment active, String reason, long baseOffset) throws IOException {
         active.seal();
-        LogSegment next = LogSegment.create(dir, active.nextOffset(), config);
+        LogSegment next = LogSegment.create(dir, baseOffset, config);
         List<LogSegment> segs = new ArrayList<>(segments);
         segs.add(next);
         segments = List.copyOf(segs);

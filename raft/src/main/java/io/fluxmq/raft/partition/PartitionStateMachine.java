@@ -509,7 +509,13 @@ public final class PartitionStateMachine extends BaseStateMachine {
      * Keep this replica's committed prefix (identical on every replica), drop anything after it, and copy the
      * missing committed batches from the leader's segment log, so the segments end up byte-identical.
      */
-    private void catchUpSegments(long committedPrefix, long target) throws IOException {
+    /**
+     * Where this replica's own committed prefix ended when a segment copy began that has not completed; -1 when none.
+     * A retried install keeps only that prefix and copies the rest again.
+     */
+    private long unfinishedCopyFrom = -1;
+
+    void catchUpSegments(long committedPrefix, long target) throws IOException {
         synchronized (catchUpLock) {
             catchUpSegmentsLocked(committedPrefix, target);
         }
@@ -517,6 +523,11 @@ public final class PartitionStateMachine extends BaseStateMachine {
 
     private void catchUpSegmentsLocked(long committedPrefix, long target) throws IOException {
         SegmentLog segments = log;
+        if (unfinishedCopyFrom >= 0) {
+            // an earlier install was interrupted: what it copied is not this replica's own committed prefix, and on a
+            // compacted topic it may predate the leader's compaction since (values whose tombstones are gone now)
+            committedPrefix = Math.min(committedPrefix, unfinishedCopyFrom);
+        }
         if (segments.logEndOffset() < snapshotLogStart) {
             segments.resetTo(snapshotLogStart); // everything here lies below the leader's log start
         } else if (segments.logEndOffset() > Math.max(committedPrefix, snapshotLogStart)) {
@@ -527,16 +538,27 @@ public final class PartitionStateMachine extends BaseStateMachine {
             return;
         }
         int leader = currentLeader();
+        long copiedFrom = segments.logEndOffset();
+        unfinishedCopyFrom = copiedFrom;
         while (segments.logEndOffset() < target) {
-            ByteBuffer batches = snapshotSource.records(leader, topicPartition, segments.logEndOffset(), target);
+            SnapshotSource.SegmentRecords read = snapshotSource.segmentRecords(leader, topicPartition,
+                    segments.logEndOffset(), target);
+            ByteBuffer batches = read.batches();
             if (!batches.hasRemaining()) {
                 throw new IOException("leader " + leader + " returned no records at offset " + segments.logEndOffset());
+            }
+            if (read.segmentBase() >= segments.logEndOffset()) {
+                // the leader's next segment starts here: so does this replica's (a compacted log's segments are
+                // smaller than segment.bytes, so rolling by size alone would group its batches differently)
+                segments.rollIfNotEmpty(read.segmentBase(), "the leader's segment starts at " + read.segmentBase());
             }
             appendOneByOne(segments, batches, target);
         }
         segments.flush();
-        LOGGER.info("Partition {} installed snapshot from node {}: copied segments from offset {} up to offset {}",
-                topicPartition, leader, segments.logStartOffset(), segments.logEndOffset());
+        unfinishedCopyFrom = -1;
+        LOGGER.info("Partition {} installed snapshot from node {}: copied segments from offset {} up to offset {}"
+                + " (log start {})", topicPartition, leader, copiedFrom, segments.logEndOffset(),
+                segments.logStartOffset());
     }
 
     /**

@@ -15,6 +15,19 @@ public interface SnapshotSource {
     /** Committed batches of the leader's segment log from offset {@code from} (whole batches, possibly empty). */
     ByteBuffer records(int leaderNodeId, TopicPartition tp, long from, long to) throws IOException;
 
+    /**
+     * Batches read from one segment of the leader's log, and that segment's base offset (-1 when the source does not
+     * say): a copy rolls where the leader's segments start, so every replica's segments hold the same batches and a
+     * compacted log's active (never cleaned) segment holds the same records as the leader's.
+     */
+    record SegmentRecords(ByteBuffer batches, long segmentBase) {}
+
+    /** As {@link #records}, with the base offset of the leader's segment they come from. */
+    default SegmentRecords segmentRecords(int leaderNodeId, TopicPartition tp, long from, long to)
+            throws IOException {
+        return new SegmentRecords(records(leaderNodeId, tp, from, to), -1);
+    }
+
     /** A source that has nothing: catch-up by snapshot fails with a clear error. */
     SnapshotSource NONE = new SnapshotSource() {
         @Override

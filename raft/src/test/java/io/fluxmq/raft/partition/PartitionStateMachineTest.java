@@ -61,6 +61,8 @@ class PartitionStateMachineTest {
     private PartitionStateMachine sm;
     private SegmentLog leaderLog;
     private final List<Long> leadersAsked = new ArrayList<>();
+    /** Responses the leader source gives before it fails. */
+    private int failAfterResponses = Integer.MAX_VALUE;
 
     @AfterEach
     void close() throws IOException {
@@ -386,6 +388,55 @@ class PartitionStateMachineTest {
     }
 
     @Test
+    void aCopiedCompactedLogRollsWhereTheLeadersSegmentsStart() throws Exception {
+        // a compacted leader log: one batch per segment (far below segment.bytes), gaps between the batches
+        leaderLog = compactedLeader(0, 10, 20, 30);
+        open();
+
+        sm.catchUpSegments(0, leaderLog.logEndOffset());
+
+        assertThat(segmentBases(sm.log())).containsExactly(0L, 10L, 20L, 30L);
+        assertSameSegments(sm.log(), leaderLog);
+    }
+
+    @Test
+    void aRetriedInstallCopiesAgainWhatAnInterruptedOneCopied() throws Exception {
+        leaderLog = compactedLeader(0, 10, 20, 30);
+        open();
+        failAfterResponses = 2;
+        assertThatThrownBy(() -> sm.catchUpSegments(0, leaderLog.logEndOffset())).isInstanceOf(IOException.class);
+        assertThat(sm.log().logEndOffset()).as("the first two segments copied").isEqualTo(13);
+        // meanwhile the leader compacted offsets 10..12 away; the retry comes with the high watermark the first
+        // install already loaded as the committed prefix
+        leaderLog.close();
+        deleteRecursively(dir.resolve("leader"));
+        leaderLog = compactedLeader(0, 20, 30);
+        failAfterResponses = Integer.MAX_VALUE;
+
+        sm.catchUpSegments(leaderLog.logEndOffset(), leaderLog.logEndOffset());
+
+        assertSameSegments(sm.log(), leaderLog);
+    }
+
+    /** A leader log whose batches of three records start at {@code bases}, each in a segment of its own. */
+    private SegmentLog compactedLeader(long... bases) throws IOException {
+        SegmentLog log = SegmentLog.open(dir.resolve("leader"), SMALL_SEGMENTS, () -> 0L);
+        for (long base : bases) {
+            log.rollIfNotEmpty(base, "test");
+            log.appendCopied(stamp(clientBatch("c" + base, 3), base, 1).buffer());
+        }
+        return log;
+    }
+
+    private static void deleteRecursively(Path path) throws IOException {
+        try (Stream<Path> all = Files.walk(path)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    @Test
     void checkAgainstRaftLogCountsTheOffsetsTheSegmentLogLacks() throws Exception {
         open();
         List<LogEntryProto> written = writeBatches(1, 1, 2); // offsets [0,3) [3,6)
@@ -502,7 +553,19 @@ class PartitionStateMachineTest {
             if (leaderLog == null) {
                 throw new IOException("no leader log");
             }
+            if (failAfterResponses-- <= 0) {
+                throw new IOException("the leader stopped answering");
+            }
             return leaderLog.read(from, Integer.MAX_VALUE, to, true).buffer();
+        }
+
+        @Override
+        public SegmentRecords segmentRecords(int leaderNodeId, TopicPartition tp, long from, long to)
+                throws IOException {
+            ByteBuffer batches = records(leaderNodeId, tp, from, to);
+            long base = batches.hasRemaining() ? leaderLog.segmentBaseOf(MemoryRecords.readableRecords(batches)
+                    .batches().iterator().next().baseOffset()) : -1;
+            return new SegmentRecords(batches, base);
         }
     }
 }
