@@ -182,7 +182,8 @@ class CompactionIT {
 
     /**
      * A replica that was down while the leader compacted catches up by installing a snapshot and copying the leader's
-     * compacted segments (gaps between batches and all), and ends with one record per key too.
+     * compacted segments (gaps between batches and all), and ends with one record per key too, in segments that start
+     * where the leader's do.
      */
     @Test
     void aReplicaThatWasDownCopiesTheCompactedLogFromTheLeader(@TempDir Path dir) throws Exception {
@@ -200,6 +201,33 @@ class CompactionIT {
             assertThat(awaitOneRecordPerKey(cluster, dir, down, multiRaft, expected.keySet(),
                     Duration.ofSeconds(120))).as("records per key on the replica that was down").containsOnlyKeys(
                             expected.keySet().toArray(String[]::new));
+            awaitSameSegments(partitionDir(dir, down, multiRaft), partitionDir(dir, now, multiRaft),
+                    Duration.ofSeconds(60));
+        }
+    }
+
+    /**
+     * Waits until both replicas' segment files start at the same offsets: the copy rolls where the leader's segments
+     * start, and each replica's cleaner then groups the same segments the same way.
+     */
+    private static void awaitSameSegments(Path copy, Path leader, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        List<String> mine = List.of();
+        List<String> theirs = List.of();
+        while (System.nanoTime() < deadline) {
+            mine = logFiles(copy);
+            theirs = logFiles(leader);
+            if (mine.equals(theirs)) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("segments of the copy " + mine + ", of the leader " + theirs);
+    }
+
+    private static List<String> logFiles(Path partition) throws IOException {
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(partition)) {
+            return files.map(f -> f.getFileName().toString()).filter(n -> n.endsWith(".log")).sorted().toList();
         }
     }
 
