@@ -105,7 +105,7 @@ final class ClusterBroker implements BrokerServices {
         this.raft = raft;
         this.metadata = metadata;
         this.topicConfigs = topicConfigs;
-        this.brokerConfigs = new BrokerConfigs(config);
+        this.brokerConfigs = new BrokerConfigs(config, this::state);
         this.admin = admin;
         this.reassignments = new Reassignments(members, this::state, metadata::submit);
         if (config.authorizer().enabled()) {
@@ -492,7 +492,7 @@ final class ClusterBroker implements BrokerServices {
             case TOPIC -> topicConfigs.describe(existing(resource.name()).configs());
             case BROKER -> {
                 brokerConfigs.checkName(resource.name());
-                yield brokerConfigs.describe();
+                yield brokerConfigs.describe(resource.name());
             }
             default -> throw new AdminException(Errors.INVALID_REQUEST, "FluxMQ has no configs for resource type "
                     + resource.type());
@@ -509,8 +509,8 @@ final class ClusterBroker implements BrokerServices {
      * barrier, so an alteration is never computed from a stale copy and undoes a change made through another node),
      * the whole resulting set is validated, as at CreateTopics, then written as one AlterTopicConfigs command; completes
      * once this node's metadata replica applied it. The change reaches every node through its metadata replica (produce
-     * limits and retention read it on use; segment settings through the Reconciler). Broker configs are read-only (see
-     * {@link BrokerConfigs}).
+     * limits and retention read it on use; segment settings through the Reconciler). Broker configs: see
+     * {@link #alterBrokerConfigs}.
      */
     @Override
     public CompletableFuture<Void> alterConfigs(ConfigResource resource, List<ConfigChange> changes,
@@ -518,8 +518,10 @@ final class ClusterBroker implements BrokerServices {
         try {
             if (resource.type() == ConfigResource.Type.BROKER) {
                 brokerConfigs.checkName(resource.name());
-                brokerConfigs.alter(changes);
-                return CompletableFuture.completedFuture(null);
+                return metadata.submit(new MetadataCommand.Barrier())
+                        .thenCompose(barrier -> raft.metadata().awaitApplied(barrier.value()))
+                        .thenComposeAsync(caughtUp -> alterBrokerConfigs(resource.name(), changes, incremental,
+                                validateOnly), admin);
             }
             if (resource.type() != ConfigResource.Type.TOPIC) {
                 throw new AdminException(Errors.INVALID_REQUEST, "FluxMQ cannot alter configs of resource type "
@@ -532,6 +534,28 @@ final class ClusterBroker implements BrokerServices {
                 .thenCompose(barrier -> raft.metadata().awaitApplied(barrier.value()))
                 .thenComposeAsync(caughtUp -> alterTopicConfigs(resource.name(), changes, incremental, validateOnly),
                         admin);
+    }
+
+    /**
+     * Dynamic broker configs ({@link BrokerConfigs}): validated against this node's caught-up metadata, then written
+     * as one AlterBrokerConfigs command; completes once this node applied it. Every node reads them from its metadata
+     * replica: topic defaults on use, the replication throttle through its metadata listener.
+     */
+    private CompletableFuture<Void> alterBrokerConfigs(String entity, List<ConfigChange> changes, boolean incremental,
+                                                       boolean validateOnly) {
+        BrokerConfigs.Change change = brokerConfigs.alter(entity, changes, incremental);
+        if (validateOnly || (change.set().isEmpty() && change.delete().isEmpty())) {
+            return CompletableFuture.completedFuture(null);
+        }
+        return metadata.submit(new MetadataCommand.AlterBrokerConfigs(entity, change.set(), change.delete()))
+                .thenCompose(reply -> raft.metadata().awaitApplied(reply.value()))
+                .thenRunAsync(() -> LOGGER.info("Dynamic configs of broker {} changed: set {}, deleted {}",
+                        entity.isEmpty() ? "<default>" : entity, change.set(), change.delete()), admin);
+    }
+
+    /** The effective {@code leader.replication.throttled.rate} of this node (dynamic, else its setting). */
+    long leaderReplicationThrottledRate() {
+        return Long.parseLong(brokerConfigs.effective(BrokerConfigs.LEADER_THROTTLE, config.nodeId()));
     }
 
     private CompletableFuture<Void> alterTopicConfigs(String name, List<ConfigChange> changes, boolean incremental,

@@ -118,6 +118,8 @@ public final class FluxNode implements Closeable {
     /** Writes transaction markers for this node's transaction coordinator; made with the control plane. */
     private TxnMarkers txnMarkers;
     private TxnRouting txnRouting;
+    /** The multi-Raft engine's replication throttle (null on Ratis). */
+    private volatile ReplicationThrottle replicationThrottle;
     private ControlServer control;
     private ScheduledExecutorService liveness;
     /** Registers this node and heartbeats (set once the control plane starts). */
@@ -162,7 +164,8 @@ public final class FluxNode implements Closeable {
             appends[i] = Executors.newSingleThreadExecutor(named("fluxmq-append-" + i));
         }
         duties = Executors.newSingleThreadScheduledExecutor(named("fluxmq-duties"));
-        TopicConfigs topicConfigs = new TopicConfigs(config);
+        TopicConfigs topicConfigs = new TopicConfigs(config,
+                () -> BrokerConfigs.topicDefaults(raft.metadata().state()));
         metrics = new NodeMetrics(config.nodeId());
         raft = new RaftNode(config.raft());
         members = new Members(config, () -> raft.metadata().state());
@@ -211,6 +214,10 @@ public final class FluxNode implements Closeable {
         raft.metadata().addListener(reconciler::onMetadata);
         reconciler.start();
         broker = new ClusterBroker(config, raft, engine, metadataClient, topicConfigs, admin, members);
+        if (replicationThrottle != null) {
+            raft.metadata().addListener(s -> applyReplicationThrottle());
+            applyReplicationThrottle();
+        }
         reassignmentThread = Executors.newSingleThreadScheduledExecutor(named("fluxmq-reassign"));
         GroupMembership groups = engine != null ? new EngineGroupMembership(engine)
                 : new RatisGroupMembership(raft, ids -> Reconciler.peers(members, ids),
@@ -372,6 +379,20 @@ public final class FluxNode implements Closeable {
         }, 0, heartbeatMs, TimeUnit.MILLISECONDS);
         long checkMs = Math.max(10, Math.min(heartbeatMs, config.sessionTimeout().toMillis() / 10));
         liveness.scheduleWithFixedDelay(controller::checkLiveness, checkMs, checkMs, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Applies the effective {@code leader.replication.throttled.rate} (the dynamic broker config of this node, else the
+     * default broker's, else the node setting) to the engine's throttle when it changed; runs on metadata changes.
+     */
+    private void applyReplicationThrottle() {
+        ReplicationThrottle throttle = replicationThrottle;
+        long rate = broker.leaderReplicationThrottledRate();
+        if (throttle != null && rate != throttle.bytesPerSecond()) {
+            throttle.rate(rate, engine.engine().nowMs());
+            LOGGER.info("Replication throttle of node {} now {} bytes/s", config.nodeId(),
+                    rate == Long.MAX_VALUE ? "unlimited" : Long.toString(rate));
+        }
     }
 
     /** The FluxMQ version this build carries (version.properties, filled in by Maven). */
@@ -635,10 +656,10 @@ public final class FluxNode implements Closeable {
         });
         created.setCommitLatencyRecorder(metrics.commitLatency());
         EnginePartitions started = created.start();
-        if (config.leaderReplicationThrottledRate() != Long.MAX_VALUE) {
-            started.engine().replicationThrottle(new ReplicationThrottle(config.leaderReplicationThrottledRate(),
-                    started.engine().nowMs()));
-        }
+        // one throttle for every group, its rate changed in place by leader.replication.throttled.rate
+        replicationThrottle = new ReplicationThrottle(config.leaderReplicationThrottledRate(),
+                started.engine().nowMs());
+        started.engine().replicationThrottle(replicationThrottle);
         LOGGER.info("Partitions of node {} run on the multi-Raft engine, transport on {}", config.nodeId(),
                 started.address());
         return started;

@@ -81,14 +81,28 @@ final class TopicConfigs {
             .define(TopicConfig.SEGMENT_BYTES_CONFIG, Type.INT, 1073741824, Range.atLeast(SegmentLogConfig.MIN_SEGMENT_BYTES),
                     Importance.MEDIUM, TopicConfig.SEGMENT_BYTES_DOC)
             .define(TopicConfig.SEGMENT_MS_CONFIG, Type.LONG, 604800000L, Range.atLeast(1), Importance.MEDIUM,
-                    TopicConfig.SEGMENT_MS_DOC);
+                    TopicConfig.SEGMENT_MS_DOC)
+            // set by kafka-reassign-partitions --throttle; kept, while FluxMQ throttles every replica a move adds
+            .define("leader.replication.throttled.replicas", Type.LIST, "", Importance.MEDIUM,
+                    "Kafka's list of replicas throttled on the leader side. FluxMQ: kept; the leader throttles every "
+                            + "replica a reassignment adds (leader.replication.throttled.rate).")
+            .define("follower.replication.throttled.replicas", Type.LIST, "", Importance.MEDIUM,
+                    "Kafka's list of replicas throttled on the follower side. FluxMQ: kept, not enforced.");
 
     private final Map<String, String> defaults;
+    /** The dynamic cluster-wide defaults (by topic config name) the metadata holds now; see {@link BrokerConfigs}. */
+    private final java.util.function.Supplier<Map<String, String>> dynamicDefaults;
     /** Node settings (of {@link #NODE_SETTINGS}) set to something else than their built-in default. */
     private final Map<String, String> staticSettings;
     private final int nodeMaxMessageBytes;
 
     TopicConfigs(NodeConfig node) {
+        this(node, Map::of);
+    }
+
+    /** {@code dynamicDefaults}: the dynamic broker configs that default topic configs, by topic config name. */
+    TopicConfigs(NodeConfig node, java.util.function.Supplier<Map<String, String>> dynamicDefaults) {
+        this.dynamicDefaults = dynamicDefaults;
         Map<String, String> d = new LinkedHashMap<>();
         d.put(TopicConfig.CLEANUP_POLICY_CONFIG, "delete");
         d.put(TopicConfig.COMPRESSION_TYPE_CONFIG, "producer");
@@ -103,6 +117,8 @@ final class TopicConfigs {
         d.put(TopicConfig.RETENTION_MS_CONFIG, Long.toString(node.retentionMs()));
         d.put(TopicConfig.SEGMENT_BYTES_CONFIG, Integer.toString(node.segment().segmentBytes()));
         d.put(TopicConfig.SEGMENT_MS_CONFIG, Long.toString(node.segment().segmentMs()));
+        d.put("leader.replication.throttled.replicas", "");
+        d.put("follower.replication.throttled.replicas", "");
         this.defaults = Map.copyOf(d);
         Map<String, String> s = new HashMap<>();
         NODE_SETTINGS.forEach((topicKey, nodeKey) -> {
@@ -114,8 +130,15 @@ final class TopicConfigs {
         this.nodeMaxMessageBytes = node.maxMessageBytes();
     }
 
+    /** The value of every topic config for a topic without overrides: dynamic defaults over the node's. */
     Map<String, String> defaults() {
-        return defaults;
+        Map<String, String> dynamic = dynamicDefaults.get();
+        if (dynamic.isEmpty()) {
+            return defaults;
+        }
+        Map<String, String> merged = new LinkedHashMap<>(defaults);
+        merged.putAll(dynamic);
+        return merged;
     }
 
     /** The number of replicas a Raft commit needs: a majority of the voters. */
@@ -238,12 +261,18 @@ final class TopicConfigs {
     /** Every topic config as DescribeConfigs reports it for a topic with these overrides. */
     List<ConfigValue> describe(Map<String, String> overrides) {
         List<ConfigValue> out = new ArrayList<>();
+        Map<String, String> dynamic = dynamicDefaults.get();
         for (ConfigDef.ConfigKey def : DEFINITION.configKeys().values()) {
             String key = def.name;
             String nodeKey = NODE_SETTINGS.get(key);
             List<ConfigValue.Synonym> synonyms = new ArrayList<>();
             if (overrides.containsKey(key)) {
                 synonyms.add(new ConfigValue.Synonym(key, overrides.get(key), ConfigSource.TOPIC_CONFIG));
+            }
+            String dynamicValue = dynamic.get(key);
+            if (dynamicValue != null) {
+                synonyms.add(new ConfigValue.Synonym(brokerKey(key), dynamicValue,
+                        ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG));
             }
             if (nodeKey != null && staticSettings.containsKey(nodeKey)) {
                 synonyms.add(new ConfigValue.Synonym(nodeKey, staticSettings.get(nodeKey),
@@ -263,7 +292,22 @@ final class TopicConfigs {
     }
 
     String value(Map<String, String> overrides, String key) {
-        return overrides.getOrDefault(key, defaults.get(key));
+        String value = overrides.get(key);
+        if (value != null) {
+            return value;
+        }
+        value = dynamicDefaults.get().get(key);
+        return value != null ? value : defaults.get(key);
+    }
+
+    /** The dynamic broker config that defaults topic config {@code key}. */
+    private static String brokerKey(String key) {
+        for (Map.Entry<String, String> e : BrokerConfigs.TOPIC_DEFAULTS.entrySet()) {
+            if (e.getValue().equals(key)) {
+                return e.getKey();
+            }
+        }
+        return key;
     }
 
     /** Whether the topic's cleanup.policy includes {@code compact}. */

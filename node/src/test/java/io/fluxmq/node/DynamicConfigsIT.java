@@ -52,8 +52,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Topic configs changed at runtime on a three-process cluster with the Kafka Admin client: DescribeConfigs reports
  * every value's source with synonyms and documentation; IncrementalAlterConfigs (SET, DELETE, APPEND) and the legacy
  * AlterConfigs (sent raw: Admin 4.x no longer has it) change them through cluster metadata, validate_only changes
- * nothing, bad values, unknown keys, unknown topics and broker configs are refused with Kafka's errors;
- * a lowered retention deletes records and a lowered segment.bytes rolls segments on every replica, without a restart.
+ * nothing, bad values, unknown keys, unknown topics and read-only broker configs are refused with Kafka's errors;
+ * a lowered retention (the topic's, or the cluster-wide default set with {@code kafka-configs --entity-default})
+ * deletes records and a lowered segment.bytes rolls segments on every replica, without a restart.
  */
 class DynamicConfigsIT {
     private static final Duration WAIT = Duration.ofSeconds(60);
@@ -198,8 +199,12 @@ class DynamicConfigsIT {
                 InvalidConfigurationException.class, "CreateTime");
         assertRefused(topic("no-such-topic"), op("retention.ms", "1", OpType.SET),
                 UnknownTopicOrPartitionException.class, "does not exist");
+        assertRefused(new ConfigResource(ConfigResource.Type.BROKER, "0"), op("num.partitions", "1", OpType.SET),
+                InvalidRequestException.class, "Cannot update these configs dynamically: [num.partitions]");
         assertRefused(new ConfigResource(ConfigResource.Type.BROKER, "0"), op("log.retention.ms", "1", OpType.SET),
-                InvalidRequestException.class, "Cannot update these configs dynamically: [log.retention.ms]");
+                InvalidConfigurationException.class, "log.retention.ms is a cluster-wide default in FluxMQ");
+        assertRefused(new ConfigResource(ConfigResource.Type.BROKER, ""), op("log.retention.ms", "soon",
+                OpType.SET), InvalidConfigurationException.class, "log.retention.ms");
         assertThat(valueOnEveryNode("altered", "retention.ms")).as("refused changes change nothing")
                 .containsOnly("7200000");
     }
@@ -276,6 +281,72 @@ class DynamicConfigsIT {
                     .isLessThanOrEqualTo(2));
             return true;
         });
+    }
+
+    /**
+     * Dynamic broker configs: Kafka's {@code kafka-configs --entity-type brokers --entity-default} lowers the
+     * cluster-wide {@code log.retention.ms}, and a topic without an override of its own deletes its old segments on
+     * every replica without a restart; DescribeConfigs reports the value's source on the broker and on the topic; a
+     * node's own {@code leader.replication.throttled.rate} is set and deleted; the default is deleted again at the end.
+     */
+    @Test
+    void aLoweredClusterDefaultRetentionDeletesRecordsWithoutRestart() throws Exception {
+        create("defaulted", Map.of("segment.bytes", "16384"));
+        TopicPartition tp = new TopicPartition("defaulted", 0);
+        produce("defaulted", 200, 1000);
+        eventually(() -> {
+            assertThat(segmentCounts(tp)).allSatisfy(n -> assertThat(n).isGreaterThan(5));
+            return true;
+        });
+        String bootstrap = cluster.bootstrap();
+        ConfigResource defaultBroker = new ConfigResource(ConfigResource.Type.BROKER, "");
+        try {
+            String altered = KafkaTools.kafkaConfigs("--bootstrap-server", bootstrap, "--entity-type", "brokers",
+                    "--entity-default", "--alter", "--add-config", "log.retention.ms=1");
+            assertThat(altered).contains("Completed updating default config for brokers in the cluster.");
+            long start = eventually(() -> {
+                long earliest = earliest(tp);
+                assertThat(earliest).isPositive();
+                return earliest;
+            });
+            assertThat(start).isLessThanOrEqualTo(200);
+            eventually(() -> {
+                assertThat(segmentCounts(tp)).as("segments left on each replica").allSatisfy(n -> assertThat(n)
+                        .isLessThanOrEqualTo(2));
+                return true;
+            });
+            ConfigEntry onDefault = describe(defaultBroker).get("log.retention.ms");
+            assertThat(onDefault.value()).isEqualTo("1");
+            assertThat(onDefault.source()).isEqualTo(ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
+            ConfigEntry onBroker = describe(new ConfigResource(ConfigResource.Type.BROKER, "1"))
+                    .get("log.retention.ms");
+            assertThat(onBroker.source()).isEqualTo(ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
+            assertThat(onBroker.isReadOnly()).isFalse();
+            assertThat(onBroker.synonyms().stream().map(ConfigEntry.ConfigSynonym::source)).containsExactly(
+                    ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG, ConfigSource.DEFAULT_CONFIG);
+            awaitEverywhere("defaulted", "retention.ms", "1");
+            ConfigEntry onTopic = describe(topic("defaulted")).get("retention.ms");
+            assertThat(onTopic.source()).isEqualTo(ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
+            assertThat(onTopic.synonyms().get(0).name()).isEqualTo("log.retention.ms");
+            assertThat(KafkaTools.kafkaConfigs("--bootstrap-server", bootstrap, "--entity-type", "brokers",
+                    "--entity-default", "--describe")).contains("log.retention.ms=1");
+
+            ConfigResource broker0 = new ConfigResource(ConfigResource.Type.BROKER, "0");
+            alter(broker0, false, op("leader.replication.throttled.rate", "1048576", OpType.SET));
+            ConfigEntry throttle = describe(broker0).get("leader.replication.throttled.rate");
+            assertThat(throttle.value()).isEqualTo("1048576");
+            assertThat(throttle.source()).isEqualTo(ConfigSource.DYNAMIC_BROKER_CONFIG);
+            alter(broker0, false, op("leader.replication.throttled.rate", null, OpType.DELETE));
+            assertThat(describe(broker0).get("leader.replication.throttled.rate").source())
+                    .isEqualTo(ConfigSource.DEFAULT_CONFIG);
+        } finally {
+            alter(defaultBroker, false, op("log.retention.ms", null, OpType.DELETE));
+        }
+        eventually(() -> { // the node asked may apply the deletion a moment after the one that made it
+            assertThat(describe(defaultBroker).entries()).isEmpty();
+            return true;
+        });
+        awaitEverywhere("defaulted", "retention.ms", "604800000");
     }
 
     @Test

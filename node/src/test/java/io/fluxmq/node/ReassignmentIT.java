@@ -510,7 +510,7 @@ class ReassignmentIT {
     }
 
     /** Runs kafka-reassign-partitions in this JVM and returns what it printed. */
-    private static synchronized String tool(TestCluster cluster, String... args) {
+    static synchronized String tool(TestCluster cluster, String... args) {
         List<String> all = new ArrayList<>(List.of("--bootstrap-server", cluster.bootstrap()));
         all.addAll(List.of(args));
         PrintStream originalOut = System.out;

@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewPartitionReassignment;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.TopicDescription;
@@ -20,6 +21,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -76,6 +78,59 @@ class ReplicationThrottleIT {
             List<ConsumerRecord<String, String>> read = Clients.readAll(cluster.bootstrap(), TOPIC, 1,
                     Duration.ofSeconds(60)).get(TP);
             assertThat(read).hasSize(RECORDS + 64);
+        }
+    }
+
+    /**
+     * The same move with Kafka's own tool and no node setting: {@code kafka-reassign-partitions --execute --throttle}
+     * sets {@code leader.replication.throttled.rate} as a dynamic broker config on the nodes of the move, which their
+     * leaders apply at once; {@code --verify} after completion clears it again.
+     */
+    @Test
+    @Timeout(300)
+    void kafkaReassignPartitionsThrottleSetsTheRateAtRuntime(@TempDir Path dir) throws Exception {
+        try (TestCluster cluster = TestCluster.start(3, dir, Map.of(NodeConfig.PARTITION_ENGINE,
+                NodeConfig.MULTIRAFT)); Admin admin = cluster.admin()) {
+            admin.createTopics(List.of(new NewTopic(TOPIC, 1, (short) 1))).all().get(60, TimeUnit.SECONDS);
+            int only = cluster.awaitLeader(TOPIC, 0, Duration.ofSeconds(60));
+            int added = (only + 1) % 3;
+            produce(cluster.bootstrap(), 0, RECORDS);
+            Path plan = dir.resolve("plan.json");
+            java.nio.file.Files.writeString(plan, "{\"version\": 1, \"partitions\": [{\"topic\": \"" + TOPIC
+                    + "\", \"partition\": 0, \"replicas\": [" + only + ", " + added + "]}]}");
+
+            long start = System.nanoTime();
+            String executed = ReassignmentIT.tool(cluster, "--execute", "--reassignment-json-file", plan.toString(),
+                    "--throttle", Long.toString(RATE));
+            assertThat(executed).contains("Successfully started partition reassignment", "throttle");
+            ConfigResource leaderNode = new ConfigResource(ConfigResource.Type.BROKER, Integer.toString(only));
+            ConfigEntry rate = admin.describeConfigs(List.of(leaderNode)).all().get(30, TimeUnit.SECONDS)
+                    .get(leaderNode).get("leader.replication.throttled.rate");
+            assertThat(rate.value()).isEqualTo(Long.toString(RATE));
+            assertThat(rate.source()).isEqualTo(ConfigEntry.ConfigSource.DYNAMIC_BROKER_CONFIG);
+            long deadline = start + TimeUnit.SECONDS.toNanos(120);
+            while (!admin.listPartitionReassignments().reassignments().get(30, TimeUnit.SECONDS).isEmpty()) {
+                assertThat(System.nanoTime()).as("the reassignment completes within 120 s").isLessThan(deadline);
+                Thread.sleep(50);
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            long bytes = (long) RECORDS * RECORD_BYTES;
+            System.out.printf("kafka-reassign-partitions --throttle %d: moved %d KiB in %.1f s (%.0f KiB/s)%n", RATE,
+                    bytes / 1024, seconds, bytes / 1024 / seconds);
+            assertThat(seconds).as("catch-up time of %d bytes at %d B/s", bytes, RATE)
+                    .isGreaterThanOrEqualTo((bytes - RATE - (1 << 20)) / (double) RATE);
+
+            String verified = DynamicConfigsIT.eventually(() -> {
+                String out = ReassignmentIT.tool(cluster, "--verify", "--reassignment-json-file", plan.toString());
+                assertThat(out).contains("Reassignment of partition " + TP + " is completed");
+                return out;
+            });
+            assertThat(verified).contains("Clearing broker-level throttles");
+            ConfigEntry cleared = admin.describeConfigs(List.of(leaderNode)).all().get(30, TimeUnit.SECONDS)
+                    .get(leaderNode).get("leader.replication.throttled.rate");
+            assertThat(cleared.source()).isEqualTo(ConfigEntry.ConfigSource.DEFAULT_CONFIG);
+            assertThat(Clients.readAll(cluster.bootstrap(), TOPIC, 1, Duration.ofSeconds(60)).get(TP))
+                    .hasSize(RECORDS);
         }
     }
 

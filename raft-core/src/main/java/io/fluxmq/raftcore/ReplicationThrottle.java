@@ -5,13 +5,13 @@ package io.fluxmq.raftcore;
  * they catch up), as Kafka's {@code leader.replication.throttled.rate}: a token bucket refilled at
  * {@code bytesPerSecond} that holds at most one second's worth. An append goes out while the bucket holds anything and
  * is charged whole, so the bucket may run below zero by one append; the rate holds over time. Shared by every group of
- * the node. Thread-safe.
+ * the node; its rate may change while groups use it ({@link #rate(long, long)}, a dynamic broker config). Thread-safe.
  */
 public final class ReplicationThrottle {
     /** No bound: nothing is ever held back. */
     public static final ReplicationThrottle UNLIMITED = new ReplicationThrottle(Long.MAX_VALUE, 0);
 
-    private final long bytesPerSecond;
+    private volatile long bytesPerSecond;
     private long available;
     private long refilledAtMs;
 
@@ -31,6 +31,22 @@ public final class ReplicationThrottle {
 
     public long bytesPerSecond() {
         return bytesPerSecond;
+    }
+
+    /**
+     * Changes the rate ({@link Long#MAX_VALUE}: no bound); the bucket keeps what it holds, up to one second of the new
+     * rate.
+     */
+    public synchronized void rate(long newBytesPerSecond, long nowMs) {
+        if (this == UNLIMITED) {
+            throw new IllegalStateException("the shared unlimited throttle has no rate to change");
+        }
+        if (newBytesPerSecond < 1) {
+            throw new IllegalArgumentException("a replication throttle needs at least 1 byte per second");
+        }
+        refill(nowMs);
+        bytesPerSecond = newBytesPerSecond;
+        available = Math.min(available, newBytesPerSecond);
     }
 
     /** Whether a throttled follower may be sent an append now. */

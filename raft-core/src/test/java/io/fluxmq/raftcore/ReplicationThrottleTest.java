@@ -36,4 +36,19 @@ class ReplicationThrottleTest {
         assertThat(huge.mayAppend(1)).as("no overflow when refilling a huge rate").isTrue();
         assertThatThrownBy(() -> new ReplicationThrottle(0, 0)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void aChangedRateAppliesFromNowOn() {
+        ReplicationThrottle t = new ReplicationThrottle(Long.MAX_VALUE, 0);
+        t.charge(1_000_000, 0);
+        assertThat(t.mayAppend(0)).as("unlimited").isTrue();
+        t.rate(1000, 10);
+        t.charge(1000, 10);
+        assertThat(t.mayAppend(10)).as("a second's worth of the new rate spent").isFalse();
+        assertThat(t.mayAppend(510)).as("refilled at the new rate").isTrue();
+        t.rate(Long.MAX_VALUE, 520);
+        t.charge(1_000_000, 520);
+        assertThat(t.mayAppend(520)).as("unlimited again").isTrue();
+        assertThatThrownBy(() -> ReplicationThrottle.UNLIMITED.rate(5, 0)).isInstanceOf(IllegalStateException.class);
+    }
 }

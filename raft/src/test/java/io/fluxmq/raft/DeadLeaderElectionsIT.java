@@ -94,6 +94,11 @@ class DeadLeaderElectionsIT {
         // not stop the peer's own requests that follow from marking it back.
         nodes.set(leader, startNode(leader));
         nodes.get(leader).openPartition(SPEC, peers);
+        // the other survivor gets no request from the restarted node (a follower sends none to another follower),
+        // yet must not report it gone for good: its transport probes the port again until it accepts
+        int other = 3 - leader - next;
+        await("the other survivor no longer reporting the restarted node gone", Duration.ofSeconds(30),
+                () -> !nodes.get(other).peerGone(leader));
         PeerDownNotifier restarted = (PeerDownNotifier) nodes.get(leader).server().getServerRpc();
         assertThat(restarted.lastEntry(peers.get(next).getId(), replica.groupId(), 10_000).get(30, TimeUnit.SECONDS))
                 .isNotNull();

@@ -19,7 +19,8 @@ import org.apache.kafka.common.Uuid;
  * next free producer id, the nodes (registration and UP/DOWN state), the partition reassignments in progress and the
  * ACL bindings (Kafka's authorization model; see {@link #acls(AclBindingFilter)}), the users' SCRAM credentials and
  * the in-sync replicas the partitions' leaders published ({@link IsrRecord}) and the client quotas (Kafka's entities:
- * user, client-id, ip components, a {@code null} name being the default entity; values by quota key). The metadata state machine publishes a
+ * user, client-id, ip components, a {@code null} name being the default entity; values by quota key) and the dynamic
+ * broker configs (by entity: {@link #DEFAULT_BROKER} for the cluster-wide defaults, else a node id). The metadata state machine publishes a
  * new instance after every applied command, so readers never lock.
  */
 public record ClusterState(long version, Map<String, TopicRecord> topics, Map<TopicPartition, LeaderRecord> leaders,
@@ -27,8 +28,11 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
                            Map<TopicPartition, Reassignment> reassignments, Set<AclBinding> acls,
                            Map<ScramCredentialRecord.Key, ScramCredentialRecord> scramCredentials,
                            Map<TopicPartition, IsrRecord> isrs,
-                           Map<ClientQuotaEntity, Map<String, Double>> clientQuotas) {
+                           Map<ClientQuotaEntity, Map<String, Double>> clientQuotas,
+                           Map<String, Map<String, String>> brokerConfigs) {
     public static final ClusterState EMPTY = new ClusterState(0, Map.of(), Map.of(), 0, Map.of());
+    /** The entity of {@link #brokerConfigs} holding the cluster-wide defaults (Kafka's default broker). */
+    public static final String DEFAULT_BROKER = "";
 
     public ClusterState {
         topics = Map.copyOf(topics);
@@ -39,6 +43,23 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         scramCredentials = Map.copyOf(scramCredentials);
         isrs = FrozenMap.of(isrs);
         clientQuotas = Map.copyOf(clientQuotas);
+        brokerConfigs = Map.copyOf(brokerConfigs);
+    }
+
+    /** A state without dynamic broker configs. */
+    public ClusterState(long version, Map<String, TopicRecord> topics, Map<TopicPartition, LeaderRecord> leaders,
+                        long nextProducerId, Map<Integer, NodeRecord> nodes,
+                        Map<TopicPartition, Reassignment> reassignments, Set<AclBinding> acls,
+                        Map<ScramCredentialRecord.Key, ScramCredentialRecord> scramCredentials,
+                        Map<TopicPartition, IsrRecord> isrs,
+                        Map<ClientQuotaEntity, Map<String, Double>> clientQuotas) {
+        this(version, topics, leaders, nextProducerId, nodes, reassignments, acls, scramCredentials, isrs, clientQuotas,
+                Map.of());
+    }
+
+    /** The dynamic configs of a broker entity ({@link #DEFAULT_BROKER} or a node id), empty when none. */
+    public Map<String, String> brokerConfigs(String entity) {
+        return brokerConfigs.getOrDefault(entity, Map.of());
     }
 
     /** A state without client quotas. */
@@ -160,7 +181,7 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         Map<TopicPartition, IsrRecord> i = new HashMap<>(isrs);
         i.putAll(changed);
         return new ClusterState(version + 1, topics, leaders, nextProducerId, nodes, reassignments, acls,
-                scramCredentials, i, clientQuotas);
+                scramCredentials, i, clientQuotas, brokerConfigs);
     }
 
     ClusterState withTopic(TopicRecord topic) {
@@ -177,7 +198,7 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
             l.putAll(firstLeaders);
         }
         return new ClusterState(version + 1, t, l, nextProducerId, nodes, reassignments, acls,
-                scramCredentials, isrs, clientQuotas);
+                scramCredentials, isrs, clientQuotas, brokerConfigs);
     }
 
     ClusterState withoutTopic(String name) {
@@ -190,33 +211,33 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         Map<TopicPartition, IsrRecord> i = new HashMap<>(isrs);
         i.keySet().removeIf(tp -> tp.topic().equals(name));
         return new ClusterState(version + 1, t, l, nextProducerId, nodes, r, acls, scramCredentials, i,
-                clientQuotas);
+                clientQuotas, brokerConfigs);
     }
 
     ClusterState withLeader(TopicPartition tp, LeaderRecord leader) {
         Map<TopicPartition, LeaderRecord> l = new HashMap<>(leaders);
         l.put(tp, leader);
         return new ClusterState(version + 1, topics, l, nextProducerId, nodes, reassignments, acls,
-                scramCredentials, isrs, clientQuotas);
+                scramCredentials, isrs, clientQuotas, brokerConfigs);
     }
 
     ClusterState withLeaders(Map<TopicPartition, LeaderRecord> changed) {
         Map<TopicPartition, LeaderRecord> l = new HashMap<>(leaders);
         l.putAll(changed);
         return new ClusterState(version + 1, topics, l, nextProducerId, nodes, reassignments, acls,
-                scramCredentials, isrs, clientQuotas);
+                scramCredentials, isrs, clientQuotas, brokerConfigs);
     }
 
     ClusterState withNextProducerId(long next) {
         return new ClusterState(version + 1, topics, leaders, next, nodes, reassignments, acls, scramCredentials, isrs,
-                clientQuotas);
+                clientQuotas, brokerConfigs);
     }
 
     ClusterState withNode(NodeRecord node) {
         Map<Integer, NodeRecord> n = new HashMap<>(nodes);
         n.put(node.id(), node);
         return new ClusterState(version + 1, topics, leaders, nextProducerId, n, reassignments, acls,
-                scramCredentials, isrs, clientQuotas);
+                scramCredentials, isrs, clientQuotas, brokerConfigs);
     }
 
     /** Starts, retargets or (with null) ends the reassignment of a partition; with a topic to replace (or null). */
@@ -232,7 +253,7 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
             t.put(topic.name(), topic);
         }
         return new ClusterState(version + 1, t, leaders, nextProducerId, nodes, r, acls, scramCredentials, isrs,
-                clientQuotas);
+                clientQuotas, brokerConfigs);
     }
 
     /**
@@ -250,7 +271,7 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         a.addAll(added);
         a.removeAll(removed);
         return new ClusterState(version + 1, topics, leaders, nextProducerId, nodes, reassignments, a,
-                scramCredentials, isrs, clientQuotas);
+                scramCredentials, isrs, clientQuotas, brokerConfigs);
     }
 
     /**
@@ -270,7 +291,22 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
             }
         }
         return new ClusterState(version + 1, topics, leaders, nextProducerId, nodes, reassignments, acls,
-                scramCredentials, isrs, q);
+                scramCredentials, isrs, q, brokerConfigs);
+    }
+
+    /** With the dynamic configs of {@code entity} set and deleted; an entity left without configs is removed. */
+    ClusterState withBrokerConfigs(String entity, Map<String, String> set, List<String> delete) {
+        Map<String, Map<String, String>> all = new HashMap<>(brokerConfigs);
+        Map<String, String> configs = new HashMap<>(all.getOrDefault(entity, Map.of()));
+        configs.putAll(set);
+        delete.forEach(configs::remove);
+        if (configs.isEmpty()) {
+            all.remove(entity);
+        } else {
+            all.put(entity, Map.copyOf(configs));
+        }
+        return new ClusterState(version + 1, topics, leaders, nextProducerId, nodes, reassignments, acls,
+                scramCredentials, isrs, clientQuotas, all);
     }
 
     /** With the credentials of {@code removed} gone and {@code upserted} added or replaced (either may be empty). */
@@ -280,6 +316,6 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         removed.forEach(c::remove);
         upserted.forEach(u -> c.put(u.key(), u));
         return new ClusterState(version + 1, topics, leaders, nextProducerId, nodes, reassignments, acls, c, isrs,
-                clientQuotas);
+                clientQuotas, brokerConfigs);
     }
 }

@@ -30,7 +30,8 @@ import org.apache.kafka.common.quota.ClientQuotaEntity;
  * int32 | leaderEpoch int32 | partitionEpoch int32 | isr list of int32)*}), 18 ReportLeaders ({@code leader int32 |
  * count int32 | (topic UTF | partition int32 | epoch int32)*}), 19 AlterClientQuotas (a list of quota alterations as
  * {@link ClientQuotaRecords} writes them), 20 CreateTopic with a first leader epoch (the type 1 fields, then
- * {@code firstLeaderEpoch int32}; one without is written as type 1, which older builds read).
+ * {@code firstLeaderEpoch int32}; one without is written as type 1, which older builds read), 21 AlterBrokerConfigs
+ * ({@code entity UTF | set map | delete list of UTF}).
  */
 public sealed interface MetadataCommand {
     /**
@@ -103,6 +104,18 @@ public sealed interface MetadataCommand {
     record AlterTopicConfigs(String name, boolean replace, Map<String, String> set, List<String> delete)
             implements MetadataCommand {
         public AlterTopicConfigs {
+            set = Map.copyOf(set);
+            delete = List.copyOf(delete);
+        }
+    }
+
+    /**
+     * Sets and deletes dynamic broker configs of {@code entity}: {@link ClusterState#DEFAULT_BROKER} for the
+     * cluster-wide defaults (Kafka's {@code --entity-default}), else a node id. Values were validated by the node that
+     * submitted it; the reply carries the Raft index it applied at.
+     */
+    record AlterBrokerConfigs(String entity, Map<String, String> set, List<String> delete) implements MetadataCommand {
+        public AlterBrokerConfigs {
             set = Map.copyOf(set);
             delete = List.copyOf(delete);
         }
@@ -259,6 +272,14 @@ public sealed interface MetadataCommand {
                 for (String key : a.delete()) {
                     out.writeUTF(key);
                 }
+            } else if (this instanceof AlterBrokerConfigs b) {
+                out.writeByte(21);
+                out.writeUTF(b.entity());
+                writeMap(out, b.set());
+                out.writeInt(b.delete().size());
+                for (String key : b.delete()) {
+                    out.writeUTF(key);
+                }
             } else if (this instanceof ReassignPartition r) {
                 out.writeByte(10);
                 out.writeUTF(r.topic());
@@ -358,6 +379,7 @@ public sealed interface MetadataCommand {
             }
             case 19 -> new AlterClientQuotas(ClientQuotaRecords.readAlterations(in));
             case 20 -> new CreateTopic(readTopic(in), in.readInt());
+            case 21 -> new AlterBrokerConfigs(in.readUTF(), readMap(in), readStrings(in));
             default -> throw new IOException("unknown metadata command type " + type);
         };
     }
@@ -372,7 +394,7 @@ public sealed interface MetadataCommand {
         writeAssignments(out, t.assignments());
     }
 
-    private static void writeMap(DataOutput out, Map<String, String> map) throws IOException {
+    static void writeMap(DataOutput out, Map<String, String> map) throws IOException {
         out.writeInt(map.size());
         for (Map.Entry<String, String> e : map.entrySet()) {
             out.writeUTF(e.getKey());
@@ -380,7 +402,7 @@ public sealed interface MetadataCommand {
         }
     }
 
-    private static Map<String, String> readMap(DataInput in) throws IOException {
+    static Map<String, String> readMap(DataInput in) throws IOException {
         int n = in.readInt();
         Map<String, String> map = new HashMap<>();
         for (int i = 0; i < n; i++) {

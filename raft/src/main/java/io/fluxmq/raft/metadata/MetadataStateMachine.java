@@ -65,11 +65,14 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Client quotas: while some exist the snapshot is version 8: version 7 (its ISR count 0 when none is published)
  * followed by the quotas as {@link ClientQuotaRecords#writeQuotas} writes them. Versions 1 to 7 load without quotas.
+ *
+ * <p>Dynamic broker configs: while some exist the snapshot is version 9: version 8 (its quota count 0 when there are
+ * none) followed by {@code entityCount:int32 | (entity UTF, configs map)*}. Versions 1 to 8 load without them.
  */
 public final class MetadataStateMachine extends BaseStateMachine {
     private static final Logger LOGGER = LoggerFactory.getLogger(MetadataStateMachine.class);
     private static final int MAGIC = 0x464c584d;
-    private static final short SNAPSHOT_VERSION = 8;
+    private static final short SNAPSHOT_VERSION = 9;
     /** The first snapshot format with the ACL section. */
     private static final short ACL_SNAPSHOT_VERSION = 4;
     /** The first snapshot format with node racks and memberships. */
@@ -80,6 +83,8 @@ public final class MetadataStateMachine extends BaseStateMachine {
     private static final short ISR_SNAPSHOT_VERSION = 7;
     /** The first snapshot format with client quotas. */
     private static final short QUOTA_SNAPSHOT_VERSION = 8;
+    /** The first snapshot format with dynamic broker configs. */
+    private static final short BROKER_CONFIG_SNAPSHOT_VERSION = 9;
 
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private volatile RaftStorage raftStorage;
@@ -212,17 +217,23 @@ public final class MetadataStateMachine extends BaseStateMachine {
         }
         Map<ClientQuotaEntity, Map<String, Double>> quotas =
                 format >= QUOTA_SNAPSHOT_VERSION ? ClientQuotaRecords.readQuotas(in) : Map.of();
+        Map<String, Map<String, String>> brokerConfigs = new HashMap<>();
+        int b = format >= BROKER_CONFIG_SNAPSHOT_VERSION ? in.readInt() : 0;
+        for (int i = 0; i < b; i++) {
+            brokerConfigs.put(in.readUTF(), MetadataCommand.readMap(in));
+        }
         return new ClusterState(version, topics, leaders, nextProducerId, nodes, reassignments, Set.copyOf(acls),
-                scram, isrs, quotas);
+                scram, isrs, quotas, brokerConfigs);
     }
 
     static void writeSnapshot(DataOutputStream out, ClusterState s) throws IOException {
         out.writeInt(MAGIC);
         // the oldest format that holds the state, so a node of an older build can still load it (rolling upgrades):
         // 2 without reassignments, 3 with, 4 with ACLs, 5 with node extensions, 6 with SCRAM credentials, 7 with ISRs,
-        // 8 with client quotas
+        // 8 with client quotas, 9 with dynamic broker configs
         List<NodeRecord> extended = s.nodes().values().stream().filter(NodeRecord::extended).toList();
-        short format = !s.clientQuotas().isEmpty() ? QUOTA_SNAPSHOT_VERSION
+        short format = !s.brokerConfigs().isEmpty() ? BROKER_CONFIG_SNAPSHOT_VERSION
+                : !s.clientQuotas().isEmpty() ? QUOTA_SNAPSHOT_VERSION
                 : !s.isrs().isEmpty() ? ISR_SNAPSHOT_VERSION
                 : !s.scramCredentials().isEmpty() ? SCRAM_SNAPSHOT_VERSION
                 : !extended.isEmpty() ? NODE_EXTENSION_SNAPSHOT_VERSION
@@ -288,6 +299,14 @@ public final class MetadataStateMachine extends BaseStateMachine {
             return;
         }
         ClientQuotaRecords.writeQuotas(out, s.clientQuotas());
+        if (format < BROKER_CONFIG_SNAPSHOT_VERSION) {
+            return;
+        }
+        out.writeInt(s.brokerConfigs().size());
+        for (Map.Entry<String, Map<String, String>> e : s.brokerConfigs().entrySet()) {
+            out.writeUTF(e.getKey());
+            MetadataCommand.writeMap(out, e.getValue());
+        }
     }
 
     @Override
@@ -302,6 +321,7 @@ public final class MetadataStateMachine extends BaseStateMachine {
                     || command instanceof MetadataCommand.CreateTopic
                     || command instanceof MetadataCommand.AddPartitions
                     || command instanceof MetadataCommand.AlterTopicConfigs
+                    || command instanceof MetadataCommand.AlterBrokerConfigs
                     || command instanceof MetadataCommand.CreateAcls
                     || command instanceof MetadataCommand.DeleteAcls
                     || command instanceof MetadataCommand.AlterScramCredentials
@@ -356,6 +376,11 @@ public final class MetadataStateMachine extends BaseStateMachine {
             all.addAll(a.newAssignments());
             publish(s.withTopic(new TopicRecord(t.name(), t.topicId(), t.replicationFactor(), t.configs(),
                     t.internal(), all)));
+        } else if (command instanceof MetadataCommand.AlterBrokerConfigs b) {
+            ClusterState next = s.withBrokerConfigs(b.entity(), b.set(), b.delete());
+            publish(next);
+            LOGGER.info("Metadata: dynamic configs of broker {} are now {}",
+                    b.entity().isEmpty() ? "<default>" : b.entity(), new TreeMap<>(next.brokerConfigs(b.entity())));
         } else if (command instanceof MetadataCommand.AlterTopicConfigs a) {
             TopicRecord t = s.topics().get(a.name());
             if (t == null) {

@@ -17,8 +17,9 @@ public interface PeerDownNotifier {
     void onPeerDown(Consumer<RaftPeerId> listener);
 
     /**
-     * Whether {@code peer} was found gone and has not connected to this node since (a restarted peer connects as soon
-     * as it sends this node a Raft request, which it does before any group here takes it for its leader).
+     * Whether {@code peer} was found gone and has not come back since: it sent this node a Raft request on a new
+     * connection (before any group here takes it for its leader), or its Raft port accepted a probe connection again
+     * (checked every half second, for a peer that shares no group with this node).
      */
     boolean isGone(RaftPeerId peer);
 

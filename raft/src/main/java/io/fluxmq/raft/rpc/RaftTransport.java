@@ -256,8 +256,44 @@ final class RaftTransport implements RaftServerRpc, PeerDownNotifier {
                         + " process is gone", server.getId(), suspect, attempt);
                 gone.add(suspect);
                 requestPool.execute(() -> peerDownListeners.forEach(l -> l.accept(suspect)));
+                recheckLater(suspect, peer.address());
             }
         });
+    }
+
+    /** How often a peer found gone is probed again until its port accepts connections (ms). */
+    static final long GONE_RECHECK_MS = 500;
+
+    /**
+     * Probes a peer found gone again every {@value #GONE_RECHECK_MS} ms until its Raft port accepts (and keeps) a
+     * connection, then no longer reports it gone. A restarted peer clears the mark itself with its first request to
+     * this node, but only a peer that shares a group with this node sends one: a peer that leads a group this node
+     * holds no replica of would otherwise be reported gone for good (and its partitions leaderless to clients asking
+     * this node).
+     */
+    private void recheckLater(RaftPeerId suspect, String address) {
+        if (closing) {
+            return;
+        }
+        try {
+            clientGroup.schedule(() -> {
+                if (closing || !gone.contains(suspect)) {
+                    return;
+                }
+                prober.refusedAt(address).thenAccept(attempt -> {
+                    if (attempt == 0) {
+                        if (gone.remove(suspect)) {
+                            LOGGER.info("{}: Raft peer {} accepts connections again: no longer reported gone",
+                                    server.getId(), suspect);
+                        }
+                    } else {
+                        recheckLater(suspect, address);
+                    }
+                });
+            }, GONE_RECHECK_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // shutting down
+        }
     }
 
     // ---- outgoing ----
@@ -355,7 +391,10 @@ final class RaftTransport implements RaftServerRpc, PeerDownNotifier {
             if (channel.attr(REQUESTOR).get() == null && fromPeer(request) && !header.getRequestorId().isEmpty()) {
                 RaftPeerId requestor = RaftPeerId.valueOf(header.getRequestorId());
                 channel.attr(REQUESTOR).set(requestor);
-                gone.remove(requestor); // it is back: a new connection from it
+                if (gone.remove(requestor)) { // it is back: a new connection from it
+                    LOGGER.info("{}: Raft peer {} connected again: no longer reported gone", server.getId(),
+                            requestor);
+                }
             }
             SerialExecutor executor = groupExecutors.computeIfAbsent(header.getRaftGroupId().getId(),
                     g -> new SerialExecutor(requestPool));
