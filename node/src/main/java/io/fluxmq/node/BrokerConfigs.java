@@ -25,7 +25,8 @@ import org.apache.kafka.common.requests.DescribeConfigsResponse.ConfigType;
  * without a restart, as Kafka's {@code DynamicBrokerConfig}:
  * <ul>
  *   <li>the cluster-wide defaults of topic configs ({@link #TOPIC_DEFAULTS}: {@code log.retention.ms},
- *       {@code log.retention.bytes}, {@code log.cleaner.delete.retention.ms}, {@code log.cleaner.min.compaction.lag.ms},
+ *       {@code log.retention.bytes}, {@code log.cleaner.delete.retention.ms},
+ *       {@code log.cleaner.min.compaction.lag.ms},
  *       {@code log.cleaner.min.cleanable.ratio}), set for the default broker only ({@code kafka-configs
  *       --entity-default}): a topic without an override of its own takes the new value at once on every node
  *       ({@link TopicConfigs}). Kafka also takes them per broker; FluxMQ refuses that, since a partition's replicas
@@ -261,7 +262,7 @@ final class BrokerConfigs {
                 if (v < 0 || v > 1) {
                     throw new ConfigException(key, value, "must be between 0 and 1");
                 }
-            } else if ((Long) parsed < (rate ? 1 : key.endsWith("retention.ms") || key.endsWith("retention.bytes")
+            } else if ((Long) parsed < (rate ? 1 : key.equals("log.retention.ms") || key.equals("log.retention.bytes")
                     ? -1 : 0)) {
                 throw new ConfigException(key, value, rate ? "must be at least 1 (bytes per second)"
                         : "is below the smallest allowed value");

@@ -42,9 +42,9 @@ import org.apache.kafka.common.utils.CloseableIterator;
 
 /**
  * Produce v3–12. Every partition of the request is appended to its Raft group and answered on its own; the response is
- * sent once all are committed (acks=1 and acks=all both wait for the Raft commit) or failed. v12 is transaction
- * version 2: a transactional batch's partition is first added to its transaction ({@link TxnProduceGate}). acks=0 gets
- * no response; if any of its partitions failed, the connection is closed (as Kafka does) so the client refreshes its
+ * sent once all are committed (acks=1 and acks=all both wait for the Raft commit) or failed. v12 is transaction version
+ * 2: a transactional batch's partition is first added to its transaction ({@link TxnProduceGate}). acks=0 gets no
+ * response; if any of its partitions failed, the connection is closed (as Kafka does) so the client refreshes its
  * metadata instead of sending on to a partition that cannot take the records.
  */
 public final class ProduceHandler implements ApiHandler<ProduceRequestData> {

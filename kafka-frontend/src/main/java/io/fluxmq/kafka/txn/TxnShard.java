@@ -17,13 +17,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The transactional ids of one {@code __transaction_state} partition this node leads, and Kafka's transaction state
- * machine over them (transaction versions 1 and 2: {@link #endTxn} and {@link #endTxnV2}). Every transition is written to the partition first ({@link Writer}) and
- * takes effect, and is answered, only once Raft committed it, so a new leader of the partition that replays it
- * ({@link #replay}) continues from exactly the state clients were told. While a transition of an id is being written,
- * other requests for that id get CONCURRENT_TRANSACTIONS (Kafka's pending state), which clients retry.
+ * machine over them (transaction versions 1 and 2: {@link #endTxn} and {@link #endTxnV2}). Every transition is written
+ * to the partition first ({@link Writer}) and takes effect, and is answered, only once Raft committed it, so a new
+ * leader of the partition that replays it ({@link #replay}) continues from exactly the state clients were told. While a
+ * transition of an id is being written, other requests for that id get CONCURRENT_TRANSACTIONS (Kafka's pending state),
+ * which clients retry.
  *
- * <p>Commit and abort: EndTxn writes PREPARE_COMMIT or PREPARE_ABORT and answers; then the markers are written to
- * every partition of the transaction ({@link MarkerWriter}, retried until each is written), and COMPLETE_COMMIT or
+ * <p>Commit and abort: EndTxn writes PREPARE_COMMIT or PREPARE_ABORT and answers; then the markers are written to every
+ * partition of the transaction ({@link MarkerWriter}, retried until each is written), and COMPLETE_COMMIT or
  * COMPLETE_ABORT is written. A shard loaded with a transaction in a PREPARE state writes its markers again (writing a
  * marker twice is harmless: the second closes no transaction). Time comes in as {@code nowMs}; thread-safe.
  */
