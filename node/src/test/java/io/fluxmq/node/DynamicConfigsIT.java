@@ -260,27 +260,41 @@ class DynamicConfigsIT {
 
     @Test
     void aLoweredRetentionDeletesRecordsOnEveryReplicaWithoutRestart() throws Exception {
-        create("shrinking", Map.of("segment.bytes", "16384"));
-        TopicPartition tp = new TopicPartition("shrinking", 0);
-        produce("shrinking", 200, 1000);
+        TopicPartition tp = manySegments("shrinking");
         assertThat(earliest(tp)).isZero();
-        eventually(() -> { // the third replica may trail the two that acknowledged
-            assertThat(segmentCounts(tp)).allSatisfy(n -> assertThat(n).isGreaterThan(5));
-            return true;
-        });
 
         alter(topic("shrinking"), false, op("retention.ms", "1", OpType.SET));
+        awaitRetentionApplied(tp, 200);
+    }
+
+    /**
+     * Waits until retention moved the log start of {@code tp} (to at most {@code written}, the records produced) and
+     * left at most 2 segments on every replica.
+     */
+    private static void awaitRetentionApplied(TopicPartition tp, long written) throws Exception {
         long start = eventually(() -> {
             long earliest = earliest(tp);
             assertThat(earliest).isPositive();
             return earliest;
         });
-        assertThat(start).isLessThanOrEqualTo(200);
+        assertThat(start).isLessThanOrEqualTo(written);
         eventually(() -> {
             assertThat(segmentCounts(tp)).as("segments left on each replica").allSatisfy(n -> assertThat(n)
                     .isLessThanOrEqualTo(2));
             return true;
         });
+    }
+
+    /** Produces 200 records of 1,000 bytes to a new topic of 16 KiB segments; waits until each replica has 6 or more. */
+    private static TopicPartition manySegments(String topic) throws Exception {
+        create(topic, Map.of("segment.bytes", "16384"));
+        TopicPartition tp = new TopicPartition(topic, 0);
+        produce(topic, 200, 1000);
+        eventually(() -> { // the third replica may trail the two that acknowledged
+            assertThat(segmentCounts(tp)).allSatisfy(n -> assertThat(n).isGreaterThan(5));
+            return true;
+        });
+        return tp;
     }
 
     /**
@@ -291,30 +305,15 @@ class DynamicConfigsIT {
      */
     @Test
     void aLoweredClusterDefaultRetentionDeletesRecordsWithoutRestart() throws Exception {
-        create("defaulted", Map.of("segment.bytes", "16384"));
-        TopicPartition tp = new TopicPartition("defaulted", 0);
-        produce("defaulted", 200, 1000);
-        eventually(() -> {
-            assertThat(segmentCounts(tp)).allSatisfy(n -> assertThat(n).isGreaterThan(5));
-            return true;
-        });
+        TopicPartition tp = manySegments("defaulted");
+        assertThat(earliest(tp)).isZero();
         String bootstrap = cluster.bootstrap();
         ConfigResource defaultBroker = new ConfigResource(ConfigResource.Type.BROKER, "");
         try {
             String altered = KafkaTools.kafkaConfigs("--bootstrap-server", bootstrap, "--entity-type", "brokers",
                     "--entity-default", "--alter", "--add-config", "log.retention.ms=1");
             assertThat(altered).contains("Completed updating default config for brokers in the cluster.");
-            long start = eventually(() -> {
-                long earliest = earliest(tp);
-                assertThat(earliest).isPositive();
-                return earliest;
-            });
-            assertThat(start).isLessThanOrEqualTo(200);
-            eventually(() -> {
-                assertThat(segmentCounts(tp)).as("segments left on each replica").allSatisfy(n -> assertThat(n)
-                        .isLessThanOrEqualTo(2));
-                return true;
-            });
+            awaitRetentionApplied(tp, 200);
             ConfigEntry onDefault = describe(defaultBroker).get("log.retention.ms");
             assertThat(onDefault.value()).isEqualTo("1");
             assertThat(onDefault.source()).isEqualTo(ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);

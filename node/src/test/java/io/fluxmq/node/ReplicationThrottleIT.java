@@ -55,17 +55,7 @@ class ReplicationThrottleIT {
             long start = System.nanoTime();
             admin.alterPartitionReassignments(Map.of(TP, Optional.of(new NewPartitionReassignment(List.of(only, added)))))
                     .all().get(60, TimeUnit.SECONDS);
-            long deadline = start + TimeUnit.SECONDS.toNanos(120);
-            while (!admin.listPartitionReassignments().reassignments().get(30, TimeUnit.SECONDS).isEmpty()) {
-                assertThat(System.nanoTime()).as("the reassignment completes within 120 s").isLessThan(deadline);
-                Thread.sleep(50);
-            }
-            double seconds = (System.nanoTime() - start) / 1e9;
-            long bytes = (long) RECORDS * RECORD_BYTES;
-            System.out.printf("moved %d KiB in %.1f s: %.0f KiB/s at a throttle of %d KiB/s%n", bytes / 1024, seconds,
-                    bytes / 1024 / seconds, RATE / 1024);
-            assertThat(seconds).as("catch-up time of %d bytes at %d B/s", bytes, RATE)
-                    .isGreaterThanOrEqualTo((bytes - RATE - (1 << 20)) / (double) RATE);
+            awaitThrottledMove(admin, start, "alterPartitionReassignments");
 
             TopicDescription d = admin.describeTopics(List.of(TOPIC)).allTopicNames().get(30, TimeUnit.SECONDS)
                     .get(TOPIC);
@@ -108,17 +98,7 @@ class ReplicationThrottleIT {
                     .get(leaderNode).get("leader.replication.throttled.rate");
             assertThat(rate.value()).isEqualTo(Long.toString(RATE));
             assertThat(rate.source()).isEqualTo(ConfigEntry.ConfigSource.DYNAMIC_BROKER_CONFIG);
-            long deadline = start + TimeUnit.SECONDS.toNanos(120);
-            while (!admin.listPartitionReassignments().reassignments().get(30, TimeUnit.SECONDS).isEmpty()) {
-                assertThat(System.nanoTime()).as("the reassignment completes within 120 s").isLessThan(deadline);
-                Thread.sleep(50);
-            }
-            double seconds = (System.nanoTime() - start) / 1e9;
-            long bytes = (long) RECORDS * RECORD_BYTES;
-            System.out.printf("kafka-reassign-partitions --throttle %d: moved %d KiB in %.1f s (%.0f KiB/s)%n", RATE,
-                    bytes / 1024, seconds, bytes / 1024 / seconds);
-            assertThat(seconds).as("catch-up time of %d bytes at %d B/s", bytes, RATE)
-                    .isGreaterThanOrEqualTo((bytes - RATE - (1 << 20)) / (double) RATE);
+            awaitThrottledMove(admin, start, "kafka-reassign-partitions --throttle " + RATE);
 
             String verified = DynamicConfigsIT.eventually(() -> {
                 String out = ReassignmentIT.tool(cluster, "--verify", "--reassignment-json-file", plan.toString());
@@ -132,6 +112,24 @@ class ReplicationThrottleIT {
             assertThat(Clients.readAll(cluster.bootstrap(), TOPIC, 1, Duration.ofSeconds(60)).get(TP))
                     .hasSize(RECORDS);
         }
+    }
+
+    /**
+     * Waits (at most 120 s) until no reassignment is in progress, then asserts the move of the partition's
+     * {@code RECORDS * RECORD_BYTES} bytes, begun at {@code startNanos}, took at least what the throttle allows.
+     */
+    private static void awaitThrottledMove(Admin admin, long startNanos, String how) throws Exception {
+        long deadline = startNanos + TimeUnit.SECONDS.toNanos(120);
+        while (!admin.listPartitionReassignments().reassignments().get(30, TimeUnit.SECONDS).isEmpty()) {
+            assertThat(System.nanoTime()).as("the reassignment completes within 120 s").isLessThan(deadline);
+            Thread.sleep(50);
+        }
+        double seconds = (System.nanoTime() - startNanos) / 1e9;
+        long bytes = (long) RECORDS * RECORD_BYTES;
+        System.out.printf("%s: moved %d KiB in %.1f s (%.0f KiB/s at a throttle of %d KiB/s)%n", how, bytes / 1024,
+                seconds, bytes / 1024 / seconds, RATE / 1024);
+        assertThat(seconds).as("catch-up time of %d bytes at %d B/s", bytes, RATE)
+                .isGreaterThanOrEqualTo((bytes - RATE - (1 << 20)) / (double) RATE);
     }
 
     private static void produce(String bootstrap, int from, int count) throws Exception {

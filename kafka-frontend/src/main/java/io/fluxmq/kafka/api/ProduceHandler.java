@@ -211,12 +211,18 @@ public final class ProduceHandler implements ApiHandler<ProduceRequestData> {
      */
     private Map<ProducerEpoch, CompletableFuture<Errors>> addToTransactions(ProduceRequestData request,
                                                                             List<PendingAppend> toAppend) {
-        Map<ProducerEpoch, Set<TopicPartition>> toAdd = new HashMap<>();
+        Map<ProducerEpoch, Set<TopicPartition>> toAdd = null;
         for (PendingAppend a : toAppend) {
             ProducerEpoch p = a.producer();
             if (p != null && !txnGate.added(a.tp(), p.producerId(), p.epoch())) {
+                if (toAdd == null) {
+                    toAdd = new HashMap<>();
+                }
                 toAdd.computeIfAbsent(p, k -> new HashSet<>()).add(a.tp());
             }
+        }
+        if (toAdd == null) {
+            return Map.of(); // the common case: nothing transactional to add
         }
         Map<ProducerEpoch, CompletableFuture<Errors>> additions = new HashMap<>();
         toAdd.forEach((p, tps) -> additions.put(p, txnGate.add(request.transactionalId(), p.producerId(), p.epoch(),

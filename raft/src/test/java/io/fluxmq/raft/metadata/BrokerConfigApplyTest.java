@@ -3,9 +3,7 @@ package io.fluxmq.raft.metadata;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
@@ -15,20 +13,7 @@ import org.junit.jupiter.api.Test;
 class BrokerConfigApplyTest {
     private final MetadataStateMachine sm = new MetadataStateMachine();
 
-    private static ClusterState roundTrip(ClusterState s) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        MetadataStateMachine.writeSnapshot(new DataOutputStream(bytes), s);
-        return MetadataStateMachine.readSnapshot(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())),
-                s.version());
-    }
 
-    private static short snapshotVersion(ClusterState s) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        MetadataStateMachine.writeSnapshot(new DataOutputStream(bytes), s);
-        DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes.toByteArray()));
-        in.readInt();
-        return in.readShort();
-    }
 
     @Test
     void commandRoundTripsThroughItsEncoding() throws IOException {
@@ -56,17 +41,17 @@ class BrokerConfigApplyTest {
 
     @Test
     void snapshotIsVersion9OnlyWhileConfigsExistAndRoundTrips() throws IOException {
-        assertThat(snapshotVersion(sm.state())).isEqualTo((short) 2);
+        assertThat(MetadataSnapshots.version(sm.state())).isEqualTo((short) 2);
         sm.apply(new MetadataCommand.AlterBrokerConfigs("", Map.of("log.retention.ms", "60000"), List.of()));
         sm.apply(new MetadataCommand.AlterBrokerConfigs("0", Map.of("leader.replication.throttled.rate", "5"),
                 List.of()));
-        assertThat(snapshotVersion(sm.state())).isEqualTo((short) 9);
-        ClusterState read = roundTrip(sm.state());
+        assertThat(MetadataSnapshots.version(sm.state())).isEqualTo((short) 9);
+        ClusterState read = MetadataSnapshots.roundTrip(sm.state());
         assertThat(read).isEqualTo(sm.state());
         assertThat(read.brokerConfigs()).hasSize(2);
 
         sm.apply(new MetadataCommand.AlterBrokerConfigs("", Map.of(), List.of("log.retention.ms")));
         sm.apply(new MetadataCommand.AlterBrokerConfigs("0", Map.of(), List.of("leader.replication.throttled.rate")));
-        assertThat(snapshotVersion(sm.state())).isEqualTo((short) 2);
+        assertThat(MetadataSnapshots.version(sm.state())).isEqualTo((short) 2);
     }
 }

@@ -3,9 +3,7 @@ package io.fluxmq.raft.metadata;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.List;
@@ -32,20 +30,7 @@ class ClientQuotaApplyTest {
         return new MetadataCommand.QuotaAlteration(e, values, List.of());
     }
 
-    private static ClusterState roundTrip(ClusterState s) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        MetadataStateMachine.writeSnapshot(new DataOutputStream(bytes), s);
-        return MetadataStateMachine.readSnapshot(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())),
-                s.version());
-    }
 
-    private static short snapshotVersion(ClusterState s) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        MetadataStateMachine.writeSnapshot(new DataOutputStream(bytes), s);
-        DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes.toByteArray()));
-        in.readInt();
-        return in.readShort();
-    }
 
     @Test
     void commandRoundTripsThroughItsEncodingWithDefaultEntities() throws IOException {
@@ -78,11 +63,11 @@ class ClientQuotaApplyTest {
 
     @Test
     void snapshotIsVersion8OnlyWhileQuotasExistAndRoundTrips() throws IOException {
-        assertThat(snapshotVersion(sm.state())).isEqualTo((short) 2);
+        assertThat(MetadataSnapshots.version(sm.state())).isEqualTo((short) 2);
         sm.apply(new MetadataCommand.AlterClientQuotas(List.of(set(ALICE_APP, Map.of("producer_byte_rate", 1.0)),
                 set(DEFAULT_CLIENT, Map.of("consumer_byte_rate", 2.0)))));
-        assertThat(snapshotVersion(sm.state())).isEqualTo((short) 8);
-        ClusterState read = roundTrip(sm.state());
+        assertThat(MetadataSnapshots.version(sm.state())).isEqualTo((short) 8);
+        ClusterState read = MetadataSnapshots.roundTrip(sm.state());
         assertThat(read).isEqualTo(sm.state());
         assertThat(read.clientQuotas()).hasSize(2);
 
@@ -90,6 +75,6 @@ class ClientQuotaApplyTest {
                 new MetadataCommand.QuotaAlteration(ALICE_APP, Map.of(), List.of("producer_byte_rate")),
                 new MetadataCommand.QuotaAlteration(DEFAULT_CLIENT, Map.of(), List.of("consumer_byte_rate")))));
         assertThat(sm.state().clientQuotas()).isEmpty();
-        assertThat(snapshotVersion(sm.state())).isEqualTo((short) 2);
+        assertThat(MetadataSnapshots.version(sm.state())).isEqualTo((short) 2);
     }
 }

@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
@@ -27,20 +25,7 @@ class ScramApplyTest {
                 new byte[] {seed, 4}, iterations);
     }
 
-    private static ClusterState roundTrip(ClusterState s) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        MetadataStateMachine.writeSnapshot(new DataOutputStream(bytes), s);
-        return MetadataStateMachine.readSnapshot(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())),
-                s.version());
-    }
 
-    private static short snapshotVersion(ClusterState s) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        MetadataStateMachine.writeSnapshot(new DataOutputStream(bytes), s);
-        DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes.toByteArray()));
-        in.readInt();
-        return in.readShort();
-    }
 
     @Test
     void commandRoundTripsThroughItsEncoding() throws IOException {
@@ -65,17 +50,18 @@ class ScramApplyTest {
 
     @Test
     void snapshotsCarryCredentialsOnlyWhileSomeExist() throws IOException {
-        assertThat(snapshotVersion(sm.state())).as("no credentials: the older format").isEqualTo((short) 2);
+        assertThat(MetadataSnapshots.version(sm.state())).as("no credentials: the older format")
+                .isEqualTo((short) 2);
         sm.apply(new MetadataCommand.AlterScramCredentials(List.of(), List.of(ALICE_512, ALICE_256, BOB_512)));
-        assertThat(snapshotVersion(sm.state())).isEqualTo((short) 6);
-        ClusterState read = roundTrip(sm.state());
+        assertThat(MetadataSnapshots.version(sm.state())).isEqualTo((short) 6);
+        ClusterState read = MetadataSnapshots.roundTrip(sm.state());
         assertThat(read).isEqualTo(sm.state());
         assertThat(read.scramCredentials().get(ALICE_512.key()).iterations()).isEqualTo(8192);
 
         sm.apply(new MetadataCommand.AlterScramCredentials(List.of(ALICE_512.key(), ALICE_256.key(), BOB_512.key()),
                 List.of()));
-        assertThat(snapshotVersion(sm.state())).isEqualTo((short) 2);
-        assertThat(roundTrip(sm.state()).scramCredentials()).isEmpty();
+        assertThat(MetadataSnapshots.version(sm.state())).isEqualTo((short) 2);
+        assertThat(MetadataSnapshots.roundTrip(sm.state()).scramCredentials()).isEmpty();
     }
 
     @Test
