@@ -75,9 +75,13 @@ class TransactionsIT {
             transaction(first, "c", 10, 20, committed, everything);
             first.commitTransaction();
             try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-                TransactionDescription described = admin.describeTransactions(List.of("tx-a")).description("tx-a")
-                        .get(30, TimeUnit.SECONDS);
-                assertThat(described.state()).isEqualTo(TransactionState.COMPLETE_COMMIT);
+                // EndTxn is answered once PREPARE_COMMIT is written; the markers and COMPLETE_COMMIT follow
+                TransactionDescription described = eventually(() -> {
+                    TransactionDescription d = admin.describeTransactions(List.of("tx-a")).description("tx-a")
+                            .get(30, TimeUnit.SECONDS);
+                    assertThat(d.state()).isEqualTo(TransactionState.COMPLETE_COMMIT);
+                    return d;
+                });
                 assertThat(described.producerEpoch()).as("every end bumps the epoch under transaction version 2")
                         .isEqualTo(transactionVersion == 2 ? 3 : 0);
             }
