@@ -54,7 +54,9 @@ final class NodeAddCommand extends AdminCommand {
         StringBuilder text = new StringBuilder("next free node id: " + next + "\n"
                 + "settings of node " + nodeId + " (a node.properties for fluxmq-node --config):\n");
         settings.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
-        text.append("start it with: bin/fluxmq-node --config node.properties --data-dir <empty directory>\n");
+        text.append("start it with: bin/fluxmq-node --config node.properties --data-dir <empty directory>\n")
+                .append("(or with node.id=-1 instead: the cluster then gives it an id above reserved.broker.max.id, "
+                        + "and its cluster.id and controller.nodes)\n");
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("next_free_id", next);
         json.put("node_id", nodeId);
@@ -64,9 +66,16 @@ final class NodeAddCommand extends AdminCommand {
         return 0;
     }
 
-    /** One above the highest id the cluster ever gave a member (removed ones included: their ids stay taken). */
+    /** The default of {@code reserved.broker.max.id}: ids above it are the ones the cluster gives (node.id=-1). */
+    static final int RESERVED_MAX_ID = 1000;
+
+    /**
+     * One above the highest operator-chosen id of a member (removed ones included: their ids stay taken); ids above
+     * {@link #RESERVED_MAX_ID}, which the cluster gave, do not count.
+     */
     static int nextFreeId(DescribeNodesReply reply) {
-        return reply.getNodesList().stream().mapToInt(NodeInfo::getNodeId).max().orElse(-1) + 1;
+        return reply.getNodesList().stream().mapToInt(NodeInfo::getNodeId).filter(id -> id <= RESERVED_MAX_ID).max()
+                .orElse(-1) + 1;
     }
 
     /**

@@ -61,6 +61,9 @@ class NodeCommandTest {
                 .build();
         assertThat(NodeAddCommand.nextFreeId(reply)).as("a removed node's id stays taken").isEqualTo(5);
         assertThat(NodeAddCommand.nextFreeId(DescribeNodesReply.getDefaultInstance())).isZero();
+        assertThat(NodeAddCommand.nextFreeId(reply.toBuilder()
+                .addNodes(member(1001, false, NodeMembership.NODE_MEMBERSHIP_ACTIVE)).build()))
+                .as("an id the cluster gave (above reserved.broker.max.id) is not the operators'").isEqualTo(5);
         Map<String, String> s = NodeAddCommand.settings(reply, "abc", 5, "10.0.0.6", 9097, 9197, "rack-b");
         assertThat(s).containsExactly(Map.entry("node.id", "5"), Map.entry("cluster.id", "abc"),
                 Map.entry("cluster.nodes", "0@10.0.0.1:9092:9192:9392:9292,1@10.0.0.2:9093:9193:9393:9293,"

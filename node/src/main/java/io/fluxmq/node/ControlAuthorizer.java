@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Authorizes every call of the gRPC control service with Kafka's ACLs on the CLUSTER resource, the caller being the
  * principal of its cluster certificate ({@link ClusterTls#principal}), as Kafka authorizes its inter-broker and
- * administrative requests: what nodes call on each other (Register, Heartbeat, WriteTxnMarker, AddPartitionsToTxn)
+ * administrative requests: what nodes call on each other (Register, Heartbeat, AllocateNodeId, WriteTxnMarker,
+ * AddPartitionsToTxn)
  * needs {@code ClusterAction}, reading state (DescribeNodes, RaftStatus) {@code Describe}, changing it
  * (SetNodeMembership, TransferLeader, TakeSnapshot) {@code Alter}; super users ({@code super.users}) may do
  * everything. So an operator's certificate can be limited to what its principal was granted, and cannot act as a node.
@@ -34,6 +35,7 @@ final class ControlAuthorizer implements ServerInterceptor {
     static final Map<String, AclOperation> OPERATIONS = Map.of(
             "Register", AclOperation.CLUSTER_ACTION,
             "Heartbeat", AclOperation.CLUSTER_ACTION,
+            "AllocateNodeId", AclOperation.CLUSTER_ACTION,
             "WriteTxnMarker", AclOperation.CLUSTER_ACTION,
             "AddPartitionsToTxn", AclOperation.CLUSTER_ACTION,
             "DescribeNodes", AclOperation.DESCRIBE,

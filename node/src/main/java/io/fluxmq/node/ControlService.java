@@ -1,5 +1,7 @@
 package io.fluxmq.node;
 
+import io.fluxmq.control.v1.AllocateNodeIdReply;
+import io.fluxmq.control.v1.AllocateNodeIdRequest;
 import io.fluxmq.control.v1.ControlServiceGrpc;
 import io.fluxmq.control.v1.ControllerReply;
 import io.fluxmq.control.v1.DescribeNodesReply;
@@ -9,6 +11,7 @@ import io.fluxmq.control.v1.RegisterRequest;
 import io.fluxmq.control.v1.SetNodeMembershipRequest;
 import io.fluxmq.raft.metadata.NodeRecord;
 import io.grpc.CallOptions;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
@@ -21,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * The gRPC {@code ControlService} of this node. Register and Heartbeat go to the {@link NodeController} (which
  * answers {@code NOT_CONTROLLER} with the leader's address unless this node is the metadata leader). DescribeNodes
  * is forwarded to the controller leader so the heartbeat ages are real; if that fails it is answered from this
- * node's copy of the metadata. SetNodeMembership (decommission, recommission) is forwarded to the controller leader.
+ * node's copy of the metadata. SetNodeMembership (decommission, recommission) and AllocateNodeId are forwarded to the
+ * controller leader.
  * Never blocks a gRPC thread.
  */
 final class ControlService implements ControlServiceGrpc.AsyncService {
@@ -97,18 +101,38 @@ final class ControlService implements ControlServiceGrpc.AsyncService {
                 return;
             }
         }
-        int leader = leadership.leaderId();
-        if (request.getNoForward() || leadership.readyLeaderTerm() >= 0 || leader < 0 || leader == nodeId) {
+        if (answerHere(request.getNoForward())) {
             complete(controller.setMembership(request.getNodeId(), membership), reply);
             return;
         }
-        ClientCalls.asyncUnaryCall(peers.channel(leader).newCall(ControlServiceGrpc.SET_NODE_MEMBERSHIP,
+        forward(ControlServiceGrpc.SET_NODE_MEMBERSHIP, request.toBuilder().setNoForward(true).build(), reply);
+    }
+
+    @Override
+    public void allocateNodeId(AllocateNodeIdRequest request, StreamObserver<AllocateNodeIdReply> reply) {
+        if (answerHere(request.getNoForward())) {
+            complete(controller.allocateNodeId(request.getClusterId(), request.getMinNodeId()), reply);
+            return;
+        }
+        forward(ControlServiceGrpc.ALLOCATE_NODE_ID, request.toBuilder().setNoForward(true).build(), reply);
+    }
+
+    /** Whether this node answers itself: asked not to forward, the ready leader, or no other leader known. */
+    private boolean answerHere(boolean noForward) {
+        int leader = leadership.leaderId();
+        return noForward || leadership.readyLeaderTerm() >= 0 || leader < 0 || leader == nodeId;
+    }
+
+    /** Sends {@code request} to the controller leader and relays its answer; UNAVAILABLE when it does not answer. */
+    private <Q, R> void forward(MethodDescriptor<Q, R> method, Q request, StreamObserver<R> reply) {
+        int leader = leadership.leaderId();
+        ClientCalls.asyncUnaryCall(peers.channel(leader).newCall(method,
                         CallOptions.DEFAULT.withDeadlineAfter(FORWARD_TIMEOUT_MS, TimeUnit.MILLISECONDS)),
-                request.toBuilder().setNoForward(true).build(), new StreamObserver<>() {
-                    private ControllerReply answer;
+                request, new StreamObserver<>() {
+                    private R answer;
 
                     @Override
-                    public void onNext(ControllerReply value) {
+                    public void onNext(R value) {
                         answer = value;
                     }
 

@@ -89,6 +89,8 @@ public final class FluxNode implements Closeable {
     private static final Logger LOGGER = LoggerFactory.getLogger(FluxNode.class);
     /** Exit code of {@code fluxmq-node} after its Raft server closed underneath it; restarting it is the remedy. */
     public static final int EXIT_RAFT_SERVER_LOST = 3;
+    /** The data dir's identity file: node id, cluster id, partition engine (and controllers of a node given its id). */
+    static final String META_FILE = "meta.properties";
     private static final long WATCHDOG_INTERVAL_MS = 500;
 
     private final NodeConfig config;
@@ -477,7 +479,7 @@ public final class FluxNode implements Closeable {
      * mismatch. A file written before it named the engine gets the engine whose partitions the data dir holds.
      */
     private void loadMeta() throws IOException {
-        Path file = config.dataDir().resolve("meta.properties");
+        Path file = config.dataDir().resolve(META_FILE);
         Properties meta = new Properties();
         if (Files.exists(file)) {
             try (Reader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {

@@ -43,6 +43,9 @@ public final class Main implements Callable<Integer> {
     @Option(names = {"-s", "--set"}, description = "any setting as key=value (repeatable)")
     List<String> sets = List.of();
 
+    /** How long a node started with {@code node.id=-1} asks the cluster for its id before it gives up. */
+    static final long NODE_ID_ALLOCATION_TIMEOUT_MS = 120_000;
+
     /** How long a node whose Raft server was lost may take to close before it halts (a supervisor restarts it). */
     static final long EXIT_GRACE_MS = 15_000;
 
@@ -96,11 +99,22 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() {
         NodeConfig config;
+        Map<String, String> settings;
         try {
-            config = NodeConfig.from(settings(System.getenv()));
+            settings = settings(System.getenv());
         } catch (NodeConfig.ConfigException | IOException e) {
             System.err.println("fluxmq-node: configuration error: " + e.getMessage());
             return 2;
+        }
+        try {
+            config = NodeConfig.from(NodeIdAllocation.resolve(settings,
+                    new GrpcNodeIdAllocator(NODE_ID_ALLOCATION_TIMEOUT_MS)));
+        } catch (NodeConfig.ConfigException e) {
+            System.err.println("fluxmq-node: configuration error: " + e.getMessage());
+            return 2;
+        } catch (IOException e) {
+            System.err.println("fluxmq-node: failed to start: " + e.getMessage());
+            return 1;
         }
         FluxNode node = new FluxNode(config, reason -> {
             System.err.println("fluxmq-node: " + reason + "; exiting with code " + FluxNode.EXIT_RAFT_SERVER_LOST

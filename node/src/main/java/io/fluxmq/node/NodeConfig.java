@@ -75,7 +75,8 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
 
     private static Map<String, String> defaults() {
         Map<String, String> d = new LinkedHashMap<>();
-        d.put("node.id", "0");
+        d.put("node.id", "0");                          // -1: given by the cluster (NodeIdAllocation)
+        d.put(NodeIdAllocation.RESERVED_MAX_KEY, "1000");
         d.put("cluster.nodes", "");                     // default: this node alone
         d.put("controller.nodes", "");                  // default: the first three ids of cluster.nodes
         d.put("cluster.id", "");                        // default: derived from cluster.nodes
@@ -216,6 +217,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         }
         Reader r = new Reader(s);
         int nodeId = r.intIn("node.id", 0, 1 << 20);
+        r.intIn(NodeIdAllocation.RESERVED_MAX_KEY, 0, NodeIdAllocation.MAX_NODE_ID - 1); // used before: NodeIdAllocation
         String dataDir = s.get("data.dir").isEmpty() ? "data/node-" + nodeId : s.get("data.dir");
         mainListenerFromListeners(s, settings.keySet());
         String kafkaHost = r.nonEmpty("kafka.host");

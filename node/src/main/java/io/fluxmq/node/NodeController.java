@@ -1,5 +1,6 @@
 package io.fluxmq.node;
 
+import io.fluxmq.control.v1.AllocateNodeIdReply;
 import io.fluxmq.control.v1.ControllerReply;
 import io.fluxmq.control.v1.DescribeNodesReply;
 import io.fluxmq.control.v1.NodeEndpoint;
@@ -238,6 +239,38 @@ final class NodeController {
         }
         LOGGER.info("Node {}: {} requested (was {})", nodeId, membership, known.membership());
         return commitChecked(new MetadataCommand.SetNodeMembership(nodeId, membership));
+    }
+
+    /**
+     * Reserves a node id for a node that starts with {@code node.id=-1}: at least {@code minNodeId} (the node's
+     * {@code reserved.broker.max.id} + 1) and above every id in {@code cluster.nodes}, reserved before or in metadata
+     * ({@link MetadataCommand.ReserveNodeId}); answered with the cluster id and the controllers. The reservation is
+     * not a member: nothing is placed on it and nothing watches it until the node registers with the id. A node
+     * configured for another cluster is refused.
+     */
+    CompletableFuture<AllocateNodeIdReply> allocateNodeId(String clusterId, int minNodeId) {
+        ControllerReply refused = refusal(clockMs.getAsLong());
+        if (refused != null) {
+            return CompletableFuture.completedFuture(AllocateNodeIdReply.newBuilder().setResult(refused).build());
+        }
+        if (!clusterId.isEmpty() && !clusterId.equals(config.clusterId())) {
+            return CompletableFuture.completedFuture(AllocateNodeIdReply.newBuilder().setResult(
+                    reply(ControllerReply.Status.STATUS_REJECTED, "the node is configured for cluster " + clusterId
+                            + ", this is cluster " + config.clusterId())).build());
+        }
+        int floor = minNodeId;
+        for (ClusterMember m : config.members()) {
+            floor = Math.max(floor, m.id() + 1);
+        }
+        return submit.apply(new MetadataCommand.ReserveNodeId(floor)).handle((r, e) -> {
+            if (e != null || !r.isOk()) {
+                return AllocateNodeIdReply.newBuilder().setResult(reply(ControllerReply.Status.STATUS_REJECTED,
+                        "metadata write failed: " + (e != null ? rootMessage(e) : r.message()))).build();
+            }
+            LOGGER.info("Node id {} reserved for a joining node", r.value());
+            return AllocateNodeIdReply.newBuilder().setResult(accepted()).setNodeId((int) r.value())
+                    .setClusterId(config.clusterId()).addAllControllerIds(config.controllerIds()).build();
+        });
     }
 
     CompletableFuture<ControllerReply> heartbeat(HeartbeatRequest request) {

@@ -77,6 +77,9 @@ class NodeControllerTest {
                             known.membership()));
         }
         state = new ClusterState(state.version() + 1, state.topics(), state.leaders(), state.nextProducerId(), nodes);
+        if (command instanceof MetadataCommand.ReserveNodeId r) {
+            return CompletableFuture.completedFuture(MetadataReply.ok(r.atLeast()));
+        }
         return CompletableFuture.completedFuture(MetadataReply.ok(0));
     }
 
@@ -296,5 +299,27 @@ class NodeControllerTest {
         term = -1;
         assertThat(controller.describe().getNodes(0).getLastHeartbeatAgeMs()).as("ages only on the leader")
                 .isEqualTo(-1);
+    }
+
+    @Test
+    void allocatesANodeIdAboveTheFloorAndTheConfiguredNodesOnlyAsTheLeader() {
+        io.fluxmq.control.v1.AllocateNodeIdReply reply = controller.allocateNodeId("", 1001).join();
+        assertThat(reply.getResult().getStatus()).isEqualTo(ControllerReply.Status.STATUS_ACCEPTED);
+        assertThat(reply.getNodeId()).isEqualTo(1001);
+        assertThat(reply.getClusterId()).isEqualTo(config.clusterId());
+        assertThat(reply.getControllerIdsList()).containsExactly(0, 1, 2);
+        assertThat(committed).containsExactly(new MetadataCommand.ReserveNodeId(1001));
+
+        controller.allocateNodeId(config.clusterId(), 1);
+        assertThat(committed.get(1)).as("above every id in cluster.nodes")
+                .isEqualTo(new MetadataCommand.ReserveNodeId(3));
+
+        assertThat(controller.allocateNodeId("another-cluster", 1001).join().getResult().getStatus())
+                .isEqualTo(ControllerReply.Status.STATUS_REJECTED);
+        term = -1;
+        leaderId = 2;
+        assertThat(controller.allocateNodeId("", 1001).join().getResult().getStatus())
+                .isEqualTo(ControllerReply.Status.STATUS_NOT_CONTROLLER);
+        assertThat(committed).hasSize(2);
     }
 }

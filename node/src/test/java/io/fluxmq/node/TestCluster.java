@@ -74,6 +74,11 @@ final class TestCluster implements AutoCloseable {
         return id + "@127.0.0.1:" + kafka + ":" + raft + ":" + httpPorts.get(id) + ":" + controlPorts.get(id);
     }
 
+    /** The original nodes' {@code cluster.nodes}: the seeds a joining node names. */
+    String seeds() {
+        return members;
+    }
+
     /** The cluster id the original nodes derive from their {@code cluster.nodes}. */
     String clusterId() {
         String first = members.split(",")[0];

@@ -30,6 +30,9 @@ public final class ControlServiceGrpc {
     public static final MethodDescriptor<SetNodeMembershipRequest, ControllerReply> SET_NODE_MEMBERSHIP =
             unary("SetNodeMembership", SetNodeMembershipRequest.getDefaultInstance(),
                     ControllerReply.getDefaultInstance());
+    public static final MethodDescriptor<AllocateNodeIdRequest, AllocateNodeIdReply> ALLOCATE_NODE_ID =
+            unary("AllocateNodeId", AllocateNodeIdRequest.getDefaultInstance(),
+                    AllocateNodeIdReply.getDefaultInstance());
 
     private ControlServiceGrpc() {
     }
@@ -63,6 +66,11 @@ public final class ControlServiceGrpc {
             reply.onError(Status.UNIMPLEMENTED.withDescription(SET_NODE_MEMBERSHIP.getFullMethodName())
                     .asRuntimeException());
         }
+
+        default void allocateNodeId(AllocateNodeIdRequest request, StreamObserver<AllocateNodeIdReply> reply) {
+            reply.onError(Status.UNIMPLEMENTED.withDescription(ALLOCATE_NODE_ID.getFullMethodName())
+                    .asRuntimeException());
+        }
     }
 
     public static ServerServiceDefinition bindService(AsyncService service) {
@@ -71,6 +79,7 @@ public final class ControlServiceGrpc {
                 .addMethod(HEARTBEAT, ServerCalls.asyncUnaryCall(service::heartbeat))
                 .addMethod(DESCRIBE_NODES, ServerCalls.asyncUnaryCall(service::describeNodes))
                 .addMethod(SET_NODE_MEMBERSHIP, ServerCalls.asyncUnaryCall(service::setNodeMembership))
+                .addMethod(ALLOCATE_NODE_ID, ServerCalls.asyncUnaryCall(service::allocateNodeId))
                 .build();
     }
 
@@ -103,6 +112,10 @@ public final class ControlServiceGrpc {
 
         public ControllerReply setNodeMembership(SetNodeMembershipRequest request) {
             return ClientCalls.blockingUnaryCall(getChannel(), SET_NODE_MEMBERSHIP, getCallOptions(), request);
+        }
+
+        public AllocateNodeIdReply allocateNodeId(AllocateNodeIdRequest request) {
+            return ClientCalls.blockingUnaryCall(getChannel(), ALLOCATE_NODE_ID, getCallOptions(), request);
         }
     }
 }

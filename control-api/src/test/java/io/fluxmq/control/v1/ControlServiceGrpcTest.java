@@ -24,7 +24,8 @@ class ControlServiceGrpcTest {
         ServiceDescriptor service = ControlProto.getDescriptor().findServiceByName("ControlService");
         assertThat(service.getFullName()).isEqualTo(ControlServiceGrpc.SERVICE_NAME);
         List<io.grpc.MethodDescriptor<?, ?>> bound = List.of(ControlServiceGrpc.REGISTER, ControlServiceGrpc.HEARTBEAT,
-                ControlServiceGrpc.DESCRIBE_NODES, ControlServiceGrpc.SET_NODE_MEMBERSHIP);
+                ControlServiceGrpc.DESCRIBE_NODES, ControlServiceGrpc.SET_NODE_MEMBERSHIP,
+                ControlServiceGrpc.ALLOCATE_NODE_ID);
         assertThat(bound).hasSize(service.getMethods().size());
         for (MethodDescriptor m : service.getMethods()) {
             io.grpc.MethodDescriptor<?, ?> b = bound.stream()

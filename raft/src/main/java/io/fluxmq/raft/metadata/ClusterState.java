@@ -20,8 +20,9 @@ import org.apache.kafka.common.Uuid;
  * ACL bindings (Kafka's authorization model; see {@link #acls(AclBindingFilter)}), the users' SCRAM credentials and
  * the in-sync replicas the partitions' leaders published ({@link IsrRecord}) and the client quotas (Kafka's entities:
  * user, client-id, ip components, a {@code null} name being the default entity; values by quota key) and the dynamic
- * broker configs (by entity: {@link #DEFAULT_BROKER} for the cluster-wide defaults, else a node id). The metadata state machine publishes a
- * new instance after every applied command, so readers never lock.
+ * broker configs (by entity: {@link #DEFAULT_BROKER} for the cluster-wide defaults, else a node id) and the lowest
+ * node id a joining node may be given next ({@code nextNodeId}, 0 until one was reserved). The metadata state machine
+ * publishes a new instance after every applied command, so readers never lock.
  */
 public record ClusterState(long version, Map<String, TopicRecord> topics, Map<TopicPartition, LeaderRecord> leaders,
                            long nextProducerId, Map<Integer, NodeRecord> nodes,
@@ -29,7 +30,7 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
                            Map<ScramCredentialRecord.Key, ScramCredentialRecord> scramCredentials,
                            Map<TopicPartition, IsrRecord> isrs,
                            Map<ClientQuotaEntity, Map<String, Double>> clientQuotas,
-                           Map<String, Map<String, String>> brokerConfigs) {
+                           Map<String, Map<String, String>> brokerConfigs, int nextNodeId) {
     public static final ClusterState EMPTY = new ClusterState(0, Map.of(), Map.of(), 0, Map.of());
     /** The entity of {@link #brokerConfigs} holding the cluster-wide defaults (Kafka's default broker). */
     public static final String DEFAULT_BROKER = "";
@@ -44,6 +45,18 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         isrs = FrozenMap.of(isrs);
         clientQuotas = Map.copyOf(clientQuotas);
         brokerConfigs = Map.copyOf(brokerConfigs);
+    }
+
+    /** A state without reserved node ids. */
+    public ClusterState(long version, Map<String, TopicRecord> topics, Map<TopicPartition, LeaderRecord> leaders,
+                        long nextProducerId, Map<Integer, NodeRecord> nodes,
+                        Map<TopicPartition, Reassignment> reassignments, Set<AclBinding> acls,
+                        Map<ScramCredentialRecord.Key, ScramCredentialRecord> scramCredentials,
+                        Map<TopicPartition, IsrRecord> isrs,
+                        Map<ClientQuotaEntity, Map<String, Double>> clientQuotas,
+                        Map<String, Map<String, String>> brokerConfigs) {
+        this(version, topics, leaders, nextProducerId, nodes, reassignments, acls, scramCredentials, isrs, clientQuotas,
+                brokerConfigs, 0);
     }
 
     /** A state without dynamic broker configs. */
@@ -181,7 +194,7 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         Map<TopicPartition, IsrRecord> i = new HashMap<>(isrs);
         i.putAll(changed);
         return new ClusterState(version + 1, topics, leaders, nextProducerId, nodes, reassignments, acls,
-                scramCredentials, i, clientQuotas, brokerConfigs);
+                scramCredentials, i, clientQuotas, brokerConfigs, nextNodeId);
     }
 
     ClusterState withTopic(TopicRecord topic) {
@@ -198,7 +211,7 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
             l.putAll(firstLeaders);
         }
         return new ClusterState(version + 1, t, l, nextProducerId, nodes, reassignments, acls,
-                scramCredentials, isrs, clientQuotas, brokerConfigs);
+                scramCredentials, isrs, clientQuotas, brokerConfigs, nextNodeId);
     }
 
     ClusterState withoutTopic(String name) {
@@ -211,33 +224,39 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         Map<TopicPartition, IsrRecord> i = new HashMap<>(isrs);
         i.keySet().removeIf(tp -> tp.topic().equals(name));
         return new ClusterState(version + 1, t, l, nextProducerId, nodes, r, acls, scramCredentials, i,
-                clientQuotas, brokerConfigs);
+                clientQuotas, brokerConfigs, nextNodeId);
     }
 
     ClusterState withLeader(TopicPartition tp, LeaderRecord leader) {
         Map<TopicPartition, LeaderRecord> l = new HashMap<>(leaders);
         l.put(tp, leader);
         return new ClusterState(version + 1, topics, l, nextProducerId, nodes, reassignments, acls,
-                scramCredentials, isrs, clientQuotas, brokerConfigs);
+                scramCredentials, isrs, clientQuotas, brokerConfigs, nextNodeId);
     }
 
     ClusterState withLeaders(Map<TopicPartition, LeaderRecord> changed) {
         Map<TopicPartition, LeaderRecord> l = new HashMap<>(leaders);
         l.putAll(changed);
         return new ClusterState(version + 1, topics, l, nextProducerId, nodes, reassignments, acls,
-                scramCredentials, isrs, clientQuotas, brokerConfigs);
+                scramCredentials, isrs, clientQuotas, brokerConfigs, nextNodeId);
+    }
+
+    /** With the next node id a joining node may be given. */
+    ClusterState withNextNodeId(int next) {
+        return new ClusterState(version + 1, topics, leaders, nextProducerId, nodes, reassignments, acls,
+                scramCredentials, isrs, clientQuotas, brokerConfigs, next);
     }
 
     ClusterState withNextProducerId(long next) {
         return new ClusterState(version + 1, topics, leaders, next, nodes, reassignments, acls, scramCredentials, isrs,
-                clientQuotas, brokerConfigs);
+                clientQuotas, brokerConfigs, nextNodeId);
     }
 
     ClusterState withNode(NodeRecord node) {
         Map<Integer, NodeRecord> n = new HashMap<>(nodes);
         n.put(node.id(), node);
         return new ClusterState(version + 1, topics, leaders, nextProducerId, n, reassignments, acls,
-                scramCredentials, isrs, clientQuotas, brokerConfigs);
+                scramCredentials, isrs, clientQuotas, brokerConfigs, nextNodeId);
     }
 
     /** Starts, retargets or (with null) ends the reassignment of a partition; with a topic to replace (or null). */
@@ -253,7 +272,7 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
             t.put(topic.name(), topic);
         }
         return new ClusterState(version + 1, t, leaders, nextProducerId, nodes, r, acls, scramCredentials, isrs,
-                clientQuotas, brokerConfigs);
+                clientQuotas, brokerConfigs, nextNodeId);
     }
 
     /**
@@ -271,7 +290,7 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         a.addAll(added);
         a.removeAll(removed);
         return new ClusterState(version + 1, topics, leaders, nextProducerId, nodes, reassignments, a,
-                scramCredentials, isrs, clientQuotas, brokerConfigs);
+                scramCredentials, isrs, clientQuotas, brokerConfigs, nextNodeId);
     }
 
     /**
@@ -291,7 +310,7 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
             }
         }
         return new ClusterState(version + 1, topics, leaders, nextProducerId, nodes, reassignments, acls,
-                scramCredentials, isrs, q, brokerConfigs);
+                scramCredentials, isrs, q, brokerConfigs, nextNodeId);
     }
 
     /** With the dynamic configs of {@code entity} set and deleted; an entity left without configs is removed. */
@@ -306,7 +325,7 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
             all.put(entity, Map.copyOf(configs));
         }
         return new ClusterState(version + 1, topics, leaders, nextProducerId, nodes, reassignments, acls,
-                scramCredentials, isrs, clientQuotas, all);
+                scramCredentials, isrs, clientQuotas, all, nextNodeId);
     }
 
     /** With the credentials of {@code removed} gone and {@code upserted} added or replaced (either may be empty). */
@@ -316,6 +335,6 @@ public record ClusterState(long version, Map<String, TopicRecord> topics, Map<To
         removed.forEach(c::remove);
         upserted.forEach(u -> c.put(u.key(), u));
         return new ClusterState(version + 1, topics, leaders, nextProducerId, nodes, reassignments, acls, c, isrs,
-                clientQuotas, brokerConfigs);
+                clientQuotas, brokerConfigs, nextNodeId);
     }
 }

@@ -31,7 +31,7 @@ import org.apache.kafka.common.quota.ClientQuotaEntity;
  * count int32 | (topic UTF | partition int32 | epoch int32)*}), 19 AlterClientQuotas (a list of quota alterations as
  * {@link ClientQuotaRecords} writes them), 20 CreateTopic with a first leader epoch (the type 1 fields, then
  * {@code firstLeaderEpoch int32}; one without is written as type 1, which older builds read), 21 AlterBrokerConfigs
- * ({@code entity UTF | set map | delete list of UTF}).
+ * ({@code entity UTF | set map | delete list of UTF}), 22 ReserveNodeId ({@code atLeast int32}).
  */
 public sealed interface MetadataCommand {
     /**
@@ -52,6 +52,14 @@ public sealed interface MetadataCommand {
 
     /** Reserves {@code count} producer ids; the reply carries the first one. */
     record AllocateProducerIds(int count) implements MetadataCommand {}
+
+    /**
+     * Reserves a node id for a node that joins with {@code node.id=-1}: the lowest id that is at least
+     * {@code atLeast} (the controller's {@code reserved.broker.max.id} + 1, above every id in its {@code cluster.nodes}),
+     * above every id reserved before and above every node in metadata; the reply carries it. The reservation is only a
+     * number: the node becomes a member when it registers with it.
+     */
+    record ReserveNodeId(int atLeast) implements MetadataCommand {}
 
     /** A partition's Raft group reports its leader; applied only if the epoch is not older than the known one. */
     record ReportLeader(String topic, int partition, int leader, int epoch) implements MetadataCommand {}
@@ -272,6 +280,9 @@ public sealed interface MetadataCommand {
                 for (String key : a.delete()) {
                     out.writeUTF(key);
                 }
+            } else if (this instanceof ReserveNodeId r) {
+                out.writeByte(22);
+                out.writeInt(r.atLeast());
             } else if (this instanceof AlterBrokerConfigs b) {
                 out.writeByte(21);
                 out.writeUTF(b.entity());
@@ -380,6 +391,7 @@ public sealed interface MetadataCommand {
             case 19 -> new AlterClientQuotas(ClientQuotaRecords.readAlterations(in));
             case 20 -> new CreateTopic(readTopic(in), in.readInt());
             case 21 -> new AlterBrokerConfigs(in.readUTF(), readMap(in), readStrings(in));
+            case 22 -> new ReserveNodeId(in.readInt());
             default -> throw new IOException("unknown metadata command type " + type);
         };
     }

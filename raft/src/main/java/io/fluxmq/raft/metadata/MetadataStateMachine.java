@@ -68,11 +68,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Dynamic broker configs: while some exist the snapshot is version 9: version 8 (its quota count 0 when there are
  * none) followed by {@code entityCount:int32 | (entity UTF, configs map)*}. Versions 1 to 8 load without them.
+ *
+ * <p>Reserved node ids: once a node id was reserved for a joining node the snapshot is version 10: version 9 (its
+ * entity count 0 when there are no dynamic broker configs) followed by {@code nextNodeId:int32}. Versions 1 to 9 load
+ * with none reserved.
  */
 public final class MetadataStateMachine extends BaseStateMachine {
     private static final Logger LOGGER = LoggerFactory.getLogger(MetadataStateMachine.class);
     private static final int MAGIC = 0x464c584d;
-    private static final short SNAPSHOT_VERSION = 9;
+    private static final short SNAPSHOT_VERSION = 10;
     /** The first snapshot format with the ACL section. */
     private static final short ACL_SNAPSHOT_VERSION = 4;
     /** The first snapshot format with node racks and memberships. */
@@ -85,6 +89,8 @@ public final class MetadataStateMachine extends BaseStateMachine {
     private static final short QUOTA_SNAPSHOT_VERSION = 8;
     /** The first snapshot format with dynamic broker configs. */
     private static final short BROKER_CONFIG_SNAPSHOT_VERSION = 9;
+    /** The first snapshot format with the next node id to reserve. */
+    private static final short NODE_ID_SNAPSHOT_VERSION = 10;
 
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private volatile RaftStorage raftStorage;
@@ -222,17 +228,19 @@ public final class MetadataStateMachine extends BaseStateMachine {
         for (int i = 0; i < b; i++) {
             brokerConfigs.put(in.readUTF(), MetadataCommand.readMap(in));
         }
+        int nextNodeId = format >= NODE_ID_SNAPSHOT_VERSION ? in.readInt() : 0;
         return new ClusterState(version, topics, leaders, nextProducerId, nodes, reassignments, Set.copyOf(acls),
-                scram, isrs, quotas, brokerConfigs);
+                scram, isrs, quotas, brokerConfigs, nextNodeId);
     }
 
     static void writeSnapshot(DataOutputStream out, ClusterState s) throws IOException {
         out.writeInt(MAGIC);
         // the oldest format that holds the state, so a node of an older build can still load it (rolling upgrades):
         // 2 without reassignments, 3 with, 4 with ACLs, 5 with node extensions, 6 with SCRAM credentials, 7 with ISRs,
-        // 8 with client quotas, 9 with dynamic broker configs
+        // 8 with client quotas, 9 with dynamic broker configs, 10 with a reserved node id
         List<NodeRecord> extended = s.nodes().values().stream().filter(NodeRecord::extended).toList();
-        short format = !s.brokerConfigs().isEmpty() ? BROKER_CONFIG_SNAPSHOT_VERSION
+        short format = s.nextNodeId() > 0 ? NODE_ID_SNAPSHOT_VERSION
+                : !s.brokerConfigs().isEmpty() ? BROKER_CONFIG_SNAPSHOT_VERSION
                 : !s.clientQuotas().isEmpty() ? QUOTA_SNAPSHOT_VERSION
                 : !s.isrs().isEmpty() ? ISR_SNAPSHOT_VERSION
                 : !s.scramCredentials().isEmpty() ? SCRAM_SNAPSHOT_VERSION
@@ -307,6 +315,10 @@ public final class MetadataStateMachine extends BaseStateMachine {
             out.writeUTF(e.getKey());
             MetadataCommand.writeMap(out, e.getValue());
         }
+        if (format < NODE_ID_SNAPSHOT_VERSION) {
+            return;
+        }
+        out.writeInt(s.nextNodeId());
     }
 
     @Override
@@ -410,6 +422,14 @@ public final class MetadataStateMachine extends BaseStateMachine {
         } else if (command instanceof MetadataCommand.AlterClientQuotas q) {
             publish(s.withClientQuotas(q.alterations()));
             LOGGER.info("Metadata: client quotas altered: {}", q.alterations());
+        } else if (command instanceof MetadataCommand.ReserveNodeId r) {
+            int id = Math.max(r.atLeast(), s.nextNodeId());
+            for (int known : s.nodes().keySet()) {
+                id = Math.max(id, known + 1);
+            }
+            publish(s.withNextNodeId(id + 1));
+            LOGGER.info("Metadata: node id {} reserved for a joining node", id);
+            return MetadataReply.ok(id);
         } else if (command instanceof MetadataCommand.AllocateProducerIds p) {
             long first = s.nextProducerId();
             publish(s.withNextProducerId(first + p.count()));
