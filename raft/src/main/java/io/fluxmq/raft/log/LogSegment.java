@@ -120,7 +120,7 @@ final class LogSegment {
         if (size > config.indexIntervalBytes()) {
             // the rebuild below writes entries through the maps: allocate them with pwrite first, since a fault on a
             // hole of the sparse index makes the kernel read around it (SegmentRecovery#recover)
-            int entries = size / Math.max(1, config.indexIntervalBytes()) + 1;
+            int entries = maxIndexEntries(size, config);
             seg.offsetIndex.allocateAhead(entries);
             seg.timeIndex.allocateAhead(entries);
         }
@@ -130,6 +130,14 @@ final class LogSegment {
         seg.allocatedBytes = size;
         seg.flushedSize = 0; // what was recovered may have come from the page cache of a crashed process
         return seg;
+    }
+
+    /**
+     * The most index entries {@code size} bytes of batches can get: one per {@code index.interval.bytes}, and at most
+     * one per batch (a batch takes at least {@link BatchHeader#OVERHEAD} bytes).
+     */
+    private static int maxIndexEntries(int size, SegmentLogConfig config) {
+        return size / Math.max(BatchHeader.OVERHEAD, config.indexIntervalBytes()) + 1;
     }
 
     /** Opens an older, sealed segment read-only; its indexes are rebuilt if missing or malformed. */
@@ -159,6 +167,9 @@ final class LogSegment {
             }
             seg.offsetIndex.createWritable(config.maxIndexBytes());
             seg.timeIndex.createWritable(config.maxIndexBytes());
+            int entries = maxIndexEntries(size, config) + 1; // and the final time-index entry
+            seg.offsetIndex.allocateAhead(entries);
+            seg.timeIndex.allocateAhead(entries);
             long next = seg.indexBatches(data, 0, size, baseOffset);
             seg.sealIndexes(data);
             seg.publish(data, size, next);

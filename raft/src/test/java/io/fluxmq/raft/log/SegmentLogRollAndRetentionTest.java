@@ -116,6 +116,35 @@ class SegmentLogRollAndRetentionTest {
         assertThat(TestBatches.readAll(log)).hasSize(18);
     }
 
+    /**
+     * The active segment's index files grow with their entries instead of being sized to {@code maxIndexBytes} up
+     * front (a file of large size gets a preallocation of several MiB on ext4; tens of thousands of them filled the
+     * disk): every offset is still found through them, before and after a restart.
+     */
+    @Test
+    void indexFilesGrowWithTheirEntriesNotToTheirMaximum() throws Exception {
+        SegmentLogConfig config = new SegmentLogConfig(1 << 24, 3_600_000, 0, 1 << 20);
+        open(config);
+        Path index = dir.resolve(LogSegment.fileName(0, ".index"));
+        Path timeIndex = dir.resolve(LogSegment.fileName(0, ".timeindex"));
+        assertThat(Files.size(index)).as("a new segment's index").isZero();
+        TestBatches.appendBatches(log, 1000, 1); // an entry per batch: 8,000 and 12,000 bytes of entries
+        assertThat(Files.size(index)).isBetween(7_900L, 64L << 10);
+        assertThat(Files.size(timeIndex)).isBetween(11_900L, 64L << 10);
+        for (long offset = 0; offset < 1000; offset++) {
+            assertThat(log.read(offset, 1, Long.MAX_VALUE, true).batches().iterator().next().baseOffset())
+                    .isEqualTo(offset);
+        }
+        log.close();
+        open(config);
+        assertThat(Files.size(index)).as("rebuilt on open").isBetween(7_900L, 64L << 10);
+        TestBatches.appendBatches(log, 10, 1);
+        for (long offset = 0; offset < 1010; offset += 7) {
+            assertThat(log.read(offset, 1, Long.MAX_VALUE, true).batches().iterator().next().baseOffset())
+                    .isEqualTo(offset);
+        }
+    }
+
     @Test
     void deletesOldestSegmentsOverTheSizeLimit() throws Exception {
         open(SMALL);
