@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Certificates and client settings for the secured compose cluster (docker-compose.secure.yml), made with the JDK's
-# keytool (EC P-256 keys) and openssl (only to write the CA as PEM for kcat and the healthcheck):
+# keytool (EC P-256 keys, as docs/security.md "Making a CA and certificates"):
 #
 #   deploy/secure/make-certs.sh [DIR]        default DIR: deploy/secure/certs (the directory the overlay mounts)
 #
@@ -33,7 +33,6 @@ validity="${CERT_VALIDITY_DAYS:-825}"
 in_container=/etc/fluxmq/certs
 
 command -v keytool >/dev/null 2>&1 || { echo "keytool (Java 17) is not on PATH" >&2; exit 1; }
-command -v openssl >/dev/null 2>&1 || { echo "openssl is not on PATH (apt-get install openssl)" >&2; exit 1; }
 if [ -e "$dir/ca.p12" ] && [ "${FORCE:-0}" != 1 ]; then
   echo "$dir already has a CA (ca.p12); FORCE=1 replaces every file in it" >&2
   exit 1
