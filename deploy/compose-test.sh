@@ -20,6 +20,13 @@
 #              the election and session timeouts, docker network disconnect of the third, each healed in turn;
 #              recovery times printed; every acknowledged record present exactly once
 #   rolling    docker restart of each node in turn (waiting until healthy and in sync) under a continuous producer
+#   secure     last, on a cluster of its own (the plain one is removed first): deploy/secure/make-certs.sh, `up` with
+#              docker-compose.secure.yml (cluster TLS, SASL_SSL listeners); kafka-configs adds a SCRAM-SHA-512 user over
+#              PLAIN; the roundtrip over SCRAM-SHA-512, wrong passwords fail with SaslAuthenticationException and a
+#              client not trusting the CA with SslAuthenticationException; kcat lists metadata over PLAIN; the admin
+#              service (operator certificate) shows three nodes UP; from a container on the compose network without a
+#              certificate: fluxmq-admin (plaintext) gets no answer (exit 3), the Raft and multi-Raft ports refuse a
+#              TLS client without a certificate, the HTTP port answers no plain HTTP
 # Environment: CHECKS; COMPOSE, the compose command, split at spaces (`docker-compose`, `docker compose`, or the path
 # of a Compose v2 binary; default docker-compose if on PATH, else `docker compose`); BASE_IMAGE (default:
 # eclipse-temurin:17-jre if present locally, else the image deploy/base-image/build.sh builds); FLUXMQ_IMAGE
@@ -31,7 +38,7 @@
 #   COMPOSE=/opt/compose-v2/docker-compose deploy/compose-test.sh     the same under Compose v2
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CHECKS="${CHECKS:-containerit roundtrip kcat admin failover rolling}"
+CHECKS="${CHECKS:-containerit roundtrip kcat admin failover rolling secure}"
 export COMPOSE_PROJECT_NAME="${COMPOSE_PROJECT_NAME:-fluxmqtest}"
 export FLUXMQ_IMAGE="${FLUXMQ_IMAGE:-fluxmq:compose-test}"
 total_start=$SECONDS
@@ -154,34 +161,53 @@ if [[ " $CHECKS " == *" containerit "* ]]; then
   took "check containerit"
 fi
 
-step "up"
-"${compose[@]}" up -d --no-build node0 node1 node2
 declare -A container
-# by id, from compose itself: v1 names the containers fluxmqtest_node0_1, v2 fluxmqtest-node0-1
-for n in 0 1 2; do
-  container[$n]="$("${compose[@]}" ps -q "node$n")"
-  [[ "${container[$n]}" =~ ^[0-9a-f]+$ ]] || { echo "node$n: no single container id from ps -q: '${container[$n]}'" >&2; exit 1; }
-done
-network="$(docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}' "${container[0]}")"
-deadline=$(( SECONDS + 180 ))
-for n in 0 1 2; do
-  until [ "$(docker inspect -f '{{.State.Health.Status}}' "${container[$n]}")" = healthy ]; do
-    if [ "$SECONDS" -ge "$deadline" ] || [ "$(docker inspect -f '{{.State.Running}}' "${container[$n]}")" != true ]; then
-      echo "node$n not healthy: $(docker inspect -f '{{.State.Status}} {{.State.Health.Status}}' "${container[$n]}")" >&2
-      exit 1
-    fi
-    sleep 0.5
+# `up` of the three nodes, then waits until they are healthy; sets container (ids) and network
+up() {
+  "${compose[@]}" up -d --no-build node0 node1 node2
+  # by id, from compose itself: v1 names the containers fluxmqtest_node0_1, v2 fluxmqtest-node0-1
+  for n in 0 1 2; do
+    container[$n]="$("${compose[@]}" ps -q "node$n")"
+    [[ "${container[$n]}" =~ ^[0-9a-f]+$ ]] || { echo "node$n: no single container id from ps -q: '${container[$n]}'" >&2; exit 1; }
   done
-done
-echo "3 nodes healthy; bootstrap $BOOTSTRAP; network $network"
-took "up"
+  network="$(docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}' "${container[0]}")"
+  local deadline=$(( SECONDS + 180 ))
+  for n in 0 1 2; do
+    until [ "$(docker inspect -f '{{.State.Health.Status}}' "${container[$n]}")" = healthy ]; do
+      if [ "$SECONDS" -ge "$deadline" ] || [ "$(docker inspect -f '{{.State.Running}}' "${container[$n]}")" != true ]; then
+        echo "node$n not healthy: $(docker inspect -f '{{.State.Status}} {{.State.Health.Status}}' "${container[$n]}")" >&2
+        exit 1
+      fi
+      sleep 0.5
+    done
+  done
+  echo "3 nodes healthy; bootstrap $BOOTSTRAP; network $network"
+}
+# three nodes UP in `cluster status` of the admin service
+admin_status() {
+  local out
+  out="$(timeout 120 "${compose[@]}" run --rm -T admin cluster status)"
+  echo "$out"
+  [ "$(echo "$out" | grep -cE '^[0-2] +node[0-2]:19092 +UP ')" = 3 ] || { echo "admin: not three nodes UP" >&2; exit 1; }
+}
 
 checks_cp="node/target/test-classes:node/target/classes:$(cat node/target/test-classpath.txt)"
 checks() { java -Xmx512m -Dslf4j.provider=org.slf4j.nop.NOPServiceProvider -cp "$checks_cp" io.fluxmq.node.ComposeChecks "$@"; }
-nodes=(node0="${container[0]}" node1="${container[1]}" node2="${container[2]}")
+# Kafka's kafka-configs.sh (kafka.admin.ConfigCommand of kafka_2.13, on the test class path)
+kafka_configs() { java -Xmx256m -Dslf4j.provider=org.slf4j.nop.NOPServiceProvider -cp "$checks_cp" kafka.admin.ConfigCommand "$@"; }
 
+plain_checks=()
 for check in $CHECKS; do
-  [ "$check" = containerit ] && continue   # ran before `up`
+  case "$check" in containerit|secure) ;; *) plain_checks+=("$check") ;; esac
+done
+if [ "${#plain_checks[@]}" -gt 0 ]; then
+  step "up"
+  up
+  took "up"
+fi
+nodes=(node0="${container[0]:-}" node1="${container[1]:-}" node2="${container[2]:-}")
+
+for check in "${plain_checks[@]}"; do
   step "check $check"
   case "$check" in
     roundtrip)
@@ -203,9 +229,7 @@ for check in $CHECKS; do
       rm -f "$sent" "$got"
       ;;
     admin)
-      out="$(timeout 120 "${compose[@]}" run --rm -T admin cluster status)"
-      echo "$out"
-      [ "$(echo "$out" | grep -cE '^[0-2] +node[0-2]:19092 +UP ')" = 3 ] || { echo "admin: not three nodes UP" >&2; exit 1; }
+      admin_status
       ;;
     failover)
       checks failover "$BOOTSTRAP" "$network" "${nodes[@]}"
@@ -220,4 +244,47 @@ for check in $CHECKS; do
   esac
   took "check $check"
 done
+
+if [[ " $CHECKS " == *" secure "* ]]; then
+  step "check secure: certificates, up with docker-compose.secure.yml"
+  mkdir -p "$logs/certs"
+  FLUXMQ_CERTS="$(cd "$logs/certs" && pwd)"
+  export FLUXMQ_CERTS
+  FORCE=1 deploy/secure/make-certs.sh "$FLUXMQ_CERTS"
+  if [ "${#plain_checks[@]}" -gt 0 ]; then
+    timeout 180 "${compose[@]}" --profile admin down -v --remove-orphans >/dev/null 2>&1
+  fi
+  compose+=(-f docker-compose.yml -f docker-compose.secure.yml)   # from here on, the cleanup's too
+  up
+  took "secure up"
+  step "check secure"
+  # as docs/security.md: kafka-configs over PLAIN (user admin) adds alice's SCRAM-SHA-512 credential
+  kafka_configs --bootstrap-server "$BOOTSTRAP" --command-config "$FLUXMQ_CERTS/client-plain.properties" --alter \
+    --add-config 'SCRAM-SHA-512=[password=alice-secret]' --entity-type users --entity-name alice
+  checks secure "$BOOTSTRAP" "$FLUXMQ_CERTS/client-scram.properties" "$FLUXMQ_CERTS/client-plain.properties" secure 10000
+  # kcat over SASL_SSL with PLAIN (Debian's librdkafka 2.0.2 cannot do SCRAM with kafka-clients 4.x, docs/security.md)
+  meta="$(timeout 60 kcat -b "$BOOTSTRAP" -X security.protocol=SASL_SSL -X sasl.mechanisms=PLAIN -X sasl.username=alice \
+    -X sasl.password=alice-secret -X ssl.ca.location="$FLUXMQ_CERTS/ca.pem" -m 30 -L)"
+  echo "$meta" | sed -n 1,5p
+  echo "$meta" | grep -q '^ 3 brokers:' || { echo "kcat over SASL_SSL: not three brokers" >&2; exit 1; }
+  admin_status
+  # a container on the compose network without the cluster's certificate: fluxmq-admin in plaintext gets no answer
+  # (exit 3: no node answered), a TLS client without a certificate is refused by the Raft transport (Ratis, 9192) and
+  # the multi-Raft engine's (9492), and the HTTP port answers no plain HTTP
+  docker run --rm --network "$network" --entrypoint bash "$FLUXMQ_IMAGE" -c '
+    fluxmq-admin cluster status --bootstrap node0:9292 --timeout-ms 10000 >/tmp/out 2>&1; rc=$?
+    echo "fluxmq-admin without TLS: exit $rc: $(cat /tmp/out)"
+    [ "$rc" = 3 ] && grep -q UNAVAILABLE /tmp/out || exit 1
+    for port in 9192 9492; do
+      alert="$(timeout 10 openssl s_client -ign_eof -connect node0:$port </dev/null 2>&1 | grep -o "alert certificate required")"
+      echo "TLS without a certificate to node0:$port: ${alert:-not refused}"
+      [ -n "$alert" ] || exit 1
+    done
+    exec 3<>/dev/tcp/node0/9392 || exit 1
+    printf "GET /ready HTTP/1.0\r\n\r\n" >&3
+    IFS= read -r -t 10 status <&3
+    echo "plain HTTP to node0:9392: ${status:-no answer}"
+    case "$status" in HTTP/*) exit 1 ;; esac' || { echo "secure: a process without the cluster certificate got in" >&2; exit 1; }
+  took "check secure"
+fi
 echo "== all checks passed: $CHECKS"

@@ -1,7 +1,10 @@
 package io.fluxmq.node;
 
 import java.io.IOException;
+import java.io.Reader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -12,7 +15,10 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -25,6 +31,9 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.TopicPartitionInfo;
+import org.apache.kafka.common.config.SaslConfigs;
+import org.apache.kafka.common.errors.SaslAuthenticationException;
+import org.apache.kafka.common.errors.SslAuthenticationException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
@@ -35,6 +44,9 @@ import org.apache.kafka.common.serialization.StringDeserializer;
  * create-topic BOOTSTRAP TOPIC PARTITIONS           an RF=3 topic (for the kcat check)
  * failover BOOTSTRAP NETWORK node0=ID node1=ID node2=ID   kill, pause, disconnect under a continuous producer
  * rolling BOOTSTRAP node0=ID node1=ID node2=ID      restart every node in turn under a continuous producer
+ * secure BOOTSTRAP SCRAM_PROPS PLAIN_PROPS TOPIC RECORDS   against the secured cluster (docker-compose.secure.yml):
+ *     the roundtrip over SASL_SSL with the SCRAM client settings, DescribeCluster over the PLAIN ones; a wrong
+ *     password fails with SaslAuthenticationException, a client not trusting the CA with SslAuthenticationException
  * </pre>
  * Faults are plain docker commands on the container ids; after each, the cluster must be whole again (container
  * healthy, node listed by the cluster, every partition with three in-sync replicas) before the next. The consistency
@@ -49,11 +61,18 @@ public final class ComposeChecks {
     private static final long MAX_OUTAGE_MS = 30_000;
 
     private final String bootstrap;
+    /** Kafka client settings every client of the check gets (security.protocol, sasl.*, ssl.*); empty: plaintext. */
+    private final Map<String, Object> client;
     private final Map<Integer, String> containers = new LinkedHashMap<>();
 
     /** {@code nodeArgs}: {@code nodeN=CONTAINER_ID} for each node. */
     ComposeChecks(String bootstrap, List<String> nodeArgs) {
+        this(bootstrap, nodeArgs, Map.of());
+    }
+
+    ComposeChecks(String bootstrap, List<String> nodeArgs, Map<String, Object> client) {
         this.bootstrap = bootstrap;
+        this.client = Map.copyOf(client);
         for (String a : nodeArgs) {
             int eq = a.indexOf('=');
             containers.put(Integer.parseInt(a.substring("node".length(), eq)), a.substring(eq + 1));
@@ -79,8 +98,11 @@ public final class ComposeChecks {
                     Integer.parseInt(rest.get(1)));
             case "failover" -> new ComposeChecks(args[1], rest.subList(1, rest.size())).failover(rest.get(0));
             case "rolling" -> new ComposeChecks(args[1], rest).rolling();
+            case "secure" -> secure(args[1], properties(rest.get(0)), properties(rest.get(1)), rest.get(2),
+                    Integer.parseInt(rest.get(3)));
             default -> {
-                System.err.println("usage: ComposeChecks roundtrip|create-topic|failover|rolling BOOTSTRAP ...");
+                System.err.println(
+                        "usage: ComposeChecks roundtrip|create-topic|failover|rolling|secure BOOTSTRAP ...");
                 return 2;
             }
         }
@@ -88,9 +110,78 @@ public final class ComposeChecks {
     }
 
     private Admin admin() {
-        Properties p = new Properties();
+        Map<String, Object> p = new HashMap<>(client);
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         return Admin.create(p);
+    }
+
+    /**
+     * The secured cluster: a producer and a consumer group over SASL_SSL with SCRAM-SHA-512 ({@code scram}: the
+     * user must exist, compose-test.sh adds it with kafka-configs), the cluster described over PLAIN ({@code plain});
+     * then a wrong password for each mechanism must fail with {@link SaslAuthenticationException} and a client that
+     * does not trust the cluster's CA with {@link SslAuthenticationException}, each within {@link #REFUSAL_BOUND}.
+     */
+    static void secure(String bootstrap, Map<String, Object> scram, Map<String, Object> plain, String topic,
+                       int records) throws Exception {
+        ComposeChecks overPlain = new ComposeChecks(bootstrap, List.of(), plain);
+        try (Admin admin = overPlain.admin()) {
+            List<Node> nodes = List.copyOf(admin.describeCluster().nodes().get(60, TimeUnit.SECONDS));
+            System.out.printf("SECURE DescribeCluster over SASL_SSL with %s: %s%n",
+                    plain.get(SaslConfigs.SASL_MECHANISM), nodes);
+            // the EXTERNAL listener the host's clients connect to answers with the published addresses
+            if (nodes.size() != 3 || !nodes.stream().allMatch(n -> n.host().equals("127.0.0.1"))) {
+                throw new AssertionError("DescribeCluster listed " + nodes + ", not three nodes on 127.0.0.1");
+            }
+        }
+        new ComposeChecks(bootstrap, List.of(), scram).roundTrip(topic, records);
+
+        for (Map<String, Object> settings : List.of(scram, plain)) {
+            Map<String, Object> wrong = new HashMap<>(settings);
+            wrong.put(SaslConfigs.SASL_JAAS_CONFIG, String.valueOf(settings.get(SaslConfigs.SASL_JAAS_CONFIG))
+                    .replaceAll("password=\"[^\"]*\"", "password=\"wrong-password\""));
+            expectRefusal("a wrong password with " + settings.get(SaslConfigs.SASL_MECHANISM),
+                    SaslAuthenticationException.class, () -> new ComposeChecks(bootstrap, List.of(), wrong));
+        }
+        Map<String, Object> untrusting = new HashMap<>(scram);
+        untrusting.keySet().removeIf(k -> k.startsWith("ssl.truststore."));
+        expectRefusal("a client that does not trust the cluster's CA (the JDK's CAs)",
+                SslAuthenticationException.class, () -> new ComposeChecks(bootstrap, List.of(), untrusting));
+    }
+
+    /** How long a refused client may take to fail: a hang would show as a timeout instead. */
+    private static final Duration REFUSAL_BOUND = Duration.ofSeconds(30);
+
+    /** An Admin with the given checks' settings must fail DescribeCluster with {@code expected}, quickly. */
+    private static void expectRefusal(String what, Class<? extends Exception> expected,
+                                      Supplier<ComposeChecks> checks) throws InterruptedException {
+        long start = System.nanoTime();
+        Throwable failure;
+        try (Admin admin = checks.get().admin()) {
+            admin.describeCluster().nodes().get(REFUSAL_BOUND.toMillis(), TimeUnit.MILLISECONDS);
+            failure = null;
+        } catch (ExecutionException e) {
+            failure = e.getCause();
+        } catch (TimeoutException e) {
+            failure = e;
+        }
+        long took = ms(start, System.nanoTime());
+        if (!expected.isInstance(failure)) {
+            throw new AssertionError(what + ": expected " + expected.getSimpleName() + ", got "
+                    + (failure == null ? "an answer" : failure) + " after " + took + " ms");
+        }
+        System.out.printf("SECURE %s: %s after %d ms (%s)%n", what, expected.getSimpleName(), took,
+                failure.getMessage());
+    }
+
+    /** A Kafka client properties file, as Kafka's tools take it ({@code --command-config}). */
+    private static Map<String, Object> properties(String file) throws IOException {
+        Properties p = new Properties();
+        try (Reader in = Files.newBufferedReader(Path.of(file))) {
+            p.load(in);
+        }
+        Map<String, Object> settings = new HashMap<>();
+        p.stringPropertyNames().forEach(k -> settings.put(k, p.getProperty(k)));
+        return settings;
     }
 
     void createTopic(String topic, int partitions) throws Exception {
@@ -107,7 +198,7 @@ public final class ComposeChecks {
         long start = System.nanoTime();
         Set<String> sent = ConcurrentHashMap.newKeySet();
         Map<String, ContinuousProducer.Ack> acked = new ConcurrentHashMap<>();
-        try (KafkaProducer<String, String> producer = Clients.producer(bootstrap, Map.of())) {
+        try (KafkaProducer<String, String> producer = Clients.producer(bootstrap, client)) {
             for (int i = 0; i < records; i++) {
                 String value = "rt" + i;
                 sent.add(value);
@@ -123,6 +214,7 @@ public final class ComposeChecks {
         long produced = System.nanoTime();
         Map<TopicPartition, List<ConsumerRecord<String, String>>> read = new HashMap<>();
         Properties c = new Properties();
+        c.putAll(client);
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         c.put(ConsumerConfig.GROUP_ID_CONFIG, "compose-check-" + topic);
         c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
