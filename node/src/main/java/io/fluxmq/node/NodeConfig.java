@@ -112,7 +112,7 @@ public record NodeConfig(int nodeId, Path dataDir, String kafkaHost, int kafkaPo
         d.put("decommission.max.concurrent.moves", "2"); // partitions a decommission moves at once
         d.put(PARTITION_ENGINE, MULTIRAFT);             // FluxMQ's own multi-Raft (ADR 3), or ratis
         d.put(LEADER_REPLICATION_THROTTLED_RATE, Long.toString(Long.MAX_VALUE)); // unbounded, as Kafka's default
-        d.put(RAFT_WAL_SEGMENT_BYTES, "0");             // multiraft: a node-wide write-ahead log's file size; 0: none
+        d.put(RAFT_WAL_SEGMENT_BYTES, "67108864");      // multiraft: a node-wide write-ahead log's file size; 0: none
         d.put("socket.request.max.bytes", "104857600");
         d.put(ConnectionLimits.MAX_IDLE_MS_KEY, Long.toString(ConnectionLimits.MAX_IDLE_MS_DEFAULT));
         d.put(ConnectionLimits.MAX_CONNECTIONS_KEY, Integer.toString(Integer.MAX_VALUE));

@@ -15,8 +15,9 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A node whose data directory fills up (a small tmpfs; needs root) refuses further writes with an error instead of
@@ -29,11 +30,14 @@ class FullDiskIT {
 
     record Acked(long offset, String value) {}
 
-    @Test
-    void aFullDiskFailsWritesCleanlyAndLosesNothing(@TempDir Path tmp) throws Exception {
+    /** With the node-wide write-ahead log (the default, 64 MiB files) and without it ({@code 0}). */
+    @ParameterizedTest(name = "raft.wal.segment.bytes={0}")
+    @ValueSource(strings = {"67108864", "0"})
+    void aFullDiskFailsWritesCleanlyAndLosesNothing(String walSegmentBytes, @TempDir Path tmp) throws Exception {
         try (Tmpfs disk = Tmpfs.mount(tmp.resolve("data"), "48m", "fluxmq-full-disk")) {
             Path dataDir = disk.path();
-            Map<String, String> settings = Map.of("log.segment.bytes", Integer.toString(4 << 20));
+            Map<String, String> settings = Map.of("log.segment.bytes", Integer.toString(4 << 20),
+                    NodeConfig.RAFT_WAL_SEGMENT_BYTES, walSegmentBytes);
             try (NodeProcess node = new NodeProcess("full-disk", dataDir, settings).start()) {
                 Clients.createTopic(node.bootstrap(), TOPIC, 1);
                 ConcurrentLinkedQueue<Acked> acked = new ConcurrentLinkedQueue<>();

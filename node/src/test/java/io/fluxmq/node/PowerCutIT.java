@@ -47,9 +47,12 @@ class PowerCutIT {
     private static final Map<String, String> SETTINGS = Map.of("log.segment.bytes", "262144",
             "raft.log.segment.bytes", "65536", "raft.snapshot.interval.entries", "1000");
 
+    /** Without the node-wide write-ahead log (on by default): every partition log forced on its own. */
     @Test
     void everyAcknowledgedRecordSurvivesPowerCuts(@TempDir Path dir) throws Exception {
-        run(dir, SETTINGS);
+        Map<String, String> settings = new java.util.HashMap<>(SETTINGS);
+        settings.put(NodeConfig.RAFT_WAL_SEGMENT_BYTES, "0");
+        run(dir, settings);
     }
 
     /**

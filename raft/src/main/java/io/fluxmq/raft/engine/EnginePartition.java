@@ -462,7 +462,9 @@ public final class EnginePartition implements Partition, CommitListener {
         if (cause instanceof NotLeaderException) {
             return new PartitionException(PartitionError.NOT_LEADER, cause.getMessage());
         }
-        if (cause instanceof UncheckedIOException) {
+        if (cause instanceof UncheckedIOException || cause instanceof java.io.IOException) {
+            // an append that did not fit, or the node's write-ahead log failing (a full disk): answered
+            // KAFKA_STORAGE_ERROR, which producers retry after refreshing metadata, as with a failed Kafka log dir
             return new PartitionException(PartitionError.STORAGE_ERROR, cause.getMessage(), cause);
         }
         if (cause instanceof IllegalStateException) { // the group is not (or no longer) hosted on this node

@@ -525,4 +525,18 @@ class EnginePartitionTest {
             .isEqualTo(PartitionError.OUT_OF_ORDER_SEQUENCE);
         join(restarted.append(idempotent(5, (short) 0, 21, "v21")));
     }
+
+    /**
+     * A failed write of the node's storage (a full disk under the write-ahead log stops the group with the plain
+     * IOException) is answered as a storage error, which producers retry, not UNKNOWN_SERVER_ERROR (FullDiskFailoverIT
+     * with the write-ahead log saw 75 sends fail with UnknownServerException before).
+     */
+    @org.junit.jupiter.api.Test
+    void storageFailuresAreStorageErrors() {
+        assertThat(EnginePartition.translate(new java.io.IOException("No space left on device")).error())
+                .isEqualTo(PartitionError.STORAGE_ERROR);
+        assertThat(EnginePartition.translate(new java.io.UncheckedIOException(new java.io.IOException("x"))).error())
+                .isEqualTo(PartitionError.STORAGE_ERROR);
+        assertThat(EnginePartition.translate(new RuntimeException("a bug")).error()).isEqualTo(PartitionError.UNKNOWN);
+    }
 }
