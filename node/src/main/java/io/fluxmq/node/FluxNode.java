@@ -513,14 +513,9 @@ public final class FluxNode implements Closeable {
         meta.setProperty("cluster.id", config.clusterId());
         meta.setProperty(NodeConfig.PARTITION_ENGINE, config.partitionEngine());
         meta.setProperty("version", "1");
-        storeMeta(file, meta, "FluxMQ node identity");
-    }
-
-    /** Replaces {@code meta.properties} durably (file forced, renamed, directory forced) with {@code meta}. */
-    static void storeMeta(Path file, Properties meta, String comment) throws IOException {
         DurableFiles.write(file, out -> {
             Writer writer = new OutputStreamWriter(out, StandardCharsets.UTF_8);
-            meta.store(writer, comment);
+            meta.store(writer, "FluxMQ node identity");
             writer.flush();
         });
     }

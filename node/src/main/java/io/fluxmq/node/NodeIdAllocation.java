@@ -1,7 +1,10 @@
 package io.fluxmq.node;
 
+import io.fluxmq.raft.storage.DurableFiles;
 import java.io.IOException;
+import java.io.OutputStreamWriter;
 import java.io.Reader;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,8 +60,7 @@ final class NodeIdAllocation {
         int configured = intSetting(settings, "node.id", NodeConfig.DEFAULTS.get("node.id"), -1, MAX_NODE_ID);
         String dataDir = settings.getOrDefault("data.dir", "").trim();
         if (configured != -1) {
-            boolean givenHere = Integer.toString(configured).equals(stored(dataDir).getProperty("node.id"));
-            if (configured > reservedMax && !givenHere) {
+            if (configured > reservedMax && !Integer.toString(configured).equals(stored(dataDir).getProperty("node.id"))) {
                 throw new NodeConfig.ConfigException("node.id " + configured + " is above " + RESERVED_MAX_KEY + " ("
                         + reservedMax + "): ids above it are given by the cluster to nodes started with node.id=-1");
             }
@@ -175,7 +177,10 @@ final class NodeIdAllocation {
         meta.setProperty("node.id", Integer.toString(nodeId));
         meta.setProperty("cluster.id", clusterId);
         meta.setProperty(CONTROLLERS_KEY, controllers);
-        FluxNode.storeMeta(dataDir.resolve(FluxNode.META_FILE), meta,
-                "FluxMQ node identity (node.id given by the cluster)");
+        DurableFiles.write(dataDir.resolve(FluxNode.META_FILE), out -> {
+            Writer writer = new OutputStreamWriter(out, StandardCharsets.UTF_8);
+            meta.store(writer, "FluxMQ node identity (node.id given by the cluster)");
+            writer.flush();
+        });
     }
 }
